@@ -1,0 +1,3 @@
+//! Recovery Console: the server, its AWS access, and the built-in AWS sandbox.
+
+pub mod sandbox;

@@ -1,0 +1,173 @@
+//! The sandbox's own control API under `/_sandbox/`: faults, the clock, running a
+//! restore testing plan now, and a summary of the world. Not an AWS API.
+
+use std::sync::Arc;
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::protocol::iso8601;
+use super::{lock, Faults, Sandbox};
+
+type Shared = State<Arc<Sandbox>>;
+
+pub fn routes() -> Router<Arc<Sandbox>> {
+    Router::new()
+        .route(
+            "/_sandbox/health",
+            get(|| async { Json(json!({ "status": "ok" })) }),
+        )
+        .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .route("/_sandbox/clock", get(get_clock).put(put_clock))
+        .route("/_sandbox/clock/advance", post(advance_clock))
+        .route("/_sandbox/restore-testing-plans/run", post(run_plan))
+        .route("/_sandbox/world", get(world_summary))
+}
+
+fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        Json(json!({ "error": { "code": code, "message": message.into() } })),
+    )
+        .into_response()
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
+    payload
+        .map(|Json(v)| v)
+        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))
+}
+
+async fn get_faults(State(s): Shared) -> Json<Faults> {
+    Json(lock(&s.faults).clone())
+}
+
+async fn put_faults(State(s): Shared, payload: Result<Json<Faults>, JsonRejection>) -> Response {
+    let faults = match body(payload) {
+        Ok(f) => f,
+        Err(r) => return r,
+    };
+    if let Err(message) = faults.validate() {
+        return error(StatusCode::BAD_REQUEST, "invalid_faults", message);
+    }
+    tracing::info!(?faults, "sandbox faults changed");
+    *lock(&s.faults) = faults.clone();
+    Json(faults).into_response()
+}
+
+fn clock_json(s: &Sandbox) -> Value {
+    let now = s.clock.now();
+    json!({ "now": iso8601(now), "now_ms": now, "time_scale": s.clock.scale() })
+}
+
+async fn get_clock(State(s): Shared) -> Json<Value> {
+    Json(clock_json(&s))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ScaleInput {
+    time_scale: f64,
+}
+
+async fn put_clock(State(s): Shared, payload: Result<Json<ScaleInput>, JsonRejection>) -> Response {
+    let input = match body(payload) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !(input.time_scale > 0.0 && input.time_scale <= 1_000_000.0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_time_scale",
+            "time_scale must be above 0 and at most 1000000",
+        );
+    }
+    s.clock.set_scale(input.time_scale);
+    Json(clock_json(&s)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdvanceInput {
+    seconds: f64,
+}
+
+async fn advance_clock(
+    State(s): Shared,
+    payload: Result<Json<AdvanceInput>, JsonRejection>,
+) -> Response {
+    let input = match body(payload) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    if !(input.seconds >= 0.0 && input.seconds <= 400.0 * 86_400.0) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_seconds",
+            "seconds must be from 0 to 400 days",
+        );
+    }
+    s.clock.advance((input.seconds * 1000.0) as i64);
+    let now = s.clock.now();
+    lock(&s.world).tick(now);
+    Json(clock_json(&s)).into_response()
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RunPlanInput {
+    account_id: String,
+    region: String,
+    plan_name: String,
+}
+
+async fn run_plan(
+    State(s): Shared,
+    payload: Result<Json<RunPlanInput>, JsonRejection>,
+) -> Response {
+    let input = match body(payload) {
+        Ok(v) => v,
+        Err(r) => return r,
+    };
+    let now = s.clock.now();
+    let mut world = lock(&s.world);
+    world.tick(now);
+    let Some(account) = world.account(&input.account_id) else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "unknown_account",
+            format!("no account {}", input.account_id),
+        );
+    };
+    let plan = world
+        .region(account, &input.region)
+        .and_then(|r| r.plans.iter().position(|p| p.name == input.plan_name));
+    let Some(plan) = plan else {
+        return error(
+            StatusCode::NOT_FOUND,
+            "unknown_plan",
+            format!(
+                "no restore testing plan {} in {} {}",
+                input.plan_name, input.account_id, input.region
+            ),
+        );
+    };
+    let jobs = world.run_plan(now, account, &input.region, plan);
+    Json(json!({ "restore_job_ids": jobs, "started_at": iso8601(now) })).into_response()
+}
+
+async fn world_summary(State(s): Shared) -> Json<Value> {
+    let accounts = s.accounts();
+    let recovery_points = s.recovery_point_count();
+    Json(json!({
+        "clock": clock_json(&s),
+        "recovery_points": recovery_points,
+        "accounts": accounts,
+    }))
+}

@@ -1,0 +1,347 @@
+//! The JSON shapes of the Backup model, from the sandbox's records.
+
+use serde_json::{json, Value};
+
+use crate::sandbox::engine::DAY;
+use crate::sandbox::protocol::{epoch, Millis};
+use crate::sandbox::world::*;
+
+fn state_name(state: JobState, pending: &'static str) -> &'static str {
+    match state {
+        JobState::Pending => pending,
+        JobState::Running => "RUNNING",
+        JobState::Completed => "COMPLETED",
+        JobState::Failed => "FAILED",
+    }
+}
+
+/// A job's state and percentage at `now`, from its start time and duration.
+fn progress(
+    created: Millis,
+    duration: Millis,
+    final_state: Option<JobState>,
+    now: Millis,
+) -> (JobState, f64) {
+    if let Some(s) = final_state {
+        return (s, 100.0);
+    }
+    let elapsed = (now - created).max(0);
+    if elapsed < (duration / 10).min(60_000) {
+        (JobState::Pending, 0.0)
+    } else {
+        (
+            JobState::Running,
+            (elapsed as f64 / duration.max(1) as f64 * 100.0).min(99.0),
+        )
+    }
+}
+
+fn percent(p: f64) -> String {
+    format!("{p:.2}%")
+}
+
+fn encryption_key(vault: &Vault, rp: &RecoveryPoint) -> String {
+    // RDS and EBS snapshots keep the key of their source; copies and the other
+    // types are encrypted with the vault's key.
+    match (rp.resource.kind, &rp.source_vault) {
+        (ResourceType::Rds | ResourceType::Ebs, None) => rp.resource.kms_key.clone(),
+        _ => vault.key_arn.clone(),
+    }
+}
+
+fn created_by(
+    region: &RegionState,
+    rp_plan: Option<u16>,
+    account: &str,
+    region_name: &str,
+) -> Value {
+    match rp_plan.and_then(|p| region.backup_plans.get(p as usize)) {
+        Some(p) => json!({
+            "BackupPlanId": p.id,
+            "BackupPlanArn": format!("arn:aws:backup:{region_name}:{account}:backup-plan:{}", p.id),
+            "BackupPlanName": p.name,
+            "BackupPlanVersion": "1",
+            "BackupRuleId": format!("{}-{}", p.id, p.rule),
+            "BackupRuleName": p.rule,
+        }),
+        None => json!({}),
+    }
+}
+
+pub fn vault(v: &Vault) -> Value {
+    json!({
+        "BackupVaultName": v.name,
+        "BackupVaultArn": &*v.arn,
+        "VaultType": "BACKUP_VAULT",
+        "VaultState": "AVAILABLE",
+        "CreationDate": epoch(v.created),
+        "EncryptionKeyArn": v.key_arn,
+        "EncryptionKeyType": "CUSTOMER_MANAGED_KMS_KEY",
+        "NumberOfRecoveryPoints": v.recovery_points.iter().filter(|rp| rp.status == RecoveryPointStatus::Completed).count(),
+        "Locked": false,
+    })
+}
+
+fn lifecycle(rp: &RecoveryPoint) -> (Value, Value) {
+    match rp.delete_after_days {
+        Some(days) => (
+            json!({ "DeleteAfterDays": days }),
+            json!({ "DeleteAt": epoch(rp.created + days as i64 * DAY) }),
+        ),
+        None => (Value::Null, Value::Null),
+    }
+}
+
+pub fn recovery_point(
+    account: &str,
+    region_name: &str,
+    region: &RegionState,
+    v: &Vault,
+    rp: &RecoveryPoint,
+    describe: bool,
+) -> Value {
+    let (lifecycle, calculated) = lifecycle(rp);
+    let mut out = json!({
+        "RecoveryPointArn": recovery_point_arn(account, region_name, rp),
+        "BackupVaultName": v.name,
+        "BackupVaultArn": &*v.arn,
+        "SourceBackupVaultArn": rp.source_vault.as_deref(),
+        "ResourceArn": rp.resource.arn,
+        "ResourceType": rp.resource.kind.as_str(),
+        "ResourceName": rp.resource.name,
+        "CreatedBy": created_by(region, rp.backup_plan, account, region_name),
+        "IamRoleArn": format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"),
+        "Status": match rp.status { RecoveryPointStatus::Completed => "COMPLETED", RecoveryPointStatus::Expired => "EXPIRED" },
+        "CreationDate": epoch(rp.created),
+        "InitiationDate": epoch(rp.created),
+        "CompletionDate": epoch(rp.completed),
+        "BackupSizeInBytes": rp.resource.size,
+        "Lifecycle": lifecycle,
+        "CalculatedLifecycle": calculated,
+        "EncryptionKeyArn": encryption_key(v, rp),
+        "EncryptionKeyType": "CUSTOMER_MANAGED_KMS_KEY",
+        "IsEncrypted": true,
+        "LastRestoreTime": rp.last_restore.map(epoch),
+        "IsParent": false,
+        "VaultType": "BACKUP_VAULT",
+    });
+    if describe {
+        out["StorageClass"] = json!("WARM");
+    }
+    out
+}
+
+pub fn recovery_point_by_resource(
+    account: &str,
+    region_name: &str,
+    v: &Vault,
+    rp: &RecoveryPoint,
+) -> Value {
+    json!({
+        "RecoveryPointArn": recovery_point_arn(account, region_name, rp),
+        "CreationDate": epoch(rp.created),
+        "Status": match rp.status { RecoveryPointStatus::Completed => "COMPLETED", RecoveryPointStatus::Expired => "EXPIRED" },
+        "EncryptionKeyArn": encryption_key(v, rp),
+        "EncryptionKeyType": "CUSTOMER_MANAGED_KMS_KEY",
+        "BackupSizeBytes": rp.resource.size,
+        "BackupVaultName": v.name,
+        "IsParent": false,
+        "ResourceName": rp.resource.name,
+        "VaultType": "BACKUP_VAULT",
+    })
+}
+
+pub fn protected_resource(
+    account: &str,
+    region_name: &str,
+    region: &RegionState,
+    r: &Resource,
+    describe: bool,
+) -> Value {
+    let last = r.last_backup.as_ref();
+    let mut out = json!({
+        "ResourceArn": r.info.arn,
+        "ResourceType": r.info.kind.as_str(),
+        "ResourceName": r.info.name,
+        "LastBackupTime": last.map(|l| epoch(l.time)),
+        "LastBackupVaultArn": last.and_then(|l| region.vaults.get(l.vault)).map(|v| v.arn.to_string()),
+        "LastRecoveryPointArn": last.and_then(|l| {
+            let rp = region.vaults.get(l.vault)?.recovery_points.get(l.recovery_point)?;
+            Some(recovery_point_arn(account, region_name, rp))
+        }),
+    });
+    if describe {
+        if let Some(restore) = &r.latest_restore {
+            out["LatestRestoreExecutionTimeMinutes"] = json!(restore.minutes);
+            out["LatestRestoreJobCreationDate"] = epoch(restore.job_created);
+            out["LatestRestoreRecoveryPointCreationDate"] = epoch(restore.recovery_point_created);
+        }
+    }
+    out
+}
+
+pub fn backup_job(
+    account: &str,
+    region_name: &str,
+    region: &RegionState,
+    j: &BackupJob,
+    now: Millis,
+) -> Value {
+    let v = region.vaults.get(j.vault);
+    let final_state = j.finished.then_some(match j.outcome {
+        Outcome::Succeed => JobState::Completed,
+        Outcome::Fail(_) => JobState::Failed,
+    });
+    let (state, pct) = progress(j.created, j.duration, final_state, now);
+    let rp = j.recovery_point.and_then(|i| v?.recovery_points.get(i));
+    json!({
+        "AccountId": account,
+        "BackupJobId": uuid::Uuid::from_u128(j.id).to_string().to_uppercase(),
+        "BackupVaultName": v.map(|v| v.name.clone()),
+        "BackupVaultArn": v.map(|v| v.arn.to_string()),
+        "VaultType": "BACKUP_VAULT",
+        "RecoveryPointArn": rp.map(|rp| recovery_point_arn(account, region_name, rp)),
+        "EncryptionKeyArn": v.zip(rp).map(|(v, rp)| encryption_key(v, rp)),
+        "IsEncrypted": true,
+        "ResourceArn": j.resource.arn,
+        "ResourceName": j.resource.name,
+        "ResourceType": j.resource.kind.as_str(),
+        "CreationDate": epoch(j.created),
+        "InitiationDate": epoch(j.created),
+        "CompletionDate": j.finished.then(|| epoch(j.created + j.duration)),
+        "ExpectedCompletionDate": epoch(j.created + j.duration),
+        "StartBy": epoch(j.created + 8 * 3_600_000),
+        "State": state_name(state, "CREATED"),
+        "StatusMessage": match &j.outcome { Outcome::Fail(m) if j.finished => Some(m.clone()), _ => None },
+        "MessageCategory": if state == JobState::Failed { "FAILED" } else { "SUCCESS" },
+        "PercentDone": percent(pct),
+        "BackupSizeInBytes": j.resource.size,
+        "BytesTransferred": if state == JobState::Completed { j.resource.size } else { (j.resource.size as f64 * pct / 100.0) as u64 },
+        "IamRoleArn": format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"),
+        "CreatedBy": created_by(region, Some(j.plan), account, region_name),
+        "BackupType": "",
+        "IsParent": false,
+    })
+}
+
+pub fn copy_job(
+    account: &str,
+    region_name: &str,
+    region: &RegionState,
+    j: &CopyJob,
+    now: Millis,
+) -> Value {
+    let final_state = j.completed.map(|_| j.state);
+    let (state, _) = progress(j.created, j.duration, final_state, now);
+    let v = region.vaults.get(j.source_vault);
+    let rp = v.and_then(|v| v.recovery_points.get(j.source_recovery_point));
+    json!({
+        "AccountId": account,
+        "CopyJobId": j.id,
+        "SourceBackupVaultArn": v.map(|v| v.arn.to_string()),
+        "SourceRecoveryPointArn": rp.map(|rp| recovery_point_arn(account, region_name, rp)),
+        "DestinationBackupVaultArn": j.destination_vault_arn,
+        "DestinationVaultType": "BACKUP_VAULT",
+        "DestinationRecoveryPointArn": j.destination_recovery_point_arn,
+        "DestinationEncryptionKeyArn": j.destination_key,
+        "DestinationRecoveryPointLifecycle": j.delete_after_days.map(|d| json!({ "DeleteAfterDays": d })),
+        "ResourceArn": j.resource.arn,
+        "ResourceName": j.resource.name,
+        "ResourceType": j.resource.kind.as_str(),
+        "CreationDate": epoch(j.created),
+        "CompletionDate": j.completed.map(epoch),
+        "State": state_name(state, "CREATED"),
+        "StatusMessage": j.status_message,
+        "MessageCategory": if state == JobState::Failed { "FAILED" } else { "SUCCESS" },
+        "BackupSizeInBytes": j.resource.size,
+        "IamRoleArn": j.iam_role_arn,
+        "CreatedBy": json!({}),
+        "CreatedByBackupJobId": j.backup_job.map(|id| uuid::Uuid::from_u128(id).to_string().to_uppercase()),
+        "IsParent": false,
+    })
+}
+
+pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
+    let final_state = j.completed.map(|_| j.state);
+    let (state, pct) = progress(j.created, j.duration, final_state, now);
+    let (validation, validation_message) = match &j.validation {
+        None => (None, None),
+        Some(Validation::Validating) => (Some("VALIDATING"), None),
+        Some(Validation::Successful) => (Some("SUCCESSFUL"), None),
+        Some(Validation::Failed(m)) => (Some("FAILED"), Some(m.clone())),
+        Some(Validation::TimedOut(m)) => (Some("TIMED_OUT"), Some(m.clone())),
+    };
+    json!({
+        "AccountId": account,
+        "RestoreJobId": j.id,
+        "RecoveryPointArn": j.recovery_point_arn,
+        "SourceResourceArn": j.resource.arn,
+        "BackupVaultArn": &*j.vault_arn,
+        "CreationDate": epoch(j.created),
+        "CompletionDate": j.completed.map(epoch),
+        "Status": state_name(state, "PENDING"),
+        "StatusMessage": j.status_message,
+        "PercentDone": percent(pct),
+        "BackupSizeInBytes": j.resource.size,
+        "IamRoleArn": j.iam_role_arn,
+        "ExpectedCompletionTimeMinutes": j.duration / 60_000,
+        "CreatedResourceArn": if state == JobState::Completed { j.created_resource.as_ref().map(|c| c.arn.clone()) } else { None },
+        "ResourceType": j.resource.kind.as_str(),
+        "RecoveryPointCreationDate": epoch(j.recovery_point_created),
+        "CreatedBy": j.plan_arn.as_ref().map(|arn| json!({ "RestoreTestingPlanArn": arn })),
+        "ValidationStatus": validation,
+        "ValidationStatusMessage": validation_message,
+        "DeletionStatus": j.deletion.as_ref().map(|d| match d { Deletion::Deleting => "DELETING", Deletion::Successful => "SUCCESSFUL" }),
+        "DeletionStatusMessage": j.deletion.as_ref().map(|d| match d {
+            Deletion::Deleting => "Deleting the restored resource",
+            Deletion::Successful => "The restored resource was deleted",
+        }),
+        "IsParent": false,
+    })
+}
+
+pub fn plan_for_list(p: &RestoreTestingPlan) -> Value {
+    json!({
+        "CreationTime": epoch(p.created),
+        "LastExecutionTime": p.last_execution.map(epoch),
+        "LastUpdateTime": epoch(p.created),
+        "RestoreTestingPlanArn": p.arn,
+        "RestoreTestingPlanName": p.name,
+        "ScheduleExpression": p.schedule_expression,
+        "ScheduleExpressionTimezone": "Etc/UTC",
+        "StartWindowHours": p.start_window_hours,
+    })
+}
+
+pub fn plan_for_get(p: &RestoreTestingPlan) -> Value {
+    let mut out = plan_for_list(p);
+    out["RecoveryPointSelection"] = json!({
+        "Algorithm": p.selection.algorithm,
+        "IncludeVaults": p.selection.include_vaults,
+        "ExcludeVaults": p.selection.exclude_vaults,
+        "RecoveryPointTypes": p.selection.types,
+        "SelectionWindowDays": p.selection.window_days,
+    });
+    out
+}
+
+pub fn selection(plan: &RestoreTestingPlan, s: &RestoreTestingSelection, full: bool) -> Value {
+    let mut out = json!({
+        "CreationTime": epoch(s.created),
+        "IamRoleArn": s.iam_role_arn,
+        "ProtectedResourceType": s.resource_type.as_str(),
+        "RestoreTestingPlanName": plan.name,
+        "RestoreTestingSelectionName": s.name,
+        "ValidationWindowHours": s.validation_window_hours,
+    });
+    if full {
+        out["ProtectedResourceArns"] = json!(s.resource_arns);
+        if !s.string_equals.is_empty() {
+            out["ProtectedResourceConditions"] = json!({
+                "StringEquals": s.string_equals.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
+            });
+        }
+        out["RestoreMetadataOverrides"] = json!(s.overrides);
+    }
+    out
+}

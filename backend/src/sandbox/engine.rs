@@ -1,0 +1,1239 @@
+//! How the world moves: scheduled backups and their copies, restore and copy jobs
+//! going through their states, restore testing plans running, validating and
+//! cleaning up. Everything happens at an event's own time, so a world simulated
+//! for 90 days at start-up is the same as one that lived through them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use rand::seq::SliceRandom;
+use rand::Rng;
+
+use super::protocol::{AwsError, Millis};
+use super::world::*;
+
+pub const MINUTE: Millis = 60_000;
+pub const HOUR: Millis = 60 * MINUTE;
+pub const DAY: Millis = 24 * HOUR;
+
+/// What a restore or copy start needs to know about who asked.
+pub struct StartRestore {
+    pub recovery_point_arn: String,
+    pub metadata: BTreeMap<String, String>,
+    pub iam_role_arn: Option<String>,
+    pub resource_type: Option<String>,
+}
+
+struct TestRun {
+    plan_arn: String,
+    window: Millis,
+    outcome: Outcome,
+    validation: PlannedValidation,
+}
+
+impl World {
+    /// Applies every event due up to `now`, in time order.
+    pub fn tick(&mut self, now: Millis) {
+        while let Some(std::cmp::Reverse((at, _, _))) = self.events.peek() {
+            if *at > now {
+                break;
+            }
+            let Some(std::cmp::Reverse((at, _, event))) = self.events.pop() else {
+                break;
+            };
+            self.now = at;
+            self.apply(at, event);
+        }
+        self.now = self.now.max(now);
+    }
+
+    fn apply(&mut self, t: Millis, event: Event) {
+        match event {
+            Event::BackupRun {
+                account,
+                region,
+                plan,
+            } => self.run_backup(t, account, &region, plan),
+            Event::BackupDone {
+                account,
+                region,
+                job,
+            } => self.backup_done(t, account, &region, job),
+            Event::CopyDone {
+                account,
+                region,
+                job,
+            } => self.copy_done(t, account, &region, job),
+            Event::RestoreDone {
+                account,
+                region,
+                job,
+            } => self.restore_done(t, account, &region, job),
+            Event::Validate {
+                account,
+                region,
+                job,
+            } => self.validation_result(t, account, &region, job, false),
+            Event::ValidationTimeout {
+                account,
+                region,
+                job,
+            } => self.validation_result(t, account, &region, job, true),
+            Event::Delete {
+                account,
+                region,
+                job,
+            } => {
+                let r = self.region_mut(account, &region);
+                if let Some(j) = r.restore_jobs.get_mut(job) {
+                    j.deletion = Some(Deletion::Deleting);
+                }
+                let took = self.rng.gen_range(2..10) * MINUTE;
+                self.schedule(
+                    t + took,
+                    Event::DeleteDone {
+                        account,
+                        region,
+                        job,
+                    },
+                );
+            }
+            Event::DeleteDone {
+                account,
+                region,
+                job,
+            } => {
+                let r = self.region_mut(account, &region);
+                if let Some(j) = r.restore_jobs.get_mut(job) {
+                    j.deletion = Some(Deletion::Successful);
+                    if let Some(created) = &j.created_resource {
+                        r.names.remove(&(created.kind, created.name.clone()));
+                    }
+                }
+            }
+            Event::PlanRun {
+                account,
+                region,
+                plan,
+            } => {
+                self.run_plan(t, account, &region, plan);
+                let next = self
+                    .region(account, &region)
+                    .and_then(|r| r.plans.get(plan))
+                    .and_then(|p| p.schedule.next_after(t));
+                if let Some(next) = next {
+                    self.schedule(
+                        next,
+                        Event::PlanRun {
+                            account,
+                            region,
+                            plan,
+                        },
+                    );
+                }
+            }
+        }
+    }
+
+    fn run_backup(&mut self, t: Millis, account: usize, region: &str, plan: usize) {
+        let Some(bp) = self
+            .region(account, region)
+            .and_then(|r| r.backup_plans.get(plan))
+        else {
+            return;
+        };
+        let resources = bp.resources.clone();
+        let vault = bp.vault;
+        let failure_rate = bp.failure_rate;
+        let next = bp.schedule.next_after(t);
+        for resource in resources {
+            let id: u128 = self.rng.gen();
+            let duration = self.rng.gen_range(4..30) * MINUTE;
+            let outcome = if self.rng.gen_bool(failure_rate) {
+                Outcome::Fail(
+                    ["The backup job failed to create a recovery point: the resource was being modified.",
+                     "Backup job expired before it could start within the start window."]
+                        [self.rng.gen_range(0..2)]
+                    .to_string(),
+                )
+            } else {
+                Outcome::Succeed
+            };
+            let r = self.region_mut(account, region);
+            let info = Arc::clone(&r.resources[resource].info);
+            r.backup_jobs.push(BackupJob {
+                id,
+                resource: info,
+                vault,
+                recovery_point: None,
+                created: t,
+                duration,
+                finished: false,
+                outcome,
+                plan: plan as u16,
+            });
+            let job = r.backup_jobs.len() - 1;
+            self.schedule(
+                t + duration,
+                Event::BackupDone {
+                    account,
+                    region: region.to_string(),
+                    job,
+                },
+            );
+        }
+        if let Some(next) = next {
+            self.schedule(
+                next,
+                Event::BackupRun {
+                    account,
+                    region: region.to_string(),
+                    plan,
+                },
+            );
+        }
+    }
+
+    fn backup_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let r = self.region_mut(account, region);
+        let Some(bj) = r.backup_jobs.get_mut(job) else {
+            return;
+        };
+        bj.finished = true;
+        if bj.outcome != Outcome::Succeed {
+            return;
+        }
+        let (vault, plan, resource_info, created) =
+            (bj.vault, bj.plan, Arc::clone(&bj.resource), bj.created);
+        let backup_job_id = bj.id;
+        let (copy_to, delete_after) = match r.backup_plans.get(plan as usize) {
+            Some(p) => (p.copy_to.clone(), p.delete_after_days),
+            None => (None, 35),
+        };
+        let rp = RecoveryPoint {
+            id: backup_job_id.rotate_left(64) ^ 0x5a5a,
+            resource: Arc::clone(&resource_info),
+            created,
+            completed: t,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: Some(delete_after),
+            last_restore: None,
+            backup_plan: Some(plan),
+        };
+        let Some(v) = r.vaults.get_mut(vault) else {
+            return;
+        };
+        v.recovery_points.push(rp);
+        let rp_index = v.recovery_points.len() - 1;
+        r.backup_jobs[job].recovery_point = Some(rp_index);
+        if let Some(res) = r.resource_by_arn(&resource_info.arn) {
+            r.resources[res].last_backup = Some(LastBackup {
+                time: t,
+                vault,
+                recovery_point: rp_index,
+            });
+        }
+        if let Some(destination) = copy_to {
+            let role = format!(
+                "arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
+                self.accounts[account].id
+            );
+            // A scheduled copy that cannot start is simply not made, as with AWS.
+            let _ = self.start_copy(
+                t,
+                account,
+                region,
+                vault,
+                rp_index,
+                &destination,
+                role,
+                Some(delete_after),
+                Some(backup_job_id),
+            );
+        }
+    }
+
+    /// Starts a copy of a recovery point of (account, region) into any vault.
+    #[allow(clippy::too_many_arguments)]
+    pub fn start_copy(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        vault: usize,
+        rp: usize,
+        destination_vault_arn: &str,
+        iam_role_arn: String,
+        delete_after_days: Option<u32>,
+        backup_job: Option<u128>,
+    ) -> Result<String, AwsError> {
+        let (dest_account_id, dest_region, dest_vault_name) =
+            parse_vault_arn(destination_vault_arn).ok_or_else(|| {
+                AwsError::invalid_parameter(format!(
+                    "DestinationBackupVaultArn is not a backup vault ARN: {destination_vault_arn}"
+                ))
+            })?;
+        let source_id = self.accounts[account].id.clone();
+        let dest_account = self.account(&dest_account_id);
+        let mut outcome = Outcome::Succeed;
+        if dest_account_id != source_id {
+            let both_in_org = self.accounts[account].in_organization
+                && dest_account.is_some_and(|d| self.accounts[d].in_organization);
+            if !both_in_org {
+                return Err(AwsError::invalid_request(format!(
+                    "Cross-account copy from {source_id} to {dest_account_id} is not allowed: both accounts must belong to the same organization"
+                )));
+            }
+        }
+        let dest_vault = dest_account.and_then(|d| {
+            let r = self.region(d, &dest_region)?;
+            r.vault_by_name(&dest_vault_name).map(|v| &r.vaults[v])
+        });
+        let destination_key = dest_vault.map(|v| v.key_arn.clone());
+        match dest_vault {
+            None => {
+                outcome = Outcome::Fail(format!(
+                    "Backup vault {destination_vault_arn} does not exist"
+                ));
+            }
+            Some(v)
+                if dest_account_id != source_id
+                    && !policy_allows_copy(v.policy.as_deref(), &source_id) =>
+            {
+                outcome = Outcome::Fail(format!(
+                    "Access denied: the access policy of backup vault {} does not allow backup:CopyIntoBackupVault from account {source_id}",
+                    v.name
+                ));
+            }
+            Some(_) => {}
+        }
+        let id = uuid::Builder::from_random_bytes(self.rng.gen())
+            .into_uuid()
+            .to_string()
+            .to_uppercase();
+        let duration = if outcome == Outcome::Succeed {
+            self.rng.gen_range(10..45) * MINUTE
+        } else {
+            2 * MINUTE
+        };
+        let r = self.region_mut(account, region);
+        let resource = Arc::clone(&r.vaults[vault].recovery_points[rp].resource);
+        r.copy_jobs.push(CopyJob {
+            id: id.clone(),
+            source_vault: vault,
+            source_recovery_point: rp,
+            resource,
+            destination_vault_arn: destination_vault_arn.to_string(),
+            destination_recovery_point_arn: None,
+            destination_key,
+            created: t,
+            duration,
+            outcome,
+            state: JobState::Pending,
+            status_message: None,
+            completed: None,
+            iam_role_arn,
+            delete_after_days,
+            backup_job,
+        });
+        let job = r.copy_jobs.len() - 1;
+        self.schedule(
+            t + duration,
+            Event::CopyDone {
+                account,
+                region: region.to_string(),
+                job,
+            },
+        );
+        Ok(id)
+    }
+
+    fn copy_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let source_id = self.accounts[account].id.clone();
+        let Some(r) = self.region(account, region) else {
+            return;
+        };
+        let Some(cj) = r.copy_jobs.get(job) else {
+            return;
+        };
+        let source_vault_arn = Arc::clone(&r.vaults[cj.source_vault].arn);
+        let (outcome, dest_arn, resource, delete_after) = (
+            cj.outcome.clone(),
+            cj.destination_vault_arn.clone(),
+            Arc::clone(&cj.resource),
+            cj.delete_after_days,
+        );
+        let source_rp_created =
+            r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point].created;
+        let mut destination_rp = None;
+        let mut message = None;
+        match outcome {
+            Outcome::Succeed => {
+                let target = parse_vault_arn(&dest_arn).and_then(|(a, reg, name)| {
+                    let d = self.account(&a)?;
+                    let v = self.region(d, &reg)?.vault_by_name(&name)?;
+                    Some((d, reg, v))
+                });
+                match target {
+                    Some((d, reg, v)) => {
+                        let id: u128 = self.rng.gen();
+                        let dest_account_id = self.accounts[d].id.clone();
+                        let rp = RecoveryPoint {
+                            id,
+                            resource,
+                            created: source_rp_created.max(t - 1),
+                            completed: t,
+                            status: RecoveryPointStatus::Completed,
+                            source_vault: Some(source_vault_arn),
+                            delete_after_days: delete_after,
+                            last_restore: None,
+                            backup_plan: None,
+                        };
+                        destination_rp = Some(recovery_point_arn(&dest_account_id, &reg, &rp));
+                        self.region_mut(d, &reg).vaults[v].recovery_points.push(rp);
+                    }
+                    None => message = Some(format!("Backup vault {dest_arn} no longer exists")),
+                }
+            }
+            Outcome::Fail(m) => message = Some(m),
+        }
+        let _ = source_id;
+        let r = self.region_mut(account, region);
+        let cj = &mut r.copy_jobs[job];
+        cj.completed = Some(t);
+        cj.state = if destination_rp.is_some() {
+            JobState::Completed
+        } else {
+            JobState::Failed
+        };
+        cj.status_message = message;
+        cj.destination_recovery_point_arn = destination_rp;
+    }
+
+    /// Starts a restore job in (account, region), checking what AWS checks at once.
+    pub fn start_restore(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        req: StartRestore,
+    ) -> Result<String, AwsError> {
+        self.start_restore_inner(t, account, region, req, None)
+    }
+
+    fn start_restore_inner(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        req: StartRestore,
+        test: Option<TestRun>,
+    ) -> Result<String, AwsError> {
+        let account_id = self.accounts[account].id.clone();
+        let (rp_account, rp_region, rp_id) = parse_recovery_point_arn(&req.recovery_point_arn)
+            .ok_or_else(|| {
+                AwsError::invalid_parameter(format!(
+                    "RecoveryPointArn is not a recovery point ARN: {}",
+                    req.recovery_point_arn
+                ))
+            })?;
+        if rp_account != account_id {
+            return Err(AwsError::invalid_request(format!(
+                "Recovery point {} is in account {rp_account}; a restore can only use a recovery point in a vault of the same account ({account_id}). Copy it into a vault of {account_id} first.",
+                req.recovery_point_arn
+            )));
+        }
+        if rp_region != region {
+            return Err(AwsError::invalid_parameter(format!(
+                "Recovery point {} is in region {rp_region}, not {region}",
+                req.recovery_point_arn
+            )));
+        }
+        let Some((vault, rp)) = self
+            .region(account, region)
+            .and_then(|r| r.find_recovery_point(rp_id))
+        else {
+            return Err(AwsError::not_found(format!(
+                "Recovery point {} not found",
+                req.recovery_point_arn
+            )));
+        };
+        if let Some(role) = &req.iam_role_arn {
+            let prefix = format!("arn:aws:iam::{account_id}:role/");
+            if !role.starts_with(&prefix) || role.len() == prefix.len() {
+                return Err(AwsError::invalid_parameter(format!(
+                    "IamRoleArn must be a role of account {account_id}: {role}"
+                )));
+            }
+        }
+        let suffix: u64 = self.rng.gen();
+        let r = self
+            .region(account, region)
+            .ok_or_else(|| AwsError::not_found("no such region state"))?;
+        let v = &r.vaults[vault];
+        let point = &v.recovery_points[rp];
+        let resource = Arc::clone(&point.resource);
+        if let Some(kind) = &req.resource_type {
+            if kind != resource.kind.as_str() {
+                return Err(AwsError::invalid_parameter(format!(
+                    "ResourceType {kind} does not match the recovery point's resource type {}",
+                    resource.kind.as_str()
+                )));
+            }
+        }
+        if point.status != RecoveryPointStatus::Completed {
+            return Err(AwsError::invalid_request(format!(
+                "Recovery point {} is not available for restore",
+                req.recovery_point_arn
+            )));
+        }
+        let created = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
+        let vault_arn = Arc::clone(&v.arn);
+        let rp_created = point.created;
+        let taken = r.names.contains_key(&(created.kind, created.name.clone()));
+
+        let id = uuid::Builder::from_random_bytes(self.rng.gen())
+            .into_uuid()
+            .to_string()
+            .to_uppercase();
+        let base = match resource.kind {
+            ResourceType::Rds => 25,
+            ResourceType::DynamoDb => 8,
+            ResourceType::Ebs => 5,
+            ResourceType::Efs => 12,
+            ResourceType::S3 => 15,
+        };
+        let size_minutes = (resource.size / (2 << 30)) as i64;
+        let mut duration = (base + size_minutes + self.rng.gen_range(0..20)) * MINUTE;
+        let (outcome, plan_arn, planned_validation, window) = match test {
+            Some(run) => (run.outcome, Some(run.plan_arn), run.validation, run.window),
+            None => (Outcome::Succeed, None, PlannedValidation::Silent, 0),
+        };
+        let outcome = if taken {
+            duration = 2 * MINUTE;
+            Outcome::Fail(match created.kind {
+                ResourceType::DynamoDb => format!("Table already exists: {}", created.name),
+                ResourceType::Rds => format!("DB instance already exists: {}", created.name),
+                _ => format!("{} already exists: {}", created.kind.as_str(), created.name),
+            })
+        } else {
+            outcome
+        };
+        let r = self.region_mut(account, region);
+        if !taken {
+            r.names
+                .insert((created.kind, created.name.clone()), created.arn.clone());
+        }
+        r.restore_jobs.push(RestoreJob {
+            id: id.clone(),
+            recovery_point_arn: req.recovery_point_arn,
+            recovery_point_created: rp_created,
+            resource,
+            vault_arn,
+            created: t,
+            duration,
+            outcome,
+            state: JobState::Pending,
+            status_message: None,
+            completed: None,
+            created_resource: if taken { None } else { Some(created) },
+            iam_role_arn: req.iam_role_arn,
+            metadata: req.metadata,
+            plan_arn,
+            planned_validation,
+            validation: None,
+            validation_window: window,
+            deletion: None,
+        });
+        let job = r.restore_jobs.len() - 1;
+        self.schedule(
+            t + duration,
+            Event::RestoreDone {
+                account,
+                region: region.to_string(),
+                job,
+            },
+        );
+        Ok(id)
+    }
+
+    fn restore_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let r = self.region_mut(account, region);
+        let Some(j) = r.restore_jobs.get_mut(job) else {
+            return;
+        };
+        j.completed = Some(t);
+        match j.outcome.clone() {
+            Outcome::Succeed => {
+                j.state = JobState::Completed;
+                let is_test = j.plan_arn.is_some();
+                let (rp_arn, source, minutes, created, rp_created) = (
+                    j.recovery_point_arn.clone(),
+                    j.resource.arn.clone(),
+                    (t - j.created) / MINUTE,
+                    j.created,
+                    j.recovery_point_created,
+                );
+                let planned = j.planned_validation.clone();
+                let window = j.validation_window;
+                if is_test {
+                    j.validation = Some(Validation::Validating);
+                }
+                if let Some(id) = parse_recovery_point_arn(&rp_arn).map(|p| p.2) {
+                    if let Some((v, i)) = r.find_recovery_point(id) {
+                        r.vaults[v].recovery_points[i].last_restore = Some(t);
+                    }
+                }
+                if let Some(res) = r.resource_by_arn(&source) {
+                    r.resources[res].latest_restore = Some(LatestRestore {
+                        minutes,
+                        job_created: created,
+                        recovery_point_created: rp_created,
+                    });
+                }
+                if is_test {
+                    let region = region.to_string();
+                    if planned != PlannedValidation::Silent {
+                        let after = self.rng.gen_range(5..40) * MINUTE;
+                        self.schedule(
+                            t + after.min(window),
+                            Event::Validate {
+                                account,
+                                region: region.clone(),
+                                job,
+                            },
+                        );
+                    }
+                    self.schedule(
+                        t + window,
+                        Event::ValidationTimeout {
+                            account,
+                            region,
+                            job,
+                        },
+                    );
+                }
+            }
+            Outcome::Fail(message) => {
+                j.state = JobState::Failed;
+                j.status_message = Some(message);
+                if let Some(c) = j.created_resource.take() {
+                    r.names.remove(&(c.kind, c.name));
+                }
+            }
+        }
+    }
+
+    fn validation_result(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        job: usize,
+        timeout: bool,
+    ) {
+        let r = self.region_mut(account, region);
+        let Some(j) = r.restore_jobs.get_mut(job) else {
+            return;
+        };
+        if j.validation != Some(Validation::Validating) {
+            return;
+        }
+        j.validation = Some(if timeout {
+            Validation::TimedOut(format!(
+                "No validation result was reported within the validation window of {} hours",
+                j.validation_window / HOUR
+            ))
+        } else {
+            match &j.planned_validation {
+                PlannedValidation::Fail(m) => Validation::Failed(m.clone()),
+                _ => Validation::Successful,
+            }
+        });
+        self.schedule(
+            t,
+            Event::Delete {
+                account,
+                region: region.to_string(),
+                job,
+            },
+        );
+    }
+
+    /// Records an external validation result (PutRestoreValidationResult).
+    pub fn put_validation(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        job_id: &str,
+        status: &str,
+        message: Option<String>,
+    ) -> Result<(), AwsError> {
+        let r = self.region_mut(account, region);
+        let job = r
+            .restore_jobs
+            .iter()
+            .position(|j| j.id == job_id)
+            .ok_or_else(|| AwsError::not_found(format!("Restore job {job_id} not found")))?;
+        let j = &mut r.restore_jobs[job];
+        if j.plan_arn.is_none() {
+            return Err(AwsError::invalid_request(format!(
+                "Restore job {job_id} was not started by a restore testing plan"
+            )));
+        }
+        if j.state != JobState::Completed {
+            return Err(AwsError::invalid_request(format!(
+                "Restore job {job_id} has not completed"
+            )));
+        }
+        if j.deletion.is_some() {
+            return Err(AwsError::invalid_request(format!(
+                "The validation window of restore job {job_id} has closed"
+            )));
+        }
+        let message_or = |default: &str| message.clone().unwrap_or_else(|| default.to_string());
+        j.validation = Some(match status {
+            "SUCCESSFUL" => Validation::Successful,
+            "FAILED" => Validation::Failed(message_or("Validation failed")),
+            "TIMED_OUT" => Validation::TimedOut(message_or("Validation timed out")),
+            "VALIDATING" => Validation::Validating,
+            other => {
+                return Err(AwsError::invalid_parameter(format!(
+                    "ValidationStatus must be one of FAILED, SUCCESSFUL, TIMED_OUT, VALIDATING, got {other:?}"
+                )))
+            }
+        });
+        if status != "VALIDATING" {
+            self.schedule(
+                t,
+                Event::Delete {
+                    account,
+                    region: region.to_string(),
+                    job,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    /// Runs a restore testing plan at `t`: one restore job per selected resource.
+    pub fn run_plan(
+        &mut self,
+        t: Millis,
+        account: usize,
+        region: &str,
+        plan: usize,
+    ) -> Vec<String> {
+        let Some(r) = self.region(account, region) else {
+            return Vec::new();
+        };
+        let Some(p) = r.plans.get(plan) else {
+            return Vec::new();
+        };
+        let run_no = p.runs;
+        let forced = p.forced.get(&run_no).cloned();
+        let plan_arn = p.arn.clone();
+        let sel = p.selection.clone();
+        let window_start = t - sel.window_days * DAY;
+        let mut picks = Vec::new();
+        for s in &p.selections {
+            let resources: Vec<&Resource> = r
+                .resources
+                .iter()
+                .filter(|res| res.info.kind == s.resource_type)
+                .filter(|res| {
+                    s.resource_arns
+                        .iter()
+                        .any(|a| a == "*" || *a == res.info.arn)
+                })
+                .filter(|res| s.string_equals.iter().all(|kv| res.info.tags.contains(kv)))
+                .take(30)
+                .collect();
+            for res in resources {
+                let candidates: Vec<(usize, usize)> = r
+                    .vaults
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, v)| vault_selected(&v.arn, &sel))
+                    .flat_map(|(vi, v)| {
+                        v.recovery_points
+                            .iter()
+                            .enumerate()
+                            .filter_map(move |(i, rp)| {
+                                (rp.resource.arn == res.info.arn
+                                    && rp.status == RecoveryPointStatus::Completed
+                                    && rp.created >= window_start
+                                    && rp.completed <= t)
+                                    .then_some((vi, i))
+                            })
+                    })
+                    .collect();
+                if candidates.is_empty() {
+                    continue;
+                }
+                let latest = candidates
+                    .iter()
+                    .copied()
+                    .max_by_key(|(v, i)| r.vaults[*v].recovery_points[*i].created);
+                picks.push((res.info.arn.clone(), latest, candidates, s.clone()));
+            }
+        }
+        let account_id = self.accounts[account].id.clone();
+        let mut started = Vec::new();
+        for (_, latest, candidates, s) in picks {
+            let chosen = if sel.algorithm == "RANDOM_WITHIN_WINDOW" {
+                candidates.choose(&mut self.rng).copied()
+            } else {
+                latest
+            };
+            let Some((v, i)) = chosen else { continue };
+            let (rp_arn, info) = {
+                let Some(r) = self.region(account, region) else {
+                    continue;
+                };
+                let rp = &r.vaults[v].recovery_points[i];
+                (
+                    recovery_point_arn(&account_id, region, rp),
+                    Arc::clone(&rp.resource),
+                )
+            };
+            let suffix: u64 = self.rng.gen();
+            let mut metadata = inferred_metadata(&info, suffix);
+            metadata.extend(s.overrides.clone());
+            let (outcome, validation) = forced
+                .clone()
+                .unwrap_or_else(|| self.random_test_outcome(&info));
+            let run = TestRun {
+                plan_arn: plan_arn.clone(),
+                window: s.validation_window_hours * HOUR,
+                outcome,
+                validation,
+            };
+            let req = StartRestore {
+                recovery_point_arn: rp_arn,
+                metadata,
+                iam_role_arn: Some(s.iam_role_arn.clone()),
+                resource_type: None,
+            };
+            if let Ok(id) = self.start_restore_inner(t, account, region, req, Some(run)) {
+                started.push(id);
+            }
+        }
+        let p = &mut self.region_mut(account, region).plans[plan];
+        p.last_execution = Some(t);
+        p.runs += 1;
+        started
+    }
+
+    fn random_test_outcome(&mut self, info: &ResourceInfo) -> (Outcome, PlannedValidation) {
+        let roll: f64 = self.rng.gen();
+        if roll < 0.03 {
+            (
+                Outcome::Fail(restore_failure(info.kind).to_string()),
+                PlannedValidation::Silent,
+            )
+        } else if roll < 0.09 {
+            (
+                Outcome::Succeed,
+                PlannedValidation::Fail(validation_failure(info.kind).to_string()),
+            )
+        } else if roll < 0.11 {
+            (Outcome::Succeed, PlannedValidation::Silent)
+        } else {
+            (Outcome::Succeed, PlannedValidation::Pass)
+        }
+    }
+}
+
+pub fn restore_failure(kind: ResourceType) -> &'static str {
+    match kind {
+        ResourceType::DynamoDb => "Restore failed: DynamoDB returned LimitExceededException (too many concurrent table restores in the account)",
+        ResourceType::Rds => "Restore failed: InsufficientDBInstanceCapacity for db.t3.medium in the requested Availability Zone",
+        ResourceType::Ebs => "Restore failed: the KMS key used by the snapshot is disabled",
+        ResourceType::Efs => "Restore failed: file system limit exceeded",
+        ResourceType::S3 => "Restore failed: access denied writing to the destination bucket",
+    }
+}
+
+pub fn validation_failure(kind: ResourceType) -> &'static str {
+    match kind {
+        ResourceType::DynamoDb => {
+            "Item count check failed: expected at least 1000 items in the restored table, found 0"
+        }
+        ResourceType::Rds => {
+            "Schema check failed: relation \"orders\" does not exist in the restored database"
+        }
+        _ => "Checksum of the restored data does not match the manifest",
+    }
+}
+
+/// The (account, region, name) of a backup vault ARN.
+pub fn parse_vault_arn(arn: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts.as_slice() {
+        ["arn", "aws", "backup", region, account, "backup-vault", name]
+            if account.len() == 12 && !name.is_empty() && !region.is_empty() =>
+        {
+            Some((
+                (*account).to_string(),
+                (*region).to_string(),
+                (*name).to_string(),
+            ))
+        }
+        _ => None,
+    }
+}
+
+/// Whether a vault access policy lets `source_account` copy into the vault:
+/// an Allow statement for `backup:CopyIntoBackupVault` (or `backup:*`) whose
+/// principal is that account, its root, or `*` (optionally limited by
+/// `aws:PrincipalOrgID` to this organization).
+pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
+    let Some(doc) = policy.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()) else {
+        return false;
+    };
+    let statements = match &doc["Statement"] {
+        serde_json::Value::Array(s) => s.clone(),
+        s @ serde_json::Value::Object(_) => vec![s.clone()],
+        _ => return false,
+    };
+    let as_list = |v: &serde_json::Value| -> Vec<String> {
+        match v {
+            serde_json::Value::String(s) => vec![s.clone()],
+            serde_json::Value::Array(a) => a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect(),
+            _ => Vec::new(),
+        }
+    };
+    statements.iter().any(|s| {
+        if s["Effect"] != "Allow" {
+            return false;
+        }
+        let actions = as_list(&s["Action"]);
+        if !actions
+            .iter()
+            .any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*")
+        {
+            return false;
+        }
+        let principals = match &s["Principal"] {
+            serde_json::Value::String(p) => vec![p.clone()],
+            p => as_list(&p["AWS"]),
+        };
+        let principal_ok = principals.iter().any(|p| {
+            p == "*" || p == source_account || *p == format!("arn:aws:iam::{source_account}:root")
+        });
+        let org_condition = &s["Condition"]["StringEquals"]["aws:PrincipalOrgID"];
+        let condition_ok =
+            org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
+        principal_ok && condition_ok
+    })
+}
+
+fn vault_selected(arn: &str, sel: &RecoveryPointSelection) -> bool {
+    let matches = |pattern: &String| wildcard(pattern, arn);
+    sel.include_vaults.iter().any(matches) && !sel.exclude_vaults.iter().any(matches)
+}
+
+/// `*` matches any run of characters.
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == text;
+    }
+    let mut rest = text;
+    for (i, part) in parts.iter().enumerate() {
+        if i == 0 {
+            let Some(r) = rest.strip_prefix(part) else {
+                return false;
+            };
+            rest = r;
+        } else if i == parts.len() - 1 {
+            return rest.ends_with(part);
+        } else {
+            let Some(at) = rest.find(part) else {
+                return false;
+            };
+            rest = &rest[at + part.len()..];
+        }
+    }
+    true
+}
+
+/// Restore metadata of a recovery point (GetRecoveryPointRestoreMetadata): the
+/// original resource's settings, so that restoring it unchanged collides with it.
+pub fn restore_metadata(info: &ResourceInfo) -> BTreeMap<String, String> {
+    let m = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect()
+    };
+    let az = format!("{}a", info.region);
+    match info.kind {
+        ResourceType::DynamoDb => m(&[
+            ("originalTableName", &info.name),
+            ("targetTableName", &info.name),
+            ("encryptionType", "KMS"),
+            ("kmsMasterKeyArn", &info.kms_key),
+        ]),
+        ResourceType::Rds => m(&[
+            ("dbInstanceIdentifier", &info.name),
+            ("engine", "postgres"),
+            ("dbInstanceClass", "db.t3.medium"),
+            ("port", "5432"),
+            ("multiAZ", "false"),
+            ("availabilityZone", &az),
+            ("dbSubnetGroupName", "default"),
+            ("kmsKeyId", &info.kms_key),
+        ]),
+        ResourceType::Ebs => m(&[
+            ("volumeId", &info.name),
+            ("availabilityZone", &az),
+            ("volumeType", "gp3"),
+            ("encrypted", "true"),
+            ("kmsKeyId", &info.kms_key),
+        ]),
+        ResourceType::Efs => m(&[
+            ("file-system-id", &info.name),
+            ("newFileSystem", "true"),
+            ("Encrypted", "true"),
+            ("KmsKeyId", &info.kms_key),
+            ("PerformanceMode", "generalPurpose"),
+        ]),
+        ResourceType::S3 => m(&[
+            ("DestinationBucketName", &info.name),
+            ("NewBucket", "true"),
+            ("Encrypted", "true"),
+            ("EncryptionType", "SSE-KMS"),
+            ("KMSKey", &info.kms_key),
+        ]),
+    }
+}
+
+/// Metadata a restore test would use (GetRestoreTestingInferredMetadata): a fresh name.
+pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, String> {
+    let tag = format!("{:08x}", suffix as u32);
+    let mut m = BTreeMap::new();
+    let az = format!("{}a", info.region);
+    let mut put = |k: &str, v: String| {
+        m.insert(k.to_string(), v);
+    };
+    match info.kind {
+        ResourceType::DynamoDb => {
+            put(
+                "targetTableName",
+                format!("{}-restore-test-{tag}", info.name),
+            );
+            put("encryptionType", "Default".into());
+        }
+        ResourceType::Rds => {
+            put(
+                "dbInstanceIdentifier",
+                format!("{}-restore-test-{tag}", info.name),
+            );
+            put("dbInstanceClass", "db.t3.medium".into());
+            put("availabilityZone", az);
+        }
+        ResourceType::Ebs => {
+            put("availabilityZone", az);
+            put("volumeType", "gp3".into());
+        }
+        ResourceType::Efs => {
+            put("newFileSystem", "true".into());
+            put("Encrypted", "true".into());
+            put("PerformanceMode", "generalPurpose".into());
+            put("CreationToken", tag);
+        }
+        ResourceType::S3 => {
+            put(
+                "DestinationBucketName",
+                format!("{}-restore-test-{tag}", info.name),
+            );
+            put("NewBucket", "true".into());
+        }
+    }
+    m
+}
+
+/// Checks restore metadata and names the resource it will create.
+fn restore_target(
+    account: &str,
+    region: &str,
+    info: &ResourceInfo,
+    metadata: &BTreeMap<String, String>,
+    suffix: u64,
+) -> Result<CreatedResource, AwsError> {
+    let required = |key: &str| {
+        metadata
+            .get(key)
+            .filter(|v| !v.is_empty())
+            .cloned()
+            .ok_or_else(|| {
+                AwsError::invalid_parameter(format!(
+                    "Metadata {key} is required to restore {} recovery points",
+                    info.kind.as_str()
+                ))
+            })
+    };
+    let kms_arn_ok = |k: &str| k.starts_with("arn:aws:kms:") && k.contains(":key/");
+    match info.kind {
+        ResourceType::DynamoDb => {
+            let name = required("targetTableName")?;
+            if !(3..=255).contains(&name.len())
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            {
+                return Err(AwsError::invalid_parameter(format!(
+                    "targetTableName {name:?} must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"
+                )));
+            }
+            let kms_key = match metadata.get("encryptionType").map(String::as_str) {
+                None | Some("Default") => {
+                    if metadata.contains_key("kmsMasterKeyArn")
+                        && metadata.get("encryptionType").is_some()
+                    {
+                        return Err(AwsError::invalid_parameter(
+                            "kmsMasterKeyArn is only allowed with encryptionType KMS",
+                        ));
+                    }
+                    None
+                }
+                Some("KMS") => {
+                    let key = required("kmsMasterKeyArn")?;
+                    if !kms_arn_ok(&key) {
+                        return Err(AwsError::invalid_parameter(format!(
+                            "kmsMasterKeyArn is not a KMS key ARN: {key}"
+                        )));
+                    }
+                    Some(key)
+                }
+                Some(other) => {
+                    return Err(AwsError::invalid_parameter(format!(
+                        "encryptionType must be Default or KMS, got {other:?}"
+                    )))
+                }
+            };
+            Ok(CreatedResource {
+                kind: info.kind,
+                arn: format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
+                name,
+                kms_key,
+            })
+        }
+        ResourceType::Rds => {
+            let name = required("dbInstanceIdentifier")?;
+            let valid = name.len() <= 63
+                && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+                && !name.ends_with('-')
+                && !name.contains("--");
+            if !valid {
+                return Err(AwsError::invalid_parameter(format!(
+                    "dbInstanceIdentifier {name:?} must start with a letter and hold 1-63 letters, digits or single hyphens"
+                )));
+            }
+            if let Some(key) = metadata.get("kmsKeyId") {
+                if *key != info.kms_key {
+                    return Err(AwsError::invalid_parameter(format!(
+                        "An RDS restore keeps the KMS key of its snapshot ({}); kmsKeyId {key} cannot be used",
+                        info.kms_key
+                    )));
+                }
+            }
+            Ok(CreatedResource {
+                kind: info.kind,
+                arn: format!("arn:aws:rds:{region}:{account}:db:{}", name.to_lowercase()),
+                name: name.to_lowercase(),
+                kms_key: Some(info.kms_key.clone()),
+            })
+        }
+        ResourceType::Ebs => {
+            let name = format!("vol-{:017x}", suffix);
+            Ok(CreatedResource {
+                kind: info.kind,
+                arn: format!("arn:aws:ec2:{region}:{account}:volume/{name}"),
+                name,
+                kms_key: metadata
+                    .get("kmsKeyId")
+                    .cloned()
+                    .or_else(|| Some(info.kms_key.clone())),
+            })
+        }
+        ResourceType::Efs => {
+            if metadata.get("newFileSystem").map(String::as_str) != Some("true") {
+                return Err(AwsError::invalid_parameter("EFS restores must set newFileSystem to true: nothing is restored over an existing file system"));
+            }
+            let name = format!("fs-{:017x}", suffix);
+            Ok(CreatedResource {
+                kind: info.kind,
+                arn: format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}"),
+                name,
+                kms_key: metadata
+                    .get("KmsKeyId")
+                    .cloned()
+                    .or_else(|| Some(info.kms_key.clone())),
+            })
+        }
+        ResourceType::S3 => {
+            let name = required("DestinationBucketName")?;
+            Ok(CreatedResource {
+                kind: info.kind,
+                arn: format!("arn:aws:s3:::{name}"),
+                name,
+                kms_key: metadata.get("KMSKey").cloned(),
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vault_policies_are_read_like_iam() {
+        let org_policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{ORG_ID}"}}}}}}]}}"#
+        );
+        assert!(policy_allows_copy(Some(&org_policy), "111111111111"));
+        let one_account = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":["backup:CopyIntoBackupVault"]}}"#;
+        assert!(policy_allows_copy(Some(one_account), "111111111111"));
+        assert!(!policy_allows_copy(Some(one_account), "333333333333"));
+        let other_org = org_policy.replace(ORG_ID, "o-someoneelse");
+        assert!(!policy_allows_copy(Some(&other_org), "111111111111"));
+        let deny = org_policy.replace("Allow", "Deny");
+        assert!(!policy_allows_copy(Some(&deny), "111111111111"));
+        assert!(!policy_allows_copy(None, "111111111111"));
+    }
+
+    #[test]
+    fn wildcards_and_vault_arns() {
+        assert!(wildcard("*", "anything"));
+        assert!(wildcard(
+            "arn:aws:backup:*:*:backup-vault:asdf-*",
+            "arn:aws:backup:us-west-2:1:backup-vault:asdf-9"
+        ));
+        assert!(!wildcard(
+            "arn:aws:backup:*:*:backup-vault:asdf-*",
+            "arn:aws:backup:us-west-2:1:backup-vault:zz"
+        ));
+        assert_eq!(
+            parse_vault_arn("arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central"),
+            Some((
+                "222222222222".into(),
+                "ap-southeast-2".into(),
+                "central".into()
+            ))
+        );
+        assert_eq!(
+            parse_vault_arn("arn:aws:backup:ap-southeast-2:22:backup-vault:x"),
+            None
+        );
+    }
+}

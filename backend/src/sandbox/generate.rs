@@ -1,0 +1,552 @@
+//! The demo world of the product brief, optionally grown with generated accounts.
+//! Ninety days of history are not written out by hand: the world is set up as it
+//! was 90 days ago and the engine lives through them, so history and the live
+//! sandbox follow the same rules.
+
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::engine::{DAY, HOUR};
+use super::protocol::{Millis, PageTokens};
+use super::schedule::Schedule;
+use super::world::*;
+
+pub const WORKLOAD_A: &str = "111111111111";
+pub const BACKUP: &str = "222222222222";
+/// An account outside the organization, to show cross-organization copies refused.
+pub const OUTSIDER: &str = "333333333333";
+pub const DEMO_REGION: &str = "ap-southeast-2";
+pub const READ_ROLE: &str = "RecoveryConsoleRead";
+pub const OPERATOR_ROLE: &str = "RecoveryConsoleOperator";
+const HISTORY_DAYS: i64 = 90;
+const GENERATED_REGIONS: [&str; 4] = ["ap-southeast-2", "us-east-1", "eu-west-1", "us-west-2"];
+
+#[derive(Debug, Clone)]
+pub struct WorldOptions {
+    pub seed: u64,
+    /// Generated accounts beyond the demo scenario.
+    pub accounts: usize,
+    /// Sandbox time at start; history runs up to it.
+    pub start: Millis,
+}
+
+struct Builder {
+    rng: ChaCha8Rng,
+    accounts: Vec<Account>,
+    begin: Millis,
+}
+
+impl Builder {
+    fn key(&mut self, account: &str, region: &str) -> String {
+        let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid();
+        format!("arn:aws:kms:{region}:{account}:key/{id}")
+    }
+
+    fn account(&mut self, id: &str, name: &str, in_org: bool, roles: Vec<Role>) -> usize {
+        self.accounts.push(Account {
+            id: id.to_string(),
+            name: name.to_string(),
+            email: format!("aws+{}@example.com", name.replace('_', "-")),
+            in_organization: in_org,
+            joined: self.begin - 400 * DAY,
+            roles,
+            regions: BTreeMap::new(),
+        });
+        self.accounts.len() - 1
+    }
+
+    fn region(&mut self, account: usize, region: &str) -> &mut RegionState {
+        self.accounts[account]
+            .regions
+            .entry(region.to_string())
+            .or_default()
+    }
+
+    fn vault(&mut self, account: usize, region: &str, name: &str, policy: Option<String>) -> usize {
+        let account_id = self.accounts[account].id.clone();
+        let key_arn = self.key(&account_id, region);
+        let created = self.begin - 200 * DAY;
+        let r = self.region(account, region);
+        r.vaults.push(Vault {
+            name: name.to_string(),
+            arn: Arc::from(format!(
+                "arn:aws:backup:{region}:{account_id}:backup-vault:{name}"
+            )),
+            key_arn,
+            created,
+            policy,
+            recovery_points: Vec::new(),
+        });
+        r.vaults.len() - 1
+    }
+
+    fn resource(
+        &mut self,
+        account: usize,
+        region: &str,
+        kind: ResourceType,
+        name: &str,
+        kms_key: &str,
+        tags: &[(&str, &str)],
+    ) -> usize {
+        let account_id = self.accounts[account].id.clone();
+        let arn = match kind {
+            ResourceType::DynamoDb => {
+                format!("arn:aws:dynamodb:{region}:{account_id}:table/{name}")
+            }
+            ResourceType::Rds => format!("arn:aws:rds:{region}:{account_id}:db:{name}"),
+            ResourceType::Ebs => format!("arn:aws:ec2:{region}:{account_id}:volume/{name}"),
+            ResourceType::Efs => {
+                format!("arn:aws:elasticfilesystem:{region}:{account_id}:file-system/{name}")
+            }
+            ResourceType::S3 => format!("arn:aws:s3:::{name}"),
+        };
+        let size = match kind {
+            ResourceType::Rds => self.rng.gen_range(10..60u64) << 30,
+            ResourceType::DynamoDb => self.rng.gen_range(1..12u64) << 30,
+            _ => self.rng.gen_range(1..40u64) << 30,
+        };
+        let info = Arc::new(ResourceInfo {
+            arn: arn.clone(),
+            kind,
+            name: name.to_string(),
+            account: account_id,
+            region: region.to_string(),
+            kms_key: kms_key.to_string(),
+            tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect(),
+            size,
+        });
+        let r = self.region(account, region);
+        r.names.insert((kind, name.to_string()), arn);
+        r.resources.push(Resource {
+            info,
+            last_backup: None,
+            latest_restore: None,
+        });
+        r.resources.len() - 1
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn backup_plan(
+        &mut self,
+        account: usize,
+        region: &str,
+        name: &str,
+        cron: &str,
+        resources: Vec<usize>,
+        vault: usize,
+        copy_to: Option<String>,
+    ) {
+        let id = uuid::Builder::from_random_bytes(self.rng.gen())
+            .into_uuid()
+            .to_string();
+        let Ok(schedule) = Schedule::parse(cron) else {
+            return;
+        };
+        let r = self.region(account, region);
+        r.backup_plans.push(BackupPlan {
+            id,
+            name: name.to_string(),
+            rule: "daily".to_string(),
+            schedule,
+            resources,
+            vault,
+            copy_to,
+            delete_after_days: 120,
+            failure_rate: 0.01,
+        });
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn testing_plan(
+        &mut self,
+        account: usize,
+        region: &str,
+        name: &str,
+        cron: &str,
+        algorithm: &str,
+        selection: RestoreTestingSelection,
+        forced: HashMap<u32, (Outcome, PlannedValidation)>,
+    ) {
+        let account_id = self.accounts[account].id.clone();
+        let Ok(schedule) = Schedule::parse(cron) else {
+            return;
+        };
+        let created = self.begin;
+        let r = self.region(account, region);
+        r.plans.push(RestoreTestingPlan {
+            name: name.to_string(),
+            arn: format!(
+                "arn:aws:backup:{region}:{account_id}:restore-testing-plan:{name}-{:06x}",
+                name.len() * 7919
+            ),
+            created,
+            schedule_expression: cron.to_string(),
+            schedule,
+            start_window_hours: 4,
+            selection: RecoveryPointSelection {
+                algorithm: algorithm.to_string(),
+                include_vaults: vec!["*".to_string()],
+                exclude_vaults: Vec::new(),
+                types: vec!["SNAPSHOT".to_string()],
+                window_days: 7,
+            },
+            last_execution: None,
+            selections: vec![selection],
+            forced,
+            runs: 0,
+        });
+    }
+}
+
+fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
+    [(READ_ROLE, false), (OPERATOR_ROLE, true)]
+        .into_iter()
+        .map(|(name, can_act)| Role {
+            name: name.to_string(),
+            trusts: trusts.to_string(),
+            external_id: external_id.map(String::from),
+            can_act,
+        })
+        .collect()
+}
+
+/// The vault access policy of the central vault: copies from the organization only.
+pub fn organization_copy_policy(vault_arn: &str) -> String {
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "AllowCopyFromOrganization",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "backup:CopyIntoBackupVault",
+            "Resource": vault_arn,
+            "Condition": { "StringEquals": { "aws:PrincipalOrgID": ORG_ID } }
+        }]
+    })
+    .to_string()
+}
+
+pub fn build(options: &WorldOptions) -> World {
+    let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
+    let begin = options.start - options.start.rem_euclid(DAY) - HISTORY_DAYS * DAY;
+    let token_key: [u8; 32] = rng.gen();
+    let mut b = Builder {
+        rng,
+        accounts: Vec::new(),
+        begin,
+    };
+
+    b.account(HUB_ACCOUNT, "management", true, Vec::new());
+    let workload = b.account(
+        WORKLOAD_A,
+        "workload_a",
+        true,
+        member_roles(HUB_ACCOUNT, None),
+    );
+    let backup = b.account(BACKUP, "backup", true, member_roles(HUB_ACCOUNT, None));
+    let outsider = b.account(OUTSIDER, "partner", false, member_roles(HUB_ACCOUNT, None));
+
+    let r = DEMO_REGION;
+    let central_arn = format!("arn:aws:backup:{r}:{BACKUP}:backup-vault:central-vault");
+    b.vault(
+        backup,
+        r,
+        "central-vault",
+        Some(organization_copy_policy(&central_arn)),
+    );
+    let partner_arn = format!("arn:aws:backup:{r}:{OUTSIDER}:backup-vault:partner-vault");
+    let open_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": "*", "Action": "backup:CopyIntoBackupVault", "Resource": partner_arn}]});
+    b.vault(outsider, r, "partner-vault", Some(open_policy.to_string()));
+
+    let resource_key = b.key(WORKLOAD_A, r);
+    let tracking = b.resource(
+        workload,
+        r,
+        ResourceType::DynamoDb,
+        "tracking",
+        &resource_key,
+        &[("env", "prod"), ("app", "tracking")],
+    );
+    let mydb = b.resource(
+        workload,
+        r,
+        ResourceType::Rds,
+        "mydb",
+        &resource_key,
+        &[("env", "prod"), ("app", "tracking")],
+    );
+    let local_vault = b.vault(workload, r, "workload-a-vault", None);
+    b.backup_plan(
+        workload,
+        r,
+        "workload-a-daily",
+        "cron(0 14 ? * * *)",
+        vec![tracking, mydb],
+        local_vault,
+        Some(central_arn.clone()),
+    );
+    let tracking_arn = format!("arn:aws:dynamodb:{r}:{WORKLOAD_A}:table/tracking");
+    // Fixed outcomes so the history always shows each kind of failure, one of them recent.
+    let forced: HashMap<u32, (Outcome, PlannedValidation)> = [
+        (
+            20,
+            (
+                Outcome::Succeed,
+                PlannedValidation::Fail(
+                    super::engine::validation_failure(ResourceType::DynamoDb).into(),
+                ),
+            ),
+        ),
+        (
+            45,
+            (
+                Outcome::Fail(super::engine::restore_failure(ResourceType::DynamoDb).into()),
+                PlannedValidation::Silent,
+            ),
+        ),
+        (66, (Outcome::Succeed, PlannedValidation::Silent)),
+        (
+            86,
+            (
+                Outcome::Succeed,
+                PlannedValidation::Fail(
+                    super::engine::validation_failure(ResourceType::DynamoDb).into(),
+                ),
+            ),
+        ),
+    ]
+    .into_iter()
+    .collect();
+    b.testing_plan(
+        workload,
+        r,
+        "tracking-daily-restore-test",
+        "cron(0 18 ? * * *)",
+        "LATEST_WITHIN_WINDOW",
+        RestoreTestingSelection {
+            name: "tracking-table".into(),
+            created: begin,
+            iam_role_arn: format!(
+                "arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"
+            ),
+            resource_type: ResourceType::DynamoDb,
+            resource_arns: vec![tracking_arn],
+            string_equals: Vec::new(),
+            overrides: BTreeMap::new(),
+            validation_window_hours: 4,
+        },
+        forced,
+    );
+
+    let hub = 0;
+    let framework_arn =
+        format!("arn:aws:backup:{r}:{HUB_ACCOUNT}:framework:org-backup-controls-8f3a");
+    let report_arn = format!("arn:aws:backup:{r}:{HUB_ACCOUNT}:report-plan:restore-job-report");
+    let hub_region = b.region(hub, r);
+    hub_region.frameworks.push(Framework {
+        name: "org-backup-controls".into(),
+        arn: framework_arn,
+        description: "Backup and restore-testing controls for the organization".into(),
+        controls: 6,
+        created: begin - 30 * DAY,
+    });
+    hub_region.report_plans.push(ReportPlan {
+        name: "restore-job-report".into(),
+        arn: report_arn,
+        description: "Daily restore job report for the organization".into(),
+        template: "RESTORE_JOB_REPORT".into(),
+        bucket: "rc-demo-backup-reports".into(),
+        created: begin - 30 * DAY,
+        last_attempt: None,
+    });
+
+    generate_accounts(&mut b, options.accounts, &central_arn);
+
+    let mut world = World {
+        account_index: b
+            .accounts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| (a.id.clone(), i))
+            .collect(),
+        accounts: b.accounts,
+        sessions: HashMap::new(),
+        idempotency: HashMap::new(),
+        events: BinaryHeap::new(),
+        event_seq: 0,
+        rng: b.rng,
+        tokens: PageTokens::new(token_key),
+        org_created: begin - 400 * DAY,
+        now: begin,
+    };
+    schedule_all(&mut world, begin);
+    // Report jobs: one a day for the last week.
+    for day in 1..=7 {
+        let created = options.start - options.start.rem_euclid(DAY) - day * DAY + 6 * HOUR;
+        let id = uuid::Builder::from_random_bytes(world.rng.gen())
+            .into_uuid()
+            .to_string();
+        let hub_region = world.region_mut(hub, r);
+        hub_region.report_jobs.push(ReportJob {
+            id,
+            plan: 0,
+            created,
+            completed: created + 20 * 60_000,
+            status: "COMPLETED".into(),
+        });
+        hub_region.report_plans[0].last_attempt = Some(created);
+    }
+    world.tick(options.start);
+    world
+}
+
+fn schedule_all(world: &mut World, begin: Millis) {
+    let mut first = Vec::new();
+    for (a, account) in world.accounts.iter().enumerate() {
+        for (name, region) in &account.regions {
+            for (p, plan) in region.backup_plans.iter().enumerate() {
+                if let Some(t) = plan.schedule.next_after(begin) {
+                    first.push((
+                        t,
+                        Event::BackupRun {
+                            account: a,
+                            region: name.clone(),
+                            plan: p,
+                        },
+                    ));
+                }
+            }
+            for (p, plan) in region.plans.iter().enumerate() {
+                if let Some(t) = plan.schedule.next_after(begin.max(plan.created)) {
+                    first.push((
+                        t,
+                        Event::PlanRun {
+                            account: a,
+                            region: name.clone(),
+                            plan: p,
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    for (t, e) in first {
+        world.schedule(t, e);
+    }
+}
+
+fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
+    const TEAMS: [&str; 12] = [
+        "payments",
+        "orders",
+        "search",
+        "identity",
+        "billing",
+        "catalog",
+        "shipping",
+        "ledger",
+        "analytics",
+        "mobile",
+        "support",
+        "pricing",
+    ];
+    const ENVS: [&str; 3] = ["prod", "staging", "dev"];
+    for i in 0..count {
+        let id = format!("{}", 400_000_000_001u64 + i as u64);
+        let team = TEAMS[i % TEAMS.len()];
+        let env = ENVS[(i / TEAMS.len()) % ENVS.len()];
+        let name = format!("{team}-{env}-{:04}", i + 1);
+        // The last generated account lacks the console's roles: AssumeRole is denied.
+        let roles = if i + 1 == count && count > 1 {
+            Vec::new()
+        } else if i % 4 == 3 {
+            member_roles(HUB_ACCOUNT, Some(&format!("rc-{id}")))
+        } else {
+            member_roles(HUB_ACCOUNT, None)
+        };
+        let a = b.account(&id, &name, true, roles);
+        let mut regions = vec![GENERATED_REGIONS[i % GENERATED_REGIONS.len()]];
+        if b.rng.gen_bool(0.3) {
+            regions.push(GENERATED_REGIONS[(i + 1) % GENERATED_REGIONS.len()]);
+        }
+        let total = b.rng.gen_range(8..=14usize);
+        for (ri, region) in regions.iter().enumerate() {
+            let key = b.key(&id, region);
+            let vault = b.vault(a, region, "default-vault", None);
+            let n = if ri == 0 {
+                total - total / 3 * (regions.len() - 1)
+            } else {
+                total / 3
+            };
+            let mut resources = Vec::new();
+            for k in 0..n {
+                let kind = ResourceType::ALL[b.rng.gen_range(0..5)];
+                let hex: u64 = b.rng.gen::<u64>();
+                let rname = match kind {
+                    ResourceType::DynamoDb => format!("{team}-table-{k}"),
+                    ResourceType::Rds => format!("{team}-db-{k}"),
+                    ResourceType::Ebs => format!("vol-{hex:017x}"),
+                    ResourceType::Efs => format!("fs-{hex:017x}"),
+                    ResourceType::S3 => format!("{team}-{id}-{region}-data-{k}"),
+                };
+                let tier = if k % 3 == 0 { "critical" } else { "standard" };
+                resources.push(b.resource(
+                    a,
+                    region,
+                    kind,
+                    &rname,
+                    &key,
+                    &[("env", env), ("tier", tier)],
+                ));
+            }
+            let hour = b.rng.gen_range(0..24);
+            let copy = (i % 5 == 0).then(|| central_arn.to_string());
+            b.backup_plan(
+                a,
+                region,
+                &format!("{team}-daily"),
+                &format!("cron(0 {hour} ? * * *)"),
+                resources.clone(),
+                vault,
+                copy,
+            );
+            if ri == 0 && i % 5 < 3 {
+                let first_kind = b.accounts[a].regions[*region].resources[resources[0]]
+                    .info
+                    .kind;
+                b.testing_plan(
+                    a,
+                    region,
+                    &format!("{team}-weekly-restore-test"),
+                    "cron(0 3 ? * MON *)",
+                    if i % 2 == 0 {
+                        "LATEST_WITHIN_WINDOW"
+                    } else {
+                        "RANDOM_WITHIN_WINDOW"
+                    },
+                    RestoreTestingSelection {
+                        name: format!("{}-critical", first_kind.as_str().to_lowercase()),
+                        created: b.begin,
+                        iam_role_arn: format!(
+                            "arn:aws:iam::{id}:role/service-role/AWSBackupDefaultServiceRole"
+                        ),
+                        resource_type: first_kind,
+                        resource_arns: vec!["*".into()],
+                        string_equals: vec![("tier".into(), "critical".into())],
+                        overrides: BTreeMap::new(),
+                        validation_window_hours: 6,
+                    },
+                    HashMap::new(),
+                );
+            }
+        }
+    }
+}

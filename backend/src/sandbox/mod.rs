@@ -1,0 +1,395 @@
+//! The AWS sandbox: an HTTP server speaking the AWS wire protocols of the
+//! operations the console uses (STS over awsQuery, Organizations over
+//! awsJson1_1, Backup over restJson1), holding the demo world, moving it on its
+//! own clock and failing on purpose when asked.
+
+mod admin;
+mod backup;
+mod clock;
+mod engine;
+mod faults;
+pub mod generate;
+mod organizations;
+mod protocol;
+mod schedule;
+mod sts;
+mod world;
+
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, Method, StatusCode};
+use axum::response::Response;
+use axum::Router;
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+pub use faults::Faults;
+pub use generate::WorldOptions;
+use protocol::{insert_request_id, parse_authorization, strip_nulls, AwsError, Millis, Protocol};
+use world::{World, HUB_ACCOUNT};
+
+/// Who is calling, as told by the access key of the request's signature.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    pub account: usize,
+    pub account_id: String,
+    pub region: String,
+    pub is_hub: bool,
+    pub can_act: bool,
+    pub principal_arn: String,
+    pub user_id: String,
+}
+
+pub struct Sandbox {
+    world: Mutex<World>,
+    clock: clock::Clock,
+    faults: Mutex<Faults>,
+    fault_rng: Mutex<ChaCha8Rng>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn wall_clock_ms() -> Millis {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// A summary of one account, for the start-up banner, the admin API and configs.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AccountSummary {
+    pub id: String,
+    pub name: String,
+    pub in_organization: bool,
+    pub regions: Vec<String>,
+    pub roles: Vec<RoleSummary>,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct RoleSummary {
+    pub arn: String,
+    pub external_id: Option<String>,
+    pub operator: bool,
+}
+
+impl Sandbox {
+    /// Builds the world (living through its 90 days of history) and the server state.
+    pub fn new(options: &WorldOptions, time_scale: f64, faults: Faults) -> Arc<Self> {
+        let world = generate::build(options);
+        Arc::new(Self {
+            world: Mutex::new(world),
+            clock: clock::Clock::new(options.start, time_scale),
+            faults: Mutex::new(faults),
+            fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa17)),
+        })
+    }
+
+    pub fn router(self: &Arc<Self>) -> Router {
+        admin::routes()
+            .fallback(aws_entry)
+            .with_state(Arc::clone(self))
+    }
+
+    pub fn accounts(&self) -> Vec<AccountSummary> {
+        let world = lock(&self.world);
+        world
+            .accounts
+            .iter()
+            .map(|a| AccountSummary {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                in_organization: a.in_organization,
+                regions: a.regions.keys().cloned().collect(),
+                roles: a
+                    .roles
+                    .iter()
+                    .map(|r| RoleSummary {
+                        arn: format!("arn:aws:iam::{}:role/{}", a.id, r.name),
+                        external_id: r.external_id.clone(),
+                        operator: r.can_act,
+                    })
+                    .collect(),
+            })
+            .collect()
+    }
+
+    pub fn recovery_point_count(&self) -> usize {
+        lock(&self.world).recovery_point_count()
+    }
+
+    fn caller(
+        &self,
+        world: &World,
+        access_key: &str,
+        token: Option<&str>,
+        region: &str,
+    ) -> Result<Caller, AwsError> {
+        match world.sessions.get(access_key) {
+            None => Ok(Caller {
+                account: world.account(HUB_ACCOUNT).unwrap_or(0),
+                account_id: HUB_ACCOUNT.to_string(),
+                region: region.to_string(),
+                is_hub: true,
+                can_act: true,
+                principal_arn: format!("arn:aws:iam::{HUB_ACCOUNT}:user/recovery-console"),
+                user_id: "AIDARCHUBUSER0000001".to_string(),
+            }),
+            Some(session) => {
+                if token != Some(session.token.as_str()) {
+                    return Err(AwsError::access_denied(
+                        "UnrecognizedClientException",
+                        "The security token included in the request is invalid.",
+                    ));
+                }
+                if wall_clock_ms() >= session.expires_wall {
+                    return Err(AwsError::new(
+                        StatusCode::BAD_REQUEST,
+                        "ExpiredTokenException",
+                        "The security token included in the request is expired",
+                    ));
+                }
+                let account = &world.accounts[session.account];
+                Ok(Caller {
+                    account: session.account,
+                    account_id: account.id.clone(),
+                    region: region.to_string(),
+                    is_hub: account.id == HUB_ACCOUNT,
+                    can_act: session.can_act,
+                    principal_arn: format!(
+                        "arn:aws:sts::{}:assumed-role/{}/{}",
+                        account.id, session.role, session.session_name
+                    ),
+                    user_id: format!(
+                        "AROA{}:{}",
+                        &access_key[4..].chars().take(12).collect::<String>(),
+                        session.session_name
+                    ),
+                })
+            }
+        }
+    }
+
+    async fn handle(
+        &self,
+        protocol: Protocol,
+        req: Request,
+        request_id: &str,
+    ) -> Result<Response, AwsError> {
+        let (parts, body) = req.into_parts();
+        let body = axum::body::to_bytes(body, 16 << 20).await.map_err(|e| {
+            AwsError::invalid_parameter(format!("could not read the request body: {e}"))
+        })?;
+        let signature = parse_authorization(&parts.headers)?;
+        let raw_query = parts.uri.query();
+        enum Parsed {
+            Sts(std::collections::HashMap<String, String>),
+            Orgs,
+            Backup(backup::Request),
+        }
+        let (op, parsed) = match protocol {
+            Protocol::Query => {
+                let params = sts::params(&body, raw_query);
+                (sts::identify(&params)?, Parsed::Sts(params))
+            }
+            Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
+            Protocol::RestJson => {
+                let req =
+                    backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
+                (req.op, Parsed::Backup(req))
+            }
+        };
+        let token = parts
+            .headers
+            .get("x-amz-security-token")
+            .and_then(|v| v.to_str().ok());
+        let caller = {
+            let world = lock(&self.world);
+            self.caller(&world, &signature.access_key, token, &signature.region)?
+        };
+
+        let (latency, fault, denied) = {
+            let mut faults = lock(&self.faults);
+            let mut rng = lock(&self.fault_rng);
+            let (latency, fault) = faults.decide(op, &caller.account_id, &mut *rng);
+            (latency, fault, faults.deny_accounts.clone())
+        };
+        if latency > 0 {
+            tokio::time::sleep(Duration::from_millis(latency)).await;
+        }
+        match fault {
+            Some(faults::Fault::Throttle) => {
+                let code = match protocol {
+                    Protocol::RestJson => "ThrottlingException",
+                    Protocol::Json11 => "TooManyRequestsException",
+                    Protocol::Query => "Throttling",
+                };
+                return Err(AwsError::new(
+                    StatusCode::BAD_REQUEST,
+                    code,
+                    "Rate exceeded",
+                ));
+            }
+            Some(faults::Fault::ServerError) => {
+                let (status, code) = match protocol {
+                    Protocol::RestJson => (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "ServiceUnavailableException",
+                    ),
+                    Protocol::Json11 => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
+                    Protocol::Query => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
+                };
+                return Err(AwsError::new(
+                    status,
+                    code,
+                    "The service is unavailable. Try again later.",
+                ));
+            }
+            _ => {}
+        }
+        if backup::is_mutation(op) && !caller.can_act {
+            return Err(AwsError::access_denied(
+                "AccessDeniedException",
+                format!(
+                    "User: {} is not authorized to perform: backup:{op}",
+                    caller.principal_arn
+                ),
+            ));
+        }
+
+        let now = self.clock.now();
+        let (content_type, payload) = {
+            let mut world = lock(&self.world);
+            world.tick(now);
+            match parsed {
+                Parsed::Sts(params) => {
+                    let xml = match op {
+                        "AssumeRole" => sts::assume_role(
+                            &mut world,
+                            &caller,
+                            &params,
+                            &denied,
+                            wall_clock_ms(),
+                            request_id,
+                        )?,
+                        _ => sts::get_caller_identity(&caller, request_id),
+                    };
+                    ("text/xml", xml)
+                }
+                Parsed::Orgs => {
+                    let value = organizations::call(&world, &caller, op, &body)?;
+                    ("application/x-amz-json-1.1", strip_nulls(value).to_string())
+                }
+                Parsed::Backup(req) => {
+                    let value = backup::call(&mut world, now, &caller, &req)?;
+                    ("application/json", strip_nulls(value).to_string())
+                }
+            }
+        };
+        tracing::debug!(op, account = %caller.account_id, region = %caller.region, "sandbox call");
+
+        if fault == Some(faults::Fault::LoseResponse) {
+            tracing::info!(op, account = %caller.account_id, "losing the response on purpose");
+            return Ok(lost_response(payload.len()));
+        }
+        let mut response = Response::new(Body::from(payload));
+        response
+            .headers_mut()
+            .insert("content-type", HeaderValue::from_static(content_type));
+        insert_request_id(response.headers_mut(), request_id);
+        Ok(response)
+    }
+
+    pub fn now(&self) -> Millis {
+        self.clock.now()
+    }
+}
+
+/// A response whose head promises a body that never comes: the connection
+/// breaks mid-response, as when an answer is lost on the network.
+fn lost_response(len: usize) -> Response {
+    let stream = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "response lost on purpose",
+        ))
+    });
+    let mut response = Response::new(Body::from_stream(stream));
+    if let Ok(v) = HeaderValue::from_str(&(len + 1).to_string()) {
+        response.headers_mut().insert("content-length", v);
+    }
+    response
+}
+
+fn detect_protocol(req: &Request) -> Protocol {
+    let headers = req.headers();
+    if headers.contains_key("x-amz-target") {
+        return Protocol::Json11;
+    }
+    let form = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    let root = req.uri().path() == "/";
+    let action_in_query = req.uri().query().is_some_and(|q| q.contains("Action="));
+    if root && ((req.method() == Method::POST && form) || action_in_query) {
+        Protocol::Query
+    } else {
+        Protocol::RestJson
+    }
+}
+
+async fn aws_entry(State(sandbox): State<Arc<Sandbox>>, req: Request) -> Response {
+    let request_id = uuid::Uuid::new_v4().to_string();
+    let protocol = detect_protocol(&req);
+    match sandbox.handle(protocol, req, &request_id).await {
+        Ok(response) => response,
+        Err(error) => {
+            tracing::debug!(code = error.code, message = %error.message, "sandbox error");
+            error.into_response(protocol, &request_id)
+        }
+    }
+}
+
+/// A console configuration file that points at this sandbox: every member
+/// account with its read role (and external id), the demo region, the endpoint.
+pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
+    let mut out = format!(
+        "# Written by `recovery-console sandbox --write-config`: a console pointed at the sandbox.\n\
+         # The sandbox accepts any access key as the hub account; set AWS_ACCESS_KEY_ID and\n\
+         # AWS_SECRET_ACCESS_KEY to any value (the demo command does this for you).\n\n\
+         [aws]\nendpoint_url = \"{endpoint}\"\nregion = \"{}\"\n\n",
+        generate::DEMO_REGION
+    );
+    for a in accounts
+        .iter()
+        .filter(|a| a.in_organization && a.id != HUB_ACCOUNT)
+    {
+        let read = a.roles.iter().find(|r| !r.operator);
+        let operator = a.roles.iter().find(|r| r.operator);
+        // An account without roles still gets an entry, so its failure shows up in the console.
+        let role_arn = read
+            .map(|r| r.arn.clone())
+            .unwrap_or_else(|| format!("arn:aws:iam::{}:role/{}", a.id, generate::READ_ROLE));
+        out.push_str(&format!(
+            "[[accounts]]\nid = \"{}\"\nname = \"{}\"\nrole_arn = \"{role_arn}\"\n",
+            a.id, a.name
+        ));
+        if let Some(op) = operator {
+            out.push_str(&format!("operator_role_arn = \"{}\"\n", op.arn));
+        }
+        if let Some(ext) = read.and_then(|r| r.external_id.as_ref()) {
+            out.push_str(&format!("external_id = \"{ext}\"\n"));
+        }
+        let regions: Vec<String> = a.regions.iter().map(|r| format!("\"{r}\"")).collect();
+        let regions = if regions.is_empty() {
+            format!("\"{}\"", generate::DEMO_REGION)
+        } else {
+            regions.join(", ")
+        };
+        out.push_str(&format!("regions = [{regions}]\n\n"));
+    }
+    out
+}

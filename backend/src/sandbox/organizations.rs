@@ -1,0 +1,105 @@
+//! AWS Organizations over awsJson1_1: DescribeOrganization and ListAccounts.
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+
+use super::backup::{decode_position, encode_position, page};
+use super::protocol::{epoch, max_results, AwsError};
+use super::world::{World, HUB_ACCOUNT, ORG_ID};
+use super::Caller;
+
+const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
+
+pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    match target.strip_prefix(TARGET_PREFIX) {
+        Some("DescribeOrganization") => Ok("DescribeOrganization"),
+        Some("ListAccounts") => Ok("ListAccounts"),
+        _ => Err(AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            format!("The sandbox does not implement {target}"),
+        )),
+    }
+}
+
+fn account_arn(id: &str) -> String {
+    format!("arn:aws:organizations::{HUB_ACCOUNT}:account/{ORG_ID}/{id}")
+}
+
+pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Value, AwsError> {
+    if !world.accounts[caller.account].in_organization {
+        return Err(AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "AWSOrganizationsNotInUseException",
+            "Your account is not a member of an organization.",
+        ));
+    }
+    let input: Value = if body.is_empty() {
+        json!({})
+    } else {
+        serde_json::from_slice(body).map_err(|e| {
+            AwsError::new(
+                StatusCode::BAD_REQUEST,
+                "SerializationException",
+                format!("Request body is not JSON: {e}"),
+            )
+        })?
+    };
+    match op {
+        "DescribeOrganization" => Ok(json!({
+            "Organization": {
+                "Id": ORG_ID,
+                "Arn": format!("arn:aws:organizations::{HUB_ACCOUNT}:organization/{ORG_ID}"),
+                "FeatureSet": "ALL",
+                "MasterAccountArn": account_arn(HUB_ACCOUNT),
+                "MasterAccountId": HUB_ACCOUNT,
+                "MasterAccountEmail": "aws+management@example.com",
+                "AvailablePolicyTypes": [{ "Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED" }],
+            }
+        })),
+        "ListAccounts" => {
+            if !caller.is_hub {
+                return Err(AwsError::access_denied(
+                    "AccessDeniedException",
+                    "You don't have permissions to access this resource: ListAccounts needs the management account or a delegated administrator.",
+                ));
+            }
+            let invalid =
+                |m: String| AwsError::new(StatusCode::BAD_REQUEST, "InvalidInputException", m);
+            let max = match &input["MaxResults"] {
+                Value::Null => 20,
+                v => max_results(Some(&v.to_string()), 20, 20).map_err(|e| invalid(e.message))?,
+            };
+            let scope = format!("ListAccounts:{}", caller.account_id);
+            let position = decode_position(world, &scope, input["NextToken"].as_str())
+                .map_err(|e| invalid(e.message))?;
+            let members: Vec<_> = world
+                .accounts
+                .iter()
+                .filter(|a| a.in_organization)
+                .collect();
+            // Oldest first, as Organizations lists them: walk the reversed list newest first.
+            let reversed: Vec<_> = members.into_iter().rev().collect();
+            let (items, next) = page(&[(0, reversed.as_slice())], position, max, |_, _, a| {
+                Some(json!({
+                    "Id": a.id,
+                    "Arn": account_arn(&a.id),
+                    "Email": a.email,
+                    "Name": a.name,
+                    "Status": "ACTIVE",
+                    "State": "ACTIVE",
+                    "JoinedMethod": if a.id == HUB_ACCOUNT { "CREATED" } else { "INVITED" },
+                    "JoinedTimestamp": epoch(a.joined),
+                }))
+            });
+            Ok(json!({ "Accounts": items, "NextToken": encode_position(world, &scope, next) }))
+        }
+        other => Err(AwsError::invalid_request(format!(
+            "unknown operation {other}"
+        ))),
+    }
+}

@@ -1,0 +1,537 @@
+//! The sandbox's state: the organization, its accounts and roles, and per
+//! (account, region) the vaults, recovery points, resources, jobs and plans.
+//! Recovery points are kept compact (ARNs are derived, resources shared) so that
+//! a million of them fit in a few hundred megabytes.
+
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::sync::Arc;
+
+use rand_chacha::ChaCha8Rng;
+
+use super::protocol::{Millis, PageTokens};
+use super::schedule::Schedule;
+
+/// The organization's management account, where the console itself runs.
+pub const HUB_ACCOUNT: &str = "999999999999";
+pub const ORG_ID: &str = "o-rc7demo0001";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ResourceType {
+    DynamoDb,
+    Rds,
+    Ebs,
+    Efs,
+    S3,
+}
+
+impl ResourceType {
+    pub const ALL: [ResourceType; 5] = [
+        ResourceType::DynamoDb,
+        ResourceType::Rds,
+        ResourceType::Ebs,
+        ResourceType::Efs,
+        ResourceType::S3,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ResourceType::DynamoDb => "DynamoDB",
+            ResourceType::Rds => "RDS",
+            ResourceType::Ebs => "EBS",
+            ResourceType::Efs => "EFS",
+            ResourceType::S3 => "S3",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|t| t.as_str() == s)
+    }
+}
+
+/// What never changes about a protected resource; shared by its recovery points.
+#[derive(Debug)]
+pub struct ResourceInfo {
+    pub arn: String,
+    pub kind: ResourceType,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    /// The KMS key the resource itself is encrypted with.
+    pub kms_key: String,
+    pub tags: Vec<(String, String)>,
+    /// Size of one backup, in bytes.
+    pub size: u64,
+}
+
+#[derive(Debug)]
+pub struct Resource {
+    pub info: Arc<ResourceInfo>,
+    pub last_backup: Option<LastBackup>,
+    pub latest_restore: Option<LatestRestore>,
+}
+
+#[derive(Debug, Clone)]
+pub struct LastBackup {
+    pub time: Millis,
+    pub vault: usize,
+    pub recovery_point: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct LatestRestore {
+    pub minutes: i64,
+    pub job_created: Millis,
+    pub recovery_point_created: Millis,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecoveryPointStatus {
+    Completed,
+    Expired,
+}
+
+#[derive(Debug)]
+pub struct RecoveryPoint {
+    pub id: u128,
+    pub resource: Arc<ResourceInfo>,
+    pub created: Millis,
+    pub completed: Millis,
+    pub status: RecoveryPointStatus,
+    /// Set on copies: the vault the recovery point was copied from.
+    pub source_vault: Option<Arc<str>>,
+    pub delete_after_days: Option<u32>,
+    pub last_restore: Option<Millis>,
+    pub backup_plan: Option<u16>,
+}
+
+#[derive(Debug)]
+pub struct Vault {
+    pub name: String,
+    pub arn: Arc<str>,
+    pub key_arn: String,
+    pub created: Millis,
+    pub policy: Option<String>,
+    pub recovery_points: Vec<RecoveryPoint>,
+}
+
+/// Formats a recovery point's ARN the way AWS does for its resource type.
+pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> String {
+    let id = uuid::Uuid::from_u128(rp.id);
+    match rp.resource.kind {
+        ResourceType::Rds => format!("arn:aws:rds:{region}:{account}:snapshot:awsbackup:job-{id}"),
+        ResourceType::Ebs => format!(
+            "arn:aws:ec2:{region}:{account}:snapshot/snap-{:032x}",
+            rp.id
+        ),
+        _ => format!("arn:aws:backup:{region}:{account}:recovery-point:{id}"),
+    }
+}
+
+/// The account, region and id in a recovery point ARN produced by [`recovery_point_arn`].
+pub fn parse_recovery_point_arn(arn: &str) -> Option<(String, String, u128)> {
+    let parts: Vec<&str> = arn.splitn(6, ':').collect();
+    let [_, _, _, region, account, rest] = parts.as_slice() else {
+        return None;
+    };
+    let id = if let Some(id) = rest.strip_prefix("recovery-point:") {
+        uuid::Uuid::parse_str(id).ok()?.as_u128()
+    } else if let Some(id) = rest.strip_prefix("snapshot:awsbackup:job-") {
+        uuid::Uuid::parse_str(id).ok()?.as_u128()
+    } else if let Some(hex) = rest.strip_prefix("snapshot/snap-") {
+        u128::from_str_radix(hex, 16).ok()?
+    } else {
+        return None;
+    };
+    Some(((*account).to_string(), (*region).to_string(), id))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobState {
+    Pending,
+    Running,
+    Completed,
+    Failed,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Validation {
+    Validating,
+    Successful,
+    Failed(String),
+    TimedOut(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Deletion {
+    Deleting,
+    Successful,
+}
+
+/// What the sandbox decided at start about how a job will end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Succeed,
+    Fail(String),
+}
+
+/// What the sandbox's validator will report on a restore test.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlannedValidation {
+    Pass,
+    Fail(String),
+    /// Never reports: the validation window runs out.
+    Silent,
+}
+
+#[derive(Debug)]
+pub struct BackupJob {
+    pub id: u128,
+    pub resource: Arc<ResourceInfo>,
+    pub vault: usize,
+    pub recovery_point: Option<usize>,
+    pub created: Millis,
+    pub duration: Millis,
+    pub finished: bool,
+    pub outcome: Outcome,
+    pub plan: u16,
+}
+
+#[derive(Debug)]
+pub struct RestoreJob {
+    pub id: String,
+    pub recovery_point_arn: String,
+    pub recovery_point_created: Millis,
+    pub resource: Arc<ResourceInfo>,
+    pub vault_arn: Arc<str>,
+    pub created: Millis,
+    pub duration: Millis,
+    pub outcome: Outcome,
+    pub state: JobState,
+    pub status_message: Option<String>,
+    pub completed: Option<Millis>,
+    pub created_resource: Option<CreatedResource>,
+    pub iam_role_arn: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+    pub plan_arn: Option<String>,
+    pub planned_validation: PlannedValidation,
+    pub validation: Option<Validation>,
+    pub validation_window: Millis,
+    pub deletion: Option<Deletion>,
+}
+
+/// The resource a restore makes, reserved by name from the moment the job starts.
+#[derive(Debug, Clone)]
+pub struct CreatedResource {
+    pub kind: ResourceType,
+    pub name: String,
+    pub arn: String,
+    pub kms_key: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct CopyJob {
+    pub id: String,
+    pub source_vault: usize,
+    pub source_recovery_point: usize,
+    pub resource: Arc<ResourceInfo>,
+    pub destination_vault_arn: String,
+    pub destination_recovery_point_arn: Option<String>,
+    pub destination_key: Option<String>,
+    pub created: Millis,
+    pub duration: Millis,
+    pub outcome: Outcome,
+    pub state: JobState,
+    pub status_message: Option<String>,
+    pub completed: Option<Millis>,
+    pub iam_role_arn: String,
+    pub delete_after_days: Option<u32>,
+    pub backup_job: Option<u128>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RecoveryPointSelection {
+    pub algorithm: String,
+    pub include_vaults: Vec<String>,
+    pub exclude_vaults: Vec<String>,
+    pub types: Vec<String>,
+    pub window_days: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestoreTestingSelection {
+    pub name: String,
+    pub created: Millis,
+    pub iam_role_arn: String,
+    pub resource_type: ResourceType,
+    pub resource_arns: Vec<String>,
+    pub string_equals: Vec<(String, String)>,
+    pub overrides: BTreeMap<String, String>,
+    pub validation_window_hours: i64,
+}
+
+#[derive(Debug)]
+pub struct RestoreTestingPlan {
+    pub name: String,
+    pub arn: String,
+    pub created: Millis,
+    pub schedule_expression: String,
+    pub schedule: Schedule,
+    pub start_window_hours: i64,
+    pub selection: RecoveryPointSelection,
+    pub last_execution: Option<Millis>,
+    pub selections: Vec<RestoreTestingSelection>,
+    /// Outcomes the demo world fixes for chosen runs, by run number.
+    pub forced: HashMap<u32, (Outcome, PlannedValidation)>,
+    pub runs: u32,
+}
+
+/// A daily backup rule: which resources, into which vault, copied where.
+#[derive(Debug)]
+pub struct BackupPlan {
+    pub id: String,
+    pub name: String,
+    pub rule: String,
+    pub schedule: Schedule,
+    pub resources: Vec<usize>,
+    pub vault: usize,
+    pub copy_to: Option<String>,
+    pub delete_after_days: u32,
+    pub failure_rate: f64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Framework {
+    pub name: String,
+    pub arn: String,
+    pub description: String,
+    pub controls: u32,
+    pub created: Millis,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportPlan {
+    pub name: String,
+    pub arn: String,
+    pub description: String,
+    pub template: String,
+    pub bucket: String,
+    pub created: Millis,
+    pub last_attempt: Option<Millis>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReportJob {
+    pub id: String,
+    pub plan: usize,
+    pub created: Millis,
+    pub completed: Millis,
+    pub status: String,
+}
+
+/// Everything in one (account, region).
+#[derive(Debug, Default)]
+pub struct RegionState {
+    pub vaults: Vec<Vault>,
+    pub resources: Vec<Resource>,
+    pub backup_jobs: Vec<BackupJob>,
+    pub restore_jobs: Vec<RestoreJob>,
+    pub copy_jobs: Vec<CopyJob>,
+    pub plans: Vec<RestoreTestingPlan>,
+    pub backup_plans: Vec<BackupPlan>,
+    pub frameworks: Vec<Framework>,
+    pub report_plans: Vec<ReportPlan>,
+    pub report_jobs: Vec<ReportJob>,
+    /// Names in use, so that a restore cannot take one: (type, name) -> ARN.
+    pub names: HashMap<(ResourceType, String), String>,
+}
+
+impl RegionState {
+    pub fn vault_by_name(&self, name: &str) -> Option<usize> {
+        self.vaults.iter().position(|v| v.name == name)
+    }
+    pub fn resource_by_arn(&self, arn: &str) -> Option<usize> {
+        self.resources.iter().position(|r| r.info.arn == arn)
+    }
+    /// Finds a recovery point by its id in any vault: (vault, index).
+    pub fn find_recovery_point(&self, id: u128) -> Option<(usize, usize)> {
+        self.vaults.iter().enumerate().find_map(|(v, vault)| {
+            vault
+                .recovery_points
+                .iter()
+                .position(|rp| rp.id == id)
+                .map(|i| (v, i))
+        })
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Role {
+    pub name: String,
+    pub trusts: String,
+    pub external_id: Option<String>,
+    /// May start restores and copies (the operator role), not only read.
+    pub can_act: bool,
+}
+
+#[derive(Debug)]
+pub struct Account {
+    pub id: String,
+    pub name: String,
+    pub email: String,
+    pub in_organization: bool,
+    pub joined: Millis,
+    pub roles: Vec<Role>,
+    pub regions: BTreeMap<String, RegionState>,
+}
+
+/// Credentials the sandbox issued through AssumeRole.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub account: usize,
+    pub role: String,
+    pub session_name: String,
+    pub secret: String,
+    pub token: String,
+    /// Wall-clock expiry (ms): credentials are the client's business, not the simulated world's.
+    pub expires_wall: Millis,
+    pub can_act: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Event {
+    BackupRun {
+        account: usize,
+        region: String,
+        plan: usize,
+    },
+    BackupDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    CopyDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    RestoreDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    Validate {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    ValidationTimeout {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    Delete {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    DeleteDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    PlanRun {
+        account: usize,
+        region: String,
+        plan: usize,
+    },
+}
+
+pub struct World {
+    pub accounts: Vec<Account>,
+    pub account_index: HashMap<String, usize>,
+    pub sessions: HashMap<String, Session>,
+    pub idempotency: HashMap<(usize, String, &'static str, String), (String, Millis)>,
+    pub events: BinaryHeap<std::cmp::Reverse<(Millis, u64, Event)>>,
+    pub event_seq: u64,
+    pub rng: ChaCha8Rng,
+    pub tokens: PageTokens,
+    pub org_created: Millis,
+    /// Sandbox time up to which events have been applied.
+    pub now: Millis,
+}
+
+impl World {
+    pub fn account(&self, id: &str) -> Option<usize> {
+        self.account_index.get(id).copied()
+    }
+
+    pub fn region(&self, account: usize, region: &str) -> Option<&RegionState> {
+        self.accounts.get(account)?.regions.get(region)
+    }
+
+    /// The region's state, created empty on first use.
+    pub fn region_mut(&mut self, account: usize, region: &str) -> &mut RegionState {
+        self.accounts[account]
+            .regions
+            .entry(region.to_string())
+            .or_default()
+    }
+
+    pub fn schedule(&mut self, at: Millis, event: Event) {
+        self.event_seq += 1;
+        self.events
+            .push(std::cmp::Reverse((at, self.event_seq, event)));
+    }
+
+    pub fn recovery_point_count(&self) -> usize {
+        self.accounts
+            .iter()
+            .flat_map(|a| a.regions.values())
+            .flat_map(|r| r.vaults.iter())
+            .map(|v| v.recovery_points.len())
+            .sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn recovery_point_arns_parse_back() {
+        for kind in ResourceType::ALL {
+            let info = Arc::new(ResourceInfo {
+                arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
+                kind,
+                name: "t".into(),
+                account: "111111111111".into(),
+                region: "ap-southeast-2".into(),
+                kms_key: String::new(),
+                tags: vec![],
+                size: 1,
+            });
+            let rp = RecoveryPoint {
+                id: 0x1234_5678_9abc_def0_1122_3344_5566_7788,
+                resource: info,
+                created: 0,
+                completed: 0,
+                status: RecoveryPointStatus::Completed,
+                source_vault: None,
+                delete_after_days: None,
+                last_restore: None,
+                backup_plan: None,
+            };
+            let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
+            assert_eq!(
+                parse_recovery_point_arn(&arn),
+                Some((
+                    "111111111111".to_string(),
+                    "ap-southeast-2".to_string(),
+                    rp.id
+                )),
+                "{arn}"
+            );
+        }
+        assert_eq!(parse_recovery_point_arn("arn:aws:backup:x"), None);
+    }
+}
