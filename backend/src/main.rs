@@ -63,8 +63,7 @@ struct SandboxArgs {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -74,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
-    if !(args.time_scale > 0.0) {
+    if args.time_scale.is_nan() || args.time_scale <= 0.0 {
         anyhow::bail!("--time-scale must be above 0, got {}", args.time_scale);
     }
     let faults = Faults {
@@ -85,15 +84,10 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         deny_accounts: args.deny_accounts,
         ..Faults::default()
     };
-    faults
-        .validate()
-        .map_err(|e| anyhow::anyhow!("invalid fault flag: {e}"))?;
+    faults.validate().map_err(|e| anyhow::anyhow!("invalid fault flag: {e}"))?;
     let started = Instant::now();
-    let options = WorldOptions {
-        seed: args.seed,
-        accounts: args.accounts,
-        start: chrono::Utc::now().timestamp_millis(),
-    };
+    let options =
+        WorldOptions { seed: args.seed, accounts: args.accounts, start: chrono::Utc::now().timestamp_millis() };
     let sandbox = Sandbox::new(&options, args.time_scale, faults);
     let built = started.elapsed();
     let listener = tokio::net::TcpListener::bind(args.listen)
@@ -123,30 +117,12 @@ fn print_banner(
     built: std::time::Duration,
 ) {
     println!("AWS sandbox at {endpoint}");
-    println!(
-        "  world built in {:.2?}: {} accounts, {recovery_points} recovery points",
-        built,
-        accounts.len()
-    );
+    println!("  world built in {:.2?}: {} accounts, {recovery_points} recovery points", built, accounts.len());
     println!("  any access key acts as the hub account 999999999999 (the organization's management account)");
-    let shown = if accounts.len() > 24 {
-        12
-    } else {
-        accounts.len()
-    };
+    let shown = if accounts.len() > 24 { 12 } else { accounts.len() };
     for a in &accounts[..shown] {
-        let membership = if a.in_organization {
-            ""
-        } else {
-            " (outside the organization)"
-        };
-        println!(
-            "  {} {}{} regions: {}",
-            a.id,
-            a.name,
-            membership,
-            a.regions.join(", ")
-        );
+        let membership = if a.in_organization { "" } else { " (outside the organization)" };
+        println!("  {} {}{} regions: {}", a.id, a.name, membership, a.regions.join(", "));
         if a.roles.is_empty() && a.id != "999999999999" {
             println!("      no console roles (AssumeRole is denied)");
         }
@@ -158,10 +134,7 @@ fn print_banner(
         }
     }
     if shown < accounts.len() {
-        println!(
-            "  ... and {} more accounts (GET {endpoint}/_sandbox/world lists them all)",
-            accounts.len() - shown
-        );
+        println!("  ... and {} more accounts (GET {endpoint}/_sandbox/world lists them all)", accounts.len() - shown);
     }
     println!("Try: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --endpoint-url {endpoint} --region ap-southeast-2 sts get-caller-identity");
 }

@@ -19,10 +19,7 @@ type Shared = State<Arc<Sandbox>>;
 
 pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
-        .route(
-            "/_sandbox/health",
-            get(|| async { Json(json!({ "status": "ok" })) }),
-        )
+        .route("/_sandbox/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
         .route("/_sandbox/clock", get(get_clock).put(put_clock))
         .route("/_sandbox/clock/advance", post(advance_clock))
@@ -30,35 +27,40 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/_sandbox/world", get(world_summary))
 }
 
-fn error(status: StatusCode, code: &str, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(json!({ "error": { "code": code, "message": message.into() } })),
-    )
-        .into_response()
+/// An admin API error, rendered in the console's error envelope.
+struct AdminError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
 }
 
-fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, Response> {
-    payload
-        .map(|Json(v)| v)
-        .map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))
+impl IntoResponse for AdminError {
+    fn into_response(self) -> Response {
+        (self.status, Json(json!({ "error": { "code": self.code, "message": self.message } }))).into_response()
+    }
+}
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> AdminError {
+    AdminError { status, code, message: message.into() }
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> Result<T, AdminError> {
+    payload.map(|Json(v)| v).map_err(|e| error(StatusCode::BAD_REQUEST, "invalid_body", e.body_text()))
 }
 
 async fn get_faults(State(s): Shared) -> Json<Faults> {
     Json(lock(&s.faults).clone())
 }
 
-async fn put_faults(State(s): Shared, payload: Result<Json<Faults>, JsonRejection>) -> Response {
-    let faults = match body(payload) {
-        Ok(f) => f,
-        Err(r) => return r,
-    };
-    if let Err(message) = faults.validate() {
-        return error(StatusCode::BAD_REQUEST, "invalid_faults", message);
-    }
+async fn put_faults(
+    State(s): Shared,
+    payload: Result<Json<Faults>, JsonRejection>,
+) -> Result<Json<Faults>, AdminError> {
+    let faults = body(payload)?;
+    faults.validate().map_err(|message| error(StatusCode::BAD_REQUEST, "invalid_faults", message))?;
     tracing::info!(?faults, "sandbox faults changed");
     *lock(&s.faults) = faults.clone();
-    Json(faults).into_response()
+    Ok(Json(faults))
 }
 
 fn clock_json(s: &Sandbox) -> Value {
@@ -76,20 +78,20 @@ struct ScaleInput {
     time_scale: f64,
 }
 
-async fn put_clock(State(s): Shared, payload: Result<Json<ScaleInput>, JsonRejection>) -> Response {
-    let input = match body(payload) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+async fn put_clock(
+    State(s): Shared,
+    payload: Result<Json<ScaleInput>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let input = body(payload)?;
     if !(input.time_scale > 0.0 && input.time_scale <= 1_000_000.0) {
-        return error(
+        return Err(error(
             StatusCode::BAD_REQUEST,
             "invalid_time_scale",
             "time_scale must be above 0 and at most 1000000",
-        );
+        ));
     }
     s.clock.set_scale(input.time_scale);
-    Json(clock_json(&s)).into_response()
+    Ok(Json(clock_json(&s)))
 }
 
 #[derive(Deserialize)]
@@ -101,22 +103,15 @@ struct AdvanceInput {
 async fn advance_clock(
     State(s): Shared,
     payload: Result<Json<AdvanceInput>, JsonRejection>,
-) -> Response {
-    let input = match body(payload) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> Result<Json<Value>, AdminError> {
+    let input = body(payload)?;
     if !(input.seconds >= 0.0 && input.seconds <= 400.0 * 86_400.0) {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_seconds",
-            "seconds must be from 0 to 400 days",
-        );
+        return Err(error(StatusCode::BAD_REQUEST, "invalid_seconds", "seconds must be from 0 to 400 days"));
     }
     s.clock.advance((input.seconds * 1000.0) as i64);
     let now = s.clock.now();
     lock(&s.world).tick(now);
-    Json(clock_json(&s)).into_response()
+    Ok(Json(clock_json(&s)))
 }
 
 #[derive(Deserialize)]
@@ -130,36 +125,25 @@ struct RunPlanInput {
 async fn run_plan(
     State(s): Shared,
     payload: Result<Json<RunPlanInput>, JsonRejection>,
-) -> Response {
-    let input = match body(payload) {
-        Ok(v) => v,
-        Err(r) => return r,
-    };
+) -> Result<Json<Value>, AdminError> {
+    let input = body(payload)?;
     let now = s.clock.now();
     let mut world = lock(&s.world);
     world.tick(now);
-    let Some(account) = world.account(&input.account_id) else {
-        return error(
-            StatusCode::NOT_FOUND,
-            "unknown_account",
-            format!("no account {}", input.account_id),
-        );
-    };
-    let plan = world
-        .region(account, &input.region)
-        .and_then(|r| r.plans.iter().position(|p| p.name == input.plan_name));
-    let Some(plan) = plan else {
-        return error(
+    let account = world
+        .account(&input.account_id)
+        .ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_account", format!("no account {}", input.account_id)))?;
+    let plan =
+        world.region(account, &input.region).and_then(|r| r.plans.iter().position(|p| p.name == input.plan_name));
+    let plan = plan.ok_or_else(|| {
+        error(
             StatusCode::NOT_FOUND,
             "unknown_plan",
-            format!(
-                "no restore testing plan {} in {} {}",
-                input.plan_name, input.account_id, input.region
-            ),
-        );
-    };
+            format!("no restore testing plan {} in {} {}", input.plan_name, input.account_id, input.region),
+        )
+    })?;
     let jobs = world.run_plan(now, account, &input.region, plan);
-    Json(json!({ "restore_job_ids": jobs, "started_at": iso8601(now) })).into_response()
+    Ok(Json(json!({ "restore_job_ids": jobs, "started_at": iso8601(now) })))
 }
 
 async fn world_summary(State(s): Shared) -> Json<Value> {

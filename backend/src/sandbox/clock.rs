@@ -19,19 +19,11 @@ struct ClockState {
 
 impl Clock {
     pub fn new(start: Millis, scale: f64) -> Self {
-        Self {
-            inner: Mutex::new(ClockState {
-                base: start,
-                anchor: Instant::now(),
-                scale,
-            }),
-        }
+        Self { inner: Mutex::new(ClockState { base: start, anchor: Instant::now(), scale }) }
     }
 
     fn state(&self) -> std::sync::MutexGuard<'_, ClockState> {
-        self.inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn now(&self) -> Millis {

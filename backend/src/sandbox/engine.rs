@@ -49,60 +49,21 @@ impl World {
 
     fn apply(&mut self, t: Millis, event: Event) {
         match event {
-            Event::BackupRun {
-                account,
-                region,
-                plan,
-            } => self.run_backup(t, account, &region, plan),
-            Event::BackupDone {
-                account,
-                region,
-                job,
-            } => self.backup_done(t, account, &region, job),
-            Event::CopyDone {
-                account,
-                region,
-                job,
-            } => self.copy_done(t, account, &region, job),
-            Event::RestoreDone {
-                account,
-                region,
-                job,
-            } => self.restore_done(t, account, &region, job),
-            Event::Validate {
-                account,
-                region,
-                job,
-            } => self.validation_result(t, account, &region, job, false),
-            Event::ValidationTimeout {
-                account,
-                region,
-                job,
-            } => self.validation_result(t, account, &region, job, true),
-            Event::Delete {
-                account,
-                region,
-                job,
-            } => {
+            Event::BackupRun { account, region, plan } => self.run_backup(t, account, &region, plan),
+            Event::BackupDone { account, region, job } => self.backup_done(t, account, &region, job),
+            Event::CopyDone { account, region, job } => self.copy_done(t, account, &region, job),
+            Event::RestoreDone { account, region, job } => self.restore_done(t, account, &region, job),
+            Event::Validate { account, region, job } => self.validation_result(t, account, &region, job, false),
+            Event::ValidationTimeout { account, region, job } => self.validation_result(t, account, &region, job, true),
+            Event::Delete { account, region, job } => {
                 let r = self.region_mut(account, &region);
                 if let Some(j) = r.restore_jobs.get_mut(job) {
                     j.deletion = Some(Deletion::Deleting);
                 }
                 let took = self.rng.gen_range(2..10) * MINUTE;
-                self.schedule(
-                    t + took,
-                    Event::DeleteDone {
-                        account,
-                        region,
-                        job,
-                    },
-                );
+                self.schedule(t + took, Event::DeleteDone { account, region, job });
             }
-            Event::DeleteDone {
-                account,
-                region,
-                job,
-            } => {
+            Event::DeleteDone { account, region, job } => {
                 let r = self.region_mut(account, &region);
                 if let Some(j) = r.restore_jobs.get_mut(job) {
                     j.deletion = Some(Deletion::Successful);
@@ -111,35 +72,21 @@ impl World {
                     }
                 }
             }
-            Event::PlanRun {
-                account,
-                region,
-                plan,
-            } => {
+            Event::PlanRun { account, region, plan } => {
                 self.run_plan(t, account, &region, plan);
                 let next = self
                     .region(account, &region)
                     .and_then(|r| r.plans.get(plan))
                     .and_then(|p| p.schedule.next_after(t));
                 if let Some(next) = next {
-                    self.schedule(
-                        next,
-                        Event::PlanRun {
-                            account,
-                            region,
-                            plan,
-                        },
-                    );
+                    self.schedule(next, Event::PlanRun { account, region, plan });
                 }
             }
         }
     }
 
     fn run_backup(&mut self, t: Millis, account: usize, region: &str, plan: usize) {
-        let Some(bp) = self
-            .region(account, region)
-            .and_then(|r| r.backup_plans.get(plan))
-        else {
+        let Some(bp) = self.region(account, region).and_then(|r| r.backup_plans.get(plan)) else {
             return;
         };
         let resources = bp.resources.clone();
@@ -151,9 +98,10 @@ impl World {
             let duration = self.rng.gen_range(4..30) * MINUTE;
             let outcome = if self.rng.gen_bool(failure_rate) {
                 Outcome::Fail(
-                    ["The backup job failed to create a recovery point: the resource was being modified.",
-                     "Backup job expired before it could start within the start window."]
-                        [self.rng.gen_range(0..2)]
+                    [
+                        "The backup job failed to create a recovery point: the resource was being modified.",
+                        "Backup job expired before it could start within the start window.",
+                    ][self.rng.gen_range(0..2)]
                     .to_string(),
                 )
             } else {
@@ -173,24 +121,10 @@ impl World {
                 plan: plan as u16,
             });
             let job = r.backup_jobs.len() - 1;
-            self.schedule(
-                t + duration,
-                Event::BackupDone {
-                    account,
-                    region: region.to_string(),
-                    job,
-                },
-            );
+            self.schedule(t + duration, Event::BackupDone { account, region: region.to_string(), job });
         }
         if let Some(next) = next {
-            self.schedule(
-                next,
-                Event::BackupRun {
-                    account,
-                    region: region.to_string(),
-                    plan,
-                },
-            );
+            self.schedule(next, Event::BackupRun { account, region: region.to_string(), plan });
         }
     }
 
@@ -203,8 +137,7 @@ impl World {
         if bj.outcome != Outcome::Succeed {
             return;
         }
-        let (vault, plan, resource_info, created) =
-            (bj.vault, bj.plan, Arc::clone(&bj.resource), bj.created);
+        let (vault, plan, resource_info, created) = (bj.vault, bj.plan, Arc::clone(&bj.resource), bj.created);
         let backup_job_id = bj.id;
         let (copy_to, delete_after) = match r.backup_plans.get(plan as usize) {
             Some(p) => (p.copy_to.clone(), p.delete_after_days),
@@ -228,17 +161,11 @@ impl World {
         let rp_index = v.recovery_points.len() - 1;
         r.backup_jobs[job].recovery_point = Some(rp_index);
         if let Some(res) = r.resource_by_arn(&resource_info.arn) {
-            r.resources[res].last_backup = Some(LastBackup {
-                time: t,
-                vault,
-                recovery_point: rp_index,
-            });
+            r.resources[res].last_backup = Some(LastBackup { time: t, vault, recovery_point: rp_index });
         }
         if let Some(destination) = copy_to {
-            let role = format!(
-                "arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole",
-                self.accounts[account].id
-            );
+            let role =
+                format!("arn:aws:iam::{}:role/service-role/AWSBackupDefaultServiceRole", self.accounts[account].id);
             // A scheduled copy that cannot start is simply not made, as with AWS.
             let _ = self.start_copy(
                 t,
@@ -293,14 +220,9 @@ impl World {
         let destination_key = dest_vault.map(|v| v.key_arn.clone());
         match dest_vault {
             None => {
-                outcome = Outcome::Fail(format!(
-                    "Backup vault {destination_vault_arn} does not exist"
-                ));
+                outcome = Outcome::Fail(format!("Backup vault {destination_vault_arn} does not exist"));
             }
-            Some(v)
-                if dest_account_id != source_id
-                    && !policy_allows_copy(v.policy.as_deref(), &source_id) =>
-            {
+            Some(v) if dest_account_id != source_id && !policy_allows_copy(v.policy.as_deref(), &source_id) => {
                 outcome = Outcome::Fail(format!(
                     "Access denied: the access policy of backup vault {} does not allow backup:CopyIntoBackupVault from account {source_id}",
                     v.name
@@ -308,15 +230,8 @@ impl World {
             }
             Some(_) => {}
         }
-        let id = uuid::Builder::from_random_bytes(self.rng.gen())
-            .into_uuid()
-            .to_string()
-            .to_uppercase();
-        let duration = if outcome == Outcome::Succeed {
-            self.rng.gen_range(10..45) * MINUTE
-        } else {
-            2 * MINUTE
-        };
+        let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
+        let duration = if outcome == Outcome::Succeed { self.rng.gen_range(10..45) * MINUTE } else { 2 * MINUTE };
         let r = self.region_mut(account, region);
         let resource = Arc::clone(&r.vaults[vault].recovery_points[rp].resource);
         r.copy_jobs.push(CopyJob {
@@ -338,14 +253,7 @@ impl World {
             backup_job,
         });
         let job = r.copy_jobs.len() - 1;
-        self.schedule(
-            t + duration,
-            Event::CopyDone {
-                account,
-                region: region.to_string(),
-                job,
-            },
-        );
+        self.schedule(t + duration, Event::CopyDone { account, region: region.to_string(), job });
         Ok(id)
     }
 
@@ -358,14 +266,9 @@ impl World {
             return;
         };
         let source_vault_arn = Arc::clone(&r.vaults[cj.source_vault].arn);
-        let (outcome, dest_arn, resource, delete_after) = (
-            cj.outcome.clone(),
-            cj.destination_vault_arn.clone(),
-            Arc::clone(&cj.resource),
-            cj.delete_after_days,
-        );
-        let source_rp_created =
-            r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point].created;
+        let (outcome, dest_arn, resource, delete_after) =
+            (cj.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
+        let source_rp_created = r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point].created;
         let mut destination_rp = None;
         let mut message = None;
         match outcome {
@@ -402,11 +305,7 @@ impl World {
         let r = self.region_mut(account, region);
         let cj = &mut r.copy_jobs[job];
         cj.completed = Some(t);
-        cj.state = if destination_rp.is_some() {
-            JobState::Completed
-        } else {
-            JobState::Failed
-        };
+        cj.state = if destination_rp.is_some() { JobState::Completed } else { JobState::Failed };
         cj.status_message = message;
         cj.destination_recovery_point_arn = destination_rp;
     }
@@ -431,13 +330,12 @@ impl World {
         test: Option<TestRun>,
     ) -> Result<String, AwsError> {
         let account_id = self.accounts[account].id.clone();
-        let (rp_account, rp_region, rp_id) = parse_recovery_point_arn(&req.recovery_point_arn)
-            .ok_or_else(|| {
-                AwsError::invalid_parameter(format!(
-                    "RecoveryPointArn is not a recovery point ARN: {}",
-                    req.recovery_point_arn
-                ))
-            })?;
+        let (rp_account, rp_region, rp_id) = parse_recovery_point_arn(&req.recovery_point_arn).ok_or_else(|| {
+            AwsError::invalid_parameter(format!(
+                "RecoveryPointArn is not a recovery point ARN: {}",
+                req.recovery_point_arn
+            ))
+        })?;
         if rp_account != account_id {
             return Err(AwsError::invalid_request(format!(
                 "Recovery point {} is in account {rp_account}; a restore can only use a recovery point in a vault of the same account ({account_id}). Copy it into a vault of {account_id} first.",
@@ -450,14 +348,8 @@ impl World {
                 req.recovery_point_arn
             )));
         }
-        let Some((vault, rp)) = self
-            .region(account, region)
-            .and_then(|r| r.find_recovery_point(rp_id))
-        else {
-            return Err(AwsError::not_found(format!(
-                "Recovery point {} not found",
-                req.recovery_point_arn
-            )));
+        let Some((vault, rp)) = self.region(account, region).and_then(|r| r.find_recovery_point(rp_id)) else {
+            return Err(AwsError::not_found(format!("Recovery point {} not found", req.recovery_point_arn)));
         };
         if let Some(role) = &req.iam_role_arn {
             let prefix = format!("arn:aws:iam::{account_id}:role/");
@@ -468,9 +360,7 @@ impl World {
             }
         }
         let suffix: u64 = self.rng.gen();
-        let r = self
-            .region(account, region)
-            .ok_or_else(|| AwsError::not_found("no such region state"))?;
+        let r = self.region(account, region).ok_or_else(|| AwsError::not_found("no such region state"))?;
         let v = &r.vaults[vault];
         let point = &v.recovery_points[rp];
         let resource = Arc::clone(&point.resource);
@@ -493,10 +383,7 @@ impl World {
         let rp_created = point.created;
         let taken = r.names.contains_key(&(created.kind, created.name.clone()));
 
-        let id = uuid::Builder::from_random_bytes(self.rng.gen())
-            .into_uuid()
-            .to_string()
-            .to_uppercase();
+        let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let base = match resource.kind {
             ResourceType::Rds => 25,
             ResourceType::DynamoDb => 8,
@@ -522,8 +409,7 @@ impl World {
         };
         let r = self.region_mut(account, region);
         if !taken {
-            r.names
-                .insert((created.kind, created.name.clone()), created.arn.clone());
+            r.names.insert((created.kind, created.name.clone()), created.arn.clone());
         }
         r.restore_jobs.push(RestoreJob {
             id: id.clone(),
@@ -547,14 +433,7 @@ impl World {
             deletion: None,
         });
         let job = r.restore_jobs.len() - 1;
-        self.schedule(
-            t + duration,
-            Event::RestoreDone {
-                account,
-                region: region.to_string(),
-                job,
-            },
-        );
+        self.schedule(t + duration, Event::RestoreDone { account, region: region.to_string(), job });
         Ok(id)
     }
 
@@ -586,33 +465,16 @@ impl World {
                     }
                 }
                 if let Some(res) = r.resource_by_arn(&source) {
-                    r.resources[res].latest_restore = Some(LatestRestore {
-                        minutes,
-                        job_created: created,
-                        recovery_point_created: rp_created,
-                    });
+                    r.resources[res].latest_restore =
+                        Some(LatestRestore { minutes, job_created: created, recovery_point_created: rp_created });
                 }
                 if is_test {
                     let region = region.to_string();
                     if planned != PlannedValidation::Silent {
                         let after = self.rng.gen_range(5..40) * MINUTE;
-                        self.schedule(
-                            t + after.min(window),
-                            Event::Validate {
-                                account,
-                                region: region.clone(),
-                                job,
-                            },
-                        );
+                        self.schedule(t + after.min(window), Event::Validate { account, region: region.clone(), job });
                     }
-                    self.schedule(
-                        t + window,
-                        Event::ValidationTimeout {
-                            account,
-                            region,
-                            job,
-                        },
-                    );
+                    self.schedule(t + window, Event::ValidationTimeout { account, region, job });
                 }
             }
             Outcome::Fail(message) => {
@@ -625,14 +487,7 @@ impl World {
         }
     }
 
-    fn validation_result(
-        &mut self,
-        t: Millis,
-        account: usize,
-        region: &str,
-        job: usize,
-        timeout: bool,
-    ) {
+    fn validation_result(&mut self, t: Millis, account: usize, region: &str, job: usize, timeout: bool) {
         let r = self.region_mut(account, region);
         let Some(j) = r.restore_jobs.get_mut(job) else {
             return;
@@ -651,14 +506,7 @@ impl World {
                 _ => Validation::Successful,
             }
         });
-        self.schedule(
-            t,
-            Event::Delete {
-                account,
-                region: region.to_string(),
-                job,
-            },
-        );
+        self.schedule(t, Event::Delete { account, region: region.to_string(), job });
     }
 
     /// Records an external validation result (PutRestoreValidationResult).
@@ -684,14 +532,10 @@ impl World {
             )));
         }
         if j.state != JobState::Completed {
-            return Err(AwsError::invalid_request(format!(
-                "Restore job {job_id} has not completed"
-            )));
+            return Err(AwsError::invalid_request(format!("Restore job {job_id} has not completed")));
         }
         if j.deletion.is_some() {
-            return Err(AwsError::invalid_request(format!(
-                "The validation window of restore job {job_id} has closed"
-            )));
+            return Err(AwsError::invalid_request(format!("The validation window of restore job {job_id} has closed")));
         }
         let message_or = |default: &str| message.clone().unwrap_or_else(|| default.to_string());
         j.validation = Some(match status {
@@ -706,26 +550,13 @@ impl World {
             }
         });
         if status != "VALIDATING" {
-            self.schedule(
-                t,
-                Event::Delete {
-                    account,
-                    region: region.to_string(),
-                    job,
-                },
-            );
+            self.schedule(t, Event::Delete { account, region: region.to_string(), job });
         }
         Ok(())
     }
 
     /// Runs a restore testing plan at `t`: one restore job per selected resource.
-    pub fn run_plan(
-        &mut self,
-        t: Millis,
-        account: usize,
-        region: &str,
-        plan: usize,
-    ) -> Vec<String> {
+    pub fn run_plan(&mut self, t: Millis, account: usize, region: &str, plan: usize) -> Vec<String> {
         let Some(r) = self.region(account, region) else {
             return Vec::new();
         };
@@ -743,11 +574,7 @@ impl World {
                 .resources
                 .iter()
                 .filter(|res| res.info.kind == s.resource_type)
-                .filter(|res| {
-                    s.resource_arns
-                        .iter()
-                        .any(|a| a == "*" || *a == res.info.arn)
-                })
+                .filter(|res| s.resource_arns.iter().any(|a| a == "*" || *a == res.info.arn))
                 .filter(|res| s.string_equals.iter().all(|kv| res.info.tags.contains(kv)))
                 .take(30)
                 .collect();
@@ -758,25 +585,19 @@ impl World {
                     .enumerate()
                     .filter(|(_, v)| vault_selected(&v.arn, &sel))
                     .flat_map(|(vi, v)| {
-                        v.recovery_points
-                            .iter()
-                            .enumerate()
-                            .filter_map(move |(i, rp)| {
-                                (rp.resource.arn == res.info.arn
-                                    && rp.status == RecoveryPointStatus::Completed
-                                    && rp.created >= window_start
-                                    && rp.completed <= t)
-                                    .then_some((vi, i))
-                            })
+                        v.recovery_points.iter().enumerate().filter_map(move |(i, rp)| {
+                            (rp.resource.arn == res.info.arn
+                                && rp.status == RecoveryPointStatus::Completed
+                                && rp.created >= window_start
+                                && rp.completed <= t)
+                                .then_some((vi, i))
+                        })
                     })
                     .collect();
                 if candidates.is_empty() {
                     continue;
                 }
-                let latest = candidates
-                    .iter()
-                    .copied()
-                    .max_by_key(|(v, i)| r.vaults[*v].recovery_points[*i].created);
+                let latest = candidates.iter().copied().max_by_key(|(v, i)| r.vaults[*v].recovery_points[*i].created);
                 picks.push((res.info.arn.clone(), latest, candidates, s.clone()));
             }
         }
@@ -794,23 +615,14 @@ impl World {
                     continue;
                 };
                 let rp = &r.vaults[v].recovery_points[i];
-                (
-                    recovery_point_arn(&account_id, region, rp),
-                    Arc::clone(&rp.resource),
-                )
+                (recovery_point_arn(&account_id, region, rp), Arc::clone(&rp.resource))
             };
             let suffix: u64 = self.rng.gen();
             let mut metadata = inferred_metadata(&info, suffix);
             metadata.extend(s.overrides.clone());
-            let (outcome, validation) = forced
-                .clone()
-                .unwrap_or_else(|| self.random_test_outcome(&info));
-            let run = TestRun {
-                plan_arn: plan_arn.clone(),
-                window: s.validation_window_hours * HOUR,
-                outcome,
-                validation,
-            };
+            let (outcome, validation) = forced.clone().unwrap_or_else(|| self.random_test_outcome(&info));
+            let run =
+                TestRun { plan_arn: plan_arn.clone(), window: s.validation_window_hours * HOUR, outcome, validation };
             let req = StartRestore {
                 recovery_point_arn: rp_arn,
                 metadata,
@@ -830,15 +642,9 @@ impl World {
     fn random_test_outcome(&mut self, info: &ResourceInfo) -> (Outcome, PlannedValidation) {
         let roll: f64 = self.rng.gen();
         if roll < 0.03 {
-            (
-                Outcome::Fail(restore_failure(info.kind).to_string()),
-                PlannedValidation::Silent,
-            )
+            (Outcome::Fail(restore_failure(info.kind).to_string()), PlannedValidation::Silent)
         } else if roll < 0.09 {
-            (
-                Outcome::Succeed,
-                PlannedValidation::Fail(validation_failure(info.kind).to_string()),
-            )
+            (Outcome::Succeed, PlannedValidation::Fail(validation_failure(info.kind).to_string()))
         } else if roll < 0.11 {
             (Outcome::Succeed, PlannedValidation::Silent)
         } else {
@@ -862,9 +668,7 @@ pub fn validation_failure(kind: ResourceType) -> &'static str {
         ResourceType::DynamoDb => {
             "Item count check failed: expected at least 1000 items in the restored table, found 0"
         }
-        ResourceType::Rds => {
-            "Schema check failed: relation \"orders\" does not exist in the restored database"
-        }
+        ResourceType::Rds => "Schema check failed: relation \"orders\" does not exist in the restored database",
         _ => "Checksum of the restored data does not match the manifest",
     }
 }
@@ -876,11 +680,7 @@ pub fn parse_vault_arn(arn: &str) -> Option<(String, String, String)> {
         ["arn", "aws", "backup", region, account, "backup-vault", name]
             if account.len() == 12 && !name.is_empty() && !region.is_empty() =>
         {
-            Some((
-                (*account).to_string(),
-                (*region).to_string(),
-                (*name).to_string(),
-            ))
+            Some(((*account).to_string(), (*region).to_string(), (*name).to_string()))
         }
         _ => None,
     }
@@ -902,10 +702,7 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
     let as_list = |v: &serde_json::Value| -> Vec<String> {
         match v {
             serde_json::Value::String(s) => vec![s.clone()],
-            serde_json::Value::Array(a) => a
-                .iter()
-                .filter_map(|x| x.as_str().map(String::from))
-                .collect(),
+            serde_json::Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(String::from)).collect(),
             _ => Vec::new(),
         }
     };
@@ -914,22 +711,18 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
             return false;
         }
         let actions = as_list(&s["Action"]);
-        if !actions
-            .iter()
-            .any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*")
-        {
+        if !actions.iter().any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*") {
             return false;
         }
         let principals = match &s["Principal"] {
             serde_json::Value::String(p) => vec![p.clone()],
             p => as_list(&p["AWS"]),
         };
-        let principal_ok = principals.iter().any(|p| {
-            p == "*" || p == source_account || *p == format!("arn:aws:iam::{source_account}:root")
-        });
+        let principal_ok = principals
+            .iter()
+            .any(|p| p == "*" || p == source_account || *p == format!("arn:aws:iam::{source_account}:root"));
         let org_condition = &s["Condition"]["StringEquals"]["aws:PrincipalOrgID"];
-        let condition_ok =
-            org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
+        let condition_ok = org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
         principal_ok && condition_ok
     })
 }
@@ -967,12 +760,7 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
 /// Restore metadata of a recovery point (GetRecoveryPointRestoreMetadata): the
 /// original resource's settings, so that restoring it unchanged collides with it.
 pub fn restore_metadata(info: &ResourceInfo) -> BTreeMap<String, String> {
-    let m = |pairs: &[(&str, &str)]| {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-            .collect()
-    };
+    let m = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
     let az = format!("{}a", info.region);
     match info.kind {
         ResourceType::DynamoDb => m(&[
@@ -1025,17 +813,11 @@ pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, S
     };
     match info.kind {
         ResourceType::DynamoDb => {
-            put(
-                "targetTableName",
-                format!("{}-restore-test-{tag}", info.name),
-            );
+            put("targetTableName", format!("{}-restore-test-{tag}", info.name));
             put("encryptionType", "Default".into());
         }
         ResourceType::Rds => {
-            put(
-                "dbInstanceIdentifier",
-                format!("{}-restore-test-{tag}", info.name),
-            );
+            put("dbInstanceIdentifier", format!("{}-restore-test-{tag}", info.name));
             put("dbInstanceClass", "db.t3.medium".into());
             put("availabilityZone", az);
         }
@@ -1050,10 +832,7 @@ pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, S
             put("CreationToken", tag);
         }
         ResourceType::S3 => {
-            put(
-                "DestinationBucketName",
-                format!("{}-restore-test-{tag}", info.name),
-            );
+            put("DestinationBucketName", format!("{}-restore-test-{tag}", info.name));
             put("NewBucket", "true".into());
         }
     }
@@ -1069,25 +848,18 @@ fn restore_target(
     suffix: u64,
 ) -> Result<CreatedResource, AwsError> {
     let required = |key: &str| {
-        metadata
-            .get(key)
-            .filter(|v| !v.is_empty())
-            .cloned()
-            .ok_or_else(|| {
-                AwsError::invalid_parameter(format!(
-                    "Metadata {key} is required to restore {} recovery points",
-                    info.kind.as_str()
-                ))
-            })
+        metadata.get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
+            AwsError::invalid_parameter(format!(
+                "Metadata {key} is required to restore {} recovery points",
+                info.kind.as_str()
+            ))
+        })
     };
     let kms_arn_ok = |k: &str| k.starts_with("arn:aws:kms:") && k.contains(":key/");
     match info.kind {
         ResourceType::DynamoDb => {
             let name = required("targetTableName")?;
-            if !(3..=255).contains(&name.len())
-                || !name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+            if !(3..=255).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
             {
                 return Err(AwsError::invalid_parameter(format!(
                     "targetTableName {name:?} must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"
@@ -1095,9 +867,7 @@ fn restore_target(
             }
             let kms_key = match metadata.get("encryptionType").map(String::as_str) {
                 None | Some("Default") => {
-                    if metadata.contains_key("kmsMasterKeyArn")
-                        && metadata.get("encryptionType").is_some()
-                    {
+                    if metadata.contains_key("kmsMasterKeyArn") && metadata.get("encryptionType").is_some() {
                         return Err(AwsError::invalid_parameter(
                             "kmsMasterKeyArn is only allowed with encryptionType KMS",
                         ));
@@ -1159,25 +929,21 @@ fn restore_target(
                 kind: info.kind,
                 arn: format!("arn:aws:ec2:{region}:{account}:volume/{name}"),
                 name,
-                kms_key: metadata
-                    .get("kmsKeyId")
-                    .cloned()
-                    .or_else(|| Some(info.kms_key.clone())),
+                kms_key: metadata.get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())),
             })
         }
         ResourceType::Efs => {
             if metadata.get("newFileSystem").map(String::as_str) != Some("true") {
-                return Err(AwsError::invalid_parameter("EFS restores must set newFileSystem to true: nothing is restored over an existing file system"));
+                return Err(AwsError::invalid_parameter(
+                    "EFS restores must set newFileSystem to true: nothing is restored over an existing file system",
+                ));
             }
             let name = format!("fs-{:017x}", suffix);
             Ok(CreatedResource {
                 kind: info.kind,
                 arn: format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}"),
                 name,
-                kms_key: metadata
-                    .get("KmsKeyId")
-                    .cloned()
-                    .or_else(|| Some(info.kms_key.clone())),
+                kms_key: metadata.get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())),
             })
         }
         ResourceType::S3 => {
@@ -1215,25 +981,12 @@ mod tests {
     #[test]
     fn wildcards_and_vault_arns() {
         assert!(wildcard("*", "anything"));
-        assert!(wildcard(
-            "arn:aws:backup:*:*:backup-vault:asdf-*",
-            "arn:aws:backup:us-west-2:1:backup-vault:asdf-9"
-        ));
-        assert!(!wildcard(
-            "arn:aws:backup:*:*:backup-vault:asdf-*",
-            "arn:aws:backup:us-west-2:1:backup-vault:zz"
-        ));
+        assert!(wildcard("arn:aws:backup:*:*:backup-vault:asdf-*", "arn:aws:backup:us-west-2:1:backup-vault:asdf-9"));
+        assert!(!wildcard("arn:aws:backup:*:*:backup-vault:asdf-*", "arn:aws:backup:us-west-2:1:backup-vault:zz"));
         assert_eq!(
             parse_vault_arn("arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central"),
-            Some((
-                "222222222222".into(),
-                "ap-southeast-2".into(),
-                "central".into()
-            ))
+            Some(("222222222222".into(), "ap-southeast-2".into(), "central".into()))
         );
-        assert_eq!(
-            parse_vault_arn("arn:aws:backup:ap-southeast-2:22:backup-vault:x"),
-            None
-        );
+        assert_eq!(parse_vault_arn("arn:aws:backup:ap-southeast-2:22:backup-vault:x"), None);
     }
 }

@@ -88,43 +88,13 @@ mod tests {
     #[test]
     fn filters_and_counts_apply() {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
-        let mut f = Faults {
-            lose_next: 1,
-            operations: vec!["StartRestoreJob".into()],
-            ..Faults::default()
-        };
-        assert_eq!(
-            f.decide("ListBackupJobs", "111111111111", &mut rng),
-            (0, None)
-        );
-        assert_eq!(
-            f.decide("StartRestoreJob", "111111111111", &mut rng),
-            (0, Some(Fault::LoseResponse))
-        );
-        assert_eq!(
-            f.decide("StartRestoreJob", "111111111111", &mut rng),
-            (0, None)
-        );
-        let mut always = Faults {
-            throttle_rate: 1.0,
-            latency_ms: 5,
-            ..Faults::default()
-        };
-        assert_eq!(
-            always.decide("X", "1", &mut rng),
-            (5, Some(Fault::Throttle))
-        );
-        assert!(Faults {
-            error_rate: 1.5,
-            ..Faults::default()
-        }
-        .validate()
-        .is_err());
-        assert!(Faults {
-            deny_accounts: vec!["12".into()],
-            ..Faults::default()
-        }
-        .validate()
-        .is_err());
+        let mut f = Faults { lose_next: 1, operations: vec!["StartRestoreJob".into()], ..Faults::default() };
+        assert_eq!(f.decide("ListBackupJobs", "111111111111", &mut rng), (0, None));
+        assert_eq!(f.decide("StartRestoreJob", "111111111111", &mut rng), (0, Some(Fault::LoseResponse)));
+        assert_eq!(f.decide("StartRestoreJob", "111111111111", &mut rng), (0, None));
+        let mut always = Faults { throttle_rate: 1.0, latency_ms: 5, ..Faults::default() };
+        assert_eq!(always.decide("X", "1", &mut rng), (5, Some(Fault::Throttle)));
+        assert!(Faults { error_rate: 1.5, ..Faults::default() }.validate().is_err());
+        assert!(Faults { deny_accounts: vec!["12".into()], ..Faults::default() }.validate().is_err());
     }
 }

@@ -59,10 +59,7 @@ impl Builder {
     }
 
     fn region(&mut self, account: usize, region: &str) -> &mut RegionState {
-        self.accounts[account]
-            .regions
-            .entry(region.to_string())
-            .or_default()
+        self.accounts[account].regions.entry(region.to_string()).or_default()
     }
 
     fn vault(&mut self, account: usize, region: &str, name: &str, policy: Option<String>) -> usize {
@@ -72,9 +69,7 @@ impl Builder {
         let r = self.region(account, region);
         r.vaults.push(Vault {
             name: name.to_string(),
-            arn: Arc::from(format!(
-                "arn:aws:backup:{region}:{account_id}:backup-vault:{name}"
-            )),
+            arn: Arc::from(format!("arn:aws:backup:{region}:{account_id}:backup-vault:{name}")),
             key_arn,
             created,
             policy,
@@ -116,19 +111,12 @@ impl Builder {
             account: account_id,
             region: region.to_string(),
             kms_key: kms_key.to_string(),
-            tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
-                .collect(),
+            tags: tags.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
             size,
         });
         let r = self.region(account, region);
         r.names.insert((kind, name.to_string()), arn);
-        r.resources.push(Resource {
-            info,
-            last_backup: None,
-            latest_restore: None,
-        });
+        r.resources.push(Resource { info, last_backup: None, latest_restore: None });
         r.resources.len() - 1
     }
 
@@ -143,9 +131,7 @@ impl Builder {
         vault: usize,
         copy_to: Option<String>,
     ) {
-        let id = uuid::Builder::from_random_bytes(self.rng.gen())
-            .into_uuid()
-            .to_string();
+        let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string();
         let Ok(schedule) = Schedule::parse(cron) else {
             return;
         };
@@ -182,10 +168,7 @@ impl Builder {
         let r = self.region(account, region);
         r.plans.push(RestoreTestingPlan {
             name: name.to_string(),
-            arn: format!(
-                "arn:aws:backup:{region}:{account_id}:restore-testing-plan:{name}-{:06x}",
-                name.len() * 7919
-            ),
+            arn: format!("arn:aws:backup:{region}:{account_id}:restore-testing-plan:{name}-{:06x}", name.len() * 7919),
             created,
             schedule_expression: cron.to_string(),
             schedule,
@@ -237,30 +220,16 @@ pub fn build(options: &WorldOptions) -> World {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let begin = options.start - options.start.rem_euclid(DAY) - HISTORY_DAYS * DAY;
     let token_key: [u8; 32] = rng.gen();
-    let mut b = Builder {
-        rng,
-        accounts: Vec::new(),
-        begin,
-    };
+    let mut b = Builder { rng, accounts: Vec::new(), begin };
 
     b.account(HUB_ACCOUNT, "management", true, Vec::new());
-    let workload = b.account(
-        WORKLOAD_A,
-        "workload_a",
-        true,
-        member_roles(HUB_ACCOUNT, None),
-    );
+    let workload = b.account(WORKLOAD_A, "workload_a", true, member_roles(HUB_ACCOUNT, None));
     let backup = b.account(BACKUP, "backup", true, member_roles(HUB_ACCOUNT, None));
     let outsider = b.account(OUTSIDER, "partner", false, member_roles(HUB_ACCOUNT, None));
 
     let r = DEMO_REGION;
     let central_arn = format!("arn:aws:backup:{r}:{BACKUP}:backup-vault:central-vault");
-    b.vault(
-        backup,
-        r,
-        "central-vault",
-        Some(organization_copy_policy(&central_arn)),
-    );
+    b.vault(backup, r, "central-vault", Some(organization_copy_policy(&central_arn)));
     let partner_arn = format!("arn:aws:backup:{r}:{OUTSIDER}:backup-vault:partner-vault");
     let open_policy = serde_json::json!({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": "*", "Action": "backup:CopyIntoBackupVault", "Resource": partner_arn}]});
@@ -275,14 +244,8 @@ pub fn build(options: &WorldOptions) -> World {
         &resource_key,
         &[("env", "prod"), ("app", "tracking")],
     );
-    let mydb = b.resource(
-        workload,
-        r,
-        ResourceType::Rds,
-        "mydb",
-        &resource_key,
-        &[("env", "prod"), ("app", "tracking")],
-    );
+    let mydb =
+        b.resource(workload, r, ResourceType::Rds, "mydb", &resource_key, &[("env", "prod"), ("app", "tracking")]);
     let local_vault = b.vault(workload, r, "workload-a-vault", None);
     b.backup_plan(
         workload,
@@ -300,26 +263,16 @@ pub fn build(options: &WorldOptions) -> World {
             20,
             (
                 Outcome::Succeed,
-                PlannedValidation::Fail(
-                    super::engine::validation_failure(ResourceType::DynamoDb).into(),
-                ),
+                PlannedValidation::Fail(super::engine::validation_failure(ResourceType::DynamoDb).into()),
             ),
         ),
-        (
-            45,
-            (
-                Outcome::Fail(super::engine::restore_failure(ResourceType::DynamoDb).into()),
-                PlannedValidation::Silent,
-            ),
-        ),
+        (45, (Outcome::Fail(super::engine::restore_failure(ResourceType::DynamoDb).into()), PlannedValidation::Silent)),
         (66, (Outcome::Succeed, PlannedValidation::Silent)),
         (
             86,
             (
                 Outcome::Succeed,
-                PlannedValidation::Fail(
-                    super::engine::validation_failure(ResourceType::DynamoDb).into(),
-                ),
+                PlannedValidation::Fail(super::engine::validation_failure(ResourceType::DynamoDb).into()),
             ),
         ),
     ]
@@ -334,9 +287,7 @@ pub fn build(options: &WorldOptions) -> World {
         RestoreTestingSelection {
             name: "tracking-table".into(),
             created: begin,
-            iam_role_arn: format!(
-                "arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"
-            ),
+            iam_role_arn: format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"),
             resource_type: ResourceType::DynamoDb,
             resource_arns: vec![tracking_arn],
             string_equals: Vec::new(),
@@ -347,8 +298,7 @@ pub fn build(options: &WorldOptions) -> World {
     );
 
     let hub = 0;
-    let framework_arn =
-        format!("arn:aws:backup:{r}:{HUB_ACCOUNT}:framework:org-backup-controls-8f3a");
+    let framework_arn = format!("arn:aws:backup:{r}:{HUB_ACCOUNT}:framework:org-backup-controls-8f3a");
     let report_arn = format!("arn:aws:backup:{r}:{HUB_ACCOUNT}:report-plan:restore-job-report");
     let hub_region = b.region(hub, r);
     hub_region.frameworks.push(Framework {
@@ -371,12 +321,7 @@ pub fn build(options: &WorldOptions) -> World {
     generate_accounts(&mut b, options.accounts, &central_arn);
 
     let mut world = World {
-        account_index: b
-            .accounts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| (a.id.clone(), i))
-            .collect(),
+        account_index: b.accounts.iter().enumerate().map(|(i, a)| (a.id.clone(), i)).collect(),
         accounts: b.accounts,
         sessions: HashMap::new(),
         idempotency: HashMap::new(),
@@ -391,9 +336,7 @@ pub fn build(options: &WorldOptions) -> World {
     // Report jobs: one a day for the last week.
     for day in 1..=7 {
         let created = options.start - options.start.rem_euclid(DAY) - day * DAY + 6 * HOUR;
-        let id = uuid::Builder::from_random_bytes(world.rng.gen())
-            .into_uuid()
-            .to_string();
+        let id = uuid::Builder::from_random_bytes(world.rng.gen()).into_uuid().to_string();
         let hub_region = world.region_mut(hub, r);
         hub_region.report_jobs.push(ReportJob {
             id,
@@ -414,26 +357,12 @@ fn schedule_all(world: &mut World, begin: Millis) {
         for (name, region) in &account.regions {
             for (p, plan) in region.backup_plans.iter().enumerate() {
                 if let Some(t) = plan.schedule.next_after(begin) {
-                    first.push((
-                        t,
-                        Event::BackupRun {
-                            account: a,
-                            region: name.clone(),
-                            plan: p,
-                        },
-                    ));
+                    first.push((t, Event::BackupRun { account: a, region: name.clone(), plan: p }));
                 }
             }
             for (p, plan) in region.plans.iter().enumerate() {
                 if let Some(t) = plan.schedule.next_after(begin.max(plan.created)) {
-                    first.push((
-                        t,
-                        Event::PlanRun {
-                            account: a,
-                            region: name.clone(),
-                            plan: p,
-                        },
-                    ));
+                    first.push((t, Event::PlanRun { account: a, region: name.clone(), plan: p }));
                 }
             }
         }
@@ -481,11 +410,7 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
         for (ri, region) in regions.iter().enumerate() {
             let key = b.key(&id, region);
             let vault = b.vault(a, region, "default-vault", None);
-            let n = if ri == 0 {
-                total - total / 3 * (regions.len() - 1)
-            } else {
-                total / 3
-            };
+            let n = if ri == 0 { total - total / 3 * (regions.len() - 1) } else { total / 3 };
             let mut resources = Vec::new();
             for k in 0..n {
                 let kind = ResourceType::ALL[b.rng.gen_range(0..5)];
@@ -498,14 +423,7 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                     ResourceType::S3 => format!("{team}-{id}-{region}-data-{k}"),
                 };
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
-                resources.push(b.resource(
-                    a,
-                    region,
-                    kind,
-                    &rname,
-                    &key,
-                    &[("env", env), ("tier", tier)],
-                ));
+                resources.push(b.resource(a, region, kind, &rname, &key, &[("env", env), ("tier", tier)]));
             }
             let hour = b.rng.gen_range(0..24);
             let copy = (i % 5 == 0).then(|| central_arn.to_string());
@@ -519,25 +437,17 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 copy,
             );
             if ri == 0 && i % 5 < 3 {
-                let first_kind = b.accounts[a].regions[*region].resources[resources[0]]
-                    .info
-                    .kind;
+                let first_kind = b.accounts[a].regions[*region].resources[resources[0]].info.kind;
                 b.testing_plan(
                     a,
                     region,
                     &format!("{team}-weekly-restore-test"),
                     "cron(0 3 ? * MON *)",
-                    if i % 2 == 0 {
-                        "LATEST_WITHIN_WINDOW"
-                    } else {
-                        "RANDOM_WITHIN_WINDOW"
-                    },
+                    if i % 2 == 0 { "LATEST_WITHIN_WINDOW" } else { "RANDOM_WITHIN_WINDOW" },
                     RestoreTestingSelection {
                         name: format!("{}-critical", first_kind.as_str().to_lowercase()),
                         created: b.begin,
-                        iam_role_arn: format!(
-                            "arn:aws:iam::{id}:role/service-role/AWSBackupDefaultServiceRole"
-                        ),
+                        iam_role_arn: format!("arn:aws:iam::{id}:role/service-role/AWSBackupDefaultServiceRole"),
                         resource_type: first_kind,
                         resource_arns: vec!["*".into()],
                         string_equals: vec![("tier".into(), "critical".into())],

@@ -88,9 +88,7 @@ impl Sandbox {
     }
 
     pub fn router(self: &Arc<Self>) -> Router {
-        admin::routes()
-            .fallback(aws_entry)
-            .with_state(Arc::clone(self))
+        admin::routes().fallback(aws_entry).with_state(Arc::clone(self))
     }
 
     pub fn accounts(&self) -> Vec<AccountSummary> {
@@ -120,13 +118,7 @@ impl Sandbox {
         lock(&self.world).recovery_point_count()
     }
 
-    fn caller(
-        &self,
-        world: &World,
-        access_key: &str,
-        token: Option<&str>,
-        region: &str,
-    ) -> Result<Caller, AwsError> {
+    fn caller(&self, world: &World, access_key: &str, token: Option<&str>, region: &str) -> Result<Caller, AwsError> {
         match world.sessions.get(access_key) {
             None => Ok(Caller {
                 account: world.account(HUB_ACCOUNT).unwrap_or(0),
@@ -172,16 +164,11 @@ impl Sandbox {
         }
     }
 
-    async fn handle(
-        &self,
-        protocol: Protocol,
-        req: Request,
-        request_id: &str,
-    ) -> Result<Response, AwsError> {
+    async fn handle(&self, protocol: Protocol, req: Request, request_id: &str) -> Result<Response, AwsError> {
         let (parts, body) = req.into_parts();
-        let body = axum::body::to_bytes(body, 16 << 20).await.map_err(|e| {
-            AwsError::invalid_parameter(format!("could not read the request body: {e}"))
-        })?;
+        let body = axum::body::to_bytes(body, 16 << 20)
+            .await
+            .map_err(|e| AwsError::invalid_parameter(format!("could not read the request body: {e}")))?;
         let signature = parse_authorization(&parts.headers)?;
         let raw_query = parts.uri.query();
         enum Parsed {
@@ -196,15 +183,11 @@ impl Sandbox {
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
             Protocol::RestJson => {
-                let req =
-                    backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
+                let req = backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
                 (req.op, Parsed::Backup(req))
             }
         };
-        let token = parts
-            .headers
-            .get("x-amz-security-token")
-            .and_then(|v| v.to_str().ok());
+        let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
         let caller = {
             let world = lock(&self.world);
             self.caller(&world, &signature.access_key, token, &signature.region)?
@@ -226,36 +209,22 @@ impl Sandbox {
                     Protocol::Json11 => "TooManyRequestsException",
                     Protocol::Query => "Throttling",
                 };
-                return Err(AwsError::new(
-                    StatusCode::BAD_REQUEST,
-                    code,
-                    "Rate exceeded",
-                ));
+                return Err(AwsError::new(StatusCode::BAD_REQUEST, code, "Rate exceeded"));
             }
             Some(faults::Fault::ServerError) => {
                 let (status, code) = match protocol {
-                    Protocol::RestJson => (
-                        StatusCode::SERVICE_UNAVAILABLE,
-                        "ServiceUnavailableException",
-                    ),
+                    Protocol::RestJson => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException"),
                     Protocol::Json11 => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
                     Protocol::Query => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
                 };
-                return Err(AwsError::new(
-                    status,
-                    code,
-                    "The service is unavailable. Try again later.",
-                ));
+                return Err(AwsError::new(status, code, "The service is unavailable. Try again later."));
             }
             _ => {}
         }
         if backup::is_mutation(op) && !caller.can_act {
             return Err(AwsError::access_denied(
                 "AccessDeniedException",
-                format!(
-                    "User: {} is not authorized to perform: backup:{op}",
-                    caller.principal_arn
-                ),
+                format!("User: {} is not authorized to perform: backup:{op}", caller.principal_arn),
             ));
         }
 
@@ -266,14 +235,9 @@ impl Sandbox {
             match parsed {
                 Parsed::Sts(params) => {
                     let xml = match op {
-                        "AssumeRole" => sts::assume_role(
-                            &mut world,
-                            &caller,
-                            &params,
-                            &denied,
-                            wall_clock_ms(),
-                            request_id,
-                        )?,
+                        "AssumeRole" => {
+                            sts::assume_role(&mut world, &caller, &params, &denied, wall_clock_ms(), request_id)?
+                        }
                         _ => sts::get_caller_identity(&caller, request_id),
                     };
                     ("text/xml", xml)
@@ -295,9 +259,7 @@ impl Sandbox {
             return Ok(lost_response(payload.len()));
         }
         let mut response = Response::new(Body::from(payload));
-        response
-            .headers_mut()
-            .insert("content-type", HeaderValue::from_static(content_type));
+        response.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
         insert_request_id(response.headers_mut(), request_id);
         Ok(response)
     }
@@ -363,20 +325,14 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
          [aws]\nendpoint_url = \"{endpoint}\"\nregion = \"{}\"\n\n",
         generate::DEMO_REGION
     );
-    for a in accounts
-        .iter()
-        .filter(|a| a.in_organization && a.id != HUB_ACCOUNT)
-    {
+    for a in accounts.iter().filter(|a| a.in_organization && a.id != HUB_ACCOUNT) {
         let read = a.roles.iter().find(|r| !r.operator);
         let operator = a.roles.iter().find(|r| r.operator);
         // An account without roles still gets an entry, so its failure shows up in the console.
         let role_arn = read
             .map(|r| r.arn.clone())
             .unwrap_or_else(|| format!("arn:aws:iam::{}:role/{}", a.id, generate::READ_ROLE));
-        out.push_str(&format!(
-            "[[accounts]]\nid = \"{}\"\nname = \"{}\"\nrole_arn = \"{role_arn}\"\n",
-            a.id, a.name
-        ));
+        out.push_str(&format!("[[accounts]]\nid = \"{}\"\nname = \"{}\"\nrole_arn = \"{role_arn}\"\n", a.id, a.name));
         if let Some(op) = operator {
             out.push_str(&format!("operator_role_arn = \"{}\"\n", op.arn));
         }
@@ -384,11 +340,7 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
             out.push_str(&format!("external_id = \"{ext}\"\n"));
         }
         let regions: Vec<String> = a.regions.iter().map(|r| format!("\"{r}\"")).collect();
-        let regions = if regions.is_empty() {
-            format!("\"{}\"", generate::DEMO_REGION)
-        } else {
-            regions.join(", ")
-        };
+        let regions = if regions.is_empty() { format!("\"{}\"", generate::DEMO_REGION) } else { regions.join(", ") };
         out.push_str(&format!("regions = [{regions}]\n\n"));
     }
     out

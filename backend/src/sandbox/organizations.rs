@@ -11,10 +11,7 @@ use super::Caller;
 const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 
 pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
     match target.strip_prefix(TARGET_PREFIX) {
         Some("DescribeOrganization") => Ok("DescribeOrganization"),
         Some("ListAccounts") => Ok("ListAccounts"),
@@ -42,11 +39,7 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
         json!({})
     } else {
         serde_json::from_slice(body).map_err(|e| {
-            AwsError::new(
-                StatusCode::BAD_REQUEST,
-                "SerializationException",
-                format!("Request body is not JSON: {e}"),
-            )
+            AwsError::new(StatusCode::BAD_REQUEST, "SerializationException", format!("Request body is not JSON: {e}"))
         })?
     };
     match op {
@@ -68,20 +61,15 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
                     "You don't have permissions to access this resource: ListAccounts needs the management account or a delegated administrator.",
                 ));
             }
-            let invalid =
-                |m: String| AwsError::new(StatusCode::BAD_REQUEST, "InvalidInputException", m);
+            let invalid = |m: String| AwsError::new(StatusCode::BAD_REQUEST, "InvalidInputException", m);
             let max = match &input["MaxResults"] {
                 Value::Null => 20,
                 v => max_results(Some(&v.to_string()), 20, 20).map_err(|e| invalid(e.message))?,
             };
             let scope = format!("ListAccounts:{}", caller.account_id);
-            let position = decode_position(world, &scope, input["NextToken"].as_str())
-                .map_err(|e| invalid(e.message))?;
-            let members: Vec<_> = world
-                .accounts
-                .iter()
-                .filter(|a| a.in_organization)
-                .collect();
+            let position =
+                decode_position(world, &scope, input["NextToken"].as_str()).map_err(|e| invalid(e.message))?;
+            let members: Vec<_> = world.accounts.iter().filter(|a| a.in_organization).collect();
             // Oldest first, as Organizations lists them: walk the reversed list newest first.
             let reversed: Vec<_> = members.into_iter().rev().collect();
             let (items, next) = page(&[(0, reversed.as_slice())], position, max, |_, _, a| {
@@ -98,8 +86,6 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
             });
             Ok(json!({ "Accounts": items, "NextToken": encode_position(world, &scope, next) }))
         }
-        other => Err(AwsError::invalid_request(format!(
-            "unknown operation {other}"
-        ))),
+        other => Err(AwsError::invalid_request(format!("unknown operation {other}"))),
     }
 }

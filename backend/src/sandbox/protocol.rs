@@ -35,25 +35,13 @@ pub struct AwsError {
 
 impl AwsError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-        }
+        Self { status, code, message: message.into() }
     }
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "InvalidParameterValueException",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "InvalidParameterValueException", message)
     }
     pub fn missing_parameter(name: &str) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "MissingParameterValueException",
-            format!("{name} is required"),
-        )
+        Self::new(StatusCode::BAD_REQUEST, "MissingParameterValueException", format!("{name} is required"))
     }
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "ResourceNotFoundException", message)
@@ -138,9 +126,8 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Signature, AwsError> {
         )
     };
     let value = value.to_str().map_err(|_| malformed("not ASCII"))?;
-    let rest = value
-        .strip_prefix("AWS4-HMAC-SHA256 ")
-        .ok_or_else(|| malformed("algorithm must be AWS4-HMAC-SHA256"))?;
+    let rest =
+        value.strip_prefix("AWS4-HMAC-SHA256 ").ok_or_else(|| malformed("algorithm must be AWS4-HMAC-SHA256"))?;
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
@@ -178,9 +165,7 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Signature, AwsError> {
                 service: (*service).to_string(),
             })
         }
-        _ => Err(malformed(
-            "Credential must be KEY/YYYYMMDD/REGION/SERVICE/aws4_request",
-        )),
+        _ => Err(malformed("Credential must be KEY/YYYYMMDD/REGION/SERVICE/aws4_request")),
     }
 }
 
@@ -195,10 +180,7 @@ pub fn epoch(ms: Millis) -> Value {
 
 /// ISO 8601, as awsQuery sends timestamps.
 pub fn iso8601(ms: Millis) -> String {
-    Utc.timestamp_millis_opt(ms)
-        .single()
-        .map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true))
-        .unwrap_or_default()
+    Utc.timestamp_millis_opt(ms).single().map(|t| t.to_rfc3339_opts(SecondsFormat::Secs, true)).unwrap_or_default()
 }
 
 /// Parses a query-string timestamp: ISO 8601 as the SDKs send it, or epoch seconds.
@@ -209,20 +191,15 @@ pub fn parse_timestamp(name: &str, value: &str) -> Result<Millis, AwsError> {
     if let Ok(seconds) = value.parse::<f64>() {
         return Ok((seconds * 1000.0) as Millis);
     }
-    Err(AwsError::invalid_parameter(format!(
-        "{name} must be an ISO 8601 timestamp, got {value:?}"
-    )))
+    Err(AwsError::invalid_parameter(format!("{name} must be an ISO 8601 timestamp, got {value:?}")))
 }
 
 /// Removes `null` members so that absent optional fields are absent on the wire.
 pub fn strip_nulls(value: Value) -> Value {
     match value {
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k, strip_nulls(v)))
-                .collect(),
-        ),
+        Value::Object(map) => {
+            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect())
+        }
         Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
         other => other,
     }
@@ -279,11 +256,8 @@ impl PageTokens {
 
     /// The position a token resumes after, if this sandbox issued it for `scope`.
     pub fn check(&self, scope: &str, token: &str) -> Result<Vec<u64>, AwsError> {
-        let invalid = || {
-            AwsError::invalid_parameter(format!(
-                "Invalid NextToken: {token:?} was not issued for this request"
-            ))
-        };
+        let invalid =
+            || AwsError::invalid_parameter(format!("Invalid NextToken: {token:?} was not issued for this request"));
         let bytes = URL_SAFE_NO_PAD.decode(token).map_err(|_| invalid())?;
         if bytes.len() < 16 {
             return Err(invalid());
@@ -297,9 +271,7 @@ impl PageTokens {
         if parts.next() != Some(scope) {
             return Err(invalid());
         }
-        parts
-            .map(|p| p.parse::<u64>().map_err(|_| invalid()))
-            .collect()
+        parts.map(|p| p.parse::<u64>().map_err(|_| invalid())).collect()
     }
 }
 
@@ -309,9 +281,9 @@ pub fn max_results(value: Option<&str>, default: usize, limit: usize) -> Result<
         None => Ok(default),
         Some(v) => match v.parse::<usize>() {
             Ok(n) if (1..=limit).contains(&n) => Ok(n),
-            _ => Err(AwsError::invalid_parameter(format!(
-                "MaxResults must be an integer from 1 to {limit}, got {v:?}"
-            ))),
+            _ => {
+                Err(AwsError::invalid_parameter(format!("MaxResults must be an integer from 1 to {limit}, got {v:?}")))
+            }
         },
     }
 }
@@ -324,34 +296,17 @@ mod tests {
     fn tokens_round_trip_and_reject_forgeries() {
         let tokens = PageTokens::new([7; 32]);
         let token = tokens.issue("ListBackupJobs:111111111111:ap-southeast-2", &[3, 42]);
-        assert_eq!(
-            tokens
-                .check("ListBackupJobs:111111111111:ap-southeast-2", &token)
-                .ok(),
-            Some(vec![3, 42])
-        );
-        assert!(tokens
-            .check("ListCopyJobs:111111111111:ap-southeast-2", &token)
-            .is_err());
-        assert!(tokens
-            .check(
-                "ListBackupJobs:111111111111:ap-southeast-2",
-                "bm90LWEtdG9rZW4"
-            )
-            .is_err());
+        assert_eq!(tokens.check("ListBackupJobs:111111111111:ap-southeast-2", &token).ok(), Some(vec![3, 42]));
+        assert!(tokens.check("ListCopyJobs:111111111111:ap-southeast-2", &token).is_err());
+        assert!(tokens.check("ListBackupJobs:111111111111:ap-southeast-2", "bm90LWEtdG9rZW4").is_err());
         let other = PageTokens::new([8; 32]);
-        assert!(other
-            .check("ListBackupJobs:111111111111:ap-southeast-2", &token)
-            .is_err());
+        assert!(other.check("ListBackupJobs:111111111111:ap-southeast-2", &token).is_err());
     }
 
     #[test]
     fn authorization_header_is_parsed_and_checked() {
         let mut headers = HeaderMap::new();
-        assert_eq!(
-            parse_authorization(&headers).err().map(|e| e.code),
-            Some("MissingAuthenticationTokenException")
-        );
+        assert_eq!(parse_authorization(&headers).err().map(|e| e.code), Some("MissingAuthenticationTokenException"));
         headers.insert(
             "authorization",
             HeaderValue::from_static(
@@ -360,34 +315,16 @@ mod tests {
             ),
         );
         let sig = parse_authorization(&headers).ok();
-        assert_eq!(
-            sig.as_ref().map(|s| s.region.as_str()),
-            Some("ap-southeast-2")
-        );
-        assert_eq!(
-            sig.as_ref().map(|s| s.access_key.as_str()),
-            Some("AKIDEXAMPLE")
-        );
-        headers.insert(
-            "authorization",
-            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKID/x"),
-        );
-        assert_eq!(
-            parse_authorization(&headers).err().map(|e| e.code),
-            Some("IncompleteSignatureException")
-        );
+        assert_eq!(sig.as_ref().map(|s| s.region.as_str()), Some("ap-southeast-2"));
+        assert_eq!(sig.as_ref().map(|s| s.access_key.as_str()), Some("AKIDEXAMPLE"));
+        headers.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKID/x"));
+        assert_eq!(parse_authorization(&headers).err().map(|e| e.code), Some("IncompleteSignatureException"));
     }
 
     #[test]
     fn timestamps_parse_both_forms() {
-        assert_eq!(
-            parse_timestamp("t", "2026-11-27T00:00:00Z").ok(),
-            Some(1_795_737_600_000)
-        );
-        assert_eq!(
-            parse_timestamp("t", "1795737600").ok(),
-            Some(1_795_737_600_000)
-        );
+        assert_eq!(parse_timestamp("t", "2026-11-27T00:00:00Z").ok(), Some(1_795_737_600_000));
+        assert_eq!(parse_timestamp("t", "1795737600").ok(), Some(1_795_737_600_000));
         assert!(parse_timestamp("t", "yesterday").is_err());
         assert_eq!(iso8601(1_795_737_600_000), "2026-11-27T00:00:00Z");
     }

@@ -33,11 +33,7 @@ pub fn identify(params: &HashMap<String, String>) -> Result<&'static str, AwsErr
             "InvalidAction",
             format!("Could not find operation {other} for version 2011-06-15"),
         )),
-        None => Err(AwsError::new(
-            StatusCode::BAD_REQUEST,
-            "MissingAction",
-            "Missing Action parameter",
-        )),
+        None => Err(AwsError::new(StatusCode::BAD_REQUEST, "MissingAction", "Missing Action parameter")),
     }
 }
 
@@ -75,9 +71,7 @@ pub fn assume_role(
         .get("RoleSessionName")
         .ok_or_else(|| validation("1 validation error detected: Value null at 'roleSessionName' failed to satisfy constraint: Member must not be null".into()))?;
     if !(2..=64).contains(&session_name.len())
-        || !session_name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
+        || !session_name.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
     {
         return Err(validation(format!(
             "1 validation error detected: Value '{session_name}' at 'roleSessionName' failed to satisfy constraint: Member must have length 2-64 and match [\\w+=,.@-]*"
@@ -100,18 +94,13 @@ pub fn assume_role(
             ),
         )
     };
-    let (account_id, role_name) = parse_role_arn(role_arn)
-        .ok_or_else(|| validation(format!("RoleArn is not an IAM role ARN: {role_arn}")))?;
-    if denied_accounts.iter().any(|a| *a == account_id) {
+    let (account_id, role_name) =
+        parse_role_arn(role_arn).ok_or_else(|| validation(format!("RoleArn is not an IAM role ARN: {role_arn}")))?;
+    if denied_accounts.contains(&account_id) {
         return Err(denied());
     }
     let account = world.account(&account_id).ok_or_else(denied)?;
-    let role = world.accounts[account]
-        .roles
-        .iter()
-        .find(|r| r.name == role_name)
-        .cloned()
-        .ok_or_else(denied)?;
+    let role = world.accounts[account].roles.iter().find(|r| r.name == role_name).cloned().ok_or_else(denied)?;
     if role.trusts != caller.account_id {
         return Err(denied());
     }
@@ -121,10 +110,7 @@ pub fn assume_role(
         }
     }
     let mut rng = rand::thread_rng();
-    let access_key = format!(
-        "ASIA{}",
-        Alphanumeric.sample_string(&mut rng, 16).to_uppercase()
-    );
+    let access_key = format!("ASIA{}", Alphanumeric.sample_string(&mut rng, 16).to_uppercase());
     let secret = Alphanumeric.sample_string(&mut rng, 40);
     let token = format!("FwoGZXIvYXdzE{}", Alphanumeric.sample_string(&mut rng, 120));
     let role_id = format!("AROA{:016X}", rng.gen::<u64>());
@@ -173,9 +159,6 @@ mod tests {
             Some(("111111111111".into(), "RecoveryConsoleRead".into()))
         );
         assert_eq!(super::parse_role_arn("arn:aws:iam::1111:role/x"), None);
-        assert_eq!(
-            super::parse_role_arn("arn:aws:iam::111111111111:user/x"),
-            None
-        );
+        assert_eq!(super::parse_role_arn("arn:aws:iam::111111111111:user/x"), None);
     }
 }

@@ -25,13 +25,8 @@ pub enum ResourceType {
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 5] = [
-        ResourceType::DynamoDb,
-        ResourceType::Rds,
-        ResourceType::Ebs,
-        ResourceType::Efs,
-        ResourceType::S3,
-    ];
+    pub const ALL: [ResourceType; 5] =
+        [ResourceType::DynamoDb, ResourceType::Rds, ResourceType::Ebs, ResourceType::Efs, ResourceType::S3];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -119,10 +114,7 @@ pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> St
     let id = uuid::Uuid::from_u128(rp.id);
     match rp.resource.kind {
         ResourceType::Rds => format!("arn:aws:rds:{region}:{account}:snapshot:awsbackup:job-{id}"),
-        ResourceType::Ebs => format!(
-            "arn:aws:ec2:{region}:{account}:snapshot/snap-{:032x}",
-            rp.id
-        ),
+        ResourceType::Ebs => format!("arn:aws:ec2:{region}:{account}:snapshot/snap-{:032x}", rp.id),
         _ => format!("arn:aws:backup:{region}:{account}:recovery-point:{id}"),
     }
 }
@@ -354,13 +346,10 @@ impl RegionState {
     }
     /// Finds a recovery point by its id in any vault: (vault, index).
     pub fn find_recovery_point(&self, id: u128) -> Option<(usize, usize)> {
-        self.vaults.iter().enumerate().find_map(|(v, vault)| {
-            vault
-                .recovery_points
-                .iter()
-                .position(|rp| rp.id == id)
-                .map(|i| (v, i))
-        })
+        self.vaults
+            .iter()
+            .enumerate()
+            .find_map(|(v, vault)| vault.recovery_points.iter().position(|rp| rp.id == id).map(|i| (v, i)))
     }
 }
 
@@ -399,51 +388,15 @@ pub struct Session {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Event {
-    BackupRun {
-        account: usize,
-        region: String,
-        plan: usize,
-    },
-    BackupDone {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    CopyDone {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    RestoreDone {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    Validate {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    ValidationTimeout {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    Delete {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    DeleteDone {
-        account: usize,
-        region: String,
-        job: usize,
-    },
-    PlanRun {
-        account: usize,
-        region: String,
-        plan: usize,
-    },
+    BackupRun { account: usize, region: String, plan: usize },
+    BackupDone { account: usize, region: String, job: usize },
+    CopyDone { account: usize, region: String, job: usize },
+    RestoreDone { account: usize, region: String, job: usize },
+    Validate { account: usize, region: String, job: usize },
+    ValidationTimeout { account: usize, region: String, job: usize },
+    Delete { account: usize, region: String, job: usize },
+    DeleteDone { account: usize, region: String, job: usize },
+    PlanRun { account: usize, region: String, plan: usize },
 }
 
 pub struct World {
@@ -471,16 +424,12 @@ impl World {
 
     /// The region's state, created empty on first use.
     pub fn region_mut(&mut self, account: usize, region: &str) -> &mut RegionState {
-        self.accounts[account]
-            .regions
-            .entry(region.to_string())
-            .or_default()
+        self.accounts[account].regions.entry(region.to_string()).or_default()
     }
 
     pub fn schedule(&mut self, at: Millis, event: Event) {
         self.event_seq += 1;
-        self.events
-            .push(std::cmp::Reverse((at, self.event_seq, event)));
+        self.events.push(std::cmp::Reverse((at, self.event_seq, event)));
     }
 
     pub fn recovery_point_count(&self) -> usize {
@@ -524,11 +473,7 @@ mod tests {
             let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
             assert_eq!(
                 parse_recovery_point_arn(&arn),
-                Some((
-                    "111111111111".to_string(),
-                    "ap-southeast-2".to_string(),
-                    rp.id
-                )),
+                Some(("111111111111".to_string(), "ap-southeast-2".to_string(), rp.id)),
                 "{arn}"
             );
         }

@@ -25,20 +25,11 @@ pub struct Request {
 
 /// Identifies the operation from the method and the path, as AWS routes it
 /// (list URIs are accepted with and without their trailing slash).
-pub fn identify(
-    method: &Method,
-    path: &str,
-    raw_query: Option<&str>,
-    body: Vec<u8>,
-) -> Result<Request, AwsError> {
+pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<u8>) -> Result<Request, AwsError> {
     let segments: Vec<String> = path
         .trim_matches('/')
         .split('/')
-        .map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        })
+        .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned())
         .collect();
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let get = *method == Method::GET;
@@ -47,21 +38,15 @@ pub fn identify(
         ["backup-vaults"] if get => ("ListBackupVaults", vec![]),
         ["backup-vaults", v] if get => ("DescribeBackupVault", vec![v]),
         ["backup-vaults", v, "access-policy"] if get => ("GetBackupVaultAccessPolicy", vec![v]),
-        ["backup-vaults", v, "recovery-points"] if get => {
-            ("ListRecoveryPointsByBackupVault", vec![v])
-        }
-        ["backup-vaults", v, "recovery-points", rp] if get => {
-            ("DescribeRecoveryPoint", vec![v, rp])
-        }
+        ["backup-vaults", v, "recovery-points"] if get => ("ListRecoveryPointsByBackupVault", vec![v]),
+        ["backup-vaults", v, "recovery-points", rp] if get => ("DescribeRecoveryPoint", vec![v, rp]),
         ["backup-vaults", v, "recovery-points", rp, "restore-metadata"] if get => {
             ("GetRecoveryPointRestoreMetadata", vec![v, rp])
         }
         ["resources"] if get => ("ListProtectedResources", vec![]),
         ["resources", arn] if get => ("DescribeProtectedResource", vec![arn]),
         ["resources", arn, "recovery-points"] if get => ("ListRecoveryPointsByResource", vec![arn]),
-        ["resources", arn, "restore-jobs"] if get => {
-            ("ListRestoreJobsByProtectedResource", vec![arn])
-        }
+        ["resources", arn, "restore-jobs"] if get => ("ListRestoreJobsByProtectedResource", vec![arn]),
         ["backup-jobs"] if get => ("ListBackupJobs", vec![]),
         ["backup-jobs", id] if get => ("DescribeBackupJob", vec![id]),
         ["copy-jobs"] if get => ("ListCopyJobs", vec![]),
@@ -72,17 +57,11 @@ pub fn identify(
         ["restore-jobs", id] if get => ("DescribeRestoreJob", vec![id]),
         ["restore-jobs", id, "metadata"] if get => ("GetRestoreJobMetadata", vec![id]),
         ["restore-jobs", id, "validations"] if put => ("PutRestoreValidationResult", vec![id]),
-        ["restore-testing", "inferred-metadata"] if get => {
-            ("GetRestoreTestingInferredMetadata", vec![])
-        }
+        ["restore-testing", "inferred-metadata"] if get => ("GetRestoreTestingInferredMetadata", vec![]),
         ["restore-testing", "plans"] if get => ("ListRestoreTestingPlans", vec![]),
         ["restore-testing", "plans", p] if get => ("GetRestoreTestingPlan", vec![p]),
-        ["restore-testing", "plans", p, "selections"] if get => {
-            ("ListRestoreTestingSelections", vec![p])
-        }
-        ["restore-testing", "plans", p, "selections", sel] if get => {
-            ("GetRestoreTestingSelection", vec![p, sel])
-        }
+        ["restore-testing", "plans", p, "selections"] if get => ("ListRestoreTestingSelections", vec![p]),
+        ["restore-testing", "plans", p, "selections", sel] if get => ("GetRestoreTestingSelection", vec![p, sel]),
         ["global-settings"] if get => ("DescribeGlobalSettings", vec![]),
         ["audit", "frameworks"] if get => ("ListFrameworks", vec![]),
         ["audit", "report-plans"] if get => ("ListReportPlans", vec![]),
@@ -96,34 +75,19 @@ pub fn identify(
         }
     };
     let labels = labels.into_iter().map(String::from).collect();
-    Ok(Request {
-        op,
-        labels,
-        query: Query::parse(raw_query),
-        body,
-    })
+    Ok(Request { op, labels, query: Query::parse(raw_query), body })
 }
 
 /// Whether the operation changes something (the read role may not call it).
 pub fn is_mutation(op: &str) -> bool {
-    matches!(
-        op,
-        "StartCopyJob" | "StartRestoreJob" | "PutRestoreValidationResult"
-    )
+    matches!(op, "StartCopyJob" | "StartRestoreJob" | "PutRestoreValidationResult")
 }
 
-pub fn call(
-    world: &mut World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+pub fn call(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     match req.op {
         "StartRestoreJob" => write::start_restore_job(world, now, caller, req),
         "StartCopyJob" => write::start_copy_job(world, now, caller, req),
-        "PutRestoreValidationResult" => {
-            write::put_restore_validation_result(world, now, caller, req)
-        }
+        "PutRestoreValidationResult" => write::put_restore_validation_result(world, now, caller, req),
         _ => read::call(world, now, caller, req),
     }
 }
@@ -134,9 +98,7 @@ pub struct Query(HashMap<String, String>);
 
 impl Query {
     fn parse(raw: Option<&str>) -> Self {
-        let pairs: Vec<(String, String)> = raw
-            .and_then(|q| serde_urlencoded::from_str(q).ok())
-            .unwrap_or_default();
+        let pairs: Vec<(String, String)> = raw.and_then(|q| serde_urlencoded::from_str(q).ok()).unwrap_or_default();
         let mut map = HashMap::new();
         for (k, v) in pairs {
             map.entry(k).or_insert(v);
@@ -149,9 +111,7 @@ impl Query {
     }
 
     pub fn required(&self, name: &str) -> Result<&str, AwsError> {
-        self.get(name)
-            .filter(|v| !v.is_empty())
-            .ok_or_else(|| AwsError::missing_parameter(name))
+        self.get(name).filter(|v| !v.is_empty()).ok_or_else(|| AwsError::missing_parameter(name))
     }
 
     pub fn time(&self, name: &str) -> Result<Option<Millis>, AwsError> {
@@ -165,10 +125,9 @@ impl Query {
     /// An enumerated filter, checked against its allowed values.
     pub fn one_of(&self, name: &str, allowed: &[&str]) -> Result<Option<&str>, AwsError> {
         match self.get(name) {
-            Some(v) if !allowed.contains(&v) => Err(AwsError::invalid_parameter(format!(
-                "{name} must be one of {}, got {v:?}",
-                allowed.join(", ")
-            ))),
+            Some(v) if !allowed.contains(&v) => {
+                Err(AwsError::invalid_parameter(format!("{name} must be one of {}, got {v:?}", allowed.join(", "))))
+            }
             other => Ok(other),
         }
     }
@@ -213,11 +172,7 @@ pub fn page<T, R>(
     (out, None)
 }
 
-pub fn decode_position(
-    world: &World,
-    scope: &str,
-    token: Option<&str>,
-) -> Result<Option<(u64, u64)>, AwsError> {
+pub fn decode_position(world: &World, scope: &str, token: Option<&str>) -> Result<Option<(u64, u64)>, AwsError> {
     match token {
         None => Ok(None),
         Some(t) => match world.tokens.check(scope, t)?.as_slice() {
@@ -255,25 +210,12 @@ mod tests {
 
     #[test]
     fn routes_accept_both_list_forms_and_decode_labels() {
-        let r = identify(&Method::GET, "/backup-vaults/", None, vec![])
-            .map(|r| r.op)
-            .ok();
+        let r = identify(&Method::GET, "/backup-vaults/", None, vec![]).map(|r| r.op).ok();
         assert_eq!(r, Some("ListBackupVaults"));
-        let r = identify(&Method::GET, "/backup-vaults", None, vec![])
-            .map(|r| r.op)
-            .ok();
+        let r = identify(&Method::GET, "/backup-vaults", None, vec![]).map(|r| r.op).ok();
         assert_eq!(r, Some("ListBackupVaults"));
-        let r = identify(
-            &Method::GET,
-            "/resources/arn%3Aaws%3As3%3A%3A%3Ab%2Fx",
-            None,
-            vec![],
-        )
-        .ok();
-        assert_eq!(
-            r.map(|r| r.labels),
-            Some(vec!["arn:aws:s3:::b/x".to_string()])
-        );
+        let r = identify(&Method::GET, "/resources/arn%3Aaws%3As3%3A%3A%3Ab%2Fx", None, vec![]).ok();
+        assert_eq!(r.map(|r| r.labels), Some(vec!["arn:aws:s3:::b/x".to_string()]));
         assert!(identify(&Method::DELETE, "/backup-vaults/x", None, vec![]).is_err());
     }
 }

@@ -11,24 +11,10 @@ use crate::sandbox::Caller;
 
 const RESTORE_STATES: [&str; 5] = ["PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"];
 const COPY_STATES: [&str; 5] = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"];
-const BACKUP_STATES: [&str; 9] = [
-    "CREATED",
-    "PENDING",
-    "RUNNING",
-    "ABORTING",
-    "ABORTED",
-    "COMPLETED",
-    "FAILED",
-    "EXPIRED",
-    "PARTIAL",
-];
+const BACKUP_STATES: [&str; 9] =
+    ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"];
 
-pub fn call(
-    world: &mut World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+pub fn call(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let world = &*world;
     match req.op {
         "ListBackupVaults" => list_backup_vaults(world, caller, req),
@@ -38,22 +24,16 @@ pub fn call(
         }
         "GetBackupVaultAccessPolicy" => {
             let (_, v) = vault(world, caller, req, 0)?;
-            let policy = v.policy.as_ref().ok_or_else(|| {
-                AwsError::not_found(format!("Backup vault {} has no access policy", v.name))
-            })?;
+            let policy = v
+                .policy
+                .as_ref()
+                .ok_or_else(|| AwsError::not_found(format!("Backup vault {} has no access policy", v.name)))?;
             Ok(json!({ "BackupVaultName": v.name, "BackupVaultArn": &*v.arn, "Policy": policy }))
         }
         "ListRecoveryPointsByBackupVault" => list_recovery_points(world, caller, req),
         "DescribeRecoveryPoint" => {
             let (region, v, rp) = recovery_point(world, caller, req)?;
-            Ok(render::recovery_point(
-                &caller.account_id,
-                &caller.region,
-                region,
-                v,
-                rp,
-                true,
-            ))
+            Ok(render::recovery_point(&caller.account_id, &caller.region, region, v, rp, true))
         }
         "GetRecoveryPointRestoreMetadata" => {
             let (_, v, rp) = recovery_point(world, caller, req)?;
@@ -79,21 +59,10 @@ pub fn call(
             let region = region(world, caller);
             let r = region
                 .and_then(|reg| {
-                    reg.resources
-                        .iter()
-                        .find(|r| r.info.arn == *arn && r.last_backup.is_some())
-                        .map(|r| (reg, r))
+                    reg.resources.iter().find(|r| r.info.arn == *arn && r.last_backup.is_some()).map(|r| (reg, r))
                 })
-                .ok_or_else(|| {
-                    AwsError::not_found(format!("Protected resource {arn} not found"))
-                })?;
-            Ok(render::protected_resource(
-                &caller.account_id,
-                &caller.region,
-                r.0,
-                r.1,
-                true,
-            ))
+                .ok_or_else(|| AwsError::not_found(format!("Protected resource {arn} not found")))?;
+            Ok(render::protected_resource(&caller.account_id, &caller.region, r.0, r.1, true))
         }
         "ListRecoveryPointsByResource" => list_recovery_points_by_resource(world, caller, req),
         "ListBackupJobs" => list_backup_jobs(world, now, caller, req),
@@ -107,31 +76,18 @@ pub fn call(
                         .find(|j| uuid::Uuid::from_u128(j.id).to_string().to_uppercase() == id)
                         .map(|j| render::backup_job(&caller.account_id, &caller.region, r, j, now))
                 })
-                .ok_or_else(|| {
-                    AwsError::not_found(format!("Backup job {} not found", req.labels[0]))
-                })
+                .ok_or_else(|| AwsError::not_found(format!("Backup job {} not found", req.labels[0])))
         }
         "ListCopyJobs" => list_copy_jobs(world, now, caller, req),
         "DescribeCopyJob" => {
             let region = region(world, caller);
             let job = region
-                .and_then(|r| {
-                    r.copy_jobs
-                        .iter()
-                        .find(|j| j.id == req.labels[0])
-                        .map(|j| (r, j))
-                })
-                .ok_or_else(|| {
-                    AwsError::not_found(format!("Copy job {} not found", req.labels[0]))
-                })?;
-            Ok(
-                json!({ "CopyJob": render::copy_job(&caller.account_id, &caller.region, job.0, job.1, now) }),
-            )
+                .and_then(|r| r.copy_jobs.iter().find(|j| j.id == req.labels[0]).map(|j| (r, j)))
+                .ok_or_else(|| AwsError::not_found(format!("Copy job {} not found", req.labels[0])))?;
+            Ok(json!({ "CopyJob": render::copy_job(&caller.account_id, &caller.region, job.0, job.1, now) }))
         }
         "ListRestoreJobs" => list_restore_jobs(world, now, caller, req),
-        "ListRestoreJobsByProtectedResource" => {
-            list_restore_jobs_by_resource(world, now, caller, req)
-        }
+        "ListRestoreJobsByProtectedResource" => list_restore_jobs_by_resource(world, now, caller, req),
         "DescribeRestoreJob" => {
             let job = restore_job(world, caller, &req.labels[0])?;
             Ok(render::restore_job(&caller.account_id, job, now))
@@ -145,15 +101,9 @@ pub fn call(
             let max = q.max_results("MaxResults", 1000)?;
             let scope = scope(req, caller);
             let position = decode_position(world, &scope, q.get("NextToken"))?;
-            let plans = region(world, caller)
-                .map(|r| r.plans.as_slice())
-                .unwrap_or_default();
-            let (items, next) = page(&[(0, plans)], position, max, |_, _, p| {
-                Some(render::plan_for_list(p))
-            });
-            Ok(
-                json!({ "RestoreTestingPlans": items, "NextToken": encode_position(world, &scope, next) }),
-            )
+            let plans = region(world, caller).map(|r| r.plans.as_slice()).unwrap_or_default();
+            let (items, next) = page(&[(0, plans)], position, max, |_, _, p| Some(render::plan_for_list(p)));
+            Ok(json!({ "RestoreTestingPlans": items, "NextToken": encode_position(world, &scope, next) }))
         }
         "GetRestoreTestingPlan" => {
             let plan = plan(world, caller, &req.labels[0])?;
@@ -165,28 +115,19 @@ pub fn call(
             let plan = plan(world, caller, &req.labels[0])?;
             let scope = scope(req, caller);
             let position = decode_position(world, &scope, q.get("NextToken"))?;
-            let (items, next) = page(
-                &[(0, plan.selections.as_slice())],
-                position,
-                max,
-                |_, _, s| Some(render::selection(plan, s, false)),
-            );
-            Ok(
-                json!({ "RestoreTestingSelections": items, "NextToken": encode_position(world, &scope, next) }),
-            )
+            let (items, next) = page(&[(0, plan.selections.as_slice())], position, max, |_, _, s| {
+                Some(render::selection(plan, s, false))
+            });
+            Ok(json!({ "RestoreTestingSelections": items, "NextToken": encode_position(world, &scope, next) }))
         }
         "GetRestoreTestingSelection" => {
             let plan = plan(world, caller, &req.labels[0])?;
-            let s = plan
-                .selections
-                .iter()
-                .find(|s| s.name == req.labels[1])
-                .ok_or_else(|| {
-                    AwsError::not_found(format!(
-                        "Restore testing selection {} not found in plan {}",
-                        req.labels[1], plan.name
-                    ))
-                })?;
+            let s = plan.selections.iter().find(|s| s.name == req.labels[1]).ok_or_else(|| {
+                AwsError::not_found(format!(
+                    "Restore testing selection {} not found in plan {}",
+                    req.labels[1], plan.name
+                ))
+            })?;
             Ok(json!({ "RestoreTestingSelection": render::selection(plan, s, true) }))
         }
         "DescribeGlobalSettings" => {
@@ -210,9 +151,7 @@ pub fn call(
             let max = q.max_results("MaxResults", 10)?;
             let scope = scope(req, caller);
             let position = decode_position(world, &scope, q.get("NextToken"))?;
-            let list = region(world, caller)
-                .map(|r| r.frameworks.as_slice())
-                .unwrap_or_default();
+            let list = region(world, caller).map(|r| r.frameworks.as_slice()).unwrap_or_default();
             let (items, next) = page(&[(0, list)], position, max, |_, _, f| {
                 Some(json!({
                     "FrameworkName": f.name,
@@ -230,9 +169,7 @@ pub fn call(
             let max = q.max_results("MaxResults", 1000)?;
             let scope = scope(req, caller);
             let position = decode_position(world, &scope, q.get("NextToken"))?;
-            let list = region(world, caller)
-                .map(|r| r.report_plans.as_slice())
-                .unwrap_or_default();
+            let list = region(world, caller).map(|r| r.report_plans.as_slice()).unwrap_or_default();
             let (items, next) = page(&[(0, list)], position, max, |_, _, p| {
                 Some(json!({
                     "ReportPlanArn": p.arn,
@@ -249,20 +186,12 @@ pub fn call(
             Ok(json!({ "ReportPlans": items, "NextToken": encode_position(world, &scope, next) }))
         }
         "ListReportJobs" => list_report_jobs(world, caller, req),
-        other => Err(AwsError::invalid_request(format!(
-            "{other} is not a read operation"
-        ))),
+        other => Err(AwsError::invalid_request(format!("{other} is not a read operation"))),
     }
 }
 
 fn scope(req: &Request, caller: &Caller) -> String {
-    format!(
-        "{}:{}:{}:{}",
-        req.op,
-        caller.account_id,
-        caller.region,
-        req.labels.join("/")
-    )
+    format!("{}:{}:{}:{}", req.op, caller.account_id, caller.region, req.labels.join("/"))
 }
 
 fn region<'w>(world: &'w World, caller: &Caller) -> Option<&'w RegionState> {
@@ -279,19 +208,13 @@ fn check_vault_account(caller: &Caller, account: Option<&str>) -> Result<(), Aws
     }
 }
 
-fn vault_named<'w>(
-    world: &'w World,
-    caller: &Caller,
-    name: &str,
-) -> Result<(&'w RegionState, &'w Vault), AwsError> {
-    region(world, caller)
-        .and_then(|r| r.vault_by_name(name).map(|v| (r, &r.vaults[v])))
-        .ok_or_else(|| {
-            AwsError::not_found(format!(
-                "Backup vault {name} does not exist in account {} region {}",
-                caller.account_id, caller.region
-            ))
-        })
+fn vault_named<'w>(world: &'w World, caller: &Caller, name: &str) -> Result<(&'w RegionState, &'w Vault), AwsError> {
+    region(world, caller).and_then(|r| r.vault_by_name(name).map(|v| (r, &r.vaults[v]))).ok_or_else(|| {
+        AwsError::not_found(format!(
+            "Backup vault {name} does not exist in account {} region {}",
+            caller.account_id, caller.region
+        ))
+    })
 }
 
 fn vault<'w>(
@@ -311,12 +234,7 @@ fn find_in_vault<'w>(v: &'w Vault, arn: &str) -> Result<&'w RecoveryPoint, AwsEr
     v.recovery_points
         .iter()
         .find(|rp| rp.id == id)
-        .ok_or_else(|| {
-            AwsError::not_found(format!(
-                "Recovery point {arn} not found in backup vault {}",
-                v.name
-            ))
-        })
+        .ok_or_else(|| AwsError::not_found(format!("Recovery point {arn} not found in backup vault {}", v.name)))
 }
 
 fn recovery_point<'w>(
@@ -329,21 +247,13 @@ fn recovery_point<'w>(
     Ok((region, v, rp))
 }
 
-fn restore_job<'w>(
-    world: &'w World,
-    caller: &Caller,
-    id: &str,
-) -> Result<&'w RestoreJob, AwsError> {
+fn restore_job<'w>(world: &'w World, caller: &Caller, id: &str) -> Result<&'w RestoreJob, AwsError> {
     region(world, caller)
         .and_then(|r| r.restore_jobs.iter().find(|j| j.id == id))
         .ok_or_else(|| AwsError::not_found(format!("Restore job {id} not found")))
 }
 
-fn plan<'w>(
-    world: &'w World,
-    caller: &Caller,
-    name: &str,
-) -> Result<&'w RestoreTestingPlan, AwsError> {
+fn plan<'w>(world: &'w World, caller: &Caller, name: &str) -> Result<&'w RestoreTestingPlan, AwsError> {
     region(world, caller)
         .and_then(|r| r.plans.iter().find(|p| p.name == name))
         .ok_or_else(|| AwsError::not_found(format!("Restore testing plan {name} not found")))
@@ -352,20 +262,12 @@ fn plan<'w>(
 fn list_backup_vaults(world: &World, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
-    let vault_type = q.one_of(
-        "vaultType",
-        &[
-            "BACKUP_VAULT",
-            "LOGICALLY_AIR_GAPPED_BACKUP_VAULT",
-            "RESTORE_ACCESS_BACKUP_VAULT",
-        ],
-    )?;
+    let vault_type =
+        q.one_of("vaultType", &["BACKUP_VAULT", "LOGICALLY_AIR_GAPPED_BACKUP_VAULT", "RESTORE_ACCESS_BACKUP_VAULT"])?;
     let shared = q.get("shared") == Some("true");
     let scope = scope(req, caller);
     let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let vaults = region(world, caller)
-        .map(|r| r.vaults.as_slice())
-        .unwrap_or_default();
+    let vaults = region(world, caller).map(|r| r.vaults.as_slice()).unwrap_or_default();
     let (items, next) = page(&[(0, vaults)], position, max, |_, _, v| {
         (!shared && vault_type.is_none_or(|t| t == "BACKUP_VAULT")).then(|| render::vault(v))
     });
@@ -384,35 +286,22 @@ fn list_recovery_points(world: &World, caller: &Caller, req: &Request) -> Result
     let parent = q.get("parentRecoveryPointArn");
     let scope = scope(req, caller);
     let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let (items, next) = page(
-        &[(0, v.recovery_points.as_slice())],
-        position,
-        max,
-        |_, _, rp| {
-            let plan_matches = plan_id.is_none_or(|id| {
-                rp.backup_plan
-                    .and_then(|p| region.backup_plans.get(p as usize))
-                    .is_some_and(|p| p.id == id)
-            });
-            let keep = resource_arn.is_none_or(|a| rp.resource.arn == a)
-                && resource_type.is_none_or(|t| rp.resource.kind.as_str() == t)
-                && plan_matches
-                && before.is_none_or(|b| rp.created <= b)
-                && after.is_none_or(|a| rp.created >= a)
-                && parent.is_none();
-            keep.then(|| {
-                render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false)
-            })
-        },
-    );
+    let (items, next) = page(&[(0, v.recovery_points.as_slice())], position, max, |_, _, rp| {
+        let plan_matches = plan_id.is_none_or(|id| {
+            rp.backup_plan.and_then(|p| region.backup_plans.get(p as usize)).is_some_and(|p| p.id == id)
+        });
+        let keep = resource_arn.is_none_or(|a| rp.resource.arn == a)
+            && resource_type.is_none_or(|t| rp.resource.kind.as_str() == t)
+            && plan_matches
+            && before.is_none_or(|b| rp.created <= b)
+            && after.is_none_or(|a| rp.created >= a)
+            && parent.is_none();
+        keep.then(|| render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false))
+    });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))
 }
 
-fn list_recovery_points_by_resource(
-    world: &World,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+fn list_recovery_points_by_resource(world: &World, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let arn = &req.labels[0];
@@ -421,30 +310,17 @@ fn list_recovery_points_by_resource(
     let Some(region) = region(world, caller).filter(|r| r.resource_by_arn(arn).is_some()) else {
         return Err(AwsError::not_found(format!("Resource {arn} not found")));
     };
-    let sources: Vec<(u64, &[RecoveryPoint])> = region
-        .vaults
-        .iter()
-        .enumerate()
-        .map(|(i, v)| (i as u64, v.recovery_points.as_slice()))
-        .collect();
+    let sources: Vec<(u64, &[RecoveryPoint])> =
+        region.vaults.iter().enumerate().map(|(i, v)| (i as u64, v.recovery_points.as_slice())).collect();
     let (items, next) = page(&sources, position, max, |vi, _, rp| {
         (rp.resource.arn == *arn).then(|| {
-            render::recovery_point_by_resource(
-                &caller.account_id,
-                &caller.region,
-                &region.vaults[vi as usize],
-                rp,
-            )
+            render::recovery_point_by_resource(&caller.account_id, &caller.region, &region.vaults[vi as usize], rp)
         })
     });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))
 }
 
-fn list_protected_resources(
-    world: &World,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+fn list_protected_resources(world: &World, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let scope = scope(req, caller);
@@ -452,43 +328,27 @@ fn list_protected_resources(
     let Some(region) = region(world, caller) else {
         return Ok(json!({ "Results": [] }));
     };
-    let (items, next) = page(
-        &[(0, region.resources.as_slice())],
-        position,
-        max,
-        |_, _, r| {
-            r.last_backup.is_some().then(|| {
-                render::protected_resource(&caller.account_id, &caller.region, region, r, false)
-            })
-        },
-    );
+    let (items, next) = page(&[(0, region.resources.as_slice())], position, max, |_, _, r| {
+        r.last_backup
+            .is_some()
+            .then(|| render::protected_resource(&caller.account_id, &caller.region, region, r, false))
+    });
     Ok(json!({ "Results": items, "NextToken": encode_position(world, &scope, next) }))
 }
 
 /// The accounts a job listing covers: the caller's own, or, from the
 /// management account, any account of the organization (`*` for all).
-fn job_accounts(
-    world: &World,
-    caller: &Caller,
-    by_account: Option<&str>,
-) -> Result<Vec<usize>, AwsError> {
+fn job_accounts(world: &World, caller: &Caller, by_account: Option<&str>) -> Result<Vec<usize>, AwsError> {
     match by_account {
         None => Ok(vec![caller.account]),
         Some(id) if id == caller.account_id => Ok(vec![caller.account]),
         Some(id) if !caller.is_hub => Err(AwsError::invalid_parameter(format!(
             "ByAccountId {id} can only be used from the organization's management account"
         ))),
-        Some("*") => Ok((0..world.accounts.len())
-            .filter(|a| world.accounts[*a].in_organization)
-            .collect()),
-        Some(id) => match world
-            .account(id)
-            .filter(|a| world.accounts[*a].in_organization)
-        {
+        Some("*") => Ok((0..world.accounts.len()).filter(|a| world.accounts[*a].in_organization).collect()),
+        Some(id) => match world.account(id).filter(|a| world.accounts[*a].in_organization) {
             Some(a) => Ok(vec![a]),
-            None => Err(AwsError::invalid_parameter(format!(
-                "Account {id} is not a member of the organization"
-            ))),
+            None => Err(AwsError::invalid_parameter(format!("Account {id} is not a member of the organization"))),
         },
     }
 }
@@ -506,12 +366,7 @@ fn time_filters(q: &super::Query) -> Result<impl Fn(Millis, Option<Millis>) -> b
     })
 }
 
-fn list_backup_jobs(
-    world: &World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let accounts = job_accounts(world, caller, q.get("accountId"))?;
@@ -526,11 +381,7 @@ fn list_backup_jobs(
     let position = decode_position(world, &scope, q.get("nextToken"))?;
     let sources: Vec<(u64, &[BackupJob])> = accounts
         .iter()
-        .filter_map(|a| {
-            world
-                .region(*a, &caller.region)
-                .map(|r| (*a as u64, r.backup_jobs.as_slice()))
-        })
+        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.backup_jobs.as_slice())))
         .collect();
     let (items, next) = page(&sources, position, max, |a, _, j| {
         let account = &world.accounts[a as usize];
@@ -558,12 +409,7 @@ fn category_matches(category: Option<&str>, job: &Value) -> bool {
     }
 }
 
-fn list_copy_jobs(
-    world: &World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+fn list_copy_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let accounts = job_accounts(world, caller, q.get("accountId"))?;
@@ -579,11 +425,7 @@ fn list_copy_jobs(
     let position = decode_position(world, &scope, q.get("nextToken"))?;
     let sources: Vec<(u64, &[CopyJob])> = accounts
         .iter()
-        .filter_map(|a| {
-            world
-                .region(*a, &caller.region)
-                .map(|r| (*a as u64, r.copy_jobs.as_slice()))
-        })
+        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.copy_jobs.as_slice())))
         .collect();
     let (items, next) = page(&sources, position, max, |a, _, j| {
         if !(resource_arn.is_none_or(|r| j.resource.arn == r)
@@ -605,12 +447,7 @@ fn list_copy_jobs(
     Ok(json!({ "CopyJobs": items, "NextToken": encode_position(world, &scope, next) }))
 }
 
-fn list_restore_jobs(
-    world: &World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+fn list_restore_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let accounts = job_accounts(world, caller, q.get("accountId"))?;
@@ -623,11 +460,7 @@ fn list_restore_jobs(
     let position = decode_position(world, &scope, q.get("nextToken"))?;
     let sources: Vec<(u64, &[RestoreJob])> = accounts
         .iter()
-        .filter_map(|a| {
-            world
-                .region(*a, &caller.region)
-                .map(|r| (*a as u64, r.restore_jobs.as_slice()))
-        })
+        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.restore_jobs.as_slice())))
         .collect();
     let (items, next) = page(&sources, position, max, |a, _, j| {
         if !(resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
@@ -657,9 +490,7 @@ fn list_restore_jobs_by_resource(
     let before = q.time("recoveryPointCreationDateBefore")?;
     let scope = scope(req, caller);
     let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let jobs = region(world, caller)
-        .map(|r| r.restore_jobs.as_slice())
-        .unwrap_or_default();
+    let jobs = region(world, caller).map(|r| r.restore_jobs.as_slice()).unwrap_or_default();
     let (items, next) = page(&[(0, jobs)], position, max, |_, _, j| {
         if j.resource.arn != *arn
             || after.is_some_and(|a| j.recovery_point_created < a)
@@ -690,31 +521,26 @@ fn list_report_jobs(world: &World, caller: &Caller, req: &Request) -> Result<Val
             return Err(AwsError::not_found(format!("Report plan {name} not found")));
         }
     }
-    let (items, next) = page(
-        &[(0, region.report_jobs.as_slice())],
-        position,
-        max,
-        |_, _, j| {
-            let plan = region.report_plans.get(j.plan)?;
-            let keep = plan_name.is_none_or(|n| plan.name == n)
-                && before.is_none_or(|b| j.created <= b)
-                && after.is_none_or(|a| j.created >= a)
-                && status.is_none_or(|s| j.status == s);
-            keep.then(|| {
-                json!({
-                    "ReportJobId": j.id,
-                    "ReportPlanArn": plan.arn,
-                    "ReportTemplate": plan.template,
-                    "CreationTime": epoch(j.created),
-                    "CompletionTime": epoch(j.completed),
-                    "Status": j.status,
-                    "ReportDestination": {
-                        "S3BucketName": plan.bucket,
-                        "S3Keys": [format!("Backup/{}/{}/{}.csv", caller.region, plan.name, j.id)],
-                    },
-                })
+    let (items, next) = page(&[(0, region.report_jobs.as_slice())], position, max, |_, _, j| {
+        let plan = region.report_plans.get(j.plan)?;
+        let keep = plan_name.is_none_or(|n| plan.name == n)
+            && before.is_none_or(|b| j.created <= b)
+            && after.is_none_or(|a| j.created >= a)
+            && status.is_none_or(|s| j.status == s);
+        keep.then(|| {
+            json!({
+                "ReportJobId": j.id,
+                "ReportPlanArn": plan.arn,
+                "ReportTemplate": plan.template,
+                "CreationTime": epoch(j.created),
+                "CompletionTime": epoch(j.completed),
+                "Status": j.status,
+                "ReportDestination": {
+                    "S3BucketName": plan.bucket,
+                    "S3Keys": [format!("Backup/{}/{}/{}.csv", caller.region, plan.name, j.id)],
+                },
             })
-        },
-    );
+        })
+    });
     Ok(json!({ "ReportJobs": items, "NextToken": encode_position(world, &scope, next) }))
 }

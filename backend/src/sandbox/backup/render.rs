@@ -16,12 +16,7 @@ fn state_name(state: JobState, pending: &'static str) -> &'static str {
 }
 
 /// A job's state and percentage at `now`, from its start time and duration.
-fn progress(
-    created: Millis,
-    duration: Millis,
-    final_state: Option<JobState>,
-    now: Millis,
-) -> (JobState, f64) {
+fn progress(created: Millis, duration: Millis, final_state: Option<JobState>, now: Millis) -> (JobState, f64) {
     if let Some(s) = final_state {
         return (s, 100.0);
     }
@@ -29,10 +24,7 @@ fn progress(
     if elapsed < (duration / 10).min(60_000) {
         (JobState::Pending, 0.0)
     } else {
-        (
-            JobState::Running,
-            (elapsed as f64 / duration.max(1) as f64 * 100.0).min(99.0),
-        )
+        (JobState::Running, (elapsed as f64 / duration.max(1) as f64 * 100.0).min(99.0))
     }
 }
 
@@ -49,12 +41,7 @@ fn encryption_key(vault: &Vault, rp: &RecoveryPoint) -> String {
     }
 }
 
-fn created_by(
-    region: &RegionState,
-    rp_plan: Option<u16>,
-    account: &str,
-    region_name: &str,
-) -> Value {
+fn created_by(region: &RegionState, rp_plan: Option<u16>, account: &str, region_name: &str) -> Value {
     match rp_plan.and_then(|p| region.backup_plans.get(p as usize)) {
         Some(p) => json!({
             "BackupPlanId": p.id,
@@ -84,10 +71,9 @@ pub fn vault(v: &Vault) -> Value {
 
 fn lifecycle(rp: &RecoveryPoint) -> (Value, Value) {
     match rp.delete_after_days {
-        Some(days) => (
-            json!({ "DeleteAfterDays": days }),
-            json!({ "DeleteAt": epoch(rp.created + days as i64 * DAY) }),
-        ),
+        Some(days) => {
+            (json!({ "DeleteAfterDays": days }), json!({ "DeleteAt": epoch(rp.created + days as i64 * DAY) }))
+        }
         None => (Value::Null, Value::Null),
     }
 }
@@ -131,12 +117,7 @@ pub fn recovery_point(
     out
 }
 
-pub fn recovery_point_by_resource(
-    account: &str,
-    region_name: &str,
-    v: &Vault,
-    rp: &RecoveryPoint,
-) -> Value {
+pub fn recovery_point_by_resource(account: &str, region_name: &str, v: &Vault, rp: &RecoveryPoint) -> Value {
     json!({
         "RecoveryPointArn": recovery_point_arn(account, region_name, rp),
         "CreationDate": epoch(rp.created),
@@ -180,13 +161,7 @@ pub fn protected_resource(
     out
 }
 
-pub fn backup_job(
-    account: &str,
-    region_name: &str,
-    region: &RegionState,
-    j: &BackupJob,
-    now: Millis,
-) -> Value {
+pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &BackupJob, now: Millis) -> Value {
     let v = region.vaults.get(j.vault);
     let final_state = j.finished.then_some(match j.outcome {
         Outcome::Succeed => JobState::Completed,
@@ -224,13 +199,7 @@ pub fn backup_job(
     })
 }
 
-pub fn copy_job(
-    account: &str,
-    region_name: &str,
-    region: &RegionState,
-    j: &CopyJob,
-    now: Millis,
-) -> Value {
+pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &CopyJob, now: Millis) -> Value {
     let final_state = j.completed.map(|_| j.state);
     let (state, _) = progress(j.created, j.duration, final_state, now);
     let v = region.vaults.get(j.source_vault);

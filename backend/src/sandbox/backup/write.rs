@@ -12,9 +12,8 @@ use crate::sandbox::world::*;
 use crate::sandbox::Caller;
 
 fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, AwsError> {
-    serde_json::from_slice(&req.body).map_err(|e| {
-        AwsError::invalid_parameter(format!("The request body is not valid for {}: {e}", req.op))
-    })
+    serde_json::from_slice(&req.body)
+        .map_err(|e| AwsError::invalid_parameter(format!("The request body is not valid for {}: {e}", req.op)))
 }
 
 #[derive(Deserialize)]
@@ -59,55 +58,21 @@ fn remembered(
     token: Option<&str>,
     now: Millis,
 ) -> Option<(String, Millis)> {
-    let key = (
-        caller.account,
-        caller.region.clone(),
-        op,
-        token?.to_string(),
-    );
-    world
-        .idempotency
-        .get(&key)
-        .filter(|(_, at)| now - at < HOUR)
-        .cloned()
+    let key = (caller.account, caller.region.clone(), op, token?.to_string());
+    world.idempotency.get(&key).filter(|(_, at)| now - at < HOUR).cloned()
 }
 
-fn remember(
-    world: &mut World,
-    caller: &Caller,
-    op: &'static str,
-    token: Option<String>,
-    job: &str,
-    now: Millis,
-) {
+fn remember(world: &mut World, caller: &Caller, op: &'static str, token: Option<String>, job: &str, now: Millis) {
     if let Some(token) = token {
-        world.idempotency.insert(
-            (caller.account, caller.region.clone(), op, token),
-            (job.to_string(), now),
-        );
+        world.idempotency.insert((caller.account, caller.region.clone(), op, token), (job.to_string(), now));
     }
 }
 
-pub fn start_restore_job(
-    world: &mut World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+pub fn start_restore_job(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let input: StartRestoreJobInput = body(req)?;
-    let rp = input
-        .recovery_point_arn
-        .ok_or_else(|| AwsError::missing_parameter("RecoveryPointArn"))?;
-    let metadata = input
-        .metadata
-        .ok_or_else(|| AwsError::missing_parameter("Metadata"))?;
-    if let Some((id, _)) = remembered(
-        world,
-        caller,
-        "StartRestoreJob",
-        input.idempotency_token.as_deref(),
-        now,
-    ) {
+    let rp = input.recovery_point_arn.ok_or_else(|| AwsError::missing_parameter("RecoveryPointArn"))?;
+    let metadata = input.metadata.ok_or_else(|| AwsError::missing_parameter("Metadata"))?;
+    if let Some((id, _)) = remembered(world, caller, "StartRestoreJob", input.idempotency_token.as_deref(), now) {
         return Ok(json!({ "RestoreJobId": id }));
     }
     let id = world.start_restore(
@@ -121,43 +86,19 @@ pub fn start_restore_job(
             resource_type: input.resource_type,
         },
     )?;
-    remember(
-        world,
-        caller,
-        "StartRestoreJob",
-        input.idempotency_token,
-        &id,
-        now,
-    );
+    remember(world, caller, "StartRestoreJob", input.idempotency_token, &id, now);
     Ok(json!({ "RestoreJobId": id }))
 }
 
-pub fn start_copy_job(
-    world: &mut World,
-    now: Millis,
-    caller: &Caller,
-    req: &Request,
-) -> Result<Value, AwsError> {
+pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let input: StartCopyJobInput = body(req)?;
-    let rp_arn = input
-        .recovery_point_arn
-        .ok_or_else(|| AwsError::missing_parameter("RecoveryPointArn"))?;
-    let vault_name = input
-        .source_backup_vault_name
-        .ok_or_else(|| AwsError::missing_parameter("SourceBackupVaultName"))?;
-    let destination = input
-        .destination_backup_vault_arn
-        .ok_or_else(|| AwsError::missing_parameter("DestinationBackupVaultArn"))?;
-    let role = input
-        .iam_role_arn
-        .ok_or_else(|| AwsError::missing_parameter("IamRoleArn"))?;
-    if let Some((id, created)) = remembered(
-        world,
-        caller,
-        "StartCopyJob",
-        input.idempotency_token.as_deref(),
-        now,
-    ) {
+    let rp_arn = input.recovery_point_arn.ok_or_else(|| AwsError::missing_parameter("RecoveryPointArn"))?;
+    let vault_name =
+        input.source_backup_vault_name.ok_or_else(|| AwsError::missing_parameter("SourceBackupVaultName"))?;
+    let destination =
+        input.destination_backup_vault_arn.ok_or_else(|| AwsError::missing_parameter("DestinationBackupVaultArn"))?;
+    let role = input.iam_role_arn.ok_or_else(|| AwsError::missing_parameter("IamRoleArn"))?;
+    if let Some((id, created)) = remembered(world, caller, "StartCopyJob", input.idempotency_token.as_deref(), now) {
         return Ok(json!({ "CopyJobId": id, "CreationDate": epoch(created), "IsParent": false }));
     }
     if !role.starts_with(&format!("arn:aws:iam::{}:role/", caller.account_id)) {
@@ -167,35 +108,20 @@ pub fn start_copy_job(
         )));
     }
     let region = world.region(caller.account, &caller.region);
-    let vault = region
-        .and_then(|r| r.vault_by_name(&vault_name))
-        .ok_or_else(|| {
-            AwsError::not_found(format!(
-                "Backup vault {vault_name} does not exist in account {}",
-                caller.account_id
-            ))
-        })?;
+    let vault = region.and_then(|r| r.vault_by_name(&vault_name)).ok_or_else(|| {
+        AwsError::not_found(format!("Backup vault {vault_name} does not exist in account {}", caller.account_id))
+    })?;
     let (rp_account, _, rp_id) = parse_recovery_point_arn(&rp_arn).ok_or_else(|| {
-        AwsError::invalid_parameter(format!(
-            "RecoveryPointArn is not a recovery point ARN: {rp_arn}"
-        ))
+        AwsError::invalid_parameter(format!("RecoveryPointArn is not a recovery point ARN: {rp_arn}"))
     })?;
     if rp_account != caller.account_id {
         return Err(AwsError::invalid_request(format!(
             "Recovery point {rp_arn} belongs to account {rp_account}; a copy starts in the account that holds it"
         )));
     }
-    let rp = region
-        .and_then(|r| {
-            r.vaults[vault]
-                .recovery_points
-                .iter()
-                .position(|p| p.id == rp_id)
-        })
-        .ok_or_else(|| {
-            AwsError::not_found(format!(
-                "Recovery point {rp_arn} not found in backup vault {vault_name}"
-            ))
+    let rp =
+        region.and_then(|r| r.vaults[vault].recovery_points.iter().position(|p| p.id == rp_id)).ok_or_else(|| {
+            AwsError::not_found(format!("Recovery point {rp_arn} not found in backup vault {vault_name}"))
         })?;
     let id = world.start_copy(
         now,
@@ -208,14 +134,7 @@ pub fn start_copy_job(
         input.lifecycle.and_then(|l| l.delete_after_days),
         None,
     )?;
-    remember(
-        world,
-        caller,
-        "StartCopyJob",
-        input.idempotency_token,
-        &id,
-        now,
-    );
+    remember(world, caller, "StartCopyJob", input.idempotency_token, &id, now);
     Ok(json!({ "CopyJobId": id, "CreationDate": epoch(now), "IsParent": false }))
 }
 
@@ -226,9 +145,7 @@ pub fn put_restore_validation_result(
     req: &Request,
 ) -> Result<Value, AwsError> {
     let input: PutValidationInput = body(req)?;
-    let status = input
-        .validation_status
-        .ok_or_else(|| AwsError::missing_parameter("ValidationStatus"))?;
+    let status = input.validation_status.ok_or_else(|| AwsError::missing_parameter("ValidationStatus"))?;
     world.put_validation(
         now,
         caller.account,

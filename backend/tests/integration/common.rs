@@ -1,0 +1,110 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::sync::Arc;
+
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use recovery_console::sandbox::{Faults, Sandbox, WorldOptions};
+use serde_json::{json, Value};
+
+pub const REGION: &str = "ap-southeast-2";
+pub const WORKLOAD_A: &str = "111111111111";
+pub const BACKUP: &str = "222222222222";
+pub const OUTSIDER: &str = "333333333333";
+/// 2026-11-27T12:00:00Z: tests start the sandbox clock here so the world is the same every run.
+pub const START: i64 = 1_795_780_800_000;
+
+pub struct TestSandbox {
+    pub url: String,
+    pub sandbox: Arc<Sandbox>,
+    pub http: reqwest::Client,
+}
+
+pub async fn spawn(accounts: usize, time_scale: f64) -> TestSandbox {
+    spawn_with(accounts, time_scale, Faults::default()).await
+}
+
+pub async fn spawn_with(accounts: usize, time_scale: f64, faults: Faults) -> TestSandbox {
+    let options = WorldOptions { seed: 7, accounts, start: START };
+    let sandbox = Sandbox::new(&options, time_scale, faults);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let router = sandbox.router();
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    TestSandbox { url, sandbox, http: reqwest::Client::new() }
+}
+
+impl TestSandbox {
+    /// SDK configuration with static keys: the sandbox treats them as the hub account.
+    pub async fn hub(&self) -> SdkConfig {
+        self.config_with_retries(RetryConfig::disabled()).await
+    }
+
+    pub async fn config_with_retries(&self, retry: RetryConfig) -> SdkConfig {
+        aws_config::defaults(BehaviorVersion::latest())
+            .endpoint_url(&self.url)
+            .region(Region::new(REGION))
+            .credentials_provider(Credentials::new("AKIAHUBTESTKEY000001", "hub-secret", None, None, "test"))
+            .retry_config(retry)
+            .load()
+            .await
+    }
+
+    /// SDK configuration acting in `account` through the real STS assume-role provider.
+    pub async fn role(&self, account: &str, role: &str, external_id: Option<&str>) -> SdkConfig {
+        let hub = self.hub().await;
+        let mut provider = aws_config::sts::AssumeRoleProvider::builder(format!("arn:aws:iam::{account}:role/{role}"))
+            .session_name("integration-test")
+            .configure(&hub);
+        if let Some(id) = external_id {
+            provider = provider.external_id(id);
+        }
+        let provider = provider.build().await;
+        hub.into_builder()
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+            .build()
+    }
+
+    pub async fn reader(&self, account: &str) -> aws_sdk_backup::Client {
+        aws_sdk_backup::Client::new(&self.role(account, "RecoveryConsoleRead", None).await)
+    }
+
+    pub async fn operator(&self, account: &str) -> aws_sdk_backup::Client {
+        aws_sdk_backup::Client::new(&self.role(account, "RecoveryConsoleOperator", None).await)
+    }
+
+    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.url));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn advance(&self, seconds: f64) {
+        let (status, _) =
+            self.admin(reqwest::Method::POST, "/_sandbox/clock/advance", Some(json!({ "seconds": seconds }))).await;
+        assert_eq!(status, 200);
+    }
+
+    pub async fn set_faults(&self, faults: Value) {
+        let (status, body) = self.admin(reqwest::Method::PUT, "/_sandbox/faults", Some(faults)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    pub async fn now_ms(&self) -> i64 {
+        self.admin(reqwest::Method::GET, "/_sandbox/clock", None).await.1["now_ms"].as_i64().unwrap()
+    }
+}
+
+/// The AWS error code of any SDK error.
+pub fn code<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.code().unwrap_or("<none>").to_string()
+}
+
+pub fn message<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String {
+    e.message().unwrap_or("<none>").to_string()
+}

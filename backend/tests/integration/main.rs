@@ -1,0 +1,8 @@
+//! Integration tests of the recovery-console crate: real servers on loopback,
+//! driven by real clients (the AWS SDK, reqwest).
+
+mod common;
+mod sandbox_backup;
+mod sandbox_faults;
+mod sandbox_identity;
+mod sandbox_jobs;

@@ -1,0 +1,496 @@
+//! Restores, copies, idempotency, the cross-account rules and restore testing in the sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::time::Duration;
+
+use aws_sdk_backup::types::RestoreJobStatus;
+use serde_json::json;
+
+use crate::common::*;
+
+const LOCAL_VAULT: &str = "workload-a-vault";
+const CENTRAL_VAULT_ARN: &str = "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault";
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+const ROLE_A: &str = "arn:aws:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole";
+
+async fn latest_rp(client: &aws_sdk_backup::Client, vault: &str, resource: &str) -> String {
+    let out = client
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_resource_arn(resource)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    out.recovery_points()[0].recovery_point_arn().unwrap().to_string()
+}
+
+fn dynamo_metadata(table: &str) -> std::collections::HashMap<String, String> {
+    [
+        ("targetTableName", table),
+        ("encryptionType", "KMS"),
+        ("kmsMasterKeyArn", "arn:aws:kms:ap-southeast-2:111111111111:key/11111111-2222-3333-4444-555555555555"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+#[tokio::test]
+async fn a_restore_creates_a_new_table_and_never_takes_a_name_in_use() {
+    let sb = spawn(0, 1.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
+    let started = op
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("tracking-restored")))
+        .iam_role_arn(ROLE_A)
+        .resource_type("DynamoDB")
+        .send()
+        .await
+        .unwrap();
+    let id = started.restore_job_id().unwrap().to_string();
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.status(), Some(&RestoreJobStatus::Pending));
+    assert_eq!(job.created_resource_arn(), None);
+
+    // A second restore into the same name fails, as does restoring over the original.
+    let clash = op
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("tracking-restored")))
+        .send()
+        .await
+        .unwrap();
+    let original = op
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("tracking")))
+        .send()
+        .await
+        .unwrap();
+
+    sb.advance(90.0).await;
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.status(), Some(&RestoreJobStatus::Running));
+    let pct: f64 = job.percent_done().unwrap().trim_end_matches('%').parse().unwrap();
+    assert!(pct > 0.0 && pct < 100.0, "{pct}");
+
+    sb.advance(3.0 * 3600.0).await;
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.status(), Some(&RestoreJobStatus::Completed));
+    assert_eq!(job.percent_done(), Some("100.00%"));
+    assert_eq!(
+        job.created_resource_arn(),
+        Some("arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking-restored")
+    );
+    assert!(job.completion_date().is_some());
+    assert_eq!(job.validation_status(), None, "a manual restore is not a restore test");
+    for failed in [clash.restore_job_id().unwrap(), original.restore_job_id().unwrap()] {
+        let job = op.describe_restore_job().restore_job_id(failed).send().await.unwrap();
+        assert_eq!(job.status(), Some(&RestoreJobStatus::Failed));
+        assert!(job.status_message().unwrap().starts_with("Table already exists"), "{:?}", job.status_message());
+    }
+    let meta = op.get_restore_job_metadata().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(meta.metadata().unwrap()["targetTableName"], "tracking-restored");
+    let resource = op.describe_protected_resource().resource_arn(TRACKING).send().await.unwrap();
+    let restored_at = resource.latest_restore_job_creation_date().unwrap().to_millis().unwrap();
+    assert!((START..START + 60_000).contains(&restored_at), "{restored_at}");
+}
+
+#[tokio::test]
+async fn restores_are_checked_before_they_start() {
+    let sb = spawn(0, 1.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
+    let db_rp = latest_rp(&op, LOCAL_VAULT, MYDB).await;
+    let start = |rp: String, meta: Vec<(&str, &str)>| {
+        let op = op.clone();
+        let meta = meta.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        async move { op.start_restore_job().recovery_point_arn(rp).set_metadata(Some(meta)).send().await }
+    };
+    let err = start(rp.clone(), vec![("encryptionType", "Default")]).await.unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    assert!(message(&err).contains("targetTableName"));
+    let err = start(rp.clone(), vec![("targetTableName", "t-two"), ("encryptionType", "KMS")]).await.unwrap_err();
+    assert!(message(&err).contains("kmsMasterKeyArn"), "{}", message(&err));
+    let err = start(rp.clone(), vec![("targetTableName", "t-two"), ("encryptionType", "Shiny")]).await.unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    // DynamoDB may choose its encryption; an RDS restore keeps the snapshot's key.
+    start(rp.clone(), vec![("targetTableName", "t-default"), ("encryptionType", "Default")]).await.unwrap();
+    let err = start(
+        db_rp.clone(),
+        vec![("dbInstanceIdentifier", "mydb-copy"), ("kmsKeyId", "arn:aws:kms:ap-southeast-2:111111111111:key/other")],
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    assert!(message(&err).contains("keeps the KMS key"));
+    let err = start(db_rp.clone(), vec![("dbInstanceIdentifier", "1-bad--name")]).await.unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    start(db_rp.clone(), vec![("dbInstanceIdentifier", "mydb-restored")]).await.unwrap();
+    let err = op.start_restore_job().recovery_point_arn(&rp).send().await.unwrap_err();
+    assert_eq!(code(&err), "MissingParameterValueException");
+    let err = op
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("t-three")))
+        .resource_type("RDS")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let err = op
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("t-three")))
+        .iam_role_arn("arn:aws:iam::222222222222:role/x")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    let gone = rp.replace(&rp[rp.len() - 6..], "000000");
+    assert_eq!(code(&start(gone, vec![("targetTableName", "t-four")]).await.unwrap_err()), "ResourceNotFoundException");
+
+    // A recovery point in another account's vault cannot be restored from here.
+    let central = sb.reader(BACKUP).await;
+    let copy = latest_rp(&central, "central-vault", TRACKING).await;
+    let err = start(copy, vec![("targetTableName", "t-five")]).await.unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert!(message(&err).contains("same account"), "{}", message(&err));
+
+    // The read role may look but not restore.
+    let reader = sb.reader(WORKLOAD_A).await;
+    let err = reader
+        .start_restore_job()
+        .recovery_point_arn(&rp)
+        .set_metadata(Some(dynamo_metadata("t-six")))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "AccessDeniedException");
+}
+
+#[tokio::test]
+async fn the_same_idempotency_token_within_an_hour_starts_nothing_new() {
+    let sb = spawn(0, 1.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
+    let start = |name: &'static str| {
+        let (op, rp) = (op.clone(), rp.clone());
+        async move {
+            op.start_restore_job()
+                .recovery_point_arn(rp)
+                .set_metadata(Some(dynamo_metadata(name)))
+                .idempotency_token("approval-42")
+                .send()
+                .await
+                .unwrap()
+                .restore_job_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    let before = op.list_restore_jobs().send().await.unwrap().restore_jobs().len();
+    let first = start("idem-1").await;
+    sb.advance(1800.0).await;
+    let second = start("idem-1").await;
+    assert_eq!(first, second);
+    let after = op.list_restore_jobs().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap();
+    assert_eq!(after.iter().filter(|j| j.created_by().is_none()).count(), 1);
+    assert!(after.len() >= before);
+    sb.advance(3600.0).await;
+    let third = start("idem-2").await;
+    assert_ne!(first, third, "after an hour the token starts a new job");
+
+    let copy = |token: &'static str| {
+        let (op, rp) = (op.clone(), rp.clone());
+        async move {
+            op.start_copy_job()
+                .recovery_point_arn(rp)
+                .source_backup_vault_name(LOCAL_VAULT)
+                .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+                .iam_role_arn(ROLE_A)
+                .idempotency_token(token)
+                .send()
+                .await
+                .unwrap()
+                .copy_job_id()
+                .unwrap()
+                .to_string()
+        }
+    };
+    assert_eq!(copy("copy-1").await, copy("copy-1").await);
+    assert_ne!(copy("copy-1").await, copy("copy-2").await);
+}
+
+#[tokio::test]
+async fn cross_account_recovery_is_a_copy_then_a_restore_in_the_target_account() {
+    let sb = spawn(0, 1.0).await;
+    let a = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&a, LOCAL_VAULT, MYDB).await;
+    let copy_id = a
+        .start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name(LOCAL_VAULT)
+        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+        .iam_role_arn(ROLE_A)
+        .send()
+        .await
+        .unwrap()
+        .copy_job_id()
+        .unwrap()
+        .to_string();
+    let job = a.describe_copy_job().copy_job_id(&copy_id).send().await.unwrap();
+    assert_eq!(job.copy_job().unwrap().state().map(|s| s.as_str()), Some("CREATED"));
+    sb.advance(2.0 * 3600.0).await;
+    let job = a.describe_copy_job().copy_job_id(&copy_id).send().await.unwrap();
+    let job = job.copy_job().unwrap();
+    assert_eq!(job.state().map(|s| s.as_str()), Some("COMPLETED"));
+    let destination = job.destination_recovery_point_arn().unwrap().to_string();
+    assert!(destination.contains(":222222222222:"));
+
+    // The copy sits in the central vault and names its source vault.
+    let b = sb.operator(BACKUP).await;
+    let copied = b
+        .describe_recovery_point()
+        .backup_vault_name("central-vault")
+        .recovery_point_arn(&destination)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        copied.source_backup_vault_arn(),
+        Some("arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault")
+    );
+    assert_eq!(copied.resource_arn(), Some(MYDB));
+    // ... and the backup account restores it into a new instance of its own.
+    let restore = b
+        .start_restore_job()
+        .recovery_point_arn(&destination)
+        .set_metadata(Some([("dbInstanceIdentifier".to_string(), "mydb-recovered".to_string())].into()))
+        .send()
+        .await
+        .unwrap();
+    sb.advance(3.0 * 3600.0).await;
+    let restored = b.describe_restore_job().restore_job_id(restore.restore_job_id().unwrap()).send().await.unwrap();
+    assert_eq!(restored.status(), Some(&RestoreJobStatus::Completed));
+    assert_eq!(restored.created_resource_arn(), Some("arn:aws:rds:ap-southeast-2:222222222222:db:mydb-recovered"));
+
+    // Outside the organization: refused at once.
+    let err = a
+        .start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name(LOCAL_VAULT)
+        .destination_backup_vault_arn("arn:aws:backup:ap-southeast-2:333333333333:backup-vault:partner-vault")
+        .iam_role_arn(ROLE_A)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    assert!(message(&err).contains("organization"));
+
+    // Into a vault whose policy does not allow it: the job fails and leaves nothing.
+    let central_rp = latest_rp(&b, "central-vault", MYDB).await;
+    let denied = b
+        .start_copy_job()
+        .recovery_point_arn(&central_rp)
+        .source_backup_vault_name("central-vault")
+        .destination_backup_vault_arn("arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault")
+        .iam_role_arn("arn:aws:iam::222222222222:role/backup")
+        .send()
+        .await
+        .unwrap();
+    let before =
+        a.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    sb.advance(3600.0).await;
+    let job = b.describe_copy_job().copy_job_id(denied.copy_job_id().unwrap()).send().await.unwrap();
+    let job = job.copy_job().unwrap();
+    assert_eq!(job.state().map(|s| s.as_str()), Some("FAILED"));
+    assert!(job.status_message().unwrap().contains("does not allow backup:CopyIntoBackupVault"));
+    assert_eq!(job.destination_recovery_point_arn(), None);
+    let after =
+        a.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    assert_eq!(before, after);
+
+    // A copy must start in the account that holds the recovery point.
+    let err = b
+        .start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name("central-vault")
+        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+        .iam_role_arn("arn:aws:iam::222222222222:role/backup")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    let err = a
+        .start_copy_job()
+        .recovery_point_arn(&rp)
+        .source_backup_vault_name(LOCAL_VAULT)
+        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "MissingParameterValueException");
+}
+
+#[tokio::test]
+async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
+    let sb = spawn(0, 1.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let plan =
+        op.get_restore_testing_plan().restore_testing_plan_name("tracking-daily-restore-test").send().await.unwrap();
+    let plan_arn = plan.restore_testing_plan().unwrap().restore_testing_plan_arn().to_string();
+    let (status, run) = sb
+        .admin(
+            reqwest::Method::POST,
+            "/_sandbox/restore-testing-plans/run",
+            Some(json!({ "account_id": WORKLOAD_A, "region": REGION, "plan_name": "tracking-daily-restore-test" })),
+        )
+        .await;
+    assert_eq!(status, 200, "{run}");
+    let id = run["restore_job_ids"][0].as_str().unwrap().to_string();
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.created_by().unwrap().restore_testing_plan_arn(), Some(plan_arn.as_str()));
+    // LATEST_WITHIN_WINDOW: the newest recovery point of the table.
+    assert_eq!(job.recovery_point_arn().unwrap(), latest_rp(&op, LOCAL_VAULT, TRACKING).await);
+    assert_eq!(job.validation_status(), None);
+    let err = op
+        .put_restore_validation_result()
+        .restore_job_id(&id)
+        .validation_status("SUCCESSFUL".into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException", "{}", message(&err));
+
+    // Completed: the table exists and awaits validation (the sandbox's own
+    // validator takes at least five minutes to report).
+    let minutes = job.expected_completion_time_minutes().unwrap() as f64;
+    sb.advance((minutes + 1.0) * 60.0).await;
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.status(), Some(&RestoreJobStatus::Completed));
+    assert_eq!(job.validation_status().map(|s| s.as_str()), Some("VALIDATING"));
+    let table = job.created_resource_arn().unwrap().to_string();
+    assert!(table.contains("table/tracking-restore-test-"));
+
+    // An external validator reports; the restored table is deleted afterwards.
+    let reader = sb.reader(WORKLOAD_A).await;
+    let err = reader
+        .put_restore_validation_result()
+        .restore_job_id(&id)
+        .validation_status("SUCCESSFUL".into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "AccessDeniedException");
+    op.put_restore_validation_result()
+        .restore_job_id(&id)
+        .validation_status("FAILED".into())
+        .validation_status_message("row count 0")
+        .send()
+        .await
+        .unwrap();
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.validation_status().map(|s| s.as_str()), Some("FAILED"));
+    assert_eq!(job.validation_status_message(), Some("row count 0"));
+    assert_eq!(job.deletion_status().map(|s| s.as_str()), Some("DELETING"));
+    sb.advance(15.0 * 60.0).await;
+    let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.deletion_status().map(|s| s.as_str()), Some("SUCCESSFUL"));
+    let err = op
+        .put_restore_validation_result()
+        .restore_job_id(&id)
+        .validation_status("SUCCESSFUL".into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+    let manual = op
+        .start_restore_job()
+        .recovery_point_arn(latest_rp(&op, LOCAL_VAULT, TRACKING).await)
+        .set_metadata(Some(dynamo_metadata("manual")))
+        .send()
+        .await
+        .unwrap();
+    let err = op
+        .put_restore_validation_result()
+        .restore_job_id(manual.restore_job_id().unwrap())
+        .validation_status("SUCCESSFUL".into())
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidRequestException");
+
+    // The schedule goes on by itself: cron(0 18 ? * * *) runs once a day, and a
+    // validation nobody reports times out at the end of the window.
+    let before = op
+        .list_restore_jobs()
+        .by_restore_testing_plan_arn(&plan_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap()
+        .len();
+    sb.advance(2.0 * 86_400.0).await;
+    let after = op
+        .list_restore_jobs()
+        .by_restore_testing_plan_arn(&plan_arn)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(after.len(), before + 2);
+    let newest = &after[0];
+    assert!(newest.validation_status().is_some());
+    assert!(newest.deletion_status().is_some() || newest.status() == Some(&RestoreJobStatus::Failed));
+    let plan =
+        op.get_restore_testing_plan().restore_testing_plan_name("tracking-daily-restore-test").send().await.unwrap();
+    let last = plan.restore_testing_plan().unwrap().last_execution_time().unwrap().to_millis().unwrap();
+    assert_eq!(last, newest.creation_date().unwrap().to_millis().unwrap());
+}
+
+#[tokio::test]
+async fn on_a_fast_clock_jobs_finish_while_you_watch() {
+    // Two sandbox hours per real second.
+    let sb = spawn(0, 7200.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
+    let id = op
+        .start_restore_job()
+        .recovery_point_arn(rp)
+        .set_metadata(Some(dynamo_metadata("fast")))
+        .send()
+        .await
+        .unwrap()
+        .restore_job_id()
+        .unwrap()
+        .to_string();
+    let mut seen = Vec::new();
+    for _ in 0..100 {
+        let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+        let status = job.status().unwrap().as_str().to_string();
+        if seen.last() != Some(&status) {
+            seen.push(status.clone());
+        }
+        if status == "COMPLETED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(seen.last().map(String::as_str), Some("COMPLETED"), "{seen:?}");
+    // Backups go on too: a day later there is a newer recovery point.
+    let before =
+        op.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    tokio::time::sleep(Duration::from_secs(13)).await;
+    let after =
+        op.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    assert!(after > before, "{before} -> {after}");
+}
