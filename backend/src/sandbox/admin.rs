@@ -110,7 +110,7 @@ async fn advance_clock(
     }
     s.clock.advance((input.seconds * 1000.0) as i64);
     let now = s.clock.now();
-    lock(&s.world).tick(now);
+    drop(s.write_at(now));
     Ok(Json(clock_json(&s)))
 }
 
@@ -128,8 +128,7 @@ async fn run_plan(
 ) -> Result<Json<Value>, AdminError> {
     let input = body(payload)?;
     let now = s.clock.now();
-    let mut world = lock(&s.world);
-    world.tick(now);
+    let mut world = s.write_at(now);
     let account = world
         .account(&input.account_id)
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_account", format!("no account {}", input.account_id)))?;

@@ -15,7 +15,7 @@ mod schedule;
 mod sts;
 mod world;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
@@ -28,7 +28,7 @@ use rand_chacha::ChaCha8Rng;
 
 pub use faults::Faults;
 pub use generate::WorldOptions;
-use protocol::{insert_request_id, parse_authorization, strip_nulls, AwsError, Millis, Protocol};
+use protocol::{insert_request_id, parse_authorization, to_json, AwsError, Millis, Protocol};
 use world::{World, HUB_ACCOUNT};
 
 /// Who is calling, as told by the access key of the request's signature.
@@ -44,7 +44,7 @@ pub struct Caller {
 }
 
 pub struct Sandbox {
-    world: Mutex<World>,
+    world: RwLock<World>,
     clock: clock::Clock,
     faults: Mutex<Faults>,
     fault_rng: Mutex<ChaCha8Rng>,
@@ -52,6 +52,32 @@ pub struct Sandbox {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+impl Sandbox {
+    /// The world for reading; many requests read at once.
+    fn read(&self) -> RwLockReadGuard<'_, World> {
+        self.world.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, World> {
+        self.world.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The world for reading at `now`, after everything due by then has happened.
+    fn read_at(&self, now: Millis) -> RwLockReadGuard<'_, World> {
+        if self.read().next_event().is_some_and(|at| at <= now) {
+            self.write().tick(now);
+        }
+        self.read()
+    }
+
+    /// The world for a change at `now`, after everything due by then has happened.
+    fn write_at(&self, now: Millis) -> RwLockWriteGuard<'_, World> {
+        let mut world = self.write();
+        world.tick(now);
+        world
+    }
 }
 
 fn wall_clock_ms() -> Millis {
@@ -80,7 +106,7 @@ impl Sandbox {
     pub fn new(options: &WorldOptions, time_scale: f64, faults: Faults) -> Arc<Self> {
         let world = generate::build(options);
         Arc::new(Self {
-            world: Mutex::new(world),
+            world: RwLock::new(world),
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
             fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa17)),
@@ -92,7 +118,7 @@ impl Sandbox {
     }
 
     pub fn accounts(&self) -> Vec<AccountSummary> {
-        let world = lock(&self.world);
+        let world = self.read();
         world
             .accounts
             .iter()
@@ -115,7 +141,7 @@ impl Sandbox {
     }
 
     pub fn recovery_point_count(&self) -> usize {
-        lock(&self.world).recovery_point_count()
+        self.read().recovery_point_count()
     }
 
     fn caller(&self, world: &World, access_key: &str, token: Option<&str>, region: &str) -> Result<Caller, AwsError> {
@@ -189,7 +215,7 @@ impl Sandbox {
         };
         let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
         let caller = {
-            let world = lock(&self.world);
+            let world = self.read();
             self.caller(&world, &signature.access_key, token, &signature.region)?
         };
 
@@ -229,27 +255,32 @@ impl Sandbox {
         }
 
         let now = self.clock.now();
-        let (content_type, payload) = {
-            let mut world = lock(&self.world);
-            world.tick(now);
-            match parsed {
-                Parsed::Sts(params) => {
-                    let xml = match op {
-                        "AssumeRole" => {
-                            sts::assume_role(&mut world, &caller, &params, &denied, wall_clock_ms(), request_id)?
-                        }
-                        _ => sts::get_caller_identity(&caller, request_id),
-                    };
-                    ("text/xml", xml)
-                }
-                Parsed::Orgs => {
-                    let value = organizations::call(&world, &caller, op, &body)?;
-                    ("application/x-amz-json-1.1", strip_nulls(value).to_string())
-                }
-                Parsed::Backup(req) => {
-                    let value = backup::call(&mut world, now, &caller, &req)?;
-                    ("application/json", strip_nulls(value).to_string())
-                }
+        let (content_type, payload) = match parsed {
+            Parsed::Sts(params) => {
+                let xml = match op {
+                    "AssumeRole" => sts::assume_role(
+                        &mut self.write_at(now),
+                        &caller,
+                        &params,
+                        &denied,
+                        wall_clock_ms(),
+                        request_id,
+                    )?,
+                    _ => sts::get_caller_identity(&caller, request_id),
+                };
+                ("text/xml", xml)
+            }
+            Parsed::Orgs => {
+                let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
+                ("application/x-amz-json-1.1", to_json(&value))
+            }
+            Parsed::Backup(req) => {
+                let value = if backup::is_mutation(op) {
+                    backup::call_mut(&mut self.write_at(now), now, &caller, &req)?
+                } else {
+                    backup::call(&self.read_at(now), now, &caller, &req)?
+                };
+                ("application/json", to_json(&value))
             }
         };
         tracing::debug!(op, account = %caller.account_id, region = %caller.region, "sandbox call");

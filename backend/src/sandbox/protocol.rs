@@ -194,14 +194,34 @@ pub fn parse_timestamp(name: &str, value: &str) -> Result<Millis, AwsError> {
     Err(AwsError::invalid_parameter(format!("{name} must be an ISO 8601 timestamp, got {value:?}")))
 }
 
-/// Removes `null` members so that absent optional fields are absent on the wire.
-pub fn strip_nulls(value: Value) -> Value {
-    match value {
-        Value::Object(map) => {
-            Value::Object(map.into_iter().filter(|(_, v)| !v.is_null()).map(|(k, v)| (k, strip_nulls(v))).collect())
+/// Serializes a JSON value leaving out `null` members, so that absent optional
+/// fields are absent on the wire.
+pub fn to_json(value: &Value) -> String {
+    serde_json::to_string(&WithoutNulls(value)).unwrap_or_default()
+}
+
+struct WithoutNulls<'a>(&'a Value);
+
+impl serde::Serialize for WithoutNulls<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self.0 {
+            Value::Object(map) => {
+                let mut out = serializer.serialize_map(None)?;
+                for (k, v) in map.iter().filter(|(_, v)| !v.is_null()) {
+                    out.serialize_entry(k, &WithoutNulls(v))?;
+                }
+                out.end()
+            }
+            Value::Array(items) => {
+                let mut out = serializer.serialize_seq(Some(items.len()))?;
+                for item in items {
+                    out.serialize_element(&WithoutNulls(item))?;
+                }
+                out.end()
+            }
+            other => other.serialize(serializer),
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(strip_nulls).collect()),
-        other => other,
     }
 }
 
@@ -319,6 +339,12 @@ mod tests {
         assert_eq!(sig.as_ref().map(|s| s.access_key.as_str()), Some("AKIDEXAMPLE"));
         headers.insert("authorization", HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKID/x"));
         assert_eq!(parse_authorization(&headers).err().map(|e| e.code), Some("IncompleteSignatureException"));
+    }
+
+    #[test]
+    fn nulls_are_left_out_at_every_depth() {
+        let v = serde_json::json!({ "a": null, "b": [{ "c": null, "d": 1 }], "e": { "f": null } });
+        assert_eq!(to_json(&v), r#"{"b":[{"d":1}],"e":{}}"#);
     }
 
     #[test]

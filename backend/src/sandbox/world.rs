@@ -427,6 +427,11 @@ impl World {
         self.accounts[account].regions.entry(region.to_string()).or_default()
     }
 
+    /// When the next event is due.
+    pub fn next_event(&self) -> Option<Millis> {
+        self.events.peek().map(|e| e.0 .0)
+    }
+
     pub fn schedule(&mut self, at: Millis, event: Event) {
         self.event_seq += 1;
         self.events.push(std::cmp::Reverse((at, self.event_seq, event)));

@@ -317,6 +317,37 @@ async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
         .await
         .unwrap();
     assert_eq!(by_source.copy_jobs().len(), 1);
+    let day = 86_400_000;
+    let completed_copies = a
+        .list_copy_jobs()
+        .by_state("COMPLETED".into())
+        .by_resource_type("DynamoDB")
+        .by_created_after(DateTime::from_millis(START - 5 * day))
+        .by_complete_before(DateTime::from_millis(START))
+        .by_message_category("SUCCESS")
+        .by_account_id(WORKLOAD_A)
+        .send()
+        .await
+        .unwrap();
+    assert!((4..=6).contains(&completed_copies.copy_jobs().len()), "{}", completed_copies.copy_jobs().len());
+    assert!(completed_copies.copy_jobs().iter().all(|j| j.resource_type() == Some("DynamoDB")));
+    assert!(a
+        .list_copy_jobs()
+        .by_resource_arn(MYDB)
+        .by_parent_job_id("none")
+        .send()
+        .await
+        .unwrap()
+        .copy_jobs()
+        .is_empty());
+    assert!(a
+        .list_copy_jobs()
+        .by_created_before(DateTime::from_millis(START - 200 * day))
+        .send()
+        .await
+        .unwrap()
+        .copy_jobs()
+        .is_empty());
     assert_eq!(code(&a.describe_copy_job().copy_job_id("nope").send().await.unwrap_err()), "ResourceNotFoundException");
 
     // Member accounts may not read other accounts' jobs ...

@@ -83,13 +83,19 @@ pub fn is_mutation(op: &str) -> bool {
     matches!(op, "StartCopyJob" | "StartRestoreJob" | "PutRestoreValidationResult")
 }
 
-pub fn call(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+/// Runs an operation that changes the world (see [`is_mutation`]).
+pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     match req.op {
         "StartRestoreJob" => write::start_restore_job(world, now, caller, req),
         "StartCopyJob" => write::start_copy_job(world, now, caller, req),
         "PutRestoreValidationResult" => write::put_restore_validation_result(world, now, caller, req),
-        _ => read::call(world, now, caller, req),
+        other => Err(AwsError::invalid_request(format!("{other} does not change anything"))),
     }
+}
+
+/// Runs a read operation.
+pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+    read::call(world, now, caller, req)
 }
 
 /// Query-string parameters, by their wire names.

@@ -14,8 +14,7 @@ const COPY_STATES: [&str; 5] = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PA
 const BACKUP_STATES: [&str; 9] =
     ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"];
 
-pub fn call(world: &mut World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
-    let world = &*world;
+pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     match req.op {
         "ListBackupVaults" => list_backup_vaults(world, caller, req),
         "DescribeBackupVault" => {
@@ -366,10 +365,34 @@ fn time_filters(q: &super::Query) -> Result<impl Fn(Millis, Option<Millis>) -> b
     })
 }
 
-fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+/// What every job listing starts from: the job lists of the accounts it covers
+/// (in the caller's region), the page size and the position to resume at.
+struct JobListing<'w, T> {
+    sources: Vec<(u64, &'w [T])>,
+    position: Option<(u64, u64)>,
+    max: usize,
+    scope: String,
+}
+
+fn job_listing<'w, T>(
+    world: &'w World,
+    caller: &Caller,
+    req: &Request,
+    jobs: fn(&RegionState) -> &[T],
+) -> Result<JobListing<'w, T>, AwsError> {
     let q = &req.query;
     let max = q.max_results("maxResults", 1000)?;
     let accounts = job_accounts(world, caller, q.get("accountId"))?;
+    let scope = scope(req, caller);
+    let position = decode_position(world, &scope, q.get("nextToken"))?;
+    let sources =
+        accounts.iter().filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, jobs(r)))).collect();
+    Ok(JobListing { sources, position, max, scope })
+}
+
+fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+    let q = &req.query;
+    let listing = job_listing(world, caller, req, |r| r.backup_jobs.as_slice())?;
     let state = q.one_of("state", &BACKUP_STATES)?;
     let resource_arn = q.get("resourceArn");
     let resource_type = q.get("resourceType");
@@ -377,13 +400,7 @@ fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) 
     let parent = q.get("parentJobId");
     let category = q.get("messageCategory");
     let times = time_filters(q)?;
-    let scope = scope(req, caller);
-    let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let sources: Vec<(u64, &[BackupJob])> = accounts
-        .iter()
-        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.backup_jobs.as_slice())))
-        .collect();
-    let (items, next) = page(&sources, position, max, |a, _, j| {
+    let (items, next) = page(&listing.sources, listing.position, listing.max, |a, _, j| {
         let account = &world.accounts[a as usize];
         let region = world.region(a as usize, &caller.region)?;
         let completed = j.finished.then_some(j.created + j.duration);
@@ -399,7 +416,7 @@ fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) 
         let keep = state.is_none_or(|s| out["State"] == s) && category_matches(category, &out);
         keep.then_some(out)
     });
-    Ok(json!({ "BackupJobs": items, "NextToken": encode_position(world, &scope, next) }))
+    Ok(json!({ "BackupJobs": items, "NextToken": encode_position(world, &listing.scope, next) }))
 }
 
 fn category_matches(category: Option<&str>, job: &Value) -> bool {
@@ -411,8 +428,7 @@ fn category_matches(category: Option<&str>, job: &Value) -> bool {
 
 fn list_copy_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
-    let max = q.max_results("maxResults", 1000)?;
-    let accounts = job_accounts(world, caller, q.get("accountId"))?;
+    let listing = job_listing(world, caller, req, |r| r.copy_jobs.as_slice())?;
     let state = q.one_of("state", &COPY_STATES)?;
     let resource_arn = q.get("resourceArn");
     let resource_type = q.get("resourceType");
@@ -421,13 +437,7 @@ fn list_copy_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) ->
     let parent = q.get("parentJobId");
     let category = q.get("messageCategory");
     let times = time_filters(q)?;
-    let scope = scope(req, caller);
-    let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let sources: Vec<(u64, &[CopyJob])> = accounts
-        .iter()
-        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.copy_jobs.as_slice())))
-        .collect();
-    let (items, next) = page(&sources, position, max, |a, _, j| {
+    let (items, next) = page(&listing.sources, listing.position, listing.max, |a, _, j| {
         if !(resource_arn.is_none_or(|r| j.resource.arn == r)
             && resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
             && destination.is_none_or(|d| j.destination_vault_arn == d)
@@ -444,25 +454,18 @@ fn list_copy_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) ->
             && category_matches(category, &out);
         keep.then_some(out)
     });
-    Ok(json!({ "CopyJobs": items, "NextToken": encode_position(world, &scope, next) }))
+    Ok(json!({ "CopyJobs": items, "NextToken": encode_position(world, &listing.scope, next) }))
 }
 
 fn list_restore_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
-    let max = q.max_results("maxResults", 1000)?;
-    let accounts = job_accounts(world, caller, q.get("accountId"))?;
+    let listing = job_listing(world, caller, req, |r| r.restore_jobs.as_slice())?;
     let status = q.one_of("status", &RESTORE_STATES)?;
     let resource_type = q.get("resourceType");
     let plan_arn = q.get("restoreTestingPlanArn");
     let parent = q.get("parentJobId");
     let times = time_filters(q)?;
-    let scope = scope(req, caller);
-    let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let sources: Vec<(u64, &[RestoreJob])> = accounts
-        .iter()
-        .filter_map(|a| world.region(*a, &caller.region).map(|r| (*a as u64, r.restore_jobs.as_slice())))
-        .collect();
-    let (items, next) = page(&sources, position, max, |a, _, j| {
+    let (items, next) = page(&listing.sources, listing.position, listing.max, |a, _, j| {
         if !(resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
             && plan_arn.is_none_or(|p| j.plan_arn.as_deref() == Some(p))
             && times(j.created, j.completed)
@@ -473,7 +476,7 @@ fn list_restore_jobs(world: &World, now: Millis, caller: &Caller, req: &Request)
         let out = render::restore_job(&world.accounts[a as usize].id, j, now);
         status.is_none_or(|s| out["Status"] == s).then_some(out)
     });
-    Ok(json!({ "RestoreJobs": items, "NextToken": encode_position(world, &scope, next) }))
+    Ok(json!({ "RestoreJobs": items, "NextToken": encode_position(world, &listing.scope, next) }))
 }
 
 fn list_restore_jobs_by_resource(

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Drives the sandbox with the AWS CLI, as an operator would drive AWS:
+# assume a role, then list and describe with the CLI's own paging and parsing.
+# Usage: scripts/check-aws-cli.sh [path/to/recovery-console]
+set -euo pipefail
+
+bin=${1:-target/debug/recovery-console}
+work=$(mktemp -d)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+endpoint="http://127.0.0.1:$port"
+
+"$bin" sandbox --listen "127.0.0.1:$port" --accounts 3 --write-config "$work/console.toml" >"$work/sandbox.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+for _ in $(seq 100); do
+  curl -sf "$endpoint/_sandbox/health" >/dev/null && break
+  sleep 0.1
+done
+
+fail() { echo "aws-cli check FAILED: $*" >&2; cat "$work/sandbox.log" >&2; exit 1; }
+json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# A clean CLI environment: no profile, hub keys that the sandbox does not know.
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_DEFAULT_REGION=ap-southeast-2
+export AWS_ACCESS_KEY_ID=AKIACLICHECK0000001 AWS_SECRET_ACCESS_KEY=cli-check-secret AWS_PAGER=""
+unset AWS_SESSION_TOKEN AWS_PROFILE AWS_ENDPOINT_URL || true
+aws() { command aws --endpoint-url "$endpoint" --output json "$@"; }
+
+account=$(aws sts get-caller-identity | json 'd["Account"]')
+[ "$account" = 999999999999 ] || fail "hub identity is $account"
+
+members=$(aws organizations list-accounts | json 'len(d["Accounts"])')
+[ "$members" = 6 ] || fail "organizations list-accounts gave $members accounts, expected 6"
+
+creds=$(aws sts assume-role --role-arn arn:aws:iam::111111111111:role/RecoveryConsoleRead --role-session-name cli-check)
+AWS_ACCESS_KEY_ID=$(echo "$creds" | json 'd["Credentials"]["AccessKeyId"]')
+AWS_SECRET_ACCESS_KEY=$(echo "$creds" | json 'd["Credentials"]["SecretAccessKey"]')
+AWS_SESSION_TOKEN=$(echo "$creds" | json 'd["Credentials"]["SessionToken"]')
+export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
+
+[ "$(aws sts get-caller-identity | json 'd["Account"]')" = 111111111111 ] || fail "assumed identity is not workload_a"
+vault=$(aws backup list-backup-vaults | json 'd["BackupVaultList"][0]["BackupVaultName"]')
+[ "$vault" = workload-a-vault ] || fail "list-backup-vaults gave $vault"
+
+# The CLI pages by itself (sending the list URIs with their trailing slash).
+all=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --page-size 17 | json 'len(d["RecoveryPoints"])')
+one=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --no-paginate --max-results 1000 | json 'len(d["RecoveryPoints"])')
+[ "$all" = "$one" ] && [ "$all" -gt 150 ] || fail "paged listing gave $all recovery points, one page $one"
+
+page=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --max-items 5)
+token=$(echo "$page" | json 'd["NextToken"]')
+rp=$(echo "$page" | json 'd["RecoveryPoints"][0]["RecoveryPointArn"]')
+aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --max-items 5 --starting-token "$token" >/dev/null
+aws backup describe-recovery-point --backup-vault-name "$vault" --recovery-point-arn "$rp" >/dev/null
+aws backup get-recovery-point-restore-metadata --backup-vault-name "$vault" --recovery-point-arn "$rp" >/dev/null
+
+failed=$(aws backup list-restore-jobs --by-status FAILED | json 'sorted({j["Status"] for j in d["RestoreJobs"]})')
+[ "$failed" = "['FAILED']" ] || fail "list-restore-jobs --by-status FAILED gave $failed"
+job=$(aws backup list-restore-jobs --max-items 1 | json 'd["RestoreJobs"][0]["RestoreJobId"]')
+aws backup describe-restore-job --restore-job-id "$job" | json 'd["CreatedBy"]["RestoreTestingPlanArn"]' >/dev/null
+aws backup list-restore-testing-plans | json 'd["RestoreTestingPlans"][0]["RestoreTestingPlanName"]' >/dev/null
+aws backup describe-protected-resource --resource-arn arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking \
+  | json 'd["LatestRestoreExecutionTimeMinutes"]' >/dev/null
+
+# The read role may not restore; the CLI shows AWS's error.
+if aws backup start-restore-job --recovery-point-arn "$rp" --metadata targetTableName=cli-copy 2>"$work/err"; then
+  fail "the read role started a restore"
+fi
+grep -q AccessDeniedException "$work/err" || fail "expected AccessDeniedException, got: $(cat "$work/err")"
+if aws backup list-backup-jobs --next-token forged 2>"$work/err"; then fail "a forged token was accepted"; fi
+grep -q InvalidParameterValueException "$work/err" || fail "expected InvalidParameterValueException, got: $(cat "$work/err")"
+
+grep -q 'role_arn = "arn:aws:iam::111111111111:role/RecoveryConsoleRead"' "$work/console.toml" || fail "--write-config did not write the accounts"
+echo "aws-cli check passed: $all recovery points paged, errors as AWS gives them"
