@@ -1,3 +1,9 @@
 //! Recovery Console: the server, its AWS access, and the built-in AWS sandbox.
 
+pub mod aws;
+pub mod config;
+pub mod routes;
 pub mod sandbox;
+pub mod store;
+pub mod sync;
+pub mod time;

@@ -2,11 +2,16 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use recovery_console::config::Config;
+use recovery_console::routes::{self, AppState};
 use recovery_console::sandbox::{self, Faults, Sandbox, WorldOptions};
+use recovery_console::store::Store;
+use recovery_console::sync::{Syncer, TargetReport};
 
 #[derive(Parser)]
 #[command(
@@ -21,8 +26,54 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the console: the API (and, from issue 4, the UI), syncing on a schedule.
+    Serve {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// Address to listen on (overrides `listen` in the config).
+        #[arg(long)]
+        listen: Option<SocketAddr>,
+    },
+    /// Sync every account and region once and print what happened.
+    Sync {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// `table` for people, `json` for scripts.
+        #[arg(long, value_enum, default_value_t = Output::Table)]
+        output: Output,
+    },
+    /// Apply the database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// The whole console on the built-in AWS sandbox: no AWS account, no network.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: SocketAddr,
+        /// Generated accounts to add to the demo world.
+        #[arg(long, default_value_t = 0)]
+        accounts: usize,
+        /// Folder for the demo database (recreated at each start).
+        #[arg(long, default_value = "data")]
+        data_dir: PathBuf,
+    },
     /// Run the AWS sandbox alone: an emulator of STS, Organizations and AWS Backup serving the demo world.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Args)]
+struct ConfigArg {
+    /// The configuration file (TOML); `RC_` environment variables override its keys.
+    #[arg(long, value_name = "PATH")]
+    config: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Output {
+    Table,
+    Json,
 }
 
 #[derive(Args)]
@@ -63,13 +114,148 @@ struct SandboxArgs {
 async fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info,tower_http=warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Serve { config, listen } => {
+            let mut cfg = Config::load(config.config.as_deref())?;
+            if let Some(listen) = listen {
+                cfg.listen = listen;
+            }
+            serve(cfg, None).await
+        }
+        Command::Sync { config, output } => sync_once(Config::load(config.config.as_deref())?, output).await,
+        Command::Migrate { config } => {
+            let cfg = Config::load(config.config.as_deref())?;
+            open_store(&cfg).await?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Command::Demo { listen, accounts, data_dir } => demo(listen, accounts, data_dir).await,
         Command::Sandbox(args) => run_sandbox(args).await,
     }
+}
+
+async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
+    let store = Store::connect(&cfg.database_url(), cfg.database.max_connections)
+        .await
+        .context("database.url: could not connect")?;
+    store.migrate().await.context("could not apply the database migrations")?;
+    Ok(store)
+}
+
+async fn serve(cfg: Config, credentials: Option<aws_credential_types::Credentials>) -> anyhow::Result<()> {
+    let cfg = Arc::new(cfg);
+    let store = open_store(&cfg).await?;
+    let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), credentials).await;
+    if cfg.sync.interval_secs > 0 {
+        syncer.schedule(Duration::from_secs(cfg.sync.interval_secs));
+    }
+    let listener = tokio::net::TcpListener::bind(cfg.listen)
+        .await
+        .with_context(|| format!("listen: could not bind {}", cfg.listen))?;
+    println!("Recovery Console at http://{}/ (API under /api/v1/)", listener.local_addr()?);
+    axum::serve(listener, routes::router(AppState { store, syncer }))
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}
+
+async fn sync_once(cfg: Config, output: Output) -> anyhow::Result<()> {
+    let cfg = Arc::new(cfg);
+    let store = open_store(&cfg).await?;
+    let syncer = Syncer::new(store, cfg, None).await;
+    let reports = syncer.run().await?;
+    match output {
+        Output::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        Output::Table => print_table(&reports),
+    }
+    if !reports.is_empty() && reports.iter().all(|r| r.status != "ok") {
+        anyhow::bail!("every account failed to sync");
+    }
+    Ok(())
+}
+
+fn print_table(reports: &[TargetReport]) {
+    println!(
+        "{:<14} {:<20} {:<16} {:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>9} {:>6} {:>8}  error",
+        "account",
+        "name",
+        "region",
+        "status",
+        "vaults",
+        "points",
+        "resources",
+        "backups",
+        "copies",
+        "restores",
+        "plans",
+        "ms"
+    );
+    for r in reports {
+        let c = r.counts.clone().unwrap_or_default();
+        let error = match (&r.error_code, &r.error_message) {
+            (Some(code), Some(message)) => format!("{code}: {message}"),
+            _ => String::new(),
+        };
+        println!(
+            "{:<14} {:<20} {:<16} {:<6} {:>7} {:>9} {:>9} {:>8} {:>8} {:>9} {:>6} {:>8}  {error}",
+            r.account_id,
+            r.account_name.chars().take(20).collect::<String>(),
+            r.region,
+            r.status,
+            c.vaults,
+            c.recovery_points,
+            c.protected_resources,
+            c.backup_jobs,
+            c.copy_jobs,
+            c.restore_jobs,
+            c.restore_testing_plans,
+            r.duration_ms
+        );
+    }
+}
+
+/// The demo's sandbox clock: two minutes per second, so restores and copies finish within a minute.
+const DEMO_TIME_SCALE: f64 = 120.0;
+
+async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf) -> anyhow::Result<()> {
+    let options = WorldOptions { seed: 42, accounts, start: chrono::Utc::now().timestamp_millis() };
+    let sandbox = Sandbox::new(&options, DEMO_TIME_SCALE, Faults::default());
+    let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let endpoint = format!("http://{}", sandbox_listener.local_addr()?);
+    let router = sandbox.router();
+    tokio::spawn(async move { axum::serve(sandbox_listener, router).await });
+
+    let db = data_dir.join("demo.db");
+    for stale in [db.clone(), data_dir.join("demo.db-wal"), data_dir.join("demo.db-shm")] {
+        if stale.exists() {
+            std::fs::remove_file(&stale).with_context(|| format!("could not remove the old {}", stale.display()))?;
+        }
+    }
+    let toml = format!(
+        "data_dir = {:?}\nlisten = \"{listen}\"\n[database]\nurl = \"sqlite://{}?mode=rwc\"\n[sync]\ninterval_secs = 20\n{}",
+        data_dir.display(),
+        db.display(),
+        sandbox::console_config(&endpoint, &sandbox.accounts())
+    );
+    let cfg = Config::from_toml(&toml)?;
+    println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
+    let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
+    {
+        let cfg = Arc::new(cfg.clone());
+        let store = open_store(&cfg).await?;
+        let syncer = Syncer::new(store, cfg, Some(credentials.clone())).await;
+        let started = Instant::now();
+        let reports = syncer.run().await?;
+        println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
+    }
+    serve(cfg, Some(credentials)).await
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
@@ -110,12 +296,7 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_banner(
-    endpoint: &str,
-    accounts: &[sandbox::AccountSummary],
-    recovery_points: usize,
-    built: std::time::Duration,
-) {
+fn print_banner(endpoint: &str, accounts: &[sandbox::AccountSummary], recovery_points: usize, built: Duration) {
     println!("AWS sandbox at {endpoint}");
     println!("  world built in {:.2?}: {} accounts, {recovery_points} recovery points", built, accounts.len());
     println!("  any access key acts as the hub account 999999999999 (the organization's management account)");

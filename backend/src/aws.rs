@@ -1,0 +1,142 @@
+//! AWS access: base credentials from the SDK's default chain, one STS assume-role
+//! provider per account, and one long-lived Backup client per (account, region),
+//! so credentials are cached and refreshed rather than fetched per call. Retries
+//! with backoff (throttling, 5xx, timeouts) and time limits on every call come
+//! from the SDK's own configuration.
+
+use std::collections::HashMap;
+use std::error::Error as StdError;
+use std::time::Duration;
+
+use aws_config::retry::RetryConfig;
+use aws_config::timeout::TimeoutConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_backup::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use tokio::sync::Mutex;
+
+use crate::config::{AwsConfig, Secret};
+
+/// Who to be in an account: the role and its external id.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RoleTarget {
+    pub account_id: String,
+    pub role_arn: String,
+    pub external_id: Option<Secret>,
+}
+
+pub struct AwsAccess {
+    base: SdkConfig,
+    session_name: String,
+    providers: Mutex<HashMap<RoleTarget, SharedCredentialsProvider>>,
+    clients: Mutex<HashMap<(RoleTarget, String), aws_sdk_backup::Client>>,
+}
+
+impl AwsAccess {
+    /// `credentials` replaces the default chain; only the demo (and tests) pass it.
+    pub async fn new(cfg: &AwsConfig, credentials: Option<aws_credential_types::Credentials>) -> Self {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(cfg.region.clone()))
+            .retry_config(
+                RetryConfig::standard()
+                    .with_max_attempts(cfg.max_attempts)
+                    .with_initial_backoff(Duration::from_millis(200))
+                    .with_max_backoff(Duration::from_secs(20)),
+            )
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(Duration::from_secs(5))
+                    .operation_attempt_timeout(Duration::from_secs(cfg.attempt_timeout_secs))
+                    .operation_timeout(Duration::from_secs(cfg.call_timeout_secs))
+                    .build(),
+            );
+        if let Some(endpoint) = &cfg.endpoint_url {
+            loader = loader.endpoint_url(endpoint);
+        }
+        if let Some(credentials) = credentials {
+            loader = loader.credentials_provider(credentials);
+        }
+        Self {
+            base: loader.load().await,
+            session_name: cfg.session_name.clone(),
+            providers: Mutex::new(HashMap::new()),
+            clients: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The long-lived Backup client of an (account, region).
+    pub async fn backup(&self, target: &RoleTarget, region: &str) -> aws_sdk_backup::Client {
+        let key = (target.clone(), region.to_string());
+        if let Some(client) = self.clients.lock().await.get(&key) {
+            return client.clone();
+        }
+        let provider = self.provider(target).await;
+        let config =
+            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
+        let client = aws_sdk_backup::Client::new(&config);
+        self.clients.lock().await.entry(key).or_insert(client).clone()
+    }
+
+    async fn provider(&self, target: &RoleTarget) -> SharedCredentialsProvider {
+        if let Some(p) = self.providers.lock().await.get(target) {
+            return p.clone();
+        }
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(target.role_arn.clone())
+            .session_name(self.session_name.clone())
+            .configure(&self.base);
+        if let Some(id) = &target.external_id {
+            builder = builder.external_id(id.expose());
+        }
+        let provider = SharedCredentialsProvider::new(builder.build().await);
+        self.providers.lock().await.entry(target.clone()).or_insert(provider).clone()
+    }
+
+    /// An Organizations client with the hub's own credentials.
+    pub fn organizations(&self) -> aws_sdk_organizations::Client {
+        aws_sdk_organizations::Client::new(&self.base)
+    }
+}
+
+/// An AWS failure as the console reports it: the AWS error code and message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwsFailure {
+    pub code: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for AwsFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code, self.message)
+    }
+}
+
+/// Names an SDK error by its AWS code. A failure to assume the role surfaces as a
+/// credentials error around the STS error, so the cause chain is searched for it.
+pub fn failure<E>(err: &SdkError<E>) -> AwsFailure
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    if let Some(code) = err.code() {
+        return AwsFailure { code: code.to_string(), message: err.message().unwrap_or_default().to_string() };
+    }
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
+    while let Some(e) = cause {
+        if let Some(sts) =
+            e.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()
+        {
+            if let Some(code) = sts.code() {
+                return AwsFailure { code: code.to_string(), message: sts.message().unwrap_or_default().to_string() };
+            }
+        }
+        cause = e.source();
+    }
+    let code = match err {
+        SdkError::TimeoutError(_) => "Timeout",
+        SdkError::DispatchFailure(d) if d.is_io() => "ConnectionError",
+        SdkError::DispatchFailure(_) => "DispatchFailure",
+        SdkError::ResponseError(_) => "ResponseError",
+        SdkError::ConstructionFailure(_) => "CredentialsError",
+        _ => "Unknown",
+    };
+    AwsFailure { code: code.to_string(), message: DisplayErrorContext(err).to_string() }
+}

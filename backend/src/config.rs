@@ -1,0 +1,360 @@
+//! Configuration: defaults, then the TOML file, then `RC_` environment variables
+//! (`__` nests: `RC_DATABASE__URL`, `RC_SYNC__CONCURRENCY`). Unknown keys are
+//! rejected, errors name the key, and secrets never appear in logs or errors.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// A value that must not be printed: its `Debug` and `Display` are redacted.
+#[derive(Clone, Default, Serialize, Deserialize, PartialEq, Eq, Hash)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Folder for the embedded database and other local state.
+    pub data_dir: PathBuf,
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    pub database: DatabaseConfig,
+    pub aws: AwsConfig,
+    pub sync: SyncConfig,
+    pub discovery: DiscoveryConfig,
+    pub accounts: Vec<AccountConfig>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// `sqlite://PATH` or `postgres://USER:PASSWORD@HOST/DB`; default: a SQLite file in `data_dir`.
+    pub url: Option<Secret>,
+    /// A file holding the URL (for secrets mounted as files); wins over `url`.
+    pub url_file: Option<PathBuf>,
+    pub max_connections: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Feeds the SDK's endpoint setting (as `AWS_ENDPOINT_URL` would); unset for real AWS.
+    pub endpoint_url: Option<String>,
+    /// The hub's region, for STS and Organizations calls.
+    pub region: String,
+    /// Regions of accounts that list none of their own.
+    pub default_regions: Vec<String>,
+    /// The `RoleSessionName` of every assumed role (shows in CloudTrail).
+    pub session_name: String,
+    /// Limit on one AWS call including its retries, in seconds.
+    pub call_timeout_secs: u64,
+    /// Limit on one attempt of an AWS call, in seconds.
+    pub attempt_timeout_secs: u64,
+    /// Attempts per call, retries of throttling and 5xx with backoff included.
+    pub max_attempts: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncConfig {
+    /// Seconds between scheduled syncs; 0 turns the schedule off.
+    pub interval_secs: u64,
+    /// (account, region) pairs synced at once.
+    pub concurrency: usize,
+    /// `MaxResults` of every list call; unset lets AWS choose.
+    pub page_size: Option<i32>,
+    /// How far back the first sync reads jobs.
+    pub job_lookback_days: i64,
+    /// Later syncs re-read jobs created or completed since the last success minus this.
+    pub job_overlap_minutes: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiscoveryConfig {
+    /// List the organization's accounts (Organizations `ListAccounts` from the hub).
+    pub enabled: bool,
+    /// Role assumed in each discovered account: `{account_id}` is replaced.
+    pub role_arn_pattern: String,
+    pub external_id: Option<Secret>,
+    /// Regions of discovered accounts; default: `aws.default_regions`.
+    pub regions: Vec<String>,
+    /// Account ids left out (for example the hub itself).
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AccountConfig {
+    pub id: String,
+    pub name: String,
+    pub role_arn: String,
+    /// The role for approved restores and copies (used from issue 5 on).
+    pub operator_role_arn: Option<String>,
+    pub external_id: Option<Secret>,
+    #[serde(default)]
+    pub regions: Vec<String>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("data"),
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            database: DatabaseConfig { url: None, url_file: None, max_connections: 8 },
+            aws: AwsConfig {
+                endpoint_url: None,
+                region: "us-east-1".into(),
+                default_regions: Vec::new(),
+                session_name: "recovery-console".into(),
+                call_timeout_secs: 60,
+                attempt_timeout_secs: 20,
+                max_attempts: 6,
+            },
+            sync: SyncConfig {
+                interval_secs: 900,
+                concurrency: 16,
+                page_size: None,
+                job_lookback_days: 90,
+                job_overlap_minutes: 60,
+            },
+            discovery: DiscoveryConfig {
+                enabled: false,
+                role_arn_pattern: "arn:aws:iam::{account_id}:role/RecoveryConsoleRead".into(),
+                external_id: None,
+                regions: Vec::new(),
+                exclude: Vec::new(),
+            },
+            accounts: Vec::new(),
+        }
+    }
+}
+
+/// A configuration problem, naming the key.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+fn invalid(key: impl fmt::Display, why: impl fmt::Display) -> ConfigError {
+    ConfigError(format!("{key}: {why}"))
+}
+
+pub fn is_account_id(id: &str) -> bool {
+    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
+}
+
+pub fn is_region(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+pub fn is_role_arn(arn: &str) -> bool {
+    arn.strip_prefix("arn:aws:iam::").and_then(|rest| rest.split_once(':')).is_some_and(|(account, resource)| {
+        is_account_id(account) && resource.starts_with("role/") && resource.len() > 5
+    })
+}
+
+impl Config {
+    /// Loads defaults, then `path` (if any), then `RC_` variables, and checks the result.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError(format!("--config: {} does not exist", path.display())));
+            }
+            figment = figment.merge(Toml::file(path));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("RC_").split("__")))
+    }
+
+    /// Parses a TOML text over the defaults, without the environment (for tests and tools).
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        Self::from_figment(Figment::from(Serialized::defaults(Config::default())).merge(Toml::string(text)))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Self, ConfigError> {
+        let mut config: Config = figment.extract().map_err(|e| {
+            // figment names the key (and where it came from) in its message; only
+            // the first error is shown, as values (possibly secret) are not echoed.
+            let key = e.path.join(".");
+            let kind = e.kind.to_string();
+            ConfigError(if key.is_empty() { kind } else { format!("{key}: {kind}") })
+        })?;
+        if let Some(file) = &config.database.url_file {
+            let url = std::fs::read_to_string(file)
+                .map_err(|e| invalid("database.url_file", format!("cannot read {}: {e}", file.display())))?;
+            config.database.url = Some(Secret::new(url.trim()));
+        }
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.database.url {
+            let u = url.expose();
+            if !(u.starts_with("sqlite:") || u.starts_with("postgres://") || u.starts_with("postgresql://")) {
+                return Err(invalid("database.url", "must start with sqlite: or postgres://"));
+            }
+        }
+        if self.database.max_connections == 0 {
+            return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if let Some(endpoint) = &self.aws.endpoint_url {
+            if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                return Err(invalid("aws.endpoint_url", format!("{endpoint:?} is not an http(s) URL")));
+            }
+        }
+        if !is_region(&self.aws.region) {
+            return Err(invalid("aws.region", format!("{:?} is not an AWS region", self.aws.region)));
+        }
+        for (i, r) in self.aws.default_regions.iter().enumerate() {
+            if !is_region(r) {
+                return Err(invalid(format!("aws.default_regions[{i}]"), format!("{r:?} is not an AWS region")));
+            }
+        }
+        if self.aws.max_attempts == 0 || self.aws.call_timeout_secs == 0 || self.aws.attempt_timeout_secs == 0 {
+            return Err(invalid("aws", "max_attempts, call_timeout_secs and attempt_timeout_secs must be at least 1"));
+        }
+        if self.sync.concurrency == 0 {
+            return Err(invalid("sync.concurrency", "must be at least 1"));
+        }
+        if let Some(size) = self.sync.page_size {
+            if !(1..=1000).contains(&size) {
+                return Err(invalid("sync.page_size", "must be from 1 to 1000"));
+            }
+        }
+        if self.sync.job_lookback_days < 1 || self.sync.job_overlap_minutes < 0 {
+            return Err(invalid("sync", "job_lookback_days must be at least 1 and job_overlap_minutes not negative"));
+        }
+        if self.discovery.enabled && !self.discovery.role_arn_pattern.contains("{account_id}") {
+            return Err(invalid("discovery.role_arn_pattern", "must contain {account_id}"));
+        }
+        for (i, r) in self.discovery.regions.iter().enumerate() {
+            if !is_region(r) {
+                return Err(invalid(format!("discovery.regions[{i}]"), format!("{r:?} is not an AWS region")));
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        for (i, a) in self.accounts.iter().enumerate() {
+            let key = |field: &str| format!("accounts[{i}].{field}");
+            if !is_account_id(&a.id) {
+                return Err(invalid(key("id"), format!("{:?} is not a 12-digit AWS account id", a.id)));
+            }
+            if !seen.insert(a.id.as_str()) {
+                return Err(invalid(key("id"), format!("account {} is listed twice", a.id)));
+            }
+            if a.name.trim().is_empty() {
+                return Err(invalid(key("name"), "must not be empty"));
+            }
+            if !is_role_arn(&a.role_arn) {
+                return Err(invalid(key("role_arn"), format!("{:?} is not an IAM role ARN", a.role_arn)));
+            }
+            if let Some(op) = &a.operator_role_arn {
+                if !is_role_arn(op) {
+                    return Err(invalid(key("operator_role_arn"), format!("{op:?} is not an IAM role ARN")));
+                }
+            }
+            for (j, r) in a.regions.iter().enumerate() {
+                if !is_region(r) {
+                    return Err(invalid(format!("accounts[{i}].regions[{j}]"), format!("{r:?} is not an AWS region")));
+                }
+            }
+            if a.regions.is_empty() && self.aws.default_regions.is_empty() {
+                return Err(invalid(key("regions"), "no regions: list some here or in aws.default_regions"));
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL: the configured one, or a SQLite file in the data folder.
+    pub fn database_url(&self) -> Secret {
+        self.database.url.clone().unwrap_or_else(|| {
+            Secret::new(format!("sqlite://{}?mode=rwc", self.data_dir.join("recovery-console.db").display()))
+        })
+    }
+
+    /// The regions of an account: its own, or the defaults.
+    pub fn regions_of<'a>(&'a self, account: &'a AccountConfig) -> &'a [String] {
+        if account.regions.is_empty() {
+            &self.aws.default_regions
+        } else {
+            &account.regions
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> String {
+        Config::from_toml(text).err().map(|e| e.to_string()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_sandbox_config_loads() {
+        let c = Config::from_toml(
+            r#"
+            [aws]
+            endpoint_url = "http://127.0.0.1:4566"
+            region = "ap-southeast-2"
+            [[accounts]]
+            id = "111111111111"
+            name = "workload_a"
+            role_arn = "arn:aws:iam::111111111111:role/RecoveryConsoleRead"
+            external_id = "s3cret"
+            regions = ["ap-southeast-2"]
+            "#,
+        );
+        let c = c.ok();
+        assert_eq!(c.as_ref().map(|c| c.accounts.len()), Some(1));
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("s3cret"), "secrets are redacted: {printed}");
+    }
+
+    #[test]
+    fn errors_name_the_key() {
+        assert!(err("listen = \"nowhere\"").contains("listen"));
+        assert!(err("[sync]\nconcurrency = 0").contains("sync.concurrency"));
+        assert!(err("[sync]\nconcurency = 3").contains("concurency"));
+        assert!(err("[aws]\nregion = \"mars\"").contains("aws.region"));
+        let bad_role =
+            "[aws]\ndefault_regions=[\"us-east-1\"]\n[[accounts]]\nid=\"111111111111\"\nname=\"a\"\nrole_arn=\"role\"";
+        assert!(err(bad_role).contains("accounts[0].role_arn"), "{}", err(bad_role));
+        let bad_id = "[[accounts]]\nid=\"1\"\nname=\"a\"\nrole_arn=\"arn:aws:iam::111111111111:role/r\"\nregions=[\"us-east-1\"]";
+        assert!(err(bad_id).contains("accounts[0].id"));
+        let no_regions = "[[accounts]]\nid=\"111111111111\"\nname=\"a\"\nrole_arn=\"arn:aws:iam::111111111111:role/r\"";
+        assert!(err(no_regions).contains("accounts[0].regions"));
+        let secret_url = "[database]\nurl = \"mysql://user:hunter2@db\"";
+        assert!(err(secret_url).contains("database.url") && !err(secret_url).contains("hunter2"));
+    }
+
+    #[test]
+    fn regions_and_arns_are_checked() {
+        assert!(
+            is_region("ap-southeast-2") && is_region("us-gov-west-1") && !is_region("us-east") && !is_region("EU-1-2")
+        );
+        assert!(is_role_arn("arn:aws:iam::111111111111:role/path/Name") && !is_role_arn("arn:aws:iam::1:role/x"));
+    }
+}

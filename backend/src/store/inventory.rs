@@ -1,0 +1,473 @@
+//! Vaults, recovery points, protected resources and restore testing plans.
+
+use serde_json::json;
+use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
+use sqlx::any::AnyRow;
+
+use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val};
+use super::{col, json_list, Store, StoreError};
+use crate::time::{rfc3339, rfc3339_opt};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct VaultRow {
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub vault_type: Option<String>,
+    pub state: Option<String>,
+    pub encryption_key_arn: Option<String>,
+    pub created_at: Option<i64>,
+    pub recovery_points: i64,
+    pub locked: bool,
+    pub access_policy: Option<String>,
+}
+
+pub const VAULT_COLUMNS: [&str; 12] = [
+    "arn",
+    "account_id",
+    "region",
+    "name",
+    "vault_type",
+    "state",
+    "encryption_key_arn",
+    "created_at",
+    "recovery_points",
+    "locked",
+    "access_policy",
+    "synced_at",
+];
+
+impl VaultRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.arn.clone().into(),
+            self.account_id.clone().into(),
+            self.region.clone().into(),
+            self.name.clone().into(),
+            self.vault_type.clone().into(),
+            self.state.clone().into(),
+            self.encryption_key_arn.clone().into(),
+            self.created_at.into(),
+            self.recovery_points.into(),
+            self.locked.into(),
+            self.access_policy.clone().into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            arn: col(row, "arn")?,
+            account_id: col(row, "account_id")?,
+            region: col(row, "region")?,
+            name: col(row, "name")?,
+            vault_type: col(row, "vault_type")?,
+            state: col(row, "state")?,
+            encryption_key_arn: col(row, "encryption_key_arn")?,
+            created_at: col(row, "created_at")?,
+            recovery_points: col(row, "recovery_points")?,
+            locked: col::<i64>(row, "locked")? != 0,
+            access_policy: col(row, "access_policy")?,
+        })
+    }
+
+    pub fn into_dto(self) -> Vault {
+        Vault {
+            arn: self.arn,
+            account_id: self.account_id,
+            region: self.region,
+            name: self.name,
+            vault_type: self.vault_type,
+            state: self.state,
+            encryption_key_arn: self.encryption_key_arn,
+            created_at: rfc3339_opt(self.created_at),
+            recovery_points: self.recovery_points,
+            locked: self.locked,
+            access_policy: self.access_policy,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecoveryPointRow {
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub vault_name: String,
+    pub vault_arn: String,
+    pub resource_arn: String,
+    pub resource_type: String,
+    pub resource_name: Option<String>,
+    pub status: String,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub size_bytes: Option<i64>,
+    pub encryption_key_arn: Option<String>,
+    pub is_encrypted: bool,
+    pub source_vault_arn: Option<String>,
+    pub delete_after_days: Option<i64>,
+    pub delete_at: Option<i64>,
+    pub move_to_cold_at: Option<i64>,
+    pub last_restore_at: Option<i64>,
+    pub backup_plan_id: Option<String>,
+    pub gone_at: Option<i64>,
+}
+
+pub const RECOVERY_POINT_COLUMNS: [&str; 21] = [
+    "arn",
+    "account_id",
+    "region",
+    "vault_name",
+    "vault_arn",
+    "resource_arn",
+    "resource_type",
+    "resource_name",
+    "status",
+    "created_at",
+    "completed_at",
+    "size_bytes",
+    "encryption_key_arn",
+    "is_encrypted",
+    "source_vault_arn",
+    "delete_after_days",
+    "delete_at",
+    "move_to_cold_at",
+    "last_restore_at",
+    "backup_plan_id",
+    "synced_at",
+];
+
+impl RecoveryPointRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.arn.clone().into(),
+            self.account_id.clone().into(),
+            self.region.clone().into(),
+            self.vault_name.clone().into(),
+            self.vault_arn.clone().into(),
+            self.resource_arn.clone().into(),
+            self.resource_type.clone().into(),
+            self.resource_name.clone().into(),
+            self.status.clone().into(),
+            self.created_at.into(),
+            self.completed_at.into(),
+            self.size_bytes.into(),
+            self.encryption_key_arn.clone().into(),
+            self.is_encrypted.into(),
+            self.source_vault_arn.clone().into(),
+            self.delete_after_days.into(),
+            self.delete_at.into(),
+            self.move_to_cold_at.into(),
+            self.last_restore_at.into(),
+            self.backup_plan_id.clone().into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            arn: col(row, "arn")?,
+            account_id: col(row, "account_id")?,
+            region: col(row, "region")?,
+            vault_name: col(row, "vault_name")?,
+            vault_arn: col(row, "vault_arn")?,
+            resource_arn: col(row, "resource_arn")?,
+            resource_type: col(row, "resource_type")?,
+            resource_name: col(row, "resource_name")?,
+            status: col(row, "status")?,
+            created_at: col(row, "created_at")?,
+            completed_at: col(row, "completed_at")?,
+            size_bytes: col(row, "size_bytes")?,
+            encryption_key_arn: col(row, "encryption_key_arn")?,
+            is_encrypted: col::<i64>(row, "is_encrypted")? != 0,
+            source_vault_arn: col(row, "source_vault_arn")?,
+            delete_after_days: col(row, "delete_after_days")?,
+            delete_at: col(row, "delete_at")?,
+            move_to_cold_at: col(row, "move_to_cold_at")?,
+            last_restore_at: col(row, "last_restore_at")?,
+            backup_plan_id: col(row, "backup_plan_id")?,
+            gone_at: col(row, "gone_at")?,
+        })
+    }
+
+    pub fn into_dto(self) -> RecoveryPoint {
+        RecoveryPoint {
+            recovery_point_arn: self.arn,
+            account_id: self.account_id,
+            region: self.region,
+            vault_name: self.vault_name,
+            vault_arn: self.vault_arn,
+            resource_arn: self.resource_arn,
+            resource_type: self.resource_type,
+            resource_name: self.resource_name,
+            status: self.status,
+            created_at: rfc3339(self.created_at),
+            completed_at: rfc3339_opt(self.completed_at),
+            size_bytes: self.size_bytes,
+            encryption_key_arn: self.encryption_key_arn,
+            is_encrypted: self.is_encrypted,
+            source_vault_arn: self.source_vault_arn,
+            delete_after_days: self.delete_after_days,
+            delete_at: rfc3339_opt(self.delete_at),
+            move_to_cold_storage_at: rfc3339_opt(self.move_to_cold_at),
+            last_restore_at: rfc3339_opt(self.last_restore_at),
+            backup_plan_id: self.backup_plan_id,
+            gone_at: rfc3339_opt(self.gone_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtectedResourceRow {
+    pub account_id: String,
+    pub region: String,
+    pub arn: String,
+    pub resource_type: String,
+    pub name: Option<String>,
+    pub last_backup_at: Option<i64>,
+    pub last_backup_vault_arn: Option<String>,
+    pub last_recovery_point_arn: Option<String>,
+    pub latest_restore_minutes: Option<i64>,
+    pub latest_restore_job_created_at: Option<i64>,
+    pub latest_restore_rp_created_at: Option<i64>,
+}
+
+pub const RESOURCE_COLUMNS: [&str; 12] = [
+    "account_id",
+    "region",
+    "arn",
+    "resource_type",
+    "name",
+    "last_backup_at",
+    "last_backup_vault_arn",
+    "last_recovery_point_arn",
+    "latest_restore_minutes",
+    "latest_restore_job_created_at",
+    "latest_restore_rp_created_at",
+    "synced_at",
+];
+
+impl ProtectedResourceRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.account_id.clone().into(),
+            self.region.clone().into(),
+            self.arn.clone().into(),
+            self.resource_type.clone().into(),
+            self.name.clone().into(),
+            self.last_backup_at.into(),
+            self.last_backup_vault_arn.clone().into(),
+            self.last_recovery_point_arn.clone().into(),
+            self.latest_restore_minutes.into(),
+            self.latest_restore_job_created_at.into(),
+            self.latest_restore_rp_created_at.into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            account_id: col(row, "account_id")?,
+            region: col(row, "region")?,
+            arn: col(row, "arn")?,
+            resource_type: col(row, "resource_type")?,
+            name: col(row, "name")?,
+            last_backup_at: col(row, "last_backup_at")?,
+            last_backup_vault_arn: col(row, "last_backup_vault_arn")?,
+            last_recovery_point_arn: col(row, "last_recovery_point_arn")?,
+            latest_restore_minutes: col(row, "latest_restore_minutes")?,
+            latest_restore_job_created_at: col(row, "latest_restore_job_created_at")?,
+            latest_restore_rp_created_at: col(row, "latest_restore_rp_created_at")?,
+        })
+    }
+
+    pub fn into_dto(self) -> ProtectedResource {
+        ProtectedResource {
+            resource_arn: self.arn,
+            account_id: self.account_id,
+            region: self.region,
+            resource_type: self.resource_type,
+            resource_name: self.name,
+            last_backup_at: rfc3339_opt(self.last_backup_at),
+            last_backup_vault_arn: self.last_backup_vault_arn,
+            last_recovery_point_arn: self.last_recovery_point_arn,
+            latest_restore_minutes: self.latest_restore_minutes,
+            latest_restore_job_created_at: rfc3339_opt(self.latest_restore_job_created_at),
+            latest_restore_recovery_point_created_at: rfc3339_opt(self.latest_restore_rp_created_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlanRow {
+    pub arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub name: String,
+    pub schedule_expression: String,
+    pub schedule_timezone: Option<String>,
+    pub start_window_hours: Option<i64>,
+    pub algorithm: Option<String>,
+    pub selection_window_days: Option<i64>,
+    pub include_vaults: Vec<String>,
+    pub exclude_vaults: Vec<String>,
+    pub recovery_point_types: Vec<String>,
+    pub created_at: Option<i64>,
+    pub last_execution_at: Option<i64>,
+    pub selections: Vec<RestoreTestingSelection>,
+}
+
+pub const PLAN_COLUMNS: [&str; 16] = [
+    "arn",
+    "account_id",
+    "region",
+    "name",
+    "schedule_expression",
+    "schedule_timezone",
+    "start_window_hours",
+    "algorithm",
+    "selection_window_days",
+    "include_vaults",
+    "exclude_vaults",
+    "recovery_point_types",
+    "created_at",
+    "last_execution_at",
+    "selections",
+    "synced_at",
+];
+
+impl PlanRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.arn.clone().into(),
+            self.account_id.clone().into(),
+            self.region.clone().into(),
+            self.name.clone().into(),
+            self.schedule_expression.clone().into(),
+            self.schedule_timezone.clone().into(),
+            self.start_window_hours.into(),
+            self.algorithm.clone().into(),
+            self.selection_window_days.into(),
+            json!(self.include_vaults).to_string().into(),
+            json!(self.exclude_vaults).to_string().into(),
+            json!(self.recovery_point_types).to_string().into(),
+            self.created_at.into(),
+            self.last_execution_at.into(),
+            serde_json::to_string(&self.selections).unwrap_or_else(|_| "[]".into()).into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            arn: col(row, "arn")?,
+            account_id: col(row, "account_id")?,
+            region: col(row, "region")?,
+            name: col(row, "name")?,
+            schedule_expression: col(row, "schedule_expression")?,
+            schedule_timezone: col(row, "schedule_timezone")?,
+            start_window_hours: col(row, "start_window_hours")?,
+            algorithm: col(row, "algorithm")?,
+            selection_window_days: col(row, "selection_window_days")?,
+            include_vaults: json_list(&col::<String>(row, "include_vaults")?),
+            exclude_vaults: json_list(&col::<String>(row, "exclude_vaults")?),
+            recovery_point_types: json_list(&col::<String>(row, "recovery_point_types")?),
+            created_at: col(row, "created_at")?,
+            last_execution_at: col(row, "last_execution_at")?,
+            selections: serde_json::from_str(&col::<String>(row, "selections")?).unwrap_or_default(),
+        })
+    }
+
+    pub fn into_dto(self) -> RestoreTestingPlan {
+        RestoreTestingPlan {
+            plan_arn: self.arn,
+            account_id: self.account_id,
+            region: self.region,
+            name: self.name,
+            schedule_expression: self.schedule_expression,
+            schedule_timezone: self.schedule_timezone,
+            start_window_hours: self.start_window_hours,
+            algorithm: self.algorithm,
+            selection_window_days: self.selection_window_days,
+            include_vaults: self.include_vaults,
+            exclude_vaults: self.exclude_vaults,
+            recovery_point_types: self.recovery_point_types,
+            created_at: rfc3339_opt(self.created_at),
+            last_execution_at: rfc3339_opt(self.last_execution_at),
+            selections: self.selections,
+        }
+    }
+}
+
+impl Store {
+    pub async fn list_vaults(&self, q: &ListQuery) -> Result<(Vec<Vault>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM vaults WHERE 1 = 1");
+        q.apply(&mut sql, &[("account_id", "account_id"), ("region", "region"), ("gone_at", "gone_at")]);
+        q.page(&mut sql, None, "arn");
+        let (rows, next) =
+            fetch_page(self.pool(), &sql, q.limit, VaultRow::read, |v| Cursor { time: 0, key: v.arn.clone() }).await?;
+        Ok((rows.into_iter().map(VaultRow::into_dto).collect(), next))
+    }
+
+    pub async fn list_recovery_points(
+        &self,
+        q: &ListQuery,
+    ) -> Result<(Vec<RecoveryPoint>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM recovery_points WHERE 1 = 1");
+        q.apply(
+            &mut sql,
+            &[
+                ("account_id", "account_id"),
+                ("region", "region"),
+                ("vault", "vault_name"),
+                ("vault_arn", "vault_arn"),
+                ("resource_type", "resource_type"),
+                ("resource_arn", "resource_arn"),
+                ("status", "status"),
+                ("created_at", "created_at"),
+                ("gone_at", "gone_at"),
+            ],
+        );
+        q.page(&mut sql, Some("created_at"), "arn");
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RecoveryPointRow::read, |r| Cursor {
+            time: r.created_at,
+            key: r.arn.clone(),
+        })
+        .await?;
+        Ok((rows.into_iter().map(RecoveryPointRow::into_dto).collect(), next))
+    }
+
+    pub async fn list_protected_resources(
+        &self,
+        q: &ListQuery,
+    ) -> Result<(Vec<ProtectedResource>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM protected_resources WHERE 1 = 1");
+        q.apply(
+            &mut sql,
+            &[
+                ("account_id", "account_id"),
+                ("region", "region"),
+                ("resource_type", "resource_type"),
+                ("resource_arn", "arn"),
+                ("gone_at", "gone_at"),
+            ],
+        );
+        q.page(&mut sql, None, "arn");
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, ProtectedResourceRow::read, |r| Cursor {
+            time: 0,
+            key: r.arn.clone(),
+        })
+        .await?;
+        Ok((rows.into_iter().map(ProtectedResourceRow::into_dto).collect(), next))
+    }
+
+    pub async fn list_plans(&self, q: &ListQuery) -> Result<(Vec<RestoreTestingPlan>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM restore_testing_plans WHERE 1 = 1");
+        q.apply(&mut sql, &[("account_id", "account_id"), ("region", "region"), ("gone_at", "gone_at")]);
+        q.page(&mut sql, None, "arn");
+        let (rows, next) =
+            fetch_page(self.pool(), &sql, q.limit, PlanRow::read, |r| Cursor { time: 0, key: r.arn.clone() }).await?;
+        Ok((rows.into_iter().map(PlanRow::into_dto).collect(), next))
+    }
+}

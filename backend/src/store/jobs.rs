@@ -1,0 +1,407 @@
+//! Backup, copy and restore jobs. Jobs are history: a sync adds and updates
+//! them, never marks them gone.
+
+use shared::{BackupJob, CopyJob, RestoreJob};
+use sqlx::any::AnyRow;
+
+use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val};
+use super::{col, Store, StoreError};
+use crate::time::{rfc3339, rfc3339_opt};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct BackupJobRow {
+    pub account_id: String,
+    pub id: String,
+    pub region: String,
+    pub vault_name: Option<String>,
+    pub vault_arn: Option<String>,
+    pub recovery_point_arn: Option<String>,
+    pub resource_arn: String,
+    pub resource_type: String,
+    pub resource_name: Option<String>,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub percent_done: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+pub const BACKUP_JOB_COLUMNS: [&str; 16] = [
+    "account_id",
+    "id",
+    "region",
+    "vault_name",
+    "vault_arn",
+    "recovery_point_arn",
+    "resource_arn",
+    "resource_type",
+    "resource_name",
+    "status",
+    "status_message",
+    "percent_done",
+    "size_bytes",
+    "created_at",
+    "completed_at",
+    "synced_at",
+];
+
+impl BackupJobRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.account_id.clone().into(),
+            self.id.clone().into(),
+            self.region.clone().into(),
+            self.vault_name.clone().into(),
+            self.vault_arn.clone().into(),
+            self.recovery_point_arn.clone().into(),
+            self.resource_arn.clone().into(),
+            self.resource_type.clone().into(),
+            self.resource_name.clone().into(),
+            self.status.clone().into(),
+            self.status_message.clone().into(),
+            self.percent_done.clone().into(),
+            self.size_bytes.into(),
+            self.created_at.into(),
+            self.completed_at.into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            account_id: col(row, "account_id")?,
+            id: col(row, "id")?,
+            region: col(row, "region")?,
+            vault_name: col(row, "vault_name")?,
+            vault_arn: col(row, "vault_arn")?,
+            recovery_point_arn: col(row, "recovery_point_arn")?,
+            resource_arn: col(row, "resource_arn")?,
+            resource_type: col(row, "resource_type")?,
+            resource_name: col(row, "resource_name")?,
+            status: col(row, "status")?,
+            status_message: col(row, "status_message")?,
+            percent_done: col(row, "percent_done")?,
+            size_bytes: col(row, "size_bytes")?,
+            created_at: col(row, "created_at")?,
+            completed_at: col(row, "completed_at")?,
+        })
+    }
+
+    pub fn into_dto(self) -> BackupJob {
+        BackupJob {
+            job_id: self.id,
+            account_id: self.account_id,
+            region: self.region,
+            vault_name: self.vault_name,
+            vault_arn: self.vault_arn,
+            recovery_point_arn: self.recovery_point_arn,
+            resource_arn: self.resource_arn,
+            resource_type: self.resource_type,
+            resource_name: self.resource_name,
+            status: self.status,
+            status_message: self.status_message,
+            percent_done: self.percent_done,
+            size_bytes: self.size_bytes,
+            created_at: rfc3339(self.created_at),
+            completed_at: rfc3339_opt(self.completed_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CopyJobRow {
+    pub account_id: String,
+    pub id: String,
+    pub region: String,
+    pub source_vault_arn: Option<String>,
+    pub source_recovery_point_arn: Option<String>,
+    pub destination_vault_arn: Option<String>,
+    pub destination_recovery_point_arn: Option<String>,
+    pub resource_arn: String,
+    pub resource_type: String,
+    pub resource_name: Option<String>,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+}
+
+pub const COPY_JOB_COLUMNS: [&str; 16] = [
+    "account_id",
+    "id",
+    "region",
+    "source_vault_arn",
+    "source_recovery_point_arn",
+    "destination_vault_arn",
+    "destination_recovery_point_arn",
+    "resource_arn",
+    "resource_type",
+    "resource_name",
+    "status",
+    "status_message",
+    "size_bytes",
+    "created_at",
+    "completed_at",
+    "synced_at",
+];
+
+impl CopyJobRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.account_id.clone().into(),
+            self.id.clone().into(),
+            self.region.clone().into(),
+            self.source_vault_arn.clone().into(),
+            self.source_recovery_point_arn.clone().into(),
+            self.destination_vault_arn.clone().into(),
+            self.destination_recovery_point_arn.clone().into(),
+            self.resource_arn.clone().into(),
+            self.resource_type.clone().into(),
+            self.resource_name.clone().into(),
+            self.status.clone().into(),
+            self.status_message.clone().into(),
+            self.size_bytes.into(),
+            self.created_at.into(),
+            self.completed_at.into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            account_id: col(row, "account_id")?,
+            id: col(row, "id")?,
+            region: col(row, "region")?,
+            source_vault_arn: col(row, "source_vault_arn")?,
+            source_recovery_point_arn: col(row, "source_recovery_point_arn")?,
+            destination_vault_arn: col(row, "destination_vault_arn")?,
+            destination_recovery_point_arn: col(row, "destination_recovery_point_arn")?,
+            resource_arn: col(row, "resource_arn")?,
+            resource_type: col(row, "resource_type")?,
+            resource_name: col(row, "resource_name")?,
+            status: col(row, "status")?,
+            status_message: col(row, "status_message")?,
+            size_bytes: col(row, "size_bytes")?,
+            created_at: col(row, "created_at")?,
+            completed_at: col(row, "completed_at")?,
+        })
+    }
+
+    pub fn into_dto(self) -> CopyJob {
+        CopyJob {
+            job_id: self.id,
+            account_id: self.account_id,
+            region: self.region,
+            source_vault_arn: self.source_vault_arn,
+            source_recovery_point_arn: self.source_recovery_point_arn,
+            destination_vault_arn: self.destination_vault_arn,
+            destination_recovery_point_arn: self.destination_recovery_point_arn,
+            resource_arn: self.resource_arn,
+            resource_type: self.resource_type,
+            resource_name: self.resource_name,
+            status: self.status,
+            status_message: self.status_message,
+            size_bytes: self.size_bytes,
+            created_at: rfc3339(self.created_at),
+            completed_at: rfc3339_opt(self.completed_at),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RestoreJobRow {
+    pub account_id: String,
+    pub id: String,
+    pub region: String,
+    pub recovery_point_arn: Option<String>,
+    pub vault_arn: Option<String>,
+    pub resource_arn: Option<String>,
+    pub resource_type: String,
+    pub created_resource_arn: Option<String>,
+    pub status: String,
+    pub status_message: Option<String>,
+    pub percent_done: Option<String>,
+    pub size_bytes: Option<i64>,
+    pub created_at: i64,
+    pub completed_at: Option<i64>,
+    pub recovery_point_created_at: Option<i64>,
+    pub plan_arn: Option<String>,
+    pub validation_status: Option<String>,
+    pub validation_message: Option<String>,
+    pub deletion_status: Option<String>,
+    pub deletion_message: Option<String>,
+}
+
+pub const RESTORE_JOB_COLUMNS: [&str; 22] = [
+    "account_id",
+    "id",
+    "region",
+    "recovery_point_arn",
+    "vault_arn",
+    "resource_arn",
+    "resource_type",
+    "created_resource_arn",
+    "status",
+    "status_message",
+    "percent_done",
+    "size_bytes",
+    "created_at",
+    "completed_at",
+    "recovery_point_created_at",
+    "plan_arn",
+    "is_test",
+    "validation_status",
+    "validation_message",
+    "deletion_status",
+    "deletion_message",
+    "synced_at",
+];
+
+impl RestoreJobRow {
+    pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        vec![
+            self.account_id.clone().into(),
+            self.id.clone().into(),
+            self.region.clone().into(),
+            self.recovery_point_arn.clone().into(),
+            self.vault_arn.clone().into(),
+            self.resource_arn.clone().into(),
+            self.resource_type.clone().into(),
+            self.created_resource_arn.clone().into(),
+            self.status.clone().into(),
+            self.status_message.clone().into(),
+            self.percent_done.clone().into(),
+            self.size_bytes.into(),
+            self.created_at.into(),
+            self.completed_at.into(),
+            self.recovery_point_created_at.into(),
+            self.plan_arn.clone().into(),
+            self.plan_arn.is_some().into(),
+            self.validation_status.clone().into(),
+            self.validation_message.clone().into(),
+            self.deletion_status.clone().into(),
+            self.deletion_message.clone().into(),
+            synced_at.into(),
+        ]
+    }
+
+    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+        Ok(Self {
+            account_id: col(row, "account_id")?,
+            id: col(row, "id")?,
+            region: col(row, "region")?,
+            recovery_point_arn: col(row, "recovery_point_arn")?,
+            vault_arn: col(row, "vault_arn")?,
+            resource_arn: col(row, "resource_arn")?,
+            resource_type: col(row, "resource_type")?,
+            created_resource_arn: col(row, "created_resource_arn")?,
+            status: col(row, "status")?,
+            status_message: col(row, "status_message")?,
+            percent_done: col(row, "percent_done")?,
+            size_bytes: col(row, "size_bytes")?,
+            created_at: col(row, "created_at")?,
+            completed_at: col(row, "completed_at")?,
+            recovery_point_created_at: col(row, "recovery_point_created_at")?,
+            plan_arn: col(row, "plan_arn")?,
+            validation_status: col(row, "validation_status")?,
+            validation_message: col(row, "validation_message")?,
+            deletion_status: col(row, "deletion_status")?,
+            deletion_message: col(row, "deletion_message")?,
+        })
+    }
+
+    pub fn into_dto(self) -> RestoreJob {
+        RestoreJob {
+            job_id: self.id,
+            account_id: self.account_id,
+            region: self.region,
+            recovery_point_arn: self.recovery_point_arn,
+            vault_arn: self.vault_arn,
+            resource_arn: self.resource_arn,
+            resource_type: self.resource_type,
+            created_resource_arn: self.created_resource_arn,
+            status: self.status,
+            status_message: self.status_message,
+            percent_done: self.percent_done,
+            size_bytes: self.size_bytes,
+            created_at: rfc3339(self.created_at),
+            completed_at: rfc3339_opt(self.completed_at),
+            duration_minutes: self.completed_at.map(|c| (c - self.created_at) / 60_000),
+            recovery_point_created_at: rfc3339_opt(self.recovery_point_created_at),
+            test: self.plan_arn.is_some(),
+            plan_arn: self.plan_arn,
+            validation_status: self.validation_status,
+            validation_message: self.validation_message,
+            deletion_status: self.deletion_status,
+            deletion_message: self.deletion_message,
+        }
+    }
+}
+
+const JOB_FILTERS: [(&str, &str); 7] = [
+    ("account_id", "account_id"),
+    ("region", "region"),
+    ("resource_type", "resource_type"),
+    ("resource_arn", "resource_arn"),
+    ("status", "status"),
+    ("created_at", "created_at"),
+    ("vault", "vault_name"),
+];
+
+/// The job key (`account/id`) in SQL; both engines spell concatenation `||`.
+const JOB_KEY: &str = "(account_id || '/' || id)";
+
+fn job_key(account: &str, id: &str) -> String {
+    format!("{account}/{id}")
+}
+
+impl Store {
+    pub async fn list_backup_jobs(&self, q: &ListQuery) -> Result<(Vec<BackupJob>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM backup_jobs WHERE 1 = 1");
+        let mut filters = JOB_FILTERS.to_vec();
+        filters.push(("vault_arn", "vault_arn"));
+        q.apply(&mut sql, &filters);
+        q.page(&mut sql, Some("created_at"), JOB_KEY);
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, BackupJobRow::read, |j| Cursor {
+            time: j.created_at,
+            key: job_key(&j.account_id, &j.id),
+        })
+        .await?;
+        Ok((rows.into_iter().map(BackupJobRow::into_dto).collect(), next))
+    }
+
+    pub async fn list_copy_jobs(&self, q: &ListQuery) -> Result<(Vec<CopyJob>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM copy_jobs WHERE 1 = 1");
+        let mut filters = JOB_FILTERS[..6].to_vec();
+        filters.push(("vault_arn", "source_vault_arn"));
+        q.apply(&mut sql, &filters);
+        q.page(&mut sql, Some("created_at"), JOB_KEY);
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, CopyJobRow::read, |j| Cursor {
+            time: j.created_at,
+            key: job_key(&j.account_id, &j.id),
+        })
+        .await?;
+        Ok((rows.into_iter().map(CopyJobRow::into_dto).collect(), next))
+    }
+
+    pub async fn list_restore_jobs(&self, q: &ListQuery) -> Result<(Vec<RestoreJob>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM restore_jobs WHERE 1 = 1");
+        let mut filters = JOB_FILTERS[..6].to_vec();
+        filters.extend([
+            ("vault_arn", "vault_arn"),
+            ("test", "is_test"),
+            ("validation_status", "validation_status"),
+            ("plan_arn", "plan_arn"),
+        ]);
+        q.apply(&mut sql, &filters);
+        q.page(&mut sql, Some("created_at"), JOB_KEY);
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RestoreJobRow::read, |j| Cursor {
+            time: j.created_at,
+            key: job_key(&j.account_id, &j.id),
+        })
+        .await?;
+        Ok((rows.into_iter().map(RestoreJobRow::into_dto).collect(), next))
+    }
+}

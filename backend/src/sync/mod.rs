@@ -1,0 +1,305 @@
+//! Sync: every (account, region) at once under a concurrency bound, each read to
+//! the end of every list and saved in one transaction. A failing account is
+//! recorded with its AWS error and never stops the others.
+
+mod read;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use shared::{SyncCounts, SyncProgress};
+
+use crate::aws::{AwsAccess, RoleTarget};
+use crate::config::Config;
+use crate::store::{AccountRecord, Store, StoreError};
+use crate::time::{now_ms, rfc3339};
+
+/// One (account, region) to sync.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub account: AccountRecord,
+    pub role: RoleTarget,
+    pub region: String,
+}
+
+/// How one (account, region) sync went, for the CLI and logs.
+#[derive(Debug, Clone, Serialize)]
+pub struct TargetReport {
+    pub account_id: String,
+    pub account_name: String,
+    pub region: String,
+    /// `ok` or `error`.
+    pub status: &'static str,
+    pub counts: Option<SyncCounts>,
+    pub error_code: Option<String>,
+    pub error_message: Option<String>,
+    pub duration_ms: i64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("a sync is already running")]
+    AlreadyRunning,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub struct Syncer {
+    store: Store,
+    aws: AwsAccess,
+    config: Arc<Config>,
+    progress: std::sync::Mutex<SyncProgress>,
+    gate: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Syncer {
+    /// `credentials` replaces the SDK's default chain (the demo's sandbox keys).
+    pub async fn new(
+        store: Store,
+        config: Arc<Config>,
+        credentials: Option<aws_credential_types::Credentials>,
+    ) -> Arc<Self> {
+        let aws = AwsAccess::new(&config.aws, credentials).await;
+        Arc::new(Self {
+            store,
+            aws,
+            config,
+            progress: std::sync::Mutex::new(SyncProgress::default()),
+            gate: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
+    pub fn progress(&self) -> SyncProgress {
+        self.progress.lock().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    fn update(&self, f: impl FnOnce(&mut SyncProgress)) {
+        if let Ok(mut p) = self.progress.lock() {
+            f(&mut p);
+        }
+    }
+
+    /// The accounts to sync: the configured ones, then (with discovery on) the
+    /// organization's other active accounts, with the role from the pattern.
+    pub async fn targets(&self) -> Vec<Target> {
+        let cfg = &self.config;
+        let mut accounts: Vec<(AccountRecord, RoleTarget)> = cfg
+            .accounts
+            .iter()
+            .map(|a| {
+                (
+                    AccountRecord {
+                        id: a.id.clone(),
+                        name: a.name.clone(),
+                        role_arn: a.role_arn.clone(),
+                        regions: cfg.regions_of(a).to_vec(),
+                        source: "config".into(),
+                    },
+                    RoleTarget {
+                        account_id: a.id.clone(),
+                        role_arn: a.role_arn.clone(),
+                        external_id: a.external_id.clone(),
+                    },
+                )
+            })
+            .collect();
+        if cfg.discovery.enabled {
+            match self.discover().await {
+                Ok(found) => {
+                    for (id, name) in found {
+                        if accounts.iter().any(|(a, _)| a.id == id) || cfg.discovery.exclude.contains(&id) {
+                            continue;
+                        }
+                        let role_arn = cfg.discovery.role_arn_pattern.replace("{account_id}", &id);
+                        let regions = if cfg.discovery.regions.is_empty() {
+                            cfg.aws.default_regions.clone()
+                        } else {
+                            cfg.discovery.regions.clone()
+                        };
+                        let role = RoleTarget {
+                            account_id: id.clone(),
+                            role_arn: role_arn.clone(),
+                            external_id: cfg.discovery.external_id.clone(),
+                        };
+                        accounts
+                            .push((AccountRecord { id, name, role_arn, regions, source: "discovery".into() }, role));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "account discovery through Organizations failed; syncing the configured accounts")
+                }
+            }
+        }
+        accounts
+            .into_iter()
+            .flat_map(|(account, role)| {
+                account.regions.clone().into_iter().map(move |region| Target {
+                    account: account.clone(),
+                    role: role.clone(),
+                    region,
+                })
+            })
+            .collect()
+    }
+
+    async fn discover(&self) -> Result<Vec<(String, String)>, crate::aws::AwsFailure> {
+        let pages: Vec<_> = self
+            .aws
+            .organizations()
+            .list_accounts()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await
+            .map_err(|e| crate::aws::failure(&e))?;
+        Ok(pages
+            .iter()
+            .flat_map(|p| p.accounts().iter())
+            .filter(|a| a.state().is_none_or(|s| s.as_str() == "ACTIVE"))
+            .filter_map(|a| Some((a.id()?.to_string(), a.name().unwrap_or_default().to_string())))
+            .collect())
+    }
+
+    /// One pass over every (account, region). Refuses to start while another runs.
+    pub async fn run(&self) -> Result<Vec<TargetReport>, SyncError> {
+        let _running = self.gate.try_lock().map_err(|_| SyncError::AlreadyRunning)?;
+        self.run_locked().await
+    }
+
+    async fn run_locked(&self) -> Result<Vec<TargetReport>, SyncError> {
+        let targets = self.targets().await;
+        let mut registered: Vec<AccountRecord> = Vec::new();
+        for t in &targets {
+            if !registered.iter().any(|a| a.id == t.account.id) {
+                registered.push(t.account.clone());
+            }
+        }
+        self.store.set_accounts(&registered, now_ms()).await?;
+        let started = now_ms();
+        self.update(|p| {
+            *p = SyncProgress {
+                running: true,
+                started_at: Some(rfc3339(started)),
+                finished_at: None,
+                targets: targets.len() as i64,
+                done: 0,
+                failed: 0,
+            }
+        });
+        tracing::info!(targets = targets.len(), concurrency = self.config.sync.concurrency, "sync started");
+        let reports: Vec<TargetReport> = futures_util::stream::iter(targets)
+            .map(|t| async move {
+                let report = self.sync_target(&t).await;
+                self.update(|p| {
+                    p.done += 1;
+                    if report.status != "ok" {
+                        p.failed += 1;
+                    }
+                });
+                report
+            })
+            .buffer_unordered(self.config.sync.concurrency)
+            .collect()
+            .await;
+        let finished = now_ms();
+        self.update(|p| {
+            p.running = false;
+            p.finished_at = Some(rfc3339(finished));
+        });
+        let failed = reports.iter().filter(|r| r.status != "ok").count();
+        tracing::info!(targets = reports.len(), failed, duration_ms = finished - started, "sync finished");
+        Ok(reports)
+    }
+
+    async fn sync_target(&self, t: &Target) -> TargetReport {
+        let started = now_ms();
+        let result = self.read_and_save(t, started).await;
+        let duration_ms = now_ms() - started;
+        let mut report = TargetReport {
+            account_id: t.account.id.clone(),
+            account_name: t.account.name.clone(),
+            region: t.region.clone(),
+            status: "ok",
+            counts: None,
+            error_code: None,
+            error_message: None,
+            duration_ms,
+        };
+        match result {
+            Ok(counts) => {
+                tracing::info!(account = %t.account.id, region = %t.region, duration_ms, recovery_points = counts.recovery_points, "synced");
+                report.counts = Some(counts);
+            }
+            Err((code, message)) => {
+                tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "sync failed");
+                if let Err(e) =
+                    self.store.sync_failed(&t.account.id, &t.region, started, now_ms(), &code, &message).await
+                {
+                    tracing::error!(error = %e, "could not record the sync failure");
+                }
+                report.status = "error";
+                report.error_code = Some(code);
+                report.error_message = Some(message);
+            }
+        }
+        report
+    }
+
+    async fn read_and_save(&self, t: &Target, started: i64) -> Result<SyncCounts, (String, String)> {
+        let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
+        self.store.sync_started(&t.account.id, &t.region, started).await.map_err(db)?;
+        let sync = &self.config.sync;
+        let jobs_from = match self.store.last_success(&t.account.id, &t.region).await.map_err(db)? {
+            Some(last) => last - sync.job_overlap_minutes * 60_000,
+            None => started - sync.job_lookback_days * 86_400_000,
+        };
+        let client = self.aws.backup(&t.role, &t.region).await;
+        let scope = read::ReadScope {
+            client: &client,
+            account_id: &t.account.id,
+            region: &t.region,
+            page_size: sync.page_size,
+            jobs_from,
+        };
+        let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
+        self.store.save_snapshot(&snapshot, started, now_ms()).await.map_err(db)
+    }
+
+    /// Starts a sync in the background unless one is running; says whether it started.
+    pub fn start(self: &Arc<Self>) -> bool {
+        let Ok(guard) = Arc::clone(&self.gate).try_lock_owned() else {
+            return false;
+        };
+        self.update(|p| {
+            p.running = true;
+            p.started_at = Some(rfc3339(now_ms()));
+            p.finished_at = None;
+        });
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let _running = guard;
+            if let Err(e) = me.run_locked().await {
+                tracing::error!(error = %e, "sync failed");
+            }
+        });
+        true
+    }
+
+    /// Syncs every `interval` from now on.
+    pub fn schedule(self: &Arc<Self>, interval: Duration) {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticker.tick().await;
+                match me.run().await {
+                    Ok(_) | Err(SyncError::AlreadyRunning) => {}
+                    Err(e) => tracing::error!(error = %e, "scheduled sync failed"),
+                }
+            }
+        });
+    }
+}

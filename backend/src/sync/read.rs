@@ -1,0 +1,357 @@
+//! Reading one (account, region) through the Backup API, every list paged to its
+//! end, into the rows the store keeps.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_backup::error::SdkError;
+use aws_sdk_backup::primitives::DateTime;
+use aws_sdk_backup::Client;
+use shared::RestoreTestingSelection;
+
+use crate::aws::{failure, AwsFailure};
+use crate::store::*;
+
+fn ms(t: Option<&DateTime>) -> Option<i64> {
+    t.and_then(|t| t.to_millis().ok())
+}
+
+fn s(v: Option<&str>) -> Option<String> {
+    v.map(str::to_string)
+}
+
+/// What a target sync needs to know: who, where, how far back, page size.
+pub struct ReadScope<'a> {
+    pub client: &'a Client,
+    pub account_id: &'a str,
+    pub region: &'a str,
+    pub page_size: Option<i32>,
+    pub jobs_from: i64,
+}
+
+type Result<T> = std::result::Result<T, AwsFailure>;
+
+fn aws<E>(e: SdkError<E>) -> AwsFailure
+where
+    E: aws_sdk_backup::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    failure(&e)
+}
+
+pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
+    let mut snap = TargetSnapshot {
+        account_id: scope.account_id.to_string(),
+        region: scope.region.to_string(),
+        jobs_from: scope.jobs_from,
+        ..TargetSnapshot::default()
+    };
+    read_vaults(scope, &mut snap).await?;
+    read_resources(scope, &mut snap).await?;
+    read_jobs(scope, &mut snap).await?;
+    read_plans(scope, &mut snap).await?;
+    Ok(snap)
+}
+
+async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = scope.client;
+    let vaults: Vec<_> = c
+        .list_backup_vaults()
+        .set_max_results(scope.page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws)?;
+    for v in vaults {
+        let name = v.backup_vault_name().unwrap_or_default().to_string();
+        let policy = match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
+            Ok(out) => out.policy().map(str::to_string),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
+            Err(e) => return Err(aws(e)),
+        };
+        let points: Vec<_> = c
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(&name)
+            .set_max_results(scope.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(aws)?;
+        let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
+        for rp in points {
+            snap.recovery_points.push(RecoveryPointRow {
+                arn: rp.recovery_point_arn().unwrap_or_default().to_string(),
+                account_id: scope.account_id.to_string(),
+                region: scope.region.to_string(),
+                vault_name: name.clone(),
+                vault_arn: vault_arn.clone(),
+                resource_arn: rp.resource_arn().unwrap_or_default().to_string(),
+                resource_type: rp.resource_type().unwrap_or_default().to_string(),
+                resource_name: s(rp.resource_name()),
+                status: rp.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                created_at: ms(rp.creation_date()).unwrap_or_default(),
+                completed_at: ms(rp.completion_date()),
+                size_bytes: rp.backup_size_in_bytes(),
+                encryption_key_arn: s(rp.encryption_key_arn()),
+                is_encrypted: rp.is_encrypted(),
+                source_vault_arn: s(rp.source_backup_vault_arn()),
+                delete_after_days: rp.lifecycle().and_then(|l| l.delete_after_days()),
+                delete_at: rp.calculated_lifecycle().and_then(|l| ms(l.delete_at())),
+                move_to_cold_at: rp.calculated_lifecycle().and_then(|l| ms(l.move_to_cold_storage_at())),
+                last_restore_at: ms(rp.last_restore_time()),
+                backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
+                gone_at: None,
+            });
+        }
+        snap.vaults.push(VaultRow {
+            arn: vault_arn,
+            account_id: scope.account_id.to_string(),
+            region: scope.region.to_string(),
+            name,
+            vault_type: v.vault_type().map(|t| t.as_str().to_string()),
+            state: v.vault_state().map(|t| t.as_str().to_string()),
+            encryption_key_arn: s(v.encryption_key_arn()),
+            created_at: ms(v.creation_date()),
+            recovery_points: v.number_of_recovery_points(),
+            locked: v.locked().unwrap_or(false),
+            access_policy: policy,
+        });
+    }
+    Ok(())
+}
+
+async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = scope.client;
+    let resources: Vec<_> = c
+        .list_protected_resources()
+        .set_max_results(scope.page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws)?;
+    for r in resources {
+        let arn = r.resource_arn().unwrap_or_default().to_string();
+        // The latest restore figures are only in DescribeProtectedResource.
+        let detail = c.describe_protected_resource().resource_arn(&arn).send().await.map_err(aws)?;
+        snap.resources.push(ProtectedResourceRow {
+            account_id: scope.account_id.to_string(),
+            region: scope.region.to_string(),
+            arn,
+            resource_type: r.resource_type().unwrap_or_default().to_string(),
+            name: s(r.resource_name()),
+            last_backup_at: ms(r.last_backup_time()),
+            last_backup_vault_arn: s(r.last_backup_vault_arn()),
+            last_recovery_point_arn: s(r.last_recovery_point_arn()),
+            latest_restore_minutes: detail.latest_restore_execution_time_minutes(),
+            latest_restore_job_created_at: ms(detail.latest_restore_job_creation_date()),
+            latest_restore_rp_created_at: ms(detail.latest_restore_recovery_point_creation_date()),
+        });
+    }
+    Ok(())
+}
+
+/// Jobs created, or completed, since the window start: new jobs and the ones that
+/// finished since the last sync (a job is listed once even when both match).
+async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = scope.client;
+    let from = DateTime::from_millis(scope.jobs_from);
+    let mut backup = BTreeMap::new();
+    let mut copies = BTreeMap::new();
+    let mut restores = BTreeMap::new();
+    for completed in [false, true] {
+        let (created_after, complete_after) = if completed { (None, Some(from)) } else { (Some(from), None) };
+        let jobs: Vec<_> = c
+            .list_backup_jobs()
+            .set_by_created_after(created_after)
+            .set_by_complete_after(complete_after)
+            .set_max_results(scope.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(aws)?;
+        for j in jobs {
+            let id = j.backup_job_id().unwrap_or_default().to_string();
+            backup.insert(
+                id.clone(),
+                BackupJobRow {
+                    account_id: scope.account_id.to_string(),
+                    id,
+                    region: scope.region.to_string(),
+                    vault_name: s(j.backup_vault_name()),
+                    vault_arn: s(j.backup_vault_arn()),
+                    recovery_point_arn: s(j.recovery_point_arn()),
+                    resource_arn: j.resource_arn().unwrap_or_default().to_string(),
+                    resource_type: j.resource_type().unwrap_or_default().to_string(),
+                    resource_name: s(j.resource_name()),
+                    status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status_message: s(j.status_message()),
+                    percent_done: s(j.percent_done()),
+                    size_bytes: j.backup_size_in_bytes(),
+                    created_at: ms(j.creation_date()).unwrap_or_default(),
+                    completed_at: ms(j.completion_date()),
+                },
+            );
+        }
+        let jobs: Vec<_> = c
+            .list_copy_jobs()
+            .set_by_created_after(created_after)
+            .set_by_complete_after(complete_after)
+            .set_max_results(scope.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(aws)?;
+        for j in jobs {
+            let id = j.copy_job_id().unwrap_or_default().to_string();
+            copies.insert(
+                id.clone(),
+                CopyJobRow {
+                    account_id: scope.account_id.to_string(),
+                    id,
+                    region: scope.region.to_string(),
+                    source_vault_arn: s(j.source_backup_vault_arn()),
+                    source_recovery_point_arn: s(j.source_recovery_point_arn()),
+                    destination_vault_arn: s(j.destination_backup_vault_arn()),
+                    destination_recovery_point_arn: s(j.destination_recovery_point_arn()),
+                    resource_arn: j.resource_arn().unwrap_or_default().to_string(),
+                    resource_type: j.resource_type().unwrap_or_default().to_string(),
+                    resource_name: s(j.resource_name()),
+                    status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status_message: s(j.status_message()),
+                    size_bytes: j.backup_size_in_bytes(),
+                    created_at: ms(j.creation_date()).unwrap_or_default(),
+                    completed_at: ms(j.completion_date()),
+                },
+            );
+        }
+        let jobs: Vec<_> = c
+            .list_restore_jobs()
+            .set_by_created_after(created_after)
+            .set_by_complete_after(complete_after)
+            .set_max_results(scope.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(aws)?;
+        for j in jobs {
+            let id = j.restore_job_id().unwrap_or_default().to_string();
+            restores.insert(
+                id.clone(),
+                RestoreJobRow {
+                    account_id: scope.account_id.to_string(),
+                    id,
+                    region: scope.region.to_string(),
+                    recovery_point_arn: s(j.recovery_point_arn()),
+                    vault_arn: s(j.backup_vault_arn()),
+                    resource_arn: s(j.source_resource_arn()),
+                    resource_type: j.resource_type().unwrap_or_default().to_string(),
+                    created_resource_arn: s(j.created_resource_arn()),
+                    status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    status_message: s(j.status_message()),
+                    percent_done: s(j.percent_done()),
+                    size_bytes: j.backup_size_in_bytes(),
+                    created_at: ms(j.creation_date()).unwrap_or_default(),
+                    completed_at: ms(j.completion_date()),
+                    recovery_point_created_at: ms(j.recovery_point_creation_date()),
+                    plan_arn: j.created_by().and_then(|c| s(c.restore_testing_plan_arn())),
+                    validation_status: j.validation_status().map(|s| s.as_str().to_string()),
+                    validation_message: s(j.validation_status_message()),
+                    deletion_status: j.deletion_status().map(|s| s.as_str().to_string()),
+                    deletion_message: s(j.deletion_status_message()),
+                },
+            );
+        }
+    }
+    snap.backup_jobs = backup.into_values().collect();
+    snap.copy_jobs = copies.into_values().collect();
+    snap.restore_jobs = restores.into_values().collect();
+    Ok(())
+}
+
+async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = scope.client;
+    let plans: Vec<_> = c
+        .list_restore_testing_plans()
+        .set_max_results(scope.page_size)
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(aws)?;
+    for p in plans {
+        let name = p.restore_testing_plan_name().to_string();
+        let got = c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await.map_err(aws)?;
+        let Some(plan) = got.restore_testing_plan() else { continue };
+        let selection_list: Vec<_> = c
+            .list_restore_testing_selections()
+            .restore_testing_plan_name(&name)
+            .set_max_results(scope.page_size)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .map_err(aws)?;
+        let mut selections = Vec::new();
+        for sel in selection_list {
+            let full = c
+                .get_restore_testing_selection()
+                .restore_testing_plan_name(&name)
+                .restore_testing_selection_name(sel.restore_testing_selection_name())
+                .send()
+                .await
+                .map_err(aws)?;
+            let Some(f) = full.restore_testing_selection() else { continue };
+            let mut conditions = Vec::new();
+            if let Some(cond) = f.protected_resource_conditions() {
+                conditions.extend(cond.string_equals().iter().map(|kv| format!("{}={}", kv.key(), kv.value())));
+                conditions.extend(cond.string_not_equals().iter().map(|kv| format!("{}!={}", kv.key(), kv.value())));
+            }
+            let mut override_keys: Vec<String> =
+                f.restore_metadata_overrides().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+            override_keys.sort();
+            selections.push(RestoreTestingSelection {
+                name: f.restore_testing_selection_name().to_string(),
+                resource_type: f.protected_resource_type().to_string(),
+                iam_role_arn: f.iam_role_arn().to_string(),
+                resource_arns: f.protected_resource_arns().to_vec(),
+                conditions,
+                override_keys,
+                validation_window_hours: Some(i64::from(f.validation_window_hours())),
+                created_at: crate::time::rfc3339_opt(ms(Some(f.creation_time()))),
+            });
+        }
+        let sel = plan.recovery_point_selection();
+        snap.plans.push(PlanRow {
+            arn: plan.restore_testing_plan_arn().to_string(),
+            account_id: scope.account_id.to_string(),
+            region: scope.region.to_string(),
+            name,
+            schedule_expression: plan.schedule_expression().to_string(),
+            schedule_timezone: s(plan.schedule_expression_timezone()),
+            start_window_hours: Some(i64::from(plan.start_window_hours())),
+            algorithm: sel.and_then(|s| s.algorithm()).map(|a| a.as_str().to_string()),
+            selection_window_days: sel.map(|s| i64::from(s.selection_window_days())),
+            include_vaults: sel.map(|s| s.include_vaults().to_vec()).unwrap_or_default(),
+            exclude_vaults: sel.map(|s| s.exclude_vaults().to_vec()).unwrap_or_default(),
+            recovery_point_types: sel
+                .map(|s| s.recovery_point_types().iter().map(|t| t.as_str().to_string()).collect())
+                .unwrap_or_default(),
+            created_at: ms(Some(plan.creation_time())),
+            last_execution_at: ms(plan.last_execution_time()),
+            selections,
+        });
+    }
+    Ok(())
+}
