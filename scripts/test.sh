@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit and integration
-# tests (the sandbox driven through the real AWS SDKs), and the AWS CLI check.
+# tests (the sandbox driven through the real AWS SDKs; the console's store on
+# SQLite and on PostgreSQL), and the AWS CLI check.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+source scripts/postgres.sh
 
 cargo fmt --all --check
 cargo clippy --all-targets -- -D warnings
+cargo build --all-targets
+start_test_postgres
 cargo test --all-targets
-cargo build --bin recovery-console
 scripts/check-aws-cli.sh "$target/debug/recovery-console"

@@ -2,6 +2,9 @@
 //! driven by real clients (the AWS SDK, reqwest).
 
 mod common;
+mod console;
+mod console_api;
+mod console_sync;
 mod sandbox_backup;
 mod sandbox_faults;
 mod sandbox_identity;

@@ -1,0 +1,103 @@
+//! Helpers for the console's tests: a database of each engine, and a console
+//! (store, syncer, API on a free port) pointed at a test sandbox.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, dead_code)]
+
+use std::sync::Arc;
+
+use recovery_console::config::{Config, Secret};
+use recovery_console::routes::{self, AppState};
+use recovery_console::sandbox;
+use recovery_console::store::Store;
+use recovery_console::sync::Syncer;
+use serde_json::Value;
+use sqlx::Executor;
+
+use crate::common::TestSandbox;
+
+pub struct TestDb {
+    pub label: &'static str,
+    pub url: Secret,
+}
+
+/// A fresh SQLite file and a fresh PostgreSQL database (on the server named by
+/// `TEST_POSTGRES_URL`, which `scripts/test.sh` starts). Every store test runs on both.
+pub async fn databases() -> Vec<TestDb> {
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    let path = std::env::temp_dir().join(format!("rc-test-{id}.db"));
+    let sqlite = TestDb { label: "sqlite", url: Secret::new(format!("sqlite://{}?mode=rwc", path.display())) };
+    let admin = std::env::var("TEST_POSTGRES_URL").expect(
+        "TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts a PostgreSQL for them",
+    );
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&admin).await.expect("TEST_POSTGRES_URL does not answer");
+    let name = format!("rc_test_{id}");
+    pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
+    pool.close().await;
+    let (base, _) = admin.rsplit_once('/').unwrap();
+    vec![sqlite, TestDb { label: "postgres", url: Secret::new(format!("{base}/{name}")) }]
+}
+
+pub struct TestConsole {
+    pub url: String,
+    pub store: Store,
+    pub syncer: Arc<Syncer>,
+    pub http: reqwest::Client,
+}
+
+/// A console over `db`, configured (as `--write-config` would) for every member
+/// account of the sandbox, with small pages so every list is paged; `adjust` may
+/// change the configuration further.
+pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Config)) -> TestConsole {
+    let mut cfg = Config::from_toml(&sandbox::console_config(&sb.url, &sb.sandbox.accounts())).unwrap();
+    cfg.database.url = Some(db.url.clone());
+    cfg.sync.interval_secs = 0;
+    cfg.sync.page_size = Some(7);
+    cfg.sync.job_lookback_days = 200;
+    cfg.aws.max_attempts = 2;
+    adjust(&mut cfg);
+    let store = Store::connect(&cfg.database_url(), 4).await.unwrap();
+    store.migrate().await.unwrap();
+    let credentials = aws_credential_types::Credentials::new("AKIACONSOLETEST00001", "secret", None, None, "test");
+    let syncer = Syncer::new(store.clone(), Arc::new(cfg), Some(credentials)).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let app = routes::router(AppState { store: store.clone(), syncer: Arc::clone(&syncer) });
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    TestConsole { url, store, syncer, http: reqwest::Client::new() }
+}
+
+impl TestConsole {
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let resp = self.http.get(format!("{}{path}", self.url)).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Every item of a list, following `next_cursor` to the end.
+    pub async fn all(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        loop {
+            let url = match &cursor {
+                Some(c) => format!("{path}{sep}cursor={c}"),
+                None => path.to_string(),
+            };
+            let (status, body) = self.get(&url).await;
+            assert_eq!(status, 200, "{url}: {body}");
+            items.extend(body["items"].as_array().unwrap().iter().cloned());
+            match body["next_cursor"].as_str() {
+                Some(c) => cursor = Some(c.to_string()),
+                None => return items,
+            }
+        }
+    }
+
+    /// Values of one field over a whole list, sorted.
+    pub async fn field(&self, path: &str, field: &str) -> Vec<String> {
+        let mut v: Vec<String> =
+            self.all(path).await.iter().map(|i| i[field].as_str().unwrap_or_default().to_string()).collect();
+        v.sort();
+        v
+    }
+}

@@ -1,0 +1,277 @@
+//! The console's sync against the sandbox, on SQLite and on PostgreSQL.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::BTreeSet;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+type Set = BTreeSet<String>;
+
+/// What the sandbox holds for one (account, region), read through the SDK.
+async fn sandbox_inventory(sb: &TestSandbox, account: &str, region: &str, external_id: Option<&str>) -> [Set; 7] {
+    let config = sb.role(account, "RecoveryConsoleRead", external_id).await;
+    let c =
+        aws_sdk_backup::Client::new(&config.into_builder().region(aws_config::Region::new(region.to_string())).build());
+    let vaults: Vec<_> =
+        c.list_backup_vaults().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let mut points = Set::new();
+    for v in &vaults {
+        let rps: Vec<_> = c
+            .list_recovery_points_by_backup_vault()
+            .backup_vault_name(v.backup_vault_name().unwrap())
+            .into_paginator()
+            .items()
+            .send()
+            .collect::<Result<_, _>>()
+            .await
+            .unwrap();
+        points.extend(rps.iter().map(|r| r.recovery_point_arn().unwrap().to_string()));
+    }
+    let backups: Vec<_> = c.list_backup_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let copies: Vec<_> = c.list_copy_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let restores: Vec<_> =
+        c.list_restore_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let plans: Vec<_> =
+        c.list_restore_testing_plans().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let resources: Vec<_> =
+        c.list_protected_resources().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    [
+        vaults.iter().map(|v| v.backup_vault_arn().unwrap().to_string()).collect(),
+        points,
+        resources.iter().map(|r| r.resource_arn().unwrap().to_string()).collect(),
+        backups.iter().map(|j| j.backup_job_id().unwrap().to_string()).collect(),
+        copies.iter().map(|j| j.copy_job_id().unwrap().to_string()).collect(),
+        restores.iter().map(|j| j.restore_job_id().unwrap().to_string()).collect(),
+        plans.iter().map(|p| p.restore_testing_plan_arn().to_string()).collect(),
+    ]
+}
+
+async fn console_inventory(c: &TestConsole, account: &str, region: &str) -> [Set; 7] {
+    let q = format!("account_id={account}&region={region}&limit=50");
+    let set = |v: Vec<String>| v.into_iter().collect::<Set>();
+    [
+        set(c.field(&format!("/api/v1/vaults?{q}"), "arn").await),
+        set(c.field(&format!("/api/v1/recovery-points?{q}"), "recovery_point_arn").await),
+        set(c.field(&format!("/api/v1/protected-resources?{q}"), "resource_arn").await),
+        set(c.field(&format!("/api/v1/backup-jobs?{q}"), "job_id").await),
+        set(c.field(&format!("/api/v1/copy-jobs?{q}"), "job_id").await),
+        set(c.field(&format!("/api/v1/restore-jobs?{q}"), "job_id").await),
+        set(c.field(&format!("/api/v1/restore-testing-plans?{q}"), "plan_arn").await),
+    ]
+}
+
+/// Everything the API lists, for comparing two states of the console.
+async fn everything(c: &TestConsole) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for list in [
+        "vaults",
+        "recovery-points",
+        "protected-resources",
+        "backup-jobs",
+        "copy-jobs",
+        "restore-jobs",
+        "restore-testing-plans",
+    ] {
+        out.push(c.all(&format!("/api/v1/{list}?limit=200&include_gone=true")).await);
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing() {
+    let sb = spawn(3, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let reports = c.syncer.run().await.unwrap();
+        // workload_a, backup, and 3 generated accounts over their regions; the last has no roles.
+        let failed: Vec<_> = reports.iter().filter(|r| r.status != "ok").collect();
+        assert!(failed.iter().all(|r| r.account_id == "400000000003"), "{}: {failed:?}", db.label);
+        assert!(!failed.is_empty());
+        assert_eq!(failed[0].error_code.as_deref(), Some("AccessDenied"));
+
+        let mut compared = 0;
+        for a in sb.sandbox.accounts().iter().filter(|a| a.in_organization && !a.roles.is_empty()) {
+            let external_id = a.roles[0].external_id.as_deref();
+            for region in &a.regions {
+                let expected = sandbox_inventory(&sb, &a.id, region, external_id).await;
+                let synced = console_inventory(&c, &a.id, region).await;
+                let names = [
+                    "vaults",
+                    "recovery points",
+                    "protected resources",
+                    "backup jobs",
+                    "copy jobs",
+                    "restore jobs",
+                    "plans",
+                ];
+                for i in 0..7 {
+                    assert_eq!(synced[i], expected[i], "{}: {} of {} {region}", db.label, names[i], a.id);
+                }
+                compared += expected[1].len();
+            }
+        }
+        assert!(compared > 1000, "{compared} recovery points compared");
+
+        let before = everything(&c).await;
+        let again = c.syncer.run().await.unwrap();
+        assert_eq!(
+            again.iter().filter(|r| r.status == "ok").count(),
+            reports.iter().filter(|r| r.status == "ok").count()
+        );
+        assert_eq!(everything(&c).await, before, "{}: a second sync changed something", db.label);
+
+        // Plans come with their selections; recovery points with their encryption and lifecycle.
+        let plans = c.all(&format!("/api/v1/restore-testing-plans?account_id={WORKLOAD_A}")).await;
+        assert_eq!(plans[0]["selections"][0]["resource_type"], "DynamoDB");
+        assert_eq!(plans[0]["selections"][0]["validation_window_hours"], 4);
+        let copies = c.all(&format!("/api/v1/recovery-points?account_id={BACKUP}&limit=5")).await;
+        assert!(copies.iter().all(|rp| rp["source_vault_arn"].as_str().unwrap().contains(":backup-vault:")));
+        assert!(copies.iter().all(|rp| rp["encryption_key_arn"].as_str().unwrap().starts_with("arn:aws:kms:")));
+        assert!(copies.iter().all(|rp| rp["delete_at"].is_string()));
+    }
+}
+
+#[tokio::test]
+async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
+    let sb = spawn(0, 1.0).await;
+    sb.set_faults(json!({ "deny_accounts": [BACKUP] })).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let reports = c.syncer.run().await.unwrap();
+        let a = reports.iter().find(|r| r.account_id == WORKLOAD_A).unwrap();
+        let b = reports.iter().find(|r| r.account_id == BACKUP).unwrap();
+        assert_eq!(a.status, "ok");
+        assert_eq!((b.status, b.error_code.as_deref()), ("error", Some("AccessDenied")), "{}", db.label);
+        assert!(b.error_message.as_deref().unwrap().contains("sts:AssumeRole"));
+
+        let (status, accounts) = c.get("/api/v1/accounts").await;
+        assert_eq!(status, 200);
+        let backup = accounts["items"].as_array().unwrap().iter().find(|a| a["id"] == BACKUP).unwrap();
+        assert_eq!(backup["sync"][0]["status"], "error");
+        assert_eq!(backup["sync"][0]["error_code"], "AccessDenied");
+        assert!(backup["sync"][0]["last_success_at"].is_null());
+        let (_, summary) = c.get("/api/v1/summary").await;
+        let rows = summary["accounts"].as_array().unwrap();
+        assert_eq!(rows.iter().find(|r| r["account_id"] == BACKUP).unwrap()["sync_ok"], false);
+        assert_eq!(rows.iter().find(|r| r["account_id"] == WORKLOAD_A).unwrap()["sync_ok"], true);
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_server_errors_are_retried_to_the_same_data() {
+    let sb = spawn(1, 1.0).await;
+    let dbs = databases().await;
+    let clean = console(&sb, &dbs[0], |_| {}).await;
+    assert!(clean.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
+    let expected = everything(&clean).await;
+
+    sb.set_faults(json!({ "throttle_rate": 0.2, "error_rate": 0.05 })).await;
+    let flaky = console(&sb, &dbs[1], |cfg| cfg.aws.max_attempts = 12).await;
+    let reports = flaky.syncer.run().await.unwrap();
+    assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
+    sb.set_faults(json!({})).await;
+    let got = everything(&flaky).await;
+    assert_eq!(got.len(), expected.len());
+    for (list, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g.len(), e.len(), "list {list}");
+        // The same items; sync timestamps aside, the rows are identical.
+        assert_eq!(g, e, "list {list}");
+    }
+}
+
+#[tokio::test]
+async fn recovery_points_that_disappear_are_marked_gone() {
+    use recovery_console::store::{RecoveryPointRow, TargetSnapshot};
+    for db in databases().await {
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let rp = |n: i64| RecoveryPointRow {
+            arn: format!("arn:aws:backup:ap-southeast-2:111111111111:recovery-point:{n}"),
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            vault_name: "v".into(),
+            vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
+            resource_arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
+            resource_type: "DynamoDB".into(),
+            resource_name: Some("t".into()),
+            status: "COMPLETED".into(),
+            created_at: START + n,
+            completed_at: None,
+            size_bytes: Some(1),
+            encryption_key_arn: None,
+            is_encrypted: true,
+            source_vault_arn: None,
+            delete_after_days: None,
+            delete_at: None,
+            move_to_cold_at: None,
+            last_restore_at: None,
+            backup_plan_id: None,
+            gone_at: None,
+        };
+        let snap = |points: Vec<RecoveryPointRow>| TargetSnapshot {
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            recovery_points: points,
+            ..TargetSnapshot::default()
+        };
+        store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
+        let counts = store.save_snapshot(&snap(vec![rp(1), rp(2), rp(3)]), START, START + 10).await.unwrap();
+        assert_eq!(counts.recovery_points, 3);
+        let counts = store.save_snapshot(&snap(vec![rp(1), rp(3)]), START + 20, START + 30).await.unwrap();
+        assert_eq!(counts.recovery_points, 2, "{}", db.label);
+        let q = recovery_console::store::ListQuery { limit: 10, ..Default::default() };
+        let (live, _) = store.list_recovery_points(&q).await.unwrap();
+        assert_eq!(live.len(), 2);
+        let all = recovery_console::store::ListQuery { limit: 10, include_gone: true, ..Default::default() };
+        let (with_gone, _) = store.list_recovery_points(&all).await.unwrap();
+        let gone: Vec<_> = with_gone.iter().filter(|r| r.gone_at.is_some()).collect();
+        assert_eq!(gone.len(), 1);
+        assert!(gone[0].recovery_point_arn.ends_with(":2"));
+        // It comes back if a later sync finds it again.
+        store.save_snapshot(&snap(vec![rp(1), rp(2), rp(3)]), START + 40, START + 50).await.unwrap();
+        let (live, _) = store.list_recovery_points(&q).await.unwrap();
+        assert_eq!(live.len(), 3, "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
+    let sb = spawn(0, 1.0).await;
+    let dir = std::env::temp_dir().join(format!("rc-cli-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("console.toml");
+    std::fs::write(&config, recovery_console::sandbox::console_config(&sb.url, &sb.sandbox.accounts())).unwrap();
+    let (config_path, db_dir) = (config.clone(), dir.clone());
+    let run = move || {
+        let (config, dir) = (&config_path, &db_dir);
+        std::process::Command::new(env!("CARGO_BIN_EXE_recovery-console"))
+            .args(["sync", "--config", config.to_str().unwrap(), "--output", "json"])
+            .env("RC_DATABASE__URL", format!("sqlite://{}/console.db?mode=rwc", dir.display()))
+            .env("AWS_ACCESS_KEY_ID", "AKIACLITEST000000001")
+            .env("AWS_SECRET_ACCESS_KEY", "secret")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap()
+    };
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let reports: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(reports.len(), 2);
+    assert!(reports.iter().all(|r| r["status"] == "ok" && r["counts"]["recovery_points"].as_i64().unwrap() > 100));
+
+    sb.set_faults(json!({ "deny_accounts": [WORKLOAD_A, BACKUP] })).await;
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(!out.status.success());
+    let reports: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(reports.iter().all(|r| r["status"] == "error" && r["error_code"] == "AccessDenied"));
+
+    // A bad configuration names its key and stops before anything runs.
+    std::fs::write(&config, "[sync]\nconcurrency = 0\n").unwrap();
+    let out = tokio::task::spawn_blocking(run.clone()).await.unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sync.concurrency"));
+}
