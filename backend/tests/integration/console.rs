@@ -74,14 +74,15 @@ impl TestConsole {
     }
 
     /// Every item of a list, following `next_cursor` to the end.
-    pub async fn all(&self, path: &str) -> Vec<Value> {
+    pub async fn all(&self, path: impl Into<String>) -> Vec<Value> {
+        let path = path.into();
         let mut items = Vec::new();
         let mut cursor: Option<String> = None;
         let sep = if path.contains('?') { '&' } else { '?' };
         loop {
             let url = match &cursor {
                 Some(c) => format!("{path}{sep}cursor={c}"),
-                None => path.to_string(),
+                None => path.clone(),
             };
             let (status, body) = self.get(&url).await;
             assert_eq!(status, 200, "{url}: {body}");
