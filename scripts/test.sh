@@ -13,3 +13,4 @@ cargo build --all-targets
 start_test_postgres
 cargo test --all-targets
 scripts/check-aws-cli.sh "$target/debug/recovery-console"
+cfn-lint deploy/recovery-console-roles.yaml

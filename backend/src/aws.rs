@@ -25,6 +25,9 @@ pub struct RoleTarget {
     pub external_id: Option<Secret>,
 }
 
+/// Accounts whose credentials stay cached at once (far above any organization's size).
+const MAX_CACHED_ROLES: usize = 20_000;
+
 pub struct AwsAccess {
     base: SdkConfig,
     session_name: String,
@@ -37,6 +40,16 @@ impl AwsAccess {
     pub async fn new(cfg: &AwsConfig, credentials: Option<aws_credential_types::Credentials>) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest())
             .region(Region::new(cfg.region.clone()))
+            // One cache partition per assumed role: the SDK's default of 64 would
+            // evict credentials in a sync of hundreds of accounts and call
+            // AssumeRole again for every other request.
+            .identity_cache(
+                aws_config::identity::IdentityCache::lazy()
+                    .max_partitions(MAX_CACHED_ROLES)
+                    .load_timeout(Duration::from_secs(cfg.call_timeout_secs))
+                    .buffer_time(Duration::from_secs(300))
+                    .build(),
+            )
             .retry_config(
                 RetryConfig::standard()
                     .with_max_attempts(cfg.max_attempts)

@@ -74,6 +74,8 @@ CREATE TABLE recovery_points (
 );
 CREATE INDEX recovery_points_created ON recovery_points (created_at, arn);
 CREATE INDEX recovery_points_account ON recovery_points (account_id, region, created_at);
+CREATE INDEX recovery_points_account_only ON recovery_points (account_id, created_at);
+CREATE INDEX recovery_points_region ON recovery_points (region, created_at);
 CREATE INDEX recovery_points_vault ON recovery_points (vault_arn, created_at);
 CREATE INDEX recovery_points_vault_name ON recovery_points (vault_name, created_at);
 CREATE INDEX recovery_points_resource ON recovery_points (resource_arn, created_at);
@@ -98,6 +100,7 @@ CREATE TABLE protected_resources (
 );
 CREATE INDEX protected_resources_arn ON protected_resources (arn);
 CREATE INDEX protected_resources_type ON protected_resources (resource_type, arn);
+CREATE INDEX protected_resources_region ON protected_resources (region, arn);
 
 CREATE TABLE backup_jobs (
     account_id          TEXT NOT NULL,
@@ -120,9 +123,12 @@ CREATE TABLE backup_jobs (
 );
 CREATE INDEX backup_jobs_created ON backup_jobs (created_at, id);
 CREATE INDEX backup_jobs_account ON backup_jobs (account_id, region, created_at);
+CREATE INDEX backup_jobs_account_only ON backup_jobs (account_id, created_at);
 CREATE INDEX backup_jobs_resource ON backup_jobs (resource_arn, created_at);
 CREATE INDEX backup_jobs_status ON backup_jobs (status, created_at);
 CREATE INDEX backup_jobs_vault ON backup_jobs (vault_name, created_at);
+CREATE INDEX backup_jobs_vault_arn ON backup_jobs (vault_arn, created_at);
+CREATE INDEX backup_jobs_region ON backup_jobs (region, created_at);
 
 CREATE TABLE copy_jobs (
     account_id          TEXT NOT NULL,
@@ -145,8 +151,11 @@ CREATE TABLE copy_jobs (
 );
 CREATE INDEX copy_jobs_created ON copy_jobs (created_at, id);
 CREATE INDEX copy_jobs_account ON copy_jobs (account_id, region, created_at);
+CREATE INDEX copy_jobs_account_only ON copy_jobs (account_id, created_at);
 CREATE INDEX copy_jobs_resource ON copy_jobs (resource_arn, created_at);
 CREATE INDEX copy_jobs_status ON copy_jobs (status, created_at);
+CREATE INDEX copy_jobs_source_vault ON copy_jobs (source_vault_arn, created_at);
+CREATE INDEX copy_jobs_region ON copy_jobs (region, created_at);
 
 CREATE TABLE restore_jobs (
     account_id          TEXT NOT NULL,
@@ -175,11 +184,14 @@ CREATE TABLE restore_jobs (
 );
 CREATE INDEX restore_jobs_created ON restore_jobs (created_at, id);
 CREATE INDEX restore_jobs_account ON restore_jobs (account_id, region, created_at);
+CREATE INDEX restore_jobs_account_only ON restore_jobs (account_id, created_at);
 CREATE INDEX restore_jobs_resource ON restore_jobs (resource_arn, created_at);
 CREATE INDEX restore_jobs_status ON restore_jobs (status, created_at);
 CREATE INDEX restore_jobs_plan ON restore_jobs (plan_arn, created_at);
 CREATE INDEX restore_jobs_test ON restore_jobs (is_test, created_at);
 CREATE INDEX restore_jobs_validation ON restore_jobs (validation_status, created_at);
+CREATE INDEX restore_jobs_vault ON restore_jobs (vault_arn, created_at);
+CREATE INDEX restore_jobs_region ON restore_jobs (region, created_at);
 
 CREATE TABLE restore_testing_plans (
     arn                 TEXT PRIMARY KEY,

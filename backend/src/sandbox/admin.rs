@@ -151,6 +151,8 @@ async fn world_summary(State(s): Shared) -> Json<Value> {
     Json(json!({
         "clock": clock_json(&s),
         "recovery_points": recovery_points,
+        "aws_requests": s.requests(),
+        "sessions_issued": s.read().sessions.len(),
         "accounts": accounts,
     }))
 }

@@ -44,6 +44,8 @@ pub struct Caller {
 }
 
 pub struct Sandbox {
+    /// AWS calls answered (or failed on purpose) since start.
+    requests: std::sync::atomic::AtomicU64,
     world: RwLock<World>,
     clock: clock::Clock,
     faults: Mutex<Faults>,
@@ -106,6 +108,7 @@ impl Sandbox {
     pub fn new(options: &WorldOptions, time_scale: f64, faults: Faults) -> Arc<Self> {
         let world = generate::build(options);
         Arc::new(Self {
+            requests: std::sync::atomic::AtomicU64::new(0),
             world: RwLock::new(world),
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
@@ -295,6 +298,11 @@ impl Sandbox {
         Ok(response)
     }
 
+    /// AWS calls received since start.
+    pub fn requests(&self) -> u64 {
+        self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn now(&self) -> Millis {
         self.clock.now()
     }
@@ -335,6 +343,7 @@ fn detect_protocol(req: &Request) -> Protocol {
 }
 
 async fn aws_entry(State(sandbox): State<Arc<Sandbox>>, req: Request) -> Response {
+    sandbox.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request_id = uuid::Uuid::new_v4().to_string();
     let protocol = detect_protocol(&req);
     match sandbox.handle(protocol, req, &request_id).await {

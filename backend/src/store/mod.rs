@@ -84,6 +84,16 @@ impl Store {
         Ok(())
     }
 
+    /// Refreshes the query planner's statistics after a sync changed many rows.
+    /// PostgreSQL's autovacuum does this by itself; SQLite needs to be asked, or it
+    /// may walk a million rows in time order to find one account's page.
+    pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
+        if self.engine == Engine::Sqlite {
+            self.pool.execute("PRAGMA analysis_limit = 2000; ANALYZE;").await?;
+        }
+        Ok(())
+    }
+
     /// Whether the database answers (for `/readyz`).
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").fetch_one(&self.pool).await?;
@@ -92,6 +102,38 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+/// The right to run the sync, held for a whole pass. On PostgreSQL it is a
+/// session advisory lock, so that of several console replicas sharing the
+/// database one syncs at a time; dropping it closes its connection, which
+/// releases the lock even if the pass ended in a panic. SQLite serves one process.
+pub struct SyncLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+impl Drop for SyncLock {
+    fn drop(&mut self) {
+        if let Some(conn) = self.0.take() {
+            drop(conn.detach());
+        }
+    }
+}
+
+/// The advisory lock key of the sync ("RCSYNC" in ASCII).
+const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
+
+impl Store {
+    /// Takes the sync lock if no other replica holds it.
+    pub async fn try_lock_sync(&self) -> Result<Option<SyncLock>, StoreError> {
+        if self.engine == Engine::Sqlite {
+            return Ok(Some(SyncLock(None)));
+        }
+        let mut conn = self.pool.acquire().await?;
+        let row = sqlx::query(&format!("SELECT pg_try_advisory_lock({SYNC_LOCK_KEY}) AS locked"))
+            .fetch_one(&mut *conn)
+            .await?;
+        let locked: bool = col(&row, "locked")?;
+        Ok(locked.then_some(SyncLock(Some(conn))))
     }
 }
 

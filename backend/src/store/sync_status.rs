@@ -48,17 +48,8 @@ impl Store {
     pub async fn save_snapshot(&self, snap: &TargetSnapshot, started: i64, now: i64) -> Result<SyncCounts, StoreError> {
         let e = self.engine();
         let mut tx = self.pool().begin().await?;
-        let rows = |v: Vec<Vec<sql::Val>>| v;
-        upsert(
-            &mut tx,
-            e,
-            "vaults",
-            &VAULT_COLUMNS,
-            &["arn"],
-            rows(snap.vaults.iter().map(|r| r.vals(now)).collect()),
-            true,
-        )
-        .await?;
+        upsert(&mut tx, e, "vaults", &VAULT_COLUMNS, &["arn"], snap.vaults.iter().map(|r| r.vals(now)).collect(), true)
+            .await?;
         upsert(
             &mut tx,
             e,

@@ -42,6 +42,8 @@ pub struct TargetReport {
 pub enum SyncError {
     #[error("a sync is already running")]
     AlreadyRunning,
+    #[error("another console replica is syncing")]
+    OtherReplica,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -169,6 +171,10 @@ impl Syncer {
     }
 
     async fn run_locked(&self) -> Result<Vec<TargetReport>, SyncError> {
+        let Some(_replica_lock) = self.store.try_lock_sync().await? else {
+            self.update(|p| p.running = false);
+            return Err(SyncError::OtherReplica);
+        };
         let targets = self.targets().await;
         let mut registered: Vec<AccountRecord> = Vec::new();
         for t in &targets {
@@ -203,6 +209,9 @@ impl Syncer {
             .buffer_unordered(self.config.sync.concurrency)
             .collect()
             .await;
+        if let Err(e) = self.store.refresh_statistics().await {
+            tracing::warn!(error = %e, "could not refresh the database statistics");
+        }
         let finished = now_ms();
         self.update(|p| {
             p.running = false;
@@ -297,6 +306,9 @@ impl Syncer {
                 ticker.tick().await;
                 match me.run().await {
                     Ok(_) | Err(SyncError::AlreadyRunning) => {}
+                    Err(SyncError::OtherReplica) => {
+                        tracing::info!("another console replica is syncing; skipping this round")
+                    }
                     Err(e) => tracing::error!(error = %e, "scheduled sync failed"),
                 }
             }

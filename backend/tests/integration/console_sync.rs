@@ -275,3 +275,75 @@ async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("sync.concurrency"));
 }
+
+#[tokio::test]
+async fn discovery_finds_the_organizations_accounts() {
+    let sb = spawn(2, 1.0).await;
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[0], |cfg| {
+        cfg.accounts.retain(|a| a.id == WORKLOAD_A);
+        cfg.discovery.enabled = true;
+        cfg.discovery.regions = vec![REGION.to_string()];
+        cfg.discovery.exclude = vec!["999999999999".into()];
+    })
+    .await;
+    let targets = c.syncer.targets().await;
+    let mut ids: Vec<(&str, &str)> =
+        targets.iter().map(|t| (t.account.id.as_str(), t.account.source.as_str())).collect();
+    ids.sort();
+    assert_eq!(
+        ids,
+        vec![
+            (WORKLOAD_A, "config"),
+            (BACKUP, "discovery"),
+            ("400000000001", "discovery"),
+            ("400000000002", "discovery"),
+        ]
+    );
+    let backup = targets.iter().find(|t| t.account.id == BACKUP).unwrap();
+    assert_eq!(backup.role.role_arn, "arn:aws:iam::222222222222:role/RecoveryConsoleRead");
+    assert_eq!(backup.region, REGION);
+}
+
+#[tokio::test]
+async fn replicas_sharing_postgresql_sync_one_at_a_time() {
+    let sb = spawn(0, 1.0).await;
+    let dbs = databases().await;
+    let postgres = dbs.iter().find(|d| d.label == "postgres").unwrap();
+    let a = console(&sb, postgres, |_| {}).await;
+    let b = console(&sb, postgres, |_| {}).await;
+    let held = a.store.try_lock_sync().await.unwrap().expect("the lock is free");
+    assert!(a.store.try_lock_sync().await.unwrap().is_none(), "the lock is held");
+    assert!(matches!(b.syncer.run().await, Err(recovery_console::sync::SyncError::OtherReplica)));
+    drop(held);
+    // Dropping closes the lock's connection; the server releases the lock then.
+    let mut reports = None;
+    for _ in 0..50 {
+        match b.syncer.run().await {
+            Ok(r) => {
+                reports = Some(r);
+                break;
+            }
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+        }
+    }
+    assert!(reports.unwrap().iter().all(|r| r.status == "ok"));
+}
+
+#[tokio::test]
+async fn credentials_stay_cached_across_hundreds_of_accounts() {
+    // More accounts than the SDK's default identity-cache partitions (64).
+    let sb = spawn(90, 1.0).await;
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[0], |cfg| {
+        cfg.sync.page_size = None;
+        cfg.sync.concurrency = 32;
+    })
+    .await;
+    let reports = c.syncer.run().await.unwrap();
+    assert!(reports.len() > 100);
+    let (_, world) = sb.admin(reqwest::Method::GET, "/_sandbox/world", None).await;
+    let accounts = sb.sandbox.accounts().iter().filter(|a| a.in_organization && a.id != "999999999999").count() as u64;
+    let sessions = world["sessions_issued"].as_u64().unwrap();
+    assert!(sessions <= accounts, "{sessions} AssumeRole calls for {accounts} accounts: credentials were not cached");
+}
