@@ -37,6 +37,13 @@ where
     failure(&e)
 }
 
+/// Every item of a paged list call, `MaxResults` set to the configured page size.
+macro_rules! all_items {
+    ($request:expr, $scope:expr) => {
+        $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await.map_err(aws)
+    };
+}
+
 pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
     let mut snap = TargetSnapshot {
         account_id: scope.account_id.to_string(),
@@ -53,15 +60,7 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
 
 async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = scope.client;
-    let vaults: Vec<_> = c
-        .list_backup_vaults()
-        .set_max_results(scope.page_size)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws)?;
+    let vaults: Vec<_> = all_items!(c.list_backup_vaults(), scope)?;
     for v in vaults {
         let name = v.backup_vault_name().unwrap_or_default().to_string();
         let policy = match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
@@ -69,16 +68,7 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
             Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
             Err(e) => return Err(aws(e)),
         };
-        let points: Vec<_> = c
-            .list_recovery_points_by_backup_vault()
-            .backup_vault_name(&name)
-            .set_max_results(scope.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws)?;
+        let points: Vec<_> = all_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope)?;
         let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
         for rp in points {
             snap.recovery_points.push(RecoveryPointRow {
@@ -124,15 +114,7 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
 
 async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = scope.client;
-    let resources: Vec<_> = c
-        .list_protected_resources()
-        .set_max_results(scope.page_size)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws)?;
+    let resources: Vec<_> = all_items!(c.list_protected_resources(), scope)?;
     for r in resources {
         let arn = r.resource_arn().unwrap_or_default().to_string();
         // The latest restore figures are only in DescribeProtectedResource.
@@ -164,17 +146,10 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
     let mut restores = BTreeMap::new();
     for completed in [false, true] {
         let (created_after, complete_after) = if completed { (None, Some(from)) } else { (Some(from), None) };
-        let jobs: Vec<_> = c
-            .list_backup_jobs()
-            .set_by_created_after(created_after)
-            .set_by_complete_after(complete_after)
-            .set_max_results(scope.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws)?;
+        let jobs: Vec<_> = all_items!(
+            c.list_backup_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
+            scope
+        )?;
         for j in jobs {
             let id = j.backup_job_id().unwrap_or_default().to_string();
             backup.insert(
@@ -198,17 +173,10 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
                 },
             );
         }
-        let jobs: Vec<_> = c
-            .list_copy_jobs()
-            .set_by_created_after(created_after)
-            .set_by_complete_after(complete_after)
-            .set_max_results(scope.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws)?;
+        let jobs: Vec<_> = all_items!(
+            c.list_copy_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
+            scope
+        )?;
         for j in jobs {
             let id = j.copy_job_id().unwrap_or_default().to_string();
             copies.insert(
@@ -232,17 +200,10 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
                 },
             );
         }
-        let jobs: Vec<_> = c
-            .list_restore_jobs()
-            .set_by_created_after(created_after)
-            .set_by_complete_after(complete_after)
-            .set_max_results(scope.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws)?;
+        let jobs: Vec<_> = all_items!(
+            c.list_restore_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
+            scope
+        )?;
         for j in jobs {
             let id = j.restore_job_id().unwrap_or_default().to_string();
             restores.insert(
@@ -280,29 +241,13 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
 
 async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = scope.client;
-    let plans: Vec<_> = c
-        .list_restore_testing_plans()
-        .set_max_results(scope.page_size)
-        .into_paginator()
-        .items()
-        .send()
-        .try_collect()
-        .await
-        .map_err(aws)?;
+    let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
     for p in plans {
         let name = p.restore_testing_plan_name().to_string();
         let got = c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await.map_err(aws)?;
         let Some(plan) = got.restore_testing_plan() else { continue };
-        let selection_list: Vec<_> = c
-            .list_restore_testing_selections()
-            .restore_testing_plan_name(&name)
-            .set_max_results(scope.page_size)
-            .into_paginator()
-            .items()
-            .send()
-            .try_collect()
-            .await
-            .map_err(aws)?;
+        let selection_list: Vec<_> =
+            all_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope)?;
         let mut selections = Vec::new();
         for sel in selection_list {
             let full = c
