@@ -26,7 +26,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the console: the API (and, from issue 4, the UI), syncing on a schedule.
+    /// Run the console: the API, syncing every account on a schedule.
     Serve {
         #[command(flatten)]
         config: ConfigArg,

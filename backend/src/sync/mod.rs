@@ -282,9 +282,7 @@ impl Syncer {
             return false;
         };
         self.update(|p| {
-            p.running = true;
-            p.started_at = Some(rfc3339(now_ms()));
-            p.finished_at = None;
+            *p = SyncProgress { running: true, started_at: Some(rfc3339(now_ms())), ..SyncProgress::default() }
         });
         let me = Arc::clone(self);
         tokio::spawn(async move {
