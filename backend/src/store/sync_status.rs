@@ -261,19 +261,18 @@ impl Store {
     /// Every registered account with the sync status of each of its regions.
     pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
         let rows = sqlx::query("SELECT * FROM accounts ORDER BY id").fetch_all(self.pool()).await?;
-        let statuses =
-            sqlx::query("SELECT * FROM sync_status ORDER BY account_id, region").fetch_all(self.pool()).await?;
+        let status_rows = sqlx::query("SELECT * FROM sync_status").fetch_all(self.pool()).await?;
+        let mut statuses = std::collections::HashMap::new();
+        for s in &status_rows {
+            statuses.insert((col::<String>(s, "account_id")?, col::<String>(s, "region")?), s);
+        }
         let mut accounts = Vec::new();
         for row in rows {
             let id: String = col(&row, "id")?;
             let regions = json_list(&col::<String>(&row, "regions")?);
             let mut sync = Vec::new();
             for region in &regions {
-                let status = statuses.iter().find(|s| {
-                    col::<String>(s, "account_id").ok().as_deref() == Some(id.as_str())
-                        && col::<String>(s, "region").ok().as_deref() == Some(region.as_str())
-                });
-                sync.push(match status {
+                sync.push(match statuses.get(&(id.clone(), region.clone())) {
                     Some(s) => RegionSync {
                         region: region.clone(),
                         status: col(s, "status")?,
