@@ -9,8 +9,11 @@ source scripts/postgres.sh
 
 cargo fmt --all --check
 cargo clippy --all-targets -- -D warnings
+cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo build --all-targets
+scripts/build-frontend.sh
 start_test_postgres
 cargo test --all-targets
+cargo test -p frontend --lib
 scripts/check-aws-cli.sh "$target/debug/recovery-console"
 cfn-lint deploy/recovery-console-roles.yaml

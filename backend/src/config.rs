@@ -37,6 +37,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Address the HTTP server listens on.
     pub listen: SocketAddr,
+    /// Folder of the built web UI; default: `frontend/dist`, else `ui/` beside the binary.
+    pub ui_dir: Option<PathBuf>,
     pub database: DatabaseConfig,
     pub aws: AwsConfig,
     pub sync: SyncConfig,
@@ -120,6 +122,7 @@ impl Default for Config {
         Self {
             data_dir: PathBuf::from("data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            ui_dir: None,
             database: DatabaseConfig { url: None, url_file: None, max_connections: 8 },
             aws: AwsConfig {
                 endpoint_url: None,

@@ -157,8 +157,19 @@ async fn serve(cfg: Config, credentials: Option<aws_credential_types::Credential
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listen: could not bind {}", cfg.listen))?;
-    println!("Recovery Console at http://{}/ (API under /api/v1/)", listener.local_addr()?);
-    axum::serve(listener, routes::router(AppState { store, syncer }))
+    let ui = routes::find_ui_dir(cfg.ui_dir.as_deref());
+    match &ui {
+        Some(dir) => println!(
+            "Recovery Console at http://{}/ (UI from {}, API under /api/v1/)",
+            listener.local_addr()?,
+            dir.display()
+        ),
+        None => println!(
+            "Recovery Console API at http://{}/api/v1/ (no built UI found: run scripts/build-frontend.sh)",
+            listener.local_addr()?
+        ),
+    }
+    axum::serve(listener, routes::router(AppState { store, syncer }, ui))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })

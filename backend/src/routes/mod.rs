@@ -43,8 +43,24 @@ pub struct AppState {
 )]
 pub struct ApiDoc;
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The folder of the built web UI: `ui_dir` when configured, else `frontend/dist`
+/// under the working directory, else `ui/` beside the executable.
+pub fn find_ui_dir(configured: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
+    if let Some(dir) = configured {
+        return Some(dir.to_path_buf());
+    }
+    let beside_exe = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("ui")));
+    [Some(std::path::PathBuf::from("frontend/dist")), beside_exe]
+        .into_iter()
+        .flatten()
+        .find(|dir| dir.join("index.html").is_file())
+}
+
+/// The API, and the web UI from `ui_dir` when there is one: client-side routes
+/// get `index.html`, so that a deep link opened directly loads the app.
+pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
+    let api_not_found = || async { AppError::NotFound("no such endpoint".into()) };
+    let app = Router::new()
         .route("/api/v1/accounts", get(status::accounts))
         .route("/api/v1/summary", get(status::summary))
         .route("/api/v1/sync", get(status::get_sync).post(status::post_sync))
@@ -58,9 +74,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(status::readyz))
-        .fallback(|| async { AppError::NotFound("no such endpoint".into()) })
-        .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    let app = match ui_dir {
+        Some(dir) => {
+            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
+            app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index))
+        }
+        None => app.fallback(api_not_found),
+    };
+    app.layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).

@@ -61,7 +61,7 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     let syncer = Syncer::new(store.clone(), Arc::new(cfg), Some(credentials)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = routes::router(AppState { store: store.clone(), syncer: Arc::clone(&syncer) });
+    let app = routes::router(AppState { store: store.clone(), syncer: Arc::clone(&syncer) }, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
     TestConsole { url, store, syncer, http: reqwest::Client::new() }
 }
