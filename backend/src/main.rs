@@ -125,7 +125,7 @@ async fn main() -> anyhow::Result<()> {
             if let Some(listen) = listen {
                 cfg.listen = listen;
             }
-            serve(cfg, None).await
+            serve(cfg, None, None).await
         }
         Command::Sync { config, output } => sync_once(Config::load(config.config.as_deref())?, output).await,
         Command::Migrate { config } => {
@@ -147,7 +147,12 @@ async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-async fn serve(cfg: Config, credentials: Option<aws_credential_types::Credentials>) -> anyhow::Result<()> {
+/// `credentials` and `clock` replace the SDK's default chain and the system clock (the demo's sandbox).
+async fn serve(
+    cfg: Config,
+    credentials: Option<aws_credential_types::Credentials>,
+    clock: Option<routes::Clock>,
+) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
     let store = open_store(&cfg).await?;
     let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), credentials).await;
@@ -169,7 +174,11 @@ async fn serve(cfg: Config, credentials: Option<aws_credential_types::Credential
             listener.local_addr()?
         ),
     }
-    axum::serve(listener, routes::router(AppState { store, syncer }, ui))
+    let mut state = AppState::new(store, syncer);
+    if let Some(clock) = clock {
+        state.clock = clock;
+    }
+    axum::serve(listener, routes::router(state, ui))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
         })
@@ -266,7 +275,8 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf) -> anyhow:
         let reports = syncer.run().await?;
         println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
     }
-    serve(cfg, Some(credentials)).await
+    let clock = Arc::clone(&sandbox);
+    serve(cfg, Some(credentials), Some(Arc::new(move || clock.now()))).await
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {

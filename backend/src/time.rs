@@ -2,6 +2,14 @@
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
+/// One day in milliseconds.
+pub const DAY_MS: i64 = 86_400_000;
+
+/// The UTC date of a time, `YYYY-MM-DD`.
+pub fn date(ms: i64) -> String {
+    Utc.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%d").to_string()).unwrap_or_default()
+}
+
 pub fn now_ms() -> i64 {
     Utc::now().timestamp_millis()
 }

@@ -132,6 +132,10 @@ pub struct ProtectedResource {
     pub latest_restore_minutes: Option<i64>,
     pub latest_restore_job_created_at: Option<Timestamp>,
     pub latest_restore_recovery_point_created_at: Option<Timestamp>,
+    /// When a restore testing plan last restored this resource.
+    pub last_test_at: Option<Timestamp>,
+    /// Whether that last restore test passed (`None` while it is still running or validating).
+    pub last_test_passed: Option<bool>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -274,4 +278,75 @@ pub struct SyncProgress {
     pub targets: i64,
     pub done: i64,
     pub failed: i64,
+}
+
+/// Restore tests that passed and failed on one UTC day.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DailyTests {
+    /// `YYYY-MM-DD` (UTC).
+    pub date: String,
+    pub passed: i64,
+    pub failed: i64,
+}
+
+/// Measured restore times of one resource type (restore jobs that completed).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreTimes {
+    pub resource_type: String,
+    pub restores: i64,
+    pub median_minutes: i64,
+    pub p90_minutes: i64,
+    pub max_minutes: i64,
+}
+
+/// How many protected resources have a newest backup within each age.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct BackupAges {
+    pub within_24h: i64,
+    pub within_7d: i64,
+    pub older: i64,
+    pub never: i64,
+}
+
+/// The posture of every account on one page: what the Overview shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Overview {
+    pub generated_at: Timestamp,
+    /// Restore tests per UTC day over the last 90 days, oldest first, every day present.
+    pub daily_tests: Vec<DailyTests>,
+    /// The most recent failed restore tests (restore failed, aborted, validation failed or timed out).
+    pub latest_failures: Vec<RestoreJob>,
+    /// The threshold of "not tested recently", in days.
+    pub stale_after_days: i64,
+    /// Protected resources with no restore test on record.
+    pub never_tested: i64,
+    /// Protected resources tested, but not within `stale_after_days`.
+    pub not_tested_recently: i64,
+    /// The first untested or not recently tested resources, least recently tested first.
+    pub untested_resources: Vec<ProtectedResource>,
+    /// Age of each protected resource's newest backup (RPO).
+    pub backup_ages: BackupAges,
+    /// The resources whose newest backup is oldest.
+    pub oldest_backups: Vec<ProtectedResource>,
+    /// Measured restore times per resource type over the 90 days of `daily_tests` (RTO).
+    pub restore_times: Vec<RestoreTimes>,
+}
+
+/// One recovery point with what AWS reports about restoring it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RecoveryPointDetail {
+    pub recovery_point: RecoveryPoint,
+    /// `GetRecoveryPointRestoreMetadata`, read from AWS when the detail is opened.
+    pub restore_metadata: Option<std::collections::BTreeMap<String, String>>,
+    /// Why the restore metadata could not be read, when it could not.
+    pub restore_metadata_error: Option<String>,
+    /// Copy jobs that copied this recovery point or produced it.
+    pub copy_jobs: Vec<CopyJob>,
+    /// Restore jobs from this recovery point, newest first.
+    pub restore_jobs: Vec<RestoreJob>,
 }

@@ -43,8 +43,12 @@ pub async fn protected_resources(
     State(s): State<AppState>,
     raw: RawQuery,
 ) -> Result<Json<Page<ProtectedResource>>, AppError> {
-    let q = parse(&raw, &["account_id", "region", "resource_type", "resource_arn"], &[])?;
-    Ok(page(s.store.list_protected_resources(&q).await?))
+    let q = parse(
+        &raw,
+        &["account_id", "region", "resource_type", "resource_arn", "never_tested", "not_tested_days"],
+        &[],
+    )?;
+    Ok(page(s.store.list_protected_resources(&q, s.now()).await?))
 }
 
 /// Backup jobs, newest first.
@@ -71,7 +75,7 @@ pub async fn copy_jobs(State(s): State<AppState>, raw: RawQuery) -> Result<Json<
     responses((status = 200, body = Page<RestoreJob>), (status = 400, body = shared::ErrorBody)))]
 pub async fn restore_jobs(State(s): State<AppState>, raw: RawQuery) -> Result<Json<Page<RestoreJob>>, AppError> {
     let mut filters = JOB_FILTERS.to_vec();
-    filters.extend(["test", "validation_status", "plan_arn"]);
+    filters.extend(["test", "validation_status", "plan_arn", "outcome"]);
     let q = parse(&raw, &filters, &RESTORE_JOB_STATUSES)?;
     if q.vault.as_ref().is_some_and(|v| !v.starts_with("arn:")) {
         return Err(AppError::bad("invalid_parameter", "vault: restore jobs are filtered by the vault's ARN"));

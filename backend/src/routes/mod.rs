@@ -4,6 +4,7 @@
 mod error;
 mod inventory;
 mod params;
+mod posture;
 mod status;
 
 use std::sync::Arc;
@@ -21,6 +22,22 @@ use crate::sync::Syncer;
 pub struct AppState {
     pub store: Store,
     pub syncer: Arc<Syncer>,
+    /// The time "the last 30 days" count back from: the system clock, or in the
+    /// demo and the tests the sandbox's clock, so that the views match its world.
+    pub clock: Clock,
+}
+
+/// A source of the current time in epoch milliseconds.
+pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+impl AppState {
+    pub fn new(store: Store, syncer: Arc<Syncer>) -> Self {
+        Self { store, syncer, clock: Arc::new(crate::time::now_ms) }
+    }
+
+    pub fn now(&self) -> i64 {
+        (self.clock)()
+    }
 }
 
 #[derive(OpenApi)]
@@ -29,6 +46,9 @@ pub struct AppState {
     paths(
         status::accounts,
         status::summary,
+        posture::overview,
+        posture::daily_tests,
+        posture::recovery_point,
         status::get_sync,
         status::post_sync,
         inventory::vaults,
@@ -65,7 +85,10 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/summary", get(status::summary))
         .route("/api/v1/sync", get(status::get_sync).post(status::post_sync))
         .route("/api/v1/vaults", get(inventory::vaults))
+        .route("/api/v1/overview", get(posture::overview))
+        .route("/api/v1/restore-tests/daily", get(posture::daily_tests))
         .route("/api/v1/recovery-points", get(inventory::recovery_points))
+        .route("/api/v1/recovery-points/{arn}", get(posture::recovery_point))
         .route("/api/v1/protected-resources", get(inventory::protected_resources))
         .route("/api/v1/backup-jobs", get(inventory::backup_jobs))
         .route("/api/v1/copy-jobs", get(inventory::copy_jobs))
@@ -86,9 +109,12 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 10] = [
+pub const API_PATHS: [&str; 13] = [
     "/api/v1/accounts",
     "/api/v1/summary",
+    "/api/v1/overview",
+    "/api/v1/restore-tests/daily",
+    "/api/v1/recovery-points/{arn}",
     "/api/v1/sync",
     "/api/v1/vaults",
     "/api/v1/recovery-points",

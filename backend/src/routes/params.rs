@@ -44,6 +44,13 @@ pub struct ListParams {
     plan_arn: Option<String>,
     /// Include what a sync no longer found (default false).
     include_gone: Option<bool>,
+    /// Restore jobs: `passed` (validation successful) or `failed` (restore failed
+    /// or aborted, validation failed or timed out).
+    outcome: Option<String>,
+    /// Protected resources: `true` for those with no restore test on record.
+    never_tested: Option<bool>,
+    /// Protected resources: those with no restore test in this many days (1 to 3650).
+    not_tested_days: Option<i64>,
 }
 
 pub const RESOURCE_TYPES: [&str; 17] = [
@@ -167,6 +174,21 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
                 }
             }
             "test" => q.test = Some(bool_param(name, value)?),
+            "outcome" => {
+                if !["passed", "failed"].contains(&value.as_str()) {
+                    return Err(bad(format!("must be passed or failed, got {value:?}")));
+                }
+                q.outcome = Some(value.clone());
+            }
+            "never_tested" => q.never_tested = bool_param(name, value)?,
+            "not_tested_days" => {
+                let days = value
+                    .parse::<i64>()
+                    .ok()
+                    .filter(|n| (1..=3650).contains(n))
+                    .ok_or_else(|| bad(format!("must be a whole number of days from 1 to 3650, got {value:?}")))?;
+                q.not_tested_days = Some(days);
+            }
             "validation_status" => {
                 let allowed = ["SUCCESSFUL", "FAILED", "TIMED_OUT", "VALIDATING"];
                 if !allowed.contains(&value.as_str()) {

@@ -7,7 +7,6 @@ use axum::Json;
 use shared::{Account, Page, Summary, SyncProgress};
 
 use super::{AppError, AppState};
-use crate::time::now_ms;
 
 /// Registered accounts with the sync status of each region.
 #[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = Page<Account>)))]
@@ -18,7 +17,7 @@ pub async fn accounts(State(s): State<AppState>) -> Result<Json<Page<Account>>, 
 /// Per account: counts, restore tests passed and failed in the last 30 days, resources never tested.
 #[utoipa::path(get, path = "/api/v1/summary", responses((status = 200, body = Summary)))]
 pub async fn summary(State(s): State<AppState>) -> Result<Json<Summary>, AppError> {
-    Ok(Json(Summary { accounts: s.store.summary(now_ms()).await? }))
+    Ok(Json(Summary { accounts: s.store.summary(s.now()).await? }))
 }
 
 /// The progress of the running sync, or how the last one ended.

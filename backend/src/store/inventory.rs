@@ -56,7 +56,7 @@ impl VaultRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             arn: col(row, "arn")?,
             account_id: col(row, "account_id")?,
@@ -165,7 +165,7 @@ impl RecoveryPointRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             arn: col(row, "arn")?,
             account_id: col(row, "account_id")?,
@@ -266,7 +266,7 @@ impl ProtectedResourceRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             account_id: col(row, "account_id")?,
             region: col(row, "region")?,
@@ -282,7 +282,9 @@ impl ProtectedResourceRow {
         })
     }
 
-    pub fn into_dto(self) -> ProtectedResource {
+    /// The DTO, with the resource's last restore test: when, and whether it passed
+    /// (the `last_test_at` and `last_test_outcome` columns of [`RESOURCE_SELECT`]).
+    pub fn into_dto(self, last_test_at: Option<i64>, last_test_outcome: Option<i64>) -> ProtectedResource {
         ProtectedResource {
             resource_arn: self.arn,
             account_id: self.account_id,
@@ -295,6 +297,8 @@ impl ProtectedResourceRow {
             latest_restore_minutes: self.latest_restore_minutes,
             latest_restore_job_created_at: rfc3339_opt(self.latest_restore_job_created_at),
             latest_restore_recovery_point_created_at: rfc3339_opt(self.latest_restore_rp_created_at),
+            last_test_at: rfc3339_opt(last_test_at),
+            last_test_passed: last_test_outcome.map(|o| o == 1),
         }
     }
 }
@@ -359,7 +363,7 @@ impl PlanRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             arn: col(row, "arn")?,
             account_id: col(row, "account_id")?,
@@ -438,11 +442,13 @@ impl Store {
         Ok((rows.into_iter().map(RecoveryPointRow::into_dto).collect(), next))
     }
 
+    /// Protected resources; `now` is the time `not_tested_days` counts back from.
     pub async fn list_protected_resources(
         &self,
         q: &ListQuery,
+        now: i64,
     ) -> Result<(Vec<ProtectedResource>, Option<String>), StoreError> {
-        let mut sql = Sql::new(self.engine(), "SELECT * FROM protected_resources WHERE 1 = 1");
+        let mut sql = Sql::new(self.engine(), RESOURCE_SELECT);
         q.apply(
             &mut sql,
             &[
@@ -453,13 +459,18 @@ impl Store {
                 ("gone_at", "gone_at"),
             ],
         );
+        if q.never_tested {
+            sql.push(" AND last_test_at IS NULL");
+        }
+        if let Some(days) = q.not_tested_days {
+            let since = now - days * crate::time::DAY_MS;
+            sql.push(" AND (last_test_at IS NULL OR last_test_at < ").arg(since).push(")");
+        }
         q.page(&mut sql, None, "arn");
-        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, ProtectedResourceRow::read, |r| Cursor {
-            time: 0,
-            key: r.arn.clone(),
-        })
-        .await?;
-        Ok((rows.into_iter().map(ProtectedResourceRow::into_dto).collect(), next))
+        let (rows, next) =
+            fetch_page(self.pool(), &sql, q.limit, read_resource, |r| Cursor { time: 0, key: r.resource_arn.clone() })
+                .await?;
+        Ok((rows, next))
     }
 
     pub async fn list_plans(&self, q: &ListQuery) -> Result<(Vec<RestoreTestingPlan>, Option<String>), StoreError> {
@@ -470,4 +481,21 @@ impl Store {
             fetch_page(self.pool(), &sql, q.limit, PlanRow::read, |r| Cursor { time: 0, key: r.arn.clone() }).await?;
         Ok((rows.into_iter().map(PlanRow::into_dto).collect(), next))
     }
+}
+
+/// Protected resources with their last restore test (`last_test_at`, and
+/// `last_test_outcome`: 1 passed, 0 failed, NULL pending), as a derived table `p`
+/// so that filters and order can use the computed columns on both engines.
+pub const RESOURCE_SELECT: &str = "SELECT * FROM (SELECT r.*,
+        (SELECT MAX(j.created_at) FROM restore_jobs j
+            WHERE j.resource_arn = r.arn AND j.is_test = 1) AS last_test_at,
+        (SELECT CASE WHEN j.validation_status = 'SUCCESSFUL' THEN 1
+                     WHEN j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT') THEN 0 END
+            FROM restore_jobs j WHERE j.resource_arn = r.arn AND j.is_test = 1
+            ORDER BY j.created_at DESC LIMIT 1) AS last_test_outcome
+    FROM protected_resources r) p WHERE 1 = 1";
+
+/// Reads a row of [`RESOURCE_SELECT`].
+pub fn read_resource(row: &AnyRow) -> Result<ProtectedResource, StoreError> {
+    Ok(ProtectedResourceRow::read(row)?.into_dto(col(row, "last_test_at")?, col(row, "last_test_outcome")?))
 }

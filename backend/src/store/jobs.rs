@@ -4,7 +4,7 @@
 use shared::{BackupJob, CopyJob, RestoreJob};
 use sqlx::any::AnyRow;
 
-use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val};
+use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val, TEST_FAILED, TEST_PASSED};
 use super::{col, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -68,7 +68,7 @@ impl BackupJobRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             account_id: col(row, "account_id")?,
             id: col(row, "id")?,
@@ -169,7 +169,7 @@ impl CopyJobRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             account_id: col(row, "account_id")?,
             id: col(row, "id")?,
@@ -287,7 +287,7 @@ impl RestoreJobRow {
         ]
     }
 
-    fn read(row: &AnyRow) -> Result<Self, StoreError> {
+    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
         Ok(Self {
             account_id: col(row, "account_id")?,
             id: col(row, "id")?,
@@ -387,7 +387,7 @@ impl Store {
     }
 
     pub async fn list_restore_jobs(&self, q: &ListQuery) -> Result<(Vec<RestoreJob>, Option<String>), StoreError> {
-        let mut sql = Sql::new(self.engine(), "SELECT * FROM restore_jobs WHERE 1 = 1");
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM restore_jobs j WHERE 1 = 1");
         let mut filters = JOB_FILTERS[..6].to_vec();
         filters.extend([
             ("vault_arn", "vault_arn"),
@@ -396,6 +396,11 @@ impl Store {
             ("plan_arn", "plan_arn"),
         ]);
         q.apply(&mut sql, &filters);
+        match q.outcome.as_deref() {
+            Some("passed") => sql.push(" AND ").push(TEST_PASSED),
+            Some("failed") => sql.push(" AND ").push(TEST_FAILED),
+            _ => &mut sql,
+        };
         q.page(&mut sql, Some("created_at"), JOB_KEY);
         let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RestoreJobRow::read, |j| Cursor {
             time: j.created_at,

@@ -4,11 +4,13 @@
 
 mod inventory;
 mod jobs;
+mod posture;
 mod sql;
 mod sync_status;
 
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
+pub use posture::TestScope;
 pub use sql::{Cursor, ListQuery};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
 

@@ -169,7 +169,19 @@ pub struct ListQuery {
     pub plan_arn: Option<String>,
     /// Include rows a sync no longer found.
     pub include_gone: bool,
+    /// Restore jobs: `passed` or `failed` (see [`TEST_PASSED`], [`TEST_FAILED`]).
+    pub outcome: Option<String>,
+    /// Protected resources without any restore test.
+    pub never_tested: bool,
+    /// Protected resources with no restore test in this many days (or none at all).
+    pub not_tested_days: Option<i64>,
 }
+
+/// SQL: a restore job (aliased `j`) that passed its validation.
+pub const TEST_PASSED: &str = "j.validation_status = 'SUCCESSFUL'";
+/// SQL: a restore job (aliased `j`) that failed: the restore failed or was
+/// aborted, or its validation failed or timed out.
+pub const TEST_FAILED: &str = "(j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT'))";
 
 impl ListQuery {
     /// Appends ` AND ...` conditions for the filters in `columns` (filter name -> column).

@@ -5,7 +5,7 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{upsert, Sql};
+use super::sql::{upsert, Sql, TEST_FAILED, TEST_PASSED};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -327,19 +327,19 @@ impl Store {
                 (SELECT COUNT(*) FROM restore_jobs j WHERE j.account_id = a.id AND j.is_test = 1 AND j.created_at >= ",
         );
         sql.arg(since)
-            .push(
-                " AND j.validation_status = 'SUCCESSFUL') AS passed,
-                (SELECT COUNT(*) FROM restore_jobs j WHERE j.account_id = a.id AND j.is_test = 1 AND j.created_at >= ",
-            )
+            .push(&format!(
+                " AND {TEST_PASSED}) AS passed,
+                (SELECT COUNT(*) FROM restore_jobs j WHERE j.account_id = a.id AND j.is_test = 1 AND j.created_at >= "
+            ))
             .arg(since)
-            .push(
-                " AND (j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT'))) AS failed,
+            .push(&format!(
+                " AND {TEST_FAILED}) AS failed,
                 (SELECT COUNT(*) FROM protected_resources p WHERE p.account_id = a.id AND p.gone_at IS NULL
                     AND NOT EXISTS (SELECT 1 FROM restore_jobs j WHERE j.account_id = p.account_id
                         AND j.resource_arn = p.arn AND j.is_test = 1)) AS never_tested,
                 (SELECT COUNT(*) FROM sync_status s WHERE s.account_id = a.id AND s.status <> 'ok') AS not_ok
-             FROM accounts a ORDER BY a.id",
-            );
+             FROM accounts a ORDER BY a.id"
+            ));
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {

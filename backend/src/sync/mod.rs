@@ -146,6 +146,46 @@ impl Syncer {
             .collect()
     }
 
+    /// The role the console assumes in an account: the configured one, or for a
+    /// discovered account the one the discovery pattern names.
+    async fn role_of(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
+        if let Some(a) = self.config.accounts.iter().find(|a| a.id == account_id) {
+            return Ok(Some(RoleTarget {
+                account_id: a.id.clone(),
+                role_arn: a.role_arn.clone(),
+                external_id: a.external_id.clone(),
+            }));
+        }
+        let known = self.store.list_accounts().await?;
+        Ok(known.into_iter().find(|a| a.id == account_id && a.source == "discovery").map(|a| RoleTarget {
+            account_id: a.id,
+            role_arn: a.role_arn,
+            external_id: self.config.discovery.external_id.clone(),
+        }))
+    }
+
+    /// What AWS reports for restoring a recovery point
+    /// (`GetRecoveryPointRestoreMetadata`), read live through the account's role.
+    pub async fn restore_metadata(
+        &self,
+        rp: &shared::RecoveryPoint,
+    ) -> Result<std::collections::BTreeMap<String, String>, String> {
+        let role = self
+            .role_of(&rp.account_id)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("account {} is no longer registered", rp.account_id))?;
+        let client = self.aws.backup(&role, &rp.region).await;
+        let out = client
+            .get_recovery_point_restore_metadata()
+            .backup_vault_name(&rp.vault_name)
+            .recovery_point_arn(&rp.recovery_point_arn)
+            .send()
+            .await
+            .map_err(|e| crate::aws::failure(&e).to_string())?;
+        Ok(out.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+    }
+
     async fn discover(&self) -> Result<Vec<(String, String)>, crate::aws::AwsFailure> {
         let pages: Vec<_> = self
             .aws

@@ -61,7 +61,10 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     let syncer = Syncer::new(store.clone(), Arc::new(cfg), Some(credentials)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let app = routes::router(AppState { store: store.clone(), syncer: Arc::clone(&syncer) }, None);
+    let mut state = AppState::new(store.clone(), Arc::clone(&syncer));
+    let clock = Arc::clone(&sb.sandbox);
+    state.clock = Arc::new(move || clock.now());
+    let app = routes::router(state, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
     TestConsole { url, store, syncer, http: reqwest::Client::new() }
 }

@@ -4,6 +4,7 @@
 mod common;
 mod console;
 mod console_api;
+mod console_posture;
 mod console_sync;
 mod sandbox_backup;
 mod sandbox_faults;

@@ -1,0 +1,221 @@
+//! The Overview's figures: restore tests per day, the latest failures, resources
+//! never or not recently tested, the age of each resource's newest backup (RPO)
+//! and measured restore times (RTO). Counting happens in SQL; only the restore
+//! durations of the window come back as rows, for their percentiles.
+
+use std::collections::BTreeMap;
+
+use shared::{BackupAges, CopyJob, DailyTests, Overview, ProtectedResource, RecoveryPoint, RestoreJob, RestoreTimes};
+
+use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
+use super::jobs::{CopyJobRow, RestoreJobRow};
+use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
+use super::{col, Store, StoreError};
+use crate::time::{rfc3339, DAY_MS};
+
+/// How many rows the Overview's short lists show.
+const SHORT_LIST: i64 = 10;
+
+/// Restrictions of the per-day restore test counts.
+#[derive(Debug, Clone, Default)]
+pub struct TestScope {
+    pub account_id: Option<String>,
+    pub plan_arn: Option<String>,
+}
+
+impl Store {
+    /// Everything the Overview shows; "not tested recently" means not within `stale_after_days`.
+    pub async fn overview(&self, now: i64, stale_after_days: i64) -> Result<Overview, StoreError> {
+        let everything = TestScope::default();
+        // The 90 UTC days of the chart, today included.
+        let window_start = (now.div_euclid(DAY_MS) - 89) * DAY_MS;
+        let (daily_tests, latest_failures) =
+            tokio::try_join!(self.daily_tests(now, 90, &everything), self.latest_failed_tests(SHORT_LIST))?;
+        let (never_tested, not_tested_recently, untested_resources) =
+            self.untested_resources(now - stale_after_days * DAY_MS, SHORT_LIST).await?;
+        let ((backup_ages, oldest_backups), restore_times) =
+            tokio::try_join!(self.backup_ages(now, SHORT_LIST), self.restore_times(window_start))?;
+        Ok(Overview {
+            generated_at: rfc3339(now),
+            daily_tests,
+            latest_failures,
+            stale_after_days,
+            never_tested,
+            not_tested_recently,
+            untested_resources,
+            backup_ages,
+            oldest_backups,
+            restore_times,
+        })
+    }
+
+    /// Restore tests passed and failed per UTC day, for `days` days up to the day
+    /// of `now`, oldest first, with a zero row for days without tests.
+    pub async fn daily_tests(&self, now: i64, days: i64, scope: &TestScope) -> Result<Vec<DailyTests>, StoreError> {
+        let today = now.div_euclid(DAY_MS);
+        let first = today - days + 1;
+        let mut sql = Sql::new(
+            self.engine(),
+            &format!(
+                "SELECT j.created_at / {DAY_MS} AS day,
+                    COUNT(CASE WHEN {TEST_PASSED} THEN 1 END) AS passed,
+                    COUNT(CASE WHEN {TEST_FAILED} THEN 1 END) AS failed
+                 FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "
+            ),
+        );
+        sql.arg(first * DAY_MS).push(" AND j.created_at < ").arg((today + 1) * DAY_MS);
+        if let Some(account) = &scope.account_id {
+            sql.push(" AND j.account_id = ").arg(account.clone());
+        }
+        if let Some(plan) = &scope.plan_arn {
+            sql.push(" AND j.plan_arn = ").arg(plan.clone());
+        }
+        sql.push(&format!(" GROUP BY j.created_at / {DAY_MS}"));
+        let mut counts = BTreeMap::new();
+        for row in sql.query().fetch_all(self.pool()).await? {
+            counts.insert(col::<i64>(&row, "day")?, (col::<i64>(&row, "passed")?, col::<i64>(&row, "failed")?));
+        }
+        Ok((first..=today)
+            .map(|day| {
+                let (passed, failed) = counts.get(&day).copied().unwrap_or_default();
+                DailyTests { date: crate::time::date(day * DAY_MS), passed, failed }
+            })
+            .collect())
+    }
+
+    /// The most recent failed restore tests.
+    pub async fn latest_failed_tests(&self, limit: i64) -> Result<Vec<RestoreJob>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            &format!(
+                "SELECT * FROM restore_jobs j WHERE j.is_test = 1 AND {TEST_FAILED} ORDER BY j.created_at DESC LIMIT "
+            ),
+        );
+        sql.arg(limit);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| RestoreJobRow::read(r).map(RestoreJobRow::into_dto)).collect()
+    }
+
+    /// Resources never tested, tested but not since `since`, and the first
+    /// `limit` of both, least recently tested first.
+    pub async fn untested_resources(
+        &self,
+        since: i64,
+        limit: i64,
+    ) -> Result<(i64, i64, Vec<ProtectedResource>), StoreError> {
+        let mut counts = Sql::new(
+            self.engine(),
+            "SELECT COUNT(CASE WHEN last_test_at IS NULL THEN 1 END) AS never, COUNT(CASE WHEN last_test_at < ",
+        );
+        counts.arg(since).push(&format!(" THEN 1 END) AS stale FROM ({RESOURCE_SELECT} AND gone_at IS NULL) t"));
+        let row = counts.query().fetch_one(self.pool()).await?;
+        let (never, stale) = (col::<i64>(&row, "never")?, col::<i64>(&row, "stale")?);
+
+        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
+        list.push(" AND gone_at IS NULL AND (last_test_at IS NULL OR last_test_at < ")
+            .arg(since)
+            .push(") ORDER BY COALESCE(last_test_at, 0), arn LIMIT ")
+            .arg(limit);
+        let rows = list.query().fetch_all(self.pool()).await?;
+        let resources = rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?;
+        Ok((never, stale, resources))
+    }
+
+    /// How old each resource's newest backup is, in buckets, and the `limit`
+    /// resources whose newest backup is oldest.
+    pub async fn backup_ages(&self, now: i64, limit: i64) -> Result<(BackupAges, Vec<ProtectedResource>), StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT COUNT(CASE WHEN last_backup_at IS NULL THEN 1 END) AS never,
+                    COUNT(CASE WHEN last_backup_at >= ",
+        );
+        sql.arg(now - DAY_MS)
+            .push(" THEN 1 END) AS within_24h, COUNT(CASE WHEN last_backup_at >= ")
+            .arg(now - 7 * DAY_MS)
+            .push(" THEN 1 END) AS within_7d, COUNT(*) AS total FROM protected_resources WHERE gone_at IS NULL");
+        let row = sql.query().fetch_one(self.pool()).await?;
+        let (never, day, week, total): (i64, i64, i64, i64) =
+            (col(&row, "never")?, col(&row, "within_24h")?, col(&row, "within_7d")?, col(&row, "total")?);
+        let ages = BackupAges { within_24h: day, within_7d: week - day, older: total - week - never, never };
+
+        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
+        list.push(" AND gone_at IS NULL AND last_backup_at IS NOT NULL ORDER BY last_backup_at, arn LIMIT ").arg(limit);
+        let rows = list.query().fetch_all(self.pool()).await?;
+        Ok((ages, rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?))
+    }
+
+    /// Median, 90th percentile and longest restore per resource type, over the
+    /// restore jobs created since `since` that completed.
+    pub async fn restore_times(&self, since: i64) -> Result<Vec<RestoreTimes>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT resource_type, completed_at - created_at AS took FROM restore_jobs
+             WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND created_at >= ",
+        );
+        sql.arg(since);
+        let mut by_type: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for row in sql.query().fetch_all(self.pool()).await? {
+            by_type.entry(col(&row, "resource_type")?).or_default().push(col::<i64>(&row, "took")?.max(0) / 60_000);
+        }
+        Ok(by_type
+            .into_iter()
+            .map(|(resource_type, mut minutes)| {
+                minutes.sort_unstable();
+                RestoreTimes {
+                    resource_type,
+                    restores: minutes.len() as i64,
+                    median_minutes: percentile(&minutes, 50),
+                    p90_minutes: percentile(&minutes, 90),
+                    max_minutes: minutes.last().copied().unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    /// One recovery point by ARN (also one a sync no longer found).
+    pub async fn recovery_point(&self, arn: &str) -> Result<Option<RecoveryPoint>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM recovery_points WHERE arn = ");
+        sql.arg(arn);
+        let row = sql.query().fetch_optional(self.pool()).await?;
+        row.map(|r| RecoveryPointRow::read(&r).map(RecoveryPointRow::into_dto)).transpose()
+    }
+
+    /// Copy jobs that copied the recovery point, or made it; restore jobs from it.
+    pub async fn recovery_point_jobs(&self, arn: &str) -> Result<(Vec<CopyJob>, Vec<RestoreJob>), StoreError> {
+        let mut copies = Sql::new(self.engine(), "SELECT * FROM copy_jobs WHERE source_recovery_point_arn = ");
+        copies
+            .arg(arn)
+            .push(" OR destination_recovery_point_arn = ")
+            .arg(arn)
+            .push(" ORDER BY created_at DESC LIMIT 100");
+        let copies = copies.query().fetch_all(self.pool()).await?;
+        let mut restores = Sql::new(self.engine(), "SELECT * FROM restore_jobs WHERE recovery_point_arn = ");
+        restores.arg(arn).push(" ORDER BY created_at DESC LIMIT 100");
+        let restores = restores.query().fetch_all(self.pool()).await?;
+        Ok((
+            copies.iter().map(|r| CopyJobRow::read(r).map(CopyJobRow::into_dto)).collect::<Result<_, _>>()?,
+            restores.iter().map(|r| RestoreJobRow::read(r).map(RestoreJobRow::into_dto)).collect::<Result<_, _>>()?,
+        ))
+    }
+}
+
+/// The nearest-rank percentile of sorted values (0 when there are none).
+fn percentile(sorted: &[i64], pct: usize) -> i64 {
+    if sorted.is_empty() {
+        return 0;
+    }
+    let rank = (pct * sorted.len()).div_ceil(100).max(1);
+    sorted[rank - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn nearest_rank_percentiles() {
+        let v: Vec<i64> = (1..=10).collect();
+        assert_eq!(super::percentile(&v, 50), 5);
+        assert_eq!(super::percentile(&v, 90), 9);
+        assert_eq!(super::percentile(&[7], 90), 7);
+        assert_eq!(super::percentile(&[], 50), 0);
+    }
+}

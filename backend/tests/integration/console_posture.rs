@@ -1,0 +1,165 @@
+//! What the web console's pages read beyond the lists, on SQLite and PostgreSQL:
+//! the Overview's posture, restore tests per day, restore outcomes, untested
+//! resources, and one recovery point in detail with AWS's restore metadata.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::Value;
+
+use crate::common::*;
+use crate::console::*;
+
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+
+fn failed(j: &Value) -> bool {
+    ["FAILED", "ABORTED"].contains(&j["status"].as_str().unwrap())
+        || ["FAILED", "TIMED_OUT"].contains(&j["validation_status"].as_str().unwrap_or(""))
+}
+
+fn sum(days: &[Value], field: &str) -> i64 {
+    days.iter().map(|d| d[field].as_i64().unwrap()).sum()
+}
+
+#[tokio::test]
+async fn overview_counts_agree_with_the_lists() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let label = db.label;
+        let (status, o) = c.get("/api/v1/overview").await;
+        assert_eq!(status, 200, "{label}: {o}");
+
+        // Ninety days, every day present, ending on the sandbox's today.
+        let days = o["daily_tests"].as_array().unwrap();
+        assert_eq!(days.len(), 90, "{label}");
+        let today = chrono::DateTime::from_timestamp_millis(sb.sandbox.now()).unwrap().format("%Y-%m-%d").to_string();
+        assert_eq!(days[89]["date"], today.as_str());
+        let first = days[0]["date"].as_str().unwrap();
+        let tests =
+            |outcome: &str| c.all(format!("/api/v1/restore-jobs?test=true&outcome={outcome}&created_after={first}"));
+        let (passed, failures) = (tests("passed").await, tests("failed").await);
+        assert!(passed.iter().all(|j| j["validation_status"] == "SUCCESSFUL"), "{label}");
+        assert!(!failures.is_empty() && failures.iter().all(failed), "{label}");
+        assert_eq!(sum(days, "passed"), passed.len() as i64, "{label}");
+        assert_eq!(sum(days, "failed"), failures.len() as i64, "{label}");
+
+        // The latest failures are the newest failed tests, tracking's among them with its message.
+        let latest = o["latest_failures"].as_array().unwrap();
+        assert_eq!(latest[0], failures[0], "{label}");
+        let tracking = latest.iter().find(|j| j["resource_arn"] == TRACKING).unwrap();
+        assert!(tracking["validation_message"].as_str().unwrap().contains("Item count"), "{label}");
+
+        // mydb has never been restore-tested; tracking was tested and knows how its last test went.
+        assert_eq!(o["never_tested"], 1, "{label}");
+        assert_eq!(o["untested_resources"][0]["resource_arn"], MYDB, "{label}");
+        let never = c.all("/api/v1/protected-resources?never_tested=true").await;
+        assert_eq!(never.len(), 1);
+        assert_eq!(never[0]["resource_arn"], MYDB);
+        let t = &c.all(format!("/api/v1/protected-resources?resource_arn={TRACKING}")).await[0];
+        let newest_test = c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={TRACKING}&limit=1")).await;
+        assert_eq!(t["last_test_at"], newest_test[0]["created_at"], "{label}");
+        let newest = &newest_test[0];
+        let expected = if newest["validation_status"] == "SUCCESSFUL" {
+            Value::Bool(true)
+        } else if failed(newest) {
+            Value::Bool(false)
+        } else {
+            Value::Null
+        };
+        assert_eq!(t["last_test_passed"], expected, "{label}");
+        // Tested today, so a one-day threshold leaves only the never-tested resource.
+        assert_eq!(c.all("/api/v1/protected-resources?not_tested_days=1").await.len(), 1, "{label}");
+
+        // Every protected resource falls in one backup-age bucket.
+        let resources = c.all("/api/v1/protected-resources").await.len() as i64;
+        let ages = &o["backup_ages"];
+        let bucketed: i64 =
+            ["within_24h", "within_7d", "older", "never"].iter().map(|k| ages[*k].as_i64().unwrap()).sum();
+        assert_eq!(bucketed, resources, "{label}");
+        assert!(!o["oldest_backups"].as_array().unwrap().is_empty());
+
+        // Restore times: DynamoDB restores of the last 90 days, median within the range.
+        let rto = o["restore_times"].as_array().unwrap().iter().find(|r| r["resource_type"] == "DynamoDB").unwrap();
+        let completed =
+            c.all(format!("/api/v1/restore-jobs?status=COMPLETED&resource_type=DynamoDB&created_after={first}")).await;
+        assert_eq!(rto["restores"].as_i64().unwrap(), completed.len() as i64, "{label}");
+        let durations: Vec<i64> = completed.iter().map(|j| j["duration_minutes"].as_i64().unwrap()).collect();
+        assert_eq!(rto["max_minutes"].as_i64(), durations.iter().max().copied());
+        let median = rto["median_minutes"].as_i64().unwrap();
+        assert!(median >= *durations.iter().min().unwrap() && median <= rto["p90_minutes"].as_i64().unwrap());
+
+        // Per plan and per week.
+        let plan = passed[0]["plan_arn"].as_str().unwrap();
+        let (status, week) = c.get(&format!("/api/v1/restore-tests/daily?days=7&plan_arn={plan}")).await;
+        assert_eq!(status, 200);
+        let week = week.as_array().unwrap();
+        assert_eq!(week.len(), 7);
+        let since = week[0]["date"].as_str().unwrap();
+        let in_plan = c.all(format!("/api/v1/restore-jobs?plan_arn={plan}&created_after={since}")).await;
+        assert_eq!(sum(week, "failed"), in_plan.iter().filter(|j| failed(j)).count() as i64, "{label}");
+    }
+}
+
+#[tokio::test]
+async fn a_recovery_point_in_detail_with_aws_restore_metadata() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let label = db.label;
+        let copied =
+            c.all(format!("/api/v1/recovery-points?account_id={BACKUP}&resource_arn={TRACKING}&limit=1")).await;
+        let arn = copied[0]["recovery_point_arn"].as_str().unwrap();
+        let (status, d) = c.get(&format!("/api/v1/recovery-points/{}", urlencoding(arn))).await;
+        assert_eq!(status, 200, "{label}: {d}");
+        assert_eq!(d["recovery_point"], copied[0]);
+        assert!(d["recovery_point"]["source_vault_arn"].as_str().unwrap().contains("workload-a-vault"));
+        assert_eq!(d["restore_metadata"]["originalTableName"], "tracking", "{label}: {d}");
+        assert!(d["restore_metadata_error"].is_null());
+        let copy = &d["copy_jobs"][0];
+        assert_eq!(copy["destination_recovery_point_arn"], arn, "{label}: the copy job that made it");
+
+        // A tested recovery point lists its restore jobs.
+        let test = &c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={TRACKING}&limit=1")).await[0];
+        let source = test["recovery_point_arn"].as_str().unwrap();
+        let (_, d) = c.get(&format!("/api/v1/recovery-points/{}", urlencoding(source))).await;
+        assert!(d["restore_jobs"].as_array().unwrap().iter().any(|j| j["job_id"] == test["job_id"]), "{label}");
+
+        let (status, body) = c.get("/api/v1/recovery-points/arn%3Aaws%3Abackup%3Aap-southeast-2%3A1%3Arp%3Anone").await;
+        assert_eq!(status, 404);
+        assert!(body["error"]["message"].as_str().unwrap().contains("arn:aws:backup:ap-southeast-2:1:rp:none"));
+    }
+}
+
+#[tokio::test]
+async fn posture_input_is_checked() {
+    let sb = spawn(0, 1.0).await;
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[0], |_| {}).await;
+    for (path, param) in [
+        ("/api/v1/overview?stale_after_days=0", "stale_after_days"),
+        ("/api/v1/overview?stale_after_days=soon", "stale_after_days"),
+        ("/api/v1/overview?days=3", "days"),
+        ("/api/v1/restore-tests/daily?days=400", "days"),
+        ("/api/v1/restore-tests/daily?account_id=12", "account_id"),
+        ("/api/v1/restore-tests/daily?plan_arn=nightly", "plan_arn"),
+        ("/api/v1/restore-jobs?outcome=maybe", "outcome"),
+        ("/api/v1/protected-resources?not_tested_days=0", "not_tested_days"),
+        ("/api/v1/protected-resources?never_tested=yes", "never_tested"),
+        ("/api/v1/recovery-points?outcome=passed", "outcome"),
+    ] {
+        let (status, body) = c.get(path).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+    }
+}
+
+fn urlencoding(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
