@@ -1,10 +1,17 @@
 //! The Recovery Console web application: a Leptos client-side app compiled to
 //! WebAssembly, talking to the console's `/api/v1/` through the `shared` DTOs.
+//! Every page is a URL; its filters, paging and selection live in the query string.
 
-mod format;
+mod api;
+mod components;
+pub mod format;
+mod pages;
+pub mod url;
 
 use leptos::prelude::*;
-use shared::{AccountSummary, Summary};
+use leptos_router::components::{Route, Router, Routes, A};
+use leptos_router::path;
+use shared::{Account, Page, RestoreTestingPlan, Vault};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 /// Entry point called by the generated JavaScript once the module loads.
@@ -14,81 +21,110 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(path: &str) -> Result<T, String> {
-    let resp = gloo_net::http::Request::get(path).send().await.map_err(|e| format!("{path}: {e}"))?;
-    if !resp.ok() {
-        let body: Result<shared::ErrorBody, _> = resp.json().await;
-        return Err(match body {
-            Ok(b) => format!("{path}: {}", b.error.message),
-            Err(_) => format!("{path}: HTTP {}", resp.status()),
-        });
+type Loaded<T> = LocalResource<Result<T, String>>;
+
+/// Lists the filters offer as choices, loaded once per visit.
+#[derive(Clone, Copy)]
+pub struct Catalog {
+    pub accounts: Loaded<Page<Account>>,
+    pub vaults: Loaded<Page<Vault>>,
+    pub plans: Loaded<Page<RestoreTestingPlan>>,
+}
+
+type Options = Signal<Vec<(String, String)>>;
+
+impl Catalog {
+    fn options<T: Clone + 'static>(res: Loaded<Page<T>>, f: fn(&[T]) -> Vec<(String, String)>) -> Options {
+        Signal::derive(move || res.get().and_then(Result::ok).map(|p| f(&p.items)).unwrap_or_default())
     }
-    resp.json().await.map_err(|e| format!("{path}: {e}"))
+
+    pub fn account_options(&self) -> Options {
+        Self::options(self.accounts, |items| {
+            items.iter().map(|a| (a.id.clone(), format!("{} ({})", a.name, a.id))).collect()
+        })
+    }
+
+    pub fn region_options(&self) -> Options {
+        Self::options(self.accounts, |items| {
+            let mut regions: Vec<String> = items.iter().flat_map(|a| a.regions.clone()).collect();
+            regions.sort();
+            regions.dedup();
+            regions.into_iter().map(|r| (r.clone(), r)).collect()
+        })
+    }
+
+    pub fn vault_options(&self) -> Options {
+        Self::options(self.vaults, |items| {
+            let mut names: Vec<String> = items.iter().map(|v| v.name.clone()).collect();
+            names.sort();
+            names.dedup();
+            names.into_iter().map(|n| (n.clone(), n)).collect()
+        })
+    }
+
+    pub fn plan_options(&self) -> Options {
+        Self::options(self.plans, |items| {
+            items.iter().map(|p| (p.plan_arn.clone(), format!("{} ({})", p.name, p.account_id))).collect()
+        })
+    }
+
+    /// The account's name, or its id while the list loads.
+    pub fn account_name(&self, id: &str) -> String {
+        self.accounts
+            .get()
+            .and_then(Result::ok)
+            .and_then(|p| p.items.iter().find(|a| a.id == id).map(|a| a.name.clone()))
+            .unwrap_or_else(|| id.to_string())
+    }
+
+    /// A plan's name from its ARN.
+    pub fn plan_name(&self, arn: &str) -> String {
+        self.plans
+            .get()
+            .and_then(Result::ok)
+            .and_then(|p| p.items.iter().find(|p| p.plan_arn == arn).map(|p| p.name.clone()))
+            .unwrap_or_else(|| format::arn_name(arn).to_string())
+    }
 }
 
 #[component]
 fn App() -> impl IntoView {
-    let summary = LocalResource::new(|| get_json::<Summary>("/api/v1/summary"));
+    components::provide_zone();
+    provide_context(Catalog {
+        accounts: LocalResource::new(|| api::get::<Page<Account>>("/api/v1/accounts")),
+        vaults: LocalResource::new(|| api::get::<Page<Vault>>("/api/v1/vaults?limit=1000")),
+        plans: LocalResource::new(|| api::get::<Page<RestoreTestingPlan>>("/api/v1/restore-testing-plans?limit=1000")),
+    });
     view! {
-        <header class="top">
-            <h1>"Recovery Console"</h1>
-        </header>
-        <main>
-            <h2>"Overview"</h2>
-            <Suspense fallback=|| view! { <p class="loading">"Loading the accounts…"</p> }>
-                {move || {
-                    summary
-                        .get()
-                        .map(|result| match result {
-                            Ok(s) if s.accounts.is_empty() => {
-                                view! { <p class="empty">"No account has been synced yet."</p> }.into_any()
-                            }
-                            Ok(s) => view! { <AccountsTable accounts=s.accounts /> }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{e}</p> }.into_any(),
-                        })
-                }}
-            </Suspense>
-        </main>
-    }
-}
-
-#[component]
-fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
-    view! {
-        <table class="accounts">
-            <caption>"Restore tests of the last 30 days, per account"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Sync"</th>
-                    <th scope="col">"Recovery points"</th>
-                    <th scope="col">"Protected resources"</th>
-                    <th scope="col">"Tests passed"</th>
-                    <th scope="col">"Tests failed"</th>
-                    <th scope="col">"Pass rate"</th>
-                    <th scope="col">"Never tested"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {accounts
-                    .into_iter()
-                    .map(|a| {
-                        let rate = format::pass_rate(a.restore_tests_passed_30d, a.restore_tests_failed_30d);
-                        view! {
-                            <tr>
-                                <th scope="row">{a.name.clone()}" "<span class="id">{a.account_id.clone()}</span></th>
-                                <td class=if a.sync_ok { "ok" } else { "bad" }>{if a.sync_ok { "ok" } else { "error" }}</td>
-                                <td class="num">{format::count(a.recovery_points)}</td>
-                                <td class="num">{format::count(a.protected_resources)}</td>
-                                <td class="num">{a.restore_tests_passed_30d}</td>
-                                <td class="num">{a.restore_tests_failed_30d}</td>
-                                <td class="num">{rate}</td>
-                                <td class="num">{a.resources_never_tested}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
+        <Router>
+            <a class="skip" href="#content">"Skip to content"</a>
+            <header class="top">
+                <span class="brand">"Recovery Console"</span>
+                <nav aria-label="Main">
+                    <A href="/" exact=true>"Overview"</A>
+                    <A href="/accounts">"Accounts"</A>
+                    <A href="/recovery-points">"Recovery points"</A>
+                    <A href="/resources">"Resources"</A>
+                    <A href="/restore-tests">"Restore tests"</A>
+                    <A href="/jobs">"Jobs"</A>
+                </nav>
+                <components::ZoneToggle />
+            </header>
+            <main id="content" tabindex="-1">
+                <Routes fallback=|| {
+                    view! {
+                        <h1>"Page not found"</h1>
+                        <p>"There is no page at this address. " <A href="/">"Go to the Overview"</A></p>
+                    }
+                }>
+                    <Route path=path!("/") view=pages::overview::Overview />
+                    <Route path=path!("/accounts") view=pages::accounts::Accounts />
+                    <Route path=path!("/recovery-points") view=pages::recovery_points::RecoveryPoints />
+                    <Route path=path!("/resources") view=pages::resources::Resources />
+                    <Route path=path!("/restore-tests") view=pages::restore_tests::RestoreTests />
+                    <Route path=path!("/jobs") view=pages::jobs::Jobs />
+                </Routes>
+            </main>
+        </Router>
     }
 }

@@ -6,6 +6,27 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
+/// The resource types AWS Backup protects, as its APIs spell them.
+pub const RESOURCE_TYPES: [&str; 17] = [
+    "Aurora",
+    "CloudFormation",
+    "DocumentDB",
+    "DynamoDB",
+    "EBS",
+    "EC2",
+    "EFS",
+    "FSx",
+    "Neptune",
+    "RDS",
+    "Redshift",
+    "S3",
+    "SAP HANA on Amazon EC2",
+    "Storage Gateway",
+    "Timestream",
+    "VirtualMachine",
+    "EKS",
+];
+
 /// Timestamps travel as RFC 3339 strings in UTC, e.g. `2026-11-27T12:00:00Z`.
 pub type Timestamp = String;
 
@@ -251,7 +272,7 @@ pub struct AccountSummary {
     pub vaults: i64,
     pub recovery_points: i64,
     pub protected_resources: i64,
-    /// Restore tests validated successfully in the last 30 days.
+    /// Restore tests validated successfully in the last 30 UTC days (today and the 29 before).
     pub restore_tests_passed_30d: i64,
     /// Restore tests that failed (restore failed, validation failed or timed out) in the last 30 days.
     pub restore_tests_failed_30d: i64,

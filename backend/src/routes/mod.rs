@@ -98,10 +98,13 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(status::readyz))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
+    // JSON is compressed on the fly; the UI's files are served pre-compressed
+    // (scripts/build-frontend.sh writes a .gz beside each) when the browser takes gzip.
+    let app = app.layer(tower_http::compression::CompressionLayer::new());
     let app = match ui_dir {
         Some(dir) => {
-            let index = tower_http::services::ServeFile::new(dir.join("index.html"));
-            app.fallback_service(tower_http::services::ServeDir::new(dir).fallback(index))
+            let index = tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();
+            app.fallback_service(tower_http::services::ServeDir::new(dir).precompressed_gzip().fallback(index))
         }
         None => app.fallback(api_not_found),
     };

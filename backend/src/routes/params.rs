@@ -53,25 +53,7 @@ pub struct ListParams {
     not_tested_days: Option<i64>,
 }
 
-pub const RESOURCE_TYPES: [&str; 17] = [
-    "Aurora",
-    "CloudFormation",
-    "DocumentDB",
-    "DynamoDB",
-    "EBS",
-    "EC2",
-    "EFS",
-    "FSx",
-    "Neptune",
-    "RDS",
-    "Redshift",
-    "S3",
-    "SAP HANA on Amazon EC2",
-    "Storage Gateway",
-    "Timestream",
-    "VirtualMachine",
-    "EKS",
-];
+pub use shared::RESOURCE_TYPES;
 
 /// Raw query parameters, extracted without failing so that errors are ours.
 pub struct RawQuery(pub HashMap<String, String>);

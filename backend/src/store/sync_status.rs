@@ -315,9 +315,10 @@ impl Store {
         Ok(accounts)
     }
 
-    /// Recoverability per account: counts, restore tests of the last 30 days, untested resources.
+    /// Recoverability per account: counts, restore tests of the last 30 days (today and the 29 before), untested resources.
     pub async fn summary(&self, now: i64) -> Result<Vec<AccountSummary>, StoreError> {
-        let since = now - 30 * 86_400_000;
+        // The 30 UTC days up to today, as the Overview's chart counts them.
+        let since = (now.div_euclid(crate::time::DAY_MS) - 29) * crate::time::DAY_MS;
         let mut sql = Sql::new(
             self.engine(),
             "SELECT a.id, a.name,

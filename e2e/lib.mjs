@@ -1,0 +1,22 @@
+// Shared by the browser tests and the benchmark: Debian's Chromium through
+// playwright-core (no downloaded browser), and the console under test.
+import { chromium } from 'playwright-core';
+
+export const BASE = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8090';
+export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/** A page on a laptop-sized screen that fails the test on any script error. */
+export async function open(browser, errors = []) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Berlin' });
+  const page = await context.newPage();
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  return page;
+}

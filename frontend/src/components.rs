@@ -1,0 +1,346 @@
+//! Pieces every page uses: the URL state hooks, filters, the pager, times in UTC
+//! and the viewer's zone, status badges, charts, and the loading, empty and error states.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::NavigateOptions;
+use shared::DailyTests;
+use wasm_bindgen::JsValue;
+
+use crate::format;
+use crate::url::Query;
+
+/// The page's query string, parsed, and a way to go to another one.
+pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
+    let location = use_location();
+    let query = Memo::new(move |_| Query::parse(&location.search.get()));
+    let navigate = use_navigate();
+    let path = location.pathname;
+    let go = move |q: Query| {
+        navigate(
+            &format!("{}{}", path.get_untracked(), q.to_search()),
+            NavigateOptions { scroll: false, ..Default::default() },
+        )
+    };
+    (query, go)
+}
+
+/// The link to this page with `key` set (or removed).
+pub fn href_with(query: &Query, path: &str, key: &str, value: Option<&str>) -> String {
+    format!("{path}{}", query.with(key, value).to_search())
+}
+
+/// Which zone times show in; the other one is in each time's tooltip.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Zone {
+    Utc,
+    Local,
+}
+
+#[derive(Clone, Copy)]
+pub struct ZoneChoice(pub RwSignal<Zone>);
+
+const ZONE_KEY: &str = "recovery-console.zone";
+
+/// The viewer's offset east of UTC at `ms`, in minutes.
+pub fn local_offset(ms: i64) -> i64 {
+    -(js_sys::Date::new(&JsValue::from_f64(ms as f64)).get_timezone_offset() as i64)
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window().and_then(|w| w.local_storage().ok().flatten())
+}
+
+pub fn provide_zone() -> ZoneChoice {
+    let saved = storage().and_then(|s| s.get_item(ZONE_KEY).ok().flatten());
+    let choice = ZoneChoice(RwSignal::new(if saved.as_deref() == Some("local") { Zone::Local } else { Zone::Utc }));
+    provide_context(choice);
+    choice
+}
+
+/// The button in the header that switches between UTC and the viewer's zone.
+#[component]
+pub fn ZoneToggle() -> impl IntoView {
+    let ZoneChoice(zone) = expect_context::<ZoneChoice>();
+    let local = format::zone(local_offset(js_sys::Date::now() as i64));
+    let label = move || match zone.get() {
+        Zone::Utc => format!("Times in UTC (switch to {local})"),
+        Zone::Local => format!("Times in {local} (switch to UTC)"),
+    };
+    let flip = move |_| {
+        let next = if zone.get_untracked() == Zone::Utc { Zone::Local } else { Zone::Utc };
+        zone.set(next);
+        if let Some(s) = storage() {
+            let _ = s.set_item(ZONE_KEY, if next == Zone::Local { "local" } else { "utc" });
+        }
+    };
+    view! { <button type="button" class="zone" on:click=flip>{label}</button> }
+}
+
+/// A time in the chosen zone, the other zone in its tooltip.
+#[component]
+pub fn Time(at: Option<String>) -> impl IntoView {
+    let ZoneChoice(zone) = expect_context::<ZoneChoice>();
+    match at.as_deref().and_then(format::parse_time) {
+        None => view! { <span class="muted">"–"</span> }.into_any(),
+        Some(ms) => {
+            let offset = local_offset(ms);
+            let utc = format!("{} UTC", format::time(ms, 0));
+            let local = format!("{} {}", format::time(ms, offset), format::zone(offset));
+            let (u, l) = (utc.clone(), local.clone());
+            view! {
+                <time
+                    datetime=at
+                    title=move || if zone.get() == Zone::Utc { l.clone() } else { u.clone() }
+                >
+                    {move || if zone.get() == Zone::Utc { utc.clone() } else { local.clone() }}
+                </time>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A time in UTC and in the viewer's zone, for detail panels.
+#[component]
+pub fn TimeBoth(at: Option<String>) -> impl IntoView {
+    match at.as_deref().and_then(format::parse_time) {
+        None => view! { <span class="muted">"–"</span> }.into_any(),
+        Some(ms) => {
+            let offset = local_offset(ms);
+            view! {
+                <time datetime=at>{format!("{} UTC", format::time(ms, 0))}</time>
+                <span class="muted">
+                    {format!(" ({} {})", format::time(ms, offset), format::zone(offset))}
+                </span>
+            }
+            .into_any()
+        }
+    }
+}
+
+/// A status as a coloured badge with its text (colour is never the only cue).
+#[component]
+pub fn Badge(#[prop(into)] status: String) -> impl IntoView {
+    let class = format!("badge {}", format::tone(&status));
+    view! { <span class=class>{status.replace('_', " ").to_lowercase()}</span> }
+}
+
+/// What a resource returned: loading, the error, or the view of its value.
+pub fn loaded<T, V>(
+    res: LocalResource<Result<T, String>>,
+    what: &'static str,
+    show: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + 'static,
+    V: IntoView + 'static,
+{
+    move || match res.get() {
+        None => view! { <p class="loading" role="status">"Loading " {what} "…"</p> }.into_any(),
+        Some(Err(e)) => view! {
+            <div class="error" role="alert">
+                <strong>"Could not load " {what} ". "</strong>
+                {e}
+            </div>
+        }
+        .into_any(),
+        Some(Ok(v)) => show(v).into_any(),
+    }
+}
+
+/// The empty state of a list: says whether filters hid everything.
+#[component]
+pub fn Empty(#[prop(into)] what: String, filtered: bool) -> impl IntoView {
+    view! {
+        <p class="empty">
+            {if filtered {
+                format!("No {what} match these filters.")
+            } else {
+                format!("No {what} yet: they appear after a sync finds some.")
+            }}
+        </p>
+    }
+}
+
+/// A select that sets one URL filter.
+#[component]
+pub fn FilterSelect(
+    name: &'static str,
+    label: &'static str,
+    #[prop(into)] options: Signal<Vec<(String, String)>>,
+    #[prop(default = "All")] all: &'static str,
+) -> impl IntoView {
+    let (query, go) = use_url();
+    let id = format!("filter-{name}");
+    view! {
+        <div class="filter">
+            <label for=id.clone()>{label}</label>
+            <select
+                id=id
+                on:change=move |ev| go(query.get_untracked().with(name, Some(&event_target_value(&ev))))
+            >
+                <option value="" selected=move || query.with(|q| q.get(name).is_none())>{all}</option>
+                {move || {
+                    options
+                        .get()
+                        .into_iter()
+                        .map(|(value, text)| {
+                            let v = value.clone();
+                            view! {
+                                <option value=value selected=move || query.with(|q| q.get(name) == Some(v.as_str()))>
+                                    {text}
+                                </option>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </select>
+        </div>
+    }
+}
+
+/// A fixed list of values as select options.
+pub fn fixed(values: &[&str]) -> Signal<Vec<(String, String)>> {
+    let v: Vec<(String, String)> = values.iter().map(|s| (s.to_string(), s.replace('_', " ").to_lowercase())).collect();
+    Signal::stored(v)
+}
+
+/// The resource types as select options, spelled as AWS does.
+pub fn types() -> Signal<Vec<(String, String)>> {
+    Signal::stored(shared::RESOURCE_TYPES.iter().map(|t| (t.to_string(), t.to_string())).collect())
+}
+
+/// A date input that sets one URL filter (`YYYY-MM-DD`, UTC).
+#[component]
+pub fn FilterDate(name: &'static str, label: &'static str) -> impl IntoView {
+    let (query, go) = use_url();
+    let id = format!("filter-{name}");
+    view! {
+        <div class="filter">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="date"
+                prop:value=move || query.with(|q| q.get(name).unwrap_or_default().chars().take(10).collect::<String>())
+                on:change=move |ev| go(query.get_untracked().with(name, Some(&event_target_value(&ev))))
+            />
+        </div>
+    }
+}
+
+/// A text input (applied on Enter or with its button) that sets one URL filter.
+#[component]
+pub fn FilterText(name: &'static str, label: &'static str, placeholder: &'static str) -> impl IntoView {
+    let (query, go) = use_url();
+    let id = format!("filter-{name}");
+    let input = NodeRef::<leptos::html::Input>::new();
+    let apply = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let value = input.get().map(|i| i.value()).unwrap_or_default();
+        go(query.get_untracked().with(name, Some(value.trim())));
+    };
+    view! {
+        <form class="filter wide" on:submit=apply>
+            <label for=id.clone()>{label}</label>
+            <span class="inline">
+                <input
+                    id=id
+                    type="search"
+                    node_ref=input
+                    placeholder=placeholder
+                    prop:value=move || query.with(|q| q.get(name).unwrap_or_default().to_string())
+                />
+                <button type="submit">"Apply"</button>
+            </span>
+        </form>
+    }
+}
+
+/// "Clear filters", when any of `keys` is set.
+#[component]
+pub fn ClearFilters(keys: &'static [&'static str]) -> impl IntoView {
+    let location = use_location();
+    let (query, _) = use_url();
+    move || {
+        query.with(|q| q.has_any(keys)).then(|| {
+            let mut q = query.get();
+            for k in keys {
+                q = q.with(k, None);
+            }
+            let href = format!("{}{}", location.pathname.get(), q.to_search());
+            view! { <A href=href attr:class="clear">"Clear filters"</A> }
+        })
+    }
+}
+
+/// Links to the first and the next page of a list.
+#[component]
+pub fn Pager(next: Option<String>, shown: usize) -> impl IntoView {
+    let location = use_location();
+    let (query, _) = use_url();
+    let path = location.pathname.get_untracked();
+    let q = query.get_untracked();
+    let first = q.get("cursor").map(|_| href_with(&q, &path, "cursor", None));
+    let next = next.map(|c| href_with(&q, &path, "cursor", Some(&c)));
+    view! {
+        <nav class="pager" aria-label="Pages">
+            <span class="muted">{format!("{shown} shown")}</span>
+            {first.map(|h| view! { <A href=h>"First page"</A> })}
+            {next.map(|h| view! { <A href=h>"Next page"</A> })}
+        </nav>
+    }
+}
+
+/// Restore tests per day as stacked bars: passed below, failed above.
+#[component]
+pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl IntoView {
+    let passed: i64 = days.iter().map(|d| d.passed).sum();
+    let failed: i64 = days.iter().map(|d| d.failed).sum();
+    let top = days.iter().map(|d| d.passed + d.failed).max().unwrap_or(0).max(1) as f64;
+    let width = (days.len() * 10).max(10);
+    let label = format!("{caption}: {passed} passed, {failed} failed, pass rate {}", format::pass_rate(passed, failed));
+    let (first, last) = (
+        days.first().map(|d| d.date.clone()).unwrap_or_default(),
+        days.last().map(|d| d.date.clone()).unwrap_or_default(),
+    );
+    let bars = days
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let x = (i * 10 + 1) as f64;
+            let hp = d.passed as f64 / top * 96.0;
+            let hf = d.failed as f64 / top * 96.0;
+            view! {
+                <g>
+                    <title>{format!("{}: {} passed, {} failed", d.date, d.passed, d.failed)}</title>
+                    <rect class="pass" x=x y=100.0 - hp width=8 height=hp></rect>
+                    <rect class="fail" x=x y=100.0 - hp - hf width=8 height=hf></rect>
+                    <rect class="hit" x=x - 1.0 y=0 width=10 height=100></rect>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <figcaption>
+                <strong>{caption}</strong>
+                <span class="legend">
+                    <span class="key pass"></span>
+                    {format!("{passed} passed")}
+                    <span class="key fail"></span>
+                    {format!("{failed} failed")}
+                    {format!(" · {}", format::pass_rate(passed, failed))}
+                </span>
+            </figcaption>
+            <svg viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-label=label>
+                {bars}
+            </svg>
+            <div class="axis">
+                <span>{first}</span>
+                <span>{last}</span>
+            </div>
+        </figure>
+    }
+}

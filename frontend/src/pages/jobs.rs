@@ -1,0 +1,266 @@
+//! `/jobs`: backup, copy and restore jobs (`?kind=`), their status and progress.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{BackupJob, CopyJob, Page, RestoreJob};
+
+use crate::components::{
+    fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager,
+    Time,
+};
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+const FILTERS: [&str; 7] =
+    ["account_id", "region", "resource_type", "resource_arn", "status", "created_after", "created_before"];
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Backup,
+    Copy,
+    Restore,
+}
+
+impl Kind {
+    fn from(q: Option<&str>) -> Self {
+        match q {
+            Some("copy") => Kind::Copy,
+            Some("restore") => Kind::Restore,
+            _ => Kind::Backup,
+        }
+    }
+
+    fn statuses(self) -> &'static [&'static str] {
+        match self {
+            Kind::Backup => {
+                &["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"]
+            }
+            Kind::Copy => &["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"],
+            Kind::Restore => &["PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"],
+        }
+    }
+}
+
+/// One row, whatever the kind of job.
+#[derive(Clone)]
+struct Row {
+    created_at: String,
+    completed_at: Option<String>,
+    resource_arn: String,
+    resource_type: String,
+    account: String,
+    status: String,
+    progress: Option<String>,
+    size: Option<i64>,
+    detail: String,
+    message: Option<String>,
+    recovery_point: Option<String>,
+}
+
+async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), String> {
+    match kind {
+        Kind::Backup => {
+            let p = api::get::<Page<BackupJob>>(&format!("/api/v1/backup-jobs{q}")).await?;
+            let rows = p
+                .items
+                .into_iter()
+                .map(|j| Row {
+                    created_at: j.created_at,
+                    completed_at: j.completed_at,
+                    resource_arn: j.resource_arn,
+                    resource_type: j.resource_type,
+                    account: format!("{} {}", j.account_id, j.region),
+                    status: j.status,
+                    progress: j.percent_done,
+                    size: j.size_bytes,
+                    detail: j.vault_name.map(|v| format!("into {v}")).unwrap_or_default(),
+                    message: j.status_message,
+                    recovery_point: j.recovery_point_arn,
+                })
+                .collect();
+            Ok((rows, p.next_cursor))
+        }
+        Kind::Copy => {
+            let p = api::get::<Page<CopyJob>>(&format!("/api/v1/copy-jobs{q}")).await?;
+            let rows = p
+                .items
+                .into_iter()
+                .map(|j| Row {
+                    created_at: j.created_at,
+                    completed_at: j.completed_at,
+                    resource_arn: j.resource_arn,
+                    resource_type: j.resource_type,
+                    account: format!("{} {}", j.account_id, j.region),
+                    status: j.status,
+                    progress: None,
+                    size: j.size_bytes,
+                    detail: format!(
+                        "{} → {}",
+                        j.source_vault_arn.as_deref().map(format::arn_name).unwrap_or("?"),
+                        j.destination_vault_arn.unwrap_or_default()
+                    ),
+                    message: j.status_message,
+                    recovery_point: j.destination_recovery_point_arn,
+                })
+                .collect();
+            Ok((rows, p.next_cursor))
+        }
+        Kind::Restore => {
+            let p = api::get::<Page<RestoreJob>>(&format!("/api/v1/restore-jobs{q}")).await?;
+            let rows = p
+                .items
+                .into_iter()
+                .map(|j| Row {
+                    created_at: j.created_at,
+                    completed_at: j.completed_at,
+                    resource_arn: j.resource_arn.unwrap_or_default(),
+                    resource_type: j.resource_type,
+                    account: format!("{} {}", j.account_id, j.region),
+                    status: j.status,
+                    progress: j.percent_done,
+                    size: j.size_bytes,
+                    detail: format!(
+                        "{}{}",
+                        if j.test { "restore test → " } else { "→ " },
+                        j.created_resource_arn.as_deref().map(format::arn_name).unwrap_or("(not created)")
+                    ),
+                    message: j.status_message,
+                    recovery_point: j.recovery_point_arn,
+                })
+                .collect();
+            Ok((rows, p.next_cursor))
+        }
+    }
+}
+
+#[component]
+pub fn Jobs() -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    let (query, _) = use_url();
+    let kind = Memo::new(move |_| query.with(|q| Kind::from(q.get("kind"))));
+    let list_query = Memo::new(move |_| {
+        let mut allowed = FILTERS.to_vec();
+        allowed.extend(["cursor", "limit"]);
+        query.with(|q| q.api(&allowed, &[]))
+    });
+    let page = LocalResource::new(move || {
+        let (k, q) = (kind.get(), list_query.get());
+        load(k, q)
+    });
+    let tab = move |k: Kind, value: &'static str, label: &'static str| {
+        let q = query.get();
+        // A status of one kind of job may not exist for another: switching kind drops it.
+        let href = href_with(&q.with("status", None), "/jobs", "kind", Some(value));
+        view! {
+            <A href=href attr:aria-current=move || (kind.get() == k).then_some("page") attr:class="tab">
+                {label}
+            </A>
+        }
+    };
+    view! {
+        <h1>"Jobs"</h1>
+        <nav class="tabs" aria-label="Kind of job">
+            {move || {
+                view! {
+                    {tab(Kind::Backup, "backup", "Backup jobs")}
+                    {tab(Kind::Copy, "copy", "Copy jobs")}
+                    {tab(Kind::Restore, "restore", "Restore jobs")}
+                }
+            }}
+        </nav>
+        <div class="filters" role="search" aria-label="Filter jobs">
+            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
+            <FilterSelect name="region" label="Region" options=catalog.region_options() />
+            <FilterSelect name="resource_type" label="Resource type" options=types() />
+            {move || {
+                let statuses = kind.get().statuses();
+                view! { <FilterSelect name="status" label="Status" options=fixed(statuses) /> }
+            }}
+            <FilterDate name="created_after" label="Created from" />
+            <FilterDate name="created_before" label="Created before" />
+            <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:rds:…:db:…" />
+            <ClearFilters keys=&FILTERS />
+        </div>
+        {loaded(page, "jobs", move |(rows, next): (Vec<Row>, Option<String>)| {
+            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            view! { <Table rows=rows next=next filtered=filtered /> }
+        })}
+    }
+}
+
+#[component]
+fn Table(rows: Vec<Row>, next: Option<String>, filtered: bool) -> impl IntoView {
+    if rows.is_empty() {
+        return view! { <Empty what="jobs" filtered=filtered /> }.into_any();
+    }
+    let shown = rows.len();
+    view! {
+        <table class="dense">
+            <thead>
+                <tr>
+                    <th scope="col">"Created"</th>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col">"Account"</th>
+                    <th scope="col">"Status"</th>
+                    <th scope="col">"Progress"</th>
+                    <th scope="col" class="num">"Size"</th>
+                    <th scope="col">"Completed"</th>
+                    <th scope="col">"Detail"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|r| {
+                        let progress = r.progress.clone();
+                        let pct = progress.as_deref().and_then(|p| p.trim_end_matches('%').parse::<f64>().ok());
+                        view! {
+                            <tr>
+                                <td>
+                                    <Time at=Some(r.created_at) />
+                                </td>
+                                <td>
+                                    <A href=format!("/resources?resource={}", encode(&r.resource_arn))>
+                                        {format::arn_name(&r.resource_arn).to_string()}
+                                    </A>
+                                    <span class="muted">{format!(" {}", r.resource_type)}</span>
+                                </td>
+                                <td>{r.account}</td>
+                                <td>
+                                    <Badge status=r.status />
+                                    {r.message.map(|m| view! { <div class="message">{m}</div> })}
+                                </td>
+                                <td>
+                                    {pct
+                                        .map(|p| {
+                                            view! {
+                                                <progress max=100 value=p aria-label="Progress"></progress>
+                                                <span class="muted">{format!(" {p:.0} %")}</span>
+                                            }
+                                        })}
+                                </td>
+                                <td class="num">{r.size.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
+                                <td>
+                                    <Time at=r.completed_at />
+                                </td>
+                                <td>
+                                    {r.detail}
+                                    {r
+                                        .recovery_point
+                                        .map(|rp| {
+                                            view! {
+                                                " "
+                                                <A href=format!("/recovery-points?selected={}", encode(&rp))>"recovery point"</A>
+                                            }
+                                        })}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <Pager next=next shown=shown />
+    }
+    .into_any()
+}

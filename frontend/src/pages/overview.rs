@@ -1,0 +1,322 @@
+//! `/`: whether the backups restore, across every account, on one page.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary};
+
+use crate::components::{loaded, Badge, TestsChart, Time};
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+#[component]
+pub fn Overview() -> impl IntoView {
+    let summary = LocalResource::new(|| api::get::<Summary>("/api/v1/summary"));
+    let posture = LocalResource::new(|| api::get::<Posture>("/api/v1/overview"));
+    view! {
+        <h1>"Overview"</h1>
+        {loaded(posture, "the restore-test posture", |p: Posture| view! { <PostureView p=p /> })}
+        <section aria-labelledby="accounts-h">
+            <h2 id="accounts-h">"Accounts"</h2>
+            {loaded(summary, "the accounts", |s: Summary| {
+                if s.accounts.is_empty() {
+                    view! {
+                        <p class="empty">
+                            "No account has been synced yet. " <A href="/accounts">"Start a sync"</A>
+                        </p>
+                    }
+                        .into_any()
+                } else {
+                    view! { <AccountsTable accounts=s.accounts /> }.into_any()
+                }
+            })}
+        </section>
+    }
+}
+
+/// A key figure, in red when something needs attention.
+fn big(problems: i64) -> &'static str {
+    if problems > 0 {
+        "big bad"
+    } else {
+        "big"
+    }
+}
+
+#[component]
+fn PostureView(p: Posture) -> impl IntoView {
+    let now = format::parse_time(&p.generated_at).unwrap_or_default();
+    let last30: Vec<_> = p.daily_tests.iter().rev().take(30).rev().cloned().collect();
+    let passed30: i64 = last30.iter().map(|d| d.passed).sum();
+    let failed30: i64 = last30.iter().map(|d| d.failed).sum();
+    let ages = p.backup_ages.clone();
+    let stale = p.stale_after_days;
+    view! {
+        <div class="cards">
+            <div class="card">
+                <span class="big">{format::pass_rate(passed30, failed30)}</span>
+                <span>{format!("restore tests passed in 30 days ({passed30} passed, {failed30} failed)")}</span>
+            </div>
+            <A href="/resources?never_tested=true" attr:class="card">
+                <span class=big(p.never_tested)>{format::count(p.never_tested)}</span>
+                <span>"resources never restore-tested"</span>
+            </A>
+            <A href=format!("/resources?not_tested_days={stale}") attr:class="card">
+                <span class=big(p.not_tested_recently)>
+                    {format::count(p.not_tested_recently)}
+                </span>
+                <span>{format!("resources not tested in {stale} days")}</span>
+            </A>
+            <div class="card">
+                <span class=big(ages.older + ages.never)>
+                    {format::count(ages.older + ages.never)}
+                </span>
+                <span>"resources whose newest backup is over 7 days old, or missing"</span>
+            </div>
+        </div>
+        <section aria-labelledby="tests-h">
+            <h2 id="tests-h">"Restore tests"</h2>
+            <div class="charts">
+                <TestsChart days=last30 caption="Last 30 days" />
+                <TestsChart days=p.daily_tests.clone() caption="Last 90 days" />
+            </div>
+        </section>
+        <section aria-labelledby="failures-h">
+            <h2 id="failures-h">"Latest failures"</h2>
+            <Failures jobs=p.latest_failures.clone() />
+            <p>
+                <A href="/restore-tests?outcome=failed">"Every failed restore test"</A>
+            </p>
+        </section>
+        <div class="two">
+            <section aria-labelledby="untested-h">
+                <h2 id="untested-h">{format!("Not restore-tested in {stale} days")}</h2>
+                <ResourceList
+                    resources=p.untested_resources.clone()
+                    empty="Every protected resource was restore-tested recently."
+                    show_test=true
+                    now=now
+                />
+            </section>
+            <section aria-labelledby="rpo-h">
+                <h2 id="rpo-h">"Oldest newest backup (RPO)"</h2>
+                <p class="muted">
+                    {format!(
+                        "Newest backup per resource: {} within 24 h, {} within 7 days, {} older, {} none.",
+                        ages.within_24h,
+                        ages.within_7d,
+                        ages.older,
+                        ages.never,
+                    )}
+                </p>
+                <ResourceList
+                    resources=p.oldest_backups.clone()
+                    empty="No resource has a backup yet."
+                    show_test=false
+                    now=now
+                />
+            </section>
+        </div>
+        <section aria-labelledby="rto-h">
+            <h2 id="rto-h">"Measured restore times (RTO), 90 days"</h2>
+            {if p.restore_times.is_empty() {
+                view! { <p class="empty">"No restore has completed in 90 days, so no restore time is known."</p> }
+                    .into_any()
+            } else {
+                view! {
+                    <table>
+                        <thead>
+                            <tr>
+                                <th scope="col">"Resource type"</th>
+                                <th scope="col" class="num">"Restores"</th>
+                                <th scope="col" class="num">"Median"</th>
+                                <th scope="col" class="num">"90th percentile"</th>
+                                <th scope="col" class="num">"Longest"</th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            {p
+                                .restore_times
+                                .iter()
+                                .map(|t| {
+                                    view! {
+                                        <tr>
+                                            <th scope="row">{t.resource_type.clone()}</th>
+                                            <td class="num">{format::count(t.restores)}</td>
+                                            <td class="num">{format::minutes(t.median_minutes)}</td>
+                                            <td class="num">{format::minutes(t.p90_minutes)}</td>
+                                            <td class="num">{format::minutes(t.max_minutes)}</td>
+                                        </tr>
+                                    }
+                                })
+                                .collect_view()}
+                        </tbody>
+                    </table>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    if jobs.is_empty() {
+        return view! { <p class="empty">"No restore test has failed."</p> }.into_any();
+    }
+    view! {
+        <table class="failures">
+            <thead>
+                <tr>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col">"Account"</th>
+                    <th scope="col">"Result"</th>
+                    <th scope="col">"Message"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {jobs
+                    .into_iter()
+                    .map(|j| {
+                        let resource = j.resource_arn.clone().unwrap_or_default();
+                        let (result, message) = if j.status == "FAILED" || j.status == "ABORTED" {
+                            (format!("restore {}", j.status.to_lowercase()), j.status_message.clone())
+                        } else {
+                            (
+                                format!(
+                                    "validation {}",
+                                    j.validation_status.clone().unwrap_or_default().replace('_', " ").to_lowercase(),
+                                ),
+                                j.validation_message.clone(),
+                            )
+                        };
+                        let account = catalog.account_name(&j.account_id);
+                        view! {
+                            <tr>
+                                <td>
+                                    <Time at=Some(j.created_at.clone()) />
+                                </td>
+                                <td>
+                                    <A href=format!("/resources?resource={}", encode(&resource))>
+                                        {format::arn_name(&resource).to_string()}
+                                    </A>
+                                    <span class="muted">{format!(" {}", j.resource_type)}</span>
+                                </td>
+                                <td>{account}</td>
+                                <td>
+                                    <span class="badge bad">{result}</span>
+                                </td>
+                                <td class="message">{message.unwrap_or_else(|| "(no message)".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn ResourceList(resources: Vec<ProtectedResource>, empty: &'static str, show_test: bool, now: i64) -> impl IntoView {
+    if resources.is_empty() {
+        return view! { <p class="empty">{empty}</p> }.into_any();
+    }
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col">{if show_test { "Last restore test" } else { "Newest backup" }}</th>
+                </tr>
+            </thead>
+            <tbody>
+                {resources
+                    .into_iter()
+                    .map(|r| {
+                        let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+                        let when = if show_test { r.last_test_at.clone() } else { r.last_backup_at.clone() };
+                        let age = when.as_deref().and_then(format::parse_time).map(|t| format::age(now, t));
+                        view! {
+                            <tr>
+                                <td>
+                                    <A href=format!("/resources?resource={}", encode(&r.resource_arn))>{name}</A>
+                                    <span class="muted">{format!(" {} · {}", r.resource_type, r.account_id)}</span>
+                                </td>
+                                <td>
+                                    {match (when, age) {
+                                        (Some(t), Some(age)) => {
+                                            view! {
+                                                <Time at=Some(t) />
+                                                <span class="muted">{format!(" ({age})")}</span>
+                                            }
+                                                .into_any()
+                                        }
+                                        _ => view! { <Badge status="never" /> }.into_any(),
+                                    }}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
+    view! {
+        <table class="accounts">
+            <caption>"Restore tests of the last 30 days, per account"</caption>
+            <thead>
+                <tr>
+                    <th scope="col">"Account"</th>
+                    <th scope="col">"Sync"</th>
+                    <th scope="col" class="num">"Recovery points"</th>
+                    <th scope="col" class="num">"Protected resources"</th>
+                    <th scope="col" class="num">"Tests passed"</th>
+                    <th scope="col" class="num">"Tests failed"</th>
+                    <th scope="col" class="num">"Pass rate"</th>
+                    <th scope="col" class="num">"Never tested"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {accounts
+                    .into_iter()
+                    .map(|a| {
+                        let rate = format::pass_rate(a.restore_tests_passed_30d, a.restore_tests_failed_30d);
+                        let tests = format!("/restore-tests?account_id={}", a.account_id);
+                        view! {
+                            <tr>
+                                <th scope="row">
+                                    {a.name.clone()} " " <span class="id">{a.account_id.clone()}</span>
+                                </th>
+                                <td>
+                                    <A href="/accounts">
+                                        <Badge status=if a.sync_ok { "ok" } else { "error" } />
+                                    </A>
+                                </td>
+                                <td class="num">
+                                    <A href=format!(
+                                        "/recovery-points?account_id={}",
+                                        a.account_id,
+                                    )>{format::count(a.recovery_points)}</A>
+                                </td>
+                                <td class="num">{format::count(a.protected_resources)}</td>
+                                <td class="num">{a.restore_tests_passed_30d}</td>
+                                <td class="num">
+                                    <A href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</A>
+                                </td>
+                                <td class="num">{rate}</td>
+                                <td class="num">{a.resources_never_tested}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+}

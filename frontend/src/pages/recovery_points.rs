@@ -1,0 +1,278 @@
+//! `/recovery-points`: every recovery point, filtered and paged in the URL; the
+//! selected one in detail (`?selected=<arn>`) with what AWS reports for restoring it.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{Page, RecoveryPoint, RecoveryPointDetail};
+
+use crate::components::types;
+
+use crate::components::{
+    fixed, href_with, loaded, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager, Time,
+    TimeBoth,
+};
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+const FILTERS: [&str; 8] =
+    ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"];
+const STATUSES: [&str; 7] = ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING"];
+
+#[component]
+pub fn RecoveryPoints() -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    let (query, _) = use_url();
+    let list_query = Memo::new(move |_| {
+        let mut allowed = FILTERS.to_vec();
+        allowed.extend(["cursor", "limit"]);
+        query.with(|q| q.api(&allowed, &[]))
+    });
+    let page = LocalResource::new(move || {
+        let q = list_query.get();
+        async move { api::get::<Page<RecoveryPoint>>(&format!("/api/v1/recovery-points{q}")).await }
+    });
+    let selected = Memo::new(move |_| query.with(|q| q.get("selected").map(str::to_string)));
+    view! {
+        <h1>"Recovery points"</h1>
+        <div class="filters" role="search" aria-label="Filter recovery points">
+            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
+            <FilterSelect name="region" label="Region" options=catalog.region_options() />
+            <FilterSelect name="vault" label="Vault" options=catalog.vault_options() />
+            <FilterSelect name="resource_type" label="Resource type" options=types() />
+            <FilterSelect name="status" label="Status" options=fixed(&STATUSES) />
+            <FilterDate name="created_after" label="Created from" />
+            <FilterDate name="created_before" label="Created before" />
+            <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:dynamodb:…:table/…" />
+            <ClearFilters keys=&FILTERS />
+        </div>
+        {move || selected.get().map(|arn| view! { <Detail arn=arn /> })}
+        {loaded(page, "recovery points", move |p: Page<RecoveryPoint>| {
+            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            view! { <Table page=p filtered=filtered /> }
+        })}
+    }
+}
+
+#[component]
+fn Table(page: Page<RecoveryPoint>, filtered: bool) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <Empty what="recovery points" filtered=filtered /> }.into_any();
+    }
+    let (query, _) = use_url();
+    let q = query.get_untracked();
+    let shown = page.items.len();
+    view! {
+        <div class="scroll" id="rp-table">
+            <table class="dense">
+                <thead>
+                    <tr>
+                        <th scope="col">"Created"</th>
+                        <th scope="col">"Resource"</th>
+                        <th scope="col">"Account"</th>
+                        <th scope="col">"Vault"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col" class="num">"Size"</th>
+                        <th scope="col">"Deleted"</th>
+                        <th scope="col">"Copy of"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {page
+                        .items
+                        .into_iter()
+                        .map(|r| {
+                            let href = href_with(&q, "/recovery-points", "selected", Some(&r.recovery_point_arn));
+                            let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+                            let label = format!("Details of the recovery point of {name} created {}", r.created_at);
+                            view! {
+                                <tr>
+                                    <td>
+                                        <A href=href attr:aria-label=label>
+                                            <Time at=Some(r.created_at.clone()) />
+                                        </A>
+                                    </td>
+                                    <td>
+                                        {name.clone()}
+                                        <span class="muted">{format!(" {}", r.resource_type)}</span>
+                                    </td>
+                                    <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
+                                    <td>{r.vault_name.clone()}</td>
+                                    <td>
+                                        <Badge status=if r.gone_at.is_some() { "gone".to_string() } else { r.status.clone() } />
+                                    </td>
+                                    <td class="num">{r.size_bytes.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
+                                    <td>
+                                        <Time at=r.delete_at.clone() />
+                                    </td>
+                                    <td>
+                                        {r
+                                            .source_vault_arn
+                                            .as_deref()
+                                            .map(|v| format::arn_name(v).to_string())
+                                            .unwrap_or_else(|| "–".into())}
+                                    </td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </div>
+        <Pager next=page.next_cursor shown=shown />
+    }
+    .into_any()
+}
+
+#[component]
+fn Detail(arn: String) -> impl IntoView {
+    let (query, _) = use_url();
+    let close = href_with(&query.get_untracked(), "/recovery-points", "selected", None);
+    let path = format!("/api/v1/recovery-points/{}", encode(&arn));
+    let detail = LocalResource::new(move || {
+        let path = path.clone();
+        async move { api::get::<RecoveryPointDetail>(&path).await }
+    });
+    view! {
+        <section class="detail" aria-labelledby="rp-detail-h">
+            <div class="detail-head">
+                <h2 id="rp-detail-h">"Recovery point"</h2>
+                <A href=close>"Close"</A>
+            </div>
+            <p class="arn">{arn.clone()}</p>
+            {loaded(detail, "the recovery point", |d: RecoveryPointDetail| view! { <DetailBody d=d /> })}
+        </section>
+    }
+}
+
+#[component]
+fn DetailBody(d: RecoveryPointDetail) -> impl IntoView {
+    let r = d.recovery_point;
+    let resource = r.resource_arn.clone();
+    view! {
+        <div class="two">
+            <dl class="facts">
+                <dt>"Resource"</dt>
+                <dd>
+                    <A href=format!("/resources?resource={}", encode(&resource))>{resource.clone()}</A>
+                    {format!(" ({})", r.resource_type)}
+                </dd>
+                <dt>"Account, region"</dt>
+                <dd>{format!("{}, {}", r.account_id, r.region)}</dd>
+                <dt>"Vault"</dt>
+                <dd>{r.vault_arn.clone()}</dd>
+                <dt>"Status"</dt>
+                <dd>
+                    <Badge status=r.status.clone() />
+                    {r.gone_at.clone().map(|g| view! { " gone from its vault since " <TimeBoth at=Some(g) /> })}
+                </dd>
+                <dt>"Created"</dt>
+                <dd>
+                    <TimeBoth at=Some(r.created_at.clone()) />
+                </dd>
+                <dt>"Completed"</dt>
+                <dd>
+                    <TimeBoth at=r.completed_at.clone() />
+                </dd>
+                <dt>"Size"</dt>
+                <dd>{r.size_bytes.map(format::bytes).unwrap_or_else(|| "unknown".into())}</dd>
+                <dt>"Encryption key"</dt>
+                <dd>
+                    {match (&r.encryption_key_arn, r.is_encrypted) {
+                        (Some(k), _) => k.clone(),
+                        (None, true) => "encrypted with the service's key".into(),
+                        (None, false) => "not encrypted".into(),
+                    }}
+                </dd>
+                <dt>"Copy of"</dt>
+                <dd>{r.source_vault_arn.clone().unwrap_or_else(|| "– (an original backup)".into())}</dd>
+                <dt>"Moves to cold storage"</dt>
+                <dd>
+                    <TimeBoth at=r.move_to_cold_storage_at.clone() />
+                </dd>
+                <dt>"Deleted"</dt>
+                <dd>
+                    <TimeBoth at=r.delete_at.clone() />
+                    {r.delete_after_days.map(|d| format!(" ({d} days after creation)"))}
+                </dd>
+                <dt>"Last restored"</dt>
+                <dd>
+                    <TimeBoth at=r.last_restore_at.clone() />
+                </dd>
+            </dl>
+            <div>
+                <h3>"Restore metadata (from AWS)"</h3>
+                {match (d.restore_metadata, d.restore_metadata_error) {
+                    (Some(m), _) if !m.is_empty() => {
+                        view! {
+                            <table class="dense">
+                                <tbody>
+                                    {m
+                                        .into_iter()
+                                        .map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="arn">{v}</td></tr> })
+                                        .collect_view()}
+                                </tbody>
+                            </table>
+                        }
+                            .into_any()
+                    }
+                    (_, Some(e)) => view! { <p class="error" role="alert">{format!("AWS did not answer: {e}")}</p> }.into_any(),
+                    _ => view! { <p class="empty">"AWS reports no restore metadata."</p> }.into_any(),
+                }}
+            </div>
+        </div>
+        <h3>"Copies"</h3>
+        {if d.copy_jobs.is_empty() {
+            view! { <p class="empty">"No copy job copied this recovery point or made it."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="plain">
+                    {d
+                        .copy_jobs
+                        .into_iter()
+                        .map(|c| {
+                            view! {
+                                <li>
+                                    <Time at=Some(c.created_at) />
+                                    " "
+                                    <Badge status=c.status />
+                                    {format!(
+                                        " {} → {}",
+                                        c.source_vault_arn.as_deref().map(format::arn_name).unwrap_or("?"),
+                                        c.destination_vault_arn.clone().unwrap_or_default(),
+                                    )}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+        <h3>"Restores"</h3>
+        {if d.restore_jobs.is_empty() {
+            view! { <p class="empty">"This recovery point has not been restored."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="plain">
+                    {d
+                        .restore_jobs
+                        .into_iter()
+                        .map(|j| {
+                            view! {
+                                <li>
+                                    <Time at=Some(j.created_at) />
+                                    " "
+                                    <Badge status=j.status />
+                                    {j.validation_status.map(|v| view! { " validation " <Badge status=v /> })}
+                                    {j.duration_minutes.map(|m| format!(" took {}", format::minutes(m)))}
+                                    {if j.test { " (restore test)" } else { "" }}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+    }
+}

@@ -1,0 +1,302 @@
+//! `/resources`: the protected resources, their newest backup and last restore
+//! test; the selected one (`?resource=<arn>`) with a timeline of its backups,
+//! copies and restores, and its measured restore durations.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
+
+use crate::components::{
+    fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
+};
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+/// How many jobs of each kind the timeline shows.
+const TIMELINE: usize = 50;
+
+const FILTERS: [&str; 5] = ["account_id", "region", "resource_type", "never_tested", "not_tested_days"];
+
+#[component]
+pub fn Resources() -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    let (query, _) = use_url();
+    let list_query = Memo::new(move |_| {
+        let mut allowed = FILTERS.to_vec();
+        allowed.extend(["cursor", "limit"]);
+        query.with(|q| q.api(&allowed, &[]))
+    });
+    let page = LocalResource::new(move || {
+        let q = list_query.get();
+        async move { api::get::<Page<ProtectedResource>>(&format!("/api/v1/protected-resources{q}")).await }
+    });
+    let selected = Memo::new(move |_| query.with(|q| q.get("resource").map(str::to_string)));
+    view! {
+        <h1>"Protected resources"</h1>
+        <div class="filters" role="search" aria-label="Filter resources">
+            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
+            <FilterSelect name="region" label="Region" options=catalog.region_options() />
+            <FilterSelect name="resource_type" label="Resource type" options=types() />
+            <FilterSelect name="never_tested" label="Never restore-tested" options=fixed(&["true"]) all="Any" />
+            <FilterSelect
+                name="not_tested_days"
+                label="Not restore-tested in"
+                options=Signal::stored(
+                    [7, 30, 90].iter().map(|d| (d.to_string(), format!("{d} days"))).collect::<Vec<_>>(),
+                )
+                all="Any time"
+            />
+            <ClearFilters keys=&FILTERS />
+        </div>
+        {move || selected.get().map(|arn| view! { <Timeline arn=arn /> })}
+        {loaded(page, "protected resources", move |p: Page<ProtectedResource>| {
+            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            view! { <Table page=p filtered=filtered /> }
+        })}
+    }
+}
+
+#[component]
+fn Table(page: Page<ProtectedResource>, filtered: bool) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <Empty what="protected resources" filtered=filtered /> }.into_any();
+    }
+    let (query, _) = use_url();
+    let q = query.get_untracked();
+    let shown = page.items.len();
+    view! {
+        <table>
+            <thead>
+                <tr>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col">"Account"</th>
+                    <th scope="col">"Newest backup"</th>
+                    <th scope="col">"Last restore test"</th>
+                    <th scope="col" class="num">"Latest restore took"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .items
+                    .into_iter()
+                    .map(|r| {
+                        let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
+                        let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+                        let outcome = match (&r.last_test_at, r.last_test_passed) {
+                            (None, _) => "never",
+                            (Some(_), Some(true)) => "passed",
+                            (Some(_), Some(false)) => "failed",
+                            (Some(_), None) => "running",
+                        };
+                        view! {
+                            <tr>
+                                <td>
+                                    <A href=href>{name}</A>
+                                    <span class="muted">{format!(" {}", r.resource_type)}</span>
+                                </td>
+                                <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
+                                <td>
+                                    <Time at=r.last_backup_at.clone() />
+                                </td>
+                                <td>
+                                    <Badge status=outcome />
+                                    " "
+                                    <Time at=r.last_test_at.clone() />
+                                </td>
+                                <td class="num">
+                                    {r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}
+                                </td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <Pager next=page.next_cursor shown=shown />
+    }
+    .into_any()
+}
+
+/// One event of a resource's history.
+#[derive(Clone)]
+struct Event {
+    at: String,
+    kind: &'static str,
+    status: String,
+    text: String,
+    link: Option<String>,
+}
+
+type History = (Page<BackupJob>, Page<CopyJob>, Page<RestoreJob>);
+
+async fn history(arn: String) -> Result<History, String> {
+    let q = format!("?resource_arn={}&limit={TIMELINE}", encode(&arn));
+    let paths =
+        [format!("/api/v1/backup-jobs{q}"), format!("/api/v1/copy-jobs{q}"), format!("/api/v1/restore-jobs{q}")];
+    let (b, c, r) = futures::join!(
+        api::get::<Page<BackupJob>>(&paths[0]),
+        api::get::<Page<CopyJob>>(&paths[1]),
+        api::get::<Page<RestoreJob>>(&paths[2]),
+    );
+    Ok((b?, c?, r?))
+}
+
+fn events((backups, copies, restores): &History) -> Vec<Event> {
+    let rp_link = |arn: &Option<String>| arn.as_ref().map(|a| format!("/recovery-points?selected={}", encode(a)));
+    let mut events: Vec<Event> = backups
+        .items
+        .iter()
+        .map(|b| Event {
+            at: b.created_at.clone(),
+            kind: "backup",
+            status: b.status.clone(),
+            text: format!(
+                "into {}{}",
+                b.vault_name.clone().unwrap_or_default(),
+                b.status_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            link: rp_link(&b.recovery_point_arn),
+        })
+        .chain(copies.items.iter().map(|c| Event {
+            at: c.created_at.clone(),
+            kind: "copy",
+            status: c.status.clone(),
+            text: format!(
+                "{} → {}{}",
+                c.source_vault_arn.as_deref().map(format::arn_name).unwrap_or("?"),
+                c.destination_vault_arn.clone().unwrap_or_default(),
+                c.status_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+            ),
+            link: rp_link(&c.destination_recovery_point_arn),
+        }))
+        .chain(restores.items.iter().map(|r| {
+            let validation = r.validation_status.as_ref().map(|v| {
+                format!(
+                    ", validation {}{}",
+                    v.replace('_', " ").to_lowercase(),
+                    r.validation_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
+                )
+            });
+            Event {
+                at: r.created_at.clone(),
+                kind: if r.test { "restore test" } else { "restore" },
+                // A test that restored but failed validation failed: its badge says so.
+                status: match (&r.validation_status, r.status.as_str()) {
+                    (Some(v), "COMPLETED") => v.clone(),
+                    _ => r.status.clone(),
+                },
+                text: format!(
+                    "{}{}{}",
+                    r.duration_minutes.map(|m| format!("took {}", format::minutes(m))).unwrap_or_default(),
+                    r.status_message.as_ref().map(|m| format!(" {m}")).unwrap_or_default(),
+                    validation.unwrap_or_default()
+                ),
+                link: rp_link(&r.recovery_point_arn),
+            }
+        }))
+        .collect();
+    events.sort_by(|a, b| b.at.cmp(&a.at));
+    events
+}
+
+#[component]
+fn Timeline(arn: String) -> impl IntoView {
+    let (query, _) = use_url();
+    let close = href_with(&query.get_untracked(), "/resources", "resource", None);
+    let a = arn.clone();
+    let data = LocalResource::new(move || history(a.clone()));
+    view! {
+        <section class="detail" aria-labelledby="timeline-h">
+            <div class="detail-head">
+                <h2 id="timeline-h">{format!("History of {}", format::arn_name(&arn))}</h2>
+                <A href=close>"Close"</A>
+            </div>
+            <p class="arn">
+                {arn.clone()} " · "
+                <A href=format!("/recovery-points?resource_arn={}", encode(&arn))>"its recovery points"</A>
+            </p>
+            {loaded(data, "the resource's history", |h: History| {
+                let durations: Vec<(String, i64, bool)> = h
+                    .2
+                    .items
+                    .iter()
+                    .filter_map(|r| r.duration_minutes.map(|m| (r.created_at.clone(), m, r.test)))
+                    .collect();
+                let events = events(&h);
+                view! {
+                    <Durations restores=durations />
+                    <h3>{format!("Timeline (newest first, the last {TIMELINE} jobs of each kind)")}</h3>
+                    {if events.is_empty() {
+                        view! { <p class="empty">"No backup, copy or restore job of this resource is on record."</p> }
+                            .into_any()
+                    } else {
+                        view! {
+                            <ol class="timeline">
+                                {events
+                                    .into_iter()
+                                    .map(|e| {
+                                        view! {
+                                            <li>
+                                                <Time at=Some(e.at) />
+                                                <span class="kind">{e.kind}</span>
+                                                <Badge status=e.status />
+                                                <span class="text">{e.text}</span>
+                                                {e.link.map(|l| view! { <A href=l>"recovery point"</A> })}
+                                            </li>
+                                        }
+                                    })
+                                    .collect_view()}
+                            </ol>
+                        }
+                            .into_any()
+                    }}
+                }
+            })}
+        </section>
+    }
+}
+
+/// Restore durations as bars, oldest left; restore tests and other restores told apart.
+#[component]
+fn Durations(restores: Vec<(String, i64, bool)>) -> impl IntoView {
+    if restores.is_empty() {
+        return view! { <p class="empty">"No completed restore, so no measured restore time."</p> }.into_any();
+    }
+    let mut sorted: Vec<i64> = restores.iter().map(|r| r.1).collect();
+    sorted.sort_unstable();
+    let median = sorted[(sorted.len() - 1) / 2];
+    let longest = sorted.last().copied().unwrap_or(0);
+    let top = longest.max(1) as f64;
+    let width = restores.len() * 10;
+    let label = format!(
+        "Restore durations of {} restores: median {}, longest {}",
+        restores.len(),
+        format::minutes(median),
+        format::minutes(longest)
+    );
+    let bars = restores
+        .into_iter()
+        .rev()
+        .enumerate()
+        .map(|(i, (at, m, test))| {
+            let h = m as f64 / top * 96.0;
+            view! {
+                <rect class=if test { "pass" } else { "other" } x=i * 10 + 1 y=100.0 - h width=8 height=h>
+                    <title>{format!("{at}: {}{}", format::minutes(m), if test { " (test)" } else { "" })}</title>
+                </rect>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="chart">
+            <figcaption>
+                <strong>"Restore durations"</strong>
+                <span class="legend">{format!("median {} · longest {}", format::minutes(median), format::minutes(longest))}</span>
+            </figcaption>
+            <svg viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-label=label>
+                {bars}
+            </svg>
+        </figure>
+    }
+    .into_any()
+}

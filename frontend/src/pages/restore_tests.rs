@@ -1,0 +1,175 @@
+//! `/restore-tests`: the restore testing jobs by plan, their validation and
+//! deletion, the pass rate over time, filters in the URL.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use shared::{DailyTests, Page, RestoreJob};
+
+use crate::components::{
+    fixed, loaded, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart, Time,
+};
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+const FILTERS: [&str; 7] =
+    ["account_id", "plan_arn", "outcome", "validation_status", "resource_type", "created_after", "created_before"];
+
+#[component]
+pub fn RestoreTests() -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    let (query, _) = use_url();
+    let list_query = Memo::new(move |_| {
+        let mut allowed = FILTERS.to_vec();
+        allowed.extend(["cursor", "limit"]);
+        query.with(|q| q.api(&allowed, &[("test", "true")]))
+    });
+    let chart_query = Memo::new(move |_| query.with(|q| q.api(&["account_id", "plan_arn"], &[("days", "90")])));
+    let page = LocalResource::new(move || {
+        let q = list_query.get();
+        async move { api::get::<Page<RestoreJob>>(&format!("/api/v1/restore-jobs{q}")).await }
+    });
+    let daily = LocalResource::new(move || {
+        let q = chart_query.get();
+        async move { api::get::<Vec<DailyTests>>(&format!("/api/v1/restore-tests/daily{q}")).await }
+    });
+    view! {
+        <h1>"Restore tests"</h1>
+        <div class="filters" role="search" aria-label="Filter restore tests">
+            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
+            <FilterSelect name="plan_arn" label="Restore testing plan" options=catalog.plan_options() />
+            <FilterSelect name="outcome" label="Outcome" options=fixed(&["passed", "failed"]) />
+            <FilterSelect
+                name="validation_status"
+                label="Validation"
+                options=fixed(&["SUCCESSFUL", "FAILED", "TIMED_OUT", "VALIDATING"])
+            />
+            <FilterSelect name="resource_type" label="Resource type" options=crate::components::types() />
+            <FilterDate name="created_after" label="Started from" />
+            <FilterDate name="created_before" label="Started before" />
+            <ClearFilters keys=&FILTERS />
+        </div>
+        {loaded(daily, "the pass rate", |days: Vec<DailyTests>| {
+            let weeks = format::weekly(&days);
+            view! {
+                <div class="charts">
+                    <TestsChart days=days caption="Restore tests per day, 90 days (account and plan filters apply)" />
+                    <WeeklyRates weeks=weeks />
+                </div>
+            }
+        })}
+        {loaded(page, "restore tests", move |p: Page<RestoreJob>| {
+            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            view! { <Table page=p filtered=filtered /> }
+        })}
+    }
+}
+
+/// The pass rate of each week as a bar of its height.
+#[component]
+fn WeeklyRates(weeks: Vec<(String, i64, i64)>) -> impl IntoView {
+    let width = weeks.len() * 20;
+    let bars = weeks
+        .iter()
+        .enumerate()
+        .map(|(i, (start, passed, failed))| {
+            let total = passed + failed;
+            let rate = if total > 0 { *passed as f64 / total as f64 } else { 0.0 };
+            let h = (rate * 96.0).max(1.0);
+            let class = if total == 0 {
+                "none"
+            } else if rate >= 0.9 {
+                "pass"
+            } else {
+                "fail"
+            };
+            let text =
+                format!("week of {start}: {} ({passed} passed, {failed} failed)", format::pass_rate(*passed, *failed));
+            view! {
+                <g>
+                    <title>{text}</title>
+                    <rect class=class x=i * 20 + 2 y=100.0 - h width=16 height=h></rect>
+                </g>
+            }
+        })
+        .collect_view();
+    let summary =
+        weeks.iter().map(|(s, p, f)| format!("{s}: {}", format::pass_rate(*p, *f))).collect::<Vec<_>>().join(", ");
+    view! {
+        <figure class="chart">
+            <figcaption>
+                <strong>"Pass rate per week"</strong>
+                <span class="legend">"green at 90 % or more"</span>
+            </figcaption>
+            <svg viewBox=format!("0 0 {} 100", width.max(20)) preserveAspectRatio="none" role="img" aria-label=format!("Pass rate per week: {summary}")>
+                {bars}
+            </svg>
+            <div class="axis">
+                <span>{weeks.first().map(|w| w.0.clone()).unwrap_or_default()}</span>
+                <span>{weeks.last().map(|w| w.0.clone()).unwrap_or_default()}</span>
+            </div>
+        </figure>
+    }
+}
+
+#[component]
+fn Table(page: Page<RestoreJob>, filtered: bool) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <Empty what="restore tests" filtered=filtered /> }.into_any();
+    }
+    let catalog = expect_context::<Catalog>();
+    let shown = page.items.len();
+    view! {
+        <table class="tests">
+            <thead>
+                <tr>
+                    <th scope="col">"Started"</th>
+                    <th scope="col">"Resource"</th>
+                    <th scope="col">"Plan"</th>
+                    <th scope="col">"Restore"</th>
+                    <th scope="col">"Validation"</th>
+                    <th scope="col">"Clean-up"</th>
+                    <th scope="col" class="num">"Took"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {page
+                    .items
+                    .into_iter()
+                    .map(|j| {
+                        let resource = j.resource_arn.clone().unwrap_or_default();
+                        let plan = j.plan_arn.as_deref().map(|p| catalog.plan_name(p)).unwrap_or_default();
+                        view! {
+                            <tr>
+                                <td>
+                                    <Time at=Some(j.created_at.clone()) />
+                                </td>
+                                <td>
+                                    <A href=format!("/resources?resource={}", encode(&resource))>
+                                        {format::arn_name(&resource).to_string()}
+                                    </A>
+                                    <span class="muted">{format!(" {} · {}", j.resource_type, j.account_id)}</span>
+                                </td>
+                                <td>{plan}</td>
+                                <td>
+                                    <Badge status=j.status.clone() />
+                                    {j.status_message.clone().map(|m| view! { <div class="message">{m}</div> })}
+                                </td>
+                                <td>
+                                    {j.validation_status.clone().map(|v| view! { <Badge status=v /> })}
+                                    {j.validation_message.clone().map(|m| view! { <div class="message">{m}</div> })}
+                                </td>
+                                <td>
+                                    {j.deletion_status.clone().map(|v| view! { <Badge status=v /> })}
+                                    {j.deletion_message.clone().map(|m| view! { <div class="message muted">{m}</div> })}
+                                </td>
+                                <td class="num">{j.duration_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}</td>
+                            </tr>
+                        }
+                    })
+                    .collect_view()}
+            </tbody>
+        </table>
+        <Pager next=page.next_cursor shown=shown />
+    }
+    .into_any()
+}
