@@ -3,7 +3,7 @@
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8090';
-export const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
+export const ARTIFACTS = new URL('./screenshots/', import.meta.url).pathname;
 
 export async function launch() {
   return chromium.launch({

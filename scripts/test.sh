@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: formatting, lints, unit and integration
 # tests (the sandbox driven through the real AWS SDKs; the console's store on
-# SQLite and on PostgreSQL), and the AWS CLI check.
+# SQLite and on PostgreSQL), the AWS CLI check, and the web console in headless
+# Chromium (browser tests, accessibility, budgets).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -17,3 +18,4 @@ cargo test --all-targets
 cargo test -p frontend --lib
 scripts/check-aws-cli.sh "$target/debug/recovery-console"
 cfn-lint deploy/recovery-console-roles.yaml
+scripts/e2e.sh "$target/debug/recovery-console"

@@ -2,7 +2,6 @@
 //! and the viewer's zone, status badges, charts, and the loading, empty and error states.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use shared::DailyTests;
@@ -270,7 +269,7 @@ pub fn ClearFilters(keys: &'static [&'static str]) -> impl IntoView {
                 q = q.with(k, None);
             }
             let href = format!("{}{}", location.pathname.get(), q.to_search());
-            view! { <A href=href attr:class="clear">"Clear filters"</A> }
+            view! { <a href=href class="clear">"Clear filters"</a> }
         })
     }
 }
@@ -287,8 +286,8 @@ pub fn Pager(next: Option<String>, shown: usize) -> impl IntoView {
     view! {
         <nav class="pager" aria-label="Pages">
             <span class="muted">{format!("{shown} shown")}</span>
-            {first.map(|h| view! { <A href=h>"First page"</A> })}
-            {next.map(|h| view! { <A href=h>"Next page"</A> })}
+            {first.map(|h| view! { <a href=h>"First page"</a> })}
+            {next.map(|h| view! { <a href=h>"Next page"</a> })}
         </nav>
     }
 }

@@ -1,7 +1,6 @@
 //! `/jobs`: backup, copy and restore jobs (`?kind=`), their status and progress.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::{BackupJob, CopyJob, Page, RestoreJob};
 
 use crate::components::{
@@ -152,9 +151,9 @@ pub fn Jobs() -> impl IntoView {
         // A status of one kind of job may not exist for another: switching kind drops it.
         let href = href_with(&q.with("status", None), "/jobs", "kind", Some(value));
         view! {
-            <A href=href attr:aria-current=move || (kind.get() == k).then_some("page") attr:class="tab">
+            <a href=href aria-current=move || (kind.get() == k).then_some("page") class="tab">
                 {label}
-            </A>
+            </a>
         }
     };
     view! {
@@ -220,9 +219,9 @@ fn Table(rows: Vec<Row>, next: Option<String>, filtered: bool) -> impl IntoView 
                                     <Time at=Some(r.created_at) />
                                 </td>
                                 <td>
-                                    <A href=format!("/resources?resource={}", encode(&r.resource_arn))>
+                                    <a href=format!("/resources?resource={}", encode(&r.resource_arn))>
                                         {format::arn_name(&r.resource_arn).to_string()}
-                                    </A>
+                                    </a>
                                     <span class="muted">{format!(" {}", r.resource_type)}</span>
                                 </td>
                                 <td>{r.account}</td>
@@ -250,7 +249,7 @@ fn Table(rows: Vec<Row>, next: Option<String>, filtered: bool) -> impl IntoView 
                                         .map(|rp| {
                                             view! {
                                                 " "
-                                                <A href=format!("/recovery-points?selected={}", encode(&rp))>"recovery point"</A>
+                                                <a href=format!("/recovery-points?selected={}", encode(&rp))>"recovery point"</a>
                                             }
                                         })}
                                 </td>

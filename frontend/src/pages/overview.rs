@@ -1,7 +1,6 @@
 //! `/`: whether the backups restore, across every account, on one page.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary};
 
 use crate::components::{loaded, Badge, TestsChart, Time};
@@ -21,7 +20,7 @@ pub fn Overview() -> impl IntoView {
                 if s.accounts.is_empty() {
                     view! {
                         <p class="empty">
-                            "No account has been synced yet. " <A href="/accounts">"Start a sync"</A>
+                            "No account has been synced yet. " <a href="/accounts">"Start a sync"</a>
                         </p>
                     }
                         .into_any()
@@ -56,16 +55,16 @@ fn PostureView(p: Posture) -> impl IntoView {
                 <span class="big">{format::pass_rate(passed30, failed30)}</span>
                 <span>{format!("restore tests passed in 30 days ({passed30} passed, {failed30} failed)")}</span>
             </div>
-            <A href="/resources?never_tested=true" attr:class="card">
+            <a href="/resources?never_tested=true" class="card">
                 <span class=big(p.never_tested)>{format::count(p.never_tested)}</span>
                 <span>"resources never restore-tested"</span>
-            </A>
-            <A href=format!("/resources?not_tested_days={stale}") attr:class="card">
+            </a>
+            <a href=format!("/resources?not_tested_days={stale}") class="card">
                 <span class=big(p.not_tested_recently)>
                     {format::count(p.not_tested_recently)}
                 </span>
                 <span>{format!("resources not tested in {stale} days")}</span>
-            </A>
+            </a>
             <div class="card">
                 <span class=big(ages.older + ages.never)>
                     {format::count(ages.older + ages.never)}
@@ -84,7 +83,7 @@ fn PostureView(p: Posture) -> impl IntoView {
             <h2 id="failures-h">"Latest failures"</h2>
             <Failures jobs=p.latest_failures.clone() />
             <p>
-                <A href="/restore-tests?outcome=failed">"Every failed restore test"</A>
+                <a href="/restore-tests?outcome=failed">"Every failed restore test"</a>
             </p>
         </section>
         <div class="two">
@@ -198,9 +197,9 @@ fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
                                     <Time at=Some(j.created_at.clone()) />
                                 </td>
                                 <td>
-                                    <A href=format!("/resources?resource={}", encode(&resource))>
+                                    <a href=format!("/resources?resource={}", encode(&resource))>
                                         {format::arn_name(&resource).to_string()}
-                                    </A>
+                                    </a>
                                     <span class="muted">{format!(" {}", j.resource_type)}</span>
                                 </td>
                                 <td>{account}</td>
@@ -241,7 +240,7 @@ fn ResourceList(resources: Vec<ProtectedResource>, empty: &'static str, show_tes
                         view! {
                             <tr>
                                 <td>
-                                    <A href=format!("/resources?resource={}", encode(&r.resource_arn))>{name}</A>
+                                    <a href=format!("/resources?resource={}", encode(&r.resource_arn))>{name}</a>
                                     <span class="muted">{format!(" {} · {}", r.resource_type, r.account_id)}</span>
                                 </td>
                                 <td>
@@ -295,20 +294,20 @@ fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
                                     {a.name.clone()} " " <span class="id">{a.account_id.clone()}</span>
                                 </th>
                                 <td>
-                                    <A href="/accounts">
+                                    <a href="/accounts">
                                         <Badge status=if a.sync_ok { "ok" } else { "error" } />
-                                    </A>
+                                    </a>
                                 </td>
                                 <td class="num">
-                                    <A href=format!(
+                                    <a href=format!(
                                         "/recovery-points?account_id={}",
                                         a.account_id,
-                                    )>{format::count(a.recovery_points)}</A>
+                                    )>{format::count(a.recovery_points)}</a>
                                 </td>
                                 <td class="num">{format::count(a.protected_resources)}</td>
                                 <td class="num">{a.restore_tests_passed_30d}</td>
                                 <td class="num">
-                                    <A href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</A>
+                                    <a href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</a>
                                 </td>
                                 <td class="num">{rate}</td>
                                 <td class="num">{a.resources_never_tested}</td>

@@ -2,7 +2,6 @@
 //! selected one in detail (`?selected=<arn>`) with what AWS reports for restoring it.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::{Page, RecoveryPoint, RecoveryPointDetail};
 
 use crate::components::types;
@@ -83,13 +82,12 @@ fn Table(page: Page<RecoveryPoint>, filtered: bool) -> impl IntoView {
                         .map(|r| {
                             let href = href_with(&q, "/recovery-points", "selected", Some(&r.recovery_point_arn));
                             let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-                            let label = format!("Details of the recovery point of {name} created {}", r.created_at);
                             view! {
                                 <tr>
                                     <td>
-                                        <A href=href attr:aria-label=label>
+                                        <a href=href>
                                             <Time at=Some(r.created_at.clone()) />
-                                        </A>
+                                        </a>
                                     </td>
                                     <td>
                                         {name.clone()}
@@ -136,7 +134,7 @@ fn Detail(arn: String) -> impl IntoView {
         <section class="detail" aria-labelledby="rp-detail-h">
             <div class="detail-head">
                 <h2 id="rp-detail-h">"Recovery point"</h2>
-                <A href=close>"Close"</A>
+                <a href=close>"Close"</a>
             </div>
             <p class="arn">{arn.clone()}</p>
             {loaded(detail, "the recovery point", |d: RecoveryPointDetail| view! { <DetailBody d=d /> })}
@@ -153,7 +151,7 @@ fn DetailBody(d: RecoveryPointDetail) -> impl IntoView {
             <dl class="facts">
                 <dt>"Resource"</dt>
                 <dd>
-                    <A href=format!("/resources?resource={}", encode(&resource))>{resource.clone()}</A>
+                    <a href=format!("/resources?resource={}", encode(&resource))>{resource.clone()}</a>
                     {format!(" ({})", r.resource_type)}
                 </dd>
                 <dt>"Account, region"</dt>

@@ -3,7 +3,6 @@
 //! copies and restores, and its measured restore durations.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
 
 use crate::components::{
@@ -91,7 +90,7 @@ fn Table(page: Page<ProtectedResource>, filtered: bool) -> impl IntoView {
                         view! {
                             <tr>
                                 <td>
-                                    <A href=href>{name}</A>
+                                    <a href=href>{name}</a>
                                     <span class="muted">{format!(" {}", r.resource_type)}</span>
                                 </td>
                                 <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
@@ -209,11 +208,11 @@ fn Timeline(arn: String) -> impl IntoView {
         <section class="detail" aria-labelledby="timeline-h">
             <div class="detail-head">
                 <h2 id="timeline-h">{format!("History of {}", format::arn_name(&arn))}</h2>
-                <A href=close>"Close"</A>
+                <a href=close>"Close"</a>
             </div>
             <p class="arn">
                 {arn.clone()} " · "
-                <A href=format!("/recovery-points?resource_arn={}", encode(&arn))>"its recovery points"</A>
+                <a href=format!("/recovery-points?resource_arn={}", encode(&arn))>"its recovery points"</a>
             </p>
             {loaded(data, "the resource's history", |h: History| {
                 let durations: Vec<(String, i64, bool)> = h
@@ -241,7 +240,7 @@ fn Timeline(arn: String) -> impl IntoView {
                                                 <span class="kind">{e.kind}</span>
                                                 <Badge status=e.status />
                                                 <span class="text">{e.text}</span>
-                                                {e.link.map(|l| view! { <A href=l>"recovery point"</A> })}
+                                                {e.link.map(|l| view! { <a href=l>"recovery point"</a> })}
                                             </li>
                                         }
                                     })

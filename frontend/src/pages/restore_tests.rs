@@ -2,7 +2,6 @@
 //! deletion, the pass rate over time, filters in the URL.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
 use shared::{DailyTests, Page, RestoreJob};
 
 use crate::components::{
@@ -144,9 +143,9 @@ fn Table(page: Page<RestoreJob>, filtered: bool) -> impl IntoView {
                                     <Time at=Some(j.created_at.clone()) />
                                 </td>
                                 <td>
-                                    <A href=format!("/resources?resource={}", encode(&resource))>
+                                    <a href=format!("/resources?resource={}", encode(&resource))>
                                         {format::arn_name(&resource).to_string()}
-                                    </A>
+                                    </a>
                                     <span class="muted">{format!(" {} · {}", j.resource_type, j.account_id)}</span>
                                 </td>
                                 <td>{plan}</td>

@@ -1,0 +1,96 @@
+// The web console's budgets, measured in headless Chromium against a running
+// console (CONSOLE_URL): bytes transferred for WebAssembly + JS + CSS (gzip),
+// time until the Overview shows its data, and the longest task while scrolling
+// a page of 1000 recovery points. Prints JSON; exits 1 when a budget is missed.
+import { launch, BASE } from './lib.mjs';
+
+const BUDGET = { transferKb: 400, overviewMs: 1500, scrollTaskMs: 200 };
+const RUNS = Number(process.env.RUNS ?? 5);
+
+// Records when the first element matching each watched selector appears, and long tasks.
+const probe = () => {
+  window.__seen = {};
+  window.__longtasks = [];
+  const watch = { overview: 'table.failures tbody tr, p.empty', accounts: 'table.accounts tbody tr' };
+  new MutationObserver(() => {
+    for (const [k, sel] of Object.entries(watch)) {
+      if (!window.__seen[k] && document.querySelector(sel)) window.__seen[k] = performance.now();
+    }
+  }).observe(document, { childList: true, subtree: true });
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longtasks.push({ start: e.startTime, duration: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
+
+const browser = await launch();
+const fresh = async () => {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+  await context.addInitScript(probe);
+  return context.newPage();
+};
+
+// 1. Overview, cold cache each run: navigation start to data on screen.
+const overview = [];
+let transfer = null;
+for (let i = 0; i < RUNS; i++) {
+  const page = await fresh();
+  await page.goto(`${BASE}/`);
+  await page.waitForFunction(() => window.__seen.overview && window.__seen.accounts, null, { timeout: 30000 });
+  overview.push(await page.evaluate(() => Math.max(window.__seen.overview, window.__seen.accounts)));
+  if (!transfer) {
+    transfer = await page.evaluate(() => {
+      const sum = { wasm: 0, js: 0, css: 0 };
+      for (const e of performance.getEntriesByType('resource')) {
+        if (e.name.endsWith('.wasm')) sum.wasm += e.transferSize;
+        else if (e.name.endsWith('.js')) sum.js += e.transferSize;
+        else if (e.name.endsWith('.css')) sum.css += e.transferSize;
+      }
+      return sum;
+    });
+  }
+  await page.context().close();
+}
+
+// 2. Scrolling the recovery-point table, at the largest page the API serves.
+const page = await fresh();
+await page.goto(`${BASE}/recovery-points?limit=1000`);
+await page.locator('main tbody tr').nth(999).waitFor({ timeout: 60000 });
+const shownRows = await page.locator('main tbody tr').count();
+await page.waitForTimeout(500);
+const scrollStart = await page.evaluate(() => performance.now());
+await page.mouse.move(700, 500);
+for (let i = 0; i < 40; i++) {
+  await page.mouse.wheel(0, i < 30 ? 900 : -2000);
+  await page.waitForTimeout(40);
+}
+await page.keyboard.press('End');
+await page.keyboard.press('Home');
+await page.waitForTimeout(300);
+const scrollTasks = await page.evaluate((t0) => window.__longtasks.filter((t) => t.start >= t0), scrollStart);
+await page.context().close();
+await browser.close();
+
+const transferKb = (transfer.wasm + transfer.js + transfer.css) / 1024;
+const result = {
+  console: BASE,
+  transfer_bytes: transfer,
+  transfer_kb: Math.round(transferKb * 10) / 10,
+  overview_ms: { median: Math.round(median(overview)), max: Math.round(Math.max(...overview)), runs: overview.map(Math.round) },
+  scroll: {
+    rows: shownRows,
+    long_tasks: scrollTasks.length,
+    longest_task_ms: Math.round(Math.max(0, ...scrollTasks.map((t) => t.duration))),
+  },
+  budget: BUDGET,
+};
+console.log(JSON.stringify(result, null, 2));
+const missed = [];
+if (transferKb >= BUDGET.transferKb) missed.push(`transfer ${result.transfer_kb} KB ≥ ${BUDGET.transferKb} KB`);
+if (median(overview) >= BUDGET.overviewMs) missed.push(`Overview ${result.overview_ms.median} ms ≥ ${BUDGET.overviewMs} ms`);
+if (result.scroll.longest_task_ms >= BUDGET.scrollTaskMs) missed.push(`scroll task ${result.scroll.longest_task_ms} ms ≥ ${BUDGET.scrollTaskMs} ms`);
+if (missed.length) {
+  console.error(`budget missed: ${missed.join('; ')}`);
+  process.exit(1);
+}

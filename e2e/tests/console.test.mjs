@@ -1,0 +1,182 @@
+// The web console in headless Chromium against `recovery-console demo`: every
+// page loads with the demo world, filters live in the URL, deep links work, the
+// keyboard reaches everything, and axe-core finds no serious or critical issue.
+// Screenshots of each page land in e2e/screenshots/.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { launch, open, BASE, ARTIFACTS } from '../lib.mjs';
+
+const require = createRequire(import.meta.url);
+const AXE = require.resolve('axe-core/axe.min.js');
+const TRACKING = 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking';
+
+let browser;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launch();
+});
+after(async () => browser?.close());
+
+const PAGES = [
+  { name: 'overview', path: '/', heading: 'Overview', ready: 'table.failures tbody tr' },
+  { name: 'accounts', path: '/accounts', heading: 'Accounts', ready: 'tbody tr' },
+  { name: 'recovery-points', path: '/recovery-points', heading: 'Recovery points', ready: 'tbody tr' },
+  { name: 'resources', path: '/resources', heading: 'Protected resources', ready: 'tbody tr' },
+  { name: 'restore-tests', path: '/restore-tests', heading: 'Restore tests', ready: 'table.tests tbody tr' },
+  { name: 'jobs', path: '/jobs', heading: 'Jobs', ready: 'tbody tr' },
+];
+
+async function visit(path, errors = []) {
+  const page = await open(browser, errors);
+  await page.goto(BASE + path);
+  return page;
+}
+
+async function rows(page) {
+  return page.locator('main table tbody tr').allInnerTexts();
+}
+
+test('every page loads with the demo world, without script errors', async () => {
+  for (const p of PAGES) {
+    const errors = [];
+    const page = await visit(p.path, errors);
+    await page.locator(p.ready).first().waitFor();
+    assert.equal(await page.locator('h1').innerText(), p.heading);
+    assert.ok((await rows(page)).length > 0, `${p.path} shows rows`);
+    assert.equal(await page.locator('.error').count(), 0, `${p.path} shows no error`);
+    assert.deepEqual(errors, [], `${p.path}: ${errors.join('; ')}`);
+    await page.screenshot({ path: `${ARTIFACTS}${p.name}.png`, fullPage: p.name === 'overview' });
+    await page.context().close();
+  }
+});
+
+test('filters change the URL and the rows, and a cleared filter brings them back', async () => {
+  const page = await visit('/recovery-points');
+  await page.locator('tbody tr').first().waitFor();
+  const all = await rows(page);
+  await page.selectOption('#filter-resource_type', 'RDS');
+  await page.waitForURL(/resource_type=RDS/);
+  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].every((r) => r.innerText.includes('RDS')));
+  const rds = await rows(page);
+  assert.ok(rds.length > 0 && rds.every((r) => r.includes('RDS') && !r.includes('DynamoDB')));
+
+  await page.selectOption('#filter-account_id', '222222222222');
+  await page.waitForURL(/account_id=222222222222/);
+  assert.match(page.url(), /resource_type=RDS/, 'the first filter stays');
+  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].every((r) => r.innerText.includes('222222222222')));
+
+  await page.getByRole('link', { name: 'Clear filters' }).click();
+  await page.waitForURL(`${BASE}/recovery-points`);
+  await page.waitForFunction((n) => document.querySelectorAll('main tbody tr').length === n, all.length);
+
+  // Paging lives in the URL too.
+  await page.getByRole('link', { name: 'Next page' }).click();
+  await page.waitForURL(/cursor=/);
+  await page.locator('tbody tr').first().waitFor();
+  assert.notDeepEqual(await rows(page), all);
+  await page.context().close();
+});
+
+test("the failed restore test of tracking shows with its message", async () => {
+  const page = await visit('/');
+  const failures = page.locator('table.failures tbody tr');
+  await failures.first().waitFor();
+  const text = (await failures.allInnerTexts()).join('\n');
+  assert.match(text, /tracking/);
+  assert.match(text, /validation failed/);
+  assert.match(text, /Item count check failed: expected at least 1000 items in the restored table, found 0/);
+
+  await page.getByRole('link', { name: 'Every failed restore test' }).click();
+  await page.waitForURL(/\/restore-tests\?outcome=failed/);
+  await page.locator('table.tests tbody tr').first().waitFor();
+  const tests = await rows(page);
+  assert.ok(tests.length > 0 && tests.every((r) => /tracking/.test(r) && /failed|timed out/.test(r)));
+  assert.ok(tests.some((r) => r.includes('Item count check failed')));
+  await page.context().close();
+});
+
+test('a deep link opened directly shows the same view', async () => {
+  const detail = `/resources?resource=${encodeURIComponent(TRACKING)}`;
+  let page = await visit(detail);
+  await page.getByRole('heading', { name: 'History of tracking' }).waitFor();
+  await page.locator('ol.timeline li').nth(10).waitFor();
+  assert.ok((await page.locator('ol.timeline li').count()) > 10);
+  assert.match(await page.locator('ol.timeline').innerText(), /restore test/);
+  await page.context().close();
+
+  page = await visit('/jobs?kind=restore&status=FAILED');
+  await page.locator('tbody tr').first().waitFor();
+  assert.equal(await page.locator('#filter-status').inputValue(), 'FAILED');
+  assert.equal(await page.locator('.tabs a[aria-current="page"]').innerText(), 'Restore jobs');
+  assert.ok((await rows(page)).every((r) => r.includes('failed')));
+  await page.context().close();
+
+  // A recovery point's detail, with the restore metadata AWS reports.
+  page = await visit('/recovery-points?account_id=222222222222&resource_type=DynamoDB');
+  await page.locator('tbody tr a').first().click();
+  await page.waitForURL(/selected=/);
+  const url = page.url();
+  await page.context().close();
+  page = await visit(url.slice(BASE.length));
+  await page.getByRole('heading', { name: 'Restore metadata (from AWS)' }).waitFor();
+  const facts = await page.locator('section.detail').innerText();
+  assert.match(facts, /originalTableName/);
+  assert.match(facts, /arn:aws:kms:/, 'the encryption key');
+  assert.match(facts, /workload-a-vault/, 'the source vault of the copy');
+  await page.context().close();
+
+  page = await visit('/no-such-page');
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  await page.context().close();
+});
+
+test('the keyboard alone reaches the pages, filters and the sync button', async () => {
+  const page = await visit('/');
+  await page.locator('table.failures tbody tr').first().waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  // Through the navigation to Accounts, then Enter.
+  for (let i = 0; i < 2; i++) await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Accounts');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/accounts`);
+  const sync = page.getByRole('button', { name: 'Sync now' });
+  await sync.focus();
+  await page.keyboard.press('Enter');
+  await page.getByRole('status').filter({ hasText: /Last sync: \d+ account-regions|account-regions synced/ }).waitFor();
+  await page.getByRole('status').filter({ hasText: /Last sync:/ }).waitFor({ timeout: 30000 });
+  await page.context().close();
+});
+
+test("times show in UTC and, on request, in the viewer's zone", async () => {
+  const page = await visit('/restore-tests');
+  await page.locator('table.tests tbody tr').first().waitFor();
+  const first = page.locator('table.tests tbody tr time').first();
+  assert.match(await first.innerText(), /UTC$/);
+  assert.match(await first.getAttribute('title'), /UTC\+01:00$/, 'the other zone in the tooltip (Europe/Berlin)');
+  await page.getByRole('button', { name: /Times in UTC/ }).click();
+  assert.match(await first.innerText(), /UTC\+01:00$/);
+  await page.reload();
+  await page.locator('table.tests tbody tr').first().waitFor();
+  assert.match(await page.locator('table.tests tbody tr time').first().innerText(), /UTC\+01:00$/, 'the choice is kept');
+  await page.context().close();
+});
+
+test('axe-core finds no serious or critical accessibility violation', async () => {
+  const paths = [...PAGES, { name: 'detail', path: `/resources?resource=${encodeURIComponent(TRACKING)}`, ready: 'ol.timeline li' }];
+  for (const p of paths) {
+    const page = await visit(p.path);
+    await page.locator(p.ready).first().waitFor();
+    await page.addScriptTag({ path: AXE });
+    const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));
+    const bad = result.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(
+      bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`),
+      [],
+      p.path,
+    );
+    await page.context().close();
+  }
+});
