@@ -58,6 +58,9 @@ enum Command {
         /// Folder for the demo database (recreated at each start).
         #[arg(long, default_value = "data")]
         data_dir: PathBuf,
+        /// Seconds between syncs after the first (0: no scheduled sync; Sync now still works).
+        #[arg(long, default_value_t = 20)]
+        sync_interval: u64,
     },
     /// Run the AWS sandbox alone: an emulator of STS, Organizations and AWS Backup serving the demo world.
     Sandbox(SandboxArgs),
@@ -134,7 +137,9 @@ async fn main() -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { listen, accounts, data_dir } => demo(listen, accounts, data_dir).await,
+        Command::Demo { listen, accounts, data_dir, sync_interval } => {
+            demo(listen, accounts, data_dir, sync_interval).await
+        }
         Command::Sandbox(args) => run_sandbox(args).await,
     }
 }
@@ -244,7 +249,7 @@ fn print_table(reports: &[TargetReport]) {
 /// The demo's sandbox clock: two minutes per second, so restores and copies finish within a minute.
 const DEMO_TIME_SCALE: f64 = 120.0;
 
-async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf) -> anyhow::Result<()> {
+async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_interval: u64) -> anyhow::Result<()> {
     let options = WorldOptions { seed: 42, accounts, start: chrono::Utc::now().timestamp_millis() };
     let sandbox = Sandbox::new(&options, DEMO_TIME_SCALE, Faults::default());
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
@@ -259,7 +264,7 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf) -> anyhow:
         }
     }
     let toml = format!(
-        "data_dir = {:?}\nlisten = \"{listen}\"\n[database]\nurl = \"sqlite://{}?mode=rwc\"\n[sync]\ninterval_secs = 20\n{}",
+        "data_dir = {:?}\nlisten = \"{listen}\"\n[database]\nurl = \"sqlite://{}?mode=rwc\"\n[sync]\ninterval_secs = {sync_interval}\n{}",
         data_dir.display(),
         db.display(),
         sandbox::console_config(&endpoint, &sandbox.accounts())
