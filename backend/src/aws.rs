@@ -104,6 +104,21 @@ impl AwsAccess {
         self.providers.lock().await.entry(target.clone()).or_insert(provider).clone()
     }
 
+    /// A Backup client that acts for one request: its own assume-role provider whose
+    /// `RoleSessionName` names the requester and the request (CloudTrail shows both).
+    pub async fn acting(&self, target: &RoleTarget, region: &str, session_name: &str) -> aws_sdk_backup::Client {
+        let mut builder = aws_config::sts::AssumeRoleProvider::builder(target.role_arn.clone())
+            .session_name(session_name)
+            .configure(&self.base);
+        if let Some(id) = &target.external_id {
+            builder = builder.external_id(id.expose());
+        }
+        let provider = SharedCredentialsProvider::new(builder.build().await);
+        let config =
+            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
+        aws_sdk_backup::Client::new(&config)
+    }
+
     /// An Organizations client with the hub's own credentials.
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.base)

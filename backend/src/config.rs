@@ -44,7 +44,77 @@ pub struct Config {
     pub sync: SyncConfig,
     pub discovery: DiscoveryConfig,
     pub accounts: Vec<AccountConfig>,
+    pub auth: AuthConfig,
+    pub requests: RequestsConfig,
 }
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthConfig {
+    /// Open the read API and pages to anonymous read-only use (no action is ever anonymous).
+    pub anonymous_viewer: bool,
+    /// How long a sign-in lasts, in hours.
+    pub session_hours: i64,
+    /// Mark the session cookie `Secure` (HTTPS only); turn off only for plain-HTTP tests.
+    pub cookie_secure: bool,
+    /// The console's public base URL (`https://console.example.com`): the OIDC redirect
+    /// URI is this plus `/auth/callback`.
+    pub public_url: Option<String>,
+    /// SSO through an OpenID Connect provider (authorization code with PKCE).
+    pub oidc: Option<OidcConfig>,
+    /// Behind an AWS Application Load Balancer that authenticates (`x-amzn-oidc-data`).
+    pub alb: Option<AlbConfig>,
+    /// IdP group -> console roles (`viewer`, `operator`, `approver`, `auditor`, `admin`).
+    pub group_roles: std::collections::BTreeMap<String, Vec<String>>,
+    /// Roles of every signed-in person, whatever their groups.
+    pub default_roles: Vec<String>,
+    /// Demo mode only (set by `recovery-console demo`, never by configuration):
+    /// local users without SSO.
+    #[serde(skip)]
+    pub demo_users: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OidcConfig {
+    /// The issuer URL; its `/.well-known/openid-configuration` is read at start.
+    pub issuer: String,
+    pub client_id: String,
+    /// For confidential clients (sent as `client_secret_post`); PKCE is used either way.
+    pub client_secret: Option<Secret>,
+    pub scopes: Vec<String>,
+    /// The audience of bearer tokens for automation; default: `client_id`.
+    pub api_audience: Option<String>,
+    /// Signing algorithms accepted (asymmetric only).
+    pub algorithms: Vec<String>,
+    /// The claim holding the person's groups.
+    pub groups_claim: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlbConfig {
+    /// The load balancer's ARN: tokens signed by any other are refused.
+    pub signer_arn: String,
+    /// Where the ALB's public keys are (`{key_url}/{kid}`); default for the ARN's region:
+    /// `https://public-keys.auth.elb.REGION.amazonaws.com`.
+    pub key_url: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RequestsConfig {
+    /// Approvals a request needs before it runs (each by a different approver, none the requester).
+    pub approvals_needed: i64,
+    /// Hours after which an undecided request expires.
+    pub expiry_hours: i64,
+    /// Per account id, the only subjects who may approve its requests (default: any approver).
+    pub account_approvers: std::collections::BTreeMap<String, Vec<String>>,
+    /// Seconds between the executor's passes over approved and running requests.
+    pub poll_secs: u64,
+}
+
+pub const ROLES: [&str; 5] = ["viewer", "operator", "approver", "auditor", "admin"];
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -102,6 +172,8 @@ pub struct DiscoveryConfig {
     pub regions: Vec<String>,
     /// Account ids left out (for example the hub itself).
     pub exclude: Vec<String>,
+    /// The operator role of discovered accounts (`{account_id}` is replaced); none: they only sync.
+    pub operator_role_arn_pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -110,8 +182,11 @@ pub struct AccountConfig {
     pub id: String,
     pub name: String,
     pub role_arn: String,
-    /// The role for approved restores and copies (used from issue 5 on).
+    /// The role the console assumes to start approved restores and copies.
     pub operator_role_arn: Option<String>,
+    /// The role AWS Backup uses for restores and copies in this account; default:
+    /// `arn:aws:iam::ID:role/service-role/AWSBackupDefaultServiceRole`.
+    pub backup_role_arn: Option<String>,
     pub external_id: Option<Secret>,
     #[serde(default)]
     pub regions: Vec<String>,
@@ -146,8 +221,40 @@ impl Default for Config {
                 external_id: None,
                 regions: Vec::new(),
                 exclude: Vec::new(),
+                operator_role_arn_pattern: None,
             },
             accounts: Vec::new(),
+            auth: AuthConfig {
+                anonymous_viewer: false,
+                session_hours: 12,
+                cookie_secure: true,
+                public_url: None,
+                oidc: None,
+                alb: None,
+                group_roles: Default::default(),
+                default_roles: vec!["viewer".into()],
+                demo_users: false,
+            },
+            requests: RequestsConfig {
+                approvals_needed: 1,
+                expiry_hours: 24,
+                account_approvers: Default::default(),
+                poll_secs: 5,
+            },
+        }
+    }
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            issuer: String::new(),
+            client_id: String::new(),
+            client_secret: None,
+            scopes: vec!["openid".into(), "profile".into(), "email".into()],
+            api_audience: None,
+            algorithms: vec!["RS256".into(), "ES256".into()],
+            groups_claim: "groups".into(),
         }
     }
 }
@@ -273,9 +380,10 @@ impl Config {
             if !is_role_arn(&a.role_arn) {
                 return Err(invalid(key("role_arn"), format!("{:?} is not an IAM role ARN", a.role_arn)));
             }
-            if let Some(op) = &a.operator_role_arn {
-                if !is_role_arn(op) {
-                    return Err(invalid(key("operator_role_arn"), format!("{op:?} is not an IAM role ARN")));
+            for (field, role) in [("operator_role_arn", &a.operator_role_arn), ("backup_role_arn", &a.backup_role_arn)]
+            {
+                if let Some(r) = role.as_ref().filter(|r| !is_role_arn(r)) {
+                    return Err(invalid(key(field), format!("{r:?} is not an IAM role ARN")));
                 }
             }
             for (j, r) in a.regions.iter().enumerate() {
@@ -285,6 +393,68 @@ impl Config {
             }
             if a.regions.is_empty() && self.aws.default_regions.is_empty() {
                 return Err(invalid(key("regions"), "no regions: list some here or in aws.default_regions"));
+            }
+        }
+        self.validate_auth()
+    }
+
+    fn validate_auth(&self) -> Result<(), ConfigError> {
+        let auth = &self.auth;
+        if auth.session_hours < 1 {
+            return Err(invalid("auth.session_hours", "must be at least 1"));
+        }
+        let check_roles = |key: String, roles: &[String]| match roles.iter().find(|r| !ROLES.contains(&r.as_str())) {
+            Some(r) => Err(invalid(key, format!("unknown role {r:?}; one of {}", ROLES.join(", ")))),
+            None => Ok(()),
+        };
+        check_roles("auth.default_roles".into(), &auth.default_roles)?;
+        for (group, roles) in &auth.group_roles {
+            check_roles(format!("auth.group_roles.{group}"), roles)?;
+        }
+        if let Some(url) = &auth.public_url {
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.ends_with('/') {
+                return Err(invalid("auth.public_url", format!("{url:?} must be an http(s) URL without a trailing /")));
+            }
+        }
+        if let Some(oidc) = &auth.oidc {
+            if !(oidc.issuer.starts_with("https://") || oidc.issuer.starts_with("http://")) {
+                return Err(invalid("auth.oidc.issuer", format!("{:?} is not an http(s) URL", oidc.issuer)));
+            }
+            if oidc.client_id.is_empty() {
+                return Err(invalid("auth.oidc.client_id", "must be set"));
+            }
+            if auth.public_url.is_none() {
+                return Err(invalid(
+                    "auth.public_url",
+                    "must be set with auth.oidc (the redirect URI is built from it)",
+                ));
+            }
+            const ASYMMETRIC: [&str; 8] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"];
+            if oidc.algorithms.is_empty() {
+                return Err(invalid("auth.oidc.algorithms", "must list at least one algorithm"));
+            }
+            if let Some(a) = oidc.algorithms.iter().find(|a| !ASYMMETRIC.contains(&a.as_str())) {
+                return Err(invalid(
+                    "auth.oidc.algorithms",
+                    format!("{a:?} is not allowed; asymmetric algorithms only: {}", ASYMMETRIC.join(", ")),
+                ));
+            }
+        }
+        if let Some(alb) = &auth.alb {
+            if !alb.signer_arn.starts_with("arn:aws") || !alb.signer_arn.contains(":loadbalancer/") {
+                return Err(invalid("auth.alb.signer_arn", format!("{:?} is not a load balancer ARN", alb.signer_arn)));
+            }
+        }
+        let r = &self.requests;
+        if r.approvals_needed < 1 || r.expiry_hours < 1 || r.poll_secs < 1 {
+            return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
+        }
+        for account in r.account_approvers.keys() {
+            if !is_account_id(account) {
+                return Err(invalid(
+                    format!("requests.account_approvers.{account}"),
+                    "is not a 12-digit AWS account id",
+                ));
             }
         }
         Ok(())

@@ -179,10 +179,8 @@ async fn serve(
             listener.local_addr()?
         ),
     }
-    let mut state = AppState::new(store, syncer);
-    if let Some(clock) = clock {
-        state.clock = clock;
-    }
+    let state = AppState::new(store, syncer, recovery_console::auth::Auth::new(cfg.auth.clone()), clock);
+    state.executor.start(Duration::from_secs(cfg.requests.poll_secs));
     axum::serve(listener, routes::router(state, ui))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;
@@ -269,7 +267,10 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
         db.display(),
         sandbox::console_config(&endpoint, &sandbox.accounts())
     );
-    let cfg = Config::from_toml(&toml)?;
+    let mut cfg = Config::from_toml(&toml)?;
+    // Demo mode: browse without signing in, act as a local user (no SSO).
+    cfg.auth.demo_users = true;
+    cfg.auth.anonymous_viewer = true;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
     {

@@ -371,3 +371,154 @@ pub struct RecoveryPointDetail {
     /// Restore jobs from this recovery point, newest first.
     pub restore_jobs: Vec<RestoreJob>,
 }
+
+/// One record of the hash-chained audit log.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditRecord {
+    pub seq: i64,
+    /// RFC 3339 with milliseconds, UTC (as hashed).
+    pub at: String,
+    /// The IdP subject of who acted, or `system` for the console itself.
+    pub actor: String,
+    /// What happened, e.g. `request.approved`.
+    pub action: String,
+    /// What it happened to, e.g. `request:<id>`.
+    pub subject: String,
+    pub details: serde_json::Value,
+    pub prev_hash: String,
+    /// `hex(sha256(prev_hash + "\n" + canonical JSON of seq, at, actor, action, subject, details))`.
+    pub hash: String,
+}
+
+/// The result of recomputing the audit chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AuditVerification {
+    pub valid: bool,
+    pub entries: i64,
+    /// The hash of the last record (`None` for an empty log).
+    pub head: Option<String>,
+    /// The first record that does not fit the chain.
+    pub first_bad_seq: Option<i64>,
+    pub problem: Option<String>,
+}
+
+/// Who is signed in.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Me {
+    /// The IdP subject (`None` when browsing anonymously).
+    pub subject: Option<String>,
+    pub name: Option<String>,
+    /// Any of `viewer`, `operator`, `approver`, `auditor`, `admin`.
+    pub roles: Vec<String>,
+    /// Send as `X-CSRF-Token` with every state-changing request made with the session cookie.
+    pub csrf_token: Option<String>,
+    /// Demo mode: local sign-in without SSO.
+    pub demo: bool,
+    /// Whether SSO sign-in is configured (`GET /auth/login`).
+    pub sso: bool,
+}
+
+/// The kinds of request.
+pub const REQUEST_KINDS: [&str; 3] = ["restore", "copy", "cross_account_restore"];
+
+/// Lifecycle of a copy.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct CopyLifecycle {
+    pub delete_after_days: Option<i64>,
+    pub move_to_cold_storage_after_days: Option<i64>,
+}
+
+/// What an operator asks for.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewRequest {
+    /// `restore`, `copy` or `cross_account_restore`.
+    pub kind: String,
+    pub recovery_point_arn: String,
+    /// Restore metadata (restore and cross-account restore). DynamoDB:
+    /// `targetTableName`, `encryptionType` (`Default` or `KMS`), `kmsMasterKeyArn`;
+    /// RDS: `dbInstanceIdentifier`, optionally `dbInstanceClass`.
+    #[serde(default)]
+    pub metadata: std::collections::BTreeMap<String, String>,
+    /// The role AWS Backup uses; default: the account's `backup_role_arn`.
+    pub iam_role_arn: Option<String>,
+    /// Copy: where to; cross-account restore: the target account's vault.
+    pub destination_vault_arn: Option<String>,
+    pub lifecycle: Option<CopyLifecycle>,
+    pub justification: String,
+    pub ticket: Option<String>,
+}
+
+/// One pre-flight check of a request.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct PreflightCheck {
+    pub check: String,
+    /// `None` when it could not be checked.
+    pub ok: Option<bool>,
+    pub detail: String,
+}
+
+/// One approval or rejection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Decision {
+    pub approver: String,
+    pub approver_name: String,
+    /// `approve` or `reject`.
+    pub decision: String,
+    pub reason: Option<String>,
+    pub at: Timestamp,
+}
+
+/// A restore or copy request and everything that happened to it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ActionRequest {
+    pub id: String,
+    pub kind: String,
+    /// `pending_approval`, `approved`, `executing`, `succeeded`, `failed`,
+    /// `rejected`, `expired` or `cancelled`.
+    pub status: String,
+    pub requester: String,
+    pub requester_name: String,
+    /// Where the recovery point is.
+    pub account_id: String,
+    pub region: String,
+    /// The canonical parameters the approvals cover.
+    pub params: serde_json::Value,
+    /// SHA-256 of the canonical parameters: approve with it.
+    pub params_hash: String,
+    pub justification: String,
+    pub ticket: Option<String>,
+    pub preflight: Vec<PreflightCheck>,
+    pub approvals_needed: i64,
+    pub decisions: Vec<Decision>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub copy_job_id: Option<String>,
+    pub copy_state: Option<String>,
+    pub destination_recovery_point_arn: Option<String>,
+    pub restore_job_id: Option<String>,
+    pub restore_state: Option<String>,
+    pub created_resource_arn: Option<String>,
+    pub error: Option<String>,
+    /// The request's audit records, oldest first (in the detail only).
+    pub timeline: Vec<AuditRecord>,
+}
+
+/// Approve (with the hash of what was reviewed) or reject (with a reason).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DecisionInput {
+    pub params_hash: Option<String>,
+    pub reason: Option<String>,
+}

@@ -15,6 +15,18 @@ pub enum AppError {
     NotFound(String),
     #[error("{0}")]
     Conflict(String),
+    /// A conflict with its own code, e.g. `stale_hash`, `expired`.
+    #[error("{message}")]
+    ConflictCode { code: &'static str, message: String },
+    #[error("{0}")]
+    Unauthenticated(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    CsrfFailed(String),
+    /// Well-formed but not possible (e.g. a recovery point that is not COMPLETED).
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
     #[error(transparent)]
@@ -33,6 +45,11 @@ impl IntoResponse for AppError {
             AppError::BadRequest { code, message } => (StatusCode::BAD_REQUEST, code, message),
             AppError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", m),
             AppError::Conflict(m) => (StatusCode::CONFLICT, "conflict", m),
+            AppError::ConflictCode { code, message } => (StatusCode::CONFLICT, code, message),
+            AppError::Unauthenticated(m) => (StatusCode::UNAUTHORIZED, "unauthenticated", m),
+            AppError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", m),
+            AppError::CsrfFailed(m) => (StatusCode::FORBIDDEN, "csrf_failed", m),
+            AppError::Unprocessable { code, message } => (StatusCode::UNPROCESSABLE_ENTITY, code, message),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             AppError::Store(StoreError::Invalid(m)) => (StatusCode::BAD_REQUEST, "invalid_parameter", m),
             AppError::Store(e) => {

@@ -1,10 +1,12 @@
 //! The HTTP API: JSON under `/api/v1/`, thin handlers over the store, one error
 //! type with one rendering, and an OpenAPI document generated from the handlers.
 
+mod auth;
 mod error;
 mod inventory;
 mod params;
 mod posture;
+mod requests;
 mod status;
 
 use std::sync::Arc;
@@ -25,14 +27,19 @@ pub struct AppState {
     /// The time "the last 30 days" count back from: the system clock, or in the
     /// demo and the tests the sandbox's clock, so that the views match its world.
     pub clock: Clock,
+    pub auth: Arc<crate::auth::Auth>,
+    pub executor: Arc<crate::actions::executor::Executor>,
 }
 
 /// A source of the current time in epoch milliseconds.
 pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 
 impl AppState {
-    pub fn new(store: Store, syncer: Arc<Syncer>) -> Self {
-        Self { store, syncer, clock: Arc::new(crate::time::now_ms) }
+    /// `clock`: the time views count back from and requests expire by; default the system clock.
+    pub fn new(store: Store, syncer: Arc<Syncer>, auth: Arc<crate::auth::Auth>, clock: Option<Clock>) -> Self {
+        let clock: Clock = clock.unwrap_or_else(|| Arc::new(crate::time::now_ms));
+        let executor = crate::actions::executor::Executor::new(store.clone(), Arc::clone(&syncer), Arc::clone(&clock));
+        Self { store, syncer, clock, auth, executor }
     }
 
     pub fn now(&self) -> i64 {
@@ -44,6 +51,17 @@ impl AppState {
 #[openapi(
     info(title = "Recovery Console API", description = "AWS Backup recoverability across an AWS Organization."),
     paths(
+        auth::me,
+        auth::demo_sign_in,
+        requests::create,
+        requests::list,
+        requests::get,
+        requests::approve,
+        requests::reject,
+        requests::cancel,
+        requests::audit,
+        requests::verify,
+        requests::export,
         status::accounts,
         status::summary,
         posture::overview,
@@ -81,6 +99,19 @@ pub fn find_ui_dir(configured: Option<&std::path::Path>) -> Option<std::path::Pa
 pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
     let api_not_found = || async { AppError::NotFound("no such endpoint".into()) };
     let app = Router::new()
+        .route("/api/v1/me", get(auth::me))
+        .route("/api/v1/auth/demo", axum::routing::post(auth::demo_sign_in))
+        .route("/auth/login", get(auth::login))
+        .route("/auth/callback", get(auth::callback))
+        .route("/auth/logout", axum::routing::post(auth::logout))
+        .route("/api/v1/requests", get(requests::list).post(requests::create))
+        .route("/api/v1/requests/{id}", get(requests::get))
+        .route("/api/v1/requests/{id}/approve", axum::routing::post(requests::approve))
+        .route("/api/v1/requests/{id}/reject", axum::routing::post(requests::reject))
+        .route("/api/v1/requests/{id}/cancel", axum::routing::post(requests::cancel))
+        .route("/api/v1/audit", get(requests::audit))
+        .route("/api/v1/audit/verify", get(requests::verify))
+        .route("/api/v1/audit/export", get(requests::export))
         .route("/api/v1/accounts", get(status::accounts))
         .route("/api/v1/summary", get(status::summary))
         .route("/api/v1/sync", get(status::get_sync).post(status::post_sync))
@@ -108,11 +139,25 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         }
         None => app.fallback(api_not_found),
     };
-    app.layer(tower_http::trace::TraceLayer::new_for_http()).with_state(state)
+    let secure = state.auth.cfg.cookie_secure;
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(secure, crate::auth::security_headers))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 13] = [
+pub const API_PATHS: [&str; 23] = [
+    "/api/v1/me",
+    "/api/v1/auth/demo",
+    "/api/v1/requests",
+    "/api/v1/requests/{id}",
+    "/api/v1/requests/{id}/approve",
+    "/api/v1/requests/{id}/reject",
+    "/api/v1/requests/{id}/cancel",
+    "/api/v1/audit",
+    "/api/v1/audit/verify",
+    "/api/v1/audit/export",
     "/api/v1/accounts",
     "/api/v1/summary",
     "/api/v1/overview",

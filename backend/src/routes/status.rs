@@ -28,8 +28,12 @@ pub async fn get_sync(State(s): State<AppState>) -> Json<SyncProgress> {
 
 /// Starts a sync now (202), unless one is running (409).
 #[utoipa::path(post, path = "/api/v1/sync",
-    responses((status = 202, body = SyncProgress), (status = 409, body = shared::ErrorBody)))]
-pub async fn post_sync(State(s): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    responses((status = 202, body = SyncProgress), (status = 401, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
+pub async fn post_sync(
+    State(s): State<AppState>,
+    axum::Extension(id): axum::Extension<crate::auth::Identity>,
+) -> Result<impl IntoResponse, AppError> {
+    id.require(&["operator", "approver"])?;
     if !s.syncer.start() {
         return Err(AppError::Conflict("a sync is already running; GET /api/v1/sync shows its progress".into()));
     }

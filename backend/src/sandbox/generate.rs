@@ -318,6 +318,12 @@ pub fn build(options: &WorldOptions) -> World {
         last_attempt: None,
     });
 
+    // Where recoveries through the central vault land in workload_a: copies from the
+    // organization may enter it (the brief's cross-account recovery). Made last, so
+    // the rest of the world is what it was before it existed.
+    let recovery_arn = format!("arn:aws:backup:{r}:{WORKLOAD_A}:backup-vault:workload-a-recovery");
+    b.vault(workload, r, "workload-a-recovery", Some(organization_copy_policy(&recovery_arn)));
+
     generate_accounts(&mut b, options.accounts, &central_arn);
 
     let mut world = World {

@@ -2,15 +2,22 @@
 //! by the URL. Both engines run the same portable SQL through sqlx's `Any` driver;
 //! each has its own migrations folder. Timestamps are UTC epoch milliseconds.
 
+mod audit;
 mod inventory;
 mod jobs;
 mod posture;
+mod requests;
+mod sessions;
 mod sql;
 mod sync_status;
 
+pub use audit::{audit_time, canonical, chain_hash, AuditQuery, Verifier, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use posture::TestScope;
+pub use requests::{DecideOutcome, RequestQuery, RequestRow};
+pub use sessions::{token_hash, LoginRow, SessionRow};
+pub use sql::Val;
 pub use sql::{Cursor, ListQuery};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
 
@@ -123,17 +130,27 @@ impl Drop for SyncLock {
 
 /// The advisory lock key of the sync ("RCSYNC" in ASCII).
 const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
+/// The advisory lock key of the executor ("RCEXEC").
+const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
 
 impl Store {
     /// Takes the sync lock if no other replica holds it.
     pub async fn try_lock_sync(&self) -> Result<Option<SyncLock>, StoreError> {
+        self.try_lock(SYNC_LOCK_KEY).await
+    }
+
+    /// Takes the executor's lock if no other replica holds it (one replica moves
+    /// approved requests at a time).
+    pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {
+        self.try_lock(EXECUTOR_LOCK_KEY).await
+    }
+
+    async fn try_lock(&self, key: i64) -> Result<Option<SyncLock>, StoreError> {
         if self.engine == Engine::Sqlite {
             return Ok(Some(SyncLock(None)));
         }
         let mut conn = self.pool.acquire().await?;
-        let row = sqlx::query(&format!("SELECT pg_try_advisory_lock({SYNC_LOCK_KEY}) AS locked"))
-            .fetch_one(&mut *conn)
-            .await?;
+        let row = sqlx::query(&format!("SELECT pg_try_advisory_lock({key}) AS locked")).fetch_one(&mut *conn).await?;
         let locked: bool = col(&row, "locked")?;
         Ok(locked.then_some(SyncLock(Some(conn))))
     }

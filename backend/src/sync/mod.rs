@@ -148,7 +148,7 @@ impl Syncer {
 
     /// The role the console assumes in an account: the configured one, or for a
     /// discovered account the one the discovery pattern names.
-    async fn role_of(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
+    pub async fn read_role(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
         if let Some(a) = self.config.accounts.iter().find(|a| a.id == account_id) {
             return Ok(Some(RoleTarget {
                 account_id: a.id.clone(),
@@ -164,6 +164,32 @@ impl Syncer {
         }))
     }
 
+    /// The role that starts approved restores and copies in an account, if it has one.
+    pub async fn operator_role(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
+        if let Some(a) = self.config.accounts.iter().find(|a| a.id == account_id) {
+            return Ok(a.operator_role_arn.clone().map(|role_arn| RoleTarget {
+                account_id: a.id.clone(),
+                role_arn,
+                external_id: a.external_id.clone(),
+            }));
+        }
+        let Some(pattern) = &self.config.discovery.operator_role_arn_pattern else { return Ok(None) };
+        let known = self.store.list_accounts().await?;
+        Ok(known.into_iter().find(|a| a.id == account_id && a.source == "discovery").map(|a| RoleTarget {
+            account_id: a.id.clone(),
+            role_arn: pattern.replace("{account_id}", &a.id),
+            external_id: self.config.discovery.external_id.clone(),
+        }))
+    }
+
+    pub fn aws(&self) -> &AwsAccess {
+        &self.aws
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
     /// What AWS reports for restoring a recovery point
     /// (`GetRecoveryPointRestoreMetadata`), read live through the account's role.
     pub async fn restore_metadata(
@@ -171,7 +197,7 @@ impl Syncer {
         rp: &shared::RecoveryPoint,
     ) -> Result<std::collections::BTreeMap<String, String>, String> {
         let role = self
-            .role_of(&rp.account_id)
+            .read_role(&rp.account_id)
             .await
             .map_err(|e| e.to_string())?
             .ok_or_else(|| format!("account {} is no longer registered", rp.account_id))?;

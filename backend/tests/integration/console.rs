@@ -41,6 +41,7 @@ pub struct TestConsole {
     pub url: String,
     pub store: Store,
     pub syncer: Arc<Syncer>,
+    pub executor: Arc<recovery_console::actions::executor::Executor>,
     pub http: reqwest::Client,
 }
 
@@ -54,19 +55,28 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     cfg.sync.page_size = Some(7);
     cfg.sync.job_lookback_days = 200;
     cfg.aws.max_attempts = 2;
+    cfg.auth.demo_users = true;
+    cfg.auth.anonymous_viewer = true;
+    cfg.auth.cookie_secure = false;
     adjust(&mut cfg);
     let store = Store::connect(&cfg.database_url(), 4).await.unwrap();
     store.migrate().await.unwrap();
     let credentials = aws_credential_types::Credentials::new("AKIACONSOLETEST00001", "secret", None, None, "test");
+    let auth = cfg.auth.clone();
     let syncer = Syncer::new(store.clone(), Arc::new(cfg), Some(credentials)).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
-    let mut state = AppState::new(store.clone(), Arc::clone(&syncer));
     let clock = Arc::clone(&sb.sandbox);
-    state.clock = Arc::new(move || clock.now());
+    let state = AppState::new(
+        store.clone(),
+        Arc::clone(&syncer),
+        recovery_console::auth::Auth::new(auth),
+        Some(Arc::new(move || clock.now())),
+    );
+    let executor = Arc::clone(&state.executor);
     let app = routes::router(state, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    TestConsole { url, store, syncer, http: reqwest::Client::new() }
+    TestConsole { url, store, syncer, executor, http: reqwest::Client::new() }
 }
 
 impl TestConsole {
@@ -77,6 +87,37 @@ impl TestConsole {
     }
 
     /// Every item of a list, following `next_cursor` to the end.
+    /// Signs in as a demo user; returns the bearer token.
+    pub async fn sign_in(&self, user: &str) -> String {
+        let resp = self
+            .http
+            .post(format!("{}/api/v1/auth/demo", self.url))
+            .json(&serde_json::json!({ "user": user }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let body: Value = resp.json().await.unwrap();
+        body["token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        let resp = self.http.get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs JSON (none when `body` is null) with a bearer token.
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let mut req = self.http.post(format!("{}{path}", self.url)).bearer_auth(token);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
     pub async fn all(&self, path: impl Into<String>) -> Vec<Value> {
         let path = path.into();
         let mut items = Vec::new();

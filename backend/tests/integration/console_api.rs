@@ -157,9 +157,14 @@ async fn sync_runs_on_demand_shows_progress_and_refuses_a_second_run() {
     let sb = spawn(2, 1.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[1], |_| {}).await;
-    let resp = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
-    assert_eq!(resp.status(), 202);
-    let again = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
+    let anonymous = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401, "no action is anonymous");
+    let auditor = c.sign_in("carol").await;
+    assert_eq!(c.post_as(&auditor, "/api/v1/sync", Value::Null).await.0, 403, "an auditor does not sync");
+    let alice = c.sign_in("alice").await;
+    let (status, _) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+    assert_eq!(status, 202);
+    let again = c.http.post(format!("{}/api/v1/sync", c.url)).bearer_auth(&alice).send().await.unwrap();
     assert_eq!(again.status(), 409);
     let body: Value = again.json().await.unwrap();
     assert_eq!(body["error"]["code"], "conflict");

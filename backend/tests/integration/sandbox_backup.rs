@@ -14,7 +14,7 @@ async fn the_demo_world_holds_the_brief_scenario() {
     let sb = spawn(0, 1.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let vaults = a.list_backup_vaults().send().await.unwrap();
-    let vault = &vaults.backup_vault_list()[0];
+    let vault = vaults.backup_vault_list().iter().find(|v| v.backup_vault_name() == Some(LOCAL_VAULT)).unwrap();
     assert_eq!(vault.backup_vault_name(), Some(LOCAL_VAULT));
     let vault_key = vault.encryption_key_arn().unwrap().to_string();
     assert!(vault_key.starts_with("arn:aws:kms:ap-southeast-2:111111111111:key/"));

@@ -1,0 +1,497 @@
+//! Runs approved requests exactly once and tracks them to their end.
+//!
+//! Before `StartRestoreJob` or `StartCopyJob` is called, the idempotency token
+//! is stored with the request (and audited). Any later attempt (a retry after a
+//! timeout or a lost answer, a crash, a restart, another replica) sends the same
+//! token, so AWS answers with the job the first call started. After the token's
+//! window the executor no longer calls Start at all: it looks the job up. The
+//! AWS session that starts a job is named after the requester and the request.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_backup::config::http::HttpResponse;
+use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
+use serde_json::json;
+use tokio::sync::{Mutex, Notify};
+
+use super::backup_role;
+use crate::aws::RoleTarget;
+use crate::routes::Clock;
+use crate::store::{RequestRow, Store, StoreError, Val};
+use crate::sync::Syncer;
+
+/// AWS keeps an idempotency token for about an hour; after this long the
+/// executor looks a job up instead of calling Start again.
+const TOKEN_WINDOW_MS: i64 = 50 * 60_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Copy,
+    Restore,
+}
+
+impl Phase {
+    fn name(self) -> &'static str {
+        match self {
+            Phase::Copy => "copy",
+            Phase::Restore => "restore",
+        }
+    }
+}
+
+/// What one AWS call came to.
+enum Call<T> {
+    Done(T),
+    /// AWS refused it: it did not happen and will not on a retry.
+    Refused(String),
+    /// Unknown whether it happened (timeout, 5xx, lost answer): retry with the same token.
+    Unknown(String),
+}
+
+fn classify<E, T>(result: Result<T, SdkError<E, HttpResponse>>) -> Call<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(v) => Call::Done(v),
+        Err(e) => {
+            let code = e.code().unwrap_or_default().to_string();
+            let status = match &e {
+                SdkError::ServiceError(_) => e.raw_response().map(|r| r.status().as_u16()),
+                _ => None,
+            };
+            let text = e.message().map(|m| format!("{code}: {m}")).unwrap_or_else(|| format!("{e}"));
+            let throttled =
+                ["ThrottlingException", "TooManyRequestsException", "LimitExceededException"].contains(&code.as_str());
+            match status {
+                Some(s) if (400..500).contains(&s) && !throttled => Call::Refused(text),
+                _ => Call::Unknown(text),
+            }
+        }
+    }
+}
+
+pub struct Executor {
+    store: Store,
+    syncer: Arc<Syncer>,
+    clock: Clock,
+    wake: Notify,
+    clients: Mutex<HashMap<(RoleTarget, String, String), aws_sdk_backup::Client>>,
+    running: Mutex<()>,
+}
+
+impl Executor {
+    pub fn new(store: Store, syncer: Arc<Syncer>, clock: Clock) -> Arc<Self> {
+        Arc::new(Self {
+            store,
+            syncer,
+            clock,
+            wake: Notify::new(),
+            clients: Mutex::new(HashMap::new()),
+            running: Mutex::new(()),
+        })
+    }
+
+    /// Runs a pass now (after an approval) rather than at the next tick.
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Passes every `every`, or sooner when woken.
+    pub fn start(self: &Arc<Self>, every: Duration) {
+        let me = Arc::clone(self);
+        tokio::spawn(async move {
+            loop {
+                if let Err(e) = me.pass().await {
+                    tracing::error!(error = %e, "executor pass failed");
+                }
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = me.wake.notified() => {}
+                }
+            }
+        });
+    }
+
+    /// One pass: expires undecided requests, then moves each approved or running
+    /// one on by a step. One replica at a time.
+    pub async fn pass(&self) -> Result<(), StoreError> {
+        let _local = self.running.lock().await;
+        let Some(_replica) = self.store.try_lock_executor().await? else { return Ok(()) };
+        let now = (self.clock)();
+        self.store.expire_requests(now).await?;
+        for id in self.store.runnable_requests().await? {
+            if let Some(r) = self.store.request_row(&id).await? {
+                if let Err(e) = self.step(&r).await {
+                    tracing::error!(request = %id, error = %e, "executor step failed");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn client(&self, r: &RequestRow, account: &str) -> Result<aws_sdk_backup::Client, String> {
+        let role = self
+            .syncer
+            .operator_role(account)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("account {account} has no operator role (accounts[].operator_role_arn)"))?;
+        let clean: String =
+            r.requester.chars().filter(|c| c.is_ascii_alphanumeric() || "+=,.@-_".contains(*c)).take(22).collect();
+        let session = format!("rc-{clean}-{}", r.id);
+        let key = (role.clone(), r.region.clone(), session.clone());
+        let mut clients = self.clients.lock().await;
+        if let Some(c) = clients.get(&key) {
+            return Ok(c.clone());
+        }
+        let c = self.syncer.aws().acting(&role, &r.region, &session).await;
+        clients.insert(key, c.clone());
+        Ok(c)
+    }
+
+    async fn fail(&self, r: &RequestRow, why: &str) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        self.store
+            .transition(
+                &r.id,
+                &["approved", "executing"],
+                "failed",
+                &[("error", why.into())],
+                now,
+                "system",
+                "execution.failed",
+                json!({"error": why}),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn step(&self, r: &RequestRow) -> Result<(), StoreError> {
+        match r.kind.as_str() {
+            "copy" => self.advance(r, Phase::Copy, true).await,
+            "restore" => self.advance(r, Phase::Restore, true).await,
+            _ if r.copy_state.as_deref() != Some("COMPLETED") => self.advance(r, Phase::Copy, false).await,
+            _ => self.advance(r, Phase::Restore, true).await,
+        }
+    }
+
+    /// Moves one phase on: store the token, start the job, or follow it.
+    /// `last`: the request succeeds when this phase completes.
+    async fn advance(&self, r: &RequestRow, phase: Phase, last: bool) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        let (token, started, job) = match phase {
+            Phase::Copy => (&r.copy_token, r.copy_started_at, &r.copy_job_id),
+            Phase::Restore => (&r.restore_token, r.restore_started_at, &r.restore_job_id),
+        };
+        let p = phase.name();
+        // The account the phase acts in: a copy starts where the recovery point is;
+        // a cross-account restore restores in the target account.
+        let account = match phase {
+            Phase::Copy => r.account_id.clone(),
+            Phase::Restore => r.param("restore_account_id").unwrap_or(&r.account_id).to_string(),
+        };
+        let client = match self.client(r, &account).await {
+            Ok(c) => c,
+            Err(why) => return self.fail(r, &why).await,
+        };
+        let Some(job_id) = job else {
+            let (token, started) = match (token, started) {
+                (Some(t), Some(s)) => (t.clone(), s),
+                _ => {
+                    let t = uuid::Uuid::new_v4().to_string();
+                    let sets =
+                        [(format!("{p}_token"), Val::from(t.clone())), (format!("{p}_started_at"), Val::from(now))];
+                    let sets: Vec<(&str, Val)> = sets.iter().map(|(c, v)| (c.as_str(), v.clone())).collect();
+                    let stored = self
+                        .store
+                        .transition(
+                            &r.id,
+                            &["approved", "executing"],
+                            "executing",
+                            &sets,
+                            now,
+                            "system",
+                            "execution.token_stored",
+                            json!({"phase": p, "idempotency_token": t}),
+                        )
+                        .await?;
+                    if !stored {
+                        return Ok(());
+                    }
+                    (t, now)
+                }
+            };
+            let started_job = if now - started < TOKEN_WINDOW_MS {
+                self.start_job(&client, r, phase, &token).await
+            } else {
+                self.find_job(&client, r, phase, started).await
+            };
+            return match started_job {
+                Call::Done(id) => {
+                    let sets =
+                        [(format!("{p}_job_id"), Val::from(id.clone())), (format!("{p}_state"), Val::from("CREATED"))];
+                    let sets: Vec<(&str, Val)> = sets.iter().map(|(c, v)| (c.as_str(), v.clone())).collect();
+                    self.store
+                        .transition(
+                            &r.id,
+                            &["executing"],
+                            "executing",
+                            &sets,
+                            (self.clock)(),
+                            "system",
+                            &format!("aws.{p}_job_started"),
+                            json!({"job_id": id, "idempotency_token": token}),
+                        )
+                        .await?;
+                    Ok(())
+                }
+                Call::Refused(why) => self.fail(r, &format!("AWS refused the {p} job: {why}")).await,
+                Call::Unknown(why) => {
+                    tracing::warn!(request = %r.id, phase = p, error = %why, "start unconfirmed; retrying with the same token");
+                    Ok(())
+                }
+            };
+        };
+        self.follow(&client, r, phase, job_id, last).await
+    }
+
+    async fn start_job(
+        &self,
+        client: &aws_sdk_backup::Client,
+        r: &RequestRow,
+        phase: Phase,
+        token: &str,
+    ) -> Call<String> {
+        let cfg = self.syncer.config();
+        match phase {
+            Phase::Copy => {
+                let lifecycle = r.params.get("lifecycle").filter(|l| !l.is_null()).map(|l| {
+                    aws_sdk_backup::types::Lifecycle::builder()
+                        .set_delete_after_days(l["delete_after_days"].as_i64())
+                        .set_move_to_cold_storage_after_days(l["move_to_cold_storage_after_days"].as_i64())
+                        .build()
+                });
+                let role = r
+                    .param("copy_role_arn")
+                    .or(r.param("iam_role_arn"))
+                    .map(str::to_string)
+                    .unwrap_or_else(|| backup_role(cfg, &r.account_id));
+                let result = client
+                    .start_copy_job()
+                    .recovery_point_arn(r.param("recovery_point_arn").unwrap_or_default())
+                    .source_backup_vault_name(r.param("source_vault_name").unwrap_or_default())
+                    .destination_backup_vault_arn(r.param("destination_vault_arn").unwrap_or_default())
+                    .iam_role_arn(role)
+                    .idempotency_token(token)
+                    .set_lifecycle(lifecycle)
+                    .send()
+                    .await;
+                match classify(result) {
+                    Call::Done(out) => match out.copy_job_id() {
+                        Some(id) => Call::Done(id.to_string()),
+                        None => Call::Unknown("StartCopyJob answered without a job id".into()),
+                    },
+                    Call::Refused(e) => Call::Refused(e),
+                    Call::Unknown(e) => Call::Unknown(e),
+                }
+            }
+            Phase::Restore => {
+                let rp = if r.kind == "cross_account_restore" {
+                    r.destination_recovery_point_arn.clone().unwrap_or_default()
+                } else {
+                    r.param("recovery_point_arn").unwrap_or_default().to_string()
+                };
+                let metadata: HashMap<String, String> = r
+                    .params
+                    .get("metadata")
+                    .and_then(|m| m.as_object())
+                    .map(|m| m.iter().filter_map(|(k, v)| v.as_str().map(|v| (k.clone(), v.to_string()))).collect())
+                    .unwrap_or_default();
+                let result = client
+                    .start_restore_job()
+                    .recovery_point_arn(rp)
+                    .set_metadata(Some(metadata))
+                    .iam_role_arn(r.param("iam_role_arn").unwrap_or_default())
+                    .idempotency_token(token)
+                    .resource_type(r.param("resource_type").unwrap_or_default())
+                    .send()
+                    .await;
+                match classify(result) {
+                    Call::Done(out) => match out.restore_job_id() {
+                        Some(id) => Call::Done(id.to_string()),
+                        None => Call::Unknown("StartRestoreJob answered without a job id".into()),
+                    },
+                    Call::Refused(e) => Call::Refused(e),
+                    Call::Unknown(e) => Call::Unknown(e),
+                }
+            }
+        }
+    }
+
+    /// After the token window: the job a Start with this request's token began, if
+    /// any; starting again could make a second one, so it is never done.
+    async fn find_job(
+        &self,
+        client: &aws_sdk_backup::Client,
+        r: &RequestRow,
+        phase: Phase,
+        started: i64,
+    ) -> Call<String> {
+        let since = aws_smithy_types::DateTime::from_millis(started - 5 * 60_000);
+        let found = match phase {
+            Phase::Copy => {
+                let rp = r.param("recovery_point_arn").unwrap_or_default().to_string();
+                let jobs = client
+                    .list_copy_jobs()
+                    .by_created_after(since)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Vec<_>>()
+                    .await;
+                jobs.into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|j| {
+                        j.source_recovery_point_arn() == Some(rp.as_str())
+                            && j.destination_backup_vault_arn() == r.param("destination_vault_arn")
+                    })
+                    .filter_map(|j| j.copy_job_id().map(str::to_string))
+                    .next()
+            }
+            Phase::Restore => {
+                let rp = if r.kind == "cross_account_restore" {
+                    r.destination_recovery_point_arn.clone().unwrap_or_default()
+                } else {
+                    r.param("recovery_point_arn").unwrap_or_default().to_string()
+                };
+                let jobs = client
+                    .list_restore_jobs()
+                    .by_created_after(since)
+                    .into_paginator()
+                    .items()
+                    .send()
+                    .collect::<Vec<_>>()
+                    .await;
+                jobs.into_iter()
+                    .filter_map(Result::ok)
+                    .filter(|j| j.recovery_point_arn() == Some(rp.as_str()) && j.created_by().is_none())
+                    .filter_map(|j| j.restore_job_id().map(str::to_string))
+                    .next()
+            }
+        };
+        match found {
+            Some(id) => Call::Done(id),
+            None => Call::Refused(format!(
+                "no {} job of this request was found after the idempotency window; it is not started again",
+                phase.name()
+            )),
+        }
+    }
+
+    /// Follows a started job; records state changes and the end.
+    async fn follow(
+        &self,
+        client: &aws_sdk_backup::Client,
+        r: &RequestRow,
+        phase: Phase,
+        job_id: &str,
+        last: bool,
+    ) -> Result<(), StoreError> {
+        let p = phase.name();
+        let (state, message, extra) = match phase {
+            Phase::Copy => match classify(client.describe_copy_job().copy_job_id(job_id).send().await) {
+                Call::Done(out) => {
+                    let j = out.copy_job();
+                    (
+                        j.and_then(|j| j.state()).map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        j.and_then(|j| j.status_message()).map(str::to_string),
+                        j.and_then(|j| j.destination_recovery_point_arn()).map(str::to_string),
+                    )
+                }
+                Call::Refused(e) | Call::Unknown(e) => {
+                    tracing::warn!(request = %r.id, error = %e, "could not read the copy job");
+                    return Ok(());
+                }
+            },
+            Phase::Restore => match classify(client.describe_restore_job().restore_job_id(job_id).send().await) {
+                Call::Done(out) => (
+                    out.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    out.status_message().map(str::to_string),
+                    out.created_resource_arn().map(str::to_string),
+                ),
+                Call::Refused(e) | Call::Unknown(e) => {
+                    tracing::warn!(request = %r.id, error = %e, "could not read the restore job");
+                    return Ok(());
+                }
+            },
+        };
+        let known = match phase {
+            Phase::Copy => r.copy_state.clone(),
+            Phase::Restore => r.restore_state.clone(),
+        };
+        if known.as_deref() == Some(state.as_str()) {
+            return Ok(());
+        }
+        let now = (self.clock)();
+        let state_col = format!("{p}_state");
+        let details = json!({"job_id": job_id, "state": state, "message": message});
+        match state.as_str() {
+            "COMPLETED" => {
+                let mut sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into())];
+                match phase {
+                    Phase::Copy => sets.push(("destination_recovery_point_arn", extra.clone().into())),
+                    Phase::Restore => sets.push(("created_resource_arn", extra.clone().into())),
+                }
+                let to = if last { "succeeded" } else { "executing" };
+                let details = json!({"job_id": job_id, "state": state, "result": extra});
+                self.store
+                    .transition(
+                        &r.id,
+                        &["executing"],
+                        to,
+                        &sets,
+                        now,
+                        "system",
+                        &format!("aws.{p}_job_completed"),
+                        details,
+                    )
+                    .await?;
+            }
+            "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL" => {
+                let why = format!("the {p} job {job_id} ended {state}: {}", message.clone().unwrap_or_default());
+                let sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into()), ("error", why.into())];
+                self.store
+                    .transition(
+                        &r.id,
+                        &["executing"],
+                        "failed",
+                        &sets,
+                        now,
+                        "system",
+                        &format!("aws.{p}_job_failed"),
+                        details,
+                    )
+                    .await?;
+            }
+            _ => {
+                let sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into())];
+                self.store
+                    .transition(
+                        &r.id,
+                        &["executing"],
+                        "executing",
+                        &sets,
+                        now,
+                        "system",
+                        &format!("aws.{p}_job_state"),
+                        details,
+                    )
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}

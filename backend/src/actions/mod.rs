@@ -1,0 +1,268 @@
+//! Restores and copies that people ask for: the request is checked and its exact
+//! parameters hashed; approvers approve that hash; the executor runs it exactly
+//! once and tracks it to its end.
+
+pub mod executor;
+mod preflight;
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use shared::{NewRequest, RecoveryPoint};
+
+use crate::config::{is_account_id, Config};
+use crate::routes::AppError;
+
+/// The restore metadata keys the console accepts, per resource type.
+fn allowed_metadata(resource_type: &str) -> Option<&'static [&'static str]> {
+    match resource_type {
+        "DynamoDB" => Some(&["targetTableName", "encryptionType", "kmsMasterKeyArn"]),
+        "RDS" => Some(&["dbInstanceIdentifier", "dbInstanceClass"]),
+        _ => None,
+    }
+}
+
+fn valid_table_name(name: &str) -> bool {
+    (3..=255).contains(&name.len()) && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-.".contains(&b))
+}
+
+fn valid_instance_id(name: &str) -> bool {
+    (1..=63).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_alphabetic())
+        && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+/// The account and vault name of a backup vault ARN.
+pub fn vault_parts(arn: &str) -> Option<(String, String, String)> {
+    let parts: Vec<&str> = arn.splitn(7, ':').collect();
+    match parts[..] {
+        ["arn", _, "backup", region, account, "backup-vault", name]
+            if is_account_id(account) && !name.is_empty() && !region.is_empty() =>
+        {
+            Some((region.to_string(), account.to_string(), name.to_string()))
+        }
+        _ => None,
+    }
+}
+
+/// Checks the restore metadata for the resource type; returns it as given.
+fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(), AppError> {
+    let bad = |why: String| AppError::bad("invalid_metadata", why);
+    let allowed = allowed_metadata(resource_type).ok_or_else(|| AppError::Unprocessable {
+        code: "unsupported_resource_type",
+        message: format!("the console restores DynamoDB tables and RDS instances, not {resource_type}"),
+    })?;
+    if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
+        return Err(bad(format!(
+            "metadata.{k} is not a {resource_type} restore setting; allowed: {}",
+            allowed.join(", ")
+        )));
+    }
+    match resource_type {
+        "DynamoDB" => {
+            let name = m
+                .get("targetTableName")
+                .ok_or_else(|| bad("metadata.targetTableName: the new table's name is required".into()))?;
+            if !valid_table_name(name) {
+                return Err(bad(format!(
+                    "metadata.targetTableName: {name:?} must be 3-255 characters of a-z, A-Z, 0-9, _, - and ."
+                )));
+            }
+            match (m.get("encryptionType").map(String::as_str), m.get("kmsMasterKeyArn")) {
+                (None | Some("Default"), None) => {}
+                (Some("KMS"), Some(k)) if k.starts_with("arn:aws:kms:") && k.contains(":key/") => {}
+                (Some("KMS"), _) => {
+                    return Err(bad(
+                        "metadata.kmsMasterKeyArn: a KMS key ARN is required with encryptionType KMS".into()
+                    ))
+                }
+                (_, Some(_)) => {
+                    return Err(bad("metadata.kmsMasterKeyArn is only allowed with encryptionType KMS".into()))
+                }
+                (Some(other), None) => {
+                    return Err(bad(format!("metadata.encryptionType must be Default or KMS, got {other:?}")))
+                }
+            }
+        }
+        _ => {
+            let id = m.get("dbInstanceIdentifier").ok_or_else(|| {
+                bad("metadata.dbInstanceIdentifier: the new instance's identifier is required".into())
+            })?;
+            if !valid_instance_id(id) {
+                return Err(bad(format!("metadata.dbInstanceIdentifier: {id:?} must start with a letter and hold 1-63 letters, digits or single hyphens")));
+            }
+            if let Some(class) = m.get("dbInstanceClass") {
+                if !class.starts_with("db.") {
+                    return Err(bad(format!(
+                        "metadata.dbInstanceClass: {class:?} is not an instance class like db.t3.medium"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The role AWS Backup uses in an account: configured, else the default service role.
+pub fn backup_role(cfg: &Config, account: &str) -> String {
+    cfg.accounts
+        .iter()
+        .find(|a| a.id == account)
+        .and_then(|a| a.backup_role_arn.clone())
+        .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+}
+
+/// The canonical parameters of a request (what approvers approve) and their SHA-256.
+pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
+    let bad = |code: &'static str, why: String| AppError::bad(code, why);
+    if !shared::REQUEST_KINDS.contains(&input.kind.as_str()) {
+        return Err(bad(
+            "invalid_kind",
+            format!("kind must be one of {}, got {:?}", shared::REQUEST_KINDS.join(", "), input.kind),
+        ));
+    }
+    if input.justification.trim().len() < 10 {
+        return Err(bad("invalid_justification", "justification: say why, in at least 10 characters".into()));
+    }
+    if input.ticket.as_ref().is_some_and(|t| t.len() > 200) {
+        return Err(bad("invalid_ticket", "ticket: at most 200 characters".into()));
+    }
+    if rp.gone_at.is_some() {
+        return Err(AppError::Unprocessable {
+            code: "recovery_point_gone",
+            message: format!("recovery point {} is no longer in its vault", rp.recovery_point_arn),
+        });
+    }
+    let restores = input.kind != "copy";
+    let copies = input.kind != "restore";
+    if restores {
+        check_metadata(&rp.resource_type, &input.metadata)?;
+    } else if !input.metadata.is_empty() {
+        return Err(bad("invalid_metadata", "metadata: a copy takes no restore metadata".into()));
+    }
+    if let Some(role) = input.iam_role_arn.as_ref().filter(|r| !crate::config::is_role_arn(r)) {
+        return Err(bad("invalid_parameter", format!("iam_role_arn: {role:?} is not an IAM role ARN")));
+    }
+    let (destination, target_account) = if copies {
+        let arn = input.destination_vault_arn.as_ref().ok_or_else(|| {
+            bad("invalid_parameter", format!("destination_vault_arn is required for a {}", input.kind))
+        })?;
+        let (region, account, _) = vault_parts(arn).ok_or_else(|| {
+            bad("invalid_parameter", format!("destination_vault_arn: {arn:?} is not a backup vault ARN"))
+        })?;
+        if region != rp.region {
+            return Err(bad(
+                "invalid_parameter",
+                format!("destination_vault_arn: the vault is in {region}; the recovery point is in {}", rp.region),
+            ));
+        }
+        if input.kind == "cross_account_restore" && account == rp.account_id {
+            return Err(bad(
+                "invalid_parameter",
+                "destination_vault_arn: a cross-account restore needs a vault of another account; use kind restore"
+                    .into(),
+            ));
+        }
+        if input.kind == "cross_account_restore" && !cfg.accounts.iter().any(|a| a.id == account) {
+            return Err(bad(
+                "invalid_parameter",
+                format!("destination_vault_arn: account {account} is not registered with the console"),
+            ));
+        }
+        (Some(arn.clone()), Some(account))
+    } else {
+        if input.destination_vault_arn.is_some() || input.lifecycle.is_some() {
+            return Err(bad("invalid_parameter", "destination_vault_arn and lifecycle belong to copies".into()));
+        }
+        (None, None)
+    };
+    if let Some(l) = &input.lifecycle {
+        if l.delete_after_days.is_some_and(|d| !(1..=36_500).contains(&d))
+            || l.move_to_cold_storage_after_days.is_some_and(|d| !(1..=36_500).contains(&d))
+        {
+            return Err(bad("invalid_parameter", "lifecycle: days from 1 to 36500".into()));
+        }
+        if let (Some(cold), Some(delete)) = (l.move_to_cold_storage_after_days, l.delete_after_days) {
+            if delete < cold + 90 {
+                return Err(bad(
+                    "invalid_parameter",
+                    "lifecycle: deletion must be at least 90 days after the move to cold storage".into(),
+                ));
+            }
+        }
+    }
+    let restore_account = target_account
+        .clone()
+        .filter(|_| input.kind == "cross_account_restore")
+        .unwrap_or_else(|| rp.account_id.clone());
+    let params = json!({
+        "kind": input.kind,
+        "recovery_point_arn": rp.recovery_point_arn,
+        "source_account_id": rp.account_id,
+        "region": rp.region,
+        "source_vault_name": rp.vault_name,
+        "resource_type": rp.resource_type,
+        "resource_arn": rp.resource_arn,
+        "metadata": if restores { json!(input.metadata) } else { Value::Null },
+        "restore_account_id": if restores { json!(restore_account) } else { Value::Null },
+        "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| backup_role(cfg, if restores { &restore_account } else { &rp.account_id })),
+        "copy_role_arn": if input.kind == "cross_account_restore" { json!(backup_role(cfg, &rp.account_id)) } else { Value::Null },
+        "destination_vault_arn": destination,
+        "lifecycle": input.lifecycle.as_ref().map(|l| json!({
+            "delete_after_days": l.delete_after_days,
+            "move_to_cold_storage_after_days": l.move_to_cold_storage_after_days,
+        })),
+    });
+    let hash = params_hash(&params);
+    Ok((params, hash))
+}
+
+/// SHA-256 of the canonical JSON (sorted keys, no whitespace), hex.
+pub fn params_hash(params: &Value) -> String {
+    Sha256::digest(params.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+pub use preflight::preflight;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_is_checked_per_resource_type() {
+        let m = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        assert!(check_metadata("DynamoDB", &m(&[("targetTableName", "tracking-restored")])).is_ok());
+        assert!(check_metadata("DynamoDB", &m(&[("targetTableName", "tr")])).is_err());
+        assert!(check_metadata("DynamoDB", &m(&[("targetTableName", "ok-name"), ("encryptionType", "KMS")])).is_err());
+        assert!(check_metadata(
+            "DynamoDB",
+            &m(&[
+                ("targetTableName", "ok-name"),
+                ("encryptionType", "KMS"),
+                ("kmsMasterKeyArn", "arn:aws:kms:ap-southeast-2:111111111111:key/k")
+            ])
+        )
+        .is_ok());
+        assert!(check_metadata("DynamoDB", &m(&[("targetTableName", "ok-name"), ("tableClass", "x")])).is_err());
+        assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "mydb-restored")])).is_ok());
+        assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "1db")])).is_err());
+        assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "db--x")])).is_err());
+        assert!(check_metadata("EFS", &m(&[])).is_err());
+        assert_eq!(
+            vault_parts("arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault"),
+            Some(("ap-southeast-2".into(), "222222222222".into(), "central-vault".into()))
+        );
+        assert_eq!(vault_parts("arn:aws:backup:ap-southeast-2:2:backup-vault:x"), None);
+    }
+
+    #[test]
+    fn the_hash_is_of_sorted_keys() {
+        let a = params_hash(&json!({"b": 1, "a": {"y": 2, "x": 1}}));
+        let b = params_hash(&serde_json::from_str(r#"{"a": {"x": 1, "y": 2}, "b": 1}"#).unwrap_or_default());
+        assert_eq!(a, b);
+        assert_ne!(a, params_hash(&json!({"b": 2, "a": {"y": 2, "x": 1}})));
+    }
+}

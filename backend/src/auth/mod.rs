@@ -1,0 +1,331 @@
+//! Who is asking: a session cookie (browser, CSRF-checked on every state change),
+//! a bearer token (an OIDC access or ID token from the provider, or a console
+//! session token), the ALB's signed header, or nobody (anonymous viewer, when
+//! configured). Roles come from the IdP's groups through the configured mapping.
+
+pub mod oidc;
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use subtle::ConstantTimeEq;
+
+use crate::config::AuthConfig;
+use crate::routes::{AppError, AppState};
+use crate::store::{SessionRow, Store};
+
+pub const SESSION_COOKIE: &str = "rc_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// How a request was authenticated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Via {
+    Anonymous,
+    Cookie,
+    Bearer,
+    Alb,
+}
+
+/// The person behind a request.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    pub subject: Option<String>,
+    pub name: Option<String>,
+    pub roles: Vec<String>,
+    pub csrf_token: Option<String>,
+    pub via: Via,
+}
+
+impl Identity {
+    fn anonymous(viewer: bool) -> Self {
+        Identity {
+            subject: None,
+            name: None,
+            roles: if viewer { vec!["viewer".into()] } else { Vec::new() },
+            csrf_token: None,
+            via: Via::Anonymous,
+        }
+    }
+
+    /// Whether the person holds `role` (admin holds every role).
+    pub fn has(&self, role: &str) -> bool {
+        self.roles.iter().any(|r| r == role || r == "admin")
+    }
+
+    /// The signed-in subject holding one of `roles`: 401 when nobody is signed in, 403 otherwise.
+    pub fn require(&self, roles: &[&str]) -> Result<&str, AppError> {
+        let Some(subject) = self.subject.as_deref() else {
+            return Err(AppError::Unauthenticated("sign in first: no action is anonymous".into()));
+        };
+        if roles.iter().any(|r| self.has(r)) {
+            Ok(subject)
+        } else {
+            Err(AppError::Forbidden(format!("this needs the role {}", roles.join(" or "))))
+        }
+    }
+
+    pub fn display_name(&self) -> String {
+        self.name.clone().or_else(|| self.subject.clone()).unwrap_or_else(|| "anonymous".into())
+    }
+}
+
+/// The demo's local users: subject, display name, roles.
+pub const DEMO_USERS: [(&str, &str, &str); 4] = [
+    ("alice", "Alice (operator)", "operator"),
+    ("bob", "Bob (approver)", "approver"),
+    ("carol", "Carol (auditor)", "auditor"),
+    ("erin", "Erin (admin)", "admin"),
+];
+
+/// Sign-in configuration and the OIDC provider, shared by the handlers.
+pub struct Auth {
+    pub cfg: AuthConfig,
+    pub oidc: Option<oidc::Oidc>,
+}
+
+impl Auth {
+    pub fn new(cfg: AuthConfig) -> Arc<Self> {
+        let oidc = cfg.oidc.clone().map(|o| oidc::Oidc::new(o, cfg.public_url.as_deref().unwrap_or_default()));
+        Arc::new(Self { cfg, oidc })
+    }
+
+    /// Console roles from the IdP's claims: the default roles plus those of each group.
+    pub fn roles_of(&self, claims: &serde_json::Map<String, Value>) -> Vec<String> {
+        let groups_claim = self.oidc.as_ref().map(|o| o.cfg.groups_claim.as_str()).unwrap_or("groups");
+        let groups: Vec<String> = match claims.get(groups_claim) {
+            Some(Value::Array(items)) => items.iter().filter_map(|g| g.as_str().map(str::to_string)).collect(),
+            Some(Value::String(g)) => g.split([',', ' ']).filter(|s| !s.is_empty()).map(str::to_string).collect(),
+            _ => Vec::new(),
+        };
+        let mut roles = self.cfg.default_roles.clone();
+        for g in groups {
+            if let Some(mapped) = self.cfg.group_roles.get(&g) {
+                roles.extend(mapped.iter().cloned());
+            }
+        }
+        roles.sort();
+        roles.dedup();
+        roles
+    }
+
+    pub fn session_cookie(&self, token: &str, max_age_secs: i64) -> HeaderValue {
+        let secure = if self.cfg.cookie_secure { "; Secure" } else { "" };
+        HeaderValue::from_str(&format!(
+            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+        ))
+        .unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    pub fn clear_cookie(&self) -> HeaderValue {
+        self.session_cookie("", 0)
+    }
+}
+
+fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+fn from_session(s: SessionRow, via: Via) -> Identity {
+    Identity { subject: Some(s.subject), name: Some(s.name), roles: s.roles, csrf_token: Some(s.csrf_token), via }
+}
+
+/// Resolves the identity of a request; a presented credential that does not hold is a 401.
+async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppError> {
+    let auth = &state.auth;
+    let now = crate::time::now_ms();
+    if let Some(value) = headers.get(header::AUTHORIZATION) {
+        let value = value.to_str().unwrap_or_default();
+        let token = value
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| AppError::Unauthenticated("Authorization must be `Bearer <token>`".into()))?;
+        return bearer(state, token, now).await;
+    }
+    if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
+        let claims = alb_claims(alb, data.to_str().unwrap_or_default()).await?;
+        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_string();
+        return Ok(Identity {
+            name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
+            subject: Some(subject),
+            roles: auth.roles_of(&claims),
+            csrf_token: None,
+            via: Via::Alb,
+        });
+    }
+    if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
+        if let Some(s) = state.store.session(&token, now).await? {
+            return Ok(from_session(s, Via::Cookie));
+        }
+    }
+    Ok(Identity::anonymous(auth.cfg.anonymous_viewer))
+}
+
+async fn bearer(state: &AppState, token: &str, now: i64) -> Result<Identity, AppError> {
+    let unauthorized = |why: String| AppError::Unauthenticated(format!("bearer token refused: {why}"));
+    if token.split('.').count() == 3 {
+        let oidc = state.auth.oidc.as_ref().ok_or_else(|| unauthorized("no identity provider is configured".into()))?;
+        let audience = oidc.cfg.api_audience.clone().unwrap_or_else(|| oidc.cfg.client_id.clone());
+        let claims = oidc.validate(token, &audience).await.map_err(|e| unauthorized(e.to_string()))?;
+        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_string();
+        return Ok(Identity {
+            name: ["name", "preferred_username", "email"]
+                .iter()
+                .find_map(|c| claims.get(*c).and_then(Value::as_str))
+                .map(str::to_string),
+            subject: Some(subject),
+            roles: state.auth.roles_of(&claims),
+            csrf_token: None,
+            via: Via::Bearer,
+        });
+    }
+    match state.store.session(token, now).await? {
+        Some(s) => Ok(from_session(s, Via::Bearer)),
+        None => Err(unauthorized("unknown or expired token".into())),
+    }
+}
+
+/// The ALB's `x-amzn-oidc-data`: an ES256 JWT whose `signer` must be the pinned
+/// load balancer, checked with the key the ALB publishes for its `kid`.
+async fn alb_claims(alb: &crate::config::AlbConfig, token: &str) -> Result<serde_json::Map<String, Value>, AppError> {
+    use base64::Engine as _;
+    let refuse = |why: &str| AppError::Unauthenticated(format!("x-amzn-oidc-data refused: {why}"));
+    let parts: Vec<&str> = token.split('.').collect();
+    let [head, body, sig] = parts[..] else { return Err(refuse("not a JWT")) };
+    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('='));
+    let header: Value =
+        b64(head).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad header"))?;
+    if header["alg"] != "ES256" {
+        return Err(refuse("the algorithm must be ES256"));
+    }
+    if header["signer"].as_str() != Some(alb.signer_arn.as_str()) {
+        return Err(refuse("signed by another load balancer"));
+    }
+    let kid = header["kid"].as_str().filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+    let kid = kid.ok_or_else(|| refuse("no usable key id"))?;
+    let region = alb.signer_arn.split(':').nth(3).unwrap_or_default();
+    let base = alb.key_url.clone().unwrap_or_else(|| format!("https://public-keys.auth.elb.{region}.amazonaws.com"));
+    let pem = reqwest::get(format!("{base}/{kid}"))
+        .await
+        .and_then(|r| r.error_for_status())
+        .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be fetched: {e}")))?
+        .bytes()
+        .await
+        .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be read: {e}")))?;
+    let key = jsonwebtoken::DecodingKey::from_ec_pem(&pem).map_err(|_| refuse("the ALB's key is not an EC key"))?;
+    // The ALB pads its base64: the signature covers the segments as sent.
+    let signed = format!("{head}.{body}");
+    let ok = jsonwebtoken::crypto::verify(
+        sig.trim_end_matches('='),
+        signed.as_bytes(),
+        &key,
+        jsonwebtoken::Algorithm::ES256,
+    )
+    .unwrap_or(false);
+    if !ok {
+        return Err(refuse("bad signature"));
+    }
+    let claims: serde_json::Map<String, Value> =
+        b64(body).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad claims"))?;
+    let now = crate::time::now_ms() / 1000;
+    if claims.get("exp").and_then(Value::as_i64).is_none_or(|exp| exp + 30 < now) {
+        return Err(refuse("expired"));
+    }
+    Ok(claims)
+}
+
+/// Paths under `/api/` that answer without a signed-in person.
+const OPEN_API_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/auth/demo", "/api/v1/openapi.json"];
+
+/// Resolves the identity, checks CSRF on cookie-authenticated state changes, keeps
+/// anonymous requests out of the API unless anonymous viewing is on, and hands
+/// the identity to the handlers.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let identity = match resolve(&state, req.headers()).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let path = req.uri().path();
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if identity.via == Via::Cookie && changes_state {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        let expected = identity.csrf_token.as_deref().unwrap_or_default();
+        if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
+            return AppError::CsrfFailed(format!(
+                "a state change made with the session cookie needs the {CSRF_HEADER} header from GET /api/v1/me"
+            ))
+            .into_response();
+        }
+    }
+    let api = path.starts_with("/api/") && !OPEN_API_PATHS.contains(&path);
+    if api && identity.via == Via::Anonymous && (identity.roles.is_empty() || changes_state) {
+        return AppError::Unauthenticated("sign in first (GET /auth/login, or a bearer token)".into()).into_response();
+    }
+    req.extensions_mut().insert(identity);
+    next.run(req).await
+}
+
+/// Strict security headers on every answer; the CSP allows the app's own
+/// scripts and WebAssembly only.
+pub async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    if secure {
+        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    resp
+}
+
+/// Creates a session for a signed-in person and writes its audit record.
+pub async fn start_session(
+    store: &Store,
+    auth: &Auth,
+    subject: &str,
+    name: &str,
+    roles: Vec<String>,
+    method: &str,
+    now: i64,
+) -> Result<(String, SessionRow), AppError> {
+    let token = oidc::new_secret();
+    let row = SessionRow {
+        subject: subject.to_string(),
+        name: name.to_string(),
+        roles,
+        csrf_token: oidc::new_secret(),
+        expires_at: now + auth.cfg.session_hours * 3_600_000,
+    };
+    store.create_session(&token, &row, now).await?;
+    store
+        .audit_now(
+            now,
+            subject,
+            "auth.signed_in",
+            &format!("user:{subject}"),
+            serde_json::json!({"method": method, "roles": row.roles}),
+        )
+        .await?;
+    Ok((token, row))
+}

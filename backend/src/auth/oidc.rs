@@ -1,0 +1,237 @@
+//! OpenID Connect: the provider's discovery document and JWKS, token checks with
+//! jsonwebtoken (signature, allowed algorithms only, issuer, audience, expiry,
+//! not-before), and the authorization code flow with PKCE.
+
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tokio::sync::{Mutex, OnceCell};
+
+use crate::config::OidcConfig;
+
+/// An unknown key id refetches the JWKS at most this often.
+const JWKS_REFETCH: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Discovery {
+    pub issuer: String,
+    pub authorization_endpoint: String,
+    pub token_endpoint: String,
+    pub jwks_uri: String,
+    pub end_session_endpoint: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TokenError {
+    #[error("the identity provider could not be reached: {0}")]
+    Provider(String),
+    #[error("invalid token: {0}")]
+    Invalid(String),
+}
+
+struct Keys {
+    set: JwkSet,
+    fetched: Option<Instant>,
+}
+
+pub struct Oidc {
+    pub cfg: OidcConfig,
+    pub redirect_uri: String,
+    http: reqwest::Client,
+    discovery: OnceCell<Discovery>,
+    keys: Mutex<Keys>,
+}
+
+fn random_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 32];
+    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// A fresh unguessable token (sessions, CSRF, OIDC state, nonce, PKCE verifier).
+pub fn new_secret() -> String {
+    random_token()
+}
+
+/// The PKCE S256 challenge of a verifier.
+pub fn pkce_challenge(verifier: &str) -> String {
+    URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()))
+}
+
+fn algorithm(name: &str) -> Option<Algorithm> {
+    Some(match name {
+        "RS256" => Algorithm::RS256,
+        "RS384" => Algorithm::RS384,
+        "RS512" => Algorithm::RS512,
+        "PS256" => Algorithm::PS256,
+        "PS384" => Algorithm::PS384,
+        "PS512" => Algorithm::PS512,
+        "ES256" => Algorithm::ES256,
+        "ES384" => Algorithm::ES384,
+        _ => return None,
+    })
+}
+
+impl Oidc {
+    pub fn new(cfg: OidcConfig, public_url: &str) -> Self {
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
+        Self {
+            cfg,
+            redirect_uri: format!("{public_url}/auth/callback"),
+            http,
+            discovery: OnceCell::new(),
+            keys: Mutex::new(Keys { set: JwkSet { keys: Vec::new() }, fetched: None }),
+        }
+    }
+
+    pub async fn discovery(&self) -> Result<&Discovery, TokenError> {
+        self.discovery
+            .get_or_try_init(|| async {
+                let url = format!("{}/.well-known/openid-configuration", self.cfg.issuer.trim_end_matches('/'));
+                let d: Discovery = self
+                    .http
+                    .get(&url)
+                    .send()
+                    .await
+                    .and_then(|r| r.error_for_status())
+                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?
+                    .json()
+                    .await
+                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?;
+                if d.issuer.trim_end_matches('/') != self.cfg.issuer.trim_end_matches('/') {
+                    return Err(TokenError::Provider(format!(
+                        "the discovery document names issuer {:?}, not the configured {:?}",
+                        d.issuer, self.cfg.issuer
+                    )));
+                }
+                Ok(d)
+            })
+            .await
+    }
+
+    /// The key of `kid`; an unknown id refetches the JWKS unless it was fetched in the last minute.
+    async fn key(&self, kid: &str) -> Result<Jwk, TokenError> {
+        let mut keys = self.keys.lock().await;
+        if let Some(k) = keys.set.find(kid) {
+            return Ok(k.clone());
+        }
+        if keys.fetched.is_some_and(|t| t.elapsed() < JWKS_REFETCH) {
+            return Err(TokenError::Invalid(format!("unknown key id {kid:?}")));
+        }
+        let uri = self.discovery().await?.jwks_uri.clone();
+        let set: JwkSet = self
+            .http
+            .get(&uri)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| TokenError::Provider(format!("{uri}: {e}")))?
+            .json()
+            .await
+            .map_err(|e| TokenError::Provider(format!("{uri}: {e}")))?;
+        keys.set = set;
+        keys.fetched = Some(Instant::now());
+        keys.set.find(kid).cloned().ok_or_else(|| TokenError::Invalid(format!("unknown key id {kid:?}")))
+    }
+
+    /// Checks a token from this provider for `audience`; returns its claims.
+    pub async fn validate(&self, token: &str, audience: &str) -> Result<serde_json::Map<String, Value>, TokenError> {
+        let header = decode_header(token).map_err(|e| TokenError::Invalid(format!("unreadable header: {e}")))?;
+        let allowed: Vec<Algorithm> = self.cfg.algorithms.iter().filter_map(|a| algorithm(a)).collect();
+        if !allowed.contains(&header.alg) {
+            return Err(TokenError::Invalid(format!("algorithm {:?} is not allowed", header.alg)));
+        }
+        let kid = header.kid.ok_or_else(|| TokenError::Invalid("no key id (kid)".into()))?;
+        let jwk = self.key(&kid).await?;
+        let key = DecodingKey::from_jwk(&jwk).map_err(|e| TokenError::Invalid(format!("key {kid:?}: {e}")))?;
+        let mut v = Validation::new(header.alg);
+        v.algorithms = vec![header.alg];
+        v.set_issuer(&[self.discovery().await?.issuer.clone()]);
+        v.set_audience(&[audience]);
+        v.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+        v.validate_nbf = true;
+        v.leeway = 30;
+        let data = decode::<serde_json::Map<String, Value>>(token, &key, &v)
+            .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        Ok(data.claims)
+    }
+
+    /// The provider's authorization URL for a login with this state, nonce and verifier.
+    pub async fn authorize_url(&self, state: &str, nonce: &str, verifier: &str) -> Result<String, TokenError> {
+        let d = self.discovery().await?;
+        let scope = self.cfg.scopes.join(" ");
+        let query = serde_urlencoded::to_string([
+            ("response_type", "code"),
+            ("client_id", self.cfg.client_id.as_str()),
+            ("redirect_uri", self.redirect_uri.as_str()),
+            ("scope", scope.as_str()),
+            ("state", state),
+            ("nonce", nonce),
+            ("code_challenge", &pkce_challenge(verifier)),
+            ("code_challenge_method", "S256"),
+        ])
+        .map_err(|e| TokenError::Provider(e.to_string()))?;
+        let sep = if d.authorization_endpoint.contains('?') { '&' } else { '?' };
+        Ok(format!("{}{sep}{query}", d.authorization_endpoint))
+    }
+
+    /// Trades the code for tokens and checks the ID token (audience: the client id; the nonce).
+    pub async fn redeem(
+        &self,
+        code: &str,
+        verifier: &str,
+        nonce: &str,
+    ) -> Result<serde_json::Map<String, Value>, TokenError> {
+        let d = self.discovery().await?;
+        let mut form = vec![
+            ("grant_type", "authorization_code".to_string()),
+            ("code", code.to_string()),
+            ("redirect_uri", self.redirect_uri.clone()),
+            ("client_id", self.cfg.client_id.clone()),
+            ("code_verifier", verifier.to_string()),
+        ];
+        if let Some(secret) = &self.cfg.client_secret {
+            form.push(("client_secret", secret.expose().to_string()));
+        }
+        let resp = self
+            .http
+            .post(&d.token_endpoint)
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| TokenError::Provider(format!("token endpoint: {e}")))?;
+        let status = resp.status();
+        let body: Value = resp.json().await.map_err(|e| TokenError::Provider(format!("token endpoint: {e}")))?;
+        if !status.is_success() {
+            return Err(TokenError::Invalid(format!("the token endpoint refused the code: {body}")));
+        }
+        let id_token =
+            body["id_token"].as_str().ok_or_else(|| TokenError::Invalid("no id_token in the answer".into()))?;
+        let claims = self.validate(id_token, &self.cfg.client_id).await?;
+        if claims.get("nonce").and_then(Value::as_str) != Some(nonce) {
+            return Err(TokenError::Invalid("the ID token's nonce is not this login's".into()));
+        }
+        Ok(claims)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pkce_follows_rfc_7636() {
+        // The example of RFC 7636, appendix B.
+        assert_eq!(
+            super::pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+        );
+        assert_eq!(super::new_secret().len(), 43);
+        assert_ne!(super::new_secret(), super::new_secret());
+    }
+}

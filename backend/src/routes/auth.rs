@@ -1,0 +1,153 @@
+//! Sign-in and out: SSO through OIDC (authorization code with PKCE), the demo's
+//! local users, and who is signed in.
+
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::{Extension, Json};
+use serde::Deserialize;
+use serde_json::json;
+use shared::Me;
+
+use super::{AppError, AppState};
+use crate::auth::{self, oidc, Identity, Via, DEMO_USERS, SESSION_COOKIE};
+use crate::store::LoginRow;
+
+/// An OIDC login must come back within this long.
+const LOGIN_WINDOW_MS: i64 = 10 * 60_000;
+
+/// Who is signed in, their roles, and the CSRF token for cookie requests.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me)))]
+pub async fn me(State(s): State<AppState>, Extension(id): Extension<Identity>) -> Json<Me> {
+    Json(Me {
+        subject: id.subject.clone(),
+        name: id.name.clone(),
+        roles: id.roles.clone(),
+        csrf_token: id.csrf_token.clone(),
+        demo: s.auth.cfg.demo_users,
+        sso: s.auth.oidc.is_some(),
+    })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct DemoSignIn {
+    /// `alice` (operator), `bob` (approver), `carol` (auditor) or `erin` (admin).
+    user: String,
+}
+
+/// Demo mode only: signs in as a local user; sets the session cookie and returns
+/// the same session as a bearer token.
+#[utoipa::path(post, path = "/api/v1/auth/demo", request_body = DemoSignIn,
+    responses((status = 200, description = "`{\"token\": ..., \"csrf_token\": ...}`"), (status = 404, body = shared::ErrorBody)))]
+pub async fn demo_sign_in(State(s): State<AppState>, body: axum::body::Bytes) -> Result<Response, AppError> {
+    if !s.auth.cfg.demo_users {
+        return Err(AppError::NotFound("local sign-in exists in demo mode only".into()));
+    }
+    let req: DemoSignIn = serde_json::from_slice(&body)
+        .map_err(|e| AppError::bad("invalid_body", format!("expected {{\"user\": \"alice\"}}: {e}")))?;
+    let Some((subject, name, role)) = DEMO_USERS.iter().find(|(u, _, _)| *u == req.user) else {
+        let users: Vec<&str> = DEMO_USERS.iter().map(|u| u.0).collect();
+        return Err(AppError::bad("unknown_user", format!("no demo user {:?}; one of {}", req.user, users.join(", "))));
+    };
+    let now = crate::time::now_ms();
+    let (token, row) =
+        auth::start_session(&s.store, &s.auth, subject, name, vec!["viewer".into(), role.to_string()], "demo", now)
+            .await?;
+    let cookie = s.auth.session_cookie(&token, s.auth.cfg.session_hours * 3600);
+    let body = json!({"token": token, "csrf_token": row.csrf_token, "subject": subject, "roles": row.roles});
+    Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct LoginQuery {
+    return_to: Option<String>,
+}
+
+/// A local path to come back to after sign-in (never another site).
+fn safe_return(to: Option<String>) -> String {
+    match to {
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        _ => "/".into(),
+    }
+}
+
+/// Starts SSO: redirects to the identity provider with state, nonce and a PKCE challenge.
+pub async fn login(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+    let oidc = s.auth.oidc.as_ref().ok_or_else(|| AppError::NotFound("SSO is not configured (auth.oidc)".into()))?;
+    let (state, nonce, verifier) = (oidc::new_secret(), oidc::new_secret(), oidc::new_secret());
+    let url = oidc.authorize_url(&state, &nonce, &verifier).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let now = crate::time::now_ms();
+    s.store.prune_sign_ins(now, now - LOGIN_WINDOW_MS).await?;
+    s.store
+        .save_login(&state, &LoginRow { verifier, nonce, return_to: safe_return(q.return_to), created_at: now })
+        .await?;
+    Ok(Redirect::to(&url).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct CallbackQuery {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+    error_description: Option<String>,
+}
+
+/// The provider's redirect back: checks state, redeems the code with the PKCE
+/// verifier, checks the ID token and its nonce, and starts a session.
+pub async fn callback(State(s): State<AppState>, Query(q): Query<CallbackQuery>) -> Result<Response, AppError> {
+    let oidc = s.auth.oidc.as_ref().ok_or_else(|| AppError::NotFound("SSO is not configured (auth.oidc)".into()))?;
+    if let Some(e) = q.error {
+        return Err(AppError::Unauthenticated(format!(
+            "the identity provider refused the sign-in: {e} {}",
+            q.error_description.unwrap_or_default()
+        )));
+    }
+    let (Some(code), Some(state)) = (q.code, q.state) else {
+        return Err(AppError::bad("invalid_callback", "the callback needs code and state"));
+    };
+    let now = crate::time::now_ms();
+    let login =
+        s.store.take_login(&state).await?.filter(|l| now - l.created_at < LOGIN_WINDOW_MS).ok_or_else(|| {
+            AppError::Unauthenticated("unknown or expired sign-in state; start again at /auth/login".into())
+        })?;
+    let claims = oidc
+        .redeem(&code, &login.verifier, &login.nonce)
+        .await
+        .map_err(|e| AppError::Unauthenticated(format!("sign-in failed: {e}")))?;
+    let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let name = ["name", "preferred_username", "email"]
+        .iter()
+        .find_map(|c| claims.get(*c).and_then(|v| v.as_str()))
+        .unwrap_or(&subject)
+        .to_string();
+    let roles = s.auth.roles_of(&claims);
+    let (token, _) = auth::start_session(&s.store, &s.auth, &subject, &name, roles, "oidc", now).await?;
+    let cookie = s.auth.session_cookie(&token, s.auth.cfg.session_hours * 3600);
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.return_to)).into_response())
+}
+
+/// Ends the session of the cookie (CSRF-checked like every state change).
+pub async fn logout(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
+    if id.via == Via::Cookie {
+        let token = headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|kv| kv.trim().split_once('='))
+            .find(|(k, _)| *k == SESSION_COOKIE)
+            .map(|(_, v)| v.to_string())
+            .unwrap_or_default();
+        s.store.delete_session(&token).await?;
+        if let Some(subject) = &id.subject {
+            s.store
+                .audit_now(crate::time::now_ms(), subject, "auth.signed_out", &format!("user:{subject}"), json!({}))
+                .await?;
+        }
+    }
+    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, s.auth.clear_cookie())]).into_response())
+}

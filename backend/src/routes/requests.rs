@@ -1,0 +1,378 @@
+//! Restore and copy requests: ask, approve or reject, cancel, follow; and the audit log.
+
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use shared::{ActionRequest, AuditRecord, AuditVerification, DecisionInput, NewRequest, Page};
+
+use super::params::RawQuery;
+use super::{AppError, AppState};
+use crate::actions;
+use crate::auth::Identity;
+use crate::store::{AuditQuery, Cursor, DecideOutcome, RequestQuery, RequestRow};
+
+fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
+    serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
+}
+
+fn outcome_error(o: DecideOutcome, id: &str) -> AppError {
+    match o {
+        DecideOutcome::NotFound => AppError::NotFound(format!("no request {id}")),
+        DecideOutcome::NotPending(s) => AppError::ConflictCode {
+            code: "not_pending",
+            message: format!("the request is {s}, not waiting for a decision"),
+        },
+        DecideOutcome::Expired => {
+            AppError::ConflictCode { code: "expired", message: "the request expired undecided".into() }
+        }
+        DecideOutcome::OwnRequest => AppError::Forbidden("nobody approves or rejects their own request".into()),
+        DecideOutcome::NotAnApproverHere => AppError::Forbidden("you may not decide requests of this account".into()),
+        DecideOutcome::StaleHash(current) => AppError::ConflictCode {
+            code: "stale_hash",
+            message: format!("params_hash does not match the request's parameters ({current}); review it again"),
+        },
+        DecideOutcome::AlreadyDecided => {
+            AppError::ConflictCode { code: "already_decided", message: "you already decided this request".into() }
+        }
+        DecideOutcome::Recorded(s) => AppError::Conflict(format!("unexpected outcome {s}")),
+    }
+}
+
+/// Asks for a restore, a copy or a cross-account restore of a synced recovery point (operator).
+#[utoipa::path(post, path = "/api/v1/requests", request_body = NewRequest,
+    responses((status = 201, body = ActionRequest), (status = 400, body = shared::ErrorBody),
+        (status = 401, body = shared::ErrorBody), (status = 403, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn create(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let requester = id.require(&["operator"])?.to_string();
+    let input: NewRequest = json_body(
+        &body,
+        r#"{"kind": "restore", "recovery_point_arn": "...", "metadata": {"targetTableName": "..."}, "justification": "..."}"#,
+    )?;
+    let rp = s.store.recovery_point(&input.recovery_point_arn).await?.ok_or_else(|| AppError::Unprocessable {
+        code: "unknown_recovery_point",
+        message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
+    })?;
+    let cfg = s.syncer.config();
+    let (params, params_hash) = actions::canonical_params(&input, &rp, cfg)?;
+    let preflight = actions::preflight(&s.syncer, &s.store, &params, &rp).await;
+    let now = s.now();
+    let row = RequestRow {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind: input.kind.clone(),
+        status: "pending_approval".into(),
+        requester,
+        requester_name: id.display_name(),
+        account_id: rp.account_id.clone(),
+        region: rp.region.clone(),
+        params,
+        params_hash,
+        justification: input.justification.trim().to_string(),
+        ticket: input.ticket.clone().filter(|t| !t.trim().is_empty()),
+        preflight,
+        approvals_needed: cfg.requests.approvals_needed,
+        created_at: now,
+        expires_at: now + cfg.requests.expiry_hours * 3_600_000,
+        updated_at: now,
+        copy_token: None,
+        copy_started_at: None,
+        copy_job_id: None,
+        copy_state: None,
+        destination_recovery_point_arn: None,
+        restore_token: None,
+        restore_started_at: None,
+        restore_job_id: None,
+        restore_state: None,
+        created_resource_arn: None,
+        error: None,
+    };
+    s.store.insert_request(&row).await?;
+    let created = s.store.request(&row.id).await?.ok_or_else(|| AppError::NotFound(row.id.clone()))?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Requests, newest first: `status`, `mine=true`, `limit`, `cursor`.
+#[utoipa::path(get, path = "/api/v1/requests", responses((status = 200, body = Page<ActionRequest>)))]
+pub async fn list(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Json<Page<ActionRequest>>, AppError> {
+    const STATUSES: [&str; 8] =
+        ["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"];
+    let mut q = RequestQuery { limit: 50, ..RequestQuery::default() };
+    for (k, v) in &raw.0 {
+        match k.as_str() {
+            "status" if STATUSES.contains(&v.as_str()) => q.status = Some(v.clone()),
+            "status" => {
+                return Err(AppError::bad(
+                    "invalid_parameter",
+                    format!("status: one of {}, got {v:?}", STATUSES.join(", ")),
+                ))
+            }
+            "mine" if v == "true" => {
+                q.requester = Some(
+                    id.subject.clone().ok_or_else(|| AppError::Unauthenticated("mine=true needs a sign-in".into()))?,
+                )
+            }
+            "mine" if v == "false" => {}
+            "limit" => {
+                q.limit = v.parse().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| {
+                    AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to 200, got {v:?}"))
+                })?
+            }
+            "cursor" => {
+                q.cursor =
+                    Some(Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?)
+            }
+            _ => {
+                return Err(AppError::bad(
+                    "unknown_parameter",
+                    format!("{k}: this list takes status, mine, limit, cursor"),
+                ))
+            }
+        }
+    }
+    let (items, next_cursor) = s.store.list_requests(&q).await?;
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// One request with its decisions, AWS jobs and timeline.
+#[utoipa::path(get, path = "/api/v1/requests/{id}", params(("id" = String, Path)),
+    responses((status = 200, body = ActionRequest), (status = 404, body = shared::ErrorBody)))]
+pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ActionRequest>, AppError> {
+    Ok(Json(s.store.request(&id).await?.ok_or_else(|| AppError::NotFound(format!("no request {id}")))?))
+}
+
+async fn decide(
+    s: &AppState,
+    ident: &Identity,
+    id: &str,
+    approve: bool,
+    body: &Bytes,
+) -> Result<Json<ActionRequest>, AppError> {
+    let actor = ident.require(&["approver"])?.to_string();
+    let input: DecisionInput =
+        if body.is_empty() { DecisionInput::default() } else { json_body(body, r#"{"params_hash": "..."}"#)? };
+    if approve && input.params_hash.as_deref().is_none_or(str::is_empty) {
+        return Err(AppError::bad(
+            "invalid_body",
+            "params_hash: approve the exact parameters you reviewed (their params_hash)",
+        ));
+    }
+    if !approve && input.reason.as_deref().is_none_or(|r| r.trim().len() < 3) {
+        return Err(AppError::bad("invalid_body", "reason: say why the request is rejected"));
+    }
+    let row = s.store.request_row(id).await?.ok_or_else(|| AppError::NotFound(format!("no request {id}")))?;
+    let allowed = s.syncer.config().requests.account_approvers.get(&row.account_id).map(Vec::as_slice);
+    let outcome = s
+        .store
+        .decide(
+            id,
+            &actor,
+            &ident.display_name(),
+            approve,
+            input.params_hash.as_deref(),
+            input.reason.as_deref(),
+            allowed,
+            s.now(),
+        )
+        .await?;
+    match outcome {
+        DecideOutcome::Recorded(status) => {
+            if status == "approved" {
+                s.executor.wake();
+            }
+            Ok(Json(s.store.request(id).await?.ok_or_else(|| AppError::NotFound(id.to_string()))?))
+        }
+        other => Err(outcome_error(other, id)),
+    }
+}
+
+/// Approves the exact parameters (`{"params_hash": ...}`); never one's own request (approver).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), request_body = DecisionInput,
+    responses((status = 200, body = ActionRequest), (status = 403, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
+pub async fn approve(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionRequest>, AppError> {
+    decide(&s, &ident, &id, true, &body).await
+}
+
+/// Rejects, with a reason; a rejection is final (approver).
+#[utoipa::path(post, path = "/api/v1/requests/{id}/reject", params(("id" = String, Path)), request_body = DecisionInput,
+    responses((status = 200, body = ActionRequest), (status = 403, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
+pub async fn reject(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Json<ActionRequest>, AppError> {
+    decide(&s, &ident, &id, false, &body).await
+}
+
+/// The requester withdraws a request still waiting for approval.
+#[utoipa::path(post, path = "/api/v1/requests/{id}/cancel", params(("id" = String, Path)),
+    responses((status = 200, body = ActionRequest), (status = 403, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
+pub async fn cancel(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    Path(id): Path<String>,
+) -> Result<Json<ActionRequest>, AppError> {
+    let actor = ident.require(&["operator", "approver", "viewer", "auditor"])?.to_string();
+    match s.store.cancel_request(&id, &actor, s.now()).await? {
+        DecideOutcome::Recorded(_) => {
+            Ok(Json(s.store.request(&id).await?.ok_or_else(|| AppError::NotFound(id.clone()))?))
+        }
+        DecideOutcome::NotAnApproverHere => Err(AppError::Forbidden("only the requester cancels a request".into())),
+        other => Err(outcome_error(other, &id)),
+    }
+}
+
+/// Searches the audit log, newest first: `actor`, `action`, `subject`, `after`, `before`, `limit`, `cursor` (auditor).
+#[utoipa::path(get, path = "/api/v1/audit", responses((status = 200, body = Page<AuditRecord>), (status = 403, body = shared::ErrorBody)))]
+pub async fn audit(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Json<Page<AuditRecord>>, AppError> {
+    ident.require(&["auditor"])?;
+    let mut q = AuditQuery { limit: 100, ..AuditQuery::default() };
+    for (k, v) in &raw.0 {
+        let time = || {
+            crate::time::parse(v).ok_or_else(|| {
+                AppError::bad("invalid_parameter", format!("{k}: {v:?} is not a date (RFC 3339 or YYYY-MM-DD)"))
+            })
+        };
+        match k.as_str() {
+            "actor" => q.actor = Some(v.clone()),
+            "action" => q.action = Some(v.clone()),
+            "subject" => q.subject = Some(v.clone()),
+            "after" => q.after = Some(time()?),
+            "before" => q.before = Some(time()?),
+            "limit" => {
+                q.limit = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
+                    AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to 1000, got {v:?}"))
+                })?
+            }
+            "cursor" => {
+                q.cursor =
+                    Some(Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?)
+            }
+            _ => {
+                return Err(AppError::bad(
+                    "unknown_parameter",
+                    format!("{k}: the audit search takes actor, action, subject, after, before, limit, cursor"),
+                ))
+            }
+        }
+    }
+    let (items, next_cursor) = s.store.search_audit(&q).await?;
+    Ok(Json(Page { items, next_cursor }))
+}
+
+/// Recomputes the hash chain (auditor).
+#[utoipa::path(get, path = "/api/v1/audit/verify", responses((status = 200, body = AuditVerification)))]
+pub async fn verify(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+) -> Result<Json<AuditVerification>, AppError> {
+    ident.require(&["auditor"])?;
+    Ok(Json(s.store.verify_audit().await?))
+}
+
+/// The whole log as NDJSON (`format=ndjson`, default) or CSV, streamed (auditor).
+#[utoipa::path(get, path = "/api/v1/audit/export", params(("format" = Option<String>, Query, description = "ndjson or csv")),
+    responses((status = 200, description = "the audit log, oldest first")))]
+pub async fn export(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Response, AppError> {
+    ident.require(&["auditor"])?;
+    let csv = match raw.0.get("format").map(String::as_str) {
+        None | Some("ndjson") => false,
+        Some("csv") => true,
+        Some(other) => return Err(AppError::bad("invalid_parameter", format!("format: ndjson or csv, got {other:?}"))),
+    };
+    if let Some(k) = raw.0.keys().find(|k| *k != "format") {
+        return Err(AppError::bad("unknown_parameter", format!("{k}: the export takes format")));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
+    let store = s.store.clone();
+    tokio::spawn(async move {
+        if csv {
+            let _ = tx.send(Ok("seq,at,actor,action,subject,details,prev_hash,hash\n".into())).await;
+        }
+        let mut after = 0;
+        loop {
+            match store.audit_after(after, 500).await {
+                Ok(records) if records.is_empty() => return,
+                Ok(records) => {
+                    after = records.last().map(|r| r.seq).unwrap_or(after);
+                    let chunk: String =
+                        records.iter().map(|r| if csv { csv_line(r) } else { ndjson_line(r) }).collect();
+                    if tx.send(Ok(chunk)).await.is_err() {
+                        return;
+                    }
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(std::io::Error::other(e.to_string()))).await;
+                    return;
+                }
+            }
+        }
+    });
+    let stream = tokio_stream_from(rx);
+    let (kind, name) = if csv { ("text/csv", "audit-log.csv") } else { ("application/x-ndjson", "audit-log.ndjson") };
+    Ok((
+        [
+            (header::CONTENT_TYPE, kind.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+/// One record as a line of NDJSON (the fields verification needs, nothing else).
+pub fn ndjson_line(r: &AuditRecord) -> String {
+    format!("{}\n", serde_json::to_string(r).unwrap_or_default())
+}
+
+fn csv_field(text: &str) -> String {
+    if text.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text.to_string()
+    }
+}
+
+pub fn csv_line(r: &AuditRecord) -> String {
+    let fields = [
+        r.seq.to_string(),
+        r.at.clone(),
+        r.actor.clone(),
+        r.action.clone(),
+        r.subject.clone(),
+        r.details.to_string(),
+        r.prev_hash.clone(),
+        r.hash.clone(),
+    ];
+    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
+    line.push('\n');
+    line
+}
