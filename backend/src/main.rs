@@ -161,6 +161,9 @@ async fn serve(
     let cfg = Arc::new(cfg);
     let store = open_store(&cfg).await?;
     let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), credentials).await;
+    if let Some(clock) = &clock {
+        syncer.use_clock(Arc::clone(clock));
+    }
     if cfg.sync.interval_secs > 0 {
         syncer.schedule(Duration::from_secs(cfg.sync.interval_secs));
     }
@@ -277,6 +280,8 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
         let cfg = Arc::new(cfg.clone());
         let store = open_store(&cfg).await?;
         let syncer = Syncer::new(store, cfg, Some(credentials.clone())).await;
+        let clock = Arc::clone(&sandbox);
+        syncer.use_clock(Arc::new(move || clock.now()));
         let started = Instant::now();
         let reports = syncer.run().await?;
         println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());

@@ -2,6 +2,10 @@
 
 use chrono::{DateTime, SecondsFormat, TimeZone, Utc};
 
+/// A source of the current time in epoch milliseconds: the system clock, or in
+/// the demo and the tests the sandbox's.
+pub type Clock = std::sync::Arc<dyn Fn() -> i64 + Send + Sync>;
+
 /// One day in milliseconds.
 pub const DAY_MS: i64 = 86_400_000;
 

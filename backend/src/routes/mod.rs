@@ -31,8 +31,7 @@ pub struct AppState {
     pub executor: Arc<crate::actions::executor::Executor>,
 }
 
-/// A source of the current time in epoch milliseconds.
-pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
+pub use crate::time::Clock;
 
 impl AppState {
     /// `clock`: the time views count back from and requests expire by; default the system clock.

@@ -14,7 +14,7 @@ use shared::{SyncCounts, SyncProgress};
 use crate::aws::{AwsAccess, RoleTarget};
 use crate::config::Config;
 use crate::store::{AccountRecord, Store, StoreError};
-use crate::time::{now_ms, rfc3339};
+use crate::time::{now_ms, rfc3339, Clock};
 
 /// One (account, region) to sync.
 #[derive(Debug, Clone)]
@@ -54,6 +54,7 @@ pub struct Syncer {
     config: Arc<Config>,
     progress: std::sync::Mutex<SyncProgress>,
     gate: Arc<tokio::sync::Mutex<()>>,
+    clock: std::sync::OnceLock<Clock>,
 }
 
 impl Syncer {
@@ -70,7 +71,17 @@ impl Syncer {
             config,
             progress: std::sync::Mutex::new(SyncProgress::default()),
             gate: Arc::new(tokio::sync::Mutex::new(())),
+            clock: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Times syncs by `clock` instead of the system clock (the demo's and the tests' sandbox).
+    pub fn use_clock(&self, clock: Clock) {
+        let _ = self.clock.set(clock);
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.get().map(|c| c()).unwrap_or_else(now_ms)
     }
 
     pub fn progress(&self) -> SyncProgress {
@@ -248,8 +259,8 @@ impl Syncer {
                 registered.push(t.account.clone());
             }
         }
-        self.store.set_accounts(&registered, now_ms()).await?;
-        let started = now_ms();
+        self.store.set_accounts(&registered, self.now()).await?;
+        let started = self.now();
         self.update(|p| {
             *p = SyncProgress {
                 running: true,
@@ -278,7 +289,7 @@ impl Syncer {
         if let Err(e) = self.store.refresh_statistics().await {
             tracing::warn!(error = %e, "could not refresh the database statistics");
         }
-        let finished = now_ms();
+        let finished = self.now();
         self.update(|p| {
             p.running = false;
             p.finished_at = Some(rfc3339(finished));
@@ -289,9 +300,9 @@ impl Syncer {
     }
 
     async fn sync_target(&self, t: &Target) -> TargetReport {
-        let started = now_ms();
+        let started = self.now();
         let result = self.read_and_save(t, started).await;
-        let duration_ms = now_ms() - started;
+        let duration_ms = self.now() - started;
         let mut report = TargetReport {
             account_id: t.account.id.clone(),
             account_name: t.account.name.clone(),
@@ -310,7 +321,7 @@ impl Syncer {
             Err((code, message)) => {
                 tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "sync failed");
                 if let Err(e) =
-                    self.store.sync_failed(&t.account.id, &t.region, started, now_ms(), &code, &message).await
+                    self.store.sync_failed(&t.account.id, &t.region, started, self.now(), &code, &message).await
                 {
                     tracing::error!(error = %e, "could not record the sync failure");
                 }
@@ -339,7 +350,7 @@ impl Syncer {
             jobs_from,
         };
         let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
-        self.store.save_snapshot(&snapshot, started, now_ms()).await.map_err(db)
+        self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)
     }
 
     /// Starts a sync in the background unless one is running; says whether it started.
@@ -348,7 +359,7 @@ impl Syncer {
             return false;
         };
         self.update(|p| {
-            *p = SyncProgress { running: true, started_at: Some(rfc3339(now_ms())), ..SyncProgress::default() }
+            *p = SyncProgress { running: true, started_at: Some(rfc3339(self.now())), ..SyncProgress::default() }
         });
         let me = Arc::clone(self);
         tokio::spawn(async move {

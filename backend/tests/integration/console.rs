@@ -67,6 +67,8 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::clone(&sb.sandbox);
+    let sync_clock = Arc::clone(&sb.sandbox);
+    syncer.use_clock(Arc::new(move || sync_clock.now()));
     let state = AppState::new(
         store.clone(),
         Arc::clone(&syncer),

@@ -4,7 +4,9 @@
 mod common;
 mod console;
 mod console_api;
+mod console_auth;
 mod console_posture;
+mod console_requests;
 mod console_sync;
 mod sandbox_backup;
 mod sandbox_faults;

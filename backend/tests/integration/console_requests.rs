@@ -1,0 +1,353 @@
+//! Four-eyes requests on SQLite and PostgreSQL against the sandbox: a restore and a
+//! cross-account restore run once and are audited; everything that must fail safe
+//! does (self-approval, roles, stale hashes, expiry, concurrent decisions, lost
+//! answers and restarts, CSRF, an edited audit record).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::Arc;
+
+use recovery_console::actions::executor::Executor;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+const RECOVERY_VAULT: &str = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-recovery";
+
+/// The newest completed recovery point of tracking in an account's vault.
+async fn tracking_point(c: &TestConsole, account: &str) -> String {
+    let rps = c
+        .all(format!("/api/v1/recovery-points?account_id={account}&resource_arn={TRACKING}&status=COMPLETED&limit=1"))
+        .await;
+    rps[0]["recovery_point_arn"].as_str().unwrap().to_string()
+}
+
+fn restore_body(rp: &str, table: &str) -> Value {
+    json!({
+        "kind": "restore",
+        "recovery_point_arn": rp,
+        "metadata": { "targetTableName": table, "encryptionType": "Default" },
+        "justification": "restore drill for the tracking table",
+        "ticket": "OPS-1234",
+    })
+}
+
+/// Runs executor passes, moving the sandbox clock on, until the request ends.
+async fn run_to_end(sb: &TestSandbox, c: &TestConsole, token: &str, id: &str) -> Value {
+    for _ in 0..40 {
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(token, &format!("/api/v1/requests/{id}")).await;
+        if ["succeeded", "failed"].contains(&r["status"].as_str().unwrap()) {
+            return r;
+        }
+        sb.advance(600.0).await;
+    }
+    panic!("request {id} did not end");
+}
+
+/// Restore jobs in the sandbox from a recovery point, as AWS lists them.
+async fn restore_jobs_of(sb: &TestSandbox, account: &str, rp: &str) -> usize {
+    let client = sb.reader(account).await;
+    let jobs: Vec<_> = client.list_restore_jobs().into_paginator().items().send().collect::<Vec<_>>().await;
+    jobs.into_iter()
+        .map(Result::unwrap)
+        .filter(|j| j.recovery_point_arn() == Some(rp) && j.created_by().is_none())
+        .count()
+}
+
+#[tokio::test]
+async fn a_restore_is_approved_by_another_person_and_runs_once() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let table = format!("tracking-restored-{label}");
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+
+        let (status, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &table)).await;
+        assert_eq!(status, 201, "{label}: {req}");
+        assert_eq!(req["status"], "pending_approval");
+        let id = req["id"].as_str().unwrap().to_string();
+        let hash = req["params_hash"].as_str().unwrap().to_string();
+        assert_eq!(hash.len(), 64);
+        let checks: Vec<(&str, &Value)> =
+            req["preflight"].as_array().unwrap().iter().map(|c| (c["check"].as_str().unwrap(), &c["ok"])).collect();
+        assert!(checks.contains(&("recovery point completed", &Value::Bool(true))), "{checks:?}");
+        assert!(checks.contains(&("target name free", &Value::Bool(true))), "{checks:?}");
+        assert!(checks.contains(&("accounts in the organization", &Value::Bool(true))), "{checks:?}");
+        assert!(checks.iter().any(|c| c.0 == "encryption keys"));
+
+        // Who may not decide, and a hash that is not what was requested.
+        let approve = |h: &str| json!({ "params_hash": h });
+        let (s, body) = c.post_as(&alice, &format!("/api/v1/requests/{id}/approve"), approve(&hash)).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (403, Some("forbidden")), "self-approval: {body}");
+        assert_eq!(c.post_as(&carol, &format!("/api/v1/requests/{id}/approve"), approve(&hash)).await.0, 403);
+        let (s, body) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), approve(&"0".repeat(64))).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("stale_hash")));
+        assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({})).await.0, 400);
+
+        let (s, approved) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), approve(&hash)).await;
+        assert_eq!(s, 200, "{approved}");
+        assert_eq!(approved["status"], "approved");
+
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+        assert_eq!(done["created_resource_arn"], format!("arn:aws:dynamodb:ap-southeast-2:111111111111:table/{table}"));
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: one job");
+
+        let steps: Vec<&str> =
+            done["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap()).collect();
+        for step in [
+            "request.created",
+            "request.approval",
+            "request.approved",
+            "execution.token_stored",
+            "aws.restore_job_started",
+            "aws.restore_job_completed",
+        ] {
+            assert!(steps.contains(&step), "{label}: {step} missing from {steps:?}");
+        }
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!(v["valid"], true, "{v}");
+        assert_eq!(c.get_as(&alice, "/api/v1/audit/verify").await.0, 403, "the audit log is for auditors");
+
+        // The same target name again: the pre-flight check knows it is taken now.
+        c.syncer.run().await.unwrap();
+        let (_, again) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &table)).await;
+        let name =
+            again["preflight"].as_array().unwrap().iter().find(|c| c["check"] == "target name free").unwrap().clone();
+        let synced = c.all("/api/v1/restore-jobs?test=false").await;
+        assert_eq!(name["ok"], false, "{name} {synced:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
+    let sb = spawn(0, 1.0).await;
+    let dbs = databases().await;
+    for db in dbs.iter().take(1) {
+        let c = console(&sb, db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let rp = tracking_point(&c, BACKUP).await;
+        let body = json!({
+            "kind": "cross_account_restore",
+            "recovery_point_arn": rp,
+            "destination_vault_arn": RECOVERY_VAULT,
+            "metadata": { "targetTableName": "tracking-from-central" },
+            "justification": "recover tracking from the central vault",
+        });
+        let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
+        assert_eq!(s, 201, "{req}");
+        let policy = req["preflight"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["check"] == "destination vault allows the copy")
+            .unwrap()
+            .clone();
+        assert_eq!(policy["ok"], true, "{policy}");
+        let id = req["id"].as_str().unwrap();
+        let (s, _) = c
+            .post_as(&erin, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!(s, 200);
+        let done = run_to_end(&sb, &c, &alice, id).await;
+        assert_eq!(done["status"], "succeeded", "{done}");
+        assert_eq!(done["copy_state"], "COMPLETED");
+        let copied = done["destination_recovery_point_arn"].as_str().unwrap();
+        assert!(copied.contains(":111111111111:"), "the copy lands in workload_a: {copied}");
+        assert_eq!(
+            done["created_resource_arn"],
+            "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking-from-central"
+        );
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, copied).await, 1);
+    }
+}
+
+#[tokio::test]
+async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = Arc::new(console(&sb, &db, |_| {}).await);
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let approvers = [c.sign_in("bob").await, c.sign_in("erin").await];
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-race")).await;
+        let id = req["id"].as_str().unwrap().to_string();
+        let hash = req["params_hash"].as_str().unwrap().to_string();
+        let calls = (0..20).map(|i| {
+            let (c, token, id, hash) = (Arc::clone(&c), approvers[i % 2].clone(), id.clone(), hash.clone());
+            tokio::spawn(async move {
+                c.post_as(&token, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": hash})).await
+            })
+        });
+        let results: Vec<(u16, Value)> =
+            futures_util::future::join_all(calls).await.into_iter().map(Result::unwrap).collect();
+        let wins = results.iter().filter(|r| r.0 == 200).count();
+        assert_eq!(wins, 1, "{}: {results:?}", db.label);
+        assert!(results.iter().all(|r| r.0 == 200 || r.0 == 409), "{results:?}");
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["decisions"].as_array().unwrap().len(), 1);
+        let carol = c.sign_in("carol").await;
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!(v["valid"], true, "{}: {v}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn rejected_expired_and_unauthorized_requests_never_run() {
+    let sb = spawn(0, 1.0).await;
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[0], |cfg| cfg.requests.expiry_hours = 1).await;
+    c.syncer.run().await.unwrap();
+    let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+    let rp = tracking_point(&c, WORKLOAD_A).await;
+
+    // Nobody anonymous, no auditor, no unknown token asks for anything.
+    let anonymous =
+        c.http.post(format!("{}/api/v1/requests", c.url)).json(&restore_body(&rp, "x-anon")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+    assert_eq!(c.post_as(&carol, "/api/v1/requests", restore_body(&rp, "x-carol")).await.0, 403);
+    assert_eq!(c.post_as("not-a-session", "/api/v1/requests", restore_body(&rp, "x-forged")).await.0, 401);
+    let (s, bad) = c
+        .post_as(
+            &alice,
+            "/api/v1/requests",
+            json!({"kind": "restore", "recovery_point_arn": rp, "justification": "short"}),
+        )
+        .await;
+    assert_eq!(s, 400, "{bad}");
+
+    // A rejection is final.
+    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-rejected")).await;
+    let id = req["id"].as_str().unwrap();
+    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({})).await.0, 400, "a reason is needed");
+    let (s, r) = c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "wrong table"})).await;
+    assert_eq!((s, r["status"].as_str()), (200, Some("rejected")));
+    let (s, body) =
+        c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]})).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")));
+
+    // An approval after expiry is refused, and the request is expired.
+    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-late")).await;
+    let late = req["id"].as_str().unwrap();
+    sb.advance(3700.0).await;
+    let (s, body) =
+        c.post_as(&bob, &format!("/api/v1/requests/{late}/approve"), json!({"params_hash": req["params_hash"]})).await;
+    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("expired")), "{body}");
+    c.executor.pass().await.unwrap();
+    let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
+    assert_eq!(r["status"], "expired");
+    assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "nothing ran");
+
+    // The requester cancels; nobody else does.
+    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-cancel")).await;
+    let id = req["id"].as_str().unwrap();
+    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.0, 403);
+    assert_eq!(c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"], "cancelled");
+}
+
+#[tokio::test]
+async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_job() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+
+        // Every answer of StartRestoreJob is lost: the job starts in AWS, the console
+        // never hears of it, exactly as if it had been killed before its commit.
+        let (_, req) =
+            c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &format!("tracking-lost-{}", db.label))).await;
+        let id = req["id"].as_str().unwrap().to_string();
+        c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]})).await;
+        sb.set_faults(json!({ "lost_response_rate": 1.0, "operations": ["StartRestoreJob"] })).await;
+        c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "executing");
+        assert!(r["restore_job_id"].is_null(), "the answer never came: {r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "the lost call took effect once");
+
+        // A new process (fresh executor and connections) picks the request up.
+        sb.set_faults(json!({})).await;
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        let clock = Arc::clone(&sb.sandbox);
+        let restarted = Executor::new(store, Arc::clone(&c.syncer), Arc::new(move || clock.now()));
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert!(r["restore_job_id"].is_string(), "{r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{}: still one job", db.label);
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "succeeded");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1);
+    }
+}
+
+#[tokio::test]
+async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let resp =
+            c.http.post(format!("{}/api/v1/auth/demo", c.url)).json(&json!({"user": "alice"})).send().await.unwrap();
+        let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+        let csrf = resp.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
+        let me: Value = c
+            .http
+            .get(format!("{}/api/v1/me", c.url))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(me["subject"], "alice");
+        assert_eq!(me["csrf_token"], csrf.as_str());
+        let post = |csrf: Option<&str>| {
+            let mut r = c.http.post(format!("{}/api/v1/sync", c.url)).header("cookie", &cookie);
+            if let Some(t) = csrf {
+                r = r.header("x-csrf-token", t);
+            }
+            r.send()
+        };
+        let without = post(None).await.unwrap();
+        assert_eq!(without.status(), 403);
+        assert_eq!(without.json::<Value>().await.unwrap()["error"]["code"], "csrf_failed");
+        assert_eq!(post(Some("forged")).await.unwrap().status(), 403);
+        assert_eq!(post(Some(&csrf)).await.unwrap().status(), 202);
+        let headers = c.http.get(format!("{}/api/v1/me", c.url)).send().await.unwrap().headers().clone();
+        assert!(headers["content-security-policy"].to_str().unwrap().contains("script-src 'self' 'wasm-unsafe-eval'"));
+        assert_eq!(headers["x-frame-options"], "DENY");
+
+        // Sign-ins are audited; an edited record breaks the chain from there, and verify names it.
+        for user in ["bob", "carol", "erin"] {
+            c.sign_in(user).await;
+        }
+        let carol = c.sign_in("carol").await;
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!((v["valid"].as_bool(), v["entries"].as_i64()), (Some(true), Some(5)), "{v}");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET actor = 'mallory' WHERE seq = 3").execute(&pool).await.unwrap();
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!(v["valid"], false);
+        assert_eq!(v["first_bad_seq"], 3, "{v}");
+        let export =
+            c.http.get(format!("{}/api/v1/audit/export?format=csv", c.url)).bearer_auth(&carol).send().await.unwrap();
+        assert_eq!(export.status(), 200);
+        let text = export.text().await.unwrap();
+        assert_eq!(text.lines().count(), 1 + 5, "a header and five records");
+        assert!(text.contains("mallory"));
+    }
+}
