@@ -12,9 +12,10 @@ export async function launch() {
   });
 }
 
-/** A page on a laptop-sized screen that fails the test on any script error. */
-export async function open(browser, errors = []) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Berlin' });
+/** A page on a laptop-sized screen that collects script errors. `bypassCSP` only
+ * for injecting test tools (axe-core), which the console's CSP rightly refuses. */
+export async function open(browser, errors = [], { bypassCSP = false } = {}) {
+  const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, timezoneId: 'Europe/Berlin', bypassCSP });
   const page = await context.newPage();
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });

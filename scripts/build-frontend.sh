@@ -16,7 +16,7 @@ cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
 rm -rf frontend/dist
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir frontend/dist \
   "$target/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-cp frontend/index.html frontend/style.css frontend/dist/
+cp frontend/index.html frontend/style.css frontend/boot.js frontend/dist/
 # The console serves these pre-compressed copies to browsers that accept gzip.
 for f in frontend/dist/*; do gzip -9 -n -k -f "$f"; done
 echo "frontend/dist: $(du -sh frontend/dist | cut -f1); gzipped: wasm $(wc -c <frontend/dist/frontend_bg.wasm.gz), js $(wc -c <frontend/dist/frontend.js.gz), css $(wc -c <frontend/dist/style.css.gz) bytes"

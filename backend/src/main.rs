@@ -274,6 +274,8 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     // Demo mode: browse without signing in, act as a local user (no SSO).
     cfg.auth.demo_users = true;
     cfg.auth.anonymous_viewer = true;
+    // The demo serves plain HTTP on loopback; a Secure cookie would not come back.
+    cfg.auth.cookie_secure = false;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
     {

@@ -28,8 +28,8 @@ const PAGES = [
   { name: 'jobs', path: '/jobs', heading: 'Jobs', ready: 'tbody tr' },
 ];
 
-async function visit(path, errors = []) {
-  const page = await open(browser, errors);
+async function visit(path, errors = [], options = {}) {
+  const page = await open(browser, errors, options);
   await page.goto(BASE + path);
   return page;
 }
@@ -132,13 +132,31 @@ test('a deep link opened directly shows the same view', async () => {
   await page.context().close();
 });
 
-test('the keyboard alone reaches the pages, filters and the sync button', async () => {
+test('the keyboard alone signs in, reaches the pages and the sync button', async () => {
   const page = await visit('/');
   await page.locator('table.failures tbody tr').first().waitFor();
+  assert.match(await page.locator('.demo-banner').innerText(), /Demo.*without SSO/, 'every page says it is a demo');
   await page.keyboard.press('Tab');
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Skip to content');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.textContent), 'choose a demo user');
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/sign-in`);
+  await page.getByRole('button', { name: 'Alice · operator' }).waitFor();
+  // Tab to Alice's button, then Enter.
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press('Tab');
+    if ((await page.evaluate(() => document.activeElement.textContent)) === 'Alice · operator') break;
+  }
+  await page.keyboard.press('Enter');
+  await page.waitForURL(`${BASE}/requests`);
+  await page.locator('header .who', { hasText: 'Alice (operator)' }).waitFor();
   // Through the navigation to Accounts, then Enter.
-  for (let i = 0; i < 2; i++) await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  for (let i = 0; i < 6; i++) {
+    if ((await page.evaluate(() => document.activeElement.textContent)) === 'Accounts') break;
+    await page.keyboard.press('Tab');
+  }
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Accounts');
   await page.keyboard.press('Enter');
   await page.waitForURL(`${BASE}/accounts`);
@@ -167,7 +185,7 @@ test("times show in UTC and, on request, in the viewer's zone", async () => {
 test('axe-core finds no serious or critical accessibility violation', async () => {
   const paths = [...PAGES, { name: 'detail', path: `/resources?resource=${encodeURIComponent(TRACKING)}`, ready: 'ol.timeline li' }];
   for (const p of paths) {
-    const page = await visit(p.path);
+    const page = await visit(p.path, [], { bypassCSP: true });
     await page.locator(p.ready).first().waitFor();
     await page.addScriptTag({ path: AXE });
     const result = await page.evaluate(async () => window.axe.run(document, { resultTypes: ['violations'] }));

@@ -155,9 +155,12 @@ pub fn arn_name(arn: &str) -> &str {
 /// How a status reads: `ok`, `bad`, `busy` or `plain` (a CSS class of the badge).
 pub fn tone(status: &str) -> &'static str {
     match status {
-        "COMPLETED" | "SUCCESSFUL" | "AVAILABLE" | "ACTIVE" | "ok" | "passed" => "ok",
-        "FAILED" | "ABORTED" | "EXPIRED" | "TIMED_OUT" | "PARTIAL" | "error" | "failed" => "bad",
-        "RUNNING" | "PENDING" | "CREATED" | "VALIDATING" | "CREATING" | "DELETING" | "ABORTING" | "running" => "busy",
+        "COMPLETED" | "SUCCESSFUL" | "AVAILABLE" | "ACTIVE" | "ok" | "passed" | "succeeded" | "approved" => "ok",
+        "FAILED" | "ABORTED" | "EXPIRED" | "TIMED_OUT" | "PARTIAL" | "error" | "failed" | "rejected" | "expired" => {
+            "bad"
+        }
+        "RUNNING" | "PENDING" | "CREATED" | "VALIDATING" | "CREATING" | "DELETING" | "ABORTING" | "running"
+        | "pending_approval" | "executing" => "busy",
         _ => "plain",
     }
 }

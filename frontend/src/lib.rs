@@ -6,6 +6,7 @@ mod api;
 mod components;
 pub mod format;
 mod pages;
+mod session;
 pub mod url;
 
 use leptos::prelude::*;
@@ -90,6 +91,7 @@ impl Catalog {
 #[component]
 fn App() -> impl IntoView {
     components::provide_zone();
+    session::Session::provide();
     provide_context(Catalog {
         accounts: LocalResource::new(|| api::get::<Page<Account>>("/api/v1/accounts")),
         vaults: LocalResource::new(|| api::get::<Page<Vault>>("/api/v1/vaults?limit=1000")),
@@ -98,6 +100,7 @@ fn App() -> impl IntoView {
     view! {
         <Router>
             <a class="skip" href="#content">"Skip to content"</a>
+            <session::DemoBanner />
             <header class="top">
                 <span class="brand">"Recovery Console"</span>
                 <nav aria-label="Main">
@@ -107,8 +110,11 @@ fn App() -> impl IntoView {
                     <A href="/resources">"Resources"</A>
                     <A href="/restore-tests">"Restore tests"</A>
                     <A href="/jobs">"Jobs"</A>
+                    <A href="/requests">"Requests"</A>
+                    <A href="/audit">"Audit"</A>
                 </nav>
                 <components::ZoneToggle />
+                <session::WhoAmI />
             </header>
             <main id="content" tabindex="-1">
                 <Routes fallback=|| {
@@ -123,6 +129,11 @@ fn App() -> impl IntoView {
                     <Route path=path!("/resources") view=pages::resources::Resources />
                     <Route path=path!("/restore-tests") view=pages::restore_tests::RestoreTests />
                     <Route path=path!("/jobs") view=pages::jobs::Jobs />
+                    <Route path=path!("/requests") view=pages::requests::Requests />
+                    <Route path=path!("/requests/new") view=pages::requests::NewRequest />
+                    <Route path=path!("/requests/:id") view=pages::requests::RequestDetail />
+                    <Route path=path!("/audit") view=pages::audit::Audit />
+                    <Route path=path!("/sign-in") view=session::SignIn />
                 </Routes>
             </main>
         </Router>

@@ -25,6 +25,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
         .route("/_sandbox/clock/advance", post(advance_clock))
         .route("/_sandbox/restore-testing-plans/run", post(run_plan))
         .route("/_sandbox/world", get(world_summary))
+        .route("/_sandbox/resources", get(resources))
 }
 
 /// An admin API error, rendered in the console's error envelope.
@@ -143,6 +144,16 @@ async fn run_plan(
     })?;
     let jobs = world.run_plan(now, account, &input.region, plan);
     Ok(Json(json!({ "restore_job_ids": jobs, "started_at": iso8601(now) })))
+}
+
+/// The resources that exist in the world now (protected ones, and what restores
+/// created and nobody deleted): ARN by account, so that tests can see a restore's result.
+async fn resources(State(s): Shared) -> Json<Value> {
+    let world = s.read();
+    let mut arns: Vec<&String> =
+        world.accounts.iter().flat_map(|a| a.regions.values()).flat_map(|r| r.names.values()).collect();
+    arns.sort();
+    Json(json!({ "resources": arns }))
 }
 
 async fn world_summary(State(s): Shared) -> Json<Value> {

@@ -146,7 +146,24 @@ fn Detail(arn: String) -> impl IntoView {
 fn DetailBody(d: RecoveryPointDetail) -> impl IntoView {
     let r = d.recovery_point;
     let resource = r.resource_arn.clone();
+    let session = expect_context::<crate::session::Session>();
+    let ask = |kind: &str| format!("/requests/new?rp={}&kind={kind}", encode(&r.recovery_point_arn));
+    let (restore, copy) = (ask("restore"), ask("copy"));
+    let restorable = ["DynamoDB", "RDS"].contains(&r.resource_type.as_str()) && r.gone_at.is_none();
     view! {
+        {move || {
+            session
+                .has("operator")
+                .then(|| {
+                    view! {
+                        <p class="actions">
+                            {restorable.then(|| view! { <a class="button primary" href=restore.clone()>"Request a restore"</a> })}
+                            " "
+                            <a class="button" href=copy.clone()>"Request a copy"</a>
+                        </p>
+                    }
+                })
+        }}
         <div class="two">
             <dl class="facts">
                 <dt>"Resource"</dt>

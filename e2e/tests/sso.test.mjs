@@ -1,0 +1,122 @@
+// Four eyes through SSO (oidc-provider), in the browser: an operator signs in and
+// asks for a restore of `tracking`; an approver signs in and approves the exact
+// parameters; the console runs the job in the sandbox, whose world then holds the
+// new table; the auditor's page shows every step and a valid chain. A
+// cross-account restore from the `backup` account's vault into workload_a runs too.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync } from 'node:fs';
+import { launch, open, ARTIFACTS } from '../lib.mjs';
+
+const CONSOLE = process.env.SSO_CONSOLE_URL;
+const SANDBOX = process.env.SANDBOX_URL;
+const skip = !CONSOLE && 'SSO_CONSOLE_URL is not set (scripts/e2e.sh starts the console with SSO)';
+const STAMP = Date.now().toString(36);
+
+let browser;
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launch();
+});
+after(async () => browser?.close());
+
+/** Signs in through the provider's login and consent pages; returns the page. */
+async function signIn(who) {
+  const page = await open(browser);
+  await page.goto(`${CONSOLE}/sign-in`);
+  await page.getByRole('link', { name: 'Sign in with SSO' }).click();
+  await page.locator('input[name="login"]').fill(who);
+  await page.locator('input[name="password"]').fill('any');
+  await Promise.all([page.waitForNavigation(), page.locator('button[type="submit"]').click()]);
+  // The provider's consent page comes the first time a person signs in.
+  if (!page.url().startsWith(CONSOLE)) await page.locator('button[type="submit"]').click();
+  await page.waitForURL(`${CONSOLE}/requests`);
+  return page;
+}
+
+async function sandboxTables() {
+  const body = await (await fetch(`${SANDBOX}/_sandbox/resources`)).json();
+  return body.resources;
+}
+
+/** Opens the newest recovery point of tracking in an account, as the operator would. */
+async function requestFrom(page, account, fill) {
+  for (let i = 0; i < 30; i++) {
+    await page.goto(`${CONSOLE}/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED`);
+    if (await page.locator('main tbody tr').first().isVisible().catch(() => false)) break;
+    await page.waitForTimeout(1000); // the console's first sync
+  }
+  await page.locator('main tbody tr a').first().click();
+  await page.getByRole('link', { name: 'Request a restore' }).click();
+  await page.waitForURL(/\/requests\/new/);
+  await fill(page);
+  await page.getByRole('button', { name: 'Ask for approval' }).click();
+  const done = page.waitForURL(/\/requests\/[0-9a-f-]{36}$/).then(() => null);
+  const refused = page.locator('form .error').waitFor().then(() => page.locator('form .error').innerText());
+  const problem = await Promise.race([done, refused]);
+  assert.equal(problem, null, `the console refused the request: ${problem}`);
+  return page.url();
+}
+
+async function approveAndWait(approver, url, name) {
+  await approver.goto(`${CONSOLE}/requests`);
+  await approver.goto(url);
+  await approver.getByRole('button', { name: 'Approve these exact parameters' }).click();
+  await approver.locator('.request-head .badge', { hasText: 'succeeded' }).waitFor({ timeout: 120000 });
+  await approver.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
+  return approver.locator('section').filter({ hasText: 'Created resource' }).innerText();
+}
+
+test('an operator asks through SSO, an approver approves, the restore runs once and is audited', { skip }, async () => {
+  const table = `tracking-e2e-${STAMP}`;
+  const olivia = await signIn('olivia');
+  await olivia.locator('header .who', { hasText: 'Olivia Operator · operator' }).waitFor();
+  const url = await requestFrom(olivia, '111111111111', async (form) => {
+    await form.locator('#target').fill(table);
+    await form.locator('#justification').fill('quarterly restore drill of the tracking table');
+    await form.locator('#ticket').fill('OPS-4711');
+  });
+  await olivia.locator('.request-head .badge', { hasText: 'pending approval' }).waitFor();
+  assert.equal(await olivia.getByRole('button', { name: 'Approve these exact parameters' }).count(), 0, 'no self-approval');
+  await olivia.screenshot({ path: `${ARTIFACTS}request-pending.png`, fullPage: true });
+
+  const adam = await signIn('adam');
+  await adam.getByRole('link', { name: /Waiting for approval/ }).click();
+  await adam.locator('main tbody tr').first().waitFor();
+  const created = await approveAndWait(adam, url, 'request-succeeded');
+  assert.match(created, new RegExp(`table/${table}`));
+  assert.ok((await sandboxTables()).includes(`arn:aws:dynamodb:ap-southeast-2:111111111111:table/${table}`), 'the table exists in the sandbox');
+
+  const timeline = await adam.locator('ol.timeline').innerText();
+  for (const step of ['request.created', 'request.approval', 'request.approved', 'execution.token_stored', 'aws.restore_job_started', 'aws.restore_job_completed']) {
+    assert.match(timeline, new RegExp(step.replace('.', '\\.')), step);
+  }
+
+  const audrey = await signIn('audrey');
+  await audrey.goto(`${CONSOLE}/audit`);
+  await audrey.locator('table.audit tbody tr').first().waitFor();
+  const log = await audrey.locator('table.audit').innerText();
+  for (const step of ['auth.signed_in', 'request.created', 'request.approval', 'aws.restore_job_completed']) assert.match(log, new RegExp(step.replace('.', '\\.')));
+  await audrey.getByRole('button', { name: 'Verify the chain' }).click();
+  await audrey.getByRole('status').filter({ hasText: /valid/ }).waitFor();
+  await audrey.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: false });
+  for (const p of [olivia, adam, audrey]) await p.context().close();
+});
+
+test('a cross-account restore from the backup vault into workload_a completes', { skip }, async () => {
+  const table = `tracking-central-${STAMP}`;
+  const olivia = await signIn('olivia');
+  const url = await requestFrom(olivia, '222222222222', async (form) => {
+    await form.locator('#kind').selectOption('cross_account_restore');
+    await form.locator('#target').fill(table);
+    const option = form.locator('#destination option', { hasText: 'workload-a-recovery' });
+    await option.waitFor({ state: 'attached' });
+    await form.locator('#destination').selectOption(await option.getAttribute('value'));
+    await form.locator('#justification').fill('recover tracking from the central vault');
+  });
+  const adam = await signIn('adam');
+  const created = await approveAndWait(adam, url, 'cross-account-succeeded');
+  assert.match(created, new RegExp(`111111111111:table/${table}`));
+  assert.ok((await sandboxTables()).includes(`arn:aws:dynamodb:ap-southeast-2:111111111111:table/${table}`));
+  for (const p of [olivia, adam]) await p.context().close();
+});

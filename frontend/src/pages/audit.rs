@@ -1,0 +1,127 @@
+//! `/audit`: the hash-chained audit log (auditors): search, verify, export.
+
+use leptos::prelude::*;
+use shared::{AuditRecord, AuditVerification, Page};
+
+use crate::components::{loaded, use_url, ClearFilters, FilterText, Pager, Time};
+use crate::url::Query;
+use crate::{api, session::Session};
+
+const FILTERS: [&str; 3] = ["actor", "action", "subject"];
+
+#[component]
+pub fn Audit() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let (query, _) = use_url();
+    let api_query = Memo::new(move |_| {
+        query.with(|q: &Query| q.api(&["actor", "action", "subject", "cursor"], &[("limit", "100")]))
+    });
+    let page = LocalResource::new(move || {
+        let q = api_query.get();
+        async move { api::get::<Page<AuditRecord>>(&format!("/api/v1/audit{q}")).await }
+    });
+    let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
+    let verify = move |_| {
+        leptos::task::spawn_local(async move {
+            verification.set(Some(api::get::<AuditVerification>("/api/v1/audit/verify").await));
+        });
+    };
+    view! {
+        <h1>"Audit log"</h1>
+        {move || {
+            (!session.has("auditor"))
+                .then(|| {
+                    view! {
+                        <p class="error" role="alert">
+                            "The audit log is for auditors and admins. " <a href="/sign-in">"Sign in"</a>
+                        </p>
+                    }
+                })
+        }}
+        <div class="toolbar">
+            <button type="button" class="primary" on:click=verify>"Verify the chain"</button>
+            <a href="/api/v1/audit/export?format=ndjson" download="audit-log.ndjson">"Export NDJSON"</a>
+            <a href="/api/v1/audit/export?format=csv" download="audit-log.csv">"Export CSV"</a>
+            <span role="status" aria-live="polite">
+                {move || {
+                    verification
+                        .get()
+                        .map(|v| match v {
+                            Ok(v) if v.valid => view! {
+                                <span class="badge ok">"valid"</span>
+                                {format!(" {} records, head {}", v.entries, v.head.unwrap_or_default())}
+                            }
+                                .into_any(),
+                            Ok(v) => view! {
+                                <span class="badge bad">"broken"</span>
+                                {format!(
+                                    " at record {}: {}",
+                                    v.first_bad_seq.unwrap_or_default(),
+                                    v.problem.unwrap_or_default(),
+                                )}
+                            }
+                                .into_any(),
+                            Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+                        })
+                }}
+            </span>
+        </div>
+        <div class="filters" role="search" aria-label="Search the audit log">
+            <FilterText name="actor" label="Actor" placeholder="alice" />
+            <FilterText name="action" label="Action" placeholder="request.approval" />
+            <FilterText name="subject" label="Subject" placeholder="request:…" />
+            <ClearFilters keys=&FILTERS />
+        </div>
+        {loaded(page, "the audit log", |p: Page<AuditRecord>| {
+            if p.items.is_empty() {
+                return view! { <p class="empty">"No audit record matches."</p> }.into_any();
+            }
+            let shown = p.items.len();
+            view! {
+                <table class="dense audit">
+                    <thead>
+                        <tr>
+                            <th scope="col" class="num">"#"</th>
+                            <th scope="col">"When"</th>
+                            <th scope="col">"Actor"</th>
+                            <th scope="col">"Action"</th>
+                            <th scope="col">"Subject"</th>
+                            <th scope="col">"Details"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {p
+                            .items
+                            .into_iter()
+                            .map(|r| {
+                                let subject_link = r
+                                    .subject
+                                    .strip_prefix("request:")
+                                    .map(|id| format!("/requests/{id}"));
+                                view! {
+                                    <tr>
+                                        <td class="num">{r.seq}</td>
+                                        <td>
+                                            <Time at=Some(r.at.clone()) />
+                                        </td>
+                                        <td>{r.actor.clone()}</td>
+                                        <td>{r.action.clone()}</td>
+                                        <td>
+                                            {match subject_link {
+                                                Some(href) => view! { <a href=href>{r.subject.clone()}</a> }.into_any(),
+                                                None => view! { <span>{r.subject.clone()}</span> }.into_any(),
+                                            }}
+                                        </td>
+                                        <td class="arn">{r.details.to_string()}</td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+                <Pager next=p.next_cursor shown=shown />
+            }
+                .into_any()
+        })}
+    }
+}

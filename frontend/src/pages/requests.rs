@@ -1,0 +1,530 @@
+//! Requests: the form started from a recovery point, my requests, the approvals
+//! inbox, and one request with its live timeline and the decision buttons.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+use serde_json::{json, Value};
+use shared::{ActionRequest, Page, RecoveryPointDetail};
+
+use crate::components::{loaded, use_url, Badge, Time, TimeBoth};
+use crate::session::Session;
+use crate::url::encode;
+use crate::{api, format, Catalog};
+
+fn final_status(s: &str) -> bool {
+    ["succeeded", "failed", "rejected", "expired", "cancelled"].contains(&s)
+}
+
+/// `/requests/new?rp=<arn>`: asks for a restore, a copy or a cross-account restore.
+#[component]
+pub fn NewRequest() -> impl IntoView {
+    let (query, _) = use_url();
+    let rp = query.get_untracked().get("rp").unwrap_or_default().to_string();
+    let kind0 = query.get_untracked().get("kind").unwrap_or("restore").to_string();
+    let session = expect_context::<Session>();
+    let path = format!("/api/v1/recovery-points/{}", encode(&rp));
+    let detail = LocalResource::new(move || {
+        let path = path.clone();
+        async move { api::get::<RecoveryPointDetail>(&path).await }
+    });
+    view! {
+        <h1>"New request"</h1>
+        {move || {
+            (!session.has("operator"))
+                .then(|| {
+                    view! {
+                        <p class="error" role="alert">
+                            "Requests are made by operators. " <a href="/sign-in">"Sign in"</a>
+                        </p>
+                    }
+                })
+        }}
+        {if rp.is_empty() {
+            view! {
+                <p class="empty">
+                    "Start from a recovery point: open one on the " <a href="/recovery-points">"Recovery points"</a>
+                    " page and choose Request a restore."
+                </p>
+            }
+                .into_any()
+        } else {
+            loaded(detail, "the recovery point", move |d: RecoveryPointDetail| view! { <RequestForm d=d kind=kind0.clone() /> })
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
+    let catalog = expect_context::<Catalog>();
+    let rp = d.recovery_point.clone();
+    let name = rp.resource_name.clone().unwrap_or_else(|| format::arn_name(&rp.resource_arn).to_string());
+    let dynamo = rp.resource_type == "DynamoDB";
+    let kind = RwSignal::new(kind);
+    let target = RwSignal::new(format!("{name}-restored"));
+    let encryption = RwSignal::new("Default".to_string());
+    let kms_key = RwSignal::new(String::new());
+    let class = RwSignal::new(String::new());
+    let destination = RwSignal::new(String::new());
+    let delete_after = RwSignal::new(String::new());
+    let justification = RwSignal::new(String::new());
+    let ticket = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let busy = RwSignal::new(false);
+    let (source_account, source_vault) = (rp.account_id.clone(), rp.vault_arn.clone());
+    let vaults = Signal::derive(move || {
+        let k = kind.get();
+        catalog
+            .vaults
+            .get()
+            .and_then(Result::ok)
+            .map(|p| {
+                p.items
+                    .into_iter()
+                    .filter(|v| {
+                        v.arn != source_vault && (k != "cross_account_restore" || v.account_id != source_account)
+                    })
+                    .map(|v| (v.arn.clone(), format!("{} ({}, {})", v.name, v.account_id, v.region)))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default()
+    });
+    let rp_arn = rp.recovery_point_arn.clone();
+    // Taken here, in the component: hooks need the router's context, which an async task has not.
+    let navigate = leptos_router::hooks::use_navigate();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let k = kind.get_untracked();
+        let mut body = json!({
+            "kind": k,
+            "recovery_point_arn": rp_arn,
+            "justification": justification.get_untracked(),
+        });
+        if !ticket.get_untracked().trim().is_empty() {
+            body["ticket"] = json!(ticket.get_untracked().trim());
+        }
+        if k != "copy" {
+            body["metadata"] = if dynamo {
+                let mut m =
+                    json!({ "targetTableName": target.get_untracked(), "encryptionType": encryption.get_untracked() });
+                if encryption.get_untracked() == "KMS" {
+                    m["kmsMasterKeyArn"] = json!(kms_key.get_untracked());
+                }
+                m
+            } else {
+                let mut m = json!({ "dbInstanceIdentifier": target.get_untracked() });
+                if !class.get_untracked().is_empty() {
+                    m["dbInstanceClass"] = json!(class.get_untracked());
+                }
+                m
+            };
+        }
+        if k != "restore" {
+            body["destination_vault_arn"] = json!(destination.get_untracked());
+        }
+        if k == "copy" {
+            if let Ok(days) = delete_after.get_untracked().parse::<i64>() {
+                body["lifecycle"] = json!({ "delete_after_days": days });
+            }
+        }
+        busy.set(true);
+        problem.set(None);
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            match api::post_json::<ActionRequest>("/api/v1/requests", Some(body)).await {
+                Ok(r) => navigate(&format!("/requests/{}", r.id), Default::default()),
+                Err(e) => {
+                    problem.set(Some(e));
+                    busy.set(false);
+                }
+            }
+        });
+    };
+    let metadata = d.restore_metadata.clone().unwrap_or_default();
+    view! {
+        <section class="detail" aria-labelledby="rp-h">
+            <h2 id="rp-h">{format!("{name} ({})", rp.resource_type)}</h2>
+            <dl class="facts">
+                <dt>"Recovery point"</dt>
+                <dd class="arn">{rp.recovery_point_arn.clone()}</dd>
+                <dt>"Created"</dt>
+                <dd>
+                    <TimeBoth at=Some(rp.created_at.clone()) />
+                </dd>
+                <dt>"Vault"</dt>
+                <dd>{rp.vault_arn.clone()}</dd>
+                <dt>"AWS restore metadata"</dt>
+                <dd class="arn">
+                    {metadata.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(" · ")}
+                </dd>
+            </dl>
+        </section>
+        <form class="request-form" on:submit=submit>
+            <div class="filter">
+                <label for="kind">"What"</label>
+                <select id="kind" on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                    <option value="restore">"Restore into a new resource in this account"</option>
+                    <option value="copy">"Copy to another vault"</option>
+                    <option value="cross_account_restore">"Restore in another account (copy, then restore)"</option>
+                </select>
+            </div>
+            <Show when=move || kind.get() != "copy">
+                <div class="filter">
+                    <label for="target">{if dynamo { "New table name" } else { "New DB instance identifier" }}</label>
+                    <input id="target" required prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev)) />
+                </div>
+                {if dynamo {
+                    view! {
+                        <div class="filter">
+                            <label for="encryption">"Encryption of the new table"</label>
+                            <select id="encryption" on:change=move |ev| encryption.set(event_target_value(&ev))>
+                                <option value="Default">"AWS owned key (Default)"</option>
+                                <option value="KMS">"A KMS key"</option>
+                            </select>
+                        </div>
+                        <Show when=move || encryption.get() == "KMS">
+                            <div class="filter wide">
+                                <label for="kms">"KMS key ARN"</label>
+                                <input id="kms" prop:value=move || kms_key.get() on:input=move |ev| kms_key.set(event_target_value(&ev)) />
+                            </div>
+                        </Show>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <div class="filter">
+                            <label for="class">"Instance class (optional)"</label>
+                            <input id="class" placeholder="db.t3.medium" on:input=move |ev| class.set(event_target_value(&ev)) />
+                        </div>
+                    }
+                        .into_any()
+                }}
+            </Show>
+            <Show when=move || kind.get() != "restore">
+                <div class="filter">
+                    <label for="destination">"Destination vault"</label>
+                    <select id="destination" required on:change=move |ev| destination.set(event_target_value(&ev))>
+                        <option value="">"Choose a vault"</option>
+                        {move || {
+                            vaults.get().into_iter().map(|(arn, text)| view! { <option value=arn>{text}</option> }).collect_view()
+                        }}
+                    </select>
+                </div>
+            </Show>
+            <Show when=move || kind.get() == "copy">
+                <div class="filter">
+                    <label for="delete-after">"Delete the copy after (days, optional)"</label>
+                    <input id="delete-after" type="number" min="1" on:input=move |ev| delete_after.set(event_target_value(&ev)) />
+                </div>
+            </Show>
+            <div class="filter wide">
+                <label for="justification">"Justification"</label>
+                <textarea id="justification" required minlength="10" rows="3" on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
+            </div>
+            <div class="filter">
+                <label for="ticket">"Ticket (optional)"</label>
+                <input id="ticket" placeholder="OPS-1234" on:input=move |ev| ticket.set(event_target_value(&ev)) />
+            </div>
+            {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <p>
+                <button type="submit" class="primary" disabled=move || busy.get()>"Ask for approval"</button>
+            </p>
+        </form>
+    }
+}
+
+/// `/requests`: mine, waiting for approval, or all (`?view=`).
+#[component]
+pub fn Requests() -> impl IntoView {
+    let (query, _) = use_url();
+    let session = expect_context::<Session>();
+    let view_name = Memo::new(move |_| query.with(|q| q.get("view").unwrap_or("pending").to_string()));
+    let page = LocalResource::new(move || {
+        let v = view_name.get();
+        let cursor = query.with(|q| q.get("cursor").map(|c| format!("&cursor={}", encode(c))).unwrap_or_default());
+        async move {
+            let q = match v.as_str() {
+                "mine" => "?mine=true",
+                "all" => "?limit=50",
+                _ => "?status=pending_approval",
+            };
+            api::get::<Page<ActionRequest>>(&format!("/api/v1/requests{q}{cursor}")).await
+        }
+    });
+    let tab = move |value: &'static str, label: &'static str| {
+        view! {
+            <a class="tab" href=format!("/requests?view={value}") aria-current=move || (view_name.get() == value).then_some("page")>
+                {label}
+            </a>
+        }
+    };
+    view! {
+        <h1>"Requests"</h1>
+        <nav class="tabs" aria-label="Which requests">
+            {tab("pending", "Waiting for approval")}
+            {tab("mine", "My requests")}
+            {tab("all", "All")}
+        </nav>
+        {move || {
+            (session.get().is_some_and(|m| m.subject.is_none()))
+                .then(|| view! { <p class="muted">"Sign in to make or decide requests. " <a href="/sign-in">"Sign in"</a></p> })
+        }}
+        {loaded(page, "requests", |p: Page<ActionRequest>| {
+            if p.items.is_empty() {
+                return view! { <p class="empty">"No request here."</p> }.into_any();
+            }
+            view! {
+                <table>
+                    <thead>
+                        <tr>
+                            <th scope="col">"Asked"</th>
+                            <th scope="col">"What"</th>
+                            <th scope="col">"Resource"</th>
+                            <th scope="col">"Requester"</th>
+                            <th scope="col">"Status"</th>
+                        </tr>
+                    </thead>
+                    <tbody>
+                        {p
+                            .items
+                            .into_iter()
+                            .map(|r| {
+                                let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
+                                view! {
+                                    <tr>
+                                        <td>
+                                            <a href=format!("/requests/{}", r.id)>
+                                                <Time at=Some(r.created_at.clone()) />
+                                            </a>
+                                        </td>
+                                        <td>{r.kind.replace('_', " ")}</td>
+                                        <td>{format::arn_name(&resource).to_string()} <span class="muted">{format!(" {}", r.account_id)}</span></td>
+                                        <td>{r.requester_name.clone()}</td>
+                                        <td>
+                                            <Badge status=r.status.clone() />
+                                        </td>
+                                    </tr>
+                                }
+                            })
+                            .collect_view()}
+                    </tbody>
+                </table>
+            }
+                .into_any()
+        })}
+    }
+}
+
+/// `/requests/:id`: the request, its checks, decisions, AWS jobs and live timeline.
+#[component]
+pub fn RequestDetail() -> impl IntoView {
+    let params = use_params_map();
+    let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
+    let tick = RwSignal::new(0u32);
+    let path = format!("/api/v1/requests/{}", encode(&id));
+    let request = LocalResource::new(move || {
+        tick.get();
+        let path = path.clone();
+        async move { api::get::<ActionRequest>(&path).await }
+    });
+    // Live: reload every 2 seconds until the request has ended.
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            let ended = request.get_untracked().and_then(Result::ok).is_some_and(|r| final_status(&r.status));
+            if !ended {
+                tick.update(|t| *t += 1);
+            }
+        },
+        Duration::from_secs(2),
+    ) {
+        on_cleanup(move || handle.clear());
+    }
+    view! {
+        <h1>"Request"</h1>
+        {loaded(request, "the request", move |r: ActionRequest| view! { <RequestView r=r on_change=move || tick.update(|t| *t += 1) /> })}
+    }
+}
+
+#[component]
+fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
+    let session = expect_context::<Session>();
+    let me = session.subject();
+    let pending = r.status == "pending_approval";
+    let can_decide = pending && session.has("approver") && me.as_deref() != Some(r.requester.as_str());
+    let can_cancel = pending && me.as_deref() == Some(r.requester.as_str());
+    let reason = RwSignal::new(String::new());
+    let problem = RwSignal::new(None::<String>);
+    let id = r.id.clone();
+    let hash = r.params_hash.clone();
+    let act = move |action: &'static str| {
+        let (id, hash) = (id.clone(), hash.clone());
+        move |_| {
+            let body = match action {
+                "approve" => Some(json!({ "params_hash": hash })),
+                "reject" => Some(json!({ "reason": reason.get_untracked() })),
+                _ => None,
+            };
+            let path = format!("/api/v1/requests/{}/{action}", encode(&id));
+            leptos::task::spawn_local(async move {
+                match api::post_json::<Value>(&path, body).await {
+                    Ok(_) => on_change(),
+                    Err(e) => problem.set(Some(e)),
+                }
+            });
+        }
+    };
+    let params: Vec<(String, String)> = r
+        .params
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+                .collect()
+        })
+        .unwrap_or_default();
+    view! {
+        <div class="request-head">
+            <Badge status=r.status.clone() />
+            <span>{format!(" {} requested by {}", r.kind.replace('_', " "), r.requester_name)}</span>
+            <span class="muted">" · "<Time at=Some(r.created_at.clone()) /></span>
+        </div>
+        <div class="two">
+            <section aria-labelledby="params-h">
+                <h2 id="params-h">"Exact parameters"</h2>
+                <table class="dense">
+                    <tbody>
+                        {params.into_iter().map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="arn">{v}</td></tr> }).collect_view()}
+                        <tr>
+                            <th scope="row">"params_hash"</th>
+                            <td class="arn">{r.params_hash.clone()}</td>
+                        </tr>
+                    </tbody>
+                </table>
+                <p>
+                    <strong>"Justification: "</strong>
+                    {r.justification.clone()}
+                    {r.ticket.clone().map(|t| format!(" (ticket {t})"))}
+                </p>
+                <p class="muted">
+                    {format!("Needs {} approval(s) by someone other than the requester; expires ", r.approvals_needed)}
+                    <Time at=Some(r.expires_at.clone()) />
+                </p>
+            </section>
+            <section aria-labelledby="checks-h">
+                <h2 id="checks-h">"Pre-flight checks"</h2>
+                <ul class="plain">
+                    {r
+                        .preflight
+                        .iter()
+                        .map(|c| {
+                            let status = match c.ok {
+                                Some(true) => "passed",
+                                Some(false) => "failed",
+                                None => "unknown",
+                            };
+                            view! {
+                                <li>
+                                    <Badge status=status />
+                                    " "
+                                    <strong>{c.check.clone()}</strong>
+                                    ": "
+                                    {c.detail.clone()}
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+                <h2>"AWS"</h2>
+                <dl class="facts">
+                    <dt>"Copy job"</dt>
+                    <dd>{r.copy_job_id.clone().map(|j| format!("{j} ({})", r.copy_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
+                    <dt>"Restore job"</dt>
+                    <dd>{r.restore_job_id.clone().map(|j| format!("{j} ({})", r.restore_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
+                    <dt>"Created resource"</dt>
+                    <dd class="arn">{r.created_resource_arn.clone().unwrap_or_else(|| "–".into())}</dd>
+                </dl>
+                {r.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            </section>
+        </div>
+        {(can_decide || can_cancel)
+            .then(|| {
+                view! {
+                    <section class="decide" aria-labelledby="decide-h">
+                        <h2 id="decide-h">"Decide"</h2>
+                        {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+                        {can_decide
+                            .then(|| {
+                                view! {
+                                    <p>
+                                        <button type="button" class="primary" on:click=act("approve")>
+                                            "Approve these exact parameters"
+                                        </button>
+                                    </p>
+                                    <div class="filter wide">
+                                        <label for="reason">"Reason to reject"</label>
+                                        <textarea id="reason" rows="2" on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                                    </div>
+                                    <p>
+                                        <button type="button" on:click=act("reject")>"Reject"</button>
+                                    </p>
+                                }
+                            })}
+                        {can_cancel.then(|| view! { <button type="button" on:click=act("cancel")>"Cancel my request"</button> })}
+                    </section>
+                }
+            })}
+        <section aria-labelledby="timeline-h">
+            <h2 id="timeline-h">"Timeline"</h2>
+            <ol class="timeline" aria-live="polite">
+                {r
+                    .timeline
+                    .iter()
+                    .map(|t| {
+                        let details = summary(&t.details);
+                        view! {
+                            <li>
+                                <Time at=Some(t.at.clone()) />
+                                <span class="kind">{t.action.clone()}</span>
+                                <span class="muted">{t.actor.clone()}</span>
+                                <span class="text">{details}</span>
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        </section>
+        <ul class="plain">
+            {r
+                .decisions
+                .iter()
+                .map(|d| {
+                    view! {
+                        <li>
+                            <Badge status=if d.decision == "approve" { "approved" } else { "rejected" } />
+                            {format!(" by {} ", d.approver_name)}
+                            <Time at=Some(d.at.clone()) />
+                            {d.reason.clone().map(|r| format!(": {r}"))}
+                        </li>
+                    }
+                })
+                .collect_view()}
+        </ul>
+    }
+}
+
+/// A short line from an audit record's details.
+fn summary(details: &Value) -> String {
+    let keys = ["job_id", "state", "result", "error", "reason", "idempotency_token", "approvals"];
+    keys.iter()
+        .filter_map(|k| {
+            details
+                .get(*k)
+                .filter(|v| !v.is_null())
+                .map(|v| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
+        })
+        .collect::<Vec<_>>()
+        .join(" · ")
+}

@@ -1,0 +1,155 @@
+//! Who is signed in: loaded once from `GET /api/v1/me`, reloaded after signing in
+//! or out; the header, the sign-in page and every action read it.
+
+use leptos::prelude::*;
+use shared::Me;
+
+use crate::api;
+
+#[derive(Clone, Copy)]
+pub struct Session {
+    pub me: LocalResource<Result<Me, String>>,
+}
+
+impl Session {
+    pub fn provide() -> Self {
+        let me = LocalResource::new(|| async {
+            let me = api::get::<Me>("/api/v1/me").await;
+            if let Ok(m) = &me {
+                api::set_csrf(m.csrf_token.clone());
+            }
+            me
+        });
+        let s = Session { me };
+        provide_context(s);
+        s
+    }
+
+    pub fn get(&self) -> Option<Me> {
+        self.me.get().and_then(Result::ok)
+    }
+
+    pub fn subject(&self) -> Option<String> {
+        self.get().and_then(|m| m.subject)
+    }
+
+    /// Whether the signed-in person holds `role` (admin holds every role).
+    pub fn has(&self, role: &str) -> bool {
+        self.get().is_some_and(|m| m.subject.is_some() && m.roles.iter().any(|r| r == role || r == "admin"))
+    }
+
+    pub fn reload(&self) {
+        self.me.refetch();
+    }
+}
+
+/// The header's part: the demo banner, who is signed in, sign in or out.
+#[component]
+pub fn WhoAmI() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let sign_out = move |_| {
+        leptos::task::spawn_local(async move {
+            let _ = api::post::<serde_json::Value>("/auth/logout").await;
+            session.reload();
+        });
+    };
+    move || match session.get() {
+        None => view! { <span class="who muted">"…"</span> }.into_any(),
+        Some(me) => match me.subject {
+            Some(_) => {
+                let roles = me.roles.iter().filter(|r| *r != "viewer").cloned().collect::<Vec<_>>().join(", ");
+                view! {
+                    <span class="who">
+                        <span title=format!("roles: {}", me.roles.join(", "))>
+                            {me.name.clone().unwrap_or_default()}
+                            {(!roles.is_empty()).then(|| format!(" · {roles}"))}
+                        </span>
+                        <button type="button" class="link" on:click=sign_out>"Sign out"</button>
+                    </span>
+                }
+                .into_any()
+            }
+            None => view! { <a class="who" href="/sign-in">"Sign in"</a> }.into_any(),
+        },
+    }
+}
+
+/// On every page in demo mode: this is a demo, without SSO.
+#[component]
+pub fn DemoBanner() -> impl IntoView {
+    let session = expect_context::<Session>();
+    move || {
+        session.get().filter(|m| m.demo).map(|_| {
+            view! {
+                <div class="demo-banner" role="note">
+                    <strong>"Demo"</strong>
+                    " · the AWS sandbox stands in for AWS · local sign-in without SSO: "
+                    <a href="/sign-in">"choose a demo user"</a>
+                </div>
+            }
+        })
+    }
+}
+
+/// `/sign-in`: SSO, or in the demo the local users.
+#[component]
+pub fn SignIn() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let problem = RwSignal::new(None::<String>);
+    let demo_user = move |user: &'static str| {
+        move |_| {
+            leptos::task::spawn_local(async move {
+                match api::post_json::<serde_json::Value>(
+                    "/api/v1/auth/demo",
+                    Some(serde_json::json!({ "user": user })),
+                )
+                .await
+                {
+                    Ok(_) => {
+                        session.reload();
+                        let _ = web_sys::window().map(|w| w.location().set_href("/requests"));
+                    }
+                    Err(e) => problem.set(Some(e)),
+                }
+            });
+        }
+    };
+    view! {
+        <h1>"Sign in"</h1>
+        {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        {move || {
+            session
+                .get()
+                .map(|me| {
+                    view! {
+                        {me
+                            .sso
+                            .then(|| {
+                                view! {
+                                    <p>
+                                        <a class="button primary" rel="external" href="/auth/login?return_to=/requests">
+                                            "Sign in with SSO"
+                                        </a>
+                                    </p>
+                                }
+                            })}
+                        {me
+                            .demo
+                            .then(|| {
+                                view! {
+                                    <p>"Demo mode: sign in as one of the local users (no SSO, no password)."</p>
+                                    <div class="users">
+                                        <button type="button" on:click=demo_user("alice")>"Alice · operator"</button>
+                                        <button type="button" on:click=demo_user("bob")>"Bob · approver"</button>
+                                        <button type="button" on:click=demo_user("carol")>"Carol · auditor"</button>
+                                        <button type="button" on:click=demo_user("erin")>"Erin · admin"</button>
+                                    </div>
+                                }
+                            })}
+                        {(!me.sso && !me.demo)
+                            .then(|| view! { <p class="empty">"No sign-in is configured (auth.oidc)."</p> })}
+                    }
+                })
+        }}
+    }
+}
