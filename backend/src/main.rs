@@ -42,6 +42,11 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
+    /// The audit log: verify its hash chain, or export it.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
     /// Apply the database migrations and exit.
     Migrate {
         #[command(flatten)]
@@ -64,6 +69,29 @@ enum Command {
     },
     /// Run the AWS sandbox alone: an emulator of STS, Organizations and AWS Backup serving the demo world.
     Sandbox(SandboxArgs),
+}
+
+#[derive(Subcommand)]
+enum AuditAction {
+    /// Recompute the chain from the first record; exit 1 and name the first bad record if it breaks.
+    Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Write the whole log to standard output, oldest first (verify it offline with
+    /// scripts/verify-audit-export.py).
+    Export {
+        #[command(flatten)]
+        config: ConfigArg,
+        #[arg(long, value_enum, default_value_t = ExportFormat::Ndjson)]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportFormat {
+    Ndjson,
+    Csv,
 }
 
 #[derive(Args)]
@@ -141,6 +169,42 @@ async fn main() -> anyhow::Result<()> {
             demo(listen, accounts, data_dir, sync_interval).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
+        Command::Audit { action: AuditAction::Verify { config } } => {
+            let store = open_store(&Config::load(config.config.as_deref())?).await?;
+            let v = store.verify_audit().await?;
+            println!("{}", serde_json::to_string_pretty(&v)?);
+            if !v.valid {
+                anyhow::bail!(
+                    "the audit log is broken at record {}: {}",
+                    v.first_bad_seq.unwrap_or_default(),
+                    v.problem.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Audit { action: AuditAction::Export { config, format } } => {
+            use std::io::Write;
+            let store = open_store(&Config::load(config.config.as_deref())?).await?;
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            if matches!(format, ExportFormat::Csv) {
+                out.write_all(recovery_console::store::CSV_HEADER.as_bytes())?;
+            }
+            let mut after = 0;
+            loop {
+                let records = store.audit_after(after, 1000).await?;
+                let Some(last) = records.last() else { break };
+                after = last.seq;
+                for r in &records {
+                    let line = match format {
+                        ExportFormat::Ndjson => recovery_console::store::ndjson_line(r),
+                        ExportFormat::Csv => recovery_console::store::csv_line(r),
+                    };
+                    out.write_all(line.as_bytes())?;
+                }
+            }
+            out.flush()?;
+            Ok(())
+        }
     }
 }
 

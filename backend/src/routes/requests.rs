@@ -11,7 +11,7 @@ use super::params::RawQuery;
 use super::{AppError, AppState};
 use crate::actions;
 use crate::auth::Identity;
-use crate::store::{AuditQuery, Cursor, DecideOutcome, RequestQuery, RequestRow};
+use crate::store::{csv_line, ndjson_line, AuditQuery, Cursor, DecideOutcome, RequestQuery, RequestRow, CSV_HEADER};
 
 fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
     serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
@@ -309,7 +309,7 @@ pub async fn export(
     let store = s.store.clone();
     tokio::spawn(async move {
         if csv {
-            let _ = tx.send(Ok("seq,at,actor,action,subject,details,prev_hash,hash\n".into())).await;
+            let _ = tx.send(Ok(CSV_HEADER.into())).await;
         }
         let mut after = 0;
         loop {
@@ -346,33 +346,4 @@ fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
-}
-
-/// One record as a line of NDJSON (the fields verification needs, nothing else).
-pub fn ndjson_line(r: &AuditRecord) -> String {
-    format!("{}\n", serde_json::to_string(r).unwrap_or_default())
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-pub fn csv_line(r: &AuditRecord) -> String {
-    let fields = [
-        r.seq.to_string(),
-        r.at.clone(),
-        r.actor.clone(),
-        r.action.clone(),
-        r.subject.clone(),
-        r.details.to_string(),
-        r.prev_hash.clone(),
-        r.hash.clone(),
-    ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
 }

@@ -11,7 +11,7 @@ mod sessions;
 mod sql;
 mod sync_status;
 
-pub use audit::{audit_time, canonical, chain_hash, AuditQuery, Verifier, GENESIS};
+pub use audit::{audit_time, canonical, chain_hash, csv_line, ndjson_line, AuditQuery, Verifier, CSV_HEADER, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use posture::TestScope;
