@@ -39,8 +39,9 @@ AWS_SESSION_TOKEN=$(echo "$creds" | json 'd["Credentials"]["SessionToken"]')
 export AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN
 
 [ "$(aws sts get-caller-identity | json 'd["Account"]')" = 111111111111 ] || fail "assumed identity is not workload_a"
-vault=$(aws backup list-backup-vaults | json 'd["BackupVaultList"][0]["BackupVaultName"]')
-[ "$vault" = workload-a-vault ] || fail "list-backup-vaults gave $vault"
+vaults=$(aws backup list-backup-vaults | json '" ".join(sorted(v["BackupVaultName"] for v in d["BackupVaultList"]))')
+[ "$vaults" = "workload-a-recovery workload-a-vault" ] || fail "list-backup-vaults gave $vaults"
+vault=workload-a-vault
 
 # The CLI pages by itself (sending the list URIs with their trailing slash).
 all=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --page-size 17 | json 'len(d["RecoveryPoints"])')

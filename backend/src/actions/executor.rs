@@ -195,36 +195,33 @@ impl Executor {
         };
         let client = match self.client(r, &account).await {
             Ok(c) => c,
+            // Once a token is out, a job may exist: never give up on a passing error.
+            Err(why) if token.is_some() || job.is_some() => {
+                tracing::warn!(request = %r.id, error = %why, "no AWS client for a started phase; retrying");
+                return Ok(());
+            }
             Err(why) => return self.fail(r, &why).await,
         };
         let Some(job_id) = job else {
-            let (token, started) = match (token, started) {
-                (Some(t), Some(s)) => (t.clone(), s),
+            // Runs only what was approved: the stored parameters must still hash to
+            // the hash every approval was given for.
+            let hash = super::params_hash(&r.params);
+            let approved = self.store.approved_hashes(&r.id).await?;
+            if hash != r.params_hash || approved.is_empty() || approved.iter().any(|h| *h != hash) {
+                return self.fail(r, "the stored parameters are not the ones approved; nothing was started").await;
+            }
+            let (token, started, first) = match (token, started) {
+                (Some(t), Some(s)) => (t.clone(), s, false),
                 _ => {
                     let t = uuid::Uuid::new_v4().to_string();
-                    let sets =
-                        [(format!("{p}_token"), Val::from(t.clone())), (format!("{p}_started_at"), Val::from(now))];
-                    let sets: Vec<(&str, Val)> = sets.iter().map(|(c, v)| (c.as_str(), v.clone())).collect();
-                    let stored = self
-                        .store
-                        .transition(
-                            &r.id,
-                            &["approved", "executing"],
-                            "executing",
-                            &sets,
-                            now,
-                            "system",
-                            "execution.token_stored",
-                            json!({"phase": p, "idempotency_token": t}),
-                        )
-                        .await?;
-                    if !stored {
-                        return Ok(());
+                    if !self.store.store_token(&r.id, p, &t, now).await? {
+                        return Ok(()); // another executor stored one: the next pass uses it
                     }
-                    (t, now)
+                    (t, now, true)
                 }
             };
-            let started_job = if now - started < TOKEN_WINDOW_MS {
+            let looked_up = now - started >= TOKEN_WINDOW_MS;
+            let started_job = if !looked_up {
                 self.start_job(&client, r, phase, &token).await
             } else {
                 self.find_job(&client, r, phase, started).await
@@ -248,8 +245,14 @@ impl Executor {
                         .await?;
                     Ok(())
                 }
-                Call::Refused(why) => self.fail(r, &format!("AWS refused the {p} job: {why}")).await,
-                Call::Unknown(why) => {
+                // A refusal of the first call means nothing started, and so does a
+                // lookup that found no job. A refusal of a retry does not prove the
+                // first call did not take effect: keep following the token (after
+                // its window, the job is looked up).
+                Call::Refused(why) if first || looked_up => {
+                    self.fail(r, &format!("AWS refused the {p} job: {why}")).await
+                }
+                Call::Refused(why) | Call::Unknown(why) => {
                     tracing::warn!(request = %r.id, phase = p, error = %why, "start unconfirmed; retrying with the same token");
                     Ok(())
                 }
@@ -332,7 +335,8 @@ impl Executor {
     }
 
     /// After the token window: the job a Start with this request's token began, if
-    /// any; starting again could make a second one, so it is never done.
+    /// any (same recovery point, same role, created within the window after the
+    /// token was stored); starting again could make a second one, so it never does.
     async fn find_job(
         &self,
         client: &aws_sdk_backup::Client,
@@ -340,26 +344,39 @@ impl Executor {
         phase: Phase,
         started: i64,
     ) -> Call<String> {
-        let since = aws_smithy_types::DateTime::from_millis(started - 5 * 60_000);
-        let found = match phase {
+        let since = aws_smithy_types::DateTime::from_millis(started - 60_000);
+        let until = started + TOKEN_WINDOW_MS;
+        let in_window = |d: Option<&aws_smithy_types::DateTime>| {
+            d.and_then(|d| d.to_millis().ok()).is_some_and(|ms| ms >= started - 60_000 && ms <= until)
+        };
+        match phase {
             Phase::Copy => {
                 let rp = r.param("recovery_point_arn").unwrap_or_default().to_string();
-                let jobs = client
+                let role = r.param("copy_role_arn").or(r.param("iam_role_arn")).unwrap_or_default().to_string();
+                let pages: Result<Vec<_>, _> = client
                     .list_copy_jobs()
                     .by_created_after(since)
                     .into_paginator()
-                    .items()
                     .send()
                     .collect::<Vec<_>>()
-                    .await;
-                jobs.into_iter()
-                    .filter_map(Result::ok)
+                    .await
+                    .into_iter()
+                    .collect();
+                let pages = match pages {
+                    Ok(p) => p,
+                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                };
+                let found = pages
+                    .iter()
+                    .flat_map(|p| p.copy_jobs().iter())
                     .filter(|j| {
                         j.source_recovery_point_arn() == Some(rp.as_str())
                             && j.destination_backup_vault_arn() == r.param("destination_vault_arn")
+                            && j.iam_role_arn() == Some(role.as_str())
+                            && in_window(j.creation_date())
                     })
-                    .filter_map(|j| j.copy_job_id().map(str::to_string))
-                    .next()
+                    .find_map(|j| j.copy_job_id().map(str::to_string));
+                found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
             }
             Phase::Restore => {
                 let rp = if r.kind == "cross_account_restore" {
@@ -367,27 +384,32 @@ impl Executor {
                 } else {
                     r.param("recovery_point_arn").unwrap_or_default().to_string()
                 };
-                let jobs = client
+                let pages: Result<Vec<_>, _> = client
                     .list_restore_jobs()
                     .by_created_after(since)
                     .into_paginator()
-                    .items()
                     .send()
                     .collect::<Vec<_>>()
-                    .await;
-                jobs.into_iter()
-                    .filter_map(Result::ok)
-                    .filter(|j| j.recovery_point_arn() == Some(rp.as_str()) && j.created_by().is_none())
-                    .filter_map(|j| j.restore_job_id().map(str::to_string))
-                    .next()
+                    .await
+                    .into_iter()
+                    .collect();
+                let pages = match pages {
+                    Ok(p) => p,
+                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                };
+                let role = r.param("iam_role_arn").unwrap_or_default();
+                let found = pages
+                    .iter()
+                    .flat_map(|p| p.restore_jobs().iter())
+                    .filter(|j| {
+                        j.recovery_point_arn() == Some(rp.as_str())
+                            && j.created_by().is_none()
+                            && j.iam_role_arn() == Some(role)
+                            && in_window(j.creation_date())
+                    })
+                    .find_map(|j| j.restore_job_id().map(str::to_string));
+                found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
             }
-        };
-        match found {
-            Some(id) => Call::Done(id),
-            None => Call::Refused(format!(
-                "no {} job of this request was found after the idempotency window; it is not started again",
-                phase.name()
-            )),
         }
     }
 
@@ -494,4 +516,8 @@ impl Executor {
         }
         Ok(())
     }
+}
+
+fn not_found(phase: Phase) -> String {
+    format!("no {} job of this request was found after the idempotency window; it is not started again", phase.name())
 }

@@ -166,7 +166,8 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
                     .into(),
             ));
         }
-        if input.kind == "cross_account_restore" && !cfg.accounts.iter().any(|a| a.id == account) {
+        // Copies leave only for accounts the console knows (no copy to an outside account).
+        if account != rp.account_id && !cfg.accounts.iter().any(|a| a.id == account) {
             return Err(bad(
                 "invalid_parameter",
                 format!("destination_vault_arn: account {account} is not registered with the console"),

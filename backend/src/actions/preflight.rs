@@ -28,8 +28,7 @@ pub fn policy_allows_copy(policy: &str, source_account: &str, org_member: bool) 
             _ => Vec::new(),
         }
     };
-    statements.iter().any(|s| {
-        let allow = s["Effect"] == "Allow";
+    let matches = |s: &Value| {
         let action =
             strings(&s["Action"]).iter().any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*");
         let principals: Vec<String> = match &s["Principal"] {
@@ -39,8 +38,11 @@ pub fn policy_allows_copy(policy: &str, source_account: &str, org_member: bool) 
         let principal =
             principals.iter().any(|p| p == "*" || p == source_account || p.contains(&format!(":{source_account}:")));
         let org_condition = !s["Condition"]["StringEquals"]["aws:PrincipalOrgID"].is_null();
-        allow && action && principal && (!org_condition || org_member)
-    })
+        action && principal && (!org_condition || org_member)
+    };
+    // An explicit Deny wins over any Allow, as in IAM.
+    let denied = statements.iter().any(|s| s["Effect"] == "Deny" && matches(s));
+    !denied && statements.iter().any(|s| s["Effect"] == "Allow" && matches(s))
 }
 
 /// The ARN the restore would create, for the name check.
@@ -232,6 +234,10 @@ mod tests {
         assert!(!policy_allows_copy(account, "222222222222", false));
         let deny = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:CopyIntoBackupVault"}]}"#;
         assert!(!policy_allows_copy(deny, "111111111111", true));
+        let both = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:*"},
+            {"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"backup:CopyIntoBackupVault"}]}"#;
+        assert!(!policy_allows_copy(both, "111111111111", true), "an explicit deny wins");
+        assert!(policy_allows_copy(both, "222222222222", true));
         assert!(!policy_allows_copy("not json", "111111111111", true));
     }
 }

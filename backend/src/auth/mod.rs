@@ -153,12 +153,17 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppE
     }
     if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
         let claims = alb_claims(alb, data.to_str().unwrap_or_default()).await?;
-        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_string();
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?
+            .to_string();
         return Ok(Identity {
             name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
+            csrf_token: Some(alb_csrf(&subject, &alb.signer_arn)),
             subject: Some(subject),
             roles: auth.roles_of(&claims),
-            csrf_token: None,
             via: Via::Alb,
         });
     }
@@ -170,13 +175,29 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppE
     Ok(Identity::anonymous(auth.cfg.anonymous_viewer))
 }
 
+/// The CSRF token of a person behind the ALB (whose browser holds the ALB's
+/// session cookie): only a page of the console's own origin can read it from
+/// `GET /api/v1/me`, so a cross-site form cannot send it.
+fn alb_csrf(subject: &str, signer: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(format!("recovery-console csrf|{signer}|{subject}").as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 async fn bearer(state: &AppState, token: &str, now: i64) -> Result<Identity, AppError> {
     let unauthorized = |why: String| AppError::Unauthenticated(format!("bearer token refused: {why}"));
     if token.split('.').count() == 3 {
         let oidc = state.auth.oidc.as_ref().ok_or_else(|| unauthorized("no identity provider is configured".into()))?;
         let audience = oidc.cfg.api_audience.clone().unwrap_or_else(|| oidc.cfg.client_id.clone());
         let claims = oidc.validate(token, &audience).await.map_err(|e| unauthorized(e.to_string()))?;
-        let subject = claims.get("sub").and_then(Value::as_str).unwrap_or_default().to_string();
+        let subject = claims
+            .get("sub")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .ok_or_else(|| unauthorized("the token names no subject".into()))?
+            .to_string();
         return Ok(Identity {
             name: ["name", "preferred_username", "email"]
                 .iter()
@@ -214,13 +235,27 @@ async fn alb_claims(alb: &crate::config::AlbConfig, token: &str) -> Result<serde
     let kid = kid.ok_or_else(|| refuse("no usable key id"))?;
     let region = alb.signer_arn.split(':').nth(3).unwrap_or_default();
     let base = alb.key_url.clone().unwrap_or_else(|| format!("https://public-keys.auth.elb.{region}.amazonaws.com"));
-    let pem = reqwest::get(format!("{base}/{kid}"))
-        .await
-        .and_then(|r| r.error_for_status())
-        .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be fetched: {e}")))?
-        .bytes()
-        .await
-        .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be read: {e}")))?;
+    static KEYS: std::sync::OnceLock<tokio::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>> =
+        std::sync::OnceLock::new();
+    let cache = KEYS.get_or_init(Default::default);
+    let url = format!("{base}/{kid}");
+    let cached = cache.lock().await.get(&url).cloned();
+    let pem = match cached {
+        Some(pem) => pem,
+        None => {
+            let pem = reqwest::get(&url)
+                .await
+                .and_then(|r| r.error_for_status())
+                .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be fetched: {e}")))?
+                .bytes()
+                .await
+                .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be read: {e}")))?
+                .to_vec();
+            // A key id names one key for good: keep it.
+            cache.lock().await.insert(url, pem.clone());
+            pem
+        }
+    };
     let key = jsonwebtoken::DecodingKey::from_ec_pem(&pem).map_err(|_| refuse("the ALB's key is not an EC key"))?;
     // The ALB pads its base64: the signature covers the segments as sent.
     let signed = format!("{head}.{body}");
@@ -256,7 +291,7 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     };
     let path = req.uri().path();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if identity.via == Via::Cookie && changes_state {
+    if matches!(identity.via, Via::Cookie | Via::Alb) && changes_state {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
         let expected = identity.csrf_token.as_deref().unwrap_or_default();
         if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
@@ -317,15 +352,6 @@ pub async fn start_session(
         csrf_token: oidc::new_secret(),
         expires_at: now + auth.cfg.session_hours * 3_600_000,
     };
-    store.create_session(&token, &row, now).await?;
-    store
-        .audit_now(
-            now,
-            subject,
-            "auth.signed_in",
-            &format!("user:{subject}"),
-            serde_json::json!({"method": method, "roles": row.roles}),
-        )
-        .await?;
+    store.create_session(&token, &row, now, method).await?;
     Ok((token, row))
 }

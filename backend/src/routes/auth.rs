@@ -11,7 +11,10 @@ use shared::Me;
 
 use super::{AppError, AppState};
 use crate::auth::{self, oidc, Identity, Via, DEMO_USERS, SESSION_COOKIE};
-use crate::store::LoginRow;
+use crate::store::{token_hash, LoginRow};
+
+/// The cookie that ties an OIDC login to the browser that started it.
+const LOGIN_COOKIE: &str = "rc_login";
 
 /// An OIDC login must come back within this long.
 const LOGIN_WINDOW_MS: i64 = 10 * 60_000;
@@ -65,8 +68,9 @@ pub struct LoginQuery {
 
 /// A local path to come back to after sign-in (never another site).
 fn safe_return(to: Option<String>) -> String {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || "/-_.~?=&%#+:,".contains(c);
     match to {
-        Some(p) if p.starts_with('/') && !p.starts_with("//") && !p.contains('\\') => p,
+        Some(p) if p.starts_with('/') && !p.starts_with("//") && p.len() < 2000 && p.chars().all(allowed) => p,
         _ => "/".into(),
     }
 }
@@ -81,7 +85,14 @@ pub async fn login(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> Re
     s.store
         .save_login(&state, &LoginRow { verifier, nonce, return_to: safe_return(q.return_to), created_at: now })
         .await?;
-    Ok(Redirect::to(&url).into_response())
+    // Ties the login to this browser: the callback accepts its state only with this cookie.
+    let secure = if s.auth.cfg.cookie_secure { "; Secure" } else { "" };
+    let cookie = format!(
+        "{LOGIN_COOKIE}={}; Path=/auth/callback; HttpOnly; SameSite=Lax; Max-Age={}{secure}",
+        token_hash(&state),
+        LOGIN_WINDOW_MS / 1000
+    );
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&url)).into_response())
 }
 
 #[derive(Deserialize)]
@@ -94,7 +105,11 @@ pub struct CallbackQuery {
 
 /// The provider's redirect back: checks state, redeems the code with the PKCE
 /// verifier, checks the ID token and its nonce, and starts a session.
-pub async fn callback(State(s): State<AppState>, Query(q): Query<CallbackQuery>) -> Result<Response, AppError> {
+pub async fn callback(
+    State(s): State<AppState>,
+    Query(q): Query<CallbackQuery>,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let oidc = s.auth.oidc.as_ref().ok_or_else(|| AppError::NotFound("SSO is not configured (auth.oidc)".into()))?;
     if let Some(e) = q.error {
         return Err(AppError::Unauthenticated(format!(
@@ -105,6 +120,19 @@ pub async fn callback(State(s): State<AppState>, Query(q): Query<CallbackQuery>)
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return Err(AppError::bad("invalid_callback", "the callback needs code and state"));
     };
+    let browser = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == LOGIN_COOKIE)
+        .map(|(_, v)| v.to_string());
+    if browser.as_deref() != Some(token_hash(&state).as_str()) {
+        return Err(AppError::Unauthenticated(
+            "this sign-in was not started in this browser; start again at /auth/login".into(),
+        ));
+    }
     let now = crate::time::now_ms();
     let login =
         s.store.take_login(&state).await?.filter(|l| now - l.created_at < LOGIN_WINDOW_MS).ok_or_else(|| {
@@ -126,28 +154,32 @@ pub async fn callback(State(s): State<AppState>, Query(q): Query<CallbackQuery>)
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.return_to)).into_response())
 }
 
-/// Ends the session of the cookie (CSRF-checked like every state change).
+/// Ends the session of the cookie or of the bearer session token (CSRF-checked
+/// like every state change made with the cookie).
 pub async fn logout(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    if id.via == Via::Cookie {
-        let token = headers
+    let token = match id.via {
+        Via::Cookie => headers
             .get_all(header::COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(';'))
             .filter_map(|kv| kv.trim().split_once('='))
             .find(|(k, _)| *k == SESSION_COOKIE)
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
-        s.store.delete_session(&token).await?;
-        if let Some(subject) = &id.subject {
-            s.store
-                .audit_now(crate::time::now_ms(), subject, "auth.signed_out", &format!("user:{subject}"), json!({}))
-                .await?;
-        }
+            .map(|(_, v)| v.to_string()),
+        Via::Bearer => headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .filter(|t| t.split('.').count() != 3)
+            .map(str::to_string),
+        _ => None,
+    };
+    if let (Some(token), Some(subject)) = (token, &id.subject) {
+        s.store.delete_session(&token, subject, crate::time::now_ms()).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, s.auth.clear_cookie())]).into_response())
 }

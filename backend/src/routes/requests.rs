@@ -103,6 +103,7 @@ pub async fn list(
     Extension(id): Extension<Identity>,
     raw: RawQuery,
 ) -> Result<Json<Page<ActionRequest>>, AppError> {
+    id.require(&["operator", "approver", "auditor"])?;
     const STATUSES: [&str; 8] =
         ["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"];
     let mut q = RequestQuery { limit: 50, ..RequestQuery::default() };
@@ -145,7 +146,12 @@ pub async fn list(
 /// One request with its decisions, AWS jobs and timeline.
 #[utoipa::path(get, path = "/api/v1/requests/{id}", params(("id" = String, Path)),
     responses((status = 200, body = ActionRequest), (status = 404, body = shared::ErrorBody)))]
-pub async fn get(State(s): State<AppState>, Path(id): Path<String>) -> Result<Json<ActionRequest>, AppError> {
+pub async fn get(
+    State(s): State<AppState>,
+    Extension(ident): Extension<Identity>,
+    Path(id): Path<String>,
+) -> Result<Json<ActionRequest>, AppError> {
+    ident.require(&["operator", "approver", "auditor"])?;
     Ok(Json(s.store.request(&id).await?.ok_or_else(|| AppError::NotFound(format!("no request {id}")))?))
 }
 

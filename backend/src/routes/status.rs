@@ -33,10 +33,11 @@ pub async fn post_sync(
     State(s): State<AppState>,
     axum::Extension(id): axum::Extension<crate::auth::Identity>,
 ) -> Result<impl IntoResponse, AppError> {
-    id.require(&["operator", "approver"])?;
+    let actor = id.require(&["operator", "approver"])?;
     if !s.syncer.start() {
         return Err(AppError::Conflict("a sync is already running; GET /api/v1/sync shows its progress".into()));
     }
+    s.store.audit_now(s.now(), actor, "sync.started", "sync", serde_json::json!({})).await?;
     Ok((StatusCode::ACCEPTED, Json(s.syncer.progress())))
 }
 

@@ -404,6 +404,37 @@ impl Store {
         Ok(expired)
     }
 
+    /// Stores the idempotency token of a phase before its Start call, only if the
+    /// phase has none yet (compare-and-set), with its audit record.
+    pub async fn store_token(&self, id: &str, phase: &str, token: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut sql = Sql::new(self.engine(), "UPDATE requests SET status = 'executing', updated_at = ");
+        sql.arg(now)
+            .push(&format!(", {phase}_token = "))
+            .arg(token)
+            .push(&format!(", {phase}_started_at = "))
+            .arg(now)
+            .push(" WHERE id = ")
+            .arg(id)
+            .push(&format!(" AND status IN ('approved', 'executing') AND {phase}_token IS NULL"));
+        if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let details = json!({"phase": phase, "idempotency_token": token});
+        self.audit(&mut tx, now, "system", "execution.token_stored", &subject(id), details).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// The parameter hashes the approvals of a request were given for.
+    pub async fn approved_hashes(&self, id: &str) -> Result<Vec<String>, StoreError> {
+        let mut sql =
+            Sql::new(self.engine(), "SELECT params_hash FROM approvals WHERE decision = 'approve' AND request_id = ");
+        sql.arg(id);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| col(r, "params_hash")).collect()
+    }
+
     /// The ids of requests the executor has to move on.
     pub async fn runnable_requests(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT id FROM requests WHERE status IN ('approved', 'executing') ORDER BY created_at")

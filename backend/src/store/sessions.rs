@@ -30,7 +30,9 @@ pub fn token_hash(token: &str) -> String {
 }
 
 impl Store {
-    pub async fn create_session(&self, token: &str, s: &SessionRow, now: i64) -> Result<(), StoreError> {
+    /// Stores a session and its `auth.signed_in` record in one transaction.
+    pub async fn create_session(&self, token: &str, s: &SessionRow, now: i64, method: &str) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let roles = serde_json::to_string(&s.roles).unwrap_or_else(|_| "[]".into());
         let mut sql = Sql::new(
             self.engine(),
@@ -50,7 +52,10 @@ impl Store {
             .push(", ")
             .arg(s.expires_at)
             .push(")");
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(&mut *tx).await?;
+        let details = serde_json::json!({"method": method, "roles": s.roles});
+        self.audit(&mut tx, now, &s.subject, "auth.signed_in", &format!("user:{}", s.subject), details).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -71,10 +76,16 @@ impl Store {
         .transpose()
     }
 
-    pub async fn delete_session(&self, token: &str) -> Result<(), StoreError> {
+    /// Ends a session, with its `auth.signed_out` record, in one transaction.
+    pub async fn delete_session(&self, token: &str, subject: &str, now: i64) -> Result<(), StoreError> {
+        let mut tx = self.write_tx().await?;
         let mut sql = Sql::new(self.engine(), "DELETE FROM sessions WHERE token_hash = ");
         sql.arg(token_hash(token));
-        sql.query().execute(self.pool()).await?;
+        if sql.query().execute(&mut *tx).await?.rows_affected() > 0 {
+            let details = serde_json::json!({});
+            self.audit(&mut tx, now, subject, "auth.signed_out", &format!("user:{subject}"), details).await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 

@@ -145,10 +145,84 @@ async fn bearer_tokens_are_checked_like_an_auditor_would_want() {
     let _ = me(sign(&claims(&idp.issuer, "recovery-console", 300), KEY, "k9")).await;
     assert_eq!(idp.jwks_fetches.load(Ordering::SeqCst), 1, "no refetch storm");
 
+    // Signed in without an operator's group: a viewer reads but does not ask for restores.
+    let mut viewer = claims(&idp.issuer, "recovery-console", 300);
+    viewer["sub"] = json!("vera");
+    viewer["groups"] = json!(["readers"]);
+    let viewer = sign(&viewer, KEY, "k1");
+    assert_eq!(me(viewer.clone()).await.1["roles"], json!(["viewer"]));
+    let ask = json!({"kind": "restore", "recovery_point_arn": "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:x", "justification": "a viewer trying to restore"});
+    let (status, body) = c.post_as(&viewer, "/api/v1/requests", ask).await;
+    assert_eq!(status, 403, "{body}");
+
     // A bearer token needs no CSRF token: browsers do not send it by themselves.
     let (status, _) = c.post_as(&good, "/api/v1/sync", Value::Null).await;
     assert_eq!(status, 202);
     // The demo's local sign-in does not exist outside the demo.
     let resp = c.http.post(format!("{}/api/v1/auth/demo", c.url)).json(&json!({"user": "alice"})).send().await.unwrap();
     assert_eq!(resp.status(), 404);
+}
+
+const ALB_KEY: &[u8] = include_bytes!("../fixtures/alb-test-key.pem");
+const ALB_PUBLIC: &str = include_str!("../fixtures/alb-test-key.pub.pem");
+const SIGNER: &str =
+    "arn:aws:elasticloadbalancing:ap-southeast-2:999999999999:loadbalancer/app/console/50dc6c495c0c9188";
+
+/// An `x-amzn-oidc-data` value as an ALB writes it: base64 with padding, ES256.
+fn alb_token(signer: &str, exp_in: i64, sub: &str) -> String {
+    use base64::engine::general_purpose::URL_SAFE;
+    let header = json!({"alg": "ES256", "kid": "alb-key-1", "signer": signer, "iss": "https://idp.example.com", "client": "c", "exp": 0});
+    let now = chrono::Utc::now().timestamp();
+    let claims = json!({"sub": sub, "name": "Alba", "email": "alba@example.com", "groups": ["backup-approvers"], "exp": now + exp_in, "iss": "https://idp.example.com"});
+    let (h, c) = (URL_SAFE.encode(header.to_string()), URL_SAFE.encode(claims.to_string()));
+    let key = EncodingKey::from_ec_pem(ALB_KEY).unwrap();
+    let sig = jsonwebtoken::crypto::sign(format!("{h}.{c}").as_bytes(), &key, Algorithm::ES256).unwrap();
+    format!("{h}.{c}.{sig}")
+}
+
+#[tokio::test]
+async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() {
+    let sb = spawn(0, 1.0).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let keys = format!("http://{}", listener.local_addr().unwrap());
+    let app = axum::Router::new().route("/alb-key-1", get(|| async { ALB_PUBLIC }));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[0], move |cfg| {
+        cfg.auth.demo_users = false;
+        cfg.auth.anonymous_viewer = false;
+        cfg.auth.alb =
+            Some(recovery_console::config::AlbConfig { signer_arn: SIGNER.into(), key_url: Some(keys.clone()) });
+        cfg.auth.group_roles.insert("backup-approvers".into(), vec!["approver".into()]);
+    })
+    .await;
+    let me = |header: String| {
+        let c = &c;
+        async move {
+            let resp =
+                c.http.get(format!("{}/api/v1/me", c.url)).header("x-amzn-oidc-data", header).send().await.unwrap();
+            (resp.status().as_u16(), resp.json::<Value>().await.unwrap())
+        }
+    };
+    let (status, body) = me(alb_token(SIGNER, 300, "alba")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["subject"].as_str(), body["roles"].clone()), (Some("alba"), json!(["approver", "viewer"])));
+
+    let other = SIGNER.replace("50dc6c495c0c9188", "0000000000000000");
+    let tampered = {
+        let t = alb_token(SIGNER, 300, "alba");
+        let parts: Vec<&str> = t.split('.').collect();
+        let evil = base64::engine::general_purpose::URL_SAFE
+            .encode(json!({"sub": "root", "exp": chrono::Utc::now().timestamp() + 300}).to_string());
+        format!("{}.{evil}.{}", parts[0], parts[2])
+    };
+    for (what, token) in [
+        ("another load balancer", alb_token(&other, 300, "alba")),
+        ("expired", alb_token(SIGNER, -600, "alba")),
+        ("tampered", tampered),
+    ] {
+        let (status, body) = me(token).await;
+        assert_eq!(status, 401, "{what}: {body}");
+    }
+    assert_eq!(c.get("/api/v1/summary").await.0, 401, "without the header nobody is signed in");
 }
