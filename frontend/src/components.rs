@@ -25,6 +25,28 @@ pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
     (query, go)
 }
 
+/// One page of an API list that follows the URL: its `filters`, the cursor and
+/// the page size go to `endpoint`, with the fixed `extra` pairs.
+pub fn use_list<T>(
+    endpoint: &'static str,
+    filters: &'static [&'static str],
+    extra: &'static [(&'static str, &'static str)],
+) -> LocalResource<Result<shared::Page<T>, String>>
+where
+    T: serde::de::DeserializeOwned + Clone + 'static,
+{
+    let (query, _) = use_url();
+    let list_query = Memo::new(move |_| {
+        let mut allowed = filters.to_vec();
+        allowed.extend(["cursor", "limit"]);
+        query.with(|q| q.api(&allowed, extra))
+    });
+    LocalResource::new(move || {
+        let q = list_query.get();
+        async move { crate::api::get::<shared::Page<T>>(&format!("{endpoint}{q}")).await }
+    })
+}
+
 /// The link to this page with `key` set (or removed).
 pub fn href_with(query: &Query, path: &str, key: &str, value: Option<&str>) -> String {
     format!("{path}{}", query.with(key, value).to_search())

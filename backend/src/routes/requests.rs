@@ -17,6 +17,18 @@ fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Res
     serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
 }
 
+/// `limit`: a whole number from 1 to `max`.
+fn limit(v: &str, max: i64) -> Result<i64, AppError> {
+    v.parse()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to {max}, got {v:?}")))
+}
+
+fn cursor(v: &str) -> Result<Cursor, AppError> {
+    Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))
+}
+
 fn outcome_error(o: DecideOutcome, id: &str) -> AppError {
     match o {
         DecideOutcome::NotFound => AppError::NotFound(format!("no request {id}")),
@@ -122,15 +134,8 @@ pub async fn list(
                 )
             }
             "mine" if v == "false" => {}
-            "limit" => {
-                q.limit = v.parse().ok().filter(|n| (1..=200).contains(n)).ok_or_else(|| {
-                    AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to 200, got {v:?}"))
-                })?
-            }
-            "cursor" => {
-                q.cursor =
-                    Some(Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?)
-            }
+            "limit" => q.limit = limit(v, 200)?,
+            "cursor" => q.cursor = Some(cursor(v)?),
             _ => {
                 return Err(AppError::bad(
                     "unknown_parameter",
@@ -263,15 +268,8 @@ pub async fn audit(
             "subject" => q.subject = Some(v.clone()),
             "after" => q.after = Some(time()?),
             "before" => q.before = Some(time()?),
-            "limit" => {
-                q.limit = v.parse().ok().filter(|n| (1..=1000).contains(n)).ok_or_else(|| {
-                    AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to 1000, got {v:?}"))
-                })?
-            }
-            "cursor" => {
-                q.cursor =
-                    Some(Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?)
-            }
+            "limit" => q.limit = limit(v, 1000)?,
+            "cursor" => q.cursor = Some(cursor(v)?),
             _ => {
                 return Err(AppError::bad(
                     "unknown_parameter",

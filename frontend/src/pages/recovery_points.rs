@@ -7,8 +7,8 @@ use shared::{Page, RecoveryPoint, RecoveryPointDetail};
 use crate::components::types;
 
 use crate::components::{
-    fixed, href_with, loaded, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager, Time,
-    TimeBoth,
+    fixed, href_with, loaded, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText,
+    Pager, Time, TimeBoth,
 };
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -21,15 +21,7 @@ const STATUSES: [&str; 7] = ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVA
 pub fn RecoveryPoints() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let list_query = Memo::new(move |_| {
-        let mut allowed = FILTERS.to_vec();
-        allowed.extend(["cursor", "limit"]);
-        query.with(|q| q.api(&allowed, &[]))
-    });
-    let page = LocalResource::new(move || {
-        let q = list_query.get();
-        async move { api::get::<Page<RecoveryPoint>>(&format!("/api/v1/recovery-points{q}")).await }
-    });
+    let page = use_list::<RecoveryPoint>("/api/v1/recovery-points", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.with(|q| q.get("selected").map(str::to_string)));
     view! {
         <h1>"Recovery points"</h1>

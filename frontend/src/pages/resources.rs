@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
 
 use crate::components::{
-    fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
+    fixed, href_with, loaded, types, use_list, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
 };
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -20,15 +20,7 @@ const FILTERS: [&str; 5] = ["account_id", "region", "resource_type", "never_test
 pub fn Resources() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let list_query = Memo::new(move |_| {
-        let mut allowed = FILTERS.to_vec();
-        allowed.extend(["cursor", "limit"]);
-        query.with(|q| q.api(&allowed, &[]))
-    });
-    let page = LocalResource::new(move || {
-        let q = list_query.get();
-        async move { api::get::<Page<ProtectedResource>>(&format!("/api/v1/protected-resources{q}")).await }
-    });
+    let page = use_list::<ProtectedResource>("/api/v1/protected-resources", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.with(|q| q.get("resource").map(str::to_string)));
     view! {
         <h1>"Protected resources"</h1>

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use shared::{DailyTests, Page, RestoreJob};
 
 use crate::components::{
-    fixed, loaded, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart, Time,
+    fixed, loaded, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart, Time,
 };
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -17,16 +17,9 @@ const FILTERS: [&str; 7] =
 pub fn RestoreTests() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let list_query = Memo::new(move |_| {
-        let mut allowed = FILTERS.to_vec();
-        allowed.extend(["cursor", "limit"]);
-        query.with(|q| q.api(&allowed, &[("test", "true")]))
-    });
+
     let chart_query = Memo::new(move |_| query.with(|q| q.api(&["account_id", "plan_arn"], &[("days", "90")])));
-    let page = LocalResource::new(move || {
-        let q = list_query.get();
-        async move { api::get::<Page<RestoreJob>>(&format!("/api/v1/restore-jobs{q}")).await }
-    });
+    let page = use_list::<RestoreJob>("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
     let daily = LocalResource::new(move || {
         let q = chart_query.get();
         async move { api::get::<Vec<DailyTests>>(&format!("/api/v1/restore-tests/daily{q}")).await }
