@@ -46,6 +46,49 @@ pub struct Config {
     pub accounts: Vec<AccountConfig>,
     pub auth: AuthConfig,
     pub requests: RequestsConfig,
+    pub assurance: AssuranceConfig,
+    pub notifications: NotificationsConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationsConfig {
+    pub webhooks: Vec<WebhookConfig>,
+    /// Failures younger than this are news when the console first sees them; older
+    /// ones are history (so a first start does not replay months of failures).
+    pub recent_days: i64,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self { webhooks: Vec::new(), recent_days: 7 }
+    }
+}
+
+/// A receiver of notifications: Slack-compatible JSON, signed with the secret.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: Secret,
+    /// HMAC-SHA256 key of the `X-Recovery-Console-Signature` header.
+    pub secret: Secret,
+    /// Which events: `restore_test_failed`, `job_failed`, `request_pending` (default: all).
+    #[serde(default)]
+    pub events: Vec<String>,
+}
+
+pub const EVENTS: [&str; 3] = ["restore_test_failed", "job_failed", "request_pending"];
+
+/// Targets the console measures against (metrics, alerts).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AssuranceConfig {
+    /// A resource without a restore test in this many days counts as untested.
+    pub untested_days: i64,
+    /// RPO target: the newest backup of a resource must be younger than this.
+    pub rpo_hours: i64,
+    /// RTO target: a restore of a resource must take at most this long.
+    pub rto_minutes: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -235,6 +278,8 @@ impl Default for Config {
                 default_roles: vec!["viewer".into()],
                 demo_users: false,
             },
+            assurance: AssuranceConfig { untested_days: 30, rpo_hours: 26, rto_minutes: 60 },
+            notifications: NotificationsConfig::default(),
             requests: RequestsConfig {
                 approvals_needed: 1,
                 expiry_hours: 24,
@@ -443,6 +488,26 @@ impl Config {
         if let Some(alb) = &auth.alb {
             if !alb.signer_arn.starts_with("arn:aws") || !alb.signer_arn.contains(":loadbalancer/") {
                 return Err(invalid("auth.alb.signer_arn", format!("{:?} is not a load balancer ARN", alb.signer_arn)));
+            }
+        }
+        let a = &self.assurance;
+        if a.untested_days < 1 || a.rpo_hours < 1 || a.rto_minutes < 1 {
+            return Err(invalid("assurance", "untested_days, rpo_hours and rto_minutes must be at least 1"));
+        }
+        if self.notifications.recent_days < 1 {
+            return Err(invalid("notifications.recent_days", "must be at least 1"));
+        }
+        for (i, w) in self.notifications.webhooks.iter().enumerate() {
+            let key = |f: &str| format!("notifications.webhooks[{i}].{f}");
+            let url = w.url.expose();
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                return Err(invalid(key("url"), "must be an http(s) URL"));
+            }
+            if w.secret.expose().len() < 16 {
+                return Err(invalid(key("secret"), "must be at least 16 characters"));
+            }
+            if let Some(e) = w.events.iter().find(|e| !EVENTS.contains(&e.as_str())) {
+                return Err(invalid(key("events"), format!("unknown event {e:?}; one of {}", EVENTS.join(", "))));
             }
         }
         let r = &self.requests;

@@ -4,6 +4,7 @@
 mod auth;
 mod error;
 mod inventory;
+mod metrics;
 mod params;
 mod posture;
 mod requests;
@@ -29,6 +30,7 @@ pub struct AppState {
     pub clock: Clock,
     pub auth: Arc<crate::auth::Auth>,
     pub executor: Arc<crate::actions::executor::Executor>,
+    pub notifier: Arc<crate::notify::Notifier>,
 }
 
 pub use crate::time::Clock;
@@ -38,7 +40,9 @@ impl AppState {
     pub fn new(store: Store, syncer: Arc<Syncer>, auth: Arc<crate::auth::Auth>, clock: Option<Clock>) -> Self {
         let clock: Clock = clock.unwrap_or_else(|| Arc::new(crate::time::now_ms));
         let executor = crate::actions::executor::Executor::new(store.clone(), Arc::clone(&syncer), Arc::clone(&clock));
-        Self { store, syncer, clock, auth, executor }
+        let notifier =
+            crate::notify::Notifier::new(store.clone(), syncer.config().notifications.clone(), Arc::clone(&clock));
+        Self { store, syncer, clock, auth, executor, notifier }
     }
 
     pub fn now(&self) -> i64 {
@@ -126,6 +130,7 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/restore-testing-plans", get(inventory::restore_testing_plans))
         .route("/api/v1/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics::metrics))
         .route("/readyz", get(status::readyz))
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     // JSON is compressed on the fly; the UI's files are served pre-compressed

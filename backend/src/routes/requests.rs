@@ -104,6 +104,16 @@ pub async fn create(
         error: None,
     };
     s.store.insert_request(&row).await?;
+    let text = format!(
+        "{} asks for a {} of {} in account {}: {}",
+        row.requester_name,
+        row.kind.replace('_', " "),
+        row.param("resource_arn").unwrap_or_default(),
+        row.account_id,
+        row.justification
+    );
+    let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
+    s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
     let created = s.store.request(&row.id).await?.ok_or_else(|| AppError::NotFound(row.id.clone()))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }

@@ -5,6 +5,7 @@
 mod audit;
 mod inventory;
 mod jobs;
+mod notifications;
 mod posture;
 mod requests;
 mod sessions;
@@ -14,6 +15,7 @@ mod sync_status;
 pub use audit::{audit_time, canonical, chain_hash, csv_line, ndjson_line, AuditQuery, Verifier, CSV_HEADER, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
+pub use notifications::{Failure, NotificationRow};
 pub use posture::TestScope;
 pub use requests::{DecideOutcome, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};

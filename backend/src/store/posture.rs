@@ -172,6 +172,46 @@ impl Store {
             .collect())
     }
 
+    /// Per account: protected resources, those without a restore test since
+    /// `tested_since`, those whose newest backup is older than `backup_since`, and
+    /// those whose latest restore took longer than `rto_minutes`.
+    pub async fn targets_by_account(
+        &self,
+        tested_since: i64,
+        backup_since: i64,
+        rto_minutes: i64,
+    ) -> Result<Vec<(String, i64, i64, i64, i64)>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT account_id, COUNT(*) AS resources,
+                    COUNT(CASE WHEN last_test_at IS NULL OR last_test_at < ",
+        );
+        sql.arg(tested_since)
+            .push(" THEN 1 END) AS untested, COUNT(CASE WHEN last_backup_at IS NULL OR last_backup_at < ")
+            .arg(backup_since)
+            .push(" THEN 1 END) AS outside_rpo, COUNT(CASE WHEN latest_restore_minutes > ")
+            .arg(rto_minutes)
+            .push(&format!(" THEN 1 END) AS outside_rto FROM ({RESOURCE_SELECT} AND gone_at IS NULL) t GROUP BY account_id ORDER BY account_id"));
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    col(r, "account_id")?,
+                    col(r, "resources")?,
+                    col(r, "untested")?,
+                    col(r, "outside_rpo")?,
+                    col(r, "outside_rto")?,
+                ))
+            })
+            .collect()
+    }
+
+    /// The number of audit records.
+    pub async fn audit_records(&self) -> Result<i64, StoreError> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(self.pool()).await?;
+        col(&row, "n")
+    }
+
     /// One recovery point by ARN (also one a sync no longer found).
     pub async fn recovery_point(&self, arn: &str) -> Result<Option<RecoveryPoint>, StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM recovery_points WHERE arn = ");

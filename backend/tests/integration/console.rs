@@ -42,6 +42,7 @@ pub struct TestConsole {
     pub store: Store,
     pub syncer: Arc<Syncer>,
     pub executor: Arc<recovery_console::actions::executor::Executor>,
+    pub notifier: Arc<recovery_console::notify::Notifier>,
     pub http: reqwest::Client,
 }
 
@@ -76,9 +77,10 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
         Some(Arc::new(move || clock.now())),
     );
     let executor = Arc::clone(&state.executor);
+    let notifier = Arc::clone(&state.notifier);
     let app = routes::router(state, None);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    TestConsole { url, store, syncer, executor, http: reqwest::Client::new() }
+    TestConsole { url, store, syncer, executor, notifier, http: reqwest::Client::new() }
 }
 
 impl TestConsole {

@@ -3,6 +3,7 @@
 
 mod common;
 mod console;
+mod console_alerts;
 mod console_api;
 mod console_auth;
 mod console_posture;

@@ -1,0 +1,116 @@
+//! `/metrics`: the console's posture in the Prometheus text format, for alerting
+//! (see deploy/prometheus/alert-rules.yml). It holds account ids and counts, no
+//! secrets; expose it to the monitoring network only.
+
+use std::fmt::Write as _;
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+
+use super::{AppError, AppState};
+use crate::time::DAY_MS;
+
+/// A label value with `\`, `"` and newlines escaped.
+fn label(value: &str) -> String {
+    value.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+struct Family<'a> {
+    out: &'a mut String,
+}
+
+impl Family<'_> {
+    fn head(&mut self, name: &str, help: &str) {
+        let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} gauge");
+    }
+
+    fn sample(&mut self, name: &str, labels: &[(&str, &str)], value: i64) {
+        let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}=\"{}\"", label(v))).collect();
+        let labels = if labels.is_empty() { String::new() } else { format!("{{{}}}", labels.join(",")) };
+        let _ = writeln!(self.out, "{name}{labels} {value}");
+    }
+}
+
+pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, AppError> {
+    let now = s.now();
+    let a = &s.syncer.config().assurance;
+    let summary = s.store.summary(now).await?;
+    let targets = s
+        .store
+        .targets_by_account(now - a.untested_days * DAY_MS, now - a.rpo_hours * 3_600_000, a.rto_minutes)
+        .await?;
+    let accounts = s.store.list_accounts().await?;
+    let pending = s.store.pending_requests().await?;
+    let records = s.store.audit_records().await?;
+
+    let mut out = String::new();
+    let mut f = Family { out: &mut out };
+    f.head("recovery_console_restore_tests_30d", "Restore tests of the last 30 days by outcome.");
+    for acc in &summary {
+        f.sample(
+            "recovery_console_restore_tests_30d",
+            &[("account_id", &acc.account_id), ("outcome", "passed")],
+            acc.restore_tests_passed_30d,
+        );
+        f.sample(
+            "recovery_console_restore_tests_30d",
+            &[("account_id", &acc.account_id), ("outcome", "failed")],
+            acc.restore_tests_failed_30d,
+        );
+    }
+    let days = a.untested_days.to_string();
+    f.head("recovery_console_protected_resources", "Protected resources.");
+    for t in &targets {
+        f.sample("recovery_console_protected_resources", &[("account_id", &t.0)], t.1);
+    }
+    f.head(
+        "recovery_console_resources_untested",
+        "Protected resources without a restore test within the window (days).",
+    );
+    for t in &targets {
+        f.sample("recovery_console_resources_untested", &[("account_id", &t.0), ("days", &days)], t.2);
+    }
+    let rpo = a.rpo_hours.to_string();
+    f.head(
+        "recovery_console_resources_outside_rpo",
+        "Protected resources whose newest backup is older than the RPO target (hours).",
+    );
+    for t in &targets {
+        f.sample("recovery_console_resources_outside_rpo", &[("account_id", &t.0), ("target_hours", &rpo)], t.3);
+    }
+    let rto = a.rto_minutes.to_string();
+    f.head(
+        "recovery_console_resources_outside_rto",
+        "Protected resources whose latest restore took longer than the RTO target (minutes).",
+    );
+    for t in &targets {
+        f.sample("recovery_console_resources_outside_rto", &[("account_id", &t.0), ("target_minutes", &rto)], t.4);
+    }
+    f.head("recovery_console_account_sync_ok", "1 when the last sync of the account and region succeeded.");
+    let mut failing = 0;
+    for acc in &accounts {
+        for region in &acc.sync {
+            let ok = region.status == "ok";
+            failing += i64::from(!ok && region.status != "running");
+            f.sample(
+                "recovery_console_account_sync_ok",
+                &[("account_id", &acc.id), ("region", &region.region)],
+                i64::from(ok),
+            );
+        }
+    }
+    f.head("recovery_console_account_regions_failing_sync", "Account-regions whose last sync failed.");
+    f.sample("recovery_console_account_regions_failing_sync", &[], failing);
+    f.head("recovery_console_requests_pending_approval", "Requests waiting for approval.");
+    f.sample("recovery_console_requests_pending_approval", &[], pending.len() as i64);
+    f.head("recovery_console_request_oldest_pending_seconds", "Age of the oldest request waiting for approval.");
+    f.sample(
+        "recovery_console_request_oldest_pending_seconds",
+        &[],
+        pending.iter().map(|r| (now - r.created_at) / 1000).max().unwrap_or(0),
+    );
+    f.head("recovery_console_audit_records", "Records in the audit log.");
+    f.sample("recovery_console_audit_records", &[], records);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))
+}

@@ -1,0 +1,147 @@
+//! Alerts: `/metrics` parses as Prometheus text and agrees with the API; a failed
+//! restore test and a request waiting for approval reach a webhook receiver,
+//! signed, retried after a failure, delivered once.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::sync::{Arc, Mutex};
+
+use axum::http::{HeaderMap, StatusCode};
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+const SECRET: &str = "webhook-secret-for-tests";
+
+#[tokio::test]
+async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let resp = c.http.get(format!("{}/metrics", c.url)).send().await.unwrap();
+        assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
+        let text = resp.text().await.unwrap();
+        let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
+        let value = |name: &str, labels: &[(&str, &str)]| -> f64 {
+            let s = scrape
+                .samples
+                .iter()
+                .find(|s| s.metric == name && labels.iter().all(|(k, v)| s.labels.get(k) == Some(*v)))
+                .unwrap_or_else(|| panic!("{name} {labels:?} missing:\n{text}"));
+            match s.value {
+                prometheus_parse::Value::Gauge(v) | prometheus_parse::Value::Untyped(v) => v,
+                ref other => panic!("{name}: {other:?}"),
+            }
+        };
+        let (_, summary) = c.get("/api/v1/summary").await;
+        let a = summary["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == WORKLOAD_A).unwrap().clone();
+        let failed = value("recovery_console_restore_tests_30d", &[("account_id", WORKLOAD_A), ("outcome", "failed")]);
+        assert_eq!(failed as i64, a["restore_tests_failed_30d"].as_i64().unwrap(), "{}", db.label);
+        assert_eq!(value("recovery_console_protected_resources", &[("account_id", WORKLOAD_A)]), 2.0);
+        // mydb was never restore-tested.
+        assert_eq!(value("recovery_console_resources_untested", &[("account_id", WORKLOAD_A)]), 1.0);
+        assert_eq!(
+            value("recovery_console_account_sync_ok", &[("account_id", BACKUP), ("region", "ap-southeast-2")]),
+            1.0
+        );
+        assert_eq!(value("recovery_console_account_regions_failing_sync", &[]), 0.0);
+        assert_eq!(value("recovery_console_requests_pending_approval", &[]), 0.0);
+        assert!(text.lines().filter(|l| l.starts_with("# TYPE ")).all(|l| l.ends_with(" gauge")));
+        // Every metric the example alert rules use is served.
+        let rules = include_str!("../../../deploy/prometheus/alert-rules.yml");
+        for word in rules.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+            if word.starts_with("recovery_console_") {
+                assert!(scrape.samples.iter().any(|s| s.metric == word), "{word} is in the rules but not in /metrics");
+            }
+        }
+    }
+}
+
+#[derive(Default)]
+struct Received {
+    calls: Vec<(HeaderMap, String)>,
+    fail_next: usize,
+}
+
+#[tokio::test]
+async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
+    let received = Arc::new(Mutex::new(Received { fail_next: 1, ..Received::default() }));
+    let r = Arc::clone(&received);
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |headers: HeaderMap, body: String| {
+            let r = Arc::clone(&r);
+            async move {
+                let mut r = r.lock().unwrap();
+                r.calls.push((headers, body));
+                if r.fail_next > 0 {
+                    r.fail_next -= 1;
+                    return StatusCode::INTERNAL_SERVER_ERROR;
+                }
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hook = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let sb = spawn(0, 1.0).await;
+    let dbs = databases().await;
+    let c = console(&sb, &dbs[1], move |cfg| {
+        cfg.notifications.webhooks.push(recovery_console::config::WebhookConfig {
+            url: recovery_console::config::Secret::new(hook.clone()),
+            secret: recovery_console::config::Secret::new(SECRET),
+            events: Vec::new(),
+        });
+    })
+    .await;
+    c.syncer.run().await.unwrap();
+    c.notifier.pass().await.unwrap();
+    let first: Vec<(HeaderMap, String)> = received.lock().unwrap().calls.clone();
+    assert!(!first.is_empty(), "the failed restore test of tracking four days ago is news");
+
+    // Signed: HMAC-SHA256 of "timestamp.body" with the secret.
+    for (headers, body) in &first {
+        let ts: i64 = headers["x-recovery-console-timestamp"].to_str().unwrap().parse().unwrap();
+        let expected = recovery_console::notify::signature(SECRET, ts, body);
+        assert_eq!(headers["x-recovery-console-signature"].to_str().unwrap(), expected);
+        let v: Value = serde_json::from_str(body).unwrap();
+        assert!(v["text"].is_string(), "Slack-compatible: {v}");
+    }
+    let tests: Vec<Value> = first
+        .iter()
+        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap())
+        .filter(|v| v["event"] == "restore_test_failed")
+        .collect();
+    assert!(
+        tests.iter().any(|v| v["details"]["resource_arn"].as_str().unwrap().ends_with("table/tracking")),
+        "{tests:?}"
+    );
+
+    // The receiver failed the first delivery: it is tried again after its backoff, then never again.
+    let count = |received: &Arc<Mutex<Received>>| received.lock().unwrap().calls.len();
+    let before = count(&received);
+    sb.advance(120.0).await;
+    c.notifier.pass().await.unwrap();
+    let after_retry = count(&received);
+    assert_eq!(after_retry, before + 1, "only the failed delivery is retried");
+    sb.advance(3600.0).await;
+    c.notifier.pass().await.unwrap();
+    assert_eq!(count(&received), after_retry, "delivered notifications are not sent again");
+
+    // A request waiting for approval.
+    let alice = c.sign_in("alice").await;
+    let rps = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
+    let body = json!({
+        "kind": "restore", "recovery_point_arn": rps[0]["recovery_point_arn"],
+        "metadata": {"targetTableName": "tracking-notified"}, "justification": "a request that waits for approval",
+    });
+    assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+    c.notifier.pass().await.unwrap();
+    let last = received.lock().unwrap().calls.last().cloned().unwrap();
+    let v: Value = serde_json::from_str(&last.1).unwrap();
+    assert_eq!(v["event"], "request_pending");
+    assert!(v["text"].as_str().unwrap().contains("Alice (operator) asks for a restore"), "{v}");
+}
