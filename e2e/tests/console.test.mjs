@@ -174,7 +174,7 @@ test("times show in UTC and, on request, in the viewer's zone", async () => {
   const first = page.locator('table.tests tbody tr time').first();
   assert.match(await first.innerText(), /UTC$/);
   assert.match(await first.getAttribute('title'), /UTC\+01:00$/, 'the other zone in the tooltip (Europe/Berlin)');
-  await page.getByRole('button', { name: /Times in UTC/ }).click();
+  await page.getByRole('button', { name: /^Times: UTC \(switch to UTC\+01:00\)$/ }).click();
   assert.match(await first.innerText(), /UTC\+01:00$/);
   await page.reload();
   await page.locator('table.tests tbody tr').first().waitFor();

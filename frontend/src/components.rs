@@ -85,10 +85,16 @@ pub fn provide_zone() -> ZoneChoice {
 pub fn ZoneToggle() -> impl IntoView {
     let ZoneChoice(zone) = expect_context::<ZoneChoice>();
     let local = format::zone(local_offset(js_sys::Date::now() as i64));
-    let label = move || match zone.get() {
-        Zone::Utc => format!("Times in UTC (switch to {local})"),
-        Zone::Local => format!("Times in {local} (switch to UTC)"),
-    };
+    let here = local.clone();
+    let shown = Signal::derive(move || match zone.get() {
+        Zone::Utc => "Times: UTC".to_string(),
+        Zone::Local => format!("Times: {here}"),
+    });
+    // The accessible name starts with the visible text, then says what a press does.
+    let label = Signal::derive(move || {
+        let other = if zone.get() == Zone::Utc { local.clone() } else { "UTC".to_string() };
+        format!("{} (switch to {other})", shown.get())
+    });
     let flip = move |_| {
         let next = if zone.get_untracked() == Zone::Utc { Zone::Local } else { Zone::Utc };
         zone.set(next);
@@ -96,7 +102,11 @@ pub fn ZoneToggle() -> impl IntoView {
             let _ = s.set_item(ZONE_KEY, if next == Zone::Local { "local" } else { "utc" });
         }
     };
-    view! { <button type="button" class="zone" on:click=flip>{label}</button> }
+    view! {
+        <button type="button" class="zone" on:click=flip aria-label=label title=label>
+            {shown}
+        </button>
+    }
 }
 
 /// A time in the chosen zone, the other zone in its tooltip.
