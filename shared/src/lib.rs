@@ -522,3 +522,29 @@ pub struct DecisionInput {
     pub params_hash: Option<String>,
     pub reason: Option<String>,
 }
+
+/// One completed restore of a resource and how long it took.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreDuration {
+    pub job_id: String,
+    pub created_at: Timestamp,
+    pub minutes: i64,
+    /// Started by a restore testing plan.
+    pub test: bool,
+}
+
+/// A resource's measured restore times against the RTO target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ResourceRestoreTimes {
+    pub resource_arn: String,
+    pub target_minutes: i64,
+    /// Oldest first.
+    pub restores: Vec<RestoreDuration>,
+    pub p50_minutes: Option<i64>,
+    pub p95_minutes: Option<i64>,
+    pub max_minutes: Option<i64>,
+    /// Whether the 95th percentile is within the target (`None` without restores).
+    pub within_target: Option<bool>,
+}

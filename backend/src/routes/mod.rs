@@ -70,6 +70,8 @@ impl AppState {
         posture::overview,
         posture::daily_tests,
         posture::recovery_point,
+        posture::restore_times,
+        posture::outside_targets,
         status::get_sync,
         status::post_sync,
         inventory::vaults,
@@ -124,6 +126,8 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/recovery-points", get(inventory::recovery_points))
         .route("/api/v1/recovery-points/{arn}", get(posture::recovery_point))
         .route("/api/v1/protected-resources", get(inventory::protected_resources))
+        .route("/api/v1/protected-resources/{arn}/restore-times", get(posture::restore_times))
+        .route("/api/v1/assurance/outside-targets", get(posture::outside_targets))
         .route("/api/v1/backup-jobs", get(inventory::backup_jobs))
         .route("/api/v1/copy-jobs", get(inventory::copy_jobs))
         .route("/api/v1/restore-jobs", get(inventory::restore_jobs))
@@ -151,7 +155,9 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 23] = [
+pub const API_PATHS: [&str; 25] = [
+    "/api/v1/protected-resources/{arn}/restore-times",
+    "/api/v1/assurance/outside-targets",
     "/api/v1/me",
     "/api/v1/auth/demo",
     "/api/v1/requests",

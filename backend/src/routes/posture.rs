@@ -96,3 +96,62 @@ pub async fn recovery_point(
         restore_jobs,
     }))
 }
+
+/// A resource's completed restores with p50, p95 and the longest, against the
+/// RTO target (`assurance.rto_minutes`).
+#[utoipa::path(get, path = "/api/v1/protected-resources/{arn}/restore-times",
+    params(("arn" = String, Path, description = "The resource ARN, URL-encoded.")),
+    responses((status = 200, body = shared::ResourceRestoreTimes)))]
+pub async fn restore_times(
+    State(s): State<AppState>,
+    Path(arn): Path<String>,
+) -> Result<Json<shared::ResourceRestoreTimes>, AppError> {
+    let target = s.syncer.config().assurance.rto_minutes;
+    let rows = s.store.restore_durations(&arn).await?;
+    let mut minutes: Vec<i64> = rows.iter().map(|r| r.2).collect();
+    minutes.sort_unstable();
+    let pct = |p: usize| (!minutes.is_empty()).then(|| crate::store::percentile(&minutes, p));
+    let p95 = pct(95);
+    Ok(Json(shared::ResourceRestoreTimes {
+        resource_arn: arn,
+        target_minutes: target,
+        restores: rows
+            .into_iter()
+            .map(|(job_id, created, minutes, test)| shared::RestoreDuration {
+                job_id,
+                created_at: crate::time::rfc3339(created),
+                minutes,
+                test,
+            })
+            .collect(),
+        p50_minutes: pct(50),
+        p95_minutes: p95,
+        max_minutes: minutes.last().copied(),
+        within_target: p95.map(|p| p <= target),
+    }))
+}
+
+/// Protected resources outside the RPO target (`assurance.rpo_hours`: no backup
+/// that recent) or the RTO target (latest restore longer than `assurance.rto_minutes`).
+#[utoipa::path(get, path = "/api/v1/assurance/outside-targets",
+    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+    responses((status = 200, body = shared::Page<shared::ProtectedResource>)))]
+pub async fn outside_targets(
+    State(s): State<AppState>,
+    raw: RawQuery,
+) -> Result<Json<shared::Page<shared::ProtectedResource>>, AppError> {
+    only(&raw, &["limit", "cursor"])?;
+    let limit = number(&raw, "limit", 1..=1000, 100)?;
+    let after = match raw.0.get("cursor") {
+        Some(c) => Some(
+            crate::store::Cursor::decode(c)
+                .map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?
+                .key,
+        ),
+        None => None,
+    };
+    let a = &s.syncer.config().assurance;
+    let (items, next_cursor) =
+        s.store.outside_targets(s.now() - a.rpo_hours * 3_600_000, a.rto_minutes, limit, after.as_deref()).await?;
+    Ok(Json(shared::Page { items, next_cursor }))
+}

@@ -16,7 +16,7 @@ pub use audit::{audit_time, canonical, chain_hash, csv_line, ndjson_line, AuditQ
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use notifications::{Failure, NotificationRow};
-pub use posture::TestScope;
+pub use posture::{percentile, TestScope};
 pub use requests::{DecideOutcome, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::Val;

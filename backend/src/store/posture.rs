@@ -206,6 +206,47 @@ impl Store {
             .collect()
     }
 
+    /// Completed restores of one resource, oldest first: (job id, created, minutes, test).
+    pub async fn restore_durations(&self, resource_arn: &str) -> Result<Vec<(String, i64, i64, bool)>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT id, created_at, completed_at, is_test FROM restore_jobs
+             WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND resource_arn = ",
+        );
+        sql.arg(resource_arn).push(" ORDER BY created_at LIMIT 5000");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter()
+            .map(|r| {
+                let (created, completed): (i64, i64) = (col(r, "created_at")?, col(r, "completed_at")?);
+                Ok((col(r, "id")?, created, (completed - created).max(0) / 60_000, col::<i64>(r, "is_test")? == 1))
+            })
+            .collect()
+    }
+
+    /// Protected resources outside the targets: newest backup older than
+    /// `backup_since` (or none), or latest restore longer than `rto_minutes`; by ARN.
+    pub async fn outside_targets(
+        &self,
+        backup_since: i64,
+        rto_minutes: i64,
+        limit: i64,
+        after: Option<&str>,
+    ) -> Result<(Vec<ProtectedResource>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), RESOURCE_SELECT);
+        sql.push(" AND gone_at IS NULL AND (last_backup_at IS NULL OR last_backup_at < ")
+            .arg(backup_since)
+            .push(" OR latest_restore_minutes > ")
+            .arg(rto_minutes)
+            .push(")");
+        if let Some(after) = after {
+            sql.push(" AND arn > ").arg(after);
+        }
+        sql.push(" ORDER BY arn LIMIT ").arg(limit + 1);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        let items = rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?;
+        Ok(super::sql::finish_page(items, limit, |r| super::sql::Cursor { time: 0, key: r.resource_arn.clone() }))
+    }
+
     /// The number of audit records.
     pub async fn audit_records(&self) -> Result<i64, StoreError> {
         let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_log").fetch_one(self.pool()).await?;
@@ -240,7 +281,7 @@ impl Store {
 }
 
 /// The nearest-rank percentile of sorted values (0 when there are none).
-fn percentile(sorted: &[i64], pct: usize) -> i64 {
+pub fn percentile(sorted: &[i64], pct: usize) -> i64 {
     if sorted.is_empty() {
         return 0;
     }

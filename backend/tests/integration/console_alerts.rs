@@ -145,3 +145,60 @@ async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
     assert_eq!(v["event"], "request_pending");
     assert!(v["text"].as_str().unwrap().contains("Alice (operator) asks for a restore"), "{v}");
 }
+
+#[tokio::test]
+async fn restore_times_and_resources_outside_the_targets() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |cfg| {
+            cfg.assurance.rto_minutes = 20;
+            cfg.assurance.rpo_hours = 48;
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        let (status, t) = c.get(&format!("/api/v1/protected-resources/{tracking}/restore-times")).await;
+        assert_eq!(status, 200, "{t}");
+        let restores = t["restores"].as_array().unwrap();
+        let completed = c
+            .all("/api/v1/restore-jobs?status=COMPLETED&resource_arn=arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking")
+            .await;
+        assert_eq!(restores.len(), completed.len(), "{}", db.label);
+        let mut minutes: Vec<i64> = restores.iter().map(|r| r["minutes"].as_i64().unwrap()).collect();
+        minutes.sort_unstable();
+        let (p50, p95, max) = (
+            t["p50_minutes"].as_i64().unwrap(),
+            t["p95_minutes"].as_i64().unwrap(),
+            t["max_minutes"].as_i64().unwrap(),
+        );
+        assert!(p50 <= p95 && p95 <= max && max == *minutes.last().unwrap());
+        assert_eq!(p95, minutes[(95 * minutes.len()).div_ceil(100) - 1], "nearest-rank 95th percentile");
+        assert_eq!(t["within_target"], p95 <= 20);
+        assert!(restores.iter().any(|r| r["test"] == true));
+
+        // Outside the targets, recomputed from the resource list.
+        let now = sb.sandbox.now();
+        let expected: Vec<String> = c
+            .all("/api/v1/protected-resources")
+            .await
+            .iter()
+            .filter(|r| {
+                let old = r["last_backup_at"].as_str().is_none_or(|t| {
+                    chrono::DateTime::parse_from_rfc3339(t).unwrap().timestamp_millis() < now - 48 * 3_600_000
+                });
+                old || r["latest_restore_minutes"].as_i64().is_some_and(|m| m > 20)
+            })
+            .map(|r| r["resource_arn"].as_str().unwrap().to_string())
+            .collect();
+        let got: Vec<String> = c
+            .all("/api/v1/assurance/outside-targets?limit=1")
+            .await
+            .iter()
+            .map(|r| r["resource_arn"].as_str().unwrap().to_string())
+            .collect();
+        let mut expected = expected;
+        expected.sort();
+        assert!(!expected.is_empty(), "a 20-minute RTO target leaves tracking outside");
+        assert_eq!(got, expected, "{}", db.label);
+    }
+}
