@@ -548,3 +548,29 @@ pub struct ResourceRestoreTimes {
     /// Whether the 95th percentile is within the target (`None` without restores).
     pub within_target: Option<bool>,
 }
+
+/// Restore-test coverage of one account and resource type.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CoverageRow {
+    pub account_id: String,
+    pub resource_type: String,
+    pub resources: i64,
+    /// Named by a restore testing selection (by ARN, or all of the type).
+    pub covered: i64,
+    /// Only possibly covered: a selection of the type chooses by tags, which the console does not read.
+    pub covered_by_tags: i64,
+    /// With a restore test in the last `days` days.
+    pub tested_recently: i64,
+    pub never_tested: i64,
+}
+
+/// Which protected resources restore testing covers, and the gaps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Coverage {
+    pub days: i64,
+    pub rows: Vec<CoverageRow>,
+    /// Resources no selection names and no test reached in `days` days (the first 200).
+    pub gaps: Vec<ProtectedResource>,
+}

@@ -72,6 +72,7 @@ impl AppState {
         posture::recovery_point,
         posture::restore_times,
         posture::outside_targets,
+        posture::coverage,
         status::get_sync,
         status::post_sync,
         inventory::vaults,
@@ -128,6 +129,7 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/protected-resources", get(inventory::protected_resources))
         .route("/api/v1/protected-resources/{arn}/restore-times", get(posture::restore_times))
         .route("/api/v1/assurance/outside-targets", get(posture::outside_targets))
+        .route("/api/v1/assurance/coverage", get(posture::coverage))
         .route("/api/v1/backup-jobs", get(inventory::backup_jobs))
         .route("/api/v1/copy-jobs", get(inventory::copy_jobs))
         .route("/api/v1/restore-jobs", get(inventory::restore_jobs))
@@ -155,7 +157,8 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 25] = [
+pub const API_PATHS: [&str; 26] = [
+    "/api/v1/assurance/coverage",
     "/api/v1/protected-resources/{arn}/restore-times",
     "/api/v1/assurance/outside-targets",
     "/api/v1/me",

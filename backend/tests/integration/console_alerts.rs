@@ -202,3 +202,37 @@ async fn restore_times_and_resources_outside_the_targets() {
         assert_eq!(got, expected, "{}", db.label);
     }
 }
+
+#[tokio::test]
+async fn coverage_names_the_tested_and_the_gaps() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (status, cov) = c.get("/api/v1/assurance/coverage?days=7").await;
+        assert_eq!(status, 200, "{cov}");
+        let row = |t: &str| {
+            cov["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|r| r["account_id"] == WORKLOAD_A && r["resource_type"] == t)
+                .unwrap()
+                .clone()
+        };
+        // tracking: named by its plan's selection and tested this week; mydb: no selection, never tested.
+        let dynamo = row("DynamoDB");
+        assert_eq!(
+            (dynamo["resources"].as_i64(), dynamo["covered"].as_i64(), dynamo["tested_recently"].as_i64()),
+            (Some(1), Some(1), Some(1)),
+            "{}",
+            db.label
+        );
+        let rds = row("RDS");
+        assert_eq!((rds["covered"].as_i64(), rds["never_tested"].as_i64()), (Some(0), Some(1)));
+        let gaps: Vec<&str> =
+            cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap()).collect();
+        assert_eq!(gaps, vec!["arn:aws:rds:ap-southeast-2:111111111111:db:mydb"]);
+        assert_eq!(c.get("/api/v1/assurance/coverage?days=0").await.0, 400);
+    }
+}
