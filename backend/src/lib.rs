@@ -4,6 +4,7 @@ pub mod actions;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod digest;
 pub mod notify;
 pub mod routes;
 pub mod sandbox;

@@ -28,7 +28,7 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else { return String::new() };
     mac.update(format!("{timestamp}.{body}").as_bytes());
     let bytes = mac.finalize().into_bytes();
-    format!("sha256={}", bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!("sha256={}", crate::digest::hex(&bytes))
 }
 
 /// A webhook's stable name in the database (its URL is a secret: only a hash).
@@ -45,12 +45,15 @@ pub struct Notifier {
     cfg: NotificationsConfig,
     clock: Clock,
     http: reqwest::Client,
+    /// Failures this process has recorded already: each pass re-reads the recent
+    /// ones, and the database would only ignore them again.
+    recorded: std::sync::Mutex<std::collections::HashSet<String>>,
 }
 
 impl Notifier {
     pub fn new(store: Store, cfg: NotificationsConfig, clock: Clock) -> Arc<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Arc::new(Self { store, cfg, clock, http })
+        Arc::new(Self { store, cfg, clock, http, recorded: Default::default() })
     }
 
     pub fn start(self: &Arc<Self>, every: Duration) {
@@ -85,6 +88,10 @@ impl Notifier {
         }
         let since = (self.clock)() - self.cfg.recent_days * DAY_MS;
         for f in self.store.recent_failures(since).await? {
+            let key = format!("{}:{}:{}", f.kind, f.account_id, f.job_id);
+            if self.recorded.lock().is_ok_and(|r| r.contains(&key)) {
+                continue;
+            }
             let (event, text) = if f.test {
                 (
                     "restore_test_failed",
@@ -100,7 +107,14 @@ impl Notifier {
                 "account_id": f.account_id, "region": f.region, "job_id": f.job_id, "kind": f.kind,
                 "resource_arn": f.resource, "message": f.message, "created_at": crate::time::rfc3339(f.created_at),
             });
-            self.enqueue(event, &format!("{}:{}:{}", f.kind, f.account_id, f.job_id), text, details).await?;
+            self.enqueue(event, &key, text, details).await?;
+            if let Ok(mut r) = self.recorded.lock() {
+                // Bounded: the database keeps every event once anyway.
+                if r.len() >= 100_000 {
+                    r.clear();
+                }
+                r.insert(key);
+            }
         }
         self.deliver().await
     }

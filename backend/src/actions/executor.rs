@@ -39,6 +39,37 @@ impl Phase {
             Phase::Restore => "restore",
         }
     }
+
+    fn job_column(self) -> &'static str {
+        match self {
+            Phase::Copy => "copy_job_id",
+            Phase::Restore => "restore_job_id",
+        }
+    }
+
+    fn state_column(self) -> &'static str {
+        match self {
+            Phase::Copy => "copy_state",
+            Phase::Restore => "restore_state",
+        }
+    }
+
+    /// The phase's token, when it was stored, its job and the job's last known state.
+    fn of(self, r: &RequestRow) -> (&Option<String>, Option<i64>, &Option<String>, &Option<String>) {
+        match self {
+            Phase::Copy => (&r.copy_token, r.copy_started_at, &r.copy_job_id, &r.copy_state),
+            Phase::Restore => (&r.restore_token, r.restore_started_at, &r.restore_job_id, &r.restore_state),
+        }
+    }
+}
+
+/// The recovery point a restore starts from: the copy's, in a cross-account restore.
+fn restore_source(r: &RequestRow) -> String {
+    if r.kind == "cross_account_restore" {
+        r.destination_recovery_point_arn.clone().unwrap_or_default()
+    } else {
+        r.param("recovery_point_arn").unwrap_or_default().to_string()
+    }
 }
 
 /// What one AWS call came to.
@@ -182,10 +213,7 @@ impl Executor {
     /// `last`: the request succeeds when this phase completes.
     async fn advance(&self, r: &RequestRow, phase: Phase, last: bool) -> Result<(), StoreError> {
         let now = (self.clock)();
-        let (token, started, job) = match phase {
-            Phase::Copy => (&r.copy_token, r.copy_started_at, &r.copy_job_id),
-            Phase::Restore => (&r.restore_token, r.restore_started_at, &r.restore_job_id),
-        };
+        let (token, started, job, _) = phase.of(r);
         let p = phase.name();
         // The account the phase acts in: a copy starts where the recovery point is;
         // a cross-account restore restores in the target account.
@@ -229,8 +257,7 @@ impl Executor {
             return match started_job {
                 Call::Done(id) => {
                     let sets =
-                        [(format!("{p}_job_id"), Val::from(id.clone())), (format!("{p}_state"), Val::from("CREATED"))];
-                    let sets: Vec<(&str, Val)> = sets.iter().map(|(c, v)| (c.as_str(), v.clone())).collect();
+                        [(phase.job_column(), Val::from(id.clone())), (phase.state_column(), Val::from("CREATED"))];
                     self.store
                         .transition(
                             &r.id,
@@ -302,11 +329,7 @@ impl Executor {
                 }
             }
             Phase::Restore => {
-                let rp = if r.kind == "cross_account_restore" {
-                    r.destination_recovery_point_arn.clone().unwrap_or_default()
-                } else {
-                    r.param("recovery_point_arn").unwrap_or_default().to_string()
-                };
+                let rp = restore_source(r);
                 let metadata: HashMap<String, String> = r
                     .params
                     .get("metadata")
@@ -379,11 +402,7 @@ impl Executor {
                 found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
             }
             Phase::Restore => {
-                let rp = if r.kind == "cross_account_restore" {
-                    r.destination_recovery_point_arn.clone().unwrap_or_default()
-                } else {
-                    r.param("recovery_point_arn").unwrap_or_default().to_string()
-                };
+                let rp = restore_source(r);
                 let pages: Result<Vec<_>, _> = client
                     .list_restore_jobs()
                     .by_created_after(since)
@@ -450,19 +469,16 @@ impl Executor {
                 }
             },
         };
-        let known = match phase {
-            Phase::Copy => r.copy_state.clone(),
-            Phase::Restore => r.restore_state.clone(),
-        };
+        let (_, _, _, known) = phase.of(r);
         if known.as_deref() == Some(state.as_str()) {
             return Ok(());
         }
         let now = (self.clock)();
-        let state_col = format!("{p}_state");
+        let state_col = phase.state_column();
         let details = json!({"job_id": job_id, "state": state, "message": message});
         match state.as_str() {
             "COMPLETED" => {
-                let mut sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into())];
+                let mut sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
                 match phase {
                     Phase::Copy => sets.push(("destination_recovery_point_arn", extra.clone().into())),
                     Phase::Restore => sets.push(("created_resource_arn", extra.clone().into())),
@@ -484,7 +500,7 @@ impl Executor {
             }
             "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL" => {
                 let why = format!("the {p} job {job_id} ended {state}: {}", message.clone().unwrap_or_default());
-                let sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into()), ("error", why.into())];
+                let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into()), ("error", why.into())];
                 self.store
                     .transition(
                         &r.id,
@@ -499,7 +515,7 @@ impl Executor {
                     .await?;
             }
             _ => {
-                let sets: Vec<(&str, Val)> = vec![(state_col.as_str(), state.clone().into())];
+                let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
                 self.store
                     .transition(
                         &r.id,

@@ -8,7 +8,6 @@ mod preflight;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use shared::{NewRequest, RecoveryPoint};
 
 use crate::config::{is_account_id, Config};
@@ -223,7 +222,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
 
 /// SHA-256 of the canonical JSON (sorted keys, no whitespace), hex.
 pub fn params_hash(params: &Value) -> String {
-    Sha256::digest(params.to_string().as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(params.to_string())
 }
 
 pub use preflight::preflight;

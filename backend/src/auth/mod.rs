@@ -125,7 +125,8 @@ impl Auth {
     }
 }
 
-fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+/// The value of the cookie `name` in a request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers
         .get_all(header::COOKIE)
         .iter()
@@ -179,11 +180,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppE
 /// session cookie): only a page of the console's own origin can read it from
 /// `GET /api/v1/me`, so a cross-site form cannot send it.
 fn alb_csrf(subject: &str, signer: &str) -> String {
-    use sha2::{Digest, Sha256};
-    Sha256::digest(format!("recovery-console csrf|{signer}|{subject}").as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::digest::sha256_hex(format!("recovery-console csrf|{signer}|{subject}"))
 }
 
 async fn bearer(state: &AppState, token: &str, now: i64) -> Result<Identity, AppError> {
@@ -285,6 +282,11 @@ const OPEN_API_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/auth/demo", "/api/v1/o
 /// anonymous requests out of the API unless anonymous viewing is on, and hands
 /// the identity to the handlers.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Only the API and sign-out need to know who asks: the UI's files, health
+    // checks and metrics are served without a session lookup.
+    if !req.uri().path().starts_with("/api/") && req.uri().path() != "/auth/logout" {
+        return next.run(req).await;
+    }
     let identity = match resolve(&state, req.headers()).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),

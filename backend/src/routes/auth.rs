@@ -120,14 +120,7 @@ pub async fn callback(
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return Err(AppError::bad("invalid_callback", "the callback needs code and state"));
     };
-    let browser = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|kv| kv.trim().split_once('='))
-        .find(|(k, _)| *k == LOGIN_COOKIE)
-        .map(|(_, v)| v.to_string());
+    let browser = auth::cookie(&headers, LOGIN_COOKIE);
     if browser.as_deref() != Some(token_hash(&state).as_str()) {
         return Err(AppError::Unauthenticated(
             "this sign-in was not started in this browser; start again at /auth/login".into(),
@@ -162,14 +155,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let token = match id.via {
-        Via::Cookie => headers
-            .get_all(header::COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|kv| kv.trim().split_once('='))
-            .find(|(k, _)| *k == SESSION_COOKIE)
-            .map(|(_, v)| v.to_string()),
+        Via::Cookie => auth::cookie(&headers, SESSION_COOKIE),
         Via::Bearer => headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())

@@ -5,7 +5,6 @@
 //! transaction ([`Store::write_tx`]) serializes writers, so the chain never forks.
 
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use shared::{AuditRecord, AuditVerification};
 use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
@@ -38,11 +37,7 @@ pub fn canonical(seq: i64, at: &str, actor: &str, action: &str, subject: &str, d
 
 /// `hex(sha256(prev_hash + "\n" + canonical))`.
 pub fn chain_hash(prev_hash: &str, canonical: &str) -> String {
-    let mut h = Sha256::new();
-    h.update(prev_hash.as_bytes());
-    h.update(b"\n");
-    h.update(canonical.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(format!("{prev_hash}\n{canonical}"))
 }
 
 /// Search filters of the audit log.

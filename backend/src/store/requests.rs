@@ -3,6 +3,8 @@
 //! compare-and-set on the status it expects, so concurrent decisions have one
 //! winner and nothing changes without its record.
 
+use std::collections::HashMap;
+
 use serde_json::{json, Value};
 use shared::{ActionRequest, Decision, PreflightCheck};
 use sqlx::any::AnyRow;
@@ -217,27 +219,36 @@ impl Store {
         row.map(|r| RequestRow::read(&r)).transpose()
     }
 
-    async fn decisions(&self, id: &str) -> Result<Vec<Decision>, StoreError> {
-        let mut sql = Sql::new(self.engine(), "SELECT * FROM approvals WHERE request_id = ");
-        sql.arg(id).push(" ORDER BY at");
-        let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(Decision {
-                    approver: col(r, "approver")?,
-                    approver_name: col(r, "approver_name")?,
-                    decision: col(r, "decision")?,
-                    reason: col(r, "reason")?,
-                    at: rfc3339(col(r, "at")?),
-                })
-            })
-            .collect()
+    /// The decisions on each of `ids`, oldest first, in one query.
+    async fn decisions(&self, ids: &[&str]) -> Result<HashMap<String, Vec<Decision>>, StoreError> {
+        let mut by_request: HashMap<String, Vec<Decision>> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(by_request);
+        }
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM approvals WHERE request_id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.arg(*id);
+        }
+        sql.push(") ORDER BY at");
+        for r in sql.query().fetch_all(self.pool()).await? {
+            by_request.entry(col(&r, "request_id")?).or_default().push(Decision {
+                approver: col(&r, "approver")?,
+                approver_name: col(&r, "approver_name")?,
+                decision: col(&r, "decision")?,
+                reason: col(&r, "reason")?,
+                at: rfc3339(col(&r, "at")?),
+            });
+        }
+        Ok(by_request)
     }
 
     /// A request with its decisions and its audit timeline.
     pub async fn request(&self, id: &str) -> Result<Option<ActionRequest>, StoreError> {
         let Some(row) = self.request_row(id).await? else { return Ok(None) };
-        let decisions = self.decisions(id).await?;
+        let decisions = self.decisions(&[id]).await?.remove(id).unwrap_or_default();
         let timeline = self.audit_of(&subject(id)).await?;
         Ok(Some(row.into_dto(decisions, timeline)))
     }
@@ -255,11 +266,15 @@ impl Store {
         let rows = sql.query().fetch_all(self.pool()).await?;
         let rows = rows.iter().map(RequestRow::read).collect::<Result<Vec<_>, _>>()?;
         let (rows, next) = super::sql::finish_page(rows, q.limit, |r| Cursor { time: r.created_at, key: r.id.clone() });
-        let mut items = Vec::with_capacity(rows.len());
-        for r in rows {
-            let decisions = self.decisions(&r.id).await?;
-            items.push(r.into_dto(decisions, Vec::new()));
-        }
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let mut decisions = self.decisions(&ids).await?;
+        let items = rows
+            .into_iter()
+            .map(|r| {
+                let d = decisions.remove(&r.id).unwrap_or_default();
+                r.into_dto(d, Vec::new())
+            })
+            .collect();
         Ok((items, next))
     }
 

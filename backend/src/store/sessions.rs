@@ -1,8 +1,6 @@
 //! Sign-in state: sessions (the token's SHA-256 only, never the token) and OIDC
 //! logins under way (state, PKCE verifier, nonce) between `/auth/login` and the callback.
 
-use sha2::{Digest, Sha256};
-
 use super::sql::Sql;
 use super::{col, json_list, Store, StoreError};
 
@@ -26,7 +24,7 @@ pub struct LoginRow {
 }
 
 pub fn token_hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    crate::digest::sha256_hex(token)
 }
 
 impl Store {
