@@ -119,6 +119,15 @@ impl AwsAccess {
         aws_sdk_backup::Client::new(&config)
     }
 
+    /// A Cloud Control client in an (account, region), for reading and deleting the
+    /// resources restores created (drills). Built per use: drills are rare.
+    pub async fn cloudcontrol(&self, target: &RoleTarget, region: &str) -> aws_sdk_cloudcontrol::Client {
+        let provider = self.provider(target).await;
+        let config =
+            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
+        aws_sdk_cloudcontrol::Client::new(&config)
+    }
+
     /// An Organizations client with the hub's own credentials.
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.base)

@@ -77,7 +77,7 @@ pub struct WebhookConfig {
     pub events: Vec<String>,
 }
 
-pub const EVENTS: [&str; 3] = ["restore_test_failed", "job_failed", "request_pending"];
+pub const EVENTS: [&str; 4] = ["restore_test_failed", "job_failed", "request_pending", "drill_outside_target"];
 
 /// Targets the console measures against (metrics, alerts).
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -88,6 +88,30 @@ pub struct AssuranceConfig {
     /// RPO target: the newest backup of a resource must be younger than this.
     pub rpo_hours: i64,
     /// RTO target: a restore of a resource must take at most this long.
+    pub rto_minutes: i64,
+    /// Targets per resource type (`DynamoDB`, `RDS`, ...) that replace the two above;
+    /// admins can set more, per type or per resource, in the console.
+    #[serde(default)]
+    pub targets: Vec<TypeTarget>,
+    /// The vaults whose copies count as "in a central vault" for the copy RPO
+    /// (vault ARNs); empty: any vault in another account than the resource's.
+    #[serde(default)]
+    pub central_vault_arns: Vec<String>,
+    /// How long a drill keeps the restored resource before cleaning it up (minutes).
+    #[serde(default = "default_drill_retention")]
+    pub drill_retention_minutes: i64,
+}
+
+fn default_drill_retention() -> i64 {
+    60
+}
+
+/// The RPO and RTO targets of one resource type.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeTarget {
+    pub resource_type: String,
+    pub rpo_hours: i64,
     pub rto_minutes: i64,
 }
 
@@ -278,7 +302,14 @@ impl Default for Config {
                 default_roles: vec!["viewer".into()],
                 demo_users: false,
             },
-            assurance: AssuranceConfig { untested_days: 30, rpo_hours: 26, rto_minutes: 60 },
+            assurance: AssuranceConfig {
+                untested_days: 30,
+                rpo_hours: 26,
+                rto_minutes: 60,
+                targets: Vec::new(),
+                central_vault_arns: Vec::new(),
+                drill_retention_minutes: default_drill_retention(),
+            },
             notifications: NotificationsConfig::default(),
             requests: RequestsConfig {
                 approvals_needed: 1,
@@ -493,6 +524,20 @@ impl Config {
         let a = &self.assurance;
         if a.untested_days < 1 || a.rpo_hours < 1 || a.rto_minutes < 1 {
             return Err(invalid("assurance", "untested_days, rpo_hours and rto_minutes must be at least 1"));
+        }
+        for (i, t) in self.assurance.targets.iter().enumerate() {
+            if t.rpo_hours < 1 || t.rto_minutes < 1 || t.resource_type.trim().is_empty() {
+                return Err(invalid(
+                    format!("assurance.targets[{i}]"),
+                    "needs a resource_type, and rpo_hours and rto_minutes of at least 1",
+                ));
+            }
+        }
+        if let Some(v) = self.assurance.central_vault_arns.iter().find(|v| crate::actions::vault_parts(v).is_none()) {
+            return Err(invalid("assurance.central_vault_arns", format!("{v:?} is not a backup vault ARN")));
+        }
+        if !(1..=10_080).contains(&self.assurance.drill_retention_minutes) {
+            return Err(invalid("assurance.drill_retention_minutes", "from 1 to 10080 (a week)"));
         }
         if self.notifications.recent_days < 1 {
             return Err(invalid("notifications.recent_days", "must be at least 1"));

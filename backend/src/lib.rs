@@ -1,6 +1,7 @@
 //! Recovery Console: the server, its AWS access, and the built-in AWS sandbox.
 
 pub mod actions;
+pub mod assurance;
 pub mod auth;
 pub mod aws;
 pub mod config;

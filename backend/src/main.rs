@@ -249,6 +249,7 @@ async fn serve(
     let state = AppState::new(store, syncer, recovery_console::auth::Auth::new(cfg.auth.clone()), clock);
     state.executor.start(Duration::from_secs(cfg.requests.poll_secs));
     state.notifier.start(Duration::from_secs(10));
+    recovery_console::assurance::drills::run(state.clone(), Duration::from_secs(cfg.requests.poll_secs));
     axum::serve(listener, routes::router(state, ui))
         .with_graceful_shutdown(async {
             let _ = tokio::signal::ctrl_c().await;

@@ -574,3 +574,268 @@ pub struct Coverage {
     /// Resources no selection names and no test reached in `days` days (the first 200).
     pub gaps: Vec<ProtectedResource>,
 }
+
+/// Where a target comes from.
+pub const TARGET_SCOPES: [&str; 2] = ["resource_type", "resource"];
+
+/// One RPO/RTO target: for a resource type or for one resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetRule {
+    /// `resource_type` or `resource`.
+    pub scope_kind: String,
+    /// The resource type (`DynamoDB`) or the resource ARN.
+    pub scope: String,
+    pub rpo_hours: i64,
+    pub rto_minutes: i64,
+    /// `config` (the file) or `console` (set by an admin here, overriding the file).
+    pub source: String,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<Timestamp>,
+}
+
+/// The RPO/RTO policy: defaults, then per resource type, then per resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TargetPolicy {
+    pub default_rpo_hours: i64,
+    pub default_rto_minutes: i64,
+    pub rules: Vec<TargetRule>,
+}
+
+/// An admin's change of a target (`PUT /api/v1/assurance/targets`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct SetTarget {
+    pub scope_kind: String,
+    pub scope: String,
+    pub rpo_hours: i64,
+    pub rto_minutes: i64,
+}
+
+/// A protected resource outside its RPO or RTO target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct OutsideTarget {
+    pub resource: ProtectedResource,
+    pub rpo_target_hours: i64,
+    pub rto_target_minutes: i64,
+    /// No backup, or the newest is older than the RPO target.
+    pub outside_rpo: bool,
+    /// The latest restore took longer than the RTO target.
+    pub outside_rto: bool,
+}
+
+/// One recovery point in a resource's RPO history.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RpoPoint {
+    pub at: Timestamp,
+    /// Minutes since the previous recovery point of the same kind (`None` for the first).
+    pub minutes_since_previous: Option<i64>,
+}
+
+/// A stretch of time without a recovery point younger than the RPO target.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RpoGap {
+    /// `backup` (the resource's own account) or `copy` (a central vault).
+    pub kind: String,
+    /// When the RPO target was first missed (the previous point plus the target).
+    pub from: Timestamp,
+    /// The next recovery point; `None` while the gap is still open.
+    pub to: Option<Timestamp>,
+    /// Minutes between the two recovery points (or until now).
+    pub minutes_between: i64,
+}
+
+/// A resource's recovery point objective, measured: newest backup and newest copy in a
+/// central vault against the target, and the history of gaps.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ResourceRpo {
+    pub resource_arn: String,
+    pub target_hours: i64,
+    pub days: i64,
+    pub newest_backup_at: Option<Timestamp>,
+    pub backup_age_minutes: Option<i64>,
+    pub newest_copy_at: Option<Timestamp>,
+    pub newest_copy_vault_arn: Option<String>,
+    pub copy_age_minutes: Option<i64>,
+    /// The newest backup is younger than the target (`false` without any).
+    pub within_target: bool,
+    /// The newest central copy is younger than the target (`false` without any).
+    pub copy_within_target: bool,
+    /// Completed recovery points in the resource's account over `days`, oldest first.
+    pub backups: Vec<RpoPoint>,
+    /// Completed copies in central vaults over `days`, oldest first.
+    pub copies: Vec<RpoPoint>,
+    /// Gaps longer than the target, oldest first.
+    pub gaps: Vec<RpoGap>,
+}
+
+/// Restore-test coverage on one day: resources with a validated test in the window before it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CoverageTrendPoint {
+    pub date: String,
+    pub resources: i64,
+    pub tested: i64,
+}
+
+/// How coverage moved: per day, the resources with a passed restore test in the
+/// `window_days` before that day.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CoverageTrend {
+    pub window_days: i64,
+    pub points: Vec<CoverageTrendPoint>,
+}
+
+/// Recovery scenarios a runbook or a drill follows.
+pub const SCENARIOS: [&str; 3] = ["dynamodb_restore", "rds_restore", "cross_account_restore"];
+
+/// A runbook's step; `request` is the request of issue 5 its button starts.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RunbookStep {
+    pub title: String,
+    pub detail: String,
+    pub request: Option<NewRequest>,
+}
+
+/// One fact a runbook needs (an account, vault, recovery point, key, role or policy).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RunbookFact {
+    pub name: String,
+    pub value: String,
+}
+
+/// A runbook generated from the live state for one scenario and resource.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Runbook {
+    pub scenario: String,
+    pub title: String,
+    pub resource_arn: String,
+    pub generated_at: Timestamp,
+    pub facts: Vec<RunbookFact>,
+    /// The destination vault's access policy (cross-account), as AWS returns it.
+    pub vault_policy: Option<String>,
+    pub checks: Vec<PreflightCheck>,
+    pub steps: Vec<RunbookStep>,
+    /// The team's notes (Markdown).
+    pub notes: String,
+    pub notes_updated_by: Option<String>,
+    pub notes_updated_at: Option<Timestamp>,
+    /// Why the runbook cannot be followed now (no recovery point, no destination vault).
+    pub blockers: Vec<String>,
+}
+
+/// The team's notes of a runbook (`PUT /api/v1/runbooks/notes`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RunbookNotes {
+    pub scenario: String,
+    pub resource_arn: String,
+    pub notes: String,
+}
+
+/// One timed step of a drill.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DrillStep {
+    /// `requested`, `approved`, `job_started`, `job_completed`, `validated`, `cleaned_up`.
+    pub step: String,
+    pub at: Option<Timestamp>,
+    pub by: Option<String>,
+    /// Minutes since the drill was requested.
+    pub minutes_from_start: Option<i64>,
+}
+
+/// A recovery drill and its report.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Drill {
+    pub id: String,
+    pub scenario: String,
+    pub resource_arn: String,
+    pub account_id: String,
+    pub region: String,
+    pub resource_type: String,
+    pub schedule_id: Option<String>,
+    /// `awaiting_approval`, `restoring`, `validating`, `retained`, `cleaning_up`, `completed`, `failed`.
+    pub status: String,
+    /// `passed` (restored, validated, cleaned up, within target), `outside_target` or `failed`.
+    pub outcome: Option<String>,
+    pub started_by: String,
+    pub request_id: Option<String>,
+    pub recovery_point_arn: String,
+    pub recovery_point_created_at: Timestamp,
+    pub target_name: String,
+    pub restore_account_id: String,
+    pub restored_arn: Option<String>,
+    pub retention_minutes: i64,
+    pub rto_target_minutes: i64,
+    pub rpo_target_hours: i64,
+    /// Job started to resource validated.
+    pub measured_rto_minutes: Option<i64>,
+    /// Requested to resource validated (approval wait included).
+    pub end_to_end_minutes: Option<i64>,
+    /// Age of the recovery point used when the drill was requested.
+    pub rpo_minutes: i64,
+    pub steps: Vec<DrillStep>,
+    /// What Cloud Control reported for the restored resource.
+    pub validation: Option<String>,
+    pub followups: Option<String>,
+    pub error: Option<String>,
+}
+
+/// A drill to start now (`POST /api/v1/drills`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDrill {
+    pub resource_arn: String,
+    pub scenario: String,
+    /// Minutes to keep the restored resource (default `assurance.drill_retention_minutes`).
+    pub retention_minutes: Option<i64>,
+}
+
+/// Drills on a schedule.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DrillSchedule {
+    pub id: String,
+    pub scenario: String,
+    pub resource_arn: String,
+    pub every_hours: i64,
+    pub next_at: Timestamp,
+    pub retention_minutes: i64,
+    pub created_by: String,
+    pub enabled: bool,
+}
+
+/// A schedule to create (`POST /api/v1/drill-schedules`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewDrillSchedule {
+    pub resource_arn: String,
+    pub scenario: String,
+    pub every_hours: i64,
+    /// The first run (default: now).
+    pub first_at: Option<Timestamp>,
+    pub retention_minutes: Option<i64>,
+}
+
+/// The follow-ups written into a drill report (`PUT /api/v1/drills/{id}/followups`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct DrillFollowups {
+    pub followups: String,
+}

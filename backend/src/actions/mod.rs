@@ -225,7 +225,7 @@ pub fn params_hash(params: &Value) -> String {
     crate::digest::sha256_hex(params.to_string())
 }
 
-pub use preflight::preflight;
+pub use preflight::{policy_allows_copy, preflight};
 
 #[cfg(test)]
 mod tests {

@@ -36,10 +36,8 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
     let now = s.now();
     let a = &s.syncer.config().assurance;
     let summary = s.store.summary(now).await?;
-    let targets = s
-        .store
-        .targets_by_account(now - a.untested_days * DAY_MS, now - a.rpo_hours * 3_600_000, a.rto_minutes)
-        .await?;
+    let policy = crate::assurance::targets::Targets::load(a, &s.store).await?;
+    let targets = s.store.targets_by_account(now - a.untested_days * DAY_MS, now, &policy).await?;
     let accounts = s.store.list_accounts().await?;
     let pending = s.store.pending_requests().await?;
     let records = s.store.audit_records().await?;
@@ -71,21 +69,19 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
     for t in &targets {
         f.sample("recovery_console_resources_untested", &[("account_id", &t.0), ("days", &days)], t.2);
     }
-    let rpo = a.rpo_hours.to_string();
     f.head(
         "recovery_console_resources_outside_rpo",
-        "Protected resources whose newest backup is older than the RPO target (hours).",
+        "Protected resources whose newest backup is older than their RPO target (per type or resource).",
     );
     for t in &targets {
-        f.sample("recovery_console_resources_outside_rpo", &[("account_id", &t.0), ("target_hours", &rpo)], t.3);
+        f.sample("recovery_console_resources_outside_rpo", &[("account_id", &t.0)], t.3);
     }
-    let rto = a.rto_minutes.to_string();
     f.head(
         "recovery_console_resources_outside_rto",
-        "Protected resources whose latest restore took longer than the RTO target (minutes).",
+        "Protected resources whose latest restore took longer than their RTO target (per type or resource).",
     );
     for t in &targets {
-        f.sample("recovery_console_resources_outside_rto", &[("account_id", &t.0), ("target_minutes", &rto)], t.4);
+        f.sample("recovery_console_resources_outside_rto", &[("account_id", &t.0)], t.4);
     }
     f.head("recovery_console_account_sync_ok", "1 when the last sync of the account and region succeeded.");
     let mut failing = 0;

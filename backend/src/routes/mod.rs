@@ -1,13 +1,14 @@
 //! The HTTP API: JSON under `/api/v1/`, thin handlers over the store, one error
 //! type with one rendering, and an OpenAPI document generated from the handlers.
 
+mod assurance;
 mod auth;
 mod error;
 mod inventory;
 mod metrics;
 mod params;
 mod posture;
-mod requests;
+pub(crate) mod requests;
 mod status;
 
 use std::sync::Arc;
@@ -73,6 +74,21 @@ impl AppState {
         posture::restore_times,
         posture::outside_targets,
         posture::coverage,
+        assurance::coverage_trend,
+        assurance::get_targets,
+        assurance::put_target,
+        assurance::delete_target,
+        assurance::resource_rpo,
+        assurance::runbook,
+        assurance::runbook_markdown,
+        assurance::put_runbook_notes,
+        assurance::list_drills,
+        assurance::create_drill,
+        assurance::get_drill,
+        assurance::put_followups,
+        assurance::list_schedules,
+        assurance::create_schedule,
+        assurance::delete_schedule,
         status::get_sync,
         status::post_sync,
         inventory::vaults,
@@ -130,6 +146,20 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/protected-resources/{arn}/restore-times", get(posture::restore_times))
         .route("/api/v1/assurance/outside-targets", get(posture::outside_targets))
         .route("/api/v1/assurance/coverage", get(posture::coverage))
+        .route("/api/v1/assurance/coverage-trend", get(assurance::coverage_trend))
+        .route(
+            "/api/v1/assurance/targets",
+            get(assurance::get_targets).put(assurance::put_target).delete(assurance::delete_target),
+        )
+        .route("/api/v1/protected-resources/{arn}/rpo", get(assurance::resource_rpo))
+        .route("/api/v1/runbooks", get(assurance::runbook))
+        .route("/api/v1/runbooks/markdown", get(assurance::runbook_markdown))
+        .route("/api/v1/runbooks/notes", axum::routing::put(assurance::put_runbook_notes))
+        .route("/api/v1/drills", get(assurance::list_drills).post(assurance::create_drill))
+        .route("/api/v1/drills/{id}", get(assurance::get_drill))
+        .route("/api/v1/drills/{id}/followups", axum::routing::put(assurance::put_followups))
+        .route("/api/v1/drill-schedules", get(assurance::list_schedules).post(assurance::create_schedule))
+        .route("/api/v1/drill-schedules/{id}", axum::routing::delete(assurance::delete_schedule))
         .route("/api/v1/backup-jobs", get(inventory::backup_jobs))
         .route("/api/v1/copy-jobs", get(inventory::copy_jobs))
         .route("/api/v1/restore-jobs", get(inventory::restore_jobs))
@@ -157,7 +187,18 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 26] = [
+pub const API_PATHS: [&str; 37] = [
+    "/api/v1/assurance/coverage-trend",
+    "/api/v1/assurance/targets",
+    "/api/v1/protected-resources/{arn}/rpo",
+    "/api/v1/runbooks",
+    "/api/v1/runbooks/markdown",
+    "/api/v1/runbooks/notes",
+    "/api/v1/drills",
+    "/api/v1/drills/{id}",
+    "/api/v1/drills/{id}/followups",
+    "/api/v1/drill-schedules",
+    "/api/v1/drill-schedules/{id}",
     "/api/v1/assurance/coverage",
     "/api/v1/protected-resources/{arn}/restore-times",
     "/api/v1/assurance/outside-targets",

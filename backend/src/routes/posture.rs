@@ -10,7 +10,12 @@ use crate::config::is_account_id;
 use crate::store::TestScope;
 
 /// Reads a whole number parameter within `range`, or `default` when absent.
-fn number(raw: &RawQuery, name: &str, range: std::ops::RangeInclusive<i64>, default: i64) -> Result<i64, AppError> {
+pub(super) fn number(
+    raw: &RawQuery,
+    name: &str,
+    range: std::ops::RangeInclusive<i64>,
+    default: i64,
+) -> Result<i64, AppError> {
     match raw.0.get(name) {
         None => Ok(default),
         Some(v) => v.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
@@ -22,7 +27,7 @@ fn number(raw: &RawQuery, name: &str, range: std::ops::RangeInclusive<i64>, defa
     }
 }
 
-fn only(raw: &RawQuery, allowed: &[&str]) -> Result<(), AppError> {
+pub(super) fn only(raw: &RawQuery, allowed: &[&str]) -> Result<(), AppError> {
     match raw.0.keys().find(|k| !allowed.contains(&k.as_str())) {
         Some(k) => Err(AppError::bad(
             "unknown_parameter",
@@ -97,8 +102,8 @@ pub async fn recovery_point(
     }))
 }
 
-/// A resource's completed restores with p50, p95 and the longest, against the
-/// RTO target (`assurance.rto_minutes`).
+/// A resource's completed restores with p50, p95 and the longest, against its
+/// RTO target (per resource, per type, or `assurance.rto_minutes`).
 #[utoipa::path(get, path = "/api/v1/protected-resources/{arn}/restore-times",
     params(("arn" = String, Path, description = "The resource ARN, URL-encoded.")),
     responses((status = 200, body = shared::ResourceRestoreTimes)))]
@@ -106,8 +111,10 @@ pub async fn restore_times(
     State(s): State<AppState>,
     Path(arn): Path<String>,
 ) -> Result<Json<shared::ResourceRestoreTimes>, AppError> {
-    let target = s.syncer.config().assurance.rto_minutes;
     let rows = s.store.restore_durations(&arn).await?;
+    let resource = crate::assurance::runbooks::resource(&s, &arn).await.ok();
+    let targets = crate::assurance::targets::Targets::load(&s.syncer.config().assurance, &s.store).await?;
+    let target = targets.of(resource.as_ref().map(|r| r.resource_type.as_str()).unwrap_or_default(), &arn).1;
     let mut minutes: Vec<i64> = rows.iter().map(|r| r.2).collect();
     minutes.sort_unstable();
     let pct = |p: usize| (!minutes.is_empty()).then(|| crate::store::percentile(&minutes, p));
@@ -131,15 +138,15 @@ pub async fn restore_times(
     }))
 }
 
-/// Protected resources outside the RPO target (`assurance.rpo_hours`: no backup
-/// that recent) or the RTO target (latest restore longer than `assurance.rto_minutes`).
+/// Protected resources outside their RPO target (no backup that recent) or their
+/// RTO target (latest restore took longer), with the targets that apply to each.
 #[utoipa::path(get, path = "/api/v1/assurance/outside-targets",
     params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
-    responses((status = 200, body = shared::Page<shared::ProtectedResource>)))]
+    responses((status = 200, body = shared::Page<shared::OutsideTarget>)))]
 pub async fn outside_targets(
     State(s): State<AppState>,
     raw: RawQuery,
-) -> Result<Json<shared::Page<shared::ProtectedResource>>, AppError> {
+) -> Result<Json<shared::Page<shared::OutsideTarget>>, AppError> {
     only(&raw, &["limit", "cursor"])?;
     let limit = number(&raw, "limit", 1..=1000, 100)?;
     let after = match raw.0.get("cursor") {
@@ -150,9 +157,8 @@ pub async fn outside_targets(
         ),
         None => None,
     };
-    let a = &s.syncer.config().assurance;
-    let (items, next_cursor) =
-        s.store.outside_targets(s.now() - a.rpo_hours * 3_600_000, a.rto_minutes, limit, after.as_deref()).await?;
+    let targets = crate::assurance::targets::Targets::load(&s.syncer.config().assurance, &s.store).await?;
+    let (items, next_cursor) = s.store.outside_targets(s.now(), &targets, limit, after.as_deref()).await?;
     Ok(Json(shared::Page { items, next_cursor }))
 }
 
@@ -216,7 +222,7 @@ pub async fn coverage(State(s): State<AppState>, raw: RawQuery) -> Result<Json<s
 }
 
 /// Every item of a paged store list, a thousand at a time.
-async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
+pub(super) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
 where
     F: FnMut(crate::store::ListQuery) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), crate::store::StoreError>>,

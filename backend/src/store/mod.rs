@@ -2,6 +2,7 @@
 //! by the URL. Both engines run the same portable SQL through sqlx's `Any` driver;
 //! each has its own migrations folder. Timestamps are UTC epoch milliseconds.
 
+mod assurance;
 mod audit;
 mod inventory;
 mod jobs;
@@ -12,6 +13,7 @@ mod sessions;
 mod sql;
 mod sync_status;
 
+pub use assurance::{DrillRow, ACTIVE_DRILL};
 pub use audit::{audit_time, canonical, chain_hash, csv_line, ndjson_line, AuditQuery, Verifier, CSV_HEADER, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
@@ -19,8 +21,8 @@ pub use notifications::{Failure, NotificationRow};
 pub use posture::{percentile, TestScope};
 pub use requests::{DecideOutcome, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
-pub use sql::Val;
 pub use sql::{Cursor, ListQuery};
+pub use sql::{Sql, Val};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};

@@ -5,12 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use shared::{BackupAges, CopyJob, DailyTests, Overview, ProtectedResource, RecoveryPoint, RestoreJob, RestoreTimes};
+use shared::{
+    BackupAges, CopyJob, DailyTests, OutsideTarget, Overview, ProtectedResource, RecoveryPoint, RestoreJob,
+    RestoreTimes,
+};
 
 use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
 use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
 use super::{col, Store, StoreError};
+use crate::assurance::targets::{Targets, Which};
 use crate::time::{rfc3339, DAY_MS};
 
 /// How many rows the Overview's short lists show.
@@ -173,13 +177,13 @@ impl Store {
     }
 
     /// Per account: protected resources, those without a restore test since
-    /// `tested_since`, those whose newest backup is older than `backup_since`, and
-    /// those whose latest restore took longer than `rto_minutes`.
+    /// `tested_since`, those whose newest backup is older than their RPO target at
+    /// `now`, and those whose latest restore took longer than their RTO target.
     pub async fn targets_by_account(
         &self,
         tested_since: i64,
-        backup_since: i64,
-        rto_minutes: i64,
+        now: i64,
+        targets: &Targets,
     ) -> Result<Vec<(String, i64, i64, i64, i64)>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
@@ -187,11 +191,10 @@ impl Store {
                     COUNT(CASE WHEN last_test_at IS NULL OR last_test_at < ",
         );
         sql.arg(tested_since)
-            .push(" THEN 1 END) AS untested, COUNT(CASE WHEN last_backup_at IS NULL OR last_backup_at < ")
-            .arg(backup_since)
-            .push(" THEN 1 END) AS outside_rpo, COUNT(CASE WHEN latest_restore_minutes > ")
-            .arg(rto_minutes)
-            .push(&format!(" THEN 1 END) AS outside_rto FROM ({RESOURCE_SELECT} AND gone_at IS NULL) t GROUP BY account_id ORDER BY account_id"));
+            .push(" THEN 1 END) AS untested, COUNT(CASE WHEN outside_rpo = 1 THEN 1 END) AS outside_rpo,")
+            .push(" COUNT(CASE WHEN outside_rto = 1 THEN 1 END) AS outside_rto FROM (");
+        targeted_select(&mut sql, now, targets);
+        sql.push(" AND gone_at IS NULL) t GROUP BY account_id ORDER BY account_id");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -223,28 +226,39 @@ impl Store {
             .collect()
     }
 
-    /// Protected resources outside the targets: newest backup older than
-    /// `backup_since` (or none), or latest restore longer than `rto_minutes`; by ARN.
+    /// Protected resources outside their targets at `now`: newest backup older than
+    /// the RPO target (or none), or latest restore longer than the RTO target; by ARN.
     pub async fn outside_targets(
         &self,
-        backup_since: i64,
-        rto_minutes: i64,
+        now: i64,
+        targets: &Targets,
         limit: i64,
         after: Option<&str>,
-    ) -> Result<(Vec<ProtectedResource>, Option<String>), StoreError> {
-        let mut sql = Sql::new(self.engine(), RESOURCE_SELECT);
-        sql.push(" AND gone_at IS NULL AND (last_backup_at IS NULL OR last_backup_at < ")
-            .arg(backup_since)
-            .push(" OR latest_restore_minutes > ")
-            .arg(rto_minutes)
-            .push(")");
+    ) -> Result<(Vec<OutsideTarget>, Option<String>), StoreError> {
+        let mut sql = Sql::new(self.engine(), "");
+        targeted_select(&mut sql, now, targets);
+        sql.push(" AND gone_at IS NULL AND (outside_rpo = 1 OR outside_rto = 1)");
         if let Some(after) = after {
             sql.push(" AND arn > ").arg(after);
         }
         sql.push(" ORDER BY arn LIMIT ").arg(limit + 1);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        let items = rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?;
-        Ok(super::sql::finish_page(items, limit, |r| super::sql::Cursor { time: 0, key: r.resource_arn.clone() }))
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(OutsideTarget {
+                    resource: read_resource(r)?,
+                    rpo_target_hours: col(r, "rpo_target_hours")?,
+                    rto_target_minutes: col(r, "rto_target_minutes")?,
+                    outside_rpo: col::<i64>(r, "outside_rpo")? == 1,
+                    outside_rto: col::<i64>(r, "outside_rto")? == 1,
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(super::sql::finish_page(items, limit, |r| super::sql::Cursor {
+            time: 0,
+            key: r.resource.resource_arn.clone(),
+        }))
     }
 
     /// The number of audit records.
@@ -278,6 +292,25 @@ impl Store {
             restores.iter().map(|r| RestoreJobRow::read(r).map(RestoreJobRow::into_dto)).collect::<Result<_, _>>()?,
         ))
     }
+}
+
+/// [`RESOURCE_SELECT`] with each resource's targets (`rpo_target_hours`,
+/// `rto_target_minutes`) and whether it misses them at `now` (`outside_rpo`,
+/// `outside_rto`: 1 or 0), as `SELECT * FROM (...) q WHERE 1 = 1`.
+fn targeted_select(sql: &mut Sql, now: i64, targets: &Targets) {
+    sql.push("SELECT * FROM (SELECT p.*, ");
+    targets.sql(sql, Which::Rpo);
+    sql.push(" AS rpo_target_hours, ");
+    targets.sql(sql, Which::Rto);
+    sql.push(" AS rto_target_minutes, CASE WHEN p.last_backup_at IS NULL OR p.last_backup_at < ")
+        .arg(now)
+        .push(" - 3600000 * ");
+    targets.sql(sql, Which::Rpo);
+    sql.push(" THEN 1 ELSE 0 END AS outside_rpo, CASE WHEN p.latest_restore_minutes > ");
+    targets.sql(sql, Which::Rto);
+    sql.push(" THEN 1 ELSE 0 END AS outside_rto FROM (");
+    sql.push(RESOURCE_SELECT);
+    sql.push(") p) q WHERE 1 = 1");
 }
 
 /// The nearest-rank percentile of sorted values (0 when there are none).

@@ -473,8 +473,27 @@ impl Store {
         action: &str,
         details: Value,
     ) -> Result<bool, StoreError> {
+        self.transition_row("requests", &subject(id), id, from, to, sets, now, actor, action, details).await
+    }
+
+    /// [`Store::transition`] for any table with `id`, `status` and `updated_at`
+    /// columns, audited under `subject`.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn transition_row(
+        &self,
+        table: &'static str,
+        subject: &str,
+        id: &str,
+        from: &[&str],
+        to: &str,
+        sets: &[(&str, Val)],
+        now: i64,
+        actor: &str,
+        action: &str,
+        details: Value,
+    ) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
-        let mut sql = Sql::new(self.engine(), "UPDATE requests SET status = ");
+        let mut sql = Sql::new(self.engine(), &format!("UPDATE {table} SET status = "));
         sql.arg(to).push(", updated_at = ").arg(now);
         for (column, value) in sets {
             sql.push(&format!(", {column} = ")).arg(value.clone());
@@ -490,7 +509,7 @@ impl Store {
         if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
             return Ok(false);
         }
-        self.audit(&mut tx, now, actor, action, &subject(id), details).await?;
+        self.audit(&mut tx, now, actor, action, subject, details).await?;
         tx.commit().await?;
         Ok(true)
     }

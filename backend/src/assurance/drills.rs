@@ -1,0 +1,446 @@
+//! Timed recovery drills. A drill follows a runbook for one resource: it files the
+//! runbook's request (so the four-eyes approval and exactly-once execution of
+//! issue 5 apply), then times each step as the request moves on: approved, job
+//! started, job completed; it validates the new resource and, after the drill's
+//! retention, deletes it through the AWS Cloud Control API. Drills run ad hoc or
+//! on a schedule of the console's clock; the report holds every step's time.
+
+use std::time::Duration;
+
+use aws_sdk_cloudcontrol::error::ProvideErrorMetadata;
+use serde_json::json;
+use shared::NewDrill;
+
+use super::runbooks;
+use crate::routes::{AppError, AppState};
+use crate::store::{DrillRow, StoreError, Val};
+
+/// Give up validating a restored resource that does not show up or become ready.
+const VALIDATION_PATIENCE_MS: i64 = 60 * 60_000;
+
+/// The Cloud Control type of a Backup resource type.
+pub fn cloud_control_type(resource_type: &str) -> Option<&'static str> {
+    match resource_type {
+        "DynamoDB" => Some("AWS::DynamoDB::Table"),
+        "RDS" => Some("AWS::RDS::DBInstance"),
+        _ => None,
+    }
+}
+
+/// Starts a drill: plans the runbook, files its request in the requester's name
+/// and records the drill.
+pub async fn start(
+    s: &AppState,
+    requester: &str,
+    requester_name: &str,
+    input: &NewDrill,
+    schedule_id: Option<String>,
+) -> Result<DrillRow, AppError> {
+    let cfg = &s.syncer.config().assurance;
+    let retention = input.retention_minutes.unwrap_or(cfg.drill_retention_minutes);
+    if !(1..=10_080).contains(&retention) {
+        return Err(AppError::bad("invalid_parameter", "retention_minutes: from 1 to 10080 (a week)"));
+    }
+    let plan = runbooks::plan(s, &input.scenario, &input.resource_arn, "drill").await?;
+    let (Some(rp), Some(mut request), true) =
+        (plan.recovery_point.clone(), plan.request.clone(), plan.blockers.is_empty())
+    else {
+        return Err(AppError::Unprocessable { code: "drill_blocked", message: plan.blockers.join("; ") });
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let name = plan.resource.resource_name.clone().unwrap_or_else(|| plan.resource.resource_arn.clone());
+    request.justification = format!("Recovery drill {id}: {} of {name}", input.scenario.replace('_', " "));
+    let filed = crate::routes::requests::submit(s, requester, requester_name, &request).await?;
+    let (rpo, rto) = super::targets::Targets::load(cfg, &s.store)
+        .await?
+        .of(&plan.resource.resource_type, &plan.resource.resource_arn);
+    let now = s.now();
+    let drill = DrillRow {
+        id,
+        scenario: input.scenario.clone(),
+        resource_arn: plan.resource.resource_arn.clone(),
+        account_id: plan.resource.account_id.clone(),
+        region: plan.resource.region.clone(),
+        resource_type: plan.resource.resource_type.clone(),
+        schedule_id,
+        status: "awaiting_approval".into(),
+        outcome: None,
+        started_by: requester.to_string(),
+        request_id: Some(filed.id),
+        recovery_point_at: crate::time::parse(&rp.created_at).unwrap_or(now),
+        recovery_point_arn: rp.recovery_point_arn,
+        target_name: plan.target_name,
+        restore_account_id: plan.restore_account_id,
+        retention_minutes: retention,
+        rto_target_minutes: rto,
+        rpo_target_hours: rpo,
+        requested_at: now,
+        approved_at: None,
+        approved_by: None,
+        job_started_at: None,
+        job_completed_at: None,
+        restored_arn: None,
+        validated_at: None,
+        validation: None,
+        cleanup_due_at: None,
+        cleanup_token: None,
+        cleanup_started_at: None,
+        cleaned_up_at: None,
+        followups: None,
+        error: None,
+        updated_at: now,
+    };
+    s.store.insert_drill(&drill).await?;
+    Ok(drill)
+}
+
+/// Runs [`pass`] every `every`.
+pub fn run(state: AppState, every: Duration) {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = pass(&state).await {
+                tracing::error!(error = %e, "drill pass failed");
+            }
+            tokio::time::sleep(every).await;
+        }
+    });
+}
+
+/// One pass: starts the scheduled drills that are due, then moves every drill
+/// under way on by a step.
+pub async fn pass(s: &AppState) -> Result<(), StoreError> {
+    let now = s.now();
+    for (schedule, was, name) in s.store.due_schedules(now).await? {
+        let every = schedule.every_hours * 3_600_000;
+        // Runs missed while the console was down are not made up: the next is in the future.
+        let mut next = was + every;
+        while next <= now {
+            next += every;
+        }
+        if !s.store.claim_schedule(&schedule.id, was, next).await? {
+            continue;
+        }
+        let input = NewDrill {
+            resource_arn: schedule.resource_arn.clone(),
+            scenario: schedule.scenario.clone(),
+            retention_minutes: Some(schedule.retention_minutes),
+        };
+        match start(s, &schedule.created_by, &name, &input, Some(schedule.id.clone())).await {
+            Ok(d) => tracing::info!(drill = %d.id, schedule = %schedule.id, "scheduled drill started"),
+            Err(e) => {
+                tracing::warn!(schedule = %schedule.id, error = %e, "scheduled drill could not start");
+                s.store
+                    .audit_now(
+                        now,
+                        "system",
+                        "drill_schedule.run_failed",
+                        &format!("drill_schedule:{}", schedule.id),
+                        json!({"error": e.to_string()}),
+                    )
+                    .await?;
+            }
+        }
+    }
+    for id in s.store.active_drills().await? {
+        if let Some(d) = s.store.drill(&id).await? {
+            if let Err(e) = step(s, &d).await {
+                tracing::error!(drill = %id, error = %e, "drill step failed");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn fail(s: &AppState, d: &DrillRow, why: String) -> Result<(), StoreError> {
+    let now = s.now();
+    let sets = [("outcome", Val::from("failed")), ("error", Val::from(why.clone()))];
+    s.store
+        .drill_transition(
+            &d.id,
+            &[d.status.as_str()],
+            "failed",
+            &sets,
+            now,
+            "system",
+            "drill.failed",
+            json!({"error": why}),
+        )
+        .await?;
+    Ok(())
+}
+
+async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
+    let now = s.now();
+    let request = match &d.request_id {
+        Some(id) => s.store.request(id).await?,
+        None => None,
+    };
+    match d.status.as_str() {
+        "awaiting_approval" => {
+            let Some(r) = request else { return fail(s, d, "its request is gone".into()).await };
+            match r.status.as_str() {
+                "pending_approval" => Ok(()),
+                "approved" | "executing" | "succeeded" => {
+                    let approval = r.decisions.iter().rev().find(|x| x.decision == "approve");
+                    let at = approval.and_then(|a| crate::time::parse(&a.at)).unwrap_or(now);
+                    let by = approval.map(|a| a.approver.clone()).unwrap_or_default();
+                    let sets = [("approved_at", Val::from(at)), ("approved_by", Val::from(by.clone()))];
+                    s.store
+                        .drill_transition(
+                            &d.id,
+                            &["awaiting_approval"],
+                            "restoring",
+                            &sets,
+                            now,
+                            &by,
+                            "drill.approved",
+                            json!({"request_id": r.id}),
+                        )
+                        .await?;
+                    Ok(())
+                }
+                other => fail(s, d, format!("its request {} ended {other}", r.id)).await,
+            }
+        }
+        "restoring" => {
+            let Some(r) = s.store.request_row(d.request_id.as_deref().unwrap_or_default()).await? else {
+                return fail(s, d, "its request is gone".into()).await;
+            };
+            let started = r.copy_started_at.or(r.restore_started_at);
+            if d.job_started_at.is_none() {
+                if let Some(at) = started {
+                    s.store
+                        .drill_transition(
+                            &d.id,
+                            &["restoring"],
+                            "restoring",
+                            &[("job_started_at", Val::from(at))],
+                            now,
+                            "system",
+                            "drill.job_started",
+                            json!({"copy_job_id": r.copy_job_id, "restore_job_id": r.restore_job_id}),
+                        )
+                        .await?;
+                }
+            }
+            match r.status.as_str() {
+                "succeeded" => {
+                    let completed = restore_completed_at(s, &r).await.unwrap_or(now);
+                    let sets = [
+                        ("job_started_at", Val::from(d.job_started_at.or(started).unwrap_or(completed))),
+                        ("job_completed_at", Val::from(completed)),
+                        ("restored_arn", Val::from(r.created_resource_arn.clone())),
+                    ];
+                    s.store
+                        .drill_transition(
+                            &d.id,
+                            &["restoring"],
+                            "validating",
+                            &sets,
+                            now,
+                            "system",
+                            "drill.job_completed",
+                            json!({"restore_job_id": r.restore_job_id, "created_resource_arn": r.created_resource_arn}),
+                        )
+                        .await?;
+                    Ok(())
+                }
+                "failed" | "rejected" | "expired" | "cancelled" => {
+                    fail(s, d, format!("its request {} ended {}: {}", r.id, r.status, r.error.unwrap_or_default()))
+                        .await
+                }
+                _ => Ok(()),
+            }
+        }
+        "validating" => validate(s, d, now).await,
+        "retained" if d.cleanup_due_at.is_some_and(|due| now >= due) => clean_up(s, d, now).await,
+        "cleaning_up" => follow_cleanup(s, d, now).await,
+        _ => Ok(()),
+    }
+}
+
+/// When AWS says the request's restore job completed.
+async fn restore_completed_at(s: &AppState, r: &crate::store::RequestRow) -> Option<i64> {
+    let job = r.restore_job_id.as_deref()?;
+    let account = r.param("restore_account_id").unwrap_or(&r.account_id).to_string();
+    let role = s.syncer.read_role(&account).await.ok()??;
+    let out =
+        s.syncer.aws().backup(&role, &r.region).await.describe_restore_job().restore_job_id(job).send().await.ok()?;
+    out.completion_date().and_then(|t| t.to_millis().ok())
+}
+
+async fn cloud_control(s: &AppState, d: &DrillRow, acting: bool) -> Result<aws_sdk_cloudcontrol::Client, String> {
+    let role = if acting {
+        s.syncer.operator_role(&d.restore_account_id).await
+    } else {
+        s.syncer.read_role(&d.restore_account_id).await
+    };
+    match role {
+        Ok(Some(role)) => Ok(s.syncer.aws().cloudcontrol(&role, &d.region).await),
+        Ok(None) => {
+            Err(format!("no {} role for account {}", if acting { "operator" } else { "read" }, d.restore_account_id))
+        }
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+/// Reads the restored resource with Cloud Control GetResource: it must exist and be ready.
+async fn validate(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+    let Some(type_name) = cloud_control_type(&d.resource_type) else {
+        return fail(s, d, format!("no Cloud Control type for {}", d.resource_type)).await;
+    };
+    let waited = now - d.job_completed_at.unwrap_or(now);
+    let client = match cloud_control(s, d, false).await {
+        Ok(c) => c,
+        Err(why) => return fail(s, d, why).await,
+    };
+    let answer = client.get_resource().type_name(type_name).identifier(&d.target_name).send().await;
+    let (ready, summary) = match answer {
+        Ok(out) => {
+            let props: serde_json::Value = out
+                .resource_description()
+                .and_then(|r| r.properties())
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or_default();
+            let (field, want) = if d.resource_type == "DynamoDB" {
+                ("TableStatus", "ACTIVE")
+            } else {
+                ("DBInstanceStatus", "available")
+            };
+            let status = props[field].as_str().unwrap_or("unknown").to_string();
+            (status == want, format!("Cloud Control GetResource {type_name} {}: {field} {status}", d.target_name))
+        }
+        Err(e) => {
+            let code = e.code().unwrap_or("error").to_string();
+            (
+                false,
+                format!(
+                    "Cloud Control GetResource {type_name} {}: {code} {}",
+                    d.target_name,
+                    e.message().unwrap_or_default()
+                ),
+            )
+        }
+    };
+    if ready {
+        let sets = [
+            ("validated_at", Val::from(now)),
+            ("validation", Val::from(summary.clone())),
+            ("cleanup_due_at", Val::from(now + d.retention_minutes * 60_000)),
+        ];
+        s.store
+            .drill_transition(
+                &d.id,
+                &["validating"],
+                "retained",
+                &sets,
+                now,
+                "system",
+                "drill.validated",
+                json!({"validation": summary}),
+            )
+            .await?;
+        Ok(())
+    } else if waited > VALIDATION_PATIENCE_MS {
+        fail(s, d, format!("the restored resource was not ready within an hour: {summary}")).await
+    } else {
+        tracing::info!(drill = %d.id, %summary, "restored resource not ready yet");
+        Ok(())
+    }
+}
+
+/// Deletes the restored resource with Cloud Control DeleteResource (idempotent by
+/// the drill's client token).
+async fn clean_up(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+    let Some(type_name) = cloud_control_type(&d.resource_type) else { return Ok(()) };
+    let client = match cloud_control(s, d, true).await {
+        Ok(c) => c,
+        Err(why) => return fail(s, d, format!("cannot clean up: {why}")).await,
+    };
+    let answer = client
+        .delete_resource()
+        .type_name(type_name)
+        .identifier(&d.target_name)
+        .client_token(format!("drill-{}", d.id))
+        .send()
+        .await;
+    match answer {
+        Ok(out) => {
+            let token = out.progress_event().and_then(|p| p.request_token()).map(str::to_string);
+            let sets = [("cleanup_token", Val::from(token.clone())), ("cleanup_started_at", Val::from(now))];
+            s.store
+                .drill_transition(
+                    &d.id,
+                    &["retained"],
+                    "cleaning_up",
+                    &sets,
+                    now,
+                    "system",
+                    "drill.cleanup_started",
+                    json!({"request_token": token, "type_name": type_name, "identifier": d.target_name}),
+                )
+                .await?;
+            Ok(())
+        }
+        Err(e) if e.code() == Some("ResourceNotFoundException") => finish(s, d, now, "already gone").await,
+        Err(e) => {
+            tracing::warn!(drill = %d.id, error = ?e.code(), "DeleteResource failed; retrying");
+            Ok(())
+        }
+    }
+}
+
+async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+    let Some(token) = &d.cleanup_token else { return finish(s, d, now, "no request token").await };
+    let client = match cloud_control(s, d, true).await {
+        Ok(c) => c,
+        Err(why) => return fail(s, d, format!("cannot follow the clean-up: {why}")).await,
+    };
+    let Ok(out) = client.get_resource_request_status().request_token(token).send().await else { return Ok(()) };
+    let Some(event) = out.progress_event() else { return Ok(()) };
+    match event.operation_status().map(|s| s.as_str()) {
+        Some("SUCCESS") => {
+            let at = event.event_time().and_then(|t| t.to_millis().ok()).unwrap_or(now);
+            finish(s, d, at.min(now), "deleted").await
+        }
+        Some("FAILED") | Some("CANCEL_COMPLETE") => {
+            fail(s, d, format!("clean-up failed: {}", event.status_message().unwrap_or("no message"))).await
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Ends a drill after its clean-up: passed, or outside its targets (with the webhook).
+async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Result<(), StoreError> {
+    let now = s.now();
+    let rto = d.measured_rto_minutes().unwrap_or(0);
+    let rpo_minutes = (d.requested_at - d.recovery_point_at).max(0) / 60_000;
+    let outside = rto > d.rto_target_minutes || rpo_minutes > d.rpo_target_hours * 60;
+    let outcome = if outside { "outside_target" } else { "passed" };
+    let sets = [("cleaned_up_at", Val::from(cleaned_at)), ("outcome", Val::from(outcome))];
+    let details = json!({"outcome": outcome, "measured_rto_minutes": rto, "rpo_minutes": rpo_minutes, "cleanup": how});
+    if !s
+        .store
+        .drill_transition(
+            &d.id,
+            &[d.status.as_str()],
+            "completed",
+            &sets,
+            now,
+            "system",
+            "drill.completed",
+            details.clone(),
+        )
+        .await?
+    {
+        return Ok(());
+    }
+    if outside {
+        let text = format!(
+            "Drill of {} finished outside target: restored in {rto} min (target {} min), recovery point {rpo_minutes} min old (target {} h)",
+            d.resource_arn, d.rto_target_minutes, d.rpo_target_hours
+        );
+        s.notifier.enqueue("drill_outside_target", &format!("drill:{}", d.id), text, json!({"drill_id": d.id, "resource_arn": d.resource_arn, "measured_rto_minutes": rto, "rto_target_minutes": d.rto_target_minutes, "rpo_minutes": rpo_minutes, "rpo_target_hours": d.rpo_target_hours})).await?;
+    }
+    Ok(())
+}

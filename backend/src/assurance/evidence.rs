@@ -1,0 +1,1 @@
+//! The auditor's evidence pack (issue 6, part 6).

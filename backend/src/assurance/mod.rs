@@ -1,0 +1,122 @@
+//! Assurance (issue 6): targets, measured RPO with its gaps, the coverage
+//! trend, runbooks generated from the live state, timed drills and the
+//! auditor's evidence pack.
+
+pub mod drills;
+pub mod evidence;
+pub mod runbooks;
+pub mod targets;
+
+use shared::{CoverageTrendPoint, RpoGap, RpoPoint};
+
+use crate::time::{rfc3339, DAY_MS};
+
+/// Recovery points of one kind (oldest first) as RPO points, and the gaps longer
+/// than `target_ms`: between two points, and from the last point until `now`
+/// (an open gap). `before` is the newest point preceding the window, if any.
+pub fn rpo_series(
+    kind: &str,
+    times: &[i64],
+    before: Option<i64>,
+    now: i64,
+    target_ms: i64,
+) -> (Vec<RpoPoint>, Vec<RpoGap>) {
+    let mut points = Vec::with_capacity(times.len());
+    let mut gaps = Vec::new();
+    let mut previous = before;
+    for &at in times {
+        let since = previous.map(|p| at - p);
+        if let (Some(p), Some(d)) = (previous, since) {
+            if d > target_ms {
+                gaps.push(RpoGap {
+                    kind: kind.to_string(),
+                    from: rfc3339(p + target_ms),
+                    to: Some(rfc3339(at)),
+                    minutes_between: d / 60_000,
+                });
+            }
+        }
+        points.push(RpoPoint { at: rfc3339(at), minutes_since_previous: since.map(|d| d / 60_000) });
+        previous = Some(at);
+    }
+    if let Some(p) = previous {
+        if now - p > target_ms {
+            gaps.push(RpoGap {
+                kind: kind.to_string(),
+                from: rfc3339(p + target_ms),
+                to: None,
+                minutes_between: (now - p) / 60_000,
+            });
+        }
+    }
+    (points, gaps)
+}
+
+/// Per day of the last `days` days (ending today), how many of `resources` had a
+/// passed restore test in the `window_days` days up to the end of that day.
+/// `tests` are (resource ARN, time) of passed tests.
+pub fn coverage_trend(
+    tests: &[(String, i64)],
+    resources: &std::collections::HashSet<String>,
+    now: i64,
+    days: i64,
+    window_days: i64,
+) -> Vec<CoverageTrendPoint> {
+    let today = now.div_euclid(DAY_MS);
+    let mut by_resource: std::collections::HashMap<&str, Vec<i64>> = std::collections::HashMap::new();
+    for (arn, at) in tests.iter().filter(|(arn, _)| resources.contains(arn)) {
+        by_resource.entry(arn.as_str()).or_default().push(*at);
+    }
+    (0..days)
+        .rev()
+        .map(|back| {
+            let day = today - back;
+            let end = ((day + 1) * DAY_MS).min(now + 1);
+            let start = end - window_days * DAY_MS;
+            let tested =
+                by_resource.values().filter(|times| times.iter().any(|&t| t >= start && t < end)).count() as i64;
+            CoverageTrendPoint { date: crate::time::date(day * DAY_MS), resources: resources.len() as i64, tested }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: i64 = 3_600_000;
+
+    #[test]
+    fn gaps_between_points_and_until_now() {
+        // Daily backups, one missed day, then nothing for two days.
+        let times = [0, 24 * H, 72 * H, 96 * H];
+        let (points, gaps) = rpo_series("backup", &times, None, 150 * H, 26 * H);
+        assert_eq!(points.len(), 4);
+        assert_eq!(points[0].minutes_since_previous, None);
+        assert_eq!(points[2].minutes_since_previous, Some(48 * 60));
+        assert_eq!(gaps.len(), 2);
+        assert_eq!(gaps[0].from, rfc3339(24 * H + 26 * H));
+        assert_eq!(gaps[0].to, Some(rfc3339(72 * H)));
+        assert_eq!(gaps[0].minutes_between, 48 * 60);
+        assert_eq!(gaps[1].to, None);
+        assert_eq!(gaps[1].minutes_between, 54 * 60);
+    }
+
+    #[test]
+    fn the_point_before_the_window_counts() {
+        let (points, gaps) = rpo_series("copy", &[30 * H], Some(0), 31 * H, 26 * H);
+        assert_eq!(points[0].minutes_since_previous, Some(30 * 60));
+        assert_eq!(gaps.len(), 1);
+    }
+
+    #[test]
+    fn trend_counts_resources_tested_in_the_window() {
+        let resources: std::collections::HashSet<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
+        let now = 10 * DAY_MS + 5 * H;
+        let tests = vec![("a".to_string(), 2 * DAY_MS), ("b".to_string(), 9 * DAY_MS), ("x".to_string(), 9 * DAY_MS)];
+        let trend = coverage_trend(&tests, &resources, now, 3, 8);
+        // Days 8, 9, 10: a window of 8 days up to the end of each (today: up to now).
+        assert_eq!(trend.iter().map(|p| p.tested).collect::<Vec<_>>(), vec![1, 2, 1]);
+        assert!(trend.iter().all(|p| p.resources == 2));
+    }
+}

@@ -1,0 +1,392 @@
+//! Assurance endpoints: targets, a resource's RPO history, the coverage trend,
+//! runbooks, drills and their schedules.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use shared::{
+    CoverageTrend, Drill, DrillFollowups, DrillSchedule, NewDrill, NewDrillSchedule, Page, ResourceRpo, Runbook,
+    RunbookNotes, SetTarget, TargetPolicy,
+};
+
+use super::params::RawQuery;
+use super::posture::{all_pages, number, only};
+use super::requests::json_body;
+use super::{AppError, AppState};
+use crate::assurance::{runbooks, targets::Targets};
+use crate::auth::Identity;
+use crate::store::{Cursor, Val};
+use crate::time::{rfc3339, DAY_MS};
+
+/// Who may read runbooks, drills and their schedules.
+const READERS: [&str; 3] = ["operator", "approver", "auditor"];
+
+fn text_param<'a>(raw: &'a RawQuery, name: &str) -> Result<&'a str, AppError> {
+    raw.0
+        .get(name)
+        .map(String::as_str)
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| AppError::bad("missing_parameter", format!("{name} is required")))
+}
+
+async fn targets(s: &AppState) -> Result<Targets, AppError> {
+    Ok(Targets::load(&s.syncer.config().assurance, &s.store).await?)
+}
+
+/// The RPO/RTO policy: defaults, per resource type and per resource.
+#[utoipa::path(get, path = "/api/v1/assurance/targets", responses((status = 200, body = TargetPolicy)))]
+pub async fn get_targets(State(s): State<AppState>) -> Result<Json<TargetPolicy>, AppError> {
+    Ok(Json(targets(&s).await?.policy()))
+}
+
+/// Sets a target for a resource type or a resource (admins; audited).
+#[utoipa::path(put, path = "/api/v1/assurance/targets", request_body = SetTarget,
+    responses((status = 200, body = TargetPolicy), (status = 400, body = shared::ErrorBody)))]
+pub async fn put_target(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<Json<TargetPolicy>, AppError> {
+    let actor = id.require(&["admin"])?.to_string();
+    let t: SetTarget =
+        json_body(&body, r#"{"scope_kind": "resource_type", "scope": "RDS", "rpo_hours": 24, "rto_minutes": 120}"#)?;
+    match t.scope_kind.as_str() {
+        "resource_type" if shared::RESOURCE_TYPES.contains(&t.scope.as_str()) => {}
+        "resource_type" => {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                format!(
+                    "scope: {:?} is not an AWS Backup resource type ({})",
+                    t.scope,
+                    shared::RESOURCE_TYPES.join(", ")
+                ),
+            ))
+        }
+        "resource" if t.scope.starts_with("arn:aws") => {}
+        "resource" => return Err(AppError::bad("invalid_parameter", format!("scope: {:?} is not an ARN", t.scope))),
+        other => {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                format!("scope_kind: one of {}, got {other:?}", shared::TARGET_SCOPES.join(", ")),
+            ))
+        }
+    }
+    if !(1..=8_760).contains(&t.rpo_hours) || !(1..=43_200).contains(&t.rto_minutes) {
+        return Err(AppError::bad(
+            "invalid_parameter",
+            "rpo_hours from 1 to 8760 (a year) and rto_minutes from 1 to 43200 (30 days)",
+        ));
+    }
+    s.store.set_target(&t, &actor, s.now()).await?;
+    Ok(Json(targets(&s).await?.policy()))
+}
+
+/// Removes a target set in the console (admins; audited); the config's or the default applies again.
+#[utoipa::path(delete, path = "/api/v1/assurance/targets",
+    params(("scope_kind" = String, Query), ("scope" = String, Query)),
+    responses((status = 204), (status = 404, body = shared::ErrorBody)))]
+pub async fn delete_target(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<StatusCode, AppError> {
+    let actor = id.require(&["admin"])?.to_string();
+    only(&raw, &["scope_kind", "scope"])?;
+    let (kind, scope) = (text_param(&raw, "scope_kind")?, text_param(&raw, "scope")?);
+    if s.store.remove_target(kind, scope, &actor, s.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("no target set in the console for {kind} {scope}")))
+    }
+}
+
+/// A resource's RPO: the newest backup and the newest copy in a central vault
+/// against its target, every recovery point over `days` and the gaps.
+#[utoipa::path(get, path = "/api/v1/protected-resources/{arn}/rpo",
+    params(("arn" = String, Path), ("days" = Option<i64>, Query, description = "History window, 1 to 365 (default 90).")),
+    responses((status = 200, body = ResourceRpo)))]
+pub async fn resource_rpo(
+    State(s): State<AppState>,
+    Path(arn): Path<String>,
+    raw: RawQuery,
+) -> Result<Json<ResourceRpo>, AppError> {
+    only(&raw, &["days"])?;
+    let days = number(&raw, "days", 1..=365, 90)?;
+    let resource = runbooks::resource(&s, &arn).await?;
+    let cfg = &s.syncer.config().assurance;
+    let target_hours = targets(&s).await?.of(&resource.resource_type, &arn).0;
+    let now = s.now();
+    let since = now - days * DAY_MS;
+    let central = |account: &str, vault: &str| {
+        account != resource.account_id
+            && (cfg.central_vault_arns.is_empty() || cfg.central_vault_arns.iter().any(|v| v == vault))
+    };
+    let history = s.store.recovery_point_history(&arn, since).await?;
+    let backups: Vec<i64> = history.iter().filter(|h| h.1 == resource.account_id).map(|h| h.0).collect();
+    let copies: Vec<(i64, &str)> =
+        history.iter().filter(|h| central(&h.1, &h.2)).map(|h| (h.0, h.2.as_str())).collect();
+    let backup_before = s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.0);
+    let copy_before = s
+        .store
+        .recovery_point_before(&arn, &resource.account_id, false, since)
+        .await?
+        .filter(|(_, vault)| cfg.central_vault_arns.is_empty() || cfg.central_vault_arns.contains(vault));
+    let target_ms = target_hours * 3_600_000;
+    let (backup_points, mut gaps) = crate::assurance::rpo_series("backup", &backups, backup_before, now, target_ms);
+    let copy_times: Vec<i64> = copies.iter().map(|c| c.0).collect();
+    let (copy_points, copy_gaps) =
+        crate::assurance::rpo_series("copy", &copy_times, copy_before.as_ref().map(|c| c.0), now, target_ms);
+    gaps.extend(copy_gaps);
+    gaps.sort_by(|a, b| a.from.cmp(&b.from));
+    let newest_backup = backups.last().copied().or(backup_before);
+    let newest_copy = copies.last().map(|(t, v)| (*t, v.to_string())).or(copy_before);
+    let age = |t: Option<i64>| t.map(|t| (now - t).max(0) / 60_000);
+    Ok(Json(ResourceRpo {
+        resource_arn: arn,
+        target_hours,
+        days,
+        newest_backup_at: newest_backup.map(rfc3339),
+        backup_age_minutes: age(newest_backup),
+        newest_copy_at: newest_copy.as_ref().map(|c| rfc3339(c.0)),
+        newest_copy_vault_arn: newest_copy.as_ref().map(|c| c.1.clone()),
+        copy_age_minutes: age(newest_copy.as_ref().map(|c| c.0)),
+        within_target: newest_backup.is_some_and(|t| now - t <= target_ms),
+        copy_within_target: newest_copy.as_ref().is_some_and(|c| now - c.0 <= target_ms),
+        backups: backup_points,
+        copies: copy_points,
+        gaps,
+    }))
+}
+
+/// Coverage over time: per day, resources with a passed restore test in the window before it.
+#[utoipa::path(get, path = "/api/v1/assurance/coverage-trend",
+    params(("days" = Option<i64>, Query, description = "Days shown, 1 to 365 (default 90)."),
+        ("window_days" = Option<i64>, Query, description = "Tested means within this many days (default `assurance.untested_days`).")),
+    responses((status = 200, body = CoverageTrend)))]
+pub async fn coverage_trend(State(s): State<AppState>, raw: RawQuery) -> Result<Json<CoverageTrend>, AppError> {
+    only(&raw, &["days", "window_days"])?;
+    let days = number(&raw, "days", 1..=365, 90)?;
+    let window_days = number(&raw, "window_days", 1..=365, s.syncer.config().assurance.untested_days)?;
+    let now = s.now();
+    let resources = all_pages(|q| {
+        let store = s.store.clone();
+        async move { store.list_protected_resources(&q, 0).await }
+    })
+    .await?;
+    let arns = resources.into_iter().map(|r| r.resource_arn).collect();
+    let tests = s.store.passed_tests(now - (days + window_days) * DAY_MS).await?;
+    let points = crate::assurance::coverage_trend(&tests, &arns, now, days, window_days);
+    Ok(Json(CoverageTrend { window_days, points }))
+}
+
+async fn load_runbook(s: &AppState, raw: &RawQuery) -> Result<Runbook, AppError> {
+    only(raw, &["resource_arn", "scenario"])?;
+    let (arn, scenario) = (text_param(raw, "resource_arn")?, text_param(raw, "scenario")?);
+    let plan = runbooks::plan(s, scenario, arn, "restored").await?;
+    runbooks::runbook(s, plan).await
+}
+
+/// The runbook of a scenario for a resource, generated from the live state.
+#[utoipa::path(get, path = "/api/v1/runbooks",
+    params(("resource_arn" = String, Query), ("scenario" = String, Query, description = "dynamodb_restore, rds_restore or cross_account_restore")),
+    responses((status = 200, body = Runbook), (status = 404, body = shared::ErrorBody)))]
+pub async fn runbook(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Json<Runbook>, AppError> {
+    id.require(&READERS)?;
+    Ok(Json(load_runbook(&s, &raw).await?))
+}
+
+/// The same runbook as a Markdown file.
+#[utoipa::path(get, path = "/api/v1/runbooks/markdown",
+    params(("resource_arn" = String, Query), ("scenario" = String, Query)),
+    responses((status = 200, content_type = "text/markdown", body = String)))]
+pub async fn runbook_markdown(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Response, AppError> {
+    id.require(&READERS)?;
+    let rb = load_runbook(&s, &raw).await?;
+    let file =
+        format!("runbook-{}-{}.md", rb.scenario, rb.resource_arn.rsplit(['/', ':']).next().unwrap_or("resource"));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/markdown; charset=utf-8".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file}\"")),
+        ],
+        runbooks::markdown(&rb),
+    )
+        .into_response())
+}
+
+/// Saves the team's notes of a runbook (operators and admins; audited).
+#[utoipa::path(put, path = "/api/v1/runbooks/notes", request_body = RunbookNotes, responses((status = 204)))]
+pub async fn put_runbook_notes(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<StatusCode, AppError> {
+    let actor = id.require(&["operator"])?.to_string();
+    let n: RunbookNotes = json_body(
+        &body,
+        r#"{"scenario": "dynamodb_restore", "resource_arn": "arn:aws:dynamodb:...", "notes": "..."}"#,
+    )?;
+    if n.notes.len() > 100_000 {
+        return Err(AppError::bad("invalid_parameter", "notes: at most 100,000 bytes"));
+    }
+    let resource = runbooks::resource(&s, &n.resource_arn).await?;
+    runbooks::check_scenario(&n.scenario, &resource.resource_type)?;
+    s.store.set_runbook_notes(&n.scenario, &n.resource_arn, &n.notes, &actor, s.now()).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Drills, newest first: `resource_arn`, `limit`, `cursor`.
+#[utoipa::path(get, path = "/api/v1/drills", responses((status = 200, body = Page<Drill>)))]
+pub async fn list_drills(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    raw: RawQuery,
+) -> Result<Json<Page<Drill>>, AppError> {
+    id.require(&READERS)?;
+    only(&raw, &["resource_arn", "limit", "cursor"])?;
+    let limit = number(&raw, "limit", 1..=200, 50)?;
+    let cursor = raw
+        .0
+        .get("cursor")
+        .map(|c| Cursor::decode(c).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}"))))
+        .transpose()?;
+    let (rows, next_cursor) =
+        s.store.list_drills(raw.0.get("resource_arn").map(String::as_str), None, limit, cursor.as_ref()).await?;
+    Ok(Json(Page { items: rows.into_iter().map(|d| d.into_dto()).collect(), next_cursor }))
+}
+
+/// Starts a drill now: files the runbook's request for approval (operators).
+#[utoipa::path(post, path = "/api/v1/drills", request_body = NewDrill,
+    responses((status = 201, body = Drill), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_drill(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let requester = id.require(&["operator"])?.to_string();
+    let input: NewDrill = json_body(
+        &body,
+        r#"{"resource_arn": "arn:aws:dynamodb:...", "scenario": "dynamodb_restore", "retention_minutes": 60}"#,
+    )?;
+    let drill = crate::assurance::drills::start(&s, &requester, &id.display_name(), &input, None).await?;
+    Ok((StatusCode::CREATED, Json(drill.into_dto())).into_response())
+}
+
+/// A drill's report.
+#[utoipa::path(get, path = "/api/v1/drills/{id}", responses((status = 200, body = Drill), (status = 404, body = shared::ErrorBody)))]
+pub async fn get_drill(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Path(drill): Path<String>,
+) -> Result<Json<Drill>, AppError> {
+    id.require(&READERS)?;
+    let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
+    Ok(Json(row.into_dto()))
+}
+
+/// Writes the follow-ups of a drill report (operators and approvers; audited).
+#[utoipa::path(put, path = "/api/v1/drills/{id}/followups", request_body = DrillFollowups,
+    responses((status = 200, body = Drill)))]
+pub async fn put_followups(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Path(drill): Path<String>,
+    body: Bytes,
+) -> Result<Json<Drill>, AppError> {
+    let actor = id.require(&["operator", "approver"])?.to_string();
+    let input: DrillFollowups = json_body(&body, r#"{"followups": "..."}"#)?;
+    if input.followups.len() > 20_000 {
+        return Err(AppError::bad("invalid_parameter", "followups: at most 20,000 bytes"));
+    }
+    let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
+    let details = serde_json::json!({"followups_sha256": crate::digest::sha256_hex(&input.followups)});
+    let sets = [("followups", Val::from(input.followups))];
+    let status = row.status.as_str();
+    if !s
+        .store
+        .drill_transition(&drill, &[status], status, &sets, s.now(), &actor, "drill.followups_saved", details)
+        .await?
+    {
+        return Err(AppError::Conflict("the drill moved on meanwhile; try again".into()));
+    }
+    let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
+    Ok(Json(row.into_dto()))
+}
+
+/// Drill schedules.
+#[utoipa::path(get, path = "/api/v1/drill-schedules", responses((status = 200, body = Vec<DrillSchedule>)))]
+pub async fn list_schedules(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+) -> Result<Json<Vec<DrillSchedule>>, AppError> {
+    id.require(&READERS)?;
+    Ok(Json(s.store.list_schedules().await?))
+}
+
+/// Schedules a drill every `every_hours` (operators; the creator files the requests, so
+/// someone else approves them).
+#[utoipa::path(post, path = "/api/v1/drill-schedules", request_body = NewDrillSchedule,
+    responses((status = 201, body = DrillSchedule)))]
+pub async fn create_schedule(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let creator = id.require(&["operator"])?.to_string();
+    let input: NewDrillSchedule = json_body(
+        &body,
+        r#"{"resource_arn": "arn:aws:dynamodb:...", "scenario": "dynamodb_restore", "every_hours": 720, "first_at": "2026-12-01T09:00:00Z"}"#,
+    )?;
+    if !(1..=8_760).contains(&input.every_hours) {
+        return Err(AppError::bad("invalid_parameter", "every_hours: from 1 to 8760 (a year)"));
+    }
+    let retention = input.retention_minutes.unwrap_or(s.syncer.config().assurance.drill_retention_minutes);
+    if !(1..=10_080).contains(&retention) {
+        return Err(AppError::bad("invalid_parameter", "retention_minutes: from 1 to 10080 (a week)"));
+    }
+    let resource = runbooks::resource(&s, &input.resource_arn).await?;
+    runbooks::check_scenario(&input.scenario, &resource.resource_type)?;
+    let now = s.now();
+    let first = match &input.first_at {
+        Some(t) => crate::time::parse(t)
+            .ok_or_else(|| AppError::bad("invalid_parameter", format!("first_at: {t:?} is not an RFC 3339 time")))?,
+        None => now,
+    };
+    let schedule = DrillSchedule {
+        id: uuid::Uuid::new_v4().to_string(),
+        scenario: input.scenario,
+        resource_arn: input.resource_arn,
+        every_hours: input.every_hours,
+        next_at: rfc3339(first),
+        retention_minutes: retention,
+        created_by: creator,
+        enabled: true,
+    };
+    s.store.insert_schedule(&schedule, first, &id.display_name(), now).await?;
+    Ok((StatusCode::CREATED, Json(schedule)).into_response())
+}
+
+/// Turns a schedule off (operators; audited).
+#[utoipa::path(delete, path = "/api/v1/drill-schedules/{id}", responses((status = 204), (status = 404, body = shared::ErrorBody)))]
+pub async fn delete_schedule(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Path(schedule): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let actor = id.require(&["operator"])?.to_string();
+    if s.store.disable_schedule(&schedule, &actor, s.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("no enabled drill schedule {schedule}")))
+    }
+}
