@@ -57,20 +57,25 @@ impl World {
             Event::ValidationTimeout { account, region, job } => self.validation_result(t, account, &region, job, true),
             Event::Delete { account, region, job } => {
                 let r = self.region_mut(account, &region);
-                if let Some(j) = r.restore_jobs.get_mut(job) {
-                    j.deletion = Some(Deletion::Deleting);
-                }
+                // Cloud Control DeleteResource may have deleted the resource already.
+                let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.deletion != Some(Deletion::Successful)) else {
+                    return;
+                };
+                j.deletion = Some(Deletion::Deleting);
                 let took = self.rng.gen_range(2..10) * MINUTE;
                 self.schedule(t + took, Event::DeleteDone { account, region, job });
             }
             Event::DeleteDone { account, region, job } => {
                 let r = self.region_mut(account, &region);
-                if let Some(j) = r.restore_jobs.get_mut(job) {
+                if let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.deletion == Some(Deletion::Deleting)) {
                     j.deletion = Some(Deletion::Successful);
                     if let Some(created) = &j.created_resource {
                         r.names.remove(&(created.kind, created.name.clone()));
                     }
                 }
+            }
+            Event::ResourceRequestDone { account, region, request } => {
+                self.finish_resource_request(t, account, &region, request)
             }
             Event::PlanRun { account, region, plan } => {
                 self.run_plan(t, account, &region, plan);

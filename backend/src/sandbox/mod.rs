@@ -1,11 +1,12 @@
 //! The AWS sandbox: an HTTP server speaking the AWS wire protocols of the
 //! operations the console uses (STS over awsQuery, Organizations over
-//! awsJson1_1, Backup over restJson1), holding the demo world, moving it on its
-//! own clock and failing on purpose when asked.
+//! awsJson1_1, Cloud Control over awsJson1_0, Backup over restJson1), holding
+//! the demo world, moving it on its own clock and failing on purpose when asked.
 
 mod admin;
 mod backup;
 mod clock;
+mod cloudcontrol;
 mod engine;
 mod faults;
 pub mod generate;
@@ -203,6 +204,7 @@ impl Sandbox {
         enum Parsed {
             Sts(std::collections::HashMap<String, String>),
             Orgs,
+            CloudControl,
             Backup(backup::Request),
         }
         let (op, parsed) = match protocol {
@@ -211,6 +213,7 @@ impl Sandbox {
                 (sts::identify(&params)?, Parsed::Sts(params))
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
+            Protocol::Json10 => (cloudcontrol::identify(&parts.headers)?, Parsed::CloudControl),
             Protocol::RestJson => {
                 let req = backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
                 (req.op, Parsed::Backup(req))
@@ -234,7 +237,7 @@ impl Sandbox {
         match fault {
             Some(faults::Fault::Throttle) => {
                 let code = match protocol {
-                    Protocol::RestJson => "ThrottlingException",
+                    Protocol::RestJson | Protocol::Json10 => "ThrottlingException",
                     Protocol::Json11 => "TooManyRequestsException",
                     Protocol::Query => "Throttling",
                 };
@@ -244,16 +247,23 @@ impl Sandbox {
                 let (status, code) = match protocol {
                     Protocol::RestJson => (StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailableException"),
                     Protocol::Json11 => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
+                    Protocol::Json10 => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
                     Protocol::Query => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
                 };
                 return Err(AwsError::new(status, code, "The service is unavailable. Try again later."));
             }
             _ => {}
         }
-        if backup::is_mutation(op) && !caller.can_act {
+        // Cloud Control's actions are in IAM's cloudformation namespace.
+        let iam_prefix = match protocol {
+            Protocol::RestJson if backup::is_mutation(op) => Some("backup"),
+            Protocol::Json10 if cloudcontrol::is_mutation(op) => Some("cloudformation"),
+            _ => None,
+        };
+        if let Some(prefix) = iam_prefix.filter(|_| !caller.can_act) {
             return Err(AwsError::access_denied(
                 "AccessDeniedException",
-                format!("User: {} is not authorized to perform: backup:{op}", caller.principal_arn),
+                format!("User: {} is not authorized to perform: {prefix}:{op}", caller.principal_arn),
             ));
         }
 
@@ -276,6 +286,14 @@ impl Sandbox {
             Parsed::Orgs => {
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value))
+            }
+            Parsed::CloudControl => {
+                let value = if cloudcontrol::is_mutation(op) {
+                    cloudcontrol::call_mut(&mut self.write_at(now), now, &caller, op, &body)?
+                } else {
+                    cloudcontrol::call(&self.read_at(now), now, &caller, op, &body)?
+                };
+                ("application/x-amz-json-1.0", to_json(&value))
             }
             Parsed::Backup(req) => {
                 let value = if backup::is_mutation(op) {
@@ -326,8 +344,9 @@ fn lost_response(len: usize) -> Response {
 
 fn detect_protocol(req: &Request) -> Protocol {
     let headers = req.headers();
-    if headers.contains_key("x-amz-target") {
-        return Protocol::Json11;
+    if let Some(target) = headers.get("x-amz-target") {
+        let cloud_control = target.to_str().is_ok_and(|t| t.starts_with(cloudcontrol::TARGET_PREFIX));
+        return if cloud_control { Protocol::Json10 } else { Protocol::Json11 };
     }
     let form = headers
         .get("content-type")

@@ -4,23 +4,14 @@ use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
 
 use super::backup::{decode_position, encode_position, page};
-use super::protocol::{epoch, max_results, AwsError};
+use super::protocol::{epoch, json_input, json_operation, max_results, AwsError};
 use super::world::{World, HUB_ACCOUNT, ORG_ID};
 use super::Caller;
 
 const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 
 pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
-    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
-    match target.strip_prefix(TARGET_PREFIX) {
-        Some("DescribeOrganization") => Ok("DescribeOrganization"),
-        Some("ListAccounts") => Ok("ListAccounts"),
-        _ => Err(AwsError::new(
-            StatusCode::BAD_REQUEST,
-            "UnknownOperationException",
-            format!("The sandbox does not implement {target}"),
-        )),
-    }
+    json_operation(headers, TARGET_PREFIX, &["DescribeOrganization", "ListAccounts"])
 }
 
 fn account_arn(id: &str) -> String {
@@ -35,13 +26,7 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
             "Your account is not a member of an organization.",
         ));
     }
-    let input: Value = if body.is_empty() {
-        json!({})
-    } else {
-        serde_json::from_slice(body).map_err(|e| {
-            AwsError::new(StatusCode::BAD_REQUEST, "SerializationException", format!("Request body is not JSON: {e}"))
-        })?
-    };
+    let input: Value = json_input(body)?;
     match op {
         "DescribeOrganization" => Ok(json!({
             "Organization": {

@@ -1,4 +1,4 @@
-//! Wire-level pieces shared by the three AWS protocols the sandbox speaks:
+//! Wire-level pieces shared by the four AWS protocols the sandbox speaks:
 //! caller identification from SigV4, error rendering, timestamps and page tokens.
 
 use axum::body::Body;
@@ -21,6 +21,8 @@ pub enum Protocol {
     RestJson,
     /// awsJson1_1 (AWS Organizations).
     Json11,
+    /// awsJson1_0 (AWS Cloud Control API).
+    Json10,
     /// awsQuery (AWS STS).
     Query,
 }
@@ -71,6 +73,11 @@ impl AwsError {
             Protocol::Json11 => (
                 "application/x-amz-json-1.1",
                 serde_json::json!({ "__type": self.code, "Message": self.message }).to_string(),
+            ),
+            Protocol::Json10 => (
+                "application/x-amz-json-1.0",
+                serde_json::json!({ "__type": self.code, "Message": self.message, "message": self.message })
+                    .to_string(),
             ),
             Protocol::Query => (
                 "text/xml",
@@ -169,7 +176,28 @@ pub fn parse_authorization(headers: &HeaderMap) -> Result<Signature, AwsError> {
     }
 }
 
-/// Epoch seconds with millisecond precision, as restJson1 and awsJson1_1 send timestamps.
+/// The operation an awsJson request names in `X-Amz-Target` (`<prefix><Operation>`), if it is one of `ops`.
+pub fn json_operation(headers: &HeaderMap, prefix: &str, ops: &[&'static str]) -> Result<&'static str, AwsError> {
+    let target = headers.get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or_default();
+    let op = target.strip_prefix(prefix).and_then(|name| ops.iter().find(|op| **op == name));
+    op.copied().ok_or_else(|| {
+        AwsError::new(
+            StatusCode::BAD_REQUEST,
+            "UnknownOperationException",
+            format!("The sandbox does not implement {target}"),
+        )
+    })
+}
+
+/// The body of an awsJson request as `T`; an empty body is an empty object.
+pub fn json_input<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AwsError> {
+    let body = if body.is_empty() { b"{}".as_slice() } else { body };
+    serde_json::from_slice(body).map_err(|e| {
+        AwsError::new(StatusCode::BAD_REQUEST, "SerializationException", format!("Request body is not valid: {e}"))
+    })
+}
+
+/// Epoch seconds with millisecond precision, as restJson1 and awsJson send timestamps.
 pub fn epoch(ms: Millis) -> Value {
     if ms % 1000 == 0 {
         Value::from(ms / 1000)

@@ -335,6 +335,8 @@ pub struct RegionState {
     pub report_jobs: Vec<ReportJob>,
     /// Names in use, so that a restore cannot take one: (type, name) -> ARN.
     pub names: HashMap<(ResourceType, String), String>,
+    /// Cloud Control resource operation requests, oldest first.
+    pub resource_requests: Vec<ResourceRequest>,
 }
 
 impl RegionState {
@@ -351,6 +353,36 @@ impl RegionState {
             .enumerate()
             .find_map(|(v, vault)| vault.recovery_points.iter().position(|rp| rp.id == id).map(|i| (v, i)))
     }
+}
+
+/// A Cloud Control DeleteResource request (the only operation the sandbox models).
+#[derive(Debug, Clone)]
+pub struct ResourceRequest {
+    pub token: String,
+    pub client_token: Option<String>,
+    pub kind: ResourceType,
+    /// The resource's primary identifier (a table name, a DB instance identifier).
+    pub identifier: String,
+    pub role_arn: Option<String>,
+    pub created: Millis,
+    /// When the status last changed: the progress event's time.
+    pub updated: Millis,
+    pub status: RequestStatus,
+}
+
+impl ResourceRequest {
+    /// Whether this request is still deleting the resource `kind` `identifier`.
+    pub fn is_pending(&self, kind: ResourceType, identifier: &str) -> bool {
+        self.status == RequestStatus::InProgress && self.kind == kind && self.identifier == identifier
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RequestStatus {
+    InProgress,
+    Success,
+    /// A handler error code (`NotFound`, `ResourceConflict`) and its message.
+    Failed(&'static str, String),
 }
 
 #[derive(Debug, Clone)]
@@ -397,6 +429,7 @@ pub enum Event {
     Delete { account: usize, region: String, job: usize },
     DeleteDone { account: usize, region: String, job: usize },
     PlanRun { account: usize, region: String, plan: usize },
+    ResourceRequestDone { account: usize, region: String, request: usize },
 }
 
 pub struct World {

@@ -95,9 +95,42 @@ impl TestSandbox {
         assert_eq!(status, 200, "{body}");
     }
 
+    /// Runs a restore testing plan of `account` in the test region now; returns the restore job ids.
+    pub async fn run_plan(&self, account: &str, plan: &str) -> Vec<String> {
+        let body = json!({ "account_id": account, "region": REGION, "plan_name": plan });
+        let (status, run) = self.admin(reqwest::Method::POST, "/_sandbox/restore-testing-plans/run", Some(body)).await;
+        assert_eq!(status, 200, "{run}");
+        run["restore_job_ids"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_string()).collect()
+    }
+
     pub async fn now_ms(&self) -> i64 {
         self.admin(reqwest::Method::GET, "/_sandbox/clock", None).await.1["now_ms"].as_i64().unwrap()
     }
+}
+
+/// The newest recovery point of `resource` in `vault`.
+pub async fn latest_rp(client: &aws_sdk_backup::Client, vault: &str, resource: &str) -> String {
+    let out = client
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_resource_arn(resource)
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    out.recovery_points()[0].recovery_point_arn().unwrap().to_string()
+}
+
+/// Restore metadata for a DynamoDB table named `table`, encrypted with a KMS key of the workload account.
+pub fn dynamo_metadata(table: &str) -> std::collections::HashMap<String, String> {
+    [
+        ("targetTableName", table),
+        ("encryptionType", "KMS"),
+        ("kmsMasterKeyArn", "arn:aws:kms:ap-southeast-2:111111111111:key/11111111-2222-3333-4444-555555555555"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
 }
 
 /// The AWS error code of any SDK error.

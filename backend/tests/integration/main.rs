@@ -10,6 +10,7 @@ mod console_posture;
 mod console_requests;
 mod console_sync;
 mod sandbox_backup;
+mod sandbox_cloudcontrol;
 mod sandbox_faults;
 mod sandbox_identity;
 mod sandbox_jobs;

@@ -4,7 +4,6 @@
 use std::time::Duration;
 
 use aws_sdk_backup::types::RestoreJobStatus;
-use serde_json::json;
 
 use crate::common::*;
 
@@ -13,29 +12,6 @@ const CENTRAL_VAULT_ARN: &str = "arn:aws:backup:ap-southeast-2:222222222222:back
 const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole";
-
-async fn latest_rp(client: &aws_sdk_backup::Client, vault: &str, resource: &str) -> String {
-    let out = client
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(vault)
-        .by_resource_arn(resource)
-        .max_results(1)
-        .send()
-        .await
-        .unwrap();
-    out.recovery_points()[0].recovery_point_arn().unwrap().to_string()
-}
-
-fn dynamo_metadata(table: &str) -> std::collections::HashMap<String, String> {
-    [
-        ("targetTableName", table),
-        ("encryptionType", "KMS"),
-        ("kmsMasterKeyArn", "arn:aws:kms:ap-southeast-2:111111111111:key/11111111-2222-3333-4444-555555555555"),
-    ]
-    .into_iter()
-    .map(|(k, v)| (k.to_string(), v.to_string()))
-    .collect()
-}
 
 #[tokio::test]
 async fn a_restore_creates_a_new_table_and_never_takes_a_name_in_use() {
@@ -344,15 +320,7 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
     let plan =
         op.get_restore_testing_plan().restore_testing_plan_name("tracking-daily-restore-test").send().await.unwrap();
     let plan_arn = plan.restore_testing_plan().unwrap().restore_testing_plan_arn().to_string();
-    let (status, run) = sb
-        .admin(
-            reqwest::Method::POST,
-            "/_sandbox/restore-testing-plans/run",
-            Some(json!({ "account_id": WORKLOAD_A, "region": REGION, "plan_name": "tracking-daily-restore-test" })),
-        )
-        .await;
-    assert_eq!(status, 200, "{run}");
-    let id = run["restore_job_ids"][0].as_str().unwrap().to_string();
+    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
     let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     assert_eq!(job.created_by().unwrap().restore_testing_plan_arn(), Some(plan_arn.as_str()));
     // LATEST_WITHIN_WINDOW: the newest recovery point of the table.

@@ -1,0 +1,337 @@
+//! AWS Cloud Control API over awsJson1_0: GetResource, DeleteResource and
+//! GetResourceRequestStatus for the two types restores make that the console
+//! checks and cleans up, DynamoDB tables and RDS DB instances. A deletion is a
+//! request whose resource handler finishes later on the sandbox clock.
+
+use std::collections::BTreeMap;
+
+use axum::http::{HeaderMap, StatusCode};
+use rand::Rng;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::engine::{restore_metadata, DAY, HOUR, MINUTE};
+use super::protocol::{epoch, json_input, json_operation, to_json, AwsError, Millis};
+use super::world::{Deletion, Event, RegionState, RequestStatus, ResourceRequest, ResourceType, World};
+use super::Caller;
+
+pub const TARGET_PREFIX: &str = "CloudApiService.";
+
+/// A client token names one request for 36 hours; a request can be looked up for 7 days.
+const CLIENT_TOKEN_LIFE: Millis = 36 * HOUR;
+const REQUEST_LIFE: Millis = 7 * DAY;
+/// How soon a handler reports that it cannot delete (nothing there, or still being created).
+const HANDLER_REFUSAL: Millis = 5_000;
+
+pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
+    json_operation(headers, TARGET_PREFIX, &["GetResource", "DeleteResource", "GetResourceRequestStatus"])
+}
+
+/// Whether the operation changes something (the read role may not call it).
+pub fn is_mutation(op: &str) -> bool {
+    op == "DeleteResource"
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct GetResourceInput {
+    type_name: Option<String>,
+    identifier: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DeleteResourceInput {
+    type_name: Option<String>,
+    identifier: Option<String>,
+    client_token: Option<String>,
+    role_arn: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct RequestStatusInput {
+    request_token: Option<String>,
+}
+
+fn error(code: &'static str, message: impl Into<String>) -> AwsError {
+    AwsError::new(StatusCode::BAD_REQUEST, code, message)
+}
+
+fn required(member: &str, value: Option<String>) -> Result<String, AwsError> {
+    value.filter(|v| !v.is_empty()).ok_or_else(|| {
+        error(
+            "ValidationException",
+            format!("1 validation error detected: Value null at '{member}' failed to satisfy constraint: Member must not be null"),
+        )
+    })
+}
+
+fn type_name(kind: ResourceType) -> &'static str {
+    match kind {
+        ResourceType::Rds => "AWS::RDS::DBInstance",
+        _ => "AWS::DynamoDB::Table",
+    }
+}
+
+/// The type and primary identifier a request names (RDS identifiers are stored in lower case).
+fn target(type_name: Option<String>, identifier: Option<String>) -> Result<(ResourceType, String), AwsError> {
+    let name = required("typeName", type_name)?;
+    let identifier = required("identifier", identifier)?;
+    match name.as_str() {
+        "AWS::DynamoDB::Table" => Ok((ResourceType::DynamoDb, identifier)),
+        "AWS::RDS::DBInstance" => Ok((ResourceType::Rds, identifier.to_lowercase())),
+        _ => Err(error(
+            "TypeNotFoundException",
+            format!(
+                "The type {name} cannot be found (the sandbox knows AWS::DynamoDB::Table and AWS::RDS::DBInstance)"
+            ),
+        )),
+    }
+}
+
+fn not_found_message(kind: ResourceType, identifier: &str) -> String {
+    format!("Resource of type '{}' with identifier '{identifier}' was not found.", type_name(kind))
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Life {
+    Creating,
+    Available,
+    Deleting,
+}
+
+/// A resource that exists in a region, and what its properties are made of.
+struct Found {
+    arn: String,
+    life: Life,
+    kms_key: Option<String>,
+    tags: Vec<(String, String)>,
+    /// Restore metadata: what the resource was made with (engine, class, port).
+    metadata: BTreeMap<String, String>,
+    size: u64,
+}
+
+fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> {
+    let arn = r.names.get(&(kind, identifier.to_string()))?.clone();
+    let job = r.restore_jobs.iter().rev().find(|j| j.created_resource.as_ref().is_some_and(|c| c.arn == arn));
+    let deleting = r.resource_requests.iter().any(|q| q.is_pending(kind, identifier))
+        || job.is_some_and(|j| j.deletion == Some(Deletion::Deleting));
+    let life = if job.is_some_and(|j| j.completed.is_none()) {
+        Life::Creating
+    } else if deleting {
+        Life::Deleting
+    } else {
+        Life::Available
+    };
+    let found = |kms_key, tags, metadata, size| Found { arn: arn.clone(), life, kms_key, tags, metadata, size };
+    if let Some(j) = job {
+        let kms_key = j.created_resource.as_ref().and_then(|c| c.kms_key.clone());
+        return Some(found(kms_key, Vec::new(), j.metadata.clone(), j.resource.size));
+    }
+    Some(match r.resource_by_arn(&arn).map(|i| &r.resources[i].info) {
+        Some(info) => found(Some(info.kms_key.clone()), info.tags.clone(), restore_metadata(info), info.size),
+        None => found(None, Vec::new(), BTreeMap::new(), 0),
+    })
+}
+
+/// The resource's properties as its CloudFormation schema names them, plus its status.
+fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) -> Value {
+    let tags =
+        (!f.tags.is_empty()).then(|| f.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>());
+    let meta = |key: &str, default: &'static str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
+    match kind {
+        ResourceType::Rds => {
+            let cluster = &crate::digest::sha256_hex(format!("{}{}", caller.account_id, caller.region))[..11];
+            json!({
+                "DBInstanceIdentifier": identifier,
+                "DBInstanceArn": f.arn,
+                "DBInstanceStatus": match f.life {
+                    Life::Creating => "creating",
+                    Life::Available => "available",
+                    Life::Deleting => "deleting",
+                },
+                "DBInstanceClass": meta("dbInstanceClass", "db.t3.medium"),
+                "Engine": meta("engine", "postgres"),
+                "AllocatedStorage": (f.size >> 30).max(20).to_string(),
+                "MultiAZ": meta("multiAZ", "false") == "true",
+                "StorageEncrypted": f.kms_key.is_some(),
+                "KmsKeyId": f.kms_key,
+                // An instance has no endpoint until it is created.
+                "Endpoint": (f.life != Life::Creating).then(|| json!({
+                    "Address": format!("{identifier}.c{cluster}.{}.rds.amazonaws.com", caller.region),
+                    "Port": meta("port", "5432"),
+                })),
+                "Tags": tags,
+            })
+        }
+        _ => json!({
+            "TableName": identifier,
+            "Arn": f.arn,
+            "TableStatus": match f.life {
+                Life::Creating => "CREATING",
+                Life::Available => "ACTIVE",
+                Life::Deleting => "DELETING",
+            },
+            "KeySchema": [
+                { "AttributeName": "pk", "KeyType": "HASH" },
+                { "AttributeName": "sk", "KeyType": "RANGE" },
+            ],
+            "AttributeDefinitions": [
+                { "AttributeName": "pk", "AttributeType": "S" },
+                { "AttributeName": "sk", "AttributeType": "S" },
+            ],
+            "BillingMode": "PAY_PER_REQUEST",
+            "SSESpecification": match &f.kms_key {
+                Some(key) => json!({ "SSEEnabled": true, "SSEType": "KMS", "KMSMasterKeyId": key }),
+                None => json!({ "SSEEnabled": false }),
+            },
+            "Tags": tags,
+        }),
+    }
+}
+
+fn progress_event(q: &ResourceRequest) -> Value {
+    let (status, code, message) = match &q.status {
+        RequestStatus::InProgress => ("IN_PROGRESS", None, None),
+        RequestStatus::Success => ("SUCCESS", None, None),
+        RequestStatus::Failed(code, message) => ("FAILED", Some(*code), Some(message.as_str())),
+    };
+    json!({
+        "ProgressEvent": {
+            "TypeName": type_name(q.kind),
+            "Identifier": q.identifier,
+            "RequestToken": q.token,
+            "Operation": "DELETE",
+            "OperationStatus": status,
+            "EventTime": epoch(q.updated),
+            "ErrorCode": code,
+            "StatusMessage": message,
+        }
+    })
+}
+
+/// Runs a read operation.
+pub fn call(world: &World, now: Millis, caller: &Caller, op: &str, body: &[u8]) -> Result<Value, AwsError> {
+    let region = world.region(caller.account, &caller.region);
+    match op {
+        "GetResource" => {
+            let input: GetResourceInput = json_input(body)?;
+            let (kind, identifier) = target(input.type_name, input.identifier)?;
+            let found = region
+                .and_then(|r| find(r, kind, &identifier))
+                .ok_or_else(|| error("ResourceNotFoundException", not_found_message(kind, &identifier)))?;
+            Ok(json!({
+                "TypeName": type_name(kind),
+                "ResourceDescription": {
+                    "Identifier": identifier,
+                    "Properties": to_json(&properties(kind, &identifier, &found, caller)),
+                },
+            }))
+        }
+        "GetResourceRequestStatus" => {
+            let input: RequestStatusInput = json_input(body)?;
+            let token = required("requestToken", input.request_token)?;
+            let request = region
+                .and_then(|r| r.resource_requests.iter().find(|q| q.token == token && now - q.created < REQUEST_LIFE))
+                .ok_or_else(|| {
+                    error("RequestTokenNotFoundException", format!("Request with token {token} was not found"))
+                })?;
+            Ok(progress_event(request))
+        }
+        other => Err(AwsError::invalid_request(format!("{other} changes the world"))),
+    }
+}
+
+/// Runs DeleteResource: checks what Cloud Control checks at once, then leaves the
+/// deletion to the resource handler, which finishes on the sandbox clock.
+pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, op: &str, body: &[u8]) -> Result<Value, AwsError> {
+    if op != "DeleteResource" {
+        return Err(AwsError::invalid_request(format!("{op} does not change anything")));
+    }
+    let input: DeleteResourceInput = json_input(body)?;
+    let (kind, identifier) = target(input.type_name, input.identifier)?;
+    let region = world.region(caller.account, &caller.region);
+    let requests = region.map(|r| r.resource_requests.as_slice()).unwrap_or_default();
+    if let Some(token) = &input.client_token {
+        let earlier = requests
+            .iter()
+            .rev()
+            .find(|q| q.client_token.as_ref() == Some(token) && now - q.created < CLIENT_TOKEN_LIFE);
+        if let Some(earlier) = earlier {
+            if earlier.kind == kind && earlier.identifier == identifier && earlier.role_arn == input.role_arn {
+                return Ok(progress_event(earlier));
+            }
+            return Err(error(
+                "ClientTokenConflictException",
+                format!("Client token {token} was already used for a different request"),
+            ));
+        }
+    }
+    if requests.iter().any(|q| q.is_pending(kind, &identifier)) {
+        return Err(error(
+            "ConcurrentOperationException",
+            format!("Another resource operation is in progress on {} {identifier}", type_name(kind)),
+        ));
+    }
+    let ready = region.and_then(|r| find(r, kind, &identifier)).is_some_and(|f| f.life != Life::Creating);
+    let took = match kind {
+        _ if !ready => HANDLER_REFUSAL,
+        ResourceType::Rds => 5 * MINUTE,
+        _ => MINUTE,
+    };
+    let request = ResourceRequest {
+        token: uuid::Builder::from_random_bytes(world.rng.gen()).into_uuid().to_string(),
+        client_token: input.client_token,
+        kind,
+        identifier,
+        role_arn: input.role_arn,
+        created: now,
+        updated: now,
+        status: RequestStatus::InProgress,
+    };
+    let answer = progress_event(&request);
+    let requests = &mut world.region_mut(caller.account, &caller.region).resource_requests;
+    requests.push(request);
+    let request = requests.len() - 1;
+    world.schedule(
+        now + took,
+        Event::ResourceRequestDone { account: caller.account, region: caller.region.clone(), request },
+    );
+    Ok(answer)
+}
+
+impl World {
+    /// The resource handler's end of a deletion at `t`: the resource is gone, or it
+    /// was not there, or its restore has not finished creating it.
+    pub fn finish_resource_request(&mut self, t: Millis, account: usize, region: &str, request: usize) {
+        let r = self.region_mut(account, region);
+        let Some(q) = r.resource_requests.get(request).filter(|q| q.status == RequestStatus::InProgress) else {
+            return;
+        };
+        let (kind, identifier) = (q.kind, q.identifier.clone());
+        let status = match find(r, kind, &identifier).map(|f| f.life) {
+            None => RequestStatus::Failed("NotFound", not_found_message(kind, &identifier)),
+            Some(Life::Creating) => RequestStatus::Failed(
+                "ResourceConflict",
+                format!("{} {identifier} is still being created by its restore job", type_name(kind)),
+            ),
+            Some(_) => {
+                r.names.remove(&(kind, identifier.clone()));
+                // A restore test's resource deleted here is one AWS Backup no longer deletes.
+                let job = r
+                    .restore_jobs
+                    .iter_mut()
+                    .rev()
+                    .find(|j| j.created_resource.as_ref().is_some_and(|c| c.kind == kind && c.name == identifier));
+                if let Some(j) = job.filter(|j| j.plan_arn.is_some()) {
+                    j.deletion = Some(Deletion::Successful);
+                }
+                RequestStatus::Success
+            }
+        };
+        let q = &mut r.resource_requests[request];
+        q.status = status;
+        q.updated = t;
+    }
+}

@@ -1,0 +1,182 @@
+//! Cloud Control in the sandbox: reading and deleting what restores made, through
+//! the real `aws-sdk-cloudcontrol` client.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use aws_sdk_cloudcontrol::types::{OperationStatus, ProgressEvent};
+use serde_json::{json, Value};
+
+use crate::common::*;
+
+const TABLE: &str = "AWS::DynamoDB::Table";
+const DB_INSTANCE: &str = "AWS::RDS::DBInstance";
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+
+async fn cloud_control(sb: &TestSandbox, role: &str) -> aws_sdk_cloudcontrol::Client {
+    aws_sdk_cloudcontrol::Client::new(&sb.role(WORKLOAD_A, role, None).await)
+}
+
+async fn existing(sb: &TestSandbox) -> Vec<String> {
+    let (_, body) = sb.admin(reqwest::Method::GET, "/_sandbox/resources", None).await;
+    body["resources"].as_array().unwrap().iter().map(|a| a.as_str().unwrap().to_string()).collect()
+}
+
+async fn properties(cc: &aws_sdk_cloudcontrol::Client, type_name: &str, identifier: &str) -> Value {
+    let out = cc.get_resource().type_name(type_name).identifier(identifier).send().await.unwrap();
+    assert_eq!(out.type_name(), Some(type_name));
+    let description = out.resource_description().unwrap();
+    serde_json::from_str(description.properties().unwrap()).unwrap()
+}
+
+async fn status(cc: &aws_sdk_cloudcontrol::Client, token: &str) -> ProgressEvent {
+    cc.get_resource_request_status().request_token(token).send().await.unwrap().progress_event().unwrap().clone()
+}
+
+/// Starts a restore of the demo world's `tracking` table into `name`.
+async fn restore_tracking(sb: &TestSandbox, name: &str) {
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, "workload-a-vault", TRACKING).await;
+    op.start_restore_job().recovery_point_arn(rp).set_metadata(Some(dynamo_metadata(name))).send().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_restored_table_is_read_and_deleted_through_cloud_control() {
+    let sb = spawn(0, 1.0).await;
+    let op = cloud_control(&sb, "RecoveryConsoleOperator").await;
+    let reader = cloud_control(&sb, "RecoveryConsoleRead").await;
+    restore_tracking(&sb, "tracking-drill").await;
+    let table_arn = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking-drill";
+
+    // While the restore runs the table is being created; afterwards it is active.
+    assert_eq!(properties(&reader, TABLE, "tracking-drill").await["TableStatus"], "CREATING");
+    sb.advance(3.0 * 3600.0).await;
+    let props = properties(&reader, TABLE, "tracking-drill").await;
+    assert_eq!(props["TableName"], "tracking-drill");
+    assert_eq!(props["Arn"], table_arn);
+    assert_eq!(props["TableStatus"], "ACTIVE");
+    assert_eq!(props["KeySchema"][0], json!({ "AttributeName": "pk", "KeyType": "HASH" }));
+    assert_eq!(props["SSESpecification"]["KMSMasterKeyId"], dynamo_metadata("t")["kmsMasterKeyArn"]);
+    assert!(existing(&sb).await.contains(&table_arn.to_string()));
+
+    let err = reader.get_resource().type_name(TABLE).identifier("no-such-table").send().await.unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    assert!(err.as_service_error().unwrap().is_resource_not_found_exception());
+
+    // The read role may look but not delete.
+    let err = reader.delete_resource().type_name(TABLE).identifier("tracking-drill").send().await.unwrap_err();
+    assert_eq!(code(&err), "AccessDeniedException");
+    assert!(message(&err).contains("cloudformation:DeleteResource"), "{}", message(&err));
+
+    let delete = || op.delete_resource().type_name(TABLE).identifier("tracking-drill").client_token("drill-1");
+    let started = sb.now_ms().await;
+    let first = delete().send().await.unwrap().progress_event().unwrap().clone();
+    assert_eq!(first.operation_status(), Some(&OperationStatus::InProgress));
+    assert_eq!(first.operation().map(|o| o.as_str()), Some("DELETE"));
+    assert_eq!((first.type_name(), first.identifier()), (Some(TABLE), Some("tracking-drill")));
+    let at = first.event_time().unwrap().to_millis().unwrap();
+    assert!((started..started + 5_000).contains(&at), "{at}");
+    let token = first.request_token().unwrap().to_string();
+
+    // The same client token: the same request; for another resource: a conflict.
+    let again = delete().send().await.unwrap();
+    assert_eq!(again.progress_event().unwrap().request_token(), Some(token.as_str()));
+    let err = op.delete_resource().type_name(TABLE).identifier("tracking").client_token("drill-1").send().await;
+    assert_eq!(code(&err.unwrap_err()), "ClientTokenConflictException");
+
+    // A table takes a minute to delete on the sandbox clock.
+    assert_eq!(properties(&reader, TABLE, "tracking-drill").await["TableStatus"], "DELETING");
+    sb.advance(50.0).await;
+    assert_eq!(status(&reader, &token).await.operation_status(), Some(&OperationStatus::InProgress));
+    sb.advance(15.0).await;
+    let done = status(&reader, &token).await;
+    assert_eq!(done.operation_status(), Some(&OperationStatus::Success));
+    assert_eq!(done.event_time().unwrap().to_millis().unwrap(), at + 60_000);
+    let err = reader.get_resource().type_name(TABLE).identifier("tracking-drill").send().await.unwrap_err();
+    assert_eq!(code(&err), "ResourceNotFoundException");
+    let left = existing(&sb).await;
+    assert!(!left.contains(&table_arn.to_string()), "{left:?}");
+    assert!(left.contains(&TRACKING.to_string()), "the original table stays");
+    let repeated = delete().send().await.unwrap();
+    assert_eq!(repeated.progress_event().unwrap().operation_status(), Some(&OperationStatus::Success));
+}
+
+#[tokio::test]
+async fn db_instances_unknown_types_and_missing_resources_answer_as_aws_does() {
+    let sb = spawn(0, 1.0).await;
+    let op = cloud_control(&sb, "RecoveryConsoleOperator").await;
+
+    // RDS identifiers are case-insensitive; the demo world's instance is available.
+    let props = properties(&op, DB_INSTANCE, "MyDB").await;
+    assert_eq!(props["DBInstanceIdentifier"], "mydb");
+    assert_eq!(props["DBInstanceArn"], MYDB);
+    assert_eq!(props["DBInstanceStatus"], "available");
+    assert_eq!(props["Engine"], "postgres");
+    assert_eq!(props["Endpoint"]["Port"], "5432");
+    assert!(props["Endpoint"]["Address"].as_str().unwrap().starts_with("mydb."), "{props}");
+
+    let err = op.get_resource().type_name("AWS::S3::Bucket").identifier("b").send().await.unwrap_err();
+    assert_eq!(code(&err), "TypeNotFoundException");
+    let err = op.get_resource_request_status().request_token("not-a-token").send().await.unwrap_err();
+    assert_eq!(code(&err), "RequestTokenNotFoundException");
+
+    // Deleting what is not there is accepted, and its handler then reports NotFound.
+    let ghost = op.delete_resource().type_name(TABLE).identifier("ghost").send().await.unwrap();
+    let ghost = ghost.progress_event().unwrap().request_token().unwrap().to_string();
+    sb.advance(10.0).await;
+    let failed = status(&op, &ghost).await;
+    assert_eq!(failed.operation_status(), Some(&OperationStatus::Failed));
+    assert_eq!(failed.error_code().map(|c| c.as_str()), Some("NotFound"));
+
+    // An instance takes five minutes; a second deletion meanwhile is refused.
+    let first = op.delete_resource().type_name(DB_INSTANCE).identifier("mydb").send().await.unwrap();
+    let token = first.progress_event().unwrap().request_token().unwrap().to_string();
+    let err = op.delete_resource().type_name(DB_INSTANCE).identifier("mydb").send().await.unwrap_err();
+    assert_eq!(code(&err), "ConcurrentOperationException");
+    assert_eq!(properties(&op, DB_INSTANCE, "mydb").await["DBInstanceStatus"], "deleting");
+    sb.advance(290.0).await;
+    assert_eq!(status(&op, &token).await.operation_status(), Some(&OperationStatus::InProgress));
+    sb.advance(15.0).await;
+    assert_eq!(status(&op, &token).await.operation_status(), Some(&OperationStatus::Success));
+    assert!(!existing(&sb).await.contains(&MYDB.to_string()));
+
+    // Faults apply to Cloud Control too, in its own error codes.
+    sb.set_faults(json!({ "throttle_rate": 1.0, "operations": ["GetResource"] })).await;
+    let err = op.get_resource().type_name(TABLE).identifier("tracking").send().await.unwrap_err();
+    assert_eq!(code(&err), "ThrottlingException");
+    sb.set_faults(json!({ "error_rate": 1.0, "operations": ["GetResource"] })).await;
+    let err = op.get_resource().type_name(TABLE).identifier("tracking").send().await.unwrap_err();
+    assert_eq!(code(&err), "InternalFailure");
+    sb.set_faults(json!({})).await;
+    assert_eq!(properties(&op, TABLE, "tracking").await["TableStatus"], "ACTIVE");
+}
+
+#[tokio::test]
+async fn a_restore_tests_table_deleted_through_cloud_control_is_not_deleted_again() {
+    let sb = spawn(0, 1.0).await;
+    let backup = sb.operator(WORKLOAD_A).await;
+    let op = cloud_control(&sb, "RecoveryConsoleOperator").await;
+    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    // Just after the restore completes: the sandbox's validator takes at least five minutes.
+    let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;
+    let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.validation_status().map(|s| s.as_str()), Some("VALIDATING"));
+    let arn = job.created_resource_arn().unwrap().to_string();
+    let name = arn.rsplit('/').next().unwrap();
+
+    let deleted = op.delete_resource().type_name(TABLE).identifier(name).send().await.unwrap();
+    let token = deleted.progress_event().unwrap().request_token().unwrap().to_string();
+    sb.advance(61.0).await;
+    assert_eq!(status(&op, &token).await.operation_status(), Some(&OperationStatus::Success));
+    let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.deletion_status().map(|s| s.as_str()), Some("SUCCESSFUL"));
+
+    // A restore into the same name, then the end of the test's validation window:
+    // AWS Backup does not delete the new table.
+    restore_tracking(&sb, name).await;
+    sb.advance(2.0 * 86_400.0).await;
+    let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    assert_eq!(job.deletion_status().map(|s| s.as_str()), Some("SUCCESSFUL"));
+    assert!(existing(&sb).await.contains(&arn));
+    assert_eq!(properties(&op, TABLE, name).await["TableStatus"], "ACTIVE");
+}
