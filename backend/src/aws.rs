@@ -128,6 +128,19 @@ impl AwsAccess {
         aws_sdk_cloudcontrol::Client::new(&config)
     }
 
+    /// A Backup client with the hub's own credentials (organization-wide Audit
+    /// Manager frameworks live in the management account).
+    pub fn hub_backup(&self, region: &str) -> aws_sdk_backup::Client {
+        let config = self.base.to_builder().region(Region::new(region.to_string())).build();
+        aws_sdk_backup::Client::new(&config)
+    }
+
+    /// The hub's own account id (STS GetCallerIdentity).
+    pub async fn hub_account(&self) -> Option<String> {
+        let out = aws_sdk_sts::Client::new(&self.base).get_caller_identity().send().await.ok()?;
+        out.account().map(str::to_string)
+    }
+
     /// An Organizations client with the hub's own credentials.
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.base)

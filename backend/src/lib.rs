@@ -12,3 +12,4 @@ pub mod sandbox;
 pub mod store;
 pub mod sync;
 pub mod time;
+pub mod zipstream;

@@ -839,3 +839,22 @@ pub struct NewDrillSchedule {
 pub struct DrillFollowups {
     pub followups: String,
 }
+
+/// An evidence pack being made (`POST /api/v1/evidence/jobs`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct EvidenceJob {
+    pub id: String,
+    /// `running`, `done` or `failed`.
+    pub status: String,
+    pub scope: String,
+    /// Steps done so far, of `steps`.
+    pub step: i64,
+    pub steps: i64,
+    /// What it is doing now.
+    pub step_name: String,
+    /// The archive's size once done.
+    pub bytes: Option<i64>,
+    pub file_name: String,
+    pub error: Option<String>,
+}

@@ -403,6 +403,10 @@ async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), Stor
             let at = event.event_time().and_then(|t| t.to_millis().ok()).unwrap_or(now);
             finish(s, d, at.min(now), "deleted").await
         }
+        // Cloud Control reports a resource that was already gone as a failed deletion.
+        Some("FAILED") if event.error_code().map(|c| c.as_str()) == Some("NotFound") => {
+            finish(s, d, now, "already gone").await
+        }
         Some("FAILED") | Some("CANCEL_COMPLETE") => {
             fail(s, d, format!("clean-up failed: {}", event.status_message().unwrap_or("no message"))).await
         }

@@ -80,6 +80,59 @@ pub fn coverage_trend(
         .collect()
 }
 
+/// Restore-test coverage per account and resource type, and the gaps (see
+/// `GET /api/v1/assurance/coverage`).
+pub async fn coverage(s: &crate::routes::AppState, days: i64) -> Result<shared::Coverage, crate::routes::AppError> {
+    let since = s.now() - days * crate::time::DAY_MS;
+    let plans = crate::routes::all_pages(|q| {
+        let store = s.store.clone();
+        async move { store.list_plans(&q).await }
+    })
+    .await?;
+    let resources = crate::routes::all_pages(|q| {
+        let store = s.store.clone();
+        async move { store.list_protected_resources(&q, 0).await }
+    })
+    .await?;
+    let mut rows: std::collections::BTreeMap<(String, String), shared::CoverageRow> = Default::default();
+    let mut gaps = Vec::new();
+    for r in resources {
+        let selections = plans
+            .iter()
+            .filter(|p| p.account_id == r.account_id && p.region == r.region)
+            .flat_map(|p| p.selections.iter())
+            .filter(|sel| sel.resource_type == r.resource_type);
+        let (mut named, mut by_tags) = (false, false);
+        for sel in selections {
+            let listed = sel.resource_arns.iter().any(|a| a == "*" || *a == r.resource_arn);
+            if listed && sel.conditions.is_empty() {
+                named = true;
+            } else if listed || !sel.conditions.is_empty() {
+                by_tags = true;
+            }
+        }
+        let tested = r.last_test_at.as_deref().and_then(crate::time::parse).is_some_and(|t| t >= since);
+        let row = rows.entry((r.account_id.clone(), r.resource_type.clone())).or_insert_with(|| shared::CoverageRow {
+            account_id: r.account_id.clone(),
+            resource_type: r.resource_type.clone(),
+            resources: 0,
+            covered: 0,
+            covered_by_tags: 0,
+            tested_recently: 0,
+            never_tested: 0,
+        });
+        row.resources += 1;
+        row.covered += i64::from(named);
+        row.covered_by_tags += i64::from(!named && by_tags);
+        row.tested_recently += i64::from(tested);
+        row.never_tested += i64::from(r.last_test_at.is_none());
+        if !named && !tested && gaps.len() < 200 {
+            gaps.push(r);
+        }
+    }
+    Ok(shared::Coverage { days, rows: rows.into_values().collect(), gaps })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -72,6 +72,10 @@ impl Targets {
             Which::Rpo => t.0,
             Which::Rto => t.1,
         };
+        if self.by_resource.is_empty() && self.by_type.is_empty() {
+            sql.arg(pick(&self.default));
+            return;
+        }
         sql.push("(CASE");
         let mut resources: Vec<_> = self.by_resource.iter().collect();
         resources.sort();

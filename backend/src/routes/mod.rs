@@ -4,6 +4,7 @@
 mod assurance;
 mod auth;
 mod error;
+pub mod evidence;
 mod inventory;
 mod metrics;
 mod params;
@@ -32,9 +33,12 @@ pub struct AppState {
     pub auth: Arc<crate::auth::Auth>,
     pub executor: Arc<crate::actions::executor::Executor>,
     pub notifier: Arc<crate::notify::Notifier>,
+    /// Evidence packs made in the background for the web page.
+    pub evidence: Arc<evidence::EvidenceJobs>,
 }
 
 pub use crate::time::Clock;
+pub(crate) use posture::{all_pages, all_pages_of};
 
 impl AppState {
     /// `clock`: the time views count back from and requests expire by; default the system clock.
@@ -43,7 +47,7 @@ impl AppState {
         let executor = crate::actions::executor::Executor::new(store.clone(), Arc::clone(&syncer), Arc::clone(&clock));
         let notifier =
             crate::notify::Notifier::new(store.clone(), syncer.config().notifications.clone(), Arc::clone(&clock));
-        Self { store, syncer, clock, auth, executor, notifier }
+        Self { store, syncer, clock, auth, executor, notifier, evidence: Default::default() }
     }
 
     pub fn now(&self) -> i64 {
@@ -89,6 +93,10 @@ impl AppState {
         assurance::list_schedules,
         assurance::create_schedule,
         assurance::delete_schedule,
+        evidence::download,
+        evidence::start_job,
+        evidence::job,
+        evidence::job_download,
         status::get_sync,
         status::post_sync,
         inventory::vaults,
@@ -160,6 +168,10 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/v1/drills/{id}/followups", axum::routing::put(assurance::put_followups))
         .route("/api/v1/drill-schedules", get(assurance::list_schedules).post(assurance::create_schedule))
         .route("/api/v1/drill-schedules/{id}", axum::routing::delete(assurance::delete_schedule))
+        .route("/api/v1/evidence", get(evidence::download))
+        .route("/api/v1/evidence/jobs", axum::routing::post(evidence::start_job))
+        .route("/api/v1/evidence/jobs/{id}", get(evidence::job))
+        .route("/api/v1/evidence/jobs/{id}/download", get(evidence::job_download))
         .route("/api/v1/backup-jobs", get(inventory::backup_jobs))
         .route("/api/v1/copy-jobs", get(inventory::copy_jobs))
         .route("/api/v1/restore-jobs", get(inventory::restore_jobs))
@@ -187,7 +199,11 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
 }
 
 /// The API paths the router serves under `/api/v1/` (for the OpenAPI coverage test).
-pub const API_PATHS: [&str; 37] = [
+pub const API_PATHS: [&str; 41] = [
+    "/api/v1/evidence",
+    "/api/v1/evidence/jobs",
+    "/api/v1/evidence/jobs/{id}",
+    "/api/v1/evidence/jobs/{id}/download",
     "/api/v1/assurance/coverage-trend",
     "/api/v1/assurance/targets",
     "/api/v1/protected-resources/{arn}/rpo",

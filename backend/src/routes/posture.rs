@@ -171,64 +171,25 @@ pub async fn outside_targets(
 pub async fn coverage(State(s): State<AppState>, raw: RawQuery) -> Result<Json<shared::Coverage>, AppError> {
     only(&raw, &["days"])?;
     let days = number(&raw, "days", 1..=365, s.syncer.config().assurance.untested_days)?;
-    let since = s.now() - days * crate::time::DAY_MS;
-    let plans = all_pages(|q| {
-        let store = s.store.clone();
-        async move { store.list_plans(&q).await }
-    })
-    .await?;
-    let resources = all_pages(|q| {
-        let store = s.store.clone();
-        async move { store.list_protected_resources(&q, 0).await }
-    })
-    .await?;
-    let mut rows: std::collections::BTreeMap<(String, String), shared::CoverageRow> = Default::default();
-    let mut gaps = Vec::new();
-    for r in resources {
-        let selections = plans
-            .iter()
-            .filter(|p| p.account_id == r.account_id && p.region == r.region)
-            .flat_map(|p| p.selections.iter())
-            .filter(|sel| sel.resource_type == r.resource_type);
-        let (mut named, mut by_tags) = (false, false);
-        for sel in selections {
-            let listed = sel.resource_arns.iter().any(|a| a == "*" || *a == r.resource_arn);
-            if listed && sel.conditions.is_empty() {
-                named = true;
-            } else if listed || !sel.conditions.is_empty() {
-                by_tags = true;
-            }
-        }
-        let tested = r.last_test_at.as_deref().and_then(crate::time::parse).is_some_and(|t| t >= since);
-        let row = rows.entry((r.account_id.clone(), r.resource_type.clone())).or_insert_with(|| shared::CoverageRow {
-            account_id: r.account_id.clone(),
-            resource_type: r.resource_type.clone(),
-            resources: 0,
-            covered: 0,
-            covered_by_tags: 0,
-            tested_recently: 0,
-            never_tested: 0,
-        });
-        row.resources += 1;
-        row.covered += i64::from(named);
-        row.covered_by_tags += i64::from(!named && by_tags);
-        row.tested_recently += i64::from(tested);
-        row.never_tested += i64::from(r.last_test_at.is_none());
-        if !named && !tested && gaps.len() < 200 {
-            gaps.push(r);
-        }
-    }
-    Ok(Json(shared::Coverage { days, rows: rows.into_values().collect(), gaps }))
+    Ok(Json(crate::assurance::coverage(&s, days).await?))
 }
 
 /// Every item of a paged store list, a thousand at a time.
-pub(super) async fn all_pages<T, F, Fut>(mut page: F) -> Result<Vec<T>, AppError>
+pub(crate) async fn all_pages<T, F, Fut>(page: F) -> Result<Vec<T>, AppError>
+where
+    F: FnMut(crate::store::ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), crate::store::StoreError>>,
+{
+    all_pages_of(page, crate::store::ListQuery { limit: 1000, ..Default::default() }).await
+}
+
+/// Every item of a paged store list with the filters of `q`.
+pub(crate) async fn all_pages_of<T, F, Fut>(mut page: F, mut q: crate::store::ListQuery) -> Result<Vec<T>, AppError>
 where
     F: FnMut(crate::store::ListQuery) -> Fut,
     Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), crate::store::StoreError>>,
 {
     let mut items = Vec::new();
-    let mut q = crate::store::ListQuery { limit: 1000, ..Default::default() };
     loop {
         let (mut batch, next) = page(q.clone()).await?;
         items.append(&mut batch);

@@ -43,6 +43,7 @@ pub struct TestConsole {
     pub syncer: Arc<Syncer>,
     pub executor: Arc<recovery_console::actions::executor::Executor>,
     pub notifier: Arc<recovery_console::notify::Notifier>,
+    pub state: AppState,
     pub http: reqwest::Client,
 }
 
@@ -78,9 +79,9 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     );
     let executor = Arc::clone(&state.executor);
     let notifier = Arc::clone(&state.notifier);
-    let app = routes::router(state, None);
+    let app = routes::router(state.clone(), None);
     tokio::spawn(async move { axum::serve(listener, app).await });
-    TestConsole { url, store, syncer, executor, notifier, http: reqwest::Client::new() }
+    TestConsole { url, store, syncer, executor, notifier, state, http: reqwest::Client::new() }
 }
 
 impl TestConsole {
@@ -103,6 +104,17 @@ impl TestConsole {
         assert_eq!(resp.status(), 200);
         let body: Value = resp.json().await.unwrap();
         body["token"].as_str().unwrap().to_string()
+    }
+
+    /// Sends `method` with a JSON body (none when null) and a bearer token.
+    pub async fn send_as(&self, method: reqwest::Method, token: &str, path: &str, body: Value) -> (u16, Value) {
+        let mut req = self.http.request(method, format!("{}{path}", self.url)).bearer_auth(token);
+        if !body.is_null() {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {

@@ -194,7 +194,7 @@ async fn restore_times_and_resources_outside_the_targets() {
             .all("/api/v1/assurance/outside-targets?limit=1")
             .await
             .iter()
-            .map(|r| r["resource_arn"].as_str().unwrap().to_string())
+            .map(|r| r["resource"]["resource_arn"].as_str().unwrap().to_string())
             .collect();
         let mut expected = expected;
         expected.sort();

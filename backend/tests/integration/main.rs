@@ -5,6 +5,7 @@ mod common;
 mod console;
 mod console_alerts;
 mod console_api;
+mod console_assurance;
 mod console_auth;
 mod console_posture;
 mod console_requests;

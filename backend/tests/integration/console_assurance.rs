@@ -1,0 +1,494 @@
+//! Assurance on SQLite and PostgreSQL against the sandbox's demo world: targets
+//! set by admins, RPO histories and the coverage trend recomputed from the lists,
+//! runbooks, a scheduled drill from approval to clean-up, and the evidence pack
+//! (opened, its manifest checked, its audit export verified offline).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::{BTreeSet, HashSet};
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+const TRACKING_ENC: &str = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+const H: i64 = 3_600_000;
+
+fn ms(t: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap()).unwrap().timestamp_millis()
+}
+
+fn outside(items: &[Value]) -> BTreeSet<String> {
+    items.iter().map(|i| i["resource"]["resource_arn"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn admins_set_targets_per_type_and_resource() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.assurance.rto_minutes = 20;
+            cfg.assurance.rpo_hours = 48;
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let before = outside(&c.all("/api/v1/assurance/outside-targets").await);
+        assert!(before.contains(TRACKING), "{label}: a 20-minute RTO leaves tracking outside: {before:?}");
+
+        // Only admins set targets, and bad ones are named.
+        let body = json!({"scope_kind": "resource", "scope": TRACKING, "rpo_hours": 48, "rto_minutes": 43200});
+        let put = |t: &String, b: Value| {
+            let t = t.clone();
+            let c = &c;
+            async move { c.send_as(Method::PUT, &t, "/api/v1/assurance/targets", b).await }
+        };
+        assert_eq!(put(&alice, body.clone()).await.0, 403, "{label}");
+        let (s, e) =
+            put(&erin, json!({"scope_kind": "resource_type", "scope": "Dynamo", "rpo_hours": 1, "rto_minutes": 1}))
+                .await;
+        assert_eq!(s, 400, "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("Dynamo"), "{e}");
+        assert_eq!(
+            put(&erin, json!({"scope_kind": "resource", "scope": TRACKING, "rpo_hours": 0, "rto_minutes": 5})).await.0,
+            400
+        );
+
+        // A per-resource target takes tracking out; a per-type target brings mydb in.
+        let (s, policy) = put(&erin, body).await;
+        assert_eq!(s, 200, "{label}: {policy}");
+        let (s, _) =
+            put(&erin, json!({"scope_kind": "resource_type", "scope": "RDS", "rpo_hours": 1, "rto_minutes": 60})).await;
+        assert_eq!(s, 200);
+        let (_, policy) = c.get("/api/v1/assurance/targets").await;
+        assert_eq!(policy["rules"].as_array().unwrap().len(), 2, "{policy}");
+        assert!(policy["rules"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["source"] == "console" && r["updated_by"] == "erin"));
+        let items = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+        let now_outside = outside(&items);
+        assert!(!now_outside.contains(TRACKING), "{label}: {now_outside:?}");
+        let mydb = items.iter().find(|i| i["resource"]["resource_arn"] == MYDB).unwrap();
+        assert_eq!(mydb["rpo_target_hours"], 1);
+        // Whether mydb is outside its one-hour RPO follows from its newest backup.
+        let last = ms(&mydb["resource"]["last_backup_at"]);
+        assert_eq!(mydb["outside_rpo"], sb.sandbox.now() - last > H, "{label}");
+        let (_, rt) = c.get(&format!("/api/v1/protected-resources/{TRACKING_ENC}/restore-times")).await;
+        assert_eq!(rt["target_minutes"], 43200, "{label}");
+
+        // Removing the resource's target restores the default; both changes are audited.
+        let path = format!("/api/v1/assurance/targets?scope_kind=resource&scope={TRACKING_ENC}");
+        assert_eq!(c.send_as(Method::DELETE, &erin, &path, Value::Null).await.0, 204);
+        assert_eq!(c.send_as(Method::DELETE, &erin, &path, Value::Null).await.0, 404);
+        assert!(outside(&c.all("/api/v1/assurance/outside-targets").await).contains(TRACKING));
+        let carol = c.sign_in("carol").await;
+        let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=target.set").await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}: {audit}");
+    }
+}
+
+#[tokio::test]
+async fn rpo_history_and_coverage_trend_match_the_lists() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.assurance.rpo_hours = 20).await;
+        c.syncer.run().await.unwrap();
+        let now = sb.sandbox.now();
+        let (s, rpo) = c.get(&format!("/api/v1/protected-resources/{TRACKING_ENC}/rpo?days=60")).await;
+        assert_eq!(s, 200, "{label}: {rpo}");
+        let since = now - 60 * 24 * H;
+        let points = |account: &str| {
+            let c = &c;
+            let account = account.to_string();
+            async move {
+                let mut t: Vec<i64> = c
+                    .all(format!(
+                        "/api/v1/recovery-points?resource_arn={TRACKING}&account_id={account}&status=COMPLETED"
+                    ))
+                    .await
+                    .iter()
+                    .map(|p| ms(&p["created_at"]))
+                    .collect();
+                t.sort_unstable();
+                t
+            }
+        };
+        let (backups, copies) = (points(WORKLOAD_A).await, points(BACKUP).await);
+        let in_window = |t: &[i64]| t.iter().copied().filter(|&x| x >= since).collect::<Vec<_>>();
+        assert_eq!(rpo["backups"].as_array().unwrap().len(), in_window(&backups).len(), "{label}");
+        assert_eq!(rpo["copies"].as_array().unwrap().len(), in_window(&copies).len(), "{label}");
+        assert!(!copies.is_empty(), "the demo copies tracking into the central vault");
+        let newest = *backups.last().unwrap();
+        assert_eq!(ms(&rpo["newest_backup_at"]), newest);
+        assert_eq!(rpo["backup_age_minutes"], (now - newest) / 60_000);
+        assert_eq!(ms(&rpo["newest_copy_at"]), *copies.last().unwrap());
+        assert!(rpo["newest_copy_vault_arn"].as_str().unwrap().contains(BACKUP));
+        assert_eq!(rpo["within_target"], now - newest <= 20 * H);
+        // Gaps: consecutive points further apart than 20 hours (and an open one), per kind.
+        let gaps = |times: &[i64]| {
+            let mut all: Vec<i64> = Vec::new();
+            let before = times.iter().copied().rfind(|&t| t < since);
+            let mut prev = before;
+            for &t in times.iter().filter(|&&t| t >= since) {
+                if prev.is_some_and(|p| t - p > 20 * H) {
+                    all.push((t - prev.unwrap()) / 60_000);
+                }
+                prev = Some(t);
+            }
+            if prev.is_some_and(|p| now - p > 20 * H) {
+                all.push((now - prev.unwrap()) / 60_000);
+            }
+            all
+        };
+        let expected = gaps(&backups).len() + gaps(&copies).len();
+        assert_eq!(rpo["gaps"].as_array().unwrap().len(), expected, "{label}: {}", rpo["gaps"]);
+        assert!(expected > 0, "daily backups miss a 20-hour target");
+
+        // The trend's last day: resources with a passed test in the window, from the job list.
+        let (s, trend) = c.get("/api/v1/assurance/coverage-trend?days=30&window_days=7").await;
+        assert_eq!(s, 200, "{trend}");
+        let points = trend["points"].as_array().unwrap();
+        assert_eq!(points.len(), 30);
+        let resources = c.all("/api/v1/protected-resources").await.len() as i64;
+        let tested: HashSet<String> = c
+            .all("/api/v1/restore-jobs?test=true&outcome=passed")
+            .await
+            .iter()
+            .filter(|j| ms(&j["created_at"]) > now - 7 * 24 * H)
+            .map(|j| j["resource_arn"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(points[29]["resources"], resources);
+        assert_eq!(points[29]["tested"], tested.len() as i64, "{label}");
+        assert_eq!(c.get("/api/v1/assurance/coverage-trend?days=0").await.0, 400);
+    }
+}
+
+#[tokio::test]
+async fn runbooks_come_from_the_live_state() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let path = format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=dynamodb_restore");
+        assert_eq!(c.get(&path).await.0, 401, "anonymous viewers do not read runbooks");
+        let (s, rb) = c.get_as(&alice, &path).await;
+        assert_eq!(s, 200, "{label}: {rb}");
+        assert!(rb["blockers"].as_array().unwrap().is_empty(), "{rb}");
+        let checks = rb["checks"].as_array().unwrap();
+        assert!(!checks.is_empty() && checks.iter().all(|c| c["ok"] == true), "{label}: {checks:?}");
+        let request = rb["steps"].as_array().unwrap().iter().find_map(|s| s["request"].as_object()).unwrap().clone();
+        assert_eq!(request["kind"], "restore");
+        let newest = c
+            .all(format!(
+                "/api/v1/recovery-points?resource_arn={TRACKING}&account_id={WORKLOAD_A}&status=COMPLETED&limit=1"
+            ))
+            .await;
+        assert_eq!(request["recovery_point_arn"], newest[0]["recovery_point_arn"], "{label}: the newest point");
+        // The step's request is what the request API takes.
+        let (s, filed) = c.post_as(&alice, "/api/v1/requests", Value::Object(request)).await;
+        assert_eq!(s, 201, "{label}: {filed}");
+
+        // Cross-account: the central copy into workload_a's vault that takes copies.
+        let (s, cross) = c
+            .get_as(&alice, &format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=cross_account_restore"))
+            .await;
+        assert_eq!(s, 200, "{cross}");
+        let req = cross["steps"][1]["request"].clone();
+        assert_eq!(req["kind"], "cross_account_restore");
+        assert!(req["destination_vault_arn"].as_str().unwrap().ends_with(":backup-vault:workload-a-recovery"));
+        assert!(req["recovery_point_arn"].as_str().unwrap().contains(BACKUP), "{req}");
+        assert!(cross["vault_policy"].as_str().unwrap().contains("CopyIntoBackupVault"));
+        let mismatch = format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=rds_restore");
+        assert_eq!(c.get_as(&alice, &mismatch).await.0, 422);
+
+        // Notes are kept, audited and exported with the Markdown.
+        let notes = json!({"scenario": "dynamodb_restore", "resource_arn": TRACKING, "notes": "Call the **on-call DBA** first."});
+        assert_eq!(c.send_as(Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await.0, 204);
+        let md = c
+            .http
+            .get(format!("{}/api/v1/runbooks/markdown?resource_arn={TRACKING_ENC}&scenario=dynamodb_restore", c.url))
+            .bearer_auth(&alice)
+            .send()
+            .await
+            .unwrap();
+        assert!(md.headers()["content-type"].to_str().unwrap().starts_with("text/markdown"));
+        let md = md.text().await.unwrap();
+        assert!(md.starts_with("# In-account restore of a DynamoDB table: tracking"), "{md}");
+        assert!(md.contains("Call the **on-call DBA** first.") && md.contains("_Last edited by alice"));
+        assert!(md.contains("POST /api/v1/requests") && md.contains("**pass** recovery point completed"));
+    }
+}
+
+#[tokio::test]
+async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            // A one-minute RTO target: the drill ends outside it and says so on the webhook.
+            cfg.assurance.targets = vec![recovery_console::config::TypeTarget {
+                resource_type: "DynamoDB".into(),
+                rpo_hours: 48,
+                rto_minutes: 1,
+            }];
+            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
+                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
+                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
+                events: vec!["drill_outside_target".into()],
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let now = sb.sandbox.now();
+        let first = chrono::DateTime::from_timestamp_millis(now + H).unwrap().to_rfc3339();
+        let schedule = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "every_hours": 168, "first_at": first, "retention_minutes": 30});
+        let (s, sched) = c.post_as(&alice, "/api/v1/drill-schedules", schedule).await;
+        assert_eq!(s, 201, "{label}: {sched}");
+        assert_eq!(
+            c.post_as(
+                &bob,
+                "/api/v1/drill-schedules",
+                json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "every_hours": 1})
+            )
+            .await
+            .0,
+            403
+        );
+
+        // Not due yet; an hour later on the sandbox's clock it starts, in alice's name.
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let (_, drills) = c.get_as(&alice, "/api/v1/drills").await;
+        assert!(drills["items"].as_array().unwrap().is_empty(), "{label}");
+        sb.advance(3700.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let (_, drills) = c.get_as(&alice, "/api/v1/drills").await;
+        let items = drills["items"].as_array().unwrap();
+        assert_eq!(items.len(), 1, "{label}: one run per due time: {drills}");
+        let drill = items[0].clone();
+        assert_eq!(drill["status"], "awaiting_approval");
+        assert_eq!(drill["schedule_id"], sched["id"]);
+        let id = drill["id"].as_str().unwrap().to_string();
+        let request_id = drill["request_id"].as_str().unwrap().to_string();
+        let (_, request) = c.get_as(&bob, &format!("/api/v1/requests/{request_id}")).await;
+        assert_eq!(request["requester"], "alice");
+        let approve = json!({"params_hash": request["params_hash"]});
+        // The schedule's creator cannot approve the drill's request; someone else does.
+        assert_eq!(c.post_as(&alice, &format!("/api/v1/requests/{request_id}/approve"), approve.clone()).await.0, 403);
+        let (s, body) = c.post_as(&bob, &format!("/api/v1/requests/{request_id}/approve"), approve).await;
+        assert_eq!(s, 200, "{body}");
+
+        let mut report = Value::Null;
+        for _ in 0..60 {
+            c.executor.pass().await.unwrap();
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            report = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await.1;
+            if ["completed", "failed"].contains(&report["status"].as_str().unwrap()) {
+                break;
+            }
+            sb.advance(300.0).await;
+        }
+        assert_eq!(report["status"], "completed", "{label}: {report}");
+        assert_eq!(report["outcome"], "outside_target", "{label}: a 1-minute target");
+        let steps = report["steps"].as_array().unwrap();
+        let names: Vec<&str> = steps.iter().map(|s| s["step"].as_str().unwrap()).collect();
+        assert_eq!(names, ["requested", "approved", "job_started", "job_completed", "validated", "cleaned_up"]);
+        let times: Vec<i64> = steps.iter().map(|s| ms(&s["at"])).collect();
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{label}: steps in order: {steps:?}");
+        assert_eq!(steps[1]["by"], "bob");
+        assert_eq!(report["measured_rto_minutes"], (times[4] - times[2]) / 60_000);
+        assert!(times[5] - times[4] >= 30 * 60_000, "kept for its 30-minute retention");
+        assert!(report["validation"].as_str().unwrap().contains("TableStatus ACTIVE"), "{report}");
+        let rp_at = ms(&report["recovery_point_created_at"]);
+        assert_eq!(report["rpo_minutes"], (times[0] - rp_at) / 60_000);
+        // Restored, then deleted through Cloud Control: the sandbox no longer has the table.
+        let restored = report["restored_arn"].as_str().unwrap();
+        assert!(restored.ends_with(report["target_name"].as_str().unwrap()));
+        let (_, world) = sb.admin(Method::GET, "/_sandbox/resources", None).await;
+        assert!(
+            !world["resources"].as_array().unwrap().iter().any(|r| r == restored),
+            "{label}: {restored} still exists"
+        );
+        // Every step is audited, and the drill outside its target is on its way to the webhook.
+        let carol = c.sign_in("carol").await;
+        let (_, audit) = c.get_as(&carol, &format!("/api/v1/audit?subject=drill:{id}")).await;
+        let actions: BTreeSet<&str> =
+            audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+        for a in [
+            "drill.started",
+            "drill.approved",
+            "drill.job_started",
+            "drill.job_completed",
+            "drill.validated",
+            "drill.cleanup_started",
+            "drill.completed",
+        ] {
+            assert!(actions.contains(a), "{label}: {a} missing from {actions:?}");
+        }
+        let queued = c.store.due_notifications(i64::MAX, 100).await.unwrap();
+        assert!(queued.iter().any(|n| n.event == "drill_outside_target" && n.payload.contains(&id)), "{label}");
+        // The follow-ups are written into the report.
+        let (s, after) = c
+            .send_as(
+                Method::PUT,
+                &bob,
+                &format!("/api/v1/drills/{id}/followups"),
+                json!({"followups": "Raise the RTO target or pre-warm capacity."}),
+            )
+            .await;
+        assert_eq!(s, 200, "{after}");
+        assert_eq!(after["followups"], "Raise the RTO target or pre-warm capacity.");
+    }
+}
+
+/// Unzips with Python's zipfile (a reader the console did not write), returning the
+/// directory and the file names.
+fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
+    let file = dir.join("pack.zip");
+    std::fs::write(&file, bytes).unwrap();
+    let out = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); assert z.testzip() is None; z.extractall(sys.argv[2]); print('\\n'.join(z.namelist()))"])
+        .arg(&file)
+        .arg(dir.join("pack"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().lines().map(str::to_string).collect()
+}
+
+#[tokio::test]
+async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
+        let today = chrono::DateTime::from_timestamp_millis(sb.sandbox.now()).unwrap().format("%Y-%m-%d").to_string();
+        let from = chrono::DateTime::from_timestamp_millis(sb.sandbox.now() - 90 * 24 * H)
+            .unwrap()
+            .format("%Y-%m-%d")
+            .to_string();
+        let path = format!("/api/v1/evidence?from={from}&to={today}");
+        assert_eq!(c.get_as(&alice, &path).await.0, 403, "operators do not export evidence");
+        assert_eq!(c.get_as(&carol, "/api/v1/evidence?from=2026-01-01").await.0, 400);
+        assert_eq!(c.get_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}")).await.0, 400);
+        let resp = c.http.get(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
+        assert_eq!(resp.status(), 200);
+        assert_eq!(resp.headers()["content-type"], "application/zip");
+        assert!(resp.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains(&format!("evidence-{from}-{today}.zip")));
+        let bytes = resp.bytes().await.unwrap();
+        let dir = std::env::temp_dir().join(format!("rc-evidence-{}-{}", label, uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let names = unzip(&bytes, &dir);
+        for f in [
+            "README.txt",
+            "report.html",
+            "coverage.json",
+            "restore-tests.csv",
+            "restore-times.csv",
+            "rpo.csv",
+            "requests.json",
+            "drills.json",
+            "audit/audit-log.ndjson",
+            "audit/verification.json",
+            "audit/verify-audit-export.py",
+            "aws-backup-audit-manager.json",
+            "manifest.json",
+        ] {
+            assert!(names.iter().any(|n| n == f), "{label}: {f} missing from {names:?}");
+        }
+        let pack = dir.join("pack");
+        // The manifest's hashes are the files'.
+        let manifest: Value =
+            serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap()).unwrap();
+        for f in manifest["files"].as_array().unwrap() {
+            let data = std::fs::read(pack.join(f["name"].as_str().unwrap())).unwrap();
+            assert_eq!(f["sha256"], recovery_console::digest::sha256_hex(&data), "{}", f["name"]);
+        }
+        // Restore tests: the period's, as the job list has them.
+        let tests = std::fs::read_to_string(pack.join("restore-tests.csv")).unwrap();
+        let listed = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}")).await;
+        assert_eq!(tests.lines().count() - 1, listed.len(), "{label}");
+        // The audit export verifies offline by the documented recipe, against the head in the pack.
+        let verification: Value =
+            serde_json::from_str(&std::fs::read_to_string(pack.join("audit/verification.json")).unwrap()).unwrap();
+        assert_eq!(verification["verification"]["valid"], true, "{verification}");
+        let head = verification["head_hash"].as_str().unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(pack.join("audit/verify-audit-export.py"))
+            .arg(pack.join("audit/audit-log.ndjson"))
+            .args(["--head", head])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{label}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Audit Manager: the demo's framework and report plan in the backup account.
+        let am: Value =
+            serde_json::from_str(&std::fs::read_to_string(pack.join("aws-backup-audit-manager.json")).unwrap())
+                .unwrap();
+        assert!(
+            !am["frameworks"].as_array().unwrap().is_empty() && !am["report_plans"].as_array().unwrap().is_empty(),
+            "{am}"
+        );
+        let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
+        assert!(html.contains("A 8.13 Information backup") && html.contains("A1.3 Recovery plan testing"));
+        assert!(html.contains("<svg") && html.contains("verified"));
+
+        // The page's way: a background job with progress, then the download.
+        let (s, job) = c
+            .post_as(
+                &carol,
+                &format!("/api/v1/evidence/jobs?from={from}&to={today}&account_id={WORKLOAD_A}&resource_type=DynamoDB"),
+                Value::Null,
+            )
+            .await;
+        assert_eq!(s, 202, "{job}");
+        let id = job["id"].as_str().unwrap();
+        let mut done = Value::Null;
+        for _ in 0..100 {
+            done = c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1;
+            if done["status"] != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(done["status"], "done", "{done}");
+        assert_eq!(done["step"], done["steps"]);
+        let resp = c
+            .http
+            .get(format!("{}/api/v1/evidence/jobs/{id}/download", c.url))
+            .bearer_auth(&carol)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        let bytes = resp.bytes().await.unwrap();
+        assert_eq!(bytes.len() as i64, done["bytes"].as_i64().unwrap());
+        let dir2 = dir.join("scoped");
+        std::fs::create_dir_all(&dir2).unwrap();
+        unzip(&bytes, &dir2);
+        let rpo = std::fs::read_to_string(dir2.join("pack/rpo.csv")).unwrap();
+        assert!(rpo.contains(TRACKING) && !rpo.contains(MYDB), "{label}: scoped to DynamoDB in workload_a:\n{rpo}");
+        let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=evidence.exported").await;
+        assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
