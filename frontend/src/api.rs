@@ -3,7 +3,9 @@
 
 use std::cell::RefCell;
 
+use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 thread_local! {
     static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -14,31 +16,47 @@ pub fn set_csrf(token: Option<String>) {
     CSRF.with(|c| *c.borrow_mut() = token);
 }
 
-async fn read<T: DeserializeOwned>(path: &str, resp: gloo_net::http::Response) -> Result<T, String> {
+// Sending and reading are not generic: only `decode` is compiled once per type.
+
+/// The answer's body, `None` for 204 No Content, or the API's error message.
+async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Option<String>, String> {
+    let resp = sent.map_err(|e| format!("the console did not answer ({path}): {e}"))?;
     if !resp.ok() {
-        let body: Result<shared::ErrorBody, _> = resp.json().await;
+        let body = resp.text().await.ok().and_then(|t| serde_json::from_str::<shared::ErrorBody>(&t).ok());
         return Err(match body {
-            Ok(b) => b.error.message,
-            Err(_) => format!("{path}: HTTP {}", resp.status()),
+            Some(b) => b.error.message,
+            None => format!("{path}: HTTP {}", resp.status()),
         });
     }
     if resp.status() == 204 {
-        return serde_json::from_str("null").map_err(|e| e.to_string());
+        return Ok(None);
     }
-    resp.json().await.map_err(|e| format!("{path}: unexpected answer: {e}"))
+    resp.text().await.map(Some).map_err(|e| format!("{path}: unexpected answer: {e}"))
+}
+
+/// The body as a `T`; no body (204) reads as JSON `null`.
+fn decode<T: DeserializeOwned>(path: &str, body: Option<String>) -> Result<T, String> {
+    serde_json::from_str(body.as_deref().unwrap_or("null")).map_err(|e| undecodable(path, body.is_some(), e))
+}
+
+fn undecodable(path: &str, had_body: bool, e: serde_json::Error) -> String {
+    if had_body {
+        format!("{path}: unexpected answer: {e}")
+    } else {
+        e.to_string()
+    }
+}
+
+async fn get_text(path: &str) -> Result<Option<String>, String> {
+    read(path, Request::get(path).send().await).await
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    let resp = gloo_net::http::Request::get(path)
-        .send()
-        .await
-        .map_err(|e| format!("the console did not answer ({path}): {e}"))?;
-    read(path, resp).await
+    decode(path, get_text(path).await?)
 }
 
-/// POSTs `body` as JSON (or nothing), with the CSRF token.
-pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<serde_json::Value>) -> Result<T, String> {
-    let mut req = gloo_net::http::Request::post(path);
+async fn post_text(path: &str, body: Option<Value>) -> Result<Option<String>, String> {
+    let mut req = Request::post(path);
     if let Some(token) = CSRF.with(|c| c.borrow().clone()) {
         req = req.header("X-CSRF-Token", &token);
     }
@@ -46,8 +64,12 @@ pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<serde_json:
         Some(b) => req.json(&b).map_err(|e| e.to_string())?.send().await,
         None => req.send().await,
     };
-    let resp = sent.map_err(|e| format!("the console did not answer ({path}): {e}"))?;
-    read(path, resp).await
+    read(path, sent).await
+}
+
+/// POSTs `body` as JSON (or nothing), with the CSRF token.
+pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<Value>) -> Result<T, String> {
+    decode(path, post_text(path, body).await?)
 }
 
 pub async fn post<T: DeserializeOwned>(path: &str) -> Result<T, String> {

@@ -39,11 +39,22 @@ where
     let list_query = Memo::new(move |_| {
         let mut allowed = filters.to_vec();
         allowed.extend(["cursor", "limit"]);
-        query.with(|q| q.api(&allowed, extra))
+        query.read().api(&allowed, extra)
     });
+    use_get(move || format!("{endpoint}{}", list_query.get()))
+}
+
+/// The answer to a GET of the address `path` returns, fetched again when a signal
+/// `path` reads changes. `path` is boxed so that the wasm holds one copy of the
+/// resource's code per answer type, not one per call.
+pub fn use_get<T>(path: impl Fn() -> String + 'static) -> LocalResource<Result<T, String>>
+where
+    T: serde::de::DeserializeOwned + 'static,
+{
+    let path: Box<dyn Fn() -> String> = Box::new(path);
     LocalResource::new(move || {
-        let q = list_query.get();
-        async move { crate::api::get::<shared::Page<T>>(&format!("{endpoint}{q}")).await }
+        let p = path();
+        async move { crate::api::get::<T>(&p).await }
     })
 }
 
@@ -155,7 +166,7 @@ pub fn TimeBoth(at: Option<String>) -> impl IntoView {
 #[component]
 pub fn Badge(#[prop(into)] status: String) -> impl IntoView {
     let class = format!("badge {}", format::tone(&status));
-    view! { <span class=class>{status.replace('_', " ").to_lowercase()}</span> }
+    view! { <span class=class>{format::status_words(&status)}</span> }
 }
 
 /// What a resource returned: loading, the error, or the view of its value.
@@ -169,16 +180,25 @@ where
     V: IntoView + 'static,
 {
     move || match res.get() {
-        None => view! { <p class="loading" role="status">"Loading " {what} "…"</p> }.into_any(),
-        Some(Err(e)) => view! {
-            <div class="error" role="alert">
-                <strong>"Could not load " {what} ". "</strong>
-                {e}
-            </div>
-        }
-        .into_any(),
+        None => loading(what),
+        Some(Err(e)) => load_failed(what, e),
         Some(Ok(v)) => show(v).into_any(),
     }
+}
+
+// Not generic, so that every `loaded` shares one copy of these views.
+fn loading(what: &'static str) -> AnyView {
+    view! { <p class="loading" role="status">"Loading " {what} "…"</p> }.into_any()
+}
+
+fn load_failed(what: &'static str, e: String) -> AnyView {
+    view! {
+        <div class="error" role="alert">
+            <strong>"Could not load " {what} ". "</strong>
+            {e}
+        </div>
+    }
+    .into_any()
 }
 
 /// The empty state of a list: says whether filters hid everything.
@@ -212,7 +232,7 @@ pub fn FilterSelect(
                 id=id
                 on:change=move |ev| go(query.get_untracked().with(name, Some(&event_target_value(&ev))))
             >
-                <option value="" selected=move || query.with(|q| q.get(name).is_none())>{all}</option>
+                <option value="" selected=move || query.read().get(name).is_none()>{all}</option>
                 {move || {
                     options
                         .get()
@@ -220,7 +240,7 @@ pub fn FilterSelect(
                         .map(|(value, text)| {
                             let v = value.clone();
                             view! {
-                                <option value=value selected=move || query.with(|q| q.get(name) == Some(v.as_str()))>
+                                <option value=value selected=move || query.read().get(name) == Some(v.as_str())>
                                     {text}
                                 </option>
                             }
@@ -232,9 +252,15 @@ pub fn FilterSelect(
     }
 }
 
+/// The handler of an input or a select that copies its value into `signal`: one
+/// closure type for every such field, so one copy of the event code in the wasm.
+pub fn set_value(signal: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Clone + 'static {
+    move |ev| signal.set(event_target_value(&ev))
+}
+
 /// A fixed list of values as select options.
 pub fn fixed(values: &[&str]) -> Signal<Vec<(String, String)>> {
-    let v: Vec<(String, String)> = values.iter().map(|s| (s.to_string(), s.replace('_', " ").to_lowercase())).collect();
+    let v: Vec<(String, String)> = values.iter().map(|s| (s.to_string(), format::status_words(s))).collect();
     Signal::stored(v)
 }
 
@@ -254,7 +280,7 @@ pub fn FilterDate(name: &'static str, label: &'static str) -> impl IntoView {
             <input
                 id=id
                 type="date"
-                prop:value=move || query.with(|q| q.get(name).unwrap_or_default().chars().take(10).collect::<String>())
+                prop:value=move || { query.read().get(name).unwrap_or_default().chars().take(10).collect::<String>() }
                 on:change=move |ev| go(query.get_untracked().with(name, Some(&event_target_value(&ev))))
             />
         </div>
@@ -281,7 +307,7 @@ pub fn FilterText(name: &'static str, label: &'static str, placeholder: &'static
                     type="search"
                     node_ref=input
                     placeholder=placeholder
-                    prop:value=move || query.with(|q| q.get(name).unwrap_or_default().to_string())
+                    prop:value=move || query.read().get(name).unwrap_or_default().to_string()
                 />
                 <button type="submit">"Apply"</button>
             </span>
@@ -295,7 +321,8 @@ pub fn ClearFilters(keys: &'static [&'static str]) -> impl IntoView {
     let location = use_location();
     let (query, _) = use_url();
     move || {
-        query.with(|q| q.has_any(keys)).then(|| {
+        let active = query.read().has_any(keys);
+        active.then(|| {
             let mut q = query.get();
             for k in keys {
                 q = q.with(k, None);

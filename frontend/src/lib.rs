@@ -7,6 +7,7 @@ mod components;
 pub mod format;
 mod pages;
 mod session;
+pub mod sort;
 pub mod url;
 
 use leptos::prelude::*;
@@ -48,7 +49,7 @@ impl Catalog {
     pub fn region_options(&self) -> Options {
         Self::options(self.accounts, |items| {
             let mut regions: Vec<String> = items.iter().flat_map(|a| a.regions.clone()).collect();
-            regions.sort();
+            sort::sort(&mut regions);
             regions.dedup();
             regions.into_iter().map(|r| (r.clone(), r)).collect()
         })
@@ -57,7 +58,7 @@ impl Catalog {
     pub fn vault_options(&self) -> Options {
         Self::options(self.vaults, |items| {
             let mut names: Vec<String> = items.iter().map(|v| v.name.clone()).collect();
-            names.sort();
+            sort::sort(&mut names);
             names.dedup();
             names.into_iter().map(|n| (n.clone(), n)).collect()
         })
@@ -93,9 +94,9 @@ fn App() -> impl IntoView {
     components::provide_zone();
     session::Session::provide();
     provide_context(Catalog {
-        accounts: LocalResource::new(|| api::get::<Page<Account>>("/api/v1/accounts")),
-        vaults: LocalResource::new(|| api::get::<Page<Vault>>("/api/v1/vaults?limit=1000")),
-        plans: LocalResource::new(|| api::get::<Page<RestoreTestingPlan>>("/api/v1/restore-testing-plans?limit=1000")),
+        accounts: components::use_get(|| "/api/v1/accounts".into()),
+        vaults: components::use_get(|| "/api/v1/vaults?limit=1000".into()),
+        plans: components::use_get(|| "/api/v1/restore-testing-plans?limit=1000".into()),
     });
     view! {
         <Router>

@@ -6,12 +6,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 use shared::{Account, Page, SyncProgress};
 
-use crate::components::{loaded, Badge, Time};
+use crate::components::{loaded, use_get, Badge, Time};
 use crate::{api, format};
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let accounts = LocalResource::new(|| api::get::<Page<Account>>("/api/v1/accounts"));
+    let accounts = use_get::<Page<Account>>(|| "/api/v1/accounts".into());
     let progress = RwSignal::new(None::<SyncProgress>);
     let problem = RwSignal::new(None::<String>);
     let poll = StoredValue::new(None::<IntervalHandle>);

@@ -3,8 +3,7 @@
 use leptos::prelude::*;
 use shared::{AuditRecord, AuditVerification, Page};
 
-use crate::components::{loaded, use_url, ClearFilters, FilterText, Pager, Time};
-use crate::url::Query;
+use crate::components::{loaded, use_get, use_url, ClearFilters, FilterText, Pager, Time};
 use crate::{api, session::Session};
 
 const FILTERS: [&str; 3] = ["actor", "action", "subject"];
@@ -13,13 +12,9 @@ const FILTERS: [&str; 3] = ["actor", "action", "subject"];
 pub fn Audit() -> impl IntoView {
     let session = expect_context::<Session>();
     let (query, _) = use_url();
-    let api_query = Memo::new(move |_| {
-        query.with(|q: &Query| q.api(&["actor", "action", "subject", "cursor"], &[("limit", "100")]))
-    });
-    let page = LocalResource::new(move || {
-        let q = api_query.get();
-        async move { api::get::<Page<AuditRecord>>(&format!("/api/v1/audit{q}")).await }
-    });
+    let api_query =
+        Memo::new(move |_| query.read().api(&["actor", "action", "subject", "cursor"], &[("limit", "100")]));
+    let page = use_get::<Page<AuditRecord>>(move || format!("/api/v1/audit{}", api_query.get()));
     let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
     let verify = move |_| {
         leptos::task::spawn_local(async move {

@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use shared::{BackupJob, CopyJob, Page, RestoreJob};
+use wasm_bindgen::JsValue;
 
 use crate::components::{
     fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager,
@@ -132,15 +133,20 @@ async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), Strin
     }
 }
 
+/// AWS's `PercentDone` (`45.0`, perhaps with `%`) as a number, read by the browser.
+fn percent(text: &str) -> Option<f64> {
+    format::parse_float(text.trim_end_matches('%'), |t| JsValue::from_str(t).unchecked_into_f64())
+}
+
 #[component]
 pub fn Jobs() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let kind = Memo::new(move |_| query.with(|q| Kind::from(q.get("kind"))));
+    let kind = Memo::new(move |_| Kind::from(query.read().get("kind")));
     let list_query = Memo::new(move |_| {
         let mut allowed = FILTERS.to_vec();
         allowed.extend(["cursor", "limit"]);
-        query.with(|q| q.api(&allowed, &[]))
+        query.read().api(&allowed, &[])
     });
     let page = LocalResource::new(move || {
         let (k, q) = (kind.get(), list_query.get());
@@ -181,7 +187,7 @@ pub fn Jobs() -> impl IntoView {
             <ClearFilters keys=&FILTERS />
         </div>
         {loaded(page, "jobs", move |(rows, next): (Vec<Row>, Option<String>)| {
-            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            let filtered = query.read_untracked().has_any(&FILTERS);
             view! { <Table rows=rows next=next filtered=filtered /> }
         })}
     }
@@ -212,7 +218,7 @@ fn Table(rows: Vec<Row>, next: Option<String>, filtered: bool) -> impl IntoView 
                     .into_iter()
                     .map(|r| {
                         let progress = r.progress.clone();
-                        let pct = progress.as_deref().and_then(|p| p.trim_end_matches('%').parse::<f64>().ok());
+                        let pct = progress.as_deref().and_then(percent);
                         view! {
                             <tr>
                                 <td>

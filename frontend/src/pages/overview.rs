@@ -3,14 +3,14 @@
 use leptos::prelude::*;
 use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary};
 
-use crate::components::{loaded, Badge, TestsChart, Time};
+use crate::components::{loaded, use_get, Badge, TestsChart, Time};
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{format, Catalog};
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let summary = LocalResource::new(|| api::get::<Summary>("/api/v1/summary"));
-    let posture = LocalResource::new(|| api::get::<Posture>("/api/v1/overview"));
+    let summary = use_get::<Summary>(|| "/api/v1/summary".into());
+    let posture = use_get::<Posture>(|| "/api/v1/overview".into());
     view! {
         <h1>"Overview"</h1>
         {loaded(posture, "the restore-test posture", |p: Posture| view! { <PostureView p=p /> })}
@@ -180,12 +180,12 @@ fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
                     .map(|j| {
                         let resource = j.resource_arn.clone().unwrap_or_default();
                         let (result, message) = if j.status == "FAILED" || j.status == "ABORTED" {
-                            (format!("restore {}", j.status.to_lowercase()), j.status_message.clone())
+                            (format!("restore {}", format::status_words(&j.status)), j.status_message.clone())
                         } else {
                             (
                                 format!(
                                     "validation {}",
-                                    j.validation_status.clone().unwrap_or_default().replace('_', " ").to_lowercase(),
+                                    format::status_words(j.validation_status.as_deref().unwrap_or_default()),
                                 ),
                                 j.validation_message.clone(),
                             )

@@ -7,11 +7,11 @@ use shared::{Page, RecoveryPoint, RecoveryPointDetail};
 use crate::components::types;
 
 use crate::components::{
-    fixed, href_with, loaded, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText,
-    Pager, Time, TimeBoth,
+    fixed, href_with, loaded, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect,
+    FilterText, Pager, Time, TimeBoth,
 };
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{format, Catalog};
 
 const FILTERS: [&str; 8] =
     ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"];
@@ -22,7 +22,7 @@ pub fn RecoveryPoints() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let page = use_list::<RecoveryPoint>("/api/v1/recovery-points", &FILTERS, &[]);
-    let selected = Memo::new(move |_| query.with(|q| q.get("selected").map(str::to_string)));
+    let selected = Memo::new(move |_| query.read().get("selected").map(str::to_string));
     view! {
         <h1>"Recovery points"</h1>
         <div class="filters" role="search" aria-label="Filter recovery points">
@@ -38,7 +38,7 @@ pub fn RecoveryPoints() -> impl IntoView {
         </div>
         {move || selected.get().map(|arn| view! { <Detail arn=arn /> })}
         {loaded(page, "recovery points", move |p: Page<RecoveryPoint>| {
-            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            let filtered = query.read_untracked().has_any(&FILTERS);
             view! { <Table page=p filtered=filtered /> }
         })}
     }
@@ -118,10 +118,7 @@ fn Detail(arn: String) -> impl IntoView {
     let (query, _) = use_url();
     let close = href_with(&query.get_untracked(), "/recovery-points", "selected", None);
     let path = format!("/api/v1/recovery-points/{}", encode(&arn));
-    let detail = LocalResource::new(move || {
-        let path = path.clone();
-        async move { api::get::<RecoveryPointDetail>(&path).await }
-    });
+    let detail = use_get::<RecoveryPointDetail>(move || path.clone());
     view! {
         <section class="detail" aria-labelledby="rp-detail-h">
             <div class="detail-head">

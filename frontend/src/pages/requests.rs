@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde_json::{json, Value};
 use shared::{ActionRequest, Page, RecoveryPointDetail};
 
-use crate::components::{loaded, use_url, Badge, Time, TimeBoth};
+use crate::components::{loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -25,10 +25,7 @@ pub fn NewRequest() -> impl IntoView {
     let kind0 = query.get_untracked().get("kind").unwrap_or("restore").to_string();
     let session = expect_context::<Session>();
     let path = format!("/api/v1/recovery-points/{}", encode(&rp));
-    let detail = LocalResource::new(move || {
-        let path = path.clone();
-        async move { api::get::<RecoveryPointDetail>(&path).await }
-    });
+    let detail = use_get::<RecoveryPointDetail>(move || path.clone());
     view! {
         <h1>"New request"</h1>
         {move || {
@@ -164,7 +161,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
         <form class="request-form" on:submit=submit>
             <div class="filter">
                 <label for="kind">"What"</label>
-                <select id="kind" on:change=move |ev| kind.set(event_target_value(&ev)) prop:value=move || kind.get()>
+                <select id="kind" on:change=set_value(kind) prop:value=move || kind.get()>
                     <option value="restore">"Restore into a new resource in this account"</option>
                     <option value="copy">"Copy to another vault"</option>
                     <option value="cross_account_restore">"Restore in another account (copy, then restore)"</option>
@@ -173,13 +170,13 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
             <Show when=move || kind.get() != "copy">
                 <div class="filter">
                     <label for="target">{if dynamo { "New table name" } else { "New DB instance identifier" }}</label>
-                    <input id="target" required prop:value=move || target.get() on:input=move |ev| target.set(event_target_value(&ev)) />
+                    <input id="target" required prop:value=move || target.get() on:input=set_value(target) />
                 </div>
                 {if dynamo {
                     view! {
                         <div class="filter">
                             <label for="encryption">"Encryption of the new table"</label>
-                            <select id="encryption" on:change=move |ev| encryption.set(event_target_value(&ev))>
+                            <select id="encryption" on:change=set_value(encryption)>
                                 <option value="Default">"AWS owned key (Default)"</option>
                                 <option value="KMS">"A KMS key"</option>
                             </select>
@@ -187,7 +184,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
                         <Show when=move || encryption.get() == "KMS">
                             <div class="filter wide">
                                 <label for="kms">"KMS key ARN"</label>
-                                <input id="kms" prop:value=move || kms_key.get() on:input=move |ev| kms_key.set(event_target_value(&ev)) />
+                                <input id="kms" prop:value=move || kms_key.get() on:input=set_value(kms_key) />
                             </div>
                         </Show>
                     }
@@ -196,7 +193,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
                     view! {
                         <div class="filter">
                             <label for="class">"Instance class (optional)"</label>
-                            <input id="class" placeholder="db.t3.medium" on:input=move |ev| class.set(event_target_value(&ev)) />
+                            <input id="class" placeholder="db.t3.medium" on:input=set_value(class) />
                         </div>
                     }
                         .into_any()
@@ -205,7 +202,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
             <Show when=move || kind.get() != "restore">
                 <div class="filter">
                     <label for="destination">"Destination vault"</label>
-                    <select id="destination" required on:change=move |ev| destination.set(event_target_value(&ev))>
+                    <select id="destination" required on:change=set_value(destination)>
                         <option value="">"Choose a vault"</option>
                         {move || {
                             vaults.get().into_iter().map(|(arn, text)| view! { <option value=arn>{text}</option> }).collect_view()
@@ -216,16 +213,16 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
             <Show when=move || kind.get() == "copy">
                 <div class="filter">
                     <label for="delete-after">"Delete the copy after (days, optional)"</label>
-                    <input id="delete-after" type="number" min="1" on:input=move |ev| delete_after.set(event_target_value(&ev)) />
+                    <input id="delete-after" type="number" min="1" on:input=set_value(delete_after) />
                 </div>
             </Show>
             <div class="filter wide">
                 <label for="justification">"Justification"</label>
-                <textarea id="justification" required minlength="10" rows="3" on:input=move |ev| justification.set(event_target_value(&ev))></textarea>
+                <textarea id="justification" required minlength="10" rows="3" on:input=set_value(justification)></textarea>
             </div>
             <div class="filter">
                 <label for="ticket">"Ticket (optional)"</label>
-                <input id="ticket" placeholder="OPS-1234" on:input=move |ev| ticket.set(event_target_value(&ev)) />
+                <input id="ticket" placeholder="OPS-1234" on:input=set_value(ticket) />
             </div>
             {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <p>
@@ -240,18 +237,16 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
 pub fn Requests() -> impl IntoView {
     let (query, _) = use_url();
     let session = expect_context::<Session>();
-    let view_name = Memo::new(move |_| query.with(|q| q.get("view").unwrap_or("pending").to_string()));
-    let page = LocalResource::new(move || {
+    let view_name = Memo::new(move |_| query.read().get("view").unwrap_or("pending").to_string());
+    let page = use_get::<Page<ActionRequest>>(move || {
         let v = view_name.get();
-        let cursor = query.with(|q| q.get("cursor").map(|c| format!("&cursor={}", encode(c))).unwrap_or_default());
-        async move {
-            let q = match v.as_str() {
-                "mine" => "?mine=true",
-                "all" => "?limit=50",
-                _ => "?status=pending_approval",
-            };
-            api::get::<Page<ActionRequest>>(&format!("/api/v1/requests{q}{cursor}")).await
-        }
+        let cursor = query.read().get("cursor").map(|c| format!("&cursor={}", encode(c))).unwrap_or_default();
+        let q = match v.as_str() {
+            "mine" => "?mine=true",
+            "all" => "?limit=50",
+            _ => "?status=pending_approval",
+        };
+        format!("/api/v1/requests{q}{cursor}")
     });
     let tab = move |value: &'static str, label: &'static str| {
         view! {
@@ -324,10 +319,9 @@ pub fn RequestDetail() -> impl IntoView {
     let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
     let tick = RwSignal::new(0u32);
     let path = format!("/api/v1/requests/{}", encode(&id));
-    let request = LocalResource::new(move || {
+    let request = use_get::<ActionRequest>(move || {
         tick.get();
-        let path = path.clone();
-        async move { api::get::<ActionRequest>(&path).await }
+        path.clone()
     });
     // Live: reload every 2 seconds until the request has ended.
     if let Ok(handle) = set_interval_with_handle(
@@ -465,7 +459,7 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
                                     </p>
                                     <div class="filter wide">
                                         <label for="reason">"Reason to reject"</label>
-                                        <textarea id="reason" rows="2" on:input=move |ev| reason.set(event_target_value(&ev))></textarea>
+                                        <textarea id="reason" rows="2" on:input=set_value(reason)></textarea>
                                     </div>
                                     <p>
                                         <button type="button" on:click=act("reject")>"Reject"</button>

@@ -9,7 +9,7 @@ use crate::components::{
     fixed, href_with, loaded, types, use_list, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
 };
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{api, format, sort, Catalog};
 
 /// How many jobs of each kind the timeline shows.
 const TIMELINE: usize = 50;
@@ -21,7 +21,7 @@ pub fn Resources() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let page = use_list::<ProtectedResource>("/api/v1/protected-resources", &FILTERS, &[]);
-    let selected = Memo::new(move |_| query.with(|q| q.get("resource").map(str::to_string)));
+    let selected = Memo::new(move |_| query.read().get("resource").map(str::to_string));
     view! {
         <h1>"Protected resources"</h1>
         <div class="filters" role="search" aria-label="Filter resources">
@@ -41,7 +41,7 @@ pub fn Resources() -> impl IntoView {
         </div>
         {move || selected.get().map(|arn| view! { <Timeline arn=arn /> })}
         {loaded(page, "protected resources", move |p: Page<ProtectedResource>| {
-            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            let filtered = query.read_untracked().has_any(&FILTERS);
             view! { <Table page=p filtered=filtered /> }
         })}
     }
@@ -164,7 +164,7 @@ fn events((backups, copies, restores): &History) -> Vec<Event> {
             let validation = r.validation_status.as_ref().map(|v| {
                 format!(
                     ", validation {}{}",
-                    v.replace('_', " ").to_lowercase(),
+                    format::status_words(v),
                     r.validation_message.as_ref().map(|m| format!(": {m}")).unwrap_or_default()
                 )
             });
@@ -186,7 +186,7 @@ fn events((backups, copies, restores): &History) -> Vec<Event> {
             }
         }))
         .collect();
-    events.sort_by(|a, b| b.at.cmp(&a.at));
+    sort::sort_by(&mut events, |a, b| b.at.cmp(&a.at));
     events
 }
 
@@ -254,7 +254,7 @@ fn Durations(restores: Vec<(String, i64, bool)>) -> impl IntoView {
         return view! { <p class="empty">"No completed restore, so no measured restore time."</p> }.into_any();
     }
     let mut sorted: Vec<i64> = restores.iter().map(|r| r.1).collect();
-    sorted.sort_unstable();
+    sort::sort(&mut sorted);
     let median = sorted[(sorted.len() - 1) / 2];
     let longest = sorted.last().copied().unwrap_or(0);
     let top = longest.max(1) as f64;

@@ -5,10 +5,11 @@ use leptos::prelude::*;
 use shared::{DailyTests, Page, RestoreJob};
 
 use crate::components::{
-    fixed, loaded, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart, Time,
+    fixed, loaded, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart,
+    Time,
 };
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{format, Catalog};
 
 const FILTERS: [&str; 7] =
     ["account_id", "plan_arn", "outcome", "validation_status", "resource_type", "created_after", "created_before"];
@@ -18,12 +19,9 @@ pub fn RestoreTests() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
 
-    let chart_query = Memo::new(move |_| query.with(|q| q.api(&["account_id", "plan_arn"], &[("days", "90")])));
+    let chart_query = Memo::new(move |_| query.read().api(&["account_id", "plan_arn"], &[("days", "90")]));
     let page = use_list::<RestoreJob>("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
-    let daily = LocalResource::new(move || {
-        let q = chart_query.get();
-        async move { api::get::<Vec<DailyTests>>(&format!("/api/v1/restore-tests/daily{q}")).await }
-    });
+    let daily = use_get::<Vec<DailyTests>>(move || format!("/api/v1/restore-tests/daily{}", chart_query.get()));
     view! {
         <h1>"Restore tests"</h1>
         <div class="filters" role="search" aria-label="Filter restore tests">
@@ -50,7 +48,7 @@ pub fn RestoreTests() -> impl IntoView {
             }
         })}
         {loaded(page, "restore tests", move |p: Page<RestoreJob>| {
-            let filtered = query.with_untracked(|q| q.has_any(&FILTERS));
+            let filtered = query.read_untracked().has_any(&FILTERS);
             view! { <Table page=p filtered=filtered /> }
         })}
     }
