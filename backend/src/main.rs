@@ -342,6 +342,8 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     cfg.auth.anonymous_viewer = true;
     // The demo serves plain HTTP on loopback; a Secure cookie would not come back.
     cfg.auth.cookie_secure = false;
+    // Requests and drills move every second: two minutes of the sandbox's clock.
+    cfg.requests.poll_secs = 1;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
     {

@@ -183,7 +183,13 @@ test("times show in UTC and, on request, in the viewer's zone", async () => {
 });
 
 test('axe-core finds no serious or critical accessibility violation', async () => {
-  const paths = [...PAGES, { name: 'detail', path: `/resources?resource=${encodeURIComponent(TRACKING)}`, ready: 'ol.timeline li' }];
+  const paths = [
+    ...PAGES,
+    { name: 'detail', path: `/resources?resource=${encodeURIComponent(TRACKING)}`, ready: '#rpo-chart svg rect' },
+    { name: 'assurance', path: '/assurance', ready: '#coverage tbody tr' },
+    { name: 'drills', path: '/drills', ready: 'form.inline-form' },
+    { name: 'evidence', path: '/evidence', ready: 'form.inline-form' },
+  ];
   for (const p of paths) {
     const page = await visit(p.path, [], { bypassCSP: true });
     await page.locator(p.ready).first().waitFor();

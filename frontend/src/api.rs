@@ -56,7 +56,15 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
 }
 
 async fn post_text(path: &str, body: Option<Value>) -> Result<Option<String>, String> {
-    let mut req = Request::post(path);
+    send_text("POST", path, body).await
+}
+
+async fn send_text(method: &str, path: &str, body: Option<Value>) -> Result<Option<String>, String> {
+    let mut req = match method {
+        "PUT" => Request::put(path),
+        "DELETE" => Request::delete(path),
+        _ => Request::post(path),
+    };
     if let Some(token) = CSRF.with(|c| c.borrow().clone()) {
         req = req.header("X-CSRF-Token", &token);
     }
@@ -70,6 +78,11 @@ async fn post_text(path: &str, body: Option<Value>) -> Result<Option<String>, St
 /// POSTs `body` as JSON (or nothing), with the CSRF token.
 pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<Value>) -> Result<T, String> {
     decode(path, post_text(path, body).await?)
+}
+
+/// Sends `body` as JSON (or nothing) with `method` (`PUT`, `DELETE`), with the CSRF token.
+pub async fn send_json<T: DeserializeOwned>(method: &str, path: &str, body: Option<Value>) -> Result<T, String> {
+    decode(path, send_text(method, path, body).await?)
 }
 
 pub async fn post<T: DeserializeOwned>(path: &str) -> Result<T, String> {

@@ -402,3 +402,69 @@ pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl 
         </figure>
     }
 }
+
+/// One cell of a [`cells_table`].
+pub enum Cell {
+    Text(String),
+    /// Right-aligned.
+    Num(String),
+    /// (text, href)
+    Link(String, String),
+    Badge(String),
+    Time(Option<String>),
+    /// Long identifiers (ARNs), allowed to break anywhere.
+    Arn(String),
+    /// Anything else (a button).
+    View(AnyView),
+}
+
+fn cell_view(c: Cell) -> AnyView {
+    match c {
+        Cell::Text(t) => view! { <td>{t}</td> }.into_any(),
+        Cell::Num(t) => view! { <td class="num">{t}</td> }.into_any(),
+        Cell::Link(t, href) => view! { <td><a href=href>{t}</a></td> }.into_any(),
+        Cell::Badge(s) => view! { <td><Badge status=s /></td> }.into_any(),
+        Cell::Time(at) => view! { <td><Time at=at /></td> }.into_any(),
+        Cell::Arn(t) => view! { <td class="arn">{t}</td> }.into_any(),
+        Cell::View(v) => view! { <td>{v}</td> }.into_any(),
+    }
+}
+
+/// A table from plain rows: one copy of the table code for every simple table.
+/// A heading starting with `#` is numeric (right-aligned; the `#` is not shown).
+pub fn cells_table(id: &'static str, heads: &'static [&'static str], rows: Vec<Vec<Cell>>) -> AnyView {
+    view! {
+        <table id=id>
+            <thead>
+                <tr>
+                    {heads
+                        .iter()
+                        .map(|h| match h.strip_prefix('#') {
+                            Some(h) => view! { <th scope="col" class="num">{h}</th> }.into_any(),
+                            None => view! { <th scope="col">{*h}</th> }.into_any(),
+                        })
+                        .collect_view()}
+                </tr>
+            </thead>
+            <tbody>
+                {rows.into_iter().map(|r| view! { <tr>{r.into_iter().map(cell_view).collect_view()}</tr> }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+/// A two-column table of named facts.
+pub fn facts_table(id: &'static str, rows: Vec<(String, Cell)>) -> AnyView {
+    view! {
+        <table class="facts" id=id>
+            <tbody>
+                {rows
+                    .into_iter()
+                    .map(|(name, c)| view! { <tr><th scope="row">{name}</th>{cell_view(c)}</tr> })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}

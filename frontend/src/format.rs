@@ -185,12 +185,13 @@ pub fn parse_float(text: &str, decimal: impl FnOnce(&str) -> f64) -> Option<f64>
 /// How a status reads: `ok`, `bad`, `busy` or `plain` (a CSS class of the badge).
 pub fn tone(status: &str) -> &'static str {
     match status {
-        "COMPLETED" | "SUCCESSFUL" | "AVAILABLE" | "ACTIVE" | "ok" | "passed" | "succeeded" | "approved" => "ok",
-        "FAILED" | "ABORTED" | "EXPIRED" | "TIMED_OUT" | "PARTIAL" | "error" | "failed" | "rejected" | "expired" => {
-            "bad"
-        }
+        "COMPLETED" | "SUCCESSFUL" | "AVAILABLE" | "ACTIVE" | "ok" | "passed" | "succeeded" | "approved" | "within"
+        | "completed" | "enabled" => "ok",
+        "FAILED" | "ABORTED" | "EXPIRED" | "TIMED_OUT" | "PARTIAL" | "error" | "failed" | "rejected" | "expired"
+        | "outside" | "outside_target" => "bad",
         "RUNNING" | "PENDING" | "CREATED" | "VALIDATING" | "CREATING" | "DELETING" | "ABORTING" | "running"
-        | "pending_approval" | "executing" => "busy",
+        | "pending_approval" | "executing" | "awaiting_approval" | "restoring" | "validating" | "retained"
+        | "cleaning_up" => "busy",
         _ => "plain",
     }
 }

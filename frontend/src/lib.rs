@@ -5,6 +5,7 @@
 mod api;
 mod components;
 pub mod format;
+mod json;
 mod pages;
 mod session;
 pub mod sort;
@@ -112,6 +113,7 @@ fn App() -> impl IntoView {
                     <A href="/restore-tests">"Restore tests"</A>
                     <A href="/jobs">"Jobs"</A>
                     <A href="/requests">"Requests"</A>
+                    <A href="/assurance">"Assurance"</A>
                     <A href="/audit">"Audit"</A>
                 </nav>
                 <components::ZoneToggle />
@@ -134,6 +136,11 @@ fn App() -> impl IntoView {
                     <Route path=path!("/requests/new") view=pages::requests::NewRequest />
                     <Route path=path!("/requests/:id") view=pages::requests::RequestDetail />
                     <Route path=path!("/audit") view=pages::audit::Audit />
+                    <Route path=path!("/assurance") view=pages::assurance::Assurance />
+                    <Route path=path!("/runbooks") view=pages::drills::RunbookPage />
+                    <Route path=path!("/drills") view=pages::drills::Drills />
+                    <Route path=path!("/drills/:id") view=pages::drills::DrillReport />
+                    <Route path=path!("/evidence") view=pages::evidence::Evidence />
                     <Route path=path!("/sign-in") view=session::SignIn />
                 </Routes>
             </main>

@@ -142,9 +142,17 @@ pub async fn pass(s: &AppState) -> Result<(), StoreError> {
         }
     }
     for id in s.store.active_drills().await? {
-        if let Some(d) = s.store.drill(&id).await? {
+        // Steps that are ready follow each other in the same pass (the times stay exact).
+        for _ in 0..6 {
+            let Some(d) = s.store.drill(&id).await? else { break };
             if let Err(e) = step(s, &d).await {
                 tracing::error!(drill = %id, error = %e, "drill step failed");
+                break;
+            }
+            match s.store.drill(&id).await? {
+                Some(after)
+                    if after.status != d.status && crate::store::ACTIVE_DRILL.contains(&after.status.as_str()) => {}
+                _ => break,
             }
         }
     }

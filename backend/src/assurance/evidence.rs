@@ -763,7 +763,7 @@ table{{border-collapse:collapse;width:100%;margin:.5em 0}}th,td{{border:1px soli
                 esc(fw["account_id"].as_str().unwrap_or_default()),
                 esc(fw["region"].as_str().unwrap_or_default()),
                 fw["controls"],
-                esc(&fw["deployment_status"].to_string())
+                esc(fw["deployment_status"].as_str().unwrap_or_default())
             );
         }
         h.push_str("</table>");

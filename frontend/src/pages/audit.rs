@@ -37,6 +37,7 @@ pub fn Audit() -> impl IntoView {
             <button type="button" class="primary" on:click=verify>"Verify the chain"</button>
             <a href="/api/v1/audit/export?format=ndjson" download="audit-log.ndjson">"Export NDJSON"</a>
             <a href="/api/v1/audit/export?format=csv" download="audit-log.csv">"Export CSV"</a>
+            <a href="/evidence">"Evidence pack"</a>
             <span role="status" aria-live="polite">
                 {move || {
                     verification

@@ -1,7 +1,10 @@
 //! The console's pages, one module per URL.
 
 pub mod accounts;
+pub mod assurance;
 pub mod audit;
+pub mod drills;
+pub mod evidence;
 pub mod jobs;
 pub mod overview;
 pub mod recovery_points;

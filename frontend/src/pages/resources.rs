@@ -1,12 +1,16 @@
 //! `/resources`: the protected resources, their newest backup and last restore
 //! test; the selected one (`?resource=<arn>`) with a timeline of its backups,
-//! copies and restores, and its measured restore durations.
+//! copies and restores, its restore times against the RTO target and the time
+//! between its backups against the RPO target.
 
 use leptos::prelude::*;
+use serde_json::Value;
 use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
 
+use super::assurance::{RpoChart, RtoChart};
+
 use crate::components::{
-    fixed, href_with, loaded, types, use_list, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
+    fixed, href_with, loaded, types, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
 };
 use crate::url::encode;
 use crate::{api, format, sort, Catalog};
@@ -196,6 +200,12 @@ fn Timeline(arn: String) -> impl IntoView {
     let close = href_with(&query.get_untracked(), "/resources", "resource", None);
     let a = arn.clone();
     let data = LocalResource::new(move || history(a.clone()));
+    let enc = encode(&arn);
+    let rto = use_get::<Value>({
+        let enc = enc.clone();
+        move || format!("/api/v1/protected-resources/{enc}/restore-times")
+    });
+    let rpo = use_get::<Value>(move || format!("/api/v1/protected-resources/{enc}/rpo"));
     view! {
         <section class="detail" aria-labelledby="timeline-h">
             <div class="detail-head">
@@ -206,16 +216,15 @@ fn Timeline(arn: String) -> impl IntoView {
                 {arn.clone()} " · "
                 <a href=format!("/recovery-points?resource_arn={}", encode(&arn))>"its recovery points"</a>
             </p>
+            <p class="toolbar">
+                <a href=format!("/runbooks?resource={}", encode(&arn))>"Runbooks"</a>
+                <a href=format!("/drills?resource={}", encode(&arn))>"Drills"</a>
+            </p>
+            {loaded(rto, "the restore times", |t: Value| view! { <RtoChart times=t /> })}
+            {loaded(rpo, "the recovery point objective", |r: Value| view! { <RpoChart rpo=r /> })}
             {loaded(data, "the resource's history", |h: History| {
-                let durations: Vec<(String, i64, bool)> = h
-                    .2
-                    .items
-                    .iter()
-                    .filter_map(|r| r.duration_minutes.map(|m| (r.created_at.clone(), m, r.test)))
-                    .collect();
                 let events = events(&h);
                 view! {
-                    <Durations restores=durations />
                     <h3>{format!("Timeline (newest first, the last {TIMELINE} jobs of each kind)")}</h3>
                     {if events.is_empty() {
                         view! { <p class="empty">"No backup, copy or restore job of this resource is on record."</p> }
@@ -245,49 +254,4 @@ fn Timeline(arn: String) -> impl IntoView {
             })}
         </section>
     }
-}
-
-/// Restore durations as bars, oldest left; restore tests and other restores told apart.
-#[component]
-fn Durations(restores: Vec<(String, i64, bool)>) -> impl IntoView {
-    if restores.is_empty() {
-        return view! { <p class="empty">"No completed restore, so no measured restore time."</p> }.into_any();
-    }
-    let mut sorted: Vec<i64> = restores.iter().map(|r| r.1).collect();
-    sort::sort(&mut sorted);
-    let median = sorted[(sorted.len() - 1) / 2];
-    let longest = sorted.last().copied().unwrap_or(0);
-    let top = longest.max(1) as f64;
-    let width = restores.len() * 10;
-    let label = format!(
-        "Restore durations of {} restores: median {}, longest {}",
-        restores.len(),
-        format::minutes(median),
-        format::minutes(longest)
-    );
-    let bars = restores
-        .into_iter()
-        .rev()
-        .enumerate()
-        .map(|(i, (at, m, test))| {
-            let h = m as f64 / top * 96.0;
-            view! {
-                <rect class=if test { "pass" } else { "other" } x=i * 10 + 1 y=100.0 - h width=8 height=h>
-                    <title>{format!("{at}: {}{}", format::minutes(m), if test { " (test)" } else { "" })}</title>
-                </rect>
-            }
-        })
-        .collect_view();
-    view! {
-        <figure class="chart">
-            <figcaption>
-                <strong>"Restore durations"</strong>
-                <span class="legend">{format!("median {} · longest {}", format::minutes(median), format::minutes(longest))}</span>
-            </figcaption>
-            <svg viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-label=label>
-                {bars}
-            </svg>
-        </figure>
-    }
-    .into_any()
 }

@@ -1,0 +1,451 @@
+//! `/assurance`: restore-test coverage per account and resource type with its
+//! trend and gaps, the resources outside their RPO or RTO target, and the
+//! targets (admins edit them). Also the RTO and RPO charts of a resource page.
+
+use leptos::prelude::*;
+use serde_json::json;
+use serde_json::Value;
+
+use crate::json::{b, i, list, oi, opt, s};
+
+use crate::components::{cells_table, loaded, set_value, use_get, use_list, Badge, Cell, Pager, Time};
+use crate::session::Session;
+use crate::url::encode;
+use crate::{api, format};
+
+fn pct(a: i64, b: i64) -> String {
+    if b == 0 {
+        "–".into()
+    } else {
+        format!("{}%", a * 100 / b)
+    }
+}
+
+fn resource_link(arn: &str) -> String {
+    format!("/resources?resource={}", encode(arn))
+}
+
+#[component]
+pub fn Assurance() -> impl IntoView {
+    let coverage = use_get::<Value>(|| "/api/v1/assurance/coverage".to_string());
+    let trend = use_get::<Value>(|| "/api/v1/assurance/coverage-trend?days=90".to_string());
+    let outside = use_list::<Value>("/api/v1/assurance/outside-targets", &[], &[("limit", "50")]);
+    view! {
+        <h1>"Assurance"</h1>
+        <p class="lead">
+            "Which resources restore testing covers, how that moved, and what misses its RPO or RTO target. "
+            <a href="/drills">"Drills"</a>
+            " · "
+            <a href="/evidence">"Evidence pack"</a>
+        </p>
+        <section aria-labelledby="coverage-h">
+            <h2 id="coverage-h">"Restore-test coverage"</h2>
+            {loaded(trend, "the coverage trend", |t: Value| view! { <TrendChart trend=t /> })}
+            {loaded(coverage, "coverage", |c: Value| view! { <CoverageTable coverage=c /> })}
+        </section>
+        <section aria-labelledby="outside-h">
+            <h2 id="outside-h">"Outside target"</h2>
+            {loaded(outside, "resources outside target", |p: shared::Page<Value>| view! { <OutsideTable page=p /> })}
+        </section>
+        <Targets />
+    }
+}
+
+#[component]
+fn TrendChart(trend: Value) -> impl IntoView {
+    let window = i(&trend, "window_days");
+    let points: Vec<(String, i64, i64)> =
+        list(&trend, "points").iter().map(|p| (s(p, "date"), i(p, "tested"), i(p, "resources"))).collect();
+    if points.is_empty() {
+        return view! { <p class="empty">"No trend yet."</p> }.into_any();
+    }
+    let last = points.last().map(|p| (p.1, p.2)).unwrap_or_default();
+    let label = format!(
+        "Resources with a passed restore test in the {window} days before each day, over {} days; today {} of {}",
+        points.len(),
+        last.0,
+        last.1
+    );
+    let (first_day, last_day) = (
+        points.first().map(|p| p.0.clone()).unwrap_or_default(),
+        points.last().map(|p| p.0.clone()).unwrap_or_default(),
+    );
+    let bars = points
+        .into_iter()
+        .map(|(date, tested, resources)| {
+            let h = if resources > 0 { tested as f64 / resources as f64 * 96.0 } else { 0.0 };
+            (h, "pass", format!("{date}: {tested} of {resources} tested ({})", pct(tested, resources)))
+        })
+        .collect();
+    view! {
+        <figure class="chart" id="coverage-trend">
+            <figcaption>
+                <strong>{format!("Tested within {window} days, per day")}</strong>
+                <span class="legend">{format!("today {} of {} ({})", last.0, last.1, pct(last.0, last.1))}</span>
+            </figcaption>
+            {bars_svg(label, bars, None)}
+            <div class="axis">
+                <span>{first_day}</span>
+                <span>{last_day}</span>
+            </div>
+        </figure>
+    }
+    .into_any()
+}
+
+#[component]
+fn CoverageTable(coverage: Value) -> impl IntoView {
+    let rows = list(&coverage, "rows")
+        .iter()
+        .map(|r| {
+            let n = i(r, "resources");
+            vec![
+                Cell::Text(s(r, "account_id")),
+                Cell::Text(s(r, "resource_type")),
+                Cell::Num(n.to_string()),
+                Cell::Num(format!("{} ({})", i(r, "covered"), pct(i(r, "covered"), n))),
+                Cell::Num(i(r, "covered_by_tags").to_string()),
+                Cell::Num(format!("{} ({})", i(r, "tested_recently"), pct(i(r, "tested_recently"), n))),
+                Cell::Num(i(r, "never_tested").to_string()),
+            ]
+        })
+        .collect();
+    let gaps: Vec<(String, String, String)> = list(&coverage, "gaps")
+        .iter()
+        .map(|g| {
+            let arn = s(g, "resource_arn");
+            let text = format!(
+                " {} in {}: no selection names it, {}",
+                s(g, "resource_type"),
+                s(g, "account_id"),
+                if g["last_test_at"].is_string() { "not tested recently" } else { "never tested" }
+            );
+            (opt(g, "resource_name").unwrap_or_else(|| arn.clone()), resource_link(&arn), text)
+        })
+        .collect();
+    view! {
+        {cells_table(
+            "coverage",
+            &["Account", "Type", "#Resources", "#Named by a selection", "#Possibly (tags)", "#Tested recently", "#Never tested"],
+            rows,
+        )}
+        <p class="muted">{format!("Tested recently: within {} days.", i(&coverage, "days"))}</p>
+        <h3>"Gaps"</h3>
+        {if gaps.is_empty() {
+            view! { <p class="empty">"No gap: every resource is named by a selection or was tested recently."</p> }.into_any()
+        } else {
+            view! {
+                <ul class="gaps" aria-label="Coverage gaps">
+                    {gaps
+                        .into_iter()
+                        .map(|(name, href, text)| view! { <li><a href=href>{name}</a>{text}</li> })
+                        .collect_view()}
+                </ul>
+            }
+                .into_any()
+        }}
+    }
+}
+
+#[component]
+fn OutsideTable(page: shared::Page<Value>) -> impl IntoView {
+    if page.items.is_empty() {
+        return view! { <p class="empty">"Every resource is within its targets."</p> }.into_any();
+    }
+    let shown = page.items.len();
+    let mark = |outside: bool| Cell::Badge(if outside { "outside" } else { "within" }.to_string());
+    let rows = page
+        .items
+        .iter()
+        .map(|o| {
+            let r = &o["resource"];
+            let arn = s(r, "resource_arn");
+            vec![
+                Cell::Link(
+                    format!(
+                        "{} ({}, {})",
+                        opt(r, "resource_name").unwrap_or_else(|| arn.clone()),
+                        s(r, "resource_type"),
+                        s(r, "account_id")
+                    ),
+                    resource_link(&arn),
+                ),
+                mark(b(o, "outside_rpo")),
+                Cell::Time(opt(r, "last_backup_at")),
+                Cell::Text(format!("{} h", i(o, "rpo_target_hours"))),
+                mark(b(o, "outside_rto")),
+                Cell::Num(oi(r, "latest_restore_minutes").map(format::minutes).unwrap_or_else(|| "–".into())),
+                Cell::Text(format::minutes(i(o, "rto_target_minutes"))),
+            ]
+        })
+        .collect();
+    view! {
+        {cells_table(
+            "outside-targets",
+            &["Resource", "RPO", "Newest backup", "RPO target", "RTO", "#Latest restore took", "RTO target"],
+            rows,
+        )}
+        <Pager next=page.next_cursor shown=shown />
+    }
+    .into_any()
+}
+
+/// The RPO/RTO policy; admins add, change and remove targets.
+#[component]
+fn Targets() -> impl IntoView {
+    let session = expect_context::<Session>();
+    let version = RwSignal::new(0u32);
+    let policy = use_get::<Value>(move || {
+        version.get();
+        "/api/v1/assurance/targets".to_string()
+    });
+    let (kind, scope, rpo, rto) = (
+        RwSignal::new("resource_type".to_string()),
+        RwSignal::new(String::new()),
+        RwSignal::new(String::from("24")),
+        RwSignal::new(String::from("60")),
+    );
+    let message = RwSignal::new(None::<Result<String, String>>);
+    let save = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let body = json!({
+            "scope_kind": kind.get_untracked(),
+            "scope": scope.get_untracked().trim(),
+            "rpo_hours": rpo.get_untracked().trim().parse::<i64>().unwrap_or(0),
+            "rto_minutes": rto.get_untracked().trim().parse::<i64>().unwrap_or(0),
+        });
+        leptos::task::spawn_local(async move {
+            let r = api::send_json::<serde_json::Value>("PUT", "/api/v1/assurance/targets", Some(body)).await;
+            message.set(Some(r.map(|_| "Saved.".to_string())));
+            version.update(|v| *v += 1);
+        });
+    };
+    let remove = move |kind: String, scope: String| {
+        leptos::task::spawn_local(async move {
+            let path = format!("/api/v1/assurance/targets?scope_kind={}&scope={}", encode(&kind), encode(&scope));
+            let r = api::send_json::<serde_json::Value>("DELETE", &path, None).await;
+            message.set(Some(r.map(|_| format!("Removed the target of {scope}."))));
+            version.update(|v| *v += 1);
+        });
+    };
+    view! {
+        <section aria-labelledby="targets-h">
+            <h2 id="targets-h">"Targets"</h2>
+            {loaded(policy, "the targets", move |p: Value| {
+                let admin = session.has("admin");
+                let rows = list(&p, "rules")
+                    .iter()
+                    .map(|r| {
+                        let console = s(r, "source") == "console";
+                        let (k, sc) = (s(r, "scope_kind"), s(r, "scope"));
+                        let action = if admin && console {
+                            let (k, sc) = (k.clone(), sc.clone());
+                            Cell::View(
+                                view! { <button type="button" on:click=move |_| remove(k.clone(), sc.clone())>"Remove"</button> }
+                                    .into_any(),
+                            )
+                        } else {
+                            Cell::Text(String::new())
+                        };
+                        vec![
+                            Cell::Text(format!("{} {sc}", if k == "resource" { "resource" } else { "type" })),
+                            Cell::Text(format!("{} h", i(r, "rpo_hours"))),
+                            Cell::Text(format::minutes(i(r, "rto_minutes"))),
+                            Cell::Text(if console { s(r, "updated_by") } else { "the config file".into() }),
+                            Cell::Time(opt(r, "updated_at")),
+                            action,
+                        ]
+                    })
+                    .collect();
+                view! {
+                    <p>
+                        {format!(
+                            "Default: RPO {} h, RTO {}. A target for a resource beats one for its type.",
+                            i(&p, "default_rpo_hours"),
+                            format::minutes(i(&p, "default_rto_minutes")),
+                        )}
+                    </p>
+                    {cells_table("targets", &["For", "RPO", "RTO", "Set by", "Set at", "Change"], rows)}
+                }
+            })}
+            {move || {
+                session
+                    .has("admin")
+                    .then(|| {
+                        view! {
+                            <form class="inline-form" on:submit=save aria-label="Set a target">
+                                <label>
+                                    "For "
+                                    <select on:change=set_value(kind) prop:value=kind>
+                                        <option value="resource_type">"a resource type"</option>
+                                        <option value="resource">"a resource (ARN)"</option>
+                                    </select>
+                                </label>
+                                <label>
+                                    "Type or ARN "
+                                    <input required placeholder="RDS" on:input=set_value(scope) prop:value=scope />
+                                </label>
+                                <label>
+                                    "RPO (hours) "
+                                    <input type="number" min="1" required on:input=set_value(rpo) prop:value=rpo />
+                                </label>
+                                <label>
+                                    "RTO (minutes) "
+                                    <input type="number" min="1" required on:input=set_value(rto) prop:value=rto />
+                                </label>
+                                <button type="submit" class="primary">"Set target"</button>
+                            </form>
+                        }
+                    })
+            }}
+            <p role="status" aria-live="polite">
+                {move || message.get().map(|m| match m {
+                    Ok(t) => view! { <span>{t}</span> }.into_any(),
+                    Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+                })}
+            </p>
+        </section>
+    }
+}
+
+/// A resource's RTO: its completed restores against the target line, with p50, p95, longest.
+#[component]
+pub fn RtoChart(times: Value) -> impl IntoView {
+    let restores = list(&times, "restores");
+    if restores.is_empty() {
+        return view! { <p class="empty">"No completed restore, so no measured restore time."</p> }.into_any();
+    }
+    let target = i(&times, "target_minutes");
+    let top = i(&times, "max_minutes").max(target).max(1) as f64 * 1.05;
+    let y = move |m: i64| 100.0 - m as f64 / top * 100.0;
+    let within = times["within_target"].as_bool().unwrap_or(true);
+    let m = |k: &str| oi(&times, k).map(format::minutes).unwrap_or_default();
+    let summary = format!(
+        "p50 {} · p95 {} · longest {} · target {}",
+        m("p50_minutes"),
+        m("p95_minutes"),
+        m("max_minutes"),
+        format::minutes(target)
+    );
+    let label = format!("Restore durations of {} restores against the RTO target: {summary}", restores.len());
+    let bars = restores
+        .iter()
+        .map(|r| {
+            let (minutes, test) = (i(r, "minutes"), b(r, "test"));
+            let class = if minutes > target {
+                "fail"
+            } else if test {
+                "pass"
+            } else {
+                "other"
+            };
+            let title =
+                format!("{}: {}{}", s(r, "created_at"), format::minutes(minutes), if test { " (test)" } else { "" });
+            (100.0 - y(minutes), class, title)
+        })
+        .collect();
+    view! {
+        <figure class="chart" id="rto-chart">
+            <figcaption>
+                <strong>"Restore time (RTO)"</strong>
+                " "
+                <Badge status=if within { "within" } else { "outside" } />
+                <span class="legend">{summary}</span>
+            </figcaption>
+            {bars_svg(label, bars, Some(y(target)))}
+        </figure>
+    }
+    .into_any()
+}
+
+/// A resource's RPO: time between recovery points against the target line, the
+/// newest backup and central copy, and the gaps.
+#[component]
+pub fn RpoChart(rpo: Value) -> impl IntoView {
+    let (target_h, days) = (i(&rpo, "target_hours"), i(&rpo, "days"));
+    let target = target_h * 60;
+    let points: Vec<(String, i64)> =
+        list(&rpo, "backups").iter().filter_map(|p| oi(p, "minutes_since_previous").map(|m| (s(p, "at"), m))).collect();
+    let top = points.iter().map(|p| p.1).max().unwrap_or(0).max(target).max(1) as f64 * 1.05;
+    let y = move |m: i64| 100.0 - m as f64 / top * 100.0;
+    let age = |k: &str| oi(&rpo, k).map(format::minutes).unwrap_or_else(|| "none".into());
+    let summary = format!(
+        "newest backup {} old · newest central copy {} old · target {target_h} h",
+        age("backup_age_minutes"),
+        age("copy_age_minutes"),
+    );
+    let label = format!("Time between backups over {days} days against the RPO target: {summary}");
+    let bars = points
+        .into_iter()
+        .map(|(at, m)| {
+            let class = if m > target { "fail" } else { "pass" };
+            (100.0 - y(m), class, format!("{at}: {} after the previous backup", format::minutes(m)))
+        })
+        .collect();
+    let gaps: Vec<(String, String, Option<String>, i64)> = list(&rpo, "gaps")
+        .iter()
+        .map(|g| (s(g, "kind"), s(g, "from"), opt(g, "to"), i(g, "minutes_between")))
+        .collect();
+    let mark = |ok: bool| if ok { "within" } else { "outside" };
+    view! {
+        <figure class="chart" id="rpo-chart">
+            <figcaption>
+                <strong>"Time between backups (RPO)"</strong>
+                " "
+                <Badge status=mark(b(&rpo, "within_target")) />
+                " copy "
+                <Badge status=mark(b(&rpo, "copy_within_target")) />
+                <span class="legend">{summary}</span>
+            </figcaption>
+            {bars_svg(label, bars, Some(y(target)))}
+        </figure>
+        {if gaps.is_empty() {
+            view! { <p class="muted">{format!("No gap longer than the target in {days} days.")}</p> }.into_any()
+        } else {
+            view! {
+                <details>
+                    <summary>{format!("{} gaps longer than the target in {days} days", gaps.len())}</summary>
+                    <ul>
+                        {gaps
+                            .into_iter()
+                            .map(|(kind, from, to, m)| {
+                                view! {
+                                    <li>
+                                        {format!("{kind}: ")}
+                                        <Time at=Some(from) />
+                                        " – "
+                                        <Time at=to />
+                                        {format!(" ({} between points)", format::minutes(m))}
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </details>
+            }
+                .into_any()
+        }}
+    }
+}
+
+/// Bars (height out of 100, CSS class, tooltip), oldest left, and a dashed target line.
+fn bars_svg(label: String, bars: Vec<(f64, &'static str, String)>, target_y: Option<f64>) -> AnyView {
+    let width = (bars.len() * 10).max(10);
+    view! {
+        <svg viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-label=label>
+            {bars
+                .into_iter()
+                .enumerate()
+                .map(|(n, (h, class, title))| {
+                    view! {
+                        <rect class=class x=n * 10 + 1 y=100.0 - h width=8 height=h>
+                            <title>{title}</title>
+                        </rect>
+                    }
+                })
+                .collect_view()}
+            {target_y.map(|ty| view! { <line class="target" x1=0 x2=width y1=ty y2=ty></line> })}
+        </svg>
+    }
+    .into_any()
+}
