@@ -74,7 +74,11 @@ test('filters change the URL and the rows, and a cleared filter brings them back
   // Paging lives in the URL too.
   await page.getByRole('link', { name: 'Next page' }).click();
   await page.waitForURL(/cursor=/);
-  await page.locator('tbody tr').first().waitFor();
+  // The next page replaces the first one's rows once it has loaded.
+  await page.waitForFunction((first) => {
+    const row = document.querySelector('main tbody tr');
+    return row && row.innerText !== first;
+  }, all[0], { timeout: 10000 });
   assert.notDeepEqual(await rows(page), all);
   await page.context().close();
 });
