@@ -50,12 +50,11 @@ pub async fn start(
     let id = uuid::Uuid::new_v4().to_string();
     let name = plan.resource.resource_name.clone().unwrap_or_else(|| plan.resource.resource_arn.clone());
     request.justification = format!("Recovery drill {id}: {} of {name}", input.scenario.replace('_', " "));
-    let filed = crate::routes::requests::submit(s, requester, requester_name, &request).await?;
     let (rpo, rto) = super::targets::Targets::load(cfg, &s.store)
         .await?
         .of(&plan.resource.resource_type, &plan.resource.resource_arn);
     let now = s.now();
-    let drill = DrillRow {
+    let mut drill = DrillRow {
         id,
         scenario: input.scenario.clone(),
         resource_arn: plan.resource.resource_arn.clone(),
@@ -66,7 +65,7 @@ pub async fn start(
         status: "awaiting_approval".into(),
         outcome: None,
         started_by: requester.to_string(),
-        request_id: Some(filed.id),
+        request_id: None,
         recovery_point_at: crate::time::parse(&rp.created_at).unwrap_or(now),
         recovery_point_arn: rp.recovery_point_arn,
         target_name: plan.target_name,
@@ -90,8 +89,32 @@ pub async fn start(
         error: None,
         updated_at: now,
     };
+    // The drill is on record before its request: a request never exists without its drill.
     s.store.insert_drill(&drill).await?;
-    Ok(drill)
+    match crate::routes::requests::submit(s, requester, requester_name, &request).await {
+        Ok(filed) => {
+            let sets = [("request_id", Val::from(filed.id.clone()))];
+            let details = json!({"request_id": filed.id, "params_hash": filed.params_hash});
+            s.store
+                .drill_transition(
+                    &drill.id,
+                    &["awaiting_approval"],
+                    "awaiting_approval",
+                    &sets,
+                    now,
+                    requester,
+                    "drill.request_filed",
+                    details,
+                )
+                .await?;
+            drill.request_id = Some(filed.id);
+            Ok(drill)
+        }
+        Err(e) => {
+            fail(s, &drill, format!("its request was refused: {e}")).await?;
+            Err(e)
+        }
+    }
 }
 
 /// Runs [`pass`] every `every`.
@@ -109,6 +132,7 @@ pub fn run(state: AppState, every: Duration) {
 /// One pass: starts the scheduled drills that are due, then moves every drill
 /// under way on by a step.
 pub async fn pass(s: &AppState) -> Result<(), StoreError> {
+    let Some(_replica) = s.store.try_lock_drills().await? else { return Ok(()) };
     let now = s.now();
     for (schedule, was, name) in s.store.due_schedules(now).await? {
         let every = schedule.every_hours * 3_600_000;
@@ -118,6 +142,19 @@ pub async fn pass(s: &AppState) -> Result<(), StoreError> {
             next += every;
         }
         if !s.store.claim_schedule(&schedule.id, was, next).await? {
+            continue;
+        }
+        if s.store.schedule_busy(&schedule.id).await? {
+            // One drill of a schedule at a time: a run due while the last is under way is skipped.
+            s.store
+                .audit_now(
+                    now,
+                    "system",
+                    "drill_schedule.run_skipped",
+                    &format!("drill_schedule:{}", schedule.id),
+                    json!({"reason": "the previous drill is still under way", "next_at": crate::time::rfc3339(next)}),
+                )
+                .await?;
             continue;
         }
         let input = NewDrill {
@@ -159,23 +196,29 @@ pub async fn pass(s: &AppState) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Ends a drill as failed; when its restore had already created the resource, the
+/// drill first cleans it up (now), keeping the failure for the report.
 async fn fail(s: &AppState, d: &DrillRow, why: String) -> Result<(), StoreError> {
+    let created = d.job_completed_at.is_some() && matches!(d.status.as_str(), "validating" | "retained");
+    end_failed(s, d, why, created).await
+}
+
+/// Records a failure: `to_clean_up` moves the drill on to its clean-up, otherwise it ends.
+async fn end_failed(s: &AppState, d: &DrillRow, why: String, to_clean_up: bool) -> Result<(), StoreError> {
     let now = s.now();
-    let sets = [("outcome", Val::from("failed")), ("error", Val::from(why.clone()))];
-    s.store
-        .drill_transition(
-            &d.id,
-            &[d.status.as_str()],
-            "failed",
-            &sets,
-            now,
-            "system",
-            "drill.failed",
-            json!({"error": why}),
-        )
-        .await?;
+    let (to, mut sets) = if to_clean_up {
+        ("retained", vec![("cleanup_due_at", Val::from(now))])
+    } else {
+        ("failed", vec![("outcome", Val::from("failed"))])
+    };
+    sets.push(("error", Val::from(why.clone())));
+    let details = json!({"error": why, "cleaning_up": to_clean_up});
+    s.store.drill_transition(&d.id, &[d.status.as_str()], to, &sets, now, "system", "drill.failed", details).await?;
     Ok(())
 }
+
+/// Gives up on a step that has waited longer than this since `since`.
+const STEP_PATIENCE_MS: i64 = 6 * 3_600_000;
 
 async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
     let now = s.now();
@@ -252,6 +295,9 @@ async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
                         )
                         .await?;
                     Ok(())
+                }
+                _ if now - d.approved_at.unwrap_or(now) > 2 * STEP_PATIENCE_MS => {
+                    fail(s, d, format!("its request {} did not finish within 12 hours", r.id)).await
                 }
                 "failed" | "rejected" | "expired" | "cancelled" => {
                     fail(s, d, format!("its request {} ended {}: {}", r.id, r.status, r.error.unwrap_or_default()))
@@ -363,7 +409,7 @@ async fn clean_up(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError
     let Some(type_name) = cloud_control_type(&d.resource_type) else { return Ok(()) };
     let client = match cloud_control(s, d, true).await {
         Ok(c) => c,
-        Err(why) => return fail(s, d, format!("cannot clean up: {why}")).await,
+        Err(why) => return fail_for_good(s, d, format!("cannot clean up: {why}")).await,
     };
     let answer = client
         .delete_resource()
@@ -392,7 +438,15 @@ async fn clean_up(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError
         }
         Err(e) if e.code() == Some("ResourceNotFoundException") => finish(s, d, now, "already gone").await,
         Err(e) => {
-            tracing::warn!(drill = %d.id, error = ?e.code(), "DeleteResource failed; retrying");
+            let why = format!(
+                "Cloud Control DeleteResource: {} {}",
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or_default()
+            );
+            if now - d.cleanup_due_at.unwrap_or(now) > STEP_PATIENCE_MS {
+                return fail_for_good(s, d, format!("the restored resource could not be deleted: {why}")).await;
+            }
+            tracing::warn!(drill = %d.id, %why, "DeleteResource failed; retrying");
             Ok(())
         }
     }
@@ -402,9 +456,16 @@ async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), Stor
     let Some(token) = &d.cleanup_token else { return finish(s, d, now, "no request token").await };
     let client = match cloud_control(s, d, true).await {
         Ok(c) => c,
-        Err(why) => return fail(s, d, format!("cannot follow the clean-up: {why}")).await,
+        Err(why) => return fail_for_good(s, d, format!("cannot follow the clean-up: {why}")).await,
     };
-    let Ok(out) = client.get_resource_request_status().request_token(token).send().await else { return Ok(()) };
+    let out = match client.get_resource_request_status().request_token(token).send().await {
+        Ok(out) => out,
+        Err(e) if now - d.cleanup_started_at.unwrap_or(now) > STEP_PATIENCE_MS => {
+            let why = format!("{} {}", e.code().unwrap_or("error"), e.message().unwrap_or_default());
+            return fail_for_good(s, d, format!("the clean-up's progress could not be read: {why}")).await;
+        }
+        Err(_) => return Ok(()),
+    };
     let Some(event) = out.progress_event() else { return Ok(()) };
     match event.operation_status().map(|s| s.as_str()) {
         Some("SUCCESS") => {
@@ -416,7 +477,7 @@ async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), Stor
             finish(s, d, now, "already gone").await
         }
         Some("FAILED") | Some("CANCEL_COMPLETE") => {
-            fail(s, d, format!("clean-up failed: {}", event.status_message().unwrap_or("no message"))).await
+            fail_for_good(s, d, format!("clean-up failed: {}", event.status_message().unwrap_or("no message"))).await
         }
         _ => Ok(()),
     }
@@ -428,7 +489,13 @@ async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Resul
     let rto = d.measured_rto_minutes().unwrap_or(0);
     let rpo_minutes = (d.requested_at - d.recovery_point_at).max(0) / 60_000;
     let outside = rto > d.rto_target_minutes || rpo_minutes > d.rpo_target_hours * 60;
-    let outcome = if outside { "outside_target" } else { "passed" };
+    let outcome = if d.error.is_some() {
+        "failed"
+    } else if outside {
+        "outside_target"
+    } else {
+        "passed"
+    };
     let sets = [("cleaned_up_at", Val::from(cleaned_at)), ("outcome", Val::from(outcome))];
     let details = json!({"outcome": outcome, "measured_rto_minutes": rto, "rpo_minutes": rpo_minutes, "cleanup": how});
     if !s
@@ -447,7 +514,7 @@ async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Resul
     {
         return Ok(());
     }
-    if outside {
+    if outcome == "outside_target" {
         let text = format!(
             "Drill of {} finished outside target: restored in {rto} min (target {} min), recovery point {rpo_minutes} min old (target {} h)",
             d.resource_arn, d.rto_target_minutes, d.rpo_target_hours
@@ -455,4 +522,14 @@ async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Resul
         s.notifier.enqueue("drill_outside_target", &format!("drill:{}", d.id), text, json!({"drill_id": d.id, "resource_arn": d.resource_arn, "measured_rto_minutes": rto, "rto_target_minutes": d.rto_target_minutes, "rpo_minutes": rpo_minutes, "rpo_target_hours": d.rpo_target_hours})).await?;
     }
     Ok(())
+}
+
+/// Ends a drill as failed without a clean-up to try (it failed, or is impossible):
+/// the report names what is left behind.
+async fn fail_for_good(s: &AppState, d: &DrillRow, why: String) -> Result<(), StoreError> {
+    let why = match &d.restored_arn {
+        Some(arn) => format!("{why}; {arn} may still exist"),
+        None => why,
+    };
+    end_failed(s, d, why, false).await
 }

@@ -82,8 +82,16 @@ pub fn coverage_trend(
 
 /// Restore-test coverage per account and resource type, and the gaps (see
 /// `GET /api/v1/assurance/coverage`).
-pub async fn coverage(s: &crate::routes::AppState, days: i64) -> Result<shared::Coverage, crate::routes::AppError> {
+/// Tested recently means a restore test that passed its validation within `days`.
+/// `within` keeps the (account, resource type) pairs of a scope.
+pub async fn coverage(
+    s: &crate::routes::AppState,
+    days: i64,
+    within: &(dyn Fn(&str, &str) -> bool + Sync),
+) -> Result<shared::Coverage, crate::routes::AppError> {
     let since = s.now() - days * crate::time::DAY_MS;
+    let passed: std::collections::HashSet<String> =
+        s.store.passed_tests(since).await?.into_iter().map(|(arn, _)| arn).collect();
     let plans = crate::routes::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_plans(&q).await }
@@ -111,7 +119,10 @@ pub async fn coverage(s: &crate::routes::AppState, days: i64) -> Result<shared::
                 by_tags = true;
             }
         }
-        let tested = r.last_test_at.as_deref().and_then(crate::time::parse).is_some_and(|t| t >= since);
+        if !within(&r.account_id, &r.resource_type) {
+            continue;
+        }
+        let tested = passed.contains(&r.resource_arn);
         let row = rows.entry((r.account_id.clone(), r.resource_type.clone())).or_insert_with(|| shared::CoverageRow {
             account_id: r.account_id.clone(),
             resource_type: r.resource_type.clone(),

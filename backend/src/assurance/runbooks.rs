@@ -118,7 +118,8 @@ pub async fn plan(s: &AppState, scenario: &str, resource_arn: &str, label: &str)
         ..Default::default()
     };
     let (points, _) = s.store.list_recovery_points(&q).await?;
-    let recovery_point = points.into_iter().find(|rp| {
+    // Restores happen in the recovery point's region: only points in the resource's region serve.
+    let recovery_point = points.into_iter().filter(|rp| rp.region == resource.region).find(|rp| {
         if cross {
             is_central(&cfg.assurance, &resource.account_id, rp)
         } else {

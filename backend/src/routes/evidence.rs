@@ -18,7 +18,12 @@ use crate::assurance::evidence::{generate, Scope, STEPS};
 use crate::auth::Identity;
 use crate::zipstream::{Out, ZipStream};
 
+/// Packs made at once in the background, at most (each reads the whole period).
+const MAX_RUNNING: usize = 4;
+
 /// Packs made for the web page; each file is removed an hour after it was made.
+/// They live in this process (its memory and temporary folder): behind several
+/// replicas, the page's calls need sticky sessions, or use `GET /api/v1/evidence`.
 #[derive(Default)]
 pub struct EvidenceJobs {
     jobs: Mutex<HashMap<String, (EvidenceJob, std::path::PathBuf)>>,
@@ -98,10 +103,16 @@ pub async fn start_job(
         file_name: scope.file_name(),
         error: None,
     };
-    lock(&s.evidence).insert(job_id.clone(), (job.clone(), path.clone()));
+    let running = lock(&s.evidence).values().filter(|(j, _)| j.status == "running").count();
+    if running >= MAX_RUNNING {
+        return Err(AppError::Unavailable(format!(
+            "{running} evidence packs are being made; try again when one is done"
+        )));
+    }
     let file = tokio::fs::File::create(&path)
         .await
         .map_err(|e| AppError::Unavailable(format!("cannot write {}: {e}", path.display())))?;
+    lock(&s.evidence).insert(job_id.clone(), (job.clone(), path.clone()));
     tokio::spawn(async move {
         let jobs = Arc::clone(&s.evidence);
         let progress = {

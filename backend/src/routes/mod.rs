@@ -183,7 +183,10 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
         .route("/api/{*rest}", axum::routing::any(api_not_found));
     // JSON is compressed on the fly; the UI's files are served pre-compressed
     // (scripts/build-frontend.sh writes a .gz beside each) when the browser takes gzip.
-    let app = app.layer(tower_http::compression::CompressionLayer::new());
+    // ZIP files are compressed already.
+    use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
+    let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/zip"));
+    let app = app.layer(tower_http::compression::CompressionLayer::new().compress_when(predicate));
     let app = match ui_dir {
         Some(dir) => {
             let index = tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();

@@ -163,7 +163,7 @@ pub async fn outside_targets(
 }
 
 /// Restore-test coverage per account and resource type: resources a restore
-/// testing selection names, those tested in the last `days` days (default
+/// testing selection names, those with a passed restore test in the last `days` days (default
 /// `assurance.untested_days`), those never tested, and the gaps.
 #[utoipa::path(get, path = "/api/v1/assurance/coverage",
     params(("days" = Option<i64>, Query, description = "Tested recently means within this many days (1 to 365).")),
@@ -171,7 +171,7 @@ pub async fn outside_targets(
 pub async fn coverage(State(s): State<AppState>, raw: RawQuery) -> Result<Json<shared::Coverage>, AppError> {
     only(&raw, &["days"])?;
     let days = number(&raw, "days", 1..=365, s.syncer.config().assurance.untested_days)?;
-    Ok(Json(crate::assurance::coverage(&s, days).await?))
+    Ok(Json(crate::assurance::coverage(&s, days, &|_, _| true).await?))
 }
 
 /// Every item of a paged store list, a thousand at a time.

@@ -235,9 +235,10 @@ impl Store {
             self.engine(),
             "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
         );
-        sql.arg(resource_arn).push(" AND created_at >= ").arg(since).push(" ORDER BY created_at LIMIT 20000");
+        // The newest 20,000 (a point an hour for over two years), oldest first.
+        sql.arg(resource_arn).push(" AND created_at >= ").arg(since).push(" ORDER BY created_at DESC LIMIT 20000");
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((col(r, "created_at")?, col(r, "account_id")?, col(r, "vault_arn")?))).collect()
+        rows.iter().rev().map(|r| Ok((col(r, "created_at")?, col(r, "account_id")?, col(r, "vault_arn")?))).collect()
     }
 
     /// The newest completed recovery point of a resource before `since` and its vault
@@ -400,6 +401,16 @@ impl Store {
         let rows = sql.query().fetch_all(self.pool()).await?;
         let items = rows.iter().map(DrillRow::read).collect::<Result<Vec<_>, _>>()?;
         Ok(super::sql::finish_page(items, limit, |d| Cursor { time: d.requested_at, key: d.id.clone() }))
+    }
+
+    /// Whether a drill of the schedule is still under way.
+    pub async fn schedule_busy(&self, schedule_id: &str) -> Result<bool, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT COUNT(*) AS n FROM drills WHERE status IN ('awaiting_approval', 'restoring', 'validating', 'retained', 'cleaning_up') AND schedule_id = ",
+        );
+        sql.arg(schedule_id);
+        Ok(col::<i64>(&sql.query().fetch_one(self.pool()).await?, "n")? > 0)
     }
 
     /// The ids of drills still under way, oldest first.

@@ -136,6 +136,8 @@ impl Drop for SyncLock {
 const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
 /// The advisory lock key of the executor ("RCEXEC").
 const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
+/// The advisory lock that lets one replica at a time move drills on ("RCDRILL").
+const DRILLS_LOCK_KEY: i64 = 0x52_4344_5249_4c4c;
 
 impl Store {
     /// Takes the sync lock if no other replica holds it.
@@ -147,6 +149,11 @@ impl Store {
     /// approved requests at a time).
     pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {
         self.try_lock(EXECUTOR_LOCK_KEY).await
+    }
+
+    /// One replica at a time moves drills on and starts scheduled ones.
+    pub async fn try_lock_drills(&self) -> Result<Option<SyncLock>, StoreError> {
+        self.try_lock(DRILLS_LOCK_KEY).await
     }
 
     async fn try_lock(&self, key: i64) -> Result<Option<SyncLock>, StoreError> {

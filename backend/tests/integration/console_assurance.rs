@@ -120,7 +120,20 @@ async fn rpo_history_and_coverage_trend_match_the_lists() {
                 t
             }
         };
-        let (backups, copies) = (points(WORKLOAD_A).await, points(BACKUP).await);
+        // The sandbox's own answer (AWS's ListRecoveryPointsByResource), not the console's lists.
+        let own = sb.reader(WORKLOAD_A).await;
+        let mut pages = own.list_recovery_points_by_resource().resource_arn(TRACKING).into_paginator().send();
+        let mut backups = Vec::new();
+        while let Some(page) = pages.next().await {
+            for rp in page.unwrap().recovery_points() {
+                if rp.status().map(|s| s.as_str()) == Some("COMPLETED") {
+                    backups.push(rp.creation_date().unwrap().to_millis().unwrap());
+                }
+            }
+        }
+        backups.sort_unstable();
+        assert_eq!(backups, points(WORKLOAD_A).await, "{label}: the console holds what the sandbox holds");
+        let copies = points(BACKUP).await;
         let in_window = |t: &[i64]| t.iter().copied().filter(|&x| x >= since).collect::<Vec<_>>();
         assert_eq!(rpo["backups"].as_array().unwrap().len(), in_window(&backups).len(), "{label}");
         assert_eq!(rpo["copies"].as_array().unwrap().len(), in_window(&copies).len(), "{label}");
@@ -248,11 +261,12 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
         })
         .await;
         c.syncer.run().await.unwrap();
-        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let (erin, bob) = (c.sign_in("erin").await, c.sign_in("bob").await);
+        // Erin (admin: operator and approver) schedules; the requests are hers, so she cannot approve them.
         let now = sb.sandbox.now();
         let first = chrono::DateTime::from_timestamp_millis(now + H).unwrap().to_rfc3339();
         let schedule = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "every_hours": 168, "first_at": first, "retention_minutes": 30});
-        let (s, sched) = c.post_as(&alice, "/api/v1/drill-schedules", schedule).await;
+        let (s, sched) = c.post_as(&erin, "/api/v1/drill-schedules", schedule).await;
         assert_eq!(s, 201, "{label}: {sched}");
         assert_eq!(
             c.post_as(
@@ -267,12 +281,12 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
 
         // Not due yet; an hour later on the sandbox's clock it starts, in alice's name.
         recovery_console::assurance::drills::pass(&c.state).await.unwrap();
-        let (_, drills) = c.get_as(&alice, "/api/v1/drills").await;
+        let (_, drills) = c.get_as(&erin, "/api/v1/drills").await;
         assert!(drills["items"].as_array().unwrap().is_empty(), "{label}");
         sb.advance(3700.0).await;
         recovery_console::assurance::drills::pass(&c.state).await.unwrap();
         recovery_console::assurance::drills::pass(&c.state).await.unwrap();
-        let (_, drills) = c.get_as(&alice, "/api/v1/drills").await;
+        let (_, drills) = c.get_as(&erin, "/api/v1/drills").await;
         let items = drills["items"].as_array().unwrap();
         assert_eq!(items.len(), 1, "{label}: one run per due time: {drills}");
         let drill = items[0].clone();
@@ -281,10 +295,11 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
         let id = drill["id"].as_str().unwrap().to_string();
         let request_id = drill["request_id"].as_str().unwrap().to_string();
         let (_, request) = c.get_as(&bob, &format!("/api/v1/requests/{request_id}")).await;
-        assert_eq!(request["requester"], "alice");
+        assert_eq!(request["requester"], "erin");
         let approve = json!({"params_hash": request["params_hash"]});
-        // The schedule's creator cannot approve the drill's request; someone else does.
-        assert_eq!(c.post_as(&alice, &format!("/api/v1/requests/{request_id}/approve"), approve.clone()).await.0, 403);
+        // The schedule's creator cannot approve the drill's request, though an approver; someone else does.
+        let (s, refused) = c.post_as(&erin, &format!("/api/v1/requests/{request_id}/approve"), approve.clone()).await;
+        assert_eq!(s, 403, "{label}: {refused}");
         let (s, body) = c.post_as(&bob, &format!("/api/v1/requests/{request_id}/approve"), approve).await;
         assert_eq!(s, 200, "{body}");
 
@@ -292,7 +307,7 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
         for _ in 0..60 {
             c.executor.pass().await.unwrap();
             recovery_console::assurance::drills::pass(&c.state).await.unwrap();
-            report = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await.1;
+            report = c.get_as(&erin, &format!("/api/v1/drills/{id}")).await.1;
             if ["completed", "failed"].contains(&report["status"].as_str().unwrap()) {
                 break;
             }
@@ -490,5 +505,36 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=evidence.exported").await;
         assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[tokio::test]
+async fn a_drill_whose_request_is_rejected_fails_and_restores_nothing() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let bad = json!({"resource_arn": TRACKING, "scenario": "rds_restore"});
+        assert_eq!(
+            c.post_as(&alice, "/api/v1/drills", bad).await.0,
+            422,
+            "{label}: the scenario must fit the resource"
+        );
+        let body = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "retention_minutes": 5});
+        let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+        assert_eq!(s, 201, "{label}: {drill}");
+        let (id, request) = (drill["id"].as_str().unwrap(), drill["request_id"].as_str().unwrap());
+        let (s, _) = c
+            .post_as(&bob, &format!("/api/v1/requests/{request}/reject"), json!({"reason": "not during the freeze"}))
+            .await;
+        assert_eq!(s, 200);
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let (_, report) = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await;
+        assert_eq!(report["status"], "failed", "{label}: {report}");
+        assert_eq!(report["outcome"], "failed");
+        assert!(report["error"].as_str().unwrap().contains("rejected"), "{report}");
+        assert!(report["restored_arn"].is_null() && report["steps"][2]["at"].is_null(), "nothing was restored");
     }
 }
