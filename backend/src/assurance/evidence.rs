@@ -47,7 +47,6 @@ pub struct Scope {
 
 fn time_param(name: &str, v: &str) -> Result<i64, AppError> {
     crate::time::parse(v)
-        .or_else(|| crate::time::parse(&format!("{v}T00:00:00Z")))
         .ok_or_else(|| AppError::bad("invalid_parameter", format!("{name}: {v:?} is neither RFC 3339 nor YYYY-MM-DD")))
 }
 
@@ -343,13 +342,8 @@ pub async fn generate(
     for r in resources.into_iter().filter(|r| scope.has(&r.account_id, &r.resource_type)) {
         let target_h = targets.of(&r.resource_type, &r.resource_arn).0;
         let backup = s.store.recovery_point_before(&r.resource_arn, &r.account_id, true, at + 1).await?.map(|b| b.0);
-        let copy = s
-            .store
-            .recovery_point_before(&r.resource_arn, &r.account_id, false, at + 1)
+        let copy = super::newest_central_copy(&s.store, &cfg.assurance, &r.resource_arn, &r.account_id, at + 1)
             .await?
-            .filter(|(_, v)| {
-                cfg.assurance.central_vault_arns.is_empty() || cfg.assurance.central_vault_arns.contains(v)
-            })
             .map(|c| c.0);
         let age = |t: Option<i64>| t.map(|t| (at - t) / 60_000);
         let within = |t: Option<i64>| t.is_some_and(|t| at - t <= target_h * 3_600_000);

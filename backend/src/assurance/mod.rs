@@ -11,6 +11,35 @@ use shared::{CoverageTrendPoint, RpoGap, RpoPoint};
 
 use crate::time::{rfc3339, DAY_MS};
 
+/// Whether a vault counts as central: any, or one of `assurance.central_vault_arns` when set.
+fn central_vault(cfg: &crate::config::AssuranceConfig, vault_arn: &str) -> bool {
+    cfg.central_vault_arns.is_empty() || cfg.central_vault_arns.iter().any(|v| v == vault_arn)
+}
+
+/// Whether a recovery point in `account`'s vault `vault_arn` is a copy of a
+/// resource of `resource_account` in a central vault (another account's).
+pub fn is_central(
+    cfg: &crate::config::AssuranceConfig,
+    resource_account: &str,
+    account: &str,
+    vault_arn: &str,
+) -> bool {
+    account != resource_account && central_vault(cfg, vault_arn)
+}
+
+/// The resource's newest completed copy in a central vault created before
+/// `before`: (created, vault ARN).
+pub async fn newest_central_copy(
+    store: &crate::store::Store,
+    cfg: &crate::config::AssuranceConfig,
+    resource_arn: &str,
+    resource_account: &str,
+    before: i64,
+) -> Result<Option<(i64, String)>, crate::store::StoreError> {
+    let copy = store.recovery_point_before(resource_arn, resource_account, false, before).await?;
+    Ok(copy.filter(|(_, vault)| central_vault(cfg, vault)))
+}
+
 /// Recovery points of one kind (oldest first) as RPO points, and the gaps longer
 /// than `target_ms`: between two points, and from the last point until `now`
 /// (an open gap). `before` is the newest point preceding the window, if any.

@@ -96,15 +96,6 @@ async fn vault(s: &AppState, account: &str, region: &str, name: &str) -> Result<
     Ok(s.store.list_vaults(&q).await?.0.into_iter().find(|v| v.name == name))
 }
 
-/// Whether a vault counts as central for the copy RPO and cross-account recovery.
-pub fn is_central(cfg: &crate::config::AssuranceConfig, resource_account: &str, rp: &RecoveryPoint) -> bool {
-    if cfg.central_vault_arns.is_empty() {
-        rp.account_id != resource_account
-    } else {
-        cfg.central_vault_arns.contains(&rp.vault_arn)
-    }
-}
-
 /// What the scenario needs for the resource, and what blocks it now.
 pub async fn plan(s: &AppState, scenario: &str, resource_arn: &str, label: &str) -> Result<Plan, AppError> {
     let resource = resource(s, resource_arn).await?;
@@ -121,7 +112,7 @@ pub async fn plan(s: &AppState, scenario: &str, resource_arn: &str, label: &str)
     // Restores happen in the recovery point's region: only points in the resource's region serve.
     let recovery_point = points.into_iter().filter(|rp| rp.region == resource.region).find(|rp| {
         if cross {
-            is_central(&cfg.assurance, &resource.account_id, rp)
+            super::is_central(&cfg.assurance, &resource.account_id, &rp.account_id, &rp.vault_arn)
         } else {
             rp.account_id == resource.account_id
         }

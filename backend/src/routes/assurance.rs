@@ -119,20 +119,13 @@ pub async fn resource_rpo(
     let target_hours = targets(&s).await?.of(&resource.resource_type, &arn).0;
     let now = s.now();
     let since = now - days * DAY_MS;
-    let central = |account: &str, vault: &str| {
-        account != resource.account_id
-            && (cfg.central_vault_arns.is_empty() || cfg.central_vault_arns.iter().any(|v| v == vault))
-    };
+    let central = |account: &str, vault: &str| crate::assurance::is_central(cfg, &resource.account_id, account, vault);
     let history = s.store.recovery_point_history(&arn, since).await?;
     let backups: Vec<i64> = history.iter().filter(|h| h.1 == resource.account_id).map(|h| h.0).collect();
     let copies: Vec<(i64, &str)> =
         history.iter().filter(|h| central(&h.1, &h.2)).map(|h| (h.0, h.2.as_str())).collect();
     let backup_before = s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.0);
-    let copy_before = s
-        .store
-        .recovery_point_before(&arn, &resource.account_id, false, since)
-        .await?
-        .filter(|(_, vault)| cfg.central_vault_arns.is_empty() || cfg.central_vault_arns.contains(vault));
+    let copy_before = crate::assurance::newest_central_copy(&s.store, cfg, &arn, &resource.account_id, since).await?;
     let target_ms = target_hours * 3_600_000;
     let (backup_points, mut gaps) = crate::assurance::rpo_series("backup", &backups, backup_before, now, target_ms);
     let copy_times: Vec<i64> = copies.iter().map(|c| c.0).collect();

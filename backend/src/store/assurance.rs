@@ -143,6 +143,11 @@ impl DrillRow {
     }
 }
 
+/// [`ACTIVE_DRILL`] as an SQL list: `('awaiting_approval', ...)`.
+fn active_in() -> String {
+    format!("('{}')", ACTIVE_DRILL.join("', '"))
+}
+
 fn drill_subject(id: &str) -> String {
     format!("drill:{id}")
 }
@@ -407,7 +412,7 @@ impl Store {
     pub async fn schedule_busy(&self, schedule_id: &str) -> Result<bool, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT COUNT(*) AS n FROM drills WHERE status IN ('awaiting_approval', 'restoring', 'validating', 'retained', 'cleaning_up') AND schedule_id = ",
+            &format!("SELECT COUNT(*) AS n FROM drills WHERE status IN {} AND schedule_id = ", active_in()),
         );
         sql.arg(schedule_id);
         Ok(col::<i64>(&sql.query().fetch_one(self.pool()).await?, "n")? > 0)
@@ -415,12 +420,8 @@ impl Store {
 
     /// The ids of drills still under way, oldest first.
     pub async fn active_drills(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id FROM drills WHERE status IN ('awaiting_approval', 'restoring', 'validating', 'retained', 'cleaning_up')
-             ORDER BY requested_at",
-        )
-        .fetch_all(self.pool())
-        .await?;
+        let sql = format!("SELECT id FROM drills WHERE status IN {} ORDER BY requested_at", active_in());
+        let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         rows.iter().map(|r| col(r, "id")).collect()
     }
 
