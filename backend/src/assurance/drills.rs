@@ -217,18 +217,24 @@ async fn end_failed(s: &AppState, d: &DrillRow, why: String, to_clean_up: bool) 
     Ok(())
 }
 
+/// A drill whose request is not filed this long after it was recorded lost it (a crash in between).
+const FILING_PATIENCE_MS: i64 = 10 * 60_000;
+
 /// Gives up on a step that has waited longer than this since `since`.
 const STEP_PATIENCE_MS: i64 = 6 * 3_600_000;
 
 async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
     let now = s.now();
-    let request = match &d.request_id {
-        Some(id) => s.store.request(id).await?,
-        None => None,
-    };
     match d.status.as_str() {
         "awaiting_approval" => {
-            let Some(r) = request else { return fail(s, d, "its request is gone".into()).await };
+            // `start` records the drill, then files its request: a pass can fall in between.
+            let Some(id) = &d.request_id else {
+                if now - d.requested_at > FILING_PATIENCE_MS {
+                    return fail(s, d, "its request was never filed".into()).await;
+                }
+                return Ok(());
+            };
+            let Some(r) = s.store.request(id).await? else { return fail(s, d, "its request is gone".into()).await };
             match r.status.as_str() {
                 "pending_approval" => Ok(()),
                 "approved" | "executing" | "succeeded" => {

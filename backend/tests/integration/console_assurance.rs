@@ -538,3 +538,58 @@ async fn a_drill_whose_request_is_rejected_fails_and_restores_nothing() {
         assert!(report["restored_arn"].is_null() && report["steps"][2]["at"].is_null(), "nothing was restored");
     }
 }
+
+#[tokio::test]
+async fn a_drill_waits_for_its_request_to_be_filed_and_fails_if_it_never_is() {
+    let sb = spawn(0, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        let now = sb.sandbox.now();
+        // As `start` leaves it between recording the drill and filing its request.
+        let drill = recovery_console::store::DrillRow {
+            id: format!("drill-without-request-{label}"),
+            scenario: "dynamodb_restore".into(),
+            resource_arn: TRACKING.into(),
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            resource_type: "DynamoDB".into(),
+            schedule_id: None,
+            status: "awaiting_approval".into(),
+            outcome: None,
+            started_by: "alice".into(),
+            request_id: None,
+            recovery_point_arn: "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:x".into(),
+            recovery_point_at: now - H,
+            target_name: "tracking-drill-x".into(),
+            restore_account_id: WORKLOAD_A.into(),
+            retention_minutes: 5,
+            rto_target_minutes: 60,
+            rpo_target_hours: 26,
+            requested_at: now,
+            approved_at: None,
+            approved_by: None,
+            job_started_at: None,
+            job_completed_at: None,
+            restored_arn: None,
+            validated_at: None,
+            validation: None,
+            cleanup_due_at: None,
+            cleanup_token: None,
+            cleanup_started_at: None,
+            cleaned_up_at: None,
+            followups: None,
+            error: None,
+            updated_at: now,
+        };
+        c.store.insert_drill(&drill).await.unwrap();
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let d = c.store.drill(&drill.id).await.unwrap().unwrap();
+        assert_eq!(d.status, "awaiting_approval", "{label}: a request being filed is not a lost one");
+        sb.advance(11.0 * 60.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let d = c.store.drill(&drill.id).await.unwrap().unwrap();
+        assert_eq!(d.status, "failed", "{label}");
+        assert_eq!(d.error.as_deref(), Some("its request was never filed"));
+    }
+}
