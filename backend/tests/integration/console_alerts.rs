@@ -175,6 +175,25 @@ async fn restore_times_and_resources_outside_the_targets() {
         assert_eq!(p95, minutes[(95 * minutes.len()).div_ceil(100) - 1], "nearest-rank 95th percentile");
         assert_eq!(t["within_target"], p95 <= 20);
         assert!(restores.iter().any(|r| r["test"] == true));
+        // The same durations from the sandbox's own answer (ListRestoreJobsByProtectedResource).
+        let own = sb.reader(WORKLOAD_A).await;
+        let mut pages = own
+            .list_restore_jobs_by_protected_resource()
+            .resource_arn("arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking")
+            .into_paginator()
+            .send();
+        let mut from_aws = Vec::new();
+        while let Some(page) = pages.next().await {
+            for j in page.unwrap().restore_jobs() {
+                if j.status().map(|s| s.as_str()) == Some("COMPLETED") {
+                    let (start, end) = (j.creation_date().unwrap(), j.completion_date().unwrap());
+                    from_aws.push((end.to_millis().unwrap() - start.to_millis().unwrap()) / 60_000);
+                }
+            }
+        }
+        from_aws.sort_unstable();
+        assert_eq!(from_aws, minutes, "{}: durations as AWS reports them", db.label);
+        assert_eq!(p50, from_aws[(50 * from_aws.len()).div_ceil(100) - 1]);
 
         // Outside the targets, recomputed from the resource list.
         let now = sb.sandbox.now();
