@@ -21,3 +21,15 @@ export async function open(browser, errors = [], { bypassCSP = false } = {}) {
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   return page;
 }
+
+/** Waits until `check()` gives a truthy value (polled), and returns it; fails
+ * naming `what` after `timeout` ms. For states the page cannot signal. */
+export async function until(what, check, { timeout = 60000, every = 200 } = {}) {
+  const end = Date.now() + timeout;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value) return value;
+    if (Date.now() > end) throw new Error(`timed out after ${timeout} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, every));
+  }
+}

@@ -72,7 +72,7 @@ for engine in sqlite postgres; do
   read -r secs calls < <(timed_sync "$url" "$concurrency")
   port=$(free_port)
   RC_DATABASE__URL="$url" RC_SYNC__INTERVAL_SECS=0 "$bin" serve --config "$work/console.toml" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
-  server=$!; pids+=($server)
+  server=$!; pids+=("$server")
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
   rows=$(curl -sf "http://127.0.0.1:$port/api/v1/accounts" | python3 -c 'import json,sys; print(sum(s["counts"]["recovery_points"] for a in json.load(sys.stdin)["items"] for s in a["sync"]))')
   echo "$engine: synced $rows recovery points in ${secs}s"

@@ -1,22 +1,40 @@
 #!/usr/bin/env bash
 # Builds the web UI into frontend/dist: the Leptos app for wasm32, then
 # wasm-bindgen (the CLI at the exact version of the wasm-bindgen crate in
-# Cargo.lock; .ci/run installs it), then the static files. Offline: no tool
-# downloads anything at build time.
+# Cargo.lock; scripts/demo.sh and .ci/run install it), then the static files with
+# a gzipped copy of each. The console binary embeds the folder when it is built
+# (backend/build.rs), so build the UI first. Offline: no tool downloads anything.
+# Files whose content did not change keep their time stamps, so that cargo does
+# not rebuild the console for an unchanged UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+on_error() { echo "scripts/build-frontend.sh: failed (exit $?) at: $BASH_COMMAND" >&2; }
+trap on_error ERR
+# shellcheck source=scripts/toolchain.sh
+source scripts/toolchain.sh
 target=${CARGO_TARGET_DIR:-target}
-want=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
-have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')
+want=$(wasm_bindgen_wanted)
+have=$(wasm_bindgen_found)
 if [ "$have" != "$want" ]; then
-  echo "wasm-bindgen-cli $want is needed (found ${have:-none}): cargo install wasm-bindgen-cli --version $want" >&2
+  echo "wasm-bindgen-cli $want is needed (found ${have:-none}): cargo install wasm-bindgen-cli --version $want (scripts/demo.sh installs it)" >&2
+  exit 1
+fi
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  echo "the Rust target wasm32-unknown-unknown is needed: rustup target add wasm32-unknown-unknown (scripts/demo.sh installs it)" >&2
   exit 1
 fi
 cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release
-rm -rf frontend/dist
-wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir frontend/dist \
+fresh=$(mktemp -d "${TMPDIR:-/tmp}/rc-dist.XXXXXX")
+trap 'rm -rf "$fresh"' EXIT
+wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$fresh" \
   "$target/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-cp frontend/index.html frontend/style.css frontend/boot.js frontend/dist/
-# The console serves these pre-compressed copies to browsers that accept gzip.
-for f in frontend/dist/*; do gzip -9 -n -k -f "$f"; done
+cp frontend/index.html frontend/style.css frontend/boot.js "$fresh/"
+for f in "$fresh"/*; do gzip -9 -n -k -f "$f"; done
+mkdir -p frontend/dist
+for f in frontend/dist/*; do
+  if [ -e "$f" ] && [ ! -e "$fresh/$(basename "$f")" ]; then rm -f "$f"; fi
+done
+for f in "$fresh"/*; do
+  if ! cmp -s "$f" "frontend/dist/$(basename "$f")"; then cp "$f" frontend/dist/; fi
+done
 echo "frontend/dist: $(du -sh frontend/dist | cut -f1); gzipped: wasm $(wc -c <frontend/dist/frontend_bg.wasm.gz), js $(wc -c <frontend/dist/frontend.js.gz), css $(wc -c <frontend/dist/style.css.gz) bytes"

@@ -46,7 +46,7 @@ vault=workload-a-vault
 # The CLI pages by itself (sending the list URIs with their trailing slash).
 all=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --page-size 17 | json 'len(d["RecoveryPoints"])')
 one=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --no-paginate --max-results 1000 | json 'len(d["RecoveryPoints"])')
-[ "$all" = "$one" ] && [ "$all" -gt 150 ] || fail "paged listing gave $all recovery points, one page $one"
+if [ "$all" != "$one" ] || [ "$all" -le 150 ]; then fail "paged listing gave $all recovery points, one page $one"; fi
 
 page=$(aws backup list-recovery-points-by-backup-vault --backup-vault-name "$vault" --max-items 5)
 token=$(echo "$page" | json 'd["NextToken"]')

@@ -9,7 +9,7 @@
 # Usage: scripts/e2e.sh [path/to/recovery-console]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bin=${1:-${CARGO_TARGET_DIR:-target}/debug/recovery-console}
+bin=$(realpath "${1:-${CARGO_TARGET_DIR:-target}/debug/recovery-console}")
 [ -d e2e/node_modules/playwright-core ] || (cd e2e && npm ci --no-audit --no-fund)
 work=$(mktemp -d /tmp/rc-e2e.XXXXXX)
 pids=()
@@ -21,12 +21,15 @@ trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# Starts a demo console, sets $url, and waits until it serves (after its first sync).
+# Starts a demo console from an empty folder (its web UI is built into the binary),
+# sets $url and $cwd, and waits until it serves (after its first sync).
 start_demo() {
   local name=$1 port
   shift
   port=$(free_port)
-  "$bin" demo --listen "127.0.0.1:$port" --data-dir "$work/$name" "$@" >"$work/$name.log" 2>&1 &
+  cwd="$work/$name-cwd"
+  mkdir -p "$cwd"
+  (cd "$cwd" && exec "$bin" demo --listen "127.0.0.1:$port" --data-dir "$work/$name" "$@") >"$work/$name.log" 2>&1 &
   pids+=($!)
   for _ in $(seq 300); do
     url="http://127.0.0.1:$port"
@@ -41,6 +44,7 @@ start_demo() {
 
 start_demo e2e
 demo_url=$url
+demo_cwd=$cwd
 
 # The console with SSO: the sandbox (clock 120x), a real OIDC provider, and
 # `serve` configured for both.
@@ -89,7 +93,7 @@ for _ in $(seq 300); do curl -sf "http://127.0.0.1:$sso_port/readyz" >/dev/null 
 curl -sf "http://127.0.0.1:$sso_port/readyz" >/dev/null || { cat "$work/sso.log" >&2; exit 1; }
 
 status=0
-(cd e2e && CONSOLE_URL="$demo_url" SSO_CONSOLE_URL="http://127.0.0.1:$sso_port" \
+(cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" SSO_CONSOLE_URL="http://127.0.0.1:$sso_port" \
   SANDBOX_URL="http://127.0.0.1:$sandbox_port" node --test --test-concurrency=1 tests/) || status=$?
 if [ "$status" != 0 ]; then
   echo "--- console with SSO ---" >&2; tail -n 40 "$work/sso.log" >&2

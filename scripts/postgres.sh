@@ -4,17 +4,23 @@
 # started on a free loopback port (Debian's postgresql package is installed if
 # missing; as root, the cluster runs as the postgres user) and stopped on exit.
 
+# The bin folder of the newest installed PostgreSQL, or nothing.
+newest_postgres() {
+  local d
+  for d in /usr/lib/postgresql/*/bin; do if [ -d "$d" ]; then echo "$d"; fi; done | sort -V | tail -n 1
+}
+
 start_test_postgres() {
   if [ -n "${DATABASE_URL:-}" ]; then
     export TEST_POSTGRES_URL="$DATABASE_URL"
     return
   fi
   local bindir
-  bindir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  bindir=$(newest_postgres)
   if [ -z "$bindir" ]; then
     echo "installing PostgreSQL (Debian package postgresql)" >&2
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null
-    bindir=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -n 1)
+    bindir=$(newest_postgres)
   fi
   PG_DIR=$(mktemp -d /tmp/rc-test-pg.XXXXXX)
   local port runas=()

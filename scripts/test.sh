@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: formatting, lints, unit and integration
-# tests (the sandbox driven through the real AWS SDKs; the console's store on
-# SQLite and on PostgreSQL), the AWS CLI check, and the web console in headless
-# Chromium (browser tests, accessibility, budgets).
+# The whole test suite, as CI runs it: the scripts' lint, formatting, lints, unit
+# and integration tests (the sandbox driven through the real AWS SDKs; the
+# console's store on SQLite and on PostgreSQL), the AWS CLI check, and the web
+# console in headless Chromium (browser tests, accessibility, budgets).
+# The web UI is built first: the console binary embeds it (backend/build.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
+# shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 
+shellcheck -x scripts/*.sh .ci/run
 cargo fmt --all --check
+scripts/build-frontend.sh
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo build --all-targets
-scripts/build-frontend.sh
 start_test_postgres
 cargo test --all-targets
 cargo test -p frontend --lib

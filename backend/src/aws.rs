@@ -11,6 +11,7 @@ use std::time::Duration;
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::error::CredentialsError;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_backup::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Mutex;
@@ -160,33 +161,66 @@ impl std::fmt::Display for AwsFailure {
     }
 }
 
-/// Names an SDK error by its AWS code. A failure to assume the role surfaces as a
-/// credentials error around the STS error, so the cause chain is searched for it.
+/// Names an SDK error by its AWS code, in a line a person can act on. A failure
+/// to assume the role surfaces as a credentials error around the STS error, so the
+/// cause chain is searched for it; the whole chain goes to the log at debug level.
 pub fn failure<E>(err: &SdkError<E>) -> AwsFailure
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
 {
     if let Some(code) = err.code() {
-        return AwsFailure { code: code.to_string(), message: err.message().unwrap_or_default().to_string() };
+        return AwsFailure { code: code.to_string(), message: one_line(err.message().unwrap_or_default()) };
     }
-    let mut cause: Option<&(dyn StdError + 'static)> = Some(err);
-    while let Some(e) = cause {
+    tracing::debug!(error = %DisplayErrorContext(err), "AWS call failed");
+    for e in causes(err) {
         if let Some(sts) =
             e.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()
         {
             if let Some(code) = sts.code() {
-                return AwsFailure { code: code.to_string(), message: sts.message().unwrap_or_default().to_string() };
+                return AwsFailure { code: code.to_string(), message: one_line(sts.message().unwrap_or_default()) };
             }
         }
-        cause = e.source();
+        if let Some(CredentialsError::CredentialsNotLoaded(_)) = e.downcast_ref::<CredentialsError>() {
+            return AwsFailure { code: "NoCredentials".into(), message: NO_CREDENTIALS.into() };
+        }
     }
-    let code = match err {
-        SdkError::TimeoutError(_) => "Timeout",
-        SdkError::DispatchFailure(d) if d.is_io() => "ConnectionError",
-        SdkError::DispatchFailure(_) => "DispatchFailure",
-        SdkError::ResponseError(_) => "ResponseError",
-        SdkError::ConstructionFailure(_) => "CredentialsError",
-        _ => "Unknown",
+    // A connection failure of the STS call inside the credentials provider reaches
+    // here as a dispatch failure that is not itself I/O: its cause is.
+    let unreachable = causes(err).any(|e| e.downcast_ref::<std::io::Error>().is_some());
+    let (code, message) = match err {
+        SdkError::TimeoutError(_) => ("Timeout", "AWS did not answer in time (aws.call_timeout_secs)".to_string()),
+        SdkError::DispatchFailure(d) if d.is_timeout() => {
+            ("Timeout", format!("AWS did not answer in time: {}", root_cause(err)))
+        }
+        SdkError::DispatchFailure(d) if d.is_io() || unreachable => {
+            ("ConnectionError", format!("could not reach AWS: {}", root_cause(err)))
+        }
+        SdkError::DispatchFailure(_) => ("DispatchFailure", format!("the call could not be sent: {}", root_cause(err))),
+        SdkError::ResponseError(_) => ("ResponseError", format!("AWS's answer could not be read: {}", root_cause(err))),
+        SdkError::ConstructionFailure(_) => {
+            ("CredentialsError", format!("the call could not be built: {}", root_cause(err)))
+        }
+        _ => ("Unknown", root_cause(err)),
     };
-    AwsFailure { code: code.to_string(), message: DisplayErrorContext(err).to_string() }
+    AwsFailure { code: code.to_string(), message }
+}
+
+/// What to tell a person whose console has no AWS credentials of its own.
+const NO_CREDENTIALS: &str = "the console has no AWS credentials of its own to assume the account roles with: \
+the SDK's default chain looked in the environment (AWS_ACCESS_KEY_ID), the shared config and credentials \
+files (AWS_PROFILE), web identity (AWS_WEB_IDENTITY_TOKEN_FILE), the ECS container and the EC2 instance \
+metadata; provide credentials in one of these (README: Configuration)";
+
+/// An error and its causes, outermost first.
+fn causes<'a>(err: &'a (dyn StdError + 'static)) -> impl Iterator<Item = &'a (dyn StdError + 'static)> {
+    std::iter::successors(Some(err), |&e| e.source())
+}
+
+/// The innermost cause of an error, on one line.
+fn root_cause(err: &(dyn StdError + 'static)) -> String {
+    causes(err).last().map(|e| one_line(&e.to_string())).unwrap_or_default()
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
 }

@@ -13,10 +13,13 @@ use recovery_console::sandbox::{self, Faults, Sandbox, WorldOptions};
 use recovery_console::store::Store;
 use recovery_console::sync::{Syncer, TargetReport};
 
+/// The version and the commit it was built from (build.rs).
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("RECOVERY_CONSOLE_COMMIT"), ")");
+
 #[derive(Parser)]
 #[command(
     name = "recovery-console",
-    version,
+    version = VERSION,
     about = "Recovery Console: provably recoverable AWS backups across an AWS Organization"
 )]
 struct Cli {
@@ -141,16 +144,51 @@ struct SandboxArgs {
     write_config: Option<PathBuf>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    use std::io::IsTerminal;
+    // Colour only for a person at a terminal, and never with NO_COLOR (no-color.org).
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| "info,tower_http=warn,sqlx=warn".into()),
         )
+        .with_ansi(colour)
         .with_writer(std::io::stderr)
         .init();
-    match Cli::parse().command {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: could not start the async runtime: {e}");
+            return std::process::ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // One line for a person; the whole chain, with each cause's details, at debug level.
+            tracing::debug!(error = ?e, "failed");
+            eprintln!("error: {}", one_line(&e));
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+/// An error and its causes on one line ("what failed: why: why"), each cause once.
+fn one_line(e: &anyhow::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    for cause in e.chain() {
+        let text = cause.to_string().replace('\n', " ");
+        if !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+    }
+    parts.join(": ")
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
         Command::Serve { config, listen } => {
             let mut cfg = Config::load(config.config.as_deref())?;
             if let Some(listen) = listen {
@@ -209,11 +247,21 @@ async fn main() -> anyhow::Result<()> {
 }
 
 async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
-    let store = Store::connect(&cfg.database_url(), cfg.database.max_connections)
+    let url = cfg.database_url();
+    let store = Store::connect(&url, cfg.database.max_connections)
         .await
-        .context("database.url: could not connect")?;
+        .with_context(|| format!("database.url: could not open {}", shown_url(url.expose())))?;
     store.migrate().await.context("could not apply the database migrations")?;
     Ok(store)
+}
+
+/// A database URL without its password.
+fn shown_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    match rest.rsplit_once('@') {
+        Some((userinfo, host)) => format!("{scheme}://{}:***@{host}", userinfo.split(':').next().unwrap_or_default()),
+        None => url.to_string(),
+    }
 }
 
 /// `credentials` and `clock` replace the SDK's default chain and the system clock (the demo's sandbox).
@@ -234,18 +282,8 @@ async fn serve(
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listen: could not bind {}", cfg.listen))?;
-    let ui = routes::find_ui_dir(cfg.ui_dir.as_deref());
-    match &ui {
-        Some(dir) => println!(
-            "Recovery Console at http://{}/ (UI from {}, API under /api/v1/)",
-            listener.local_addr()?,
-            dir.display()
-        ),
-        None => println!(
-            "Recovery Console API at http://{}/api/v1/ (no built UI found: run scripts/build-frontend.sh)",
-            listener.local_addr()?
-        ),
-    }
+    let ui = routes::Ui::from_config(cfg.ui_dir.as_deref());
+    println!("Recovery Console at http://{}/ ({}; API under /api/v1/)", listener.local_addr()?, ui.describe());
     let state = AppState::new(store, syncer, recovery_console::auth::Auth::new(cfg.auth.clone()), clock);
     state.executor.start(Duration::from_secs(cfg.requests.poll_secs));
     state.notifier.start(Duration::from_secs(10));

@@ -4,7 +4,7 @@
 // Screenshots of each page land in e2e/screenshots/.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { launch, open, BASE, ARTIFACTS } from '../lib.mjs';
 
@@ -50,6 +50,22 @@ test('every page loads with the demo world, without script errors', async () => 
     await page.screenshot({ path: `${ARTIFACTS}${p.name}.png`, fullPage: p.name === 'overview' });
     await page.context().close();
   }
+});
+
+test('the binary started from an empty folder serves the web UI built into it', { skip: !process.env.CONSOLE_CWD && 'CONSOLE_CWD is not set (scripts/e2e.sh starts the demo in an empty folder)' }, async () => {
+  assert.deepEqual(readdirSync(process.env.CONSOLE_CWD), [], 'the demo runs from a folder with nothing in it');
+  const errors = [];
+  const page = await visit('/resources', errors);
+  await page.locator('tbody tr').first().waitFor();
+  assert.equal(await page.locator('h1').innerText(), 'Protected resources', 'a deep link loads the app');
+  const wasm = await page.request.get(`${BASE}/frontend_bg.wasm`, { headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(wasm.status(), 200);
+  assert.equal(wasm.headers()['content-type'], 'application/wasm');
+  assert.equal(wasm.headers()['content-encoding'], 'gzip', 'the pre-compressed copy');
+  const again = await page.request.get(`${BASE}/frontend_bg.wasm`, { headers: { 'if-none-match': wasm.headers().etag } });
+  assert.equal(again.status(), 304, 'an unchanged file is not sent again');
+  assert.deepEqual(errors, []);
+  await page.context().close();
 });
 
 test('filters change the URL and the rows, and a cleared filter brings them back', async () => {

@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { launch, open, ARTIFACTS } from '../lib.mjs';
+import { launch, open, until, ARTIFACTS } from '../lib.mjs';
 
 const CONSOLE = process.env.SSO_CONSOLE_URL;
 const SANDBOX = process.env.SANDBOX_URL;
@@ -27,9 +27,13 @@ async function signIn(who) {
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.locator('input[name="login"]').fill(who);
   await page.locator('input[name="password"]').fill('any');
-  await Promise.all([page.waitForNavigation(), page.locator('button[type="submit"]').click()]);
-  // The provider's consent page comes the first time a person signs in.
-  if (!page.url().startsWith(CONSOLE)) await page.locator('button[type="submit"]').click();
+  await page.getByRole('button', { name: 'Sign-in' }).click();
+  // The provider asks for consent the first time a person signs in, and not after:
+  // wait for whichever comes, the consent page or the console.
+  const consent = page.getByRole('button', { name: 'Continue' });
+  const arrived = page.waitForURL(`${CONSOLE}/requests`, { timeout: 60000 }).then(() => 'console', () => null);
+  const asked = consent.waitFor({ timeout: 60000 }).then(() => 'consent', () => null);
+  if ((await Promise.race([arrived, asked])) === 'consent') await consent.click();
   await page.waitForURL(`${CONSOLE}/requests`);
   return page;
 }
@@ -41,11 +45,10 @@ async function sandboxTables() {
 
 /** Opens the newest recovery point of tracking in an account, as the operator would. */
 async function requestFrom(page, account, fill) {
-  for (let i = 0; i < 30; i++) {
-    await page.goto(`${CONSOLE}/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED`);
-    if (await page.locator('main tbody tr').first().isVisible().catch(() => false)) break;
-    await page.waitForTimeout(1000); // the console's first sync
-  }
+  // The console's first sync may still be running.
+  const list = `${CONSOLE}/api/v1/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED&limit=1`;
+  await until(`a synced recovery point of ${account}`, async () => (await (await page.request.get(list)).json()).items?.length);
+  await page.goto(`${CONSOLE}/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED`);
   await page.locator('main tbody tr a').first().click();
   await page.getByRole('link', { name: 'Request a restore' }).click();
   await page.waitForURL(/\/requests\/new/);

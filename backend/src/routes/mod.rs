@@ -11,6 +11,7 @@ mod params;
 mod posture;
 pub(crate) mod requests;
 mod status;
+mod ui;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 pub use error::AppError;
+pub use ui::{Ui, EMBEDDED_UI_BUILT};
 
 use crate::store::Store;
 use crate::sync::Syncer;
@@ -111,22 +113,9 @@ impl AppState {
 )]
 pub struct ApiDoc;
 
-/// The folder of the built web UI: `ui_dir` when configured, else `frontend/dist`
-/// under the working directory, else `ui/` beside the executable.
-pub fn find_ui_dir(configured: Option<&std::path::Path>) -> Option<std::path::PathBuf> {
-    if let Some(dir) = configured {
-        return Some(dir.to_path_buf());
-    }
-    let beside_exe = std::env::current_exe().ok().and_then(|e| e.parent().map(|p| p.join("ui")));
-    [Some(std::path::PathBuf::from("frontend/dist")), beside_exe]
-        .into_iter()
-        .flatten()
-        .find(|dir| dir.join("index.html").is_file())
-}
-
-/// The API, and the web UI from `ui_dir` when there is one: client-side routes
-/// get `index.html`, so that a deep link opened directly loads the app.
-pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
+/// The API, and the web UI (built in, or from `ui_dir`): client-side routes get
+/// `index.html`, so that a deep link opened directly loads the app.
+pub fn router(state: AppState, ui: Ui) -> Router {
     let api_not_found = || async { AppError::NotFound("no such endpoint".into()) };
     let app = Router::new()
         .route("/api/v1/me", get(auth::me))
@@ -187,12 +176,12 @@ pub fn router(state: AppState, ui_dir: Option<std::path::PathBuf>) -> Router {
     use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
     let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/zip"));
     let app = app.layer(tower_http::compression::CompressionLayer::new().compress_when(predicate));
-    let app = match ui_dir {
-        Some(dir) => {
+    let app = match ui {
+        Ui::Folder(dir) => {
             let index = tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();
             app.fallback_service(tower_http::services::ServeDir::new(dir).precompressed_gzip().fallback(index))
         }
-        None => app.fallback(api_not_found),
+        Ui::Embedded => app.fallback(ui::embedded),
     };
     let secure = state.auth.cfg.cookie_secure;
     app.layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))

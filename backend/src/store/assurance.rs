@@ -502,7 +502,7 @@ impl Store {
     pub async fn claim_schedule(&self, id: &str, was: i64, next: i64) -> Result<bool, StoreError> {
         let mut sql = Sql::new(self.engine(), "UPDATE drill_schedules SET next_at = ");
         sql.arg(next).push(" WHERE id = ").arg(id).push(" AND next_at = ").arg(was).push(" AND enabled = 1");
-        Ok(sql.query().execute(self.pool()).await?.rows_affected() == 1)
+        Ok(sql.query().execute(self.writer()).await?.rows_affected() == 1)
     }
 
     /// Turns a schedule off, with its audit record; `false` when there is none enabled.

@@ -74,9 +74,9 @@ impl Store {
     /// Either way the audit head read inside it is the head the append extends.
     pub async fn write_tx(&self) -> Result<Transaction<'static, Any>, StoreError> {
         match self.engine() {
-            Engine::Sqlite => Ok(self.pool().begin_with("BEGIN IMMEDIATE").await?),
+            Engine::Sqlite => self.begin_write().await,
             Engine::Postgres => {
-                let mut tx = self.pool().begin().await?;
+                let mut tx = self.begin_write().await?;
                 sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).execute(&mut *tx).await?;
                 Ok(tx)
             }

@@ -49,39 +49,51 @@ pub enum StoreError {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Where every write goes. On SQLite one connection, so writers queue in the
+    /// pool (FIFO, waiting) instead of meeting SQLite's lock (which can refuse a
+    /// writer at once); on PostgreSQL the same pool as reads.
+    writer: AnyPool,
     engine: Engine,
 }
+
+/// How long a request waits for the SQLite writer before it is told the
+/// database is busy (503): far longer than any one write transaction takes.
+const WRITER_WAIT: std::time::Duration = std::time::Duration::from_secs(60);
 
 impl Store {
     /// Connects to the database the URL names (creating a SQLite file and its folder if needed).
     pub async fn connect(url: &Secret, max_connections: u32) -> Result<Self, StoreError> {
         sqlx::any::install_default_drivers();
-        let url = url.expose();
-        let engine = if url.starts_with("sqlite:") { Engine::Sqlite } else { Engine::Postgres };
-        if engine == Engine::Sqlite {
-            let path = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
-            let path = path.split('?').next().unwrap_or_default();
-            if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
-                std::fs::create_dir_all(parent)
-                    .map_err(|e| StoreError::Invalid(format!("cannot create {}: {e}", parent.display())))?;
-            }
-        }
-        let pool = AnyPoolOptions::new()
-            .max_connections(if engine == Engine::Sqlite { max_connections.min(4) } else { max_connections })
-            .after_connect(move |conn, _| {
+        let engine = if url.expose().starts_with("sqlite:") { Engine::Sqlite } else { Engine::Postgres };
+        let url = match engine {
+            Engine::Sqlite => sqlite_url(url.expose())?,
+            Engine::Postgres => url.expose().to_string(),
+        };
+        let options = |max: u32| {
+            AnyPoolOptions::new().max_connections(max).after_connect(move |conn, _| {
                 Box::pin(async move {
                     if engine == Engine::Sqlite {
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL;",
-                        )
-                        .await?;
+                        conn.execute("PRAGMA busy_timeout = 30000; PRAGMA synchronous = NORMAL;").await?;
                     }
                     Ok(())
                 })
             })
-            .connect(url)
+        };
+        let pool = options(if engine == Engine::Sqlite { max_connections.clamp(1, 4) } else { max_connections })
+            .connect(&url)
             .await?;
-        Ok(Self { pool, engine })
+        let writer = match engine {
+            Engine::Sqlite => {
+                let writer = options(1).acquire_timeout(WRITER_WAIT).connect(&url).await?;
+                // Once, not on every new connection: switching the journal mode takes a
+                // lock that SQLite does not wait for, so a connection opened while a
+                // write runs would fail at once. WAL stays set in the file.
+                writer.execute("PRAGMA journal_mode = WAL").await?;
+                writer
+            }
+            Engine::Postgres => pool.clone(),
+        };
+        Ok(Self { pool, writer, engine })
     }
 
     pub fn engine(&self) -> Engine {
@@ -102,7 +114,7 @@ impl Store {
     /// may walk a million rows in time order to find one account's page.
     pub async fn refresh_statistics(&self) -> Result<(), StoreError> {
         if self.engine == Engine::Sqlite {
-            self.pool.execute("PRAGMA analysis_limit = 2000; ANALYZE;").await?;
+            self.writer.execute("PRAGMA analysis_limit = 2000; ANALYZE;").await?;
         }
         Ok(())
     }
@@ -113,9 +125,45 @@ impl Store {
         Ok(())
     }
 
+    /// The pool for reads.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
     }
+
+    /// The pool every write goes through (see [`Store::writer`]'s field).
+    pub(crate) fn writer(&self) -> &AnyPool {
+        &self.writer
+    }
+
+    /// A write transaction that holds the write lock from its start: on SQLite
+    /// `BEGIN IMMEDIATE` on the writer connection, so it never has to upgrade a
+    /// read snapshot (which SQLite refuses at once when another write committed
+    /// meanwhile).
+    pub(crate) async fn begin_write(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, StoreError> {
+        Ok(match self.engine {
+            Engine::Sqlite => self.writer.begin_with("BEGIN IMMEDIATE").await?,
+            Engine::Postgres => self.writer.begin().await?,
+        })
+    }
+}
+
+/// A SQLite URL that creates its file when missing (`mode=rwc`) unless it names a
+/// mode itself, after creating the file's folder.
+fn sqlite_url(url: &str) -> Result<String, StoreError> {
+    let rest = url.trim_start_matches("sqlite://").trim_start_matches("sqlite:");
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" {
+        return Ok(url.to_string());
+    }
+    if let Some(parent) = std::path::Path::new(path).parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| StoreError::Invalid(format!("cannot create the folder {}: {e}", parent.display())))?;
+    }
+    if query.split('&').any(|p| p.starts_with("mode=")) {
+        return Ok(url.to_string());
+    }
+    let sep = if query.is_empty() { "?" } else { "&" };
+    Ok(format!("{url}{sep}mode=rwc"))
 }
 
 /// The right to run the sync, held for a whole pass. On PostgreSQL it is a
@@ -179,4 +227,21 @@ where
 /// A JSON array column as strings.
 pub(crate) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sqlite_url;
+
+    #[test]
+    fn sqlite_urls_create_their_file_unless_they_name_a_mode() {
+        let dir = std::env::temp_dir().join(format!("rc-url-{}", uuid::Uuid::new_v4().simple()));
+        let db = dir.join("sub").join("x.db");
+        let url = format!("sqlite://{}", db.display());
+        assert_eq!(sqlite_url(&url).ok(), Some(format!("{url}?mode=rwc")));
+        assert!(dir.join("sub").is_dir(), "the folder is created");
+        assert_eq!(sqlite_url(&format!("{url}?cache=shared")).ok(), Some(format!("{url}?cache=shared&mode=rwc")));
+        assert_eq!(sqlite_url(&format!("{url}?mode=ro")).ok(), Some(format!("{url}?mode=ro")));
+        assert_eq!(sqlite_url("sqlite::memory:").ok(), Some("sqlite::memory:".to_string()));
+    }
 }

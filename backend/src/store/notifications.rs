@@ -54,7 +54,7 @@ impl Store {
             .push(", 0, ")
             .arg(now)
             .push(") ON CONFLICT (event_key, webhook) DO NOTHING");
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 
@@ -132,7 +132,7 @@ impl Store {
             .arg(key)
             .push(" AND webhook = ")
             .arg(webhook);
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 }

@@ -91,10 +91,10 @@ impl Store {
     pub async fn prune_sign_ins(&self, now: i64, login_cutoff: i64) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.engine(), "DELETE FROM sessions WHERE expires_at <= ");
         sql.arg(now);
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         let mut sql = Sql::new(self.engine(), "DELETE FROM oidc_logins WHERE created_at < ");
         sql.arg(login_cutoff);
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 
@@ -111,13 +111,13 @@ impl Store {
             .push(", ")
             .arg(login.created_at)
             .push(")");
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 
     /// The login of a state, removed so that it can be used once only.
     pub async fn take_login(&self, state: &str) -> Result<Option<LoginRow>, StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut sql = Sql::new(self.engine(), "SELECT * FROM oidc_logins WHERE state = ");
         sql.arg(state);
         let row = sql.query().fetch_optional(&mut *tx).await?;

@@ -9,6 +9,9 @@ use super::sql::{upsert, Sql, TEST_FAILED, TEST_PASSED};
 use super::*;
 use crate::time::rfc3339_opt;
 
+/// Rows per write transaction of the sync.
+const WRITE_CHUNK_ROWS: usize = 500;
+
 /// Everything one sync read from one (account, region).
 #[derive(Debug, Clone, Default)]
 pub struct TargetSnapshot {
@@ -43,16 +46,23 @@ pub struct AccountRecord {
 }
 
 impl Store {
-    /// Saves a snapshot in one transaction: upserts everything read, marks as gone
-    /// what this (account, region) no longer has, and records the success.
+    /// Saves a snapshot: upserts everything read, then marks as gone what this
+    /// (account, region) no longer has and records the success. The rows go in
+    /// short transactions of [`WRITE_CHUNK_ROWS`], so that a person's write (a
+    /// note, an approval) waits milliseconds behind the sync, not a whole account;
+    /// a pass that fails half-way leaves upserted rows and no success, and the
+    /// next pass writes them again.
     pub async fn save_snapshot(&self, snap: &TargetSnapshot, started: i64, now: i64) -> Result<SyncCounts, StoreError> {
         let e = self.engine();
-        let mut tx = self.pool().begin().await?;
-        upsert(&mut tx, e, "vaults", &VAULT_COLUMNS, &["arn"], snap.vaults.iter().map(|r| r.vals(now)).collect(), true)
-            .await?;
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
+            "vaults",
+            &VAULT_COLUMNS,
+            &["arn"],
+            snap.vaults.iter().map(|r| r.vals(now)).collect(),
+            true,
+        )
+        .await?;
+        self.upsert_in_chunks(
             "recovery_points",
             &RECOVERY_POINT_COLUMNS,
             &["arn"],
@@ -60,9 +70,7 @@ impl Store {
             true,
         )
         .await?;
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
             "protected_resources",
             &RESOURCE_COLUMNS,
             &["account_id", "region", "arn"],
@@ -70,9 +78,7 @@ impl Store {
             true,
         )
         .await?;
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
             "restore_testing_plans",
             &PLAN_COLUMNS,
             &["arn"],
@@ -81,9 +87,7 @@ impl Store {
         )
         .await?;
         let job_key = ["account_id", "id"];
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
             "backup_jobs",
             &BACKUP_JOB_COLUMNS,
             &job_key,
@@ -91,9 +95,7 @@ impl Store {
             false,
         )
         .await?;
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
             "copy_jobs",
             &COPY_JOB_COLUMNS,
             &job_key,
@@ -101,9 +103,7 @@ impl Store {
             false,
         )
         .await?;
-        upsert(
-            &mut tx,
-            e,
+        self.upsert_in_chunks(
             "restore_jobs",
             &RESTORE_JOB_COLUMNS,
             &job_key,
@@ -111,6 +111,7 @@ impl Store {
             false,
         )
         .await?;
+        let mut tx = self.begin_write().await?;
         for table in ["vaults", "recovery_points", "protected_resources", "restore_testing_plans"] {
             let mut sql = Sql::new(e, &format!("UPDATE {table} SET gone_at = "));
             sql.arg(now)
@@ -137,6 +138,25 @@ impl Store {
         sql.query().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// Upserts rows in transactions of at most [`WRITE_CHUNK_ROWS`] each.
+    async fn upsert_in_chunks(
+        &self,
+        table: &str,
+        columns: &[&str],
+        key: &[&str],
+        rows: Vec<Vec<Val>>,
+        clears_gone: bool,
+    ) -> Result<(), StoreError> {
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            let chunk: Vec<Vec<Val>> = rows.by_ref().take(WRITE_CHUNK_ROWS).collect();
+            let mut tx = self.begin_write().await?;
+            upsert(&mut tx, self.engine(), table, columns, key, chunk, clears_gone).await?;
+            tx.commit().await?;
+        }
+        Ok(())
     }
 
     async fn count_target(
@@ -187,7 +207,7 @@ impl Store {
             .push(", 'running', ")
             .arg(now)
             .push(") ON CONFLICT (account_id, region) DO UPDATE SET status = 'running', last_attempt_at = excluded.last_attempt_at");
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 
@@ -211,7 +231,7 @@ impl Store {
             .arg(account)
             .push(" AND region = ")
             .arg(region);
-        sql.query().execute(self.pool()).await?;
+        sql.query().execute(self.writer()).await?;
         Ok(())
     }
 
@@ -227,7 +247,7 @@ impl Store {
 
     /// Registers the accounts to sync (from the config or discovery), replacing the list.
     pub async fn set_accounts(&self, accounts: &[AccountRecord], now: i64) -> Result<(), StoreError> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let rows = accounts
             .iter()
             .map(|a| {

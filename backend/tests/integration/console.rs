@@ -79,7 +79,7 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     );
     let executor = Arc::clone(&state.executor);
     let notifier = Arc::clone(&state.notifier);
-    let app = routes::router(state.clone(), None);
+    let app = routes::router(state.clone(), routes::Ui::Embedded);
     tokio::spawn(async move { axum::serve(listener, app).await });
     TestConsole { url, store, syncer, executor, notifier, state, http: reqwest::Client::new() }
 }

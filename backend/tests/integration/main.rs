@@ -1,12 +1,14 @@
 //! Integration tests of the recovery-console crate: real servers on loopback,
 //! driven by real clients (the AWS SDK, reqwest).
 
+mod cli;
 mod common;
 mod console;
 mod console_alerts;
 mod console_api;
 mod console_assurance;
 mod console_auth;
+mod console_contention;
 mod console_posture;
 mod console_requests;
 mod console_sync;

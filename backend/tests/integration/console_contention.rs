@@ -1,0 +1,84 @@
+//! No write fails because another one is running: people save notes and targets,
+//! file requests and approve them while a sync of generated accounts writes, on
+//! SQLite and PostgreSQL, and not one answer is a 5xx.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+
+/// Writes until `sync` ends (and at least `min_rounds` rounds); returns every
+/// answer, and how many rounds began while the sync was still running.
+async fn write_while_syncing(
+    c: &TestConsole,
+    rp: &str,
+    sync: tokio::task::JoinHandle<()>,
+    min_rounds: usize,
+) -> (Vec<(String, u16, Value)>, usize) {
+    let (alice, bob, erin) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("erin").await);
+    let mut answers = Vec::new();
+    let (mut round, mut during) = (0, 0);
+    while !sync.is_finished() || round < min_rounds {
+        if !sync.is_finished() {
+            during += 1;
+        }
+        let notes =
+            json!({"scenario": "dynamodb_restore", "resource_arn": TRACKING, "notes": format!("round {round}")});
+        let (s, b) = c.send_as(Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await;
+        answers.push(("notes".to_string(), s, b));
+        let target = json!({"scope_kind": "resource", "scope": TRACKING, "rpo_hours": 24 + round, "rto_minutes": 600});
+        let (s, b) = c.send_as(Method::PUT, &erin, "/api/v1/assurance/targets", target).await;
+        answers.push(("target".to_string(), s, b));
+        let request = json!({
+            "kind": "restore",
+            "recovery_point_arn": rp,
+            "metadata": {"targetTableName": format!("tracking-busy-{round}"), "encryptionType": "Default"},
+            "justification": "restore while the sync writes",
+            "ticket": "OPS-7",
+        });
+        let (s, req) = c.post_as(&alice, "/api/v1/requests", request).await;
+        answers.push(("request".to_string(), s, req.clone()));
+        if let (Some(id), Some(hash)) = (req["id"].as_str(), req["params_hash"].as_str()) {
+            let (s, b) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": hash})).await;
+            answers.push(("approval".to_string(), s, b));
+        }
+        round += 1;
+    }
+    sync.await.unwrap();
+    (answers, during)
+}
+
+#[tokio::test]
+async fn writes_during_a_sync_wait_for_it_and_never_fail() {
+    let sb = spawn(12, 1.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.sync.page_size = Some(50)).await;
+        c.syncer.run().await.unwrap();
+        let rps = c
+            .all(format!(
+                "/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_arn={TRACKING}&status=COMPLETED&limit=1"
+            ))
+            .await;
+        let rp = rps[0]["recovery_point_arn"].as_str().unwrap().to_string();
+        // The next sync upserts every row of every account again: thousands of writes.
+        let syncer = std::sync::Arc::clone(&c.syncer);
+        let sync = tokio::spawn(async move {
+            syncer.run().await.unwrap();
+        });
+        let (answers, during) = write_while_syncing(&c, &rp, sync, 5).await;
+        assert!(during >= 3, "{label}: the sync ended before the writes met it ({during} rounds during it)");
+        let failed: Vec<_> = answers.iter().filter(|(_, s, _)| *s >= 500).collect();
+        assert!(failed.is_empty(), "{label}: {} of {} writes failed: {failed:?}", failed.len(), answers.len());
+        for kind in ["notes", "target", "request", "approval"] {
+            let ok = answers.iter().filter(|(k, s, _)| k == kind && (200..300).contains(s)).count();
+            assert!(ok >= 5, "{label}: only {ok} {kind} writes succeeded: {answers:?}");
+        }
+        let (_, verify) = c.get_as(&c.sign_in("carol").await, "/api/v1/audit/verify").await;
+        assert_eq!(verify["valid"], true, "{label}: {verify}");
+    }
+}
