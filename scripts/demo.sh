@@ -31,7 +31,7 @@ fi
 started=$SECONDS
 target=${CARGO_TARGET_DIR:-target}
 if [ -n "$missing" ] || [ ! -x "$target/release/recovery-console" ]; then
-  echo "First build: on a 2-core machine about 20 minutes (wasm-bindgen-cli 3, web UI 3, console 14); later starts take seconds."
+  echo "The first build takes about 12 minutes on a 2-core machine (the build tools 2, the web UI 1.5, the console 8.5); later starts take seconds."
 fi
 if [ -n "$missing" ]; then
   install_build_tools

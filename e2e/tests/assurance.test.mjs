@@ -35,8 +35,10 @@ test('the coverage page shows coverage, its trend, what is outside target and th
   await page.goto(`${BASE}/assurance`);
   await page.locator('#coverage tbody tr').first().waitFor();
   assert.equal(await page.locator('h1').innerText(), 'Assurance');
+  // The trend and the gaps load on their own: wait for them, not for a guess.
+  await page.locator('#coverage-trend svg rect').nth(29).waitFor();
   assert.ok((await page.locator('#coverage-trend svg rect').count()) >= 30, 'a bar per day');
-  assert.match(await page.locator('.gaps').innerText(), /mydb/, 'mydb, never tested, is a gap');
+  await page.locator('.gaps', { hasText: 'mydb' }).waitFor();
   await page.locator('#targets').waitFor();
   // An admin sets a target for RDS; it shows as set in the console by erin.
   await page.getByLabel('Type or ARN').fill('RDS');
@@ -72,6 +74,7 @@ test('a runbook comes from the live state and exports as Markdown', async () => 
   assert.match(await page.locator('h2').first().innerText(), /Cross-account recovery through the central vault: tracking/);
   assert.match(await page.locator('table.facts').innerText(), /workload-a-recovery/);
   await page.locator('ul.checks li').first().waitFor();
+  await page.getByRole('button', { name: 'Start this request' }).waitFor();
   assert.equal(await page.getByRole('button', { name: 'Start this request' }).count(), 1);
   await page.getByLabel('Markdown the team keeps with this runbook').fill('Page the **on-call DBA** before switching over.');
   await page.getByRole('button', { name: 'Save notes' }).click();

@@ -94,7 +94,7 @@ test('filters change the URL and the rows, and a cleared filter brings them back
   await page.waitForFunction((first) => {
     const row = document.querySelector('main tbody tr');
     return row && row.innerText !== first;
-  }, all[0], { timeout: 10000 });
+  }, all[0], { timeout: 30000 });
   assert.notDeepEqual(await rows(page), all);
   await page.context().close();
 });

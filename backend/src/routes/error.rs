@@ -52,6 +52,17 @@ impl IntoResponse for AppError {
             AppError::Unprocessable { code, message } => (StatusCode::UNPROCESSABLE_ENTITY, code, message),
             AppError::Unavailable(m) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable", m),
             AppError::Store(StoreError::Invalid(m)) => (StatusCode::BAD_REQUEST, "invalid_parameter", m),
+            // Every connection (on SQLite: the one writer) stayed busy for the pool's
+            // whole wait: the request did not get to run.
+            AppError::Store(StoreError::Database(sqlx::Error::PoolTimedOut)) => {
+                tracing::warn!("a request waited for the database for too long");
+                let body = ErrorDetail {
+                    code: "busy".into(),
+                    message: "the database stayed busy for too long; send the request again".into(),
+                };
+                let retry = [(axum::http::header::RETRY_AFTER, "5")];
+                return (StatusCode::SERVICE_UNAVAILABLE, retry, Json(ErrorBody { error: body })).into_response();
+            }
             AppError::Store(e) => {
                 tracing::error!(error = %e, "request failed in the store");
                 (
