@@ -96,6 +96,7 @@ status=0
 (cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" SSO_CONSOLE_URL="http://127.0.0.1:$sso_port" \
   SANDBOX_URL="http://127.0.0.1:$sandbox_port" node --test --test-concurrency=1 tests/) || status=$?
 if [ "$status" != 0 ]; then
+  echo "--- demo console ---" >&2; tail -n 40 "$work/e2e.log" >&2
   echo "--- console with SSO ---" >&2; tail -n 40 "$work/sso.log" >&2
   echo "--- oidc-provider ---" >&2; tail -n 20 "$work/oidc.log" >&2
   exit "$status"

@@ -55,6 +55,13 @@ pub fn RunbookPage() -> impl IntoView {
         version.get();
         format!("/api/v1/runbooks?resource_arn={}&scenario={scenario}", encode(&arn))
     });
+    // The outcome of the last action outlives the runbook's reload after a save (the
+    // view is built again), and goes when another runbook is opened.
+    let message = RwSignal::new(None::<Result<String, String>>);
+    Effect::new(move |_| {
+        params.track();
+        message.set(None);
+    });
     view! {
         <h1>"Runbook"</h1>
         <nav class="tabs" aria-label="Scenarios">
@@ -71,15 +78,14 @@ pub fn RunbookPage() -> impl IntoView {
                     .collect_view()
             }}
         </nav>
-        {loaded(runbook, "the runbook", move |rb: Value| view! { <RunbookView rb=rb version=version /> })}
+        {loaded(runbook, "the runbook", move |rb: Value| view! { <RunbookView rb=rb version=version message=message /> })}
     }
 }
 
 #[component]
-fn RunbookView(rb: Value, version: RwSignal<u32>) -> impl IntoView {
+fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
     let session = expect_context::<Session>();
     let navigate = use_navigate();
-    let message = RwSignal::new(None::<Result<String, String>>);
     let (scenario, arn) = (s(&rb, "scenario"), s(&rb, "resource_arn"));
     let markdown = format!("/api/v1/runbooks/markdown?resource_arn={}&scenario={scenario}", encode(&arn));
     let drills = format!("/drills?resource={}&scenario={scenario}", encode(&arn));
