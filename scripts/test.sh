@@ -16,6 +16,11 @@ scripts/build-frontend.sh
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo build --all-targets
+# The console library must not see the AWS emulator: only the binary and the tests use it.
+if cargo tree -p recovery-console -e normal,build --prefix none | grep -q '^aws-sandbox '; then
+  echo "the console library depends on the aws-sandbox crate" >&2
+  exit 1
+fi
 start_test_postgres
 cargo test --all-targets
 cargo test -p frontend --lib

@@ -1,4 +1,4 @@
-//! Recovery Console: the server, its AWS access, and the built-in AWS sandbox.
+//! Recovery Console: the server and its AWS access (the AWS sandbox is the `aws-sandbox` crate).
 
 pub mod actions;
 pub mod assurance;
@@ -8,7 +8,6 @@ pub mod config;
 pub mod digest;
 pub mod notify;
 pub mod routes;
-pub mod sandbox;
 pub mod store;
 pub mod sync;
 pub mod time;

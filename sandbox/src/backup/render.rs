@@ -2,9 +2,9 @@
 
 use serde_json::{json, Value};
 
-use crate::sandbox::engine::DAY;
-use crate::sandbox::protocol::{epoch, Millis};
-use crate::sandbox::world::*;
+use crate::engine::DAY;
+use crate::protocol::{epoch, Millis};
+use crate::world::*;
 
 fn state_name(state: JobState, pending: &'static str) -> &'static str {
     match state {

@@ -243,7 +243,7 @@ async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
     let dir = std::env::temp_dir().join(format!("rc-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("console.toml");
-    std::fs::write(&config, recovery_console::sandbox::console_config(&sb.url, &sb.sandbox.accounts())).unwrap();
+    std::fs::write(&config, aws_sandbox::console_config(&sb.url, &sb.sandbox.accounts())).unwrap();
     let (config_path, db_dir) = (config.clone(), dir.clone());
     let run = move || {
         let (config, dir) = (&config_path, &db_dir);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
-use recovery_console::sandbox::{Faults, Sandbox, WorldOptions};
+use aws_sandbox::{Faults, Sandbox, WorldOptions};
 use serde_json::{json, Value};
 
 pub const REGION: &str = "ap-southeast-2";

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use aws_config::retry::RetryConfig;
-use recovery_console::sandbox::Faults;
+use aws_sandbox::Faults;
 use serde_json::json;
 
 use crate::common::*;

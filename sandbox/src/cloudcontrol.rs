@@ -9,6 +9,7 @@ use axum::http::{HeaderMap, StatusCode};
 use rand::Rng;
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sha2::Digest;
 
 use super::engine::{restore_metadata, DAY, HOUR, MINUTE};
 use super::protocol::{epoch, json_input, json_operation, to_json, AwsError, Millis};
@@ -142,7 +143,8 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
     let meta = |key: &str, default: &'static str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
     match kind {
         ResourceType::Rds => {
-            let cluster = &crate::digest::sha256_hex(format!("{}{}", caller.account_id, caller.region))[..11];
+            let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
+            let cluster = &digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()[..11];
             json!({
                 "DBInstanceIdentifier": identifier,
                 "DBInstanceArn": f.arn,

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use aws_sandbox::{self as sandbox, Faults, Sandbox, WorldOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use recovery_console::config::Config;
 use recovery_console::routes::{self, AppState};
-use recovery_console::sandbox::{self, Faults, Sandbox, WorldOptions};
 use recovery_console::store::Store;
 use recovery_console::sync::{Syncer, TargetReport};
 

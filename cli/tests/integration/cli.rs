@@ -8,7 +8,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use recovery_console::sandbox;
+use aws_sandbox as sandbox;
 
 use crate::common::*;
 
@@ -51,7 +51,7 @@ fn line_of<'a>(stdout: &'a str, account: &str) -> &'a str {
 #[tokio::test]
 async fn sync_errors_are_one_line_each_and_the_sqlite_file_is_created() {
     // The sandbox denies AssumeRole into the backup account.
-    let faults = recovery_console::sandbox::Faults { deny_accounts: vec![BACKUP.to_string()], ..Default::default() };
+    let faults = aws_sandbox::Faults { deny_accounts: vec![BACKUP.to_string()], ..Default::default() };
     let sb = spawn_with(0, 1.0, faults).await;
     let home = temp_dir("sync");
     // The README's form of a SQLite URL, without `?mode=rwc`, in a folder that does not exist yet.

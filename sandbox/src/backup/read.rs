@@ -4,10 +4,10 @@ use serde_json::{json, Value};
 
 use super::render;
 use super::{decode_position, encode_position, page, Request};
-use crate::sandbox::engine::{inferred_metadata, restore_metadata};
-use crate::sandbox::protocol::{epoch, AwsError, Millis};
-use crate::sandbox::world::*;
-use crate::sandbox::Caller;
+use crate::engine::{inferred_metadata, restore_metadata};
+use crate::protocol::{epoch, AwsError, Millis};
+use crate::world::*;
+use crate::Caller;
 
 const RESTORE_STATES: [&str; 5] = ["PENDING", "RUNNING", "COMPLETED", "ABORTED", "FAILED"];
 const COPY_STATES: [&str; 5] = ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"];

@@ -6,10 +6,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::Request;
-use crate::sandbox::engine::{StartRestore, HOUR};
-use crate::sandbox::protocol::{epoch, AwsError, Millis};
-use crate::sandbox::world::*;
-use crate::sandbox::Caller;
+use crate::engine::{StartRestore, HOUR};
+use crate::protocol::{epoch, AwsError, Millis};
+use crate::world::*;
+use crate::Caller;
 
 fn body<T: for<'de> Deserialize<'de>>(req: &Request) -> Result<T, AwsError> {
     serde_json::from_slice(&req.body)

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use aws_sandbox as sandbox;
 use recovery_console::config::{Config, Secret};
 use recovery_console::routes::{self, AppState};
-use recovery_console::sandbox;
 use recovery_console::store::Store;
 use recovery_console::sync::Syncer;
 use serde_json::Value;
