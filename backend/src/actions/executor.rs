@@ -18,9 +18,9 @@ use tokio::sync::{Mutex, Notify};
 
 use super::backup_role;
 use crate::aws::RoleTarget;
-use crate::routes::Clock;
 use crate::store::{RequestRow, Store, StoreError, Val};
 use crate::sync::Syncer;
+use crate::time::Clock;
 
 /// AWS keeps an idempotency token for about an hour; after this long the
 /// executor looks a job up instead of calling Start again.

@@ -233,6 +233,23 @@ pub(crate) fn json_list(text: &str) -> Vec<String> {
 mod tests {
     use super::sqlite_url;
 
+    /// Each engine has its own folder (their SQL may differ); both must have the
+    /// same migrations, so that neither engine misses a change.
+    #[test]
+    fn both_engines_have_the_same_migrations() {
+        let names = |engine: &str| {
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(engine);
+            let mut names: Vec<String> = std::fs::read_dir(&dir)
+                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+                .unwrap_or_default();
+            names.sort();
+            names
+        };
+        let (sqlite, postgres) = (names("sqlite"), names("postgres"));
+        assert!(sqlite.len() >= 5, "{sqlite:?}");
+        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres differ in their migrations");
+    }
+
     #[test]
     fn sqlite_urls_create_their_file_unless_they_name_a_mode() {
         let dir = std::env::temp_dir().join(format!("rc-url-{}", uuid::Uuid::new_v4().simple()));
