@@ -273,7 +273,7 @@ pub async fn generate(
         created_before: Some(scope.to),
         ..Default::default()
     };
-    let jobs = crate::routes::all_pages_of(
+    let jobs = crate::store::all_pages_of(
         |q| {
             let store = s.store.clone();
             async move { store.list_restore_jobs(&q).await }
@@ -321,7 +321,7 @@ pub async fn generate(
 
     // 4. RPO per resource at the end of the period: the newest backup and the newest central copy.
     progress(3);
-    let resources = crate::routes::all_pages(|q| {
+    let resources = crate::store::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_protected_resources(&q, 0).await }
     })

@@ -121,12 +121,12 @@ pub async fn coverage(
     let since = s.now() - days * crate::time::DAY_MS;
     let passed: std::collections::HashSet<String> =
         s.store.passed_tests(since).await?.into_iter().map(|(arn, _)| arn).collect();
-    let plans = crate::routes::all_pages(|q| {
+    let plans = crate::store::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_plans(&q).await }
     })
     .await?;
-    let resources = crate::routes::all_pages(|q| {
+    let resources = crate::store::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_protected_resources(&q, 0).await }
     })

@@ -12,11 +12,12 @@ use shared::{
 };
 
 use super::params::RawQuery;
-use super::posture::{all_pages, number, only};
+use super::posture::{number, only};
 use super::requests::json_body;
 use super::{AppError, AppState};
 use crate::assurance::{runbooks, targets::Targets};
 use crate::auth::Identity;
+use crate::store::all_pages;
 use crate::store::{Cursor, Val};
 use crate::time::{rfc3339, DAY_MS};
 

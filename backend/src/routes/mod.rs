@@ -40,7 +40,6 @@ pub struct AppState {
 }
 
 pub use crate::time::Clock;
-pub(crate) use posture::{all_pages, all_pages_of};
 
 impl AppState {
     /// `clock`: the time views count back from and requests expire by; default the system clock.

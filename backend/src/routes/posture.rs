@@ -173,29 +173,3 @@ pub async fn coverage(State(s): State<AppState>, raw: RawQuery) -> Result<Json<s
     let days = number(&raw, "days", 1..=365, s.syncer.config().assurance.untested_days)?;
     Ok(Json(crate::assurance::coverage(&s, days, &|_, _| true).await?))
 }
-
-/// Every item of a paged store list, a thousand at a time.
-pub(crate) async fn all_pages<T, F, Fut>(page: F) -> Result<Vec<T>, AppError>
-where
-    F: FnMut(crate::store::ListQuery) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), crate::store::StoreError>>,
-{
-    all_pages_of(page, crate::store::ListQuery { limit: 1000, ..Default::default() }).await
-}
-
-/// Every item of a paged store list with the filters of `q`.
-pub(crate) async fn all_pages_of<T, F, Fut>(mut page: F, mut q: crate::store::ListQuery) -> Result<Vec<T>, AppError>
-where
-    F: FnMut(crate::store::ListQuery) -> Fut,
-    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), crate::store::StoreError>>,
-{
-    let mut items = Vec::new();
-    loop {
-        let (mut batch, next) = page(q.clone()).await?;
-        items.append(&mut batch);
-        match next {
-            Some(c) => q.cursor = Some(crate::store::Cursor::decode(&c)?),
-            None => return Ok(items),
-        }
-    }
-}

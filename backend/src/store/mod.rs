@@ -215,6 +215,32 @@ impl Store {
     }
 }
 
+/// Every item of a paged store list, a thousand at a time.
+pub async fn all_pages<T, F, Fut>(page: F) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), StoreError>>,
+{
+    all_pages_of(page, ListQuery { limit: 1000, ..Default::default() }).await
+}
+
+/// Every item of a paged store list with the filters of `q`.
+pub async fn all_pages_of<T, F, Fut>(mut page: F, mut q: ListQuery) -> Result<Vec<T>, StoreError>
+where
+    F: FnMut(ListQuery) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), StoreError>>,
+{
+    let mut items = Vec::new();
+    loop {
+        let (mut batch, next) = page(q.clone()).await?;
+        items.append(&mut batch);
+        match next {
+            Some(c) => q.cursor = Some(Cursor::decode(&c)?),
+            None => return Ok(items),
+        }
+    }
+}
+
 /// Reads a column, naming it in the error.
 pub(crate) fn col<'r, T>(row: &'r AnyRow, name: &str) -> Result<T, StoreError>
 where
