@@ -8,19 +8,14 @@
 # not rebuild the console for an unchanged UI.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-on_error() { echo "scripts/build-frontend.sh: failed (exit $?) at: $BASH_COMMAND" >&2; }
-trap on_error ERR
 # shellcheck source=scripts/toolchain.sh
 source scripts/toolchain.sh
+report_failures
 target=${CARGO_TARGET_DIR:-target}
-want=$(wasm_bindgen_wanted)
-have=$(wasm_bindgen_found)
-if [ "$have" != "$want" ]; then
-  echo "wasm-bindgen-cli $want is needed (found ${have:-none}): cargo install wasm-bindgen-cli --version $want (scripts/demo.sh installs it)" >&2
-  exit 1
-fi
-if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
-  echo "the Rust target wasm32-unknown-unknown is needed: rustup target add wasm32-unknown-unknown (scripts/demo.sh installs it)" >&2
+missing=$(missing_build_tools)
+if [ -n "$missing" ]; then
+  echo "scripts/build-frontend.sh needs what is missing here (scripts/demo.sh installs it):" >&2
+  print_missing "$missing" >&2
   exit 1
 fi
 cargo build -p frontend --target wasm32-unknown-unknown --profile wasm-release

@@ -9,10 +9,9 @@
 #             exit 1 when something is missing, 0 when the build can start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-on_error() { echo "scripts/demo.sh: failed (exit $?) at: $BASH_COMMAND" >&2; }
-trap on_error ERR
 # shellcheck source=scripts/toolchain.sh
 source scripts/toolchain.sh
+report_failures
 
 missing=$(missing_build_tools)
 if [ "${1:-}" = "--check" ]; then
@@ -21,10 +20,7 @@ if [ "${1:-}" = "--check" ]; then
     exit 0
   fi
   echo "Missing, and what scripts/demo.sh would run to install it:"
-  while IFS=$'\t' read -r what how; do
-    if [ "$how" = "-" ]; then how="(install it yourself)"; fi
-    echo "  $what: $how"
-  done <<<"$missing"
+  print_missing "$missing"
   exit 1
 fi
 

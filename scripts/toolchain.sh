@@ -30,6 +30,20 @@ missing_build_tools() {
     || printf 'wasm-bindgen-cli %s (found %s)\tcargo install wasm-bindgen-cli --version %s\n' "$want" "${have:-none}" "$want"
 }
 
+# Lists missing_build_tools' lines ($1) for a person: "  what: how to install it".
+print_missing() {
+  local what how
+  while IFS=$'\t' read -r what how; do
+    if [ "$how" = "-" ]; then how="(install it yourself)"; fi
+    echo "  $what: $how"
+  done <<<"$1"
+}
+
+# When the sourcing script stops on an error, names the command and its exit status.
+report_failures() {
+  trap 'echo "$0: failed (exit $?) at: $BASH_COMMAND" >&2' ERR
+}
+
 # Installs what missing_build_tools lists; fails naming what it cannot install.
 # wasm-bindgen-cli is installed without --locked: one of its locked dependencies is yanked.
 install_build_tools() {

@@ -20,7 +20,7 @@ use axum::Router;
 use utoipa::OpenApi;
 
 pub use error::AppError;
-pub use ui::{Ui, EMBEDDED_UI_BUILT};
+pub use ui::Ui;
 
 use crate::store::Store;
 use crate::sync::Syncer;

@@ -15,7 +15,7 @@ use include_dir::{include_dir, Dir};
 static EMBEDDED: Dir<'static> = include_dir!("$RECOVERY_CONSOLE_UI_DIR");
 
 /// Whether this binary carries a built UI (or only the page that says how to build one).
-pub const EMBEDDED_UI_BUILT: bool = matches!(env!("RECOVERY_CONSOLE_UI_BUILT").as_bytes(), b"1");
+const EMBEDDED_UI_BUILT: bool = matches!(env!("RECOVERY_CONSOLE_UI_BUILT").as_bytes(), b"1");
 
 /// Where the UI comes from.
 #[derive(Debug, Clone)]
@@ -57,12 +57,10 @@ static ETAGS: LazyLock<HashMap<&'static str, HeaderValue>> = LazyLock::new(|| {
 
 /// Serves a file of the embedded UI.
 pub async fn embedded(uri: Uri, headers: HeaderMap) -> Response {
+    // Any path that is not a file (the .gz copies are served only by encoding) is a client-side route.
     let wanted = uri.path().trim_start_matches('/');
-    let path = match EMBEDDED.get_file(wanted) {
-        Some(_) if !wanted.ends_with(".gz") => wanted,
-        _ => "index.html",
-    };
-    let Some(file) = EMBEDDED.get_file(path) else {
+    let found = EMBEDDED.get_file(wanted).filter(|_| !wanted.ends_with(".gz")).map(|f| (wanted, f));
+    let Some((path, file)) = found.or_else(|| EMBEDDED.get_file("index.html").map(|f| ("index.html", f))) else {
         return (StatusCode::NOT_FOUND, "no web UI in this binary").into_response();
     };
     let etag = ETAGS.get(path).cloned();

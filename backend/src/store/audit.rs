@@ -73,14 +73,11 @@ impl Store {
     /// stale read snapshot; PostgreSQL takes a transaction-scoped advisory lock.
     /// Either way the audit head read inside it is the head the append extends.
     pub async fn write_tx(&self) -> Result<Transaction<'static, Any>, StoreError> {
-        match self.engine() {
-            Engine::Sqlite => self.begin_write().await,
-            Engine::Postgres => {
-                let mut tx = self.begin_write().await?;
-                sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).execute(&mut *tx).await?;
-                Ok(tx)
-            }
+        let mut tx = self.begin_write().await?;
+        if self.engine() == Engine::Postgres {
+            sqlx::query(&format!("SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})")).execute(&mut *tx).await?;
         }
+        Ok(tx)
     }
 
     /// Appends one record inside `tx` (from [`Store::write_tx`]).

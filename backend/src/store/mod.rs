@@ -130,7 +130,7 @@ impl Store {
         &self.pool
     }
 
-    /// The pool every write goes through (see [`Store::writer`]'s field).
+    /// The pool every write goes through (on SQLite its one writer connection).
     pub(crate) fn writer(&self) -> &AnyPool {
         &self.writer
     }
