@@ -6,6 +6,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use crate::domain::{AccountId, Region, RoleArn, VaultArn};
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
@@ -344,24 +345,16 @@ fn invalid(key: impl fmt::Display, why: impl fmt::Display) -> ConfigError {
     ConfigError(format!("{key}: {why}"))
 }
 
-pub fn is_account_id(id: &str) -> bool {
-    id.len() == 12 && id.bytes().all(|b| b.is_ascii_digit())
-}
-
-pub fn is_region(region: &str) -> bool {
-    let parts: Vec<&str> = region.split('-').collect();
-    parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
-}
-
-pub fn is_role_arn(arn: &str) -> bool {
-    arn.strip_prefix("arn:aws:iam::").and_then(|rest| rest.split_once(':')).is_some_and(|(account, resource)| {
-        is_account_id(account) && resource.starts_with("role/") && resource.len() > 5
-    })
-}
-
 impl Config {
+    /// The role AWS Backup uses in an account: configured, else the default service role.
+    pub fn backup_role(&self, account: &str) -> String {
+        self.accounts
+            .iter()
+            .find(|a| a.id == account)
+            .and_then(|a| a.backup_role_arn.clone())
+            .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+    }
+
     /// Loads defaults, then `path` (if any), then `RC_` variables, and checks the result.
     pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
         let mut figment = Figment::from(Serialized::defaults(Config::default()));
@@ -411,11 +404,11 @@ impl Config {
                 return Err(invalid("aws.endpoint_url", format!("{endpoint:?} is not an http(s) URL")));
             }
         }
-        if !is_region(&self.aws.region) {
+        if !Region::is(&self.aws.region) {
             return Err(invalid("aws.region", format!("{:?} is not an AWS region", self.aws.region)));
         }
         for (i, r) in self.aws.default_regions.iter().enumerate() {
-            if !is_region(r) {
+            if !Region::is(r) {
                 return Err(invalid(format!("aws.default_regions[{i}]"), format!("{r:?} is not an AWS region")));
             }
         }
@@ -437,14 +430,14 @@ impl Config {
             return Err(invalid("discovery.role_arn_pattern", "must contain {account_id}"));
         }
         for (i, r) in self.discovery.regions.iter().enumerate() {
-            if !is_region(r) {
+            if !Region::is(r) {
                 return Err(invalid(format!("discovery.regions[{i}]"), format!("{r:?} is not an AWS region")));
             }
         }
         let mut seen = std::collections::HashSet::new();
         for (i, a) in self.accounts.iter().enumerate() {
             let key = |field: &str| format!("accounts[{i}].{field}");
-            if !is_account_id(&a.id) {
+            if !AccountId::is(&a.id) {
                 return Err(invalid(key("id"), format!("{:?} is not a 12-digit AWS account id", a.id)));
             }
             if !seen.insert(a.id.as_str()) {
@@ -453,17 +446,17 @@ impl Config {
             if a.name.trim().is_empty() {
                 return Err(invalid(key("name"), "must not be empty"));
             }
-            if !is_role_arn(&a.role_arn) {
+            if !RoleArn::is(&a.role_arn) {
                 return Err(invalid(key("role_arn"), format!("{:?} is not an IAM role ARN", a.role_arn)));
             }
             for (field, role) in [("operator_role_arn", &a.operator_role_arn), ("backup_role_arn", &a.backup_role_arn)]
             {
-                if let Some(r) = role.as_ref().filter(|r| !is_role_arn(r)) {
+                if let Some(r) = role.as_ref().filter(|r| !RoleArn::is(r)) {
                     return Err(invalid(key(field), format!("{r:?} is not an IAM role ARN")));
                 }
             }
             for (j, r) in a.regions.iter().enumerate() {
-                if !is_region(r) {
+                if !Region::is(r) {
                     return Err(invalid(format!("accounts[{i}].regions[{j}]"), format!("{r:?} is not an AWS region")));
                 }
             }
@@ -533,7 +526,7 @@ impl Config {
                 ));
             }
         }
-        if let Some(v) = self.assurance.central_vault_arns.iter().find(|v| crate::actions::vault_parts(v).is_none()) {
+        if let Some(v) = self.assurance.central_vault_arns.iter().find(|v| VaultArn::parse(v).is_err()) {
             return Err(invalid("assurance.central_vault_arns", format!("{v:?} is not a backup vault ARN")));
         }
         if !(1..=10_080).contains(&self.assurance.drill_retention_minutes) {
@@ -560,7 +553,7 @@ impl Config {
             return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
         }
         for account in r.account_approvers.keys() {
-            if !is_account_id(account) {
+            if !AccountId::is(account) {
                 return Err(invalid(
                     format!("requests.account_approvers.{account}"),
                     "is not a 12-digit AWS account id",
@@ -636,8 +629,11 @@ mod tests {
     #[test]
     fn regions_and_arns_are_checked() {
         assert!(
-            is_region("ap-southeast-2") && is_region("us-gov-west-1") && !is_region("us-east") && !is_region("EU-1-2")
+            Region::is("ap-southeast-2")
+                && Region::is("us-gov-west-1")
+                && !Region::is("us-east")
+                && !Region::is("EU-1-2")
         );
-        assert!(is_role_arn("arn:aws:iam::111111111111:role/path/Name") && !is_role_arn("arn:aws:iam::1:role/x"));
+        assert!(RoleArn::is("arn:aws:iam::111111111111:role/path/Name") && !RoleArn::is("arn:aws:iam::1:role/x"));
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 use aws_sandbox::{self as sandbox, Faults, Sandbox, WorldOptions};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use recovery_console::config::Config;
-use recovery_console::routes::{self, AppState};
+use recovery_console::startup::{self, App, Deps};
 use recovery_console::store::Store;
 use recovery_console::sync::{Syncer, TargetReport};
 
@@ -194,7 +194,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(listen) = listen {
                 cfg.listen = listen;
             }
-            serve(cfg, None, None).await
+            serve(startup::build(cfg, Deps::default()).await?).await
         }
         Command::Sync { config, output } => sync_once(Config::load(config.config.as_deref())?, output).await,
         Command::Migrate { config } => {
@@ -247,59 +247,25 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 async fn open_store(cfg: &Config) -> anyhow::Result<Store> {
-    let url = cfg.database_url();
-    let store = Store::connect(&url, cfg.database.max_connections)
-        .await
-        .with_context(|| format!("database.url: could not open {}", shown_url(url.expose())))?;
-    store.migrate().await.context("could not apply the database migrations")?;
-    Ok(store)
+    Ok(startup::open_store(cfg).await?)
 }
 
-/// A database URL without its password.
-fn shown_url(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
-    match rest.rsplit_once('@') {
-        Some((userinfo, host)) => format!("{scheme}://{}:***@{host}", userinfo.split(':').next().unwrap_or_default()),
-        None => url.to_string(),
-    }
-}
-
-/// `credentials` and `clock` replace the SDK's default chain and the system clock (the demo's sandbox).
-async fn serve(
-    cfg: Config,
-    credentials: Option<aws_credential_types::Credentials>,
-    clock: Option<routes::Clock>,
-) -> anyhow::Result<()> {
-    let cfg = Arc::new(cfg);
-    let store = open_store(&cfg).await?;
-    let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), credentials).await;
-    if let Some(clock) = &clock {
-        syncer.use_clock(Arc::clone(clock));
-    }
-    if cfg.sync.interval_secs > 0 {
-        syncer.schedule(Duration::from_secs(cfg.sync.interval_secs));
-    }
-    let listener = tokio::net::TcpListener::bind(cfg.listen)
-        .await
-        .with_context(|| format!("listen: could not bind {}", cfg.listen))?;
-    let ui = routes::Ui::from_config(cfg.ui_dir.as_deref());
-    println!("Recovery Console at http://{}/ ({}; API under /api/v1/)", listener.local_addr()?, ui.describe());
-    let state = AppState::new(store, syncer, recovery_console::auth::Auth::new(cfg.auth.clone()), clock);
-    state.executor.start(Duration::from_secs(cfg.requests.poll_secs));
-    state.notifier.start(Duration::from_secs(10));
-    recovery_console::assurance::drills::run(state.clone(), Duration::from_secs(cfg.requests.poll_secs));
-    axum::serve(listener, routes::router(state, ui))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+/// Runs a built console until Ctrl-C.
+async fn serve(app: App) -> anyhow::Result<()> {
+    let listener = app.bind().await?;
+    println!("Recovery Console at http://{}/ ({}; API under /api/v1/)", listener.local_addr()?, app.describe_ui());
+    app.start_background();
+    app.serve(listener, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }
 
 async fn sync_once(cfg: Config, output: Output) -> anyhow::Result<()> {
     let cfg = Arc::new(cfg);
     let store = open_store(&cfg).await?;
-    let syncer = Syncer::new(store, cfg, None).await;
+    let syncer = Syncer::new(store, cfg, None, Arc::new(recovery_console::time::now_ms)).await;
     let reports = syncer.run().await?;
     match output {
         Output::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
@@ -384,18 +350,13 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     cfg.requests.poll_secs = 1;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
-    {
-        let cfg = Arc::new(cfg.clone());
-        let store = open_store(&cfg).await?;
-        let syncer = Syncer::new(store, cfg, Some(credentials.clone())).await;
-        let clock = Arc::clone(&sandbox);
-        syncer.use_clock(Arc::new(move || clock.now()));
-        let started = Instant::now();
-        let reports = syncer.run().await?;
-        println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
-    }
     let clock = Arc::clone(&sandbox);
-    serve(cfg, Some(credentials), Some(Arc::new(move || clock.now()))).await
+    let app = startup::build(cfg, Deps { credentials: Some(credentials), clock: Some(Arc::new(move || clock.now())) })
+        .await?;
+    let started = Instant::now();
+    let reports = app.console().syncer.run().await?;
+    println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
+    serve(app).await
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {

@@ -2,16 +2,17 @@
 //! parameters hashed; approvers approve that hash; the executor runs it exactly
 //! once and tracks it to its end.
 
-pub mod executor;
 mod preflight;
+mod submit;
 
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 use shared::{NewRequest, RecoveryPoint};
 
-use crate::config::{is_account_id, Config};
-use crate::routes::AppError;
+use crate::app::AppError;
+use crate::config::Config;
+use crate::domain::{RoleArn, VaultArn};
 
 /// The restore metadata keys the console accepts, per resource type.
 fn allowed_metadata(resource_type: &str) -> Option<&'static [&'static str]> {
@@ -32,19 +33,6 @@ fn valid_instance_id(name: &str) -> bool {
         && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         && !name.ends_with('-')
         && !name.contains("--")
-}
-
-/// The account and vault name of a backup vault ARN.
-pub fn vault_parts(arn: &str) -> Option<(String, String, String)> {
-    let parts: Vec<&str> = arn.splitn(7, ':').collect();
-    match parts[..] {
-        ["arn", _, "backup", region, account, "backup-vault", name]
-            if is_account_id(account) && !name.is_empty() && !region.is_empty() =>
-        {
-            Some((region.to_string(), account.to_string(), name.to_string()))
-        }
-        _ => None,
-    }
 }
 
 /// Checks the restore metadata for the resource type; returns it as given.
@@ -105,15 +93,6 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(
     Ok(())
 }
 
-/// The role AWS Backup uses in an account: configured, else the default service role.
-pub fn backup_role(cfg: &Config, account: &str) -> String {
-    cfg.accounts
-        .iter()
-        .find(|a| a.id == account)
-        .and_then(|a| a.backup_role_arn.clone())
-        .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
-}
-
 /// The canonical parameters of a request (what approvers approve) and their SHA-256.
 pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
     let bad = |code: &'static str, why: String| AppError::bad(code, why);
@@ -142,16 +121,16 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
     } else if !input.metadata.is_empty() {
         return Err(bad("invalid_metadata", "metadata: a copy takes no restore metadata".into()));
     }
-    if let Some(role) = input.iam_role_arn.as_ref().filter(|r| !crate::config::is_role_arn(r)) {
+    if let Some(role) = input.iam_role_arn.as_ref().filter(|r| !RoleArn::is(r)) {
         return Err(bad("invalid_parameter", format!("iam_role_arn: {role:?} is not an IAM role ARN")));
     }
     let (destination, target_account) = if copies {
         let arn = input.destination_vault_arn.as_ref().ok_or_else(|| {
             bad("invalid_parameter", format!("destination_vault_arn is required for a {}", input.kind))
         })?;
-        let (region, account, _) = vault_parts(arn).ok_or_else(|| {
-            bad("invalid_parameter", format!("destination_vault_arn: {arn:?} is not a backup vault ARN"))
-        })?;
+        let vault =
+            VaultArn::parse(arn).map_err(|e| bad("invalid_parameter", format!("destination_vault_arn: {e}")))?;
+        let (region, account) = (String::from(vault.region), String::from(vault.account));
         if region != rp.region {
             return Err(bad(
                 "invalid_parameter",
@@ -208,8 +187,8 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
         "resource_arn": rp.resource_arn,
         "metadata": if restores { json!(input.metadata) } else { Value::Null },
         "restore_account_id": if restores { json!(restore_account) } else { Value::Null },
-        "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| backup_role(cfg, if restores { &restore_account } else { &rp.account_id })),
-        "copy_role_arn": if input.kind == "cross_account_restore" { json!(backup_role(cfg, &rp.account_id)) } else { Value::Null },
+        "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| cfg.backup_role(if restores { &restore_account } else { &rp.account_id })),
+        "copy_role_arn": if input.kind == "cross_account_restore" { json!(cfg.backup_role(&rp.account_id)) } else { Value::Null },
         "destination_vault_arn": destination,
         "lifecycle": input.lifecycle.as_ref().map(|l| json!({
             "delete_after_days": l.delete_after_days,
@@ -220,12 +199,9 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
     Ok((params, hash))
 }
 
-/// SHA-256 of the canonical JSON (sorted keys, no whitespace), hex.
-pub fn params_hash(params: &Value) -> String {
-    crate::digest::sha256_hex(params.to_string())
-}
-
+pub use crate::domain::params_hash;
 pub use preflight::{policy_allows_copy, preflight};
+pub use submit::submit;
 
 #[cfg(test)]
 mod tests {
@@ -251,18 +227,5 @@ mod tests {
         assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "1db")])).is_err());
         assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "db--x")])).is_err());
         assert!(check_metadata("EFS", &m(&[])).is_err());
-        assert_eq!(
-            vault_parts("arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault"),
-            Some(("ap-southeast-2".into(), "222222222222".into(), "central-vault".into()))
-        );
-        assert_eq!(vault_parts("arn:aws:backup:ap-southeast-2:2:backup-vault:x"), None);
-    }
-
-    #[test]
-    fn the_hash_is_of_sorted_keys() {
-        let a = params_hash(&json!({"b": 1, "a": {"y": 2, "x": 1}}));
-        let b = params_hash(&serde_json::from_str(r#"{"a": {"x": 1, "y": 2}, "b": 1}"#).unwrap_or_default());
-        assert_eq!(a, b);
-        assert_ne!(a, params_hash(&json!({"b": 2, "a": {"y": 2, "x": 1}})));
     }
 }

@@ -6,6 +6,7 @@ use serde_json::Value;
 use shared::{PreflightCheck, RecoveryPoint};
 
 use crate::aws::failure;
+use crate::domain::VaultArn;
 use crate::store::Store;
 use crate::sync::Syncer;
 
@@ -110,11 +111,11 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
     }
 
     // 3. Both accounts in the organization.
-    let destination = params["destination_vault_arn"].as_str().and_then(super::vault_parts);
+    let destination = params["destination_vault_arn"].as_str().and_then(|v| VaultArn::parse(v).ok());
     let mut accounts = vec![source.clone()];
-    if let Some((_, account, _)) = &destination {
-        if account != source {
-            accounts.push(account.clone());
+    if let Some(VaultArn { account, .. }) = &destination {
+        if account != source.as_str() {
+            accounts.push(account.to_string());
         }
     }
     let pages: Result<Vec<_>, _> = syncer
@@ -156,17 +157,17 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
     };
 
     // 4. The destination vault lets the copy in.
-    if let Some((region, account, vault)) = &destination {
-        if account == source {
+    if let Some(VaultArn { region, account, name: vault }) = &destination {
+        if account == source.as_str() {
             checks.push(check(
                 "destination vault allows the copy",
                 Some(true),
                 "same account: no vault policy is involved",
             ));
         } else {
-            match syncer.read_role(account).await {
+            match syncer.read_role(account.as_str()).await {
                 Ok(Some(role)) => {
-                    let client = syncer.aws().backup(&role, region).await;
+                    let client = syncer.aws().backup(&role, region.as_str()).await;
                     match client.get_backup_vault_access_policy().backup_vault_name(vault).send().await {
                         Ok(out) => {
                             let allows = policy_allows_copy(out.policy().unwrap_or_default(), source, in_org);

@@ -12,7 +12,7 @@ use serde_json::json;
 use shared::NewDrill;
 
 use super::runbooks;
-use crate::routes::{AppError, AppState};
+use crate::app::{AppError, Console};
 use crate::store::{DrillRow, StoreError, Val};
 
 /// Give up validating a restored resource that does not show up or become ready.
@@ -30,7 +30,7 @@ pub fn cloud_control_type(resource_type: &str) -> Option<&'static str> {
 /// Starts a drill: plans the runbook, files its request in the requester's name
 /// and records the drill.
 pub async fn start(
-    s: &AppState,
+    s: &Console,
     requester: &str,
     requester_name: &str,
     input: &NewDrill,
@@ -50,9 +50,8 @@ pub async fn start(
     let id = uuid::Uuid::new_v4().to_string();
     let name = plan.resource.resource_name.clone().unwrap_or_else(|| plan.resource.resource_arn.clone());
     request.justification = format!("Recovery drill {id}: {} of {name}", input.scenario.replace('_', " "));
-    let (rpo, rto) = super::targets::Targets::load(cfg, &s.store)
-        .await?
-        .of(&plan.resource.resource_type, &plan.resource.resource_arn);
+    let crate::domain::Target { rpo_hours: rpo, rto_minutes: rto } =
+        s.store.targets(cfg).await?.of(&plan.resource.resource_type, &plan.resource.resource_arn);
     let now = s.now();
     let mut drill = DrillRow {
         id,
@@ -91,7 +90,7 @@ pub async fn start(
     };
     // The drill is on record before its request: a request never exists without its drill.
     s.store.insert_drill(&drill).await?;
-    match crate::routes::requests::submit(s, requester, requester_name, &request).await {
+    match crate::actions::submit(s, requester, requester_name, &request).await {
         Ok(filed) => {
             let sets = [("request_id", Val::from(filed.id.clone()))];
             let details = json!({"request_id": filed.id, "params_hash": filed.params_hash});
@@ -118,7 +117,7 @@ pub async fn start(
 }
 
 /// Runs [`pass`] every `every`.
-pub fn run(state: AppState, every: Duration) {
+pub fn run(state: Console, every: Duration) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = pass(&state).await {
@@ -131,7 +130,7 @@ pub fn run(state: AppState, every: Duration) {
 
 /// One pass: starts the scheduled drills that are due, then moves every drill
 /// under way on by a step.
-pub async fn pass(s: &AppState) -> Result<(), StoreError> {
+pub async fn pass(s: &Console) -> Result<(), StoreError> {
     let Some(_replica) = s.store.try_lock_drills().await? else { return Ok(()) };
     let now = s.now();
     for (schedule, was, name) in s.store.due_schedules(now).await? {
@@ -198,13 +197,13 @@ pub async fn pass(s: &AppState) -> Result<(), StoreError> {
 
 /// Ends a drill as failed; when its restore had already created the resource, the
 /// drill first cleans it up (now), keeping the failure for the report.
-async fn fail(s: &AppState, d: &DrillRow, why: String) -> Result<(), StoreError> {
+async fn fail(s: &Console, d: &DrillRow, why: String) -> Result<(), StoreError> {
     let created = d.job_completed_at.is_some() && matches!(d.status.as_str(), "validating" | "retained");
     end_failed(s, d, why, created).await
 }
 
 /// Records a failure: `to_clean_up` moves the drill on to its clean-up, otherwise it ends.
-async fn end_failed(s: &AppState, d: &DrillRow, why: String, to_clean_up: bool) -> Result<(), StoreError> {
+async fn end_failed(s: &Console, d: &DrillRow, why: String, to_clean_up: bool) -> Result<(), StoreError> {
     let now = s.now();
     let (to, mut sets) = if to_clean_up {
         ("retained", vec![("cleanup_due_at", Val::from(now))])
@@ -223,7 +222,7 @@ const FILING_PATIENCE_MS: i64 = 10 * 60_000;
 /// Gives up on a step that has waited longer than this since `since`.
 const STEP_PATIENCE_MS: i64 = 6 * 3_600_000;
 
-async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
+async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
     let now = s.now();
     match d.status.as_str() {
         "awaiting_approval" => {
@@ -320,7 +319,7 @@ async fn step(s: &AppState, d: &DrillRow) -> Result<(), StoreError> {
 }
 
 /// When AWS says the request's restore job completed.
-async fn restore_completed_at(s: &AppState, r: &crate::store::RequestRow) -> Option<i64> {
+async fn restore_completed_at(s: &Console, r: &crate::store::RequestRow) -> Option<i64> {
     let job = r.restore_job_id.as_deref()?;
     let account = r.param("restore_account_id").unwrap_or(&r.account_id).to_string();
     let role = s.syncer.read_role(&account).await.ok()??;
@@ -329,7 +328,7 @@ async fn restore_completed_at(s: &AppState, r: &crate::store::RequestRow) -> Opt
     out.completion_date().and_then(|t| t.to_millis().ok())
 }
 
-async fn cloud_control(s: &AppState, d: &DrillRow, acting: bool) -> Result<aws_sdk_cloudcontrol::Client, String> {
+async fn cloud_control(s: &Console, d: &DrillRow, acting: bool) -> Result<aws_sdk_cloudcontrol::Client, String> {
     let role = if acting {
         s.syncer.operator_role(&d.restore_account_id).await
     } else {
@@ -345,7 +344,7 @@ async fn cloud_control(s: &AppState, d: &DrillRow, acting: bool) -> Result<aws_s
 }
 
 /// Reads the restored resource with Cloud Control GetResource: it must exist and be ready.
-async fn validate(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {
     let Some(type_name) = cloud_control_type(&d.resource_type) else {
         return fail(s, d, format!("no Cloud Control type for {}", d.resource_type)).await;
     };
@@ -411,7 +410,7 @@ async fn validate(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError
 
 /// Deletes the restored resource with Cloud Control DeleteResource (idempotent by
 /// the drill's client token).
-async fn clean_up(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {
     let Some(type_name) = cloud_control_type(&d.resource_type) else { return Ok(()) };
     let client = match cloud_control(s, d, true).await {
         Ok(c) => c,
@@ -458,7 +457,7 @@ async fn clean_up(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError
     }
 }
 
-async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), StoreError> {
+async fn follow_cleanup(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {
     let Some(token) = &d.cleanup_token else { return finish(s, d, now, "no request token").await };
     let client = match cloud_control(s, d, true).await {
         Ok(c) => c,
@@ -490,7 +489,7 @@ async fn follow_cleanup(s: &AppState, d: &DrillRow, now: i64) -> Result<(), Stor
 }
 
 /// Ends a drill after its clean-up: passed, or outside its targets (with the webhook).
-async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Result<(), StoreError> {
+async fn finish(s: &Console, d: &DrillRow, cleaned_at: i64, how: &str) -> Result<(), StoreError> {
     let now = s.now();
     let rto = d.measured_rto_minutes().unwrap_or(0);
     let rpo_minutes = (d.requested_at - d.recovery_point_at).max(0) / 60_000;
@@ -532,7 +531,7 @@ async fn finish(s: &AppState, d: &DrillRow, cleaned_at: i64, how: &str) -> Resul
 
 /// Ends a drill as failed without a clean-up to try (it failed, or is impossible):
 /// the report names what is left behind.
-async fn fail_for_good(s: &AppState, d: &DrillRow, why: String) -> Result<(), StoreError> {
+async fn fail_for_good(s: &Console, d: &DrillRow, why: String) -> Result<(), StoreError> {
     let why = match &d.restored_arn {
         Some(arn) => format!("{why}; {arn} may still exist"),
         None => why,

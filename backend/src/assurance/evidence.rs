@@ -12,8 +12,8 @@ use futures_util::StreamExt;
 use serde_json::{json, Value};
 use shared::{ProtectedResource, RestoreJob};
 
-use super::targets::Targets;
-use crate::routes::{AppError, AppState};
+use crate::app::{AppError, Console};
+use crate::domain::AccountId;
 use crate::store::{ListQuery, RequestQuery, Verifier};
 use crate::time::{rfc3339, DAY_MS};
 use crate::zipstream::ZipStream;
@@ -83,7 +83,7 @@ impl Scope {
                 .unwrap_or_default()
         };
         let accounts = list("account_id");
-        if let Some(a) = accounts.iter().find(|a| !crate::config::is_account_id(a)) {
+        if let Some(a) = accounts.iter().find(|a| !AccountId::is(a)) {
             return Err(AppError::bad(
                 "invalid_parameter",
                 format!("account_id: {a:?} is not a 12-digit AWS account id"),
@@ -162,7 +162,7 @@ struct Figures {
 
 /// Writes the pack into `zip`, calling `progress(step)` before each step.
 pub async fn generate(
-    s: &AppState,
+    s: &Console,
     scope: &Scope,
     by: &str,
     zip: &mut ZipStream,
@@ -171,7 +171,7 @@ pub async fn generate(
     let cfg = s.syncer.config();
     let now = s.now();
     let at = scope.to.min(now);
-    let targets = Targets::load(&cfg.assurance, &s.store).await?;
+    let targets = s.store.targets(&cfg.assurance).await?;
     let mut f = Figures::default();
     zip.file(
         "README.txt",
@@ -304,7 +304,7 @@ pub async fn generate(
             crate::store::percentile(&mins, 95),
             mins.last().copied().unwrap_or(0),
         );
-        let target = targets.of(&ty, &arn).1;
+        let target = targets.of(&ty, &arn).rto_minutes;
         lines.push_str(&csv(&[
             arn.clone(),
             ty.clone(),
@@ -340,7 +340,7 @@ pub async fn generate(
     ]
     .map(String::from));
     for r in resources.into_iter().filter(|r| scope.has(&r.account_id, &r.resource_type)) {
-        let target_h = targets.of(&r.resource_type, &r.resource_arn).0;
+        let target_h = targets.of(&r.resource_type, &r.resource_arn).rpo_hours;
         let backup = s.store.recovery_point_before(&r.resource_arn, &r.account_id, true, at + 1).await?.map(|b| b.0);
         let copy = super::newest_central_copy(&s.store, &cfg.assurance, &r.resource_arn, &r.account_id, at + 1)
             .await?
@@ -481,7 +481,7 @@ where
     }
 }
 
-async fn audit_manager(s: &AppState, scope: &Scope, f: &mut Figures) -> Result<(), AppError> {
+async fn audit_manager(s: &Console, scope: &Scope, f: &mut Figures) -> Result<(), AppError> {
     let accounts = s.store.list_accounts().await?;
     let mut targets: Vec<(String, String, bool)> = accounts
         .iter()
@@ -593,7 +593,7 @@ fn coverage_chart(rows: &[shared::CoverageRow]) -> String {
     svg
 }
 
-fn report(s: &AppState, scope: &Scope, by: &str, now: i64, f: &Figures) -> String {
+fn report(s: &Console, scope: &Scope, by: &str, now: i64, f: &Figures) -> String {
     let cfg = s.syncer.config();
     let cov = f.coverage.clone().unwrap_or(shared::Coverage { days: 0, rows: Vec::new(), gaps: Vec::new() });
     let total: i64 = cov.rows.iter().map(|r| r.resources).sum();

@@ -5,7 +5,6 @@
 pub mod drills;
 pub mod evidence;
 pub mod runbooks;
-pub mod targets;
 
 use shared::{CoverageTrendPoint, RpoGap, RpoPoint};
 
@@ -114,10 +113,10 @@ pub fn coverage_trend(
 /// Tested recently means a restore test that passed its validation within `days`.
 /// `within` keeps the (account, resource type) pairs of a scope.
 pub async fn coverage(
-    s: &crate::routes::AppState,
+    s: &crate::app::Console,
     days: i64,
     within: &(dyn Fn(&str, &str) -> bool + Sync),
-) -> Result<shared::Coverage, crate::routes::AppError> {
+) -> Result<shared::Coverage, crate::app::AppError> {
     let since = s.now() - days * crate::time::DAY_MS;
     let passed: std::collections::HashSet<String> =
         s.store.passed_tests(since).await?.into_iter().map(|(arn, _)| arn).collect();

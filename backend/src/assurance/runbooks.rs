@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use shared::{NewRequest, ProtectedResource, RecoveryPoint, Runbook, RunbookFact, RunbookStep, Vault};
 
-use crate::routes::{AppError, AppState};
+use crate::app::{AppError, Console};
 use crate::store::ListQuery;
 
 /// What following a scenario for one resource needs, from the synced inventory.
@@ -79,13 +79,13 @@ pub fn target_name(resource: &ProtectedResource, label: &str, now: i64) -> Strin
     name.split('-').filter(|p| !p.is_empty()).collect::<Vec<_>>().join("-")
 }
 
-pub async fn resource(s: &AppState, arn: &str) -> Result<ProtectedResource, AppError> {
+pub async fn resource(s: &Console, arn: &str) -> Result<ProtectedResource, AppError> {
     let q = ListQuery { limit: 1, resource_arn: Some(arn.to_string()), ..Default::default() };
     let (mut items, _) = s.store.list_protected_resources(&q, s.now()).await?;
     items.pop().ok_or_else(|| AppError::NotFound(format!("protected resource {arn:?} is not in the inventory")))
 }
 
-async fn vault(s: &AppState, account: &str, region: &str, name: &str) -> Result<Option<Vault>, AppError> {
+async fn vault(s: &Console, account: &str, region: &str, name: &str) -> Result<Option<Vault>, AppError> {
     let q = ListQuery {
         limit: 5,
         account_id: Some(account.into()),
@@ -97,7 +97,7 @@ async fn vault(s: &AppState, account: &str, region: &str, name: &str) -> Result<
 }
 
 /// What the scenario needs for the resource, and what blocks it now.
-pub async fn plan(s: &AppState, scenario: &str, resource_arn: &str, label: &str) -> Result<Plan, AppError> {
+pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) -> Result<Plan, AppError> {
     let resource = resource(s, resource_arn).await?;
     check_scenario(scenario, &resource.resource_type)?;
     let cfg = s.syncer.config();
@@ -180,13 +180,13 @@ pub async fn plan(s: &AppState, scenario: &str, resource_arn: &str, label: &str)
 }
 
 /// The runbook of a plan, with live pre-flight checks and the team's notes.
-pub async fn runbook(s: &AppState, plan: Plan) -> Result<Runbook, AppError> {
+pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     let cfg = s.syncer.config();
     let r = &plan.resource;
     let cross = plan.scenario == "cross_account_restore";
     let fact = |name: &str, value: String| RunbookFact { name: name.to_string(), value };
-    let (rpo_hours, rto_minutes) =
-        super::targets::Targets::load(&cfg.assurance, &s.store).await?.of(&r.resource_type, &r.resource_arn);
+    let crate::domain::Target { rpo_hours, rto_minutes } =
+        s.store.targets(&cfg.assurance).await?.of(&r.resource_type, &r.resource_arn);
     let mut facts = vec![
         fact("Resource", format!("{} ({})", r.resource_name.clone().unwrap_or_default(), r.resource_arn)),
         fact("Resource account and region", format!("{} {}", r.account_id, r.region)),
@@ -204,10 +204,7 @@ pub async fn runbook(s: &AppState, plan: Plan) -> Result<Runbook, AppError> {
             facts.push(fact("Source vault key", v.encryption_key_arn.clone().unwrap_or_else(|| "unknown".into())));
         }
         if cross {
-            facts.push(fact(
-                "Copy role (AWS Backup, central account)",
-                crate::actions::backup_role(cfg, &rp.account_id),
-            ));
+            facts.push(fact("Copy role (AWS Backup, central account)", cfg.backup_role(&rp.account_id)));
         }
         if let Some(request) = &plan.request {
             let (params, _) = crate::actions::canonical_params(request, rp, cfg)?;
@@ -218,7 +215,7 @@ pub async fn runbook(s: &AppState, plan: Plan) -> Result<Runbook, AppError> {
         facts.push(fact("Destination vault", format!("{} in account {}", v.arn, v.account_id)));
         facts.push(fact("Destination vault key", v.encryption_key_arn.clone().unwrap_or_else(|| "unknown".into())));
     }
-    facts.push(fact("Restore role (AWS Backup)", crate::actions::backup_role(cfg, &plan.restore_account_id)));
+    facts.push(fact("Restore role (AWS Backup)", cfg.backup_role(&plan.restore_account_id)));
     let operator = s.syncer.operator_role(&plan.restore_account_id).await?;
     facts.push(fact(
         "Console operator role",

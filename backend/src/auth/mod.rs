@@ -7,15 +7,12 @@ pub mod oidc;
 
 use std::sync::Arc;
 
-use axum::extract::{Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, Method};
-use axum::middleware::Next;
-use axum::response::{IntoResponse, Response};
+use axum::http::{header, HeaderMap, HeaderValue};
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
+use crate::app::AppError;
 use crate::config::AuthConfig;
-use crate::routes::{AppError, AppState};
 use crate::store::{SessionRow, Store};
 
 pub const SESSION_COOKIE: &str = "rc_session";
@@ -66,6 +63,12 @@ impl Identity {
         } else {
             Err(AppError::Forbidden(format!("this needs the role {}", roles.join(" or "))))
         }
+    }
+
+    /// Whether `sent` is this person's CSRF token (compared in constant time).
+    pub fn csrf_matches(&self, sent: &str) -> bool {
+        let expected = self.csrf_token.as_deref().unwrap_or_default();
+        !sent.is_empty() && bool::from(sent.as_bytes().ct_eq(expected.as_bytes()))
     }
 
     pub fn display_name(&self) -> String {
@@ -141,39 +144,70 @@ fn from_session(s: SessionRow, via: Via) -> Identity {
     Identity { subject: Some(s.subject), name: Some(s.name), roles: s.roles, csrf_token: Some(s.csrf_token), via }
 }
 
-/// Resolves the identity of a request; a presented credential that does not hold is a 401.
-async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppError> {
-    let auth = &state.auth;
-    let now = crate::time::now_ms();
-    if let Some(value) = headers.get(header::AUTHORIZATION) {
-        let value = value.to_str().unwrap_or_default();
-        let token = value
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| AppError::Unauthenticated("Authorization must be `Bearer <token>`".into()))?;
-        return bearer(state, token, now).await;
+impl Auth {
+    /// Resolves the identity of a request; a presented credential that does not hold is a 401.
+    pub async fn resolve(&self, store: &Store, headers: &HeaderMap) -> Result<Identity, AppError> {
+        let auth = self;
+        let now = crate::time::now_ms();
+        if let Some(value) = headers.get(header::AUTHORIZATION) {
+            let value = value.to_str().unwrap_or_default();
+            let token = value
+                .strip_prefix("Bearer ")
+                .ok_or_else(|| AppError::Unauthenticated("Authorization must be `Bearer <token>`".into()))?;
+            return self.bearer(store, token, now).await;
+        }
+        if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
+            let claims = alb_claims(alb, data.to_str().unwrap_or_default()).await?;
+            let subject = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?
+                .to_string();
+            return Ok(Identity {
+                name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
+                csrf_token: Some(alb_csrf(&subject, &alb.signer_arn)),
+                subject: Some(subject),
+                roles: auth.roles_of(&claims),
+                via: Via::Alb,
+            });
+        }
+        if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
+            if let Some(s) = store.session(&token, now).await? {
+                return Ok(from_session(s, Via::Cookie));
+            }
+        }
+        Ok(Identity::anonymous(auth.cfg.anonymous_viewer))
     }
-    if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
-        let claims = alb_claims(alb, data.to_str().unwrap_or_default()).await?;
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?
-            .to_string();
-        return Ok(Identity {
-            name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
-            csrf_token: Some(alb_csrf(&subject, &alb.signer_arn)),
-            subject: Some(subject),
-            roles: auth.roles_of(&claims),
-            via: Via::Alb,
-        });
-    }
-    if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
-        if let Some(s) = state.store.session(&token, now).await? {
-            return Ok(from_session(s, Via::Cookie));
+
+    async fn bearer(&self, store: &Store, token: &str, now: i64) -> Result<Identity, AppError> {
+        let unauthorized = |why: String| AppError::Unauthenticated(format!("bearer token refused: {why}"));
+        if token.split('.').count() == 3 {
+            let oidc = self.oidc.as_ref().ok_or_else(|| unauthorized("no identity provider is configured".into()))?;
+            let audience = oidc.cfg.api_audience.clone().unwrap_or_else(|| oidc.cfg.client_id.clone());
+            let claims = oidc.validate(token, &audience).await.map_err(|e| unauthorized(e.to_string()))?;
+            let subject = claims
+                .get("sub")
+                .and_then(Value::as_str)
+                .filter(|s| !s.is_empty())
+                .ok_or_else(|| unauthorized("the token names no subject".into()))?
+                .to_string();
+            return Ok(Identity {
+                name: ["name", "preferred_username", "email"]
+                    .iter()
+                    .find_map(|c| claims.get(*c).and_then(Value::as_str))
+                    .map(str::to_string),
+                subject: Some(subject),
+                roles: self.roles_of(&claims),
+                csrf_token: None,
+                via: Via::Bearer,
+            });
+        }
+        match store.session(token, now).await? {
+            Some(s) => Ok(from_session(s, Via::Bearer)),
+            None => Err(unauthorized("unknown or expired token".into())),
         }
     }
-    Ok(Identity::anonymous(auth.cfg.anonymous_viewer))
 }
 
 /// The CSRF token of a person behind the ALB (whose browser holds the ALB's
@@ -181,35 +215,6 @@ async fn resolve(state: &AppState, headers: &HeaderMap) -> Result<Identity, AppE
 /// `GET /api/v1/me`, so a cross-site form cannot send it.
 fn alb_csrf(subject: &str, signer: &str) -> String {
     crate::digest::sha256_hex(format!("recovery-console csrf|{signer}|{subject}"))
-}
-
-async fn bearer(state: &AppState, token: &str, now: i64) -> Result<Identity, AppError> {
-    let unauthorized = |why: String| AppError::Unauthenticated(format!("bearer token refused: {why}"));
-    if token.split('.').count() == 3 {
-        let oidc = state.auth.oidc.as_ref().ok_or_else(|| unauthorized("no identity provider is configured".into()))?;
-        let audience = oidc.cfg.api_audience.clone().unwrap_or_else(|| oidc.cfg.client_id.clone());
-        let claims = oidc.validate(token, &audience).await.map_err(|e| unauthorized(e.to_string()))?;
-        let subject = claims
-            .get("sub")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| unauthorized("the token names no subject".into()))?
-            .to_string();
-        return Ok(Identity {
-            name: ["name", "preferred_username", "email"]
-                .iter()
-                .find_map(|c| claims.get(*c).and_then(Value::as_str))
-                .map(str::to_string),
-            subject: Some(subject),
-            roles: state.auth.roles_of(&claims),
-            csrf_token: None,
-            via: Via::Bearer,
-        });
-    }
-    match state.store.session(token, now).await? {
-        Some(s) => Ok(from_session(s, Via::Bearer)),
-        None => Err(unauthorized("unknown or expired token".into())),
-    }
 }
 
 /// The ALB's `x-amzn-oidc-data`: an ES256 JWT whose `signer` must be the pinned
@@ -273,67 +278,6 @@ async fn alb_claims(alb: &crate::config::AlbConfig, token: &str) -> Result<serde
         return Err(refuse("expired"));
     }
     Ok(claims)
-}
-
-/// Paths under `/api/` that answer without a signed-in person.
-const OPEN_API_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/auth/demo", "/api/v1/openapi.json"];
-
-/// Resolves the identity, checks CSRF on cookie-authenticated state changes, keeps
-/// anonymous requests out of the API unless anonymous viewing is on, and hands
-/// the identity to the handlers.
-pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    // Only the API and sign-out need to know who asks: the UI's files, health
-    // checks and metrics are served without a session lookup.
-    if !req.uri().path().starts_with("/api/") && req.uri().path() != "/auth/logout" {
-        return next.run(req).await;
-    }
-    let identity = match resolve(&state, req.headers()).await {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
-    let path = req.uri().path();
-    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
-    if matches!(identity.via, Via::Cookie | Via::Alb) && changes_state {
-        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
-        let expected = identity.csrf_token.as_deref().unwrap_or_default();
-        if sent.is_empty() || !bool::from(sent.as_bytes().ct_eq(expected.as_bytes())) {
-            return AppError::CsrfFailed(format!(
-                "a state change made with the session cookie needs the {CSRF_HEADER} header from GET /api/v1/me"
-            ))
-            .into_response();
-        }
-    }
-    let api = path.starts_with("/api/") && !OPEN_API_PATHS.contains(&path);
-    if api && identity.via == Via::Anonymous && (identity.roles.is_empty() || changes_state) {
-        return AppError::Unauthenticated("sign in first (GET /auth/login, or a bearer token)".into()).into_response();
-    }
-    req.extensions_mut().insert(identity);
-    next.run(req).await
-}
-
-/// Strict security headers on every answer; the CSP allows the app's own
-/// scripts and WebAssembly only.
-pub async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
-    let mut resp = next.run(req).await;
-    let h = resp.headers_mut();
-    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
-        h.insert(k, HeaderValue::from_static(v));
-    };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
-         connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-    );
-    set(h, "x-content-type-options", "nosniff");
-    set(h, "x-frame-options", "DENY");
-    set(h, "referrer-policy", "same-origin");
-    set(h, "cross-origin-opener-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
-    if secure {
-        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
-    }
-    resp
 }
 
 /// Creates a session for a signed-in person and writes its audit record.

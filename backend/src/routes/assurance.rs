@@ -15,8 +15,9 @@ use super::params::RawQuery;
 use super::posture::{number, only};
 use super::requests::json_body;
 use super::{AppError, AppState};
-use crate::assurance::{runbooks, targets::Targets};
+use crate::assurance::runbooks;
 use crate::auth::Identity;
+use crate::domain::Targets;
 use crate::store::all_pages;
 use crate::store::{Cursor, Val};
 use crate::time::{rfc3339, DAY_MS};
@@ -33,7 +34,7 @@ fn text_param<'a>(raw: &'a RawQuery, name: &str) -> Result<&'a str, AppError> {
 }
 
 async fn targets(s: &AppState) -> Result<Targets, AppError> {
-    Ok(Targets::load(&s.syncer.config().assurance, &s.store).await?)
+    Ok(s.store.targets(&s.syncer.config().assurance).await?)
 }
 
 /// The RPO/RTO policy: defaults, per resource type and per resource.
@@ -117,7 +118,7 @@ pub async fn resource_rpo(
     let days = number(&raw, "days", 1..=365, 90)?;
     let resource = runbooks::resource(&s, &arn).await?;
     let cfg = &s.syncer.config().assurance;
-    let target_hours = targets(&s).await?.of(&resource.resource_type, &arn).0;
+    let target_hours = targets(&s).await?.of(&resource.resource_type, &arn).rpo_hours;
     let now = s.now();
     let since = now - days * DAY_MS;
     let central = |account: &str, vault: &str| crate::assurance::is_central(cfg, &resource.account_id, account, vault);

@@ -36,7 +36,7 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
     let now = s.now();
     let a = &s.syncer.config().assurance;
     let summary = s.store.summary(now).await?;
-    let policy = crate::assurance::targets::Targets::load(a, &s.store).await?;
+    let policy = s.store.targets(a).await?;
     let targets = s.store.targets_by_account(now - a.untested_days * DAY_MS, now, &policy).await?;
     let accounts = s.store.list_accounts().await?;
     let pending = s.store.pending_requests().await?;

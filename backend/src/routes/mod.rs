@@ -7,52 +7,44 @@ mod error;
 pub mod evidence;
 mod inventory;
 mod metrics;
+mod middleware;
 mod params;
 mod posture;
-pub(crate) mod requests;
+mod requests;
 mod status;
 mod ui;
 
+use std::ops::Deref;
 use std::sync::Arc;
 
 use axum::routing::get;
 use axum::Router;
 use utoipa::OpenApi;
 
-pub use error::AppError;
+pub use crate::app::AppError;
 pub use ui::Ui;
 
-use crate::store::Store;
-use crate::sync::Syncer;
+use crate::app::Console;
 
+/// What the handlers share: the console, sign-in, and the evidence packs made in
+/// the background for the web page. Handlers reach the console's services through it.
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
-    pub syncer: Arc<Syncer>,
-    /// The time "the last 30 days" count back from: the system clock, or in the
-    /// demo and the tests the sandbox's clock, so that the views match its world.
-    pub clock: Clock,
+    pub console: Console,
     pub auth: Arc<crate::auth::Auth>,
-    pub executor: Arc<crate::actions::executor::Executor>,
-    pub notifier: Arc<crate::notify::Notifier>,
-    /// Evidence packs made in the background for the web page.
     pub evidence: Arc<evidence::EvidenceJobs>,
 }
 
-pub use crate::time::Clock;
-
 impl AppState {
-    /// `clock`: the time views count back from and requests expire by; default the system clock.
-    pub fn new(store: Store, syncer: Arc<Syncer>, auth: Arc<crate::auth::Auth>, clock: Option<Clock>) -> Self {
-        let clock: Clock = clock.unwrap_or_else(|| Arc::new(crate::time::now_ms));
-        let executor = crate::actions::executor::Executor::new(store.clone(), Arc::clone(&syncer), Arc::clone(&clock));
-        let notifier =
-            crate::notify::Notifier::new(store.clone(), syncer.config().notifications.clone(), Arc::clone(&clock));
-        Self { store, syncer, clock, auth, executor, notifier, evidence: Default::default() }
+    pub fn new(console: Console, auth: Arc<crate::auth::Auth>) -> Self {
+        Self { console, auth, evidence: Default::default() }
     }
+}
 
-    pub fn now(&self) -> i64 {
-        (self.clock)()
+impl Deref for AppState {
+    type Target = Console;
+    fn deref(&self) -> &Console {
+        &self.console
     }
 }
 
@@ -183,8 +175,8 @@ pub fn router(state: AppState, ui: Ui) -> Router {
         Ui::Embedded => app.fallback(ui::embedded),
     };
     let secure = state.auth.cfg.cookie_secure;
-    app.layer(axum::middleware::from_fn_with_state(state.clone(), crate::auth::authenticate))
-        .layer(axum::middleware::from_fn_with_state(secure, crate::auth::security_headers))
+    app.layer(axum::middleware::from_fn_with_state(state.clone(), middleware::authenticate))
+        .layer(axum::middleware::from_fn_with_state(secure, middleware::security_headers))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

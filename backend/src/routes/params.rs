@@ -8,7 +8,7 @@ use axum::http::request::Parts;
 use utoipa::IntoParams;
 
 use super::AppError;
-use crate::config::{is_account_id, is_region};
+use crate::domain::{is_arn, AccountId, Region};
 use crate::store::{Cursor, ListQuery};
 
 /// The query parameters of the lists (each list takes the ones it documents).
@@ -69,11 +69,6 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
     }
 }
 
-fn is_arn(text: &str) -> bool {
-    let parts: Vec<&str> = text.splitn(6, ':').collect();
-    parts.len() == 6 && parts[0] == "arn" && !parts[1].is_empty() && !parts[2].is_empty() && !parts[5].is_empty()
-}
-
 fn bool_param(name: &str, v: &str) -> Result<bool, AppError> {
     match v {
         "true" => Ok(true),
@@ -107,13 +102,13 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
             "cursor" => q.cursor = Some(Cursor::decode(value).map_err(|e| bad(e.to_string()))?),
             "include_gone" => q.include_gone = bool_param(name, value)?,
             "account_id" => {
-                if !is_account_id(value) {
+                if !AccountId::is(value) {
                     return Err(bad(format!("{value:?} is not a 12-digit AWS account id")));
                 }
                 q.account_id = Some(value.clone());
             }
             "region" => {
-                if !is_region(value) {
+                if !Region::is(value) {
                     return Err(bad(format!("{value:?} is not an AWS region")));
                 }
                 q.region = Some(value.clone());

@@ -6,7 +6,7 @@ use shared::{DailyTests, Overview, RecoveryPointDetail};
 
 use super::params::RawQuery;
 use super::{AppError, AppState};
-use crate::config::is_account_id;
+use crate::domain::AccountId;
 use crate::store::TestScope;
 
 /// Reads a whole number parameter within `range`, or `default` when absent.
@@ -60,7 +60,7 @@ pub async fn daily_tests(State(s): State<AppState>, raw: RawQuery) -> Result<Jso
     only(&raw, &["days", "account_id", "plan_arn"])?;
     let days = number(&raw, "days", 1..=366, 90)?;
     let account_id = raw.0.get("account_id").cloned();
-    if let Some(a) = account_id.as_ref().filter(|a| !is_account_id(a)) {
+    if let Some(a) = account_id.as_ref().filter(|a| !AccountId::is(a)) {
         return Err(AppError::bad("invalid_parameter", format!("account_id: {a:?} is not a 12-digit AWS account id")));
     }
     let plan_arn = raw.0.get("plan_arn").cloned();
@@ -113,8 +113,8 @@ pub async fn restore_times(
 ) -> Result<Json<shared::ResourceRestoreTimes>, AppError> {
     let rows = s.store.restore_durations(&arn).await?;
     let resource = crate::assurance::runbooks::resource(&s, &arn).await.ok();
-    let targets = crate::assurance::targets::Targets::load(&s.syncer.config().assurance, &s.store).await?;
-    let target = targets.of(resource.as_ref().map(|r| r.resource_type.as_str()).unwrap_or_default(), &arn).1;
+    let targets = s.store.targets(&s.syncer.config().assurance).await?;
+    let target = targets.of(resource.as_ref().map(|r| r.resource_type.as_str()).unwrap_or_default(), &arn).rto_minutes;
     let mut minutes: Vec<i64> = rows.iter().map(|r| r.2).collect();
     minutes.sort_unstable();
     let pct = |p: usize| (!minutes.is_empty()).then(|| crate::store::percentile(&minutes, p));
@@ -157,7 +157,7 @@ pub async fn outside_targets(
         ),
         None => None,
     };
-    let targets = crate::assurance::targets::Targets::load(&s.syncer.config().assurance, &s.store).await?;
+    let targets = s.store.targets(&s.syncer.config().assurance).await?;
     let (items, next_cursor) = s.store.outside_targets(s.now(), &targets, limit, after.as_deref()).await?;
     Ok(Json(shared::Page { items, next_cursor }))
 }

@@ -167,6 +167,25 @@ fn read_schedule(r: &AnyRow) -> Result<DrillSchedule, StoreError> {
 
 impl Store {
     /// The targets admins set in the console.
+    /// The effective RPO/RTO targets: the configuration's, overridden by what admins set in the console.
+    pub async fn targets(&self, cfg: &crate::config::AssuranceConfig) -> Result<crate::domain::Targets, StoreError> {
+        let file_rules = cfg
+            .targets
+            .iter()
+            .map(|t| TargetRule {
+                scope_kind: "resource_type".into(),
+                scope: t.resource_type.clone(),
+                rpo_hours: t.rpo_hours,
+                rto_minutes: t.rto_minutes,
+                source: "config".into(),
+                updated_by: None,
+                updated_at: None,
+            })
+            .collect();
+        let default = crate::domain::Target { rpo_hours: cfg.rpo_hours, rto_minutes: cfg.rto_minutes };
+        Ok(crate::domain::Targets::new(default, file_rules, self.console_targets().await?))
+    }
+
     pub async fn console_targets(&self) -> Result<Vec<TargetRule>, StoreError> {
         let rows = sqlx::query("SELECT * FROM assurance_targets ORDER BY scope_kind DESC, scope")
             .fetch_all(self.pool())

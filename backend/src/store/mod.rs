@@ -46,6 +46,13 @@ pub enum StoreError {
     Invalid(String),
 }
 
+impl StoreError {
+    /// Every connection (on SQLite: the one writer) stayed busy for the pool's whole wait.
+    pub fn is_busy(&self) -> bool {
+        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,

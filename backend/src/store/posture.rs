@@ -14,7 +14,7 @@ use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
 use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
 use super::{col, Store, StoreError};
-use crate::assurance::targets::{Targets, Which};
+use crate::domain::{Target, Targets};
 use crate::time::{rfc3339, DAY_MS};
 
 /// How many rows the Overview's short lists show.
@@ -299,18 +299,37 @@ impl Store {
 /// `outside_rto`: 1 or 0), as `SELECT * FROM (...) q WHERE 1 = 1`.
 fn targeted_select(sql: &mut Sql, now: i64, targets: &Targets) {
     sql.push("SELECT * FROM (SELECT p.*, ");
-    targets.sql(sql, Which::Rpo);
+    target_case(sql, targets, |t| t.rpo_hours);
     sql.push(" AS rpo_target_hours, ");
-    targets.sql(sql, Which::Rto);
+    target_case(sql, targets, |t| t.rto_minutes);
     sql.push(" AS rto_target_minutes, CASE WHEN p.last_backup_at IS NULL OR p.last_backup_at < ")
         .arg(now)
         .push(" - 3600000 * ");
-    targets.sql(sql, Which::Rpo);
+    target_case(sql, targets, |t| t.rpo_hours);
     sql.push(" THEN 1 ELSE 0 END AS outside_rpo, CASE WHEN p.latest_restore_minutes > ");
-    targets.sql(sql, Which::Rto);
+    target_case(sql, targets, |t| t.rto_minutes);
     sql.push(" THEN 1 ELSE 0 END AS outside_rto FROM (");
     sql.push(RESOURCE_SELECT);
     sql.push(") p) q WHERE 1 = 1");
+}
+
+/// A SQL expression for one figure of the target of the row aliased `p`
+/// (columns `arn` and `resource_type`), with its bound values.
+fn target_case(sql: &mut Sql, targets: &Targets, figure: fn(&Target) -> i64) {
+    let (by_resource, by_type) = (targets.by_resource(), targets.by_type());
+    let default = figure(&targets.default_target());
+    if by_resource.is_empty() && by_type.is_empty() {
+        sql.arg(default);
+        return;
+    }
+    sql.push("(CASE");
+    for (arn, t) in by_resource {
+        sql.push(" WHEN p.arn = ").arg(arn).push(" THEN ").arg(figure(&t));
+    }
+    for (ty, t) in by_type {
+        sql.push(" WHEN p.resource_type = ").arg(ty).push(" THEN ").arg(figure(&t));
+    }
+    sql.push(" ELSE ").arg(default).push(" END)");
 }
 
 /// The nearest-rank percentile of sorted values (0 when there are none).

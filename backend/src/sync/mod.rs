@@ -14,7 +14,7 @@ use shared::{SyncCounts, SyncProgress};
 use crate::aws::{AwsAccess, RoleTarget};
 use crate::config::Config;
 use crate::store::{AccountRecord, Store, StoreError};
-use crate::time::{now_ms, rfc3339, Clock};
+use crate::time::{rfc3339, Clock};
 
 /// One (account, region) to sync.
 #[derive(Debug, Clone)]
@@ -54,15 +54,17 @@ pub struct Syncer {
     config: Arc<Config>,
     progress: std::sync::Mutex<SyncProgress>,
     gate: Arc<tokio::sync::Mutex<()>>,
-    clock: std::sync::OnceLock<Clock>,
+    clock: Clock,
 }
 
 impl Syncer {
-    /// `credentials` replaces the SDK's default chain (the demo's sandbox keys).
+    /// `credentials` replaces the SDK's default chain (the demo's sandbox keys);
+    /// `clock` times the syncs (the system clock, or the demo's and the tests' sandbox).
     pub async fn new(
         store: Store,
         config: Arc<Config>,
         credentials: Option<aws_credential_types::Credentials>,
+        clock: Clock,
     ) -> Arc<Self> {
         let aws = AwsAccess::new(&config.aws, credentials).await;
         Arc::new(Self {
@@ -71,17 +73,12 @@ impl Syncer {
             config,
             progress: std::sync::Mutex::new(SyncProgress::default()),
             gate: Arc::new(tokio::sync::Mutex::new(())),
-            clock: std::sync::OnceLock::new(),
+            clock,
         })
     }
 
-    /// Times syncs by `clock` instead of the system clock (the demo's and the tests' sandbox).
-    pub fn use_clock(&self, clock: Clock) {
-        let _ = self.clock.set(clock);
-    }
-
     fn now(&self) -> i64 {
-        self.clock.get().map(|c| c()).unwrap_or_else(now_ms)
+        (self.clock)()
     }
 
     pub fn progress(&self) -> SyncProgress {

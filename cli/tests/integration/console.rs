@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use aws_sandbox as sandbox;
 use recovery_console::config::{Config, Secret};
-use recovery_console::routes::{self, AppState};
+use recovery_console::routes::AppState;
+use recovery_console::startup::{self, Deps};
 use recovery_console::store::Store;
 use recovery_console::sync::Syncer;
 use serde_json::Value;
@@ -41,7 +42,7 @@ pub struct TestConsole {
     pub url: String,
     pub store: Store,
     pub syncer: Arc<Syncer>,
-    pub executor: Arc<recovery_console::actions::executor::Executor>,
+    pub executor: Arc<recovery_console::executor::Executor>,
     pub notifier: Arc<recovery_console::notify::Notifier>,
     pub state: AppState,
     pub http: reqwest::Client,
@@ -60,28 +61,29 @@ pub async fn console(sb: &TestSandbox, db: &TestDb, adjust: impl FnOnce(&mut Con
     cfg.auth.demo_users = true;
     cfg.auth.anonymous_viewer = true;
     cfg.auth.cookie_secure = false;
+    cfg.database.max_connections = 4;
+    cfg.listen = "127.0.0.1:0".parse().unwrap();
     adjust(&mut cfg);
-    let store = Store::connect(&cfg.database_url(), 4).await.unwrap();
-    store.migrate().await.unwrap();
     let credentials = aws_credential_types::Credentials::new("AKIACONSOLETEST00001", "secret", None, None, "test");
-    let auth = cfg.auth.clone();
-    let syncer = Syncer::new(store.clone(), Arc::new(cfg), Some(credentials)).await;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}", listener.local_addr().unwrap());
     let clock = Arc::clone(&sb.sandbox);
-    let sync_clock = Arc::clone(&sb.sandbox);
-    syncer.use_clock(Arc::new(move || sync_clock.now()));
-    let state = AppState::new(
-        store.clone(),
-        Arc::clone(&syncer),
-        recovery_console::auth::Auth::new(auth),
-        Some(Arc::new(move || clock.now())),
-    );
-    let executor = Arc::clone(&state.executor);
-    let notifier = Arc::clone(&state.notifier);
-    let app = routes::router(state.clone(), routes::Ui::Embedded);
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    TestConsole { url, store, syncer, executor, notifier, state, http: reqwest::Client::new() }
+    let deps = Deps { credentials: Some(credentials), clock: Some(Arc::new(move || clock.now())) };
+    let app = startup::build(cfg, deps).await.unwrap();
+    let listener = app.bind().await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let c = app.console().clone();
+    let state = app.state.clone();
+    // The executor, notifier, drills and scheduled syncs do not run by themselves:
+    // each test moves them on by hand (`.pass()`), so it knows what happened when.
+    tokio::spawn(async move { app.serve(listener, std::future::pending()).await });
+    TestConsole {
+        url,
+        store: c.store,
+        syncer: c.syncer,
+        executor: c.executor,
+        notifier: c.notifier,
+        state,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl TestConsole {

@@ -6,7 +6,7 @@
 
 use std::sync::Arc;
 
-use recovery_console::actions::executor::Executor;
+use recovery_console::executor::Executor;
 use serde_json::{json, Value};
 
 use crate::common::*;

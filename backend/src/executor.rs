@@ -16,7 +16,6 @@ use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
 use serde_json::json;
 use tokio::sync::{Mutex, Notify};
 
-use super::backup_role;
 use crate::aws::RoleTarget;
 use crate::store::{RequestRow, Store, StoreError, Val};
 use crate::sync::Syncer;
@@ -233,7 +232,7 @@ impl Executor {
         let Some(job_id) = job else {
             // Runs only what was approved: the stored parameters must still hash to
             // the hash every approval was given for.
-            let hash = super::params_hash(&r.params);
+            let hash = crate::domain::params_hash(&r.params);
             let approved = self.store.approved_hashes(&r.id).await?;
             if hash != r.params_hash || approved.is_empty() || approved.iter().any(|h| *h != hash) {
                 return self.fail(r, "the stored parameters are not the ones approved; nothing was started").await;
@@ -308,7 +307,7 @@ impl Executor {
                     .param("copy_role_arn")
                     .or(r.param("iam_role_arn"))
                     .map(str::to_string)
-                    .unwrap_or_else(|| backup_role(cfg, &r.account_id));
+                    .unwrap_or_else(|| cfg.backup_role(&r.account_id));
                 let result = client
                     .start_copy_job()
                     .recovery_point_arn(r.param("recovery_point_arn").unwrap_or_default())

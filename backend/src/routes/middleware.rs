@@ -1,0 +1,70 @@
+//! The middleware of every answer: who is asking (and CSRF on cookie state
+//! changes), and the security headers.
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::{AppError, AppState};
+use crate::auth::{Via, CSRF_HEADER};
+
+/// Paths under `/api/` that answer without a signed-in person.
+const OPEN_API_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/auth/demo", "/api/v1/openapi.json"];
+
+/// Resolves the identity, checks CSRF on cookie-authenticated state changes, keeps
+/// anonymous requests out of the API unless anonymous viewing is on, and hands
+/// the identity to the handlers.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    // Only the API and sign-out need to know who asks: the UI's files, health
+    // checks and metrics are served without a session lookup.
+    if !req.uri().path().starts_with("/api/") && req.uri().path() != "/auth/logout" {
+        return next.run(req).await;
+    }
+    let identity = match state.auth.resolve(&state.store, req.headers()).await {
+        Ok(i) => i,
+        Err(e) => return e.into_response(),
+    };
+    let path = req.uri().path();
+    let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if matches!(identity.via, Via::Cookie | Via::Alb) && changes_state {
+        let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !identity.csrf_matches(sent) {
+            return AppError::CsrfFailed(format!(
+                "a state change made with the session cookie needs the {CSRF_HEADER} header from GET /api/v1/me"
+            ))
+            .into_response();
+        }
+    }
+    let api = path.starts_with("/api/") && !OPEN_API_PATHS.contains(&path);
+    if api && identity.via == Via::Anonymous && (identity.roles.is_empty() || changes_state) {
+        return AppError::Unauthenticated("sign in first (GET /auth/login, or a bearer token)".into()).into_response();
+    }
+    req.extensions_mut().insert(identity);
+    next.run(req).await
+}
+
+/// Strict security headers on every answer; the CSP allows the app's own
+/// scripts and WebAssembly only.
+pub async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
+        h.insert(k, HeaderValue::from_static(v));
+    };
+    set(
+        h,
+        "content-security-policy",
+        "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+    );
+    set(h, "x-content-type-options", "nosniff");
+    set(h, "x-frame-options", "DENY");
+    set(h, "referrer-policy", "same-origin");
+    set(h, "cross-origin-opener-policy", "same-origin");
+    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
+    if secure {
+        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    resp
+}
