@@ -101,7 +101,10 @@ test('an operator asks through SSO, an approver approves, the restore runs once 
   const log = await audrey.locator('table.audit').innerText();
   for (const step of ['auth.signed_in', 'request.created', 'request.approval', 'aws.restore_job_completed']) assert.match(log, new RegExp(step.replace('.', '\\.')));
   await audrey.getByRole('button', { name: 'Verify the chain' }).click();
-  await audrey.getByRole('status').filter({ hasText: /valid/ }).waitFor();
+  // Anchored: "invalid" or "not valid" must not pass.
+  const verdict = audrey.getByRole('status').filter({ hasText: /^valid \d+ records, head [0-9a-f]{64}$/ });
+  await verdict.waitFor();
+  assert.equal(await verdict.locator('.badge.ok').innerText(), 'valid');
   await audrey.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: false });
   for (const p of [olivia, adam, audrey]) await p.context().close();
 });
