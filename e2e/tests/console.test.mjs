@@ -68,6 +68,43 @@ test('the binary started from an empty folder serves the web UI built into it', 
   await page.context().close();
 });
 
+// README: "Every answer carries strict security headers and a CSP". Not only the
+// API: the app's page, a deep link, static files, a 304 and error answers too.
+test('every answer carries the strict security headers, errors and static files included', async () => {
+  const wasm = await fetch(`${BASE}/frontend_bg.wasm`);
+  const answers = {
+    'the app': await fetch(`${BASE}/`),
+    'a deep link': await fetch(`${BASE}/resources?resource=x`),
+    'a static file': await fetch(`${BASE}/style.css`),
+    'the WebAssembly': wasm,
+    'a 304': await fetch(`${BASE}/frontend_bg.wasm`, { headers: { 'if-none-match': wasm.headers.get('etag') } }),
+    'the API': await fetch(`${BASE}/api/v1/summary`),
+    'an unknown API path': await fetch(`${BASE}/api/v1/no-such-thing`),
+    'a bad parameter': await fetch(`${BASE}/api/v1/recovery-points?limit=abc`),
+    'a change without signing in': await fetch(`${BASE}/api/v1/sync`, { method: 'POST' }),
+  };
+  const statuses = Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, r.status]));
+  assert.deepEqual(statuses, {
+    'the app': 200, 'a deep link': 200, 'a static file': 200, 'the WebAssembly': 200, 'a 304': 304, 'the API': 200,
+    'an unknown API path': 404, 'a bad parameter': 400, 'a change without signing in': 401,
+  });
+  for (const [what, r] of Object.entries(answers)) {
+    const h = (name) => r.headers.get(name);
+    const csp = h('content-security-policy') ?? '';
+    for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]) {
+      assert.ok(csp.split(/;\s*/).includes(directive), `${what}: CSP has ${directive} (${csp})`);
+    }
+    assert.doesNotMatch(csp, /unsafe-inline|\*/, `${what}: CSP allows no inline code and no wildcard`);
+    assert.equal(h('x-content-type-options'), 'nosniff', what);
+    assert.equal(h('x-frame-options'), 'DENY', what);
+    assert.equal(h('referrer-policy'), 'same-origin', what);
+    assert.equal(h('cross-origin-opener-policy'), 'same-origin', what);
+    assert.match(h('permissions-policy') ?? '', /camera=\(\)/, what);
+    // The demo serves plain HTTP (cookie_secure = false): no HSTS there.
+    assert.equal(h('strict-transport-security'), null, what);
+  }
+});
+
 test('filters change the URL and the rows, and a cleared filter brings them back', async () => {
   const page = await visit('/recovery-points');
   await page.locator('tbody tr').first().waitFor();
