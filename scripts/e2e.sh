@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # Browser tests and budgets of the web console, run by scripts/test.sh after the
-# build: `recovery-console demo`, and a console with SSO (`recovery-console
-# sandbox` + `serve`, signing in through oidc-provider from npm); the Playwright
-# specs in e2e/tests (Debian's Chromium through playwright-core, axe-core) against
-# both; then the budget benchmark (e2e/bench.mjs) against a larger demo world
-# (BENCH_ACCOUNTS generated accounts, 20 by default: about 21,000 recovery points).
+# build: two `recovery-console demo`s (one for tests/console.test.mjs, one for
+# tests/assurance.test.mjs, which changes its demo), and a console with SSO
+# (`recovery-console sandbox` + `serve`, signing in through oidc-provider from
+# npm); the Playwright specs in e2e/tests (Debian's Chromium through
+# playwright-core, axe-core) against them; then the budget benchmark
+# (e2e/bench.mjs) against a larger demo world (BENCH_ACCOUNTS generated accounts,
+# 20 by default: about 21,000 recovery points).
 # Servers bind port 0 and announce their address, which is read from their logs;
 # only the SSO console must know its port in advance (its public_url and the
 # provider's redirect URI), so it is started again on another port if that one
@@ -80,6 +82,8 @@ start_demo() {
 start_demo e2e
 demo_url=$url
 demo_cwd=$cwd
+start_demo assurance
+assurance_url=$url
 
 # The console with SSO: the sandbox (clock 120x), a real OIDC provider, and
 # `serve` configured for both.
@@ -141,10 +145,11 @@ done
 answers "$sso_pid" "$sso_url/readyz" "$work/sso.log" 60
 
 status=0
-(cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" SSO_CONSOLE_URL="$sso_url" \
-  SANDBOX_URL="$sandbox_url" node --test --test-concurrency=1 tests/) || status=$?
+(cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" ASSURANCE_CONSOLE_URL="$assurance_url" \
+  SSO_CONSOLE_URL="$sso_url" SANDBOX_URL="$sandbox_url" node --test --test-concurrency=1 tests/) || status=$?
 if [ "$status" != 0 ]; then
-  echo "--- demo console ---" >&2; tail -n 40 "$work/e2e.log" >&2
+  echo "--- demo console (console.test.mjs) ---" >&2; tail -n 40 "$work/e2e.log" >&2
+  echo "--- demo console (assurance.test.mjs) ---" >&2; tail -n 40 "$work/assurance.log" >&2
   echo "--- console with SSO ---" >&2; tail -n 40 "$work/sso.log" >&2
   echo "--- oidc-provider ---" >&2; tail -n 20 "$work/oidc.log" >&2
   exit "$status"
