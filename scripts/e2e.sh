@@ -144,9 +144,16 @@ for attempt in 1 2 3; do
 done
 answers "$sso_pid" "$sso_url/readyz" "$work/sso.log" 60
 
+# Every spec has what it needs here, so a skipped test fails the run (the TAP
+# summary is read back for that).
 status=0
 (cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" ASSURANCE_CONSOLE_URL="$assurance_url" \
-  SSO_CONSOLE_URL="$sso_url" SANDBOX_URL="$sandbox_url" node --test --test-concurrency=1 tests/) || status=$?
+  SSO_CONSOLE_URL="$sso_url" SANDBOX_URL="$sandbox_url" node --test --test-reporter=tap --test-concurrency=1 tests/) \
+  | tee "$work/tests.tap" || status=$?
+if [ "$status" = 0 ] && ! grep -qE '^# skipped 0$' "$work/tests.tap"; then
+  echo "browser tests were skipped: $(grep -E '^# skipped' "$work/tests.tap" || echo 'no summary')" >&2
+  status=1
+fi
 if [ "$status" != 0 ]; then
   echo "--- demo console (console.test.mjs) ---" >&2; tail -n 40 "$work/e2e.log" >&2
   echo "--- demo console (assurance.test.mjs) ---" >&2; tail -n 40 "$work/assurance.log" >&2

@@ -11,6 +11,11 @@ import { launch, open, until, ARTIFACTS } from '../lib.mjs';
 
 const CONSOLE = process.env.SSO_CONSOLE_URL;
 const SANDBOX = process.env.SANDBOX_URL;
+// Run alone (npm test) without the SSO console these tests skip; in CI a skip would
+// pass the four-eyes flow unseen, so there it is an error.
+if (process.env.CI && !(CONSOLE && SANDBOX)) {
+  throw new Error('SSO_CONSOLE_URL and SANDBOX_URL must be set in CI (scripts/e2e.sh starts the console with SSO)');
+}
 const skip = !CONSOLE && 'SSO_CONSOLE_URL is not set (scripts/e2e.sh starts the console with SSO)';
 const STAMP = Date.now().toString(36);
 
