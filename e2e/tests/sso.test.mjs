@@ -1,8 +1,9 @@
 // Four eyes through SSO (oidc-provider), in the browser: an operator signs in and
 // asks for a restore of `tracking`; an approver signs in and approves the exact
-// parameters; the console runs the job in the sandbox, whose world then holds the
-// new table; the auditor's page shows every step and a valid chain. A
-// cross-account restore from the `backup` account's vault into workload_a runs too.
+// parameters; the console runs the job in the sandbox exactly once (counted there
+// with the AWS CLI), whose world then holds the new table; the auditor's page
+// shows every step and a valid chain. A cross-account restore from the `backup`
+// account's vault into workload_a runs too, with one copy and one restore.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
