@@ -2,10 +2,18 @@
 // oidc-provider with its development login pages): authorization code with PKCE,
 // a confidential client for the console, people whose groups map to roles.
 // Usage: PORT=... REDIRECT_URI=http://127.0.0.1:PORT/auth/callback node oidc-provider.mjs
+// PORT=0 (or unset) takes a free port; the issuer URL is printed once it listens
+// ("oidc-provider at http://127.0.0.1:PORT"), which scripts/e2e.sh reads.
+import { createServer } from 'node:http';
 import Provider from 'oidc-provider';
 
-const port = Number(process.env.PORT);
-const issuer = `http://127.0.0.1:${port}`;
+// Bound first, so that the issuer names the port actually taken.
+const server = createServer();
+await new Promise((resolve, reject) => {
+  server.once('error', reject);
+  server.listen(Number(process.env.PORT ?? 0), '127.0.0.1', resolve);
+});
+const issuer = `http://127.0.0.1:${server.address().port}`;
 export const PEOPLE = {
   olivia: { name: 'Olivia Operator', groups: ['backup-operators'] },
   adam: { name: 'Adam Approver', groups: ['backup-approvers'] },
@@ -33,4 +41,5 @@ const provider = new Provider(issuer, {
     return { accountId: id, async claims() { return { sub: id, name: person.name, groups: person.groups }; } };
   },
 });
-provider.listen(port, '127.0.0.1', () => console.log(`oidc-provider at ${issuer}`));
+server.on('request', provider.callback());
+console.log(`oidc-provider at ${issuer}`);

@@ -6,18 +6,21 @@ set -euo pipefail
 
 bin=${1:-target/debug/recovery-console}
 work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-endpoint="http://127.0.0.1:$port"
-
-"$bin" sandbox --listen "127.0.0.1:$port" --accounts 3 --write-config "$work/console.toml" >"$work/sandbox.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
-for _ in $(seq 100); do
-  curl -sf "$endpoint/_sandbox/health" >/dev/null && break
-  sleep 0.1
-done
 
 fail() { echo "aws-cli check FAILED: $*" >&2; cat "$work/sandbox.log" >&2; exit 1; }
+
+# The sandbox binds port 0 and announces its address ("AWS sandbox at http://...").
+"$bin" sandbox --listen 127.0.0.1:0 --accounts 3 --write-config "$work/console.toml" >"$work/sandbox.log" 2>&1 &
+pid=$!
+trap 'kill $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+deadline=$((SECONDS + 60))
+endpoint=
+until [ -n "$endpoint" ] && curl -sf "$endpoint/_sandbox/health" >/dev/null; do
+  kill -0 "$pid" 2>/dev/null || fail "the sandbox ended"
+  [ "$SECONDS" -lt "$deadline" ] || fail "the sandbox did not answer within 60 s"
+  sleep 0.1
+  endpoint=$(grep -m1 -oE 'AWS sandbox at http://127\.0\.0\.1:[0-9]+' "$work/sandbox.log" | grep -oE 'http://.*' || true)
+done
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # A clean CLI environment: no profile, hub keys that the sandbox does not know.

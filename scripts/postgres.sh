@@ -23,18 +23,31 @@ start_test_postgres() {
     bindir=$(newest_postgres)
   fi
   PG_DIR=$(mktemp -d /tmp/rc-test-pg.XXXXXX)
-  local port runas=()
-  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  local port attempt runas=()
   if [ "$(id -u)" = 0 ]; then
     chown postgres "$PG_DIR"
     runas=(runuser -u postgres --)
   fi
   "${runas[@]}" "$bindir/initdb" -D "$PG_DIR/data" -U postgres --auth=trust -E UTF8 >/dev/null
-  "${runas[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w \
-    -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
-    start >/dev/null
   PG_STOP=("${runas[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -m immediate stop)
   trap 'stop_test_postgres' EXIT
+  # PostgreSQL cannot take port 0 and say which port it got: a free port is chosen
+  # first, and another one if something took it before the server bound it.
+  for attempt in 1 2 3; do
+    rm -f "$PG_DIR/log"
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    if "${runas[@]}" "$bindir/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/log" -w -t 60 \
+      -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c max_connections=300" \
+      start >/dev/null; then
+      break
+    fi
+    if [ "$attempt" = 3 ] || ! grep -q 'could not bind' "$PG_DIR/log"; then
+      echo "the test PostgreSQL did not start:" >&2
+      cat "$PG_DIR/log" >&2
+      return 1
+    fi
+    echo "port $port was taken before PostgreSQL bound it; trying another" >&2
+  done
   export TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
   echo "test PostgreSQL at $TEST_POSTGRES_URL" >&2
 }

@@ -6,7 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { launch, open, BASE, ARTIFACTS } from '../lib.mjs';
+import { launch, open, until, BASE, ARTIFACTS } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
@@ -68,20 +68,66 @@ test('the binary started from an empty folder serves the web UI built into it', 
   await page.context().close();
 });
 
+// README: "Every answer carries strict security headers and a CSP". Not only the
+// API: the app's page, a deep link, static files, a 304 and error answers too.
+test('every answer carries the strict security headers, errors and static files included', async () => {
+  const wasm = await fetch(`${BASE}/frontend_bg.wasm`);
+  const answers = {
+    'the app': await fetch(`${BASE}/`),
+    'a deep link': await fetch(`${BASE}/resources?resource=x`),
+    'a static file': await fetch(`${BASE}/style.css`),
+    'the WebAssembly': wasm,
+    'a 304': await fetch(`${BASE}/frontend_bg.wasm`, { headers: { 'if-none-match': wasm.headers.get('etag') } }),
+    'the API': await fetch(`${BASE}/api/v1/summary`),
+    'an unknown API path': await fetch(`${BASE}/api/v1/no-such-thing`),
+    'a bad parameter': await fetch(`${BASE}/api/v1/recovery-points?limit=abc`),
+    'a change without signing in': await fetch(`${BASE}/api/v1/sync`, { method: 'POST' }),
+  };
+  const statuses = Object.fromEntries(Object.entries(answers).map(([k, r]) => [k, r.status]));
+  assert.deepEqual(statuses, {
+    'the app': 200, 'a deep link': 200, 'a static file': 200, 'the WebAssembly': 200, 'a 304': 304, 'the API': 200,
+    'an unknown API path': 404, 'a bad parameter': 400, 'a change without signing in': 401,
+  });
+  for (const [what, r] of Object.entries(answers)) {
+    const h = (name) => r.headers.get(name);
+    const csp = h('content-security-policy') ?? '';
+    for (const directive of ["default-src 'none'", "script-src 'self' 'wasm-unsafe-eval'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'self'"]) {
+      assert.ok(csp.split(/;\s*/).includes(directive), `${what}: CSP has ${directive} (${csp})`);
+    }
+    assert.doesNotMatch(csp, /unsafe-inline|\*/, `${what}: CSP allows no inline code and no wildcard`);
+    assert.equal(h('x-content-type-options'), 'nosniff', what);
+    assert.equal(h('x-frame-options'), 'DENY', what);
+    assert.equal(h('referrer-policy'), 'same-origin', what);
+    assert.equal(h('cross-origin-opener-policy'), 'same-origin', what);
+    assert.match(h('permissions-policy') ?? '', /camera=\(\)/, what);
+    // The demo serves plain HTTP (cookie_secure = false): no HSTS there.
+    assert.equal(h('strict-transport-security'), null, what);
+  }
+});
+
 test('filters change the URL and the rows, and a cleared filter brings them back', async () => {
   const page = await visit('/recovery-points');
   await page.locator('tbody tr').first().waitFor();
   const all = await rows(page);
   await page.selectOption('#filter-resource_type', 'RDS');
   await page.waitForURL(/resource_type=RDS/);
-  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].every((r) => r.innerText.includes('RDS')));
+  // `every` is true on an empty table: the rows must also be there.
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('main tbody tr')];
+    return shown.length > 0 && shown.every((r) => r.innerText.includes('RDS'));
+  });
   const rds = await rows(page);
   assert.ok(rds.length > 0 && rds.every((r) => r.includes('RDS') && !r.includes('DynamoDB')));
 
   await page.selectOption('#filter-account_id', '222222222222');
   await page.waitForURL(/account_id=222222222222/);
   assert.match(page.url(), /resource_type=RDS/, 'the first filter stays');
-  await page.waitForFunction(() => [...document.querySelectorAll('main tbody tr')].every((r) => r.innerText.includes('222222222222')));
+  await page.waitForFunction(() => {
+    const shown = [...document.querySelectorAll('main tbody tr')];
+    return shown.length > 0 && shown.every((r) => r.innerText.includes('222222222222'));
+  });
+  const both = await rows(page);
+  assert.ok(both.length > 0 && both.every((r) => r.includes('222222222222') && r.includes('RDS')), 'both filters apply');
 
   await page.getByRole('link', { name: 'Clear filters' }).click();
   await page.waitForURL(`${BASE}/recovery-points`);
@@ -130,7 +176,8 @@ test('a deep link opened directly shows the same view', async () => {
   await page.locator('tbody tr').first().waitFor();
   assert.equal(await page.locator('#filter-status').inputValue(), 'FAILED');
   assert.equal(await page.locator('.tabs a[aria-current="page"]').innerText(), 'Restore jobs');
-  assert.ok((await rows(page)).every((r) => r.includes('failed')));
+  const failed = await rows(page);
+  assert.ok(failed.length > 0 && failed.every((r) => r.includes('failed')));
   await page.context().close();
 
   // A recovery point's detail, with the restore metadata AWS reports.
@@ -180,11 +227,28 @@ test('the keyboard alone signs in, reaches the pages and the sync button', async
   assert.equal(await page.evaluate(() => document.activeElement.textContent), 'Accounts');
   await page.keyboard.press('Enter');
   await page.waitForURL(`${BASE}/accounts`);
+  // Enter on "Sync now" must start a sync (POST /api/v1/sync, 202) and the status
+  // must then name a later finish. The demo also syncs on its own every 20 s: while
+  // that one runs the button is disabled or the POST answers 409, so try again.
   const sync = page.getByRole('button', { name: 'Sync now' });
-  await sync.focus();
-  await page.keyboard.press('Enter');
-  await page.getByRole('status').filter({ hasText: /Last sync: \d+ account-regions|account-regions synced/ }).waitFor();
-  await page.getByRole('status').filter({ hasText: /Last sync:/ }).waitFor({ timeout: 30000 });
+  const status = page.getByRole('status').filter({ hasText: /Last sync: \d+ account-regions, \d+ failed, finished/ });
+  let before, answer;
+  for (let attempt = 0; attempt < 3 && answer?.status() !== 202; attempt++) {
+    await until('the Sync now button to be enabled', () => sync.isEnabled(), { timeout: 30000 });
+    await status.waitFor({ timeout: 30000 });
+    before = await status.locator('time').getAttribute('datetime');
+    await sync.focus();
+    [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url() === `${BASE}/api/v1/sync` && r.request().method() === 'POST', { timeout: 10000 }),
+      page.keyboard.press('Enter'),
+    ]);
+  }
+  assert.equal(answer.status(), 202, 'the key press started a sync');
+  const after = await until('the status to show a newer finished time', async () => {
+    const at = await status.locator('time').getAttribute('datetime', { timeout: 1000 });
+    return at !== before && at;
+  }, { timeout: 30000 });
+  assert.ok(Date.parse(after) > Date.parse(before), `finished ${after}, after ${before}`);
   await page.context().close();
 });
 

@@ -1,15 +1,22 @@
 // Four eyes through SSO (oidc-provider), in the browser: an operator signs in and
 // asks for a restore of `tracking`; an approver signs in and approves the exact
-// parameters; the console runs the job in the sandbox, whose world then holds the
-// new table; the auditor's page shows every step and a valid chain. A
-// cross-account restore from the `backup` account's vault into workload_a runs too.
+// parameters; the console runs the job in the sandbox exactly once (counted there
+// with the AWS CLI), whose world then holds the new table; the auditor's page
+// shows every step and a valid chain. A cross-account restore from the `backup`
+// account's vault into workload_a runs too, with one copy and one restore.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { launch, open, until, ARTIFACTS } from '../lib.mjs';
 
 const CONSOLE = process.env.SSO_CONSOLE_URL;
 const SANDBOX = process.env.SANDBOX_URL;
+// Run alone (npm test) without the SSO console these tests skip; in CI a skip would
+// pass the four-eyes flow unseen, so there it is an error.
+if (process.env.CI && !(CONSOLE && SANDBOX)) {
+  throw new Error('SSO_CONSOLE_URL and SANDBOX_URL must be set in CI (scripts/e2e.sh starts the console with SSO)');
+}
 const skip = !CONSOLE && 'SSO_CONSOLE_URL is not set (scripts/e2e.sh starts the console with SSO)';
 const STAMP = Date.now().toString(36);
 
@@ -41,6 +48,44 @@ async function signIn(who) {
 async function sandboxTables() {
   const body = await (await fetch(`${SANDBOX}/_sandbox/resources`)).json();
   return body.resources;
+}
+
+/** Runs the AWS CLI against the sandbox (as scripts/check-aws-cli.sh does), as
+ * the hub account or with the given credentials, and parses its JSON. */
+function aws(args, credentials = null) {
+  const env = {
+    ...process.env, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null', AWS_PAGER: '',
+    AWS_DEFAULT_REGION: 'ap-southeast-2', AWS_ACCESS_KEY_ID: 'AKIAE2ECHECK00000001', AWS_SECRET_ACCESS_KEY: 'e2e',
+  };
+  for (const k of ['AWS_SESSION_TOKEN', 'AWS_PROFILE', 'AWS_ENDPOINT_URL']) delete env[k];
+  if (credentials) {
+    env.AWS_ACCESS_KEY_ID = credentials.AccessKeyId;
+    env.AWS_SECRET_ACCESS_KEY = credentials.SecretAccessKey;
+    env.AWS_SESSION_TOKEN = credentials.SessionToken;
+  }
+  return JSON.parse(execFileSync('aws', ['--endpoint-url', SANDBOX, '--output', 'json', ...args], { env }).toString());
+}
+
+/** AWS Backup's jobs of one kind (`restore` or `copy`) in an account, as its read
+ * role lists them (the CLI follows every page). */
+function jobsIn(account, kind) {
+  const role = `arn:aws:iam::${account}:role/RecoveryConsoleRead`;
+  const { Credentials } = aws(['sts', 'assume-role', '--role-arn', role, '--role-session-name', 'e2e-check']);
+  const listed = aws(['backup', `list-${kind}-jobs`], Credentials);
+  return kind === 'restore' ? listed.RestoreJobs : listed.CopyJobs;
+}
+
+/** The restore jobs of a recovery point that people started (restore tests carry CreatedBy). */
+function restoresOf(account, recoveryPointArn) {
+  return jobsIn(account, 'restore').filter((j) => j.RecoveryPointArn === recoveryPointArn && !j.CreatedBy);
+}
+
+/** The request as the API gives it (with the page's session). */
+async function requestOf(page, url) {
+  const id = url.split('/').pop();
+  const res = await page.request.get(`${CONSOLE}/api/v1/requests/${id}`);
+  assert.equal(res.status(), 200);
+  return res.json();
 }
 
 /** Opens the newest recovery point of tracking in an account, as the operator would. */
@@ -86,9 +131,19 @@ test('an operator asks through SSO, an approver approves, the restore runs once 
   const adam = await signIn('adam');
   await adam.getByRole('link', { name: /Waiting for approval/ }).click();
   await adam.locator('main tbody tr').first().waitFor();
+  const rp = (await requestOf(adam, url)).params.recovery_point_arn;
+  assert.match(rp, /^arn:aws:backup:ap-southeast-2:111111111111:recovery-point:/);
+  assert.deepEqual(restoresOf('111111111111', rp), [], 'nothing restored before the approval');
   const created = await approveAndWait(adam, url, 'request-succeeded');
   assert.match(created, new RegExp(`table/${table}`));
   assert.ok((await sandboxTables()).includes(`arn:aws:dynamodb:ap-southeast-2:111111111111:table/${table}`), 'the table exists in the sandbox');
+  // Once: AWS Backup (the sandbox) holds exactly one restore job of that recovery
+  // point, the one the request names, and it created the table.
+  const done = await requestOf(adam, url);
+  const jobs = restoresOf('111111111111', rp);
+  assert.equal(jobs.length, 1, `restore jobs of ${rp}: ${JSON.stringify(jobs)}`);
+  assert.equal(jobs[0].RestoreJobId, done.restore_job_id);
+  assert.equal(jobs[0].CreatedResourceArn, `arn:aws:dynamodb:ap-southeast-2:111111111111:table/${table}`);
 
   const timeline = await adam.locator('ol.timeline').innerText();
   for (const step of ['request.created', 'request.approval', 'request.approved', 'execution.token_stored', 'aws.restore_job_started', 'aws.restore_job_completed']) {
@@ -101,7 +156,10 @@ test('an operator asks through SSO, an approver approves, the restore runs once 
   const log = await audrey.locator('table.audit').innerText();
   for (const step of ['auth.signed_in', 'request.created', 'request.approval', 'aws.restore_job_completed']) assert.match(log, new RegExp(step.replace('.', '\\.')));
   await audrey.getByRole('button', { name: 'Verify the chain' }).click();
-  await audrey.getByRole('status').filter({ hasText: /valid/ }).waitFor();
+  // Anchored: "invalid" or "not valid" must not pass.
+  const verdict = audrey.getByRole('status').filter({ hasText: /^valid \d+ records, head [0-9a-f]{64}$/ });
+  await verdict.waitFor();
+  assert.equal(await verdict.locator('.badge.ok').innerText(), 'valid');
   await audrey.screenshot({ path: `${ARTIFACTS}audit.png`, fullPage: false });
   for (const p of [olivia, adam, audrey]) await p.context().close();
 });
@@ -121,5 +179,14 @@ test('a cross-account restore from the backup vault into workload_a completes', 
   const created = await approveAndWait(adam, url, 'cross-account-succeeded');
   assert.match(created, new RegExp(`111111111111:table/${table}`));
   assert.ok((await sandboxTables()).includes(`arn:aws:dynamodb:ap-southeast-2:111111111111:table/${table}`));
+  // One copy into workload_a's vault, and one restore of that copy.
+  const done = await requestOf(adam, url);
+  const copies = jobsIn('222222222222', 'copy').filter((j) => j.SourceRecoveryPointArn === done.params.recovery_point_arn
+    && j.DestinationBackupVaultArn === done.params.destination_vault_arn);
+  assert.equal(copies.length, 1, `copy jobs: ${JSON.stringify(copies)}`);
+  assert.equal(copies[0].CopyJobId, done.copy_job_id);
+  const restores = restoresOf('111111111111', done.destination_recovery_point_arn);
+  assert.equal(restores.length, 1, `restore jobs: ${JSON.stringify(restores)}`);
+  assert.equal(restores[0].RestoreJobId, done.restore_job_id);
   for (const p of [olivia, adam]) await p.context().close();
 });
