@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use shared::{TargetPolicy, TargetRule};
+use shared::{TargetPolicy, TargetRule, TargetScope};
 
 use crate::config::AssuranceConfig;
 use crate::store::{Store, StoreError};
@@ -24,7 +24,7 @@ impl Targets {
             .targets
             .iter()
             .map(|t| TargetRule {
-                scope_kind: "resource_type".into(),
+                scope_kind: TargetScope::ResourceType,
                 scope: t.resource_type.clone(),
                 rpo_hours: t.rpo_hours,
                 rto_minutes: t.rto_minutes,
@@ -37,7 +37,7 @@ impl Targets {
         // A console rule replaces the file's rule of the same scope.
         rules.retain(|r| !console.iter().any(|c| c.scope_kind == r.scope_kind && c.scope == r.scope));
         rules.extend(console);
-        let pick = |kind: &str| -> HashMap<String, (i64, i64)> {
+        let pick = |kind: TargetScope| -> HashMap<String, (i64, i64)> {
             rules
                 .iter()
                 .filter(|r| r.scope_kind == kind)
@@ -46,8 +46,8 @@ impl Targets {
         };
         Ok(Self {
             default: (cfg.rpo_hours, cfg.rto_minutes),
-            by_type: pick("resource_type"),
-            by_resource: pick("resource"),
+            by_type: pick(TargetScope::ResourceType),
+            by_resource: pick(TargetScope::Resource),
             rules,
         })
     }
