@@ -5,7 +5,7 @@ use std::cell::RefCell;
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::Serialize;
 
 thread_local! {
     static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
@@ -55,11 +55,17 @@ pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
     decode(path, get_text(path).await?)
 }
 
-async fn post_text(path: &str, body: Option<Value>) -> Result<Option<String>, String> {
+/// `value` as a request body: one of the `shared` input types, as JSON.
+pub fn body<T: Serialize>(value: &T) -> Option<String> {
+    // The input types are plain structs of strings, numbers and maps: nothing fails to serialize.
+    serde_json::to_string(value).ok()
+}
+
+async fn post_text(path: &str, body: Option<String>) -> Result<Option<String>, String> {
     send_text("POST", path, body).await
 }
 
-async fn send_text(method: &str, path: &str, body: Option<Value>) -> Result<Option<String>, String> {
+async fn send_text(method: &str, path: &str, body: Option<String>) -> Result<Option<String>, String> {
     let mut req = match method {
         "PUT" => Request::put(path),
         "DELETE" => Request::delete(path),
@@ -69,19 +75,19 @@ async fn send_text(method: &str, path: &str, body: Option<Value>) -> Result<Opti
         req = req.header("X-CSRF-Token", &token);
     }
     let sent = match body {
-        Some(b) => req.json(&b).map_err(|e| e.to_string())?.send().await,
+        Some(b) => req.header("Content-Type", "application/json").body(b).map_err(|e| e.to_string())?.send().await,
         None => req.send().await,
     };
     read(path, sent).await
 }
 
-/// POSTs `body` as JSON (or nothing), with the CSRF token.
-pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<Value>) -> Result<T, String> {
+/// POSTs `body` (JSON, from [`body`]) or nothing, with the CSRF token.
+pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<String>) -> Result<T, String> {
     decode(path, post_text(path, body).await?)
 }
 
-/// Sends `body` as JSON (or nothing) with `method` (`PUT`, `DELETE`), with the CSRF token.
-pub async fn send_json<T: DeserializeOwned>(method: &str, path: &str, body: Option<Value>) -> Result<T, String> {
+/// Sends `body` (JSON, from [`body`]) or nothing with `method` (`PUT`, `DELETE`), with the CSRF token.
+pub async fn send_json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, String> {
     decode(path, send_text(method, path, body).await?)
 }
 

@@ -5,7 +5,6 @@
 mod api;
 mod components;
 pub mod format;
-mod json;
 mod pages;
 mod session;
 pub mod sort;

@@ -49,7 +49,7 @@ pub fn WhoAmI() -> impl IntoView {
     let session = expect_context::<Session>();
     let sign_out = move |_| {
         leptos::task::spawn_local(async move {
-            let _ = api::post::<serde_json::Value>("/auth/logout").await;
+            let _ = api::post::<serde::de::IgnoredAny>("/auth/logout").await;
             session.reload();
         });
     };
@@ -99,9 +99,9 @@ pub fn SignIn() -> impl IntoView {
     let demo_user = move |user: &'static str| {
         move |_| {
             leptos::task::spawn_local(async move {
-                match api::post_json::<serde_json::Value>(
+                match api::post_json::<serde::de::IgnoredAny>(
                     "/api/v1/auth/demo",
-                    Some(serde_json::json!({ "user": user })),
+                    api::body(&shared::DemoSignIn { user: user.to_string() }),
                 )
                 .await
                 {

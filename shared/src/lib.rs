@@ -27,6 +27,81 @@ pub const RESOURCE_TYPES: [&str; 17] = [
     "EKS",
 ];
 
+/// A value that is not one of an enum's wire spellings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnknownValue {
+    /// What was expected, e.g. `scenario`.
+    pub what: &'static str,
+    pub got: String,
+    /// Every spelling that would have been accepted.
+    pub expected: &'static [&'static str],
+}
+
+impl std::fmt::Display for UnknownValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: one of {}, got {:?}", self.what, self.expected.join(", "), self.got)
+    }
+}
+
+impl std::error::Error for UnknownValue {}
+
+/// An enum that travels as one of a fixed set of strings. Serde goes through
+/// `as_str` and `FromStr` rather than its derive: one string decoder for all of
+/// them keeps the WebAssembly small, and a bad value names the accepted ones.
+macro_rules! wire_enum {
+    ($(#[$meta:meta])* $name:ident ($what:literal) { $($(#[$vmeta:meta])* $variant:ident = $wire:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[cfg_attr(feature = "openapi", derive(ToSchema), schema(rename_all = "snake_case"))]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in the order the UI offers them.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// Every wire spelling, in the order of [`Self::ALL`].
+            pub const NAMES: &'static [&'static str] = &[$($wire),+];
+
+            /// The wire spelling.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $wire,)+
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownValue;
+
+            fn from_str(s: &str) -> Result<Self, UnknownValue> {
+                match s {
+                    $($wire => Ok($name::$variant),)+
+                    _ => Err(UnknownValue { what: $what, got: s.to_string(), expected: Self::NAMES }),
+                }
+            }
+        }
+
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                String::deserialize(deserializer)?.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    };
+}
+
 /// Timestamps travel as RFC 3339 strings in UTC, e.g. `2026-11-27T12:00:00Z`.
 pub type Timestamp = String;
 
@@ -44,6 +119,49 @@ pub struct ErrorDetail {
     pub code: String,
     /// What was wrong, for people.
     pub message: String,
+}
+
+wire_enum! {
+    /// The stable codes of [`ErrorDetail::code`]. The envelope keeps the code a
+    /// string, so that a client meets a newer server's codes without failing.
+    ErrorCode ("error code") {
+        AlreadyDecided = "already_decided",
+        Busy = "busy",
+        Conflict = "conflict",
+        CsrfFailed = "csrf_failed",
+        DrillBlocked = "drill_blocked",
+        Expired = "expired",
+        Forbidden = "forbidden",
+        Internal = "internal",
+        InvalidBody = "invalid_body",
+        InvalidCallback = "invalid_callback",
+        InvalidJustification = "invalid_justification",
+        InvalidMetadata = "invalid_metadata",
+        InvalidParameter = "invalid_parameter",
+        InvalidQuery = "invalid_query",
+        InvalidScenario = "invalid_scenario",
+        InvalidTicket = "invalid_ticket",
+        MissingParameter = "missing_parameter",
+        NotFound = "not_found",
+        NotPending = "not_pending",
+        NotReady = "not_ready",
+        RecoveryPointGone = "recovery_point_gone",
+        ScenarioMismatch = "scenario_mismatch",
+        StaleHash = "stale_hash",
+        Unauthenticated = "unauthenticated",
+        Unavailable = "unavailable",
+        UnknownParameter = "unknown_parameter",
+        UnknownRecoveryPoint = "unknown_recovery_point",
+        UnknownUser = "unknown_user",
+        UnsupportedResourceType = "unsupported_resource_type",
+    }
+}
+
+impl ErrorDetail {
+    /// The code as an [`ErrorCode`], `None` for a code this build does not know.
+    pub fn error_code(&self) -> Option<ErrorCode> {
+        self.code.parse().ok()
+    }
 }
 
 /// One page of a list; pass `next_cursor` back as `cursor` for the next page.
@@ -404,6 +522,14 @@ pub struct AuditVerification {
     pub problem: Option<String>,
 }
 
+/// Demo mode's local sign-in (`POST /api/v1/auth/demo`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct DemoSignIn {
+    /// `alice` (operator), `bob` (approver), `carol` (auditor) or `erin` (admin).
+    pub user: String,
+}
+
 /// Who is signed in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -421,8 +547,31 @@ pub struct Me {
     pub sso: bool,
 }
 
-/// The kinds of request.
-pub const REQUEST_KINDS: [&str; 3] = ["restore", "copy", "cross_account_restore"];
+wire_enum! {
+    /// What a request asks AWS Backup to do.
+    #[derive(Default)]
+    RequestKind ("kind") {
+        #[default]
+        Restore = "restore",
+        Copy = "copy",
+        /// A copy into the target account's vault, then a restore there.
+        CrossAccountRestore = "cross_account_restore",
+    }
+}
+
+wire_enum! {
+    /// Where a request is in its lifecycle.
+    RequestStatus ("status") {
+        PendingApproval = "pending_approval",
+        Approved = "approved",
+        Executing = "executing",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        Rejected = "rejected",
+        Expired = "expired",
+        Cancelled = "cancelled",
+    }
+}
 
 /// Lifecycle of a copy.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -438,8 +587,7 @@ pub struct CopyLifecycle {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
-    /// `restore`, `copy` or `cross_account_restore`.
-    pub kind: String,
+    pub kind: RequestKind,
     pub recovery_point_arn: String,
     /// Restore metadata (restore and cross-account restore). DynamoDB:
     /// `targetTableName`, `encryptionType` (`Default` or `KMS`), `kmsMasterKeyArn`;
@@ -482,10 +630,8 @@ pub struct Decision {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct ActionRequest {
     pub id: String,
-    pub kind: String,
-    /// `pending_approval`, `approved`, `executing`, `succeeded`, `failed`,
-    /// `rejected`, `expired` or `cancelled`.
-    pub status: String,
+    pub kind: RequestKind,
+    pub status: RequestStatus,
     pub requester: String,
     pub requester_name: String,
     /// Where the recovery point is.
@@ -575,15 +721,21 @@ pub struct Coverage {
     pub gaps: Vec<ProtectedResource>,
 }
 
-/// Where a target comes from.
-pub const TARGET_SCOPES: [&str; 2] = ["resource_type", "resource"];
+wire_enum! {
+    /// What a target applies to.
+    TargetScope ("scope_kind") {
+        /// Every resource of an AWS Backup resource type.
+        ResourceType = "resource_type",
+        /// One resource, by ARN.
+        Resource = "resource",
+    }
+}
 
 /// One RPO/RTO target: for a resource type or for one resource.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct TargetRule {
-    /// `resource_type` or `resource`.
-    pub scope_kind: String,
+    pub scope_kind: TargetScope,
     /// The resource type (`DynamoDB`) or the resource ARN.
     pub scope: String,
     pub rpo_hours: i64,
@@ -608,7 +760,7 @@ pub struct TargetPolicy {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetTarget {
-    pub scope_kind: String,
+    pub scope_kind: TargetScope,
     pub scope: String,
     pub rpo_hours: i64,
     pub rto_minutes: i64,
@@ -693,8 +845,28 @@ pub struct CoverageTrend {
     pub points: Vec<CoverageTrendPoint>,
 }
 
-/// Recovery scenarios a runbook or a drill follows.
-pub const SCENARIOS: [&str; 3] = ["dynamodb_restore", "rds_restore", "cross_account_restore"];
+wire_enum! {
+    /// Recovery scenarios a runbook or a drill follows.
+    Scenario ("scenario") {
+        DynamodbRestore = "dynamodb_restore",
+        RdsRestore = "rds_restore",
+        CrossAccountRestore = "cross_account_restore",
+    }
+}
+
+wire_enum! {
+    /// Where a drill is.
+    DrillStatus ("status") {
+        AwaitingApproval = "awaiting_approval",
+        Restoring = "restoring",
+        Validating = "validating",
+        /// Validated; the restored resource is kept until its retention ends.
+        Retained = "retained",
+        CleaningUp = "cleaning_up",
+        Completed = "completed",
+        Failed = "failed",
+    }
+}
 
 /// A runbook's step; `request` is the request of issue 5 its button starts.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -717,7 +889,7 @@ pub struct RunbookFact {
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Runbook {
-    pub scenario: String,
+    pub scenario: Scenario,
     pub title: String,
     pub resource_arn: String,
     pub generated_at: Timestamp,
@@ -739,7 +911,7 @@ pub struct Runbook {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RunbookNotes {
-    pub scenario: String,
+    pub scenario: Scenario,
     pub resource_arn: String,
     pub notes: String,
 }
@@ -761,14 +933,13 @@ pub struct DrillStep {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Drill {
     pub id: String,
-    pub scenario: String,
+    pub scenario: Scenario,
     pub resource_arn: String,
     pub account_id: String,
     pub region: String,
     pub resource_type: String,
     pub schedule_id: Option<String>,
-    /// `awaiting_approval`, `restoring`, `validating`, `retained`, `cleaning_up`, `completed`, `failed`.
-    pub status: String,
+    pub status: DrillStatus,
     /// `passed` (restored, validated, cleaned up, within target), `outside_target` or `failed`.
     pub outcome: Option<String>,
     pub started_by: String,
@@ -800,7 +971,7 @@ pub struct Drill {
 #[serde(deny_unknown_fields)]
 pub struct NewDrill {
     pub resource_arn: String,
-    pub scenario: String,
+    pub scenario: Scenario,
     /// Minutes to keep the restored resource (default `assurance.drill_retention_minutes`).
     pub retention_minutes: Option<i64>,
 }
@@ -810,7 +981,7 @@ pub struct NewDrill {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DrillSchedule {
     pub id: String,
-    pub scenario: String,
+    pub scenario: Scenario,
     pub resource_arn: String,
     pub every_hours: i64,
     pub next_at: Timestamp,
@@ -825,7 +996,7 @@ pub struct DrillSchedule {
 #[serde(deny_unknown_fields)]
 pub struct NewDrillSchedule {
     pub resource_arn: String,
-    pub scenario: String,
+    pub scenario: Scenario,
     pub every_hours: i64,
     /// The first run (default: now).
     pub first_at: Option<Timestamp>,
@@ -857,4 +1028,59 @@ pub struct EvidenceJob {
     pub bytes: Option<i64>,
     pub file_name: String,
     pub error: Option<String>,
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn round_trips<T>(all: &[T], names: &[&str])
+    where
+        T: Serialize + for<'de> Deserialize<'de> + std::str::FromStr + std::fmt::Display + PartialEq + std::fmt::Debug,
+    {
+        assert_eq!(all.len(), names.len());
+        for (value, name) in all.iter().zip(names) {
+            assert_eq!(serde_json::to_string(value).unwrap(), format!("\"{name}\""));
+            assert_eq!(&serde_json::from_str::<T>(&format!("\"{name}\"")).unwrap(), value);
+            assert_eq!(value.to_string(), *name);
+            assert_eq!(name.parse::<T>().ok().as_ref(), Some(value));
+        }
+    }
+
+    #[test]
+    fn enums_travel_as_their_wire_spelling() {
+        round_trips(RequestKind::ALL, &["restore", "copy", "cross_account_restore"]);
+        round_trips(
+            RequestStatus::ALL,
+            &["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"],
+        );
+        round_trips(TargetScope::ALL, &["resource_type", "resource"]);
+        round_trips(Scenario::ALL, &["dynamodb_restore", "rds_restore", "cross_account_restore"]);
+        round_trips(
+            DrillStatus::ALL,
+            &["awaiting_approval", "restoring", "validating", "retained", "cleaning_up", "completed", "failed"],
+        );
+        round_trips(ErrorCode::ALL, ErrorCode::NAMES);
+    }
+
+    #[test]
+    fn a_bad_value_names_the_accepted_ones() {
+        let e = "restroe".parse::<RequestKind>().unwrap_err();
+        assert_eq!(e.to_string(), r#"kind: one of restore, copy, cross_account_restore, got "restroe""#);
+        let body = r#"{"resource_arn": "arn:aws:dynamodb:x", "scenario": "fire", "retention_minutes": null}"#;
+        let e = serde_json::from_str::<NewDrill>(body).unwrap_err().to_string();
+        assert!(
+            e.starts_with(r#"scenario: one of dynamodb_restore, rds_restore, cross_account_restore, got "fire""#),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn error_codes_read_with_a_fallback() {
+        let known = ErrorDetail { code: "stale_hash".into(), message: String::new() };
+        assert_eq!(known.error_code(), Some(ErrorCode::StaleHash));
+        let newer = ErrorDetail { code: "something_new".into(), message: String::new() };
+        assert_eq!(newer.error_code(), None);
+    }
 }

@@ -8,7 +8,7 @@ mod submit;
 use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
-use shared::{NewRequest, RecoveryPoint};
+use shared::{NewRequest, RecoveryPoint, RequestKind};
 
 use crate::app::AppError;
 use crate::config::Config;
@@ -96,12 +96,6 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(
 /// The canonical parameters of a request (what approvers approve) and their SHA-256.
 pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
     let bad = |code: &'static str, why: String| AppError::bad(code, why);
-    if !shared::REQUEST_KINDS.contains(&input.kind.as_str()) {
-        return Err(bad(
-            "invalid_kind",
-            format!("kind must be one of {}, got {:?}", shared::REQUEST_KINDS.join(", "), input.kind),
-        ));
-    }
     if input.justification.trim().len() < 10 {
         return Err(bad("invalid_justification", "justification: say why, in at least 10 characters".into()));
     }
@@ -114,8 +108,8 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
             message: format!("recovery point {} is no longer in its vault", rp.recovery_point_arn),
         });
     }
-    let restores = input.kind != "copy";
-    let copies = input.kind != "restore";
+    let restores = input.kind != RequestKind::Copy;
+    let copies = input.kind != RequestKind::Restore;
     if restores {
         check_metadata(&rp.resource_type, &input.metadata)?;
     } else if !input.metadata.is_empty() {
@@ -137,7 +131,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
                 format!("destination_vault_arn: the vault is in {region}; the recovery point is in {}", rp.region),
             ));
         }
-        if input.kind == "cross_account_restore" && account == rp.account_id {
+        if input.kind == RequestKind::CrossAccountRestore && account == rp.account_id {
             return Err(bad(
                 "invalid_parameter",
                 "destination_vault_arn: a cross-account restore needs a vault of another account; use kind restore"
@@ -175,7 +169,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
     }
     let restore_account = target_account
         .clone()
-        .filter(|_| input.kind == "cross_account_restore")
+        .filter(|_| input.kind == RequestKind::CrossAccountRestore)
         .unwrap_or_else(|| rp.account_id.clone());
     let params = json!({
         "kind": input.kind,
@@ -188,7 +182,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
         "metadata": if restores { json!(input.metadata) } else { Value::Null },
         "restore_account_id": if restores { json!(restore_account) } else { Value::Null },
         "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| cfg.backup_role(if restores { &restore_account } else { &rp.account_id })),
-        "copy_role_arn": if input.kind == "cross_account_restore" { json!(cfg.backup_role(&rp.account_id)) } else { Value::Null },
+        "copy_role_arn": if input.kind == RequestKind::CrossAccountRestore { json!(cfg.backup_role(&rp.account_id)) } else { Value::Null },
         "destination_vault_arn": destination,
         "lifecycle": input.lifecycle.as_ref().map(|l| json!({
             "delete_after_days": l.delete_after_days,

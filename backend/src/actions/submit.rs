@@ -24,7 +24,7 @@ pub async fn submit(
     let now = s.now();
     let row = RequestRow {
         id: uuid::Uuid::new_v4().to_string(),
-        kind: input.kind.clone(),
+        kind: input.kind.as_str().into(),
         status: "pending_approval".into(),
         requester: requester.to_string(),
         requester_name: requester_name.to_string(),

@@ -41,7 +41,7 @@ pub async fn start(
     if !(1..=10_080).contains(&retention) {
         return Err(AppError::bad("invalid_parameter", "retention_minutes: from 1 to 10080 (a week)"));
     }
-    let plan = runbooks::plan(s, &input.scenario, &input.resource_arn, "drill").await?;
+    let plan = runbooks::plan(s, input.scenario.as_str(), &input.resource_arn, "drill").await?;
     let (Some(rp), Some(mut request), true) =
         (plan.recovery_point.clone(), plan.request.clone(), plan.blockers.is_empty())
     else {
@@ -49,13 +49,13 @@ pub async fn start(
     };
     let id = uuid::Uuid::new_v4().to_string();
     let name = plan.resource.resource_name.clone().unwrap_or_else(|| plan.resource.resource_arn.clone());
-    request.justification = format!("Recovery drill {id}: {} of {name}", input.scenario.replace('_', " "));
+    request.justification = format!("Recovery drill {id}: {} of {name}", input.scenario.as_str().replace('_', " "));
     let crate::domain::Target { rpo_hours: rpo, rto_minutes: rto } =
         s.store.targets(cfg).await?.of(&plan.resource.resource_type, &plan.resource.resource_arn);
     let now = s.now();
     let mut drill = DrillRow {
         id,
-        scenario: input.scenario.clone(),
+        scenario: input.scenario.as_str().into(),
         resource_arn: plan.resource.resource_arn.clone(),
         account_id: plan.resource.account_id.clone(),
         region: plan.resource.region.clone(),
@@ -158,7 +158,7 @@ pub async fn pass(s: &Console) -> Result<(), StoreError> {
         }
         let input = NewDrill {
             resource_arn: schedule.resource_arn.clone(),
-            scenario: schedule.scenario.clone(),
+            scenario: schedule.scenario,
             retention_minutes: Some(schedule.retention_minutes),
         };
         match start(s, &schedule.created_by, &name, &input, Some(schedule.id.clone())).await {

@@ -396,7 +396,8 @@ pub async fn generate(
         f.drills.extend(
             rows.into_iter()
                 .filter(|d| d.requested_at < scope.to && scope.has(&d.account_id, &d.resource_type))
-                .map(|d| d.into_dto()),
+                .map(|d| d.into_dto())
+                .collect::<Result<Vec<_>, _>>()?,
         );
         match next {
             Some(c) => cursor = Some(crate::store::Cursor::decode(&c)?),
@@ -604,7 +605,7 @@ fn report(s: &Console, scope: &Scope, by: &str, now: i64, f: &Figures) -> String
     let outside_rto = f.restore_stats.iter().filter(|r| r.4 > r.6).count();
     let outside_rpo = f.rpo_rows.iter().filter(|r| r.2.is_none_or(|age| age > r.1 * 60)).count();
     let audit_ok = f.audit.as_ref().is_some_and(|a| a.valid);
-    let executed = f.requests.iter().filter(|r| r.status == "succeeded").count();
+    let executed = f.requests.iter().filter(|r| r.status == shared::RequestStatus::Succeeded).count();
     let mut h = String::new();
     let _ = write!(h, "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Backup and recovery evidence</title><style>
 body{{font:14px/1.45 system-ui,sans-serif;color:#1a202c;max-width:960px;margin:2em auto;padding:0 1em}}
@@ -708,8 +709,8 @@ table{{border-collapse:collapse;width:100%;margin:.5em 0}}th,td{{border:1px soli
             let steps: Vec<String> =
                 d.steps.iter().map(|s| format!("{} {}", s.step, s.at.clone().unwrap_or_else(|| "-".into()))).collect();
             let _ = write!(h, "<tr><td>{}<br>{}</td><td><code>{}</code></td><td class=\"{}\">{}</td><td>{} (target {} min)</td><td>{} min (target {} h)</td><td>{}</td></tr>",
-                esc(&d.scenario), esc(&d.id), esc(&d.resource_arn), if d.outcome.as_deref() == Some("passed") { "ok" } else { "bad" },
-                esc(d.outcome.as_deref().unwrap_or(&d.status)), d.measured_rto_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "-".into()), d.rto_target_minutes,
+                esc(d.scenario.as_str()), esc(&d.id), esc(&d.resource_arn), if d.outcome.as_deref() == Some("passed") { "ok" } else { "bad" },
+                esc(d.outcome.as_deref().unwrap_or(d.status.as_str())), d.measured_rto_minutes.map(|m| format!("{m} min")).unwrap_or_else(|| "-".into()), d.rto_target_minutes,
                 d.rpo_minutes, d.rpo_target_hours, esc(&steps.join("; ")));
         }
         h.push_str("</table>");
@@ -727,13 +728,13 @@ table{{border-collapse:collapse;width:100%;margin:.5em 0}}th,td{{border:1px soli
             let _ = write!(
                 h,
                 "<tr><td>{} {}<br><code>{}</code></td><td>{} {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&r.kind),
+                esc(r.kind.as_str()),
                 esc(&r.id),
                 esc(&r.params_hash),
                 esc(&r.requester_name),
                 r.created_at,
                 esc(&approvers.join("; ")),
-                esc(&r.status),
+                esc(r.status.as_str()),
                 esc(&[r.copy_job_id.clone(), r.restore_job_id.clone()]
                     .into_iter()
                     .flatten()

@@ -5,14 +5,16 @@
 
 use std::collections::BTreeMap;
 
-use shared::{NewRequest, ProtectedResource, RecoveryPoint, Runbook, RunbookFact, RunbookStep, Vault};
+use shared::{
+    NewRequest, ProtectedResource, RecoveryPoint, RequestKind, Runbook, RunbookFact, RunbookStep, Scenario, Vault,
+};
 
 use crate::app::{AppError, Console};
 use crate::store::ListQuery;
 
 /// What following a scenario for one resource needs, from the synced inventory.
 pub struct Plan {
-    pub scenario: String,
+    pub scenario: Scenario,
     pub resource: ProtectedResource,
     pub recovery_point: Option<RecoveryPoint>,
     /// Cross-account: the vault in the resource's account that takes the copy.
@@ -26,17 +28,13 @@ pub struct Plan {
 }
 
 /// Checks a scenario name and that it fits the resource type.
-pub fn check_scenario(scenario: &str, resource_type: &str) -> Result<(), AppError> {
-    if !shared::SCENARIOS.contains(&scenario) {
-        return Err(AppError::bad(
-            "invalid_scenario",
-            format!("scenario: one of {}, got {scenario:?}", shared::SCENARIOS.join(", ")),
-        ));
-    }
-    let fits = match scenario {
-        "dynamodb_restore" => resource_type == "DynamoDB",
-        "rds_restore" => resource_type == "RDS",
-        _ => matches!(resource_type, "DynamoDB" | "RDS"),
+pub fn check_scenario(scenario: &str, resource_type: &str) -> Result<Scenario, AppError> {
+    let known: Scenario =
+        scenario.parse().map_err(|e: shared::UnknownValue| AppError::bad("invalid_scenario", e.to_string()))?;
+    let fits = match known {
+        Scenario::DynamodbRestore => resource_type == "DynamoDB",
+        Scenario::RdsRestore => resource_type == "RDS",
+        Scenario::CrossAccountRestore => matches!(resource_type, "DynamoDB" | "RDS"),
     };
     if !fits {
         return Err(AppError::Unprocessable {
@@ -44,7 +42,7 @@ pub fn check_scenario(scenario: &str, resource_type: &str) -> Result<(), AppErro
             message: format!("scenario {scenario} does not apply to a {resource_type} resource"),
         });
     }
-    Ok(())
+    Ok(known)
 }
 
 /// The scenarios that apply to a resource type.
@@ -99,7 +97,7 @@ async fn vault(s: &Console, account: &str, region: &str, name: &str) -> Result<O
 /// What the scenario needs for the resource, and what blocks it now.
 pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) -> Result<Plan, AppError> {
     let resource = resource(s, resource_arn).await?;
-    check_scenario(scenario, &resource.resource_type)?;
+    let known = check_scenario(scenario, &resource.resource_type)?;
     let cfg = s.syncer.config();
     let cross = scenario == "cross_account_restore";
     let q = ListQuery {
@@ -156,7 +154,7 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
         (Some(rp), true) => {
             let key = if resource.resource_type == "DynamoDB" { "targetTableName" } else { "dbInstanceIdentifier" };
             Some(NewRequest {
-                kind: if cross { "cross_account_restore".into() } else { "restore".into() },
+                kind: if cross { RequestKind::CrossAccountRestore } else { RequestKind::Restore },
                 recovery_point_arn: rp.recovery_point_arn.clone(),
                 metadata: BTreeMap::from([(key.to_string(), target.clone())]),
                 destination_vault_arn: destination.as_ref().map(|v| v.arn.clone()),
@@ -167,7 +165,7 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
         _ => None,
     };
     Ok(Plan {
-        scenario: scenario.to_string(),
+        scenario: known,
         resource,
         recovery_point,
         destination,
@@ -183,7 +181,7 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
 pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     let cfg = s.syncer.config();
     let r = &plan.resource;
-    let cross = plan.scenario == "cross_account_restore";
+    let cross = plan.scenario == Scenario::CrossAccountRestore;
     let fact = |name: &str, value: String| RunbookFact { name: name.to_string(), value };
     let crate::domain::Target { rpo_hours, rto_minutes } =
         s.store.targets(&cfg.assurance).await?.of(&r.resource_type, &r.resource_arn);
@@ -260,12 +258,12 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
         detail: format!("Point the application at the new {noun}, or delete it (Cloud Control DeleteResource) when it was a test. Record the times in the drill report."),
         request: None,
     });
-    let notes = s.store.runbook_notes(&plan.scenario, &r.resource_arn).await?;
+    let notes = s.store.runbook_notes(plan.scenario.as_str(), &r.resource_arn).await?;
     let vault_policy = plan.destination.as_ref().and_then(|v| v.access_policy.clone());
     Ok(Runbook {
         title: format!(
             "{}: {}",
-            title(&plan.scenario),
+            title(plan.scenario.as_str()),
             r.resource_name.clone().unwrap_or_else(|| r.resource_arn.clone())
         ),
         scenario: plan.scenario,

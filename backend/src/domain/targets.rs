@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use shared::{TargetPolicy, TargetRule};
+use shared::{TargetPolicy, TargetRule, TargetScope};
 
 /// How recent the newest recovery point must be, and how fast a restore must finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,14 +27,14 @@ impl Targets {
         let mut rules = file_rules;
         rules.retain(|r| !console_rules.iter().any(|c| c.scope_kind == r.scope_kind && c.scope == r.scope));
         rules.extend(console_rules);
-        let pick = |kind: &str| -> HashMap<String, Target> {
+        let pick = |kind: TargetScope| -> HashMap<String, Target> {
             rules
                 .iter()
                 .filter(|r| r.scope_kind == kind)
                 .map(|r| (r.scope.clone(), Target { rpo_hours: r.rpo_hours, rto_minutes: r.rto_minutes }))
                 .collect()
         };
-        let (by_type, by_resource) = (pick("resource_type"), pick("resource"));
+        let (by_type, by_resource) = (pick(TargetScope::ResourceType), pick(TargetScope::Resource));
         Targets { default, by_type, by_resource, rules }
     }
 

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use shared::{
     CoverageTrend, Drill, DrillFollowups, DrillSchedule, NewDrill, NewDrillSchedule, Page, ResourceRpo, Runbook,
-    RunbookNotes, SetTarget, TargetPolicy,
+    RunbookNotes, SetTarget, TargetPolicy, TargetScope,
 };
 
 use super::params::RawQuery;
@@ -54,9 +54,9 @@ pub async fn put_target(
     let actor = id.require(&["admin"])?.to_string();
     let t: SetTarget =
         json_body(&body, r#"{"scope_kind": "resource_type", "scope": "RDS", "rpo_hours": 24, "rto_minutes": 120}"#)?;
-    match t.scope_kind.as_str() {
-        "resource_type" if shared::RESOURCE_TYPES.contains(&t.scope.as_str()) => {}
-        "resource_type" => {
+    match t.scope_kind {
+        TargetScope::ResourceType if shared::RESOURCE_TYPES.contains(&t.scope.as_str()) => {}
+        TargetScope::ResourceType => {
             return Err(AppError::bad(
                 "invalid_parameter",
                 format!(
@@ -66,13 +66,9 @@ pub async fn put_target(
                 ),
             ))
         }
-        "resource" if t.scope.starts_with("arn:aws") => {}
-        "resource" => return Err(AppError::bad("invalid_parameter", format!("scope: {:?} is not an ARN", t.scope))),
-        other => {
-            return Err(AppError::bad(
-                "invalid_parameter",
-                format!("scope_kind: one of {}, got {other:?}", shared::TARGET_SCOPES.join(", ")),
-            ))
+        TargetScope::Resource if t.scope.starts_with("arn:aws") => {}
+        TargetScope::Resource => {
+            return Err(AppError::bad("invalid_parameter", format!("scope: {:?} is not an ARN", t.scope)))
         }
     }
     if !(1..=8_760).contains(&t.rpo_hours) || !(1..=43_200).contains(&t.rto_minutes) {
@@ -235,8 +231,8 @@ pub async fn put_runbook_notes(
         return Err(AppError::bad("invalid_parameter", "notes: at most 100,000 bytes"));
     }
     let resource = runbooks::resource(&s, &n.resource_arn).await?;
-    runbooks::check_scenario(&n.scenario, &resource.resource_type)?;
-    s.store.set_runbook_notes(&n.scenario, &n.resource_arn, &n.notes, &actor, s.now()).await?;
+    runbooks::check_scenario(n.scenario.as_str(), &resource.resource_type)?;
+    s.store.set_runbook_notes(n.scenario.as_str(), &n.resource_arn, &n.notes, &actor, s.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -257,7 +253,7 @@ pub async fn list_drills(
         .transpose()?;
     let (rows, next_cursor) =
         s.store.list_drills(raw.0.get("resource_arn").map(String::as_str), None, limit, cursor.as_ref()).await?;
-    Ok(Json(Page { items: rows.into_iter().map(|d| d.into_dto()).collect(), next_cursor }))
+    Ok(Json(Page { items: rows.into_iter().map(|d| d.into_dto()).collect::<Result<_, _>>()?, next_cursor }))
 }
 
 /// Starts a drill now: files the runbook's request for approval (operators).
@@ -274,7 +270,7 @@ pub async fn create_drill(
         r#"{"resource_arn": "arn:aws:dynamodb:...", "scenario": "dynamodb_restore", "retention_minutes": 60}"#,
     )?;
     let drill = crate::assurance::drills::start(&s, &requester, &id.display_name(), &input, None).await?;
-    Ok((StatusCode::CREATED, Json(drill.into_dto())).into_response())
+    Ok((StatusCode::CREATED, Json(drill.into_dto()?)).into_response())
 }
 
 /// A drill's report.
@@ -286,7 +282,7 @@ pub async fn get_drill(
 ) -> Result<Json<Drill>, AppError> {
     id.require(&READERS)?;
     let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
-    Ok(Json(row.into_dto()))
+    Ok(Json(row.into_dto()?))
 }
 
 /// Writes the follow-ups of a drill report (operators and approvers; audited).
@@ -315,7 +311,7 @@ pub async fn put_followups(
         return Err(AppError::Conflict("the drill moved on meanwhile; try again".into()));
     }
     let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
-    Ok(Json(row.into_dto()))
+    Ok(Json(row.into_dto()?))
 }
 
 /// Drill schedules.
@@ -350,7 +346,7 @@ pub async fn create_schedule(
         return Err(AppError::bad("invalid_parameter", "retention_minutes: from 1 to 10080 (a week)"));
     }
     let resource = runbooks::resource(&s, &input.resource_arn).await?;
-    runbooks::check_scenario(&input.scenario, &resource.resource_type)?;
+    runbooks::check_scenario(input.scenario.as_str(), &resource.resource_type)?;
     let now = s.now();
     let first = match &input.first_at {
         Some(t) => crate::time::parse(t)

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
-use shared::Me;
+use shared::{DemoSignIn, Me};
 
 use super::{AppError, AppState};
 use crate::auth::{self, oidc, Identity, Via, DEMO_USERS, SESSION_COOKIE};
@@ -30,12 +30,6 @@ pub async fn me(State(s): State<AppState>, Extension(id): Extension<Identity>) -
         demo: s.auth.cfg.demo_users,
         sso: s.auth.oidc.is_some(),
     })
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct DemoSignIn {
-    /// `alice` (operator), `bob` (approver), `carol` (auditor) or `erin` (admin).
-    user: String,
 }
 
 /// Demo mode only: signs in as a local user; sets the session cookie and returns

@@ -7,7 +7,7 @@ use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 
 use super::sql::{Cursor, Sql, Val};
-use super::{col, Store, StoreError};
+use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
 /// A drill as stored.
@@ -96,7 +96,7 @@ impl DrillRow {
     }
 
     /// The drill report.
-    pub fn into_dto(self) -> shared::Drill {
+    pub fn into_dto(self) -> Result<shared::Drill, StoreError> {
         let start = self.requested_at;
         let step = |name: &str, at: Option<i64>, by: Option<String>| shared::DrillStep {
             step: name.to_string(),
@@ -112,20 +112,20 @@ impl DrillRow {
             step("validated", self.validated_at, self.validated_at.map(|_| "console (Cloud Control)".to_string())),
             step("cleaned_up", self.cleaned_up_at, self.cleaned_up_at.map(|_| "console (Cloud Control)".to_string())),
         ];
-        shared::Drill {
+        Ok(shared::Drill {
             measured_rto_minutes: self.measured_rto_minutes(),
             end_to_end_minutes: self.validated_at.map(|v| (v - start).max(0) / 60_000),
             rpo_minutes: (self.requested_at - self.recovery_point_at).max(0) / 60_000,
             recovery_point_created_at: rfc3339(self.recovery_point_at),
             steps,
+            scenario: parsed("scenario", &self.scenario)?,
+            status: parsed("status", &self.status)?,
             id: self.id,
-            scenario: self.scenario,
             resource_arn: self.resource_arn,
             account_id: self.account_id,
             region: self.region,
             resource_type: self.resource_type,
             schedule_id: self.schedule_id,
-            status: self.status,
             outcome: self.outcome,
             started_by: self.started_by,
             request_id: self.request_id,
@@ -139,7 +139,7 @@ impl DrillRow {
             validation: self.validation,
             followups: self.followups,
             error: self.error,
-        }
+        })
     }
 }
 
@@ -155,7 +155,7 @@ fn drill_subject(id: &str) -> String {
 fn read_schedule(r: &AnyRow) -> Result<DrillSchedule, StoreError> {
     Ok(DrillSchedule {
         id: col(r, "id")?,
-        scenario: col(r, "scenario")?,
+        scenario: parsed("scenario", &col::<String>(r, "scenario")?)?,
         resource_arn: col(r, "resource_arn")?,
         every_hours: col(r, "every_hours")?,
         next_at: rfc3339(col(r, "next_at")?),
@@ -173,7 +173,7 @@ impl Store {
             .targets
             .iter()
             .map(|t| TargetRule {
-                scope_kind: "resource_type".into(),
+                scope_kind: shared::TargetScope::ResourceType,
                 scope: t.resource_type.clone(),
                 rpo_hours: t.rpo_hours,
                 rto_minutes: t.rto_minutes,
@@ -193,7 +193,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(TargetRule {
-                    scope_kind: col(r, "scope_kind")?,
+                    scope_kind: parsed("scope_kind", &col::<String>(r, "scope_kind")?)?,
                     scope: col(r, "scope")?,
                     rpo_hours: col(r, "rpo_hours")?,
                     rto_minutes: col(r, "rto_minutes")?,

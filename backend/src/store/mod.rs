@@ -257,6 +257,16 @@ where
     row.try_get(name).map_err(StoreError::from)
 }
 
+/// A text column as one of `shared`'s enums; a value it does not know is a decode error.
+pub(crate) fn parsed<T>(column: &str, text: &str) -> Result<T, StoreError>
+where
+    T: std::str::FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text.parse()
+        .map_err(|e| StoreError::Database(sqlx::Error::ColumnDecode { index: column.to_string(), source: Box::new(e) }))
+}
+
 /// A JSON array column as strings.
 pub(crate) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()

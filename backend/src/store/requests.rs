@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use super::sql::{Cursor, Sql, Val};
-use super::{col, Store, StoreError};
+use super::{col, parsed, Store, StoreError};
 use crate::time::rfc3339;
 
 /// A request as stored.
@@ -85,11 +85,15 @@ impl RequestRow {
         self.params.get(name).and_then(Value::as_str)
     }
 
-    pub fn into_dto(self, decisions: Vec<Decision>, timeline: Vec<shared::AuditRecord>) -> ActionRequest {
-        ActionRequest {
+    pub fn into_dto(
+        self,
+        decisions: Vec<Decision>,
+        timeline: Vec<shared::AuditRecord>,
+    ) -> Result<ActionRequest, StoreError> {
+        Ok(ActionRequest {
+            kind: parsed("kind", &self.kind)?,
+            status: parsed("status", &self.status)?,
             id: self.id,
-            kind: self.kind,
-            status: self.status,
             requester: self.requester,
             requester_name: self.requester_name,
             account_id: self.account_id,
@@ -112,7 +116,7 @@ impl RequestRow {
             created_resource_arn: self.created_resource_arn,
             error: self.error,
             timeline,
-        }
+        })
     }
 }
 
@@ -250,7 +254,7 @@ impl Store {
         let Some(row) = self.request_row(id).await? else { return Ok(None) };
         let decisions = self.decisions(&[id]).await?.remove(id).unwrap_or_default();
         let timeline = self.audit_of(&subject(id)).await?;
-        Ok(Some(row.into_dto(decisions, timeline)))
+        Ok(Some(row.into_dto(decisions, timeline)?))
     }
 
     /// Requests newest first, with their decisions (no timeline).
@@ -274,7 +278,7 @@ impl Store {
                 let d = decisions.remove(&r.id).unwrap_or_default();
                 r.into_dto(d, Vec::new())
             })
-            .collect();
+            .collect::<Result<_, _>>()?;
         Ok((items, next))
     }
 

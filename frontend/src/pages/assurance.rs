@@ -3,10 +3,11 @@
 //! targets (admins edit them). Also the RTO and RPO charts of a resource page.
 
 use leptos::prelude::*;
-use serde_json::json;
-use serde_json::Value;
-
-use crate::json::{b, i, list, oi, opt, s};
+use serde::de::IgnoredAny;
+use shared::{
+    Coverage, CoverageTrend, OutsideTarget, Page, ResourceRestoreTimes, ResourceRpo, SetTarget, TargetPolicy,
+    TargetScope,
+};
 
 use crate::components::{cells_table, loaded, set_value, use_get, use_list, Badge, Cell, Pager, Time};
 use crate::session::Session;
@@ -27,9 +28,9 @@ fn resource_link(arn: &str) -> String {
 
 #[component]
 pub fn Assurance() -> impl IntoView {
-    let coverage = use_get::<Value>(|| "/api/v1/assurance/coverage".to_string());
-    let trend = use_get::<Value>(|| "/api/v1/assurance/coverage-trend?days=90".to_string());
-    let outside = use_list::<Value>("/api/v1/assurance/outside-targets", &[], &[("limit", "50")]);
+    let coverage = use_get::<Coverage>(|| "/api/v1/assurance/coverage".to_string());
+    let trend = use_get::<CoverageTrend>(|| "/api/v1/assurance/coverage-trend?days=90".to_string());
+    let outside = use_list::<OutsideTarget>("/api/v1/assurance/outside-targets", &[], &[("limit", "50")]);
     view! {
         <h1>"Assurance"</h1>
         <p class="lead">
@@ -40,22 +41,21 @@ pub fn Assurance() -> impl IntoView {
         </p>
         <section aria-labelledby="coverage-h">
             <h2 id="coverage-h">"Restore-test coverage"</h2>
-            {loaded(trend, "the coverage trend", |t: Value| view! { <TrendChart trend=t /> })}
-            {loaded(coverage, "coverage", |c: Value| view! { <CoverageTable coverage=c /> })}
+            {loaded(trend, "the coverage trend", |t: CoverageTrend| view! { <TrendChart trend=t /> })}
+            {loaded(coverage, "coverage", |c: Coverage| view! { <CoverageTable coverage=c /> })}
         </section>
         <section aria-labelledby="outside-h">
             <h2 id="outside-h">"Outside target"</h2>
-            {loaded(outside, "resources outside target", |p: shared::Page<Value>| view! { <OutsideTable page=p /> })}
+            {loaded(outside, "resources outside target", |p: Page<OutsideTarget>| view! { <OutsideTable page=p /> })}
         </section>
         <Targets />
     }
 }
 
 #[component]
-fn TrendChart(trend: Value) -> impl IntoView {
-    let window = i(&trend, "window_days");
-    let points: Vec<(String, i64, i64)> =
-        list(&trend, "points").iter().map(|p| (s(p, "date"), i(p, "tested"), i(p, "resources"))).collect();
+fn TrendChart(trend: CoverageTrend) -> impl IntoView {
+    let window = trend.window_days;
+    let points: Vec<(String, i64, i64)> = trend.points.into_iter().map(|p| (p.date, p.tested, p.resources)).collect();
     if points.is_empty() {
         return view! { <p class="empty">"No trend yet."</p> }.into_any();
     }
@@ -94,33 +94,35 @@ fn TrendChart(trend: Value) -> impl IntoView {
 }
 
 #[component]
-fn CoverageTable(coverage: Value) -> impl IntoView {
-    let rows = list(&coverage, "rows")
-        .iter()
+fn CoverageTable(coverage: Coverage) -> impl IntoView {
+    let rows = coverage
+        .rows
+        .into_iter()
         .map(|r| {
-            let n = i(r, "resources");
+            let n = r.resources;
             vec![
-                Cell::Text(s(r, "account_id")),
-                Cell::Text(s(r, "resource_type")),
+                Cell::Text(r.account_id),
+                Cell::Text(r.resource_type),
                 Cell::Num(n.to_string()),
-                Cell::Num(format!("{} ({})", i(r, "covered"), pct(i(r, "covered"), n))),
-                Cell::Num(i(r, "covered_by_tags").to_string()),
-                Cell::Num(format!("{} ({})", i(r, "tested_recently"), pct(i(r, "tested_recently"), n))),
-                Cell::Num(i(r, "never_tested").to_string()),
+                Cell::Num(format!("{} ({})", r.covered, pct(r.covered, n))),
+                Cell::Num(r.covered_by_tags.to_string()),
+                Cell::Num(format!("{} ({})", r.tested_recently, pct(r.tested_recently, n))),
+                Cell::Num(r.never_tested.to_string()),
             ]
         })
         .collect();
-    let gaps: Vec<(String, String, String)> = list(&coverage, "gaps")
-        .iter()
+    let gaps: Vec<(String, String, String)> = coverage
+        .gaps
+        .into_iter()
         .map(|g| {
-            let arn = s(g, "resource_arn");
             let text = format!(
                 " {} in {}: no selection names it, {}",
-                s(g, "resource_type"),
-                s(g, "account_id"),
-                if g["last_test_at"].is_string() { "not tested recently" } else { "never tested" }
+                g.resource_type,
+                g.account_id,
+                if g.last_test_at.is_some() { "not tested recently" } else { "never tested" }
             );
-            (opt(g, "resource_name").unwrap_or_else(|| arn.clone()), resource_link(&arn), text)
+            let href = resource_link(&g.resource_arn);
+            (g.resource_name.unwrap_or(g.resource_arn), href, text)
         })
         .collect();
     view! {
@@ -129,7 +131,7 @@ fn CoverageTable(coverage: Value) -> impl IntoView {
             &["Account", "Type", "#Resources", "#Named by a selection", "#Possibly (tags)", "#Tested recently", "#Never tested"],
             rows,
         )}
-        <p class="muted">{format!("Tested recently: within {} days.", i(&coverage, "days"))}</p>
+        <p class="muted">{format!("Tested recently: within {} days.", coverage.days)}</p>
         <h3>"Gaps"</h3>
         {if gaps.is_empty() {
             view! { <p class="empty">"No gap: every resource is named by a selection or was tested recently."</p> }.into_any()
@@ -148,7 +150,7 @@ fn CoverageTable(coverage: Value) -> impl IntoView {
 }
 
 #[component]
-fn OutsideTable(page: shared::Page<Value>) -> impl IntoView {
+fn OutsideTable(page: Page<OutsideTarget>) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <p class="empty">"Every resource is within its targets."</p> }.into_any();
     }
@@ -156,26 +158,21 @@ fn OutsideTable(page: shared::Page<Value>) -> impl IntoView {
     let mark = |outside: bool| Cell::Badge(if outside { "outside" } else { "within" }.to_string());
     let rows = page
         .items
-        .iter()
+        .into_iter()
         .map(|o| {
-            let r = &o["resource"];
-            let arn = s(r, "resource_arn");
+            let r = o.resource;
+            let href = resource_link(&r.resource_arn);
             vec![
                 Cell::Link(
-                    format!(
-                        "{} ({}, {})",
-                        opt(r, "resource_name").unwrap_or_else(|| arn.clone()),
-                        s(r, "resource_type"),
-                        s(r, "account_id")
-                    ),
-                    resource_link(&arn),
+                    format!("{} ({}, {})", r.resource_name.unwrap_or(r.resource_arn), r.resource_type, r.account_id),
+                    href,
                 ),
-                mark(b(o, "outside_rpo")),
-                Cell::Time(opt(r, "last_backup_at")),
-                Cell::Text(format!("{} h", i(o, "rpo_target_hours"))),
-                mark(b(o, "outside_rto")),
-                Cell::Num(oi(r, "latest_restore_minutes").map(format::minutes).unwrap_or_else(|| "–".into())),
-                Cell::Text(format::minutes(i(o, "rto_target_minutes"))),
+                mark(o.outside_rpo),
+                Cell::Time(r.last_backup_at),
+                Cell::Text(format!("{} h", o.rpo_target_hours)),
+                mark(o.outside_rto),
+                Cell::Num(r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())),
+                Cell::Text(format::minutes(o.rto_target_minutes)),
             ]
         })
         .collect();
@@ -195,12 +192,12 @@ fn OutsideTable(page: shared::Page<Value>) -> impl IntoView {
 fn Targets() -> impl IntoView {
     let session = expect_context::<Session>();
     let version = RwSignal::new(0u32);
-    let policy = use_get::<Value>(move || {
+    let policy = use_get::<TargetPolicy>(move || {
         version.get();
         "/api/v1/assurance/targets".to_string()
     });
     let (kind, scope, rpo, rto) = (
-        RwSignal::new("resource_type".to_string()),
+        RwSignal::new(TargetScope::ResourceType),
         RwSignal::new(String::new()),
         RwSignal::new(String::from("24")),
         RwSignal::new(String::from("60")),
@@ -208,22 +205,22 @@ fn Targets() -> impl IntoView {
     let message = RwSignal::new(None::<Result<String, String>>);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({
-            "scope_kind": kind.get_untracked(),
-            "scope": scope.get_untracked().trim(),
-            "rpo_hours": rpo.get_untracked().trim().parse::<i64>().unwrap_or(0),
-            "rto_minutes": rto.get_untracked().trim().parse::<i64>().unwrap_or(0),
+        let body = api::body(&SetTarget {
+            scope_kind: kind.get_untracked(),
+            scope: scope.get_untracked().trim().to_string(),
+            rpo_hours: rpo.get_untracked().trim().parse::<i64>().unwrap_or(0),
+            rto_minutes: rto.get_untracked().trim().parse::<i64>().unwrap_or(0),
         });
         leptos::task::spawn_local(async move {
-            let r = api::send_json::<serde_json::Value>("PUT", "/api/v1/assurance/targets", Some(body)).await;
+            let r = api::send_json::<IgnoredAny>("PUT", "/api/v1/assurance/targets", body).await;
             message.set(Some(r.map(|_| "Saved.".to_string())));
             version.update(|v| *v += 1);
         });
     };
-    let remove = move |kind: String, scope: String| {
+    let remove = move |kind: TargetScope, scope: String| {
         leptos::task::spawn_local(async move {
-            let path = format!("/api/v1/assurance/targets?scope_kind={}&scope={}", encode(&kind), encode(&scope));
-            let r = api::send_json::<serde_json::Value>("DELETE", &path, None).await;
+            let path = format!("/api/v1/assurance/targets?scope_kind={kind}&scope={}", encode(&scope));
+            let r = api::send_json::<IgnoredAny>("DELETE", &path, None).await;
             message.set(Some(r.map(|_| format!("Removed the target of {scope}."))));
             version.update(|v| *v += 1);
         });
@@ -231,28 +228,33 @@ fn Targets() -> impl IntoView {
     view! {
         <section aria-labelledby="targets-h">
             <h2 id="targets-h">"Targets"</h2>
-            {loaded(policy, "the targets", move |p: Value| {
+            {loaded(policy, "the targets", move |p: TargetPolicy| {
                 let admin = session.has("admin");
-                let rows = list(&p, "rules")
-                    .iter()
+                let rows = p
+                    .rules
+                    .into_iter()
                     .map(|r| {
-                        let console = s(r, "source") == "console";
-                        let (k, sc) = (s(r, "scope_kind"), s(r, "scope"));
+                        let console = r.source == "console";
+                        let (k, sc) = (r.scope_kind, r.scope);
                         let action = if admin && console {
-                            let (k, sc) = (k.clone(), sc.clone());
+                            let sc = sc.clone();
                             Cell::View(
-                                view! { <button type="button" on:click=move |_| remove(k.clone(), sc.clone())>"Remove"</button> }
+                                view! { <button type="button" on:click=move |_| remove(k, sc.clone())>"Remove"</button> }
                                     .into_any(),
                             )
                         } else {
                             Cell::Text(String::new())
                         };
+                        let what = match k {
+                            TargetScope::Resource => "resource",
+                            TargetScope::ResourceType => "type",
+                        };
                         vec![
-                            Cell::Text(format!("{} {sc}", if k == "resource" { "resource" } else { "type" })),
-                            Cell::Text(format!("{} h", i(r, "rpo_hours"))),
-                            Cell::Text(format::minutes(i(r, "rto_minutes"))),
-                            Cell::Text(if console { s(r, "updated_by") } else { "the config file".into() }),
-                            Cell::Time(opt(r, "updated_at")),
+                            Cell::Text(format!("{what} {sc}")),
+                            Cell::Text(format!("{} h", r.rpo_hours)),
+                            Cell::Text(format::minutes(r.rto_minutes)),
+                            Cell::Text(if console { r.updated_by.unwrap_or_default() } else { "the config file".into() }),
+                            Cell::Time(r.updated_at),
                             action,
                         ]
                     })
@@ -261,8 +263,8 @@ fn Targets() -> impl IntoView {
                     <p>
                         {format!(
                             "Default: RPO {} h, RTO {}. A target for a resource beats one for its type.",
-                            i(&p, "default_rpo_hours"),
-                            format::minutes(i(&p, "default_rto_minutes")),
+                            p.default_rpo_hours,
+                            format::minutes(p.default_rto_minutes),
                         )}
                     </p>
                     {cells_table("targets", &["For", "RPO", "RTO", "Set by", "Set at", "Change"], rows)}
@@ -276,9 +278,16 @@ fn Targets() -> impl IntoView {
                             <form class="inline-form" on:submit=save aria-label="Set a target">
                                 <label>
                                     "For "
-                                    <select on:change=set_value(kind) prop:value=kind>
-                                        <option value="resource_type">"a resource type"</option>
-                                        <option value="resource">"a resource (ARN)"</option>
+                                    <select
+                                        on:change=move |ev| {
+                                            if let Ok(k) = event_target_value(&ev).parse() {
+                                                kind.set(k);
+                                            }
+                                        }
+                                        prop:value=move || kind.get().as_str()
+                                    >
+                                        <option value=TargetScope::ResourceType.as_str()>"a resource type"</option>
+                                        <option value=TargetScope::Resource.as_str()>"a resource (ARN)"</option>
                                     </select>
                                 </label>
                                 <label>
@@ -310,28 +319,28 @@ fn Targets() -> impl IntoView {
 
 /// A resource's RTO: its completed restores against the target line, with p50, p95, longest.
 #[component]
-pub fn RtoChart(times: Value) -> impl IntoView {
-    let restores = list(&times, "restores");
+pub fn RtoChart(times: ResourceRestoreTimes) -> impl IntoView {
+    let restores = times.restores;
     if restores.is_empty() {
         return view! { <p class="empty">"No completed restore, so no measured restore time."</p> }.into_any();
     }
-    let target = i(&times, "target_minutes");
-    let top = i(&times, "max_minutes").max(target).max(1) as f64 * 1.05;
+    let target = times.target_minutes;
+    let top = times.max_minutes.unwrap_or_default().max(target).max(1) as f64 * 1.05;
     let y = move |m: i64| 100.0 - m as f64 / top * 100.0;
-    let within = times["within_target"].as_bool().unwrap_or(true);
-    let m = |k: &str| oi(&times, k).map(format::minutes).unwrap_or_default();
+    let within = times.within_target.unwrap_or(true);
+    let m = |v: Option<i64>| v.map(format::minutes).unwrap_or_default();
     let summary = format!(
         "p50 {} · p95 {} · longest {} · target {}",
-        m("p50_minutes"),
-        m("p95_minutes"),
-        m("max_minutes"),
+        m(times.p50_minutes),
+        m(times.p95_minutes),
+        m(times.max_minutes),
         format::minutes(target)
     );
     let label = format!("Restore durations of {} restores against the RTO target: {summary}", restores.len());
     let bars = restores
-        .iter()
+        .into_iter()
         .map(|r| {
-            let (minutes, test) = (i(r, "minutes"), b(r, "test"));
+            let (minutes, test) = (r.minutes, r.test);
             let class = if minutes > target {
                 "fail"
             } else if test {
@@ -339,8 +348,7 @@ pub fn RtoChart(times: Value) -> impl IntoView {
             } else {
                 "other"
             };
-            let title =
-                format!("{}: {}{}", s(r, "created_at"), format::minutes(minutes), if test { " (test)" } else { "" });
+            let title = format!("{}: {}{}", r.created_at, format::minutes(minutes), if test { " (test)" } else { "" });
             (100.0 - y(minutes), class, title)
         })
         .collect();
@@ -361,18 +369,18 @@ pub fn RtoChart(times: Value) -> impl IntoView {
 /// A resource's RPO: time between recovery points against the target line, the
 /// newest backup and central copy, and the gaps.
 #[component]
-pub fn RpoChart(rpo: Value) -> impl IntoView {
-    let (target_h, days) = (i(&rpo, "target_hours"), i(&rpo, "days"));
+pub fn RpoChart(rpo: ResourceRpo) -> impl IntoView {
+    let (target_h, days) = (rpo.target_hours, rpo.days);
     let target = target_h * 60;
     let points: Vec<(String, i64)> =
-        list(&rpo, "backups").iter().filter_map(|p| oi(p, "minutes_since_previous").map(|m| (s(p, "at"), m))).collect();
+        rpo.backups.into_iter().filter_map(|p| p.minutes_since_previous.map(|m| (p.at, m))).collect();
     let top = points.iter().map(|p| p.1).max().unwrap_or(0).max(target).max(1) as f64 * 1.05;
     let y = move |m: i64| 100.0 - m as f64 / top * 100.0;
-    let age = |k: &str| oi(&rpo, k).map(format::minutes).unwrap_or_else(|| "none".into());
+    let age = |v: Option<i64>| v.map(format::minutes).unwrap_or_else(|| "none".into());
     let summary = format!(
         "newest backup {} old · newest central copy {} old · target {target_h} h",
-        age("backup_age_minutes"),
-        age("copy_age_minutes"),
+        age(rpo.backup_age_minutes),
+        age(rpo.copy_age_minutes),
     );
     let label = format!("Time between backups over {days} days against the RPO target: {summary}");
     let bars = points
@@ -382,19 +390,17 @@ pub fn RpoChart(rpo: Value) -> impl IntoView {
             (100.0 - y(m), class, format!("{at}: {} after the previous backup", format::minutes(m)))
         })
         .collect();
-    let gaps: Vec<(String, String, Option<String>, i64)> = list(&rpo, "gaps")
-        .iter()
-        .map(|g| (s(g, "kind"), s(g, "from"), opt(g, "to"), i(g, "minutes_between")))
-        .collect();
+    let gaps: Vec<(String, String, Option<String>, i64)> =
+        rpo.gaps.into_iter().map(|g| (g.kind, g.from, g.to, g.minutes_between)).collect();
     let mark = |ok: bool| if ok { "within" } else { "outside" };
     view! {
         <figure class="chart" id="rpo-chart">
             <figcaption>
                 <strong>"Time between backups (RPO)"</strong>
                 " "
-                <Badge status=mark(b(&rpo, "within_target")) />
+                <Badge status=mark(rpo.within_target) />
                 " copy "
-                <Badge status=mark(b(&rpo, "copy_within_target")) />
+                <Badge status=mark(rpo.copy_within_target) />
                 <span class="legend">{summary}</span>
             </figcaption>
             {bars_svg(label, bars, Some(y(target)))}

@@ -4,10 +4,11 @@
 
 use leptos::prelude::*;
 use leptos_router::hooks::{use_navigate, use_params_map};
-use serde_json::{json, Value};
-use shared::{ActionRequest, Page};
-
-use crate::json::{b, i, list, oi, opt, s};
+use serde::de::IgnoredAny;
+use shared::{
+    ActionRequest, Drill, DrillFollowups, DrillSchedule, DrillStatus, NewDrill, NewDrillSchedule, Page, Runbook,
+    RunbookNotes, Scenario,
+};
 
 use crate::components::{
     cells_table, facts_table, loaded, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
@@ -16,14 +17,17 @@ use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format};
 
-const SCENARIOS: [(&str, &str); 3] = [
-    ("dynamodb_restore", "In-account restore of a DynamoDB table"),
-    ("rds_restore", "In-account restore of an RDS instance"),
-    ("cross_account_restore", "Cross-account recovery through the central vault"),
-];
+fn scenario_name(s: Scenario) -> &'static str {
+    match s {
+        Scenario::DynamodbRestore => "In-account restore of a DynamoDB table",
+        Scenario::RdsRestore => "In-account restore of an RDS instance",
+        Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
+    }
+}
 
-fn scenario_name(s: &str) -> &'static str {
-    SCENARIOS.iter().find(|(k, _)| *k == s).map(|(_, n)| *n).unwrap_or("Recovery")
+/// The scenario a URL names, or the first.
+fn scenario_of(text: Option<&str>) -> Scenario {
+    text.and_then(|t| t.parse().ok()).unwrap_or(Scenario::DynamodbRestore)
 }
 
 /// A status line under a form: what happened, or what went wrong.
@@ -42,15 +46,10 @@ fn outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
 pub fn RunbookPage() -> impl IntoView {
     let (query, _) = use_url();
     let params = Memo::new(move |_| {
-        query.with(|q| {
-            (
-                q.get("resource").unwrap_or_default().to_string(),
-                q.get("scenario").unwrap_or("dynamodb_restore").to_string(),
-            )
-        })
+        query.with(|q| (q.get("resource").unwrap_or_default().to_string(), scenario_of(q.get("scenario"))))
     });
     let version = RwSignal::new(0u32);
-    let runbook = use_get::<Value>(move || {
+    let runbook = use_get::<Runbook>(move || {
         let (arn, scenario) = params.get();
         version.get();
         format!("/api/v1/runbooks?resource_arn={}&scenario={scenario}", encode(&arn))
@@ -67,44 +66,48 @@ pub fn RunbookPage() -> impl IntoView {
         <nav class="tabs" aria-label="Scenarios">
             {move || {
                 let (arn, current) = params.get();
-                SCENARIOS
+                Scenario::ALL
                     .iter()
-                    .map(|(k, n)| {
+                    .map(|&k| {
                         let href = format!("/runbooks?resource={}&scenario={k}", encode(&arn));
                         view! {
-                            <a href=href aria-current=if current == *k { Some("page") } else { None }>{*n}</a>
+                            <a href=href aria-current=if current == k { Some("page") } else { None }>{scenario_name(k)}</a>
                         }
                     })
                     .collect_view()
             }}
         </nav>
-        {loaded(runbook, "the runbook", move |rb: Value| view! { <RunbookView rb=rb version=version message=message /> })}
+        {loaded(runbook, "the runbook", move |rb: Runbook| view! { <RunbookView rb=rb version=version message=message /> })}
     }
 }
 
 #[component]
-fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+fn RunbookView(
+    rb: Runbook,
+    version: RwSignal<u32>,
+    message: RwSignal<Option<Result<String, String>>>,
+) -> impl IntoView {
     let session = expect_context::<Session>();
     let navigate = use_navigate();
-    let (scenario, arn) = (s(&rb, "scenario"), s(&rb, "resource_arn"));
+    let (scenario, arn) = (rb.scenario, rb.resource_arn.clone());
     let markdown = format!("/api/v1/runbooks/markdown?resource_arn={}&scenario={scenario}", encode(&arn));
     let drills = format!("/drills?resource={}&scenario={scenario}", encode(&arn));
-    let notes = RwSignal::new(s(&rb, "notes"));
-    let blockers: Vec<String> = list(&rb, "blockers").iter().filter_map(|b| b.as_str().map(str::to_string)).collect();
+    let notes = RwSignal::new(rb.notes.clone());
+    let blockers = rb.blockers.clone();
     let save_notes = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"scenario": scenario, "resource_arn": arn, "notes": notes.get_untracked()});
+        let body = api::body(&RunbookNotes { scenario, resource_arn: arn.clone(), notes: notes.get_untracked() });
         leptos::task::spawn_local(async move {
-            let r = api::send_json::<Value>("PUT", "/api/v1/runbooks/notes", Some(body)).await;
+            let r = api::send_json::<IgnoredAny>("PUT", "/api/v1/runbooks/notes", body).await;
             message.set(Some(r.map(|_| "Notes saved.".to_string())));
             version.update(|v| *v += 1);
         });
     };
     view! {
-        <h2>{s(&rb, "title")}</h2>
+        <h2>{rb.title}</h2>
         <p class="toolbar">
             <span class="muted">"Generated "</span>
-            <Time at=opt(&rb, "generated_at") />
+            <Time at=Some(rb.generated_at) />
             <a href=markdown download="runbook.md">"Export Markdown"</a>
             <a href=drills>"Drills of this runbook"</a>
         </p>
@@ -118,8 +121,8 @@ fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Resul
                 }
             })}
         <h3>"What it needs"</h3>
-        {facts_table("runbook-facts", list(&rb, "facts").iter().map(|f| (s(f, "name"), Cell::Arn(s(f, "value")))).collect())}
-        {opt(&rb, "vault_policy").map(|p| view! {
+        {facts_table("runbook-facts", rb.facts.into_iter().map(|f| (f.name, Cell::Arn(f.value))).collect())}
+        {rb.vault_policy.map(|p| view! {
             <details>
                 <summary>"Destination vault access policy"</summary>
                 <pre>{p}</pre>
@@ -127,27 +130,27 @@ fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Resul
         })}
         <h3>"Pre-flight checks"</h3>
         <ul class="checks">
-            {list(&rb, "checks")
-                .iter()
+            {rb.checks
+                .into_iter()
                 .map(|c| {
-                    let status = match c["ok"].as_bool() { Some(true) => "passed", Some(false) => "failed", None => "unknown" };
-                    view! { <li><Badge status=status /> {format!(" {}: {}", s(c, "check"), s(c, "detail"))}</li> }
+                    let status = match c.ok { Some(true) => "passed", Some(false) => "failed", None => "unknown" };
+                    view! { <li><Badge status=status /> {format!(" {}: {}", c.check, c.detail)}</li> }
                 })
                 .collect_view()}
         </ul>
         <h3>"Steps"</h3>
         <ol class="steps">
-            {list(&rb, "steps")
-                .iter()
+            {rb.steps
+                .into_iter()
                 .map(|step| {
-                    let start = step["request"].is_object().then(|| step["request"].clone()).map(|req| {
+                    let start = step.request.map(|req| {
                         let navigate = navigate.clone();
                         let can = session.has("operator");
                         let go = move |_| {
-                            let body = req.clone();
+                            let body = api::body(&req);
                             let navigate = navigate.clone();
                             leptos::task::spawn_local(async move {
-                                match api::post_json::<ActionRequest>("/api/v1/requests", Some(body)).await {
+                                match api::post_json::<ActionRequest>("/api/v1/requests", body).await {
                                     Ok(r) => navigate(&format!("/requests/{}", r.id), Default::default()),
                                     Err(e) => message.set(Some(Err(e))),
                                 }
@@ -160,7 +163,7 @@ fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Resul
                             </button>
                         }
                     });
-                    view! { <li><strong>{s(step, "title")}</strong><p>{s(step, "detail")}</p>{start}</li> }
+                    view! { <li><strong>{step.title}</strong><p>{step.detail}</p>{start}</li> }
                 })
                 .collect_view()}
         </ol>
@@ -171,8 +174,8 @@ fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Resul
                 <textarea rows="6" prop:value=notes on:input=set_value(notes)></textarea>
             </label>
             <p class="muted">
-                {opt(&rb, "notes_updated_by").map(|by| format!("Last edited by {by} "))}
-                <Time at=opt(&rb, "notes_updated_at") />
+                {rb.notes_updated_by.map(|by| format!("Last edited by {by} "))}
+                <Time at=rb.notes_updated_at />
             </p>
             <button type="submit" disabled=move || !session.has("operator")>"Save notes"</button>
         </form>
@@ -184,14 +187,14 @@ fn RunbookView(rb: Value, version: RwSignal<u32>, message: RwSignal<Option<Resul
 pub fn Drills() -> impl IntoView {
     let session = expect_context::<Session>();
     let (query, _) = use_url();
-    let page = use_list::<Value>("/api/v1/drills", &["resource_arn"], &[]);
+    let page = use_list::<Drill>("/api/v1/drills", &["resource_arn"], &[]);
     let version = RwSignal::new(0u32);
-    let schedules = use_get::<Value>(move || {
+    let schedules = use_get::<Vec<DrillSchedule>>(move || {
         version.get();
         "/api/v1/drill-schedules".to_string()
     });
     let resource = RwSignal::new(query.get_untracked().get("resource").unwrap_or_default().to_string());
-    let scenario = RwSignal::new(query.get_untracked().get("scenario").unwrap_or("dynamodb_restore").to_string());
+    let scenario = RwSignal::new(scenario_of(query.get_untracked().get("scenario")));
     let retention = RwSignal::new("60".to_string());
     let every = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -204,18 +207,25 @@ pub fn Drills() -> impl IntoView {
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
             match every {
-                Some(hours) => {
-                    let body = json!({"resource_arn": resource, "scenario": scenario, "every_hours": hours, "retention_minutes": retention});
-                    let r = api::post_json::<Value>("/api/v1/drill-schedules", Some(body)).await;
-                    message.set(Some(r.map(|v| {
-                        format!("Scheduled every {} h; the first runs at {}.", i(&v, "every_hours"), s(&v, "next_at"))
-                    })));
+                Some(every_hours) => {
+                    let body = api::body(&NewDrillSchedule {
+                        resource_arn: resource,
+                        scenario,
+                        every_hours,
+                        first_at: None,
+                        retention_minutes: Some(retention),
+                    });
+                    let r = api::post_json::<DrillSchedule>("/api/v1/drill-schedules", body).await;
+                    message.set(Some(
+                        r.map(|v| format!("Scheduled every {} h; the first runs at {}.", v.every_hours, v.next_at)),
+                    ));
                     version.update(|v| *v += 1);
                 }
                 None => {
-                    let body = json!({"resource_arn": resource, "scenario": scenario, "retention_minutes": retention});
-                    match api::post_json::<Value>("/api/v1/drills", Some(body)).await {
-                        Ok(d) => navigate(&format!("/drills/{}", s(&d, "id")), Default::default()),
+                    let body =
+                        api::body(&NewDrill { resource_arn: resource, scenario, retention_minutes: Some(retention) });
+                    match api::post_json::<Drill>("/api/v1/drills", body).await {
+                        Ok(d) => navigate(&format!("/drills/{}", d.id), Default::default()),
                         Err(e) => message.set(Some(Err(e))),
                     }
                 }
@@ -234,8 +244,14 @@ pub fn Drills() -> impl IntoView {
             </label>
             <label>
                 "Scenario "
-                <select prop:value=scenario on:change=set_value(scenario)>
-                    {SCENARIOS.iter().map(|(k, n)| view! { <option value=*k>{*n}</option> }).collect_view()}
+                <select
+                    prop:value=move || scenario.get().as_str()
+                    on:change=move |ev| scenario.set(scenario_of(Some(&event_target_value(&ev))))
+                >
+                    {Scenario::ALL
+                        .iter()
+                        .map(|&k| view! { <option value=k.as_str()>{scenario_name(k)}</option> })
+                        .collect_view()}
                 </select>
             </label>
             <label>
@@ -249,25 +265,25 @@ pub fn Drills() -> impl IntoView {
             <button type="submit" class="primary" disabled=move || !session.has("operator")>"Start drill"</button>
         </form>
         {outcome(message)}
-        {loaded(page, "drills", |p: Page<Value>| view! { <DrillTable page=p /> })}
+        {loaded(page, "drills", |p: Page<Drill>| view! { <DrillTable page=p /> })}
         <h2>"Schedules"</h2>
-        {loaded(schedules, "drill schedules", |all: Value| {
-            let Some(items) = all.as_array().filter(|a| !a.is_empty()) else {
+        {loaded(schedules, "drill schedules", |items: Vec<DrillSchedule>| {
+            if items.is_empty() {
                 return view! { <p class="empty">"No drill is scheduled."</p> }.into_any();
-            };
+            }
             cells_table(
                 "schedules",
                 &["Resource", "Scenario", "Every", "Next run", "By", "State"],
                 items
-                    .iter()
+                    .into_iter()
                     .map(|v| {
                         vec![
-                            Cell::Arn(s(v, "resource_arn")),
-                            Cell::Text(scenario_name(&s(v, "scenario")).into()),
-                            Cell::Text(format!("{} h", i(v, "every_hours"))),
-                            Cell::Time(opt(v, "next_at")),
-                            Cell::Text(s(v, "created_by")),
-                            Cell::Badge(if b(v, "enabled") { "enabled" } else { "disabled" }.into()),
+                            Cell::Arn(v.resource_arn),
+                            Cell::Text(scenario_name(v.scenario).into()),
+                            Cell::Text(format!("{} h", v.every_hours)),
+                            Cell::Time(Some(v.next_at)),
+                            Cell::Text(v.created_by),
+                            Cell::Badge(if v.enabled { "enabled" } else { "disabled" }.into()),
                         ]
                     })
                     .collect(),
@@ -277,21 +293,21 @@ pub fn Drills() -> impl IntoView {
 }
 
 #[component]
-fn DrillTable(page: Page<Value>) -> impl IntoView {
+fn DrillTable(page: Page<Drill>) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <p class="empty">"No drill yet."</p> }.into_any();
     }
     let shown = page.items.len();
     let rows = page
         .items
-        .iter()
+        .into_iter()
         .map(|d| {
             vec![
-                Cell::Link(scenario_name(&s(d, "scenario")).into(), format!("/drills/{}", s(d, "id"))),
-                Cell::Arn(format::arn_name(&s(d, "resource_arn")).to_string()),
-                Cell::Badge(opt(d, "outcome").unwrap_or_else(|| s(d, "status"))),
-                Cell::Num(oi(d, "measured_rto_minutes").map(format::minutes).unwrap_or_else(|| "–".into())),
-                Cell::Time(list(d, "steps").first().and_then(|st| opt(st, "at"))),
+                Cell::Link(scenario_name(d.scenario).into(), format!("/drills/{}", d.id)),
+                Cell::Arn(format::arn_name(&d.resource_arn).to_string()),
+                Cell::Badge(d.outcome.unwrap_or_else(|| d.status.to_string())),
+                Cell::Num(d.measured_rto_minutes.map(format::minutes).unwrap_or_else(|| "–".into())),
+                Cell::Time(d.steps.into_iter().next().and_then(|st| st.at)),
             ]
         })
         .collect();
@@ -315,7 +331,7 @@ const STEP_NAMES: [(&str, &str); 6] = [
 pub fn DrillReport() -> impl IntoView {
     let params = use_params_map();
     let version = RwSignal::new(0u32);
-    let drill = use_get::<Value>(move || {
+    let drill = use_get::<Drill>(move || {
         version.get();
         format!("/api/v1/drills/{}", params.with(|p| p.get("id").unwrap_or_default()))
     });
@@ -325,7 +341,7 @@ pub fn DrillReport() -> impl IntoView {
             let running = drill
                 .get_untracked()
                 .and_then(Result::ok)
-                .is_some_and(|d| !["completed", "failed"].contains(&d["status"].as_str().unwrap_or_default()));
+                .is_some_and(|d| !matches!(d.status, DrillStatus::Completed | DrillStatus::Failed));
             if running {
                 version.update(|v| *v += 1);
             }
@@ -339,36 +355,36 @@ pub fn DrillReport() -> impl IntoView {
     });
     view! {
         <h1>"Drill report"</h1>
-        {loaded(drill, "the drill", |d: Value| view! { <ReportView d=d /> })}
+        {loaded(drill, "the drill", |d: Drill| view! { <ReportView d=d /> })}
     }
 }
 
 #[component]
-fn ReportView(d: Value) -> impl IntoView {
+fn ReportView(d: Drill) -> impl IntoView {
     let session = expect_context::<Session>();
-    let followups = RwSignal::new(s(&d, "followups"));
+    let followups = RwSignal::new(d.followups.clone().unwrap_or_default());
     let message = RwSignal::new(None::<Result<String, String>>);
-    let path = format!("/api/v1/drills/{}/followups", s(&d, "id"));
+    let path = format!("/api/v1/drills/{}/followups", d.id);
     let save = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let body = json!({"followups": followups.get_untracked()});
+        let body = api::body(&DrillFollowups { followups: followups.get_untracked() });
         let path = path.clone();
         leptos::task::spawn_local(async move {
-            let r = api::send_json::<Value>("PUT", &path, Some(body)).await;
+            let r = api::send_json::<IgnoredAny>("PUT", &path, body).await;
             message.set(Some(r.map(|_| "Follow-ups saved.".to_string())));
         });
     };
-    let (arn, scenario) = (s(&d, "resource_arn"), s(&d, "scenario"));
-    let status = opt(&d, "outcome").unwrap_or_else(|| s(&d, "status"));
-    let rto = oi(&d, "measured_rto_minutes");
-    let rto_target = i(&d, "rto_target_minutes");
-    let minutes = |k: &str| oi(&d, k).map(format::minutes).unwrap_or_else(|| "–".into());
+    let (arn, scenario) = (d.resource_arn.clone(), d.scenario);
+    let status = d.outcome.clone().unwrap_or_else(|| d.status.to_string());
+    let rto = d.measured_rto_minutes;
+    let rto_target = d.rto_target_minutes;
+    let minutes = |m: Option<i64>| m.map(format::minutes).unwrap_or_else(|| "–".into());
     let mut figures = vec![
         (
             "Measured RTO (job started to validated)".to_string(),
             Cell::Text(format!(
                 "{} (target {}){}",
-                minutes("measured_rto_minutes"),
+                minutes(rto),
                 format::minutes(rto_target),
                 match rto {
                     Some(m) if m > rto_target => ": outside target",
@@ -377,38 +393,38 @@ fn ReportView(d: Value) -> impl IntoView {
                 }
             )),
         ),
-        ("Requested to validated".into(), Cell::Text(minutes("end_to_end_minutes"))),
+        ("Requested to validated".into(), Cell::Text(minutes(d.end_to_end_minutes))),
         (
             "RPO of the recovery point used".into(),
-            Cell::Text(format!("{} (target {} h)", minutes("rpo_minutes"), i(&d, "rpo_target_hours"))),
+            Cell::Text(format!("{} (target {} h)", format::minutes(d.rpo_minutes), d.rpo_target_hours)),
         ),
-        ("Recovery point created".into(), Cell::Time(opt(&d, "recovery_point_created_at"))),
-        ("Recovery point".into(), Cell::Arn(s(&d, "recovery_point_arn"))),
-        ("Restored as".into(), Cell::Arn(opt(&d, "restored_arn").unwrap_or_else(|| s(&d, "target_name")))),
-        ("Validation".into(), Cell::Text(opt(&d, "validation").unwrap_or_else(|| "–".into()))),
-        ("Kept for".into(), Cell::Text(format::minutes(i(&d, "retention_minutes")))),
+        ("Recovery point created".into(), Cell::Time(Some(d.recovery_point_created_at))),
+        ("Recovery point".into(), Cell::Arn(d.recovery_point_arn)),
+        ("Restored as".into(), Cell::Arn(d.restored_arn.unwrap_or(d.target_name))),
+        ("Validation".into(), Cell::Text(d.validation.unwrap_or_else(|| "–".into()))),
+        ("Kept for".into(), Cell::Text(format::minutes(d.retention_minutes))),
     ];
-    if let Some(e) = opt(&d, "error") {
+    if let Some(e) = d.error {
         figures.push(("Error".into(), Cell::Text(e)));
     }
-    let steps = list(&d, "steps")
-        .iter()
+    let steps = d
+        .steps
+        .into_iter()
         .map(|st| {
-            let key = s(st, "step");
-            let name = STEP_NAMES.iter().find(|(k, _)| *k == key).map(|(_, n)| *n).unwrap_or("step");
+            let name = STEP_NAMES.iter().find(|(k, _)| *k == st.step).map(|(_, n)| *n).unwrap_or("step");
             vec![
                 Cell::Text(name.into()),
-                Cell::Time(opt(st, "at")),
-                Cell::Num(oi(st, "minutes_from_start").map(|m| m.to_string()).unwrap_or_else(|| "–".into())),
-                Cell::Text(s(st, "by")),
+                Cell::Time(st.at),
+                Cell::Num(st.minutes_from_start.map(|m| m.to_string()).unwrap_or_else(|| "–".into())),
+                Cell::Text(st.by.unwrap_or_default()),
             ]
         })
         .collect();
     view! {
-        <h2>{format!("{} of {}", scenario_name(&scenario), format::arn_name(&arn))}</h2>
+        <h2>{format!("{} of {}", scenario_name(scenario), format::arn_name(&arn))}</h2>
         <p class="toolbar">
             <Badge status=status />
-            {opt(&d, "request_id").map(|r| view! { <a href=format!("/requests/{r}")>"Its request"</a> })}
+            {d.request_id.map(|r| view! { <a href=format!("/requests/{r}")>"Its request"</a> })}
             <a href=format!("/runbooks?resource={}&scenario={scenario}", encode(&arn))>"The runbook"</a>
         </p>
         {facts_table("drill-figures", figures)}

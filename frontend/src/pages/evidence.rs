@@ -2,10 +2,9 @@
 //! background with its progress shown, then downloaded.
 
 use leptos::prelude::*;
-use serde_json::Value;
+use shared::EvidenceJob;
 
 use crate::components::{set_value, types, use_url};
-use crate::json::{i, s};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, Catalog};
@@ -25,7 +24,7 @@ pub fn Evidence() -> impl IntoView {
     let to = RwSignal::new(q.get("to").map(str::to_string).unwrap_or_else(|| today_minus(0)));
     let account = RwSignal::new(String::new());
     let rtype = RwSignal::new(String::new());
-    let job = RwSignal::new(None::<Result<Value, String>>);
+    let job = RwSignal::new(None::<Result<EvidenceJob, String>>);
     let scope = move || {
         let mut s = format!("from={}&to={}", encode(&from.get()), encode(&to.get()));
         if !account.get().is_empty() {
@@ -40,11 +39,11 @@ pub fn Evidence() -> impl IntoView {
     let handle = set_interval_with_handle(
         move || {
             let Some(Ok(j)) = job.get_untracked() else { return };
-            if s(&j, "status") != "running" {
+            if j.status != "running" {
                 return;
             }
             leptos::task::spawn_local(async move {
-                let r = api::get::<Value>(&format!("/api/v1/evidence/jobs/{}", s(&j, "id"))).await;
+                let r = api::get::<EvidenceJob>(&format!("/api/v1/evidence/jobs/{}", j.id)).await;
                 job.set(Some(r));
             });
         },
@@ -59,7 +58,7 @@ pub fn Evidence() -> impl IntoView {
         ev.prevent_default();
         let path = format!("/api/v1/evidence/jobs?{}", scope());
         leptos::task::spawn_local(async move {
-            job.set(Some(api::post::<Value>(&path).await));
+            job.set(Some(api::post::<EvidenceJob>(&path).await));
         });
     };
     view! {
@@ -97,23 +96,23 @@ pub fn Evidence() -> impl IntoView {
                     Err(e) => return view! { <p class="error">{e}</p> }.into_any(),
                     Ok(j) => j,
                 };
-                let (status, steps, name) = (s(&j, "status"), i(&j, "steps"), s(&j, "file_name"));
-                match status.as_str() {
+                let (steps, name) = (j.steps, j.file_name.clone());
+                match j.status.as_str() {
                     "done" => view! {
                         <p>
                             <progress max=steps value=steps></progress>
-                            {format!(" Ready: {name} ({}). ", crate::format::bytes(i(&j, "bytes")))}
-                            <a class="button primary" href=format!("/api/v1/evidence/jobs/{}/download", s(&j, "id")) download=name>
+                            {format!(" Ready: {name} ({}). ", crate::format::bytes(j.bytes.unwrap_or_default()))}
+                            <a class="button primary" href=format!("/api/v1/evidence/jobs/{}/download", j.id) download=name>
                                 "Download the pack"
                             </a>
                         </p>
                     }
                         .into_any(),
-                    "failed" => view! { <p class="error">{format!("The pack failed: {}", s(&j, "error"))}</p> }.into_any(),
+                    "failed" => view! { <p class="error">{format!("The pack failed: {}", j.error.unwrap_or_default())}</p> }.into_any(),
                     _ => view! {
                         <p>
-                            <progress max=steps value=i(&j, "step")></progress>
-                            {format!(" Step {} of {steps}: {}…", i(&j, "step") + 1, s(&j, "step_name"))}
+                            <progress max=steps value=j.step></progress>
+                            {format!(" Step {} of {steps}: {}…", j.step + 1, j.step_name)}
                         </p>
                     }
                         .into_any(),

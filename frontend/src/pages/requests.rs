@@ -5,16 +5,18 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
-use serde_json::{json, Value};
-use shared::{ActionRequest, Page, RecoveryPointDetail};
+use serde::de::IgnoredAny;
+use serde_json::Value;
+use shared::{ActionRequest, CopyLifecycle, DecisionInput, Page, RecoveryPointDetail, RequestKind, RequestStatus};
 
 use crate::components::{loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format, Catalog};
 
-fn final_status(s: &str) -> bool {
-    ["succeeded", "failed", "rejected", "expired", "cancelled"].contains(&s)
+fn final_status(s: RequestStatus) -> bool {
+    use RequestStatus::*;
+    matches!(s, Succeeded | Failed | Rejected | Expired | Cancelled)
 }
 
 /// `/requests/new?rp=<arn>`: asks for a restore, a copy or a cross-account restore.
@@ -22,7 +24,7 @@ fn final_status(s: &str) -> bool {
 pub fn NewRequest() -> impl IntoView {
     let (query, _) = use_url();
     let rp = query.get_untracked().get("rp").unwrap_or_default().to_string();
-    let kind0 = query.get_untracked().get("kind").unwrap_or("restore").to_string();
+    let kind0: RequestKind = query.get_untracked().get("kind").and_then(|k| k.parse().ok()).unwrap_or_default();
     let session = expect_context::<Session>();
     let path = format!("/api/v1/recovery-points/{}", encode(&rp));
     let detail = use_get::<RecoveryPointDetail>(move || path.clone());
@@ -47,14 +49,14 @@ pub fn NewRequest() -> impl IntoView {
             }
                 .into_any()
         } else {
-            loaded(detail, "the recovery point", move |d: RecoveryPointDetail| view! { <RequestForm d=d kind=kind0.clone() /> })
+            loaded(detail, "the recovery point", move |d: RecoveryPointDetail| view! { <RequestForm d=d kind=kind0 /> })
                 .into_any()
         }}
     }
 }
 
 #[component]
-fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
+fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let rp = d.recovery_point.clone();
     let name = rp.resource_name.clone().unwrap_or_else(|| format::arn_name(&rp.resource_arn).to_string());
@@ -81,7 +83,8 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
                 p.items
                     .into_iter()
                     .filter(|v| {
-                        v.arn != source_vault && (k != "cross_account_restore" || v.account_id != source_account)
+                        v.arn != source_vault
+                            && (k != RequestKind::CrossAccountRestore || v.account_id != source_account)
                     })
                     .map(|v| (v.arn.clone(), format!("{} ({}, {})", v.name, v.account_id, v.region)))
                     .collect::<Vec<_>>()
@@ -94,43 +97,43 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let k = kind.get_untracked();
-        let mut body = json!({
-            "kind": k,
-            "recovery_point_arn": rp_arn,
-            "justification": justification.get_untracked(),
-        });
-        if !ticket.get_untracked().trim().is_empty() {
-            body["ticket"] = json!(ticket.get_untracked().trim());
-        }
-        if k != "copy" {
-            body["metadata"] = if dynamo {
-                let mut m =
-                    json!({ "targetTableName": target.get_untracked(), "encryptionType": encryption.get_untracked() });
+        let ticket = ticket.get_untracked().trim().to_string();
+        let mut input = shared::NewRequest {
+            kind: k,
+            recovery_point_arn: rp_arn.clone(),
+            justification: justification.get_untracked(),
+            ticket: (!ticket.is_empty()).then_some(ticket),
+            ..Default::default()
+        };
+        if k != RequestKind::Copy {
+            let m = &mut input.metadata;
+            if dynamo {
+                m.insert("targetTableName".into(), target.get_untracked());
+                m.insert("encryptionType".into(), encryption.get_untracked());
                 if encryption.get_untracked() == "KMS" {
-                    m["kmsMasterKeyArn"] = json!(kms_key.get_untracked());
+                    m.insert("kmsMasterKeyArn".into(), kms_key.get_untracked());
                 }
-                m
             } else {
-                let mut m = json!({ "dbInstanceIdentifier": target.get_untracked() });
+                m.insert("dbInstanceIdentifier".into(), target.get_untracked());
                 if !class.get_untracked().is_empty() {
-                    m["dbInstanceClass"] = json!(class.get_untracked());
+                    m.insert("dbInstanceClass".into(), class.get_untracked());
                 }
-                m
-            };
-        }
-        if k != "restore" {
-            body["destination_vault_arn"] = json!(destination.get_untracked());
-        }
-        if k == "copy" {
-            if let Ok(days) = delete_after.get_untracked().parse::<i64>() {
-                body["lifecycle"] = json!({ "delete_after_days": days });
             }
         }
+        if k != RequestKind::Restore {
+            input.destination_vault_arn = Some(destination.get_untracked());
+        }
+        if k == RequestKind::Copy {
+            if let Ok(days) = delete_after.get_untracked().parse::<i64>() {
+                input.lifecycle = Some(CopyLifecycle { delete_after_days: Some(days), ..Default::default() });
+            }
+        }
+        let body = api::body(&input);
         busy.set(true);
         problem.set(None);
         let navigate = navigate.clone();
         leptos::task::spawn_local(async move {
-            match api::post_json::<ActionRequest>("/api/v1/requests", Some(body)).await {
+            match api::post_json::<ActionRequest>("/api/v1/requests", body).await {
                 Ok(r) => navigate(&format!("/requests/{}", r.id), Default::default()),
                 Err(e) => {
                     problem.set(Some(e));
@@ -161,13 +164,23 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
         <form class="request-form" on:submit=submit>
             <div class="filter">
                 <label for="kind">"What"</label>
-                <select id="kind" on:change=set_value(kind) prop:value=move || kind.get()>
-                    <option value="restore">"Restore into a new resource in this account"</option>
-                    <option value="copy">"Copy to another vault"</option>
-                    <option value="cross_account_restore">"Restore in another account (copy, then restore)"</option>
+                <select
+                    id="kind"
+                    on:change=move |ev| {
+                        if let Ok(k) = event_target_value(&ev).parse() {
+                            kind.set(k);
+                        }
+                    }
+                    prop:value=move || kind.get().as_str()
+                >
+                    <option value=RequestKind::Restore.as_str()>"Restore into a new resource in this account"</option>
+                    <option value=RequestKind::Copy.as_str()>"Copy to another vault"</option>
+                    <option value=RequestKind::CrossAccountRestore.as_str()>
+                        "Restore in another account (copy, then restore)"
+                    </option>
                 </select>
             </div>
-            <Show when=move || kind.get() != "copy">
+            <Show when=move || kind.get() != RequestKind::Copy>
                 <div class="filter">
                     <label for="target">{if dynamo { "New table name" } else { "New DB instance identifier" }}</label>
                     <input id="target" required prop:value=move || target.get() on:input=set_value(target) />
@@ -199,7 +212,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
                         .into_any()
                 }}
             </Show>
-            <Show when=move || kind.get() != "restore">
+            <Show when=move || kind.get() != RequestKind::Restore>
                 <div class="filter">
                     <label for="destination">"Destination vault"</label>
                     <select id="destination" required on:change=set_value(destination)>
@@ -210,7 +223,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: String) -> impl IntoView {
                     </select>
                 </div>
             </Show>
-            <Show when=move || kind.get() == "copy">
+            <Show when=move || kind.get() == RequestKind::Copy>
                 <div class="filter">
                     <label for="delete-after">"Delete the copy after (days, optional)"</label>
                     <input id="delete-after" type="number" min="1" on:input=set_value(delete_after) />
@@ -294,11 +307,11 @@ pub fn Requests() -> impl IntoView {
                                                 <Time at=Some(r.created_at.clone()) />
                                             </a>
                                         </td>
-                                        <td>{r.kind.replace('_', " ")}</td>
+                                        <td>{r.kind.as_str().replace('_', " ")}</td>
                                         <td>{format::arn_name(&resource).to_string()} <span class="muted">{format!(" {}", r.account_id)}</span></td>
                                         <td>{r.requester_name.clone()}</td>
                                         <td>
-                                            <Badge status=r.status.clone() />
+                                            <Badge status=r.status.as_str() />
                                         </td>
                                     </tr>
                                 }
@@ -326,7 +339,7 @@ pub fn RequestDetail() -> impl IntoView {
     // Live: reload every 2 seconds until the request has ended.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            let ended = request.get_untracked().and_then(Result::ok).is_some_and(|r| final_status(&r.status));
+            let ended = request.get_untracked().and_then(Result::ok).is_some_and(|r| final_status(r.status));
             if !ended {
                 tick.update(|t| *t += 1);
             }
@@ -345,7 +358,7 @@ pub fn RequestDetail() -> impl IntoView {
 fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let session = expect_context::<Session>();
     let me = session.subject();
-    let pending = r.status == "pending_approval";
+    let pending = r.status == RequestStatus::PendingApproval;
     let can_decide = pending && session.has("approver") && me.as_deref() != Some(r.requester.as_str());
     let can_cancel = pending && me.as_deref() == Some(r.requester.as_str());
     let reason = RwSignal::new(String::new());
@@ -356,13 +369,13 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
         let (id, hash) = (id.clone(), hash.clone());
         move |_| {
             let body = match action {
-                "approve" => Some(json!({ "params_hash": hash })),
-                "reject" => Some(json!({ "reason": reason.get_untracked() })),
+                "approve" => api::body(&DecisionInput { params_hash: Some(hash.clone()), reason: None }),
+                "reject" => api::body(&DecisionInput { params_hash: None, reason: Some(reason.get_untracked()) }),
                 _ => None,
             };
             let path = format!("/api/v1/requests/{}/{action}", encode(&id));
             leptos::task::spawn_local(async move {
-                match api::post_json::<Value>(&path, body).await {
+                match api::post_json::<IgnoredAny>(&path, body).await {
                     Ok(_) => on_change(),
                     Err(e) => problem.set(Some(e)),
                 }
@@ -381,8 +394,8 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
         .unwrap_or_default();
     view! {
         <div class="request-head">
-            <Badge status=r.status.clone() />
-            <span>{format!(" {} requested by {}", r.kind.replace('_', " "), r.requester_name)}</span>
+            <Badge status=r.status.as_str() />
+            <span>{format!(" {} requested by {}", r.kind.as_str().replace('_', " "), r.requester_name)}</span>
             <span class="muted">" · "<Time at=Some(r.created_at.clone()) /></span>
         </div>
         <div class="two">

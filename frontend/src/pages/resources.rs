@@ -4,8 +4,8 @@
 //! between its backups against the RPO target.
 
 use leptos::prelude::*;
-use serde_json::Value;
 use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
+use shared::{ResourceRestoreTimes, ResourceRpo};
 
 use super::assurance::{RpoChart, RtoChart};
 
@@ -201,11 +201,11 @@ fn Timeline(arn: String) -> impl IntoView {
     let a = arn.clone();
     let data = LocalResource::new(move || history(a.clone()));
     let enc = encode(&arn);
-    let rto = use_get::<Value>({
+    let rto = use_get::<ResourceRestoreTimes>({
         let enc = enc.clone();
         move || format!("/api/v1/protected-resources/{enc}/restore-times")
     });
-    let rpo = use_get::<Value>(move || format!("/api/v1/protected-resources/{enc}/rpo"));
+    let rpo = use_get::<ResourceRpo>(move || format!("/api/v1/protected-resources/{enc}/rpo"));
     view! {
         <section class="detail" aria-labelledby="timeline-h">
             <div class="detail-head">
@@ -220,8 +220,8 @@ fn Timeline(arn: String) -> impl IntoView {
                 <a href=format!("/runbooks?resource={}", encode(&arn))>"Runbooks"</a>
                 <a href=format!("/drills?resource={}", encode(&arn))>"Drills"</a>
             </p>
-            {loaded(rto, "the restore times", |t: Value| view! { <RtoChart times=t /> })}
-            {loaded(rpo, "the recovery point objective", |r: Value| view! { <RpoChart rpo=r /> })}
+            {loaded(rto, "the restore times", |t: ResourceRestoreTimes| view! { <RtoChart times=t /> })}
+            {loaded(rpo, "the recovery point objective", |r: ResourceRpo| view! { <RpoChart rpo=r /> })}
             {loaded(data, "the resource's history", |h: History| {
                 let events = events(&h);
                 view! {
