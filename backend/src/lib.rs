@@ -5,6 +5,7 @@ pub mod assurance;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod csv_export;
 pub mod digest;
 pub mod notify;
 pub mod routes;
