@@ -19,7 +19,7 @@ use crate::time::{rfc3339, DAY_MS};
 use crate::zipstream::ZipStream;
 
 /// The offline checker of the audit export, shipped inside every pack.
-const VERIFY_SCRIPT: &str = include_str!("../../../scripts/verify-audit-export.py");
+const VERIFY_SCRIPT: &str = include_str!("../../../../scripts/verify-audit-export.py");
 
 /// The steps, for progress.
 pub const STEPS: [&str; 9] = [
