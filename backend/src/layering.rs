@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// The modules from the bottom up: each may use only the ones before it.
-const LAYERS: [&str; 16] = [
+const LAYERS: [&str; 17] = [
     "time",
     "digest",
+    "csv_export",
     "domain",
     "config",
     "store",

@@ -2,7 +2,7 @@
 //!
 //! The modules in layers, each using only those above it (a unit test,
 //! `layering::modules_import_only_lower_layers`, keeps it so; docs/architecture.md
-//! draws it): `time`, `digest` and `domain` are leaves; `config`; `store` (all
+//! draws it): `time`, `digest`, `csv_export` and `domain` are leaves; `config`; `store` (all
 //! SQL); `aws` and `sync`; `notify` and `executor`; `app` (the `Console` and its
 //! error); `actions`, `auth`, `zipstream` and `assurance`; `routes` (HTTP only);
 //! `startup` (the composition root).
@@ -13,6 +13,7 @@ pub mod assurance;
 pub mod auth;
 pub mod aws;
 pub mod config;
+pub mod csv_export;
 pub mod digest;
 pub mod domain;
 pub mod executor;

@@ -225,19 +225,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let store = open_store(&Config::load(config.config.as_deref())?).await?;
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
             if matches!(format, ExportFormat::Csv) {
-                out.write_all(recovery_console::store::CSV_HEADER.as_bytes())?;
+                out.write_all(&recovery_console::csv_export::audit_csv(&[], true)?)?;
             }
             let mut after = 0;
             loop {
                 let records = store.audit_after(after, 1000).await?;
                 let Some(last) = records.last() else { break };
                 after = last.seq;
-                for r in &records {
-                    let line = match format {
-                        ExportFormat::Ndjson => recovery_console::store::ndjson_line(r),
-                        ExportFormat::Csv => recovery_console::store::csv_line(r),
-                    };
-                    out.write_all(line.as_bytes())?;
+                match format {
+                    ExportFormat::Ndjson => {
+                        for r in &records {
+                            out.write_all(recovery_console::store::ndjson_line(r).as_bytes())?;
+                        }
+                    }
+                    ExportFormat::Csv => out.write_all(&recovery_console::csv_export::audit_csv(&records, false)?)?,
                 }
             }
             out.flush()?;

@@ -11,7 +11,8 @@ use super::params::RawQuery;
 use super::{AppError, AppState};
 use crate::actions;
 use crate::auth::Identity;
-use crate::store::{csv_line, ndjson_line, AuditQuery, Cursor, DecideOutcome, RequestQuery, CSV_HEADER};
+use crate::csv_export::audit_csv;
+use crate::store::{ndjson_line, AuditQuery, Cursor, DecideOutcome, RequestQuery};
 
 pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
     serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
@@ -272,11 +273,11 @@ pub async fn export(
     if let Some(k) = raw.0.keys().find(|k| *k != "format") {
         return Err(AppError::bad("unknown_parameter", format!("{k}: the export takes format")));
     }
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<String, std::io::Error>>(16);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
     let store = s.store.clone();
     tokio::spawn(async move {
         if csv {
-            let _ = tx.send(Ok(CSV_HEADER.into())).await;
+            let _ = tx.send(audit_csv(&[], true).map_err(std::io::Error::from)).await;
         }
         let mut after = 0;
         loop {
@@ -284,9 +285,13 @@ pub async fn export(
                 Ok(records) if records.is_empty() => return,
                 Ok(records) => {
                     after = records.last().map(|r| r.seq).unwrap_or(after);
-                    let chunk: String =
-                        records.iter().map(|r| if csv { csv_line(r) } else { ndjson_line(r) }).collect();
-                    if tx.send(Ok(chunk)).await.is_err() {
+                    let chunk = if csv {
+                        audit_csv(&records, false).map_err(std::io::Error::from)
+                    } else {
+                        Ok(records.iter().map(ndjson_line).collect::<String>().into_bytes())
+                    };
+                    let failed = chunk.is_err();
+                    if tx.send(chunk).await.is_err() || failed {
                         return;
                     }
                 }
@@ -310,7 +315,7 @@ pub async fn export(
 }
 
 fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<Result<String, std::io::Error>>,
-) -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }

@@ -262,36 +262,9 @@ impl Verifier {
     }
 }
 
-/// The first line of a CSV export.
-pub const CSV_HEADER: &str = "seq,at,actor,action,subject,details,prev_hash,hash\n";
-
 /// One record as a line of NDJSON (the fields verification needs, nothing else).
 pub fn ndjson_line(r: &AuditRecord) -> String {
     format!("{}\n", serde_json::to_string(r).unwrap_or_default())
-}
-
-fn csv_field(text: &str) -> String {
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text.to_string()
-    }
-}
-
-pub fn csv_line(r: &AuditRecord) -> String {
-    let fields = [
-        r.seq.to_string(),
-        r.at.clone(),
-        r.actor.clone(),
-        r.action.clone(),
-        r.subject.clone(),
-        r.details.to_string(),
-        r.prev_hash.clone(),
-        r.hash.clone(),
-    ];
-    let mut line = fields.iter().map(|f| csv_field(f)).collect::<Vec<_>>().join(",");
-    line.push('\n');
-    line
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ mod sql;
 mod sync_status;
 
 pub use assurance::{DrillRow, ACTIVE_DRILL};
-pub use audit::{audit_time, canonical, chain_hash, csv_line, ndjson_line, AuditQuery, Verifier, CSV_HEADER, GENESIS};
+pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use notifications::{Failure, NotificationRow};
