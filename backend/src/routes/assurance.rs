@@ -11,26 +11,78 @@ use shared::{
     RunbookNotes, SetTarget, TargetPolicy, TargetScope,
 };
 
-use super::params::RawQuery;
-use super::posture::{number, only};
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::{cursor_param, Params};
 use super::requests::json_body;
 use super::{AppError, AppState};
 use crate::assurance::runbooks;
 use crate::auth::Identity;
 use crate::domain::Targets;
 use crate::store::all_pages;
-use crate::store::{Cursor, Val};
+use crate::store::Val;
 use crate::time::{rfc3339, DAY_MS};
 
 /// Who may read runbooks, drills and their schedules.
 const READERS: [&str; 3] = ["operator", "approver", "auditor"];
 
-fn text_param<'a>(raw: &'a RawQuery, name: &str) -> Result<&'a str, AppError> {
-    raw.0
-        .get(name)
-        .map(String::as_str)
-        .filter(|v| !v.is_empty())
-        .ok_or_else(|| AppError::bad("missing_parameter", format!("{name} is required")))
+/// The scope of a target set in the console.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TargetScopeParams {
+    /// `resource_type` or `resource`.
+    #[param(value_type = shared::TargetScope, inline)]
+    scope_kind: String,
+    /// The resource type or the resource ARN.
+    scope: String,
+}
+
+/// The history window of a resource's RPO.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RpoParams {
+    /// History window in days (default 90).
+    #[param(minimum = 1, maximum = 365)]
+    days: Option<i64>,
+}
+
+/// The coverage trend's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TrendParams {
+    /// Days shown (default 90).
+    #[param(minimum = 1, maximum = 365)]
+    days: Option<i64>,
+    /// Tested means within this many days (default `assurance.untested_days`).
+    #[param(minimum = 1, maximum = 365)]
+    window_days: Option<i64>,
+}
+
+/// Which runbook.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunbookParams {
+    /// The resource's ARN.
+    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    resource_arn: String,
+    /// The scenario.
+    #[param(value_type = shared::Scenario, inline)]
+    scenario: String,
+}
+
+/// The drill list's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DrillListParams {
+    /// Only drills of this resource.
+    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    resource_arn: Option<String>,
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
 async fn targets(s: &AppState) -> Result<Targets, AppError> {
@@ -83,16 +135,15 @@ pub async fn put_target(
 
 /// Removes a target set in the console (admins; audited); the config's or the default applies again.
 #[utoipa::path(delete, path = "/api/v1/assurance/targets",
-    params(("scope_kind" = String, Query), ("scope" = String, Query)),
+    params(TargetScopeParams),
     responses((status = 204), (status = 404, body = shared::ErrorBody)))]
 pub async fn delete_target(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<TargetScopeParams>,
 ) -> Result<StatusCode, AppError> {
     let actor = id.require(&["admin"])?.to_string();
-    only(&raw, &["scope_kind", "scope"])?;
-    let (kind, scope) = (text_param(&raw, "scope_kind")?, text_param(&raw, "scope")?);
+    let (kind, scope) = (q.scope_kind.as_str(), q.scope.as_str());
     if s.store.remove_target(kind, scope, &actor, s.now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
@@ -103,15 +154,14 @@ pub async fn delete_target(
 /// A resource's RPO: the newest backup and the newest copy in a central vault
 /// against its target, every recovery point over `days` and the gaps.
 #[utoipa::path(get, path = "/api/v1/protected-resources/{arn}/rpo",
-    params(("arn" = String, Path), ("days" = Option<i64>, Query, description = "History window, 1 to 365 (default 90).")),
+    params(("arn" = String, Path, description = "The resource ARN, URL-encoded."), RpoParams),
     responses((status = 200, body = ResourceRpo)))]
 pub async fn resource_rpo(
     State(s): State<AppState>,
     Path(arn): Path<String>,
-    raw: RawQuery,
+    Params(q): Params<RpoParams>,
 ) -> Result<Json<ResourceRpo>, AppError> {
-    only(&raw, &["days"])?;
-    let days = number(&raw, "days", 1..=365, 90)?;
+    let days = q.days.unwrap_or(90);
     let resource = runbooks::resource(&s, &arn).await?;
     let cfg = &s.syncer.config().assurance;
     let target_hours = targets(&s).await?.of(&resource.resource_type, &arn).rpo_hours;
@@ -153,13 +203,13 @@ pub async fn resource_rpo(
 
 /// Coverage over time: per day, resources with a passed restore test in the window before it.
 #[utoipa::path(get, path = "/api/v1/assurance/coverage-trend",
-    params(("days" = Option<i64>, Query, description = "Days shown, 1 to 365 (default 90)."),
-        ("window_days" = Option<i64>, Query, description = "Tested means within this many days (default `assurance.untested_days`).")),
-    responses((status = 200, body = CoverageTrend)))]
-pub async fn coverage_trend(State(s): State<AppState>, raw: RawQuery) -> Result<Json<CoverageTrend>, AppError> {
-    only(&raw, &["days", "window_days"])?;
-    let days = number(&raw, "days", 1..=365, 90)?;
-    let window_days = number(&raw, "window_days", 1..=365, s.syncer.config().assurance.untested_days)?;
+    params(TrendParams), responses((status = 200, body = CoverageTrend)))]
+pub async fn coverage_trend(
+    State(s): State<AppState>,
+    Params(q): Params<TrendParams>,
+) -> Result<Json<CoverageTrend>, AppError> {
+    let days = q.days.unwrap_or(90);
+    let window_days = q.window_days.unwrap_or(s.config.assurance.untested_days);
     let now = s.now();
     let resources = all_pages(|q| {
         let store = s.store.clone();
@@ -172,37 +222,34 @@ pub async fn coverage_trend(State(s): State<AppState>, raw: RawQuery) -> Result<
     Ok(Json(CoverageTrend { window_days, points }))
 }
 
-async fn load_runbook(s: &AppState, raw: &RawQuery) -> Result<Runbook, AppError> {
-    only(raw, &["resource_arn", "scenario"])?;
-    let (arn, scenario) = (text_param(raw, "resource_arn")?, text_param(raw, "scenario")?);
-    let plan = runbooks::plan(s, scenario, arn, "restored").await?;
+async fn load_runbook(s: &AppState, q: &RunbookParams) -> Result<Runbook, AppError> {
+    let plan = runbooks::plan(s, &q.scenario, &q.resource_arn, "restored").await?;
     runbooks::runbook(s, plan).await
 }
 
 /// The runbook of a scenario for a resource, generated from the live state.
 #[utoipa::path(get, path = "/api/v1/runbooks",
-    params(("resource_arn" = String, Query), ("scenario" = String, Query, description = "dynamodb_restore, rds_restore or cross_account_restore")),
-    responses((status = 200, body = Runbook), (status = 404, body = shared::ErrorBody)))]
+    params(RunbookParams), responses((status = 200, body = Runbook), (status = 404, body = shared::ErrorBody)))]
 pub async fn runbook(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<RunbookParams>,
 ) -> Result<Json<Runbook>, AppError> {
     id.require(&READERS)?;
-    Ok(Json(load_runbook(&s, &raw).await?))
+    Ok(Json(load_runbook(&s, &q).await?))
 }
 
 /// The same runbook as a Markdown file.
 #[utoipa::path(get, path = "/api/v1/runbooks/markdown",
-    params(("resource_arn" = String, Query), ("scenario" = String, Query)),
-    responses((status = 200, content_type = "text/markdown", body = String)))]
+    params(RunbookParams),
+    responses((status = 200, content_type = "text/markdown", body = String), (status = 404, body = shared::ErrorBody)))]
 pub async fn runbook_markdown(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<RunbookParams>,
 ) -> Result<Response, AppError> {
     id.require(&READERS)?;
-    let rb = load_runbook(&s, &raw).await?;
+    let rb = load_runbook(&s, &q).await?;
     let file =
         format!("runbook-{}-{}.md", rb.scenario, rb.resource_arn.rsplit(['/', ':']).next().unwrap_or("resource"));
     Ok((
@@ -216,7 +263,8 @@ pub async fn runbook_markdown(
 }
 
 /// Saves the team's notes of a runbook (operators and admins; audited).
-#[utoipa::path(put, path = "/api/v1/runbooks/notes", request_body = RunbookNotes, responses((status = 204)))]
+#[utoipa::path(put, path = "/api/v1/runbooks/notes", request_body = RunbookNotes,
+    responses((status = 204), (status = 404, body = shared::ErrorBody)))]
 pub async fn put_runbook_notes(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -237,28 +285,22 @@ pub async fn put_runbook_notes(
 }
 
 /// Drills, newest first: `resource_arn`, `limit`, `cursor`.
-#[utoipa::path(get, path = "/api/v1/drills", responses((status = 200, body = Page<Drill>)))]
+#[utoipa::path(get, path = "/api/v1/drills", params(DrillListParams), responses((status = 200, body = Page<Drill>)))]
 pub async fn list_drills(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<DrillListParams>,
 ) -> Result<Json<Page<Drill>>, AppError> {
     id.require(&READERS)?;
-    only(&raw, &["resource_arn", "limit", "cursor"])?;
-    let limit = number(&raw, "limit", 1..=200, 50)?;
-    let cursor = raw
-        .0
-        .get("cursor")
-        .map(|c| Cursor::decode(c).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}"))))
-        .transpose()?;
+    let cursor = q.cursor.as_deref().map(cursor_param).transpose()?;
     let (rows, next_cursor) =
-        s.store.list_drills(raw.0.get("resource_arn").map(String::as_str), None, limit, cursor.as_ref()).await?;
+        s.store.list_drills(q.resource_arn.as_deref(), None, q.limit.unwrap_or(50), cursor.as_ref()).await?;
     Ok(Json(Page { items: rows.into_iter().map(|d| d.into_dto()).collect::<Result<_, _>>()?, next_cursor }))
 }
 
 /// Starts a drill now: files the runbook's request for approval (operators).
 #[utoipa::path(post, path = "/api/v1/drills", request_body = NewDrill,
-    responses((status = 201, body = Drill), (status = 422, body = shared::ErrorBody)))]
+    responses((status = 201, body = Drill), (status = 404, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
 pub async fn create_drill(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -327,7 +369,7 @@ pub async fn list_schedules(
 /// Schedules a drill every `every_hours` (operators; the creator files the requests, so
 /// someone else approves them).
 #[utoipa::path(post, path = "/api/v1/drill-schedules", request_body = NewDrillSchedule,
-    responses((status = 201, body = DrillSchedule)))]
+    responses((status = 201, body = DrillSchedule), (status = 404, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
 pub async fn create_schedule(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,

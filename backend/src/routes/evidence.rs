@@ -12,7 +12,10 @@ use axum::{Extension, Json};
 use serde_json::json;
 use shared::EvidenceJob;
 
-use super::params::RawQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::Params;
 use super::{AppError, AppState};
 use crate::assurance::evidence::{generate, Scope, STEPS};
 use crate::auth::Identity;
@@ -39,20 +42,32 @@ async fn audited(s: &AppState, id: &Identity, scope: &Scope) -> Result<String, A
     Ok(actor)
 }
 
+/// The period and scope of an evidence pack.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ScopeParams {
+    /// Start: YYYY-MM-DD, or RFC 3339.
+    #[param(format = Date)]
+    from: String,
+    /// End: YYYY-MM-DD (that day included), or RFC 3339.
+    #[param(format = Date)]
+    to: String,
+    /// Comma-separated account ids (default: all).
+    account_id: Option<String>,
+    /// Comma-separated resource types (default: all).
+    resource_type: Option<String>,
+}
+
 /// The evidence pack of a period and scope, as a ZIP streamed while it is made
 /// (auditors and admins; audited).
-#[utoipa::path(get, path = "/api/v1/evidence",
-    params(("from" = String, Query, description = "Start: RFC 3339 or YYYY-MM-DD."),
-        ("to" = String, Query, description = "End: RFC 3339, or YYYY-MM-DD (that day included)."),
-        ("account_id" = Option<String>, Query, description = "Comma-separated account ids (default: all)."),
-        ("resource_type" = Option<String>, Query, description = "Comma-separated resource types (default: all).")),
+#[utoipa::path(get, path = "/api/v1/evidence", params(ScopeParams),
     responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 400, body = shared::ErrorBody)))]
 pub async fn download(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let scope = Scope::parse(&raw.0)?;
+    let scope = Scope::parse(&q.from, &q.to, q.account_id.as_deref(), q.resource_type.as_deref())?;
     let actor = audited(&s, &id, &scope).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let name = scope.file_name();
@@ -81,14 +96,14 @@ pub async fn download(
 
 /// Starts making a pack in the background; its progress is at `/api/v1/evidence/jobs/{id}`.
 #[utoipa::path(post, path = "/api/v1/evidence/jobs",
-    params(("from" = String, Query), ("to" = String, Query), ("account_id" = Option<String>, Query), ("resource_type" = Option<String>, Query)),
+    params(ScopeParams),
     responses((status = 202, body = EvidenceJob)))]
 pub async fn start_job(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let scope = Scope::parse(&raw.0)?;
+    let scope = Scope::parse(&q.from, &q.to, q.account_id.as_deref(), q.resource_type.as_deref())?;
     let actor = audited(&s, &id, &scope).await?;
     let job_id = uuid::Uuid::new_v4().to_string();
     let path = std::env::temp_dir().join(format!("recovery-console-evidence-{job_id}.zip"));

@@ -1,57 +1,21 @@
-//! List parameters: parsed and checked here, so that bad input is a 400 naming
-//! the parameter, and a filter a list does not have is refused, not ignored.
+//! Query parameters, declared once per endpoint: the OpenAPI description and the
+//! parser come from the same declaration, so an endpoint documents exactly the
+//! parameters it takes. Bad input is a 400 naming the parameter; a parameter an
+//! endpoint does not take is refused, not ignored.
 
 use std::collections::HashMap;
+use std::marker::PhantomData;
 
 use axum::extract::{FromRequestParts, Query};
 use axum::http::request::Parts;
+use utoipa::openapi::path::{Parameter, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::openapi::{RefOr, Required};
 use utoipa::IntoParams;
 
 use super::AppError;
 use crate::domain::{is_arn, AccountId, Region};
 use crate::store::{Cursor, ListQuery};
-
-/// The query parameters of the lists (each list takes the ones it documents).
-#[derive(Debug, Default, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListParams {
-    /// Items per page, 1 to 1000 (default 100).
-    limit: Option<i64>,
-    /// `next_cursor` of the previous page.
-    cursor: Option<String>,
-    /// 12-digit AWS account id.
-    account_id: Option<String>,
-    /// AWS region, e.g. `ap-southeast-2`.
-    region: Option<String>,
-    /// Backup vault name or ARN.
-    vault: Option<String>,
-    /// AWS Backup resource type, e.g. `DynamoDB`, `RDS`.
-    resource_type: Option<String>,
-    /// ARN of the protected (source) resource.
-    resource_arn: Option<String>,
-    /// Status or state as AWS reports it, e.g. `COMPLETED`.
-    status: Option<String>,
-    /// Created at or after (RFC 3339 or YYYY-MM-DD, UTC).
-    created_after: Option<String>,
-    /// Created before (RFC 3339 or YYYY-MM-DD, UTC).
-    created_before: Option<String>,
-    /// Restore jobs: `true` for restore tests, `false` for other restores.
-    test: Option<bool>,
-    /// Restore jobs: `SUCCESSFUL`, `FAILED`, `TIMED_OUT` or `VALIDATING`.
-    validation_status: Option<String>,
-    /// Restore jobs: the restore testing plan ARN.
-    plan_arn: Option<String>,
-    /// Include what a sync no longer found (default false).
-    include_gone: Option<bool>,
-    /// Restore jobs: `passed` (validation successful) or `failed` (restore failed
-    /// or aborted, validation failed or timed out).
-    outcome: Option<String>,
-    /// Protected resources: `true` for those with no restore test on record.
-    never_tested: Option<bool>,
-    /// Protected resources: those with no restore test in this many days (1 to 3650).
-    not_tested_days: Option<i64>,
-}
 
 pub use shared::RESOURCE_TYPES;
 
@@ -69,6 +33,229 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
     }
 }
 
+/// The query of an endpoint whose parameters `P` documents (`#[derive(IntoParams,
+/// Deserialize)]`), checked against that description before it is read into `P`:
+/// a name `P` does not document is refused, and each value must fit its
+/// documented schema (whole numbers within the minimum and maximum, booleans,
+/// listed values, dates, account ids, regions and ARNs by their pattern).
+pub struct Params<P>(pub P);
+
+/// The query parameters `P` documents.
+fn query_spec<P: IntoParams>() -> Vec<Parameter> {
+    P::into_params(|| Some(ParameterIn::Query))
+        .into_iter()
+        .filter(|p| matches!(p.parameter_in, ParameterIn::Query))
+        .collect()
+}
+
+/// Refuses a parameter not in `spec`, naming the ones the endpoint takes.
+fn refuse_unknown(raw: &HashMap<String, String>, spec: &[Parameter]) -> Result<(), AppError> {
+    match raw.keys().find(|k| !spec.iter().any(|p| &p.name == *k)) {
+        Some(k) => {
+            let known: Vec<&str> = spec.iter().map(|p| p.name.as_str()).collect();
+            let takes = if known.is_empty() { "no parameters".to_string() } else { known.join(", ") };
+            Err(AppError::bad("unknown_parameter", format!("unknown parameter {k:?}; this takes {takes}")))
+        }
+        None => Ok(()),
+    }
+}
+
+/// Checks one value against its documented schema; the error names the parameter.
+fn check_value(name: &str, value: &str, schema: Option<&RefOr<Schema>>) -> Result<(), AppError> {
+    let bad = |why: String| Err(AppError::bad("invalid_parameter", format!("{name}: {why}")));
+    let Some(RefOr::T(Schema::Object(o))) = schema else { return Ok(()) };
+    let num = |n: &Option<utoipa::Number>, or: i64| match n {
+        Some(utoipa::Number::Int(i)) => *i as i64,
+        Some(utoipa::Number::UInt(u)) => i64::try_from(*u).unwrap_or(i64::MAX),
+        _ => or,
+    };
+    let is = |t: Type| matches!(&o.schema_type, utoipa::openapi::schema::SchemaType::Type(x) if *x == t);
+    if is(Type::Integer) {
+        let (min, max) = (num(&o.minimum, i64::MIN), num(&o.maximum, i64::MAX));
+        if !value.parse::<i64>().is_ok_and(|n| (min..=max).contains(&n)) {
+            return bad(format!("must be a whole number from {min} to {max}, got {value:?}"));
+        }
+    } else if is(Type::Boolean) {
+        bool_param(name, value)?;
+    }
+    if let Some(values) = &o.enum_values {
+        if !values.iter().any(|v| v.as_str() == Some(value)) {
+            let listed: Vec<&str> = values.iter().filter_map(|v| v.as_str()).collect();
+            return bad(format!("one of {}, got {value:?}", listed.join(", ")));
+        }
+    }
+    if matches!(o.format, Some(SchemaFormat::KnownFormat(KnownFormat::Date | KnownFormat::DateTime))) {
+        time_param(name, value)?;
+    }
+    if let Some(pattern) = &o.pattern {
+        let ok = match pattern.as_str() {
+            ACCOUNT_ID_PATTERN => AccountId::is(value),
+            REGION_PATTERN => Region::is(value),
+            ARN_PATTERN => is_arn(value),
+            _ => true,
+        };
+        if !ok {
+            return bad(format!("{value:?} is not {}", pattern_meaning(pattern)));
+        }
+    }
+    Ok(())
+}
+
+/// The patterns the API's parameters use, in words; another pattern is a mistake in a declaration.
+fn pattern_meaning(pattern: &str) -> &'static str {
+    match pattern {
+        ACCOUNT_ID_PATTERN => "a 12-digit AWS account id",
+        REGION_PATTERN => "an AWS region",
+        ARN_PATTERN => "an ARN",
+        VAULT_PATTERN => "a vault name or ARN",
+        _ => "of the documented pattern",
+    }
+}
+
+impl<S: Send + Sync, P: IntoParams + serde::de::DeserializeOwned> FromRequestParts<S> for Params<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let RawQuery(raw) = RawQuery::from_request_parts(parts, state).await?;
+        let spec = query_spec::<P>();
+        refuse_unknown(&raw, &spec)?;
+        for p in &spec {
+            if let Some(value) = raw.get(&p.name) {
+                check_value(&p.name, value, p.schema.as_ref())?;
+            } else if matches!(p.required, Required::True) {
+                return Err(AppError::bad("missing_parameter", format!("{} is required", p.name)));
+            }
+        }
+        let Query(typed) = Query::<P>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| AppError::bad("invalid_query", e.body_text()))?;
+        Ok(Params(typed))
+    }
+}
+
+fn time_param(name: &str, v: &str) -> Result<i64, AppError> {
+    crate::time::parse(v).ok_or_else(|| {
+        AppError::bad("invalid_parameter", format!("{name}: {v:?} is not a date (RFC 3339 or YYYY-MM-DD)"))
+    })
+}
+
+pub fn cursor_param(v: &str) -> Result<Cursor, AppError> {
+    Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))
+}
+
+/// A list's query parameters: the filters it takes and its status values. The
+/// OpenAPI description (`list_params!`) and the parser ([`List`]) both read this.
+pub trait ListParams {
+    const FILTERS: &'static [&'static str];
+    const STATUSES: &'static [&'static str] = &[];
+    /// Whether `vault` must be the vault's ARN (not a name).
+    const VAULT_ARN_ONLY: bool = false;
+}
+
+/// Declares a list's parameters: a type implementing [`ListParams`] and `IntoParams`.
+macro_rules! list_params {
+    ($(#[$doc:meta])* $name:ident { filters: [$($f:literal),* $(,)?] $(, statuses: $st:expr)? $(, vault_arn_only: $va:expr)? }) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl $crate::routes::params::ListParams for $name {
+            const FILTERS: &'static [&'static str] = &[$($f),*];
+            $(const STATUSES: &'static [&'static str] = &$st;)?
+            $(const VAULT_ARN_ONLY: bool = $va;)?
+        }
+
+        impl utoipa::IntoParams for $name {
+            fn into_params(
+                _: impl Fn() -> Option<utoipa::openapi::path::ParameterIn>,
+            ) -> Vec<utoipa::openapi::path::Parameter> {
+                $crate::routes::params::list_parameters::<$name>()
+            }
+        }
+    };
+}
+pub(crate) use list_params;
+
+/// A list's parsed query, checked against `P`.
+pub struct List<P>(pub ListQuery, pub PhantomData<P>);
+
+impl<S: Send + Sync, P: ListParams> FromRequestParts<S> for List<P> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let raw = RawQuery::from_request_parts(parts, state).await?;
+        let q = parse(&raw, P::FILTERS, P::STATUSES)?;
+        if P::VAULT_ARN_ONLY && q.vault.as_ref().is_some_and(|v| !v.starts_with("arn:")) {
+            return Err(AppError::bad("invalid_parameter", "vault: this list is filtered by the vault's ARN"));
+        }
+        Ok(List(q, PhantomData))
+    }
+}
+
+/// The patterns of the API's parameters: `#[param(pattern = ...)]` spells them
+/// out (a test checks that every documented pattern is one of these).
+pub const ACCOUNT_ID_PATTERN: &str = "^[0-9]{12}$";
+pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$";
+pub const ARN_PATTERN: &str = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+pub const VAULT_PATTERN: &str = "^[A-Za-z0-9._-]+$|^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+
+/// The OpenAPI parameters of list `P`: paging, then its filters.
+pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
+    let string = || ObjectBuilder::new().schema_type(Type::String);
+    let boolean = || ObjectBuilder::new().schema_type(Type::Boolean);
+    let whole = |min: i64, max: i64| {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)))
+            .minimum(Some(min))
+            .maximum(Some(max))
+    };
+    let one_of = |values: &[&str]| string().enum_values(Some(values.iter().map(|v| v.to_string())));
+    let date = || string().format(Some(SchemaFormat::KnownFormat(KnownFormat::Date)));
+    let describe = |name: &str| -> (&'static str, ObjectBuilder) {
+        match name {
+            "limit" => ("Items per page, 1 to 1000 (default 100).", whole(1, 1000)),
+            "cursor" => ("`next_cursor` of the previous page.", string()),
+            "include_gone" => ("Include what a sync no longer found (default false).", boolean()),
+            "account_id" => ("12-digit AWS account id.", string().pattern(Some(ACCOUNT_ID_PATTERN))),
+            "region" => ("AWS region, e.g. `ap-southeast-2`.", string().pattern(Some(REGION_PATTERN))),
+            "vault" if P::VAULT_ARN_ONLY => ("Backup vault ARN (of the source vault).", string().pattern(Some(ARN_PATTERN))),
+            "vault" => ("Backup vault name or ARN.", string().pattern(Some(VAULT_PATTERN))),
+            "resource_type" => ("AWS Backup resource type.", one_of(&RESOURCE_TYPES)),
+            "resource_arn" => ("ARN of the protected (source) resource.", string().pattern(Some(ARN_PATTERN))),
+            "plan_arn" => ("The restore testing plan ARN.", string().pattern(Some(ARN_PATTERN))),
+            "status" => ("Status or state as AWS reports it.", one_of(P::STATUSES)),
+            "created_after" => ("Created at or after (YYYY-MM-DD, or RFC 3339; UTC).", date()),
+            "created_before" => ("Created before (YYYY-MM-DD, or RFC 3339; UTC).", date()),
+            "test" => ("`true` for restore tests, `false` for other restores.", boolean()),
+            "validation_status" => ("Validation status of a restore test.", one_of(&VALIDATION_STATUSES)),
+            "outcome" => (
+                "`passed` (validation successful) or `failed` (restore failed or aborted, validation failed or timed out).",
+                one_of(&OUTCOMES),
+            ),
+            "never_tested" => ("`true` for resources with no restore test on record.", boolean()),
+            "not_tested_days" => ("Resources with no restore test in this many days.", whole(1, 3650)),
+            _ => ("", string()),
+        }
+    };
+    ["limit", "cursor", "include_gone"]
+        .iter()
+        .chain(P::FILTERS)
+        .map(|name| {
+            let (doc, schema) = describe(name);
+            ParameterBuilder::new()
+                .name(*name)
+                .parameter_in(ParameterIn::Query)
+                .required(Required::False)
+                .description(Some(doc))
+                .schema(Some(schema.build()))
+                .build()
+        })
+        .collect()
+}
+
+const VALIDATION_STATUSES: [&str; 4] = ["SUCCESSFUL", "FAILED", "TIMED_OUT", "VALIDATING"];
+const OUTCOMES: [&str; 2] = ["passed", "failed"];
+
 fn bool_param(name: &str, v: &str) -> Result<bool, AppError> {
     match v {
         "true" => Ok(true),
@@ -79,7 +266,7 @@ fn bool_param(name: &str, v: &str) -> Result<bool, AppError> {
 
 /// Parses the parameters a list accepts: `filters` names the filters it has;
 /// `statuses` are its allowed status values.
-pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuery, AppError> {
+fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuery, AppError> {
     let mut q = ListQuery { limit: 100, ..ListQuery::default() };
     for (name, value) in &raw.0 {
         let bad = |why: String| AppError::bad("invalid_parameter", format!("{name}: {why}"));
@@ -99,7 +286,7 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
                     .filter(|n| (1..=1000).contains(n))
                     .ok_or_else(|| bad(format!("must be a whole number from 1 to 1000, got {value:?}")))?;
             }
-            "cursor" => q.cursor = Some(Cursor::decode(value).map_err(|e| bad(e.to_string()))?),
+            "cursor" => q.cursor = Some(cursor_param(value)?),
             "include_gone" => q.include_gone = bool_param(name, value)?,
             "account_id" => {
                 if !AccountId::is(value) {
@@ -142,8 +329,7 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
                 q.status = Some(value.clone());
             }
             "created_after" | "created_before" => {
-                let t = crate::time::parse(value)
-                    .ok_or_else(|| bad(format!("{value:?} is not a date (RFC 3339 or YYYY-MM-DD)")))?;
+                let t = time_param(name, value)?;
                 if name == "created_after" {
                     q.created_after = Some(t);
                 } else {
@@ -152,7 +338,7 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
             }
             "test" => q.test = Some(bool_param(name, value)?),
             "outcome" => {
-                if !["passed", "failed"].contains(&value.as_str()) {
+                if !OUTCOMES.contains(&value.as_str()) {
                     return Err(bad(format!("must be passed or failed, got {value:?}")));
                 }
                 q.outcome = Some(value.clone());
@@ -167,9 +353,9 @@ pub fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<List
                 q.not_tested_days = Some(days);
             }
             "validation_status" => {
-                let allowed = ["SUCCESSFUL", "FAILED", "TIMED_OUT", "VALIDATING"];
-                if !allowed.contains(&value.as_str()) {
-                    return Err(bad(format!("unknown validation status {value:?}; one of {}", allowed.join(", "))));
+                if !VALIDATION_STATUSES.contains(&value.as_str()) {
+                    let allowed = VALIDATION_STATUSES.join(", ");
+                    return Err(bad(format!("unknown validation status {value:?}; one of {allowed}")));
                 }
                 q.validation_status = Some(value.clone());
             }

@@ -4,70 +4,77 @@ use axum::extract::{Path, State};
 use axum::Json;
 use shared::{DailyTests, Overview, RecoveryPointDetail};
 
-use super::params::RawQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::Params;
 use super::{AppError, AppState};
-use crate::domain::AccountId;
 use crate::store::TestScope;
 
-/// Reads a whole number parameter within `range`, or `default` when absent.
-pub(super) fn number(
-    raw: &RawQuery,
-    name: &str,
-    range: std::ops::RangeInclusive<i64>,
-    default: i64,
-) -> Result<i64, AppError> {
-    match raw.0.get(name) {
-        None => Ok(default),
-        Some(v) => v.parse::<i64>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
-            AppError::bad(
-                "invalid_parameter",
-                format!("{name}: must be a whole number from {} to {}, got {v:?}", range.start(), range.end()),
-            )
-        }),
-    }
+/// The Overview's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OverviewParams {
+    /// Days after which a resource counts as not tested recently (default 30).
+    #[param(minimum = 1, maximum = 365)]
+    stale_after_days: Option<i64>,
 }
 
-pub(super) fn only(raw: &RawQuery, allowed: &[&str]) -> Result<(), AppError> {
-    match raw.0.keys().find(|k| !allowed.contains(&k.as_str())) {
-        Some(k) => Err(AppError::bad(
-            "unknown_parameter",
-            format!("unknown parameter {k:?}; this takes {}", allowed.join(", ")),
-        )),
-        None => Ok(()),
-    }
+/// The parameters of restore tests per day.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DailyParams {
+    /// How many days up to today (default 90).
+    #[param(minimum = 1, maximum = 366)]
+    days: Option<i64>,
+    /// 12-digit AWS account id.
+    #[param(pattern = "^[0-9]{12}$")]
+    account_id: Option<String>,
+    /// Restore testing plan ARN.
+    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    plan_arn: Option<String>,
+}
+
+/// A page of a list kept in the console's order.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Items per page (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The coverage's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageParams {
+    /// Tested recently means within this many days (default `assurance.untested_days`).
+    #[param(minimum = 1, maximum = 365)]
+    days: Option<i64>,
 }
 
 /// Posture across every account: restore tests per day over 90 days, the latest
 /// failures, untested resources, newest-backup ages (RPO), restore times (RTO).
-#[utoipa::path(get, path = "/api/v1/overview",
-    params(("stale_after_days" = Option<i64>, Query, description = "Days after which a resource counts as not tested recently (1 to 365, default 30).")),
-    responses((status = 200, body = Overview), (status = 400, body = shared::ErrorBody)))]
-pub async fn overview(State(s): State<AppState>, raw: RawQuery) -> Result<Json<Overview>, AppError> {
-    only(&raw, &["stale_after_days"])?;
-    let stale = number(&raw, "stale_after_days", 1..=365, 30)?;
+#[utoipa::path(get, path = "/api/v1/overview", params(OverviewParams), responses((status = 200, body = Overview)))]
+pub async fn overview(
+    State(s): State<AppState>,
+    Params(q): Params<OverviewParams>,
+) -> Result<Json<Overview>, AppError> {
+    let stale = q.stale_after_days.unwrap_or(30);
     Ok(Json(s.store.overview(s.now(), stale).await?))
 }
 
 /// Restore tests passed and failed per UTC day, oldest first.
-#[utoipa::path(get, path = "/api/v1/restore-tests/daily",
-    params(
-        ("days" = Option<i64>, Query, description = "How many days up to today (1 to 366, default 90)."),
-        ("account_id" = Option<String>, Query, description = "12-digit AWS account id."),
-        ("plan_arn" = Option<String>, Query, description = "Restore testing plan ARN."),
-    ),
-    responses((status = 200, body = Vec<DailyTests>), (status = 400, body = shared::ErrorBody)))]
-pub async fn daily_tests(State(s): State<AppState>, raw: RawQuery) -> Result<Json<Vec<DailyTests>>, AppError> {
-    only(&raw, &["days", "account_id", "plan_arn"])?;
-    let days = number(&raw, "days", 1..=366, 90)?;
-    let account_id = raw.0.get("account_id").cloned();
-    if let Some(a) = account_id.as_ref().filter(|a| !AccountId::is(a)) {
-        return Err(AppError::bad("invalid_parameter", format!("account_id: {a:?} is not a 12-digit AWS account id")));
-    }
-    let plan_arn = raw.0.get("plan_arn").cloned();
-    if let Some(p) = plan_arn.as_ref().filter(|p| !p.starts_with("arn:")) {
-        return Err(AppError::bad("invalid_parameter", format!("plan_arn: {p:?} is not a valid ARN")));
-    }
-    Ok(Json(s.store.daily_tests(s.now(), days, &TestScope { account_id, plan_arn }).await?))
+#[utoipa::path(get, path = "/api/v1/restore-tests/daily", params(DailyParams),
+    responses((status = 200, body = Vec<DailyTests>)))]
+pub async fn daily_tests(
+    State(s): State<AppState>,
+    Params(q): Params<DailyParams>,
+) -> Result<Json<Vec<DailyTests>>, AppError> {
+    let scope = TestScope { account_id: q.account_id, plan_arn: q.plan_arn };
+    Ok(Json(s.store.daily_tests(s.now(), q.days.unwrap_or(90), &scope).await?))
 }
 
 /// One recovery point: its lifecycle and encryption as synced, its copy and
@@ -140,23 +147,14 @@ pub async fn restore_times(
 
 /// Protected resources outside their RPO target (no backup that recent) or their
 /// RTO target (latest restore took longer), with the targets that apply to each.
-#[utoipa::path(get, path = "/api/v1/assurance/outside-targets",
-    params(("limit" = Option<i64>, Query), ("cursor" = Option<String>, Query)),
+#[utoipa::path(get, path = "/api/v1/assurance/outside-targets", params(PageParams),
     responses((status = 200, body = shared::Page<shared::OutsideTarget>)))]
 pub async fn outside_targets(
     State(s): State<AppState>,
-    raw: RawQuery,
+    Params(q): Params<PageParams>,
 ) -> Result<Json<shared::Page<shared::OutsideTarget>>, AppError> {
-    only(&raw, &["limit", "cursor"])?;
-    let limit = number(&raw, "limit", 1..=1000, 100)?;
-    let after = match raw.0.get("cursor") {
-        Some(c) => Some(
-            crate::store::Cursor::decode(c)
-                .map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))?
-                .key,
-        ),
-        None => None,
-    };
+    let limit = q.limit.unwrap_or(100);
+    let after = q.cursor.as_deref().map(super::params::cursor_param).transpose()?.map(|c| c.key);
     let targets = s.store.targets(&s.syncer.config().assurance).await?;
     let (items, next_cursor) = s.store.outside_targets(s.now(), &targets, limit, after.as_deref()).await?;
     Ok(Json(shared::Page { items, next_cursor }))
@@ -165,11 +163,12 @@ pub async fn outside_targets(
 /// Restore-test coverage per account and resource type: resources a restore
 /// testing selection names, those with a passed restore test in the last `days` days (default
 /// `assurance.untested_days`), those never tested, and the gaps.
-#[utoipa::path(get, path = "/api/v1/assurance/coverage",
-    params(("days" = Option<i64>, Query, description = "Tested recently means within this many days (1 to 365).")),
+#[utoipa::path(get, path = "/api/v1/assurance/coverage", params(CoverageParams),
     responses((status = 200, body = shared::Coverage)))]
-pub async fn coverage(State(s): State<AppState>, raw: RawQuery) -> Result<Json<shared::Coverage>, AppError> {
-    only(&raw, &["days"])?;
-    let days = number(&raw, "days", 1..=365, s.syncer.config().assurance.untested_days)?;
+pub async fn coverage(
+    State(s): State<AppState>,
+    Params(q): Params<CoverageParams>,
+) -> Result<Json<shared::Coverage>, AppError> {
+    let days = q.days.unwrap_or(s.config.assurance.untested_days);
     Ok(Json(crate::assurance::coverage(&s, days, &|_, _| true).await?))
 }

@@ -7,27 +7,74 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use shared::{ActionRequest, AuditRecord, AuditVerification, DecisionInput, NewRequest, Page};
 
-use super::params::RawQuery;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::params::{cursor_param, Params};
 use super::{AppError, AppState};
 use crate::actions;
 use crate::auth::Identity;
 use crate::csv_export::audit_csv;
-use crate::store::{ndjson_line, AuditQuery, Cursor, DecideOutcome, RequestQuery};
+use crate::store::{ndjson_line, AuditQuery, DecideOutcome, RequestQuery};
 
 pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
     serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
 }
 
-/// `limit`: a whole number from 1 to `max`.
-fn limit(v: &str, max: i64) -> Result<i64, AppError> {
-    v.parse()
-        .ok()
-        .filter(|n| (1..=max).contains(n))
-        .ok_or_else(|| AppError::bad("invalid_parameter", format!("limit: a whole number from 1 to {max}, got {v:?}")))
+/// The request list's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RequestListParams {
+    /// Only requests in this state.
+    #[param(value_type = Option<shared::RequestStatus>, inline)]
+    status: Option<String>,
+    /// `true`: only the caller's own requests.
+    mine: Option<bool>,
+    /// Items per page (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
 }
 
-fn cursor(v: &str) -> Result<Cursor, AppError> {
-    Cursor::decode(v).map_err(|e| AppError::bad("invalid_parameter", format!("cursor: {e}")))
+/// The audit search's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AuditParams {
+    /// Who acted (the subject).
+    actor: Option<String>,
+    /// What was done, e.g. `request.approved`.
+    action: Option<String>,
+    /// What it was done to, e.g. `request:<id>`.
+    subject: Option<String>,
+    /// At or after (YYYY-MM-DD, or RFC 3339; UTC).
+    #[param(format = Date)]
+    after: Option<String>,
+    /// Before (YYYY-MM-DD, or RFC 3339; UTC).
+    #[param(format = Date)]
+    before: Option<String>,
+    /// Items per page (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// `next_cursor` of the previous page.
+    cursor: Option<String>,
+}
+
+/// The audit export's parameters.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportParams {
+    /// `ndjson` (default) or `csv`.
+    #[param(inline)]
+    format: Option<ExportFormat>,
+}
+
+/// The formats of the audit export.
+#[derive(Deserialize, utoipa::ToSchema, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    Ndjson,
+    Csv,
 }
 
 fn outcome_error(o: DecideOutcome, id: &str) -> AppError {
@@ -73,40 +120,18 @@ pub async fn create(
 }
 
 /// Requests, newest first: `status`, `mine=true`, `limit`, `cursor`.
-#[utoipa::path(get, path = "/api/v1/requests", responses((status = 200, body = Page<ActionRequest>)))]
+#[utoipa::path(get, path = "/api/v1/requests", params(RequestListParams), responses((status = 200, body = Page<ActionRequest>)))]
 pub async fn list(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
-    raw: RawQuery,
+    Params(p): Params<RequestListParams>,
 ) -> Result<Json<Page<ActionRequest>>, AppError> {
     id.require(&["operator", "approver", "auditor"])?;
-    const STATUSES: [&str; 8] =
-        ["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"];
-    let mut q = RequestQuery { limit: 50, ..RequestQuery::default() };
-    for (k, v) in &raw.0 {
-        match k.as_str() {
-            "status" if STATUSES.contains(&v.as_str()) => q.status = Some(v.clone()),
-            "status" => {
-                return Err(AppError::bad(
-                    "invalid_parameter",
-                    format!("status: one of {}, got {v:?}", STATUSES.join(", ")),
-                ))
-            }
-            "mine" if v == "true" => {
-                q.requester = Some(
-                    id.subject.clone().ok_or_else(|| AppError::Unauthenticated("mine=true needs a sign-in".into()))?,
-                )
-            }
-            "mine" if v == "false" => {}
-            "limit" => q.limit = limit(v, 200)?,
-            "cursor" => q.cursor = Some(cursor(v)?),
-            _ => {
-                return Err(AppError::bad(
-                    "unknown_parameter",
-                    format!("{k}: this list takes status, mine, limit, cursor"),
-                ))
-            }
-        }
+    let mut q = RequestQuery { limit: p.limit.unwrap_or(50), status: p.status, ..RequestQuery::default() };
+    q.cursor = p.cursor.as_deref().map(cursor_param).transpose()?;
+    if p.mine == Some(true) {
+        let me = id.subject.clone().ok_or_else(|| AppError::Unauthenticated("mine=true needs a sign-in".into()))?;
+        q.requester = Some(me);
     }
     let (items, next_cursor) = s.store.list_requests(&q).await?;
     Ok(Json(Page { items, next_cursor }))
@@ -212,36 +237,23 @@ pub async fn cancel(
 }
 
 /// Searches the audit log, newest first: `actor`, `action`, `subject`, `after`, `before`, `limit`, `cursor` (auditor).
-#[utoipa::path(get, path = "/api/v1/audit", responses((status = 200, body = Page<AuditRecord>), (status = 403, body = shared::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams), responses((status = 200, body = Page<AuditRecord>), (status = 403, body = shared::ErrorBody)))]
 pub async fn audit(
     State(s): State<AppState>,
     Extension(ident): Extension<Identity>,
-    raw: RawQuery,
+    Params(p): Params<AuditParams>,
 ) -> Result<Json<Page<AuditRecord>>, AppError> {
     ident.require(&["auditor"])?;
-    let mut q = AuditQuery { limit: 100, ..AuditQuery::default() };
-    for (k, v) in &raw.0 {
-        let time = || {
-            crate::time::parse(v).ok_or_else(|| {
-                AppError::bad("invalid_parameter", format!("{k}: {v:?} is not a date (RFC 3339 or YYYY-MM-DD)"))
-            })
-        };
-        match k.as_str() {
-            "actor" => q.actor = Some(v.clone()),
-            "action" => q.action = Some(v.clone()),
-            "subject" => q.subject = Some(v.clone()),
-            "after" => q.after = Some(time()?),
-            "before" => q.before = Some(time()?),
-            "limit" => q.limit = limit(v, 1000)?,
-            "cursor" => q.cursor = Some(cursor(v)?),
-            _ => {
-                return Err(AppError::bad(
-                    "unknown_parameter",
-                    format!("{k}: the audit search takes actor, action, subject, after, before, limit, cursor"),
-                ))
-            }
-        }
-    }
+    let time = |v: &Option<String>| v.as_deref().and_then(crate::time::parse);
+    let q = AuditQuery {
+        limit: p.limit.unwrap_or(100),
+        cursor: p.cursor.as_deref().map(cursor_param).transpose()?,
+        after: time(&p.after),
+        before: time(&p.before),
+        actor: p.actor,
+        action: p.action,
+        subject: p.subject,
+    };
     let (items, next_cursor) = s.store.search_audit(&q).await?;
     Ok(Json(Page { items, next_cursor }))
 }
@@ -257,22 +269,15 @@ pub async fn verify(
 }
 
 /// The whole log as NDJSON (`format=ndjson`, default) or CSV, streamed (auditor).
-#[utoipa::path(get, path = "/api/v1/audit/export", params(("format" = Option<String>, Query, description = "ndjson or csv")),
+#[utoipa::path(get, path = "/api/v1/audit/export", params(ExportParams),
     responses((status = 200, description = "the audit log, oldest first")))]
 pub async fn export(
     State(s): State<AppState>,
     Extension(ident): Extension<Identity>,
-    raw: RawQuery,
+    Params(p): Params<ExportParams>,
 ) -> Result<Response, AppError> {
     ident.require(&["auditor"])?;
-    let csv = match raw.0.get("format").map(String::as_str) {
-        None | Some("ndjson") => false,
-        Some("csv") => true,
-        Some(other) => return Err(AppError::bad("invalid_parameter", format!("format: ndjson or csv, got {other:?}"))),
-    };
-    if let Some(k) = raw.0.keys().find(|k| *k != "format") {
-        return Err(AppError::bad("unknown_parameter", format!("{k}: the export takes format")));
-    }
+    let csv = p.format == Some(ExportFormat::Csv);
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(16);
     let store = s.store.clone();
     tokio::spawn(async move {

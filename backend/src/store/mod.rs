@@ -1,6 +1,6 @@
 //! The database: sqlx over SQLite (embedded default) or PostgreSQL (teams), chosen
-//! by the URL. Both engines run the same portable SQL through sqlx's `Any` driver;
-//! each has its own migrations folder. Timestamps are UTC epoch milliseconds.
+//! by the URL. Both engines run the same portable SQL through sqlx's `Any` driver,
+//! migrations included (one folder). Timestamps are UTC epoch milliseconds.
 
 mod assurance;
 mod audit;
@@ -107,12 +107,9 @@ impl Store {
         self.engine
     }
 
-    /// Applies the migrations of this engine that have not run yet.
+    /// Applies the migrations that have not run yet: the same portable SQL on both engines.
     pub async fn migrate(&self) -> Result<(), StoreError> {
-        match self.engine {
-            Engine::Sqlite => sqlx::migrate!("../migrations/sqlite").run(&self.pool).await?,
-            Engine::Postgres => sqlx::migrate!("../migrations/postgres").run(&self.pool).await?,
-        }
+        sqlx::migrate!("../migrations").run(&self.pool).await?;
         Ok(())
     }
 
@@ -275,23 +272,6 @@ pub(crate) fn json_list(text: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::sqlite_url;
-
-    /// Each engine has its own folder (their SQL may differ); both must have the
-    /// same migrations, so that neither engine misses a change.
-    #[test]
-    fn both_engines_have_the_same_migrations() {
-        let names = |engine: &str| {
-            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../migrations").join(engine);
-            let mut names: Vec<String> = std::fs::read_dir(&dir)
-                .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
-                .unwrap_or_default();
-            names.sort();
-            names
-        };
-        let (sqlite, postgres) = (names("sqlite"), names("postgres"));
-        assert!(sqlite.len() >= 5, "{sqlite:?}");
-        assert_eq!(sqlite, postgres, "migrations/sqlite and migrations/postgres differ in their migrations");
-    }
 
     #[test]
     fn sqlite_urls_create_their_file_unless_they_name_a_mode() {

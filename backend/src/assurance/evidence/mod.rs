@@ -5,8 +5,6 @@
 //! Audit Manager frameworks and report plans found in the accounts, and a
 //! printable HTML report. Written as a stream: files leave as they are made.
 
-use std::collections::HashMap;
-
 use serde::Serialize;
 use serde_json::{json, Value};
 use shared::RestoreJob;
@@ -56,20 +54,9 @@ fn time_param(name: &str, v: &str) -> Result<i64, AppError> {
 impl Scope {
     /// From `from`, `to` (RFC 3339 or a date; a date's `to` includes that day),
     /// `account_id` and `resource_type` (comma-separated lists).
-    pub fn parse(q: &HashMap<String, String>) -> Result<Self, AppError> {
-        if let Some(k) = q.keys().find(|k| !["from", "to", "account_id", "resource_type"].contains(&k.as_str())) {
-            return Err(AppError::bad(
-                "unknown_parameter",
-                format!("unknown parameter {k:?}; this takes from, to, account_id, resource_type"),
-            ));
-        }
-        let get = |n: &str| {
-            q.get(n)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| AppError::bad("missing_parameter", format!("{n} is required")))
-        };
-        let from = time_param("from", get("from")?)?;
-        let to_raw = get("to")?;
+    pub fn parse(from: &str, to: &str, accounts: Option<&str>, types: Option<&str>) -> Result<Self, AppError> {
+        let from = time_param("from", from)?;
+        let to_raw = to;
         let mut to = time_param("to", to_raw)?;
         if to_raw.len() == 10 {
             to += DAY_MS;
@@ -80,19 +67,18 @@ impl Scope {
         if to - from > 800 * DAY_MS {
             return Err(AppError::bad("invalid_parameter", "the period is at most 800 days"));
         }
-        let list = |n: &str| -> Vec<String> {
-            q.get(n)
-                .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
+        let list = |v: Option<&str>| -> Vec<String> {
+            v.map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_string).collect())
                 .unwrap_or_default()
         };
-        let accounts = list("account_id");
+        let accounts = list(accounts);
         if let Some(a) = accounts.iter().find(|a| !crate::domain::AccountId::is(a)) {
             return Err(AppError::bad(
                 "invalid_parameter",
                 format!("account_id: {a:?} is not a 12-digit AWS account id"),
             ));
         }
-        let resource_types = list("resource_type");
+        let resource_types = list(types);
         if let Some(t) = resource_types.iter().find(|t| !shared::RESOURCE_TYPES.contains(&t.as_str())) {
             return Err(AppError::bad(
                 "invalid_parameter",
