@@ -15,7 +15,7 @@ const SECRET: &str = "webhook-secret-for-tests";
 
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -87,7 +87,7 @@ async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[1], move |cfg| {
         cfg.notifications.webhooks.push(recovery_console::config::WebhookConfig {
@@ -148,7 +148,7 @@ async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
 
 #[tokio::test]
 async fn restore_times_and_resources_outside_the_targets() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |cfg| {
             cfg.assurance.rto_minutes = 20;
@@ -224,7 +224,7 @@ async fn restore_times_and_resources_outside_the_targets() {
 
 #[tokio::test]
 async fn coverage_names_the_tested_and_the_gaps() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();

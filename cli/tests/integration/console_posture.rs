@@ -22,7 +22,7 @@ fn sum(days: &[Value], field: &str) -> i64 {
 
 #[tokio::test]
 async fn overview_counts_agree_with_the_lists() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -103,7 +103,7 @@ async fn overview_counts_agree_with_the_lists() {
 
 #[tokio::test]
 async fn a_recovery_point_in_detail_with_aws_restore_metadata() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -134,7 +134,7 @@ async fn a_recovery_point_in_detail_with_aws_restore_metadata() {
 
 #[tokio::test]
 async fn posture_input_is_checked() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |_| {}).await;
     for (path, param) in [

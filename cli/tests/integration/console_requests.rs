@@ -58,7 +58,7 @@ async fn restore_jobs_of(sb: &TestSandbox, account: &str, rp: &str) -> usize {
 
 #[tokio::test]
 async fn a_restore_is_approved_by_another_person_and_runs_once() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
@@ -127,7 +127,7 @@ async fn a_restore_is_approved_by_another_person_and_runs_once() {
 
 #[tokio::test]
 async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -168,7 +168,7 @@ async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
 
 #[tokio::test]
 async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = Arc::new(console(&sb, &db, |_| {}).await);
         c.syncer.run().await.unwrap();
@@ -199,7 +199,7 @@ async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
 
 #[tokio::test]
 async fn rejected_expired_and_unauthorized_requests_never_run() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |cfg| cfg.requests.expiry_hours = 1).await;
     c.syncer.run().await.unwrap();
@@ -252,7 +252,7 @@ async fn rejected_expired_and_unauthorized_requests_never_run() {
 
 #[tokio::test]
 async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_job() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -291,7 +291,7 @@ async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_j
 
 #[tokio::test]
 async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         let resp =
@@ -352,7 +352,7 @@ async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
 
 #[tokio::test]
 async fn an_export_verifies_offline_and_the_cli_names_a_broken_record() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let db = &dbs[0];
     let c = console(&sb, db, |_| {}).await;

@@ -82,7 +82,7 @@ async fn everything(c: &TestConsole) -> Vec<Vec<Value>> {
 
 #[tokio::test]
 async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing() {
-    let sb = spawn(3, 1.0).await;
+    let sb = spawn(3, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         let reports = c.syncer.run().await.unwrap();
@@ -136,7 +136,7 @@ async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing()
 
 #[tokio::test]
 async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     sb.set_faults(json!({ "deny_accounts": [BACKUP] })).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
@@ -162,7 +162,7 @@ async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
 
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_data() {
-    let sb = spawn(1, 1.0).await;
+    let sb = spawn(1, 0.0).await;
     let dbs = databases().await;
     let clean = console(&sb, &dbs[0], |_| {}).await;
     assert!(clean.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
@@ -239,7 +239,7 @@ async fn recovery_points_that_disappear_are_marked_gone() {
 
 #[tokio::test]
 async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dir = std::env::temp_dir().join(format!("rc-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("console.toml");
@@ -278,7 +278,7 @@ async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
 
 #[tokio::test]
 async fn discovery_finds_the_organizations_accounts() {
-    let sb = spawn(2, 1.0).await;
+    let sb = spawn(2, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |cfg| {
         cfg.accounts.retain(|a| a.id == WORKLOAD_A);
@@ -307,7 +307,7 @@ async fn discovery_finds_the_organizations_accounts() {
 
 #[tokio::test]
 async fn replicas_sharing_postgresql_sync_one_at_a_time() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let postgres = dbs.iter().find(|d| d.label == "postgres").unwrap();
     let a = console(&sb, postgres, |_| {}).await;
@@ -317,23 +317,23 @@ async fn replicas_sharing_postgresql_sync_one_at_a_time() {
     assert!(matches!(b.syncer.run().await, Err(recovery_console::sync::SyncError::OtherReplica)));
     drop(held);
     // Dropping closes the lock's connection; the server releases the lock then.
-    let mut reports = None;
-    for _ in 0..50 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let reports = loop {
         match b.syncer.run().await {
-            Ok(r) => {
-                reports = Some(r);
-                break;
+            Ok(r) => break r,
+            Err(recovery_console::sync::SyncError::OtherReplica) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
             }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => panic!("the lock was not released within 30 s, or the sync failed: {e}"),
         }
-    }
-    assert!(reports.unwrap().iter().all(|r| r.status == "ok"));
+    };
+    assert!(!reports.is_empty() && reports.iter().all(|r| r.status == "ok"), "{reports:?}");
 }
 
 #[tokio::test]
 async fn credentials_stay_cached_across_hundreds_of_accounts() {
     // More accounts than the SDK's default identity-cache partitions (64).
-    let sb = spawn(90, 1.0).await;
+    let sb = spawn(90, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |cfg| {
         cfg.sync.page_size = None;
