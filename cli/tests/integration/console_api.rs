@@ -121,79 +121,81 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
 #[tokio::test]
 async fn bad_input_is_a_400_that_names_the_parameter() {
     let sb = spawn(0, 0.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[0], |_| {}).await;
-    let cases = [
-        ("/api/v1/recovery-points?status=DONE", "status"),
-        ("/api/v1/recovery-points?resource_type=Mainframe", "resource_type"),
-        ("/api/v1/recovery-points?limit=-5", "limit"),
-        ("/api/v1/recovery-points?limit=abc", "limit"),
-        ("/api/v1/recovery-points?cursor=forged", "cursor"),
-        ("/api/v1/recovery-points?created_after=yesterday", "created_after"),
-        ("/api/v1/recovery-points?created_before=2026-13-45", "created_before"),
-        ("/api/v1/recovery-points?resource_arn=tracking", "resource_arn"),
-        ("/api/v1/recovery-points?account_id=42", "account_id"),
-        ("/api/v1/recovery-points?region=moon", "region"),
-        ("/api/v1/recovery-points?test=true", "test"),
-        ("/api/v1/restore-jobs?test=maybe", "test"),
-        ("/api/v1/restore-jobs?validation_status=GREAT", "validation_status"),
-        ("/api/v1/restore-jobs?plan_arn=plan", "plan_arn"),
-        ("/api/v1/copy-jobs?vault=central-vault", "vault"),
-        ("/api/v1/vaults?resource_type=RDS", "resource_type"),
-    ];
-    for (path, param) in cases {
-        let (status, body) = c.get(path).await;
-        assert_eq!(status, 400, "{path}: {body}");
-        assert!(body["error"]["code"].is_string(), "{path}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let cases = [
+            ("/api/v1/recovery-points?status=DONE", "status"),
+            ("/api/v1/recovery-points?resource_type=Mainframe", "resource_type"),
+            ("/api/v1/recovery-points?limit=-5", "limit"),
+            ("/api/v1/recovery-points?limit=abc", "limit"),
+            ("/api/v1/recovery-points?cursor=forged", "cursor"),
+            ("/api/v1/recovery-points?created_after=yesterday", "created_after"),
+            ("/api/v1/recovery-points?created_before=2026-13-45", "created_before"),
+            ("/api/v1/recovery-points?resource_arn=tracking", "resource_arn"),
+            ("/api/v1/recovery-points?account_id=42", "account_id"),
+            ("/api/v1/recovery-points?region=moon", "region"),
+            ("/api/v1/recovery-points?test=true", "test"),
+            ("/api/v1/restore-jobs?test=maybe", "test"),
+            ("/api/v1/restore-jobs?validation_status=GREAT", "validation_status"),
+            ("/api/v1/restore-jobs?plan_arn=plan", "plan_arn"),
+            ("/api/v1/copy-jobs?vault=central-vault", "vault"),
+            ("/api/v1/vaults?resource_type=RDS", "resource_type"),
+        ];
+        for (path, param) in cases {
+            let (status, body) = c.get(path).await;
+            assert_eq!(status, 400, "{}: {path}: {body}", db.label);
+            assert!(body["error"]["code"].is_string(), "{path}: {body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+        }
+        let (status, body) = c.get("/api/v1/nothing-here").await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"]["code"], "not_found");
     }
-    let (status, body) = c.get("/api/v1/nothing-here").await;
-    assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "not_found");
 }
 
 #[tokio::test]
 async fn sync_runs_on_demand_shows_progress_and_refuses_a_second_run() {
     let sb = spawn(2, 0.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[1], |_| {}).await;
-    let anonymous = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401, "no action is anonymous");
-    let auditor = c.sign_in("carol").await;
-    assert_eq!(c.post_as(&auditor, "/api/v1/sync", Value::Null).await.0, 403, "an auditor does not sync");
-    let alice = c.sign_in("alice").await;
-    // Every sandbox answer held for 3 s: the first sync is still running when the second POST
-    // arrives, however fast the machine (a loopback request takes milliseconds).
-    sb.set_faults(json!({ "latency_ms": 3000 })).await;
-    let (status, _) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
-    assert_eq!(status, 202);
-    let again = c.http.post(format!("{}/api/v1/sync", c.url)).bearer_auth(&alice).send().await.unwrap();
-    assert_eq!(again.status(), 409);
-    let body: Value = again.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "conflict");
-    assert_eq!(c.get("/api/v1/sync").await.1["running"], true);
-    sb.set_faults(json!({})).await;
-    let mut progress = Value::Null;
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while std::time::Instant::now() < deadline {
-        progress = c.get("/api/v1/sync").await.1;
-        if progress["running"] == false {
-            break;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let anonymous = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401, "no action is anonymous");
+        let auditor = c.sign_in("carol").await;
+        assert_eq!(c.post_as(&auditor, "/api/v1/sync", Value::Null).await.0, 403, "an auditor does not sync");
+        let alice = c.sign_in("alice").await;
+        // Every sandbox answer held for 3 s: the first sync is still running when the second POST
+        // arrives, however fast the machine (a loopback request takes milliseconds).
+        sb.set_faults(json!({ "latency_ms": 3000 })).await;
+        let (status, _) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(status, 202);
+        let again = c.http.post(format!("{}/api/v1/sync", c.url)).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(again.status(), 409);
+        let body: Value = again.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "conflict");
+        assert_eq!(c.get("/api/v1/sync").await.1["running"], true);
+        sb.set_faults(json!({})).await;
+        let mut progress = Value::Null;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            progress = c.get("/api/v1/sync").await.1;
+            if progress["running"] == false {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(progress["running"], false, "{progress}");
-    assert!(progress["targets"].as_i64().unwrap() >= 3);
-    assert_eq!(progress["done"], progress["targets"]);
-    assert!(progress["finished_at"].is_string());
-    let (status, _) = c.get("/readyz").await;
-    assert_eq!(status, 200);
+        assert_eq!(progress["running"], false, "{}: {progress}", db.label);
+        assert!(progress["targets"].as_i64().unwrap() >= 3);
+        assert_eq!(progress["done"], progress["targets"]);
+        assert!(progress["finished_at"].is_string());
+        let (status, _) = c.get("/readyz").await;
+        assert_eq!(status, 200);
 
-    let (status, doc) = c.get("/api/v1/openapi.json").await;
-    assert_eq!(status, 200);
-    assert!(doc["paths"]["/api/v1/recovery-points"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|p| p["name"] == "created_after"));
+        let (status, doc) = c.get("/api/v1/openapi.json").await;
+        assert_eq!(status, 200);
+        assert!(doc["paths"]["/api/v1/recovery-points"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "created_after"));
+    }
 }

@@ -135,23 +135,24 @@ async fn a_recovery_point_in_detail_with_aws_restore_metadata() {
 #[tokio::test]
 async fn posture_input_is_checked() {
     let sb = spawn(0, 0.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[0], |_| {}).await;
-    for (path, param) in [
-        ("/api/v1/overview?stale_after_days=0", "stale_after_days"),
-        ("/api/v1/overview?stale_after_days=soon", "stale_after_days"),
-        ("/api/v1/overview?days=3", "days"),
-        ("/api/v1/restore-tests/daily?days=400", "days"),
-        ("/api/v1/restore-tests/daily?account_id=12", "account_id"),
-        ("/api/v1/restore-tests/daily?plan_arn=nightly", "plan_arn"),
-        ("/api/v1/restore-jobs?outcome=maybe", "outcome"),
-        ("/api/v1/protected-resources?not_tested_days=0", "not_tested_days"),
-        ("/api/v1/protected-resources?never_tested=yes", "never_tested"),
-        ("/api/v1/recovery-points?outcome=passed", "outcome"),
-    ] {
-        let (status, body) = c.get(path).await;
-        assert_eq!(status, 400, "{path}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        for (path, param) in [
+            ("/api/v1/overview?stale_after_days=0", "stale_after_days"),
+            ("/api/v1/overview?stale_after_days=soon", "stale_after_days"),
+            ("/api/v1/overview?days=3", "days"),
+            ("/api/v1/restore-tests/daily?days=400", "days"),
+            ("/api/v1/restore-tests/daily?account_id=12", "account_id"),
+            ("/api/v1/restore-tests/daily?plan_arn=nightly", "plan_arn"),
+            ("/api/v1/restore-jobs?outcome=maybe", "outcome"),
+            ("/api/v1/protected-resources?not_tested_days=0", "not_tested_days"),
+            ("/api/v1/protected-resources?never_tested=yes", "never_tested"),
+            ("/api/v1/recovery-points?outcome=passed", "outcome"),
+        ] {
+            let (status, body) = c.get(path).await;
+            assert_eq!(status, 400, "{}: {path}: {body}", db.label);
+            assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+        }
     }
 }
 

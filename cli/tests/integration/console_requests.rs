@@ -200,54 +200,65 @@ async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
 #[tokio::test]
 async fn rejected_expired_and_unauthorized_requests_never_run() {
     let sb = spawn(0, 0.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[0], |cfg| cfg.requests.expiry_hours = 1).await;
-    c.syncer.run().await.unwrap();
-    let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
-    let rp = tracking_point(&c, WORKLOAD_A).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.requests.expiry_hours = 1).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
 
-    // Nobody anonymous, no auditor, no unknown token asks for anything.
-    let anonymous =
-        c.http.post(format!("{}/api/v1/requests", c.url)).json(&restore_body(&rp, "x-anon")).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(c.post_as(&carol, "/api/v1/requests", restore_body(&rp, "x-carol")).await.0, 403);
-    assert_eq!(c.post_as("not-a-session", "/api/v1/requests", restore_body(&rp, "x-forged")).await.0, 401);
-    let (s, bad) = c
-        .post_as(
-            &alice,
-            "/api/v1/requests",
-            json!({"kind": "restore", "recovery_point_arn": rp, "justification": "short"}),
-        )
-        .await;
-    assert_eq!(s, 400, "{bad}");
+        // Nobody anonymous, no auditor, no unknown token asks for anything.
+        let anonymous =
+            c.http.post(format!("{}/api/v1/requests", c.url)).json(&restore_body(&rp, "x-anon")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(c.post_as(&carol, "/api/v1/requests", restore_body(&rp, "x-carol")).await.0, 403);
+        assert_eq!(c.post_as("not-a-session", "/api/v1/requests", restore_body(&rp, "x-forged")).await.0, 401);
+        let (s, bad) = c
+            .post_as(
+                &alice,
+                "/api/v1/requests",
+                json!({"kind": "restore", "recovery_point_arn": rp, "justification": "short"}),
+            )
+            .await;
+        assert_eq!(s, 400, "{bad}");
 
-    // A rejection is final.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-rejected")).await;
-    let id = req["id"].as_str().unwrap();
-    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({})).await.0, 400, "a reason is needed");
-    let (s, r) = c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "wrong table"})).await;
-    assert_eq!((s, r["status"].as_str()), (200, Some("rejected")));
-    let (s, body) =
-        c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]})).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")));
+        // A rejection is final.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-rejected")).await;
+        let id = req["id"].as_str().unwrap();
+        assert_eq!(
+            c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({})).await.0,
+            400,
+            "a reason is needed"
+        );
+        let (s, r) = c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "wrong table"})).await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("rejected")));
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")));
 
-    // An approval after expiry is refused, and the request is expired.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-late")).await;
-    let late = req["id"].as_str().unwrap();
-    sb.advance(3700.0).await;
-    let (s, body) =
-        c.post_as(&bob, &format!("/api/v1/requests/{late}/approve"), json!({"params_hash": req["params_hash"]})).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("expired")), "{body}");
-    c.executor.pass().await.unwrap();
-    let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
-    assert_eq!(r["status"], "expired");
-    assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "nothing ran");
+        // An approval after expiry is refused, and the request is expired.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-late")).await;
+        let late = req["id"].as_str().unwrap();
+        sb.advance(3700.0).await;
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{late}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("expired")), "{label}: {body}");
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
+        assert_eq!(r["status"], "expired");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "nothing ran");
 
-    // The requester cancels; nobody else does.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-cancel")).await;
-    let id = req["id"].as_str().unwrap();
-    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.0, 403);
-    assert_eq!(c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"], "cancelled");
+        // The requester cancels; nobody else does.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-cancel")).await;
+        let id = req["id"].as_str().unwrap();
+        assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.0, 403);
+        assert_eq!(
+            c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"],
+            "cancelled"
+        );
+    }
 }
 
 #[tokio::test]
@@ -353,60 +364,61 @@ async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
 #[tokio::test]
 async fn an_export_verifies_offline_and_the_cli_names_a_broken_record() {
     let sb = spawn(0, 0.0).await;
-    let dbs = databases().await;
-    let db = &dbs[0];
-    let c = console(&sb, db, |_| {}).await;
-    c.syncer.run().await.unwrap();
-    let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
-    let rp = tracking_point(&c, WORKLOAD_A).await;
-    let mut body = restore_body(&rp, "tracking-übung");
-    body["metadata"]["targetTableName"] = json!("tracking-uebung");
-    body["justification"] = json!("Wiederherstellungsübung — “tracking” ✓");
-    assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let mut body = restore_body(&rp, "tracking-übung");
+        body["metadata"]["targetTableName"] = json!("tracking-uebung");
+        body["justification"] = json!("Wiederherstellungsübung — “tracking” ✓");
+        assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
 
-    let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
-    assert_eq!(export.headers()["content-type"], "application/x-ndjson");
-    let text = export.text().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("audit.ndjson");
-    std::fs::write(&good, &text).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
-    let run = |file: &std::path::Path, extra: &[&str]| {
-        std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
-    };
-    let ok = run(&good, &[]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
-    let head = v["head"].as_str().unwrap();
-    assert!(String::from_utf8_lossy(&ok.stdout).contains(head), "the script and the console agree on the head");
-    assert!(run(&good, &["--head", head]).status.success());
-    assert!(!run(&good, &["--head", &"f".repeat(64)]).status.success());
+        let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
+        assert_eq!(export.headers()["content-type"], "application/x-ndjson");
+        let text = export.text().await.unwrap();
+        let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("audit.ndjson");
+        std::fs::write(&good, &text).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
+        };
+        let ok = run(&good, &[]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        let head = v["head"].as_str().unwrap();
+        assert!(String::from_utf8_lossy(&ok.stdout).contains(head), "the script and the console agree on the head");
+        assert!(run(&good, &["--head", head]).status.success());
+        assert!(!run(&good, &["--head", &"f".repeat(64)]).status.success());
 
-    // An edited line is named by the script.
-    let edited = dir.join("edited.ndjson");
-    std::fs::write(&edited, text.replacen("\"actor\":\"alice\"", "\"actor\":\"mallory\"", 1)).unwrap();
-    let bad = run(&edited, &[]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("record 1:"), "{}", String::from_utf8_lossy(&bad.stderr));
+        // An edited line is named by the script.
+        let edited = dir.join("edited.ndjson");
+        std::fs::write(&edited, text.replacen("\"actor\":\"alice\"", "\"actor\":\"mallory\"", 1)).unwrap();
+        let bad = run(&edited, &[]);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("record 1:"), "{}", String::from_utf8_lossy(&bad.stderr));
 
-    // The CLI verifies the database and names the first bad record.
-    let config = dir.join("console.toml");
-    std::fs::write(&config, format!("[database]\nurl = {:?}\n", db.url.expose())).unwrap();
-    let cli =
-        |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_recovery-console")).args(args).output().unwrap();
-    let config = config.to_str().unwrap();
-    assert!(cli(&["audit", "verify", "--config", config]).status.success());
-    let exported = cli(&["audit", "export", "--config", config]);
-    assert_eq!(String::from_utf8_lossy(&exported.stdout), text, "the CLI exports what the API does");
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
-    sqlx::query("UPDATE audit_log SET details = '{}' WHERE seq = 2").execute(&pool).await.unwrap();
-    let broken = cli(&["audit", "verify", "--config", config]);
-    assert!(!broken.status.success());
-    assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("broken at record 2"),
-        "{}",
-        String::from_utf8_lossy(&broken.stderr)
-    );
+        // The CLI verifies the database and names the first bad record.
+        let config = dir.join("console.toml");
+        std::fs::write(&config, format!("[database]\nurl = {:?}\n", db.url.expose())).unwrap();
+        let cli = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_recovery-console")).args(args).output().unwrap()
+        };
+        let config = config.to_str().unwrap();
+        assert!(cli(&["audit", "verify", "--config", config]).status.success());
+        let exported = cli(&["audit", "export", "--config", config]);
+        assert_eq!(String::from_utf8_lossy(&exported.stdout), text, "the CLI exports what the API does");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET details = '{}' WHERE seq = 2").execute(&pool).await.unwrap();
+        let broken = cli(&["audit", "verify", "--config", config]);
+        assert!(!broken.status.success());
+        assert!(
+            String::from_utf8_lossy(&broken.stderr).contains("broken at record 2"),
+            "{}",
+            String::from_utf8_lossy(&broken.stderr)
+        );
+    }
 }

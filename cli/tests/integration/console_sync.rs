@@ -163,22 +163,25 @@ async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_data() {
     let sb = spawn(1, 0.0).await;
-    let dbs = databases().await;
-    let clean = console(&sb, &dbs[0], |_| {}).await;
+    let reference = databases().await;
+    let clean = console(&sb, &reference[0], |_| {}).await;
     assert!(clean.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
     let expected = everything(&clean).await;
 
-    sb.set_faults(json!({ "throttle_rate": 0.2, "error_rate": 0.05 })).await;
-    let flaky = console(&sb, &dbs[1], |cfg| cfg.aws.max_attempts = 12).await;
-    let reports = flaky.syncer.run().await.unwrap();
-    assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
-    sb.set_faults(json!({})).await;
-    let got = everything(&flaky).await;
-    assert_eq!(got.len(), expected.len());
-    for (list, (g, e)) in got.iter().zip(&expected).enumerate() {
-        assert_eq!(g.len(), e.len(), "list {list}");
-        // The same items; sync timestamps aside, the rows are identical.
-        assert_eq!(g, e, "list {list}");
+    for db in databases().await {
+        sb.set_faults(json!({ "throttle_rate": 0.2, "error_rate": 0.05 })).await;
+        let flaky = console(&sb, &db, |cfg| cfg.aws.max_attempts = 12).await;
+        let reports = flaky.syncer.run().await.unwrap();
+        assert!(reports.iter().all(|r| r.status == "ok"), "{}: {reports:?}", db.label);
+        sb.set_faults(json!({})).await;
+        let got = everything(&flaky).await;
+        assert_eq!(got.len(), expected.len());
+        for (list, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert!(!e.is_empty(), "list {list} is empty");
+            assert_eq!(g.len(), e.len(), "{}: list {list}", db.label);
+            // The same items; sync timestamps aside, the rows are identical.
+            assert_eq!(g, e, "{}: list {list}", db.label);
+        }
     }
 }
 
