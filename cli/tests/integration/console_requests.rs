@@ -422,3 +422,112 @@ async fn an_export_verifies_offline_and_the_cli_names_a_broken_record() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_under_concurrent_writers() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = Arc::new(console(&sb, &db, |_| {}).await);
+        let carol = c.sign_in("carol").await;
+        c.sign_in("alice").await;
+        let verify = || {
+            let (c, carol) = (Arc::clone(&c), carol.clone());
+            async move { c.get_as(&carol, "/api/v1/audit/verify").await.1 }
+        };
+        let n = verify().await["entries"].as_i64().unwrap();
+        assert_eq!(n, 2, "{label}: two sign-ins so far");
+
+        // Fifty sign-ins at once, each writing a record: the chain stays one chain.
+        let users = ["alice", "bob", "carol", "erin"];
+        let calls = (0..50).map(|i| {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move { c.sign_in(users[i % users.len()]).await })
+        });
+        for r in futures_util::future::join_all(calls).await {
+            r.unwrap();
+        }
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["entries"].as_i64()), (Some(true), Some(n + 50)), "{label}: {v}");
+        let head = v["head"].as_str().unwrap().to_string();
+
+        // An export cut short verifies on its own, but not against the head the console reports.
+        let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
+        let text = export.text().await.unwrap();
+        assert_eq!(text.lines().count() as i64, n + 50);
+        let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (full, cut) = (dir.join("full.ndjson"), dir.join("cut.ndjson"));
+        std::fs::write(&full, &text).unwrap();
+        let last = text.trim_end().rfind('\n').unwrap();
+        std::fs::write(&cut, &text[..=last]).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
+        };
+        assert!(run(&full, &["--head", &head]).status.success(), "{label}");
+        assert!(run(&cut, &[]).status.success(), "a prefix of the chain is a valid chain");
+        let truncated = run(&cut, &["--head", &head]);
+        assert!(!truncated.status.success(), "{label}: a truncated export passed against the real head");
+        let err = String::from_utf8_lossy(&truncated.stderr);
+        assert!(err.contains(&format!("not at the expected head {head}")), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        let sql = |q: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query(q).execute(&pool).await.unwrap() }
+        };
+
+        // Two records swap their content (carol's sign-in and alice's): the first is named.
+        use sqlx::Row;
+        let content = |seq: i64| {
+            let pool = pool.clone();
+            async move {
+                let r = sqlx::query(&format!("SELECT at, actor, details FROM audit_log WHERE seq = {seq}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<String, _>(2))
+            }
+        };
+        let put = |seq: i64, (at, actor, details): (i64, String, String)| {
+            let pool = pool.clone();
+            let q = format!(
+                "UPDATE audit_log SET at = {at}, actor = '{}', details = '{}' WHERE seq = {seq}",
+                actor.replace('\'', "''"),
+                details.replace('\'', "''")
+            );
+            async move { sqlx::query(&q).execute(&pool).await.unwrap() }
+        };
+        let (first, second) = (content(1).await, content(2).await);
+        assert_ne!(first, second);
+        put(1, second.clone()).await;
+        put(2, first.clone()).await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(1)), "{label}: {v}");
+        put(1, first).await;
+        put(2, second).await;
+        assert_eq!(verify().await["valid"], true, "{label}: swapped back");
+
+        // A record inserted in the middle (a copy of record 9 at 10, the rest moved up): named.
+        sql("UPDATE audit_log SET seq = -seq WHERE seq >= 10").await;
+        sql("UPDATE audit_log SET seq = 1 - seq WHERE seq < 0").await;
+        sql("INSERT INTO audit_log SELECT 10, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq = 9").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(10)), "{label}: {v}");
+        assert_eq!(v["entries"].as_i64(), Some(n + 51));
+        sql("DELETE FROM audit_log WHERE seq = 10").await;
+        sql("UPDATE audit_log SET seq = -seq WHERE seq >= 11").await;
+        sql("UPDATE audit_log SET seq = -seq - 1 WHERE seq < 0").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["head"].as_str()), (Some(true), Some(head.as_str())), "{label}: {v}");
+
+        // A record deleted: the gap is named.
+        sql("DELETE FROM audit_log WHERE seq = 20").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(21)), "{label}: {v}");
+        assert_eq!(v["problem"], "sequence jumps from 19 to 21", "{label}");
+    }
+}
