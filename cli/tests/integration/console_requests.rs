@@ -79,7 +79,7 @@ async fn a_restore_is_approved_by_another_person_and_runs_once() {
         assert!(checks.contains(&("recovery point completed", &Value::Bool(true))), "{checks:?}");
         assert!(checks.contains(&("target name free", &Value::Bool(true))), "{checks:?}");
         assert!(checks.contains(&("accounts in the organization", &Value::Bool(true))), "{checks:?}");
-        assert!(checks.iter().any(|c| c.0 == "encryption keys"));
+        assert!(checks.contains(&("encryption keys", &Value::Bool(true))), "{checks:?}");
 
         // Who may not decide, and a hash that is not what was requested.
         let approve = |h: &str| json!({ "params_hash": h });
@@ -258,6 +258,15 @@ async fn rejected_expired_and_unauthorized_requests_never_run() {
             c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"],
             "cancelled"
         );
+        // A cancelled request can no longer be approved, and the executor starts nothing for it.
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")), "{label}: {body}");
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "cancelled", "{label}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "{label}: nothing ran");
     }
 }
 

@@ -128,6 +128,7 @@ async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing()
         assert_eq!(plans[0]["selections"][0]["resource_type"], "DynamoDB");
         assert_eq!(plans[0]["selections"][0]["validation_window_hours"], 4);
         let copies = c.all(&format!("/api/v1/recovery-points?account_id={BACKUP}&limit=5")).await;
+        assert!(!copies.is_empty());
         assert!(copies.iter().all(|rp| rp["source_vault_arn"].as_str().unwrap().contains(":backup-vault:")));
         assert!(copies.iter().all(|rp| rp["encryption_key_arn"].as_str().unwrap().starts_with("arn:aws:kms:")));
         assert!(copies.iter().all(|rp| rp["delete_at"].is_string()));
