@@ -231,3 +231,130 @@ async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() 
         assert_eq!(c.get("/api/v1/summary").await.0, 401, "without the header nobody is signed in");
     }
 }
+
+/// Signs in a demo user with the browser's cookie; returns the cookie pair, the Set-Cookie
+/// value, the session token and the CSRF token.
+async fn cookie_sign_in(c: &TestConsole, user: &str) -> (String, String, String, String) {
+    let resp = c.http.post(format!("{}/api/v1/auth/demo", c.url)).json(&json!({"user": user})).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
+    let pair = set_cookie.split(';').next().unwrap().to_string();
+    let body: Value = resp.json().await.unwrap();
+    let (token, csrf) = (body["token"].as_str().unwrap().to_string(), body["csrf_token"].as_str().unwrap().to_string());
+    (pair, set_cookie, token, csrf)
+}
+
+#[tokio::test]
+async fn every_state_change_with_the_cookie_needs_this_sessions_csrf_token() {
+    use sha2::Digest;
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.auth.cookie_secure = true).await;
+        let (cookie, set_cookie, token, csrf) = cookie_sign_in(&c, "erin").await;
+        let (_, _, _, bobs_csrf) = cookie_sign_in(&c, "bob").await;
+        let attributes: Vec<&str> = set_cookie.split(';').map(str::trim).collect();
+        for a in ["HttpOnly", "SameSite=Lax", "Secure", "Path=/"] {
+            assert!(attributes.contains(&a), "{label}: {a} missing from {set_cookie}");
+        }
+        assert!(cookie.ends_with(&format!("={token}")), "{label}: the cookie holds the session token");
+
+        // Only the token's SHA-256 is stored.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        use sqlx::Row;
+        let rows = sqlx::query("SELECT token_hash, subject, csrf_token FROM sessions").fetch_all(&pool).await.unwrap();
+        let hashes: Vec<String> = rows.iter().map(|r| r.get::<String, _>(0)).collect();
+        for r in &rows {
+            for i in 0..3 {
+                assert!(!r.get::<String, _>(i).contains(&token), "{label}: the raw session token is stored");
+            }
+        }
+        let digest: String = sha2::Sha256::digest(token.as_bytes()).iter().map(|b| format!("{b:02x}")).collect();
+        assert!(hashes.contains(&digest), "{label}: {hashes:?}");
+
+        let verify = || {
+            let c = &c;
+            async move {
+                let carol = c.sign_in("carol").await;
+                c.get_as(&carol, "/api/v1/audit/verify").await.1["entries"].as_i64().unwrap()
+            }
+        };
+        let before = verify().await;
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        let changes = [
+            (reqwest::Method::POST, "/api/v1/requests".to_string()),
+            (reqwest::Method::POST, "/api/v1/requests/r-1/approve".into()),
+            (reqwest::Method::POST, "/api/v1/requests/r-1/reject".into()),
+            (reqwest::Method::POST, "/api/v1/requests/r-1/cancel".into()),
+            (reqwest::Method::POST, "/api/v1/sync".into()),
+            (reqwest::Method::PUT, "/api/v1/assurance/targets".into()),
+            (reqwest::Method::DELETE, format!("/api/v1/assurance/targets?scope_kind=resource&scope={tracking}")),
+            (reqwest::Method::PUT, "/api/v1/runbooks/notes".into()),
+            (reqwest::Method::POST, "/api/v1/drills".into()),
+            (reqwest::Method::PUT, "/api/v1/drills/d-1/followups".into()),
+            (reqwest::Method::POST, "/api/v1/drill-schedules".into()),
+            (reqwest::Method::DELETE, "/api/v1/drill-schedules/s-1".into()),
+            (reqwest::Method::POST, "/api/v1/evidence/jobs?from=2026-11-01&to=2026-11-27".into()),
+            (reqwest::Method::POST, "/auth/logout".into()),
+        ];
+        for (method, path) in &changes {
+            for (what, header) in [("no token", None), ("another session's token", Some(bobs_csrf.as_str()))] {
+                let mut req = c
+                    .http
+                    .request(method.clone(), format!("{}{path}", c.url))
+                    .header("cookie", &cookie)
+                    .json(&json!({}));
+                if let Some(h) = header {
+                    req = req.header("x-csrf-token", h);
+                }
+                let resp = req.send().await.unwrap();
+                let status = resp.status().as_u16();
+                let body: Value = resp.json().await.unwrap_or(Value::Null);
+                assert_eq!(
+                    (status, body["error"]["code"].as_str()),
+                    (403, Some("csrf_failed")),
+                    "{label}: {method} {path} with {what}: {body}"
+                );
+            }
+        }
+        assert_eq!(verify().await, before + 1, "{label}: nothing changed but carol's sign-in");
+        let me = |cookie: String| {
+            let c = &c;
+            async move {
+                c.http
+                    .get(format!("{}/api/v1/me", c.url))
+                    .header("cookie", cookie)
+                    .send()
+                    .await
+                    .unwrap()
+                    .json::<Value>()
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(me(cookie.clone()).await["subject"], "erin", "{label}: the session survived the refusals");
+
+        // Signing out ends the session: the old cookie is anonymous from then on.
+        let out = c
+            .http
+            .post(format!("{}/auth/logout", c.url))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(out.status(), 204, "{label}");
+        let after = me(cookie.clone()).await;
+        assert!(after["subject"].is_null() && after["csrf_token"].is_null(), "{label}: {after}");
+        let sync = c
+            .http
+            .post(format!("{}/api/v1/sync", c.url))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sync.status(), 401, "{label}: a signed-out cookie changes nothing");
+    }
+}
