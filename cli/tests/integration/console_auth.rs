@@ -24,16 +24,22 @@ const OTHER_KEY: &[u8] = include_bytes!("../fixtures/oidc-other-key.pem");
 struct Provider {
     issuer: String,
     jwks_fetches: Arc<AtomicUsize>,
+    /// What `/jwks` serves; replace it to rotate the provider's keys.
+    keys: Arc<std::sync::Mutex<JwkSet>>,
+}
+
+fn jwk(pem: &[u8], kid: &str) -> Jwk {
+    let mut jwk = Jwk::from_encoding_key(&EncodingKey::from_rsa_pem(pem).unwrap(), Algorithm::RS256).unwrap();
+    jwk.common.key_id = Some(kid.into());
+    jwk
 }
 
 async fn provider() -> Provider {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let issuer = format!("http://{}", listener.local_addr().unwrap());
-    let mut jwk = Jwk::from_encoding_key(&EncodingKey::from_rsa_pem(KEY).unwrap(), Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some("k1".into());
-    let set = JwkSet { keys: vec![jwk] };
+    let keys = Arc::new(std::sync::Mutex::new(JwkSet { keys: vec![jwk(KEY, "k1")] }));
     let fetches = Arc::new(AtomicUsize::new(0));
-    let (i, f) = (issuer.clone(), Arc::clone(&fetches));
+    let (i, f, set) = (issuer.clone(), Arc::clone(&fetches), Arc::clone(&keys));
     let app = axum::Router::new()
         .route(
             "/.well-known/openid-configuration",
@@ -53,12 +59,12 @@ async fn provider() -> Provider {
             "/jwks",
             get(move || {
                 f.fetch_add(1, Ordering::SeqCst);
-                let set = set.clone();
+                let set = set.lock().unwrap().clone();
                 async move { axum::Json(set) }
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider { issuer, jwks_fetches: fetches }
+    Provider { issuer, jwks_fetches: fetches, keys }
 }
 
 fn claims(issuer: &str, audience: &str, exp_in: i64) -> Value {
@@ -356,5 +362,48 @@ async fn every_state_change_with_the_cookie_needs_this_sessions_csrf_token() {
             .await
             .unwrap();
         assert_eq!(sync.status(), 401, "{label}: a signed-out cookie changes nothing");
+    }
+}
+
+#[tokio::test]
+async fn after_a_key_rotation_an_unknown_key_id_refetches_the_jwks_once_a_minute_at_most() {
+    let sb = spawn(0, 0.0).await;
+    // Both engines at once, so the test waits out the minute only once.
+    let mut consoles = Vec::new();
+    for db in databases().await {
+        let idp = provider().await;
+        let issuer = idp.issuer.clone();
+        let c = console(&sb, &db, move |cfg| {
+            cfg.auth.demo_users = false;
+            cfg.auth.anonymous_viewer = false;
+            cfg.auth.oidc = Some(recovery_console::config::OidcConfig {
+                issuer: issuer.clone(),
+                client_id: "recovery-console".into(),
+                algorithms: vec!["RS256".into()],
+                ..Default::default()
+            });
+        })
+        .await;
+        consoles.push((db.label, idp, c));
+    }
+    let token = |idp: &Provider, key: &[u8], kid: &str| sign(&claims(&idp.issuer, "recovery-console", 600), key, kid);
+    let fetches = |idp: &Provider| idp.jwks_fetches.load(Ordering::SeqCst);
+    for (label, idp, c) in &consoles {
+        assert_eq!(c.get_as(&token(idp, KEY, "k1"), "/api/v1/me").await.0, 200, "{label}");
+        assert_eq!(fetches(idp), 1);
+        // The provider rotates to a new key: within the minute, its id is not looked up again.
+        *idp.keys.lock().unwrap() = JwkSet { keys: vec![jwk(OTHER_KEY, "k2")] };
+        assert_eq!(c.get_as(&token(idp, OTHER_KEY, "k2"), "/api/v1/me").await.0, 401, "{label}");
+        assert_eq!(fetches(idp), 1, "{label}: no refetch within the minute");
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(61)).await;
+    for (label, idp, c) in &consoles {
+        let (status, me) = c.get_as(&token(idp, OTHER_KEY, "k2"), "/api/v1/me").await;
+        assert_eq!((status, me["subject"].as_str()), (200, Some("dave")), "{label}: the new key after a refetch");
+        assert_eq!(fetches(idp), 2, "{label}");
+        // The old key is gone with the rotation, and another unknown id waits for the next minute.
+        assert_eq!(c.get_as(&token(idp, KEY, "k1"), "/api/v1/me").await.0, 401, "{label}");
+        assert_eq!(c.get_as(&token(idp, KEY, "k3"), "/api/v1/me").await.0, 401, "{label}");
+        assert_eq!(fetches(idp), 2, "{label}: at most once a minute");
     }
 }
