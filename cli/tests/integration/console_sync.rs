@@ -351,3 +351,62 @@ async fn credentials_stay_cached_across_hundreds_of_accounts() {
     let sessions = world["sessions_issued"].as_u64().unwrap();
     assert!(sessions <= accounts, "{sessions} AssumeRole calls for {accounts} accounts: credentials were not cached");
 }
+
+#[tokio::test]
+async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data() {
+    let sb = spawn(0, 0.0).await;
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(json!({})).await;
+        let op = sb.operator(WORKLOAD_A).await;
+        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+        let job = op
+            .start_restore_job()
+            .recovery_point_arn(rp)
+            .set_metadata(Some(dynamo_metadata(&format!("tracking-incremental-{label}"))))
+            .send()
+            .await
+            .unwrap()
+            .restore_job_id()
+            .unwrap()
+            .to_string();
+        let c = console(&sb, &db, |_| {}).await;
+        let status_of = || {
+            let (c, job) = (&c, job.clone());
+            async move {
+                let jobs = c.all(format!("/api/v1/restore-jobs?account_id={WORKLOAD_A}&limit=200")).await;
+                jobs.iter().find(|j| j["job_id"] == job.as_str()).map(|j| j["status"].as_str().unwrap().to_string())
+            }
+        };
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
+        let first = status_of().await.unwrap();
+        assert_ne!(first, "COMPLETED", "{label}: the job has only started");
+
+        // Two hours later the job is done in AWS; the next sync says so.
+        sb.advance(2.0 * 3600.0).await;
+        let aws = op.describe_restore_job().restore_job_id(&job).send().await.unwrap();
+        assert_eq!(aws.status().unwrap().as_str(), "COMPLETED");
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
+        assert_eq!(status_of().await.as_deref(), Some("COMPLETED"), "{label}: the second sync updated the job");
+
+        // The backup account is denied after a good sync: its data stays listed as of then.
+        let points_path = format!("/api/v1/recovery-points?account_id={BACKUP}");
+        let points = || c.field(&points_path, "recovery_point_arn");
+        let before = points().await;
+        assert!(!before.is_empty());
+        // (A restarted console over the same database: the old one holds cached role credentials.)
+        sb.set_faults(json!({ "deny_accounts": [BACKUP] })).await;
+        let c = console(&sb, &db, |_| {}).await;
+        let points = || c.field(&points_path, "recovery_point_arn");
+        let reports = c.syncer.run().await.unwrap();
+        let b = reports.iter().find(|r| r.account_id == BACKUP).unwrap();
+        assert_eq!(b.error_code.as_deref(), Some("AccessDenied"), "{label}");
+        assert_eq!(points().await, before, "{label}: the denied account's data stays visible");
+        let (_, accounts) = c.get("/api/v1/accounts").await;
+        let backup = accounts["items"].as_array().unwrap().iter().find(|a| a["id"] == BACKUP).unwrap().clone();
+        assert_eq!(backup["sync"][0]["status"], "error", "{label}");
+        assert!(backup["sync"][0]["last_success_at"].is_string(), "{label}: {backup}");
+        sb.set_faults(json!({})).await;
+    }
+}
