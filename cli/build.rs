@@ -18,9 +18,13 @@ fn commit(root: &Path) {
     // Rebuild when HEAD moves: HEAD itself (a checkout) and the branch it points to (a commit).
     if let Some(dir) = git(root, &["rev-parse", "--absolute-git-dir"]) {
         let dir = PathBuf::from(dir);
-        let mut watched = vec![dir.join("HEAD"), dir.join("packed-refs")];
+        // In a linked worktree, HEAD is the worktree's but branches live in the common folder.
+        let common = git(root, &["rev-parse", "--path-format=absolute", "--git-common-dir"])
+            .map(PathBuf::from)
+            .unwrap_or_else(|| dir.clone());
+        let mut watched = vec![dir.join("HEAD"), common.join("packed-refs")];
         if let Some(branch) = git(root, &["symbolic-ref", "-q", "HEAD"]) {
-            watched.push(dir.join(branch));
+            watched.push(common.join(branch));
         }
         // A path that does not exist would make cargo run this script on every build.
         for path in watched.iter().filter(|p| p.exists()) {

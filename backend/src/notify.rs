@@ -156,4 +156,18 @@ mod tests {
         assert_ne!(a, super::signature("a-secret-of-16-chars", 1_795_780_801, "{}"));
         assert_ne!(a, super::signature("another-secret-16ch", 1_795_780_800, "{}"));
     }
+
+    /// Known answers from an independent implementation of README's recipe:
+    /// `python3 -c 'import hmac, hashlib; print(hmac.new(SECRET, b"TIMESTAMP." + BODY, hashlib.sha256).hexdigest())'`.
+    #[test]
+    fn signatures_match_a_known_answer() {
+        assert_eq!(
+            super::signature("a-secret-of-16-chars", 1_795_780_800, "{}"),
+            "sha256=f33f49724f49059dfa092a681a0c3bec3303d12413bb78ba53bf1ceca5a3def0"
+        );
+        assert_eq!(
+            super::signature("a-secret-of-16-chars", 1_795_780_800, "{\"text\":\"Übung ✓\"}"),
+            "sha256=c34b38669e17edbf8c84579550f6596844badc05c01e277815995301f7c713a2"
+        );
+    }
 }

@@ -52,7 +52,7 @@ fn line_of<'a>(stdout: &'a str, account: &str) -> &'a str {
 async fn sync_errors_are_one_line_each_and_the_sqlite_file_is_created() {
     // The sandbox denies AssumeRole into the backup account.
     let faults = aws_sandbox::Faults { deny_accounts: vec![BACKUP.to_string()], ..Default::default() };
-    let sb = spawn_with(0, 1.0, faults).await;
+    let sb = spawn_with(0, 0.0, faults).await;
     let home = temp_dir("sync");
     // The README's form of a SQLite URL, without `?mode=rwc`, in a folder that does not exist yet.
     let db = home.join("new-folder").join("console.db");

@@ -15,7 +15,7 @@ const SECRET: &str = "webhook-secret-for-tests";
 
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -60,21 +60,22 @@ async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
 
 #[derive(Default)]
 struct Received {
-    calls: Vec<(HeaderMap, String)>,
+    /// Headers, body and the sandbox time of each call.
+    calls: Vec<(HeaderMap, String, i64)>,
     fail_next: usize,
 }
 
-#[tokio::test]
-async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
-    let received = Arc::new(Mutex::new(Received { fail_next: 1, ..Received::default() }));
-    let r = Arc::clone(&received);
+/// A webhook receiver on a free port that fails its first `fail_next` calls; returns its URL.
+async fn receiver(sb: &TestSandbox, fail_next: usize) -> (String, Arc<Mutex<Received>>) {
+    let received = Arc::new(Mutex::new(Received { fail_next, ..Received::default() }));
+    let (r, clock) = (Arc::clone(&received), Arc::clone(&sb.sandbox));
     let app = axum::Router::new().route(
         "/hook",
         axum::routing::post(move |headers: HeaderMap, body: String| {
-            let r = Arc::clone(&r);
+            let (r, clock) = (Arc::clone(&r), Arc::clone(&clock));
             async move {
                 let mut r = r.lock().unwrap();
-                r.calls.push((headers, body));
+                r.calls.push((headers, body, clock.now()));
                 if r.fail_next > 0 {
                     r.fail_next -= 1;
                     return StatusCode::INTERNAL_SERVER_ERROR;
@@ -86,69 +87,119 @@ async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let hook = format!("http://{}/hook", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
+    (hook, received)
+}
 
-    let sb = spawn(0, 1.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[1], move |cfg| {
-        cfg.notifications.webhooks.push(recovery_console::config::WebhookConfig {
-            url: recovery_console::config::Secret::new(hook.clone()),
-            secret: recovery_console::config::Secret::new(SECRET),
-            events: Vec::new(),
-        });
-    })
-    .await;
-    c.syncer.run().await.unwrap();
-    c.notifier.pass().await.unwrap();
-    let first: Vec<(HeaderMap, String)> = received.lock().unwrap().calls.clone();
-    assert!(!first.is_empty(), "the failed restore test of tracking four days ago is news");
-
-    // Signed: HMAC-SHA256 of "timestamp.body" with the secret.
-    for (headers, body) in &first {
-        let ts: i64 = headers["x-recovery-console-timestamp"].to_str().unwrap().parse().unwrap();
-        let expected = recovery_console::notify::signature(SECRET, ts, body);
-        assert_eq!(headers["x-recovery-console-signature"].to_str().unwrap(), expected);
-        let v: Value = serde_json::from_str(body).unwrap();
-        assert!(v["text"].is_string(), "Slack-compatible: {v}");
+fn webhook(url: &str, events: &[&str]) -> recovery_console::config::WebhookConfig {
+    recovery_console::config::WebhookConfig {
+        url: recovery_console::config::Secret::new(url),
+        secret: recovery_console::config::Secret::new(SECRET),
+        events: events.iter().map(|e| e.to_string()).collect(),
     }
-    let tests: Vec<Value> = first
-        .iter()
-        .map(|(_, b)| serde_json::from_str::<Value>(b).unwrap())
-        .filter(|v| v["event"] == "restore_test_failed")
-        .collect();
-    assert!(
-        tests.iter().any(|v| v["details"]["resource_arn"].as_str().unwrap().ends_with("table/tracking")),
-        "{tests:?}"
-    );
+}
 
-    // The receiver failed the first delivery: it is tried again after its backoff, then never again.
-    let count = |received: &Arc<Mutex<Received>>| received.lock().unwrap().calls.len();
-    let before = count(&received);
-    sb.advance(120.0).await;
-    c.notifier.pass().await.unwrap();
-    let after_retry = count(&received);
-    assert_eq!(after_retry, before + 1, "only the failed delivery is retried");
-    sb.advance(3600.0).await;
-    c.notifier.pass().await.unwrap();
-    assert_eq!(count(&received), after_retry, "delivered notifications are not sent again");
+/// README's recipe, written out with the hmac and sha2 crates: `sha256=` and the hex
+/// HMAC-SHA256, keyed with the secret, of `TIMESTAMP + "." + BODY`.
+fn readme_signature(secret: &str, timestamp: &str, body: &str) -> String {
+    use hmac::Mac;
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(timestamp.as_bytes());
+    mac.update(b".");
+    mac.update(body.as_bytes());
+    let hex: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
+    format!("sha256={hex}")
+}
 
-    // A request waiting for approval.
-    let alice = c.sign_in("alice").await;
-    let rps = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
-    let body = json!({
-        "kind": "restore", "recovery_point_arn": rps[0]["recovery_point_arn"],
-        "metadata": {"targetTableName": "tracking-notified"}, "justification": "a request that waits for approval",
-    });
-    assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
-    c.notifier.pass().await.unwrap();
-    let last = received.lock().unwrap().calls.last().cloned().unwrap();
-    let v: Value = serde_json::from_str(&last.1).unwrap();
-    assert_eq!(v["event"], "request_pending");
-    assert!(v["text"].as_str().unwrap().contains("Alice (operator) asks for a restore"), "{v}");
+#[tokio::test]
+async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (hook, received) = receiver(&sb, 1).await;
+        let c = console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &[]))).await;
+        c.syncer.run().await.unwrap();
+        c.notifier.pass().await.unwrap();
+        let first: Vec<(HeaderMap, String, i64)> = received.lock().unwrap().calls.clone();
+        assert!(!first.is_empty(), "{label}: the failed restore test of tracking four days ago is news");
+
+        for (headers, body, _) in &first {
+            let ts = headers["x-recovery-console-timestamp"].to_str().unwrap();
+            assert!(ts.parse::<i64>().is_ok(), "Unix seconds: {ts}");
+            let expected = readme_signature(SECRET, ts, body);
+            assert_eq!(headers["x-recovery-console-signature"].to_str().unwrap(), expected, "{label}");
+            let v: Value = serde_json::from_str(body).unwrap();
+            assert!(v["text"].is_string(), "Slack-compatible: {v}");
+        }
+        let tests: Vec<Value> = first
+            .iter()
+            .map(|(_, b, _)| serde_json::from_str::<Value>(b).unwrap())
+            .filter(|v| v["event"] == "restore_test_failed")
+            .collect();
+        assert!(
+            tests.iter().any(|v| v["details"]["resource_arn"].as_str().unwrap().ends_with("table/tracking")),
+            "{label}: {tests:?}"
+        );
+
+        // The receiver failed the first delivery: it is tried again after its backoff, then never again.
+        let count = |received: &Arc<Mutex<Received>>| received.lock().unwrap().calls.len();
+        let before = count(&received);
+        sb.advance(120.0).await;
+        c.notifier.pass().await.unwrap();
+        let after_retry = count(&received);
+        assert_eq!(after_retry, before + 1, "{label}: only the failed delivery is retried");
+        sb.advance(3600.0).await;
+        c.notifier.pass().await.unwrap();
+        assert_eq!(count(&received), after_retry, "{label}: delivered notifications are not sent again");
+
+        // A request waiting for approval.
+        let alice = c.sign_in("alice").await;
+        let rps =
+            c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
+        let body = json!({
+            "kind": "restore", "recovery_point_arn": rps[0]["recovery_point_arn"],
+            "metadata": {"targetTableName": "tracking-notified"}, "justification": "a request that waits for approval",
+        });
+        assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+        c.notifier.pass().await.unwrap();
+        let last = received.lock().unwrap().calls.last().cloned().unwrap();
+        let v: Value = serde_json::from_str(&last.1).unwrap();
+        assert_eq!(v["event"], "request_pending", "{label}");
+        assert!(v["text"].as_str().unwrap().contains("Alice (operator) asks for a restore"), "{v}");
+    }
+}
+
+#[tokio::test]
+async fn a_receiver_that_always_fails_gets_eight_attempts_with_doubling_gaps() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (hook, received) = receiver(&sb, usize::MAX).await;
+        let c = console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["request_pending"]))).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let rps =
+            c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
+        let body = json!({
+            "kind": "restore", "recovery_point_arn": rps[0]["recovery_point_arn"],
+            "metadata": {"targetTableName": format!("tracking-retried-{label}")},
+            "justification": "a request whose webhook never answers",
+        });
+        assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+        // Every 30 sandbox seconds for three hours: the schedule, not the poll rate, decides.
+        for _ in 0..360 {
+            c.notifier.pass().await.unwrap();
+            sb.advance(30.0).await;
+        }
+        let at: Vec<i64> = received.lock().unwrap().calls.iter().map(|c| c.2).collect();
+        assert_eq!(at.len(), 8, "{label}: 8 attempts in total: {at:?}");
+        let gaps: Vec<i64> = at.windows(2).map(|w| (w[1] - w[0]) / 1000).collect();
+        assert_eq!(gaps, [30, 60, 120, 240, 480, 960, 1920], "{label}: 30 s doubling");
+    }
 }
 
 #[tokio::test]
 async fn restore_times_and_resources_outside_the_targets() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |cfg| {
             cfg.assurance.rto_minutes = 20;
@@ -224,7 +275,7 @@ async fn restore_times_and_resources_outside_the_targets() {
 
 #[tokio::test]
 async fn coverage_names_the_tested_and_the_gaps() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();

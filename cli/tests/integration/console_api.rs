@@ -2,7 +2,7 @@
 //! filter, paging to the end, and bad input.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::common::*;
 use crate::console::*;
@@ -16,7 +16,20 @@ fn all_have(items: &[Value], field: &str, value: &str) -> bool {
 
 #[tokio::test]
 async fn every_filter_narrows_and_pages_reach_the_end() {
-    let sb = spawn(2, 1.0).await;
+    let sb = spawn(2, 0.0).await;
+    // The demo world's restore jobs are all restore tests; one started by hand is not.
+    let op = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&op, "workload-a-vault", TRACKING).await;
+    let manual = op
+        .start_restore_job()
+        .recovery_point_arn(rp)
+        .set_metadata(Some(dynamo_metadata("tracking-by-hand")))
+        .send()
+        .await
+        .unwrap()
+        .restore_job_id()
+        .unwrap()
+        .to_string();
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -51,6 +64,14 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
         assert!(all_have(&tracking, "resource_arn", TRACKING));
         assert!(all_have(&rp("status=COMPLETED").await, "status", "COMPLETED"));
         assert!(rp("status=EXPIRED").await.is_empty());
+        // The status filter partitions the list: an always-empty filter would not add up.
+        let mut by_status = 0;
+        for status in ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVAILABLE", "STOPPED", "CREATING"] {
+            let part = rp(&format!("status={status}")).await;
+            assert!(part.iter().all(|r| r["status"] == status), "{label}: {status}");
+            by_status += part.len();
+        }
+        assert_eq!(by_status, whole.len(), "{label}: every recovery point has one of the statuses");
         let recent = rp("created_after=2026-11-20").await;
         assert!(!recent.is_empty() && recent.iter().all(|r| r["created_at"].as_str().unwrap() >= "2026-11-20"));
         let older = rp("created_before=2026-11-20T00:00:00Z").await;
@@ -62,7 +83,14 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
         let restores = |q: &str| c.all(format!("/api/v1/restore-jobs?limit=100&{q}"));
         let tests = restores("test=true").await;
         assert!(tests.len() >= 85 && tests.iter().all(|j| j["test"] == true && j["plan_arn"].is_string()));
-        assert!(restores("test=false").await.iter().all(|j| j["test"] == false));
+        let own = restores("test=false").await;
+        assert_eq!(own.len(), 1, "{label}: the one restore started by hand: {own:?}");
+        assert!(own.iter().all(|j| j["test"] == false && j["job_id"] == manual.as_str()), "{label}");
+        assert_eq!(
+            own.len() + tests.len(),
+            restores("").await.len(),
+            "{label}: test=true and test=false split the list"
+        );
         let failed_validation = restores("validation_status=FAILED").await;
         assert!(all_have(&failed_validation, "validation_status", "FAILED"));
         assert!(failed_validation[0]["validation_message"].is_string());
@@ -79,7 +107,7 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
         ));
         assert!(all_have(&restores(&format!("vault={LOCAL_VAULT_ARN}")).await, "vault_arn", LOCAL_VAULT_ARN));
         let completed = restores("status=COMPLETED&test=true").await;
-        assert!(completed.iter().all(|j| j["duration_minutes"].as_i64().unwrap() > 0));
+        assert!(!completed.is_empty() && completed.iter().all(|j| j["duration_minutes"].as_i64().unwrap() > 0));
 
         let backups = |q: &str| c.all(format!("/api/v1/backup-jobs?limit=200&{q}"));
         assert!(all_have(&backups("vault=workload-a-vault").await, "vault_name", "workload-a-vault"));
@@ -120,74 +148,82 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
 
 #[tokio::test]
 async fn bad_input_is_a_400_that_names_the_parameter() {
-    let sb = spawn(0, 1.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[0], |_| {}).await;
-    let cases = [
-        ("/api/v1/recovery-points?status=DONE", "status"),
-        ("/api/v1/recovery-points?resource_type=Mainframe", "resource_type"),
-        ("/api/v1/recovery-points?limit=-5", "limit"),
-        ("/api/v1/recovery-points?limit=abc", "limit"),
-        ("/api/v1/recovery-points?cursor=forged", "cursor"),
-        ("/api/v1/recovery-points?created_after=yesterday", "created_after"),
-        ("/api/v1/recovery-points?created_before=2026-13-45", "created_before"),
-        ("/api/v1/recovery-points?resource_arn=tracking", "resource_arn"),
-        ("/api/v1/recovery-points?account_id=42", "account_id"),
-        ("/api/v1/recovery-points?region=moon", "region"),
-        ("/api/v1/recovery-points?test=true", "test"),
-        ("/api/v1/restore-jobs?test=maybe", "test"),
-        ("/api/v1/restore-jobs?validation_status=GREAT", "validation_status"),
-        ("/api/v1/restore-jobs?plan_arn=plan", "plan_arn"),
-        ("/api/v1/copy-jobs?vault=central-vault", "vault"),
-        ("/api/v1/vaults?resource_type=RDS", "resource_type"),
-    ];
-    for (path, param) in cases {
-        let (status, body) = c.get(path).await;
-        assert_eq!(status, 400, "{path}: {body}");
-        assert!(body["error"]["code"].is_string(), "{path}: {body}");
-        assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let cases = [
+            ("/api/v1/recovery-points?status=DONE", "status"),
+            ("/api/v1/recovery-points?resource_type=Mainframe", "resource_type"),
+            ("/api/v1/recovery-points?limit=-5", "limit"),
+            ("/api/v1/recovery-points?limit=abc", "limit"),
+            ("/api/v1/recovery-points?cursor=forged", "cursor"),
+            ("/api/v1/recovery-points?created_after=yesterday", "created_after"),
+            ("/api/v1/recovery-points?created_before=2026-13-45", "created_before"),
+            ("/api/v1/recovery-points?resource_arn=tracking", "resource_arn"),
+            ("/api/v1/recovery-points?account_id=42", "account_id"),
+            ("/api/v1/recovery-points?region=moon", "region"),
+            ("/api/v1/recovery-points?test=true", "test"),
+            ("/api/v1/restore-jobs?test=maybe", "test"),
+            ("/api/v1/restore-jobs?validation_status=GREAT", "validation_status"),
+            ("/api/v1/restore-jobs?plan_arn=plan", "plan_arn"),
+            ("/api/v1/copy-jobs?vault=central-vault", "vault"),
+            ("/api/v1/vaults?resource_type=RDS", "resource_type"),
+        ];
+        for (path, param) in cases {
+            let (status, body) = c.get(path).await;
+            assert_eq!(status, 400, "{}: {path}: {body}", db.label);
+            assert!(body["error"]["code"].is_string(), "{path}: {body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains(param), "{path}: {body}");
+        }
+        let (status, body) = c.get("/api/v1/nothing-here").await;
+        assert_eq!(status, 404);
+        assert_eq!(body["error"]["code"], "not_found");
     }
-    let (status, body) = c.get("/api/v1/nothing-here").await;
-    assert_eq!(status, 404);
-    assert_eq!(body["error"]["code"], "not_found");
 }
 
 #[tokio::test]
 async fn sync_runs_on_demand_shows_progress_and_refuses_a_second_run() {
-    let sb = spawn(2, 1.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[1], |_| {}).await;
-    let anonymous = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401, "no action is anonymous");
-    let auditor = c.sign_in("carol").await;
-    assert_eq!(c.post_as(&auditor, "/api/v1/sync", Value::Null).await.0, 403, "an auditor does not sync");
-    let alice = c.sign_in("alice").await;
-    let (status, _) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
-    assert_eq!(status, 202);
-    let again = c.http.post(format!("{}/api/v1/sync", c.url)).bearer_auth(&alice).send().await.unwrap();
-    assert_eq!(again.status(), 409);
-    let body: Value = again.json().await.unwrap();
-    assert_eq!(body["error"]["code"], "conflict");
-    let mut progress = Value::Null;
-    for _ in 0..300 {
-        progress = c.get("/api/v1/sync").await.1;
-        if progress["running"] == false {
-            break;
+    let sb = spawn(2, 0.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let anonymous = c.http.post(format!("{}/api/v1/sync", c.url)).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401, "no action is anonymous");
+        let auditor = c.sign_in("carol").await;
+        assert_eq!(c.post_as(&auditor, "/api/v1/sync", Value::Null).await.0, 403, "an auditor does not sync");
+        let alice = c.sign_in("alice").await;
+        // Every sandbox answer held for 3 s: the first sync is still running when the second POST
+        // arrives, however fast the machine (a loopback request takes milliseconds).
+        sb.set_faults(json!({ "latency_ms": 3000 })).await;
+        let (status, _) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(status, 202);
+        let again = c.http.post(format!("{}/api/v1/sync", c.url)).bearer_auth(&alice).send().await.unwrap();
+        assert_eq!(again.status(), 409);
+        let body: Value = again.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "conflict");
+        assert_eq!(c.get("/api/v1/sync").await.1["running"], true);
+        sb.set_faults(json!({})).await;
+        let mut progress = Value::Null;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
+            progress = c.get("/api/v1/sync").await.1;
+            if progress["running"] == false {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(progress["running"], false, "{progress}");
-    assert!(progress["targets"].as_i64().unwrap() >= 3);
-    assert_eq!(progress["done"], progress["targets"]);
-    assert!(progress["finished_at"].is_string());
-    let (status, _) = c.get("/readyz").await;
-    assert_eq!(status, 200);
+        assert_eq!(progress["running"], false, "{}: {progress}", db.label);
+        assert!(progress["targets"].as_i64().unwrap() >= 3);
+        assert_eq!(progress["done"], progress["targets"]);
+        assert!(progress["finished_at"].is_string());
+        let (status, _) = c.get("/readyz").await;
+        assert_eq!(status, 200);
 
-    let (status, doc) = c.get("/api/v1/openapi.json").await;
-    assert_eq!(status, 200);
-    assert!(doc["paths"]["/api/v1/recovery-points"]["get"]["parameters"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|p| p["name"] == "created_after"));
+        let (status, doc) = c.get("/api/v1/openapi.json").await;
+        assert_eq!(status, 200);
+        assert!(doc["paths"]["/api/v1/recovery-points"]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p["name"] == "created_after"));
+    }
 }

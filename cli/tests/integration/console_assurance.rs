@@ -27,7 +27,7 @@ fn outside(items: &[Value]) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn admins_set_targets_per_type_and_resource() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| {
@@ -95,7 +95,7 @@ async fn admins_set_targets_per_type_and_resource() {
 
 #[tokio::test]
 async fn rpo_history_and_coverage_trend_match_the_lists() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| cfg.assurance.rpo_hours = 20).await;
@@ -103,6 +103,7 @@ async fn rpo_history_and_coverage_trend_match_the_lists() {
         let now = sb.sandbox.now();
         let (s, rpo) = c.get(&format!("/api/v1/protected-resources/{TRACKING_ENC}/rpo?days=60")).await;
         assert_eq!(s, 200, "{label}: {rpo}");
+        assert_eq!(sb.sandbox.now(), now, "the sandbox clock is frozen, so both sides see one time");
         let since = now - 60 * 24 * H;
         let points = |account: &str| {
             let c = &c;
@@ -185,7 +186,7 @@ async fn rpo_history_and_coverage_trend_match_the_lists() {
 
 #[tokio::test]
 async fn runbooks_come_from_the_live_state() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
@@ -243,7 +244,7 @@ async fn runbooks_come_from_the_live_state() {
 
 #[tokio::test]
 async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| {
@@ -279,7 +280,7 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
             403
         );
 
-        // Not due yet; an hour later on the sandbox's clock it starts, in alice's name.
+        // Not due yet; an hour later on the sandbox's clock it starts, in erin's name (the schedule's creator).
         recovery_console::assurance::drills::pass(&c.state).await.unwrap();
         let (_, drills) = c.get_as(&erin, "/api/v1/drills").await;
         assert!(drills["items"].as_array().unwrap().is_empty(), "{label}");
@@ -383,7 +384,7 @@ fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
 
 #[tokio::test]
 async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
@@ -398,6 +399,8 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         assert_eq!(c.get_as(&alice, &path).await.0, 403, "operators do not export evidence");
         assert_eq!(c.get_as(&carol, "/api/v1/evidence?from=2026-01-01").await.0, 400);
         assert_eq!(c.get_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}")).await.0, 400);
+        let (_, before_pack) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!(before_pack["valid"], true, "{label}: {before_pack}");
         let resp = c.http.get(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "application/zip");
@@ -430,19 +433,48 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         // The manifest's hashes are the files'.
         let manifest: Value =
             serde_json::from_str(&std::fs::read_to_string(pack.join("manifest.json")).unwrap()).unwrap();
-        for f in manifest["files"].as_array().unwrap() {
+        let listed = manifest["files"].as_array().unwrap();
+        assert!(!listed.is_empty(), "{label}: {manifest}");
+        for f in listed {
             let data = std::fs::read(pack.join(f["name"].as_str().unwrap())).unwrap();
             assert_eq!(f["sha256"], recovery_console::digest::sha256_hex(&data), "{}", f["name"]);
         }
+        // Every file in the zip is in the manifest (but the manifest itself), and no other.
+        let mut in_manifest: Vec<&str> = listed.iter().map(|f| f["name"].as_str().unwrap()).collect();
+        let mut in_zip: Vec<&str> = names.iter().map(String::as_str).filter(|n| *n != "manifest.json").collect();
+        in_manifest.sort_unstable();
+        in_zip.sort_unstable();
+        assert_eq!(in_manifest, in_zip, "{label}");
         // Restore tests: the period's, as the job list has them.
         let tests = std::fs::read_to_string(pack.join("restore-tests.csv")).unwrap();
         let listed = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}")).await;
         assert_eq!(tests.lines().count() - 1, listed.len(), "{label}");
-        // The audit export verifies offline by the documented recipe, against the head in the pack.
+        // The audit export verifies offline by the documented recipe. The pack's own head is only its
+        // claim: the log must also pass through the head the console reported before the export.
         let verification: Value =
             serde_json::from_str(&std::fs::read_to_string(pack.join("audit/verification.json")).unwrap()).unwrap();
         assert_eq!(verification["verification"]["valid"], true, "{verification}");
         let head = verification["head_hash"].as_str().unwrap();
+        let log = std::fs::read_to_string(pack.join("audit/audit-log.ndjson")).unwrap();
+        let (_, after) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        let (e0, e1) = (before_pack["entries"].as_u64().unwrap() as usize, after["entries"].as_u64().unwrap() as usize);
+        let lines = log.lines().count();
+        // The whole chain as the console reports it right after: its own export record included.
+        assert_eq!((lines, e1), (e0 + 1, e0 + 1), "{label}");
+        assert_eq!(after["head"], head, "{label}: the pack's head is the live chain's");
+        let prefix = dir.join("prefix.ndjson");
+        std::fs::write(&prefix, log.lines().take(e0).map(|l| format!("{l}\n")).collect::<String>()).unwrap();
+        let out = std::process::Command::new("python3")
+            .arg(pack.join("audit/verify-audit-export.py"))
+            .arg(&prefix)
+            .args(["--head", before_pack["head"].as_str().unwrap()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{label}: the pack's log does not reach the head reported before the export: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let out = std::process::Command::new("python3")
             .arg(pack.join("audit/verify-audit-export.py"))
             .arg(pack.join("audit/audit-log.ndjson"))
@@ -478,7 +510,8 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         assert_eq!(s, 202, "{job}");
         let id = job["id"].as_str().unwrap();
         let mut done = Value::Null;
-        for _ in 0..100 {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while std::time::Instant::now() < deadline {
             done = c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1;
             if done["status"] != "running" {
                 break;
@@ -510,7 +543,7 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
 
 #[tokio::test]
 async fn a_drill_whose_request_is_rejected_fails_and_restores_nothing() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
@@ -541,7 +574,7 @@ async fn a_drill_whose_request_is_rejected_fails_and_restores_nothing() {
 
 #[tokio::test]
 async fn a_drill_waits_for_its_request_to_be_filed_and_fails_if_it_never_is() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;

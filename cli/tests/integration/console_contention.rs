@@ -54,7 +54,7 @@ async fn write_while_syncing(
 
 #[tokio::test]
 async fn writes_during_a_sync_wait_for_it_and_never_fail() {
-    let sb = spawn(12, 1.0).await;
+    let sb = spawn(12, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| cfg.sync.page_size = Some(50)).await;

@@ -58,7 +58,7 @@ async fn restore_jobs_of(sb: &TestSandbox, account: &str, rp: &str) -> usize {
 
 #[tokio::test]
 async fn a_restore_is_approved_by_another_person_and_runs_once() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
@@ -79,7 +79,7 @@ async fn a_restore_is_approved_by_another_person_and_runs_once() {
         assert!(checks.contains(&("recovery point completed", &Value::Bool(true))), "{checks:?}");
         assert!(checks.contains(&("target name free", &Value::Bool(true))), "{checks:?}");
         assert!(checks.contains(&("accounts in the organization", &Value::Bool(true))), "{checks:?}");
-        assert!(checks.iter().any(|c| c.0 == "encryption keys"));
+        assert!(checks.contains(&("encryption keys", &Value::Bool(true))), "{checks:?}");
 
         // Who may not decide, and a hash that is not what was requested.
         let approve = |h: &str| json!({ "params_hash": h });
@@ -127,7 +127,7 @@ async fn a_restore_is_approved_by_another_person_and_runs_once() {
 
 #[tokio::test]
 async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -168,7 +168,7 @@ async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
 
 #[tokio::test]
 async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = Arc::new(console(&sb, &db, |_| {}).await);
         c.syncer.run().await.unwrap();
@@ -199,60 +199,80 @@ async fn concurrent_decisions_have_one_winner_and_the_chain_does_not_fork() {
 
 #[tokio::test]
 async fn rejected_expired_and_unauthorized_requests_never_run() {
-    let sb = spawn(0, 1.0).await;
-    let dbs = databases().await;
-    let c = console(&sb, &dbs[0], |cfg| cfg.requests.expiry_hours = 1).await;
-    c.syncer.run().await.unwrap();
-    let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
-    let rp = tracking_point(&c, WORKLOAD_A).await;
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.requests.expiry_hours = 1).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
 
-    // Nobody anonymous, no auditor, no unknown token asks for anything.
-    let anonymous =
-        c.http.post(format!("{}/api/v1/requests", c.url)).json(&restore_body(&rp, "x-anon")).send().await.unwrap();
-    assert_eq!(anonymous.status(), 401);
-    assert_eq!(c.post_as(&carol, "/api/v1/requests", restore_body(&rp, "x-carol")).await.0, 403);
-    assert_eq!(c.post_as("not-a-session", "/api/v1/requests", restore_body(&rp, "x-forged")).await.0, 401);
-    let (s, bad) = c
-        .post_as(
-            &alice,
-            "/api/v1/requests",
-            json!({"kind": "restore", "recovery_point_arn": rp, "justification": "short"}),
-        )
-        .await;
-    assert_eq!(s, 400, "{bad}");
+        // Nobody anonymous, no auditor, no unknown token asks for anything.
+        let anonymous =
+            c.http.post(format!("{}/api/v1/requests", c.url)).json(&restore_body(&rp, "x-anon")).send().await.unwrap();
+        assert_eq!(anonymous.status(), 401);
+        assert_eq!(c.post_as(&carol, "/api/v1/requests", restore_body(&rp, "x-carol")).await.0, 403);
+        assert_eq!(c.post_as("not-a-session", "/api/v1/requests", restore_body(&rp, "x-forged")).await.0, 401);
+        let (s, bad) = c
+            .post_as(
+                &alice,
+                "/api/v1/requests",
+                json!({"kind": "restore", "recovery_point_arn": rp, "justification": "short"}),
+            )
+            .await;
+        assert_eq!(s, 400, "{bad}");
 
-    // A rejection is final.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-rejected")).await;
-    let id = req["id"].as_str().unwrap();
-    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({})).await.0, 400, "a reason is needed");
-    let (s, r) = c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "wrong table"})).await;
-    assert_eq!((s, r["status"].as_str()), (200, Some("rejected")));
-    let (s, body) =
-        c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]})).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")));
+        // A rejection is final.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-rejected")).await;
+        let id = req["id"].as_str().unwrap();
+        assert_eq!(
+            c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({})).await.0,
+            400,
+            "a reason is needed"
+        );
+        let (s, r) = c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "wrong table"})).await;
+        assert_eq!((s, r["status"].as_str()), (200, Some("rejected")));
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")));
 
-    // An approval after expiry is refused, and the request is expired.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-late")).await;
-    let late = req["id"].as_str().unwrap();
-    sb.advance(3700.0).await;
-    let (s, body) =
-        c.post_as(&bob, &format!("/api/v1/requests/{late}/approve"), json!({"params_hash": req["params_hash"]})).await;
-    assert_eq!((s, body["error"]["code"].as_str()), (409, Some("expired")), "{body}");
-    c.executor.pass().await.unwrap();
-    let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
-    assert_eq!(r["status"], "expired");
-    assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "nothing ran");
+        // An approval after expiry is refused, and the request is expired.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-late")).await;
+        let late = req["id"].as_str().unwrap();
+        sb.advance(3700.0).await;
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{late}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("expired")), "{label}: {body}");
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
+        assert_eq!(r["status"], "expired");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "nothing ran");
 
-    // The requester cancels; nobody else does.
-    let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-cancel")).await;
-    let id = req["id"].as_str().unwrap();
-    assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.0, 403);
-    assert_eq!(c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"], "cancelled");
+        // The requester cancels; nobody else does.
+        let (_, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, "tracking-cancel")).await;
+        let id = req["id"].as_str().unwrap();
+        assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.0, 403);
+        assert_eq!(
+            c.post_as(&alice, &format!("/api/v1/requests/{id}/cancel"), Value::Null).await.1["status"],
+            "cancelled"
+        );
+        // A cancelled request can no longer be approved, and the executor starts nothing for it.
+        let (s, body) = c
+            .post_as(&bob, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+            .await;
+        assert_eq!((s, body["error"]["code"].as_str()), (409, Some("not_pending")), "{label}: {body}");
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "cancelled", "{label}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, 0, "{label}: nothing ran");
+    }
 }
 
 #[tokio::test]
 async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_job() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -291,7 +311,7 @@ async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_j
 
 #[tokio::test]
 async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         let resp =
@@ -352,61 +372,171 @@ async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
 
 #[tokio::test]
 async fn an_export_verifies_offline_and_the_cli_names_a_broken_record() {
-    let sb = spawn(0, 1.0).await;
-    let dbs = databases().await;
-    let db = &dbs[0];
-    let c = console(&sb, db, |_| {}).await;
-    c.syncer.run().await.unwrap();
-    let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
-    let rp = tracking_point(&c, WORKLOAD_A).await;
-    let mut body = restore_body(&rp, "tracking-übung");
-    body["metadata"]["targetTableName"] = json!("tracking-uebung");
-    body["justification"] = json!("Wiederherstellungsübung — “tracking” ✓");
-    assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let mut body = restore_body(&rp, "tracking-übung");
+        body["metadata"]["targetTableName"] = json!("tracking-uebung");
+        body["justification"] = json!("Wiederherstellungsübung — “tracking” ✓");
+        assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
 
-    let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
-    assert_eq!(export.headers()["content-type"], "application/x-ndjson");
-    let text = export.text().await.unwrap();
-    let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let good = dir.join("audit.ndjson");
-    std::fs::write(&good, &text).unwrap();
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
-    let run = |file: &std::path::Path, extra: &[&str]| {
-        std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
-    };
-    let ok = run(&good, &[]);
-    assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
-    let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
-    let head = v["head"].as_str().unwrap();
-    assert!(String::from_utf8_lossy(&ok.stdout).contains(head), "the script and the console agree on the head");
-    assert!(run(&good, &["--head", head]).status.success());
-    assert!(!run(&good, &["--head", &"f".repeat(64)]).status.success());
+        let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
+        assert_eq!(export.headers()["content-type"], "application/x-ndjson");
+        let text = export.text().await.unwrap();
+        let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let good = dir.join("audit.ndjson");
+        std::fs::write(&good, &text).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
+        };
+        let ok = run(&good, &[]);
+        assert!(ok.status.success(), "{}", String::from_utf8_lossy(&ok.stderr));
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        let head = v["head"].as_str().unwrap();
+        assert!(String::from_utf8_lossy(&ok.stdout).contains(head), "the script and the console agree on the head");
+        assert!(run(&good, &["--head", head]).status.success());
+        assert!(!run(&good, &["--head", &"f".repeat(64)]).status.success());
 
-    // An edited line is named by the script.
-    let edited = dir.join("edited.ndjson");
-    std::fs::write(&edited, text.replacen("\"actor\":\"alice\"", "\"actor\":\"mallory\"", 1)).unwrap();
-    let bad = run(&edited, &[]);
-    assert!(!bad.status.success());
-    assert!(String::from_utf8_lossy(&bad.stderr).contains("record 1:"), "{}", String::from_utf8_lossy(&bad.stderr));
+        // An edited line is named by the script.
+        let edited = dir.join("edited.ndjson");
+        std::fs::write(&edited, text.replacen("\"actor\":\"alice\"", "\"actor\":\"mallory\"", 1)).unwrap();
+        let bad = run(&edited, &[]);
+        assert!(!bad.status.success());
+        assert!(String::from_utf8_lossy(&bad.stderr).contains("record 1:"), "{}", String::from_utf8_lossy(&bad.stderr));
 
-    // The CLI verifies the database and names the first bad record.
-    let config = dir.join("console.toml");
-    std::fs::write(&config, format!("[database]\nurl = {:?}\n", db.url.expose())).unwrap();
-    let cli =
-        |args: &[&str]| std::process::Command::new(env!("CARGO_BIN_EXE_recovery-console")).args(args).output().unwrap();
-    let config = config.to_str().unwrap();
-    assert!(cli(&["audit", "verify", "--config", config]).status.success());
-    let exported = cli(&["audit", "export", "--config", config]);
-    assert_eq!(String::from_utf8_lossy(&exported.stdout), text, "the CLI exports what the API does");
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
-    sqlx::query("UPDATE audit_log SET details = '{}' WHERE seq = 2").execute(&pool).await.unwrap();
-    let broken = cli(&["audit", "verify", "--config", config]);
-    assert!(!broken.status.success());
-    assert!(
-        String::from_utf8_lossy(&broken.stderr).contains("broken at record 2"),
-        "{}",
-        String::from_utf8_lossy(&broken.stderr)
-    );
+        // The CLI verifies the database and names the first bad record.
+        let config = dir.join("console.toml");
+        std::fs::write(&config, format!("[database]\nurl = {:?}\n", db.url.expose())).unwrap();
+        let cli = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_recovery-console")).args(args).output().unwrap()
+        };
+        let config = config.to_str().unwrap();
+        assert!(cli(&["audit", "verify", "--config", config]).status.success());
+        let exported = cli(&["audit", "export", "--config", config]);
+        assert_eq!(String::from_utf8_lossy(&exported.stdout), text, "the CLI exports what the API does");
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        sqlx::query("UPDATE audit_log SET details = '{}' WHERE seq = 2").execute(&pool).await.unwrap();
+        let broken = cli(&["audit", "verify", "--config", config]);
+        assert!(!broken.status.success());
+        assert!(
+            String::from_utf8_lossy(&broken.stderr).contains("broken at record 2"),
+            "{}",
+            String::from_utf8_lossy(&broken.stderr)
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_under_concurrent_writers() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = Arc::new(console(&sb, &db, |_| {}).await);
+        let carol = c.sign_in("carol").await;
+        c.sign_in("alice").await;
+        let verify = || {
+            let (c, carol) = (Arc::clone(&c), carol.clone());
+            async move { c.get_as(&carol, "/api/v1/audit/verify").await.1 }
+        };
+        let n = verify().await["entries"].as_i64().unwrap();
+        assert_eq!(n, 2, "{label}: two sign-ins so far");
+
+        // Fifty sign-ins at once, each writing a record: the chain stays one chain.
+        let users = ["alice", "bob", "carol", "erin"];
+        let calls = (0..50).map(|i| {
+            let c = Arc::clone(&c);
+            tokio::spawn(async move { c.sign_in(users[i % users.len()]).await })
+        });
+        for r in futures_util::future::join_all(calls).await {
+            r.unwrap();
+        }
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["entries"].as_i64()), (Some(true), Some(n + 50)), "{label}: {v}");
+        let head = v["head"].as_str().unwrap().to_string();
+
+        // An export cut short verifies on its own, but not against the head the console reports.
+        let export = c.http.get(format!("{}/api/v1/audit/export", c.url)).bearer_auth(&carol).send().await.unwrap();
+        let text = export.text().await.unwrap();
+        assert_eq!(text.lines().count() as i64, n + 50);
+        let dir = std::env::temp_dir().join(format!("rc-audit-{}", uuid::Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (full, cut) = (dir.join("full.ndjson"), dir.join("cut.ndjson"));
+        std::fs::write(&full, &text).unwrap();
+        let last = text.trim_end().rfind('\n').unwrap();
+        std::fs::write(&cut, &text[..=last]).unwrap();
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/verify-audit-export.py");
+        let run = |file: &std::path::Path, extra: &[&str]| {
+            std::process::Command::new("python3").arg(script).arg(file).args(extra).output().unwrap()
+        };
+        assert!(run(&full, &["--head", &head]).status.success(), "{label}");
+        assert!(run(&cut, &[]).status.success(), "a prefix of the chain is a valid chain");
+        let truncated = run(&cut, &["--head", &head]);
+        assert!(!truncated.status.success(), "{label}: a truncated export passed against the real head");
+        let err = String::from_utf8_lossy(&truncated.stderr);
+        assert!(err.contains(&format!("not at the expected head {head}")), "{err}");
+        let _ = std::fs::remove_dir_all(&dir);
+
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        let sql = |q: &'static str| {
+            let pool = pool.clone();
+            async move { sqlx::query(q).execute(&pool).await.unwrap() }
+        };
+
+        // Two records swap their content (carol's sign-in and alice's): the first is named.
+        use sqlx::Row;
+        let content = |seq: i64| {
+            let pool = pool.clone();
+            async move {
+                let r = sqlx::query(&format!("SELECT at, actor, details FROM audit_log WHERE seq = {seq}"))
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                (r.get::<i64, _>(0), r.get::<String, _>(1), r.get::<String, _>(2))
+            }
+        };
+        let put = |seq: i64, (at, actor, details): (i64, String, String)| {
+            let pool = pool.clone();
+            let q = format!(
+                "UPDATE audit_log SET at = {at}, actor = '{}', details = '{}' WHERE seq = {seq}",
+                actor.replace('\'', "''"),
+                details.replace('\'', "''")
+            );
+            async move { sqlx::query(&q).execute(&pool).await.unwrap() }
+        };
+        let (first, second) = (content(1).await, content(2).await);
+        assert_ne!(first, second);
+        put(1, second.clone()).await;
+        put(2, first.clone()).await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(1)), "{label}: {v}");
+        put(1, first).await;
+        put(2, second).await;
+        assert_eq!(verify().await["valid"], true, "{label}: swapped back");
+
+        // A record inserted in the middle (a copy of record 9 at 10, the rest moved up): named.
+        sql("UPDATE audit_log SET seq = -seq WHERE seq >= 10").await;
+        sql("UPDATE audit_log SET seq = 1 - seq WHERE seq < 0").await;
+        sql("INSERT INTO audit_log SELECT 10, at, actor, action, subject, details, prev_hash, hash FROM audit_log WHERE seq = 9").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(10)), "{label}: {v}");
+        assert_eq!(v["entries"].as_i64(), Some(n + 51));
+        sql("DELETE FROM audit_log WHERE seq = 10").await;
+        sql("UPDATE audit_log SET seq = -seq WHERE seq >= 11").await;
+        sql("UPDATE audit_log SET seq = -seq - 1 WHERE seq < 0").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["head"].as_str()), (Some(true), Some(head.as_str())), "{label}: {v}");
+
+        // A record deleted: the gap is named.
+        sql("DELETE FROM audit_log WHERE seq = 20").await;
+        let v = verify().await;
+        assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(21)), "{label}: {v}");
+        assert_eq!(v["problem"], "sequence jumps from 19 to 21", "{label}");
+    }
 }

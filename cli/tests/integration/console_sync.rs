@@ -82,7 +82,7 @@ async fn everything(c: &TestConsole) -> Vec<Vec<Value>> {
 
 #[tokio::test]
 async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing() {
-    let sb = spawn(3, 1.0).await;
+    let sb = spawn(3, 0.0).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         let reports = c.syncer.run().await.unwrap();
@@ -128,6 +128,7 @@ async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing()
         assert_eq!(plans[0]["selections"][0]["resource_type"], "DynamoDB");
         assert_eq!(plans[0]["selections"][0]["validation_window_hours"], 4);
         let copies = c.all(&format!("/api/v1/recovery-points?account_id={BACKUP}&limit=5")).await;
+        assert!(!copies.is_empty());
         assert!(copies.iter().all(|rp| rp["source_vault_arn"].as_str().unwrap().contains(":backup-vault:")));
         assert!(copies.iter().all(|rp| rp["encryption_key_arn"].as_str().unwrap().starts_with("arn:aws:kms:")));
         assert!(copies.iter().all(|rp| rp["delete_at"].is_string()));
@@ -136,7 +137,7 @@ async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing()
 
 #[tokio::test]
 async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     sb.set_faults(json!({ "deny_accounts": [BACKUP] })).await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
@@ -162,23 +163,26 @@ async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
 
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_data() {
-    let sb = spawn(1, 1.0).await;
-    let dbs = databases().await;
-    let clean = console(&sb, &dbs[0], |_| {}).await;
+    let sb = spawn(1, 0.0).await;
+    let reference = databases().await;
+    let clean = console(&sb, &reference[0], |_| {}).await;
     assert!(clean.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
     let expected = everything(&clean).await;
 
-    sb.set_faults(json!({ "throttle_rate": 0.2, "error_rate": 0.05 })).await;
-    let flaky = console(&sb, &dbs[1], |cfg| cfg.aws.max_attempts = 12).await;
-    let reports = flaky.syncer.run().await.unwrap();
-    assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
-    sb.set_faults(json!({})).await;
-    let got = everything(&flaky).await;
-    assert_eq!(got.len(), expected.len());
-    for (list, (g, e)) in got.iter().zip(&expected).enumerate() {
-        assert_eq!(g.len(), e.len(), "list {list}");
-        // The same items; sync timestamps aside, the rows are identical.
-        assert_eq!(g, e, "list {list}");
+    for db in databases().await {
+        sb.set_faults(json!({ "throttle_rate": 0.2, "error_rate": 0.05 })).await;
+        let flaky = console(&sb, &db, |cfg| cfg.aws.max_attempts = 12).await;
+        let reports = flaky.syncer.run().await.unwrap();
+        assert!(reports.iter().all(|r| r.status == "ok"), "{}: {reports:?}", db.label);
+        sb.set_faults(json!({})).await;
+        let got = everything(&flaky).await;
+        assert_eq!(got.len(), expected.len());
+        for (list, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert!(!e.is_empty(), "list {list} is empty");
+            assert_eq!(g.len(), e.len(), "{}: list {list}", db.label);
+            // The same items; sync timestamps aside, the rows are identical.
+            assert_eq!(g, e, "{}: list {list}", db.label);
+        }
     }
 }
 
@@ -239,7 +243,7 @@ async fn recovery_points_that_disappear_are_marked_gone() {
 
 #[tokio::test]
 async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dir = std::env::temp_dir().join(format!("rc-cli-{}", uuid::Uuid::new_v4().simple()));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("console.toml");
@@ -278,7 +282,7 @@ async fn the_sync_command_prints_json_and_fails_when_every_account_fails() {
 
 #[tokio::test]
 async fn discovery_finds_the_organizations_accounts() {
-    let sb = spawn(2, 1.0).await;
+    let sb = spawn(2, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |cfg| {
         cfg.accounts.retain(|a| a.id == WORKLOAD_A);
@@ -307,7 +311,7 @@ async fn discovery_finds_the_organizations_accounts() {
 
 #[tokio::test]
 async fn replicas_sharing_postgresql_sync_one_at_a_time() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let dbs = databases().await;
     let postgres = dbs.iter().find(|d| d.label == "postgres").unwrap();
     let a = console(&sb, postgres, |_| {}).await;
@@ -317,23 +321,23 @@ async fn replicas_sharing_postgresql_sync_one_at_a_time() {
     assert!(matches!(b.syncer.run().await, Err(recovery_console::sync::SyncError::OtherReplica)));
     drop(held);
     // Dropping closes the lock's connection; the server releases the lock then.
-    let mut reports = None;
-    for _ in 0..50 {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let reports = loop {
         match b.syncer.run().await {
-            Ok(r) => {
-                reports = Some(r);
-                break;
+            Ok(r) => break r,
+            Err(recovery_console::sync::SyncError::OtherReplica) if std::time::Instant::now() < deadline => {
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await
             }
-            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(20)).await,
+            Err(e) => panic!("the lock was not released within 30 s, or the sync failed: {e}"),
         }
-    }
-    assert!(reports.unwrap().iter().all(|r| r.status == "ok"));
+    };
+    assert!(!reports.is_empty() && reports.iter().all(|r| r.status == "ok"), "{reports:?}");
 }
 
 #[tokio::test]
 async fn credentials_stay_cached_across_hundreds_of_accounts() {
     // More accounts than the SDK's default identity-cache partitions (64).
-    let sb = spawn(90, 1.0).await;
+    let sb = spawn(90, 0.0).await;
     let dbs = databases().await;
     let c = console(&sb, &dbs[0], |cfg| {
         cfg.sync.page_size = None;
@@ -346,4 +350,63 @@ async fn credentials_stay_cached_across_hundreds_of_accounts() {
     let accounts = sb.sandbox.accounts().iter().filter(|a| a.in_organization && a.id != "999999999999").count() as u64;
     let sessions = world["sessions_issued"].as_u64().unwrap();
     assert!(sessions <= accounts, "{sessions} AssumeRole calls for {accounts} accounts: credentials were not cached");
+}
+
+#[tokio::test]
+async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data() {
+    let sb = spawn(0, 0.0).await;
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(json!({})).await;
+        let op = sb.operator(WORKLOAD_A).await;
+        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+        let job = op
+            .start_restore_job()
+            .recovery_point_arn(rp)
+            .set_metadata(Some(dynamo_metadata(&format!("tracking-incremental-{label}"))))
+            .send()
+            .await
+            .unwrap()
+            .restore_job_id()
+            .unwrap()
+            .to_string();
+        let c = console(&sb, &db, |_| {}).await;
+        let status_of = || {
+            let (c, job) = (&c, job.clone());
+            async move {
+                let jobs = c.all(format!("/api/v1/restore-jobs?account_id={WORKLOAD_A}&limit=200")).await;
+                jobs.iter().find(|j| j["job_id"] == job.as_str()).map(|j| j["status"].as_str().unwrap().to_string())
+            }
+        };
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
+        let first = status_of().await.unwrap();
+        assert_ne!(first, "COMPLETED", "{label}: the job has only started");
+
+        // Two hours later the job is done in AWS; the next sync says so.
+        sb.advance(2.0 * 3600.0).await;
+        let aws = op.describe_restore_job().restore_job_id(&job).send().await.unwrap();
+        assert_eq!(aws.status().unwrap().as_str(), "COMPLETED");
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
+        assert_eq!(status_of().await.as_deref(), Some("COMPLETED"), "{label}: the second sync updated the job");
+
+        // The backup account is denied after a good sync: its data stays listed as of then.
+        let points_path = format!("/api/v1/recovery-points?account_id={BACKUP}");
+        let points = || c.field(&points_path, "recovery_point_arn");
+        let before = points().await;
+        assert!(!before.is_empty());
+        // (A restarted console over the same database: the old one holds cached role credentials.)
+        sb.set_faults(json!({ "deny_accounts": [BACKUP] })).await;
+        let c = console(&sb, &db, |_| {}).await;
+        let points = || c.field(&points_path, "recovery_point_arn");
+        let reports = c.syncer.run().await.unwrap();
+        let b = reports.iter().find(|r| r.account_id == BACKUP).unwrap();
+        assert_eq!(b.error_code.as_deref(), Some("AccessDenied"), "{label}");
+        assert_eq!(points().await, before, "{label}: the denied account's data stays visible");
+        let (_, accounts) = c.get("/api/v1/accounts").await;
+        let backup = accounts["items"].as_array().unwrap().iter().find(|a| a["id"] == BACKUP).unwrap().clone();
+        assert_eq!(backup["sync"][0]["status"], "error", "{label}");
+        assert!(backup["sync"][0]["last_success_at"].is_string(), "{label}: {backup}");
+        sb.set_faults(json!({})).await;
+    }
 }

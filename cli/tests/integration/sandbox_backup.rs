@@ -11,7 +11,7 @@ const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
 
 #[tokio::test]
 async fn the_demo_world_holds_the_brief_scenario() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let vaults = a.list_backup_vaults().send().await.unwrap();
     let vault = vaults.backup_vault_list().iter().find(|v| v.backup_vault_name() == Some(LOCAL_VAULT)).unwrap();
@@ -118,7 +118,7 @@ async fn the_demo_world_holds_the_brief_scenario() {
 
 #[tokio::test]
 async fn recovery_points_page_to_the_end_with_every_filter() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let all = a.list_recovery_points_by_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap();
     let all: Vec<String> =
@@ -257,7 +257,7 @@ async fn recovery_points_page_to_the_end_with_every_filter() {
 
 #[tokio::test]
 async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
-    let sb = spawn(6, 1.0).await;
+    let sb = spawn(6, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let jobs: Vec<_> = a
         .list_backup_jobs()
@@ -387,7 +387,7 @@ async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
 
 #[tokio::test]
 async fn restore_testing_plans_and_their_history() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let plans = a.list_restore_testing_plans().send().await.unwrap();
     let plan = &plans.restore_testing_plans()[0];
@@ -486,7 +486,7 @@ async fn restore_testing_plans_and_their_history() {
 
 #[tokio::test]
 async fn audit_manager_frameworks_and_reports() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let hub = aws_sdk_backup::Client::new(&sb.hub().await);
     let frameworks = hub.list_frameworks().send().await.unwrap();
     assert_eq!(frameworks.frameworks()[0].framework_name(), Some("org-backup-controls"));

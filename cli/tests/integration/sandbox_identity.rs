@@ -5,7 +5,7 @@ use crate::common::*;
 
 #[tokio::test]
 async fn hub_keys_act_as_the_management_account_and_roles_act_in_theirs() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let sts = aws_sdk_sts::Client::new(&sb.hub().await);
     let me = sts.get_caller_identity().send().await.unwrap();
     assert_eq!(me.account(), Some("999999999999"));
@@ -36,7 +36,7 @@ async fn hub_keys_act_as_the_management_account_and_roles_act_in_theirs() {
 async fn assume_role_is_denied_unless_the_role_exists_and_trusts_the_caller() {
     // Account 4 of 4 generated accounts has no console roles; account 4's
     // predecessor (index 3) requires an ExternalId.
-    let sb = spawn(5, 1.0).await;
+    let sb = spawn(5, 0.0).await;
     let sts = aws_sdk_sts::Client::new(&sb.hub().await);
     let assume = |arn: String, ext: Option<&'static str>| {
         let sts = sts.clone();
@@ -82,7 +82,7 @@ async fn assume_role_is_denied_unless_the_role_exists_and_trusts_the_caller() {
 
 #[tokio::test]
 async fn requests_need_a_well_formed_signature_and_a_matching_session_token() {
-    let sb = spawn(0, 1.0).await;
+    let sb = spawn(0, 0.0).await;
     let url = format!("{}/backup-vaults/", sb.url);
     let resp = sb.http.get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 403);
@@ -117,7 +117,7 @@ async fn requests_need_a_well_formed_signature_and_a_matching_session_token() {
 
 #[tokio::test]
 async fn organizations_lists_every_member_account_in_pages() {
-    let sb = spawn(7, 1.0).await;
+    let sb = spawn(7, 0.0).await;
     let orgs = aws_sdk_organizations::Client::new(&sb.hub().await);
     let org = orgs.describe_organization().send().await.unwrap();
     let org = org.organization().unwrap();
