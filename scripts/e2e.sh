@@ -161,6 +161,11 @@ if [ "$status" != 0 ]; then
   echo "--- oidc-provider ---" >&2; tail -n 20 "$work/oidc.log" >&2
   exit "$status"
 fi
+
+# The API against its OpenAPI document, generated requests on the console spec's
+# demo (its browser tests are done, so whatever the requests change is harmless).
+scripts/api-check.sh "$demo_url"
+
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 pids=()
 

@@ -229,7 +229,8 @@ async fn load_runbook(s: &AppState, q: &RunbookParams) -> Result<Runbook, AppErr
 
 /// The runbook of a scenario for a resource, generated from the live state.
 #[utoipa::path(get, path = "/api/v1/runbooks",
-    params(RunbookParams), responses((status = 200, body = Runbook), (status = 404, body = shared::ErrorBody)))]
+    params(RunbookParams),
+    responses((status = 200, body = Runbook), (status = 404, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
 pub async fn runbook(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -242,7 +243,8 @@ pub async fn runbook(
 /// The same runbook as a Markdown file.
 #[utoipa::path(get, path = "/api/v1/runbooks/markdown",
     params(RunbookParams),
-    responses((status = 200, content_type = "text/markdown", body = String), (status = 404, body = shared::ErrorBody)))]
+    responses((status = 200, content_type = "text/markdown", body = String), (status = 404, body = shared::ErrorBody),
+        (status = 422, body = shared::ErrorBody)))]
 pub async fn runbook_markdown(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -264,7 +266,7 @@ pub async fn runbook_markdown(
 
 /// Saves the team's notes of a runbook (operators and admins; audited).
 #[utoipa::path(put, path = "/api/v1/runbooks/notes", request_body = RunbookNotes,
-    responses((status = 204), (status = 404, body = shared::ErrorBody)))]
+    responses((status = 204), (status = 404, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
 pub async fn put_runbook_notes(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
