@@ -375,15 +375,8 @@ impl Executor {
             Phase::Copy => {
                 let rp = r.param("recovery_point_arn").unwrap_or_default().to_string();
                 let role = r.param("copy_role_arn").or(r.param("iam_role_arn")).unwrap_or_default().to_string();
-                let pages: Result<Vec<_>, _> = client
-                    .list_copy_jobs()
-                    .by_created_after(since)
-                    .into_paginator()
-                    .send()
-                    .collect::<Vec<_>>()
-                    .await
-                    .into_iter()
-                    .collect();
+                let pages: Result<Vec<_>, _> =
+                    client.list_copy_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
                     Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
@@ -402,15 +395,8 @@ impl Executor {
             }
             Phase::Restore => {
                 let rp = restore_source(r);
-                let pages: Result<Vec<_>, _> = client
-                    .list_restore_jobs()
-                    .by_created_after(since)
-                    .into_paginator()
-                    .send()
-                    .collect::<Vec<_>>()
-                    .await
-                    .into_iter()
-                    .collect();
+                let pages: Result<Vec<_>, _> =
+                    client.list_restore_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
                     Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),

@@ -118,16 +118,8 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
             accounts.push(account.to_string());
         }
     }
-    let pages: Result<Vec<_>, _> = syncer
-        .aws()
-        .organizations()
-        .list_accounts()
-        .into_paginator()
-        .send()
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect();
+    let pages: Result<Vec<_>, _> =
+        syncer.aws().organizations().list_accounts().into_paginator().send().try_collect().await;
     let members: Result<Vec<String>, String> = pages.map_err(|e| failure(&e).to_string()).map(|pages| {
         pages
             .iter()
