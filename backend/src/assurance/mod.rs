@@ -34,9 +34,9 @@ pub async fn newest_central_copy(
     resource_arn: &str,
     resource_account: &str,
     before: i64,
-) -> Result<Option<(i64, String)>, crate::store::StoreError> {
+) -> Result<Option<crate::store::HistoryPoint>, crate::store::StoreError> {
     let copy = store.recovery_point_before(resource_arn, resource_account, false, before).await?;
-    Ok(copy.filter(|(_, vault)| central_vault(cfg, vault)))
+    Ok(copy.filter(|c| central_vault(cfg, &c.vault_arn)))
 }
 
 /// Recovery points of one kind (oldest first) as RPO points, and the gaps longer

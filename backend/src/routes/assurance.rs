@@ -169,16 +169,17 @@ pub async fn resource_rpo(
     let since = now - days * DAY_MS;
     let central = |account: &str, vault: &str| crate::assurance::is_central(cfg, &resource.account_id, account, vault);
     let history = s.store.recovery_point_history(&arn, since).await?;
-    let backups: Vec<i64> = history.iter().filter(|h| h.1 == resource.account_id).map(|h| h.0).collect();
+    let backups: Vec<i64> =
+        history.iter().filter(|h| h.account_id == resource.account_id).map(|h| h.created_at).collect();
     let copies: Vec<(i64, &str)> =
-        history.iter().filter(|h| central(&h.1, &h.2)).map(|h| (h.0, h.2.as_str())).collect();
-    let backup_before = s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.0);
+        history.iter().filter(|h| central(&h.account_id, &h.vault_arn)).map(|h| (h.created_at, h.vault_arn.as_str())).collect();
+    let backup_before = s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.created_at);
     let copy_before = crate::assurance::newest_central_copy(&s.store, cfg, &arn, &resource.account_id, since).await?;
     let target_ms = target_hours * 3_600_000;
     let (backup_points, mut gaps) = crate::assurance::rpo_series("backup", &backups, backup_before, now, target_ms);
     let copy_times: Vec<i64> = copies.iter().map(|c| c.0).collect();
     let (copy_points, copy_gaps) =
-        crate::assurance::rpo_series("copy", &copy_times, copy_before.as_ref().map(|c| c.0), now, target_ms);
+        crate::assurance::rpo_series("copy", &copy_times, copy_before.as_ref().map(|c| c.created_at), now, target_ms);
     gaps.extend(copy_gaps);
     gaps.sort_by(|a, b| a.from.cmp(&b.from));
     let newest_backup = backups.last().copied().or(backup_before);
@@ -190,11 +191,11 @@ pub async fn resource_rpo(
         days,
         newest_backup_at: newest_backup.map(rfc3339),
         backup_age_minutes: age(newest_backup),
-        newest_copy_at: newest_copy.as_ref().map(|c| rfc3339(c.0)),
-        newest_copy_vault_arn: newest_copy.as_ref().map(|c| c.1.clone()),
-        copy_age_minutes: age(newest_copy.as_ref().map(|c| c.0)),
+        newest_copy_at: newest_copy.as_ref().map(|c| rfc3339(c.created_at)),
+        newest_copy_vault_arn: newest_copy.as_ref().map(|c| c.vault_arn.clone()),
+        copy_age_minutes: age(newest_copy.as_ref().map(|c| c.created_at)),
         within_target: newest_backup.is_some_and(|t| now - t <= target_ms),
-        copy_within_target: newest_copy.as_ref().is_some_and(|c| now - c.0 <= target_ms),
+        copy_within_target: newest_copy.as_ref().is_some_and(|c| now - c.created_at <= target_ms),
         backups: backup_points,
         copies: copy_points,
         gaps,

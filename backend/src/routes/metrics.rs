@@ -60,28 +60,28 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
     let days = a.untested_days.to_string();
     f.head("recovery_console_protected_resources", "Protected resources.");
     for t in &targets {
-        f.sample("recovery_console_protected_resources", &[("account_id", &t.0)], t.1);
+        f.sample("recovery_console_protected_resources", &[("account_id", &t.account_id)], t.resources);
     }
     f.head(
         "recovery_console_resources_untested",
         "Protected resources without a restore test within the window (days).",
     );
     for t in &targets {
-        f.sample("recovery_console_resources_untested", &[("account_id", &t.0), ("days", &days)], t.2);
+        f.sample("recovery_console_resources_untested", &[("account_id", &t.account_id), ("days", &days)], t.untested);
     }
     f.head(
         "recovery_console_resources_outside_rpo",
         "Protected resources whose newest backup is older than their RPO target (per type or resource).",
     );
     for t in &targets {
-        f.sample("recovery_console_resources_outside_rpo", &[("account_id", &t.0)], t.3);
+        f.sample("recovery_console_resources_outside_rpo", &[("account_id", &t.account_id)], t.outside_rpo);
     }
     f.head(
         "recovery_console_resources_outside_rto",
         "Protected resources whose latest restore took longer than their RTO target (per type or resource).",
     );
     for t in &targets {
-        f.sample("recovery_console_resources_outside_rto", &[("account_id", &t.0)], t.4);
+        f.sample("recovery_console_resources_outside_rto", &[("account_id", &t.account_id)], t.outside_rto);
     }
     f.head("recovery_console_account_sync_ok", "1 when the last sync of the account and region succeeded.");
     let mut failing = 0;

@@ -5,6 +5,7 @@
 use serde_json::json;
 use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
+use sqlx::FromRow;
 
 use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
@@ -165,6 +166,14 @@ fn read_schedule(r: &AnyRow) -> Result<DrillSchedule, StoreError> {
     })
 }
 
+/// A completed recovery point in a resource's RPO history.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct HistoryPoint {
+    pub created_at: i64,
+    pub account_id: String,
+    pub vault_arn: String,
+}
+
 impl Store {
     /// The targets admins set in the console.
     /// The effective RPO/RTO targets: the configuration's, overridden by what admins set in the console.
@@ -248,13 +257,9 @@ impl Store {
         Ok(true)
     }
 
-    /// Completed recovery points of a resource created since `since`, oldest first:
-    /// (created, account id, vault ARN). Also those a sync no longer finds: history.
-    pub async fn recovery_point_history(
-        &self,
-        resource_arn: &str,
-        since: i64,
-    ) -> Result<Vec<(i64, String, String)>, StoreError> {
+    /// Completed recovery points of a resource created since `since`, oldest first.
+    /// Also those a sync no longer finds: history.
+    pub async fn recovery_point_history(&self, resource_arn: &str, since: i64) -> Result<Vec<HistoryPoint>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
             "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
@@ -262,7 +267,7 @@ impl Store {
         // The newest 20,000 (a point an hour for over two years), oldest first.
         sql.arg(resource_arn).push(" AND created_at >= ").arg(since).push(" ORDER BY created_at DESC LIMIT 20000");
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().rev().map(|r| Ok((col(r, "created_at")?, col(r, "account_id")?, col(r, "vault_arn")?))).collect()
+        rows.iter().rev().map(|r| Ok(HistoryPoint::from_row(r)?)).collect()
     }
 
     /// The newest completed recovery point of a resource before `since` and its vault
@@ -273,10 +278,10 @@ impl Store {
         account_id: &str,
         same_account: bool,
         before: i64,
-    ) -> Result<Option<(i64, String)>, StoreError> {
+    ) -> Result<Option<HistoryPoint>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT created_at, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
+            "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
         );
         sql.arg(resource_arn)
             .push(if same_account { " AND account_id = " } else { " AND account_id <> " })
@@ -285,7 +290,7 @@ impl Store {
             .arg(before)
             .push(" ORDER BY created_at DESC LIMIT 1");
         let row = sql.query().fetch_optional(self.pool()).await?;
-        row.map(|r| Ok((col(&r, "created_at")?, col(&r, "vault_arn")?))).transpose()
+        Ok(row.map(|r| HistoryPoint::from_row(&r)).transpose()?)
     }
 
     /// Passed restore tests since `since`: (resource ARN, created).

@@ -13,12 +13,12 @@ mod sessions;
 mod sql;
 mod sync_status;
 
-pub use assurance::{DrillRow, ACTIVE_DRILL};
+pub use assurance::{DrillRow, HistoryPoint, ACTIVE_DRILL};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use notifications::{Failure, NotificationRow};
-pub use posture::{percentile, TestScope};
+pub use posture::{percentile, AccountTargets, TestScope};
 pub use requests::{DecideOutcome, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery};

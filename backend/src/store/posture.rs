@@ -27,6 +27,17 @@ pub struct TestScope {
     pub plan_arn: Option<String>,
 }
 
+/// One account's protected resources against their targets.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct AccountTargets {
+    pub account_id: String,
+    pub resources: i64,
+    /// Without a restore test since the `tested_since` asked for.
+    pub untested: i64,
+    pub outside_rpo: i64,
+    pub outside_rto: i64,
+}
+
 impl Store {
     /// Everything the Overview shows; "not tested recently" means not within `stale_after_days`.
     pub async fn overview(&self, now: i64, stale_after_days: i64) -> Result<Overview, StoreError> {
@@ -184,7 +195,7 @@ impl Store {
         tested_since: i64,
         now: i64,
         targets: &Targets,
-    ) -> Result<Vec<(String, i64, i64, i64, i64)>, StoreError> {
+    ) -> Result<Vec<AccountTargets>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
             "SELECT account_id, COUNT(*) AS resources,
@@ -196,17 +207,7 @@ impl Store {
         targeted_select(&mut sql, now, targets);
         sql.push(" AND gone_at IS NULL) t GROUP BY account_id ORDER BY account_id");
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    col(r, "account_id")?,
-                    col(r, "resources")?,
-                    col(r, "untested")?,
-                    col(r, "outside_rpo")?,
-                    col(r, "outside_rto")?,
-                ))
-            })
-            .collect()
+        rows.iter().map(|r| Ok(AccountTargets::from_row(r)?)).collect()
     }
 
     /// Completed restores of one resource, oldest first: (job id, created, minutes, test).
