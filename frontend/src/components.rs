@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
+use serde::de::DeserializeOwned;
 use shared::DailyTests;
 use wasm_bindgen::JsValue;
 
-use crate::format;
 use crate::url::Query;
+use crate::{api, format};
 
 /// The page's query string, parsed, and a way to go to another one.
 pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
@@ -25,16 +26,16 @@ pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
     (query, go)
 }
 
+/// A GET's answer, as text until it is shown (see [`api::Answer`]).
+pub type Fetched = LocalResource<Result<api::Answer, String>>;
+
 /// One page of an API list that follows the URL: its `filters`, the cursor and
 /// the page size go to `endpoint`, with the fixed `extra` pairs.
-pub fn use_list<T>(
+pub fn use_list(
     endpoint: &'static str,
     filters: &'static [&'static str],
     extra: &'static [(&'static str, &'static str)],
-) -> LocalResource<Result<shared::Page<T>, String>>
-where
-    T: serde::de::DeserializeOwned + Clone + 'static,
-{
+) -> Fetched {
     let (query, _) = use_url();
     let list_query = Memo::new(move |_| {
         let mut allowed = filters.to_vec();
@@ -45,17 +46,18 @@ where
 }
 
 /// The answer to a GET of the address `path` returns, fetched again when a signal
-/// `path` reads changes. `path` is boxed so that the wasm holds one copy of the
-/// resource's code per answer type, not one per call.
-pub fn use_get<T>(path: impl Fn() -> String + 'static) -> LocalResource<Result<T, String>>
-where
-    T: serde::de::DeserializeOwned + 'static,
-{
+/// `path` reads changes. Not generic: one copy of the resource's code for every answer.
+pub fn use_get(path: impl Fn() -> String + 'static) -> Fetched {
     let path: Box<dyn Fn() -> String> = Box::new(path);
     LocalResource::new(move || {
         let p = path();
-        async move { crate::api::get::<T>(&p).await }
+        async move { api::get_answer(&p).await }
     })
+}
+
+/// The answer as a `T`, once it has come and if it decodes.
+pub fn fetched<T: DeserializeOwned>(res: Fetched) -> Option<T> {
+    res.get().and_then(Result::ok).and_then(|a| a.decode().ok())
 }
 
 /// The link to this page with `key` set (or removed).
@@ -169,29 +171,34 @@ pub fn Badge(#[prop(into)] status: String) -> impl IntoView {
     view! { <span class=class>{format::status_words(&status)}</span> }
 }
 
-/// What a resource returned: loading, the error, or the view of its value.
-pub fn loaded<T, V>(
-    res: LocalResource<Result<T, String>>,
-    what: &'static str,
-    show: impl Fn(T) -> V + Send + Sync + 'static,
-) -> impl IntoView
+/// What a resource returned: loading, the error, or the view of its answer as a `T`.
+pub fn loaded<T, V>(res: Fetched, what: &'static str, show: impl Fn(T) -> V + Send + Sync + 'static) -> impl IntoView
 where
-    T: Clone + 'static,
+    T: DeserializeOwned + 'static,
     V: IntoView + 'static,
 {
-    move || match res.get() {
+    shown(res, what, move |a| a.decode::<T>().map(|v| show(v).into_any()))
+}
+
+/// What a resource returned: loading, the error, or what `show` makes of the answer.
+pub fn shown(
+    res: Fetched,
+    what: &'static str,
+    show: impl Fn(api::Answer) -> Result<AnyView, String> + Send + Sync + 'static,
+) -> impl IntoView {
+    move || match res.get().map(|r| r.and_then(&show)) {
         None => loading(what),
         Some(Err(e)) => load_failed(what, e),
-        Some(Ok(v)) => show(v).into_any(),
+        Some(Ok(v)) => v,
     }
 }
 
 // Not generic, so that every `loaded` shares one copy of these views.
-fn loading(what: &'static str) -> AnyView {
+pub fn loading(what: &'static str) -> AnyView {
     view! { <p class="loading" role="status">"Loading " {what} "…"</p> }.into_any()
 }
 
-fn load_failed(what: &'static str, e: String) -> AnyView {
+pub fn load_failed(what: &'static str, e: String) -> AnyView {
     view! {
         <div class="error" role="alert">
             <strong>"Could not load " {what} ". "</strong>

@@ -11,7 +11,7 @@ use crate::{api, format};
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let accounts = use_get::<Page<Account>>(|| "/api/v1/accounts".into());
+    let accounts = use_get(|| "/api/v1/accounts".into());
     let progress = RwSignal::new(None::<SyncProgress>);
     let problem = RwSignal::new(None::<String>);
     let poll = StoredValue::new(None::<IntervalHandle>);

@@ -14,7 +14,7 @@ pub fn Audit() -> impl IntoView {
     let (query, _) = use_url();
     let api_query =
         Memo::new(move |_| query.read().api(&["actor", "action", "subject", "cursor"], &[("limit", "100")]));
-    let page = use_get::<Page<AuditRecord>>(move || format!("/api/v1/audit{}", api_query.get()));
+    let page = use_get(move || format!("/api/v1/audit{}", api_query.get()));
     let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
     let verify = move |_| {
         leptos::task::spawn_local(async move {

@@ -4,12 +4,13 @@ use leptos::prelude::*;
 use shared::{BackupJob, CopyJob, Page, RestoreJob};
 use wasm_bindgen::JsValue;
 
+use crate::api::Answer;
 use crate::components::{
-    fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager,
-    Time,
+    fixed, href_with, shown, types, use_get, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText,
+    Pager, Time,
 };
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{format, Catalog};
 
 const FILTERS: [&str; 7] =
     ["account_id", "region", "resource_type", "resource_arn", "status", "created_after", "created_before"];
@@ -27,6 +28,15 @@ impl Kind {
             Some("copy") => Kind::Copy,
             Some("restore") => Kind::Restore,
             _ => Kind::Backup,
+        }
+    }
+
+    /// The API's list of this kind of job.
+    fn endpoint(self) -> &'static str {
+        match self {
+            Kind::Backup => "/api/v1/backup-jobs",
+            Kind::Copy => "/api/v1/copy-jobs",
+            Kind::Restore => "/api/v1/restore-jobs",
         }
     }
 
@@ -57,10 +67,12 @@ struct Row {
     recovery_point: Option<String>,
 }
 
-async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), String> {
-    match kind {
+/// The rows of a page of jobs; which kind it lists follows from the address that answered.
+fn rows(answer: &Answer) -> Result<(Vec<Row>, Option<String>), String> {
+    let kind = [Kind::Copy, Kind::Restore].into_iter().find(|k| answer.path().starts_with(k.endpoint()));
+    match kind.unwrap_or(Kind::Backup) {
         Kind::Backup => {
-            let p = api::get::<Page<BackupJob>>(&format!("/api/v1/backup-jobs{q}")).await?;
+            let p = answer.decode::<Page<BackupJob>>()?;
             let rows = p
                 .items
                 .into_iter()
@@ -81,7 +93,7 @@ async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), Strin
             Ok((rows, p.next_cursor))
         }
         Kind::Copy => {
-            let p = api::get::<Page<CopyJob>>(&format!("/api/v1/copy-jobs{q}")).await?;
+            let p = answer.decode::<Page<CopyJob>>()?;
             let rows = p
                 .items
                 .into_iter()
@@ -106,7 +118,7 @@ async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), Strin
             Ok((rows, p.next_cursor))
         }
         Kind::Restore => {
-            let p = api::get::<Page<RestoreJob>>(&format!("/api/v1/restore-jobs{q}")).await?;
+            let p = answer.decode::<Page<RestoreJob>>()?;
             let rows = p
                 .items
                 .into_iter()
@@ -148,10 +160,7 @@ pub fn Jobs() -> impl IntoView {
         allowed.extend(["cursor", "limit"]);
         query.read().api(&allowed, &[])
     });
-    let page = LocalResource::new(move || {
-        let (k, q) = (kind.get(), list_query.get());
-        load(k, q)
-    });
+    let page = use_get(move || format!("{}{}", kind.get().endpoint(), list_query.get()));
     let tab = move |k: Kind, value: &'static str, label: &'static str| {
         let q = query.get();
         // A status of one kind of job may not exist for another: switching kind drops it.
@@ -186,9 +195,10 @@ pub fn Jobs() -> impl IntoView {
             <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:rds:…:db:…" />
             <ClearFilters keys=&FILTERS />
         </div>
-        {loaded(page, "jobs", move |(rows, next): (Vec<Row>, Option<String>)| {
+        {shown(page, "jobs", move |answer| {
+            let (rows, next) = rows(&answer)?;
             let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table rows=rows next=next filtered=filtered /> }
+            Ok(view! { <Table rows=rows next=next filtered=filtered /> }.into_any())
         })}
     }
 }

@@ -9,8 +9,8 @@ use crate::{format, Catalog};
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let summary = use_get::<Summary>(|| "/api/v1/summary".into());
-    let posture = use_get::<Posture>(|| "/api/v1/overview".into());
+    let summary = use_get(|| "/api/v1/summary".into());
+    let posture = use_get(|| "/api/v1/overview".into());
     view! {
         <h1>"Overview"</h1>
         {loaded(posture, "the restore-test posture", |p: Posture| view! { <PostureView p=p /> })}
@@ -159,10 +159,10 @@ fn PostureView(p: Posture) -> impl IntoView {
 
 #[component]
 fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     if jobs.is_empty() {
         return view! { <p class="empty">"No restore test has failed."</p> }.into_any();
     }
+    let account_name = expect_context::<Catalog>().account_names();
     view! {
         <table class="failures">
             <thead>
@@ -190,7 +190,7 @@ fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
                                 j.validation_message.clone(),
                             )
                         };
-                        let account = catalog.account_name(&j.account_id);
+                        let account = account_name(&j.account_id);
                         view! {
                             <tr>
                                 <td>

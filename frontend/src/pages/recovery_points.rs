@@ -21,7 +21,7 @@ const STATUSES: [&str; 7] = ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVA
 pub fn RecoveryPoints() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let page = use_list::<RecoveryPoint>("/api/v1/recovery-points", &FILTERS, &[]);
+    let page = use_list("/api/v1/recovery-points", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.read().get("selected").map(str::to_string));
     view! {
         <h1>"Recovery points"</h1>
@@ -118,7 +118,7 @@ fn Detail(arn: String) -> impl IntoView {
     let (query, _) = use_url();
     let close = href_with(&query.get_untracked(), "/recovery-points", "selected", None);
     let path = format!("/api/v1/recovery-points/{}", encode(&arn));
-    let detail = use_get::<RecoveryPointDetail>(move || path.clone());
+    let detail = use_get(move || path.clone());
     view! {
         <section class="detail" aria-labelledby="rp-detail-h">
             <div class="detail-head">

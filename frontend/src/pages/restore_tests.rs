@@ -20,8 +20,8 @@ pub fn RestoreTests() -> impl IntoView {
     let (query, _) = use_url();
 
     let chart_query = Memo::new(move |_| query.read().api(&["account_id", "plan_arn"], &[("days", "90")]));
-    let page = use_list::<RestoreJob>("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
-    let daily = use_get::<Vec<DailyTests>>(move || format!("/api/v1/restore-tests/daily{}", chart_query.get()));
+    let page = use_list("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
+    let daily = use_get(move || format!("/api/v1/restore-tests/daily{}", chart_query.get()));
     view! {
         <h1>"Restore tests"</h1>
         <div class="filters" role="search" aria-label="Filter restore tests">
@@ -106,7 +106,7 @@ fn Table(page: Page<RestoreJob>, filtered: bool) -> impl IntoView {
     if page.items.is_empty() {
         return view! { <Empty what="restore tests" filtered=filtered /> }.into_any();
     }
-    let catalog = expect_context::<Catalog>();
+    let plan_name = expect_context::<Catalog>().plan_names();
     let shown = page.items.len();
     view! {
         <table class="tests">
@@ -127,7 +127,7 @@ fn Table(page: Page<RestoreJob>, filtered: bool) -> impl IntoView {
                     .into_iter()
                     .map(|j| {
                         let resource = j.resource_arn.clone().unwrap_or_default();
-                        let plan = j.plan_arn.as_deref().map(|p| catalog.plan_name(p)).unwrap_or_default();
+                        let plan = j.plan_arn.as_deref().map(&plan_name).unwrap_or_default();
                         view! {
                             <tr>
                                 <td>
