@@ -46,9 +46,14 @@ pub fn use_list(
 }
 
 /// The answer to a GET of the address `path` returns, fetched again when a signal
-/// `path` reads changes. Not generic: one copy of the resource's code for every answer.
+/// `path` reads changes.
 pub fn use_get(path: impl Fn() -> String + 'static) -> Fetched {
-    let path: Box<dyn Fn() -> String> = Box::new(path);
+    get_resource(Box::new(path))
+}
+
+// Not generic (a closure made in `use_get` would be one type per caller): one copy
+// of the resource's code for every answer.
+fn get_resource(path: Box<dyn Fn() -> String>) -> Fetched {
     LocalResource::new(move || {
         let p = path();
         async move { api::get_answer(&p).await }
@@ -186,6 +191,13 @@ pub fn shown(
     what: &'static str,
     show: impl Fn(api::Answer) -> Result<AnyView, String> + Send + Sync + 'static,
 ) -> impl IntoView {
+    shown_boxed(res, what, Box::new(show))
+}
+
+type Show = Box<dyn Fn(api::Answer) -> Result<AnyView, String> + Send + Sync>;
+
+// Not generic: one copy of the reactive view's code for every resource shown.
+fn shown_boxed(res: Fetched, what: &'static str, show: Show) -> impl IntoView {
     move || match res.get().map(|r| r.and_then(&show)) {
         None => loading(what),
         Some(Err(e)) => load_failed(what, e),
