@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use serde::de::DeserializeOwned;
-use shared::DailyTests;
+use shared::{DailyTests, Page};
 use wasm_bindgen::JsValue;
 
 use crate::url::Query;
@@ -220,6 +220,39 @@ pub fn load_failed(what: &'static str, e: String) -> AnyView {
     .into_any()
 }
 
+/// A page of an API list as a table and the pager, or the empty state (which says
+/// whether the `filters` hid everything); `table` makes the table of the items.
+pub fn loaded_page<T: DeserializeOwned + 'static>(
+    res: Fetched,
+    what: &'static str,
+    filters: &'static [&'static str],
+    table: impl Fn(Vec<T>) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    loaded(res, what, move |p: Page<T>| {
+        let shown = p.items.len();
+        paged(what, filters, shown, p.next_cursor, || table(p.items))
+    })
+}
+
+/// `table` and the pager for a list of `shown` items, or its empty state.
+pub fn paged(
+    what: &'static str,
+    filters: &'static [&'static str],
+    shown: usize,
+    next: Option<String>,
+    table: impl FnOnce() -> AnyView,
+) -> AnyView {
+    if shown == 0 {
+        let filtered = Query::parse(&use_location().search.get_untracked()).has_any(filters);
+        return view! { <Empty what=what filtered=filtered /> }.into_any();
+    }
+    view! {
+        {table()}
+        <Pager next=next shown=shown />
+    }
+    .into_any()
+}
+
 /// The empty state of a list: says whether filters hid everything.
 #[component]
 pub fn Empty(#[prop(into)] what: String, filtered: bool) -> impl IntoView {
@@ -422,6 +455,19 @@ pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl 
     }
 }
 
+/// A cell naming a resource (its `name`, or the end of its ARN), linked to its
+/// page, with `detail` after it in grey.
+pub fn resource_cell(arn: &str, name: Option<String>, detail: String) -> AnyView {
+    let name = name.unwrap_or_else(|| format::arn_name(arn).to_string());
+    view! {
+        <td>
+            <a href=format!("/resources?resource={}", crate::url::encode(arn))>{name}</a>
+            <span class="muted">{detail}</span>
+        </td>
+    }
+    .into_any()
+}
+
 /// One cell of a [`cells_table`].
 pub enum Cell {
     Text(String),
@@ -449,22 +495,42 @@ fn cell_view(c: Cell) -> AnyView {
     }
 }
 
+/// The header row of a table. A heading starting with `#` is numeric
+/// (right-aligned; the `#` is not shown).
+pub fn thead(heads: &'static [&'static str]) -> AnyView {
+    view! {
+        <thead>
+            <tr>
+                {heads
+                    .iter()
+                    .map(|h| match h.strip_prefix('#') {
+                        Some(h) => view! { <th scope="col" class="num">{h}</th> }.into_any(),
+                        None => view! { <th scope="col">{*h}</th> }.into_any(),
+                    })
+                    .collect_view()}
+            </tr>
+        </thead>
+    }
+    .into_any()
+}
+
+/// A table of the `class`, its `heads` (see [`thead`]) and the rows the caller made:
+/// one copy of the table code for every table of the pages.
+pub fn data_table(class: &'static str, heads: &'static [&'static str], rows: Vec<AnyView>) -> AnyView {
+    view! {
+        <table class=class>
+            {thead(heads)}
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// A table from plain rows: one copy of the table code for every simple table.
-/// A heading starting with `#` is numeric (right-aligned; the `#` is not shown).
 pub fn cells_table(id: &'static str, heads: &'static [&'static str], rows: Vec<Vec<Cell>>) -> AnyView {
     view! {
         <table id=id>
-            <thead>
-                <tr>
-                    {heads
-                        .iter()
-                        .map(|h| match h.strip_prefix('#') {
-                            Some(h) => view! { <th scope="col" class="num">{h}</th> }.into_any(),
-                            None => view! { <th scope="col">{*h}</th> }.into_any(),
-                        })
-                        .collect_view()}
-                </tr>
-            </thead>
+            {thead(heads)}
             <tbody>
                 {rows.into_iter().map(|r| view! { <tr>{r.into_iter().map(cell_view).collect_view()}</tr> }).collect_view()}
             </tbody>

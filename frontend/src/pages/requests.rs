@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use shared::{ActionRequest, CopyLifecycle, DecisionInput, Page, RecoveryPointDetail, RequestKind, RequestStatus};
 
-use crate::components::{fetched, loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
+use crate::components::{data_table, fetched, loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -276,44 +276,33 @@ pub fn Requests() -> impl IntoView {
             if p.items.is_empty() {
                 return view! { <p class="empty">"No request here."</p> }.into_any();
             }
-            view! {
-                <table>
-                    <thead>
+            let rows = p
+                .items
+                .into_iter()
+                .map(|r| {
+                    let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
+                    view! {
                         <tr>
-                            <th scope="col">"Asked"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"Resource"</th>
-                            <th scope="col">"Requester"</th>
-                            <th scope="col">"Status"</th>
+                            <td>
+                                <a href=format!("/requests/{}", r.id)>
+                                    <Time at=Some(r.created_at.clone()) />
+                                </a>
+                            </td>
+                            <td>{r.kind.as_str().replace('_', " ")}</td>
+                            <td>
+                                {format::arn_name(&resource).to_string()}
+                                <span class="muted">{format!(" {}", r.account_id)}</span>
+                            </td>
+                            <td>{r.requester_name.clone()}</td>
+                            <td>
+                                <Badge status=r.status.as_str() />
+                            </td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {p
-                            .items
-                            .into_iter()
-                            .map(|r| {
-                                let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
-                                view! {
-                                    <tr>
-                                        <td>
-                                            <a href=format!("/requests/{}", r.id)>
-                                                <Time at=Some(r.created_at.clone()) />
-                                            </a>
-                                        </td>
-                                        <td>{r.kind.as_str().replace('_', " ")}</td>
-                                        <td>{format::arn_name(&resource).to_string()} <span class="muted">{format!(" {}", r.account_id)}</span></td>
-                                        <td>{r.requester_name.clone()}</td>
-                                        <td>
-                                            <Badge status=r.status.as_str() />
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            }
-                .into_any()
+                    }
+                    .into_any()
+                })
+                .collect();
+            data_table("", &["Asked", "What", "Resource", "Requester", "Status"], rows)
         })}
     }
 }

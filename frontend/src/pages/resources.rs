@@ -10,8 +10,8 @@ use shared::{ResourceRestoreTimes, ResourceRpo};
 use super::assurance::{RpoChart, RtoChart};
 
 use crate::components::{
-    fixed, href_with, load_failed, loaded, loading, types, use_get, use_list, use_url, Badge, ClearFilters, Empty,
-    Fetched, FilterSelect, Pager, Time,
+    data_table, fixed, href_with, load_failed, loaded, loaded_page, loading, types, use_get, use_list, use_url, Badge,
+    ClearFilters, Fetched, FilterSelect, Time,
 };
 use crate::url::encode;
 use crate::{format, sort, Catalog};
@@ -45,72 +45,47 @@ pub fn Resources() -> impl IntoView {
             <ClearFilters keys=&FILTERS />
         </div>
         {move || selected.get().map(|arn| view! { <Timeline arn=arn /> })}
-        {loaded(page, "protected resources", move |p: Page<ProtectedResource>| {
-            let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table page=p filtered=filtered /> }
-        })}
+        {loaded_page(page, "protected resources", &FILTERS, resources_table)}
     }
 }
 
-#[component]
-fn Table(page: Page<ProtectedResource>, filtered: bool) -> impl IntoView {
-    if page.items.is_empty() {
-        return view! { <Empty what="protected resources" filtered=filtered /> }.into_any();
-    }
+fn resources_table(items: Vec<ProtectedResource>) -> AnyView {
     let (query, _) = use_url();
     let q = query.get_untracked();
-    let shown = page.items.len();
-    view! {
-        <table>
-            <thead>
+    let rows = items
+        .into_iter()
+        .map(|r| {
+            let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
+            let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+            let outcome = match (&r.last_test_at, r.last_test_passed) {
+                (None, _) => "never",
+                (Some(_), Some(true)) => "passed",
+                (Some(_), Some(false)) => "failed",
+                (Some(_), None) => "running",
+            };
+            view! {
                 <tr>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Newest backup"</th>
-                    <th scope="col">"Last restore test"</th>
-                    <th scope="col" class="num">"Latest restore took"</th>
+                    <td>
+                        <a href=href>{name}</a>
+                        <span class="muted">{format!(" {}", r.resource_type)}</span>
+                    </td>
+                    <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
+                    <td>
+                        <Time at=r.last_backup_at.clone() />
+                    </td>
+                    <td>
+                        <Badge status=outcome />
+                        " "
+                        <Time at=r.last_test_at.clone() />
+                    </td>
+                    <td class="num">{r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {page
-                    .items
-                    .into_iter()
-                    .map(|r| {
-                        let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
-                        let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-                        let outcome = match (&r.last_test_at, r.last_test_passed) {
-                            (None, _) => "never",
-                            (Some(_), Some(true)) => "passed",
-                            (Some(_), Some(false)) => "failed",
-                            (Some(_), None) => "running",
-                        };
-                        view! {
-                            <tr>
-                                <td>
-                                    <a href=href>{name}</a>
-                                    <span class="muted">{format!(" {}", r.resource_type)}</span>
-                                </td>
-                                <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
-                                <td>
-                                    <Time at=r.last_backup_at.clone() />
-                                </td>
-                                <td>
-                                    <Badge status=outcome />
-                                    " "
-                                    <Time at=r.last_test_at.clone() />
-                                </td>
-                                <td class="num">
-                                    {r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <Pager next=page.next_cursor shown=shown />
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    let heads = &["Resource", "Account", "Newest backup", "Last restore test", "#Latest restore took"];
+    data_table("", heads, rows)
 }
 
 /// One event of a resource's history.
