@@ -23,7 +23,7 @@ pub fn set_csrf(token: Option<String>) {
 async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Option<String>, String> {
     let resp = sent.map_err(|e| format!("the console did not answer ({path}): {e}"))?;
     if !resp.ok() {
-        let body = resp.text().await.ok().and_then(|t| serde_json::from_str::<shared::ErrorBody>(&t).ok());
+        let body = resp.text().await.ok().and_then(|t| crate::maps::from_str::<shared::ErrorBody>(&t).ok());
         return Err(match body {
             Some(b) => b.error.message,
             None => format!("{path}: HTTP {}", resp.status()),
@@ -37,7 +37,7 @@ async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Opt
 
 /// The body as a `T`; no body (204) reads as JSON `null`.
 fn decode<T: DeserializeOwned>(path: &str, body: Option<&str>) -> Result<T, String> {
-    serde_json::from_str(body.unwrap_or("null")).map_err(|e| undecodable(path, body.is_some(), e))
+    crate::maps::from_str(body.unwrap_or("null")).map_err(|e| undecodable(path, body.is_some(), e))
 }
 
 fn undecodable(path: &str, had_body: bool, e: serde_json::Error) -> String {

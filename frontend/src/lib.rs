@@ -5,6 +5,7 @@
 mod api;
 mod components;
 pub mod format;
+mod maps;
 mod pages;
 mod session;
 pub mod sort;
