@@ -2,6 +2,7 @@
 //! State changes carry the session's CSRF token (`X-CSRF-Token`).
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use gloo_net::http::{Request, Response};
 use serde::de::DeserializeOwned;
@@ -22,7 +23,7 @@ pub fn set_csrf(token: Option<String>) {
 async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Option<String>, String> {
     let resp = sent.map_err(|e| format!("the console did not answer ({path}): {e}"))?;
     if !resp.ok() {
-        let body = resp.text().await.ok().and_then(|t| serde_json::from_str::<shared::ErrorBody>(&t).ok());
+        let body = resp.text().await.ok().and_then(|t| crate::maps::from_str::<shared::ErrorBody>(&t).ok());
         return Err(match body {
             Some(b) => b.error.message,
             None => format!("{path}: HTTP {}", resp.status()),
@@ -35,8 +36,8 @@ async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Opt
 }
 
 /// The body as a `T`; no body (204) reads as JSON `null`.
-fn decode<T: DeserializeOwned>(path: &str, body: Option<String>) -> Result<T, String> {
-    serde_json::from_str(body.as_deref().unwrap_or("null")).map_err(|e| undecodable(path, body.is_some(), e))
+fn decode<T: DeserializeOwned>(path: &str, body: Option<&str>) -> Result<T, String> {
+    crate::maps::from_str(body.unwrap_or("null")).map_err(|e| undecodable(path, body.is_some(), e))
 }
 
 fn undecodable(path: &str, had_body: bool, e: serde_json::Error) -> String {
@@ -52,7 +53,32 @@ async fn get_text(path: &str) -> Result<Option<String>, String> {
 }
 
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, String> {
-    decode(path, get_text(path).await?)
+    decode(path, get_text(path).await?.as_deref())
+}
+
+/// An answer still as its text, decoded where it is shown: the resources that
+/// hold answers then share one type, so the wasm holds one copy of their code.
+#[derive(Clone)]
+pub struct Answer {
+    path: Rc<str>,
+    body: Option<Rc<str>>,
+}
+
+impl Answer {
+    pub fn decode<T: DeserializeOwned>(&self) -> Result<T, String> {
+        decode(&self.path, self.body.as_deref())
+    }
+
+    /// The address that gave this answer.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// The answer to a GET of `path`, not yet decoded.
+pub async fn get_answer(path: &str) -> Result<Answer, String> {
+    let body = get_text(path).await?;
+    Ok(Answer { path: path.into(), body: body.map(Into::into) })
 }
 
 /// `value` as a request body: one of the `shared` input types, as JSON.
@@ -83,12 +109,12 @@ async fn send_text(method: &str, path: &str, body: Option<String>) -> Result<Opt
 
 /// POSTs `body` (JSON, from [`body`]) or nothing, with the CSRF token.
 pub async fn post_json<T: DeserializeOwned>(path: &str, body: Option<String>) -> Result<T, String> {
-    decode(path, post_text(path, body).await?)
+    decode(path, post_text(path, body).await?.as_deref())
 }
 
 /// Sends `body` (JSON, from [`body`]) or nothing with `method` (`PUT`, `DELETE`), with the CSRF token.
 pub async fn send_json<T: DeserializeOwned>(method: &str, path: &str, body: Option<String>) -> Result<T, String> {
-    decode(path, send_text(method, path, body).await?)
+    decode(path, send_text(method, path, body).await?.as_deref())
 }
 
 pub async fn post<T: DeserializeOwned>(path: &str) -> Result<T, String> {

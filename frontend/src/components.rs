@@ -4,11 +4,12 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
-use shared::DailyTests;
+use serde::de::DeserializeOwned;
+use shared::{DailyTests, Page};
 use wasm_bindgen::JsValue;
 
-use crate::format;
 use crate::url::Query;
+use crate::{api, format};
 
 /// The page's query string, parsed, and a way to go to another one.
 pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
@@ -25,16 +26,16 @@ pub fn use_url() -> (Memo<Query>, impl Fn(Query) + Clone + 'static) {
     (query, go)
 }
 
+/// A GET's answer, as text until it is shown (see [`api::Answer`]).
+pub type Fetched = LocalResource<Result<api::Answer, String>>;
+
 /// One page of an API list that follows the URL: its `filters`, the cursor and
 /// the page size go to `endpoint`, with the fixed `extra` pairs.
-pub fn use_list<T>(
+pub fn use_list(
     endpoint: &'static str,
     filters: &'static [&'static str],
     extra: &'static [(&'static str, &'static str)],
-) -> LocalResource<Result<shared::Page<T>, String>>
-where
-    T: serde::de::DeserializeOwned + Clone + 'static,
-{
+) -> Fetched {
     let (query, _) = use_url();
     let list_query = Memo::new(move |_| {
         let mut allowed = filters.to_vec();
@@ -45,17 +46,23 @@ where
 }
 
 /// The answer to a GET of the address `path` returns, fetched again when a signal
-/// `path` reads changes. `path` is boxed so that the wasm holds one copy of the
-/// resource's code per answer type, not one per call.
-pub fn use_get<T>(path: impl Fn() -> String + 'static) -> LocalResource<Result<T, String>>
-where
-    T: serde::de::DeserializeOwned + 'static,
-{
-    let path: Box<dyn Fn() -> String> = Box::new(path);
+/// `path` reads changes.
+pub fn use_get(path: impl Fn() -> String + 'static) -> Fetched {
+    get_resource(Box::new(path))
+}
+
+// Not generic (a closure made in `use_get` would be one type per caller): one copy
+// of the resource's code for every answer.
+fn get_resource(path: Box<dyn Fn() -> String>) -> Fetched {
     LocalResource::new(move || {
         let p = path();
-        async move { crate::api::get::<T>(&p).await }
+        async move { api::get_answer(&p).await }
     })
+}
+
+/// The answer as a `T`, once it has come and if it decodes.
+pub fn fetched<T: DeserializeOwned>(res: Fetched) -> Option<T> {
+    res.get().and_then(Result::ok).and_then(|a| a.decode().ok())
 }
 
 /// The link to this page with `key` set (or removed).
@@ -169,34 +176,79 @@ pub fn Badge(#[prop(into)] status: String) -> impl IntoView {
     view! { <span class=class>{format::status_words(&status)}</span> }
 }
 
-/// What a resource returned: loading, the error, or the view of its value.
-pub fn loaded<T, V>(
-    res: LocalResource<Result<T, String>>,
-    what: &'static str,
-    show: impl Fn(T) -> V + Send + Sync + 'static,
-) -> impl IntoView
+/// What a resource returned: loading, the error, or the view of its answer as a `T`.
+pub fn loaded<T, V>(res: Fetched, what: &'static str, show: impl Fn(T) -> V + Send + Sync + 'static) -> impl IntoView
 where
-    T: Clone + 'static,
+    T: DeserializeOwned + 'static,
     V: IntoView + 'static,
 {
-    move || match res.get() {
+    shown(res, what, move |a| a.decode::<T>().map(|v| show(v).into_any()))
+}
+
+/// What a resource returned: loading, the error, or what `show` makes of the answer.
+pub fn shown(
+    res: Fetched,
+    what: &'static str,
+    show: impl Fn(api::Answer) -> Result<AnyView, String> + Send + Sync + 'static,
+) -> impl IntoView {
+    shown_boxed(res, what, Box::new(show))
+}
+
+type Show = Box<dyn Fn(api::Answer) -> Result<AnyView, String> + Send + Sync>;
+
+// Not generic: one copy of the reactive view's code for every resource shown.
+fn shown_boxed(res: Fetched, what: &'static str, show: Show) -> impl IntoView {
+    move || match res.get().map(|r| r.and_then(&show)) {
         None => loading(what),
         Some(Err(e)) => load_failed(what, e),
-        Some(Ok(v)) => show(v).into_any(),
+        Some(Ok(v)) => v,
     }
 }
 
 // Not generic, so that every `loaded` shares one copy of these views.
-fn loading(what: &'static str) -> AnyView {
+pub fn loading(what: &'static str) -> AnyView {
     view! { <p class="loading" role="status">"Loading " {what} "…"</p> }.into_any()
 }
 
-fn load_failed(what: &'static str, e: String) -> AnyView {
+pub fn load_failed(what: &'static str, e: String) -> AnyView {
     view! {
         <div class="error" role="alert">
             <strong>"Could not load " {what} ". "</strong>
             {e}
         </div>
+    }
+    .into_any()
+}
+
+/// A page of an API list as a table and the pager, or the empty state (which says
+/// whether the `filters` hid everything); `table` makes the table of the items.
+pub fn loaded_page<T: DeserializeOwned + 'static>(
+    res: Fetched,
+    what: &'static str,
+    filters: &'static [&'static str],
+    table: impl Fn(Vec<T>) -> AnyView + Send + Sync + 'static,
+) -> impl IntoView {
+    loaded(res, what, move |p: Page<T>| {
+        let shown = p.items.len();
+        paged(what, filters, shown, p.next_cursor, || table(p.items))
+    })
+}
+
+/// `table` and the pager for a list of `shown` items, or its empty state.
+pub fn paged(
+    what: &'static str,
+    filters: &'static [&'static str],
+    shown: usize,
+    next: Option<String>,
+    table: impl FnOnce() -> AnyView,
+) -> AnyView {
+    if shown == 0 {
+        let filtered = Query::parse(&use_location().search.get_untracked()).has_any(filters);
+        return view! { <Empty what=what filtered=filtered /> }.into_any();
+    }
+    view! {
+        {table()}
+        <Pager next=next shown=shown />
     }
     .into_any()
 }
@@ -403,6 +455,19 @@ pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl 
     }
 }
 
+/// A cell naming a resource (its `name`, or the end of its ARN), linked to its
+/// page, with `detail` after it in grey.
+pub fn resource_cell(arn: &str, name: Option<String>, detail: String) -> AnyView {
+    let name = name.unwrap_or_else(|| format::arn_name(arn).to_string());
+    view! {
+        <td>
+            <a href=format!("/resources?resource={}", crate::url::encode(arn))>{name}</a>
+            <span class="muted">{detail}</span>
+        </td>
+    }
+    .into_any()
+}
+
 /// One cell of a [`cells_table`].
 pub enum Cell {
     Text(String),
@@ -430,22 +495,42 @@ fn cell_view(c: Cell) -> AnyView {
     }
 }
 
+/// The header row of a table. A heading starting with `#` is numeric
+/// (right-aligned; the `#` is not shown).
+pub fn thead(heads: &'static [&'static str]) -> AnyView {
+    view! {
+        <thead>
+            <tr>
+                {heads
+                    .iter()
+                    .map(|h| match h.strip_prefix('#') {
+                        Some(h) => view! { <th scope="col" class="num">{h}</th> }.into_any(),
+                        None => view! { <th scope="col">{*h}</th> }.into_any(),
+                    })
+                    .collect_view()}
+            </tr>
+        </thead>
+    }
+    .into_any()
+}
+
+/// A table of the `class`, its `heads` (see [`thead`]) and the rows the caller made:
+/// one copy of the table code for every table of the pages.
+pub fn data_table(class: &'static str, heads: &'static [&'static str], rows: Vec<AnyView>) -> AnyView {
+    view! {
+        <table class=class>
+            {thead(heads)}
+            <tbody>{rows}</tbody>
+        </table>
+    }
+    .into_any()
+}
+
 /// A table from plain rows: one copy of the table code for every simple table.
-/// A heading starting with `#` is numeric (right-aligned; the `#` is not shown).
 pub fn cells_table(id: &'static str, heads: &'static [&'static str], rows: Vec<Vec<Cell>>) -> AnyView {
     view! {
         <table id=id>
-            <thead>
-                <tr>
-                    {heads
-                        .iter()
-                        .map(|h| match h.strip_prefix('#') {
-                            Some(h) => view! { <th scope="col" class="num">{h}</th> }.into_any(),
-                            None => view! { <th scope="col">{*h}</th> }.into_any(),
-                        })
-                        .collect_view()}
-                </tr>
-            </thead>
+            {thead(heads)}
             <tbody>
                 {rows.into_iter().map(|r| view! { <tr>{r.into_iter().map(cell_view).collect_view()}</tr> }).collect_view()}
             </tbody>

@@ -5,6 +5,7 @@
 mod api;
 mod components;
 pub mod format;
+mod maps;
 mod pages;
 mod session;
 pub mod sort;
@@ -13,8 +14,11 @@ pub mod url;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
+use serde::de::DeserializeOwned;
 use shared::{Account, Page, RestoreTestingPlan, Vault};
 use wasm_bindgen::prelude::wasm_bindgen;
+
+use crate::components::{fetched, Fetched};
 
 /// Entry point called by the generated JavaScript once the module loads.
 #[wasm_bindgen(start)]
@@ -23,32 +27,40 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-type Loaded<T> = LocalResource<Result<T, String>>;
-
-/// Lists the filters offer as choices, loaded once per visit.
+/// Lists the filters offer as choices, loaded once per visit: pages of
+/// [`Account`], [`Vault`] and [`RestoreTestingPlan`].
 #[derive(Clone, Copy)]
 pub struct Catalog {
-    pub accounts: Loaded<Page<Account>>,
-    pub vaults: Loaded<Page<Vault>>,
-    pub plans: Loaded<Page<RestoreTestingPlan>>,
+    pub accounts: Fetched,
+    pub vaults: Fetched,
+    pub plans: Fetched,
 }
 
 type Options = Signal<Vec<(String, String)>>;
 
 impl Catalog {
-    fn options<T: Clone + 'static>(res: Loaded<Page<T>>, f: fn(&[T]) -> Vec<(String, String)>) -> Options {
-        Signal::derive(move || res.get().and_then(Result::ok).map(|p| f(&p.items)).unwrap_or_default())
+    /// The list's items, none while it loads.
+    fn items<T: DeserializeOwned>(res: Fetched) -> Vec<T> {
+        fetched::<Page<T>>(res).map(|p| p.items).unwrap_or_default()
+    }
+
+    fn options<T: DeserializeOwned + 'static>(res: Fetched, f: fn(Vec<T>) -> Vec<(String, String)>) -> Options {
+        Signal::derive(move || f(Self::items(res)))
+    }
+
+    pub fn vaults(&self) -> Vec<Vault> {
+        Self::items(self.vaults)
     }
 
     pub fn account_options(&self) -> Options {
-        Self::options(self.accounts, |items| {
-            items.iter().map(|a| (a.id.clone(), format!("{} ({})", a.name, a.id))).collect()
+        Self::options(self.accounts, |items: Vec<Account>| {
+            items.into_iter().map(|a| (a.id.clone(), format!("{} ({})", a.name, a.id))).collect()
         })
     }
 
     pub fn region_options(&self) -> Options {
-        Self::options(self.accounts, |items| {
-            let mut regions: Vec<String> = items.iter().flat_map(|a| a.regions.clone()).collect();
+        Self::options(self.accounts, |items: Vec<Account>| {
+            let mut regions: Vec<String> = items.into_iter().flat_map(|a| a.regions).collect();
             sort::sort(&mut regions);
             regions.dedup();
             regions.into_iter().map(|r| (r.clone(), r)).collect()
@@ -56,8 +68,8 @@ impl Catalog {
     }
 
     pub fn vault_options(&self) -> Options {
-        Self::options(self.vaults, |items| {
-            let mut names: Vec<String> = items.iter().map(|v| v.name.clone()).collect();
+        Self::options(self.vaults, |items: Vec<Vault>| {
+            let mut names: Vec<String> = items.into_iter().map(|v| v.name).collect();
             sort::sort(&mut names);
             names.dedup();
             names.into_iter().map(|n| (n.clone(), n)).collect()
@@ -65,27 +77,27 @@ impl Catalog {
     }
 
     pub fn plan_options(&self) -> Options {
-        Self::options(self.plans, |items| {
-            items.iter().map(|p| (p.plan_arn.clone(), format!("{} ({})", p.name, p.account_id))).collect()
+        Self::options(self.plans, |items: Vec<RestoreTestingPlan>| {
+            items.into_iter().map(|p| (p.plan_arn, format!("{} ({})", p.name, p.account_id))).collect()
         })
     }
 
-    /// The account's name, or its id while the list loads.
-    pub fn account_name(&self, id: &str) -> String {
-        self.accounts
-            .get()
-            .and_then(Result::ok)
-            .and_then(|p| p.items.iter().find(|a| a.id == id).map(|a| a.name.clone()))
-            .unwrap_or_else(|| id.to_string())
+    /// Names accounts by id; an account not (yet) listed by its id.
+    pub fn account_names(&self) -> impl Fn(&str) -> String {
+        let accounts: Vec<Account> = Self::items(self.accounts);
+        move |id| accounts.iter().find(|a| a.id == id).map(|a| a.name.clone()).unwrap_or_else(|| id.to_string())
     }
 
-    /// A plan's name from its ARN.
-    pub fn plan_name(&self, arn: &str) -> String {
-        self.plans
-            .get()
-            .and_then(Result::ok)
-            .and_then(|p| p.items.iter().find(|p| p.plan_arn == arn).map(|p| p.name.clone()))
-            .unwrap_or_else(|| format::arn_name(arn).to_string())
+    /// Names plans by ARN; a plan not (yet) listed by the end of its ARN.
+    pub fn plan_names(&self) -> impl Fn(&str) -> String {
+        let plans: Vec<RestoreTestingPlan> = Self::items(self.plans);
+        move |arn| {
+            plans
+                .iter()
+                .find(|p| p.plan_arn == arn)
+                .map(|p| p.name.clone())
+                .unwrap_or_else(|| format::arn_name(arn).to_string())
+        }
     }
 }
 

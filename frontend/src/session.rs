@@ -5,28 +5,25 @@ use leptos::prelude::*;
 use shared::Me;
 
 use crate::api;
+use crate::components::{fetched, use_get, Fetched};
 
 #[derive(Clone, Copy)]
 pub struct Session {
-    pub me: LocalResource<Result<Me, String>>,
+    /// A [`Me`].
+    pub me: Fetched,
 }
 
 impl Session {
     pub fn provide() -> Self {
-        let me = LocalResource::new(|| async {
-            let me = api::get::<Me>("/api/v1/me").await;
-            if let Ok(m) = &me {
-                api::set_csrf(m.csrf_token.clone());
-            }
-            me
-        });
+        let me = use_get(|| "/api/v1/me".into());
+        Effect::new(move || api::set_csrf(fetched::<Me>(me).and_then(|m| m.csrf_token)));
         let s = Session { me };
         provide_context(s);
         s
     }
 
     pub fn get(&self) -> Option<Me> {
-        self.me.get().and_then(Result::ok)
+        fetched(self.me)
     }
 
     pub fn subject(&self) -> Option<String> {

@@ -6,12 +6,12 @@ use std::time::Duration;
 use leptos::prelude::*;
 use shared::{Account, Page, SyncProgress};
 
-use crate::components::{loaded, use_get, Badge, Time};
+use crate::components::{data_table, loaded, use_get, Badge, Time};
 use crate::{api, format};
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let accounts = use_get::<Page<Account>>(|| "/api/v1/accounts".into());
+    let accounts = use_get(|| "/api/v1/accounts".into());
     let progress = RwSignal::new(None::<SyncProgress>);
     let problem = RwSignal::new(None::<String>);
     let poll = StoredValue::new(None::<IntervalHandle>);
@@ -118,85 +118,78 @@ fn AccountTable(accounts: Vec<Account>) -> impl IntoView {
         }
         .into_any();
     }
-    view! {
-        <table>
-            <thead>
-                <tr>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Region"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Last attempt"</th>
-                    <th scope="col">"Last success"</th>
-                    <th scope="col" class="num">"Took"</th>
-                    <th scope="col" class="num">"Recovery points"</th>
-                    <th scope="col" class="num">"Resources"</th>
-                    <th scope="col" class="num">"Jobs"</th>
-                    <th scope="col">"Error"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {accounts
-                    .into_iter()
-                    .flat_map(|a| {
-                        let regions = if a.sync.is_empty() { vec![None] } else { a.sync.into_iter().map(Some).collect() };
-                        let (name, id, role, source) = (a.name, a.id, a.role_arn, a.source);
-                        regions
-                            .into_iter()
-                            .map(move |s| {
-                                let c = s.as_ref().map(|s| s.counts.clone()).unwrap_or_default();
-                                let jobs = c.backup_jobs + c.copy_jobs + c.restore_jobs;
-                                let s = s.clone();
-                                view! {
-                                    <tr>
-                                        <th scope="row" title=role.clone()>
-                                            {name.clone()}
-                                            " "
-                                            <span class="id">{id.clone()}</span>
-                                            {(source == "discovery").then(|| view! { <span class="muted">" (discovered)"</span> })}
-                                        </th>
-                                        <td>{s.as_ref().map(|s| s.region.clone()).unwrap_or_else(|| "–".into())}</td>
-                                        <td>
-                                            <Badge status=s.as_ref().map(|s| s.status.clone()).unwrap_or_else(|| "never".into()) />
-                                        </td>
-                                        <td>
-                                            <Time at=s.as_ref().and_then(|s| s.last_attempt_at.clone()) />
-                                        </td>
-                                        <td>
-                                            <Time at=s.as_ref().and_then(|s| s.last_success_at.clone()) />
-                                        </td>
-                                        <td class="num">
-                                            {s
-                                                .as_ref()
-                                                .and_then(|s| s.duration_ms)
-                                                .map(|ms| format!("{:.1} s", ms as f64 / 1000.0))
-                                                .unwrap_or_else(|| "–".into())}
-                                        </td>
-                                        <td class="num">{format::count(c.recovery_points)}</td>
-                                        <td class="num">{format::count(c.protected_resources)}</td>
-                                        <td class="num">{format::count(jobs)}</td>
-                                        <td class="message">
-                                            {s
-                                                .as_ref()
-                                                .and_then(|s| {
-                                                    s.error_code
-                                                        .clone()
-                                                        .map(|code| {
-                                                            view! {
-                                                                <strong>{code}</strong>
-                                                                " "
-                                                                {s.error_message.clone().unwrap_or_default()}
-                                                            }
-                                                        })
-                                                })}
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect::<Vec<_>>()
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+    let rows = accounts
+        .into_iter()
+        .flat_map(|a| {
+            let regions = if a.sync.is_empty() { vec![None] } else { a.sync.into_iter().map(Some).collect() };
+            let (name, id, role, source) = (a.name, a.id, a.role_arn, a.source);
+            regions
+                .into_iter()
+                .map(move |s| {
+                    let c = s.as_ref().map(|s| s.counts.clone()).unwrap_or_default();
+                    let jobs = c.backup_jobs + c.copy_jobs + c.restore_jobs;
+                    let s = s.clone();
+                    view! {
+                        <tr>
+                            <th scope="row" title=role.clone()>
+                                {name.clone()}
+                                " "
+                                <span class="id">{id.clone()}</span>
+                                {(source == "discovery").then(|| view! { <span class="muted">" (discovered)"</span> })}
+                            </th>
+                            <td>{s.as_ref().map(|s| s.region.clone()).unwrap_or_else(|| "–".into())}</td>
+                            <td>
+                                <Badge status=s.as_ref().map(|s| s.status.clone()).unwrap_or_else(|| "never".into()) />
+                            </td>
+                            <td>
+                                <Time at=s.as_ref().and_then(|s| s.last_attempt_at.clone()) />
+                            </td>
+                            <td>
+                                <Time at=s.as_ref().and_then(|s| s.last_success_at.clone()) />
+                            </td>
+                            <td class="num">
+                                {s
+                                    .as_ref()
+                                    .and_then(|s| s.duration_ms)
+                                    .map(|ms| format!("{:.1} s", ms as f64 / 1000.0))
+                                    .unwrap_or_else(|| "–".into())}
+                            </td>
+                            <td class="num">{format::count(c.recovery_points)}</td>
+                            <td class="num">{format::count(c.protected_resources)}</td>
+                            <td class="num">{format::count(jobs)}</td>
+                            <td class="message">
+                                {s
+                                    .as_ref()
+                                    .and_then(|s| {
+                                        s.error_code
+                                            .clone()
+                                            .map(|code| {
+                                                view! {
+                                                    <strong>{code}</strong>
+                                                    " "
+                                                    {s.error_message.clone().unwrap_or_default()}
+                                                }
+                                            })
+                                    })}
+                            </td>
+                        </tr>
+                    }
+                    .into_any()
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let heads = &[
+        "Account",
+        "Region",
+        "Status",
+        "Last attempt",
+        "Last success",
+        "#Took",
+        "#Recovery points",
+        "#Resources",
+        "#Jobs",
+        "Error",
+    ];
+    data_table("", heads, rows)
 }

@@ -28,9 +28,9 @@ fn resource_link(arn: &str) -> String {
 
 #[component]
 pub fn Assurance() -> impl IntoView {
-    let coverage = use_get::<Coverage>(|| "/api/v1/assurance/coverage".to_string());
-    let trend = use_get::<CoverageTrend>(|| "/api/v1/assurance/coverage-trend?days=90".to_string());
-    let outside = use_list::<OutsideTarget>("/api/v1/assurance/outside-targets", &[], &[("limit", "50")]);
+    let coverage = use_get(|| "/api/v1/assurance/coverage".to_string());
+    let trend = use_get(|| "/api/v1/assurance/coverage-trend?days=90".to_string());
+    let outside = use_list("/api/v1/assurance/outside-targets", &[], &[("limit", "50")]);
     view! {
         <h1>"Assurance"</h1>
         <p class="lead">
@@ -192,7 +192,7 @@ fn OutsideTable(page: Page<OutsideTarget>) -> impl IntoView {
 fn Targets() -> impl IntoView {
     let session = expect_context::<Session>();
     let version = RwSignal::new(0u32);
-    let policy = use_get::<TargetPolicy>(move || {
+    let policy = use_get(move || {
         version.get();
         "/api/v1/assurance/targets".to_string()
     });

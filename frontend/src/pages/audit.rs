@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 use shared::{AuditRecord, AuditVerification, Page};
 
-use crate::components::{loaded, use_get, use_url, ClearFilters, FilterText, Pager, Time};
+use crate::components::{data_table, loaded, use_get, use_url, ClearFilters, FilterText, Pager, Time};
 use crate::{api, session::Session};
 
 const FILTERS: [&str; 3] = ["actor", "action", "subject"];
@@ -14,7 +14,7 @@ pub fn Audit() -> impl IntoView {
     let (query, _) = use_url();
     let api_query =
         Memo::new(move |_| query.read().api(&["actor", "action", "subject", "cursor"], &[("limit", "100")]));
-    let page = use_get::<Page<AuditRecord>>(move || format!("/api/v1/audit{}", api_query.get()));
+    let page = use_get(move || format!("/api/v1/audit{}", api_query.get()));
     let verification = RwSignal::new(None::<Result<AuditVerification, String>>);
     let verify = move |_| {
         leptos::task::spawn_local(async move {
@@ -73,48 +73,31 @@ pub fn Audit() -> impl IntoView {
                 return view! { <p class="empty">"No audit record matches."</p> }.into_any();
             }
             let shown = p.items.len();
-            view! {
-                <table class="dense audit">
-                    <thead>
+            let rows = p
+                .items
+                .into_iter()
+                .map(|r| {
+                    let subject = match r.subject.strip_prefix("request:") {
+                        Some(id) => view! { <a href=format!("/requests/{id}")>{r.subject.clone()}</a> }.into_any(),
+                        None => view! { <span>{r.subject.clone()}</span> }.into_any(),
+                    };
+                    view! {
                         <tr>
-                            <th scope="col" class="num">"#"</th>
-                            <th scope="col">"When"</th>
-                            <th scope="col">"Actor"</th>
-                            <th scope="col">"Action"</th>
-                            <th scope="col">"Subject"</th>
-                            <th scope="col">"Details"</th>
+                            <td class="num">{r.seq}</td>
+                            <td>
+                                <Time at=Some(r.at) />
+                            </td>
+                            <td>{r.actor}</td>
+                            <td>{r.action}</td>
+                            <td>{subject}</td>
+                            <td class="arn">{r.details.to_string()}</td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {p
-                            .items
-                            .into_iter()
-                            .map(|r| {
-                                let subject_link = r
-                                    .subject
-                                    .strip_prefix("request:")
-                                    .map(|id| format!("/requests/{id}"));
-                                view! {
-                                    <tr>
-                                        <td class="num">{r.seq}</td>
-                                        <td>
-                                            <Time at=Some(r.at.clone()) />
-                                        </td>
-                                        <td>{r.actor.clone()}</td>
-                                        <td>{r.action.clone()}</td>
-                                        <td>
-                                            {match subject_link {
-                                                Some(href) => view! { <a href=href>{r.subject.clone()}</a> }.into_any(),
-                                                None => view! { <span>{r.subject.clone()}</span> }.into_any(),
-                                            }}
-                                        </td>
-                                        <td class="arn">{r.details.to_string()}</td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
+                    }
+                    .into_any()
+                })
+                .collect();
+            view! {
+                {data_table("dense audit", &["##", "When", "Actor", "Action", "Subject", "Details"], rows)}
                 <Pager next=p.next_cursor shown=shown />
             }
                 .into_any()

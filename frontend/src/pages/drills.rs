@@ -11,7 +11,7 @@ use shared::{
 };
 
 use crate::components::{
-    cells_table, facts_table, loaded, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
+    cells_table, facts_table, fetched, loaded, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
 };
 use crate::session::Session;
 use crate::url::encode;
@@ -49,7 +49,7 @@ pub fn RunbookPage() -> impl IntoView {
         query.with(|q| (q.get("resource").unwrap_or_default().to_string(), scenario_of(q.get("scenario"))))
     });
     let version = RwSignal::new(0u32);
-    let runbook = use_get::<Runbook>(move || {
+    let runbook = use_get(move || {
         let (arn, scenario) = params.get();
         version.get();
         format!("/api/v1/runbooks?resource_arn={}&scenario={scenario}", encode(&arn))
@@ -187,9 +187,9 @@ fn RunbookView(
 pub fn Drills() -> impl IntoView {
     let session = expect_context::<Session>();
     let (query, _) = use_url();
-    let page = use_list::<Drill>("/api/v1/drills", &["resource_arn"], &[]);
+    let page = use_list("/api/v1/drills", &["resource_arn"], &[]);
     let version = RwSignal::new(0u32);
-    let schedules = use_get::<Vec<DrillSchedule>>(move || {
+    let schedules = use_get(move || {
         version.get();
         "/api/v1/drill-schedules".to_string()
     });
@@ -331,16 +331,14 @@ const STEP_NAMES: [(&str, &str); 6] = [
 pub fn DrillReport() -> impl IntoView {
     let params = use_params_map();
     let version = RwSignal::new(0u32);
-    let drill = use_get::<Drill>(move || {
+    let drill = use_get(move || {
         version.get();
         format!("/api/v1/drills/{}", params.with(|p| p.get("id").unwrap_or_default()))
     });
     // Follow a drill under way.
     let handle = set_interval_with_handle(
         move || {
-            let running = drill
-                .get_untracked()
-                .and_then(Result::ok)
+            let running = untrack(|| fetched::<Drill>(drill))
                 .is_some_and(|d| !matches!(d.status, DrillStatus::Completed | DrillStatus::Failed));
             if running {
                 version.update(|v| *v += 1);

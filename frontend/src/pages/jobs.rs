@@ -1,15 +1,17 @@
 //! `/jobs`: backup, copy and restore jobs (`?kind=`), their status and progress.
 
 use leptos::prelude::*;
+use serde::de::DeserializeOwned;
 use shared::{BackupJob, CopyJob, Page, RestoreJob};
 use wasm_bindgen::JsValue;
 
+use crate::api::Answer;
 use crate::components::{
-    fixed, href_with, loaded, types, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, FilterText, Pager,
-    Time,
+    data_table, fixed, href_with, paged, resource_cell, shown, types, use_get, use_url, Badge, ClearFilters,
+    FilterDate, FilterSelect, FilterText, Time,
 };
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{format, Catalog};
 
 const FILTERS: [&str; 7] =
     ["account_id", "region", "resource_type", "resource_arn", "status", "created_after", "created_before"];
@@ -27,6 +29,15 @@ impl Kind {
             Some("copy") => Kind::Copy,
             Some("restore") => Kind::Restore,
             _ => Kind::Backup,
+        }
+    }
+
+    /// The API's list of this kind of job.
+    fn endpoint(self) -> &'static str {
+        match self {
+            Kind::Backup => "/api/v1/backup-jobs",
+            Kind::Copy => "/api/v1/copy-jobs",
+            Kind::Restore => "/api/v1/restore-jobs",
         }
     }
 
@@ -57,80 +68,61 @@ struct Row {
     recovery_point: Option<String>,
 }
 
-async fn load(kind: Kind, q: String) -> Result<(Vec<Row>, Option<String>), String> {
-    match kind {
-        Kind::Backup => {
-            let p = api::get::<Page<BackupJob>>(&format!("/api/v1/backup-jobs{q}")).await?;
-            let rows = p
-                .items
-                .into_iter()
-                .map(|j| Row {
-                    created_at: j.created_at,
-                    completed_at: j.completed_at,
-                    resource_arn: j.resource_arn,
-                    resource_type: j.resource_type,
-                    account: format!("{} {}", j.account_id, j.region),
-                    status: j.status,
-                    progress: j.percent_done,
-                    size: j.size_bytes,
-                    detail: j.vault_name.map(|v| format!("into {v}")).unwrap_or_default(),
-                    message: j.status_message,
-                    recovery_point: j.recovery_point_arn,
-                })
-                .collect();
-            Ok((rows, p.next_cursor))
+/// A `Row` of the job `$j` (a backup, copy or restore job): the fields every kind
+/// has, then the ones given.
+macro_rules! row {
+    ($j:ident, $($field:ident: $value:expr),+ $(,)?) => {
+        Row {
+            created_at: $j.created_at,
+            completed_at: $j.completed_at,
+            resource_type: $j.resource_type,
+            account: format!("{} {}", $j.account_id, $j.region),
+            status: $j.status,
+            size: $j.size_bytes,
+            message: $j.status_message,
+            $($field: $value),+
         }
-        Kind::Copy => {
-            let p = api::get::<Page<CopyJob>>(&format!("/api/v1/copy-jobs{q}")).await?;
-            let rows = p
-                .items
-                .into_iter()
-                .map(|j| Row {
-                    created_at: j.created_at,
-                    completed_at: j.completed_at,
-                    resource_arn: j.resource_arn,
-                    resource_type: j.resource_type,
-                    account: format!("{} {}", j.account_id, j.region),
-                    status: j.status,
-                    progress: None,
-                    size: j.size_bytes,
-                    detail: format!(
-                        "{} → {}",
-                        j.source_vault_arn.as_deref().map(format::arn_name).unwrap_or("?"),
-                        j.destination_vault_arn.unwrap_or_default()
-                    ),
-                    message: j.status_message,
-                    recovery_point: j.destination_recovery_point_arn,
-                })
-                .collect();
-            Ok((rows, p.next_cursor))
-        }
-        Kind::Restore => {
-            let p = api::get::<Page<RestoreJob>>(&format!("/api/v1/restore-jobs{q}")).await?;
-            let rows = p
-                .items
-                .into_iter()
-                .map(|j| Row {
-                    created_at: j.created_at,
-                    completed_at: j.completed_at,
-                    resource_arn: j.resource_arn.unwrap_or_default(),
-                    resource_type: j.resource_type,
-                    account: format!("{} {}", j.account_id, j.region),
-                    status: j.status,
-                    progress: j.percent_done,
-                    size: j.size_bytes,
-                    detail: format!(
-                        "{}{}",
-                        if j.test { "restore test → " } else { "→ " },
-                        j.created_resource_arn.as_deref().map(format::arn_name).unwrap_or("(not created)")
-                    ),
-                    message: j.status_message,
-                    recovery_point: j.recovery_point_arn,
-                })
-                .collect();
-            Ok((rows, p.next_cursor))
-        }
+    };
+}
+
+/// The rows of a page of jobs; which kind it lists follows from the address that answered.
+fn rows(answer: &Answer) -> Result<(Vec<Row>, Option<String>), String> {
+    let kind = [Kind::Copy, Kind::Restore].into_iter().find(|k| answer.path().starts_with(k.endpoint()));
+    match kind.unwrap_or(Kind::Backup) {
+        Kind::Backup => page_of(answer, |j: BackupJob| {
+            row!(j,
+                resource_arn: j.resource_arn,
+                progress: j.percent_done,
+                detail: j.vault_name.map(|v| format!("into {v}")).unwrap_or_default(),
+                recovery_point: j.recovery_point_arn,
+            )
+        }),
+        Kind::Copy => page_of(answer, |j: CopyJob| {
+            let from = j.source_vault_arn.as_deref().map(format::arn_name).unwrap_or("?");
+            let detail = format!("{from} → {}", j.destination_vault_arn.as_deref().unwrap_or_default());
+            row!(j,
+                resource_arn: j.resource_arn,
+                progress: None,
+                detail: detail,
+                recovery_point: j.destination_recovery_point_arn,
+            )
+        }),
+        Kind::Restore => page_of(answer, |j: RestoreJob| {
+            let created = j.created_resource_arn.as_deref().map(format::arn_name).unwrap_or("(not created)");
+            let detail = format!("{}{created}", if j.test { "restore test → " } else { "→ " });
+            row!(j,
+                resource_arn: j.resource_arn.unwrap_or_default(),
+                progress: j.percent_done,
+                detail: detail,
+                recovery_point: j.recovery_point_arn,
+            )
+        }),
     }
+}
+
+fn page_of<T: DeserializeOwned>(answer: &Answer, row: impl Fn(T) -> Row) -> Result<(Vec<Row>, Option<String>), String> {
+    let p = answer.decode::<Page<T>>()?;
+    Ok((p.items.into_iter().map(row).collect(), p.next_cursor))
 }
 
 /// AWS's `PercentDone` (`45.0`, perhaps with `%`) as a number, read by the browser.
@@ -148,10 +140,7 @@ pub fn Jobs() -> impl IntoView {
         allowed.extend(["cursor", "limit"]);
         query.read().api(&allowed, &[])
     });
-    let page = LocalResource::new(move || {
-        let (k, q) = (kind.get(), list_query.get());
-        load(k, q)
-    });
+    let page = use_get(move || format!("{}{}", kind.get().endpoint(), list_query.get()));
     let tab = move |k: Kind, value: &'static str, label: &'static str| {
         let q = query.get();
         // A status of one kind of job may not exist for another: switching kind drops it.
@@ -186,86 +175,59 @@ pub fn Jobs() -> impl IntoView {
             <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:rds:…:db:…" />
             <ClearFilters keys=&FILTERS />
         </div>
-        {loaded(page, "jobs", move |(rows, next): (Vec<Row>, Option<String>)| {
-            let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table rows=rows next=next filtered=filtered /> }
+        {shown(page, "jobs", |answer| {
+            let (rows, next) = rows(&answer)?;
+            Ok(paged("jobs", &FILTERS, rows.len(), next, || jobs_table(rows)))
         })}
     }
 }
 
-#[component]
-fn Table(rows: Vec<Row>, next: Option<String>, filtered: bool) -> impl IntoView {
-    if rows.is_empty() {
-        return view! { <Empty what="jobs" filtered=filtered /> }.into_any();
-    }
-    let shown = rows.len();
-    view! {
-        <table class="dense">
-            <thead>
+fn jobs_table(rows: Vec<Row>) -> AnyView {
+    let rows = rows
+        .into_iter()
+        .map(|r| {
+            let progress = r.progress.clone();
+            let pct = progress.as_deref().and_then(percent);
+            view! {
                 <tr>
-                    <th scope="col">"Created"</th>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Status"</th>
-                    <th scope="col">"Progress"</th>
-                    <th scope="col" class="num">"Size"</th>
-                    <th scope="col">"Completed"</th>
-                    <th scope="col">"Detail"</th>
+                    <td>
+                        <Time at=Some(r.created_at) />
+                    </td>
+                    {resource_cell(&r.resource_arn, None, format!(" {}", r.resource_type))}
+                    <td>{r.account}</td>
+                    <td>
+                        <Badge status=r.status />
+                        {r.message.map(|m| view! { <div class="message">{m}</div> })}
+                    </td>
+                    <td>
+                        {pct
+                            .map(|p| {
+                                view! {
+                                    <progress max=100 value=p aria-label="Progress"></progress>
+                                    <span class="muted">{format!(" {p:.0} %")}</span>
+                                }
+                            })}
+                    </td>
+                    <td class="num">{r.size.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
+                    <td>
+                        <Time at=r.completed_at />
+                    </td>
+                    <td>
+                        {r.detail}
+                        {r
+                            .recovery_point
+                            .map(|rp| {
+                                view! {
+                                    " "
+                                    <a href=format!("/recovery-points?selected={}", encode(&rp))>"recovery point"</a>
+                                }
+                            })}
+                    </td>
                 </tr>
-            </thead>
-            <tbody>
-                {rows
-                    .into_iter()
-                    .map(|r| {
-                        let progress = r.progress.clone();
-                        let pct = progress.as_deref().and_then(percent);
-                        view! {
-                            <tr>
-                                <td>
-                                    <Time at=Some(r.created_at) />
-                                </td>
-                                <td>
-                                    <a href=format!("/resources?resource={}", encode(&r.resource_arn))>
-                                        {format::arn_name(&r.resource_arn).to_string()}
-                                    </a>
-                                    <span class="muted">{format!(" {}", r.resource_type)}</span>
-                                </td>
-                                <td>{r.account}</td>
-                                <td>
-                                    <Badge status=r.status />
-                                    {r.message.map(|m| view! { <div class="message">{m}</div> })}
-                                </td>
-                                <td>
-                                    {pct
-                                        .map(|p| {
-                                            view! {
-                                                <progress max=100 value=p aria-label="Progress"></progress>
-                                                <span class="muted">{format!(" {p:.0} %")}</span>
-                                            }
-                                        })}
-                                </td>
-                                <td class="num">{r.size.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
-                                <td>
-                                    <Time at=r.completed_at />
-                                </td>
-                                <td>
-                                    {r.detail}
-                                    {r
-                                        .recovery_point
-                                        .map(|rp| {
-                                            view! {
-                                                " "
-                                                <a href=format!("/recovery-points?selected={}", encode(&rp))>"recovery point"</a>
-                                            }
-                                        })}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <Pager next=next shown=shown />
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    let heads = &["Created", "Resource", "Account", "Status", "Progress", "#Size", "Completed", "Detail"];
+    data_table("dense", heads, rows)
 }

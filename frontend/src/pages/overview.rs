@@ -3,14 +3,13 @@
 use leptos::prelude::*;
 use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary};
 
-use crate::components::{loaded, use_get, Badge, TestsChart, Time};
-use crate::url::encode;
+use crate::components::{data_table, loaded, resource_cell, thead, use_get, Badge, TestsChart, Time};
 use crate::{format, Catalog};
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let summary = use_get::<Summary>(|| "/api/v1/summary".into());
-    let posture = use_get::<Posture>(|| "/api/v1/overview".into());
+    let summary = use_get(|| "/api/v1/summary".into());
+    let posture = use_get(|| "/api/v1/overview".into());
     view! {
         <h1>"Overview"</h1>
         {loaded(posture, "the restore-test posture", |p: Posture| view! { <PostureView p=p /> })}
@@ -89,12 +88,7 @@ fn PostureView(p: Posture) -> impl IntoView {
         <div class="two">
             <section aria-labelledby="untested-h">
                 <h2 id="untested-h">{format!("Not restore-tested in {stale} days")}</h2>
-                <ResourceList
-                    resources=p.untested_resources.clone()
-                    empty="Every protected resource was restore-tested recently."
-                    show_test=true
-                    now=now
-                />
+                <ResourceList resources=p.untested_resources.clone() show_test=true now=now />
             </section>
             <section aria-labelledby="rpo-h">
                 <h2 id="rpo-h">"Oldest newest backup (RPO)"</h2>
@@ -107,12 +101,7 @@ fn PostureView(p: Posture) -> impl IntoView {
                         ages.never,
                     )}
                 </p>
-                <ResourceList
-                    resources=p.oldest_backups.clone()
-                    empty="No resource has a backup yet."
-                    show_test=false
-                    now=now
-                />
+                <ResourceList resources=p.oldest_backups.clone() show_test=false now=now />
             </section>
         </div>
         <section aria-labelledby="rto-h">
@@ -121,37 +110,23 @@ fn PostureView(p: Posture) -> impl IntoView {
                 view! { <p class="empty">"No restore has completed in 90 days, so no restore time is known."</p> }
                     .into_any()
             } else {
-                view! {
-                    <table>
-                        <thead>
+                let rows = p
+                    .restore_times
+                    .iter()
+                    .map(|t| {
+                        view! {
                             <tr>
-                                <th scope="col">"Resource type"</th>
-                                <th scope="col" class="num">"Restores"</th>
-                                <th scope="col" class="num">"Median"</th>
-                                <th scope="col" class="num">"90th percentile"</th>
-                                <th scope="col" class="num">"Longest"</th>
+                                <th scope="row">{t.resource_type.clone()}</th>
+                                <td class="num">{format::count(t.restores)}</td>
+                                <td class="num">{format::minutes(t.median_minutes)}</td>
+                                <td class="num">{format::minutes(t.p90_minutes)}</td>
+                                <td class="num">{format::minutes(t.max_minutes)}</td>
                             </tr>
-                        </thead>
-                        <tbody>
-                            {p
-                                .restore_times
-                                .iter()
-                                .map(|t| {
-                                    view! {
-                                        <tr>
-                                            <th scope="row">{t.resource_type.clone()}</th>
-                                            <td class="num">{format::count(t.restores)}</td>
-                                            <td class="num">{format::minutes(t.median_minutes)}</td>
-                                            <td class="num">{format::minutes(t.p90_minutes)}</td>
-                                            <td class="num">{format::minutes(t.max_minutes)}</td>
-                                        </tr>
-                                    }
-                                })
-                                .collect_view()}
-                        </tbody>
-                    </table>
-                }
-                    .into_any()
+                        }
+                        .into_any()
+                    })
+                    .collect();
+                data_table("", &["Resource type", "#Restores", "#Median", "#90th percentile", "#Longest"], rows)
             }}
         </section>
     }
@@ -159,163 +134,125 @@ fn PostureView(p: Posture) -> impl IntoView {
 
 #[component]
 fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     if jobs.is_empty() {
         return view! { <p class="empty">"No restore test has failed."</p> }.into_any();
     }
-    view! {
-        <table class="failures">
-            <thead>
+    let account_name = expect_context::<Catalog>().account_names();
+    let rows = jobs
+        .into_iter()
+        .map(|j| {
+            let (result, message) = if j.status == "FAILED" || j.status == "ABORTED" {
+                (format!("restore {}", format::status_words(&j.status)), j.status_message)
+            } else {
+                let validation = format::status_words(j.validation_status.as_deref().unwrap_or_default());
+                (format!("validation {validation}"), j.validation_message)
+            };
+            let resource = j.resource_arn.unwrap_or_default();
+            view! {
                 <tr>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Result"</th>
-                    <th scope="col">"Message"</th>
+                    <td>
+                        <Time at=Some(j.created_at) />
+                    </td>
+                    {resource_cell(&resource, None, format!(" {}", j.resource_type))}
+                    <td>{account_name(&j.account_id)}</td>
+                    <td>
+                        <span class="badge bad">{result}</span>
+                    </td>
+                    <td class="message">{message.unwrap_or_else(|| "(no message)".into())}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {jobs
-                    .into_iter()
-                    .map(|j| {
-                        let resource = j.resource_arn.clone().unwrap_or_default();
-                        let (result, message) = if j.status == "FAILED" || j.status == "ABORTED" {
-                            (format!("restore {}", format::status_words(&j.status)), j.status_message.clone())
-                        } else {
-                            (
-                                format!(
-                                    "validation {}",
-                                    format::status_words(j.validation_status.as_deref().unwrap_or_default()),
-                                ),
-                                j.validation_message.clone(),
-                            )
-                        };
-                        let account = catalog.account_name(&j.account_id);
-                        view! {
-                            <tr>
-                                <td>
-                                    <Time at=Some(j.created_at.clone()) />
-                                </td>
-                                <td>
-                                    <a href=format!("/resources?resource={}", encode(&resource))>
-                                        {format::arn_name(&resource).to_string()}
-                                    </a>
-                                    <span class="muted">{format!(" {}", j.resource_type)}</span>
-                                </td>
-                                <td>{account}</td>
-                                <td>
-                                    <span class="badge bad">{result}</span>
-                                </td>
-                                <td class="message">{message.unwrap_or_else(|| "(no message)".into())}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    data_table("failures", &["Started", "Resource", "Account", "Result", "Message"], rows)
 }
 
+/// Resources with their last restore test (`show_test`) or their newest backup.
 #[component]
-fn ResourceList(resources: Vec<ProtectedResource>, empty: &'static str, show_test: bool, now: i64) -> impl IntoView {
+fn ResourceList(resources: Vec<ProtectedResource>, show_test: bool, now: i64) -> impl IntoView {
     if resources.is_empty() {
+        let empty = if show_test {
+            "Every protected resource was restore-tested recently."
+        } else {
+            "No resource has a backup yet."
+        };
         return view! { <p class="empty">{empty}</p> }.into_any();
     }
-    view! {
-        <table>
-            <thead>
+    let rows = resources
+        .into_iter()
+        .map(|r| {
+            let when = if show_test { r.last_test_at } else { r.last_backup_at };
+            let age = when.as_deref().and_then(format::parse_time).map(|t| format::age(now, t));
+            let shown = match (when, age) {
+                (Some(t), Some(age)) => view! {
+                    <Time at=Some(t) />
+                    <span class="muted">{format!(" ({age})")}</span>
+                }
+                .into_any(),
+                _ => view! { <Badge status="never" /> }.into_any(),
+            };
+            let detail = format!(" {} · {}", r.resource_type, r.account_id);
+            view! {
                 <tr>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">{if show_test { "Last restore test" } else { "Newest backup" }}</th>
+                    {resource_cell(&r.resource_arn, r.resource_name, detail)}
+                    <td>{shown}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {resources
-                    .into_iter()
-                    .map(|r| {
-                        let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-                        let when = if show_test { r.last_test_at.clone() } else { r.last_backup_at.clone() };
-                        let age = when.as_deref().and_then(format::parse_time).map(|t| format::age(now, t));
-                        view! {
-                            <tr>
-                                <td>
-                                    <a href=format!("/resources?resource={}", encode(&r.resource_arn))>{name}</a>
-                                    <span class="muted">{format!(" {} · {}", r.resource_type, r.account_id)}</span>
-                                </td>
-                                <td>
-                                    {match (when, age) {
-                                        (Some(t), Some(age)) => {
-                                            view! {
-                                                <Time at=Some(t) />
-                                                <span class="muted">{format!(" ({age})")}</span>
-                                            }
-                                                .into_any()
-                                        }
-                                        _ => view! { <Badge status="never" /> }.into_any(),
-                                    }}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    let heads: &'static [&'static str] =
+        if show_test { &["Resource", "Last restore test"] } else { &["Resource", "Newest backup"] };
+    data_table("", heads, rows)
 }
 
 #[component]
 fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
+    let rows = accounts
+        .into_iter()
+        .map(|a| {
+            let rate = format::pass_rate(a.restore_tests_passed_30d, a.restore_tests_failed_30d);
+            let tests = format!("/restore-tests?account_id={}", a.account_id);
+            view! {
+                <tr>
+                    <th scope="row">
+                        {a.name.clone()} " " <span class="id">{a.account_id.clone()}</span>
+                    </th>
+                    <td>
+                        <a href="/accounts">
+                            <Badge status=if a.sync_ok { "ok" } else { "error" } />
+                        </a>
+                    </td>
+                    <td class="num">
+                        <a href=format!("/recovery-points?account_id={}", a.account_id)>{format::count(a.recovery_points)}</a>
+                    </td>
+                    <td class="num">{format::count(a.protected_resources)}</td>
+                    <td class="num">{a.restore_tests_passed_30d}</td>
+                    <td class="num">
+                        <a href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</a>
+                    </td>
+                    <td class="num">{rate}</td>
+                    <td class="num">{a.resources_never_tested}</td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect::<Vec<_>>();
+    let heads = &[
+        "Account",
+        "Sync",
+        "#Recovery points",
+        "#Protected resources",
+        "#Tests passed",
+        "#Tests failed",
+        "#Pass rate",
+        "#Never tested",
+    ];
     view! {
         <table class="accounts">
             <caption>"Restore tests of the last 30 days, per account"</caption>
-            <thead>
-                <tr>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Sync"</th>
-                    <th scope="col" class="num">"Recovery points"</th>
-                    <th scope="col" class="num">"Protected resources"</th>
-                    <th scope="col" class="num">"Tests passed"</th>
-                    <th scope="col" class="num">"Tests failed"</th>
-                    <th scope="col" class="num">"Pass rate"</th>
-                    <th scope="col" class="num">"Never tested"</th>
-                </tr>
-            </thead>
-            <tbody>
-                {accounts
-                    .into_iter()
-                    .map(|a| {
-                        let rate = format::pass_rate(a.restore_tests_passed_30d, a.restore_tests_failed_30d);
-                        let tests = format!("/restore-tests?account_id={}", a.account_id);
-                        view! {
-                            <tr>
-                                <th scope="row">
-                                    {a.name.clone()} " " <span class="id">{a.account_id.clone()}</span>
-                                </th>
-                                <td>
-                                    <a href="/accounts">
-                                        <Badge status=if a.sync_ok { "ok" } else { "error" } />
-                                    </a>
-                                </td>
-                                <td class="num">
-                                    <a href=format!(
-                                        "/recovery-points?account_id={}",
-                                        a.account_id,
-                                    )>{format::count(a.recovery_points)}</a>
-                                </td>
-                                <td class="num">{format::count(a.protected_resources)}</td>
-                                <td class="num">{a.restore_tests_passed_30d}</td>
-                                <td class="num">
-                                    <a href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</a>
-                                </td>
-                                <td class="num">{rate}</td>
-                                <td class="num">{a.resources_never_tested}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
+            {thead(heads)}
+            <tbody>{rows}</tbody>
         </table>
     }
 }

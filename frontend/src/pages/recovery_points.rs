@@ -2,13 +2,13 @@
 //! selected one in detail (`?selected=<arn>`) with what AWS reports for restoring it.
 
 use leptos::prelude::*;
-use shared::{Page, RecoveryPoint, RecoveryPointDetail};
+use shared::{RecoveryPoint, RecoveryPointDetail};
 
 use crate::components::types;
 
 use crate::components::{
-    fixed, href_with, loaded, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect,
-    FilterText, Pager, Time, TimeBoth,
+    data_table, fixed, href_with, loaded, loaded_page, use_get, use_list, use_url, Badge, ClearFilters, FilterDate,
+    FilterSelect, FilterText, Time, TimeBoth,
 };
 use crate::url::encode;
 use crate::{format, Catalog};
@@ -21,7 +21,7 @@ const STATUSES: [&str; 7] = ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVA
 pub fn RecoveryPoints() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let page = use_list::<RecoveryPoint>("/api/v1/recovery-points", &FILTERS, &[]);
+    let page = use_list("/api/v1/recovery-points", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.read().get("selected").map(str::to_string));
     view! {
         <h1>"Recovery points"</h1>
@@ -37,80 +37,52 @@ pub fn RecoveryPoints() -> impl IntoView {
             <ClearFilters keys=&FILTERS />
         </div>
         {move || selected.get().map(|arn| view! { <Detail arn=arn /> })}
-        {loaded(page, "recovery points", move |p: Page<RecoveryPoint>| {
-            let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table page=p filtered=filtered /> }
-        })}
+        {loaded_page(page, "recovery points", &FILTERS, points_table)}
     }
 }
 
-#[component]
-fn Table(page: Page<RecoveryPoint>, filtered: bool) -> impl IntoView {
-    if page.items.is_empty() {
-        return view! { <Empty what="recovery points" filtered=filtered /> }.into_any();
-    }
+fn points_table(items: Vec<RecoveryPoint>) -> AnyView {
     let (query, _) = use_url();
     let q = query.get_untracked();
-    let shown = page.items.len();
-    view! {
-        <div class="scroll" id="rp-table">
-            <table class="dense">
-                <thead>
-                    <tr>
-                        <th scope="col">"Created"</th>
-                        <th scope="col">"Resource"</th>
-                        <th scope="col">"Account"</th>
-                        <th scope="col">"Vault"</th>
-                        <th scope="col">"Status"</th>
-                        <th scope="col" class="num">"Size"</th>
-                        <th scope="col">"Deleted"</th>
-                        <th scope="col">"Copy of"</th>
-                    </tr>
-                </thead>
-                <tbody>
-                    {page
-                        .items
-                        .into_iter()
-                        .map(|r| {
-                            let href = href_with(&q, "/recovery-points", "selected", Some(&r.recovery_point_arn));
-                            let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-                            view! {
-                                <tr>
-                                    <td>
-                                        <a href=href>
-                                            <Time at=Some(r.created_at.clone()) />
-                                        </a>
-                                    </td>
-                                    <td>
-                                        {name.clone()}
-                                        <span class="muted">{format!(" {}", r.resource_type)}</span>
-                                    </td>
-                                    <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
-                                    <td>{r.vault_name.clone()}</td>
-                                    <td>
-                                        <Badge status=if r.gone_at.is_some() { "gone".to_string() } else { r.status.clone() } />
-                                    </td>
-                                    <td class="num">{r.size_bytes.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
-                                    <td>
-                                        <Time at=r.delete_at.clone() />
-                                    </td>
-                                    <td>
-                                        {r
-                                            .source_vault_arn
-                                            .as_deref()
-                                            .map(|v| format::arn_name(v).to_string())
-                                            .unwrap_or_else(|| "–".into())}
-                                    </td>
-                                </tr>
-                            }
-                        })
-                        .collect_view()}
-                </tbody>
-            </table>
-        </div>
-        <Pager next=page.next_cursor shown=shown />
-    }
-    .into_any()
+    let rows = items
+        .into_iter()
+        .map(|r| {
+            let href = href_with(&q, "/recovery-points", "selected", Some(&r.recovery_point_arn));
+            let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+            view! {
+                <tr>
+                    <td>
+                        <a href=href>
+                            <Time at=Some(r.created_at.clone()) />
+                        </a>
+                    </td>
+                    <td>
+                        {name.clone()}
+                        <span class="muted">{format!(" {}", r.resource_type)}</span>
+                    </td>
+                    <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
+                    <td>{r.vault_name.clone()}</td>
+                    <td>
+                        <Badge status=if r.gone_at.is_some() { "gone".to_string() } else { r.status.clone() } />
+                    </td>
+                    <td class="num">{r.size_bytes.map(format::bytes).unwrap_or_else(|| "–".into())}</td>
+                    <td>
+                        <Time at=r.delete_at.clone() />
+                    </td>
+                    <td>
+                        {r
+                            .source_vault_arn
+                            .as_deref()
+                            .map(|v| format::arn_name(v).to_string())
+                            .unwrap_or_else(|| "–".into())}
+                    </td>
+                </tr>
+            }
+            .into_any()
+        })
+        .collect();
+    let heads = &["Created", "Resource", "Account", "Vault", "Status", "#Size", "Deleted", "Copy of"];
+    view! { <div class="scroll" id="rp-table">{data_table("dense", heads, rows)}</div> }.into_any()
 }
 
 #[component]
@@ -118,7 +90,7 @@ fn Detail(arn: String) -> impl IntoView {
     let (query, _) = use_url();
     let close = href_with(&query.get_untracked(), "/recovery-points", "selected", None);
     let path = format!("/api/v1/recovery-points/{}", encode(&arn));
-    let detail = use_get::<RecoveryPointDetail>(move || path.clone());
+    let detail = use_get(move || path.clone());
     view! {
         <section class="detail" aria-labelledby="rp-detail-h">
             <div class="detail-head">

@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use shared::{ActionRequest, CopyLifecycle, DecisionInput, Page, RecoveryPointDetail, RequestKind, RequestStatus};
 
-use crate::components::{loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
+use crate::components::{data_table, fetched, loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -27,7 +27,7 @@ pub fn NewRequest() -> impl IntoView {
     let kind0: RequestKind = query.get_untracked().get("kind").and_then(|k| k.parse().ok()).unwrap_or_default();
     let session = expect_context::<Session>();
     let path = format!("/api/v1/recovery-points/{}", encode(&rp));
-    let detail = use_get::<RecoveryPointDetail>(move || path.clone());
+    let detail = use_get(move || path.clone());
     view! {
         <h1>"New request"</h1>
         {move || {
@@ -76,20 +76,13 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
     let vaults = Signal::derive(move || {
         let k = kind.get();
         catalog
-            .vaults
-            .get()
-            .and_then(Result::ok)
-            .map(|p| {
-                p.items
-                    .into_iter()
-                    .filter(|v| {
-                        v.arn != source_vault
-                            && (k != RequestKind::CrossAccountRestore || v.account_id != source_account)
-                    })
-                    .map(|v| (v.arn.clone(), format!("{} ({}, {})", v.name, v.account_id, v.region)))
-                    .collect::<Vec<_>>()
+            .vaults()
+            .into_iter()
+            .filter(|v| {
+                v.arn != source_vault && (k != RequestKind::CrossAccountRestore || v.account_id != source_account)
             })
-            .unwrap_or_default()
+            .map(|v| (v.arn.clone(), format!("{} ({}, {})", v.name, v.account_id, v.region)))
+            .collect::<Vec<_>>()
     });
     let rp_arn = rp.recovery_point_arn.clone();
     // Taken here, in the component: hooks need the router's context, which an async task has not.
@@ -251,7 +244,7 @@ pub fn Requests() -> impl IntoView {
     let (query, _) = use_url();
     let session = expect_context::<Session>();
     let view_name = Memo::new(move |_| query.read().get("view").unwrap_or("pending").to_string());
-    let page = use_get::<Page<ActionRequest>>(move || {
+    let page = use_get(move || {
         let v = view_name.get();
         let cursor = query.read().get("cursor").map(|c| format!("&cursor={}", encode(c))).unwrap_or_default();
         let q = match v.as_str() {
@@ -283,44 +276,33 @@ pub fn Requests() -> impl IntoView {
             if p.items.is_empty() {
                 return view! { <p class="empty">"No request here."</p> }.into_any();
             }
-            view! {
-                <table>
-                    <thead>
+            let rows = p
+                .items
+                .into_iter()
+                .map(|r| {
+                    let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
+                    view! {
                         <tr>
-                            <th scope="col">"Asked"</th>
-                            <th scope="col">"What"</th>
-                            <th scope="col">"Resource"</th>
-                            <th scope="col">"Requester"</th>
-                            <th scope="col">"Status"</th>
+                            <td>
+                                <a href=format!("/requests/{}", r.id)>
+                                    <Time at=Some(r.created_at.clone()) />
+                                </a>
+                            </td>
+                            <td>{r.kind.as_str().replace('_', " ")}</td>
+                            <td>
+                                {format::arn_name(&resource).to_string()}
+                                <span class="muted">{format!(" {}", r.account_id)}</span>
+                            </td>
+                            <td>{r.requester_name.clone()}</td>
+                            <td>
+                                <Badge status=r.status.as_str() />
+                            </td>
                         </tr>
-                    </thead>
-                    <tbody>
-                        {p
-                            .items
-                            .into_iter()
-                            .map(|r| {
-                                let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
-                                view! {
-                                    <tr>
-                                        <td>
-                                            <a href=format!("/requests/{}", r.id)>
-                                                <Time at=Some(r.created_at.clone()) />
-                                            </a>
-                                        </td>
-                                        <td>{r.kind.as_str().replace('_', " ")}</td>
-                                        <td>{format::arn_name(&resource).to_string()} <span class="muted">{format!(" {}", r.account_id)}</span></td>
-                                        <td>{r.requester_name.clone()}</td>
-                                        <td>
-                                            <Badge status=r.status.as_str() />
-                                        </td>
-                                    </tr>
-                                }
-                            })
-                            .collect_view()}
-                    </tbody>
-                </table>
-            }
-                .into_any()
+                    }
+                    .into_any()
+                })
+                .collect();
+            data_table("", &["Asked", "What", "Resource", "Requester", "Status"], rows)
         })}
     }
 }
@@ -332,14 +314,14 @@ pub fn RequestDetail() -> impl IntoView {
     let id = params.with_untracked(|p| p.get("id").unwrap_or_default());
     let tick = RwSignal::new(0u32);
     let path = format!("/api/v1/requests/{}", encode(&id));
-    let request = use_get::<ActionRequest>(move || {
+    let request = use_get(move || {
         tick.get();
         path.clone()
     });
     // Live: reload every 2 seconds until the request has ended.
     if let Ok(handle) = set_interval_with_handle(
         move || {
-            let ended = request.get_untracked().and_then(Result::ok).is_some_and(|r| final_status(r.status));
+            let ended = untrack(|| fetched::<ActionRequest>(request)).is_some_and(|r| final_status(r.status));
             if !ended {
                 tick.update(|t| *t += 1);
             }

@@ -10,10 +10,11 @@ use shared::{ResourceRestoreTimes, ResourceRpo};
 use super::assurance::{RpoChart, RtoChart};
 
 use crate::components::{
-    fixed, href_with, loaded, types, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterSelect, Pager, Time,
+    data_table, fixed, href_with, load_failed, loaded, loaded_page, loading, types, use_get, use_list, use_url, Badge,
+    ClearFilters, Fetched, FilterSelect, Time,
 };
 use crate::url::encode;
-use crate::{api, format, sort, Catalog};
+use crate::{format, sort, Catalog};
 
 /// How many jobs of each kind the timeline shows.
 const TIMELINE: usize = 50;
@@ -24,7 +25,7 @@ const FILTERS: [&str; 5] = ["account_id", "region", "resource_type", "never_test
 pub fn Resources() -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
-    let page = use_list::<ProtectedResource>("/api/v1/protected-resources", &FILTERS, &[]);
+    let page = use_list("/api/v1/protected-resources", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.read().get("resource").map(str::to_string));
     view! {
         <h1>"Protected resources"</h1>
@@ -44,76 +45,50 @@ pub fn Resources() -> impl IntoView {
             <ClearFilters keys=&FILTERS />
         </div>
         {move || selected.get().map(|arn| view! { <Timeline arn=arn /> })}
-        {loaded(page, "protected resources", move |p: Page<ProtectedResource>| {
-            let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table page=p filtered=filtered /> }
-        })}
+        {loaded_page(page, "protected resources", &FILTERS, resources_table)}
     }
 }
 
-#[component]
-fn Table(page: Page<ProtectedResource>, filtered: bool) -> impl IntoView {
-    if page.items.is_empty() {
-        return view! { <Empty what="protected resources" filtered=filtered /> }.into_any();
-    }
+fn resources_table(items: Vec<ProtectedResource>) -> AnyView {
     let (query, _) = use_url();
     let q = query.get_untracked();
-    let shown = page.items.len();
-    view! {
-        <table>
-            <thead>
+    let rows = items
+        .into_iter()
+        .map(|r| {
+            let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
+            let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
+            let outcome = match (&r.last_test_at, r.last_test_passed) {
+                (None, _) => "never",
+                (Some(_), Some(true)) => "passed",
+                (Some(_), Some(false)) => "failed",
+                (Some(_), None) => "running",
+            };
+            view! {
                 <tr>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">"Account"</th>
-                    <th scope="col">"Newest backup"</th>
-                    <th scope="col">"Last restore test"</th>
-                    <th scope="col" class="num">"Latest restore took"</th>
+                    <td>
+                        <a href=href>{name}</a>
+                        <span class="muted">{format!(" {}", r.resource_type)}</span>
+                    </td>
+                    <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
+                    <td>
+                        <Time at=r.last_backup_at.clone() />
+                    </td>
+                    <td>
+                        <Badge status=outcome />
+                        " "
+                        <Time at=r.last_test_at.clone() />
+                    </td>
+                    <td class="num">{r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {page
-                    .items
-                    .into_iter()
-                    .map(|r| {
-                        let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
-                        let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-                        let outcome = match (&r.last_test_at, r.last_test_passed) {
-                            (None, _) => "never",
-                            (Some(_), Some(true)) => "passed",
-                            (Some(_), Some(false)) => "failed",
-                            (Some(_), None) => "running",
-                        };
-                        view! {
-                            <tr>
-                                <td>
-                                    <a href=href>{name}</a>
-                                    <span class="muted">{format!(" {}", r.resource_type)}</span>
-                                </td>
-                                <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
-                                <td>
-                                    <Time at=r.last_backup_at.clone() />
-                                </td>
-                                <td>
-                                    <Badge status=outcome />
-                                    " "
-                                    <Time at=r.last_test_at.clone() />
-                                </td>
-                                <td class="num">
-                                    {r.latest_restore_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}
-                                </td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <Pager next=page.next_cursor shown=shown />
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    let heads = &["Resource", "Account", "Newest backup", "Last restore test", "#Latest restore took"];
+    data_table("", heads, rows)
 }
 
 /// One event of a resource's history.
-#[derive(Clone)]
 struct Event {
     at: String,
     kind: &'static str,
@@ -124,16 +99,11 @@ struct Event {
 
 type History = (Page<BackupJob>, Page<CopyJob>, Page<RestoreJob>);
 
-async fn history(arn: String) -> Result<History, String> {
-    let q = format!("?resource_arn={}&limit={TIMELINE}", encode(&arn));
-    let paths =
-        [format!("/api/v1/backup-jobs{q}"), format!("/api/v1/copy-jobs{q}"), format!("/api/v1/restore-jobs{q}")];
-    let (b, c, r) = futures::join!(
-        api::get::<Page<BackupJob>>(&paths[0]),
-        api::get::<Page<CopyJob>>(&paths[1]),
-        api::get::<Page<RestoreJob>>(&paths[2]),
-    );
-    Ok((b?, c?, r?))
+/// The resource's backup, copy and restore jobs once all three lists have come.
+fn history(lists: [Fetched; 3]) -> Option<Result<History, String>> {
+    let [b, c, r] = lists.map(|l| l.get());
+    let (b, c, r) = (b?, c?, r?);
+    Some((|| Ok((b?.decode()?, c?.decode()?, r?.decode()?)))())
 }
 
 fn events((backups, copies, restores): &History) -> Vec<Event> {
@@ -198,14 +168,17 @@ fn events((backups, copies, restores): &History) -> Vec<Event> {
 fn Timeline(arn: String) -> impl IntoView {
     let (query, _) = use_url();
     let close = href_with(&query.get_untracked(), "/resources", "resource", None);
-    let a = arn.clone();
-    let data = LocalResource::new(move || history(a.clone()));
     let enc = encode(&arn);
-    let rto = use_get::<ResourceRestoreTimes>({
+    let jobs = |endpoint: &str| {
+        let path = format!("{endpoint}?resource_arn={enc}&limit={TIMELINE}");
+        use_get(move || path.clone())
+    };
+    let lists = [jobs("/api/v1/backup-jobs"), jobs("/api/v1/copy-jobs"), jobs("/api/v1/restore-jobs")];
+    let rto = use_get({
         let enc = enc.clone();
         move || format!("/api/v1/protected-resources/{enc}/restore-times")
     });
-    let rpo = use_get::<ResourceRpo>(move || format!("/api/v1/protected-resources/{enc}/rpo"));
+    let rpo = use_get(move || format!("/api/v1/protected-resources/{enc}/rpo"));
     view! {
         <section class="detail" aria-labelledby="timeline-h">
             <div class="detail-head">
@@ -222,36 +195,42 @@ fn Timeline(arn: String) -> impl IntoView {
             </p>
             {loaded(rto, "the restore times", |t: ResourceRestoreTimes| view! { <RtoChart times=t /> })}
             {loaded(rpo, "the recovery point objective", |r: ResourceRpo| view! { <RpoChart rpo=r /> })}
-            {loaded(data, "the resource's history", |h: History| {
-                let events = events(&h);
-                view! {
-                    <h3>{format!("Timeline (newest first, the last {TIMELINE} jobs of each kind)")}</h3>
-                    {if events.is_empty() {
-                        view! { <p class="empty">"No backup, copy or restore job of this resource is on record."</p> }
-                            .into_any()
-                    } else {
-                        view! {
-                            <ol class="timeline">
-                                {events
-                                    .into_iter()
-                                    .map(|e| {
-                                        view! {
-                                            <li>
-                                                <Time at=Some(e.at) />
-                                                <span class="kind">{e.kind}</span>
-                                                <Badge status=e.status />
-                                                <span class="text">{e.text}</span>
-                                                {e.link.map(|l| view! { <a href=l>"recovery point"</a> })}
-                                            </li>
-                                        }
-                                    })
-                                    .collect_view()}
-                            </ol>
-                        }
-                            .into_any()
-                    }}
-                }
-            })}
+            {move || match history(lists) {
+                None => loading("the resource's history"),
+                Some(Err(e)) => load_failed("the resource's history", e),
+                Some(Ok(h)) => timeline(events(&h)),
+            }}
         </section>
     }
+}
+
+fn timeline(events: Vec<Event>) -> AnyView {
+    let list = if events.is_empty() {
+        view! { <p class="empty">"No backup, copy or restore job of this resource is on record."</p> }.into_any()
+    } else {
+        view! {
+            <ol class="timeline">
+                {events
+                    .into_iter()
+                    .map(|e| {
+                        view! {
+                            <li>
+                                <Time at=Some(e.at) />
+                                <span class="kind">{e.kind}</span>
+                                <Badge status=e.status />
+                                <span class="text">{e.text}</span>
+                                {e.link.map(|l| view! { <a href=l>"recovery point"</a> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()}
+            </ol>
+        }
+        .into_any()
+    };
+    view! {
+        <h3>{format!("Timeline (newest first, the last {TIMELINE} jobs of each kind)")}</h3>
+        {list}
+    }
+    .into_any()
 }

@@ -2,13 +2,12 @@
 //! deletion, the pass rate over time, filters in the URL.
 
 use leptos::prelude::*;
-use shared::{DailyTests, Page, RestoreJob};
+use shared::{DailyTests, RestoreJob};
 
 use crate::components::{
-    fixed, loaded, use_get, use_list, use_url, Badge, ClearFilters, Empty, FilterDate, FilterSelect, Pager, TestsChart,
-    Time,
+    data_table, fixed, loaded, loaded_page, resource_cell, use_get, use_list, use_url, Badge, ClearFilters, FilterDate,
+    FilterSelect, TestsChart, Time,
 };
-use crate::url::encode;
 use crate::{format, Catalog};
 
 const FILTERS: [&str; 7] =
@@ -20,8 +19,8 @@ pub fn RestoreTests() -> impl IntoView {
     let (query, _) = use_url();
 
     let chart_query = Memo::new(move |_| query.read().api(&["account_id", "plan_arn"], &[("days", "90")]));
-    let page = use_list::<RestoreJob>("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
-    let daily = use_get::<Vec<DailyTests>>(move || format!("/api/v1/restore-tests/daily{}", chart_query.get()));
+    let page = use_list("/api/v1/restore-jobs", &FILTERS, &[("test", "true")]);
+    let daily = use_get(move || format!("/api/v1/restore-tests/daily{}", chart_query.get()));
     view! {
         <h1>"Restore tests"</h1>
         <div class="filters" role="search" aria-label="Filter restore tests">
@@ -47,10 +46,7 @@ pub fn RestoreTests() -> impl IntoView {
                 </div>
             }
         })}
-        {loaded(page, "restore tests", move |p: Page<RestoreJob>| {
-            let filtered = query.read_untracked().has_any(&FILTERS);
-            view! { <Table page=p filtered=filtered /> }
-        })}
+        {loaded_page(page, "restore tests", &FILTERS, tests_table)}
     }
 }
 
@@ -101,65 +97,37 @@ fn WeeklyRates(weeks: Vec<(String, i64, i64)>) -> impl IntoView {
     }
 }
 
-#[component]
-fn Table(page: Page<RestoreJob>, filtered: bool) -> impl IntoView {
-    if page.items.is_empty() {
-        return view! { <Empty what="restore tests" filtered=filtered /> }.into_any();
-    }
-    let catalog = expect_context::<Catalog>();
-    let shown = page.items.len();
-    view! {
-        <table class="tests">
-            <thead>
+fn tests_table(items: Vec<RestoreJob>) -> AnyView {
+    let plan_name = expect_context::<Catalog>().plan_names();
+    let rows = items
+        .into_iter()
+        .map(|j| {
+            let resource = j.resource_arn.clone().unwrap_or_default();
+            let plan = j.plan_arn.as_deref().map(&plan_name).unwrap_or_default();
+            view! {
                 <tr>
-                    <th scope="col">"Started"</th>
-                    <th scope="col">"Resource"</th>
-                    <th scope="col">"Plan"</th>
-                    <th scope="col">"Restore"</th>
-                    <th scope="col">"Validation"</th>
-                    <th scope="col">"Clean-up"</th>
-                    <th scope="col" class="num">"Took"</th>
+                    <td>
+                        <Time at=Some(j.created_at.clone()) />
+                    </td>
+                    {resource_cell(&resource, None, format!(" {} · {}", j.resource_type, j.account_id))}
+                    <td>{plan}</td>
+                    <td>
+                        <Badge status=j.status.clone() />
+                        {j.status_message.clone().map(|m| view! { <div class="message">{m}</div> })}
+                    </td>
+                    <td>
+                        {j.validation_status.clone().map(|v| view! { <Badge status=v /> })}
+                        {j.validation_message.clone().map(|m| view! { <div class="message">{m}</div> })}
+                    </td>
+                    <td>
+                        {j.deletion_status.clone().map(|v| view! { <Badge status=v /> })}
+                        {j.deletion_message.clone().map(|m| view! { <div class="message muted">{m}</div> })}
+                    </td>
+                    <td class="num">{j.duration_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}</td>
                 </tr>
-            </thead>
-            <tbody>
-                {page
-                    .items
-                    .into_iter()
-                    .map(|j| {
-                        let resource = j.resource_arn.clone().unwrap_or_default();
-                        let plan = j.plan_arn.as_deref().map(|p| catalog.plan_name(p)).unwrap_or_default();
-                        view! {
-                            <tr>
-                                <td>
-                                    <Time at=Some(j.created_at.clone()) />
-                                </td>
-                                <td>
-                                    <a href=format!("/resources?resource={}", encode(&resource))>
-                                        {format::arn_name(&resource).to_string()}
-                                    </a>
-                                    <span class="muted">{format!(" {} · {}", j.resource_type, j.account_id)}</span>
-                                </td>
-                                <td>{plan}</td>
-                                <td>
-                                    <Badge status=j.status.clone() />
-                                    {j.status_message.clone().map(|m| view! { <div class="message">{m}</div> })}
-                                </td>
-                                <td>
-                                    {j.validation_status.clone().map(|v| view! { <Badge status=v /> })}
-                                    {j.validation_message.clone().map(|m| view! { <div class="message">{m}</div> })}
-                                </td>
-                                <td>
-                                    {j.deletion_status.clone().map(|v| view! { <Badge status=v /> })}
-                                    {j.deletion_message.clone().map(|m| view! { <div class="message muted">{m}</div> })}
-                                </td>
-                                <td class="num">{j.duration_minutes.map(format::minutes).unwrap_or_else(|| "–".into())}</td>
-                            </tr>
-                        }
-                    })
-                    .collect_view()}
-            </tbody>
-        </table>
-        <Pager next=page.next_cursor shown=shown />
-    }
-    .into_any()
+            }
+            .into_any()
+        })
+        .collect();
+    data_table("tests", &["Started", "Resource", "Plan", "Restore", "Validation", "Clean-up", "#Took"], rows)
 }
