@@ -21,7 +21,7 @@ use crate::assurance::runbooks;
 use crate::auth::Identity;
 use crate::domain::Targets;
 use crate::store::all_pages;
-use crate::store::Val;
+use crate::store::{HistoryPoint, Val};
 use crate::time::{rfc3339, DAY_MS};
 
 /// Who may read runbooks, drills and their schedules.
@@ -171,19 +171,19 @@ pub async fn resource_rpo(
     let history = s.store.recovery_point_history(&arn, since).await?;
     let backups: Vec<i64> =
         history.iter().filter(|h| h.account_id == resource.account_id).map(|h| h.created_at).collect();
-    let copies: Vec<(i64, &str)> =
-        history.iter().filter(|h| central(&h.account_id, &h.vault_arn)).map(|h| (h.created_at, h.vault_arn.as_str())).collect();
-    let backup_before = s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.created_at);
+    let copies: Vec<&HistoryPoint> = history.iter().filter(|h| central(&h.account_id, &h.vault_arn)).collect();
+    let backup_before =
+        s.store.recovery_point_before(&arn, &resource.account_id, true, since).await?.map(|b| b.created_at);
     let copy_before = crate::assurance::newest_central_copy(&s.store, cfg, &arn, &resource.account_id, since).await?;
     let target_ms = target_hours * 3_600_000;
     let (backup_points, mut gaps) = crate::assurance::rpo_series("backup", &backups, backup_before, now, target_ms);
-    let copy_times: Vec<i64> = copies.iter().map(|c| c.0).collect();
+    let copy_times: Vec<i64> = copies.iter().map(|c| c.created_at).collect();
     let (copy_points, copy_gaps) =
         crate::assurance::rpo_series("copy", &copy_times, copy_before.as_ref().map(|c| c.created_at), now, target_ms);
     gaps.extend(copy_gaps);
     gaps.sort_by(|a, b| a.from.cmp(&b.from));
     let newest_backup = backups.last().copied().or(backup_before);
-    let newest_copy = copies.last().map(|(t, v)| (*t, v.to_string())).or(copy_before);
+    let newest_copy = copies.last().map(|c| (*c).clone()).or(copy_before);
     let age = |t: Option<i64>| t.map(|t| (now - t).max(0) / 60_000);
     Ok(Json(ResourceRpo {
         resource_arn: arn,

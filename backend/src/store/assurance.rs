@@ -259,7 +259,11 @@ impl Store {
 
     /// Completed recovery points of a resource created since `since`, oldest first.
     /// Also those a sync no longer finds: history.
-    pub async fn recovery_point_history(&self, resource_arn: &str, since: i64) -> Result<Vec<HistoryPoint>, StoreError> {
+    pub async fn recovery_point_history(
+        &self,
+        resource_arn: &str,
+        since: i64,
+    ) -> Result<Vec<HistoryPoint>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
             "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",

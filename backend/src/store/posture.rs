@@ -13,6 +13,8 @@ use shared::{
 use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
 use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
+use sqlx::FromRow;
+
 use super::{col, Store, StoreError};
 use crate::domain::{Target, Targets};
 use crate::time::{rfc3339, DAY_MS};

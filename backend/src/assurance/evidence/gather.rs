@@ -159,7 +159,8 @@ pub async fn rpo(s: &Console, scope: &Scope, targets: &Targets, at: i64) -> Resu
     let mut rows = Vec::new();
     for r in resources.into_iter().filter(|r| scope.has(&r.account_id, &r.resource_type)) {
         let target_hours = targets.of(&r.resource_type, &r.resource_arn).rpo_hours;
-        let backup_at = s.store.recovery_point_before(&r.resource_arn, &r.account_id, true, at + 1).await?.map(|b| b.created_at);
+        let backup_at =
+            s.store.recovery_point_before(&r.resource_arn, &r.account_id, true, at + 1).await?.map(|b| b.created_at);
         let copy_at =
             crate::assurance::newest_central_copy(&s.store, &cfg.assurance, &r.resource_arn, &r.account_id, at + 1)
                 .await?
