@@ -13,12 +13,14 @@ trap 'rm -rf "$work"' EXIT
 token=$(curl -sf -X POST "$url/api/v1/auth/demo" -H 'content-type: application/json' -d '{"user": "erin"}' |
   python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
 
+# One worker: with several, hypothesis (inside schemathesis) sometimes fails on its
+# own ("AST constructor recursion depth mismatch", a runtime error of the tool, seen once).
 status=0
 schemathesis run "$url/api/v1/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --phases examples,coverage,fuzzing \
-  --max-examples "${API_CHECK_EXAMPLES:-25}" --seed 1 --workers 2 --request-timeout 60 \
+  --max-examples "${API_CHECK_EXAMPLES:-25}" --seed 1 --workers 1 --request-timeout 60 \
   --report har --report-har-path "$work/run.har" >"$work/out.txt" 2>&1 || status=$?
 tail -n 30 "$work/out.txt"
 

@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, Notify};
 
 use crate::aws::RoleTarget;
-use crate::store::{RequestRow, Store, StoreError, Val};
+use crate::store::{Record, RequestRow, Store, StoreError, Val};
 use crate::sync::Syncer;
 use crate::time::Clock;
 
@@ -78,6 +78,20 @@ enum Call<T> {
     Refused(String),
     /// Unknown whether it happened (timeout, 5xx, lost answer): retry with the same token.
     Unknown(String),
+}
+
+impl<T> Call<T> {
+    /// The job id a Start call answered with (`what` names the call when it is missing).
+    fn job_id(self, id: impl FnOnce(&T) -> Option<&str>, what: &str) -> Call<String> {
+        match self {
+            Call::Done(out) => match id(&out) {
+                Some(id) => Call::Done(id.to_string()),
+                None => Call::Unknown(format!("{what} answered without a job id")),
+            },
+            Call::Refused(e) => Call::Refused(e),
+            Call::Unknown(e) => Call::Unknown(e),
+        }
+    }
 }
 
 fn classify<E, T>(result: Result<T, SdkError<E, HttpResponse>>) -> Call<T>
@@ -186,7 +200,7 @@ impl Executor {
         let now = (self.clock)();
         self.store
             .transition(
-                &r.id,
+                Record::Request(&r.id),
                 &["approved", "executing"],
                 "failed",
                 &[("error", why.into())],
@@ -259,7 +273,7 @@ impl Executor {
                         [(phase.job_column(), Val::from(id.clone())), (phase.state_column(), Val::from("CREATED"))];
                     self.store
                         .transition(
-                            &r.id,
+                            Record::Request(&r.id),
                             &["executing"],
                             "executing",
                             &sets,
@@ -318,14 +332,7 @@ impl Executor {
                     .set_lifecycle(lifecycle)
                     .send()
                     .await;
-                match classify(result) {
-                    Call::Done(out) => match out.copy_job_id() {
-                        Some(id) => Call::Done(id.to_string()),
-                        None => Call::Unknown("StartCopyJob answered without a job id".into()),
-                    },
-                    Call::Refused(e) => Call::Refused(e),
-                    Call::Unknown(e) => Call::Unknown(e),
-                }
+                classify(result).job_id(|o| o.copy_job_id(), "StartCopyJob")
             }
             Phase::Restore => {
                 let rp = restore_source(r);
@@ -344,14 +351,7 @@ impl Executor {
                     .resource_type(r.param("resource_type").unwrap_or_default())
                     .send()
                     .await;
-                match classify(result) {
-                    Call::Done(out) => match out.restore_job_id() {
-                        Some(id) => Call::Done(id.to_string()),
-                        None => Call::Unknown("StartRestoreJob answered without a job id".into()),
-                    },
-                    Call::Refused(e) => Call::Refused(e),
-                    Call::Unknown(e) => Call::Unknown(e),
-                }
+                classify(result).job_id(|o| o.restore_job_id(), "StartRestoreJob")
             }
         }
     }
@@ -472,7 +472,7 @@ impl Executor {
                 let details = json!({"job_id": job_id, "state": state, "result": extra});
                 self.store
                     .transition(
-                        &r.id,
+                        Record::Request(&r.id),
                         &["executing"],
                         to,
                         &sets,
@@ -488,7 +488,7 @@ impl Executor {
                 let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into()), ("error", why.into())];
                 self.store
                     .transition(
-                        &r.id,
+                        Record::Request(&r.id),
                         &["executing"],
                         "failed",
                         &sets,
@@ -503,7 +503,7 @@ impl Executor {
                 let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
                 self.store
                     .transition(
-                        &r.id,
+                        Record::Request(&r.id),
                         &["executing"],
                         "executing",
                         &sets,

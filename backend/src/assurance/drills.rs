@@ -13,7 +13,7 @@ use shared::NewDrill;
 
 use super::runbooks;
 use crate::app::{AppError, Console};
-use crate::store::{DrillRow, StoreError, Val};
+use crate::store::{DrillRow, Record, StoreError, Val};
 
 /// Give up validating a restored resource that does not show up or become ready.
 const VALIDATION_PATIENCE_MS: i64 = 60 * 60_000;
@@ -95,8 +95,8 @@ pub async fn start(
             let sets = [("request_id", Val::from(filed.id.clone()))];
             let details = json!({"request_id": filed.id, "params_hash": filed.params_hash});
             s.store
-                .drill_transition(
-                    &drill.id,
+                .transition(
+                    Record::Drill(&drill.id),
                     &["awaiting_approval"],
                     "awaiting_approval",
                     &sets,
@@ -212,7 +212,9 @@ async fn end_failed(s: &Console, d: &DrillRow, why: String, to_clean_up: bool) -
     };
     sets.push(("error", Val::from(why.clone())));
     let details = json!({"error": why, "cleaning_up": to_clean_up});
-    s.store.drill_transition(&d.id, &[d.status.as_str()], to, &sets, now, "system", "drill.failed", details).await?;
+    s.store
+        .transition(Record::Drill(&d.id), &[d.status.as_str()], to, &sets, now, "system", "drill.failed", details)
+        .await?;
     Ok(())
 }
 
@@ -242,8 +244,8 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
                     let by = approval.map(|a| a.approver.clone()).unwrap_or_default();
                     let sets = [("approved_at", Val::from(at)), ("approved_by", Val::from(by.clone()))];
                     s.store
-                        .drill_transition(
-                            &d.id,
+                        .transition(
+                            Record::Drill(&d.id),
                             &["awaiting_approval"],
                             "restoring",
                             &sets,
@@ -266,8 +268,8 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
             if d.job_started_at.is_none() {
                 if let Some(at) = started {
                     s.store
-                        .drill_transition(
-                            &d.id,
+                        .transition(
+                            Record::Drill(&d.id),
                             &["restoring"],
                             "restoring",
                             &[("job_started_at", Val::from(at))],
@@ -288,8 +290,8 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
                         ("restored_arn", Val::from(r.created_resource_arn.clone())),
                     ];
                     s.store
-                        .drill_transition(
-                            &d.id,
+                        .transition(
+                            Record::Drill(&d.id),
                             &["restoring"],
                             "validating",
                             &sets,
@@ -388,8 +390,8 @@ async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
             ("cleanup_due_at", Val::from(now + d.retention_minutes * 60_000)),
         ];
         s.store
-            .drill_transition(
-                &d.id,
+            .transition(
+                Record::Drill(&d.id),
                 &["validating"],
                 "retained",
                 &sets,
@@ -428,8 +430,8 @@ async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
             let token = out.progress_event().and_then(|p| p.request_token()).map(str::to_string);
             let sets = [("cleanup_token", Val::from(token.clone())), ("cleanup_started_at", Val::from(now))];
             s.store
-                .drill_transition(
-                    &d.id,
+                .transition(
+                    Record::Drill(&d.id),
                     &["retained"],
                     "cleaning_up",
                     &sets,
@@ -505,8 +507,8 @@ async fn finish(s: &Console, d: &DrillRow, cleaned_at: i64, how: &str) -> Result
     let details = json!({"outcome": outcome, "measured_rto_minutes": rto, "rpo_minutes": rpo_minutes, "cleanup": how});
     if !s
         .store
-        .drill_transition(
-            &d.id,
+        .transition(
+            Record::Drill(&d.id),
             &[d.status.as_str()],
             "completed",
             &sets,

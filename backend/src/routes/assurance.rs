@@ -21,7 +21,7 @@ use crate::assurance::runbooks;
 use crate::auth::Identity;
 use crate::domain::Targets;
 use crate::store::all_pages;
-use crate::store::{HistoryPoint, Val};
+use crate::store::{HistoryPoint, Record, Val};
 use crate::time::{rfc3339, DAY_MS};
 
 /// Who may read runbooks, drills and their schedules.
@@ -350,7 +350,7 @@ pub async fn put_followups(
     let status = row.status.as_str();
     if !s
         .store
-        .drill_transition(&drill, &[status], status, &sets, s.now(), &actor, "drill.followups_saved", details)
+        .transition(Record::Drill(&drill), &[status], status, &sets, s.now(), &actor, "drill.followups_saved", details)
         .await?
     {
         return Err(AppError::Conflict("the drill moved on meanwhile; try again".into()));

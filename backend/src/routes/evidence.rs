@@ -58,6 +58,15 @@ pub struct ScopeParams {
     resource_type: Option<String>,
 }
 
+impl ScopeParams {
+    /// The pack's scope, once the asker may take it; the taking is audited.
+    async fn audited(&self, s: &AppState, id: &Identity) -> Result<(Scope, String), AppError> {
+        let scope = Scope::parse(&self.from, &self.to, self.account_id.as_deref(), self.resource_type.as_deref())?;
+        let actor = audited(s, id, &scope).await?;
+        Ok((scope, actor))
+    }
+}
+
 /// The evidence pack of a period and scope, as a ZIP streamed while it is made
 /// (auditors and admins; audited).
 #[utoipa::path(get, path = "/api/v1/evidence", params(ScopeParams),
@@ -67,8 +76,7 @@ pub async fn download(
     Extension(id): Extension<Identity>,
     Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let scope = Scope::parse(&q.from, &q.to, q.account_id.as_deref(), q.resource_type.as_deref())?;
-    let actor = audited(&s, &id, &scope).await?;
+    let (scope, actor) = q.audited(&s, &id).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let name = scope.file_name();
     tokio::spawn(async move {
@@ -103,8 +111,7 @@ pub async fn start_job(
     Extension(id): Extension<Identity>,
     Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let scope = Scope::parse(&q.from, &q.to, q.account_id.as_deref(), q.resource_type.as_deref())?;
-    let actor = audited(&s, &id, &scope).await?;
+    let (scope, actor) = q.audited(&s, &id).await?;
     let job_id = uuid::Uuid::new_v4().to_string();
     let path = std::env::temp_dir().join(format!("recovery-console-evidence-{job_id}.zip"));
     let job = EvidenceJob {

@@ -149,7 +149,7 @@ fn active_in() -> String {
     format!("('{}')", ACTIVE_DRILL.join("', '"))
 }
 
-fn drill_subject(id: &str) -> String {
+pub(super) fn drill_subject(id: &str) -> String {
     format!("drill:{id}")
 }
 
@@ -224,18 +224,15 @@ impl Store {
             self.engine(),
             "INSERT INTO assurance_targets (scope_kind, scope, rpo_hours, rto_minutes, updated_by, updated_at) VALUES (",
         );
-        ins.arg(t.scope_kind.as_str())
-            .push(", ")
-            .arg(t.scope.as_str())
-            .push(", ")
-            .arg(t.rpo_hours)
-            .push(", ")
-            .arg(t.rto_minutes)
-            .push(", ")
-            .arg(actor)
-            .push(", ")
-            .arg(now)
-            .push(")");
+        ins.args([
+            t.scope_kind.as_str().into(),
+            t.scope.as_str().into(),
+            t.rpo_hours.into(),
+            t.rto_minutes.into(),
+            actor.into(),
+            now.into(),
+        ])
+        .push(")");
         ins.query().execute(&mut *tx).await?;
         let details = json!({"scope_kind": t.scope_kind, "scope": t.scope, "rpo_hours": t.rpo_hours, "rto_minutes": t.rto_minutes});
         self.audit(&mut tx, now, actor, "target.set", &format!("target:{}:{}", t.scope_kind, t.scope), details).await?;
@@ -338,16 +335,7 @@ impl Store {
             self.engine(),
             "INSERT INTO runbook_notes (scenario, resource_arn, notes, updated_by, updated_at) VALUES (",
         );
-        ins.arg(scenario)
-            .push(", ")
-            .arg(resource_arn)
-            .push(", ")
-            .arg(notes)
-            .push(", ")
-            .arg(actor)
-            .push(", ")
-            .arg(now)
-            .push(")");
+        ins.args([scenario.into(), resource_arn.into(), notes.into(), actor.into(), now.into()]).push(")");
         ins.query().execute(&mut *tx).await?;
         let details = json!({"scenario": scenario, "notes_sha256": crate::digest::sha256_hex(notes)});
         self.audit(&mut tx, now, actor, "runbook.notes_saved", &format!("runbook:{scenario}:{resource_arn}"), details)
@@ -451,23 +439,6 @@ impl Store {
         let sql = format!("SELECT id FROM drills WHERE status IN {} ORDER BY requested_at", active_in());
         let rows = sqlx::query(&sql).fetch_all(self.pool()).await?;
         rows.iter().map(|r| col(r, "id")).collect()
-    }
-
-    /// Moves a drill from one of `from` to `to`, setting `sets`, with its audit
-    /// record; `false` when the drill was not in `from`.
-    #[allow(clippy::too_many_arguments)]
-    pub async fn drill_transition(
-        &self,
-        id: &str,
-        from: &[&str],
-        to: &str,
-        sets: &[(&str, Val)],
-        now: i64,
-        actor: &str,
-        action: &str,
-        details: serde_json::Value,
-    ) -> Result<bool, StoreError> {
-        self.transition_row("drills", &drill_subject(id), id, from, to, sets, now, actor, action, details).await
     }
 
     /// Records a schedule, with its audit record.

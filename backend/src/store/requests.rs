@@ -148,6 +148,13 @@ fn subject(id: &str) -> String {
     format!("request:{id}")
 }
 
+/// What a status change moves: a request or a drill, by id.
+#[derive(Debug, Clone, Copy)]
+pub enum Record<'a> {
+    Request(&'a str),
+    Drill(&'a str),
+}
+
 impl Store {
     async fn read_request(tx: &mut Transaction<'static, Any>, sql: &Sql) -> Result<Option<RequestRow>, StoreError> {
         let row = sql.query().fetch_optional(&mut **tx).await?;
@@ -416,7 +423,16 @@ impl Store {
         let mut expired = 0;
         for id in ids {
             let done = self
-                .transition(&id, &["pending_approval"], "expired", &[], now, "system", "request.expired", json!({}))
+                .transition(
+                    Record::Request(&id),
+                    &["pending_approval"],
+                    "expired",
+                    &[],
+                    now,
+                    "system",
+                    "request.expired",
+                    json!({}),
+                )
                 .await?;
             expired += usize::from(done);
         }
@@ -462,13 +478,13 @@ impl Store {
         rows.iter().map(|r| col(r, "id")).collect()
     }
 
-    /// Changes a request that is in one of `from` to `to` (the same status to only
-    /// set columns), setting `sets`, with its audit record, in one transaction.
-    /// `false` when the request was not in `from` (someone else moved it).
+    /// Changes a request or a drill that is in one of `from` to `to` (the same
+    /// status to only set columns), setting `sets`, with its audit record, in one
+    /// transaction. `false` when it was not in `from` (someone else moved it).
     #[allow(clippy::too_many_arguments)]
     pub async fn transition(
         &self,
-        id: &str,
+        record: Record<'_>,
         from: &[&str],
         to: &str,
         sets: &[(&str, Val)],
@@ -477,25 +493,10 @@ impl Store {
         action: &str,
         details: Value,
     ) -> Result<bool, StoreError> {
-        self.transition_row("requests", &subject(id), id, from, to, sets, now, actor, action, details).await
-    }
-
-    /// [`Store::transition`] for any table with `id`, `status` and `updated_at`
-    /// columns, audited under `subject`.
-    #[allow(clippy::too_many_arguments)]
-    pub(super) async fn transition_row(
-        &self,
-        table: &'static str,
-        subject: &str,
-        id: &str,
-        from: &[&str],
-        to: &str,
-        sets: &[(&str, Val)],
-        now: i64,
-        actor: &str,
-        action: &str,
-        details: Value,
-    ) -> Result<bool, StoreError> {
+        let (table, id, subject) = match record {
+            Record::Request(id) => ("requests", id, subject(id)),
+            Record::Drill(id) => ("drills", id, super::assurance::drill_subject(id)),
+        };
         let mut tx = self.write_tx().await?;
         let mut sql = Sql::new(self.engine(), &format!("UPDATE {table} SET status = "));
         sql.arg(to).push(", updated_at = ").arg(now);
@@ -513,7 +514,7 @@ impl Store {
         if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
             return Ok(false);
         }
-        self.audit(&mut tx, now, actor, action, subject, details).await?;
+        self.audit(&mut tx, now, actor, action, &subject, details).await?;
         tx.commit().await?;
         Ok(true)
     }

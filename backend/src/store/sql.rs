@@ -64,6 +64,17 @@ impl Sql {
     }
 
     /// Appends a placeholder bound to `value`.
+    /// `values` as bound arguments separated by commas (an INSERT's values, an IN list).
+    pub fn args(&mut self, values: impl IntoIterator<Item = Val>) -> &mut Self {
+        for (i, v) in values.into_iter().enumerate() {
+            if i > 0 {
+                self.push(", ");
+            }
+            self.arg(v);
+        }
+        self
+    }
+
     pub fn arg(&mut self, value: impl Into<Val>) -> &mut Self {
         self.args.push(value.into());
         match self.engine {
