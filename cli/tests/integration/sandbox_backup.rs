@@ -147,16 +147,8 @@ async fn recovery_points_page_to_the_end_with_every_filter() {
     assert!(pages >= 5);
 
     // The SDK paginator walks the same pages.
-    let from_paginator: Vec<_> = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .max_results(25)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let from_paginator: Vec<_> =
+        all_items!(a.list_recovery_points_by_backup_vault().backup_vault_name(LOCAL_VAULT).max_results(25));
     assert_eq!(from_paginator.len(), all.len());
 
     let by_arn = a
@@ -259,15 +251,7 @@ async fn recovery_points_page_to_the_end_with_every_filter() {
 async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
     let sb = spawn(6, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
-    let jobs: Vec<_> = a
-        .list_backup_jobs()
-        .max_results(50)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let jobs: Vec<_> = all_items!(a.list_backup_jobs().max_results(50));
     assert!(jobs.len() >= 178, "{}", jobs.len());
     assert!(jobs.iter().all(|j| j.account_id() == Some(WORKLOAD_A)));
     let completed = a.list_backup_jobs().by_state("COMPLETED".into()).by_resource_arn(TRACKING).send().await.unwrap();
@@ -355,29 +339,12 @@ async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
     assert_eq!(code(&err), "InvalidParameterValueException");
     // ... the management account reads the whole organization, page by page.
     let hub = aws_sdk_backup::Client::new(&sb.hub().await);
-    let org_jobs: Vec<_> = hub
-        .list_backup_jobs()
-        .by_account_id("*")
-        .max_results(400)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let org_jobs: Vec<_> = all_items!(hub.list_backup_jobs().by_account_id("*").max_results(400));
     let accounts: std::collections::BTreeSet<_> =
         org_jobs.iter().map(|j| j.account_id().unwrap().to_string()).collect();
     assert!(accounts.contains(WORKLOAD_A) && accounts.contains("400000000001"));
     assert!(!accounts.contains(OUTSIDER));
-    let only_a = hub
-        .list_backup_jobs()
-        .by_account_id(WORKLOAD_A)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let only_a = all_items!(hub.list_backup_jobs().by_account_id(WORKLOAD_A));
     assert_eq!(only_a.len(), jobs.len());
     let hub_restores = hub.list_restore_jobs().by_account_id(WORKLOAD_A).send().await.unwrap();
     assert!(!hub_restores.restore_jobs().is_empty());
@@ -433,16 +400,8 @@ async fn restore_testing_plans_and_their_history() {
 
     // About 90 daily tests: mostly validated, with a failed validation (with its
     // message), a failed restore and a timeout among them.
-    let tests: Vec<_> = a
-        .list_restore_jobs()
-        .by_restore_testing_plan_arn(plan.restore_testing_plan_arn())
-        .max_results(30)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let tests: Vec<_> =
+        all_items!(a.list_restore_jobs().by_restore_testing_plan_arn(plan.restore_testing_plan_arn()).max_results(30));
     assert!((85..=92).contains(&tests.len()), "{}", tests.len());
     let status =
         |j: &aws_sdk_backup::types::RestoreJobsListMember| j.validation_status().map(|s| s.as_str().to_string());
