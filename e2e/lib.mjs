@@ -1,15 +1,32 @@
 // Shared by the browser tests and the benchmark: Debian's Chromium through
 // playwright-core (no downloaded browser), and the console under test.
+import { mkdirSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const BASE = process.env.CONSOLE_URL ?? 'http://127.0.0.1:8090';
 export const ARTIFACTS = new URL('./screenshots/', import.meta.url).pathname;
+/** The demo world's DynamoDB table in workload_a. */
+export const TRACKING = 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking';
 
 export async function launch() {
   return chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });
+}
+
+/** One Chromium for a test file: launched before its tests (with the screenshots
+ * folder made) and closed after them. Returns a getter: the browser exists only once
+ * the `before` hook has run. */
+export function browserPerFile() {
+  let browser;
+  before(async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    browser = await launch();
+  });
+  after(async () => browser?.close());
+  return () => browser;
 }
 
 /** A page on a laptop-sized screen that collects script errors. `bypassCSP` only

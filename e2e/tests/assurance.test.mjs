@@ -3,30 +3,24 @@
 // from start through approval to its report, and the evidence pack downloaded,
 // opened, its HTML report rendered in Chromium and its audit export verified
 // offline by the documented recipe. Screenshots land in e2e/screenshots/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launch, open, BASE as SHARED_BASE, ARTIFACTS } from '../lib.mjs';
+import { browserPerFile, open, BASE as SHARED_BASE, ARTIFACTS, TRACKING } from '../lib.mjs';
 
 // These tests change the demo (targets, a drill, requests, audit records):
 // scripts/e2e.sh gives them a demo of their own, so that console.test.mjs sees the
 // untouched demo world whatever the order. Alone, they fall back to CONSOLE_URL.
 const BASE = process.env.ASSURANCE_CONSOLE_URL ?? SHARED_BASE;
-const TRACKING = 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking';
 
-let browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
+const browser = browserPerFile();
 
 /** A page signed in as a demo user (the sign-in page's buttons). */
 async function as(user, errors = []) {
-  const page = await open(browser, errors);
+  const page = await open(browser(), errors);
   await page.goto(`${BASE}/sign-in`);
   await page.getByRole('button', { name: new RegExp(`^${user} ·`) }).click();
   await page.waitForURL(/\/requests$/);
@@ -58,7 +52,7 @@ test('the coverage page shows coverage, its trend, what is outside target and th
 
 test('a resource page charts its restore times and backups against the targets', async () => {
   const errors = [];
-  const page = await open(browser, errors);
+  const page = await open(browser(), errors);
   await page.goto(`${BASE}/resources?resource=${encodeURIComponent(TRACKING)}`);
   await page.locator('#rto-chart svg rect').first().waitFor();
   await page.locator('#rpo-chart svg rect').first().waitFor();
@@ -138,7 +132,7 @@ test('the evidence pack downloads, opens, renders in Chromium and its audit log 
   const out = execFileSync('python3', [join(dir, 'pack/audit/verify-audit-export.py'), join(dir, 'pack/audit/audit-log.ndjson'), '--head', head]).toString();
   assert.match(out, new RegExp(`^valid: \\d+ records, head ${head}$`, 'm'), out);
   // The report as an auditor opens it.
-  const report = await open(browser);
+  const report = await open(browser());
   await report.goto(`file://${join(dir, 'pack/report.html')}`);
   assert.equal(await report.locator('h1').innerText(), 'Backup and recovery evidence');
   assert.match(await report.locator('table').first().innerText(), /27001:2022[\s\S]*A1\.3/);

@@ -2,22 +2,16 @@
 // page loads with the demo world, filters live in the URL, deep links work, the
 // keyboard reaches everything, and axe-core finds no serious or critical issue.
 // Screenshots of each page land in e2e/screenshots/.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { launch, open, until, BASE, ARTIFACTS } from '../lib.mjs';
+import { browserPerFile, open, until, BASE, ARTIFACTS, TRACKING } from '../lib.mjs';
 
 const require = createRequire(import.meta.url);
 const AXE = require.resolve('axe-core/axe.min.js');
-const TRACKING = 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking';
 
-let browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
+const browser = browserPerFile();
 
 const PAGES = [
   { name: 'overview', path: '/', heading: 'Overview', ready: 'table.failures tbody tr' },
@@ -29,7 +23,7 @@ const PAGES = [
 ];
 
 async function visit(path, errors = [], options = {}) {
-  const page = await open(browser, errors, options);
+  const page = await open(browser(), errors, options);
   await page.goto(BASE + path);
   return page;
 }

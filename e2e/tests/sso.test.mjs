@@ -4,11 +4,10 @@
 // with the AWS CLI), whose world then holds the new table; the auditor's page
 // shows every step and a valid chain. A cross-account restore from the `backup`
 // account's vault into workload_a runs too, with one copy and one restore.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
-import { launch, open, until, ARTIFACTS } from '../lib.mjs';
+import { browserPerFile, open, until, ARTIFACTS } from '../lib.mjs';
 
 const CONSOLE = process.env.SSO_CONSOLE_URL;
 const SANDBOX = process.env.SANDBOX_URL;
@@ -20,16 +19,11 @@ if (process.env.CI && !(CONSOLE && SANDBOX)) {
 const skip = !CONSOLE && 'SSO_CONSOLE_URL is not set (scripts/e2e.sh starts the console with SSO)';
 const STAMP = Date.now().toString(36);
 
-let browser;
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  browser = await launch();
-});
-after(async () => browser?.close());
+const browser = browserPerFile();
 
 /** Signs in through the provider's login and consent pages; returns the page. */
 async function signIn(who) {
-  const page = await open(browser);
+  const page = await open(browser());
   await page.goto(`${CONSOLE}/sign-in`);
   await page.getByRole('link', { name: 'Sign in with SSO' }).click();
   await page.locator('input[name="login"]').fill(who);

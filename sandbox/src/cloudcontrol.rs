@@ -118,7 +118,7 @@ fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> 
     let job = r.restore_jobs.iter().rev().find(|j| j.created_resource.as_ref().is_some_and(|c| c.arn == arn));
     let deleting = r.resource_requests.iter().any(|q| q.is_pending(kind, identifier))
         || job.is_some_and(|j| j.deletion == Some(Deletion::Deleting));
-    let life = if job.is_some_and(|j| j.completed.is_none()) {
+    let life = if job.is_some_and(|j| j.run.completed.is_none()) {
         Life::Creating
     } else if deleting {
         Life::Deleting

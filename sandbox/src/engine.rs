@@ -247,12 +247,7 @@ impl World {
             destination_vault_arn: destination_vault_arn.to_string(),
             destination_recovery_point_arn: None,
             destination_key,
-            created: t,
-            duration,
-            outcome,
-            state: JobState::Pending,
-            status_message: None,
-            completed: None,
+            run: JobRun::pending(t, duration, outcome),
             iam_role_arn,
             delete_after_days,
             backup_job,
@@ -272,7 +267,7 @@ impl World {
         };
         let source_vault_arn = Arc::clone(&r.vaults[cj.source_vault].arn);
         let (outcome, dest_arn, resource, delete_after) =
-            (cj.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
+            (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
         let source_rp_created = r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point].created;
         let mut destination_rp = None;
         let mut message = None;
@@ -309,9 +304,9 @@ impl World {
         let _ = source_id;
         let r = self.region_mut(account, region);
         let cj = &mut r.copy_jobs[job];
-        cj.completed = Some(t);
-        cj.state = if destination_rp.is_some() { JobState::Completed } else { JobState::Failed };
-        cj.status_message = message;
+        cj.run.completed = Some(t);
+        cj.run.state = if destination_rp.is_some() { JobState::Completed } else { JobState::Failed };
+        cj.run.status_message = message;
         cj.destination_recovery_point_arn = destination_rp;
     }
 
@@ -422,12 +417,7 @@ impl World {
             recovery_point_created: rp_created,
             resource,
             vault_arn,
-            created: t,
-            duration,
-            outcome,
-            state: JobState::Pending,
-            status_message: None,
-            completed: None,
+            run: JobRun::pending(t, duration, outcome),
             created_resource: if taken { None } else { Some(created) },
             iam_role_arn: req.iam_role_arn,
             metadata: req.metadata,
@@ -447,16 +437,16 @@ impl World {
         let Some(j) = r.restore_jobs.get_mut(job) else {
             return;
         };
-        j.completed = Some(t);
-        match j.outcome.clone() {
+        j.run.completed = Some(t);
+        match j.run.outcome.clone() {
             Outcome::Succeed => {
-                j.state = JobState::Completed;
+                j.run.state = JobState::Completed;
                 let is_test = j.plan_arn.is_some();
                 let (rp_arn, source, minutes, created, rp_created) = (
                     j.recovery_point_arn.clone(),
                     j.resource.arn.clone(),
-                    (t - j.created) / MINUTE,
-                    j.created,
+                    (t - j.run.created) / MINUTE,
+                    j.run.created,
                     j.recovery_point_created,
                 );
                 let planned = j.planned_validation.clone();
@@ -483,8 +473,8 @@ impl World {
                 }
             }
             Outcome::Fail(message) => {
-                j.state = JobState::Failed;
-                j.status_message = Some(message);
+                j.run.state = JobState::Failed;
+                j.run.status_message = Some(message);
                 if let Some(c) = j.created_resource.take() {
                     r.names.remove(&(c.kind, c.name));
                 }
@@ -536,7 +526,7 @@ impl World {
                 "Restore job {job_id} was not started by a restore testing plan"
             )));
         }
-        if j.state != JobState::Completed {
+        if j.run.state != JobState::Completed {
             return Err(AwsError::invalid_request(format!("Restore job {job_id} has not completed")));
         }
         if j.deletion.is_some() {
@@ -861,7 +851,7 @@ fn restore_target(
         })
     };
     let kms_arn_ok = |k: &str| k.starts_with("arn:aws:kms:") && k.contains(":key/");
-    match info.kind {
+    let (name, arn, kms_key) = match info.kind {
         ResourceType::DynamoDb => {
             let name = required("targetTableName")?;
             if !(3..=255).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
@@ -894,12 +884,8 @@ fn restore_target(
                     )))
                 }
             };
-            Ok(CreatedResource {
-                kind: info.kind,
-                arn: format!("arn:aws:dynamodb:{region}:{account}:table/{name}"),
-                name,
-                kms_key,
-            })
+            let arn = format!("arn:aws:dynamodb:{region}:{account}:table/{name}");
+            (name, arn, kms_key)
         }
         ResourceType::Rds => {
             let name = required("dbInstanceIdentifier")?;
@@ -921,21 +907,13 @@ fn restore_target(
                     )));
                 }
             }
-            Ok(CreatedResource {
-                kind: info.kind,
-                arn: format!("arn:aws:rds:{region}:{account}:db:{}", name.to_lowercase()),
-                name: name.to_lowercase(),
-                kms_key: Some(info.kms_key.clone()),
-            })
+            let name = name.to_lowercase();
+            (name.clone(), format!("arn:aws:rds:{region}:{account}:db:{name}"), Some(info.kms_key.clone()))
         }
         ResourceType::Ebs => {
             let name = format!("vol-{:017x}", suffix);
-            Ok(CreatedResource {
-                kind: info.kind,
-                arn: format!("arn:aws:ec2:{region}:{account}:volume/{name}"),
-                name,
-                kms_key: metadata.get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())),
-            })
+            let arn = format!("arn:aws:ec2:{region}:{account}:volume/{name}");
+            (name, arn, metadata.get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::Efs => {
             if metadata.get("newFileSystem").map(String::as_str) != Some("true") {
@@ -944,23 +922,16 @@ fn restore_target(
                 ));
             }
             let name = format!("fs-{:017x}", suffix);
-            Ok(CreatedResource {
-                kind: info.kind,
-                arn: format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}"),
-                name,
-                kms_key: metadata.get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())),
-            })
+            let arn = format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}");
+            (name, arn, metadata.get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::S3 => {
             let name = required("DestinationBucketName")?;
-            Ok(CreatedResource {
-                kind: info.kind,
-                arn: format!("arn:aws:s3:::{name}"),
-                name,
-                kms_key: metadata.get("KMSKey").cloned(),
-            })
+            let arn = format!("arn:aws:s3:::{name}");
+            (name, arn, metadata.get("KMSKey").cloned())
         }
-    }
+    };
+    Ok(CreatedResource { kind: info.kind, name, arn, kms_key })
 }
 
 #[cfg(test)]

@@ -166,6 +166,25 @@ pub enum Outcome {
     Fail(String),
 }
 
+/// How a restore or copy job runs: started at `created`, ending after `duration` as
+/// its `outcome` says; `state`, `status_message` and `completed` are set when it ends.
+#[derive(Debug)]
+pub struct JobRun {
+    pub created: Millis,
+    pub duration: Millis,
+    pub outcome: Outcome,
+    pub state: JobState,
+    pub status_message: Option<String>,
+    pub completed: Option<Millis>,
+}
+
+impl JobRun {
+    /// A job started at `created`, not ended yet.
+    pub fn pending(created: Millis, duration: Millis, outcome: Outcome) -> Self {
+        Self { created, duration, outcome, state: JobState::Pending, status_message: None, completed: None }
+    }
+}
+
 /// What the sandbox's validator will report on a restore test.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlannedValidation {
@@ -195,12 +214,7 @@ pub struct RestoreJob {
     pub recovery_point_created: Millis,
     pub resource: Arc<ResourceInfo>,
     pub vault_arn: Arc<str>,
-    pub created: Millis,
-    pub duration: Millis,
-    pub outcome: Outcome,
-    pub state: JobState,
-    pub status_message: Option<String>,
-    pub completed: Option<Millis>,
+    pub run: JobRun,
     pub created_resource: Option<CreatedResource>,
     pub iam_role_arn: Option<String>,
     pub metadata: BTreeMap<String, String>,
@@ -229,12 +243,7 @@ pub struct CopyJob {
     pub destination_vault_arn: String,
     pub destination_recovery_point_arn: Option<String>,
     pub destination_key: Option<String>,
-    pub created: Millis,
-    pub duration: Millis,
-    pub outcome: Outcome,
-    pub state: JobState,
-    pub status_message: Option<String>,
-    pub completed: Option<Millis>,
+    pub run: JobRun,
     pub iam_role_arn: String,
     pub delete_after_days: Option<u32>,
     pub backup_job: Option<u128>,

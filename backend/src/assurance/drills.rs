@@ -62,9 +62,7 @@ pub async fn start(
         resource_type: plan.resource.resource_type.clone(),
         schedule_id,
         status: "awaiting_approval".into(),
-        outcome: None,
         started_by: requester.to_string(),
-        request_id: None,
         recovery_point_at: crate::time::parse(&rp.created_at).unwrap_or(now),
         recovery_point_arn: rp.recovery_point_arn,
         target_name: plan.target_name,
@@ -73,20 +71,8 @@ pub async fn start(
         rto_target_minutes: rto,
         rpo_target_hours: rpo,
         requested_at: now,
-        approved_at: None,
-        approved_by: None,
-        job_started_at: None,
-        job_completed_at: None,
-        restored_arn: None,
-        validated_at: None,
-        validation: None,
-        cleanup_due_at: None,
-        cleanup_token: None,
-        cleanup_started_at: None,
-        cleaned_up_at: None,
-        followups: None,
-        error: None,
         updated_at: now,
+        ..DrillRow::default()
     };
     // The drill is on record before its request: a request never exists without its drill.
     s.store.insert_drill(&drill).await?;

@@ -11,8 +11,9 @@ use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
-/// A drill as stored.
-#[derive(Debug, Clone, PartialEq)]
+/// A drill as stored. `Default` is a blank row to fill in with `..DrillRow::default()`:
+/// a new drill sets what it knows and leaves every later step unset.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DrillRow {
     pub id: String,
     pub scenario: String,

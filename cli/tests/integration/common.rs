@@ -133,6 +133,29 @@ pub fn dynamo_metadata(table: &str) -> std::collections::HashMap<String, String>
     .collect()
 }
 
+/// A restore of the DynamoDB recovery point `rp` into a new table `table` (with
+/// `dynamo_metadata`), for the caller to add to and send.
+pub fn dynamo_restore(
+    client: &aws_sdk_backup::Client,
+    rp: impl Into<String>,
+    table: &str,
+) -> aws_sdk_backup::operation::start_restore_job::builders::StartRestoreJobFluentBuilder {
+    client.start_restore_job().recovery_point_arn(rp).set_metadata(Some(dynamo_metadata(table)))
+}
+
+/// Starts a restore of `rp` into a new table `table`; returns the restore job's id.
+pub async fn start_dynamo_restore(client: &aws_sdk_backup::Client, rp: impl Into<String>, table: &str) -> String {
+    dynamo_restore(client, rp, table).send().await.unwrap().restore_job_id().unwrap().to_string()
+}
+
+/// Every item of a paged list request (an SDK fluent builder), through its paginator.
+macro_rules! all_items {
+    ($request:expr) => {
+        $request.into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap()
+    };
+}
+pub(crate) use all_items;
+
 /// The AWS error code of any SDK error.
 pub fn code<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String {
     e.code().unwrap_or("<none>").to_string()

@@ -20,16 +20,7 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
     // The demo world's restore jobs are all restore tests; one started by hand is not.
     let op = sb.operator(WORKLOAD_A).await;
     let rp = latest_rp(&op, "workload-a-vault", TRACKING).await;
-    let manual = op
-        .start_restore_job()
-        .recovery_point_arn(rp)
-        .set_metadata(Some(dynamo_metadata("tracking-by-hand")))
-        .send()
-        .await
-        .unwrap()
-        .restore_job_id()
-        .unwrap()
-        .to_string();
+    let manual = start_dynamo_restore(&op, rp, "tracking-by-hand").await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();

@@ -587,11 +587,8 @@ async fn a_drill_waits_for_its_request_to_be_filed_and_fails_if_it_never_is() {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
             resource_type: "DynamoDB".into(),
-            schedule_id: None,
             status: "awaiting_approval".into(),
-            outcome: None,
             started_by: "alice".into(),
-            request_id: None,
             recovery_point_arn: "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:x".into(),
             recovery_point_at: now - H,
             target_name: "tracking-drill-x".into(),
@@ -600,20 +597,8 @@ async fn a_drill_waits_for_its_request_to_be_filed_and_fails_if_it_never_is() {
             rto_target_minutes: 60,
             rpo_target_hours: 26,
             requested_at: now,
-            approved_at: None,
-            approved_by: None,
-            job_started_at: None,
-            job_completed_at: None,
-            restored_arn: None,
-            validated_at: None,
-            validation: None,
-            cleanup_due_at: None,
-            cleanup_token: None,
-            cleanup_started_at: None,
-            cleaned_up_at: None,
-            followups: None,
-            error: None,
             updated_at: now,
+            ..Default::default()
         };
         c.store.insert_drill(&drill).await.unwrap();
         recovery_console::assurance::drills::pass(&c.state).await.unwrap();

@@ -75,6 +75,18 @@ fn claims(issuer: &str, audience: &str, exp_in: i64) -> Value {
     })
 }
 
+/// Sign-in through the provider at `issuer` only (RS256): no demo users, no anonymous viewer.
+fn oidc_only(cfg: &mut recovery_console::config::Config, issuer: &str) {
+    cfg.auth.demo_users = false;
+    cfg.auth.anonymous_viewer = false;
+    cfg.auth.oidc = Some(recovery_console::config::OidcConfig {
+        issuer: issuer.into(),
+        client_id: "recovery-console".into(),
+        algorithms: vec!["RS256".into()],
+        ..Default::default()
+    });
+}
+
 fn sign(claims: &Value, key: &[u8], kid: &str) -> String {
     let mut header = Header::new(Algorithm::RS256);
     header.kid = Some(kid.into());
@@ -86,17 +98,9 @@ async fn bearer_tokens_are_checked_like_an_auditor_would_want() {
     let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let idp = provider().await;
-        let issuer = idp.issuer.clone();
-        let c = console(&sb, &db, move |cfg| {
-            cfg.auth.demo_users = false;
-            cfg.auth.anonymous_viewer = false;
+        let c = console(&sb, &db, |cfg| {
+            oidc_only(cfg, &idp.issuer);
             cfg.auth.public_url = Some("http://127.0.0.1:1".into());
-            cfg.auth.oidc = Some(recovery_console::config::OidcConfig {
-                issuer: issuer.clone(),
-                client_id: "recovery-console".into(),
-                algorithms: vec!["RS256".into()],
-                ..Default::default()
-            });
             cfg.auth.group_roles.insert("backup-operators".into(), vec!["operator".into()]);
         })
         .await;
@@ -342,25 +346,14 @@ async fn every_state_change_with_the_cookie_needs_this_sessions_csrf_token() {
         assert_eq!(me(cookie.clone()).await["subject"], "erin", "{label}: the session survived the refusals");
 
         // Signing out ends the session: the old cookie is anonymous from then on.
-        let out = c
-            .http
-            .post(format!("{}/auth/logout", c.url))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &csrf)
-            .send()
-            .await
-            .unwrap();
+        let post_with_cookie = |path: &str| {
+            c.http.post(format!("{}{path}", c.url)).header("cookie", &cookie).header("x-csrf-token", &csrf).send()
+        };
+        let out = post_with_cookie("/auth/logout").await.unwrap();
         assert_eq!(out.status(), 204, "{label}");
         let after = me(cookie.clone()).await;
         assert!(after["subject"].is_null() && after["csrf_token"].is_null(), "{label}: {after}");
-        let sync = c
-            .http
-            .post(format!("{}/api/v1/sync", c.url))
-            .header("cookie", &cookie)
-            .header("x-csrf-token", &csrf)
-            .send()
-            .await
-            .unwrap();
+        let sync = post_with_cookie("/api/v1/sync").await.unwrap();
         assert_eq!(sync.status(), 401, "{label}: a signed-out cookie changes nothing");
     }
 }
@@ -372,18 +365,7 @@ async fn after_a_key_rotation_an_unknown_key_id_refetches_the_jwks_once_a_minute
     let mut consoles = Vec::new();
     for db in databases().await {
         let idp = provider().await;
-        let issuer = idp.issuer.clone();
-        let c = console(&sb, &db, move |cfg| {
-            cfg.auth.demo_users = false;
-            cfg.auth.anonymous_viewer = false;
-            cfg.auth.oidc = Some(recovery_console::config::OidcConfig {
-                issuer: issuer.clone(),
-                client_id: "recovery-console".into(),
-                algorithms: vec!["RS256".into()],
-                ..Default::default()
-            });
-        })
-        .await;
+        let c = console(&sb, &db, |cfg| oidc_only(cfg, &idp.issuer)).await;
         consoles.push((db.label, idp, c));
     }
     let token = |idp: &Provider, key: &[u8], kid: &str| sign(&claims(&idp.issuer, "recovery-console", 600), key, kid);

@@ -15,29 +15,18 @@ async fn sandbox_inventory(sb: &TestSandbox, account: &str, region: &str, extern
     let config = sb.role(account, "RecoveryConsoleRead", external_id).await;
     let c =
         aws_sdk_backup::Client::new(&config.into_builder().region(aws_config::Region::new(region.to_string())).build());
-    let vaults: Vec<_> =
-        c.list_backup_vaults().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let vaults: Vec<_> = all_items!(c.list_backup_vaults());
     let mut points = Set::new();
     for v in &vaults {
-        let rps: Vec<_> = c
-            .list_recovery_points_by_backup_vault()
-            .backup_vault_name(v.backup_vault_name().unwrap())
-            .into_paginator()
-            .items()
-            .send()
-            .collect::<Result<_, _>>()
-            .await
-            .unwrap();
+        let rps: Vec<_> =
+            all_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(v.backup_vault_name().unwrap()));
         points.extend(rps.iter().map(|r| r.recovery_point_arn().unwrap().to_string()));
     }
-    let backups: Vec<_> = c.list_backup_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
-    let copies: Vec<_> = c.list_copy_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
-    let restores: Vec<_> =
-        c.list_restore_jobs().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
-    let plans: Vec<_> =
-        c.list_restore_testing_plans().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
-    let resources: Vec<_> =
-        c.list_protected_resources().into_paginator().items().send().collect::<Result<_, _>>().await.unwrap();
+    let backups: Vec<_> = all_items!(c.list_backup_jobs());
+    let copies: Vec<_> = all_items!(c.list_copy_jobs());
+    let restores: Vec<_> = all_items!(c.list_restore_jobs());
+    let plans: Vec<_> = all_items!(c.list_restore_testing_plans());
+    let resources: Vec<_> = all_items!(c.list_protected_resources());
     [
         vaults.iter().map(|v| v.backup_vault_arn().unwrap().to_string()).collect(),
         points,
@@ -361,16 +350,7 @@ async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data()
         sb.set_faults(json!({})).await;
         let op = sb.operator(WORKLOAD_A).await;
         let rp = latest_rp(&op, "workload-a-vault", tracking).await;
-        let job = op
-            .start_restore_job()
-            .recovery_point_arn(rp)
-            .set_metadata(Some(dynamo_metadata(&format!("tracking-incremental-{label}"))))
-            .send()
-            .await
-            .unwrap()
-            .restore_job_id()
-            .unwrap()
-            .to_string();
+        let job = start_dynamo_restore(&op, rp, &format!("tracking-incremental-{label}")).await;
         let c = console(&sb, &db, |_| {}).await;
         let status_of = || {
             let (c, job) = (&c, job.clone());

@@ -1,6 +1,7 @@
 //! The read operations of AWS Backup in the sandbox: shapes, filters, paging, errors.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use aws_sdk_backup::operation::list_recovery_points_by_backup_vault::builders::ListRecoveryPointsByBackupVaultFluentBuilder;
 use aws_sdk_backup::primitives::DateTime;
 
 use crate::common::*;
@@ -8,6 +9,11 @@ use crate::common::*;
 const LOCAL_VAULT: &str = "workload-a-vault";
 const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+
+/// A listing of the workload account's own vault, for the caller to filter and send.
+fn local_points(a: &aws_sdk_backup::Client) -> ListRecoveryPointsByBackupVaultFluentBuilder {
+    a.list_recovery_points_by_backup_vault().backup_vault_name(LOCAL_VAULT)
+}
 
 #[tokio::test]
 async fn the_demo_world_holds_the_brief_scenario() {
@@ -51,8 +57,7 @@ async fn the_demo_world_holds_the_brief_scenario() {
     }
 
     // Recovery points: DynamoDB ones carry the vault's key, RDS snapshots the database's own.
-    let rps =
-        a.list_recovery_points_by_backup_vault().backup_vault_name(LOCAL_VAULT).max_results(10).send().await.unwrap();
+    let rps = local_points(&a).max_results(10).send().await.unwrap();
     let dynamo = rps.recovery_points().iter().find(|rp| rp.resource_arn() == Some(TRACKING)).unwrap();
     let rds = rps.recovery_points().iter().find(|rp| rp.resource_arn() == Some(MYDB)).unwrap();
     assert_eq!(dynamo.encryption_key_arn(), Some(vault_key.as_str()));
@@ -120,21 +125,14 @@ async fn the_demo_world_holds_the_brief_scenario() {
 async fn recovery_points_page_to_the_end_with_every_filter() {
     let sb = spawn(0, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
-    let all = a.list_recovery_points_by_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap();
+    let all = local_points(&a).send().await.unwrap();
     let all: Vec<String> =
         all.recovery_points().iter().map(|rp| rp.recovery_point_arn().unwrap().to_string()).collect();
     let mut paged = Vec::new();
     let mut pages = 0;
     let mut token = None;
     loop {
-        let page = a
-            .list_recovery_points_by_backup_vault()
-            .backup_vault_name(LOCAL_VAULT)
-            .max_results(40)
-            .set_next_token(token)
-            .send()
-            .await
-            .unwrap();
+        let page = local_points(&a).max_results(40).set_next_token(token).send().await.unwrap();
         assert!(page.recovery_points().len() <= 40);
         pages += 1;
         paged.extend(page.recovery_points().iter().map(|rp| rp.recovery_point_arn().unwrap().to_string()));
@@ -147,109 +145,40 @@ async fn recovery_points_page_to_the_end_with_every_filter() {
     assert!(pages >= 5);
 
     // The SDK paginator walks the same pages.
-    let from_paginator: Vec<_> = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .max_results(25)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let from_paginator: Vec<_> = all_items!(local_points(&a).max_results(25));
     assert_eq!(from_paginator.len(), all.len());
 
-    let by_arn = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_resource_arn(MYDB)
-        .send()
-        .await
-        .unwrap();
+    let by_arn = local_points(&a).by_resource_arn(MYDB).send().await.unwrap();
     assert!(by_arn.recovery_points().iter().all(|rp| rp.resource_arn() == Some(MYDB)));
-    let by_type = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_resource_type("DynamoDB")
-        .send()
-        .await
-        .unwrap();
+    let by_type = local_points(&a).by_resource_type("DynamoDB").send().await.unwrap();
     assert!(by_type.recovery_points().iter().all(|rp| rp.resource_type() == Some("DynamoDB")));
     assert_eq!(by_arn.recovery_points().len() + by_type.recovery_points().len(), all.len());
 
     let week_ago = DateTime::from_millis(START - 7 * 86_400_000);
-    let recent = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_created_after(week_ago)
-        .send()
-        .await
-        .unwrap();
+    let recent = local_points(&a).by_created_after(week_ago).send().await.unwrap();
     assert!((12..=16).contains(&recent.recovery_points().len()), "{}", recent.recovery_points().len());
     assert!(recent
         .recovery_points()
         .iter()
         .all(|rp| rp.creation_date().unwrap().to_millis().unwrap() >= START - 7 * 86_400_000));
-    let older = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_created_before(week_ago)
-        .send()
-        .await
-        .unwrap();
+    let older = local_points(&a).by_created_before(week_ago).send().await.unwrap();
     assert_eq!(recent.recovery_points().len() + older.recovery_points().len(), all.len());
 
     let plan_id = recent.recovery_points()[0].created_by().unwrap().backup_plan_id().unwrap().to_string();
-    let by_plan = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_backup_plan_id(plan_id)
-        .send()
-        .await
-        .unwrap();
+    let by_plan = local_points(&a).by_backup_plan_id(plan_id).send().await.unwrap();
     assert_eq!(by_plan.recovery_points().len(), all.len());
-    let by_other_plan = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_backup_plan_id("other")
-        .send()
-        .await
-        .unwrap();
+    let by_other_plan = local_points(&a).by_backup_plan_id("other").send().await.unwrap();
     assert!(by_other_plan.recovery_points().is_empty());
-    let by_parent = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .by_parent_recovery_point_arn(&all[0])
-        .send()
-        .await
-        .unwrap();
+    let by_parent = local_points(&a).by_parent_recovery_point_arn(&all[0]).send().await.unwrap();
     assert!(by_parent.recovery_points().is_empty());
 
     // Tokens the sandbox did not issue, or issued for another list, are refused.
-    let err = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .next_token("forged")
-        .send()
-        .await
-        .unwrap_err();
+    let err = local_points(&a).next_token("forged").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException");
     let jobs_token = a.list_backup_jobs().max_results(1).send().await.unwrap().next_token().unwrap().to_string();
-    let err = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .next_token(jobs_token)
-        .send()
-        .await
-        .unwrap_err();
+    let err = local_points(&a).next_token(jobs_token).send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException");
-    let err = a
-        .list_recovery_points_by_backup_vault()
-        .backup_vault_name(LOCAL_VAULT)
-        .max_results(0)
-        .send()
-        .await
-        .unwrap_err();
+    let err = local_points(&a).max_results(0).send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException");
     let err = a.list_recovery_points_by_backup_vault().backup_vault_name("missing").send().await.unwrap_err();
     assert_eq!(code(&err), "ResourceNotFoundException");
@@ -259,15 +188,7 @@ async fn recovery_points_page_to_the_end_with_every_filter() {
 async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
     let sb = spawn(6, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
-    let jobs: Vec<_> = a
-        .list_backup_jobs()
-        .max_results(50)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let jobs: Vec<_> = all_items!(a.list_backup_jobs().max_results(50));
     assert!(jobs.len() >= 178, "{}", jobs.len());
     assert!(jobs.iter().all(|j| j.account_id() == Some(WORKLOAD_A)));
     let completed = a.list_backup_jobs().by_state("COMPLETED".into()).by_resource_arn(TRACKING).send().await.unwrap();
@@ -355,29 +276,12 @@ async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
     assert_eq!(code(&err), "InvalidParameterValueException");
     // ... the management account reads the whole organization, page by page.
     let hub = aws_sdk_backup::Client::new(&sb.hub().await);
-    let org_jobs: Vec<_> = hub
-        .list_backup_jobs()
-        .by_account_id("*")
-        .max_results(400)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let org_jobs: Vec<_> = all_items!(hub.list_backup_jobs().by_account_id("*").max_results(400));
     let accounts: std::collections::BTreeSet<_> =
         org_jobs.iter().map(|j| j.account_id().unwrap().to_string()).collect();
     assert!(accounts.contains(WORKLOAD_A) && accounts.contains("400000000001"));
     assert!(!accounts.contains(OUTSIDER));
-    let only_a = hub
-        .list_backup_jobs()
-        .by_account_id(WORKLOAD_A)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let only_a = all_items!(hub.list_backup_jobs().by_account_id(WORKLOAD_A));
     assert_eq!(only_a.len(), jobs.len());
     let hub_restores = hub.list_restore_jobs().by_account_id(WORKLOAD_A).send().await.unwrap();
     assert!(!hub_restores.restore_jobs().is_empty());
@@ -433,16 +337,8 @@ async fn restore_testing_plans_and_their_history() {
 
     // About 90 daily tests: mostly validated, with a failed validation (with its
     // message), a failed restore and a timeout among them.
-    let tests: Vec<_> = a
-        .list_restore_jobs()
-        .by_restore_testing_plan_arn(plan.restore_testing_plan_arn())
-        .max_results(30)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let tests: Vec<_> =
+        all_items!(a.list_restore_jobs().by_restore_testing_plan_arn(plan.restore_testing_plan_arn()).max_results(30));
     assert!((85..=92).contains(&tests.len()), "{}", tests.len());
     let status =
         |j: &aws_sdk_backup::types::RestoreJobsListMember| j.validation_status().map(|s| s.as_str().to_string());

@@ -13,15 +13,40 @@ const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/track
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
 const ROLE_A: &str = "arn:aws:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole";
 
+/// A copy of `rp` from `vault` into the vault `destination`, for the caller to add to and send.
+fn copy(
+    client: &aws_sdk_backup::Client,
+    rp: impl Into<String>,
+    vault: &str,
+    destination: &str,
+) -> aws_sdk_backup::operation::start_copy_job::builders::StartCopyJobFluentBuilder {
+    client
+        .start_copy_job()
+        .recovery_point_arn(rp)
+        .source_backup_vault_name(vault)
+        .destination_backup_vault_arn(destination)
+}
+
+/// A validator's report of `status` on the restore test `job`, for the caller to send.
+fn validation(
+    client: &aws_sdk_backup::Client,
+    job: impl Into<String>,
+    status: &str,
+) -> aws_sdk_backup::operation::put_restore_validation_result::builders::PutRestoreValidationResultFluentBuilder {
+    client.put_restore_validation_result().restore_job_id(job).validation_status(status.into())
+}
+
+/// How many recovery points the workload account's own vault holds.
+async fn local_points(client: &aws_sdk_backup::Client) -> i64 {
+    client.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points()
+}
+
 #[tokio::test]
 async fn a_restore_creates_a_new_table_and_never_takes_a_name_in_use() {
     let sb = spawn(0, 0.0).await;
     let op = sb.operator(WORKLOAD_A).await;
     let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
-    let started = op
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("tracking-restored")))
+    let started = dynamo_restore(&op, &rp, "tracking-restored")
         .iam_role_arn(ROLE_A)
         .resource_type("DynamoDB")
         .send()
@@ -33,20 +58,8 @@ async fn a_restore_creates_a_new_table_and_never_takes_a_name_in_use() {
     assert_eq!(job.created_resource_arn(), None);
 
     // A second restore into the same name fails, as does restoring over the original.
-    let clash = op
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("tracking-restored")))
-        .send()
-        .await
-        .unwrap();
-    let original = op
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("tracking")))
-        .send()
-        .await
-        .unwrap();
+    let clash = start_dynamo_restore(&op, &rp, "tracking-restored").await;
+    let original = start_dynamo_restore(&op, &rp, "tracking").await;
 
     sb.advance(90.0).await;
     let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
@@ -64,7 +77,7 @@ async fn a_restore_creates_a_new_table_and_never_takes_a_name_in_use() {
     );
     assert!(job.completion_date().is_some());
     assert_eq!(job.validation_status(), None, "a manual restore is not a restore test");
-    for failed in [clash.restore_job_id().unwrap(), original.restore_job_id().unwrap()] {
+    for failed in [clash, original] {
         let job = op.describe_restore_job().restore_job_id(failed).send().await.unwrap();
         assert_eq!(job.status(), Some(&RestoreJobStatus::Failed));
         assert!(job.status_message().unwrap().starts_with("Table already exists"), "{:?}", job.status_message());
@@ -109,23 +122,10 @@ async fn restores_are_checked_before_they_start() {
     start(db_rp.clone(), vec![("dbInstanceIdentifier", "mydb-restored")]).await.unwrap();
     let err = op.start_restore_job().recovery_point_arn(&rp).send().await.unwrap_err();
     assert_eq!(code(&err), "MissingParameterValueException");
-    let err = op
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("t-three")))
-        .resource_type("RDS")
-        .send()
-        .await
-        .unwrap_err();
+    let err = dynamo_restore(&op, &rp, "t-three").resource_type("RDS").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException");
-    let err = op
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("t-three")))
-        .iam_role_arn("arn:aws:iam::222222222222:role/x")
-        .send()
-        .await
-        .unwrap_err();
+    let err =
+        dynamo_restore(&op, &rp, "t-three").iam_role_arn("arn:aws:iam::222222222222:role/x").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException");
     let gone = rp.replace(&rp[rp.len() - 6..], "000000");
     assert_eq!(code(&start(gone, vec![("targetTableName", "t-four")]).await.unwrap_err()), "ResourceNotFoundException");
@@ -139,13 +139,7 @@ async fn restores_are_checked_before_they_start() {
 
     // The read role may look but not restore.
     let reader = sb.reader(WORKLOAD_A).await;
-    let err = reader
-        .start_restore_job()
-        .recovery_point_arn(&rp)
-        .set_metadata(Some(dynamo_metadata("t-six")))
-        .send()
-        .await
-        .unwrap_err();
+    let err = dynamo_restore(&reader, &rp, "t-six").send().await.unwrap_err();
     assert_eq!(code(&err), "AccessDeniedException");
 }
 
@@ -157,9 +151,7 @@ async fn the_same_idempotency_token_within_an_hour_starts_nothing_new() {
     let start = |name: &'static str| {
         let (op, rp) = (op.clone(), rp.clone());
         async move {
-            op.start_restore_job()
-                .recovery_point_arn(rp)
-                .set_metadata(Some(dynamo_metadata(name)))
+            dynamo_restore(&op, rp, name)
                 .idempotency_token("approval-42")
                 .send()
                 .await
@@ -169,26 +161,22 @@ async fn the_same_idempotency_token_within_an_hour_starts_nothing_new() {
                 .to_string()
         }
     };
-    let before =
-        op.list_restore_jobs().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap().len();
+    let before = all_items!(op.list_restore_jobs()).len();
     let first = start("idem-1").await;
     sb.advance(1800.0).await;
     let second = start("idem-1").await;
     assert_eq!(first, second);
-    let after = op.list_restore_jobs().into_paginator().items().send().collect::<Result<Vec<_>, _>>().await.unwrap();
+    let after = all_items!(op.list_restore_jobs());
     assert_eq!(after.iter().filter(|j| j.created_by().is_none()).count(), 1);
     assert_eq!(after.len(), before + 1, "the frozen clock starts no other job meanwhile");
     sb.advance(3600.0).await;
     let third = start("idem-2").await;
     assert_ne!(first, third, "after an hour the token starts a new job");
 
-    let copy = |token: &'static str| {
+    let copy_once = |token: &'static str| {
         let (op, rp) = (op.clone(), rp.clone());
         async move {
-            op.start_copy_job()
-                .recovery_point_arn(rp)
-                .source_backup_vault_name(LOCAL_VAULT)
-                .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+            copy(&op, rp, LOCAL_VAULT, CENTRAL_VAULT_ARN)
                 .iam_role_arn(ROLE_A)
                 .idempotency_token(token)
                 .send()
@@ -199,8 +187,8 @@ async fn the_same_idempotency_token_within_an_hour_starts_nothing_new() {
                 .to_string()
         }
     };
-    assert_eq!(copy("copy-1").await, copy("copy-1").await);
-    assert_ne!(copy("copy-1").await, copy("copy-2").await);
+    assert_eq!(copy_once("copy-1").await, copy_once("copy-1").await);
+    assert_ne!(copy_once("copy-1").await, copy_once("copy-2").await);
 }
 
 #[tokio::test]
@@ -208,11 +196,7 @@ async fn cross_account_recovery_is_a_copy_then_a_restore_in_the_target_account()
     let sb = spawn(0, 0.0).await;
     let a = sb.operator(WORKLOAD_A).await;
     let rp = latest_rp(&a, LOCAL_VAULT, MYDB).await;
-    let copy_id = a
-        .start_copy_job()
-        .recovery_point_arn(&rp)
-        .source_backup_vault_name(LOCAL_VAULT)
-        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+    let copy_id = copy(&a, &rp, LOCAL_VAULT, CENTRAL_VAULT_ARN)
         .iam_role_arn(ROLE_A)
         .send()
         .await
@@ -257,11 +241,7 @@ async fn cross_account_recovery_is_a_copy_then_a_restore_in_the_target_account()
     assert_eq!(restored.created_resource_arn(), Some("arn:aws:rds:ap-southeast-2:222222222222:db:mydb-recovered"));
 
     // Outside the organization: refused at once.
-    let err = a
-        .start_copy_job()
-        .recovery_point_arn(&rp)
-        .source_backup_vault_name(LOCAL_VAULT)
-        .destination_backup_vault_arn("arn:aws:backup:ap-southeast-2:333333333333:backup-vault:partner-vault")
+    let err = copy(&a, &rp, LOCAL_VAULT, "arn:aws:backup:ap-southeast-2:333333333333:backup-vault:partner-vault")
         .iam_role_arn(ROLE_A)
         .send()
         .await
@@ -271,46 +251,34 @@ async fn cross_account_recovery_is_a_copy_then_a_restore_in_the_target_account()
 
     // Into a vault whose policy does not allow it: the job fails and leaves nothing.
     let central_rp = latest_rp(&b, "central-vault", MYDB).await;
-    let denied = b
-        .start_copy_job()
-        .recovery_point_arn(&central_rp)
-        .source_backup_vault_name("central-vault")
-        .destination_backup_vault_arn("arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault")
-        .iam_role_arn("arn:aws:iam::222222222222:role/backup")
-        .send()
-        .await
-        .unwrap();
-    let before =
-        a.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    let denied = copy(
+        &b,
+        &central_rp,
+        "central-vault",
+        "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault",
+    )
+    .iam_role_arn("arn:aws:iam::222222222222:role/backup")
+    .send()
+    .await
+    .unwrap();
+    let before = local_points(&a).await;
     sb.advance(3600.0).await;
     let job = b.describe_copy_job().copy_job_id(denied.copy_job_id().unwrap()).send().await.unwrap();
     let job = job.copy_job().unwrap();
     assert_eq!(job.state().map(|s| s.as_str()), Some("FAILED"));
     assert!(job.status_message().unwrap().contains("does not allow backup:CopyIntoBackupVault"));
     assert_eq!(job.destination_recovery_point_arn(), None);
-    let after =
-        a.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points();
+    let after = local_points(&a).await;
     assert_eq!(before, after);
 
     // A copy must start in the account that holds the recovery point.
-    let err = b
-        .start_copy_job()
-        .recovery_point_arn(&rp)
-        .source_backup_vault_name("central-vault")
-        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
+    let err = copy(&b, &rp, "central-vault", CENTRAL_VAULT_ARN)
         .iam_role_arn("arn:aws:iam::222222222222:role/backup")
         .send()
         .await
         .unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
-    let err = a
-        .start_copy_job()
-        .recovery_point_arn(&rp)
-        .source_backup_vault_name(LOCAL_VAULT)
-        .destination_backup_vault_arn(CENTRAL_VAULT_ARN)
-        .send()
-        .await
-        .unwrap_err();
+    let err = copy(&a, &rp, LOCAL_VAULT, CENTRAL_VAULT_ARN).send().await.unwrap_err();
     assert_eq!(code(&err), "MissingParameterValueException");
 }
 
@@ -327,13 +295,7 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
     // LATEST_WITHIN_WINDOW: the newest recovery point of the table.
     assert_eq!(job.recovery_point_arn().unwrap(), latest_rp(&op, LOCAL_VAULT, TRACKING).await);
     assert_eq!(job.validation_status(), None);
-    let err = op
-        .put_restore_validation_result()
-        .restore_job_id(&id)
-        .validation_status("SUCCESSFUL".into())
-        .send()
-        .await
-        .unwrap_err();
+    let err = validation(&op, &id, "SUCCESSFUL").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException", "{}", message(&err));
 
     // Completed: the table exists and awaits validation (the sandbox's own
@@ -348,21 +310,9 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
 
     // An external validator reports; the restored table is deleted afterwards.
     let reader = sb.reader(WORKLOAD_A).await;
-    let err = reader
-        .put_restore_validation_result()
-        .restore_job_id(&id)
-        .validation_status("SUCCESSFUL".into())
-        .send()
-        .await
-        .unwrap_err();
+    let err = validation(&reader, &id, "SUCCESSFUL").send().await.unwrap_err();
     assert_eq!(code(&err), "AccessDeniedException");
-    op.put_restore_validation_result()
-        .restore_job_id(&id)
-        .validation_status("FAILED".into())
-        .validation_status_message("row count 0")
-        .send()
-        .await
-        .unwrap();
+    validation(&op, &id, "FAILED").validation_status_message("row count 0").send().await.unwrap();
     let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     assert_eq!(job.validation_status().map(|s| s.as_str()), Some("FAILED"));
     assert_eq!(job.validation_status_message(), Some("row count 0"));
@@ -370,52 +320,17 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
     sb.advance(15.0 * 60.0).await;
     let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     assert_eq!(job.deletion_status().map(|s| s.as_str()), Some("SUCCESSFUL"));
-    let err = op
-        .put_restore_validation_result()
-        .restore_job_id(&id)
-        .validation_status("SUCCESSFUL".into())
-        .send()
-        .await
-        .unwrap_err();
+    let err = validation(&op, &id, "SUCCESSFUL").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
-    let manual = op
-        .start_restore_job()
-        .recovery_point_arn(latest_rp(&op, LOCAL_VAULT, TRACKING).await)
-        .set_metadata(Some(dynamo_metadata("manual")))
-        .send()
-        .await
-        .unwrap();
-    let err = op
-        .put_restore_validation_result()
-        .restore_job_id(manual.restore_job_id().unwrap())
-        .validation_status("SUCCESSFUL".into())
-        .send()
-        .await
-        .unwrap_err();
+    let manual = start_dynamo_restore(&op, latest_rp(&op, LOCAL_VAULT, TRACKING).await, "manual").await;
+    let err = validation(&op, manual, "SUCCESSFUL").send().await.unwrap_err();
     assert_eq!(code(&err), "InvalidRequestException");
 
     // The schedule goes on by itself: cron(0 18 ? * * *) runs once a day, and a
     // validation nobody reports times out at the end of the window.
-    let before = op
-        .list_restore_jobs()
-        .by_restore_testing_plan_arn(&plan_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap()
-        .len();
+    let before = all_items!(op.list_restore_jobs().by_restore_testing_plan_arn(&plan_arn)).len();
     sb.advance(2.0 * 86_400.0).await;
-    let after = op
-        .list_restore_jobs()
-        .by_restore_testing_plan_arn(&plan_arn)
-        .into_paginator()
-        .items()
-        .send()
-        .collect::<Result<Vec<_>, _>>()
-        .await
-        .unwrap();
+    let after = all_items!(op.list_restore_jobs().by_restore_testing_plan_arn(&plan_arn));
     assert_eq!(after.len(), before + 2);
     let newest = &after[0];
     assert!(newest.validation_status().is_some());
@@ -431,16 +346,7 @@ async fn jobs_and_backups_move_on_with_the_clock() {
     let sb = spawn(0, 0.0).await;
     let op = sb.operator(WORKLOAD_A).await;
     let rp = latest_rp(&op, LOCAL_VAULT, TRACKING).await;
-    let id = op
-        .start_restore_job()
-        .recovery_point_arn(rp)
-        .set_metadata(Some(dynamo_metadata("fast")))
-        .send()
-        .await
-        .unwrap()
-        .restore_job_id()
-        .unwrap()
-        .to_string();
+    let id = start_dynamo_restore(&op, rp, "fast").await;
     let status = || async {
         op.describe_restore_job().restore_job_id(&id).send().await.unwrap().status().unwrap().as_str().to_string()
     };
@@ -461,9 +367,7 @@ async fn jobs_and_backups_move_on_with_the_clock() {
     }
     assert_eq!(seen.last().map(String::as_str), Some("COMPLETED"), "{seen:?}");
     // Backups go on too: a day later there is a newer recovery point.
-    let points = || async {
-        op.describe_backup_vault().backup_vault_name(LOCAL_VAULT).send().await.unwrap().number_of_recovery_points()
-    };
+    let points = || async { local_points(&op).await };
     let before = points().await;
     sb.advance(26.0 * 3600.0).await;
     let after = points().await;

@@ -441,7 +441,7 @@ fn list_copy_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) ->
         if !(resource_arn.is_none_or(|r| j.resource.arn == r)
             && resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
             && destination.is_none_or(|d| j.destination_vault_arn == d)
-            && times(j.created, j.completed)
+            && times(j.run.created, j.run.completed)
             && parent.is_none())
         {
             return None;
@@ -468,7 +468,7 @@ fn list_restore_jobs(world: &World, now: Millis, caller: &Caller, req: &Request)
     let (items, next) = page(&listing.sources, listing.position, listing.max, |a, _, j| {
         if !(resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
             && plan_arn.is_none_or(|p| j.plan_arn.as_deref() == Some(p))
-            && times(j.created, j.completed)
+            && times(j.run.created, j.run.completed)
             && parent.is_none())
         {
             return None;

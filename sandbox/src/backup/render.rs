@@ -200,8 +200,8 @@ pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &Ba
 }
 
 pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &CopyJob, now: Millis) -> Value {
-    let final_state = j.completed.map(|_| j.state);
-    let (state, _) = progress(j.created, j.duration, final_state, now);
+    let final_state = j.run.completed.map(|_| j.run.state);
+    let (state, _) = progress(j.run.created, j.run.duration, final_state, now);
     let v = region.vaults.get(j.source_vault);
     let rp = v.and_then(|v| v.recovery_points.get(j.source_recovery_point));
     json!({
@@ -217,10 +217,10 @@ pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &Copy
         "ResourceArn": j.resource.arn,
         "ResourceName": j.resource.name,
         "ResourceType": j.resource.kind.as_str(),
-        "CreationDate": epoch(j.created),
-        "CompletionDate": j.completed.map(epoch),
+        "CreationDate": epoch(j.run.created),
+        "CompletionDate": j.run.completed.map(epoch),
         "State": state_name(state, "CREATED"),
-        "StatusMessage": j.status_message,
+        "StatusMessage": j.run.status_message,
         "MessageCategory": if state == JobState::Failed { "FAILED" } else { "SUCCESS" },
         "BackupSizeInBytes": j.resource.size,
         "IamRoleArn": j.iam_role_arn,
@@ -231,8 +231,8 @@ pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &Copy
 }
 
 pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
-    let final_state = j.completed.map(|_| j.state);
-    let (state, pct) = progress(j.created, j.duration, final_state, now);
+    let final_state = j.run.completed.map(|_| j.run.state);
+    let (state, pct) = progress(j.run.created, j.run.duration, final_state, now);
     let (validation, validation_message) = match &j.validation {
         None => (None, None),
         Some(Validation::Validating) => (Some("VALIDATING"), None),
@@ -246,14 +246,14 @@ pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
         "RecoveryPointArn": j.recovery_point_arn,
         "SourceResourceArn": j.resource.arn,
         "BackupVaultArn": &*j.vault_arn,
-        "CreationDate": epoch(j.created),
-        "CompletionDate": j.completed.map(epoch),
+        "CreationDate": epoch(j.run.created),
+        "CompletionDate": j.run.completed.map(epoch),
         "Status": state_name(state, "PENDING"),
-        "StatusMessage": j.status_message,
+        "StatusMessage": j.run.status_message,
         "PercentDone": percent(pct),
         "BackupSizeInBytes": j.resource.size,
         "IamRoleArn": j.iam_role_arn,
-        "ExpectedCompletionTimeMinutes": j.duration / 60_000,
+        "ExpectedCompletionTimeMinutes": j.run.duration / 60_000,
         "CreatedResourceArn": if state == JobState::Completed { j.created_resource.as_ref().map(|c| c.arn.clone()) } else { None },
         "ResourceType": j.resource.kind.as_str(),
         "RecoveryPointCreationDate": epoch(j.recovery_point_created),
