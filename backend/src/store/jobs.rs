@@ -2,13 +2,12 @@
 //! them, never marks them gone.
 
 use shared::{BackupJob, CopyJob, RestoreJob};
-use sqlx::any::AnyRow;
 
 use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val, TEST_FAILED, TEST_PASSED};
-use super::{col, Store, StoreError};
+use super::{row, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct BackupJobRow {
     pub account_id: String,
     pub id: String,
@@ -68,26 +67,6 @@ impl BackupJobRow {
         ]
     }
 
-    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            account_id: col(row, "account_id")?,
-            id: col(row, "id")?,
-            region: col(row, "region")?,
-            vault_name: col(row, "vault_name")?,
-            vault_arn: col(row, "vault_arn")?,
-            recovery_point_arn: col(row, "recovery_point_arn")?,
-            resource_arn: col(row, "resource_arn")?,
-            resource_type: col(row, "resource_type")?,
-            resource_name: col(row, "resource_name")?,
-            status: col(row, "status")?,
-            status_message: col(row, "status_message")?,
-            percent_done: col(row, "percent_done")?,
-            size_bytes: col(row, "size_bytes")?,
-            created_at: col(row, "created_at")?,
-            completed_at: col(row, "completed_at")?,
-        })
-    }
-
     pub fn into_dto(self) -> BackupJob {
         BackupJob {
             job_id: self.id,
@@ -109,7 +88,7 @@ impl BackupJobRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct CopyJobRow {
     pub account_id: String,
     pub id: String,
@@ -169,26 +148,6 @@ impl CopyJobRow {
         ]
     }
 
-    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            account_id: col(row, "account_id")?,
-            id: col(row, "id")?,
-            region: col(row, "region")?,
-            source_vault_arn: col(row, "source_vault_arn")?,
-            source_recovery_point_arn: col(row, "source_recovery_point_arn")?,
-            destination_vault_arn: col(row, "destination_vault_arn")?,
-            destination_recovery_point_arn: col(row, "destination_recovery_point_arn")?,
-            resource_arn: col(row, "resource_arn")?,
-            resource_type: col(row, "resource_type")?,
-            resource_name: col(row, "resource_name")?,
-            status: col(row, "status")?,
-            status_message: col(row, "status_message")?,
-            size_bytes: col(row, "size_bytes")?,
-            created_at: col(row, "created_at")?,
-            completed_at: col(row, "completed_at")?,
-        })
-    }
-
     pub fn into_dto(self) -> CopyJob {
         CopyJob {
             job_id: self.id,
@@ -210,7 +169,7 @@ impl CopyJobRow {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct RestoreJobRow {
     pub account_id: String,
     pub id: String,
@@ -287,31 +246,6 @@ impl RestoreJobRow {
         ]
     }
 
-    pub(super) fn read(row: &AnyRow) -> Result<Self, StoreError> {
-        Ok(Self {
-            account_id: col(row, "account_id")?,
-            id: col(row, "id")?,
-            region: col(row, "region")?,
-            recovery_point_arn: col(row, "recovery_point_arn")?,
-            vault_arn: col(row, "vault_arn")?,
-            resource_arn: col(row, "resource_arn")?,
-            resource_type: col(row, "resource_type")?,
-            created_resource_arn: col(row, "created_resource_arn")?,
-            status: col(row, "status")?,
-            status_message: col(row, "status_message")?,
-            percent_done: col(row, "percent_done")?,
-            size_bytes: col(row, "size_bytes")?,
-            created_at: col(row, "created_at")?,
-            completed_at: col(row, "completed_at")?,
-            recovery_point_created_at: col(row, "recovery_point_created_at")?,
-            plan_arn: col(row, "plan_arn")?,
-            validation_status: col(row, "validation_status")?,
-            validation_message: col(row, "validation_message")?,
-            deletion_status: col(row, "deletion_status")?,
-            deletion_message: col(row, "deletion_message")?,
-        })
-    }
-
     pub fn into_dto(self) -> RestoreJob {
         RestoreJob {
             job_id: self.id,
@@ -364,7 +298,7 @@ impl Store {
         filters.push(("vault_arn", "vault_arn"));
         q.apply(&mut sql, &filters);
         q.page(&mut sql, Some("created_at"), JOB_KEY);
-        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, BackupJobRow::read, |j| Cursor {
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, row::<BackupJobRow>, |j| Cursor {
             time: j.created_at,
             key: job_key(&j.account_id, &j.id),
         })
@@ -378,7 +312,7 @@ impl Store {
         filters.push(("vault_arn", "source_vault_arn"));
         q.apply(&mut sql, &filters);
         q.page(&mut sql, Some("created_at"), JOB_KEY);
-        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, CopyJobRow::read, |j| Cursor {
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, row::<CopyJobRow>, |j| Cursor {
             time: j.created_at,
             key: job_key(&j.account_id, &j.id),
         })
@@ -402,7 +336,7 @@ impl Store {
             _ => &mut sql,
         };
         q.page(&mut sql, Some("created_at"), JOB_KEY);
-        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RestoreJobRow::read, |j| Cursor {
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, row::<RestoreJobRow>, |j| Cursor {
             time: j.created_at,
             key: job_key(&j.account_id, &j.id),
         })

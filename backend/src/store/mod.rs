@@ -254,6 +254,11 @@ where
     row.try_get(name).map_err(StoreError::from)
 }
 
+/// A row as a type that derives `sqlx::FromRow` (its fields named as the columns).
+pub(crate) fn row<T: for<'r> sqlx::FromRow<'r, AnyRow>>(r: &AnyRow) -> Result<T, StoreError> {
+    Ok(T::from_row(r)?)
+}
+
 /// A text column as one of `shared`'s enums; a value it does not know is a decode error.
 pub(crate) fn parsed<T>(column: &str, text: &str) -> Result<T, StoreError>
 where

@@ -15,7 +15,7 @@ use super::jobs::{CopyJobRow, RestoreJobRow};
 use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
 use sqlx::FromRow;
 
-use super::{col, Store, StoreError};
+use super::{col, row, Store, StoreError};
 use crate::domain::{Target, Targets};
 use crate::time::{rfc3339, DAY_MS};
 
@@ -110,7 +110,7 @@ impl Store {
         );
         sql.arg(limit);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(|r| RestoreJobRow::read(r).map(RestoreJobRow::into_dto)).collect()
+        rows.iter().map(|r| row::<RestoreJobRow>(r).map(RestoreJobRow::into_dto)).collect()
     }
 
     /// Resources never tested, tested but not since `since`, and the first
@@ -291,8 +291,8 @@ impl Store {
         restores.arg(arn).push(" ORDER BY created_at DESC LIMIT 100");
         let restores = restores.query().fetch_all(self.pool()).await?;
         Ok((
-            copies.iter().map(|r| CopyJobRow::read(r).map(CopyJobRow::into_dto)).collect::<Result<_, _>>()?,
-            restores.iter().map(|r| RestoreJobRow::read(r).map(RestoreJobRow::into_dto)).collect::<Result<_, _>>()?,
+            copies.iter().map(|r| row::<CopyJobRow>(r).map(CopyJobRow::into_dto)).collect::<Result<_, _>>()?,
+            restores.iter().map(|r| row::<RestoreJobRow>(r).map(RestoreJobRow::into_dto)).collect::<Result<_, _>>()?,
         ))
     }
 }
