@@ -139,6 +139,20 @@ impl Executor {
     }
 
     /// Runs a pass now (after an approval) rather than at the next tick.
+    /// Moves an executing request on (to `to`, `executing` to stay), setting
+    /// `sets`, with the system's audit record `action`.
+    async fn moved(
+        &self,
+        r: &RequestRow,
+        to: &str,
+        sets: &[(&str, Val)],
+        at: i64,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<bool, StoreError> {
+        self.store.transition(Record::Request(&r.id), &["executing"], to, sets, at, "system", action, details).await
+    }
+
     pub fn wake(&self) {
         self.wake.notify_one();
     }
@@ -271,18 +285,15 @@ impl Executor {
                 Call::Done(id) => {
                     let sets =
                         [(phase.job_column(), Val::from(id.clone())), (phase.state_column(), Val::from("CREATED"))];
-                    self.store
-                        .transition(
-                            Record::Request(&r.id),
-                            &["executing"],
-                            "executing",
-                            &sets,
-                            (self.clock)(),
-                            "system",
-                            &format!("aws.{p}_job_started"),
-                            json!({"job_id": id, "idempotency_token": token}),
-                        )
-                        .await?;
+                    self.moved(
+                        r,
+                        "executing",
+                        &sets,
+                        (self.clock)(),
+                        &format!("aws.{p}_job_started"),
+                        json!({"job_id": id, "idempotency_token": token}),
+                    )
+                    .await?;
                     Ok(())
                 }
                 // A refusal of the first call means nothing started, and so does a
@@ -470,49 +481,16 @@ impl Executor {
                 }
                 let to = if last { "succeeded" } else { "executing" };
                 let details = json!({"job_id": job_id, "state": state, "result": extra});
-                self.store
-                    .transition(
-                        Record::Request(&r.id),
-                        &["executing"],
-                        to,
-                        &sets,
-                        now,
-                        "system",
-                        &format!("aws.{p}_job_completed"),
-                        details,
-                    )
-                    .await?;
+                self.moved(r, to, &sets, now, &format!("aws.{p}_job_completed"), details).await?;
             }
             "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL" => {
                 let why = format!("the {p} job {job_id} ended {state}: {}", message.clone().unwrap_or_default());
                 let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into()), ("error", why.into())];
-                self.store
-                    .transition(
-                        Record::Request(&r.id),
-                        &["executing"],
-                        "failed",
-                        &sets,
-                        now,
-                        "system",
-                        &format!("aws.{p}_job_failed"),
-                        details,
-                    )
-                    .await?;
+                self.moved(r, "failed", &sets, now, &format!("aws.{p}_job_failed"), details).await?;
             }
             _ => {
                 let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
-                self.store
-                    .transition(
-                        Record::Request(&r.id),
-                        &["executing"],
-                        "executing",
-                        &sets,
-                        now,
-                        "system",
-                        &format!("aws.{p}_job_state"),
-                        details,
-                    )
-                    .await?;
+                self.moved(r, "executing", &sets, now, &format!("aws.{p}_job_state"), details).await?;
             }
         }
         Ok(())
