@@ -17,7 +17,7 @@ use serde_json::json;
 use tokio::sync::{Mutex, Notify};
 
 use crate::aws::RoleTarget;
-use crate::store::{Record, RequestRow, Store, StoreError, Val};
+use crate::store::{Column, Record, RequestRow, Store, StoreError, Val};
 use crate::sync::Syncer;
 use crate::time::Clock;
 
@@ -39,17 +39,17 @@ impl Phase {
         }
     }
 
-    fn job_column(self) -> &'static str {
+    fn job_column(self) -> Column {
         match self {
-            Phase::Copy => "copy_job_id",
-            Phase::Restore => "restore_job_id",
+            Phase::Copy => Column::CopyJobId,
+            Phase::Restore => Column::RestoreJobId,
         }
     }
 
-    fn state_column(self) -> &'static str {
+    fn state_column(self) -> Column {
         match self {
-            Phase::Copy => "copy_state",
-            Phase::Restore => "restore_state",
+            Phase::Copy => Column::CopyState,
+            Phase::Restore => Column::RestoreState,
         }
     }
 
@@ -145,7 +145,7 @@ impl Executor {
         &self,
         r: &RequestRow,
         to: &str,
-        sets: &[(&str, Val)],
+        sets: &[(Column, Val)],
         at: i64,
         action: &str,
         details: serde_json::Value,
@@ -217,7 +217,7 @@ impl Executor {
                 Record::Request(&r.id),
                 &["approved", "executing"],
                 "failed",
-                &[("error", why.into())],
+                &[(Column::Error, why.into())],
                 now,
                 "system",
                 "execution.failed",
@@ -474,10 +474,10 @@ impl Executor {
         let details = json!({"job_id": job_id, "state": state, "message": message});
         match state.as_str() {
             "COMPLETED" => {
-                let mut sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
+                let mut sets: Vec<(Column, Val)> = vec![(state_col, state.clone().into())];
                 match phase {
-                    Phase::Copy => sets.push(("destination_recovery_point_arn", extra.clone().into())),
-                    Phase::Restore => sets.push(("created_resource_arn", extra.clone().into())),
+                    Phase::Copy => sets.push((Column::DestinationRecoveryPointArn, extra.clone().into())),
+                    Phase::Restore => sets.push((Column::CreatedResourceArn, extra.clone().into())),
                 }
                 let to = if last { "succeeded" } else { "executing" };
                 let details = json!({"job_id": job_id, "state": state, "result": extra});
@@ -485,11 +485,11 @@ impl Executor {
             }
             "FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL" => {
                 let why = format!("the {p} job {job_id} ended {state}: {}", message.clone().unwrap_or_default());
-                let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into()), ("error", why.into())];
+                let sets: Vec<(Column, Val)> = vec![(state_col, state.clone().into()), (Column::Error, why.into())];
                 self.moved(r, "failed", &sets, now, &format!("aws.{p}_job_failed"), details).await?;
             }
             _ => {
-                let sets: Vec<(&str, Val)> = vec![(state_col, state.clone().into())];
+                let sets: Vec<(Column, Val)> = vec![(state_col, state.clone().into())];
                 self.moved(r, "executing", &sets, now, &format!("aws.{p}_job_state"), details).await?;
             }
         }

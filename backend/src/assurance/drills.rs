@@ -13,7 +13,7 @@ use shared::NewDrill;
 
 use super::runbooks;
 use crate::app::{AppError, Console};
-use crate::store::{DrillRow, Record, StoreError, Val};
+use crate::store::{Column, DrillRow, Record, StoreError, Val};
 
 /// Give up validating a restored resource that does not show up or become ready.
 const VALIDATION_PATIENCE_MS: i64 = 60 * 60_000;
@@ -78,7 +78,7 @@ pub async fn start(
     s.store.insert_drill(&drill).await?;
     match crate::actions::submit(s, requester, requester_name, &request).await {
         Ok(filed) => {
-            let sets = [("request_id", Val::from(filed.id.clone()))];
+            let sets = [(Column::RequestId, Val::from(filed.id.clone()))];
             let details = json!({"request_id": filed.id, "params_hash": filed.params_hash});
             s.store
                 .transition(
@@ -192,11 +192,11 @@ async fn fail(s: &Console, d: &DrillRow, why: String) -> Result<(), StoreError> 
 async fn end_failed(s: &Console, d: &DrillRow, why: String, to_clean_up: bool) -> Result<(), StoreError> {
     let now = s.now();
     let (to, mut sets) = if to_clean_up {
-        ("retained", vec![("cleanup_due_at", Val::from(now))])
+        ("retained", vec![(Column::CleanupDueAt, Val::from(now))])
     } else {
-        ("failed", vec![("outcome", Val::from("failed"))])
+        ("failed", vec![(Column::Outcome, Val::from("failed"))])
     };
-    sets.push(("error", Val::from(why.clone())));
+    sets.push((Column::Error, Val::from(why.clone())));
     let details = json!({"error": why, "cleaning_up": to_clean_up});
     s.store
         .transition(Record::Drill(&d.id), &[d.status.as_str()], to, &sets, now, "system", "drill.failed", details)
@@ -228,7 +228,7 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
                     let approval = r.decisions.iter().rev().find(|x| x.decision == "approve");
                     let at = approval.and_then(|a| crate::time::parse(&a.at)).unwrap_or(now);
                     let by = approval.map(|a| a.approver.clone()).unwrap_or_default();
-                    let sets = [("approved_at", Val::from(at)), ("approved_by", Val::from(by.clone()))];
+                    let sets = [(Column::ApprovedAt, Val::from(at)), (Column::ApprovedBy, Val::from(by.clone()))];
                     s.store
                         .transition(
                             Record::Drill(&d.id),
@@ -258,7 +258,7 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
                             Record::Drill(&d.id),
                             &["restoring"],
                             "restoring",
-                            &[("job_started_at", Val::from(at))],
+                            &[(Column::JobStartedAt, Val::from(at))],
                             now,
                             "system",
                             "drill.job_started",
@@ -271,9 +271,9 @@ async fn step(s: &Console, d: &DrillRow) -> Result<(), StoreError> {
                 "succeeded" => {
                     let completed = restore_completed_at(s, &r).await.unwrap_or(now);
                     let sets = [
-                        ("job_started_at", Val::from(d.job_started_at.or(started).unwrap_or(completed))),
-                        ("job_completed_at", Val::from(completed)),
-                        ("restored_arn", Val::from(r.created_resource_arn.clone())),
+                        (Column::JobStartedAt, Val::from(d.job_started_at.or(started).unwrap_or(completed))),
+                        (Column::JobCompletedAt, Val::from(completed)),
+                        (Column::RestoredArn, Val::from(r.created_resource_arn.clone())),
                     ];
                     s.store
                         .transition(
@@ -371,9 +371,9 @@ async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
     };
     if ready {
         let sets = [
-            ("validated_at", Val::from(now)),
-            ("validation", Val::from(summary.clone())),
-            ("cleanup_due_at", Val::from(now + d.retention_minutes * 60_000)),
+            (Column::ValidatedAt, Val::from(now)),
+            (Column::Validation, Val::from(summary.clone())),
+            (Column::CleanupDueAt, Val::from(now + d.retention_minutes * 60_000)),
         ];
         s.store
             .transition(
@@ -414,7 +414,7 @@ async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
     match answer {
         Ok(out) => {
             let token = out.progress_event().and_then(|p| p.request_token()).map(str::to_string);
-            let sets = [("cleanup_token", Val::from(token.clone())), ("cleanup_started_at", Val::from(now))];
+            let sets = [(Column::CleanupToken, Val::from(token.clone())), (Column::CleanupStartedAt, Val::from(now))];
             s.store
                 .transition(
                     Record::Drill(&d.id),
@@ -489,7 +489,7 @@ async fn finish(s: &Console, d: &DrillRow, cleaned_at: i64, how: &str) -> Result
     } else {
         "passed"
     };
-    let sets = [("cleaned_up_at", Val::from(cleaned_at)), ("outcome", Val::from(outcome))];
+    let sets = [(Column::CleanedUpAt, Val::from(cleaned_at)), (Column::Outcome, Val::from(outcome))];
     let details = json!({"outcome": outcome, "measured_rto_minutes": rto, "rpo_minutes": rpo_minutes, "cleanup": how});
     if !s
         .store

@@ -21,7 +21,7 @@ use crate::assurance::runbooks;
 use crate::auth::Identity;
 use crate::domain::Targets;
 use crate::store::all_pages;
-use crate::store::{HistoryPoint, Record, Val};
+use crate::store::{Column, HistoryPoint, Record, Val};
 use crate::time::{rfc3339, DAY_MS};
 
 /// Who may read runbooks, drills and their schedules.
@@ -346,7 +346,7 @@ pub async fn put_followups(
     }
     let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
     let details = serde_json::json!({"followups_sha256": crate::digest::sha256_hex(&input.followups)});
-    let sets = [("followups", Val::from(input.followups))];
+    let sets = [(Column::Followups, Val::from(input.followups))];
     let status = row.status.as_str();
     if !s
         .store

@@ -19,7 +19,7 @@ pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use notifications::{Failure, NotificationRow};
 pub use posture::{percentile, AccountTargets, TestScope};
-pub use requests::{DecideOutcome, Record, RequestQuery, RequestRow};
+pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery};
 pub use sql::{Sql, Val};

@@ -148,6 +148,61 @@ fn subject(id: &str) -> String {
     format!("request:{id}")
 }
 
+/// A column a status change sets, named by what it holds; only the store
+/// knows the SQL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    CopyJobId,
+    RestoreJobId,
+    CopyState,
+    RestoreState,
+    DestinationRecoveryPointArn,
+    CreatedResourceArn,
+    RequestId,
+    ApprovedAt,
+    ApprovedBy,
+    JobStartedAt,
+    JobCompletedAt,
+    RestoredArn,
+    Validation,
+    ValidatedAt,
+    CleanupDueAt,
+    CleanupToken,
+    CleanupStartedAt,
+    CleanedUpAt,
+    Outcome,
+    Followups,
+    Error,
+}
+
+impl Column {
+    fn name(self) -> &'static str {
+        match self {
+            Column::CopyJobId => "copy_job_id",
+            Column::RestoreJobId => "restore_job_id",
+            Column::CopyState => "copy_state",
+            Column::RestoreState => "restore_state",
+            Column::DestinationRecoveryPointArn => "destination_recovery_point_arn",
+            Column::CreatedResourceArn => "created_resource_arn",
+            Column::RequestId => "request_id",
+            Column::ApprovedAt => "approved_at",
+            Column::ApprovedBy => "approved_by",
+            Column::JobStartedAt => "job_started_at",
+            Column::JobCompletedAt => "job_completed_at",
+            Column::RestoredArn => "restored_arn",
+            Column::Validation => "validation",
+            Column::ValidatedAt => "validated_at",
+            Column::CleanupDueAt => "cleanup_due_at",
+            Column::CleanupToken => "cleanup_token",
+            Column::CleanupStartedAt => "cleanup_started_at",
+            Column::CleanedUpAt => "cleaned_up_at",
+            Column::Outcome => "outcome",
+            Column::Followups => "followups",
+            Column::Error => "error",
+        }
+    }
+}
+
 /// What a status change moves: a request or a drill, by id.
 #[derive(Debug, Clone, Copy)]
 pub enum Record<'a> {
@@ -487,7 +542,7 @@ impl Store {
         record: Record<'_>,
         from: &[&str],
         to: &str,
-        sets: &[(&str, Val)],
+        sets: &[(Column, Val)],
         now: i64,
         actor: &str,
         action: &str,
@@ -501,7 +556,7 @@ impl Store {
         let mut sql = Sql::new(self.engine(), &format!("UPDATE {table} SET status = "));
         sql.arg(to).push(", updated_at = ").arg(now);
         for (column, value) in sets {
-            sql.push(&format!(", {column} = ")).arg(value.clone());
+            sql.push(&format!(", {} = ", column.name())).arg(value.clone());
         }
         sql.push(" WHERE id = ").arg(id).push(" AND status IN (");
         for (i, f) in from.iter().enumerate() {
