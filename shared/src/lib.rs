@@ -548,6 +548,21 @@ pub struct Me {
 }
 
 wire_enum! {
+    /// What a restore test came to, in the console's one definition
+    /// (`backend/src/store/sql.rs` spells it in SQL).
+    TestOutcome ("outcome") {
+        /// The restore completed and its validation reported `SUCCESSFUL`.
+        Passed = "passed",
+        /// The restore completed; no validation status (no validator, or a window of 0)
+        /// or still `VALIDATING`: tested, but not validated.
+        Restored = "restored",
+        /// The restore failed or was aborted (a missed start window), or its validation
+        /// reported `FAILED` or `TIMED_OUT`.
+        Failed = "failed",
+    }
+}
+
+wire_enum! {
     /// What a request asks AWS Backup to do.
     #[derive(Default)]
     RequestKind ("kind") {

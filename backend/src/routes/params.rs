@@ -218,7 +218,9 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
             "include_gone" => ("Include what a sync no longer found (default false).", boolean()),
             "account_id" => ("12-digit AWS account id.", string().pattern(Some(ACCOUNT_ID_PATTERN))),
             "region" => ("AWS region, e.g. `ap-southeast-2`.", string().pattern(Some(REGION_PATTERN))),
-            "vault" if P::VAULT_ARN_ONLY => ("Backup vault ARN (of the source vault).", string().pattern(Some(ARN_PATTERN))),
+            "vault" if P::VAULT_ARN_ONLY => {
+                ("Backup vault ARN (of the source vault).", string().pattern(Some(ARN_PATTERN)))
+            }
             "vault" => ("Backup vault name or ARN.", string().pattern(Some(VAULT_PATTERN))),
             "resource_type" => ("AWS Backup resource type.", one_of(&RESOURCE_TYPES)),
             "resource_arn" => ("ARN of the protected (source) resource.", string().pattern(Some(ARN_PATTERN))),
@@ -229,8 +231,9 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
             "test" => ("`true` for restore tests, `false` for other restores.", boolean()),
             "validation_status" => ("Validation status of a restore test.", one_of(&VALIDATION_STATUSES)),
             "outcome" => (
-                "`passed` (validation successful) or `failed` (restore failed or aborted, validation failed or timed out).",
-                one_of(&OUTCOMES),
+                "`passed` (restored, validation successful), `restored` (restored, not validated: no validation \
+                 status or still validating) or `failed` (restore failed or aborted, validation failed or timed out).",
+                one_of(OUTCOMES),
             ),
             "never_tested" => ("`true` for resources with no restore test on record.", boolean()),
             "not_tested_days" => ("Resources with no restore test in this many days.", whole(1, 3650)),
@@ -254,7 +257,7 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
 }
 
 const VALIDATION_STATUSES: [&str; 4] = ["SUCCESSFUL", "FAILED", "TIMED_OUT", "VALIDATING"];
-const OUTCOMES: [&str; 2] = ["passed", "failed"];
+const OUTCOMES: &[&str] = shared::TestOutcome::NAMES;
 
 fn bool_param(name: &str, v: &str) -> Result<bool, AppError> {
     match v {
@@ -339,7 +342,7 @@ fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuer
             "test" => q.test = Some(bool_param(name, value)?),
             "outcome" => {
                 if !OUTCOMES.contains(&value.as_str()) {
-                    return Err(bad(format!("must be passed or failed, got {value:?}")));
+                    return Err(bad(format!("one of {}, got {value:?}", OUTCOMES.join(", "))));
                 }
                 q.outcome = Some(value.clone());
             }

@@ -7,6 +7,7 @@ use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
+use super::sql::TEST_PASSED;
 use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
@@ -299,8 +300,7 @@ impl Store {
     pub async fn passed_tests(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT resource_arn, created_at FROM restore_jobs
-             WHERE is_test = 1 AND validation_status = 'SUCCESSFUL' AND created_at >= ",
+            &format!("SELECT j.resource_arn, j.created_at FROM restore_jobs j WHERE j.is_test = 1 AND {TEST_PASSED} AND j.created_at >= "),
         );
         sql.arg(since);
         let rows = sql.query().fetch_all(self.pool()).await?;

@@ -4,7 +4,7 @@ use serde_json::json;
 use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
 use sqlx::any::AnyRow;
 
-use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val};
+use super::sql::{fetch_page, test_failed, test_passed, Cursor, ListQuery, Sql, Val};
 use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -486,14 +486,19 @@ impl Store {
 /// Protected resources with their last restore test (`last_test_at`, and
 /// `last_test_outcome`: 1 passed, 0 failed, NULL pending), as a derived table `p`
 /// so that filters and order can use the computed columns on both engines.
-pub const RESOURCE_SELECT: &str = "SELECT * FROM (SELECT r.*,
+pub const RESOURCE_SELECT: &str = concat!(
+    "SELECT * FROM (SELECT r.*,
         (SELECT MAX(j.created_at) FROM restore_jobs j
             WHERE j.resource_arn = r.arn AND j.is_test = 1) AS last_test_at,
-        (SELECT CASE WHEN j.validation_status = 'SUCCESSFUL' THEN 1
-                     WHEN j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT') THEN 0 END
+        (SELECT CASE WHEN ",
+    test_passed!(),
+    " THEN 1 WHEN ",
+    test_failed!(),
+    " THEN 0 END
             FROM restore_jobs j WHERE j.resource_arn = r.arn AND j.is_test = 1
             ORDER BY j.created_at DESC LIMIT 1) AS last_test_outcome
-    FROM protected_resources r) p WHERE 1 = 1";
+    FROM protected_resources r) p WHERE 1 = 1"
+);
 
 /// Reads a row of [`RESOURCE_SELECT`].
 pub fn read_resource(row: &AnyRow) -> Result<ProtectedResource, StoreError> {

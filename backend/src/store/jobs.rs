@@ -3,7 +3,7 @@
 
 use shared::{BackupJob, CopyJob, RestoreJob};
 
-use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val, TEST_FAILED, TEST_PASSED};
+use super::sql::{fetch_page, Cursor, ListQuery, Sql, Val, TEST_FAILED, TEST_PASSED, TEST_RESTORED};
 use super::{row, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -332,6 +332,7 @@ impl Store {
         q.apply(&mut sql, &filters);
         match q.outcome.as_deref() {
             Some("passed") => sql.push(" AND ").push(TEST_PASSED),
+            Some("restored") => sql.push(" AND ").push(TEST_RESTORED),
             Some("failed") => sql.push(" AND ").push(TEST_FAILED),
             _ => &mut sql,
         };

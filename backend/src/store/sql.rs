@@ -188,11 +188,32 @@ pub struct ListQuery {
     pub not_tested_days: Option<i64>,
 }
 
-/// SQL: a restore job (aliased `j`) that passed its validation.
-pub const TEST_PASSED: &str = "j.validation_status = 'SUCCESSFUL'";
-/// SQL: a restore job (aliased `j`) that failed: the restore failed or was
-/// aborted, or its validation failed or timed out.
-pub const TEST_FAILED: &str = "(j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT'))";
+// The outcomes of a restore test (`shared::TestOutcome`), defined once here as SQL
+// over a restore job aliased `j`; macros so that constant queries can splice them.
+
+/// SQL: passed: the restore completed and its validation reported `SUCCESSFUL`.
+macro_rules! test_passed {
+    () => {
+        "(j.status = 'COMPLETED' AND j.validation_status = 'SUCCESSFUL')"
+    };
+}
+/// SQL: restored: completed, and no validation status or still `VALIDATING`.
+macro_rules! test_restored {
+    () => {
+        "(j.status = 'COMPLETED' AND (j.validation_status IS NULL OR j.validation_status = 'VALIDATING'))"
+    };
+}
+/// SQL: failed: the restore failed or was aborted, or its validation failed or timed out.
+macro_rules! test_failed {
+    () => {
+        "(j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT'))"
+    };
+}
+pub(crate) use {test_failed, test_passed};
+
+pub const TEST_PASSED: &str = test_passed!();
+pub const TEST_RESTORED: &str = test_restored!();
+pub const TEST_FAILED: &str = test_failed!();
 
 impl ListQuery {
     /// Appends ` AND ...` conditions for the filters in `columns` (filter name -> column).

@@ -43,6 +43,20 @@ async fn overview_counts_agree_with_the_lists() {
         assert!(!failures.is_empty() && failures.iter().all(failed), "{label}");
         assert_eq!(sum(days, "passed"), passed.len() as i64, "{label}");
         assert_eq!(sum(days, "failed"), failures.len() as i64, "{label}");
+        // The three outcomes (shared::TestOutcome, one SQL definition) and the tests still
+        // running split every restore test: none in two, none left out.
+        let restored = tests("restored").await;
+        assert!(
+            restored.iter().all(|j| j["status"] == "COMPLETED"
+                && (j["validation_status"].is_null() || j["validation_status"] == "VALIDATING")),
+            "{label}"
+        );
+        let all = c.all(format!("/api/v1/restore-jobs?test=true&created_after={first}")).await;
+        let running =
+            all.iter().filter(|j| !["COMPLETED", "FAILED", "ABORTED"].contains(&j["status"].as_str().unwrap()));
+        let classified = passed.len() + restored.len() + failures.len() + running.count();
+        assert!(!all.is_empty(), "{label}");
+        assert_eq!(classified, all.len(), "{label}: passed, restored, failed and running add up to every test");
 
         // The latest failures are the newest failed tests, tracking's among them with its message.
         let latest = o["latest_failures"].as_array().unwrap();

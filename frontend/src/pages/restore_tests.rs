@@ -26,7 +26,7 @@ pub fn RestoreTests() -> impl IntoView {
         <div class="filters" role="search" aria-label="Filter restore tests">
             <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
             <FilterSelect name="plan_arn" label="Restore testing plan" options=catalog.plan_options() />
-            <FilterSelect name="outcome" label="Outcome" options=fixed(&["passed", "failed"]) />
+            <FilterSelect name="outcome" label="Outcome" options=fixed(shared::TestOutcome::NAMES) />
             <FilterSelect
                 name="validation_status"
                 label="Validation"
