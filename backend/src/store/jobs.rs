@@ -344,4 +344,33 @@ impl Store {
         .await?;
         Ok((rows.into_iter().map(RestoreJobRow::into_dto).collect(), next))
     }
+
+    /// Restore jobs of an account and region created from `since` to `before` whose
+    /// status, validation or deletion may still change: not finished, a test whose
+    /// validation has no final answer, or a test whose clean-up has not ended.
+    pub async fn unsettled_restore_jobs(
+        &self,
+        account_id: &str,
+        region: &str,
+        since: i64,
+        before: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT id FROM restore_jobs WHERE account_id = ");
+        sql.arg(account_id)
+            .push(" AND region = ")
+            .arg(region)
+            .push(" AND created_at >= ")
+            .arg(since)
+            .push(" AND created_at < ")
+            .arg(before)
+            .push(
+                " AND (status NOT IN ('COMPLETED', 'FAILED', 'ABORTED')
+                  OR (is_test = 1 AND status = 'COMPLETED'
+                      AND (validation_status IS NULL OR validation_status = 'VALIDATING'))
+                  OR (is_test = 1 AND (deletion_status IS NULL OR deletion_status = 'DELETING')))
+                  ORDER BY created_at",
+            );
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| super::col(r, "id")).collect()
+    }
 }

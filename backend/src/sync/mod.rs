@@ -338,6 +338,9 @@ impl Syncer {
             Some(last) => last - sync.job_overlap_minutes * 60_000,
             None => started - sync.job_lookback_days * 86_400_000,
         };
+        let week_ago = started - 7 * 86_400_000;
+        let unsettled_restores =
+            self.store.unsettled_restore_jobs(&t.account.id, &t.region, week_ago, jobs_from).await.map_err(db)?;
         let client = self.aws.backup(&t.role, &t.region).await;
         let scope = read::ReadScope {
             client: &client,
@@ -345,6 +348,7 @@ impl Syncer {
             region: &t.region,
             page_size: sync.page_size,
             jobs_from,
+            unsettled_restores,
         };
         let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
         self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)

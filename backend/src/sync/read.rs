@@ -26,6 +26,10 @@ pub struct ReadScope<'a> {
     pub region: &'a str,
     pub page_size: Option<i32>,
     pub jobs_from: i64,
+    /// Restore jobs on record whose status, validation or deletion is not final yet
+    /// (up to a week old): read again one by one when the listing does not bring them,
+    /// so that a validation that lands hours after the restore is seen.
+    pub unsettled_restores: Vec<String>,
 }
 
 type Result<T> = std::result::Result<T, AwsFailure>;
@@ -136,6 +140,36 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
     Ok(())
 }
 
+/// A restore job as stored, from a `ListRestoreJobs` item or a `DescribeRestoreJob`
+/// answer (the service model gives both the same members).
+macro_rules! restore_row {
+    ($scope:expr, $j:expr) => {{
+        let j = $j;
+        RestoreJobRow {
+            account_id: $scope.account_id.to_string(),
+            id: j.restore_job_id().unwrap_or_default().to_string(),
+            region: $scope.region.to_string(),
+            recovery_point_arn: s(j.recovery_point_arn()),
+            vault_arn: s(j.backup_vault_arn()),
+            resource_arn: s(j.source_resource_arn()),
+            resource_type: j.resource_type().unwrap_or_default().to_string(),
+            created_resource_arn: s(j.created_resource_arn()),
+            status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            status_message: s(j.status_message()),
+            percent_done: s(j.percent_done()),
+            size_bytes: j.backup_size_in_bytes(),
+            created_at: ms(j.creation_date()).unwrap_or_default(),
+            completed_at: ms(j.completion_date()),
+            recovery_point_created_at: ms(j.recovery_point_creation_date()),
+            plan_arn: j.created_by().and_then(|c| s(c.restore_testing_plan_arn())),
+            validation_status: j.validation_status().map(|s| s.as_str().to_string()),
+            validation_message: s(j.validation_status_message()),
+            deletion_status: j.deletion_status().map(|s| s.as_str().to_string()),
+            deletion_message: s(j.deletion_status_message()),
+        }
+    }};
+}
+
 /// Jobs created, or completed, since the window start: new jobs and the ones that
 /// finished since the last sync (a job is listed once even when both match).
 async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
@@ -205,32 +239,21 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
             scope
         )?;
         for j in jobs {
-            let id = j.restore_job_id().unwrap_or_default().to_string();
-            restores.insert(
-                id.clone(),
-                RestoreJobRow {
-                    account_id: scope.account_id.to_string(),
-                    id,
-                    region: scope.region.to_string(),
-                    recovery_point_arn: s(j.recovery_point_arn()),
-                    vault_arn: s(j.backup_vault_arn()),
-                    resource_arn: s(j.source_resource_arn()),
-                    resource_type: j.resource_type().unwrap_or_default().to_string(),
-                    created_resource_arn: s(j.created_resource_arn()),
-                    status: j.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    status_message: s(j.status_message()),
-                    percent_done: s(j.percent_done()),
-                    size_bytes: j.backup_size_in_bytes(),
-                    created_at: ms(j.creation_date()).unwrap_or_default(),
-                    completed_at: ms(j.completion_date()),
-                    recovery_point_created_at: ms(j.recovery_point_creation_date()),
-                    plan_arn: j.created_by().and_then(|c| s(c.restore_testing_plan_arn())),
-                    validation_status: j.validation_status().map(|s| s.as_str().to_string()),
-                    validation_message: s(j.validation_status_message()),
-                    deletion_status: j.deletion_status().map(|s| s.as_str().to_string()),
-                    deletion_message: s(j.deletion_status_message()),
-                },
-            );
+            let row = restore_row!(scope, &j);
+            restores.insert(row.id.clone(), row);
+        }
+    }
+    for id in &scope.unsettled_restores {
+        if restores.contains_key(id) {
+            continue;
+        }
+        match c.describe_restore_job().restore_job_id(id).send().await {
+            Ok(j) => {
+                restores.insert(id.clone(), restore_row!(scope, &j));
+            }
+            // A job AWS no longer knows keeps what was last read.
+            Err(e) if failure(&e).code == "ResourceNotFoundException" => {}
+            Err(e) => return Err(aws(e)),
         }
     }
     snap.backup_jobs = backup.into_values().collect();
