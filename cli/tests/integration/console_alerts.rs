@@ -306,3 +306,44 @@ async fn coverage_names_the_tested_and_the_gaps() {
         assert_eq!(c.get("/api/v1/assurance/coverage?days=0").await.0, 400);
     }
 }
+
+/// A restore test that the first sync read while its validation was running, and
+/// whose validation then failed hours later, reaches the webhook once a later sync
+/// reads it again (the incremental listing's window has long moved past it).
+#[tokio::test]
+async fn a_late_validation_failure_reaches_the_webhook() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (hook, received) = receiver(&sb, 0).await;
+        let c =
+            console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["restore_test_failed"]))).await;
+        c.syncer.run().await.unwrap();
+        let failed =
+            c.all(format!("/api/v1/restore-jobs?test=true&account_id={WORKLOAD_A}&validation_status=FAILED")).await;
+        let id = failed.first().unwrap_or_else(|| panic!("{label}: a failed validation"))["job_id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // As the first sync would have read it while its validator was still at work.
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        let update = format!(
+            "UPDATE restore_jobs SET validation_status = 'VALIDATING', validation_message = NULL WHERE id = '{id}'"
+        );
+        sqlx::query(&update).execute(&pool).await.unwrap();
+        let mentions = || {
+            let calls = received.lock().unwrap().calls.clone();
+            calls
+                .iter()
+                .filter(|(_, body, _)| serde_json::from_str::<Value>(body).unwrap()["details"]["job_id"] == id.as_str())
+                .count()
+        };
+        c.notifier.pass().await.unwrap();
+        assert_eq!(mentions(), 0, "{label}: still validating, nothing to say");
+
+        sb.advance(3.0 * 3600.0).await;
+        c.syncer.run().await.unwrap();
+        c.notifier.pass().await.unwrap();
+        assert_eq!(mentions(), 1, "{label}: the late failure reached the webhook once");
+    }
+}
