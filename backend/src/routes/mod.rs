@@ -153,8 +153,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// `index.html`, so that a deep link opened directly loads the app.
 pub fn router(state: AppState, ui: Ui) -> Router {
     let api_not_found = || async { AppError::NotFound("no such endpoint".into()) };
-    let doc = Arc::new(openapi());
-    let (api, _) = api().split_for_parts();
+    let (api, mut doc) = api().split_for_parts();
+    ErrorAnswers.modify(&mut doc);
+    let doc = Arc::new(doc);
     let app = api
         .route("/auth/login", get(auth::login))
         .route("/auth/callback", get(auth::callback))
