@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use serde::de::DeserializeOwned;
-use shared::{DailyTests, Page};
+use shared::{DailyTests, Page, TestCounts};
 use wasm_bindgen::JsValue;
 
 use crate::url::Query;
@@ -403,14 +403,22 @@ pub fn Pager(next: Option<String>, shown: usize) -> impl IntoView {
     }
 }
 
-/// Restore tests per day as stacked bars: passed below, failed above.
+/// Restore tests per day as stacked bars: passed (validated) below, restored (not
+/// validated) above them, failed on top.
 #[component]
 pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl IntoView {
-    let passed: i64 = days.iter().map(|d| d.passed).sum();
-    let failed: i64 = days.iter().map(|d| d.failed).sum();
-    let top = days.iter().map(|d| d.passed + d.failed).max().unwrap_or(0).max(1) as f64;
+    let all: TestCounts = days.iter().map(|d| d.tests).sum();
+    let top = days.iter().map(|d| d.tests.ended()).max().unwrap_or(0).max(1) as f64;
     let width = (days.len() * 10).max(10);
-    let label = format!("{caption}: {passed} passed, {failed} failed, pass rate {}", format::pass_rate(passed, failed));
+    let validated = format!(
+        "{} of completed restores validated, {} of those passed",
+        format::percent(all.validated_share()),
+        format::percent(all.validated_pass_rate())
+    );
+    let label = format!(
+        "{caption}: {} passed, {} restored without validation, {} failed; {validated}",
+        all.passed, all.restored, all.failed
+    );
     let (first, last) = (
         days.first().map(|d| d.date.clone()).unwrap_or_default(),
         days.last().map(|d| d.date.clone()).unwrap_or_default(),
@@ -420,13 +428,14 @@ pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl 
         .enumerate()
         .map(|(i, d)| {
             let x = (i * 10 + 1) as f64;
-            let hp = d.passed as f64 / top * 96.0;
-            let hf = d.failed as f64 / top * 96.0;
+            let t = d.tests;
+            let (hp, hr, hf) = (t.passed as f64 / top * 96.0, t.restored as f64 / top * 96.0, t.failed as f64 / top * 96.0);
             view! {
                 <g>
-                    <title>{format!("{}: {} passed, {} failed", d.date, d.passed, d.failed)}</title>
+                    <title>{format!("{}: {} passed, {} restored, {} failed", d.date, t.passed, t.restored, t.failed)}</title>
                     <rect class="pass" x=x y=100.0 - hp width=8 height=hp></rect>
-                    <rect class="fail" x=x y=100.0 - hp - hf width=8 height=hf></rect>
+                    <rect class="restored" x=x y=100.0 - hp - hr width=8 height=hr></rect>
+                    <rect class="fail" x=x y=100.0 - hp - hr - hf width=8 height=hf></rect>
                     <rect class="hit" x=x - 1.0 y=0 width=10 height=100></rect>
                 </g>
             }
@@ -438,10 +447,14 @@ pub fn TestsChart(days: Vec<DailyTests>, #[prop(into)] caption: String) -> impl 
                 <strong>{caption}</strong>
                 <span class="legend">
                     <span class="key pass"></span>
-                    {format!("{passed} passed")}
+                    {format!("{} passed", all.passed)}
+                    <span class="key restored"></span>
+                    {format!("{} restored", all.restored)}
                     <span class="key fail"></span>
-                    {format!("{failed} failed")}
-                    {format!(" · {}", format::pass_rate(passed, failed))}
+                    {format!("{} failed", all.failed)}
+                    <span title=validated.clone()>
+                        {format!(" · {} validated", format::percent(all.validated_share()))}
+                    </span>
                 </span>
             </figcaption>
             <svg viewBox=format!("0 0 {width} 100") preserveAspectRatio="none" role="img" aria-label=label>

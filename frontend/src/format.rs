@@ -1,13 +1,11 @@
 //! How numbers, sizes, durations and times read on screen. Pure functions, so
 //! that `cargo test` checks them on the host.
 
-/// The share of passed tests, or a dash when there were none.
-pub fn pass_rate(passed: i64, failed: i64) -> String {
-    let total = passed + failed;
-    if total <= 0 {
-        return "–".to_string();
-    }
-    format!("{:.0} %", passed as f64 * 100.0 / total as f64)
+use shared::TestCounts;
+
+/// A percentage, or a dash when there was nothing to count.
+pub fn percent(p: Option<f64>) -> String {
+    p.map_or_else(|| "–".to_string(), |p| format!("{p:.0} %"))
 }
 
 /// A count with thin-space thousands separators: 1 171 052.
@@ -198,13 +196,10 @@ pub fn tone(status: &str) -> &'static str {
 
 /// Restore tests per week from per-day counts, newest week last; a week is seven
 /// days counted back from the last day, so the newest week is always whole.
-pub fn weekly(days: &[shared::DailyTests]) -> Vec<(String, i64, i64)> {
-    let mut weeks: Vec<(String, i64, i64)> = days
+pub fn weekly(days: &[shared::DailyTests]) -> Vec<(String, TestCounts)> {
+    let mut weeks: Vec<(String, TestCounts)> = days
         .rchunks(7)
-        .map(|w| {
-            let start = w.first().map(|d| d.date.clone()).unwrap_or_default();
-            (start, w.iter().map(|d| d.passed).sum(), w.iter().map(|d| d.failed).sum())
-        })
+        .map(|w| (w.first().map(|d| d.date.clone()).unwrap_or_default(), w.iter().map(|d| d.tests).sum()))
         .collect();
     weeks.reverse();
     weeks
@@ -216,8 +211,8 @@ mod tests {
 
     #[test]
     fn rates_and_counts() {
-        assert_eq!(pass_rate(22, 8), "73 %");
-        assert_eq!(pass_rate(0, 0), "–");
+        assert_eq!(percent(Some(73.3)), "73 %");
+        assert_eq!(percent(None), "–");
         assert_eq!(count(1_171_052), "1\u{202f}171\u{202f}052");
         assert_eq!(count(999), "999");
         assert_eq!(count(-1000), "-1\u{202f}000");
@@ -267,12 +262,16 @@ mod tests {
         assert_eq!(tone("RUNNING"), "busy");
         assert_eq!(tone("never"), "plain");
         let days: Vec<shared::DailyTests> = (1..=9)
-            .map(|d| shared::DailyTests { date: format!("2026-11-{d:02}"), passed: 1, failed: i64::from(d == 9) })
+            .map(|d| shared::DailyTests {
+                date: format!("2026-11-{d:02}"),
+                tests: TestCounts { passed: 1, failed: i64::from(d == 9), ..TestCounts::default() },
+            })
             .collect();
         let w = weekly(&days);
+        let counts = |(start, t): &(String, TestCounts)| (start.clone(), t.passed, t.failed);
         assert_eq!(w.len(), 2);
-        assert_eq!(w[1], ("2026-11-03".to_string(), 7, 1));
-        assert_eq!(w[0], ("2026-11-01".to_string(), 2, 0));
+        assert_eq!(counts(&w[1]), ("2026-11-03".to_string(), 7, 1));
+        assert_eq!(counts(&w[0]), ("2026-11-01".to_string(), 2, 0));
     }
 
     #[test]

@@ -273,8 +273,8 @@ pub struct ProtectedResource {
     pub latest_restore_recovery_point_created_at: Option<Timestamp>,
     /// When a restore testing plan last restored this resource.
     pub last_test_at: Option<Timestamp>,
-    /// Whether that last restore test passed (`None` while it is still running or validating).
-    pub last_test_passed: Option<bool>,
+    /// What that last restore test came to (`None` while it is still running).
+    pub last_test_outcome: Option<TestOutcome>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -390,10 +390,8 @@ pub struct AccountSummary {
     pub vaults: i64,
     pub recovery_points: i64,
     pub protected_resources: i64,
-    /// Restore tests validated successfully in the last 30 UTC days (today and the 29 before).
-    pub restore_tests_passed_30d: i64,
-    /// Restore tests that failed (restore failed, validation failed or timed out) in the last 30 days.
-    pub restore_tests_failed_30d: i64,
+    /// Restore tests of the last 30 UTC days (today and the 29 before), by outcome.
+    pub restore_tests_30d: TestCounts,
     /// Protected resources with no restore test on record.
     pub resources_never_tested: i64,
     /// Whether every region synced without error on its last attempt.
@@ -425,8 +423,7 @@ pub struct SyncProgress {
 pub struct DailyTests {
     /// `YYYY-MM-DD` (UTC).
     pub date: String,
-    pub passed: i64,
-    pub failed: i64,
+    pub tests: TestCounts,
 }
 
 /// Measured restore times of one resource type (restore jobs that completed).
@@ -560,6 +557,94 @@ wire_enum! {
         /// reported `FAILED` or `TIMED_OUT`.
         Failed = "failed",
     }
+}
+
+impl TestOutcome {
+    /// The outcome of a restore test from its job's `status` and `validation_status`;
+    /// `None` while the restore has not ended. The SQL spelling of the same rule is
+    /// `test_passed!`/`test_restored!`/`test_failed!` in `backend/src/store/sql.rs`.
+    pub fn of(status: &str, validation_status: Option<&str>) -> Option<Self> {
+        match (status, validation_status) {
+            (_, Some("FAILED" | "TIMED_OUT")) | ("FAILED" | "ABORTED", _) => Some(Self::Failed),
+            ("COMPLETED", Some("SUCCESSFUL")) => Some(Self::Passed),
+            ("COMPLETED", None | Some("VALIDATING")) => Some(Self::Restored),
+            _ => None,
+        }
+    }
+}
+
+/// Restore tests by outcome, and how many of them a validator judged.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TestCounts {
+    /// Restored and validated `SUCCESSFUL`.
+    pub passed: i64,
+    /// Restored, with no validation result (no validator, a window of 0, or still validating).
+    pub restored: i64,
+    /// Restore failed or aborted, or validation `FAILED` or `TIMED_OUT`.
+    pub failed: i64,
+    /// Tests whose restore completed.
+    pub completed: i64,
+    /// Tests a validator judged: validation `SUCCESSFUL` or `FAILED`.
+    pub validated: i64,
+}
+
+impl std::ops::Add for TestCounts {
+    type Output = Self;
+
+    fn add(self, o: Self) -> Self {
+        Self {
+            passed: self.passed + o.passed,
+            restored: self.restored + o.restored,
+            failed: self.failed + o.failed,
+            completed: self.completed + o.completed,
+            validated: self.validated + o.validated,
+        }
+    }
+}
+
+impl std::iter::Sum for TestCounts {
+    fn sum<I: Iterator<Item = Self>>(iter: I) -> Self {
+        iter.fold(Self::default(), |a, b| a + b)
+    }
+}
+
+impl TestCounts {
+    /// Tests that ended (passed, restored or failed).
+    pub fn ended(&self) -> i64 {
+        self.passed + self.restored + self.failed
+    }
+
+    /// Counts one test by its job's status and validation status (a running test counts nowhere).
+    pub fn add(&mut self, status: &str, validation_status: Option<&str>) {
+        match TestOutcome::of(status, validation_status) {
+            Some(TestOutcome::Passed) => self.passed += 1,
+            Some(TestOutcome::Restored) => self.restored += 1,
+            Some(TestOutcome::Failed) => self.failed += 1,
+            None => {}
+        }
+        self.completed += i64::from(status == "COMPLETED");
+        self.validated += i64::from(matches!(validation_status, Some("SUCCESSFUL" | "FAILED")));
+    }
+
+    /// Tests that restored their resource: passed or restored-only (what coverage counts).
+    pub fn tested(&self) -> i64 {
+        self.passed + self.restored
+    }
+
+    /// Percent of validated tests that passed (`None` when none was validated).
+    pub fn validated_pass_rate(&self) -> Option<f64> {
+        percent(self.passed, self.validated)
+    }
+
+    /// Percent of completed restores that a validator judged (`None` when none completed).
+    pub fn validated_share(&self) -> Option<f64> {
+        percent(self.validated, self.completed)
+    }
+}
+
+fn percent(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
 wire_enum! {
@@ -721,8 +806,10 @@ pub struct CoverageRow {
     pub covered: i64,
     /// Only possibly covered: a selection of the type chooses by tags, which the console does not read.
     pub covered_by_tags: i64,
-    /// With a restore test in the last `days` days.
+    /// With a restore test that restored it (passed or restored-only) in the last `days` days.
     pub tested_recently: i64,
+    /// With a test in the last `days` days that a validator also passed.
+    pub validated_recently: i64,
     pub never_tested: i64,
 }
 
@@ -848,11 +935,14 @@ pub struct ResourceRpo {
 pub struct CoverageTrendPoint {
     pub date: String,
     pub resources: i64,
+    /// Restored by a test (passed or restored-only) in the window.
     pub tested: i64,
+    /// Of those, passed a validation in the window.
+    pub validated: i64,
 }
 
-/// How coverage moved: per day, the resources with a passed restore test in the
-/// `window_days` before that day.
+/// How coverage moved: per day, the resources a restore test restored (and those a
+/// validator passed) in the `window_days` before that day.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct CoverageTrend {

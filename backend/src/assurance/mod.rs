@@ -8,6 +8,7 @@ pub mod runbooks;
 
 use shared::{CoverageTrendPoint, RpoGap, RpoPoint};
 
+use crate::store::Tested;
 use crate::time::{rfc3339, DAY_MS};
 
 /// Whether a vault counts as central: any, or one of `assurance.central_vault_arns` when set.
@@ -81,19 +82,19 @@ pub fn rpo_series(
 }
 
 /// Per day of the last `days` days (ending today), how many of `resources` had a
-/// passed restore test in the `window_days` days up to the end of that day.
-/// `tests` are (resource ARN, time) of passed tests.
+/// restore test that restored them (and how many one that a validator passed) in the
+/// `window_days` days up to the end of that day.
 pub fn coverage_trend(
-    tests: &[(String, i64)],
+    tests: &[Tested],
     resources: &std::collections::HashSet<String>,
     now: i64,
     days: i64,
     window_days: i64,
 ) -> Vec<CoverageTrendPoint> {
     let today = now.div_euclid(DAY_MS);
-    let mut by_resource: std::collections::HashMap<&str, Vec<i64>> = std::collections::HashMap::new();
-    for (arn, at) in tests.iter().filter(|(arn, _)| resources.contains(arn)) {
-        by_resource.entry(arn.as_str()).or_default().push(*at);
+    let mut by_resource: std::collections::HashMap<&str, Vec<&Tested>> = std::collections::HashMap::new();
+    for t in tests.iter().filter(|t| resources.contains(&t.resource_arn)) {
+        by_resource.entry(t.resource_arn.as_str()).or_default().push(t);
     }
     (0..days)
         .rev()
@@ -101,16 +102,19 @@ pub fn coverage_trend(
             let day = today - back;
             let end = ((day + 1) * DAY_MS).min(now + 1);
             let start = end - window_days * DAY_MS;
-            let tested =
-                by_resource.values().filter(|times| times.iter().any(|&t| t >= start && t < end)).count() as i64;
-            CoverageTrendPoint { date: crate::time::date(day * DAY_MS), resources: resources.len() as i64, tested }
+            let in_window = |t: &&&Tested| t.created_at >= start && t.created_at < end;
+            let tested = by_resource.values().filter(|ts| ts.iter().any(|t| in_window(&t))).count() as i64;
+            let validated =
+                by_resource.values().filter(|ts| ts.iter().filter(in_window).any(|t| t.validated())).count() as i64;
+            CoverageTrendPoint { date: crate::time::date(day * DAY_MS), resources: resources.len() as i64, tested, validated }
         })
         .collect()
 }
 
 /// Restore-test coverage per account and resource type, and the gaps (see
 /// `GET /api/v1/assurance/coverage`).
-/// Tested recently means a restore test that passed its validation within `days`.
+/// Tested recently means a restore test that restored the resource (outcome passed or
+/// restored) within `days`; validated recently, one that a validator also passed.
 /// `within` keeps the (account, resource type) pairs of a scope.
 pub async fn coverage(
     s: &crate::app::Console,
@@ -118,8 +122,10 @@ pub async fn coverage(
     within: &(dyn Fn(&str, &str) -> bool + Sync),
 ) -> Result<shared::Coverage, crate::app::AppError> {
     let since = s.now() - days * crate::time::DAY_MS;
-    let passed: std::collections::HashSet<String> =
-        s.store.passed_tests(since).await?.into_iter().map(|(arn, _)| arn).collect();
+    let tests = s.store.tested_resources(since).await?;
+    let tested: std::collections::HashSet<&str> = tests.iter().map(|t| t.resource_arn.as_str()).collect();
+    let validated: std::collections::HashSet<&str> =
+        tests.iter().filter(|t| t.validated()).map(|t| t.resource_arn.as_str()).collect();
     let plans = crate::store::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_plans(&q).await }
@@ -150,7 +156,7 @@ pub async fn coverage(
         if !within(&r.account_id, &r.resource_type) {
             continue;
         }
-        let tested = passed.contains(&r.resource_arn);
+        let is_tested = tested.contains(r.resource_arn.as_str());
         let row = rows.entry((r.account_id.clone(), r.resource_type.clone())).or_insert_with(|| shared::CoverageRow {
             account_id: r.account_id.clone(),
             resource_type: r.resource_type.clone(),
@@ -158,14 +164,16 @@ pub async fn coverage(
             covered: 0,
             covered_by_tags: 0,
             tested_recently: 0,
+            validated_recently: 0,
             never_tested: 0,
         });
         row.resources += 1;
         row.covered += i64::from(named);
         row.covered_by_tags += i64::from(!named && by_tags);
-        row.tested_recently += i64::from(tested);
+        row.tested_recently += i64::from(is_tested);
+        row.validated_recently += i64::from(validated.contains(r.resource_arn.as_str()));
         row.never_tested += i64::from(r.last_test_at.is_none());
-        if !named && !tested && gaps.len() < 200 {
+        if !named && !is_tested && gaps.len() < 200 {
             gaps.push(r);
         }
     }
@@ -205,10 +213,13 @@ mod tests {
     fn trend_counts_resources_tested_in_the_window() {
         let resources: std::collections::HashSet<String> = ["a", "b"].iter().map(|s| s.to_string()).collect();
         let now = 10 * DAY_MS + 5 * H;
-        let tests = vec![("a".to_string(), 2 * DAY_MS), ("b".to_string(), 9 * DAY_MS), ("x".to_string(), 9 * DAY_MS)];
+        let test = |arn: &str, created_at, passed| Tested { resource_arn: arn.into(), created_at, passed };
+        let tests = vec![test("a", 2 * DAY_MS, 1), test("b", 9 * DAY_MS, 0), test("x", 9 * DAY_MS, 1)];
         let trend = coverage_trend(&tests, &resources, now, 3, 8);
         // Days 8, 9, 10: a window of 8 days up to the end of each (today: up to now).
         assert_eq!(trend.iter().map(|p| p.tested).collect::<Vec<_>>(), vec![1, 2, 1]);
+        // Only a's test was validated, and it leaves the window on day 10.
+        assert_eq!(trend.iter().map(|p| p.validated).collect::<Vec<_>>(), vec![1, 1, 0]);
         assert!(trend.iter().all(|p| p.resources == 2));
     }
 }

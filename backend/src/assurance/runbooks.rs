@@ -354,7 +354,7 @@ mod tests {
             latest_restore_job_created_at: None,
             latest_restore_recovery_point_created_at: None,
             last_test_at: None,
-            last_test_passed: None,
+            last_test_outcome: None,
         };
         let name = super::target_name(&r, "drill", 1_795_000_000_000);
         assert!(name.starts_with("orders-2024-drill-"), "{name}");

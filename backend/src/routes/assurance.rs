@@ -202,7 +202,8 @@ pub async fn resource_rpo(
     }))
 }
 
-/// Coverage over time: per day, resources with a passed restore test in the window before it.
+/// Coverage over time: per day, resources restored by a restore test (and those a validator
+/// passed) in the window before it.
 #[utoipa::path(get, path = "/api/v1/assurance/coverage-trend",
     params(TrendParams), responses((status = 200, body = CoverageTrend)))]
 pub async fn coverage_trend(
@@ -218,7 +219,7 @@ pub async fn coverage_trend(
     })
     .await?;
     let arns = resources.into_iter().map(|r| r.resource_arn).collect();
-    let tests = s.store.passed_tests(now - (days + window_days) * DAY_MS).await?;
+    let tests = s.store.tested_resources(now - (days + window_days) * DAY_MS).await?;
     let points = crate::assurance::coverage_trend(&tests, &arns, now, days, window_days);
     Ok(Json(CoverageTrend { window_days, points }))
 }

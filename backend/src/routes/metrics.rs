@@ -7,6 +7,7 @@ use std::fmt::Write as _;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use shared::TestOutcome;
 
 use super::{AppError, AppState};
 use crate::time::DAY_MS;
@@ -44,18 +45,22 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
 
     let mut out = String::new();
     let mut f = Family { out: &mut out };
-    f.head("recovery_console_restore_tests_30d", "Restore tests of the last 30 days by outcome.");
+    f.head(
+        "recovery_console_restore_tests_30d",
+        "Restore tests of the last 30 days by outcome: passed (validated SUCCESSFUL), restored (no validation result), failed.",
+    );
     for acc in &summary {
-        f.sample(
-            "recovery_console_restore_tests_30d",
-            &[("account_id", &acc.account_id), ("outcome", "passed")],
-            acc.restore_tests_passed_30d,
-        );
-        f.sample(
-            "recovery_console_restore_tests_30d",
-            &[("account_id", &acc.account_id), ("outcome", "failed")],
-            acc.restore_tests_failed_30d,
-        );
+        let t = &acc.restore_tests_30d;
+        for (outcome, n) in [(TestOutcome::Passed, t.passed), (TestOutcome::Restored, t.restored), (TestOutcome::Failed, t.failed)] {
+            f.sample("recovery_console_restore_tests_30d", &[("account_id", &acc.account_id), ("outcome", outcome.as_str())], n);
+        }
+    }
+    f.head(
+        "recovery_console_restore_tests_validated_30d",
+        "Restore tests of the last 30 days that a validator judged (validation SUCCESSFUL or FAILED).",
+    );
+    for acc in &summary {
+        f.sample("recovery_console_restore_tests_validated_30d", &[("account_id", &acc.account_id)], acc.restore_tests_30d.validated);
     }
     let days = a.untested_days.to_string();
     f.head("recovery_console_protected_resources", "Protected resources.");

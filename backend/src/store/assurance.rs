@@ -7,7 +7,7 @@ use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
-use super::sql::TEST_PASSED;
+use super::sql::{TEST_PASSED, TEST_RESTORED};
 use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
@@ -169,6 +169,21 @@ fn read_schedule(r: &AnyRow) -> Result<DrillSchedule, StoreError> {
 }
 
 /// A completed recovery point in a resource's RPO history.
+/// A restore test that restored its resource: when, and whether a validator passed it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Tested {
+    pub resource_arn: String,
+    pub created_at: i64,
+    /// 1 when a validator passed it, else 0.
+    pub passed: i64,
+}
+
+impl Tested {
+    pub fn validated(&self) -> bool {
+        self.passed == 1
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct HistoryPoint {
     pub created_at: i64,
@@ -296,15 +311,18 @@ impl Store {
         Ok(row.map(|r| HistoryPoint::from_row(&r)).transpose()?)
     }
 
-    /// Passed restore tests since `since`: (resource ARN, created).
-    pub async fn passed_tests(&self, since: i64) -> Result<Vec<(String, i64)>, StoreError> {
+    /// Restore tests since `since` that restored their resource (outcome passed or restored).
+    pub async fn tested_resources(&self, since: i64) -> Result<Vec<Tested>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            &format!("SELECT j.resource_arn, j.created_at FROM restore_jobs j WHERE j.is_test = 1 AND {TEST_PASSED} AND j.created_at >= "),
+            &format!(
+                "SELECT j.resource_arn, j.created_at, CASE WHEN {TEST_PASSED} THEN 1 ELSE 0 END AS passed
+                 FROM restore_jobs j WHERE j.is_test = 1 AND ({TEST_PASSED} OR {TEST_RESTORED}) AND j.created_at >= "
+            ),
         );
         sql.arg(since);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((col(r, "resource_arn")?, col(r, "created_at")?))).collect()
+        rows.iter().map(|r| Ok(Tested::from_row(r)?)).collect()
     }
 
     /// The team's notes of a runbook: (notes, by, at).

@@ -4,7 +4,7 @@ use serde_json::json;
 use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
 use sqlx::any::AnyRow;
 
-use super::sql::{fetch_page, test_failed, test_passed, Cursor, ListQuery, Sql, Val};
+use super::sql::{fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val};
 use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -284,7 +284,7 @@ impl ProtectedResourceRow {
 
     /// The DTO, with the resource's last restore test: when, and whether it passed
     /// (the `last_test_at` and `last_test_outcome` columns of [`RESOURCE_SELECT`]).
-    pub fn into_dto(self, last_test_at: Option<i64>, last_test_outcome: Option<i64>) -> ProtectedResource {
+    pub fn into_dto(self, last_test_at: Option<i64>, last_test_outcome: Option<String>) -> ProtectedResource {
         ProtectedResource {
             resource_arn: self.arn,
             account_id: self.account_id,
@@ -298,7 +298,7 @@ impl ProtectedResourceRow {
             latest_restore_job_created_at: rfc3339_opt(self.latest_restore_job_created_at),
             latest_restore_recovery_point_created_at: rfc3339_opt(self.latest_restore_rp_created_at),
             last_test_at: rfc3339_opt(last_test_at),
-            last_test_passed: last_test_outcome.map(|o| o == 1),
+            last_test_outcome: last_test_outcome.and_then(|o| o.parse().ok()),
         }
     }
 }
@@ -484,7 +484,7 @@ impl Store {
 }
 
 /// Protected resources with their last restore test (`last_test_at`, and
-/// `last_test_outcome`: 1 passed, 0 failed, NULL pending), as a derived table `p`
+/// `last_test_outcome`: `passed`, `restored`, `failed`, NULL running), as a derived table `p`
 /// so that filters and order can use the computed columns on both engines.
 pub const RESOURCE_SELECT: &str = concat!(
     "SELECT * FROM (SELECT r.*,
@@ -492,9 +492,11 @@ pub const RESOURCE_SELECT: &str = concat!(
             WHERE j.resource_arn = r.arn AND j.is_test = 1) AS last_test_at,
         (SELECT CASE WHEN ",
     test_passed!(),
-    " THEN 1 WHEN ",
+    " THEN 'passed' WHEN ",
+    test_restored!(),
+    " THEN 'restored' WHEN ",
     test_failed!(),
-    " THEN 0 END
+    " THEN 'failed' END
             FROM restore_jobs j WHERE j.resource_arn = r.arn AND j.is_test = 1
             ORDER BY j.created_at DESC LIMIT 1) AS last_test_outcome
     FROM protected_resources r) p WHERE 1 = 1"

@@ -13,7 +13,7 @@ mod sessions;
 mod sql;
 mod sync_status;
 
-pub use assurance::{DrillRow, HistoryPoint, ACTIVE_DRILL};
+pub use assurance::{DrillRow, HistoryPoint, Tested, ACTIVE_DRILL};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};

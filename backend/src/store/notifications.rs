@@ -1,6 +1,6 @@
 //! Notifications to deliver, and the failures they report.
 
-use super::sql::{Sql, TEST_FAILED};
+use super::sql::{Sql, TEST_FAILED, TEST_FAILURE_REASON};
 use super::{col, Store, StoreError};
 
 /// A failed job found in the synced data.
@@ -64,7 +64,7 @@ impl Store {
             self.engine(),
             &format!(
                 "SELECT 'restore' AS kind, account_id, region, id, COALESCE(resource_arn, '') AS resource,
-                        COALESCE(validation_message, status_message, status) AS message, is_test, created_at
+                        {TEST_FAILURE_REASON} AS message, is_test, created_at
                    FROM restore_jobs j WHERE {TEST_FAILED} AND created_at >= "
             ),
         );

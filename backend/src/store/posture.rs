@@ -12,7 +12,7 @@ use shared::{
 
 use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
-use super::sql::{Sql, TEST_FAILED, TEST_PASSED};
+use super::sql::{test_counts, Sql, TEST_COUNTS, TEST_FAILED};
 use sqlx::FromRow;
 
 use super::{col, row, Store, StoreError};
@@ -66,19 +66,14 @@ impl Store {
         })
     }
 
-    /// Restore tests passed and failed per UTC day, for `days` days up to the day
-    /// of `now`, oldest first, with a zero row for days without tests.
+    /// Restore tests per UTC day by outcome, for `days` days up to the day of `now`,
+    /// oldest first, with a zero row for days without tests.
     pub async fn daily_tests(&self, now: i64, days: i64, scope: &TestScope) -> Result<Vec<DailyTests>, StoreError> {
         let today = now.div_euclid(DAY_MS);
         let first = today - days + 1;
         let mut sql = Sql::new(
             self.engine(),
-            &format!(
-                "SELECT j.created_at / {DAY_MS} AS day,
-                    COUNT(CASE WHEN {TEST_PASSED} THEN 1 END) AS passed,
-                    COUNT(CASE WHEN {TEST_FAILED} THEN 1 END) AS failed
-                 FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "
-            ),
+            &format!("SELECT j.created_at / {DAY_MS} AS day, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "),
         );
         sql.arg(first * DAY_MS).push(" AND j.created_at < ").arg((today + 1) * DAY_MS);
         if let Some(account) = &scope.account_id {
@@ -90,12 +85,11 @@ impl Store {
         sql.push(&format!(" GROUP BY j.created_at / {DAY_MS}"));
         let mut counts = BTreeMap::new();
         for row in sql.query().fetch_all(self.pool()).await? {
-            counts.insert(col::<i64>(&row, "day")?, (col::<i64>(&row, "passed")?, col::<i64>(&row, "failed")?));
+            counts.insert(col::<i64>(&row, "day")?, test_counts(&row)?);
         }
         Ok((first..=today)
             .map(|day| {
-                let (passed, failed) = counts.get(&day).copied().unwrap_or_default();
-                DailyTests { date: crate::time::date(day * DAY_MS), passed, failed }
+                DailyTests { date: crate::time::date(day * DAY_MS), tests: counts.get(&day).copied().unwrap_or_default() }
             })
             .collect())
     }

@@ -2,11 +2,11 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use sqlx::any::AnyArguments;
+use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
 
-use super::{Engine, StoreError};
+use super::{col, Engine, StoreError};
 
 /// A bound value: the `Any` driver speaks integers and text (and NULL).
 #[derive(Debug, Clone, PartialEq)]
@@ -209,7 +209,43 @@ macro_rules! test_failed {
         "(j.status IN ('FAILED', 'ABORTED') OR j.validation_status IN ('FAILED', 'TIMED_OUT'))"
     };
 }
-pub(crate) use {test_failed, test_passed};
+/// SQL: a validator judged the test (`SUCCESSFUL` or `FAILED`; `TIMED_OUT` means none did).
+macro_rules! test_validated {
+    () => {
+        "(j.validation_status IN ('SUCCESSFUL', 'FAILED'))"
+    };
+}
+pub(crate) use {test_failed, test_passed, test_restored};
+
+/// SQL: why a failed restore job or test failed, naming the stage: `validation TIMED_OUT: ...`
+/// or `restore ABORTED: ...` (the job's own message when AWS gave one).
+pub const TEST_FAILURE_REASON: &str = "CASE WHEN j.validation_status IN ('FAILED', 'TIMED_OUT')
+    THEN 'validation ' || j.validation_status || COALESCE(': ' || j.validation_message, '')
+    ELSE 'restore ' || j.status || COALESCE(': ' || j.status_message, '') END";
+
+/// SQL select list of restore tests' counts by outcome (the jobs are `j`), read by [`test_counts`].
+pub const TEST_COUNTS: &str = concat!(
+    "COUNT(CASE WHEN ",
+    test_passed!(),
+    " THEN 1 END) AS passed, COUNT(CASE WHEN ",
+    test_restored!(),
+    " THEN 1 END) AS restored, COUNT(CASE WHEN ",
+    test_failed!(),
+    " THEN 1 END) AS failed, COUNT(CASE WHEN j.status = 'COMPLETED' THEN 1 END) AS completed, COUNT(CASE WHEN ",
+    test_validated!(),
+    " THEN 1 END) AS validated"
+);
+
+/// Reads the columns of [`TEST_COUNTS`].
+pub fn test_counts(row: &AnyRow) -> Result<shared::TestCounts, StoreError> {
+    Ok(shared::TestCounts {
+        passed: col(row, "passed")?,
+        restored: col(row, "restored")?,
+        failed: col(row, "failed")?,
+        completed: col(row, "completed")?,
+        validated: col(row, "validated")?,
+    })
+}
 
 pub const TEST_PASSED: &str = test_passed!();
 pub const TEST_RESTORED: &str = test_restored!();

@@ -5,7 +5,7 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{upsert, Sql, TEST_FAILED, TEST_PASSED};
+use super::sql::{test_counts, upsert, Sql, TEST_COUNTS};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -341,26 +341,21 @@ impl Store {
         let since = (now.div_euclid(crate::time::DAY_MS) - 29) * crate::time::DAY_MS;
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT a.id, a.name,
+            "SELECT a.id, a.name, COALESCE(t.passed, 0) AS passed, COALESCE(t.restored, 0) AS restored,
+                COALESCE(t.failed, 0) AS failed, COALESCE(t.completed, 0) AS completed,
+                COALESCE(t.validated, 0) AS validated,
                 (SELECT COUNT(*) FROM vaults v WHERE v.account_id = a.id AND v.gone_at IS NULL) AS vaults,
                 (SELECT COUNT(*) FROM recovery_points r WHERE r.account_id = a.id AND r.gone_at IS NULL) AS recovery_points,
                 (SELECT COUNT(*) FROM protected_resources p WHERE p.account_id = a.id AND p.gone_at IS NULL) AS protected_resources,
-                (SELECT COUNT(*) FROM restore_jobs j WHERE j.account_id = a.id AND j.is_test = 1 AND j.created_at >= ",
-        );
-        sql.arg(since)
-            .push(&format!(
-                " AND {TEST_PASSED}) AS passed,
-                (SELECT COUNT(*) FROM restore_jobs j WHERE j.account_id = a.id AND j.is_test = 1 AND j.created_at >= "
-            ))
-            .arg(since)
-            .push(&format!(
-                " AND {TEST_FAILED}) AS failed,
                 (SELECT COUNT(*) FROM protected_resources p WHERE p.account_id = a.id AND p.gone_at IS NULL
                     AND NOT EXISTS (SELECT 1 FROM restore_jobs j WHERE j.account_id = p.account_id
                         AND j.resource_arn = p.arn AND j.is_test = 1)) AS never_tested,
                 (SELECT COUNT(*) FROM sync_status s WHERE s.account_id = a.id AND s.status <> 'ok') AS not_ok
-             FROM accounts a ORDER BY a.id"
-            ));
+             FROM accounts a LEFT JOIN (",
+        );
+        sql.push(&format!("SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "))
+            .arg(since)
+            .push(" GROUP BY j.account_id) t ON t.account_id = a.id ORDER BY a.id");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -370,8 +365,7 @@ impl Store {
                     vaults: col(r, "vaults")?,
                     recovery_points: col(r, "recovery_points")?,
                     protected_resources: col(r, "protected_resources")?,
-                    restore_tests_passed_30d: col(r, "passed")?,
-                    restore_tests_failed_30d: col(r, "failed")?,
+                    restore_tests_30d: test_counts(r)?,
                     resources_never_tested: col(r, "never_tested")?,
                     sync_ok: col::<i64>(r, "not_ok")? == 0,
                 })

@@ -36,8 +36,12 @@ async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
         };
         let (_, summary) = c.get("/api/v1/summary").await;
         let a = summary["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == WORKLOAD_A).unwrap().clone();
-        let failed = value("recovery_console_restore_tests_30d", &[("account_id", WORKLOAD_A), ("outcome", "failed")]);
-        assert_eq!(failed as i64, a["restore_tests_failed_30d"].as_i64().unwrap(), "{}", db.label);
+        for outcome in ["passed", "restored", "failed"] {
+            let n = value("recovery_console_restore_tests_30d", &[("account_id", WORKLOAD_A), ("outcome", outcome)]);
+            assert_eq!(n as i64, a["restore_tests_30d"][outcome].as_i64().unwrap(), "{} {outcome}", db.label);
+        }
+        let validated = value("recovery_console_restore_tests_validated_30d", &[("account_id", WORKLOAD_A)]);
+        assert_eq!(validated as i64, a["restore_tests_30d"]["validated"].as_i64().unwrap(), "{}", db.label);
         assert_eq!(value("recovery_console_protected_resources", &[("account_id", WORKLOAD_A)]), 2.0);
         // mydb was never restore-tested.
         assert_eq!(value("recovery_console_resources_untested", &[("account_id", WORKLOAD_A)]), 1.0);
@@ -139,6 +143,12 @@ async fn failures_and_pending_requests_reach_a_signed_webhook_once() {
             tests.iter().any(|v| v["details"]["resource_arn"].as_str().unwrap().ends_with("table/tracking")),
             "{label}: {tests:?}"
         );
+        // Each names the outcome and the stage that failed, with AWS's reason.
+        for v in &tests {
+            let message = v["details"]["message"].as_str().unwrap();
+            assert_eq!(v["details"]["outcome"], "failed", "{label}: {v}");
+            assert!(message.starts_with("validation ") || message.starts_with("restore "), "{label}: {message}");
+        }
 
         // The receiver failed the first delivery: it is tried again after its backoff, then never again.
         let count = |received: &Arc<Mutex<Received>>| received.lock().unwrap().calls.len();

@@ -165,21 +165,29 @@ async fn rpo_history_and_coverage_trend_match_the_lists() {
         assert_eq!(rpo["gaps"].as_array().unwrap().len(), expected, "{label}: {}", rpo["gaps"]);
         assert!(expected > 0, "daily backups miss a 20-hour target");
 
-        // The trend's last day: resources with a passed test in the window, from the job list.
+        // The trend's last day: resources a test restored (passed or restored) in the window,
+        // and those a validator passed, from the job list.
         let (s, trend) = c.get("/api/v1/assurance/coverage-trend?days=30&window_days=7").await;
         assert_eq!(s, 200, "{trend}");
         let points = trend["points"].as_array().unwrap();
         assert_eq!(points.len(), 30);
         let resources = c.all("/api/v1/protected-resources").await.len() as i64;
-        let tested: HashSet<String> = c
-            .all("/api/v1/restore-jobs?test=true&outcome=passed")
-            .await
-            .iter()
-            .filter(|j| ms(&j["created_at"]) > now - 7 * 24 * H)
-            .map(|j| j["resource_arn"].as_str().unwrap().to_string())
-            .collect();
+        let mut tested = HashSet::new();
+        let mut validated = HashSet::new();
+        for outcome in ["passed", "restored"] {
+            for j in c.all(format!("/api/v1/restore-jobs?test=true&outcome={outcome}")).await {
+                if ms(&j["created_at"]) > now - 7 * 24 * H {
+                    let arn = j["resource_arn"].as_str().unwrap().to_string();
+                    if outcome == "passed" {
+                        validated.insert(arn.clone());
+                    }
+                    tested.insert(arn);
+                }
+            }
+        }
         assert_eq!(points[29]["resources"], resources);
         assert_eq!(points[29]["tested"], tested.len() as i64, "{label}");
+        assert_eq!(points[29]["validated"], validated.len() as i64, "{label}");
         assert_eq!(c.get("/api/v1/assurance/coverage-trend?days=0").await.0, 400);
     }
 }
@@ -449,6 +457,14 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let tests = std::fs::read_to_string(pack.join("restore-tests.csv")).unwrap();
         let listed = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}")).await;
         assert_eq!(tests.lines().count() - 1, listed.len(), "{label}");
+        // Each test's outcome column is the API's one definition (its `outcome` filter).
+        let header: Vec<&str> = tests.lines().next().unwrap().split(',').collect();
+        let at = header.iter().position(|h| *h == "outcome").expect("an outcome column");
+        for outcome in ["passed", "restored", "failed"] {
+            let in_pack = tests.lines().skip(1).filter(|l| l.split(',').nth(at) == Some(outcome)).count();
+            let api = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}&outcome={outcome}")).await;
+            assert_eq!(in_pack, api.len(), "{label}: {outcome} tests in the pack and in the API");
+        }
         // The audit export verifies offline by the documented recipe. The pack's own head is only its
         // claim: the log must also pass through the head the console reported before the export.
         let verification: Value =
@@ -498,6 +514,7 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
         assert!(html.contains("A 8.13 Information backup") && html.contains("A1.3 Recovery plan testing"));
         assert!(html.contains("<svg") && html.contains("verified"));
+        assert!(html.contains("Pass rate of validated tests") && html.contains("Completed restores a validator judged"));
 
         // The page's way: a background job with progress, then the download.
         let (s, job) = c

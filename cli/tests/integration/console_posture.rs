@@ -17,7 +17,7 @@ fn failed(j: &Value) -> bool {
 }
 
 fn sum(days: &[Value], field: &str) -> i64 {
-    days.iter().map(|d| d[field].as_i64().unwrap()).sum()
+    days.iter().map(|d| d["tests"][field].as_i64().unwrap()).sum()
 }
 
 #[tokio::test]
@@ -57,6 +57,14 @@ async fn overview_counts_agree_with_the_lists() {
         let classified = passed.len() + restored.len() + failures.len() + running.count();
         assert!(!all.is_empty(), "{label}");
         assert_eq!(classified, all.len(), "{label}: passed, restored, failed and running add up to every test");
+        // The SQL and the Rust spelling of the definition (shared::TestOutcome::of) agree on every test.
+        for (outcome, jobs) in [("passed", &passed), ("restored", &restored), ("failed", &failures)] {
+            for j in jobs.iter() {
+                let of = shared::TestOutcome::of(j["status"].as_str().unwrap(), j["validation_status"].as_str());
+                assert_eq!(of.map(|o| o.as_str()), Some(outcome), "{label}: {j}");
+            }
+        }
+        assert_eq!(sum(days, "restored"), restored.len() as i64, "{label}");
 
         // The latest failures are the newest failed tests, tracking's among them with its message.
         let latest = o["latest_failures"].as_array().unwrap();
@@ -74,14 +82,8 @@ async fn overview_counts_agree_with_the_lists() {
         let newest_test = c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={TRACKING}&limit=1")).await;
         assert_eq!(t["last_test_at"], newest_test[0]["created_at"], "{label}");
         let newest = &newest_test[0];
-        let expected = if newest["validation_status"] == "SUCCESSFUL" {
-            Value::Bool(true)
-        } else if failed(newest) {
-            Value::Bool(false)
-        } else {
-            Value::Null
-        };
-        assert_eq!(t["last_test_passed"], expected, "{label}");
+        let expected = shared::TestOutcome::of(newest["status"].as_str().unwrap(), newest["validation_status"].as_str());
+        assert_eq!(t["last_test_outcome"], serde_json::json!(expected), "{label}");
         // Tested today, so a one-day threshold leaves only the never-tested resource.
         assert_eq!(c.all("/api/v1/protected-resources?not_tested_days=1").await.len(), 1, "{label}");
 

@@ -55,13 +55,14 @@ pub fn Assurance() -> impl IntoView {
 #[component]
 fn TrendChart(trend: CoverageTrend) -> impl IntoView {
     let window = trend.window_days;
+    let validated_today = trend.points.last().map(|p| p.validated).unwrap_or_default();
     let points: Vec<(String, i64, i64)> = trend.points.into_iter().map(|p| (p.date, p.tested, p.resources)).collect();
     if points.is_empty() {
         return view! { <p class="empty">"No trend yet."</p> }.into_any();
     }
     let last = points.last().map(|p| (p.1, p.2)).unwrap_or_default();
     let label = format!(
-        "Resources with a passed restore test in the {window} days before each day, over {} days; today {} of {}",
+        "Resources a restore test restored in the {window} days before each day, over {} days; today {} of {}",
         points.len(),
         last.0,
         last.1
@@ -81,7 +82,14 @@ fn TrendChart(trend: CoverageTrend) -> impl IntoView {
         <figure class="chart" id="coverage-trend">
             <figcaption>
                 <strong>{format!("Tested within {window} days, per day")}</strong>
-                <span class="legend">{format!("today {} of {} ({})", last.0, last.1, pct(last.0, last.1))}</span>
+                <span class="legend">
+                    {format!(
+                        "today {} of {} ({}); {validated_today} validated",
+                        last.0,
+                        last.1,
+                        pct(last.0, last.1),
+                    )}
+                </span>
             </figcaption>
             {bars_svg(label, bars, None)}
             <div class="axis">
@@ -107,6 +115,7 @@ fn CoverageTable(coverage: Coverage) -> impl IntoView {
                 Cell::Num(format!("{} ({})", r.covered, pct(r.covered, n))),
                 Cell::Num(r.covered_by_tags.to_string()),
                 Cell::Num(format!("{} ({})", r.tested_recently, pct(r.tested_recently, n))),
+                Cell::Num(format!("{} ({})", r.validated_recently, pct(r.validated_recently, n))),
                 Cell::Num(r.never_tested.to_string()),
             ]
         })
@@ -128,10 +137,15 @@ fn CoverageTable(coverage: Coverage) -> impl IntoView {
     view! {
         {cells_table(
             "coverage",
-            &["Account", "Type", "#Resources", "#Named by a selection", "#Possibly (tags)", "#Tested recently", "#Never tested"],
+            &["Account", "Type", "#Resources", "#Named by a selection", "#Possibly (tags)", "#Tested recently", "#Validated", "#Never tested"],
             rows,
         )}
-        <p class="muted">{format!("Tested recently: within {} days.", coverage.days)}</p>
+        <p class="muted">
+            {format!(
+                "Tested recently: a restore test restored it within {} days (passed or restored); validated: a validator also passed it.",
+                coverage.days,
+            )}
+        </p>
         <h3>"Gaps"</h3>
         {if gaps.is_empty() {
             view! { <p class="empty">"No gap: every resource is named by a selection or was tested recently."</p> }.into_any()

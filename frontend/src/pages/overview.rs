@@ -1,7 +1,7 @@
 //! `/`: whether the backups restore, across every account, on one page.
 
 use leptos::prelude::*;
-use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary};
+use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary, TestCounts};
 
 use crate::components::{data_table, loaded, resource_cell, thead, use_get, Badge, TestsChart, Time};
 use crate::{format, Catalog};
@@ -44,16 +44,30 @@ fn big(problems: i64) -> &'static str {
 fn PostureView(p: Posture) -> impl IntoView {
     let now = format::parse_time(&p.generated_at).unwrap_or_default();
     let last30: Vec<_> = p.daily_tests.iter().rev().take(30).rev().cloned().collect();
-    let passed30: i64 = last30.iter().map(|d| d.passed).sum();
-    let failed30: i64 = last30.iter().map(|d| d.failed).sum();
+    let t30: TestCounts = last30.iter().map(|d| d.tests).sum();
     let ages = p.backup_ages.clone();
     let stale = p.stale_after_days;
     view! {
         <div class="cards">
             <div class="card">
-                <span class="big">{format::pass_rate(passed30, failed30)}</span>
-                <span>{format!("restore tests passed in 30 days ({passed30} passed, {failed30} failed)")}</span>
+                <span class="big">{format::percent(t30.validated_pass_rate())}</span>
+                <span>
+                    {format!(
+                        "of validated restore tests passed in 30 days ({} passed, {} failed in all)",
+                        t30.passed,
+                        t30.failed,
+                    )}
+                </span>
             </div>
+            <a href="/restore-tests?outcome=restored" class="card">
+                <span class="big">{format::percent(t30.validated_share())}</span>
+                <span>
+                    {format!(
+                        "of completed restores validated in 30 days ({} restored without validation)",
+                        t30.restored,
+                    )}
+                </span>
+            </a>
             <a href="/resources?never_tested=true" class="card">
                 <span class=big(p.never_tested)>{format::count(p.never_tested)}</span>
                 <span>"resources never restore-tested"</span>
@@ -211,7 +225,7 @@ fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
     let rows = accounts
         .into_iter()
         .map(|a| {
-            let rate = format::pass_rate(a.restore_tests_passed_30d, a.restore_tests_failed_30d);
+            let t = a.restore_tests_30d;
             let tests = format!("/restore-tests?account_id={}", a.account_id);
             view! {
                 <tr>
@@ -227,11 +241,15 @@ fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
                         <a href=format!("/recovery-points?account_id={}", a.account_id)>{format::count(a.recovery_points)}</a>
                     </td>
                     <td class="num">{format::count(a.protected_resources)}</td>
-                    <td class="num">{a.restore_tests_passed_30d}</td>
+                    <td class="num">{t.passed}</td>
                     <td class="num">
-                        <a href=format!("{tests}&outcome=failed")>{a.restore_tests_failed_30d}</a>
+                        <a href=format!("{tests}&outcome=restored")>{t.restored}</a>
                     </td>
-                    <td class="num">{rate}</td>
+                    <td class="num">
+                        <a href=format!("{tests}&outcome=failed")>{t.failed}</a>
+                    </td>
+                    <td class="num">{format::percent(t.validated_share())}</td>
+                    <td class="num">{format::percent(t.validated_pass_rate())}</td>
                     <td class="num">{a.resources_never_tested}</td>
                 </tr>
             }
@@ -244,8 +262,10 @@ fn AccountsTable(accounts: Vec<AccountSummary>) -> impl IntoView {
         "#Recovery points",
         "#Protected resources",
         "#Tests passed",
+        "#Restored, not validated",
         "#Tests failed",
-        "#Pass rate",
+        "#Validated",
+        "#Validated pass rate",
         "#Never tested",
     ];
     view! {

@@ -57,10 +57,9 @@ fn resources_table(items: Vec<ProtectedResource>) -> AnyView {
         .map(|r| {
             let href = href_with(&q, "/resources", "resource", Some(&r.resource_arn));
             let name = r.resource_name.clone().unwrap_or_else(|| format::arn_name(&r.resource_arn).into());
-            let outcome = match (&r.last_test_at, r.last_test_passed) {
+            let outcome = match (&r.last_test_at, r.last_test_outcome) {
                 (None, _) => "never",
-                (Some(_), Some(true)) => "passed",
-                (Some(_), Some(false)) => "failed",
+                (Some(_), Some(o)) => o.as_str(),
                 (Some(_), None) => "running",
             };
             view! {

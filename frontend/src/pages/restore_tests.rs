@@ -2,7 +2,7 @@
 //! deletion, the pass rate over time, filters in the URL.
 
 use leptos::prelude::*;
-use shared::{DailyTests, RestoreJob};
+use shared::{DailyTests, RestoreJob, TestCounts};
 
 use crate::components::{
     data_table, fixed, loaded, loaded_page, resource_cell, use_get, use_list, use_url, Badge, ClearFilters, FilterDate,
@@ -50,16 +50,21 @@ pub fn RestoreTests() -> impl IntoView {
     }
 }
 
-/// The pass rate of each week as a bar of its height.
+/// The share of ended tests that restored and no validator failed.
+fn success(t: &TestCounts) -> Option<f64> {
+    (t.ended() > 0).then(|| t.tested() as f64 * 100.0 / t.ended() as f64)
+}
+
+/// Per week, the share of ended tests that did not fail (passed or restored), as a bar of its height.
 #[component]
-fn WeeklyRates(weeks: Vec<(String, i64, i64)>) -> impl IntoView {
+fn WeeklyRates(weeks: Vec<(String, TestCounts)>) -> impl IntoView {
     let width = weeks.len() * 20;
     let bars = weeks
         .iter()
         .enumerate()
-        .map(|(i, (start, passed, failed))| {
-            let total = passed + failed;
-            let rate = if total > 0 { *passed as f64 / total as f64 } else { 0.0 };
+        .map(|(i, (start, t))| {
+            let total = t.ended();
+            let rate = if total > 0 { t.tested() as f64 / total as f64 } else { 0.0 };
             let h = (rate * 96.0).max(1.0);
             let class = if total == 0 {
                 "none"
@@ -68,8 +73,13 @@ fn WeeklyRates(weeks: Vec<(String, i64, i64)>) -> impl IntoView {
             } else {
                 "fail"
             };
-            let text =
-                format!("week of {start}: {} ({passed} passed, {failed} failed)", format::pass_rate(*passed, *failed));
+            let text = format!(
+                "week of {start}: {} ({} passed, {} restored, {} failed)",
+                format::percent(success(t)),
+                t.passed,
+                t.restored,
+                t.failed
+            );
             view! {
                 <g>
                     <title>{text}</title>
@@ -79,11 +89,11 @@ fn WeeklyRates(weeks: Vec<(String, i64, i64)>) -> impl IntoView {
         })
         .collect_view();
     let summary =
-        weeks.iter().map(|(s, p, f)| format!("{s}: {}", format::pass_rate(*p, *f))).collect::<Vec<_>>().join(", ");
+        weeks.iter().map(|(s, t)| format!("{s}: {}", format::percent(success(t)))).collect::<Vec<_>>().join(", ");
     view! {
         <figure class="chart">
             <figcaption>
-                <strong>"Pass rate per week"</strong>
+                <strong>"Tests not failed per week"</strong>
                 <span class="legend">"green at 90 % or more"</span>
             </figcaption>
             <svg viewBox=format!("0 0 {} 100", width.max(20)) preserveAspectRatio="none" role="img" aria-label=format!("Pass rate per week: {summary}")>
@@ -112,6 +122,10 @@ fn tests_table(items: Vec<RestoreJob>) -> AnyView {
                     {resource_cell(&resource, None, format!(" {} · {}", j.resource_type, j.account_id))}
                     <td>{plan}</td>
                     <td>
+                        {shared::TestOutcome::of(&j.status, j.validation_status.as_deref())
+                            .map(|o| view! { <Badge status=o.as_str() /> })}
+                    </td>
+                    <td>
                         <Badge status=j.status.clone() />
                         {j.status_message.clone().map(|m| view! { <div class="message">{m}</div> })}
                     </td>
@@ -129,5 +143,5 @@ fn tests_table(items: Vec<RestoreJob>) -> AnyView {
             .into_any()
         })
         .collect();
-    data_table("tests", &["Started", "Resource", "Plan", "Restore", "Validation", "Clean-up", "#Took"], rows)
+    data_table("tests", &["Started", "Resource", "Plan", "Outcome", "Restore", "Validation", "Clean-up", "#Took"], rows)
 }

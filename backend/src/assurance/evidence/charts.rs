@@ -4,29 +4,31 @@ use std::collections::BTreeMap;
 
 use maud::{html, Markup};
 
-use super::gather::DayTests;
+use shared::TestCounts;
 
-/// Bars of restore tests per day (passed up, failed in red).
-pub fn tests_per_day(by_day: &BTreeMap<String, DayTests>) -> Markup {
+/// Bars of restore tests per day: passed (validated) green at the bottom, restored
+/// (not validated) blue above, failed red on top.
+pub fn tests_per_day(by_day: &BTreeMap<String, TestCounts>) -> Markup {
     if by_day.is_empty() {
         return html! { p { "No restore tests in the period." } };
     }
-    let max = by_day.values().map(|d| d.passed + d.failed).max().unwrap_or(1).max(1);
+    let max = by_day.values().map(|d| d.passed + d.restored + d.failed).max().unwrap_or(1).max(1);
     let (w, h) = (720.0, 160.0);
     let bw = w / by_day.len() as f64;
     let bar_width = format!("{:.1}", (bw - 1.0).max(0.5));
     let first = by_day.keys().next().cloned().unwrap_or_default();
     let last = by_day.keys().last().cloned().unwrap_or_default();
+    let height = |n: i64| n as f64 / max as f64 * h;
     html! {
         svg viewBox=(format!("0 0 {w} {}", h + 20.0)) role="img" aria-label="Restore tests per day" class="chart" {
             @for (i, (day, d)) in by_day.iter().enumerate() {
                 @let x = format!("{:.1}", i as f64 * bw);
-                @let ph = d.passed as f64 / max as f64 * h;
-                @let fh = d.failed as f64 / max as f64 * h;
+                @let (ph, rh, fh) = (height(d.passed), height(d.restored), height(d.failed));
                 g {
-                    title { (day) ": " (d.passed) " passed, " (d.failed) " failed" }
+                    title { (day) ": " (d.passed) " passed, " (d.restored) " restored (not validated), " (d.failed) " failed" }
                     rect x=(x) y=(format!("{:.1}", h - ph)) width=(bar_width) height=(format!("{ph:.1}")) fill="#2f855a" {}
-                    rect x=(x) y=(format!("{:.1}", h - ph - fh)) width=(bar_width) height=(format!("{fh:.1}")) fill="#c53030" {}
+                    rect x=(x) y=(format!("{:.1}", h - ph - rh)) width=(bar_width) height=(format!("{rh:.1}")) fill="#3182ce" {}
+                    rect x=(x) y=(format!("{:.1}", h - ph - rh - fh)) width=(bar_width) height=(format!("{fh:.1}")) fill="#c53030" {}
                 }
             }
             text x="0" y=(h + 15.0) font-size="11" { (first) }

@@ -19,8 +19,10 @@ struct RestoreTestRow<'a> {
     created_at: &'a str,
     completed_at: Option<&'a str>,
     status: &'a str,
+    outcome: Option<shared::TestOutcome>,
     validation_status: Option<&'a str>,
     validation_message: Option<&'a str>,
+    validated_by: Option<&'a str>,
     minutes: Option<i64>,
 }
 
@@ -37,12 +39,24 @@ pub fn restore_tests<'a>(jobs: impl IntoIterator<Item = &'a RestoreJob>, header:
             created_at: &j.created_at,
             completed_at: j.completed_at.as_deref(),
             status: &j.status,
+            outcome: shared::TestOutcome::of(&j.status, j.validation_status.as_deref()),
             validation_status: j.validation_status.as_deref(),
+            validated_by: validated_by(j),
             validation_message: j.validation_message.as_deref(),
             minutes: j.duration_minutes,
         }),
         header,
     )
+}
+
+/// Who judged a test: nobody without a validation result or after a time-out; otherwise
+/// the caller of PutRestoreValidationResult.
+fn validated_by(j: &RestoreJob) -> Option<&'static str> {
+    match j.validation_status.as_deref()? {
+        "SUCCESSFUL" | "FAILED" => Some("PutRestoreValidationResult"),
+        "TIMED_OUT" => Some("none within the validation window"),
+        _ => None,
+    }
 }
 
 /// A row of `restore-times.csv`.
@@ -118,7 +132,7 @@ mod tests {
     fn the_columns_are_the_ones_auditors_have() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
             String::from_utf8(restore_tests([], true)?)?,
-            "job_id,account_id,region,resource_type,resource_arn,plan_arn,created_at,completed_at,status,validation_status,validation_message,minutes\n"
+            "job_id,account_id,region,resource_type,resource_arn,plan_arn,created_at,completed_at,status,outcome,validation_status,validation_message,validated_by,minutes\n"
         );
         assert_eq!(
             String::from_utf8(restore_times(&[])?)?,

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use futures_util::StreamExt;
 use serde_json::{json, Value};
-use shared::{ActionRequest, Drill, ProtectedResource, RestoreJob};
+use shared::{ActionRequest, Drill, ProtectedResource, RestoreJob, TestCounts};
 
 use super::{AppError, Console, Scope};
 use crate::domain::Targets;
@@ -24,34 +24,19 @@ pub struct Figures {
     pub audit_manager: AuditManager,
 }
 
-/// Restore tests of the period, counted as their pages go by.
+/// Restore tests of the period by outcome (`shared::TestOutcome`), counted as their pages go by.
 #[derive(Default)]
 pub struct RestoreTests {
-    pub by_day: BTreeMap<String, DayTests>,
-    pub passed: i64,
-    pub failed: i64,
-}
-
-/// Restore tests of one day.
-#[derive(Default)]
-pub struct DayTests {
-    pub passed: i64,
-    pub failed: i64,
+    pub by_day: BTreeMap<String, TestCounts>,
+    pub all: TestCounts,
 }
 
 impl RestoreTests {
-    /// Counts one test: passed (validated), failed (job or validation), or neither yet.
     pub fn count(&mut self, j: &RestoreJob) {
-        let passed = i64::from(j.validation_status.as_deref() == Some("SUCCESSFUL"));
-        let failed = i64::from(
-            matches!(j.status.as_str(), "FAILED" | "ABORTED")
-                || matches!(j.validation_status.as_deref(), Some("FAILED" | "TIMED_OUT")),
-        );
+        let (status, validation) = (j.status.as_str(), j.validation_status.as_deref());
         let day = self.by_day.entry(j.created_at.get(..10).unwrap_or_default().to_string()).or_default();
-        day.passed += passed;
-        day.failed += failed;
-        self.passed += passed;
-        self.failed += failed;
+        day.add(status, validation);
+        self.all.add(status, validation);
     }
 }
 

@@ -74,7 +74,7 @@ impl Totals {
 pub fn render(defaults: &AssuranceConfig, scope: &Scope, by: &str, now: i64, f: &Figures) -> String {
     let cov = &f.coverage;
     let t = Totals::of(f);
-    let (passed, failed) = (f.tests.passed, f.tests.failed);
+    let tests = &f.tests.all;
     let figures = [
         ("Protected resources in scope".to_string(), t.resources.to_string()),
         (
@@ -84,9 +84,14 @@ pub fn render(defaults: &AssuranceConfig, scope: &Scope, by: &str, now: i64, f: 
         (format!("Tested within {} days", cov.days), format!("{} ({})", t.tested, percent(t.tested, t.resources))),
         ("Never tested".into(), t.never_tested.to_string()),
         (
-            "Restore tests in the period: passed / failed".into(),
-            format!("{passed} / {failed} (pass rate {})", percent(passed, passed + failed)),
+            "Restore tests in the period: passed / restored, not validated / failed".into(),
+            format!("{} / {} / {}", tests.passed, tests.restored, tests.failed),
         ),
+        (
+            "Completed restores a validator judged".into(),
+            format!("{} of {} ({})", tests.validated, tests.completed, percent(tests.validated, tests.completed)),
+        ),
+        ("Pass rate of validated tests".into(), percent(tests.passed, tests.validated)),
         ("Resources outside their RPO target at the end of the period".into(), t.outside_rpo.to_string()),
         ("Resources restored slower than their RTO target (p95)".into(), t.outside_rto.to_string()),
         (
@@ -131,6 +136,7 @@ pub fn render(defaults: &AssuranceConfig, scope: &Scope, by: &str, now: i64, f: 
                 }
                 h2 { "Restore tests per day" }
                 (charts::tests_per_day(&f.tests.by_day))
+                (outcomes())
                 h2 { "Resources tested recently, per account" }
                 (charts::tested_per_account(&cov.rows))
 
@@ -244,6 +250,23 @@ pub fn render(defaults: &AssuranceConfig, scope: &Scope, by: &str, now: i64, f: 
     html
 }
 
+/// What each restore-test outcome means (`shared::TestOutcome`; the `outcome` column of
+/// `restore-tests.csv`) and how a test came to be validated.
+fn outcomes() -> Markup {
+    html! {
+        table {
+            tr { th { "Outcome" } th { "Meaning" } }
+            tr { td { "passed" } td { "The restore completed and a validator reported SUCCESSFUL to AWS Backup (PutRestoreValidationResult) within the selection's validation window." } }
+            tr { td { "restored" } td { "The restore completed, but no validator reported a result: none is configured, the validation window is 0 hours, or the window is still open. The data was restorable; its content was not checked." } }
+            tr { td { "failed" } td { "The restore failed, or was aborted because it could not start within the plan's start window, or a validator reported FAILED, or the validation window closed without a result (TIMED_OUT). The reason is in restore-tests.csv." } }
+        }
+        p {
+            "A validation status comes from whoever calls PutRestoreValidationResult for the job: Recovery Console's own validator when checks are configured for the plan or selection, or a team's own code. "
+            code { "restore-tests.csv" } " names the validator of each test in " code { "validated_by" } "."
+        }
+    }
+}
+
 /// The table of controls and what the pack finds for each.
 fn controls(f: &Figures, t: &Totals) -> Markup {
     let audit_ok = f.audit.valid;
@@ -257,7 +280,7 @@ fn controls(f: &Figures, t: &Totals) -> Markup {
                 td { code { "coverage.json" } ", " code { "rpo.csv" } ", " code { "restore-tests.csv" } ", " code { "aws-backup-audit-manager.json" } }
                 td {
                     (t.covered) " of " (t.resources) " resources covered by a restore testing selection; " (t.tested)
-                    " with a passed restore test within " (f.coverage.days) " days (as of this pack); " (t.outside_rpo)
+                    " restored by a restore test within " (f.coverage.days) " days (as of this pack); " (t.outside_rpo)
                     " outside their RPO target."
                 }
             }
@@ -266,7 +289,7 @@ fn controls(f: &Figures, t: &Totals) -> Markup {
                 td { "The entity tests recovery plan procedures supporting system recovery to meet its objectives." }
                 td { code { "restore-tests.csv" } ", " code { "restore-times.csv" } ", " code { "drills.json" } ", " code { "requests.json" } }
                 td {
-                    (f.tests.passed) " restore tests passed and " (f.tests.failed) " failed in the period; " (f.drills.len())
+                    (f.tests.all.passed) " restore tests passed a validation, " (f.tests.all.restored) " restored without one and " (f.tests.all.failed) " failed in the period; " (f.drills.len())
                     " drills; " (t.outside_rto) " resources restored slower than their RTO target (p95)."
                 }
             }
