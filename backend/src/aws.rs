@@ -129,6 +129,15 @@ impl AwsAccess {
         aws_sdk_cloudcontrol::Client::new(&config)
     }
 
+    /// A Resource Groups Tagging API client in an (account, region): the tags of protected
+    /// resources (AWS Backup's `ListTags` reads only its own recovery points, plans and vaults).
+    pub async fn tagging(&self, target: &RoleTarget, region: &str) -> aws_sdk_resourcegroupstagging::Client {
+        let provider = self.provider(target).await;
+        let config =
+            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
+        aws_sdk_resourcegroupstagging::Client::new(&config)
+    }
+
     /// A Backup client with the hub's own credentials (organization-wide Audit
     /// Manager frameworks live in the management account).
     pub fn hub_backup(&self, region: &str) -> aws_sdk_backup::Client {

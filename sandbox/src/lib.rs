@@ -14,6 +14,7 @@ mod organizations;
 mod protocol;
 mod schedule;
 mod sts;
+mod tagging;
 mod world;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -204,6 +205,7 @@ impl Sandbox {
         enum Parsed {
             Sts(std::collections::HashMap<String, String>),
             Orgs,
+            Tagging,
             CloudControl,
             Backup(backup::Request),
         }
@@ -211,6 +213,9 @@ impl Sandbox {
             Protocol::Query => {
                 let params = sts::params(&body, raw_query);
                 (sts::identify(&params)?, Parsed::Sts(params))
+            }
+            Protocol::Json11 if has_target(&parts.headers, tagging::TARGET_PREFIX) => {
+                (tagging::identify(&parts.headers)?, Parsed::Tagging)
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
             Protocol::Json10 => (cloudcontrol::identify(&parts.headers)?, Parsed::CloudControl),
@@ -287,6 +292,10 @@ impl Sandbox {
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value))
             }
+            Parsed::Tagging => {
+                let value = tagging::call(&self.read_at(now), &caller, &body)?;
+                ("application/x-amz-json-1.1", to_json(&value))
+            }
             Parsed::CloudControl => {
                 let value = if cloudcontrol::is_mutation(op) {
                     cloudcontrol::call_mut(&mut self.write_at(now), now, &caller, op, &body)?
@@ -342,11 +351,15 @@ fn lost_response(len: usize) -> Response {
     response
 }
 
+/// Whether the request's `X-Amz-Target` starts with `prefix`.
+fn has_target(headers: &axum::http::HeaderMap, prefix: &str) -> bool {
+    headers.get("x-amz-target").and_then(|t| t.to_str().ok()).is_some_and(|t| t.starts_with(prefix))
+}
+
 fn detect_protocol(req: &Request) -> Protocol {
     let headers = req.headers();
-    if let Some(target) = headers.get("x-amz-target") {
-        let cloud_control = target.to_str().is_ok_and(|t| t.starts_with(cloudcontrol::TARGET_PREFIX));
-        return if cloud_control { Protocol::Json10 } else { Protocol::Json11 };
+    if headers.contains_key("x-amz-target") {
+        return if has_target(headers, cloudcontrol::TARGET_PREFIX) { Protocol::Json10 } else { Protocol::Json11 };
     }
     let form = headers
         .get("content-type")

@@ -275,6 +275,48 @@ pub struct ProtectedResource {
     pub last_test_at: Option<Timestamp>,
     /// What that last restore test came to (`None` while it is still running).
     pub last_test_outcome: Option<TestOutcome>,
+    /// The resource's tags, read when a tag-condition selection could name it
+    /// (`None`: not read).
+    pub tags: Option<Vec<Tag>>,
+}
+
+/// A resource tag.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Tag {
+    pub key: String,
+    pub value: String,
+}
+
+wire_enum! {
+    /// How a restore testing selection compares a tag (`ProtectedResourceConditions`).
+    TagOperator ("operator") {
+        StringEquals = "StringEquals",
+        StringNotEquals = "StringNotEquals",
+    }
+}
+
+/// One tag condition of a restore testing selection.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct TagCondition {
+    pub operator: TagOperator,
+    pub key: String,
+    pub value: String,
+}
+
+impl TagCondition {
+    /// Whether a resource with `tags` meets the condition; `None` when AWS's answer is
+    /// not certain: `StringNotEquals` on a resource without the key (the AWS Backup
+    /// documentation does not say whether a missing tag counts as "not equal").
+    pub fn holds(&self, tags: &[Tag]) -> Option<bool> {
+        let value = tags.iter().find(|t| t.key == self.key).map(|t| t.value.as_str());
+        match (self.operator, value) {
+            (TagOperator::StringEquals, v) => Some(v == Some(self.value.as_str())),
+            (TagOperator::StringNotEquals, Some(v)) => Some(v != self.value),
+            (TagOperator::StringNotEquals, None) => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -353,8 +395,8 @@ pub struct RestoreTestingSelection {
     pub resource_type: String,
     pub iam_role_arn: String,
     pub resource_arns: Vec<String>,
-    /// Tag conditions, as `key=value` (StringEquals) and `key!=value` (StringNotEquals).
-    pub conditions: Vec<String>,
+    /// Tag conditions (`ProtectedResourceConditions`); a resource must meet all of them.
+    pub conditions: Vec<TagCondition>,
     /// The metadata keys the selection overrides (their values are sensitive and not kept).
     pub override_keys: Vec<String>,
     pub validation_window_hours: Option<i64>,
@@ -802,9 +844,11 @@ pub struct CoverageRow {
     pub account_id: String,
     pub resource_type: String,
     pub resources: i64,
-    /// Named by a restore testing selection (by ARN, or all of the type).
+    /// Named by a restore testing selection: by ARN, all of the type, or by tag conditions
+    /// that the resource's tags meet.
     pub covered: i64,
-    /// Only possibly covered: a selection of the type chooses by tags, which the console does not read.
+    /// Only possibly covered: a selection chooses by tags that the console could not read
+    /// (`tag:GetResources` refused), or by a `StringNotEquals` on a tag the resource lacks.
     pub covered_by_tags: i64,
     /// With a restore test that restored it (passed or restored-only) in the last `days` days.
     pub tested_recently: i64,
@@ -1151,6 +1195,37 @@ mod tests {
             assert_eq!(value.to_string(), *name);
             assert_eq!(name.parse::<T>().ok().as_ref(), Some(value));
         }
+    }
+
+    #[test]
+    fn tag_conditions_hold_or_say_they_cannot_tell() {
+        let tags = [Tag { key: "tier".into(), value: "critical".into() }];
+        let cond = |operator, key: &str, value: &str| TagCondition { operator, key: key.into(), value: value.into() };
+        assert_eq!(cond(TagOperator::StringEquals, "tier", "critical").holds(&tags), Some(true));
+        assert_eq!(cond(TagOperator::StringEquals, "tier", "low").holds(&tags), Some(false));
+        assert_eq!(cond(TagOperator::StringEquals, "team", "x").holds(&tags), Some(false));
+        assert_eq!(cond(TagOperator::StringNotEquals, "tier", "low").holds(&tags), Some(true));
+        assert_eq!(cond(TagOperator::StringNotEquals, "tier", "critical").holds(&tags), Some(false));
+        assert_eq!(cond(TagOperator::StringNotEquals, "team", "x").holds(&tags), None);
+    }
+
+    #[test]
+    fn test_outcomes_follow_status_and_validation() {
+        assert_eq!(TestOutcome::of("COMPLETED", Some("SUCCESSFUL")), Some(TestOutcome::Passed));
+        assert_eq!(TestOutcome::of("COMPLETED", None), Some(TestOutcome::Restored));
+        assert_eq!(TestOutcome::of("COMPLETED", Some("VALIDATING")), Some(TestOutcome::Restored));
+        assert_eq!(TestOutcome::of("COMPLETED", Some("TIMED_OUT")), Some(TestOutcome::Failed));
+        assert_eq!(TestOutcome::of("ABORTED", None), Some(TestOutcome::Failed));
+        assert_eq!(TestOutcome::of("RUNNING", None), None);
+        let mut counts = TestCounts::default();
+        for (status, validation) in
+            [("COMPLETED", Some("SUCCESSFUL")), ("COMPLETED", Some("FAILED")), ("COMPLETED", None), ("FAILED", None)]
+        {
+            counts.add(status, validation);
+        }
+        assert_eq!((counts.passed, counts.restored, counts.failed, counts.completed, counts.validated), (1, 1, 2, 3, 2));
+        assert_eq!(counts.validated_pass_rate(), Some(50.0));
+        assert_eq!(counts.validated_share().map(|p| p.round()), Some(67.0));
     }
 
     #[test]

@@ -111,6 +111,26 @@ pub fn coverage_trend(
         .collect()
 }
 
+/// Whether a selection names a resource: listed by ARN (or `*`) and meeting every tag
+/// condition; `None` when that depends on tags the console could not read, or on a
+/// condition AWS's documentation leaves open (see `shared::TagCondition::holds`).
+fn names(sel: &shared::RestoreTestingSelection, r: &shared::ProtectedResource) -> Option<bool> {
+    if !sel.resource_arns.iter().any(|a| a == "*" || *a == r.resource_arn) {
+        return Some(false);
+    }
+    let Some(tags) = &r.tags else {
+        return if sel.conditions.is_empty() { Some(true) } else { None };
+    };
+    let answers: Vec<Option<bool>> = sel.conditions.iter().map(|c| c.holds(tags)).collect();
+    if answers.contains(&Some(false)) {
+        Some(false)
+    } else if answers.contains(&None) {
+        None
+    } else {
+        Some(true)
+    }
+}
+
 /// Restore-test coverage per account and resource type, and the gaps (see
 /// `GET /api/v1/assurance/coverage`).
 /// Tested recently means a restore test that restored the resource (outcome passed or
@@ -146,11 +166,10 @@ pub async fn coverage(
             .filter(|sel| sel.resource_type == r.resource_type);
         let (mut named, mut by_tags) = (false, false);
         for sel in selections {
-            let listed = sel.resource_arns.iter().any(|a| a == "*" || *a == r.resource_arn);
-            if listed && sel.conditions.is_empty() {
-                named = true;
-            } else if listed || !sel.conditions.is_empty() {
-                by_tags = true;
+            match names(sel, &r) {
+                Some(true) => named = true,
+                Some(false) => {}
+                None => by_tags = true,
             }
         }
         if !within(&r.account_id, &r.resource_type) {

@@ -355,6 +355,7 @@ mod tests {
             latest_restore_recovery_point_created_at: None,
             last_test_at: None,
             last_test_outcome: None,
+            tags: None,
         };
         let name = super::target_name(&r, "drill", 1_795_000_000_000);
         assert!(name.starts_with("orders-2024-drill-"), "{name}");

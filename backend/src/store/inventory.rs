@@ -231,9 +231,11 @@ pub struct ProtectedResourceRow {
     pub latest_restore_minutes: Option<i64>,
     pub latest_restore_job_created_at: Option<i64>,
     pub latest_restore_rp_created_at: Option<i64>,
+    /// JSON array of `shared::Tag`; `None`: not read.
+    pub tags: Option<String>,
 }
 
-pub const RESOURCE_COLUMNS: [&str; 12] = [
+pub const RESOURCE_COLUMNS: [&str; 13] = [
     "account_id",
     "region",
     "arn",
@@ -245,6 +247,7 @@ pub const RESOURCE_COLUMNS: [&str; 12] = [
     "latest_restore_minutes",
     "latest_restore_job_created_at",
     "latest_restore_rp_created_at",
+    "tags",
     "synced_at",
 ];
 
@@ -262,6 +265,7 @@ impl ProtectedResourceRow {
             self.latest_restore_minutes.into(),
             self.latest_restore_job_created_at.into(),
             self.latest_restore_rp_created_at.into(),
+            self.tags.clone().into(),
             synced_at.into(),
         ]
     }
@@ -279,6 +283,7 @@ impl ProtectedResourceRow {
             latest_restore_minutes: col(row, "latest_restore_minutes")?,
             latest_restore_job_created_at: col(row, "latest_restore_job_created_at")?,
             latest_restore_rp_created_at: col(row, "latest_restore_rp_created_at")?,
+            tags: col(row, "tags")?,
         })
     }
 
@@ -299,6 +304,7 @@ impl ProtectedResourceRow {
             latest_restore_recovery_point_created_at: rfc3339_opt(self.latest_restore_rp_created_at),
             last_test_at: rfc3339_opt(last_test_at),
             last_test_outcome: last_test_outcome.and_then(|o| o.parse().ok()),
+            tags: self.tags.and_then(|t| serde_json::from_str(&t).ok()),
         }
     }
 }

@@ -342,8 +342,10 @@ impl Syncer {
         let unsettled_restores =
             self.store.unsettled_restore_jobs(&t.account.id, &t.region, week_ago, jobs_from).await.map_err(db)?;
         let client = self.aws.backup(&t.role, &t.region).await;
+        let tagging = self.aws.tagging(&t.role, &t.region).await;
         let scope = read::ReadScope {
             client: &client,
+            tagging: &tagging,
             account_id: &t.account.id,
             region: &t.region,
             page_size: sync.page_size,

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use aws_sdk_backup::error::SdkError;
 use aws_sdk_backup::primitives::DateTime;
 use aws_sdk_backup::Client;
-use shared::RestoreTestingSelection;
+use shared::{RestoreTestingSelection, Tag, TagCondition, TagOperator};
 
 use crate::aws::{failure, AwsFailure};
 use crate::store::*;
@@ -22,6 +22,7 @@ fn s(v: Option<&str>) -> Option<String> {
 /// What a target sync needs to know: who, where, how far back, page size.
 pub struct ReadScope<'a> {
     pub client: &'a Client,
+    pub tagging: &'a aws_sdk_resourcegroupstagging::Client,
     pub account_id: &'a str,
     pub region: &'a str,
     pub page_size: Option<i32>,
@@ -59,6 +60,7 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
     read_resources(scope, &mut snap).await?;
     read_jobs(scope, &mut snap).await?;
     read_plans(scope, &mut snap).await?;
+    read_tags(scope, &mut snap).await;
     Ok(snap)
 }
 
@@ -135,6 +137,7 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
             latest_restore_minutes: detail.latest_restore_execution_time_minutes(),
             latest_restore_job_created_at: ms(detail.latest_restore_job_creation_date()),
             latest_restore_rp_created_at: ms(detail.latest_restore_recovery_point_creation_date()),
+            tags: None,
         });
     }
     Ok(())
@@ -283,8 +286,16 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             let Some(f) = full.restore_testing_selection() else { continue };
             let mut conditions = Vec::new();
             if let Some(cond) = f.protected_resource_conditions() {
-                conditions.extend(cond.string_equals().iter().map(|kv| format!("{}={}", kv.key(), kv.value())));
-                conditions.extend(cond.string_not_equals().iter().map(|kv| format!("{}!={}", kv.key(), kv.value())));
+                for (operator, pairs) in [
+                    (TagOperator::StringEquals, cond.string_equals()),
+                    (TagOperator::StringNotEquals, cond.string_not_equals()),
+                ] {
+                    conditions.extend(pairs.iter().map(|kv| TagCondition {
+                        operator,
+                        key: kv.key().to_string(),
+                        value: kv.value().to_string(),
+                    }));
+                }
             }
             let mut override_keys: Vec<String> =
                 f.restore_metadata_overrides().map(|m| m.keys().cloned().collect()).unwrap_or_default();
@@ -322,4 +333,42 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
         });
     }
     Ok(())
+}
+
+/// The tags of the resources that a tag-condition selection of this (account, region)
+/// could name, through the Resource Groups Tagging API's `GetResources` (100 ARNs a
+/// call; a resource it leaves out carries no tag). A refusal (the role lacks
+/// `tag:GetResources`) leaves the tags unread: coverage then says "possibly", and the
+/// rest of the sync goes on.
+async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
+    let types: std::collections::HashSet<String> = snap
+        .plans
+        .iter()
+        .flat_map(|p| &p.selections)
+        .filter(|s| !s.conditions.is_empty())
+        .map(|s| s.resource_type.clone())
+        .collect();
+    let arns: Vec<String> =
+        snap.resources.iter().filter(|r| types.contains(&r.resource_type)).map(|r| r.arn.clone()).collect();
+    let mut tags: std::collections::HashMap<String, Vec<Tag>> = Default::default();
+    for chunk in arns.chunks(100) {
+        match scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())).send().await {
+            Ok(out) => {
+                for m in out.resource_tag_mapping_list() {
+                    let pairs = m.tags().iter().map(|t| Tag { key: t.key().to_string(), value: t.value().to_string() });
+                    tags.insert(m.resource_arn().unwrap_or_default().to_string(), pairs.collect());
+                }
+            }
+            Err(e) => {
+                let f = failure(&e);
+                tracing::warn!(account = scope.account_id, region = scope.region, code = %f.code, message = %f.message,
+                    "could not read resource tags; tag-condition selections count as possibly covering");
+                return;
+            }
+        }
+    }
+    for r in snap.resources.iter_mut().filter(|r| types.contains(&r.resource_type)) {
+        let found = tags.remove(&r.arn).unwrap_or_default();
+        r.tags = serde_json::to_string(&found).ok();
+    }
 }

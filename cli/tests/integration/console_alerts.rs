@@ -317,6 +317,69 @@ async fn coverage_names_the_tested_and_the_gaps() {
     }
 }
 
+/// Selections that choose by tag (`tier=critical` on every resource of the type, as the
+/// generated teams' weekly plans do) cover exactly the resources whose tags, read with
+/// the Resource Groups Tagging API, meet them; when the console cannot read the tags,
+/// those resources are only "possibly" covered and no gap is hidden.
+#[tokio::test]
+async fn tag_conditions_decide_coverage_from_the_resources_tags() {
+    let sb = spawn(6, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let plans = c.all("/api/v1/restore-testing-plans").await;
+        // (account, region, type) chosen by a tag condition.
+        let by_tags: Vec<(String, String, String)> = plans
+            .iter()
+            .flat_map(|p| {
+                p["selections"].as_array().unwrap().iter().filter(|s| !s["conditions"].as_array().unwrap().is_empty()).map(
+                    move |s| {
+                        assert_eq!(s["conditions"][0]["operator"], "StringEquals", "{s}");
+                        (p["account_id"].to_string(), p["region"].to_string(), s["resource_type"].to_string())
+                    },
+                )
+            })
+            .collect();
+        assert!(!by_tags.is_empty(), "{label}: the generated world has tag-condition selections");
+        let resources = c.all("/api/v1/protected-resources").await;
+        let chosen: Vec<&Value> = resources
+            .iter()
+            .filter(|r| {
+                by_tags.contains(&(r["account_id"].to_string(), r["region"].to_string(), r["resource_type"].to_string()))
+            })
+            .collect();
+        let critical = |r: &Value| {
+            r["tags"].as_array().expect("tags read").iter().any(|t| t["key"] == "tier" && t["value"] == "critical")
+        };
+        let (yes, no) = (chosen.iter().filter(|r| critical(r)).count(), chosen.iter().filter(|r| !critical(r)).count());
+        assert!(yes > 0 && no > 0, "{label}: both kinds of resource: {yes} critical, {no} not");
+        // Resources no tag selection could name were not read.
+        assert!(resources.iter().filter(|r| !chosen.contains(r)).all(|r| r["tags"].is_null()), "{label}");
+
+        let (_, cov) = c.get("/api/v1/assurance/coverage?days=7").await;
+        let possibly: i64 = cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
+        assert_eq!(possibly, 0, "{label}: every tag was read, nothing is only possibly covered");
+        let gaps: Vec<&str> = cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap()).collect();
+        for r in &chosen {
+            let arn = r["resource_arn"].as_str().unwrap();
+            if critical(r) {
+                assert!(!gaps.contains(&arn), "{label}: {arn} is tagged tier=critical, so covered");
+            }
+        }
+
+        // Without tag:GetResources the same resources are only possibly covered.
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["GetResources"] })).await;
+        c.syncer.run().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let (_, cov) = c.get("/api/v1/assurance/coverage?days=7").await;
+        let possibly: i64 = cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
+        assert!(possibly > 0 && possibly as usize <= chosen.len(), "{label}: {possibly} possibly covered");
+        let resources = c.all("/api/v1/protected-resources").await;
+        assert!(resources.iter().all(|r| r["tags"].is_null()), "{label}: tags not read are unknown, not empty");
+    }
+}
+
 /// A restore test that the first sync read while its validation was running, and
 /// whose validation then failed hours later, reaches the webhook once a later sync
 /// reads it again (the incremental listing's window has long moved past it).
