@@ -17,3 +17,4 @@ mod sandbox_cloudcontrol;
 mod sandbox_faults;
 mod sandbox_identity;
 mod sandbox_jobs;
+mod sandbox_plans;
