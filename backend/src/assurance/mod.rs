@@ -110,7 +110,8 @@ pub fn coverage_trend(
 
 /// Restore-test coverage per account and resource type, and the gaps (see
 /// `GET /api/v1/assurance/coverage`).
-/// Tested recently means a restore test that passed its validation within `days`.
+/// Tested recently means a restore test within `days` that passed or restored (see
+/// `shared::TestOutcome`: a completed restore without a validator counts as tested).
 /// `within` keeps the (account, resource type) pairs of a scope.
 pub async fn coverage(
     s: &crate::app::Console,
@@ -118,8 +119,7 @@ pub async fn coverage(
     within: &(dyn Fn(&str, &str) -> bool + Sync),
 ) -> Result<shared::Coverage, crate::app::AppError> {
     let since = s.now() - days * crate::time::DAY_MS;
-    let passed: std::collections::HashSet<String> =
-        s.store.passed_tests(since).await?.into_iter().map(|(arn, _)| arn).collect();
+    let tested: std::collections::HashSet<String> = s.store.tested_resources(since).await?.into_iter().collect();
     let plans = crate::store::all_pages(|q| {
         let store = s.store.clone();
         async move { store.list_plans(&q).await }
@@ -150,7 +150,7 @@ pub async fn coverage(
         if !within(&r.account_id, &r.resource_type) {
             continue;
         }
-        let tested = passed.contains(&r.resource_arn);
+        let tested = tested.contains(&r.resource_arn);
         let row = rows.entry((r.account_id.clone(), r.resource_type.clone())).or_insert_with(|| shared::CoverageRow {
             account_id: r.account_id.clone(),
             resource_type: r.resource_type.clone(),

@@ -7,8 +7,8 @@ use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
-use super::sql::TEST_PASSED;
 use super::sql::{Cursor, Sql, Val};
+use super::sql::{TEST_PASSED, TEST_RESTORED};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -294,6 +294,18 @@ impl Store {
             .push(" ORDER BY created_at DESC LIMIT 1");
         let row = sql.query().fetch_optional(self.pool()).await?;
         Ok(row.map(|r| HistoryPoint::from_row(&r)).transpose()?)
+    }
+
+    /// The resources with a restore test since `since` that counts as tested
+    /// (passed or restored: see `shared::TestOutcome`).
+    pub async fn tested_resources(&self, since: i64) -> Result<Vec<String>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            &format!("SELECT DISTINCT j.resource_arn FROM restore_jobs j WHERE j.is_test = 1 AND ({TEST_PASSED} OR {TEST_RESTORED}) AND j.created_at >= "),
+        );
+        sql.arg(since);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| col(r, "resource_arn")).collect()
     }
 
     /// Passed restore tests since `since`: (resource ARN, created).
