@@ -83,6 +83,15 @@ enum Call<T> {
 }
 
 impl<T> Call<T> {
+    /// What a call that was done came to.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Call<U> {
+        match self {
+            Call::Done(v) => Call::Done(f(v)),
+            Call::Refused(e) => Call::Refused(e),
+            Call::Unknown(e) => Call::Unknown(e),
+        }
+    }
+
     /// The job id a Start call answered with (`what` names the call when it is missing).
     fn job_id(self, id: impl FnOnce(&T) -> Option<&str>, what: &str) -> Call<String> {
         match self {

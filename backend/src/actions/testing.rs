@@ -499,9 +499,12 @@ async fn selection_checks(store: &Store, account: &str, region: &str, sel: &Valu
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    /// A change of a valid request that makes it invalid.
+    type Breaks = Box<dyn Fn(&mut NewTestingRequest)>;
 
     fn request() -> NewTestingRequest {
         NewTestingRequest {
@@ -556,7 +559,7 @@ mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let cases: Vec<(Box<dyn Fn(&mut NewTestingRequest)>, &str)> = vec![
+        let cases: Vec<(Breaks, &str)> = vec![
             (Box::new(|r| r.plan_name = String::new()), "plan_name"),
             (Box::new(|r| r.selection_name = Some("has-hyphen".into())), "selection_name"),
             (Box::new(|r| r.selection_name = Some("x".repeat(51))), "selection_name"),

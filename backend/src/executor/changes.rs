@@ -209,11 +209,7 @@ impl<'a> Target<'a> {
             Err(e) => return Call::Refused(e.to_string()),
         };
         let sent = c.create_restore_testing_plan().restore_testing_plan(spec).creator_request_id(token).send().await;
-        match settle(sent) {
-            Call::Done(out) => Call::Done(Some(out.restore_testing_plan_arn)),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(sent).map(|out| Some(out.restore_testing_plan_arn))
     }
 
     /// UpdateRestoreTestingPlan with every approved setting, unless AWS has them already.
@@ -232,11 +228,7 @@ impl<'a> Target<'a> {
             .recovery_point_selection(point_selection(plan))
             .build();
         let sent = c.update_restore_testing_plan().restore_testing_plan_name(self.plan_name).restore_testing_plan(spec);
-        match settle(sent.send().await) {
-            Call::Done(_) => Call::Done(Some(arn)),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(sent.send().await).map(|_| Some(arn))
     }
 
     /// DeleteRestoreTestingPlan, unless the plan is gone already.
@@ -246,11 +238,8 @@ impl<'a> Target<'a> {
             Ok(None) => return Call::Done(None),
             Ok(Some(p)) => p.restore_testing_plan_arn,
         };
-        match settle(c.delete_restore_testing_plan().restore_testing_plan_name(self.plan_name).send().await) {
-            Call::Done(_) => Call::Done(Some(arn)),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(c.delete_restore_testing_plan().restore_testing_plan_name(self.plan_name).send().await)
+            .map(|_| Some(arn))
     }
 
     /// CreateRestoreTestingSelection, unless the plan has it with the token already.
@@ -292,11 +281,7 @@ impl<'a> Target<'a> {
             .creator_request_id(token)
             .send()
             .await;
-        match settle(sent) {
-            Call::Done(_) => Call::Done(Some(arn)),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(sent).map(|_| Some(arn))
     }
 
     /// UpdateRestoreTestingSelection with every approved setting, unless AWS has them already.
@@ -324,11 +309,7 @@ impl<'a> Target<'a> {
             .restore_testing_selection(spec)
             .send()
             .await;
-        match settle(sent) {
-            Call::Done(out) => Call::Done(Some(out.restore_testing_plan_arn)),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(sent).map(|out| Some(out.restore_testing_plan_arn))
     }
 
     /// DeleteRestoreTestingSelection, unless it is gone already.
@@ -344,11 +325,7 @@ impl<'a> Target<'a> {
             .restore_testing_selection_name(self.selection_name)
             .send()
             .await;
-        match settle(sent) {
-            Call::Done(_) => Call::Done(None),
-            Call::Refused(e) => Call::Refused(e),
-            Call::Unknown(e) => Call::Unknown(e),
-        }
+        settle(sent).map(|_| None)
     }
 
     async fn apply(&self, c: &Client, kind: &str, token: &str) -> Call<Option<String>> {

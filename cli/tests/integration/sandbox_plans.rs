@@ -43,6 +43,16 @@ fn mydb_selection(name: &str) -> RestoreTestingSelectionForCreate {
         .unwrap()
 }
 
+/// GetRestoreTestingSelection of `name` in `plan`.
+async fn selection(
+    op: &aws_sdk_backup::Client,
+    plan: &str,
+    name: &str,
+) -> aws_sdk_backup::types::RestoreTestingSelectionForGet {
+    let got = op.get_restore_testing_selection().restore_testing_plan_name(plan).restore_testing_selection_name(name);
+    got.send().await.unwrap().restore_testing_selection.unwrap()
+}
+
 #[tokio::test]
 async fn a_created_plan_and_selection_run_on_the_clock() {
     let sb = spawn(0, 0.0).await;
@@ -87,14 +97,7 @@ async fn a_created_plan_and_selection_run_on_the_clock() {
     assert_eq!(got.creator_request_id(), Some("req-1"));
     assert_eq!(got.start_window_hours(), 24, "the model's default");
     assert_eq!(got.recovery_point_selection().unwrap().selection_window_days(), 7);
-    let sel = op
-        .get_restore_testing_selection()
-        .restore_testing_plan_name("mydb_daily")
-        .restore_testing_selection_name("mydb")
-        .send()
-        .await
-        .unwrap();
-    let sel = sel.restore_testing_selection().unwrap();
+    let sel = selection(&op, "mydb_daily", "mydb").await;
     assert_eq!(sel.protected_resource_arns(), [MYDB]);
     assert_eq!(sel.creator_request_id(), Some("req-1-selection"));
 
@@ -174,14 +177,8 @@ async fn an_update_moves_the_schedule_and_deletes_go_selections_first() {
         .send()
         .await
         .unwrap();
-    let sel = op
-        .get_restore_testing_selection()
-        .restore_testing_plan_name("weekly_db")
-        .restore_testing_selection_name("mydb")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sel.restore_testing_selection().unwrap().validation_window_hours(), 6);
+    let sel = selection(&op, "weekly_db", "mydb").await;
+    assert_eq!(sel.validation_window_hours(), 6);
 
     // "Deletion can only successfully occur if all associated restore testing selections are deleted first."
     let e = op.delete_restore_testing_plan().restore_testing_plan_name("weekly_db").send().await.unwrap_err();
@@ -305,14 +302,8 @@ async fn bad_plans_and_selections_are_refused_as_the_model_says() {
     );
     select(s.clone(), "ok_plan").await.unwrap();
     assert_eq!(refused(select(s, "ok_plan").await), "AlreadyExistsException");
-    let got = op
-        .get_restore_testing_selection()
-        .restore_testing_plan_name("ok_plan")
-        .restore_testing_selection_name("prod_databases")
-        .send()
-        .await
-        .unwrap();
-    let c = got.restore_testing_selection().unwrap().protected_resource_conditions().unwrap();
+    let got = selection(&op, "ok_plan", "prod_databases").await;
+    let c = got.protected_resource_conditions().unwrap();
     assert_eq!(c.string_not_equals()[0].value(), "legacy");
     // Updating or deleting what does not exist.
     let e = op

@@ -341,9 +341,13 @@ pub fn delete_plan(world: &mut World, _now: Millis, caller: &Caller, req: &Reque
     Ok(json!({}))
 }
 
-fn conditions(input: Option<ConditionsInput>) -> Result<(Vec<(String, String)>, Vec<(String, String)>), AwsError> {
+/// Tag conditions as (key, value) pairs.
+type Tags = Vec<(String, String)>;
+
+/// StringEquals and StringNotEquals.
+fn conditions(input: Option<ConditionsInput>) -> Result<(Tags, Tags), AwsError> {
     let Some(c) = input else { return Ok((Vec::new(), Vec::new())) };
-    let pairs = |list: Option<Vec<KeyValueInput>>, field: &str| -> Result<Vec<(String, String)>, AwsError> {
+    let pairs = |list: Option<Vec<KeyValueInput>>, field: &str| -> Result<Tags, AwsError> {
         list.unwrap_or_default()
             .into_iter()
             .map(|kv| {
