@@ -21,7 +21,7 @@ pub async fn submit(
     })?;
     let (params, _) = super::canonical_params(input, &rp, &s.config)?;
     let preflight = super::preflight(&s.syncer, &s.store, &params, &rp).await;
-    let what = format!("a {} of {}", input.kind.label(), rp.resource_arn);
+    let what = format!("for a {} of {}", input.kind.label(), rp.resource_arn);
     let filed = Filed { kind: input.kind, account_id: &rp.account_id, region: &rp.region, params, preflight };
     file(s, requester, requester_name, filed, &input.justification, input.ticket.as_deref(), &what).await
 }
@@ -92,7 +92,7 @@ async fn file(
         ..RequestRow::default()
     };
     s.store.insert_request(&row).await?;
-    let text = format!("{} asks for {what} in account {}: {}", row.requester_name, row.account_id, row.justification);
+    let text = format!("{} asks {what} in account {}: {}", row.requester_name, row.account_id, row.justification);
     let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
     s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
     Ok(row)

@@ -206,6 +206,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn wildcards_match_runs_of_characters() {
+        let vault = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault";
+        assert!(wildcard("*", vault));
+        assert!(wildcard(vault, vault));
+        assert!(wildcard("arn:aws:backup:*:111111111111:backup-vault:workload-a-*", vault));
+        assert!(wildcard("*:backup-vault:*-vault", vault));
+        assert!(!wildcard("arn:aws:backup:*:222222222222:backup-vault:*", vault));
+        assert!(!wildcard("arn:aws:backup:*:*:backup-vault:central-*", vault));
+        assert!(!wildcard("", vault));
+    }
+
+    #[test]
     fn ids_are_checked() {
         assert!(AccountId::parse("111111111111").is_ok());
         assert_eq!(
