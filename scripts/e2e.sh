@@ -84,6 +84,8 @@ demo_url=$url
 demo_cwd=$cwd
 start_demo assurance
 assurance_url=$url
+# Its sandbox, whose clock the restore-testing browser test moves on.
+assurance_sandbox=$(grep -m1 -oE 'AWS sandbox at http://127\.0\.0\.1:[0-9]+' "$work/assurance.log" | sed 's/.* //')
 
 # The console with SSO: the sandbox (clock 120x), a real OIDC provider, and
 # `serve` configured for both.
@@ -148,7 +150,8 @@ answers "$sso_pid" "$sso_url/readyz" "$work/sso.log" 60
 # summary is read back for that).
 status=0
 (cd e2e && CONSOLE_URL="$demo_url" CONSOLE_CWD="$demo_cwd" ASSURANCE_CONSOLE_URL="$assurance_url" \
-  SSO_CONSOLE_URL="$sso_url" SANDBOX_URL="$sandbox_url" node --test --test-reporter=tap --test-concurrency=1 tests/) \
+  SSO_CONSOLE_URL="$sso_url" SANDBOX_URL="$sandbox_url" \
+  ASSURANCE_SANDBOX_URL="$assurance_sandbox" node --test --test-reporter=tap --test-concurrency=1 tests/) \
   | tee "$work/tests.tap" || status=$?
 if [ "$status" = 0 ] && ! grep -qE '^# skipped 0$' "$work/tests.tap"; then
   echo "browser tests were skipped: $(grep -E '^# skipped' "$work/tests.tap" || echo 'no summary')" >&2

@@ -170,6 +170,19 @@ impl std::fmt::Display for AwsFailure {
     }
 }
 
+/// The answer of a Get call, `None` when AWS answers ResourceNotFoundException
+/// (the thing does not exist), the failure otherwise.
+pub fn found<T, E>(result: Result<T, SdkError<E>>) -> Result<Option<T>, AwsFailure>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    match result {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if e.code() == Some("ResourceNotFoundException") => Ok(None),
+        Err(e) => Err(failure(&e)),
+    }
+}
+
 /// Names an SDK error by its AWS code, in a line a person can act on. A failure
 /// to assume the role surfaces as a credentials error around the STS error, so the
 /// cause chain is searched for it; the whole chain goes to the log at debug level.

@@ -7,6 +7,8 @@
 //! window the executor no longer calls Start at all: it looks the job up. The
 //! AWS session that starts a job is named after the requester and the request.
 
+mod changes;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -81,6 +83,15 @@ enum Call<T> {
 }
 
 impl<T> Call<T> {
+    /// What a call that was done came to.
+    fn map<U>(self, f: impl FnOnce(T) -> U) -> Call<U> {
+        match self {
+            Call::Done(v) => Call::Done(f(v)),
+            Call::Refused(e) => Call::Refused(e),
+            Call::Unknown(e) => Call::Unknown(e),
+        }
+    }
+
     /// The job id a Start call answered with (`what` names the call when it is missing).
     fn job_id(self, id: impl FnOnce(&T) -> Option<&str>, what: &str) -> Call<String> {
         match self {
@@ -227,8 +238,16 @@ impl Executor {
         Ok(())
     }
 
+    /// Whether the stored parameters still hash to the hash every approval was given for.
+    async fn approved_as_stored(&self, r: &RequestRow) -> Result<bool, StoreError> {
+        let hash = crate::domain::params_hash(&r.params);
+        let approved = self.store.approved_hashes(&r.id).await?;
+        Ok(hash == r.params_hash && !approved.is_empty() && approved.iter().all(|h| *h == hash))
+    }
+
     async fn step(&self, r: &RequestRow) -> Result<(), StoreError> {
         match r.kind.as_str() {
+            kind if kind.parse::<shared::RequestKind>().is_ok_and(|k| k.is_testing_change()) => self.change(r).await,
             "copy" => self.advance(r, Phase::Copy, true).await,
             "restore" => self.advance(r, Phase::Restore, true).await,
             _ if r.copy_state.as_deref() != Some("COMPLETED") => self.advance(r, Phase::Copy, false).await,
@@ -260,9 +279,7 @@ impl Executor {
         let Some(job_id) = job else {
             // Runs only what was approved: the stored parameters must still hash to
             // the hash every approval was given for.
-            let hash = crate::domain::params_hash(&r.params);
-            let approved = self.store.approved_hashes(&r.id).await?;
-            if hash != r.params_hash || approved.is_empty() || approved.iter().any(|h| *h != hash) {
+            if !self.approved_as_stored(r).await? {
                 return self.fail(r, "the stored parameters are not the ones approved; nothing was started").await;
             }
             let (token, started, first) = match (token, started) {

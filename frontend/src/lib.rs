@@ -52,6 +52,10 @@ impl Catalog {
         Self::items(self.vaults)
     }
 
+    pub fn plans(&self) -> Vec<RestoreTestingPlan> {
+        Self::items(self.plans)
+    }
+
     pub fn account_options(&self) -> Options {
         Self::options(self.accounts, |items: Vec<Account>| {
             items.into_iter().map(|a| (a.id.clone(), format!("{} ({})", a.name, a.id))).collect()
@@ -145,6 +149,7 @@ fn App() -> impl IntoView {
                     <Route path=path!("/jobs") view=pages::jobs::Jobs />
                     <Route path=path!("/requests") view=pages::requests::Requests />
                     <Route path=path!("/requests/new") view=pages::requests::NewRequest />
+                    <Route path=path!("/requests/new-testing") view=pages::testing_request::NewTestingRequestPage />
                     <Route path=path!("/requests/:id") view=pages::requests::RequestDetail />
                     <Route path=path!("/audit") view=pages::audit::Audit />
                     <Route path=path!("/assurance") view=pages::assurance::Assurance />

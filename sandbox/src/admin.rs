@@ -133,8 +133,7 @@ async fn run_plan(
     let account = world
         .account(&input.account_id)
         .ok_or_else(|| error(StatusCode::NOT_FOUND, "unknown_account", format!("no account {}", input.account_id)))?;
-    let plan =
-        world.region(account, &input.region).and_then(|r| r.plans.iter().position(|p| p.name == input.plan_name));
+    let plan = world.region(account, &input.region).and_then(|r| r.plan_by_name(&input.plan_name));
     let plan = plan.ok_or_else(|| {
         error(
             StatusCode::NOT_FOUND,

@@ -78,11 +78,17 @@ impl World {
                 self.finish_resource_request(t, account, &region, request)
             }
             Event::PlanRun { account, region, plan } => {
-                self.run_plan(t, account, &region, plan);
-                let next = self
+                // A stale run: the plan was deleted, or an update gave it another schedule.
+                let Some(next) = self
                     .region(account, &region)
                     .and_then(|r| r.plans.get(plan))
-                    .and_then(|p| p.schedule.next_after(t));
+                    .filter(|p| !p.deleted && p.next_run == Some(t))
+                    .map(|p| p.schedule.next_after(t))
+                else {
+                    return;
+                };
+                self.run_plan(t, account, &region, plan);
+                self.region_mut(account, &region).plans[plan].next_run = next;
                 if let Some(next) = next {
                     self.schedule(next, Event::PlanRun { account, region, plan });
                 }
@@ -571,6 +577,7 @@ impl World {
                 .filter(|res| res.info.kind == s.resource_type)
                 .filter(|res| s.resource_arns.iter().any(|a| a == "*" || *a == res.info.arn))
                 .filter(|res| s.string_equals.iter().all(|kv| res.info.tags.contains(kv)))
+                .filter(|res| s.string_not_equals.iter().all(|(k, v)| not_equal_tag(&res.info.tags, k, v)))
                 .take(30)
                 .collect();
             for res in resources {
@@ -720,6 +727,12 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
         let condition_ok = org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
         principal_ok && condition_ok
     })
+}
+
+/// StringNotEquals: the resource is tagged `key` with another value than `value`
+/// (the model: "resources that you tagged that do not have the same value").
+fn not_equal_tag(tags: &[(String, String)], key: &str, value: &str) -> bool {
+    tags.iter().any(|(k, v)| k == key && v != value)
 }
 
 fn vault_selected(arn: &str, sel: &RecoveryPointSelection) -> bool {

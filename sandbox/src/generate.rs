@@ -165,13 +165,17 @@ impl Builder {
             return;
         };
         let created = self.begin;
+        let next_run = schedule.next_after(created);
         let r = self.region(account, region);
         r.plans.push(RestoreTestingPlan {
             name: name.to_string(),
             arn: format!("arn:aws:backup:{region}:{account_id}:restore-testing-plan:{name}-{:06x}", name.len() * 7919),
             created,
+            updated: created,
             schedule_expression: cron.to_string(),
+            schedule_timezone: None,
             schedule,
+            next_run,
             start_window_hours: 4,
             selection: RecoveryPointSelection {
                 algorithm: algorithm.to_string(),
@@ -184,6 +188,8 @@ impl Builder {
             selections: vec![selection],
             forced,
             runs: 0,
+            creator_request_id: None,
+            deleted: false,
         });
     }
 }
@@ -291,8 +297,10 @@ pub fn build(options: &WorldOptions) -> World {
             resource_type: ResourceType::DynamoDb,
             resource_arns: vec![tracking_arn],
             string_equals: Vec::new(),
+            string_not_equals: Vec::new(),
             overrides: BTreeMap::new(),
             validation_window_hours: 4,
+            creator_request_id: None,
         },
         forced,
     );
@@ -367,7 +375,7 @@ fn schedule_all(world: &mut World, begin: Millis) {
                 }
             }
             for (p, plan) in region.plans.iter().enumerate() {
-                if let Some(t) = plan.schedule.next_after(begin.max(plan.created)) {
+                if let Some(t) = plan.next_run {
                     first.push((t, Event::PlanRun { account: a, region: name.clone(), plan: p }));
                 }
             }
@@ -457,8 +465,10 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                         resource_type: first_kind,
                         resource_arns: vec!["*".into()],
                         string_equals: vec![("tier".into(), "critical".into())],
+                        string_not_equals: Vec::new(),
                         overrides: BTreeMap::new(),
                         validation_window_hours: 6,
+                        creator_request_id: None,
                     },
                     HashMap::new(),
                 );

@@ -319,7 +319,10 @@ impl Sandbox {
             tracing::info!(op, account = %caller.account_id, "losing the response on purpose");
             return Ok(lost_response(payload.len()));
         }
+        let status = if protocol == Protocol::RestJson { backup::success_status(op) } else { StatusCode::OK };
+        let payload = if status == StatusCode::NO_CONTENT { String::new() } else { payload };
         let mut response = Response::new(Body::from(payload));
+        *response.status_mut() = status;
         response.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
         insert_request_id(response.headers_mut(), request_id);
         Ok(response)

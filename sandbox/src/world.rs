@@ -266,8 +266,10 @@ pub struct RestoreTestingSelection {
     pub resource_type: ResourceType,
     pub resource_arns: Vec<String>,
     pub string_equals: Vec<(String, String)>,
+    pub string_not_equals: Vec<(String, String)>,
     pub overrides: BTreeMap<String, String>,
     pub validation_window_hours: i64,
+    pub creator_request_id: Option<String>,
 }
 
 #[derive(Debug)]
@@ -275,8 +277,13 @@ pub struct RestoreTestingPlan {
     pub name: String,
     pub arn: String,
     pub created: Millis,
+    pub updated: Millis,
     pub schedule_expression: String,
+    pub schedule_timezone: Option<String>,
     pub schedule: Schedule,
+    /// The run the scheduler waits for: a `PlanRun` event at another time is stale
+    /// (the plan's schedule changed, or the plan was deleted).
+    pub next_run: Option<Millis>,
     pub start_window_hours: i64,
     pub selection: RecoveryPointSelection,
     pub last_execution: Option<Millis>,
@@ -284,6 +291,9 @@ pub struct RestoreTestingPlan {
     /// Outcomes the demo world fixes for chosen runs, by run number.
     pub forced: HashMap<u32, (Outcome, PlannedValidation)>,
     pub runs: u32,
+    pub creator_request_id: Option<String>,
+    /// Deleted plans stay in place (events name plans by index) but are gone for every API.
+    pub deleted: bool,
 }
 
 /// A daily backup rule: which resources, into which vault, copied where.
@@ -351,6 +361,10 @@ pub struct RegionState {
 impl RegionState {
     pub fn vault_by_name(&self, name: &str) -> Option<usize> {
         self.vaults.iter().position(|v| v.name == name)
+    }
+    /// A restore testing plan that exists (not deleted), by name.
+    pub fn plan_by_name(&self, name: &str) -> Option<usize> {
+        self.plans.iter().position(|p| !p.deleted && p.name == name)
     }
     pub fn resource_by_arn(&self, arn: &str) -> Option<usize> {
         self.resources.iter().position(|r| r.info.arn == arn)

@@ -150,6 +150,7 @@ wire_enum! {
         StaleHash = "stale_hash",
         Unauthenticated = "unauthenticated",
         Unavailable = "unavailable",
+        UnknownAccount = "unknown_account",
         UnknownParameter = "unknown_parameter",
         UnknownRecoveryPoint = "unknown_recovery_point",
         UnknownUser = "unknown_user",
@@ -280,9 +281,10 @@ pub struct ProtectedResource {
     pub tags: Option<Vec<Tag>>,
 }
 
-/// A resource tag.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+/// A resource tag, or the key and value a selection's tag condition compares.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
 pub struct Tag {
     pub key: String,
     pub value: String,
@@ -698,7 +700,105 @@ wire_enum! {
         Copy = "copy",
         /// A copy into the target account's vault, then a restore there.
         CrossAccountRestore = "cross_account_restore",
+        /// CreateRestoreTestingPlan, with its first selection when one is given.
+        CreateTestingPlan = "create_testing_plan",
+        UpdateTestingPlan = "update_testing_plan",
+        /// DeleteRestoreTestingPlan: AWS refuses while the plan has selections.
+        DeleteTestingPlan = "delete_testing_plan",
+        CreateTestingSelection = "create_testing_selection",
+        UpdateTestingSelection = "update_testing_selection",
+        DeleteTestingSelection = "delete_testing_selection",
     }
+}
+
+impl RequestKind {
+    /// Whether the request changes restore testing (plans and selections) rather
+    /// than restoring or copying a recovery point.
+    pub fn is_testing_change(self) -> bool {
+        !matches!(self, RequestKind::Restore | RequestKind::Copy | RequestKind::CrossAccountRestore)
+    }
+
+    /// What the request does, for people: "create restore testing selection".
+    pub fn label(self) -> &'static str {
+        match self {
+            RequestKind::Restore => "restore",
+            RequestKind::Copy => "copy",
+            RequestKind::CrossAccountRestore => "cross-account restore",
+            RequestKind::CreateTestingPlan => "create restore testing plan",
+            RequestKind::UpdateTestingPlan => "change restore testing plan",
+            RequestKind::DeleteTestingPlan => "delete restore testing plan",
+            RequestKind::CreateTestingSelection => "create restore testing selection",
+            RequestKind::UpdateTestingSelection => "change restore testing selection",
+            RequestKind::DeleteTestingSelection => "delete restore testing selection",
+        }
+    }
+}
+
+/// A restore testing plan's settings, as a request sets them (the model's
+/// RestoreTestingPlanForCreate and RestoreTestingRecoveryPointSelection).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TestingPlanSpec {
+    /// `cron(minutes hours day-of-month month day-of-week year)` or `rate(N unit)`.
+    pub schedule_expression: String,
+    /// An IANA time zone; AWS's default is UTC.
+    pub schedule_timezone: Option<String>,
+    /// Hours a test may wait to start before it is aborted: 1 to 168 (AWS default 24).
+    pub start_window_hours: Option<i64>,
+    /// `LATEST_WITHIN_WINDOW` or `RANDOM_WITHIN_WINDOW`.
+    pub algorithm: String,
+    /// How far back a recovery point may be: 1 to 365 days (AWS default 30).
+    pub selection_window_days: Option<i64>,
+    /// Vault ARNs (wildcards allowed) or `*`.
+    pub include_vaults: Vec<String>,
+    #[serde(default)]
+    pub exclude_vaults: Vec<String>,
+    /// `SNAPSHOT` and/or `CONTINUOUS`.
+    pub recovery_point_types: Vec<String>,
+}
+
+/// A restore testing selection's settings (the model's RestoreTestingSelectionForCreate).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct TestingSelectionSpec {
+    /// The AWS Backup resource type, e.g. `RDS`.
+    pub resource_type: String,
+    /// Up to 30 resource ARNs, or `["*"]` (then usually with tag conditions).
+    #[serde(default)]
+    pub resource_arns: Vec<String>,
+    #[serde(default)]
+    pub string_equals: Vec<Tag>,
+    #[serde(default)]
+    pub string_not_equals: Vec<Tag>,
+    /// Hours the restored resource is kept for validation: 0 to 168.
+    pub validation_window_hours: Option<i64>,
+    /// Restore metadata keys to override (the rest AWS infers).
+    #[serde(default)]
+    pub restore_metadata_overrides: std::collections::BTreeMap<String, String>,
+    /// The role AWS Backup restores with; default: the account's `backup_role_arn`.
+    pub iam_role_arn: Option<String>,
+}
+
+/// A change of restore testing someone asks for (`POST /api/v1/requests/restore-testing`).
+/// Create and update of a plan take `plan`; create and update of a selection take
+/// `selection` and `selection_name`; a plan created with a `selection` gets it as its first.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NewTestingRequest {
+    pub kind: RequestKind,
+    pub account_id: String,
+    pub region: String,
+    /// Letters, digits and underscores, at most 50.
+    pub plan_name: String,
+    pub plan: Option<TestingPlanSpec>,
+    /// Letters, digits and underscores, at most 50.
+    pub selection_name: Option<String>,
+    pub selection: Option<TestingSelectionSpec>,
+    pub justification: String,
+    pub ticket: Option<String>,
 }
 
 wire_enum! {
@@ -797,6 +897,8 @@ pub struct ActionRequest {
     pub restore_job_id: Option<String>,
     pub restore_state: Option<String>,
     pub created_resource_arn: Option<String>,
+    /// A restore testing change's result: the plan's ARN.
+    pub change_result: Option<String>,
     pub error: Option<String>,
     /// The request's audit records, oldest first (in the detail only).
     pub timeline: Vec<AuditRecord>,
@@ -1230,7 +1332,20 @@ mod tests {
 
     #[test]
     fn enums_travel_as_their_wire_spelling() {
-        round_trips(RequestKind::ALL, &["restore", "copy", "cross_account_restore"]);
+        round_trips(
+            RequestKind::ALL,
+            &[
+                "restore",
+                "copy",
+                "cross_account_restore",
+                "create_testing_plan",
+                "update_testing_plan",
+                "delete_testing_plan",
+                "create_testing_selection",
+                "update_testing_selection",
+                "delete_testing_selection",
+            ],
+        );
         round_trips(
             RequestStatus::ALL,
             &["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"],
@@ -1247,7 +1362,11 @@ mod tests {
     #[test]
     fn a_bad_value_names_the_accepted_ones() {
         let e = "restroe".parse::<RequestKind>().unwrap_err();
-        assert_eq!(e.to_string(), r#"kind: one of restore, copy, cross_account_restore, got "restroe""#);
+        assert!(
+            e.to_string().starts_with("kind: one of restore, copy, cross_account_restore, create_testing_plan,"),
+            "{e}"
+        );
+        assert!(e.to_string().ends_with(r#"got "restroe""#), "{e}");
         let body = r#"{"resource_arn": "arn:aws:dynamodb:x", "scenario": "fire", "retention_minutes": null}"#;
         let e = serde_json::from_str::<NewDrill>(body).unwrap_err().to_string();
         assert!(

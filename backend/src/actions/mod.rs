@@ -4,6 +4,7 @@
 
 mod preflight;
 mod submit;
+pub mod testing;
 
 use std::collections::BTreeMap;
 
@@ -93,15 +94,27 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(
     Ok(())
 }
 
+/// Every request says why (10 characters at least) and may name a ticket (200 at most).
+fn check_justification(justification: &str, ticket: Option<&str>) -> Result<(), AppError> {
+    if justification.trim().len() < 10 {
+        return Err(AppError::bad("invalid_justification", "justification: say why, in at least 10 characters"));
+    }
+    if ticket.is_some_and(|t| t.len() > 200) {
+        return Err(AppError::bad("invalid_ticket", "ticket: at most 200 characters"));
+    }
+    Ok(())
+}
+
 /// The canonical parameters of a request (what approvers approve) and their SHA-256.
 pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
     let bad = |code: &'static str, why: String| AppError::bad(code, why);
-    if input.justification.trim().len() < 10 {
-        return Err(bad("invalid_justification", "justification: say why, in at least 10 characters".into()));
+    if input.kind.is_testing_change() {
+        return Err(bad(
+            "invalid_parameter",
+            format!("kind: a {} is asked for at /api/v1/requests/restore-testing", input.kind.label()),
+        ));
     }
-    if input.ticket.as_ref().is_some_and(|t| t.len() > 200) {
-        return Err(bad("invalid_ticket", "ticket: at most 200 characters".into()));
-    }
+    check_justification(&input.justification, input.ticket.as_deref())?;
     if rp.gone_at.is_some() {
         return Err(AppError::Unprocessable {
             code: "recovery_point_gone",
@@ -195,7 +208,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
 
 pub use crate::domain::params_hash;
 pub use preflight::{policy_allows_copy, preflight};
-pub use submit::submit;
+pub use submit::{submit, submit_testing};
 
 #[cfg(test)]
 mod tests {

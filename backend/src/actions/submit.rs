@@ -1,7 +1,8 @@
 //! Filing a request: checked, its parameters made canonical and hashed, its
 //! pre-flight checks run, stored waiting for approval, and the approvers told.
 
-use shared::NewRequest;
+use serde_json::Value;
+use shared::{NewRequest, NewTestingRequest, PreflightCheck, RequestKind};
 
 use crate::app::{AppError, Console};
 use crate::store::RequestRow;
@@ -18,48 +19,80 @@ pub async fn submit(
         code: "unknown_recovery_point",
         message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
     })?;
-    let cfg = &s.config;
-    let (params, params_hash) = super::canonical_params(input, &rp, cfg)?;
+    let (params, _) = super::canonical_params(input, &rp, &s.config)?;
     let preflight = super::preflight(&s.syncer, &s.store, &params, &rp).await;
+    let what = format!("for a {} of {}", input.kind.label(), rp.resource_arn);
+    let filed = Filed { kind: input.kind, account_id: &rp.account_id, region: &rp.region, params, preflight };
+    file(s, requester, requester_name, filed, &input.justification, input.ticket.as_deref(), &what).await
+}
+
+/// Checks a change of restore testing (a plan or a selection created, changed or
+/// deleted), runs its pre-flight checks against AWS and the inventory, and files it.
+pub async fn submit_testing(
+    s: &Console,
+    requester: &str,
+    requester_name: &str,
+    input: &NewTestingRequest,
+) -> Result<RequestRow, AppError> {
+    let params = super::testing::canonical_params(input, &s.config)?;
+    if s.syncer.read_role(&input.account_id).await?.is_none() {
+        return Err(AppError::Unprocessable {
+            code: "unknown_account",
+            message: format!("account_id: {} is not registered with the console", input.account_id),
+        });
+    }
+    let preflight = super::testing::preflight(&s.syncer, &s.store, &params).await;
+    let what = match &input.selection_name {
+        Some(sel) => format!("to {} {sel} of plan {}", input.kind.label(), input.plan_name),
+        None => format!("to {} {}", input.kind.label(), input.plan_name),
+    };
+    let filed = Filed { kind: input.kind, account_id: &input.account_id, region: &input.region, params, preflight };
+    file(s, requester, requester_name, filed, &input.justification, input.ticket.as_deref(), &what).await
+}
+
+/// What a request asks for, checked and made canonical.
+struct Filed<'a> {
+    kind: RequestKind,
+    account_id: &'a str,
+    region: &'a str,
+    params: Value,
+    preflight: Vec<PreflightCheck>,
+}
+
+/// Stores a checked request waiting for approval and tells the approvers.
+async fn file(
+    s: &Console,
+    requester: &str,
+    requester_name: &str,
+    f: Filed<'_>,
+    justification: &str,
+    ticket: Option<&str>,
+    what: &str,
+) -> Result<RequestRow, AppError> {
+    let cfg = &s.config;
     let now = s.now();
+    let params_hash = super::params_hash(&f.params);
     let row = RequestRow {
         id: uuid::Uuid::new_v4().to_string(),
-        kind: input.kind.as_str().into(),
+        kind: f.kind.as_str().into(),
         status: "pending_approval".into(),
         requester: requester.to_string(),
         requester_name: requester_name.to_string(),
-        account_id: rp.account_id.clone(),
-        region: rp.region.clone(),
-        params,
+        account_id: f.account_id.to_string(),
+        region: f.region.to_string(),
+        params: f.params,
         params_hash,
-        justification: input.justification.trim().to_string(),
-        ticket: input.ticket.clone().filter(|t| !t.trim().is_empty()),
-        preflight,
+        justification: justification.trim().to_string(),
+        ticket: ticket.map(str::to_string).filter(|t| !t.trim().is_empty()),
+        preflight: f.preflight,
         approvals_needed: cfg.requests.approvals_needed,
         created_at: now,
         expires_at: now + cfg.requests.expiry_hours * 3_600_000,
         updated_at: now,
-        copy_token: None,
-        copy_started_at: None,
-        copy_job_id: None,
-        copy_state: None,
-        destination_recovery_point_arn: None,
-        restore_token: None,
-        restore_started_at: None,
-        restore_job_id: None,
-        restore_state: None,
-        created_resource_arn: None,
-        error: None,
+        ..RequestRow::default()
     };
     s.store.insert_request(&row).await?;
-    let text = format!(
-        "{} asks for a {} of {} in account {}: {}",
-        row.requester_name,
-        row.kind.replace('_', " "),
-        row.param("resource_arn").unwrap_or_default(),
-        row.account_id,
-        row.justification
-    );
+    let text = format!("{} asks {what} in account {}: {}", row.requester_name, row.account_id, row.justification);
     let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
     s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
     Ok(row)

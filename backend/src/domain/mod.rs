@@ -182,6 +182,18 @@ impl VaultArn {
     }
 }
 
+/// Whether `text` matches `pattern`, where `*` stands for any run of characters
+/// (how restore testing plans name vaults: `arn:aws:backup:*:*:backup-vault:prod-*`).
+pub fn wildcard(pattern: &str, text: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == text,
+        Some((head, rest)) => {
+            let Some(tail) = text.strip_prefix(head) else { return false };
+            (0..=tail.len()).filter(|i| tail.is_char_boundary(*i)).any(|i| wildcard(rest, &tail[i..]))
+        }
+    }
+}
+
 /// SHA-256 of the canonical JSON of a request's parameters (sorted keys, no
 /// whitespace), hex: what approvers approve and the executor checks again.
 pub fn params_hash(params: &serde_json::Value) -> String {
@@ -192,6 +204,18 @@ pub fn params_hash(params: &serde_json::Value) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wildcards_match_runs_of_characters() {
+        let vault = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault";
+        assert!(wildcard("*", vault));
+        assert!(wildcard(vault, vault));
+        assert!(wildcard("arn:aws:backup:*:111111111111:backup-vault:workload-a-*", vault));
+        assert!(wildcard("*:backup-vault:*-vault", vault));
+        assert!(!wildcard("arn:aws:backup:*:222222222222:backup-vault:*", vault));
+        assert!(!wildcard("arn:aws:backup:*:*:backup-vault:central-*", vault));
+        assert!(!wildcard("", vault));
+    }
 
     #[test]
     fn ids_are_checked() {

@@ -102,6 +102,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(auth::me))
         .routes(routes!(auth::demo_sign_in))
         .routes(routes!(requests::list, requests::create))
+        .routes(routes!(requests::create_testing))
         .routes(routes!(requests::get))
         .routes(routes!(requests::approve))
         .routes(routes!(requests::reject))

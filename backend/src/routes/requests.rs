@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
-use shared::{ActionRequest, AuditRecord, AuditVerification, DecisionInput, NewRequest, Page};
+use shared::{ActionRequest, AuditRecord, AuditVerification, DecisionInput, NewRequest, NewTestingRequest, Page};
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -115,6 +115,25 @@ pub async fn create(
         r#"{"kind": "restore", "recovery_point_arn": "...", "metadata": {"targetTableName": "..."}, "justification": "..."}"#,
     )?;
     let row = actions::submit(&s, &requester, &id.display_name(), &input).await?;
+    let created = s.store.request(&row.id).await?.ok_or_else(|| AppError::NotFound(row.id.clone()))?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+/// Asks to create, change or delete a restore testing plan or selection (operator).
+#[utoipa::path(post, path = "/api/v1/requests/restore-testing", request_body = NewTestingRequest,
+    responses((status = 201, body = ActionRequest), (status = 400, body = shared::ErrorBody),
+        (status = 401, body = shared::ErrorBody), (status = 403, body = shared::ErrorBody), (status = 422, body = shared::ErrorBody)))]
+pub async fn create_testing(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    body: Bytes,
+) -> Result<Response, AppError> {
+    let requester = id.require(&["operator"])?.to_string();
+    let input: NewTestingRequest = json_body(
+        &body,
+        r#"{"kind": "create_testing_selection", "account_id": "...", "region": "...", "plan_name": "...", "selection_name": "...", "selection": {"resource_type": "RDS", "resource_arns": ["..."]}, "justification": "..."}"#,
+    )?;
+    let row = actions::submit_testing(&s, &requester, &id.display_name(), &input).await?;
     let created = s.store.request(&row.id).await?.ok_or_else(|| AppError::NotFound(row.id.clone()))?;
     Ok((StatusCode::CREATED, Json(created)).into_response())
 }

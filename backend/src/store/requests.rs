@@ -15,7 +15,7 @@ use super::{col, parsed, Store, StoreError};
 use crate::time::rfc3339;
 
 /// A request as stored.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct RequestRow {
     pub id: String,
     pub kind: String,
@@ -43,6 +43,11 @@ pub struct RequestRow {
     pub restore_job_id: Option<String>,
     pub restore_state: Option<String>,
     pub created_resource_arn: Option<String>,
+    /// A restore testing change: its token (the CreatorRequestId of a create), when
+    /// it was stored, and what AWS answered (the plan's ARN).
+    pub change_token: Option<String>,
+    pub change_started_at: Option<i64>,
+    pub change_result: Option<String>,
     pub error: Option<String>,
 }
 
@@ -76,6 +81,9 @@ impl RequestRow {
             restore_job_id: col(r, "restore_job_id")?,
             restore_state: col(r, "restore_state")?,
             created_resource_arn: col(r, "created_resource_arn")?,
+            change_token: col(r, "change_token")?,
+            change_started_at: col(r, "change_started_at")?,
+            change_result: col(r, "change_result")?,
             error: col(r, "error")?,
         })
     }
@@ -114,6 +122,7 @@ impl RequestRow {
             restore_job_id: self.restore_job_id,
             restore_state: self.restore_state,
             created_resource_arn: self.created_resource_arn,
+            change_result: self.change_result,
             error: self.error,
             timeline,
         })
@@ -158,6 +167,7 @@ pub enum Column {
     RestoreState,
     DestinationRecoveryPointArn,
     CreatedResourceArn,
+    ChangeResult,
     RequestId,
     ApprovedAt,
     ApprovedBy,
@@ -184,6 +194,7 @@ impl Column {
             Column::RestoreState => "restore_state",
             Column::DestinationRecoveryPointArn => "destination_recovery_point_arn",
             Column::CreatedResourceArn => "created_resource_arn",
+            Column::ChangeResult => "change_result",
             Column::RequestId => "request_id",
             Column::ApprovedAt => "approved_at",
             Column::ApprovedBy => "approved_by",

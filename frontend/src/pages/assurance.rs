@@ -120,7 +120,7 @@ fn CoverageTable(coverage: Coverage) -> impl IntoView {
             ]
         })
         .collect();
-    let gaps: Vec<(String, String, String)> = coverage
+    let gaps: Vec<(String, String, String, String)> = coverage
         .gaps
         .into_iter()
         .map(|g| {
@@ -131,7 +131,16 @@ fn CoverageTable(coverage: Coverage) -> impl IntoView {
                 if g.last_test_at.is_some() { "not tested recently" } else { "never tested" }
             );
             let href = resource_link(&g.resource_arn);
-            (g.resource_name.unwrap_or(g.resource_arn), href, text)
+            let name = g.resource_name.unwrap_or_else(|| crate::format::arn_name(&g.resource_arn).to_string());
+            let add = format!(
+                "/requests/new-testing?resource={}&type={}&account={}&region={}&name={}",
+                encode(&g.resource_arn),
+                encode(&g.resource_type),
+                encode(&g.account_id),
+                encode(&g.region),
+                encode(&name)
+            );
+            (name, href, text, add)
         })
         .collect();
     view! {
@@ -154,7 +163,16 @@ fn CoverageTable(coverage: Coverage) -> impl IntoView {
                 <ul class="gaps" aria-label="Coverage gaps">
                     {gaps
                         .into_iter()
-                        .map(|(name, href, text)| view! { <li><a href=href>{name}</a>{text}</li> })
+                        .map(|(name, href, text, add)| {
+                            view! {
+                                <li>
+                                    <a href=href>{name}</a>
+                                    {text}
+                                    " · "
+                                    <a class="action" href=add>"Add to a restore testing selection"</a>
+                                </li>
+                            }
+                        })
                         .collect_view()}
                 </ul>
             }

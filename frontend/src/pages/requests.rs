@@ -222,19 +222,31 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
                     <input id="delete-after" type="number" min="1" on:input=set_value(delete_after) />
                 </div>
             </Show>
-            <div class="filter wide">
-                <label for="justification">"Justification"</label>
-                <textarea id="justification" required minlength="10" rows="3" on:input=set_value(justification)></textarea>
-            </div>
-            <div class="filter">
-                <label for="ticket">"Ticket (optional)"</label>
-                <input id="ticket" placeholder="OPS-1234" on:input=set_value(ticket) />
-            </div>
-            {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-            <p>
-                <button type="submit" class="primary" disabled=move || busy.get()>"Ask for approval"</button>
-            </p>
+            {why_and_submit(justification, ticket, problem, busy)}
         </form>
+    }
+}
+
+/// The end of every request form: why, a ticket, what went wrong, and the button.
+pub fn why_and_submit(
+    justification: RwSignal<String>,
+    ticket: RwSignal<String>,
+    problem: RwSignal<Option<String>>,
+    busy: RwSignal<bool>,
+) -> impl IntoView {
+    view! {
+        <div class="filter wide">
+            <label for="justification">"Justification"</label>
+            <textarea id="justification" required minlength="10" rows="3" on:input=set_value(justification)></textarea>
+        </div>
+        <div class="filter">
+            <label for="ticket">"Ticket (optional)"</label>
+            <input id="ticket" placeholder="OPS-1234" on:input=set_value(ticket) />
+        </div>
+        {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+        <p>
+            <button type="submit" class="primary" disabled=move || busy.get()>"Ask for approval"</button>
+        </p>
     }
 }
 
@@ -280,7 +292,7 @@ pub fn Requests() -> impl IntoView {
                 .items
                 .into_iter()
                 .map(|r| {
-                    let resource = r.params["resource_arn"].as_str().unwrap_or_default().to_string();
+                    let resource = subject(&r);
                     view! {
                         <tr>
                             <td>
@@ -288,9 +300,9 @@ pub fn Requests() -> impl IntoView {
                                     <Time at=Some(r.created_at.clone()) />
                                 </a>
                             </td>
-                            <td>{r.kind.as_str().replace('_', " ")}</td>
+                            <td>{r.kind.label()}</td>
                             <td>
-                                {format::arn_name(&resource).to_string()}
+                                {resource}
                                 <span class="muted">{format!(" {}", r.account_id)}</span>
                             </td>
                             <td>{r.requester_name.clone()}</td>
@@ -364,25 +376,19 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
             });
         }
     };
-    let params: Vec<(String, String)> = r
-        .params
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
-                .collect()
-        })
-        .unwrap_or_default();
+    let params = flat_params(&r.params);
+    let testing = r.kind.is_testing_change();
+    let change = describe(&r);
     view! {
         <div class="request-head">
             <Badge status=r.status.as_str() />
-            <span>{format!(" {} requested by {}", r.kind.as_str().replace('_', " "), r.requester_name)}</span>
+            <span>{format!(" {} requested by {}", r.kind.label(), r.requester_name)}</span>
             <span class="muted">" · "<Time at=Some(r.created_at.clone()) /></span>
         </div>
         <div class="two">
             <section aria-labelledby="params-h">
                 <h2 id="params-h">"Exact parameters"</h2>
+                {change.map(|c| view! { <p class="change">{c}</p> })}
                 <table class="dense">
                     <tbody>
                         {params.into_iter().map(|(k, v)| view! { <tr><th scope="row">{k}</th><td class="arn">{v}</td></tr> }).collect_view()}
@@ -427,14 +433,27 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
                         .collect_view()}
                 </ul>
                 <h2>"AWS"</h2>
-                <dl class="facts">
-                    <dt>"Copy job"</dt>
-                    <dd>{r.copy_job_id.clone().map(|j| format!("{j} ({})", r.copy_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
-                    <dt>"Restore job"</dt>
-                    <dd>{r.restore_job_id.clone().map(|j| format!("{j} ({})", r.restore_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
-                    <dt>"Created resource"</dt>
-                    <dd class="arn">{r.created_resource_arn.clone().unwrap_or_else(|| "–".into())}</dd>
-                </dl>
+                {if testing {
+                    view! {
+                        <dl class="facts">
+                            <dt>"Restore testing plan"</dt>
+                            <dd class="arn">{r.change_result.clone().unwrap_or_else(|| "–".into())}</dd>
+                        </dl>
+                    }
+                        .into_any()
+                } else {
+                    view! {
+                        <dl class="facts">
+                            <dt>"Copy job"</dt>
+                            <dd>{r.copy_job_id.clone().map(|j| format!("{j} ({})", r.copy_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
+                            <dt>"Restore job"</dt>
+                            <dd>{r.restore_job_id.clone().map(|j| format!("{j} ({})", r.restore_state.clone().unwrap_or_default())).unwrap_or_else(|| "–".into())}</dd>
+                            <dt>"Created resource"</dt>
+                            <dd class="arn">{r.created_resource_arn.clone().unwrap_or_else(|| "–".into())}</dd>
+                        </dl>
+                    }
+                        .into_any()
+                }}
                 {r.error.clone().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             </section>
         </div>
@@ -504,9 +523,95 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
     }
 }
 
+/// What a request is about, in a few words: the resource, or the selection and plan.
+fn subject(r: &ActionRequest) -> String {
+    let text = |k: &str| r.params[k].as_str().unwrap_or_default().to_string();
+    if !r.kind.is_testing_change() {
+        return format::arn_name(&text("resource_arn")).to_string();
+    }
+    match r.params["selection_name"].as_str() {
+        Some(sel) => format!("{sel} in plan {}", text("plan_name")),
+        None => format!("plan {}", text("plan_name")),
+    }
+}
+
+/// A restore testing change as a sentence: what AWS will have once it is done.
+fn describe(r: &ActionRequest) -> Option<String> {
+    let p = &r.params;
+    let text = |v: &Value| v.as_str().unwrap_or_default().to_string();
+    let list = |v: &Value| {
+        v.as_array().map(|a| a.iter().map(|x| format::arn_name(&text(x)).to_string()).collect::<Vec<_>>().join(", "))
+    };
+    let place = format!("in account {} ({})", r.account_id, r.region);
+    let (plan, sel) = (text(&p["plan_name"]), text(&p["selection_name"]));
+    let chosen = || {
+        let s = &p["selection"];
+        format!("{} resources {}", text(&s["resource_type"]), list(&s["resource_arns"]).unwrap_or_default())
+    };
+    let schedule = || format!("runs {} ", text(&p["plan"]["schedule_expression"]));
+    Some(match r.kind {
+        RequestKind::CreateTestingPlan if p["selection"].is_null() => {
+            format!("Creates the restore testing plan {plan} {place}; it {}", schedule())
+        }
+        RequestKind::CreateTestingPlan => format!(
+            "Creates the restore testing plan {plan} {place}, which {}and tests {} (selection {sel})",
+            schedule(),
+            chosen()
+        ),
+        RequestKind::UpdateTestingPlan => {
+            format!("Changes the restore testing plan {plan} {place}: it {}with the settings below", schedule())
+        }
+        RequestKind::DeleteTestingPlan => format!("Deletes the restore testing plan {plan} {place}"),
+        RequestKind::CreateTestingSelection => {
+            format!("Adds the selection {sel} to the plan {plan} {place}: it tests {}", chosen())
+        }
+        RequestKind::UpdateTestingSelection => {
+            format!("Changes the selection {sel} of the plan {plan} {place}: it tests {}", chosen())
+        }
+        RequestKind::DeleteTestingSelection => format!("Deletes the selection {sel} of the plan {plan} {place}"),
+        _ => return None,
+    })
+}
+
+/// The canonical parameters as rows; a nested object's fields are rows of their own
+/// (`selection.resource_arns`), lists joined.
+fn flat_params(params: &Value) -> Vec<(String, String)> {
+    fn show(v: &Value) -> String {
+        match v {
+            Value::String(s) => s.clone(),
+            Value::Array(items) => items
+                .iter()
+                .map(|i| match (i["key"].as_str(), i["value"].as_str()) {
+                    (Some(k), Some(v)) => format!("{k}={v}"),
+                    _ => show(i),
+                })
+                .collect::<Vec<_>>()
+                .join(", "),
+            other => other.to_string(),
+        }
+    }
+    let empty = |v: &Value| match v {
+        Value::Null => true,
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+        _ => false,
+    };
+    let mut rows = Vec::new();
+    for (k, v) in params.as_object().into_iter().flatten() {
+        match v {
+            Value::Null => {}
+            Value::Object(fields) => {
+                rows.extend(fields.iter().filter(|(_, x)| !empty(x)).map(|(f, x)| (format!("{k}.{f}"), show(x))))
+            }
+            _ => rows.push((k.clone(), show(v))),
+        }
+    }
+    rows
+}
+
 /// A short line from an audit record's details.
 fn summary(details: &Value) -> String {
-    let keys = ["job_id", "state", "result", "error", "reason", "idempotency_token", "approvals"];
+    let keys = ["job_id", "state", "result", "error", "reason", "idempotency_token", "creator_request_id", "approvals"];
     keys.iter()
         .filter_map(|k| {
             details

@@ -3,6 +3,7 @@
 
 mod read;
 mod render;
+mod testing;
 mod write;
 
 use std::collections::HashMap;
@@ -34,6 +35,7 @@ pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<
     let s: Vec<&str> = segments.iter().map(String::as_str).collect();
     let get = *method == Method::GET;
     let put = *method == Method::PUT;
+    let delete = *method == Method::DELETE;
     let (op, labels): (&'static str, Vec<&str>) = match s.as_slice() {
         ["backup-vaults"] if get => ("ListBackupVaults", vec![]),
         ["backup-vaults", v] if get => ("DescribeBackupVault", vec![v]),
@@ -59,9 +61,15 @@ pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<
         ["restore-jobs", id, "validations"] if put => ("PutRestoreValidationResult", vec![id]),
         ["restore-testing", "inferred-metadata"] if get => ("GetRestoreTestingInferredMetadata", vec![]),
         ["restore-testing", "plans"] if get => ("ListRestoreTestingPlans", vec![]),
+        ["restore-testing", "plans"] if put => ("CreateRestoreTestingPlan", vec![]),
         ["restore-testing", "plans", p] if get => ("GetRestoreTestingPlan", vec![p]),
+        ["restore-testing", "plans", p] if put => ("UpdateRestoreTestingPlan", vec![p]),
+        ["restore-testing", "plans", p] if delete => ("DeleteRestoreTestingPlan", vec![p]),
         ["restore-testing", "plans", p, "selections"] if get => ("ListRestoreTestingSelections", vec![p]),
+        ["restore-testing", "plans", p, "selections"] if put => ("CreateRestoreTestingSelection", vec![p]),
         ["restore-testing", "plans", p, "selections", sel] if get => ("GetRestoreTestingSelection", vec![p, sel]),
+        ["restore-testing", "plans", p, "selections", sel] if put => ("UpdateRestoreTestingSelection", vec![p, sel]),
+        ["restore-testing", "plans", p, "selections", sel] if delete => ("DeleteRestoreTestingSelection", vec![p, sel]),
         ["global-settings"] if get => ("DescribeGlobalSettings", vec![]),
         ["audit", "frameworks"] if get => ("ListFrameworks", vec![]),
         ["audit", "report-plans"] if get => ("ListReportPlans", vec![]),
@@ -80,7 +88,27 @@ pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<
 
 /// Whether the operation changes something (the read role may not call it).
 pub fn is_mutation(op: &str) -> bool {
-    matches!(op, "StartCopyJob" | "StartRestoreJob" | "PutRestoreValidationResult")
+    matches!(
+        op,
+        "StartCopyJob"
+            | "StartRestoreJob"
+            | "PutRestoreValidationResult"
+            | "CreateRestoreTestingPlan"
+            | "UpdateRestoreTestingPlan"
+            | "DeleteRestoreTestingPlan"
+            | "CreateRestoreTestingSelection"
+            | "UpdateRestoreTestingSelection"
+            | "DeleteRestoreTestingSelection"
+    )
+}
+
+/// The HTTP status of a success, as the model's `responseCode` says (200 when it says none).
+pub fn success_status(op: &str) -> axum::http::StatusCode {
+    match op {
+        "CreateRestoreTestingPlan" | "CreateRestoreTestingSelection" => axum::http::StatusCode::CREATED,
+        "DeleteRestoreTestingPlan" | "DeleteRestoreTestingSelection" => axum::http::StatusCode::NO_CONTENT,
+        _ => axum::http::StatusCode::OK,
+    }
 }
 
 /// Runs an operation that changes the world (see [`is_mutation`]).
@@ -89,6 +117,12 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, req: &Request) 
         "StartRestoreJob" => write::start_restore_job(world, now, caller, req),
         "StartCopyJob" => write::start_copy_job(world, now, caller, req),
         "PutRestoreValidationResult" => write::put_restore_validation_result(world, now, caller, req),
+        "CreateRestoreTestingPlan" => testing::create_plan(world, now, caller, req),
+        "UpdateRestoreTestingPlan" => testing::update_plan(world, now, caller, req),
+        "DeleteRestoreTestingPlan" => testing::delete_plan(world, now, caller, req),
+        "CreateRestoreTestingSelection" => testing::create_selection(world, now, caller, req),
+        "UpdateRestoreTestingSelection" => testing::update_selection(world, now, caller, req),
+        "DeleteRestoreTestingSelection" => testing::delete_selection(world, now, caller, req),
         other => Err(AwsError::invalid_request(format!("{other} does not change anything"))),
     }
 }

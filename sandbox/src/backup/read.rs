@@ -101,7 +101,8 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
             let scope = scope(req, caller);
             let position = decode_position(world, &scope, q.get("NextToken"))?;
             let plans = region(world, caller).map(|r| r.plans.as_slice()).unwrap_or_default();
-            let (items, next) = page(&[(0, plans)], position, max, |_, _, p| Some(render::plan_for_list(p)));
+            let (items, next) =
+                page(&[(0, plans)], position, max, |_, _, p| (!p.deleted).then(|| render::plan_for_list(p)));
             Ok(json!({ "RestoreTestingPlans": items, "NextToken": encode_position(world, &scope, next) }))
         }
         "GetRestoreTestingPlan" => {
@@ -254,7 +255,7 @@ fn restore_job<'w>(world: &'w World, caller: &Caller, id: &str) -> Result<&'w Re
 
 fn plan<'w>(world: &'w World, caller: &Caller, name: &str) -> Result<&'w RestoreTestingPlan, AwsError> {
     region(world, caller)
-        .and_then(|r| r.plans.iter().find(|p| p.name == name))
+        .and_then(|r| r.plan_by_name(name).map(|p| &r.plans[p]))
         .ok_or_else(|| AwsError::not_found(format!("Restore testing plan {name} not found")))
 }
 

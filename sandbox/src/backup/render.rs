@@ -273,11 +273,11 @@ pub fn plan_for_list(p: &RestoreTestingPlan) -> Value {
     json!({
         "CreationTime": epoch(p.created),
         "LastExecutionTime": p.last_execution.map(epoch),
-        "LastUpdateTime": epoch(p.created),
+        "LastUpdateTime": epoch(p.updated),
         "RestoreTestingPlanArn": p.arn,
         "RestoreTestingPlanName": p.name,
         "ScheduleExpression": p.schedule_expression,
-        "ScheduleExpressionTimezone": "Etc/UTC",
+        "ScheduleExpressionTimezone": p.schedule_timezone.as_deref().unwrap_or("Etc/UTC"),
         "StartWindowHours": p.start_window_hours,
     })
 }
@@ -291,6 +291,7 @@ pub fn plan_for_get(p: &RestoreTestingPlan) -> Value {
         "RecoveryPointTypes": p.selection.types,
         "SelectionWindowDays": p.selection.window_days,
     });
+    out["CreatorRequestId"] = json!(p.creator_request_id);
     out
 }
 
@@ -305,12 +306,16 @@ pub fn selection(plan: &RestoreTestingPlan, s: &RestoreTestingSelection, full: b
     });
     if full {
         out["ProtectedResourceArns"] = json!(s.resource_arns);
-        if !s.string_equals.is_empty() {
+        let pairs =
+            |list: &[(String, String)]| list.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>();
+        if !s.string_equals.is_empty() || !s.string_not_equals.is_empty() {
             out["ProtectedResourceConditions"] = json!({
-                "StringEquals": s.string_equals.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>(),
+                "StringEquals": pairs(&s.string_equals),
+                "StringNotEquals": pairs(&s.string_not_equals),
             });
         }
         out["RestoreMetadataOverrides"] = json!(s.overrides);
+        out["CreatorRequestId"] = json!(s.creator_request_id);
     }
     out
 }

@@ -1,0 +1,265 @@
+//! Restore testing plans and selections changed through four-eyes requests, on
+//! SQLite and PostgreSQL against the sandbox: a coverage gap closed by an approved
+//! selection that then runs on the sandbox clock and counts as tested; a plan
+//! created with its first selection, changed and deleted; exactly once through
+//! lost answers, duplicate approvals and repeated executor passes.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+
+const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+
+fn mydb_selection(plan: &str) -> Value {
+    json!({
+        "kind": "create_testing_selection",
+        "account_id": WORKLOAD_A,
+        "region": REGION,
+        "plan_name": plan,
+        "selection_name": "mydb",
+        "selection": { "resource_type": "RDS", "resource_arns": [MYDB], "validation_window_hours": 0 },
+        "justification": "mydb has never been restore-tested",
+    })
+}
+
+fn check<'a>(req: &'a Value, name: &str) -> &'a Value {
+    req["preflight"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["check"] == name)
+        .unwrap_or_else(|| panic!("no {name}: {req}"))
+}
+
+async fn gaps(c: &TestConsole) -> Vec<String> {
+    let (status, cov) = c.get("/api/v1/assurance/coverage").await;
+    assert_eq!(status, 200, "{cov}");
+    cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap().to_string()).collect()
+}
+
+async fn rds_row(c: &TestConsole) -> Value {
+    let (_, cov) = c.get("/api/v1/assurance/coverage").await;
+    cov["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["account_id"] == WORKLOAD_A && r["resource_type"] == "RDS")
+        .cloned()
+        .unwrap()
+}
+
+/// Files a request as alice, has bob approve it, and runs the executor once.
+async fn approved_and_run(c: &TestConsole, alice: &str, bob: &str, body: Value) -> Value {
+    let (status, req) = c.post_as(alice, "/api/v1/requests/restore-testing", body).await;
+    assert_eq!(status, 201, "{req}");
+    let id = req["id"].as_str().unwrap();
+    let hash = req["params_hash"].as_str().unwrap();
+    let (status, approved) =
+        c.post_as(bob, &format!("/api/v1/requests/{id}/approve"), json!({ "params_hash": hash })).await;
+    assert_eq!(status, 200, "{approved}");
+    c.executor.pass().await.unwrap();
+    c.get_as(alice, &format!("/api/v1/requests/{id}")).await.1
+}
+
+fn actions(req: &Value) -> Vec<String> {
+    req["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
+}
+
+#[tokio::test]
+async fn a_gap_closed_by_an_approved_selection_is_tested_on_the_sandbox_clock() {
+    for db in databases().await {
+        let label = db.label;
+        let sb = spawn(0, 0.0).await;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        assert!(gaps(&c).await.contains(&MYDB.to_string()), "{label}: mydb starts as a gap");
+        assert_eq!(rds_row(&c).await["covered"], 0);
+
+        let (status, req) = c.post_as(&alice, "/api/v1/requests/restore-testing", mydb_selection(TRACKING_PLAN)).await;
+        assert_eq!(status, 201, "{label}: {req}");
+        assert_eq!(req["kind"], "create_testing_selection");
+        assert_eq!(
+            req["params"]["selection"]["iam_role_arn"],
+            format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole")
+        );
+        for name in
+            ["operator role", "plan exists", "selection name free", "resources known", "restore role in the account"]
+        {
+            assert_eq!(check(&req, name)["ok"], true, "{label}: {name}: {req}");
+        }
+        let id = req["id"].as_str().unwrap().to_string();
+        let hash = req["params_hash"].as_str().unwrap().to_string();
+        let approve = json!({ "params_hash": hash });
+        let (s, body) = c.post_as(&alice, &format!("/api/v1/requests/{id}/approve"), approve.clone()).await;
+        assert_eq!((s, body["error"]["code"].as_str()), (403, Some("forbidden")), "{label}: self-approval: {body}");
+        assert_eq!(c.post_as(&carol, &format!("/api/v1/requests/{id}/approve"), approve.clone()).await.0, 403);
+
+        // The answer of the create is lost (twice, past the SDK's retry): the next
+        // pass reads the selection, finds this request's CreatorRequestId on it, and
+        // creates nothing more.
+        sb.set_faults(json!({ "lose_next": 2, "operations": ["CreateRestoreTestingSelection"] })).await;
+        let (s, approved) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), approve.clone()).await;
+        assert_eq!(s, 200, "{approved}");
+        c.executor.pass().await.unwrap();
+        let (_, after_loss) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(after_loss["status"], "executing", "{label}: {after_loss}");
+        sb.set_faults(json!({})).await;
+        c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
+        let (_, done) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+        assert!(done["change_result"].as_str().unwrap().contains(":restore-testing-plan:tracking-daily-restore-test"));
+        let steps = actions(&done);
+        assert_eq!(steps.iter().filter(|a| *a == "aws.change_applied").count(), 1, "{label}: {steps:?}");
+        assert!(steps.contains(&"execution.token_stored".to_string()));
+        let (s, again) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), approve).await;
+        assert_eq!((s, again["error"]["code"].as_str()), (409, Some("not_pending")), "{again}");
+
+        let op = sb.operator(WORKLOAD_A).await;
+        let selections = all_items!(op.list_restore_testing_selections().restore_testing_plan_name(TRACKING_PLAN));
+        let names: Vec<&str> = selections.iter().map(|s| s.restore_testing_selection_name()).collect();
+        assert_eq!(names.iter().filter(|n| **n == "mydb").count(), 1, "{label}: one selection: {names:?}");
+
+        // The sync reads it as it reads every selection: the gap is closed.
+        c.syncer.run().await.unwrap();
+        let plans = c.all("/api/v1/restore-testing-plans").await;
+        let plan = plans.iter().find(|p| p["name"] == TRACKING_PLAN).unwrap();
+        let sel = plan["selections"].as_array().unwrap().iter().find(|s| s["name"] == "mydb").unwrap();
+        assert_eq!(sel["resource_arns"], json!([MYDB]));
+        assert!(!gaps(&c).await.contains(&MYDB.to_string()), "{label}: the gap is closed");
+        assert_eq!(rds_row(&c).await["covered"], 1);
+        assert_eq!(rds_row(&c).await["tested_recently"], 0);
+
+        // The plan runs at 18:00 on the sandbox clock (START is 12:00) and restores mydb.
+        let plan_arn = done["change_result"].as_str().unwrap().to_string();
+        let mut tested = false;
+        for day in 0..5 {
+            sb.advance(if day == 0 { 7.0 } else { 24.0 } * 3600.0).await;
+            c.syncer.run().await.unwrap();
+            let jobs = c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={MYDB}")).await;
+            assert!(!jobs.is_empty(), "{label}: day {day}: no test of mydb");
+            assert!(jobs.iter().all(|j| j["plan_arn"] == plan_arn.as_str()), "{jobs:?}");
+            // Tested once a test completed (passed, or restored without a validator);
+            // a test that failed does not count.
+            let counted =
+                c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={MYDB}&outcome=restored")).await.len()
+                    + c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={MYDB}&outcome=passed")).await.len();
+            if counted > 0 {
+                tested = true;
+                break;
+            }
+            assert_eq!(rds_row(&c).await["tested_recently"], 0, "{label}: day {day}: {jobs:?}");
+        }
+        assert!(tested, "{label}: mydb was never tested successfully");
+        assert_eq!(rds_row(&c).await["tested_recently"], 1, "{label}");
+        let (_, v) = c.get_as(&carol, "/api/v1/audit/verify").await;
+        assert_eq!(v["valid"], true, "{v}");
+    }
+}
+
+#[tokio::test]
+async fn a_plan_is_created_with_its_selection_changed_and_deleted_through_requests() {
+    for db in databases().await {
+        let label = db.label;
+        let sb = spawn(0, 0.0).await;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let plan = json!({
+            "schedule_expression": "cron(0 20 ? * * *)",
+            "algorithm": "RANDOM_WITHIN_WINDOW",
+            "selection_window_days": 7,
+            "include_vaults": ["arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-*"],
+            "recovery_point_types": ["SNAPSHOT"],
+        });
+        let mut create = mydb_selection("mydb_nightly");
+        create["kind"] = json!("create_testing_plan");
+        create["plan"] = plan.clone();
+        let (status, req) = c.post_as(&alice, "/api/v1/requests/restore-testing", create.clone()).await;
+        assert_eq!(status, 201, "{label}: {req}");
+        assert_eq!(check(&req, "plan name free")["ok"], true, "{req}");
+        assert_eq!(check(&req, "vaults exist")["ok"], true, "{req}");
+        c.post_as(&alice, &format!("/api/v1/requests/{}/cancel", req["id"].as_str().unwrap()), Value::Null).await;
+
+        let done = approved_and_run(&c, &alice, &bob, create.clone()).await;
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+        let op = sb.operator(WORKLOAD_A).await;
+        let got = op.get_restore_testing_plan().restore_testing_plan_name("mydb_nightly").send().await.unwrap();
+        let got = got.restore_testing_plan().unwrap();
+        assert_eq!(Some(got.restore_testing_plan_arn()), done["change_result"].as_str());
+        assert_eq!(got.start_window_hours(), 24);
+        let sel = op
+            .get_restore_testing_selection()
+            .restore_testing_plan_name("mydb_nightly")
+            .restore_testing_selection_name("mydb")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(sel.restore_testing_selection().unwrap().protected_resource_arns(), [MYDB]);
+
+        // The same plan again: the pre-flight check says the name is taken, and AWS refuses.
+        let (_, dup) = c.post_as(&alice, "/api/v1/requests/restore-testing", create).await;
+        assert_eq!(check(&dup, "plan name free")["ok"], false, "{dup}");
+
+        // Changed: another schedule and start window; executed once, AWS has it.
+        let mut update = json!({
+            "kind": "update_testing_plan", "account_id": WORKLOAD_A, "region": REGION, "plan_name": "mydb_nightly",
+            "plan": plan, "justification": "nights are busy, test at dawn",
+        });
+        update["plan"]["schedule_expression"] = json!("cron(0 4 ? * * *)");
+        update["plan"]["start_window_hours"] = json!(3);
+        let changed = approved_and_run(&c, &alice, &bob, update).await;
+        assert_eq!(changed["status"], "succeeded", "{label}: {changed}");
+        let got = op.get_restore_testing_plan().restore_testing_plan_name("mydb_nightly").send().await.unwrap();
+        let got = got.restore_testing_plan().unwrap();
+        assert_eq!((got.schedule_expression(), got.start_window_hours()), ("cron(0 4 ? * * *)", 3));
+        c.executor.pass().await.unwrap();
+        assert_eq!(
+            actions(&c.get_as(&alice, &format!("/api/v1/requests/{}", changed["id"].as_str().unwrap())).await.1)
+                .iter()
+                .filter(|a| *a == "aws.change_applied")
+                .count(),
+            1
+        );
+
+        // Deleting the plan while it has a selection: the check says so and AWS refuses.
+        let delete_plan = json!({
+            "kind": "delete_testing_plan", "account_id": WORKLOAD_A, "region": REGION, "plan_name": "mydb_nightly",
+            "justification": "replaced by the tracking plan",
+        });
+        let refused = approved_and_run(&c, &alice, &bob, delete_plan.clone()).await;
+        assert_eq!(check(&refused, "plan has no selections")["ok"], false, "{refused}");
+        assert_eq!(refused["status"], "failed", "{label}: {refused}");
+        assert!(refused["error"].as_str().unwrap().contains("InvalidRequestException"), "{refused}");
+
+        let delete_selection = json!({
+            "kind": "delete_testing_selection", "account_id": WORKLOAD_A, "region": REGION, "plan_name": "mydb_nightly",
+            "selection_name": "mydb", "justification": "replaced by the tracking plan",
+        });
+        assert_eq!(approved_and_run(&c, &alice, &bob, delete_selection).await["status"], "succeeded");
+        let deleted = approved_and_run(&c, &alice, &bob, delete_plan).await;
+        assert_eq!(deleted["status"], "succeeded", "{label}: {deleted}");
+        let e = op.get_restore_testing_plan().restore_testing_plan_name("mydb_nightly").send().await.unwrap_err();
+        assert_eq!(code(&e), "ResourceNotFoundException");
+        c.syncer.run().await.unwrap();
+        let plans = c.field("/api/v1/restore-testing-plans", "name").await;
+        assert!(!plans.contains(&"mydb_nightly".to_string()), "{label}: the sync no longer lists it: {plans:?}");
+
+        // Bad input names its field; a restore kind is not asked for here.
+        let mut bad = mydb_selection(TRACKING_PLAN);
+        bad["selection"]["validation_window_hours"] = json!(200);
+        let (s, e) = c.post_as(&alice, "/api/v1/requests/restore-testing", bad).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("selection.validation_window_hours"), "{e}");
+        let mut other = mydb_selection(TRACKING_PLAN);
+        other["account_id"] = json!("444444444444");
+        let (s, e) = c.post_as(&alice, "/api/v1/requests/restore-testing", other).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_account")), "{e}");
+        let (s, _) = c.post_as(&bob, "/api/v1/requests/restore-testing", mydb_selection(TRACKING_PLAN)).await;
+        assert_eq!(s, 403, "approvers do not request");
+    }
+}
