@@ -129,6 +129,15 @@ impl AwsAccess {
         aws_sdk_cloudcontrol::Client::new(&config)
     }
 
+    /// A DynamoDB client in an (account, region), for reading tables restore tests
+    /// restored (the validator). Built per use, over the role's cached credentials.
+    pub async fn dynamodb(&self, target: &RoleTarget, region: &str) -> aws_sdk_dynamodb::Client {
+        let provider = self.provider(target).await;
+        let config =
+            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
+        aws_sdk_dynamodb::Client::new(&config)
+    }
+
     /// A Backup client with the hub's own credentials (organization-wide Audit
     /// Manager frameworks live in the management account).
     pub fn hub_backup(&self, region: &str) -> aws_sdk_backup::Client {

@@ -7,6 +7,7 @@ mod admin;
 mod backup;
 mod clock;
 mod cloudcontrol;
+mod dynamodb;
 mod engine;
 mod faults;
 pub mod generate;
@@ -40,6 +41,8 @@ pub struct Caller {
     pub region: String,
     pub is_hub: bool,
     pub can_act: bool,
+    /// May call PutRestoreValidationResult (the validator role; the operator role may too).
+    pub can_validate: bool,
     pub principal_arn: String,
     pub user_id: String,
 }
@@ -102,6 +105,7 @@ pub struct RoleSummary {
     pub arn: String,
     pub external_id: Option<String>,
     pub operator: bool,
+    pub validator: bool,
 }
 
 impl Sandbox {
@@ -138,6 +142,7 @@ impl Sandbox {
                         arn: format!("arn:aws:iam::{}:role/{}", a.id, r.name),
                         external_id: r.external_id.clone(),
                         operator: r.can_act,
+                        validator: r.can_validate,
                     })
                     .collect(),
             })
@@ -156,6 +161,7 @@ impl Sandbox {
                 region: region.to_string(),
                 is_hub: true,
                 can_act: true,
+                can_validate: true,
                 principal_arn: format!("arn:aws:iam::{HUB_ACCOUNT}:user/recovery-console"),
                 user_id: "AIDARCHUBUSER0000001".to_string(),
             }),
@@ -180,6 +186,7 @@ impl Sandbox {
                     region: region.to_string(),
                     is_hub: account.id == HUB_ACCOUNT,
                     can_act: session.can_act,
+                    can_validate: session.can_act || session.can_validate,
                     principal_arn: format!(
                         "arn:aws:sts::{}:assumed-role/{}/{}",
                         account.id, session.role, session.session_name
@@ -205,6 +212,7 @@ impl Sandbox {
             Sts(std::collections::HashMap<String, String>),
             Orgs,
             CloudControl,
+            DynamoDb,
             Backup(backup::Request),
         }
         let (op, parsed) = match protocol {
@@ -213,6 +221,9 @@ impl Sandbox {
                 (sts::identify(&params)?, Parsed::Sts(params))
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
+            Protocol::Json10 if dynamodb::is_target(&parts.headers) => {
+                (dynamodb::identify(&parts.headers)?, Parsed::DynamoDb)
+            }
             Protocol::Json10 => (cloudcontrol::identify(&parts.headers)?, Parsed::CloudControl),
             Protocol::RestJson => {
                 let req = backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
@@ -260,7 +271,8 @@ impl Sandbox {
             Protocol::Json10 if cloudcontrol::is_mutation(op) => Some("cloudformation"),
             _ => None,
         };
-        if let Some(prefix) = iam_prefix.filter(|_| !caller.can_act) {
+        let allowed = caller.can_act || (op == "PutRestoreValidationResult" && caller.can_validate);
+        if let Some(prefix) = iam_prefix.filter(|_| !allowed) {
             return Err(AwsError::access_denied(
                 "AccessDeniedException",
                 format!("User: {} is not authorized to perform: {prefix}:{op}", caller.principal_arn),
@@ -293,6 +305,10 @@ impl Sandbox {
                 } else {
                     cloudcontrol::call(&self.read_at(now), now, &caller, op, &body)?
                 };
+                ("application/x-amz-json-1.0", to_json(&value))
+            }
+            Parsed::DynamoDb => {
+                let value = dynamodb::call(&self.read_at(now), now, &caller, op, &body)?;
                 ("application/x-amz-json-1.0", to_json(&value))
             }
             Parsed::Backup(req) => {
@@ -345,8 +361,10 @@ fn lost_response(len: usize) -> Response {
 fn detect_protocol(req: &Request) -> Protocol {
     let headers = req.headers();
     if let Some(target) = headers.get("x-amz-target") {
-        let cloud_control = target.to_str().is_ok_and(|t| t.starts_with(cloudcontrol::TARGET_PREFIX));
-        return if cloud_control { Protocol::Json10 } else { Protocol::Json11 };
+        let json10 = target
+            .to_str()
+            .is_ok_and(|t| t.starts_with(cloudcontrol::TARGET_PREFIX) || t.starts_with(dynamodb::TARGET_PREFIX));
+        return if json10 { Protocol::Json10 } else { Protocol::Json11 };
     }
     let form = headers
         .get("content-type")
@@ -385,8 +403,9 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         generate::DEMO_REGION
     );
     for a in accounts.iter().filter(|a| a.in_organization && a.id != HUB_ACCOUNT) {
-        let read = a.roles.iter().find(|r| !r.operator);
+        let read = a.roles.iter().find(|r| !r.operator && !r.validator);
         let operator = a.roles.iter().find(|r| r.operator);
+        let validator = a.roles.iter().find(|r| r.validator);
         // An account without roles still gets an entry, so its failure shows up in the console.
         let role_arn = read
             .map(|r| r.arn.clone())
@@ -395,6 +414,9 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         if let Some(op) = operator {
             out.push_str(&format!("operator_role_arn = \"{}\"\n", op.arn));
         }
+        if let Some(v) = validator {
+            out.push_str(&format!("validator_role_arn = \"{}\"\n", v.arn));
+        }
         if let Some(ext) = read.and_then(|r| r.external_id.as_ref()) {
             out.push_str(&format!("external_id = \"{ext}\"\n"));
         }
@@ -402,5 +424,11 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         let regions = if regions.is_empty() { format!("\"{}\"", generate::DEMO_REGION) } else { regions.join(", ") };
         out.push_str(&format!("regions = [{regions}]\n\n"));
     }
+    // The console validates the demo's tests of `tracking`: its restored tables hold
+    // the items `tracking#0`... of the recovery point (`dynamodb.rs`).
+    out.push_str(&format!(
+        "[validation]\n[[validation.checks]]\nplan_arn = \"{}\"\nmin_items = 1000\nkeys = [{{ pk = \"tracking#0\", sk = \"current\" }}]\n",
+        generate::tracking_plan_arn()
+    ));
     out
 }
