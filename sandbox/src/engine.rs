@@ -552,10 +552,10 @@ impl World {
         }
         let message_or = |default: &str| message.clone().unwrap_or_else(|| default.to_string());
         j.validation = Some(match status {
-            "SUCCESSFUL" => Validation::Successful,
+            "SUCCESSFUL" => Validation::Successful(message.clone()),
             "FAILED" => Validation::Failed(message_or("Validation failed")),
             "TIMED_OUT" => Validation::TimedOut(message_or("Validation timed out")),
-            "VALIDATING" => Validation::Validating,
+            "VALIDATING" => Validation::Validating(message.clone()),
             other => {
                 return Err(AwsError::invalid_parameter(format!(
                     "ValidationStatus must be one of FAILED, SUCCESSFUL, TIMED_OUT, VALIDATING, got {other:?}"

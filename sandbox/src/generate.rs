@@ -283,8 +283,8 @@ pub fn build(options: &WorldOptions) -> World {
         (20, ForcedRun::EmptyRestore),
         (45, ForcedRun::RestoreFails(super::engine::restore_failure(ResourceType::DynamoDb).into())),
         (60, ForcedRun::DeletionFails(super::engine::deletion_failure(ResourceType::DynamoDb).into())),
-        (72, ForcedRun::MissesStartWindow),
-        (86, ForcedRun::EmptyRestore),
+        (72, ForcedRun::EmptyRestore),
+        (86, ForcedRun::MissesStartWindow),
     ]
     .into_iter()
     .collect();

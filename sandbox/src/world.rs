@@ -148,9 +148,10 @@ pub enum JobState {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A validator's report, with the message it sent (PutRestoreValidationResult).
 pub enum Validation {
-    Validating,
-    Successful,
+    Validating(Option<String>),
+    Successful(Option<String>),
     Failed(String),
     TimedOut(String),
 }

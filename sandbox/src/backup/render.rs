@@ -240,8 +240,8 @@ pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
     };
     let (validation, validation_message) = match &j.validation {
         None => (None, None),
-        Some(Validation::Validating) => (Some("VALIDATING"), None),
-        Some(Validation::Successful) => (Some("SUCCESSFUL"), None),
+        Some(Validation::Validating(m)) => (Some("VALIDATING"), m.clone()),
+        Some(Validation::Successful(m)) => (Some("SUCCESSFUL"), m.clone()),
         Some(Validation::Failed(m)) => (Some("FAILED"), Some(m.clone())),
         Some(Validation::TimedOut(m)) => (Some("TIMED_OUT"), Some(m.clone())),
     };
