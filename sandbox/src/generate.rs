@@ -278,13 +278,16 @@ pub fn build(options: &WorldOptions) -> World {
     // Fixed runs so the history always shows each kind of trouble, some of them recent:
     // a restore that failed, a test that missed its start window, a clean-up that
     // failed, and recovery points that held an empty table (which a validator's
-    // item-count check fails, when one validates them).
+    // item-count check fails, when one validates them). Runs 90 and on come after the
+    // 90 days of history: the demo lives through a week with its console (and so its
+    // validator) before it opens, and meets run 93 then.
     let forced: HashMap<u32, ForcedRun> = [
         (20, ForcedRun::EmptyRestore),
         (45, ForcedRun::RestoreFails(super::engine::restore_failure(ResourceType::DynamoDb).into())),
         (60, ForcedRun::DeletionFails(super::engine::deletion_failure(ResourceType::DynamoDb).into())),
         (72, ForcedRun::EmptyRestore),
         (86, ForcedRun::MissesStartWindow),
+        (93, ForcedRun::EmptyRestore),
     ]
     .into_iter()
     .collect();

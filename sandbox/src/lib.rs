@@ -340,6 +340,12 @@ impl Sandbox {
     pub fn now(&self) -> Millis {
         self.clock.now()
     }
+
+    /// Moves the sandbox clock forward by `ms` and applies what falls due on the way.
+    pub fn advance(&self, ms: Millis) {
+        self.clock.advance(ms);
+        drop(self.write_at(self.clock.now()));
+    }
 }
 
 /// A response whose head promises a body that never comes: the connection
