@@ -11,3 +11,4 @@ pub mod recovery_points;
 pub mod requests;
 pub mod resources;
 pub mod restore_tests;
+pub mod validation_checks;
