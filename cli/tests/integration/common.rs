@@ -119,14 +119,20 @@ impl TestSandbox {
     }
 }
 
-/// Runs the demo's restore testing plan of `tracking` now, lets the restore
-/// complete, and reports `status` (with `message`) as an outside validator would,
-/// through the validator role; returns the restore job id.
-pub async fn validated_tracking_test(sb: &TestSandbox, status: &str, message: &str) -> String {
+/// Runs the demo's restore testing plan of `tracking` now and lets the restore
+/// complete; returns the restore job id and a Backup client of the validator role.
+pub async fn completed_tracking_test(sb: &TestSandbox) -> (String, aws_sdk_backup::Client) {
     let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
     let validator = aws_sdk_backup::Client::new(&sb.role(WORKLOAD_A, "RecoveryConsoleValidator", None).await);
     let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;
+    (id, validator)
+}
+
+/// A completed test of `tracking` that an outside validator reported `status` (with
+/// `message`) on, through the validator role; returns the restore job id.
+pub async fn validated_tracking_test(sb: &TestSandbox, status: &str, message: &str) -> String {
+    let (id, validator) = completed_tracking_test(sb).await;
     validator
         .put_restore_validation_result()
         .restore_job_id(&id)

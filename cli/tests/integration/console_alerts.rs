@@ -320,10 +320,7 @@ async fn a_late_validation_failure_reaches_the_webhook() {
         let c =
             console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["restore_test_failed"]))).await;
         // A test that completed; its validator is still at work when the first sync reads it.
-        let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
-        let validator = aws_sdk_backup::Client::new(&sb.role(WORKLOAD_A, "RecoveryConsoleValidator", None).await);
-        let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
-        sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;
+        let (id, validator) = completed_tracking_test(&sb).await;
         validator
             .put_restore_validation_result()
             .restore_job_id(&id)

@@ -15,6 +15,7 @@ mod console_sync;
 mod console_validator;
 mod sandbox_backup;
 mod sandbox_cloudcontrol;
+mod sandbox_dynamodb;
 mod sandbox_faults;
 mod sandbox_identity;
 mod sandbox_jobs;

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::de::IgnoredAny;
 use shared::{RestoreTestCheckRule, RestoreTestChecks};
 
-use crate::components::{cells_table, loaded, set_value, use_get, Cell};
+use crate::components::{cells_table, loaded, outcome, set_value, use_get, Cell};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, Catalog};
@@ -158,12 +158,7 @@ fn ChecksEditor() -> impl IntoView {
                 </label>
                 <button type="submit" class="primary">"Set checks"</button>
             </form>
-            <p role="status" aria-live="polite">
-                {move || message.get().map(|m| match m {
-                    Ok(t) => view! { <span>{t}</span> }.into_any(),
-                    Err(e) => view! { <span class="error">{e}</span> }.into_any(),
-                })}
-            </p>
+            {outcome(message)}
         </section>
     }
 }
