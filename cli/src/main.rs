@@ -325,13 +325,12 @@ const DEMO_TIME_SCALE: f64 = 120.0;
 /// restore test by itself, so the history's validated tests are the ones the console's
 /// own validator checked during this week.
 const WARM_UP_DAYS: i64 = 7;
-/// Syncs and validator passes are this far apart during the warm-up: less than a
-/// validation window (4 hours for the demo's plan), so no test is missed.
-const WARM_UP_STEP_MS: i64 = 2 * 3_600_000;
+const HOUR_MS: i64 = 3_600_000;
+const DAY_MS: i64 = 24 * HOUR_MS;
 
 async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_interval: u64) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
-    let options = WorldOptions { seed: 42, accounts, start: now - WARM_UP_DAYS * 86_400_000 };
+    let options = WorldOptions { seed: 42, accounts, start: now - WARM_UP_DAYS * DAY_MS };
     let sandbox = Sandbox::new(&options, DEMO_TIME_SCALE, Faults::default());
     let sandbox_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let endpoint = format!("http://{}", sandbox_listener.local_addr()?);
@@ -375,20 +374,31 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     serve(app).await
 }
 
-/// Moves the sandbox clock to `until` in steps, syncing and validating at each, as a
-/// console running all along would have.
+/// When the warm-up syncs and validates: every day an hour after the demo's test of
+/// `tracking` starts (it has completed, in 10 to 40 minutes, and its 4-hour
+/// validation window is open), and at the end.
+fn warm_up_stops(from: i64, until: i64) -> Vec<i64> {
+    let first_day = from - from.rem_euclid(DAY_MS);
+    let daily = (0..=WARM_UP_DAYS)
+        .map(|d| first_day + d * DAY_MS + (sandbox::generate::TRACKING_TEST_HOUR + 1) * HOUR_MS)
+        .filter(|t| *t > from && *t < until);
+    daily.chain([until]).collect()
+}
+
+/// Moves the sandbox clock to `until`, syncing and validating at each of
+/// [`warm_up_stops`], as a console running all along would have for the demo's tests.
 async fn warm_up(app: &App, sandbox: &Sandbox, until: i64) -> anyhow::Result<usize> {
     let console = app.console();
-    let mut validated = 0;
-    loop {
-        validated += recovery_console::assurance::validator::pass(console).await?;
+    let mut validated = recovery_console::assurance::validator::pass(console).await?;
+    for stop in warm_up_stops(sandbox.now(), until) {
         let now = sandbox.now();
-        if now >= until {
-            return Ok(validated);
+        if stop > now {
+            sandbox.advance(stop - now);
         }
-        sandbox.advance((until - now).min(WARM_UP_STEP_MS));
         console.syncer.run().await?;
+        validated += recovery_console::assurance::validator::pass(console).await?;
     }
+    Ok(validated)
 }
 
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {

@@ -228,6 +228,8 @@ fn testing_plan_arn(region: &str, account: &str, name: &str) -> String {
 
 /// The demo's restore testing plan of the `tracking` table.
 pub const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+/// The hour (UTC) the demo's plan of `tracking` starts its test every day.
+pub const TRACKING_TEST_HOUR: i64 = 18;
 
 /// The ARN of the demo's restore testing plan of `tracking`.
 pub fn tracking_plan_arn() -> String {
@@ -295,7 +297,7 @@ pub fn build(options: &WorldOptions) -> World {
         workload,
         r,
         TRACKING_PLAN,
-        "cron(0 18 ? * * *)",
+        &format!("cron(0 {TRACKING_TEST_HOUR} ? * * *)"),
         "LATEST_WITHIN_WINDOW",
         4,
         RestoreTestingSelection {
