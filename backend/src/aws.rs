@@ -84,10 +84,7 @@ impl AwsAccess {
         if let Some(client) = self.clients.lock().await.get(&key) {
             return client.clone();
         }
-        let provider = self.provider(target).await;
-        let config =
-            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
-        let client = aws_sdk_backup::Client::new(&config);
+        let client = aws_sdk_backup::Client::new(&self.role_config(target, region).await);
         self.clients.lock().await.entry(key).or_insert(client).clone()
     }
 
@@ -120,22 +117,29 @@ impl AwsAccess {
         aws_sdk_backup::Client::new(&config)
     }
 
-    /// A Cloud Control client in an (account, region), for reading and deleting the
-    /// resources restores created (drills). Built per use: drills are rare.
-    pub async fn cloudcontrol(&self, target: &RoleTarget, region: &str) -> aws_sdk_cloudcontrol::Client {
+    /// The SDK configuration of an (account, region) through `target`'s role, over its
+    /// cached credentials.
+    async fn role_config(&self, target: &RoleTarget, region: &str) -> SdkConfig {
         let provider = self.provider(target).await;
-        let config =
-            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
-        aws_sdk_cloudcontrol::Client::new(&config)
+        self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build()
+    }
+
+    /// A Cloud Control client in an (account, region), for reading and deleting the
+    /// resources restores created (drills, the validator's RDS checks). Built per use.
+    pub async fn cloudcontrol(&self, target: &RoleTarget, region: &str) -> aws_sdk_cloudcontrol::Client {
+        aws_sdk_cloudcontrol::Client::new(&self.role_config(target, region).await)
     }
 
     /// A Resource Groups Tagging API client in an (account, region): the tags of protected
     /// resources (AWS Backup's `ListTags` reads only its own recovery points, plans and vaults).
     pub async fn tagging(&self, target: &RoleTarget, region: &str) -> aws_sdk_resourcegroupstagging::Client {
-        let provider = self.provider(target).await;
-        let config =
-            self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
-        aws_sdk_resourcegroupstagging::Client::new(&config)
+        aws_sdk_resourcegroupstagging::Client::new(&self.role_config(target, region).await)
+    }
+
+    /// A DynamoDB client in an (account, region), for reading tables restore tests
+    /// restored (the validator).
+    pub async fn dynamodb(&self, target: &RoleTarget, region: &str) -> aws_sdk_dynamodb::Client {
+        aws_sdk_dynamodb::Client::new(&self.role_config(target, region).await)
     }
 
     /// A Backup client with the hub's own credentials (organization-wide Audit

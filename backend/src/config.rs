@@ -49,6 +49,28 @@ pub struct Config {
     pub requests: RequestsConfig,
     pub assurance: AssuranceConfig,
     pub notifications: NotificationsConfig,
+    pub validation: ValidationConfig,
+}
+
+/// The console as the restore-test validator: which tests it checks, and how often
+/// it looks for completed ones.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationConfig {
+    /// Checks per restore testing plan or selection; admins add more in the console,
+    /// and theirs win for the same plan and selection.
+    #[serde(default)]
+    pub checks: Vec<shared::RestoreTestChecks>,
+    /// Seconds between the validator's passes over completed restore tests.
+    pub poll_secs: u64,
+    /// Restore tests validated at once.
+    pub concurrency: usize,
+}
+
+impl Default for ValidationConfig {
+    fn default() -> Self {
+        Self { checks: Vec::new(), poll_secs: 60, concurrency: 4 }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -242,6 +264,9 @@ pub struct DiscoveryConfig {
     pub exclude: Vec<String>,
     /// The operator role of discovered accounts (`{account_id}` is replaced); none: they only sync.
     pub operator_role_arn_pattern: Option<String>,
+    /// The validator role of discovered accounts (`{account_id}` is replaced); none: their restore tests are not validated.
+    #[serde(default)]
+    pub validator_role_arn_pattern: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -252,6 +277,10 @@ pub struct AccountConfig {
     pub role_arn: String,
     /// The role the console assumes to start approved restores and copies.
     pub operator_role_arn: Option<String>,
+    /// The role the console assumes to validate restore tests: it reads the restored
+    /// resources and reports PutRestoreValidationResult (README: the validator's role).
+    #[serde(default)]
+    pub validator_role_arn: Option<String>,
     /// The role AWS Backup uses for restores and copies in this account; default:
     /// `arn:aws:iam::ID:role/service-role/AWSBackupDefaultServiceRole`.
     pub backup_role_arn: Option<String>,
@@ -290,6 +319,7 @@ impl Default for Config {
                 regions: Vec::new(),
                 exclude: Vec::new(),
                 operator_role_arn_pattern: None,
+                validator_role_arn_pattern: None,
             },
             accounts: Vec::new(),
             auth: AuthConfig {
@@ -312,6 +342,7 @@ impl Default for Config {
                 drill_retention_minutes: default_drill_retention(),
             },
             notifications: NotificationsConfig::default(),
+            validation: ValidationConfig::default(),
             requests: RequestsConfig {
                 approvals_needed: 1,
                 expiry_hours: 24,
@@ -449,8 +480,12 @@ impl Config {
             if !RoleArn::is(&a.role_arn) {
                 return Err(invalid(key("role_arn"), format!("{:?} is not an IAM role ARN", a.role_arn)));
             }
-            for (field, role) in [("operator_role_arn", &a.operator_role_arn), ("backup_role_arn", &a.backup_role_arn)]
-            {
+            let roles = [
+                ("operator_role_arn", &a.operator_role_arn),
+                ("backup_role_arn", &a.backup_role_arn),
+                ("validator_role_arn", &a.validator_role_arn),
+            ];
+            for (field, role) in roles {
                 if let Some(r) = role.as_ref().filter(|r| !RoleArn::is(r)) {
                     return Err(invalid(key(field), format!("{r:?} is not an IAM role ARN")));
                 }
@@ -548,6 +583,7 @@ impl Config {
                 return Err(invalid(key("events"), format!("unknown event {e:?}; one of {}", EVENTS.join(", "))));
             }
         }
+        self.validate_checks()?;
         let r = &self.requests;
         if r.approvals_needed < 1 || r.expiry_hours < 1 || r.poll_secs < 1 {
             return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
@@ -557,6 +593,27 @@ impl Config {
                 return Err(invalid(
                     format!("requests.account_approvers.{account}"),
                     "is not a 12-digit AWS account id",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_checks(&self) -> Result<(), ConfigError> {
+        let v = &self.validation;
+        if v.poll_secs < 1 || v.concurrency < 1 {
+            return Err(invalid("validation", "poll_secs and concurrency must be at least 1"));
+        }
+        if let Some(p) = self.discovery.validator_role_arn_pattern.as_ref().filter(|p| !p.contains("{account_id}")) {
+            return Err(invalid("discovery.validator_role_arn_pattern", format!("{p:?} must contain {{account_id}}")));
+        }
+        let mut scopes = std::collections::HashSet::new();
+        for (i, c) in v.checks.iter().enumerate() {
+            crate::domain::checks::check(c).map_err(|why| invalid(format!("validation.checks[{i}]"), why))?;
+            if !scopes.insert((c.plan_arn.as_str(), c.selection_name.as_deref())) {
+                return Err(invalid(
+                    format!("validation.checks[{i}]"),
+                    "a second set of checks for the same plan and selection",
                 ));
             }
         }

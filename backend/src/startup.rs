@@ -96,6 +96,7 @@ impl App {
         c.executor.start(every);
         c.notifier.start(Duration::from_secs(10));
         crate::assurance::drills::run(c.clone(), every);
+        crate::assurance::validator::run(c.clone(), Duration::from_secs(c.config.validation.poll_secs));
     }
 
     /// Binds the configured `listen` address.

@@ -566,3 +566,15 @@ pub fn facts_table(id: &'static str, rows: Vec<(String, Cell)>) -> AnyView {
     }
     .into_any()
 }
+
+/// A status line under a form: what happened, or what went wrong.
+pub fn outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
+    view! {
+        <p role="status" aria-live="polite">
+            {move || message.get().map(|m| match m {
+                Ok(t) => view! { <span>{t}</span> }.into_any(),
+                Err(e) => view! { <span class="error">{e}</span> }.into_any(),
+            })}
+        </p>
+    }
+}

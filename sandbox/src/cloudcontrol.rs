@@ -140,7 +140,7 @@ fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> 
 fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) -> Value {
     let tags =
         (!f.tags.is_empty()).then(|| f.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>());
-    let meta = |key: &str, default: &'static str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
+    let meta = |key: &str, default: &str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
     match kind {
         ResourceType::Rds => {
             let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
@@ -155,7 +155,8 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
                 },
                 "DBInstanceClass": meta("dbInstanceClass", "db.t3.medium"),
                 "Engine": meta("engine", "postgres"),
-                "AllocatedStorage": (f.size >> 30).max(20).to_string(),
+                // A restore's metadata may ask for more storage than the snapshot's.
+                "AllocatedStorage": meta("allocatedStorage", &(f.size >> 30).max(20).to_string()),
                 "MultiAZ": meta("multiAZ", "false") == "true",
                 "StorageEncrypted": f.kms_key.is_some(),
                 "KmsKeyId": f.kms_key,

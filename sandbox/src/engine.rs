@@ -27,8 +27,20 @@ pub struct StartRestore {
 struct TestRun {
     plan_arn: String,
     window: Millis,
+    start_window: Millis,
     outcome: Outcome,
-    validation: PlannedValidation,
+    plan: TestPlan,
+}
+
+/// Restore testing plans without `StartWindowHours` wait 24 hours for a test to
+/// start (the model's RestoreTestingPlanForCreate: "Defaults to 24 hours").
+pub const DEFAULT_START_WINDOW_HOURS: i64 = 24;
+
+/// The items a DynamoDB table of the world holds at `t`: a number derived from its
+/// size that grows a little every day (the sandbox keeps no item data; items are
+/// named `{table}#{i}`, see `dynamodb.rs`).
+pub fn table_items(info: &ResourceInfo, t: Millis) -> u64 {
+    (info.size >> 20) + (t.div_euclid(DAY) % 97) as u64
 }
 
 impl World {
@@ -53,12 +65,15 @@ impl World {
             Event::BackupDone { account, region, job } => self.backup_done(t, account, &region, job),
             Event::CopyDone { account, region, job } => self.copy_done(t, account, &region, job),
             Event::RestoreDone { account, region, job } => self.restore_done(t, account, &region, job),
-            Event::Validate { account, region, job } => self.validation_result(t, account, &region, job, false),
-            Event::ValidationTimeout { account, region, job } => self.validation_result(t, account, &region, job, true),
+            Event::ValidationWindowEnds { account, region, job } => {
+                self.schedule(t, Event::Delete { account, region, job })
+            }
+            Event::StartWindowEnds { account, region, job } => self.abort_test(t, account, &region, job),
             Event::Delete { account, region, job } => {
                 let r = self.region_mut(account, &region);
-                // Cloud Control DeleteResource may have deleted the resource already.
-                let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.deletion != Some(Deletion::Successful)) else {
+                // Cloud Control DeleteResource may have deleted the resource already, and
+                // a validation result followed by the window's end asks twice.
+                let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.deletion.is_none()) else {
                     return;
                 };
                 j.deletion = Some(Deletion::Deleting);
@@ -68,6 +83,10 @@ impl World {
             Event::DeleteDone { account, region, job } => {
                 let r = self.region_mut(account, &region);
                 if let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.deletion == Some(Deletion::Deleting)) {
+                    if let Some(why) = j.test.deletion_failure.clone() {
+                        j.deletion = Some(Deletion::Failed(why));
+                        return;
+                    }
                     j.deletion = Some(Deletion::Successful);
                     if let Some(created) = &j.created_resource {
                         r.names.remove(&(created.kind, created.name.clone()));
@@ -399,10 +418,11 @@ impl World {
         };
         let size_minutes = (resource.size / (2 << 30)) as i64;
         let mut duration = (base + size_minutes + self.rng.gen_range(0..20)) * MINUTE;
-        let (outcome, plan_arn, planned_validation, window) = match test {
-            Some(run) => (run.outcome, Some(run.plan_arn), run.validation, run.window),
-            None => (Outcome::Succeed, None, PlannedValidation::Silent, 0),
+        let (outcome, plan_arn, test_plan, window, start_window) = match test {
+            Some(run) => (run.outcome, Some(run.plan_arn), run.plan, run.window, run.start_window),
+            None => (Outcome::Succeed, None, TestPlan::default(), 0, 0),
         };
+        let restored_items = if test_plan.empty_restore { 0 } else { table_items(&resource, rp_created) };
         let outcome = if taken {
             duration = 2 * MINUTE;
             Outcome::Fail(match created.kind {
@@ -428,13 +448,19 @@ impl World {
             iam_role_arn: req.iam_role_arn,
             metadata: req.metadata,
             plan_arn,
-            planned_validation,
             validation: None,
             validation_window: window,
             deletion: None,
+            restored_items,
+            test: test_plan,
         });
         let job = r.restore_jobs.len() - 1;
-        self.schedule(t + duration, Event::RestoreDone { account, region: region.to_string(), job });
+        let misses_start = r.restore_jobs[job].test.misses_start_window;
+        if misses_start {
+            self.schedule(t + start_window, Event::StartWindowEnds { account, region: region.to_string(), job });
+        } else {
+            self.schedule(t + duration, Event::RestoreDone { account, region: region.to_string(), job });
+        }
         Ok(id)
     }
 
@@ -455,11 +481,7 @@ impl World {
                     j.run.created,
                     j.recovery_point_created,
                 );
-                let planned = j.planned_validation.clone();
                 let window = j.validation_window;
-                if is_test {
-                    j.validation = Some(Validation::Validating);
-                }
                 if let Some(id) = parse_recovery_point_arn(&rp_arn).map(|p| p.2) {
                     if let Some((v, i)) = r.find_recovery_point(id) {
                         r.vaults[v].recovery_points[i].last_restore = Some(t);
@@ -469,13 +491,13 @@ impl World {
                     r.resources[res].latest_restore =
                         Some(LatestRestore { minutes, job_created: created, recovery_point_created: rp_created });
                 }
+                // AWS sets no validation status by itself: the restored resource waits
+                // for a validator until the window closes (at once for a window of 0),
+                // then AWS Backup deletes it (developer guide, "Restore testing":
+                // "Once the optional validation completes or the validation window
+                // closes, AWS Backup deletes the resources involved with the restore test").
                 if is_test {
-                    let region = region.to_string();
-                    if planned != PlannedValidation::Silent {
-                        let after = self.rng.gen_range(5..40) * MINUTE;
-                        self.schedule(t + after.min(window), Event::Validate { account, region: region.clone(), job });
-                    }
-                    self.schedule(t + window, Event::ValidationTimeout { account, region, job });
+                    self.schedule(t + window, Event::ValidationWindowEnds { account, region: region.to_string(), job });
                 }
             }
             Outcome::Fail(message) => {
@@ -488,26 +510,21 @@ impl World {
         }
     }
 
-    fn validation_result(&mut self, t: Millis, account: usize, region: &str, job: usize, timeout: bool) {
+    /// A restore test that could not start within its plan's start window.
+    fn abort_test(&mut self, t: Millis, account: usize, region: &str, job: usize) {
         let r = self.region_mut(account, region);
-        let Some(j) = r.restore_jobs.get_mut(job) else {
+        let Some(j) = r.restore_jobs.get_mut(job).filter(|j| j.run.completed.is_none()) else {
             return;
         };
-        if j.validation != Some(Validation::Validating) {
-            return;
+        j.run.completed = Some(t);
+        j.run.state = JobState::Aborted;
+        j.run.status_message = Some(format!(
+            "The restore job did not start within the start window of {} hours: the account's restore capacity was in use",
+            (t - j.run.created) / HOUR
+        ));
+        if let Some(c) = j.created_resource.take() {
+            r.names.remove(&(c.kind, c.name));
         }
-        j.validation = Some(if timeout {
-            Validation::TimedOut(format!(
-                "No validation result was reported within the validation window of {} hours",
-                j.validation_window / HOUR
-            ))
-        } else {
-            match &j.planned_validation {
-                PlannedValidation::Fail(m) => Validation::Failed(m.clone()),
-                _ => Validation::Successful,
-            }
-        });
-        self.schedule(t, Event::Delete { account, region: region.to_string(), job });
     }
 
     /// Records an external validation result (PutRestoreValidationResult).
@@ -535,15 +552,16 @@ impl World {
         if j.run.state != JobState::Completed {
             return Err(AwsError::invalid_request(format!("Restore job {job_id} has not completed")));
         }
+        // The window closes when AWS Backup starts deleting what the test restored.
         if j.deletion.is_some() {
             return Err(AwsError::invalid_request(format!("The validation window of restore job {job_id} has closed")));
         }
         let message_or = |default: &str| message.clone().unwrap_or_else(|| default.to_string());
         j.validation = Some(match status {
-            "SUCCESSFUL" => Validation::Successful,
+            "SUCCESSFUL" => Validation::Successful(message.clone()),
             "FAILED" => Validation::Failed(message_or("Validation failed")),
             "TIMED_OUT" => Validation::TimedOut(message_or("Validation timed out")),
-            "VALIDATING" => Validation::Validating,
+            "VALIDATING" => Validation::Validating(message.clone()),
             other => {
                 return Err(AwsError::invalid_parameter(format!(
                     "ValidationStatus must be one of FAILED, SUCCESSFUL, TIMED_OUT, VALIDATING, got {other:?}"
@@ -567,6 +585,7 @@ impl World {
         let run_no = p.runs;
         let forced = p.forced.get(&run_no).cloned();
         let plan_arn = p.arn.clone();
+        let start_window = p.start_window_hours * HOUR;
         let sel = p.selection.clone();
         let window_start = t - sel.window_days * DAY;
         let mut picks = Vec::new();
@@ -622,9 +641,17 @@ impl World {
             let suffix: u64 = self.rng.gen();
             let mut metadata = inferred_metadata(&info, suffix);
             metadata.extend(s.overrides.clone());
-            let (outcome, validation) = forced.clone().unwrap_or_else(|| self.random_test_outcome(&info));
-            let run =
-                TestRun { plan_arn: plan_arn.clone(), window: s.validation_window_hours * HOUR, outcome, validation };
+            let (outcome, plan) = match forced.clone() {
+                Some(f) => forced_test(f),
+                None => self.random_test_outcome(&info),
+            };
+            let run = TestRun {
+                plan_arn: plan_arn.clone(),
+                window: s.validation_window_hours * HOUR,
+                start_window,
+                outcome,
+                plan,
+            };
             let req = StartRestore {
                 recovery_point_arn: rp_arn,
                 metadata,
@@ -641,17 +668,36 @@ impl World {
         started
     }
 
-    fn random_test_outcome(&mut self, info: &ResourceInfo) -> (Outcome, PlannedValidation) {
+    /// How an unforced restore test goes: a few restores fail, a few clean-ups fail.
+    fn random_test_outcome(&mut self, info: &ResourceInfo) -> (Outcome, TestPlan) {
         let roll: f64 = self.rng.gen();
         if roll < 0.03 {
-            (Outcome::Fail(restore_failure(info.kind).to_string()), PlannedValidation::Silent)
-        } else if roll < 0.09 {
-            (Outcome::Succeed, PlannedValidation::Fail(validation_failure(info.kind).to_string()))
-        } else if roll < 0.11 {
-            (Outcome::Succeed, PlannedValidation::Silent)
+            (Outcome::Fail(restore_failure(info.kind).to_string()), TestPlan::default())
+        } else if roll < 0.04 {
+            let plan = TestPlan { deletion_failure: Some(deletion_failure(info.kind).into()), ..TestPlan::default() };
+            (Outcome::Succeed, plan)
         } else {
-            (Outcome::Succeed, PlannedValidation::Pass)
+            (Outcome::Succeed, TestPlan::default())
         }
+    }
+}
+
+fn forced_test(forced: ForcedRun) -> (Outcome, TestPlan) {
+    let plan = TestPlan::default();
+    match forced {
+        ForcedRun::RestoreFails(message) => (Outcome::Fail(message), plan),
+        ForcedRun::EmptyRestore => (Outcome::Succeed, TestPlan { empty_restore: true, ..plan }),
+        ForcedRun::MissesStartWindow => (Outcome::Succeed, TestPlan { misses_start_window: true, ..plan }),
+        ForcedRun::DeletionFails(why) => (Outcome::Succeed, TestPlan { deletion_failure: Some(why), ..plan }),
+    }
+}
+
+/// Why AWS Backup could not delete what a restore test made.
+pub fn deletion_failure(kind: ResourceType) -> &'static str {
+    match kind {
+        ResourceType::DynamoDb => "Deletion failed: the restored table has deletion protection enabled",
+        ResourceType::Rds => "Deletion failed: the restored DB instance has deletion protection enabled",
+        _ => "Deletion failed: the restored resource is in use",
     }
 }
 
@@ -662,16 +708,6 @@ pub fn restore_failure(kind: ResourceType) -> &'static str {
         ResourceType::Ebs => "Restore failed: the KMS key used by the snapshot is disabled",
         ResourceType::Efs => "Restore failed: file system limit exceeded",
         ResourceType::S3 => "Restore failed: access denied writing to the destination bucket",
-    }
-}
-
-pub fn validation_failure(kind: ResourceType) -> &'static str {
-    match kind {
-        ResourceType::DynamoDb => {
-            "Item count check failed: expected at least 1000 items in the restored table, found 0"
-        }
-        ResourceType::Rds => "Schema check failed: relation \"orders\" does not exist in the restored database",
-        _ => "Checksum of the restored data does not match the manifest",
     }
 }
 

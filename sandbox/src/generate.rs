@@ -21,6 +21,9 @@ pub const OUTSIDER: &str = "333333333333";
 pub const DEMO_REGION: &str = "ap-southeast-2";
 pub const READ_ROLE: &str = "RecoveryConsoleRead";
 pub const OPERATOR_ROLE: &str = "RecoveryConsoleOperator";
+/// The role the console validates restore tests with (reads restored resources,
+/// reports PutRestoreValidationResult; starts nothing).
+pub const VALIDATOR_ROLE: &str = "RecoveryConsoleValidator";
 const HISTORY_DAYS: i64 = 90;
 const GENERATED_REGIONS: [&str; 4] = ["ap-southeast-2", "us-east-1", "eu-west-1", "us-west-2"];
 
@@ -157,8 +160,9 @@ impl Builder {
         name: &str,
         cron: &str,
         algorithm: &str,
+        start_window_hours: i64,
         selection: RestoreTestingSelection,
-        forced: HashMap<u32, (Outcome, PlannedValidation)>,
+        forced: HashMap<u32, ForcedRun>,
     ) {
         let account_id = self.accounts[account].id.clone();
         let Ok(schedule) = Schedule::parse(cron) else {
@@ -169,14 +173,14 @@ impl Builder {
         let r = self.region(account, region);
         r.plans.push(RestoreTestingPlan {
             name: name.to_string(),
-            arn: format!("arn:aws:backup:{region}:{account_id}:restore-testing-plan:{name}-{:06x}", name.len() * 7919),
+            arn: testing_plan_arn(region, &account_id, name),
             created,
             updated: created,
             schedule_expression: cron.to_string(),
             schedule_timezone: None,
             schedule,
             next_run,
-            start_window_hours: 4,
+            start_window_hours,
             selection: RecoveryPointSelection {
                 algorithm: algorithm.to_string(),
                 include_vaults: vec!["*".to_string()],
@@ -195,13 +199,14 @@ impl Builder {
 }
 
 fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
-    [(READ_ROLE, false), (OPERATOR_ROLE, true)]
+    [(READ_ROLE, false, false), (OPERATOR_ROLE, true, false), (VALIDATOR_ROLE, false, true)]
         .into_iter()
-        .map(|(name, can_act)| Role {
+        .map(|(name, can_act, can_validate)| Role {
             name: name.to_string(),
             trusts: trusts.to_string(),
             external_id: external_id.map(String::from),
             can_act,
+            can_validate,
         })
         .collect()
 }
@@ -220,6 +225,21 @@ pub fn organization_copy_policy(vault_arn: &str) -> String {
         }]
     })
     .to_string()
+}
+
+/// The ARN of a restore testing plan the world makes.
+fn testing_plan_arn(region: &str, account: &str, name: &str) -> String {
+    format!("arn:aws:backup:{region}:{account}:restore-testing-plan:{name}-{:06x}", name.len() * 7919)
+}
+
+/// The demo's restore testing plan of the `tracking` table.
+pub const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+/// The hour (UTC) the demo's plan of `tracking` starts its test every day.
+pub const TRACKING_TEST_HOUR: i64 = 18;
+
+/// The ARN of the demo's restore testing plan of `tracking`.
+pub fn tracking_plan_arn() -> String {
+    testing_plan_arn(DEMO_REGION, WORKLOAD_A, TRACKING_PLAN)
 }
 
 pub fn build(options: &WorldOptions) -> World {
@@ -263,33 +283,29 @@ pub fn build(options: &WorldOptions) -> World {
         Some(central_arn.clone()),
     );
     let tracking_arn = format!("arn:aws:dynamodb:{r}:{WORKLOAD_A}:table/tracking");
-    // Fixed outcomes so the history always shows each kind of failure, one of them recent.
-    let forced: HashMap<u32, (Outcome, PlannedValidation)> = [
-        (
-            20,
-            (
-                Outcome::Succeed,
-                PlannedValidation::Fail(super::engine::validation_failure(ResourceType::DynamoDb).into()),
-            ),
-        ),
-        (45, (Outcome::Fail(super::engine::restore_failure(ResourceType::DynamoDb).into()), PlannedValidation::Silent)),
-        (66, (Outcome::Succeed, PlannedValidation::Silent)),
-        (
-            86,
-            (
-                Outcome::Succeed,
-                PlannedValidation::Fail(super::engine::validation_failure(ResourceType::DynamoDb).into()),
-            ),
-        ),
+    // Fixed runs so the history always shows each kind of trouble, some of them recent:
+    // a restore that failed, a test that missed its start window, a clean-up that
+    // failed, and recovery points that held an empty table (which a validator's
+    // item-count check fails, when one validates them). Runs 90 and on come after the
+    // 90 days of history: the demo lives through a week with its console (and so its
+    // validator) before it opens, and meets run 93 then.
+    let forced: HashMap<u32, ForcedRun> = [
+        (20, ForcedRun::EmptyRestore),
+        (45, ForcedRun::RestoreFails(super::engine::restore_failure(ResourceType::DynamoDb).into())),
+        (60, ForcedRun::DeletionFails(super::engine::deletion_failure(ResourceType::DynamoDb).into())),
+        (72, ForcedRun::EmptyRestore),
+        (86, ForcedRun::MissesStartWindow),
+        (93, ForcedRun::EmptyRestore),
     ]
     .into_iter()
     .collect();
     b.testing_plan(
         workload,
         r,
-        "tracking-daily-restore-test",
-        "cron(0 18 ? * * *)",
+        TRACKING_PLAN,
+        &format!("cron(0 {TRACKING_TEST_HOUR} ? * * *)"),
         "LATEST_WITHIN_WINDOW",
+        4,
         RestoreTestingSelection {
             name: "tracking-table".into(),
             created: begin,
@@ -427,7 +443,10 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             let n = if ri == 0 { total - total / 3 * (regions.len() - 1) } else { total / 3 };
             let mut resources = Vec::new();
             for k in 0..n {
-                let kind = ResourceType::ALL[b.rng.gen_range(0..5)];
+                let drawn = ResourceType::ALL[b.rng.gen_range(0..5)];
+                // The first two accounts test an RDS instance (the second with a storage
+                // override, so its restores differ from the source).
+                let kind = if i < 2 && ri == 0 && k == 0 { ResourceType::Rds } else { drawn };
                 let hex: u64 = b.rng.gen::<u64>();
                 let rname = match kind {
                     ResourceType::DynamoDb => format!("{team}-table-{k}"),
@@ -458,6 +477,7 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                     &format!("{team}-weekly-restore-test"),
                     "cron(0 3 ? * MON *)",
                     if i % 2 == 0 { "LATEST_WITHIN_WINDOW" } else { "RANDOM_WITHIN_WINDOW" },
+                    super::engine::DEFAULT_START_WINDOW_HOURS,
                     RestoreTestingSelection {
                         name: format!("{}-critical", first_kind.as_str().to_lowercase()),
                         created: b.begin,
@@ -466,8 +486,13 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                         resource_arns: vec!["*".into()],
                         string_equals: vec![("tier".into(), "critical".into())],
                         string_not_equals: Vec::new(),
-                        overrides: BTreeMap::new(),
-                        validation_window_hours: 6,
+                        overrides: if i == 1 {
+                            BTreeMap::from([("allocatedStorage".to_string(), "500".to_string())])
+                        } else {
+                            BTreeMap::new()
+                        },
+                        // The third account's tests have no validation window: deleted at once.
+                        validation_window_hours: if i == 2 { 0 } else { 6 },
                         creator_request_id: None,
                     },
                     HashMap::new(),

@@ -7,6 +7,7 @@ mod admin;
 mod backup;
 mod clock;
 mod cloudcontrol;
+mod dynamodb;
 mod engine;
 mod faults;
 pub mod generate;
@@ -41,6 +42,8 @@ pub struct Caller {
     pub region: String,
     pub is_hub: bool,
     pub can_act: bool,
+    /// May call PutRestoreValidationResult (the validator role; the operator role may too).
+    pub can_validate: bool,
     pub principal_arn: String,
     pub user_id: String,
 }
@@ -103,6 +106,7 @@ pub struct RoleSummary {
     pub arn: String,
     pub external_id: Option<String>,
     pub operator: bool,
+    pub validator: bool,
 }
 
 impl Sandbox {
@@ -139,6 +143,7 @@ impl Sandbox {
                         arn: format!("arn:aws:iam::{}:role/{}", a.id, r.name),
                         external_id: r.external_id.clone(),
                         operator: r.can_act,
+                        validator: r.can_validate,
                     })
                     .collect(),
             })
@@ -157,6 +162,7 @@ impl Sandbox {
                 region: region.to_string(),
                 is_hub: true,
                 can_act: true,
+                can_validate: true,
                 principal_arn: format!("arn:aws:iam::{HUB_ACCOUNT}:user/recovery-console"),
                 user_id: "AIDARCHUBUSER0000001".to_string(),
             }),
@@ -181,6 +187,7 @@ impl Sandbox {
                     region: region.to_string(),
                     is_hub: account.id == HUB_ACCOUNT,
                     can_act: session.can_act,
+                    can_validate: session.can_act || session.can_validate,
                     principal_arn: format!(
                         "arn:aws:sts::{}:assumed-role/{}/{}",
                         account.id, session.role, session.session_name
@@ -207,6 +214,7 @@ impl Sandbox {
             Orgs,
             Tagging,
             CloudControl,
+            DynamoDb,
             Backup(backup::Request),
         }
         let (op, parsed) = match protocol {
@@ -218,6 +226,9 @@ impl Sandbox {
                 (tagging::identify(&parts.headers)?, Parsed::Tagging)
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
+            Protocol::Json10 if dynamodb::is_target(&parts.headers) => {
+                (dynamodb::identify(&parts.headers)?, Parsed::DynamoDb)
+            }
             Protocol::Json10 => (cloudcontrol::identify(&parts.headers)?, Parsed::CloudControl),
             Protocol::RestJson => {
                 let req = backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
@@ -265,7 +276,8 @@ impl Sandbox {
             Protocol::Json10 if cloudcontrol::is_mutation(op) => Some("cloudformation"),
             _ => None,
         };
-        if let Some(prefix) = iam_prefix.filter(|_| !caller.can_act) {
+        let allowed = caller.can_act || (op == "PutRestoreValidationResult" && caller.can_validate);
+        if let Some(prefix) = iam_prefix.filter(|_| !allowed) {
             return Err(AwsError::access_denied(
                 "AccessDeniedException",
                 format!("User: {} is not authorized to perform: {prefix}:{op}", caller.principal_arn),
@@ -304,6 +316,10 @@ impl Sandbox {
                 };
                 ("application/x-amz-json-1.0", to_json(&value))
             }
+            Parsed::DynamoDb => {
+                let value = dynamodb::call(&self.read_at(now), now, &caller, op, &body)?;
+                ("application/x-amz-json-1.0", to_json(&value))
+            }
             Parsed::Backup(req) => {
                 let value = if backup::is_mutation(op) {
                     backup::call_mut(&mut self.write_at(now), now, &caller, &req)?
@@ -336,6 +352,12 @@ impl Sandbox {
     pub fn now(&self) -> Millis {
         self.clock.now()
     }
+
+    /// Moves the sandbox clock forward by `ms` and applies what falls due on the way.
+    pub fn advance(&self, ms: Millis) {
+        self.clock.advance(ms);
+        drop(self.write_at(self.clock.now()));
+    }
 }
 
 /// A response whose head promises a body that never comes: the connection
@@ -362,7 +384,8 @@ fn has_target(headers: &axum::http::HeaderMap, prefix: &str) -> bool {
 fn detect_protocol(req: &Request) -> Protocol {
     let headers = req.headers();
     if headers.contains_key("x-amz-target") {
-        return if has_target(headers, cloudcontrol::TARGET_PREFIX) { Protocol::Json10 } else { Protocol::Json11 };
+        let json10 = has_target(headers, cloudcontrol::TARGET_PREFIX) || has_target(headers, dynamodb::TARGET_PREFIX);
+        return if json10 { Protocol::Json10 } else { Protocol::Json11 };
     }
     let form = headers
         .get("content-type")
@@ -401,8 +424,9 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         generate::DEMO_REGION
     );
     for a in accounts.iter().filter(|a| a.in_organization && a.id != HUB_ACCOUNT) {
-        let read = a.roles.iter().find(|r| !r.operator);
+        let read = a.roles.iter().find(|r| !r.operator && !r.validator);
         let operator = a.roles.iter().find(|r| r.operator);
+        let validator = a.roles.iter().find(|r| r.validator);
         // An account without roles still gets an entry, so its failure shows up in the console.
         let role_arn = read
             .map(|r| r.arn.clone())
@@ -411,6 +435,9 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         if let Some(op) = operator {
             out.push_str(&format!("operator_role_arn = \"{}\"\n", op.arn));
         }
+        if let Some(v) = validator {
+            out.push_str(&format!("validator_role_arn = \"{}\"\n", v.arn));
+        }
         if let Some(ext) = read.and_then(|r| r.external_id.as_ref()) {
             out.push_str(&format!("external_id = \"{ext}\"\n"));
         }
@@ -418,5 +445,11 @@ pub fn console_config(endpoint: &str, accounts: &[AccountSummary]) -> String {
         let regions = if regions.is_empty() { format!("\"{}\"", generate::DEMO_REGION) } else { regions.join(", ") };
         out.push_str(&format!("regions = [{regions}]\n\n"));
     }
+    // The console validates the demo's tests of `tracking`: its restored tables hold
+    // the items `tracking#0`... of the recovery point (`dynamodb.rs`).
+    out.push_str(&format!(
+        "[validation]\n[[validation.checks]]\nplan_arn = \"{}\"\nmin_items = 1000\nkeys = [{{ pk = \"tracking#0\", sk = \"current\" }}]\n",
+        generate::tracking_plan_arn()
+    ));
     out
 }

@@ -125,6 +125,7 @@ pub fn assume_role(
             token: token.clone(),
             expires_wall: expires,
             can_act: role.can_act,
+            can_validate: role.can_validate,
         },
     );
     let result = format!(

@@ -143,12 +143,15 @@ pub enum JobState {
     Running,
     Completed,
     Failed,
+    /// A restore test that could not start within its plan's start window.
+    Aborted,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
+/// A validator's report, with the message it sent (PutRestoreValidationResult).
 pub enum Validation {
-    Validating,
-    Successful,
+    Validating(Option<String>),
+    Successful(Option<String>),
     Failed(String),
     TimedOut(String),
 }
@@ -157,6 +160,8 @@ pub enum Validation {
 pub enum Deletion {
     Deleting,
     Successful,
+    /// AWS Backup could not delete the restored resource; the message says why.
+    Failed(String),
 }
 
 /// What the sandbox decided at start about how a job will end.
@@ -185,13 +190,29 @@ impl JobRun {
     }
 }
 
-/// What the sandbox's validator will report on a restore test.
+/// What the world fixes for a chosen run of a restore testing plan (the demo's
+/// history shows each kind of trouble); other runs go as the dice say.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlannedValidation {
-    Pass,
-    Fail(String),
-    /// Never reports: the validation window runs out.
-    Silent,
+pub enum ForcedRun {
+    /// The restore job fails with this message.
+    RestoreFails(String),
+    /// The restore completes, but the recovery point held an empty table: the
+    /// restored table has no items (a validator's item-count check fails).
+    EmptyRestore,
+    /// The account's restore capacity is taken: the test cannot start within the
+    /// plan's start window and ends `ABORTED`.
+    MissesStartWindow,
+    /// The clean-up after the validation window fails.
+    DeletionFails(String),
+}
+
+/// How a restore test will go, decided when its plan runs.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TestPlan {
+    /// The job never starts; it is aborted when the start window closes.
+    pub misses_start_window: bool,
+    pub empty_restore: bool,
+    pub deletion_failure: Option<String>,
 }
 
 #[derive(Debug)]
@@ -219,10 +240,14 @@ pub struct RestoreJob {
     pub iam_role_arn: Option<String>,
     pub metadata: BTreeMap<String, String>,
     pub plan_arn: Option<String>,
-    pub planned_validation: PlannedValidation,
+    /// Set only by a validator through PutRestoreValidationResult: AWS runs none.
     pub validation: Option<Validation>,
     pub validation_window: Millis,
     pub deletion: Option<Deletion>,
+    /// How this restore test goes (the default for manual restores).
+    pub test: TestPlan,
+    /// Items in the restored DynamoDB table (from its recovery point).
+    pub restored_items: u64,
 }
 
 /// The resource a restore makes, reserved by name from the moment the job starts.
@@ -288,8 +313,8 @@ pub struct RestoreTestingPlan {
     pub selection: RecoveryPointSelection,
     pub last_execution: Option<Millis>,
     pub selections: Vec<RestoreTestingSelection>,
-    /// Outcomes the demo world fixes for chosen runs, by run number.
-    pub forced: HashMap<u32, (Outcome, PlannedValidation)>,
+    /// What the demo world fixes for chosen runs, by run number.
+    pub forced: HashMap<u32, ForcedRun>,
     pub runs: u32,
     pub creator_request_id: Option<String>,
     /// Deleted plans stay in place (events name plans by index) but are gone for every API.
@@ -415,6 +440,8 @@ pub struct Role {
     pub external_id: Option<String>,
     /// May start restores and copies (the operator role), not only read.
     pub can_act: bool,
+    /// May report restore-test validation results (the validator role).
+    pub can_validate: bool,
 }
 
 #[derive(Debug)]
@@ -439,20 +466,63 @@ pub struct Session {
     /// Wall-clock expiry (ms): credentials are the client's business, not the simulated world's.
     pub expires_wall: Millis,
     pub can_act: bool,
+    pub can_validate: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Event {
-    BackupRun { account: usize, region: String, plan: usize },
-    BackupDone { account: usize, region: String, job: usize },
-    CopyDone { account: usize, region: String, job: usize },
-    RestoreDone { account: usize, region: String, job: usize },
-    Validate { account: usize, region: String, job: usize },
-    ValidationTimeout { account: usize, region: String, job: usize },
-    Delete { account: usize, region: String, job: usize },
-    DeleteDone { account: usize, region: String, job: usize },
-    PlanRun { account: usize, region: String, plan: usize },
-    ResourceRequestDone { account: usize, region: String, request: usize },
+    BackupRun {
+        account: usize,
+        region: String,
+        plan: usize,
+    },
+    BackupDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    CopyDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    RestoreDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    /// The validation window of a restore test closes: AWS Backup deletes what it restored.
+    ValidationWindowEnds {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    /// A restore test that never started is aborted when its start window closes.
+    StartWindowEnds {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    Delete {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    DeleteDone {
+        account: usize,
+        region: String,
+        job: usize,
+    },
+    PlanRun {
+        account: usize,
+        region: String,
+        plan: usize,
+    },
+    ResourceRequestDone {
+        account: usize,
+        region: String,
+        request: usize,
+    },
 }
 
 pub struct World {

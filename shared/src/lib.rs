@@ -1281,6 +1281,77 @@ pub struct EvidenceJob {
     pub error: Option<String>,
 }
 
+// ---- Restore-test validation by the console (issue 13, part 4) ----
+
+/// The checks the console runs on what a restore test restored, for every test of a
+/// restore testing plan, or of one of its selections (`selection_name`). The
+/// restored resource must exist and be ready (a DynamoDB table `ACTIVE`, an RDS
+/// instance `available`) in any case; the fields add checks.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RestoreTestChecks {
+    pub plan_arn: String,
+    /// One selection of the plan; none: every test of the plan without a selection's own checks.
+    #[serde(default)]
+    pub selection_name: Option<String>,
+    /// DynamoDB: the restored table holds at least this many items (counted with a Scan).
+    #[serde(default)]
+    pub min_items: Option<i64>,
+    /// DynamoDB: items that must be present, each its full primary key as attribute
+    /// name to string value (`{"pk": "tracking#0", "sk": "current"}`), read with GetItem.
+    #[serde(default)]
+    pub keys: Vec<std::collections::BTreeMap<String, String>>,
+    /// RDS: the restored instance's engine and allocated storage equal the source instance's.
+    #[serde(default = "yes")]
+    pub rds_matches_source: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A set of checks and where it comes from.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreTestCheckRule {
+    pub checks: RestoreTestChecks,
+    /// `config` (the file; read-only here) or `console` (set by an admin; wins over the file's for the same scope).
+    pub source: String,
+    pub updated_by: Option<String>,
+    pub updated_at: Option<Timestamp>,
+}
+
+/// One check the console ran on a restored resource, and what it saw.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct CheckAnswer {
+    pub check: String,
+    pub passed: bool,
+    pub seen: String,
+}
+
+/// The console's validation of one restore test.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreValidation {
+    pub account_id: String,
+    pub job_id: String,
+    pub region: String,
+    pub plan_arn: String,
+    pub selection_name: Option<String>,
+    pub resource_arn: String,
+    pub created_resource_arn: Option<String>,
+    /// `running`, `reported` (sent to AWS), `skipped` (window closed or 0), `error` (retried), `refused` (AWS refused the result).
+    pub state: String,
+    /// What was sent: `SUCCESSFUL` or `FAILED`.
+    pub result: Option<String>,
+    pub message: Option<String>,
+    pub checks: Vec<CheckAnswer>,
+    pub started_at: Timestamp,
+    pub finished_at: Option<Timestamp>,
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -5,6 +5,7 @@
 pub mod drills;
 pub mod evidence;
 pub mod runbooks;
+pub mod validator;
 
 use shared::{CoverageTrendPoint, RpoGap, RpoPoint};
 

@@ -3,6 +3,7 @@
 //! hash of a request's parameters, and the RPO/RTO targets of a resource.
 //! Nothing here does I/O.
 
+pub mod checks;
 mod targets;
 
 use std::fmt;

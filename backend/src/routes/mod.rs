@@ -13,6 +13,7 @@ mod posture;
 mod requests;
 mod status;
 mod ui;
+mod validation;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -124,6 +125,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(posture::coverage))
         .routes(routes!(assurance::coverage_trend))
         .routes(routes!(assurance::get_targets, assurance::put_target, assurance::delete_target))
+        .routes(routes!(validation::get_checks, validation::put_checks, validation::delete_checks))
+        .routes(routes!(validation::validations))
         .routes(routes!(assurance::resource_rpo))
         .routes(routes!(assurance::runbook))
         .routes(routes!(assurance::runbook_markdown))

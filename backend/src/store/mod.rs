@@ -12,6 +12,7 @@ mod requests;
 mod sessions;
 mod sql;
 mod sync_status;
+mod validation;
 
 pub use assurance::{DrillRow, HistoryPoint, Tested, ACTIVE_DRILL};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
@@ -24,6 +25,7 @@ pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery};
 pub use sql::{Sql, Val};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
+pub use validation::{validation_subject, Claim, Finish, CLAIM_LEASE_MS};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};

@@ -174,14 +174,33 @@ impl Syncer {
 
     /// The role that starts approved restores and copies in an account, if it has one.
     pub async fn operator_role(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
+        let pattern = self.config.discovery.operator_role_arn_pattern.as_deref();
+        self.acting_role(account_id, |a| a.operator_role_arn.clone(), pattern).await
+    }
+
+    /// The role that validates restore tests in an account (reads what they restored,
+    /// reports the result), if it has one.
+    pub async fn validator_role(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {
+        let pattern = self.config.discovery.validator_role_arn_pattern.as_deref();
+        self.acting_role(account_id, |a| a.validator_role_arn.clone(), pattern).await
+    }
+
+    /// A role of an account beside its read role: the configured account's, or for a
+    /// discovered account the one `pattern` names.
+    async fn acting_role(
+        &self,
+        account_id: &str,
+        configured: impl Fn(&crate::config::AccountConfig) -> Option<String>,
+        pattern: Option<&str>,
+    ) -> Result<Option<RoleTarget>, StoreError> {
         if let Some(a) = self.config.accounts.iter().find(|a| a.id == account_id) {
-            return Ok(a.operator_role_arn.clone().map(|role_arn| RoleTarget {
+            return Ok(configured(a).map(|role_arn| RoleTarget {
                 account_id: a.id.clone(),
                 role_arn,
                 external_id: a.external_id.clone(),
             }));
         }
-        let Some(pattern) = &self.config.discovery.operator_role_arn_pattern else { return Ok(None) };
+        let Some(pattern) = pattern else { return Ok(None) };
         let known = self.store.list_accounts().await?;
         Ok(known.into_iter().find(|a| a.id == account_id && a.source == "discovery").map(|a| RoleTarget {
             account_id: a.id.clone(),

@@ -70,6 +70,12 @@ impl TestSandbox {
         aws_sdk_backup::Client::new(&self.role(account, "RecoveryConsoleRead", None).await)
     }
 
+    /// A Backup client of `role` in `account` and `region`.
+    pub async fn backup_in(&self, account: &str, role: &str, region: &str) -> aws_sdk_backup::Client {
+        let config = self.role(account, role, None).await;
+        aws_sdk_backup::Client::new(&config.into_builder().region(Region::new(region.to_string())).build())
+    }
+
     pub async fn operator(&self, account: &str) -> aws_sdk_backup::Client {
         aws_sdk_backup::Client::new(&self.role(account, "RecoveryConsoleOperator", None).await)
     }
@@ -97,7 +103,12 @@ impl TestSandbox {
 
     /// Runs a restore testing plan of `account` in the test region now; returns the restore job ids.
     pub async fn run_plan(&self, account: &str, plan: &str) -> Vec<String> {
-        let body = json!({ "account_id": account, "region": REGION, "plan_name": plan });
+        self.run_plan_in(account, REGION, plan).await
+    }
+
+    /// Runs a restore testing plan of `account` in `region` now; returns the restore job ids.
+    pub async fn run_plan_in(&self, account: &str, region: &str, plan: &str) -> Vec<String> {
+        let body = json!({ "account_id": account, "region": region, "plan_name": plan });
         let (status, run) = self.admin(reqwest::Method::POST, "/_sandbox/restore-testing-plans/run", Some(body)).await;
         assert_eq!(status, 200, "{run}");
         run["restore_job_ids"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_string()).collect()
@@ -106,6 +117,31 @@ impl TestSandbox {
     pub async fn now_ms(&self) -> i64 {
         self.admin(reqwest::Method::GET, "/_sandbox/clock", None).await.1["now_ms"].as_i64().unwrap()
     }
+}
+
+/// Runs the demo's restore testing plan of `tracking` now and lets the restore
+/// complete; returns the restore job id and a Backup client of the validator role.
+pub async fn completed_tracking_test(sb: &TestSandbox) -> (String, aws_sdk_backup::Client) {
+    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    let validator = aws_sdk_backup::Client::new(&sb.role(WORKLOAD_A, "RecoveryConsoleValidator", None).await);
+    let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+    sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;
+    (id, validator)
+}
+
+/// A completed test of `tracking` that an outside validator reported `status` (with
+/// `message`) on, through the validator role; returns the restore job id.
+pub async fn validated_tracking_test(sb: &TestSandbox, status: &str, message: &str) -> String {
+    let (id, validator) = completed_tracking_test(sb).await;
+    validator
+        .put_restore_validation_result()
+        .restore_job_id(&id)
+        .validation_status(status.into())
+        .validation_status_message(message)
+        .send()
+        .await
+        .unwrap();
+    id
 }
 
 /// The newest recovery point of `resource` in `vault`.

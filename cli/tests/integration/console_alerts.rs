@@ -286,6 +286,7 @@ async fn restore_times_and_resources_outside_the_targets() {
 #[tokio::test]
 async fn coverage_names_the_tested_and_the_gaps() {
     let sb = spawn(0, 0.0).await;
+    validated_tracking_test(&sb, "SUCCESSFUL", "checked").await;
     for db in databases().await {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
@@ -391,19 +392,16 @@ async fn a_late_validation_failure_reaches_the_webhook() {
         let (hook, received) = receiver(&sb, 0).await;
         let c =
             console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["restore_test_failed"]))).await;
+        // A test that completed; its validator is still at work when the first sync reads it.
+        let (id, validator) = completed_tracking_test(&sb).await;
+        validator
+            .put_restore_validation_result()
+            .restore_job_id(&id)
+            .validation_status("VALIDATING".into())
+            .send()
+            .await
+            .unwrap();
         c.syncer.run().await.unwrap();
-        let failed =
-            c.all(format!("/api/v1/restore-jobs?test=true&account_id={WORKLOAD_A}&validation_status=FAILED")).await;
-        let id = failed.first().unwrap_or_else(|| panic!("{label}: a failed validation"))["job_id"]
-            .as_str()
-            .unwrap()
-            .to_string();
-        // As the first sync would have read it while its validator was still at work.
-        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
-        let update = format!(
-            "UPDATE restore_jobs SET validation_status = 'VALIDATING', validation_message = NULL WHERE id = '{id}'"
-        );
-        sqlx::query(&update).execute(&pool).await.unwrap();
         let mentions = || {
             let calls = received.lock().unwrap().calls.clone();
             calls
@@ -414,7 +412,10 @@ async fn a_late_validation_failure_reaches_the_webhook() {
         c.notifier.pass().await.unwrap();
         assert_eq!(mentions(), 0, "{label}: still validating, nothing to say");
 
+        // Three hours later (inside the 4-hour window) the validator fails it.
         sb.advance(3.0 * 3600.0).await;
+        let failed = validator.put_restore_validation_result().restore_job_id(&id).validation_status("FAILED".into());
+        failed.validation_status_message("row count 0").send().await.unwrap();
         c.syncer.run().await.unwrap();
         c.notifier.pass().await.unwrap();
         assert_eq!(mentions(), 1, "{label}: the late failure reached the webhook once");

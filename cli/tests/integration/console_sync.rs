@@ -393,40 +393,43 @@ async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data()
 
 /// A validation result can land hours after its restore test completed (up to the
 /// selection's validation window), long after the incremental listing's window has
-/// moved on: the console reads such a test again (`DescribeRestoreJob`) until it is final.
+/// moved on: the console reads such a test again (`DescribeRestoreJob`) until it is
+/// final. Here an outside validator reports five hours after the test completed.
 #[tokio::test]
 async fn a_late_validation_result_is_read_again_by_a_later_sync() {
-    let sb = spawn(0, 0.0).await;
+    const PAYMENTS: &str = "400000000001";
+    let sb = spawn(4, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
-        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
-        let tests = c.all(format!("/api/v1/restore-jobs?test=true&account_id={WORKLOAD_A}&limit=50")).await;
-        let test = tests
-            .iter()
-            .find(|j| {
-                j["status"] == "COMPLETED"
-                    && ["SUCCESSFUL", "FAILED"].contains(&j["validation_status"].as_str().unwrap_or(""))
-            })
-            .unwrap_or_else(|| panic!("{label}: a validated restore test"));
-        let (id, validated) = (test["job_id"].as_str().unwrap(), test["validation_status"].clone());
-        // As the first sync would have read it while its validator was still at work.
-        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
-        sqlx::query(&format!("UPDATE restore_jobs SET validation_status = 'VALIDATING' WHERE id = '{id}'"))
-            .execute(&pool)
-            .await
-            .unwrap();
-        let path = format!("/api/v1/restore-jobs?test=true&account_id={WORKLOAD_A}");
+        c.syncer.run().await.unwrap();
+        // The payments plan's selection keeps a restored instance for 6 hours.
+        let id = sb.run_plan(PAYMENTS, "payments-weekly-restore-test").await.remove(0);
+        let validator = aws_sdk_backup::Client::new(&sb.role(PAYMENTS, "RecoveryConsoleValidator", None).await);
+        let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
+        sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;
+        c.syncer.run().await.unwrap();
+        let path = format!("/api/v1/restore-jobs?test=true&account_id={PAYMENTS}");
         let now = || async {
             let jobs = c.all(path.clone()).await;
-            jobs.iter().find(|j| j["job_id"] == id).map(|j| j["validation_status"].clone()).unwrap()
+            let job = jobs.iter().find(|j| j["job_id"] == id.as_str()).cloned().unwrap();
+            (job["status"].clone(), job["validation_status"].clone())
         };
-        assert_eq!(now().await, "VALIDATING", "{label}");
-        // Hours later, the job is far outside the incremental listing's window.
-        sb.advance(3.0 * 3600.0).await;
-        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
-        let aws = sb.operator(WORKLOAD_A).await.describe_restore_job().restore_job_id(id).send().await.unwrap();
-        assert_eq!(aws.validation_status().unwrap().as_str(), validated.as_str().unwrap(), "{label}");
-        assert_eq!(now().await, validated, "{label}: the later sync read the test again");
+        assert_eq!(now().await, (json!("COMPLETED"), Value::Null), "{label}: restored, not validated");
+        // Five hours later, far outside the incremental listing's window, the result lands.
+        sb.advance(5.0 * 3600.0).await;
+        validator
+            .put_restore_validation_result()
+            .restore_job_id(&id)
+            .validation_status("SUCCESSFUL".into())
+            .validation_status_message("late but fine")
+            .send()
+            .await
+            .unwrap();
+        sb.advance(60.0).await;
+        assert!(c.syncer.run().await.unwrap().iter().any(|r| r.status == "ok"));
+        assert_eq!(now().await.1, "SUCCESSFUL", "{label}: the later sync read the test again");
+        let passed = c.all(format!("{path}&outcome=passed")).await;
+        assert!(passed.iter().any(|j| j["job_id"] == id.as_str() && j["validation_message"] == "late but fine"));
     }
 }

@@ -9,7 +9,7 @@ use shared::{
     TargetScope,
 };
 
-use crate::components::{cells_table, loaded, set_value, use_get, use_list, Badge, Cell, Pager, Time};
+use crate::components::{cells_table, loaded, outcome, set_value, use_get, use_list, Badge, Cell, Pager, Time};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format};
@@ -339,12 +339,7 @@ fn Targets() -> impl IntoView {
                         }
                     })
             }}
-            <p role="status" aria-live="polite">
-                {move || message.get().map(|m| match m {
-                    Ok(t) => view! { <span>{t}</span> }.into_any(),
-                    Err(e) => view! { <span class="error">{e}</span> }.into_any(),
-                })}
-            </p>
+            {outcome(message)}
         </section>
     }
 }

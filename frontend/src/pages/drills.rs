@@ -11,7 +11,7 @@ use shared::{
 };
 
 use crate::components::{
-    cells_table, facts_table, fetched, loaded, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
+    cells_table, facts_table, fetched, loaded, outcome, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
 };
 use crate::session::Session;
 use crate::url::encode;
@@ -28,18 +28,6 @@ fn scenario_name(s: Scenario) -> &'static str {
 /// The scenario a URL names, or the first.
 fn scenario_of(text: Option<&str>) -> Scenario {
     text.and_then(|t| t.parse().ok()).unwrap_or(Scenario::DynamodbRestore)
-}
-
-/// A status line under a form: what happened, or what went wrong.
-fn outcome(message: RwSignal<Option<Result<String, String>>>) -> impl IntoView {
-    view! {
-        <p role="status" aria-live="polite">
-            {move || message.get().map(|m| match m {
-                Ok(t) => view! { <span>{t}</span> }.into_any(),
-                Err(e) => view! { <span class="error">{e}</span> }.into_any(),
-            })}
-        </p>
-    }
 }
 
 #[component]

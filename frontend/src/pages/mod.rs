@@ -12,3 +12,4 @@ pub mod requests;
 pub mod resources;
 pub mod restore_tests;
 pub mod testing_request;
+pub mod validation_checks;

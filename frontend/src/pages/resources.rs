@@ -4,7 +4,7 @@
 //! between its backups against the RPO target.
 
 use leptos::prelude::*;
-use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob};
+use shared::{BackupJob, CopyJob, Page, ProtectedResource, RestoreJob, RestoreValidation};
 use shared::{ResourceRestoreTimes, ResourceRpo};
 
 use super::assurance::{RpoChart, RtoChart};
@@ -96,16 +96,33 @@ struct Event {
     link: Option<String>,
 }
 
-type History = (Page<BackupJob>, Page<CopyJob>, Page<RestoreJob>);
+type History = (Page<BackupJob>, Page<CopyJob>, Page<RestoreJob>, Page<RestoreValidation>);
 
-/// The resource's backup, copy and restore jobs once all three lists have come.
-fn history(lists: [Fetched; 3]) -> Option<Result<History, String>> {
-    let [b, c, r] = lists.map(|l| l.get());
-    let (b, c, r) = (b?, c?, r?);
-    Some((|| Ok((b?.decode()?, c?.decode()?, r?.decode()?)))())
+/// The resource's backup, copy and restore jobs and the console's validations once all four lists have come.
+fn history(lists: [Fetched; 4]) -> Option<Result<History, String>> {
+    let [b, c, r, v] = lists.map(|l| l.get());
+    let (b, c, r, v) = (b?, c?, r?, v?);
+    Some((|| Ok((b?.decode()?, c?.decode()?, r?.decode()?, v?.decode()?)))())
 }
 
-fn events((backups, copies, restores): &History) -> Vec<Event> {
+/// The console's validation of a restore test: the checks, what they saw, the result sent.
+fn validation_event(v: &RestoreValidation) -> Event {
+    let seen = v.checks.iter().map(|c| format!("{}: {}", c.check, c.seen)).collect::<Vec<_>>().join("; ");
+    let text = match v.state.as_str() {
+        "skipped" => format!("not validated: {}", v.message.clone().unwrap_or_default()),
+        "reported" => format!("reported to AWS: {seen}"),
+        _ => v.message.clone().unwrap_or_default(),
+    };
+    Event {
+        at: v.finished_at.clone().unwrap_or_else(|| v.started_at.clone()),
+        kind: "console validation",
+        status: v.result.clone().unwrap_or_else(|| v.state.clone()),
+        text,
+        link: None,
+    }
+}
+
+fn events((backups, copies, restores, validations): &History) -> Vec<Event> {
     let rp_link = |arn: &Option<String>| arn.as_ref().map(|a| format!("/recovery-points?selected={}", encode(a)));
     let mut events: Vec<Event> = backups
         .items
@@ -158,6 +175,7 @@ fn events((backups, copies, restores): &History) -> Vec<Event> {
                 link: rp_link(&r.recovery_point_arn),
             }
         }))
+        .chain(validations.items.iter().map(validation_event))
         .collect();
     sort::sort_by(&mut events, |a, b| b.at.cmp(&a.at));
     events
@@ -172,7 +190,12 @@ fn Timeline(arn: String) -> impl IntoView {
         let path = format!("{endpoint}?resource_arn={enc}&limit={TIMELINE}");
         use_get(move || path.clone())
     };
-    let lists = [jobs("/api/v1/backup-jobs"), jobs("/api/v1/copy-jobs"), jobs("/api/v1/restore-jobs")];
+    let lists = [
+        jobs("/api/v1/backup-jobs"),
+        jobs("/api/v1/copy-jobs"),
+        jobs("/api/v1/restore-jobs"),
+        jobs("/api/v1/restore-testing/validations"),
+    ];
     let rto = use_get({
         let enc = enc.clone();
         move || format!("/api/v1/protected-resources/{enc}/restore-times")

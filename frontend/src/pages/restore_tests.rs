@@ -47,6 +47,7 @@ pub fn RestoreTests() -> impl IntoView {
             }
         })}
         {loaded_page(page, "restore tests", &FILTERS, tests_table)}
+        <super::validation_checks::ValidationChecks />
     }
 }
 

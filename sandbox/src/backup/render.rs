@@ -12,6 +12,7 @@ fn state_name(state: JobState, pending: &'static str) -> &'static str {
         JobState::Running => "RUNNING",
         JobState::Completed => "COMPLETED",
         JobState::Failed => "FAILED",
+        JobState::Aborted => "ABORTED",
     }
 }
 
@@ -232,11 +233,15 @@ pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &Copy
 
 pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
     let final_state = j.run.completed.map(|_| j.run.state);
-    let (state, pct) = progress(j.run.created, j.run.duration, final_state, now);
+    let (state, pct) = match final_state {
+        // A test waiting for restore capacity has not started.
+        None if j.test.misses_start_window => (JobState::Pending, 0.0),
+        _ => progress(j.run.created, j.run.duration, final_state, now),
+    };
     let (validation, validation_message) = match &j.validation {
         None => (None, None),
-        Some(Validation::Validating) => (Some("VALIDATING"), None),
-        Some(Validation::Successful) => (Some("SUCCESSFUL"), None),
+        Some(Validation::Validating(m)) => (Some("VALIDATING"), m.clone()),
+        Some(Validation::Successful(m)) => (Some("SUCCESSFUL"), m.clone()),
         Some(Validation::Failed(m)) => (Some("FAILED"), Some(m.clone())),
         Some(Validation::TimedOut(m)) => (Some("TIMED_OUT"), Some(m.clone())),
     };
@@ -260,10 +265,15 @@ pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
         "CreatedBy": j.plan_arn.as_ref().map(|arn| json!({ "RestoreTestingPlanArn": arn })),
         "ValidationStatus": validation,
         "ValidationStatusMessage": validation_message,
-        "DeletionStatus": j.deletion.as_ref().map(|d| match d { Deletion::Deleting => "DELETING", Deletion::Successful => "SUCCESSFUL" }),
+        "DeletionStatus": j.deletion.as_ref().map(|d| match d {
+            Deletion::Deleting => "DELETING",
+            Deletion::Successful => "SUCCESSFUL",
+            Deletion::Failed(_) => "FAILED",
+        }),
         "DeletionStatusMessage": j.deletion.as_ref().map(|d| match d {
-            Deletion::Deleting => "Deleting the restored resource",
-            Deletion::Successful => "The restored resource was deleted",
+            Deletion::Deleting => "Deleting the restored resource".to_string(),
+            Deletion::Successful => "The restored resource was deleted".to_string(),
+            Deletion::Failed(why) => why.clone(),
         }),
         "IsParent": false,
     })
