@@ -176,8 +176,8 @@ test('a coverage gap is added to a restore testing selection, approved, run on t
   await gap.getByRole('link', { name: 'Add to a restore testing selection' }).click();
   await alice.waitForURL(/\/requests\/new-testing\?/);
   // Prefilled: the existing plan of workload_a in its region, mydb's ARN, a selection name.
-  await alice.locator('#plan option', { hasText: 'tracking-daily-restore-test' }).waitFor({ state: 'attached' });
-  assert.equal(await alice.locator('#plan').inputValue(), 'tracking-daily-restore-test');
+  await alice.locator('#plan option', { hasText: 'tracking_daily_restore_test' }).waitFor({ state: 'attached' });
+  assert.equal(await alice.locator('#plan').inputValue(), 'tracking_daily_restore_test');
   assert.equal(await alice.locator('#arns').inputValue(), MYDB);
   assert.equal(await alice.locator('#selection-name').inputValue(), 'mydb');
   assert.match(await alice.locator('section.detail').innerText(), /mydb \(RDS\)[\s\S]*111111111111 · ap-southeast-2/);
@@ -187,7 +187,7 @@ test('a coverage gap is added to a restore testing selection, approved, run on t
   await alice.waitForURL(/\/requests\/[0-9a-f-]{36}$/);
   const requestPath = new URL(alice.url()).pathname;
   await alice.locator('p.change').waitFor();
-  assert.match(await alice.locator('p.change').innerText(), /Adds the selection mydb to the plan tracking-daily-restore-test in account 111111111111/);
+  assert.match(await alice.locator('p.change').innerText(), /Adds the selection mydb to the plan tracking_daily_restore_test in account 111111111111/);
   assert.match(await alice.locator('table.dense').innerText(), /selection\.resource_arns\s+arn:aws:rds:ap-southeast-2:111111111111:db:mydb/);
   assert.match(await alice.locator('ul.plain').first().innerText(), /plan exists[\s\S]*selection name free[\s\S]*resources known/);
   assert.equal(await alice.getByRole('button', { name: 'Approve these exact parameters' }).count(), 0, 'nobody approves their own request');
@@ -197,7 +197,7 @@ test('a coverage gap is added to a restore testing selection, approved, run on t
   await bob.goto(BASE + requestPath);
   await bob.getByRole('button', { name: 'Approve these exact parameters' }).click();
   await bob.locator('.request-head .badge', { hasText: /succeeded/i }).waitFor({ timeout: 30000 });
-  assert.match(await bob.locator('dl.facts').first().innerText(), /Restore testing plan[\s\S]*restore-testing-plan:tracking-daily-restore-test/);
+  assert.match(await bob.locator('dl.facts').first().innerText(), /Restore testing plan[\s\S]*restore-testing-plan:tracking_daily_restore_test/);
   await bob.screenshot({ path: `${ARTIFACTS}testing-request-done.png`, fullPage: true });
 
   // The plan runs at 18:00 UTC on the sandbox clock; an RDS restore takes up to about

@@ -233,7 +233,7 @@ fn testing_plan_arn(region: &str, account: &str, name: &str) -> String {
 }
 
 /// The demo's restore testing plan of the `tracking` table.
-pub const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+pub const TRACKING_PLAN: &str = "tracking_daily_restore_test";
 /// The hour (UTC) the demo's plan of `tracking` starts its test every day.
 pub const TRACKING_TEST_HOUR: i64 = 18;
 
@@ -307,7 +307,7 @@ pub fn build(options: &WorldOptions) -> World {
         "LATEST_WITHIN_WINDOW",
         4,
         RestoreTestingSelection {
-            name: "tracking-table".into(),
+            name: "tracking_table".into(),
             created: begin,
             iam_role_arn: format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"),
             resource_type: ResourceType::DynamoDb,
@@ -474,12 +474,12 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 b.testing_plan(
                     a,
                     region,
-                    &format!("{team}-weekly-restore-test"),
+                    &format!("{team}_weekly_restore_test"),
                     "cron(0 3 ? * MON *)",
                     if i % 2 == 0 { "LATEST_WITHIN_WINDOW" } else { "RANDOM_WITHIN_WINDOW" },
                     super::engine::DEFAULT_START_WINDOW_HOURS,
                     RestoreTestingSelection {
-                        name: format!("{}-critical", first_kind.as_str().to_lowercase()),
+                        name: format!("{}_critical", first_kind.as_str().to_lowercase()),
                         created: b.begin,
                         iam_role_arn: format!("arn:aws:iam::{id}:role/service-role/AWSBackupDefaultServiceRole"),
                         resource_type: first_kind,

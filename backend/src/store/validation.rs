@@ -287,6 +287,18 @@ impl Store {
         Ok(true)
     }
 
+    /// The restore tests whose result the console's validator reported, among those it
+    /// took from `since` on, as `account_id/job_id`.
+    pub async fn reported_validations(&self, since: i64) -> Result<std::collections::HashSet<String>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT account_id, job_id FROM restore_validations WHERE state = 'reported' AND started_at >= ",
+        );
+        sql.arg(since);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok(format!("{}/{}", col::<String>(r, "account_id")?, col::<String>(r, "job_id")?))).collect()
+    }
+
     /// The console's validations, newest first (filters: account, resource, plan).
     pub async fn list_validations(
         &self,

@@ -122,7 +122,7 @@ impl TestSandbox {
 /// Runs the demo's restore testing plan of `tracking` now and lets the restore
 /// complete; returns the restore job id and a Backup client of the validator role.
 pub async fn completed_tracking_test(sb: &TestSandbox) -> (String, aws_sdk_backup::Client) {
-    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    let id = sb.run_plan(WORKLOAD_A, "tracking_daily_restore_test").await.remove(0);
     let validator = aws_sdk_backup::Client::new(&sb.role(WORKLOAD_A, "RecoveryConsoleValidator", None).await);
     let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;

@@ -396,6 +396,11 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
+        // A test of tracking that the console's own validator reports on (the sandbox's config
+        // attaches checks to its plan), read back by the next sync.
+        let (validated, _) = completed_tracking_test(&sb).await;
+        c.syncer.run().await.unwrap();
+        assert!(recovery_console::assurance::validator::pass(&c.state).await.unwrap() >= 1, "{label}");
         c.syncer.run().await.unwrap();
         let (alice, carol) = (c.sign_in("alice").await, c.sign_in("carol").await);
         let today = chrono::DateTime::from_timestamp_millis(sb.sandbox.now()).unwrap().format("%Y-%m-%d").to_string();
@@ -457,11 +462,22 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let tests = std::fs::read_to_string(pack.join("restore-tests.csv")).unwrap();
         let listed = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}")).await;
         assert_eq!(tests.lines().count() - 1, listed.len(), "{label}");
-        // Each test's outcome column is the API's one definition (its `outcome` filter).
-        let header: Vec<&str> = tests.lines().next().unwrap().split(',').collect();
-        let at = header.iter().position(|h| *h == "outcome").expect("an outcome column");
+        // Each test's outcome column is the API's one definition (its `outcome` filter), and
+        // each validated test names its validator.
+        let rows: Vec<std::collections::HashMap<String, String>> =
+            csv::Reader::from_reader(tests.as_bytes()).deserialize().map(Result::unwrap).collect();
+        for r in &rows {
+            let judged = ["SUCCESSFUL", "FAILED"].contains(&r["validation_status"].as_str());
+            assert_eq!(!r["validated_by"].is_empty(), judged, "{label}: {r:?}");
+        }
+        let ours = rows.iter().find(|r| r["job_id"] == validated).expect("the validated test is in the pack");
+        assert_eq!(
+            (ours["outcome"].as_str(), ours["validated_by"].as_str()),
+            ("passed", "Recovery Console validator"),
+            "{label}: {ours:?}"
+        );
         for outcome in ["passed", "restored", "failed"] {
-            let in_pack = tests.lines().skip(1).filter(|l| l.split(',').nth(at) == Some(outcome)).count();
+            let in_pack = rows.iter().filter(|r| r["outcome"] == outcome).count();
             let api = c.all(format!("/api/v1/restore-jobs?test=true&created_after={from}&outcome={outcome}")).await;
             assert_eq!(in_pack, api.len(), "{label}: {outcome} tests in the pack and in the API");
         }

@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::console::*;
 
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
-const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+const TRACKING_PLAN: &str = "tracking_daily_restore_test";
 
 fn mydb_selection(plan: &str) -> Value {
     json!({
@@ -112,7 +112,7 @@ async fn a_gap_closed_by_an_approved_selection_is_tested_on_the_sandbox_clock() 
         c.executor.pass().await.unwrap();
         let (_, done) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
         assert_eq!(done["status"], "succeeded", "{label}: {done}");
-        assert!(done["change_result"].as_str().unwrap().contains(":restore-testing-plan:tracking-daily-restore-test"));
+        assert!(done["change_result"].as_str().unwrap().contains(":restore-testing-plan:tracking_daily_restore_test"));
         let steps = actions(&done);
         assert_eq!(steps.iter().filter(|a| *a == "aws.change_applied").count(), 1, "{label}: {steps:?}");
         assert!(steps.contains(&"execution.token_stored".to_string()));

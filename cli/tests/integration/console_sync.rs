@@ -404,7 +404,7 @@ async fn a_late_validation_result_is_read_again_by_a_later_sync() {
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
         // The payments plan's selection keeps a restored instance for 6 hours.
-        let id = sb.run_plan(PAYMENTS, "payments-weekly-restore-test").await.remove(0);
+        let id = sb.run_plan(PAYMENTS, "payments_weekly_restore_test").await.remove(0);
         let validator = aws_sdk_backup::Client::new(&sb.role(PAYMENTS, "RecoveryConsoleValidator", None).await);
         let job = validator.describe_restore_job().restore_job_id(&id).send().await.unwrap();
         sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;

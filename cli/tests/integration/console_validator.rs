@@ -11,7 +11,7 @@ use crate::common::*;
 use crate::console::*;
 
 const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
-const TRACKING_PLAN: &str = "tracking-daily-restore-test";
+const TRACKING_PLAN: &str = "tracking_daily_restore_test";
 /// The first generated accounts (and their first regions): an RDS test as the
 /// source (payments), one with a storage override (orders), and one whose selection
 /// has a validation window of 0 (search).
@@ -231,8 +231,8 @@ async fn the_console_validates_rds_tests_against_their_source() {
             let checks = json!({"plan_arn": plan_arn(&c, account).await});
             assert_eq!(c.send_as(Method::PUT, &erin, "/api/v1/restore-testing/checks", checks).await.0, 200);
         }
-        let passing = completed_run(&sb, PAYMENTS, "payments-weekly-restore-test").await;
-        let differing = completed_run(&sb, ORDERS, "orders-weekly-restore-test").await;
+        let passing = completed_run(&sb, PAYMENTS, "payments_weekly_restore_test").await;
+        let differing = completed_run(&sb, ORDERS, "orders_weekly_restore_test").await;
         c.syncer.run().await.unwrap();
         assert!(validator_pass(&c).await >= passing.len() + differing.len(), "{label}");
         for id in &passing {
@@ -273,7 +273,7 @@ async fn a_test_with_a_validation_window_of_0_is_not_validated_and_counts_as_res
         assert_eq!(plans[0]["selections"][0]["validation_window_hours"], 0, "{label}");
         let checks = json!({"plan_arn": plan});
         assert_eq!(c.send_as(Method::PUT, &erin, "/api/v1/restore-testing/checks", checks).await.0, 200);
-        let id = completed_run(&sb, SEARCH, "search-weekly-restore-test").await.remove(0);
+        let id = completed_run(&sb, SEARCH, "search_weekly_restore_test").await.remove(0);
         c.syncer.run().await.unwrap();
         validator_pass(&c).await;
         let record = validation_of(&c, SEARCH.0, &id).await;

@@ -295,7 +295,7 @@ async fn restore_testing_plans_and_their_history() {
     let a = sb.reader(WORKLOAD_A).await;
     let plans = a.list_restore_testing_plans().send().await.unwrap();
     let plan = &plans.restore_testing_plans()[0];
-    assert_eq!(plan.restore_testing_plan_name(), "tracking-daily-restore-test");
+    assert_eq!(plan.restore_testing_plan_name(), "tracking_daily_restore_test");
     assert_eq!(plan.schedule_expression(), "cron(0 18 ? * * *)");
     assert!(plan.last_execution_time().is_some());
     let got =

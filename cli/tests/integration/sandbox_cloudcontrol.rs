@@ -155,7 +155,7 @@ async fn a_restore_tests_table_deleted_through_cloud_control_is_not_deleted_agai
     let sb = spawn(0, 0.0).await;
     let backup = sb.operator(WORKLOAD_A).await;
     let op = cloud_control(&sb, "RecoveryConsoleOperator").await;
-    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    let id = sb.run_plan(WORKLOAD_A, "tracking_daily_restore_test").await.remove(0);
     // Just after the restore completes, inside its validation window (no validator reports).
     let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     sb.advance((job.expected_completion_time_minutes().unwrap() as f64 + 1.0) * 60.0).await;

@@ -19,7 +19,7 @@ fn key(pk: &str) -> std::collections::HashMap<String, AttributeValue> {
 async fn a_restored_table_is_read_as_dynamodb_answers() {
     let sb = spawn(0, 0.0).await;
     let db = dynamodb(&sb).await;
-    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    let id = sb.run_plan(WORKLOAD_A, "tracking_daily_restore_test").await.remove(0);
     let backup = sb.reader(WORKLOAD_A).await;
     let job = backup.describe_restore_job().restore_job_id(&id).send().await.unwrap();
 

@@ -287,9 +287,9 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
     let sb = spawn(0, 0.0).await;
     let op = sb.operator(WORKLOAD_A).await;
     let plan =
-        op.get_restore_testing_plan().restore_testing_plan_name("tracking-daily-restore-test").send().await.unwrap();
+        op.get_restore_testing_plan().restore_testing_plan_name("tracking_daily_restore_test").send().await.unwrap();
     let plan_arn = plan.restore_testing_plan().unwrap().restore_testing_plan_arn().to_string();
-    let id = sb.run_plan(WORKLOAD_A, "tracking-daily-restore-test").await.remove(0);
+    let id = sb.run_plan(WORKLOAD_A, "tracking_daily_restore_test").await.remove(0);
     let job = op.describe_restore_job().restore_job_id(&id).send().await.unwrap();
     assert_eq!(job.created_by().unwrap().restore_testing_plan_arn(), Some(plan_arn.as_str()));
     // LATEST_WITHIN_WINDOW: the newest recovery point of the table.
@@ -346,7 +346,7 @@ async fn a_restore_testing_plan_runs_validates_and_cleans_up() {
     assert!(newest.validation_status().is_none());
     assert!(newest.deletion_status().is_some() || newest.status() == Some(&RestoreJobStatus::Failed));
     let plan =
-        op.get_restore_testing_plan().restore_testing_plan_name("tracking-daily-restore-test").send().await.unwrap();
+        op.get_restore_testing_plan().restore_testing_plan_name("tracking_daily_restore_test").send().await.unwrap();
     let last = plan.restore_testing_plan().unwrap().last_execution_time().unwrap().to_millis().unwrap();
     assert_eq!(last, newest.creation_date().unwrap().to_millis().unwrap());
 }

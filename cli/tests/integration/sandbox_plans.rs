@@ -202,7 +202,7 @@ async fn an_update_moves_the_schedule_and_deletes_go_selections_first() {
     assert_eq!(code(&e), "ResourceNotFoundException");
     let names: Vec<String> =
         all_items!(op.list_restore_testing_plans()).iter().map(|p| p.restore_testing_plan_name().to_string()).collect();
-    assert_eq!(names, ["tracking-daily-restore-test"]);
+    assert_eq!(names, ["tracking_daily_restore_test"]);
     // A deleted plan runs no more.
     sb.advance(86_400.0).await;
     assert_eq!(all_items!(op.list_restore_jobs().by_restore_testing_plan_arn(&arn)).len(), 1);

@@ -1,5 +1,7 @@
 //! The pack's CSV files, one serde row type each (written by [`crate::csv_export`]).
 
+use std::collections::HashSet;
+
 use serde::Serialize;
 use shared::RestoreJob;
 
@@ -27,7 +29,12 @@ struct RestoreTestRow<'a> {
 }
 
 /// `restore-tests.csv`, a page of jobs at a time (the header with the first).
-pub fn restore_tests<'a>(jobs: impl IntoIterator<Item = &'a RestoreJob>, header: bool) -> csv::Result<Vec<u8>> {
+/// `by_console`: the tests (`account_id/job_id`) whose result Recovery Console's validator reported.
+pub fn restore_tests<'a>(
+    jobs: impl IntoIterator<Item = &'a RestoreJob>,
+    by_console: &HashSet<String>,
+    header: bool,
+) -> csv::Result<Vec<u8>> {
     to_csv(
         jobs.into_iter().map(|j| RestoreTestRow {
             job_id: &j.job_id,
@@ -41,7 +48,7 @@ pub fn restore_tests<'a>(jobs: impl IntoIterator<Item = &'a RestoreJob>, header:
             status: &j.status,
             outcome: shared::TestOutcome::of(&j.status, j.validation_status.as_deref()),
             validation_status: j.validation_status.as_deref(),
-            validated_by: validated_by(j),
+            validated_by: validated_by(j, by_console),
             validation_message: j.validation_message.as_deref(),
             minutes: j.duration_minutes,
         }),
@@ -49,12 +56,16 @@ pub fn restore_tests<'a>(jobs: impl IntoIterator<Item = &'a RestoreJob>, header:
     )
 }
 
-/// Who judged a test: nobody without a validation result or after a time-out; otherwise
-/// the caller of PutRestoreValidationResult.
-fn validated_by(j: &RestoreJob) -> Option<&'static str> {
+/// Who judged a test: nobody without a validation result or after a time-out (none
+/// within the window); Recovery
+/// Console's validator when it reported the result; otherwise another caller of
+/// PutRestoreValidationResult (a team's own validator).
+fn validated_by(j: &RestoreJob, by_console: &HashSet<String>) -> Option<&'static str> {
     match j.validation_status.as_deref()? {
-        "SUCCESSFUL" | "FAILED" => Some("PutRestoreValidationResult"),
-        "TIMED_OUT" => Some("none within the validation window"),
+        "SUCCESSFUL" | "FAILED" if by_console.contains(&format!("{}/{}", j.account_id, j.job_id)) => {
+            Some("Recovery Console validator")
+        }
+        "SUCCESSFUL" | "FAILED" => Some("another validator (PutRestoreValidationResult)"),
         _ => None,
     }
 }
@@ -131,7 +142,7 @@ mod tests {
     #[test]
     fn the_columns_are_the_ones_auditors_have() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
-            String::from_utf8(restore_tests([], true)?)?,
+            String::from_utf8(restore_tests([], &HashSet::new(), true)?)?,
             "job_id,account_id,region,resource_type,resource_arn,plan_arn,created_at,completed_at,status,outcome,validation_status,validation_message,validated_by,minutes\n"
         );
         assert_eq!(

@@ -153,7 +153,8 @@ pub async fn generate(
     // 2. Restore tests of the period, a page at a time.
     progress(1);
     zip.start("restore-tests.csv").await.map_err(io)?;
-    zip.write(&csv::restore_tests([], true).map_err(io)?).await.map_err(io)?;
+    let by_console = s.store.reported_validations(scope.from).await?;
+    zip.write(&csv::restore_tests([], &by_console, true).map_err(io)?).await.map_err(io)?;
     let q = ListQuery {
         limit: 1000,
         test: Some(true),
@@ -173,7 +174,7 @@ pub async fn generate(
             for j in &in_scope {
                 tests.count(j);
             }
-            csv::restore_tests(in_scope, false)
+            csv::restore_tests(in_scope, &by_console, false)
         },
         zip,
     )
