@@ -1396,7 +1396,10 @@ mod tests {
         {
             counts.add(status, validation);
         }
-        assert_eq!((counts.passed, counts.restored, counts.failed, counts.completed, counts.validated), (1, 1, 2, 3, 2));
+        assert_eq!(
+            (counts.passed, counts.restored, counts.failed, counts.completed, counts.validated),
+            (1, 1, 2, 3, 2)
+        );
         assert_eq!(counts.validated_pass_rate(), Some(50.0));
         assert_eq!(counts.validated_share().map(|p| p.round()), Some(67.0));
     }

@@ -580,8 +580,7 @@ mod tests {
             ),
             (
                 Box::new(|r| {
-                    r.selection.as_mut().unwrap().string_equals =
-                        vec![Tag { key: "env".into(), value: "prod".into() }]
+                    r.selection.as_mut().unwrap().string_equals = vec![Tag { key: "env".into(), value: "prod".into() }]
                 }),
                 "tag conditions need",
             ),

@@ -107,7 +107,12 @@ pub fn coverage_trend(
             let tested = by_resource.values().filter(|ts| ts.iter().any(|t| in_window(&t))).count() as i64;
             let validated =
                 by_resource.values().filter(|ts| ts.iter().filter(in_window).any(|t| t.validated())).count() as i64;
-            CoverageTrendPoint { date: crate::time::date(day * DAY_MS), resources: resources.len() as i64, tested, validated }
+            CoverageTrendPoint {
+                date: crate::time::date(day * DAY_MS),
+                resources: resources.len() as i64,
+                tested,
+                validated,
+            }
         })
         .collect()
 }

@@ -51,8 +51,14 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
     );
     for acc in &summary {
         let t = &acc.restore_tests_30d;
-        for (outcome, n) in [(TestOutcome::Passed, t.passed), (TestOutcome::Restored, t.restored), (TestOutcome::Failed, t.failed)] {
-            f.sample("recovery_console_restore_tests_30d", &[("account_id", &acc.account_id), ("outcome", outcome.as_str())], n);
+        for (outcome, n) in
+            [(TestOutcome::Passed, t.passed), (TestOutcome::Restored, t.restored), (TestOutcome::Failed, t.failed)]
+        {
+            f.sample(
+                "recovery_console_restore_tests_30d",
+                &[("account_id", &acc.account_id), ("outcome", outcome.as_str())],
+                n,
+            );
         }
     }
     f.head(
@@ -60,7 +66,11 @@ pub async fn metrics(State(s): State<AppState>) -> Result<impl IntoResponse, App
         "Restore tests of the last 30 days that a validator judged (validation SUCCESSFUL or FAILED).",
     );
     for acc in &summary {
-        f.sample("recovery_console_restore_tests_validated_30d", &[("account_id", &acc.account_id)], acc.restore_tests_30d.validated);
+        f.sample(
+            "recovery_console_restore_tests_validated_30d",
+            &[("account_id", &acc.account_id)],
+            acc.restore_tests_30d.validated,
+        );
     }
     let days = a.untested_days.to_string();
     f.head("recovery_console_protected_resources", "Protected resources.");

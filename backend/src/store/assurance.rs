@@ -7,8 +7,8 @@ use shared::{DrillSchedule, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
-use super::sql::{TEST_PASSED, TEST_RESTORED};
 use super::sql::{Cursor, Sql, Val};
+use super::sql::{TEST_PASSED, TEST_RESTORED};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 

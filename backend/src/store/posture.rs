@@ -88,8 +88,9 @@ impl Store {
             counts.insert(col::<i64>(&row, "day")?, test_counts(&row)?);
         }
         Ok((first..=today)
-            .map(|day| {
-                DailyTests { date: crate::time::date(day * DAY_MS), tests: counts.get(&day).copied().unwrap_or_default() }
+            .map(|day| DailyTests {
+                date: crate::time::date(day * DAY_MS),
+                tests: counts.get(&day).copied().unwrap_or_default(),
             })
             .collect())
     }

@@ -353,9 +353,11 @@ impl Store {
                 (SELECT COUNT(*) FROM sync_status s WHERE s.account_id = a.id AND s.status <> 'ok') AS not_ok
              FROM accounts a LEFT JOIN (",
         );
-        sql.push(&format!("SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "))
-            .arg(since)
-            .push(" GROUP BY j.account_id) t ON t.account_id = a.id ORDER BY a.id");
+        sql.push(&format!(
+            "SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "
+        ))
+        .arg(since)
+        .push(" GROUP BY j.account_id) t ON t.account_id = a.id ORDER BY a.id");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {

@@ -296,7 +296,9 @@ impl Store {
         );
         sql.arg(since);
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok(format!("{}/{}", col::<String>(r, "account_id")?, col::<String>(r, "job_id")?))).collect()
+        rows.iter()
+            .map(|r| Ok(format!("{}/{}", col::<String>(r, "account_id")?, col::<String>(r, "job_id")?)))
+            .collect()
     }
 
     /// The console's validations, newest first (filters: account, resource, plan).

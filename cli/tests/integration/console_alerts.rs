@@ -334,12 +334,15 @@ async fn tag_conditions_decide_coverage_from_the_resources_tags() {
         let by_tags: Vec<(String, String, String)> = plans
             .iter()
             .flat_map(|p| {
-                p["selections"].as_array().unwrap().iter().filter(|s| !s["conditions"].as_array().unwrap().is_empty()).map(
-                    move |s| {
+                p["selections"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|s| !s["conditions"].as_array().unwrap().is_empty())
+                    .map(move |s| {
                         assert_eq!(s["conditions"][0]["operator"], "StringEquals", "{s}");
                         (p["account_id"].to_string(), p["region"].to_string(), s["resource_type"].to_string())
-                    },
-                )
+                    })
             })
             .collect();
         assert!(!by_tags.is_empty(), "{label}: the generated world has tag-condition selections");
@@ -347,7 +350,11 @@ async fn tag_conditions_decide_coverage_from_the_resources_tags() {
         let chosen: Vec<&Value> = resources
             .iter()
             .filter(|r| {
-                by_tags.contains(&(r["account_id"].to_string(), r["region"].to_string(), r["resource_type"].to_string()))
+                by_tags.contains(&(
+                    r["account_id"].to_string(),
+                    r["region"].to_string(),
+                    r["resource_type"].to_string(),
+                ))
             })
             .collect();
         let critical = |r: &Value| {
@@ -359,9 +366,11 @@ async fn tag_conditions_decide_coverage_from_the_resources_tags() {
         assert!(resources.iter().filter(|r| !chosen.contains(r)).all(|r| r["tags"].is_null()), "{label}");
 
         let (_, cov) = c.get("/api/v1/assurance/coverage?days=7").await;
-        let possibly: i64 = cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
+        let possibly: i64 =
+            cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
         assert_eq!(possibly, 0, "{label}: every tag was read, nothing is only possibly covered");
-        let gaps: Vec<&str> = cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap()).collect();
+        let gaps: Vec<&str> =
+            cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap()).collect();
         for r in &chosen {
             let arn = r["resource_arn"].as_str().unwrap();
             if critical(r) {
@@ -374,7 +383,8 @@ async fn tag_conditions_decide_coverage_from_the_resources_tags() {
         c.syncer.run().await.unwrap();
         sb.set_faults(json!({})).await;
         let (_, cov) = c.get("/api/v1/assurance/coverage?days=7").await;
-        let possibly: i64 = cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
+        let possibly: i64 =
+            cov["rows"].as_array().unwrap().iter().map(|r| r["covered_by_tags"].as_i64().unwrap()).sum();
         assert!(possibly > 0 && possibly as usize <= chosen.len(), "{label}: {possibly} possibly covered");
         let resources = c.all("/api/v1/protected-resources").await;
         assert!(resources.iter().all(|r| r["tags"].is_null()), "{label}: tags not read are unknown, not empty");

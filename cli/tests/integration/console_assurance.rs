@@ -530,7 +530,9 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let html = std::fs::read_to_string(pack.join("report.html")).unwrap();
         assert!(html.contains("A 8.13 Information backup") && html.contains("A1.3 Recovery plan testing"));
         assert!(html.contains("<svg") && html.contains("verified"));
-        assert!(html.contains("Pass rate of validated tests") && html.contains("Completed restores a validator judged"));
+        assert!(
+            html.contains("Pass rate of validated tests") && html.contains("Completed restores a validator judged")
+        );
 
         // The page's way: a background job with progress, then the download.
         let (s, job) = c

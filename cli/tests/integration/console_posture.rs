@@ -86,7 +86,8 @@ async fn overview_counts_agree_with_the_lists() {
         let newest_test = c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={TRACKING}&limit=1")).await;
         assert_eq!(t["last_test_at"], newest_test[0]["created_at"], "{label}");
         let newest = &newest_test[0];
-        let expected = shared::TestOutcome::of(newest["status"].as_str().unwrap(), newest["validation_status"].as_str());
+        let expected =
+            shared::TestOutcome::of(newest["status"].as_str().unwrap(), newest["validation_status"].as_str());
         assert_eq!(t["last_test_outcome"], serde_json::json!(expected), "{label}");
         // Tested today, so a one-day threshold leaves only the never-tested resource.
         assert_eq!(c.all("/api/v1/protected-resources?not_tested_days=1").await.len(), 1, "{label}");
