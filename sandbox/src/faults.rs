@@ -17,6 +17,10 @@ pub struct Faults {
     pub error_rate: f64,
     /// Share of matching requests that take effect but whose answer is lost.
     pub lost_response_rate: f64,
+    /// Share of matching requests answered `ResourceNotFoundException`, as AWS answers a
+    /// describe of an item that vanished after the list named it (a protected resource
+    /// whose last recovery point expired, a plan or vault deleted in between).
+    pub not_found_rate: f64,
     /// The next N matching requests take effect and lose their answer.
     pub lose_next: u32,
     /// Accounts into which AssumeRole is denied.
@@ -33,6 +37,7 @@ pub enum Fault {
     Throttle,
     ServerError,
     LoseResponse,
+    NotFound,
 }
 
 impl Faults {
@@ -41,6 +46,7 @@ impl Faults {
             ("throttle_rate", self.throttle_rate),
             ("error_rate", self.error_rate),
             ("lost_response_rate", self.lost_response_rate),
+            ("not_found_rate", self.not_found_rate),
         ] {
             if !(0.0..=1.0).contains(&rate) {
                 return Err(format!("{name} must be between 0 and 1, got {rate}"));
@@ -73,6 +79,8 @@ impl Faults {
             Some(Fault::ServerError)
         } else if rng.gen::<f64>() < self.lost_response_rate {
             Some(Fault::LoseResponse)
+        } else if rng.gen::<f64>() < self.not_found_rate {
+            Some(Fault::NotFound)
         } else {
             None
         };

@@ -268,6 +268,9 @@ impl Sandbox {
                 };
                 return Err(AwsError::new(status, code, "The service is unavailable. Try again later."));
             }
+            Some(faults::Fault::NotFound) => {
+                return Err(AwsError::not_found(format!("{op}: the resource named in the request does not exist")));
+            }
             _ => {}
         }
         // Cloud Control's actions are in IAM's cloudformation namespace.

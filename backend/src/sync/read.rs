@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_backup::error::SdkError;
+use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_backup::primitives::DateTime;
 use aws_sdk_backup::Client;
 use shared::{RestoreTestingSelection, Tag, TagCondition, TagOperator};
@@ -42,10 +42,24 @@ where
     failure(&e)
 }
 
+/// Whether a per-item call found its item gone: it vanished after the list named it (a
+/// resource whose last recovery point expired, a vault or plan deleted in between). Such
+/// an item is skipped (the store marks it gone) and the rest of the snapshot is kept.
+fn vanished<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
+    e.as_service_error().and_then(|e| e.code()) == Some("ResourceNotFoundException")
+}
+
 /// Every item of a paged list call, `MaxResults` set to the configured page size.
+macro_rules! list_items {
+    ($request:expr, $scope:expr) => {
+        $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await
+    };
+}
+
+/// [`list_items!`], its error as the target's failure.
 macro_rules! all_items {
     ($request:expr, $scope:expr) => {
-        $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await.map_err(aws)
+        list_items!($request, $scope).map_err(aws)
     };
 }
 
@@ -74,7 +88,12 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
             Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
             Err(e) => return Err(aws(e)),
         };
-        let points: Vec<_> = all_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope)?;
+        let points: Vec<_> = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope)
+        {
+            Ok(points) => points,
+            Err(e) if vanished(&e) => continue,
+            Err(e) => return Err(aws(e)),
+        };
         let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
         for rp in points {
             snap.recovery_points.push(RecoveryPointRow {
@@ -124,7 +143,11 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
     for r in resources {
         let arn = r.resource_arn().unwrap_or_default().to_string();
         // The latest restore figures are only in DescribeProtectedResource.
-        let detail = c.describe_protected_resource().resource_arn(&arn).send().await.map_err(aws)?;
+        let detail = match c.describe_protected_resource().resource_arn(&arn).send().await {
+            Ok(detail) => detail,
+            Err(e) if vanished(&e) => continue,
+            Err(e) => return Err(aws(e)),
+        };
         snap.resources.push(ProtectedResourceRow {
             account_id: scope.account_id.to_string(),
             region: scope.region.to_string(),
@@ -270,19 +293,31 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
     let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
     for p in plans {
         let name = p.restore_testing_plan_name().to_string();
-        let got = c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await.map_err(aws)?;
+        let got = match c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await {
+            Ok(got) => got,
+            Err(e) if vanished(&e) => continue,
+            Err(e) => return Err(aws(e)),
+        };
         let Some(plan) = got.restore_testing_plan() else { continue };
         let selection_list: Vec<_> =
-            all_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope)?;
+            match list_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope) {
+                Ok(list) => list,
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(aws(e)),
+            };
         let mut selections = Vec::new();
         for sel in selection_list {
-            let full = c
+            let full = match c
                 .get_restore_testing_selection()
                 .restore_testing_plan_name(&name)
                 .restore_testing_selection_name(sel.restore_testing_selection_name())
                 .send()
                 .await
-                .map_err(aws)?;
+            {
+                Ok(full) => full,
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(aws(e)),
+            };
             let Some(f) = full.restore_testing_selection() else { continue };
             let mut conditions = Vec::new();
             if let Some(cond) = f.protected_resource_conditions() {

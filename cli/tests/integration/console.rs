@@ -18,6 +18,18 @@ use crate::common::TestSandbox;
 pub struct TestDb {
     pub label: &'static str,
     pub url: Secret,
+    /// The SQLite file, removed with its journal files when the test is done with it.
+    file: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(path) = &self.file {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+    }
 }
 
 /// A fresh SQLite file and a fresh PostgreSQL database (on the server named by
@@ -26,7 +38,8 @@ pub struct TestDb {
 pub async fn databases() -> Vec<TestDb> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let path = std::env::temp_dir().join(format!("rc-test-{id}.db"));
-    let sqlite = TestDb { label: "sqlite", url: Secret::new(format!("sqlite://{}?mode=rwc", path.display())) };
+    let url = Secret::new(format!("sqlite://{}?mode=rwc", path.display()));
+    let sqlite = TestDb { label: "sqlite", url, file: Some(path) };
     let admin = std::env::var("TEST_POSTGRES_URL").expect(
         "TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts a PostgreSQL for them",
     );
@@ -36,7 +49,7 @@ pub async fn databases() -> Vec<TestDb> {
     pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     pool.close().await;
     let (base, _) = admin.rsplit_once('/').unwrap();
-    vec![sqlite, TestDb { label: "postgres", url: Secret::new(format!("{base}/{name}")) }]
+    vec![sqlite, TestDb { label: "postgres", url: Secret::new(format!("{base}/{name}")), file: None }]
 }
 
 pub struct TestConsole {

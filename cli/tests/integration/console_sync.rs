@@ -150,6 +150,47 @@ async fn a_denied_account_shows_its_aws_error_and_the_others_sync() {
     }
 }
 
+/// A protected resource, plan or selection that vanishes between the list that named it
+/// and its describe (AWS answers ResourceNotFoundException, e.g. a resource whose last
+/// recovery point just expired) is skipped: the rest of its (account, region) is kept,
+/// and the next sync finds what still exists (fidelity review item 12).
+#[tokio::test]
+async fn an_item_gone_between_list_and_describe_is_skipped_not_the_whole_region() {
+    let sb = spawn(3, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        // The generated world's last account denies the read role on purpose: the others sync.
+        let ok = |reports: &[recovery_console::sync::TargetReport]| -> Vec<(String, String)> {
+            let mut ok: Vec<_> =
+                reports.iter().filter(|r| r.status == "ok").map(|r| (r.account_id.clone(), r.region.clone())).collect();
+            ok.sort();
+            ok
+        };
+        let synced = ok(&c.syncer.run().await.unwrap());
+        assert!(synced.len() >= 4, "{label}: {synced:?}");
+        let resources = c.all("/api/v1/protected-resources").await.len();
+        let plans = c.all("/api/v1/restore-testing-plans").await.len();
+
+        let ops = ["DescribeProtectedResource", "GetRestoreTestingPlan", "GetRestoreTestingSelection"];
+        sb.set_faults(json!({ "not_found_rate": 0.3, "operations": ops })).await;
+        // A minute on, so that what this sync does not find is older than it.
+        sb.advance(60.0).await;
+        let reports = c.syncer.run().await.unwrap();
+        sb.set_faults(json!({})).await;
+        assert_eq!(ok(&reports), synced, "{label}: {reports:?}");
+        let (fewer_resources, fewer_plans) =
+            (c.all("/api/v1/protected-resources").await.len(), c.all("/api/v1/restore-testing-plans").await.len());
+        assert!(0 < fewer_resources && fewer_resources < resources, "{label}: {fewer_resources} of {resources}");
+        assert!(fewer_plans <= plans, "{label}: {fewer_plans} of {plans}");
+
+        sb.advance(60.0).await;
+        assert_eq!(ok(&c.syncer.run().await.unwrap()), synced, "{label}");
+        assert_eq!(c.all("/api/v1/protected-resources").await.len(), resources, "{label}: back once they answer");
+        assert_eq!(c.all("/api/v1/restore-testing-plans").await.len(), plans, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn throttling_and_server_errors_are_retried_to_the_same_data() {
     let sb = spawn(1, 0.0).await;
