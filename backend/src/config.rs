@@ -377,13 +377,15 @@ fn invalid(key: impl fmt::Display, why: impl fmt::Display) -> ConfigError {
 }
 
 impl Config {
-    /// The role AWS Backup uses in an account: configured, else the default service role.
+    /// The role AWS Backup uses in an account: configured, else the default service role,
+    /// in the partition of the account's read role (`aws`, `aws-us-gov`, `aws-cn`).
     pub fn backup_role(&self, account: &str) -> String {
-        self.accounts
-            .iter()
-            .find(|a| a.id == account)
-            .and_then(|a| a.backup_role_arn.clone())
-            .unwrap_or_else(|| format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+        let configured = self.accounts.iter().find(|a| a.id == account);
+        if let Some(arn) = configured.and_then(|a| a.backup_role_arn.clone()) {
+            return arn;
+        }
+        let partition = configured.and_then(|a| a.role_arn.split(':').nth(1)).unwrap_or("aws");
+        format!("arn:{partition}:iam::{account}:role/service-role/AWSBackupDefaultServiceRole")
     }
 
     /// Loads defaults, then `path` (if any), then `RC_` variables, and checks the result.
@@ -434,6 +436,15 @@ impl Config {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
                 return Err(invalid("aws.endpoint_url", format!("{endpoint:?} is not an http(s) URL")));
             }
+        }
+        // STS's RoleSessionName: 2 to 64 characters of [\w+=,.@-] (AssumeRole API reference).
+        let name = &self.aws.session_name;
+        let allowed = |c: char| c.is_ascii_alphanumeric() || "_+=,.@-".contains(c);
+        if !(2..=64).contains(&name.len()) || !name.chars().all(allowed) {
+            return Err(invalid(
+                "aws.session_name",
+                format!("{name:?} must be 2 to 64 letters, digits or _+=,.@- (STS refuses any other)"),
+            ));
         }
         if !Region::is(&self.aws.region) {
             return Err(invalid("aws.region", format!("{:?} is not an AWS region", self.aws.region)));
@@ -692,5 +703,27 @@ mod tests {
                 && !Region::is("EU-1-2")
         );
         assert!(RoleArn::is("arn:aws:iam::111111111111:role/path/Name") && !RoleArn::is("arn:aws:iam::1:role/x"));
+    }
+
+    /// Fidelity review item 14: STS refuses a RoleSessionName outside 2-64 characters of
+    /// [\w+=,.@-] (AssumeRole API reference), which would break every AssumeRole; and the
+    /// default backup role follows the account's partition (GovCloud, China).
+    #[test]
+    fn session_names_and_partitions_follow_aws() {
+        let with = |name: &str| Config::from_toml(&format!("[aws]\nsession_name = {name:?}"));
+        assert!(with("recovery-console@ops.example.com").is_ok());
+        for bad in ["recovery console", "x", &"a".repeat(65), "rc/1"] {
+            let e = with(bad).err().map(|e| e.to_string()).unwrap_or_default();
+            assert!(e.contains("aws.session_name: "), "{bad:?}: {e}");
+        }
+        let gov = Config::from_toml(
+            "[[accounts]]\nid = \"111111111111\"\nname = \"a\"\nregions = [\"us-gov-west-1\"]\n\
+             role_arn = \"arn:aws-us-gov:iam::111111111111:role/RecoveryConsoleRead\"",
+        );
+        let gov = gov.map_err(|e| e.to_string());
+        assert_eq!(
+            gov.map(|c| c.backup_role("111111111111")),
+            Ok("arn:aws-us-gov:iam::111111111111:role/service-role/AWSBackupDefaultServiceRole".to_string())
+        );
     }
 }
