@@ -332,7 +332,11 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
         assert_eq!(steps[1]["by"], "bob");
         assert_eq!(report["measured_rto_minutes"], (times[4] - times[2]) / 60_000);
         assert!(times[5] - times[4] >= 30 * 60_000, "kept for its 30-minute retention");
-        assert!(report["validation"].as_str().unwrap().contains("TableStatus ACTIVE"), "{report}");
+        // The table's schema has no status (cfn-lint's AWS::DynamoDB::Table): it exists per
+        // Cloud Control and is ACTIVE per DynamoDB DescribeTable.
+        let validation = report["validation"].as_str().unwrap();
+        assert!(validation.contains("GetResource AWS::DynamoDB::Table"), "{report}");
+        assert!(validation.contains("exists, DescribeTable TableStatus ACTIVE"), "{report}");
         let rp_at = ms(&report["recovery_point_created_at"]);
         assert_eq!(report["rpo_minutes"], (times[0] - rp_at) / 60_000);
         // Restored, then deleted through Cloud Control: the sandbox no longer has the table.
