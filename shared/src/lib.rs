@@ -186,6 +186,11 @@ pub struct RegionSync {
     /// The AWS error code of the last failure, e.g. `AccessDenied`.
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// The console holds this region's backup jobs from here on: the start of its
+    /// first successful sync's backup-job window. AWS lists only the last 30 days of
+    /// backup jobs (`ListBackupJobs`), so that window starts at most 30 days before the
+    /// first sync; jobs the console stored stay stored after AWS stops listing them.
+    pub backup_jobs_from: Option<Timestamp>,
     pub counts: SyncCounts,
 }
 
