@@ -26,6 +26,9 @@ use crate::time::Clock;
 /// AWS keeps an idempotency token for about an hour; after this long the
 /// executor looks a job up instead of calling Start again.
 const TOKEN_WINDOW_MS: i64 = 50 * 60_000;
+/// How long a request waits for an operator role that STS refuses, once a job may
+/// exist, before it fails (IAM mistakes are usually put right within the hour).
+const ROLE_PATIENCE_MS: i64 = 60 * 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -80,6 +83,9 @@ enum Call<T> {
     Refused(String),
     /// Unknown whether it happened (timeout, 5xx, lost answer): retry with the same token.
     Unknown(String),
+    /// STS refused the operator role, so this call was never sent (what an earlier
+    /// attempt did stays unknown).
+    NoRole(String),
 }
 
 impl<T> Call<T> {
@@ -89,6 +95,7 @@ impl<T> Call<T> {
             Call::Done(v) => Call::Done(f(v)),
             Call::Refused(e) => Call::Refused(e),
             Call::Unknown(e) => Call::Unknown(e),
+            Call::NoRole(e) => Call::NoRole(e),
         }
     }
 
@@ -101,7 +108,19 @@ impl<T> Call<T> {
             },
             Call::Refused(e) => Call::Refused(e),
             Call::Unknown(e) => Call::Unknown(e),
+            Call::NoRole(e) => Call::NoRole(e),
         }
+    }
+}
+
+/// A failed call whose outcome is unknown, unless the role could not be assumed.
+fn not_sent_or_unknown<T, E>(e: &SdkError<E, HttpResponse>) -> Call<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match crate::aws::role_refused(e) {
+        Some(f) => Call::NoRole(format!("the operator role cannot be assumed: {f}")),
+        None => Call::Unknown(crate::aws::failure(e).to_string()),
     }
 }
 
@@ -112,6 +131,9 @@ where
     match result {
         Ok(v) => Call::Done(v),
         Err(e) => {
+            if let Some(f) = crate::aws::role_refused(&e) {
+                return Call::NoRole(format!("the operator role cannot be assumed: {f}"));
+            }
             let code = e.code().unwrap_or_default().to_string();
             let status = match &e {
                 SdkError::ServiceError(_) => e.raw_response().map(|r| r.status().as_u16()),
@@ -300,8 +322,11 @@ impl Executor {
             };
             return match started_job {
                 Call::Done(id) => {
-                    let sets =
-                        [(phase.job_column(), Val::from(id.clone())), (phase.state_column(), Val::from("CREATED"))];
+                    let sets = [
+                        (phase.job_column(), Val::from(id.clone())),
+                        (phase.state_column(), Val::from("CREATED")),
+                        (Column::RoleFailingSince, Val::from(None::<i64>)),
+                    ];
                     self.moved(
                         r,
                         "executing",
@@ -320,6 +345,11 @@ impl Executor {
                 Call::Refused(why) if first || looked_up => {
                     self.fail(r, &format!("AWS refused the {p} job: {why}")).await
                 }
+                // The first Start was never sent: nothing started.
+                Call::NoRole(why) if first => {
+                    self.fail(r, &format!("{why}; the {p} job was not started (StartJob was never sent)")).await
+                }
+                Call::NoRole(why) => self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(why) | Call::Unknown(why) => {
                     tracing::warn!(request = %r.id, phase = p, error = %why, "start unconfirmed; retrying with the same token");
                     Ok(())
@@ -407,7 +437,7 @@ impl Executor {
                     client.list_copy_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
-                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                    Err(e) => return not_sent_or_unknown(&e),
                 };
                 let found = pages
                     .iter()
@@ -427,7 +457,7 @@ impl Executor {
                     client.list_restore_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
-                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                    Err(e) => return not_sent_or_unknown(&e),
                 };
                 let role = r.param("iam_role_arn").unwrap_or_default();
                 let found = pages
@@ -465,6 +495,7 @@ impl Executor {
                         j.and_then(|j| j.destination_recovery_point_arn()).map(str::to_string),
                     )
                 }
+                Call::NoRole(why) => return self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(e) | Call::Unknown(e) => {
                     tracing::warn!(request = %r.id, error = %e, "could not read the copy job");
                     return Ok(());
@@ -476,12 +507,16 @@ impl Executor {
                     out.status_message().map(str::to_string),
                     out.created_resource_arn().map(str::to_string),
                 ),
+                Call::NoRole(why) => return self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(e) | Call::Unknown(e) => {
                     tracing::warn!(request = %r.id, error = %e, "could not read the restore job");
                     return Ok(());
                 }
             },
         };
+        if r.role_failing_since.is_some() {
+            self.role_available(r).await?;
+        }
         let (_, _, _, known) = phase.of(r);
         if known.as_deref() == Some(state.as_str()) {
             return Ok(());
@@ -511,6 +546,69 @@ impl Executor {
             }
         }
         Ok(())
+    }
+}
+
+impl Executor {
+    /// The operator role cannot be assumed for a phase that may already have a job in
+    /// AWS (a token went out, or the job is known): its fate cannot be read, so the
+    /// request waits [`ROLE_PATIENCE_MS`] for the role to work again, then fails with
+    /// the reason. Both ends are in the audit log.
+    /// `pending` says what may exist in AWS, for the failure's reason.
+    pub(super) async fn role_unavailable(&self, r: &RequestRow, why: &str, pending: String) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        let Some(since) = r.role_failing_since else {
+            let sets = [(Column::RoleFailingSince, Val::from(now))];
+            self.store
+                .transition(
+                    Record::Request(&r.id),
+                    &["approved", "executing"],
+                    &r.status,
+                    &sets,
+                    now,
+                    "system",
+                    "execution.role_unavailable",
+                    json!({"error": why}),
+                )
+                .await?;
+            return Ok(());
+        };
+        if now - since < ROLE_PATIENCE_MS {
+            tracing::warn!(request = %r.id, error = %why, "operator role cannot be assumed; waiting");
+            return Ok(());
+        }
+        let minutes = (now - since) / 60_000;
+        self.fail(r, &format!("{why} (for {minutes} minutes); {pending}")).await
+    }
+
+    /// The operator role works again: the wait ends.
+    pub(super) async fn role_available(&self, r: &RequestRow) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        let sets = [(Column::RoleFailingSince, Val::from(None::<i64>))];
+        self.store
+            .transition(
+                Record::Request(&r.id),
+                &["approved", "executing"],
+                &r.status,
+                &sets,
+                now,
+                "system",
+                "execution.role_available",
+                json!({}),
+            )
+            .await?;
+        Ok(())
+    }
+}
+
+/// What a phase whose role cannot be assumed may have left in AWS.
+fn pending_job(r: &RequestRow, phase: Phase) -> String {
+    let p = phase.name();
+    let (token, _, job, _) = phase.of(r);
+    match (job, token) {
+        (Some(job), _) => format!("the {p} job {job} was started; how it ends is not known"),
+        (None, Some(token)) => format!("a {p} job may have started (idempotency token {token})"),
+        (None, None) => format!("no {p} job was started"),
     }
 }
 

@@ -540,3 +540,75 @@ async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_un
         assert_eq!(v["problem"], "sequence jumps from 19 to 21", "{label}");
     }
 }
+
+fn actions(r: &Value) -> Vec<String> {
+    r["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
+}
+
+/// STS refuses the operator role (the sandbox's `deny_accounts` fault answers AssumeRole
+/// `AccessDenied`, as STS does for a role whose trust policy does not admit the caller):
+/// the Backup call is then never sent. Before any start the request fails at once; once a
+/// start may have reached AWS it waits an hour for the role, then fails naming the token.
+#[tokio::test]
+async fn an_operator_role_that_cannot_be_assumed_fails_the_request_with_the_reason() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(json!({})).await;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+        let file = |table: String| {
+            let (c, alice, bob, rp) = (&c, &alice, &bob, &rp);
+            async move {
+                let (_, req) = c.post_as(alice, "/api/v1/requests", restore_body(rp, &table)).await;
+                let id = req["id"].as_str().unwrap().to_string();
+                let body = json!({"params_hash": req["params_hash"]});
+                c.post_as(bob, &format!("/api/v1/requests/{id}/approve"), body).await;
+                id
+            }
+        };
+        let deny = json!({ "deny_accounts": [WORKLOAD_A] });
+
+        // Denied before the first start: StartRestoreJob was never sent, so it fails now.
+        let first = file(format!("tracking-denied-{label}")).await;
+        sb.set_faults(deny.clone()).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{first}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("operator role cannot be assumed: AccessDenied"), "{label}: {error}");
+        assert!(error.contains("not started"), "{label}: {error}");
+        assert!(actions(&r).contains(&"execution.failed".to_string()), "{label}: {r}");
+
+        // A start whose answer was lost, then the role is denied (a new process, so no
+        // cached credentials): the job may exist, so the request waits for the role.
+        sb.set_faults(json!({})).await;
+        let second = file(format!("tracking-lost-denied-{label}")).await;
+        sb.set_faults(json!({ "lost_response_rate": 1.0, "operations": ["StartRestoreJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(deny.clone()).await;
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        let clock = Arc::clone(&sb.sandbox);
+        let restarted = Executor::new(store, Arc::clone(&c.syncer), Arc::new(move || clock.now()));
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "executing", "{label}: {r}");
+        assert!(actions(&r).contains(&"execution.role_unavailable".to_string()), "{label}: {r}");
+        sb.advance(30.0 * 60.0).await;
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "executing", "{label}: within the hour it waits");
+        sb.advance(31.0 * 60.0).await;
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("AccessDenied") && error.contains("for 61 minutes"), "{label}: {error}");
+        assert!(error.contains("a restore job may have started (idempotency token"), "{label}: {error}");
+        sb.set_faults(json!({})).await;
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: the lost start did start one");
+    }
+}
