@@ -460,19 +460,47 @@ impl Executor {
                     Err(e) => return not_sent_or_unknown(&e),
                 };
                 let role = r.param("iam_role_arn").unwrap_or_default();
-                let found = pages
+                // A manual restore: no restore testing plan in CreatedBy (RestoreJobCreator
+                // holds only that), whether AWS leaves CreatedBy out or sends it empty.
+                let candidates: Vec<String> = pages
                     .iter()
                     .flat_map(|p| p.restore_jobs().iter())
                     .filter(|j| {
                         j.recovery_point_arn() == Some(rp.as_str())
-                            && j.created_by().is_none()
+                            && j.created_by().and_then(|c| c.restore_testing_plan_arn()).is_none()
                             && j.iam_role_arn() == Some(role)
                             && in_window(j.creation_date())
                     })
-                    .find_map(|j| j.restore_job_id().map(str::to_string));
-                found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
+                    .filter_map(|j| j.restore_job_id().map(str::to_string))
+                    .collect();
+                self.own_restore_job(client, r, candidates).await
             }
         }
+    }
+
+    /// Of the restore jobs that could be this request's, the one that restores into the
+    /// request's target (GetRestoreJobMetadata: the metadata the job was started with), so
+    /// that another person's restore of the same recovery point is never taken for it.
+    async fn own_restore_job(
+        &self,
+        client: &aws_sdk_backup::Client,
+        r: &RequestRow,
+        candidates: Vec<String>,
+    ) -> Call<String> {
+        let wanted = restore_target(&r.params["metadata"]);
+        for id in candidates {
+            let out = match client.get_restore_job_metadata().restore_job_id(&id).send().await {
+                Ok(out) => out,
+                Err(e) => return not_sent_or_unknown(&e),
+            };
+            let started_with = out
+                .metadata()
+                .map(|m| serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect()));
+            if wanted.is_some() && restore_target(&started_with.unwrap_or_default()) == wanted {
+                return Call::Done(id);
+            }
+        }
+        Call::Refused(not_found(Phase::Restore))
     }
 
     /// Follows a started job; records state changes and the end.
@@ -599,6 +627,19 @@ impl Executor {
             .await?;
         Ok(())
     }
+}
+
+/// The resource a restore's metadata names (restore metadata keys are
+/// case-insensitive; RDS identifiers are stored in lower case).
+fn restore_target(metadata: &serde_json::Value) -> Option<String> {
+    let map = metadata.as_object()?;
+    map.iter().find_map(|(k, v)| {
+        let key = k.to_ascii_lowercase();
+        ["targettablename", "dbinstanceidentifier"]
+            .contains(&key.as_str())
+            .then(|| v.as_str().map(|v| format!("{key}={}", v.to_ascii_lowercase())))
+            .flatten()
+    })
 }
 
 /// What a phase whose role cannot be assumed may have left in AWS.

@@ -275,7 +275,13 @@ pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
         "CreatedResourceArn": if state == JobState::Completed { j.created_resource.as_ref().map(|c| c.arn.clone()) } else { None },
         "ResourceType": j.resource.kind.as_str(),
         "RecoveryPointCreationDate": epoch(j.recovery_point_created),
-        "CreatedBy": j.plan_arn.as_ref().map(|arn| json!({ "RestoreTestingPlanArn": arn })),
+        // RestoreJobCreator holds only the restore testing plan that started the job; a
+        // manual restore has none. The model does not say whether the member is then
+        // absent or empty: the sandbox sends it empty, as it does for copy jobs.
+        "CreatedBy": match &j.plan_arn {
+            Some(arn) => json!({ "RestoreTestingPlanArn": arn }),
+            None => json!({}),
+        },
         "ValidationStatus": validation,
         "ValidationStatusMessage": validation_message,
         "DeletionStatus": j.deletion.as_ref().map(|d| match d {
