@@ -581,25 +581,12 @@ impl Executor {
     /// The operator role cannot be assumed for a phase that may already have a job in
     /// AWS (a token went out, or the job is known): its fate cannot be read, so the
     /// request waits [`ROLE_PATIENCE_MS`] for the role to work again, then fails with
-    /// the reason. Both ends are in the audit log.
-    /// `pending` says what may exist in AWS, for the failure's reason.
+    /// the reason. Both ends are in the audit log. `pending` says what may exist in
+    /// AWS, for the failure's reason.
     pub(super) async fn role_unavailable(&self, r: &RequestRow, why: &str, pending: String) -> Result<(), StoreError> {
         let now = (self.clock)();
         let Some(since) = r.role_failing_since else {
-            let sets = [(Column::RoleFailingSince, Val::from(now))];
-            self.store
-                .transition(
-                    Record::Request(&r.id),
-                    &["approved", "executing"],
-                    &r.status,
-                    &sets,
-                    now,
-                    "system",
-                    "execution.role_unavailable",
-                    json!({"error": why}),
-                )
-                .await?;
-            return Ok(());
+            return self.mark_role_wait(r, Some(now), "execution.role_unavailable", json!({"error": why})).await;
         };
         if now - since < ROLE_PATIENCE_MS {
             tracing::warn!(request = %r.id, error = %why, "operator role cannot be assumed; waiting");
@@ -611,20 +598,20 @@ impl Executor {
 
     /// The operator role works again: the wait ends.
     pub(super) async fn role_available(&self, r: &RequestRow) -> Result<(), StoreError> {
-        let now = (self.clock)();
-        let sets = [(Column::RoleFailingSince, Val::from(None::<i64>))];
-        self.store
-            .transition(
-                Record::Request(&r.id),
-                &["approved", "executing"],
-                &r.status,
-                &sets,
-                now,
-                "system",
-                "execution.role_available",
-                json!({}),
-            )
-            .await?;
+        self.mark_role_wait(r, None, "execution.role_available", json!({})).await
+    }
+
+    /// Starts (`Some(since)`) or ends the wait for the operator role, audited as `action`.
+    async fn mark_role_wait(
+        &self,
+        r: &RequestRow,
+        since: Option<i64>,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let sets = [(Column::RoleFailingSince, Val::from(since))];
+        let (record, from) = (Record::Request(&r.id), ["approved", "executing"]);
+        self.store.transition(record, &from, &r.status, &sets, (self.clock)(), "system", action, details).await?;
         Ok(())
     }
 }

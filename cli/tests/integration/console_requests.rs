@@ -543,6 +543,26 @@ async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_un
     }
 }
 
+/// A console synced with a fault-free sandbox, alice's and bob's tokens, and tracking's
+/// newest recovery point in workload_a.
+async fn synced_console(sb: &TestSandbox, db: &TestDb) -> (TestConsole, [String; 2], String) {
+    sb.set_faults(json!({})).await;
+    let c = console(sb, db, |_| {}).await;
+    c.syncer.run().await.unwrap();
+    let users = [c.sign_in("alice").await, c.sign_in("bob").await];
+    let rp = tracking_point(&c, WORKLOAD_A).await;
+    (c, users, rp)
+}
+
+/// A restore of `rp` into `table`, filed by the first user and approved by the second; its id.
+async fn filed_and_approved(c: &TestConsole, [requester, approver]: [&str; 2], rp: &str, table: String) -> String {
+    let (_, req) = c.post_as(requester, "/api/v1/requests", restore_body(rp, &table)).await;
+    let id = req["id"].as_str().unwrap().to_string();
+    let body = json!({"params_hash": req["params_hash"]});
+    c.post_as(approver, &format!("/api/v1/requests/{id}/approve"), body).await;
+    id
+}
+
 fn actions(r: &Value) -> Vec<String> {
     r["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
 }
@@ -556,22 +576,9 @@ async fn an_operator_role_that_cannot_be_assumed_fails_the_request_with_the_reas
     let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
-        sb.set_faults(json!({})).await;
-        let c = console(&sb, &db, |_| {}).await;
-        c.syncer.run().await.unwrap();
-        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
-        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
         let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
-        let file = |table: String| {
-            let (c, alice, bob, rp) = (&c, &alice, &bob, &rp);
-            async move {
-                let (_, req) = c.post_as(alice, "/api/v1/requests", restore_body(rp, &table)).await;
-                let id = req["id"].as_str().unwrap().to_string();
-                let body = json!({"params_hash": req["params_hash"]});
-                c.post_as(bob, &format!("/api/v1/requests/{id}/approve"), body).await;
-                id
-            }
-        };
+        let file = |table: String| filed_and_approved(&c, [&alice, &bob], &rp, table);
         let deny = json!({ "deny_accounts": [WORKLOAD_A] });
 
         // Denied before the first start: StartRestoreJob was never sent, so it fails now.
@@ -625,21 +632,8 @@ async fn the_lookup_after_the_token_window_finds_only_the_requests_own_restore()
     let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
-        sb.set_faults(json!({})).await;
-        let c = console(&sb, &db, |_| {}).await;
-        c.syncer.run().await.unwrap();
-        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
-        let rp = tracking_point(&c, WORKLOAD_A).await;
-        let file = |table: String| {
-            let (c, alice, bob, rp) = (&c, &alice, &bob, &rp);
-            async move {
-                let (_, req) = c.post_as(alice, "/api/v1/requests", restore_body(rp, &table)).await;
-                let id = req["id"].as_str().unwrap().to_string();
-                let body = json!({"params_hash": req["params_hash"]});
-                c.post_as(bob, &format!("/api/v1/requests/{id}/approve"), body).await;
-                id
-            }
-        };
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let file = |table: String| filed_and_approved(&c, [&alice, &bob], &rp, table);
         let op = sb.operator(WORKLOAD_A).await;
         let manual = |table: String| {
             let (op, rp) = (&op, &rp);
