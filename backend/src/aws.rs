@@ -231,6 +231,26 @@ where
     AwsFailure { code: code.to_string(), message }
 }
 
+/// What STS answered when the role a call acts as could not be assumed (`AccessDenied`,
+/// `ValidationError`, `RegionDisabledException`, ...): the call itself was then never
+/// sent. `None` for every other failure, STS throttling included.
+pub fn role_refused<E>(err: &SdkError<E>) -> Option<AwsFailure>
+where
+    E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
+{
+    if err.code().is_some() {
+        return None;
+    }
+    causes(err).find_map(|e| {
+        let sts =
+            e.downcast_ref::<aws_sdk_sts::error::SdkError<aws_sdk_sts::operation::assume_role::AssumeRoleError>>()?;
+        let code = sts.code()?;
+        let throttled = ["Throttling", "ThrottlingException", "RequestLimitExceeded"].contains(&code);
+        (matches!(sts, SdkError::ServiceError(_)) && !throttled)
+            .then(|| AwsFailure { code: code.to_string(), message: one_line(sts.message().unwrap_or_default()) })
+    })
+}
+
 /// What to tell a person whose console has no AWS credentials of its own.
 const NO_CREDENTIALS: &str = "the console has no AWS credentials of its own to assume the account roles with: \
 the SDK's default chain looked in the environment (AWS_ACCESS_KEY_ID), the shared config and credentials \

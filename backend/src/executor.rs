@@ -26,6 +26,9 @@ use crate::time::Clock;
 /// AWS keeps an idempotency token for about an hour; after this long the
 /// executor looks a job up instead of calling Start again.
 const TOKEN_WINDOW_MS: i64 = 50 * 60_000;
+/// How long a request waits for an operator role that STS refuses, once a job may
+/// exist, before it fails (IAM mistakes are usually put right within the hour).
+const ROLE_PATIENCE_MS: i64 = 60 * 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -80,6 +83,9 @@ enum Call<T> {
     Refused(String),
     /// Unknown whether it happened (timeout, 5xx, lost answer): retry with the same token.
     Unknown(String),
+    /// STS refused the operator role, so this call was never sent (what an earlier
+    /// attempt did stays unknown).
+    NoRole(String),
 }
 
 impl<T> Call<T> {
@@ -89,6 +95,7 @@ impl<T> Call<T> {
             Call::Done(v) => Call::Done(f(v)),
             Call::Refused(e) => Call::Refused(e),
             Call::Unknown(e) => Call::Unknown(e),
+            Call::NoRole(e) => Call::NoRole(e),
         }
     }
 
@@ -101,7 +108,19 @@ impl<T> Call<T> {
             },
             Call::Refused(e) => Call::Refused(e),
             Call::Unknown(e) => Call::Unknown(e),
+            Call::NoRole(e) => Call::NoRole(e),
         }
+    }
+}
+
+/// A failed call whose outcome is unknown, unless the role could not be assumed.
+fn not_sent_or_unknown<T, E>(e: &SdkError<E, HttpResponse>) -> Call<T>
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match crate::aws::role_refused(e) {
+        Some(f) => Call::NoRole(format!("the operator role cannot be assumed: {f}")),
+        None => Call::Unknown(crate::aws::failure(e).to_string()),
     }
 }
 
@@ -112,6 +131,9 @@ where
     match result {
         Ok(v) => Call::Done(v),
         Err(e) => {
+            if let Some(f) = crate::aws::role_refused(&e) {
+                return Call::NoRole(format!("the operator role cannot be assumed: {f}"));
+            }
             let code = e.code().unwrap_or_default().to_string();
             let status = match &e {
                 SdkError::ServiceError(_) => e.raw_response().map(|r| r.status().as_u16()),
@@ -300,8 +322,11 @@ impl Executor {
             };
             return match started_job {
                 Call::Done(id) => {
-                    let sets =
-                        [(phase.job_column(), Val::from(id.clone())), (phase.state_column(), Val::from("CREATED"))];
+                    let sets = [
+                        (phase.job_column(), Val::from(id.clone())),
+                        (phase.state_column(), Val::from("CREATED")),
+                        (Column::RoleFailingSince, Val::from(None::<i64>)),
+                    ];
                     self.moved(
                         r,
                         "executing",
@@ -320,6 +345,11 @@ impl Executor {
                 Call::Refused(why) if first || looked_up => {
                     self.fail(r, &format!("AWS refused the {p} job: {why}")).await
                 }
+                // The first Start was never sent: nothing started.
+                Call::NoRole(why) if first => {
+                    self.fail(r, &format!("{why}; the {p} job was not started (StartJob was never sent)")).await
+                }
+                Call::NoRole(why) => self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(why) | Call::Unknown(why) => {
                     tracing::warn!(request = %r.id, phase = p, error = %why, "start unconfirmed; retrying with the same token");
                     Ok(())
@@ -407,7 +437,7 @@ impl Executor {
                     client.list_copy_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
-                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                    Err(e) => return not_sent_or_unknown(&e),
                 };
                 let found = pages
                     .iter()
@@ -427,22 +457,50 @@ impl Executor {
                     client.list_restore_jobs().by_created_after(since).into_paginator().send().try_collect().await;
                 let pages = match pages {
                     Ok(p) => p,
-                    Err(e) => return Call::Unknown(crate::aws::failure(&e).to_string()),
+                    Err(e) => return not_sent_or_unknown(&e),
                 };
                 let role = r.param("iam_role_arn").unwrap_or_default();
-                let found = pages
+                // A manual restore: no restore testing plan in CreatedBy (RestoreJobCreator
+                // holds only that), whether AWS leaves CreatedBy out or sends it empty.
+                let candidates: Vec<String> = pages
                     .iter()
                     .flat_map(|p| p.restore_jobs().iter())
                     .filter(|j| {
                         j.recovery_point_arn() == Some(rp.as_str())
-                            && j.created_by().is_none()
+                            && j.created_by().and_then(|c| c.restore_testing_plan_arn()).is_none()
                             && j.iam_role_arn() == Some(role)
                             && in_window(j.creation_date())
                     })
-                    .find_map(|j| j.restore_job_id().map(str::to_string));
-                found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
+                    .filter_map(|j| j.restore_job_id().map(str::to_string))
+                    .collect();
+                self.own_restore_job(client, r, candidates).await
             }
         }
+    }
+
+    /// Of the restore jobs that could be this request's, the one that restores into the
+    /// request's target (GetRestoreJobMetadata: the metadata the job was started with), so
+    /// that another person's restore of the same recovery point is never taken for it.
+    async fn own_restore_job(
+        &self,
+        client: &aws_sdk_backup::Client,
+        r: &RequestRow,
+        candidates: Vec<String>,
+    ) -> Call<String> {
+        let wanted = restore_target(&r.params["metadata"]);
+        for id in candidates {
+            let out = match client.get_restore_job_metadata().restore_job_id(&id).send().await {
+                Ok(out) => out,
+                Err(e) => return not_sent_or_unknown(&e),
+            };
+            let started_with = out
+                .metadata()
+                .map(|m| serde_json::Value::Object(m.iter().map(|(k, v)| (k.clone(), v.clone().into())).collect()));
+            if wanted.is_some() && restore_target(&started_with.unwrap_or_default()) == wanted {
+                return Call::Done(id);
+            }
+        }
+        Call::Refused(not_found(Phase::Restore))
     }
 
     /// Follows a started job; records state changes and the end.
@@ -465,6 +523,7 @@ impl Executor {
                         j.and_then(|j| j.destination_recovery_point_arn()).map(str::to_string),
                     )
                 }
+                Call::NoRole(why) => return self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(e) | Call::Unknown(e) => {
                     tracing::warn!(request = %r.id, error = %e, "could not read the copy job");
                     return Ok(());
@@ -476,12 +535,16 @@ impl Executor {
                     out.status_message().map(str::to_string),
                     out.created_resource_arn().map(str::to_string),
                 ),
+                Call::NoRole(why) => return self.role_unavailable(r, &why, pending_job(r, phase)).await,
                 Call::Refused(e) | Call::Unknown(e) => {
                     tracing::warn!(request = %r.id, error = %e, "could not read the restore job");
                     return Ok(());
                 }
             },
         };
+        if r.role_failing_since.is_some() {
+            self.role_available(r).await?;
+        }
         let (_, _, _, known) = phase.of(r);
         if known.as_deref() == Some(state.as_str()) {
             return Ok(());
@@ -511,6 +574,69 @@ impl Executor {
             }
         }
         Ok(())
+    }
+}
+
+impl Executor {
+    /// The operator role cannot be assumed for a phase that may already have a job in
+    /// AWS (a token went out, or the job is known): its fate cannot be read, so the
+    /// request waits [`ROLE_PATIENCE_MS`] for the role to work again, then fails with
+    /// the reason. Both ends are in the audit log. `pending` says what may exist in
+    /// AWS, for the failure's reason.
+    pub(super) async fn role_unavailable(&self, r: &RequestRow, why: &str, pending: String) -> Result<(), StoreError> {
+        let now = (self.clock)();
+        let Some(since) = r.role_failing_since else {
+            return self.mark_role_wait(r, Some(now), "execution.role_unavailable", json!({"error": why})).await;
+        };
+        if now - since < ROLE_PATIENCE_MS {
+            tracing::warn!(request = %r.id, error = %why, "operator role cannot be assumed; waiting");
+            return Ok(());
+        }
+        let minutes = (now - since) / 60_000;
+        self.fail(r, &format!("{why} (for {minutes} minutes); {pending}")).await
+    }
+
+    /// The operator role works again: the wait ends.
+    pub(super) async fn role_available(&self, r: &RequestRow) -> Result<(), StoreError> {
+        self.mark_role_wait(r, None, "execution.role_available", json!({})).await
+    }
+
+    /// Starts (`Some(since)`) or ends the wait for the operator role, audited as `action`.
+    async fn mark_role_wait(
+        &self,
+        r: &RequestRow,
+        since: Option<i64>,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<(), StoreError> {
+        let sets = [(Column::RoleFailingSince, Val::from(since))];
+        let (record, from) = (Record::Request(&r.id), ["approved", "executing"]);
+        self.store.transition(record, &from, &r.status, &sets, (self.clock)(), "system", action, details).await?;
+        Ok(())
+    }
+}
+
+/// The resource a restore's metadata names (restore metadata keys are
+/// case-insensitive; RDS identifiers are stored in lower case).
+fn restore_target(metadata: &serde_json::Value) -> Option<String> {
+    let map = metadata.as_object()?;
+    map.iter().find_map(|(k, v)| {
+        let key = k.to_ascii_lowercase();
+        ["targettablename", "dbinstanceidentifier"]
+            .contains(&key.as_str())
+            .then(|| v.as_str().map(|v| format!("{key}={}", v.to_ascii_lowercase())))
+            .flatten()
+    })
+}
+
+/// What a phase whose role cannot be assumed may have left in AWS.
+fn pending_job(r: &RequestRow, phase: Phase) -> String {
+    let p = phase.name();
+    let (token, _, job, _) = phase.of(r);
+    match (job, token) {
+        (Some(job), _) => format!("the {p} job {job} was started; how it ends is not known"),
+        (None, Some(token)) => format!("a {p} job may have started (idempotency token {token})"),
+        (None, None) => format!("no {p} job was started"),
     }
 }
 

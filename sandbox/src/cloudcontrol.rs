@@ -136,12 +136,18 @@ fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> 
     })
 }
 
-/// The resource's properties as its CloudFormation schema names them, plus its status.
+/// The resource's properties, exactly as its CloudFormation resource schema names them
+/// (`additionalProperties: false`): Cloud Control GetResource returns the schema's
+/// properties and nothing else, so a DynamoDB table has no `TableStatus` (that is
+/// DescribeTable's), while `DBInstanceStatus` is a read-only property of
+/// `AWS::RDS::DBInstance`. Source: the schemas cfn-lint ships (`cfn-schema TYPE --props`);
+/// `sandbox/schemas/cloudcontrol-properties.json` lists the names and a test checks them.
+/// Absent values are left out, as Cloud Control leaves them out.
 fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) -> Value {
     let tags =
         (!f.tags.is_empty()).then(|| f.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>());
     let meta = |key: &str, default: &str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
-    match kind {
+    let mut props = match kind {
         ResourceType::Rds => {
             let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
             let cluster = &digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()[..11];
@@ -171,11 +177,6 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
         _ => json!({
             "TableName": identifier,
             "Arn": f.arn,
-            "TableStatus": match f.life {
-                Life::Creating => "CREATING",
-                Life::Available => "ACTIVE",
-                Life::Deleting => "DELETING",
-            },
             "KeySchema": [
                 { "AttributeName": "pk", "KeyType": "HASH" },
                 { "AttributeName": "sk", "KeyType": "RANGE" },
@@ -191,7 +192,11 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
             },
             "Tags": tags,
         }),
+    };
+    if let Some(map) = props.as_object_mut() {
+        map.retain(|_, v| !v.is_null());
     }
+    props
 }
 
 fn progress_event(q: &ResourceRequest) -> Value {

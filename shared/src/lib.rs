@@ -173,6 +173,17 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
+/// Whether a recovery point in this status can be restored or copied. The service model
+/// (`DescribeRecoveryPoint.Status`) documents `AVAILABLE` as the success state ("the
+/// backup was successfully created ... ready for use") and also lists `COMPLETED`;
+/// both are usable. `PARTIAL`, `CREATING`, `STOPPED`, `EXPIRED` and `DELETING` are not.
+pub fn recovery_point_usable(status: &str) -> bool {
+    USABLE_RECOVERY_POINT_STATUSES.contains(&status)
+}
+
+/// The recovery point statuses [`recovery_point_usable`] accepts.
+pub const USABLE_RECOVERY_POINT_STATUSES: [&str; 2] = ["COMPLETED", "AVAILABLE"];
+
 /// How the last sync of one (account, region) went.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -186,6 +197,11 @@ pub struct RegionSync {
     /// The AWS error code of the last failure, e.g. `AccessDenied`.
     pub error_code: Option<String>,
     pub error_message: Option<String>,
+    /// The console holds this region's backup jobs from here on: the start of its
+    /// first successful sync's backup-job window. AWS lists only the last 30 days of
+    /// backup jobs (`ListBackupJobs`), so that window starts at most 30 days before the
+    /// first sync; jobs the console stored stay stored after AWS stops listing them.
+    pub backup_jobs_from: Option<Timestamp>,
     pub counts: SyncCounts,
 }
 

@@ -83,7 +83,7 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
                     let status = out.status().map(|s| s.as_str().to_string()).unwrap_or_default();
                     checks.push(check(
                         "recovery point completed",
-                        Some(status == "COMPLETED"),
+                        Some(shared::recovery_point_usable(&status)),
                         format!("AWS reports the recovery point as {status}"),
                     ));
                 }

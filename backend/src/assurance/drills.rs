@@ -331,7 +331,12 @@ async fn cloud_control(s: &Console, d: &DrillRow, acting: bool) -> Result<aws_sd
     }
 }
 
-/// Reads the restored resource with Cloud Control GetResource: it must exist and be ready.
+/// Reads the restored resource with Cloud Control GetResource: it must exist (the
+/// restore job already COMPLETED, so AWS Backup has finished making it) and be ready.
+/// Readiness comes from what AWS really reports: `DBInstanceStatus` is a read-only
+/// property of `AWS::RDS::DBInstance`, but `AWS::DynamoDB::Table` has no status
+/// property (its read-only properties are `Arn` and `StreamArn`; schemas in cfn-lint),
+/// so a table's `TableStatus` is read with DynamoDB DescribeTable.
 async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {
     let Some(type_name) = cloud_control_type(&d.resource_type) else {
         return fail(s, d, format!("no Cloud Control type for {}", d.resource_type)).await;
@@ -349,13 +354,14 @@ async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
                 .and_then(|r| r.properties())
                 .and_then(|p| serde_json::from_str(p).ok())
                 .unwrap_or_default();
-            let (field, want) = if d.resource_type == "DynamoDB" {
-                ("TableStatus", "ACTIVE")
+            let exists = format!("Cloud Control GetResource {type_name} {}: exists", d.target_name);
+            let (ready, status) = if d.resource_type == "DynamoDB" {
+                table_status(s, d).await
             } else {
-                ("DBInstanceStatus", "available")
+                let status = props["DBInstanceStatus"].as_str().unwrap_or("unknown");
+                (status == "available", format!("DBInstanceStatus {status}"))
             };
-            let status = props[field].as_str().unwrap_or("unknown").to_string();
-            (status == want, format!("Cloud Control GetResource {type_name} {}: {field} {status}", d.target_name))
+            (ready, format!("{exists}, {status}"))
         }
         Err(e) => {
             let code = e.code().unwrap_or("error").to_string();
@@ -393,6 +399,24 @@ async fn validate(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
     } else {
         tracing::info!(drill = %d.id, %summary, "restored resource not ready yet");
         Ok(())
+    }
+}
+
+/// The restored table's `TableStatus` from DynamoDB DescribeTable (read role), and
+/// whether it is `ACTIVE`.
+async fn table_status(s: &Console, d: &DrillRow) -> (bool, String) {
+    let role = match s.syncer.read_role(&d.restore_account_id).await {
+        Ok(Some(role)) => role,
+        Ok(None) => return (false, format!("no read role for account {}", d.restore_account_id)),
+        Err(e) => return (false, e.to_string()),
+    };
+    let client = s.syncer.aws().dynamodb(&role, &d.region).await;
+    match client.describe_table().table_name(&d.target_name).send().await {
+        Ok(out) => {
+            let status = out.table().and_then(|t| t.table_status()).map_or("unknown", |s| s.as_str()).to_string();
+            (status == "ACTIVE", format!("DescribeTable TableStatus {status}"))
+        }
+        Err(e) => (false, format!("DescribeTable: {}", crate::aws::failure(&e))),
     }
 }
 

@@ -100,12 +100,8 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
     let known = check_scenario(scenario, &resource.resource_type)?;
     let cfg = s.syncer.config();
     let cross = scenario == "cross_account_restore";
-    let q = ListQuery {
-        limit: 200,
-        resource_arn: Some(resource.resource_arn.clone()),
-        status: Some("COMPLETED".into()),
-        ..Default::default()
-    };
+    let q =
+        ListQuery { limit: 200, resource_arn: Some(resource.resource_arn.clone()), usable: true, ..Default::default() };
     let (points, _) = s.store.list_recovery_points(&q).await?;
     // Restores happen in the recovery point's region: only points in the resource's region serve.
     let recovery_point = points.into_iter().filter(|rp| rp.region == resource.region).find(|rp| {
@@ -121,7 +117,7 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
         blockers.push(if cross {
             "no completed copy of the resource in a central vault".to_string()
         } else {
-            format!("no completed recovery point in account {}", resource.account_id)
+            format!("no usable (COMPLETED or AVAILABLE) recovery point in account {}", resource.account_id)
         });
     }
     let mut source_vault = None;
@@ -224,7 +220,7 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     let noun = if r.resource_type == "DynamoDB" { "table" } else { "DB instance" };
     let mut steps = vec![RunbookStep {
         title: "Check the pre-flight results".into(),
-        detail: "Every check below must pass: the recovery point is COMPLETED as AWS reports it now, the new name is free, the accounts are active members of the organization and the destination vault lets the copy in.".into(),
+        detail: "Every check below must pass: the recovery point is COMPLETED or AVAILABLE as AWS reports it now, the new name is free, the accounts are active members of the organization and the destination vault lets the copy in.".into(),
         request: None,
     }];
     steps.push(RunbookStep {

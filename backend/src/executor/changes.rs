@@ -363,6 +363,7 @@ impl Executor {
         if !self.approved_as_stored(r).await? {
             return self.fail(r, "the stored parameters are not the ones approved; nothing was changed").await;
         }
+        let first = r.change_token.is_none();
         let token = match &r.change_token {
             Some(t) => t.clone(),
             None => {
@@ -381,6 +382,11 @@ impl Executor {
                 Ok(())
             }
             Call::Refused(why) => self.fail(r, &format!("AWS refused the change: {why}")).await,
+            Call::NoRole(why) if first => self.fail(r, &format!("{why}; the change was not sent")).await,
+            Call::NoRole(why) => {
+                let pending = format!("the change may have been applied (creator request id {token})");
+                self.role_unavailable(r, &why, pending).await
+            }
             Call::Unknown(why) => {
                 tracing::warn!(request = %r.id, error = %why, "change unconfirmed; read again on the next pass");
                 Ok(())

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
 use super::sql::{Cursor, Sql, Val};
-use super::sql::{TEST_PASSED, TEST_RESTORED};
+use super::sql::{RP_USABLE, TEST_PASSED, TEST_RESTORED};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -280,7 +280,9 @@ impl Store {
     ) -> Result<Vec<HistoryPoint>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
+            &format!(
+                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND resource_arn = "
+            ),
         );
         // The newest 20,000 (a point an hour for over two years), oldest first.
         sql.arg(resource_arn).push(" AND created_at >= ").arg(since).push(" ORDER BY created_at DESC LIMIT 20000");
@@ -299,7 +301,9 @@ impl Store {
     ) -> Result<Option<HistoryPoint>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE status = 'COMPLETED' AND resource_arn = ",
+            &format!(
+                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND resource_arn = "
+            ),
         );
         sql.arg(resource_arn)
             .push(if same_account { " AND account_id = " } else { " AND account_id <> " })

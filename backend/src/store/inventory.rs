@@ -4,7 +4,7 @@ use serde_json::json;
 use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
 use sqlx::any::AnyRow;
 
-use super::sql::{fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val};
+use super::sql::{fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val, RP_USABLE};
 use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -439,6 +439,9 @@ impl Store {
                 ("gone_at", "gone_at"),
             ],
         );
+        if q.usable {
+            sql.push(&format!(" AND {RP_USABLE}"));
+        }
         q.page(&mut sql, Some("created_at"), "arn");
         let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RecoveryPointRow::read, |r| Cursor {
             time: r.created_at,

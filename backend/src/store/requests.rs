@@ -49,6 +49,8 @@ pub struct RequestRow {
     pub change_started_at: Option<i64>,
     pub change_result: Option<String>,
     pub error: Option<String>,
+    /// Since when the operator role cannot be assumed (the executor's patience).
+    pub role_failing_since: Option<i64>,
 }
 
 impl RequestRow {
@@ -85,6 +87,7 @@ impl RequestRow {
             change_started_at: col(r, "change_started_at")?,
             change_result: col(r, "change_result")?,
             error: col(r, "error")?,
+            role_failing_since: col(r, "role_failing_since")?,
         })
     }
 
@@ -183,6 +186,7 @@ pub enum Column {
     Outcome,
     Followups,
     Error,
+    RoleFailingSince,
 }
 
 impl Column {
@@ -210,6 +214,7 @@ impl Column {
             Column::Outcome => "outcome",
             Column::Followups => "followups",
             Column::Error => "error",
+            Column::RoleFailingSince => "role_failing_since",
         }
     }
 }

@@ -186,7 +186,12 @@ pub struct ListQuery {
     pub never_tested: bool,
     /// Protected resources with no restore test in this many days (or none at all).
     pub not_tested_days: Option<i64>,
+    /// Recovery points: only usable ones ([`RP_USABLE`]).
+    pub usable: bool,
 }
+
+/// SQL: a recovery point a restore or copy can use (`shared::recovery_point_usable`).
+pub const RP_USABLE: &str = "status IN ('COMPLETED', 'AVAILABLE')";
 
 // The outcomes of a restore test (`shared::TestOutcome`), defined once here as SQL
 // over a restore job aliased `j`; macros so that constant queries can splice them.
@@ -346,6 +351,15 @@ pub fn finish_page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn usable_recovery_points_are_the_shared_statuses() {
+        let listed = RP_USABLE.matches('\'').count() / 2;
+        assert_eq!(listed, shared::USABLE_RECOVERY_POINT_STATUSES.len());
+        for status in shared::USABLE_RECOVERY_POINT_STATUSES {
+            assert!(RP_USABLE.contains(&format!("'{status}'")), "{status}");
+        }
+    }
 
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {

@@ -26,6 +26,8 @@ pub struct TargetSnapshot {
     pub plans: Vec<PlanRow>,
     /// The start of the job window this sync read.
     pub jobs_from: i64,
+    /// The start of its backup-job window (AWS lists 30 days of backup jobs).
+    pub backup_jobs_from: i64,
 }
 
 /// How one (account, region) sync ended.
@@ -130,7 +132,10 @@ impl Store {
             .push(", duration_ms = ")
             .arg(now - started)
             .push(", error_code = NULL, error_message = NULL, jobs_synced_from = ")
-            .arg(snap.jobs_from);
+            .arg(snap.jobs_from)
+            .push(", backup_jobs_held_from = COALESCE(backup_jobs_held_from, ")
+            .arg(snap.backup_jobs_from)
+            .push(")");
         for (name, value) in counts_columns(&counts) {
             sql.push(&format!(", {name} = ")).arg(value);
         }
@@ -301,6 +306,7 @@ impl Store {
                         duration_ms: col(s, "duration_ms")?,
                         error_code: col(s, "error_code")?,
                         error_message: col(s, "error_message")?,
+                        backup_jobs_from: rfc3339_opt(col(s, "backup_jobs_held_from")?),
                         counts: SyncCounts {
                             vaults: col(s, "vaults")?,
                             recovery_points: col(s, "recovery_points")?,
@@ -319,6 +325,7 @@ impl Store {
                         duration_ms: None,
                         error_code: None,
                         error_message: None,
+                        backup_jobs_from: None,
                         counts: SyncCounts::default(),
                     },
                 });

@@ -357,6 +357,7 @@ impl Syncer {
             Some(last) => last - sync.job_overlap_minutes * 60_000,
             None => started - sync.job_lookback_days * 86_400_000,
         };
+        let backup_jobs_from = jobs_from.max(started - read::BACKUP_JOB_LIST_DAYS * 86_400_000);
         let week_ago = started - 7 * 86_400_000;
         let unsettled_restores =
             self.store.unsettled_restore_jobs(&t.account.id, &t.region, week_ago, jobs_from).await.map_err(db)?;
@@ -369,6 +370,7 @@ impl Syncer {
             region: &t.region,
             page_size: sync.page_size,
             jobs_from,
+            backup_jobs_from,
             unsettled_restores,
         };
         let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;

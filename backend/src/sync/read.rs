@@ -19,6 +19,11 @@ fn s(v: Option<&str>) -> Option<String> {
     v.map(str::to_string)
 }
 
+/// How many days of backup jobs AWS lists. Service model, `ListBackupJobs`: "Returns a
+/// list of existing backup jobs for an authenticated account for the last 30 days."
+/// (`ListCopyJobs` and `ListRestoreJobs` document no such limit.)
+pub const BACKUP_JOB_LIST_DAYS: i64 = 30;
+
 /// What a target sync needs to know: who, where, how far back, page size.
 pub struct ReadScope<'a> {
     pub client: &'a Client,
@@ -27,6 +32,9 @@ pub struct ReadScope<'a> {
     pub region: &'a str,
     pub page_size: Option<i32>,
     pub jobs_from: i64,
+    /// The start of the backup-job window: `jobs_from`, but never more than
+    /// [`BACKUP_JOB_LIST_DAYS`] back, which is all `ListBackupJobs` returns.
+    pub backup_jobs_from: i64,
     /// Restore jobs on record whose status, validation or deletion is not final yet
     /// (up to a week old): read again one by one when the listing does not bring them,
     /// so that a validation that lands hours after the restore is seen.
@@ -68,6 +76,7 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         account_id: scope.account_id.to_string(),
         region: scope.region.to_string(),
         jobs_from: scope.jobs_from,
+        backup_jobs_from: scope.backup_jobs_from,
         ..TargetSnapshot::default()
     };
     read_vaults(scope, &mut snap).await?;
@@ -201,13 +210,18 @@ macro_rules! restore_row {
 async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = scope.client;
     let from = DateTime::from_millis(scope.jobs_from);
+    let backup_from = DateTime::from_millis(scope.backup_jobs_from);
     let mut backup = BTreeMap::new();
     let mut copies = BTreeMap::new();
     let mut restores = BTreeMap::new();
     for completed in [false, true] {
         let (created_after, complete_after) = if completed { (None, Some(from)) } else { (Some(from), None) };
+        let (backup_created_after, backup_complete_after) =
+            if completed { (None, Some(backup_from)) } else { (Some(backup_from), None) };
         let jobs: Vec<_> = all_items!(
-            c.list_backup_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
+            c.list_backup_jobs()
+                .set_by_created_after(backup_created_after)
+                .set_by_complete_after(backup_complete_after),
             scope
         )?;
         for j in jobs {

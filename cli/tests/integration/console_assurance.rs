@@ -332,7 +332,11 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
         assert_eq!(steps[1]["by"], "bob");
         assert_eq!(report["measured_rto_minutes"], (times[4] - times[2]) / 60_000);
         assert!(times[5] - times[4] >= 30 * 60_000, "kept for its 30-minute retention");
-        assert!(report["validation"].as_str().unwrap().contains("TableStatus ACTIVE"), "{report}");
+        // The table's schema has no status (cfn-lint's AWS::DynamoDB::Table): it exists per
+        // Cloud Control and is ACTIVE per DynamoDB DescribeTable.
+        let validation = report["validation"].as_str().unwrap();
+        assert!(validation.contains("GetResource AWS::DynamoDB::Table"), "{report}");
+        assert!(validation.contains("exists, DescribeTable TableStatus ACTIVE"), "{report}");
         let rp_at = ms(&report["recovery_point_created_at"]);
         assert_eq!(report["rpo_minutes"], (times[0] - rp_at) / 60_000);
         // Restored, then deleted through Cloud Control: the sandbox no longer has the table.
@@ -644,5 +648,55 @@ async fn a_drill_waits_for_its_request_to_be_filed_and_fails_if_it_never_is() {
         let d = c.store.drill(&drill.id).await.unwrap().unwrap();
         assert_eq!(d.status, "failed", "{label}");
         assert_eq!(d.error.as_deref(), Some("its request was never filed"));
+    }
+}
+
+/// The service model documents recovery point status `AVAILABLE` as the success state
+/// (`DescribeRecoveryPoint.Status`: "the backup was successfully created ... ready for
+/// use") and also lists `COMPLETED`. The sandbox reports RDS recovery points
+/// `AVAILABLE`; runbooks, the pre-flight and the RPO history take them as usable.
+#[tokio::test]
+async fn available_recovery_points_serve_runbooks_preflight_and_rpo() {
+    let sb = spawn(0, 0.0).await;
+    let own = sb.reader(WORKLOAD_A).await;
+    let mut pages = own.list_recovery_points_by_resource().resource_arn(MYDB).into_paginator().send();
+    let mut available = Vec::new();
+    while let Some(page) = pages.next().await {
+        for rp in page.unwrap().recovery_points() {
+            let status = rp.status().unwrap().as_str().to_string();
+            assert!(["AVAILABLE", "EXPIRED"].contains(&status.as_str()), "{status}");
+            if status == "AVAILABLE" {
+                available.push(rp.creation_date().unwrap().to_millis().unwrap());
+            }
+        }
+    }
+    assert!(!available.is_empty(), "the sandbox reports AVAILABLE recovery points");
+    let mydb_enc = MYDB.replace(':', "%3A").replace('/', "%2F");
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let (s, rb) = c.get_as(&alice, &format!("/api/v1/runbooks?resource_arn={mydb_enc}&scenario=rds_restore")).await;
+        assert_eq!(s, 200, "{label}: {rb}");
+        assert!(rb["blockers"].as_array().unwrap().is_empty(), "{label}: {rb}");
+        let checks = rb["checks"].as_array().unwrap();
+        let completed = checks.iter().find(|c| c["check"] == "recovery point completed").unwrap();
+        assert_eq!(completed["ok"], true, "{label}: DescribeRecoveryPoint says AVAILABLE: {completed}");
+        let request = rb["steps"].as_array().unwrap().iter().find_map(|s| s["request"].as_object()).unwrap().clone();
+        let newest = c
+            .all(format!(
+                "/api/v1/recovery-points?resource_arn={mydb_enc}&account_id={WORKLOAD_A}&status=AVAILABLE&limit=1"
+            ))
+            .await;
+        assert_eq!(request["recovery_point_arn"], newest[0]["recovery_point_arn"], "{label}: the newest point");
+
+        let (s, rpo) = c.get(&format!("/api/v1/protected-resources/{mydb_enc}/rpo?days=30")).await;
+        assert_eq!(s, 200, "{label}: {rpo}");
+        let since = sb.sandbox.now() - 30 * 24 * H;
+        let in_window = available.iter().filter(|&&t| t >= since).count();
+        assert!(in_window > 0);
+        assert_eq!(rpo["backups"].as_array().unwrap().len(), in_window, "{label}: {rpo}");
+        assert!(rpo["newest_backup_at"].is_string(), "{label}: {rpo}");
     }
 }

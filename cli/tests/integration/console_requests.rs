@@ -52,7 +52,9 @@ async fn restore_jobs_of(sb: &TestSandbox, account: &str, rp: &str) -> usize {
     let jobs: Vec<_> = client.list_restore_jobs().into_paginator().items().send().collect::<Vec<_>>().await;
     jobs.into_iter()
         .map(Result::unwrap)
-        .filter(|j| j.recovery_point_arn() == Some(rp) && j.created_by().is_none())
+        .filter(|j| {
+            j.recovery_point_arn() == Some(rp) && j.created_by().and_then(|c| c.restore_testing_plan_arn()).is_none()
+        })
         .count()
 }
 
@@ -538,5 +540,148 @@ async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_un
         let v = verify().await;
         assert_eq!((v["valid"].as_bool(), v["first_bad_seq"].as_i64()), (Some(false), Some(21)), "{label}: {v}");
         assert_eq!(v["problem"], "sequence jumps from 19 to 21", "{label}");
+    }
+}
+
+/// A console synced with a fault-free sandbox, alice's and bob's tokens, and tracking's
+/// newest recovery point in workload_a.
+async fn synced_console(sb: &TestSandbox, db: &TestDb) -> (TestConsole, [String; 2], String) {
+    sb.set_faults(json!({})).await;
+    let c = console(sb, db, |_| {}).await;
+    c.syncer.run().await.unwrap();
+    let users = [c.sign_in("alice").await, c.sign_in("bob").await];
+    let rp = tracking_point(&c, WORKLOAD_A).await;
+    (c, users, rp)
+}
+
+/// A restore of `rp` into `table`, filed by the first user and approved by the second; its id.
+async fn filed_and_approved(c: &TestConsole, [requester, approver]: [&str; 2], rp: &str, table: String) -> String {
+    let (_, req) = c.post_as(requester, "/api/v1/requests", restore_body(rp, &table)).await;
+    let id = req["id"].as_str().unwrap().to_string();
+    let body = json!({"params_hash": req["params_hash"]});
+    c.post_as(approver, &format!("/api/v1/requests/{id}/approve"), body).await;
+    id
+}
+
+fn actions(r: &Value) -> Vec<String> {
+    r["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
+}
+
+/// STS refuses the operator role (the sandbox's `deny_accounts` fault answers AssumeRole
+/// `AccessDenied`, as STS does for a role whose trust policy does not admit the caller):
+/// the Backup call is then never sent. Before any start the request fails at once; once a
+/// start may have reached AWS it waits an hour for the role, then fails naming the token.
+#[tokio::test]
+async fn an_operator_role_that_cannot_be_assumed_fails_the_request_with_the_reason() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+        let file = |table: String| filed_and_approved(&c, [&alice, &bob], &rp, table);
+        let deny = json!({ "deny_accounts": [WORKLOAD_A] });
+
+        // Denied before the first start: StartRestoreJob was never sent, so it fails now.
+        let first = file(format!("tracking-denied-{label}")).await;
+        sb.set_faults(deny.clone()).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{first}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("operator role cannot be assumed: AccessDenied"), "{label}: {error}");
+        assert!(error.contains("not started"), "{label}: {error}");
+        assert!(actions(&r).contains(&"execution.failed".to_string()), "{label}: {r}");
+
+        // A start whose answer was lost, then the role is denied (a new process, so no
+        // cached credentials): the job may exist, so the request waits for the role.
+        sb.set_faults(json!({})).await;
+        let second = file(format!("tracking-lost-denied-{label}")).await;
+        sb.set_faults(json!({ "lost_response_rate": 1.0, "operations": ["StartRestoreJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(deny.clone()).await;
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        let clock = Arc::clone(&sb.sandbox);
+        let restarted = Executor::new(store, Arc::clone(&c.syncer), Arc::new(move || clock.now()));
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "executing", "{label}: {r}");
+        assert!(actions(&r).contains(&"execution.role_unavailable".to_string()), "{label}: {r}");
+        sb.advance(30.0 * 60.0).await;
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "executing", "{label}: within the hour it waits");
+        sb.advance(31.0 * 60.0).await;
+        restarted.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{second}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("AccessDenied") && error.contains("for 61 minutes"), "{label}: {error}");
+        assert!(error.contains("a restore job may have started (idempotency token"), "{label}: {error}");
+        sb.set_faults(json!({})).await;
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: the lost start did start one");
+    }
+}
+
+/// After the token window the executor looks its restore job up instead of starting
+/// again. A manual restore job's `CreatedBy` holds no restore testing plan (the model's
+/// RestoreJobCreator has only `RestoreTestingPlanArn`; the sandbox sends it empty): the
+/// lookup finds the request's own job (its start's answer was lost), and never takes
+/// another person's restore of the same recovery point into another table for it.
+#[tokio::test]
+async fn the_lookup_after_the_token_window_finds_only_the_requests_own_restore() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let file = |table: String| filed_and_approved(&c, [&alice, &bob], &rp, table);
+        let op = sb.operator(WORKLOAD_A).await;
+        let manual = |table: String| {
+            let (op, rp) = (&op, &rp);
+            async move {
+                let out = op
+                    .start_restore_job()
+                    .recovery_point_arn(rp)
+                    .set_metadata(Some(dynamo_metadata(&table)))
+                    .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+                    .resource_type("DynamoDB")
+                    .send()
+                    .await
+                    .unwrap();
+                out.restore_job_id().unwrap().to_string()
+            }
+        };
+
+        // Its start took effect but the answer was lost; someone restores the same point
+        // by hand meanwhile. An hour later the lookup takes the request's own job.
+        let own = file(format!("tracking-looked-up-{label}")).await;
+        sb.set_faults(json!({ "lost_response_rate": 1.0, "operations": ["StartRestoreJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let other = manual(format!("tracking-by-hand-{label}")).await;
+        let manual_job = op.describe_restore_job().restore_job_id(&other).send().await.unwrap();
+        assert_eq!(manual_job.created_by().map(|c| c.restore_testing_plan_arn()), Some(None), "CreatedBy is empty");
+        sb.advance(51.0 * 60.0).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{own}")).await;
+        let job = r["restore_job_id"].as_str().unwrap_or_else(|| panic!("{label}: the lookup found no job: {r}"));
+        assert_ne!(job, other, "{label}: the manual restore is not the request's");
+        let metadata = op.get_restore_job_metadata().restore_job_id(job).send().await.unwrap();
+        assert_eq!(metadata.metadata().unwrap()["targetTableName"], format!("tracking-looked-up-{label}"));
+
+        // Its start never reached AWS (a 503); only someone else's restore exists: the
+        // lookup finds nothing, and the request fails rather than adopt that job.
+        let never = file(format!("tracking-never-{label}")).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartRestoreJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{never}")).await;
+        assert!(r["restore_job_id"].is_null(), "{label}: {r}");
+        let foreign = manual(format!("tracking-foreign-{label}")).await;
+        sb.advance(51.0 * 60.0).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{never}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        assert!(r["restore_job_id"].is_null(), "{label}: {foreign} was not adopted: {r}");
+        assert!(r["error"].as_str().unwrap().contains("no restore job of this request was found"), "{label}: {r}");
     }
 }

@@ -474,3 +474,60 @@ async fn a_late_validation_result_is_read_again_by_a_later_sync() {
         assert!(passed.iter().any(|j| j["job_id"] == id.as_str() && j["validation_message"] == "late but fine"));
     }
 }
+
+fn rfc3339_ms(t: &Value) -> i64 {
+    chrono::DateTime::parse_from_rfc3339(t.as_str().unwrap()).unwrap().timestamp_millis()
+}
+
+/// AWS lists backup jobs of the last 30 days only (service model, `ListBackupJobs`:
+/// "Returns a list of existing backup jobs for an authenticated account for the last
+/// 30 days"); `ListCopyJobs` and `ListRestoreJobs` document no limit. The console asks
+/// for no more than AWS keeps, says where its backup-job history starts, and keeps the
+/// jobs it stored after AWS stops listing them.
+#[tokio::test]
+async fn backup_jobs_are_listed_for_30_days_and_the_console_keeps_what_it_stored() {
+    const DAY: i64 = 86_400_000;
+    let sb = spawn(0, 0.0).await;
+    let reader = aws_sdk_backup::Client::new(&sb.role(WORKLOAD_A, "RecoveryConsoleRead", None).await);
+    let now = sb.now_ms().await;
+    let since = aws_sdk_backup::primitives::DateTime::from_millis(now - 90 * DAY);
+    let backups: Vec<_> = all_items!(reader.list_backup_jobs().by_created_after(since));
+    assert!(!backups.is_empty());
+    let created = |t: Option<&aws_sdk_backup::primitives::DateTime>| t.unwrap().to_millis().unwrap();
+    assert!(backups.iter().all(|j| created(j.creation_date()) >= now - 30 * DAY), "asked for 90 days, AWS gives 30");
+    let copies: Vec<_> = all_items!(reader.list_copy_jobs().by_created_after(since));
+    assert!(copies.iter().any(|j| created(j.creation_date()) < now - 30 * DAY), "copy jobs: no 30-day limit");
+
+    let listed_by_aws = || async {
+        let jobs: Vec<_> = all_items!(reader.list_backup_jobs());
+        jobs.iter().map(|j| j.backup_job_id().unwrap().to_string()).collect::<Set>()
+    };
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        let first_sync = sb.now_ms().await;
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok" || r.account_id == "400000000003"));
+        let held_from = || async {
+            let (_, accounts) = c.get("/api/v1/accounts").await;
+            let a = accounts["items"].as_array().unwrap().iter().find(|a| a["id"] == WORKLOAD_A).unwrap().clone();
+            a["sync"][0]["backup_jobs_from"].clone()
+        };
+        let from = held_from().await;
+        assert!(from.is_string(), "{label}: the accounts list says where backup-job history starts: {from}");
+        assert_eq!(rfc3339_ms(&from), first_sync - 30 * DAY, "{label}: 30 days before the first sync, not 200");
+        let path = format!("/api/v1/backup-jobs?account_id={WORKLOAD_A}&limit=200");
+        let stored: Set = c.field(&path, "job_id").await.into_iter().collect();
+        assert_eq!(stored, listed_by_aws().await, "{label}");
+
+        // Ten days on, AWS no longer lists the oldest of them; the console keeps them.
+        sb.advance(10.0 * 86_400.0).await;
+        assert!(c.syncer.run().await.unwrap().iter().any(|r| r.account_id == WORKLOAD_A && r.status == "ok"));
+        let now_listed = listed_by_aws().await;
+        let dropped: Vec<_> = stored.difference(&now_listed).collect();
+        assert!(!dropped.is_empty(), "{label}: some jobs fell out of AWS's 30 days");
+        let kept: Set = c.field(&path, "job_id").await.into_iter().collect();
+        assert!(kept.is_superset(&stored), "{label}: jobs older than AWS's 30 days stay stored");
+        assert!(kept.is_superset(&now_listed), "{label}");
+        assert_eq!(held_from().await, from, "{label}: the history still starts where the first sync began");
+    }
+}

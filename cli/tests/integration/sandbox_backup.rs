@@ -189,7 +189,8 @@ async fn job_lists_filter_and_the_hub_sees_the_whole_organization() {
     let sb = spawn(6, 0.0).await;
     let a = sb.reader(WORKLOAD_A).await;
     let jobs: Vec<_> = all_items!(a.list_backup_jobs().max_results(50));
-    assert!(jobs.len() >= 178, "{}", jobs.len());
+    // ListBackupJobs lists the last 30 days only (service model): two resources, daily.
+    assert!(jobs.len() >= 58, "{}", jobs.len());
     assert!(jobs.iter().all(|j| j.account_id() == Some(WORKLOAD_A)));
     let completed = a.list_backup_jobs().by_state("COMPLETED".into()).by_resource_arn(TRACKING).send().await.unwrap();
     assert!(completed

@@ -112,7 +112,10 @@ async fn a_lost_response_still_takes_effect_and_only_a_kept_token_prevents_a_sec
             .build(),
     );
     let restores = |c: aws_sdk_backup::Client| async move {
-        all_items!(c.list_restore_jobs()).into_iter().filter(|j| j.created_by().is_none()).count()
+        all_items!(c.list_restore_jobs())
+            .into_iter()
+            .filter(|j| j.created_by().and_then(|c| c.restore_testing_plan_arn()).is_none())
+            .count()
     };
     let meta = |name: &str| Some([("targetTableName".to_string(), name.to_string())].into());
 

@@ -4,7 +4,7 @@ use serde_json::{json, Value};
 
 use super::render;
 use super::{decode_position, encode_position, page, Request};
-use crate::engine::{inferred_metadata, restore_metadata};
+use crate::engine::{inferred_metadata, restore_metadata, DAY};
 use crate::protocol::{epoch, AwsError, Millis};
 use crate::world::*;
 use crate::Caller;
@@ -391,6 +391,11 @@ fn job_listing<'w, T>(
     Ok(JobListing { sources, position, max, scope })
 }
 
+/// How far back `ListBackupJobs` reaches. Service model: "Returns a list of existing
+/// backup jobs for an authenticated account for the last 30 days." `ListCopyJobs` and
+/// `ListRestoreJobs` document no such limit, so they list the whole history.
+const BACKUP_JOB_LIST_WINDOW: Millis = 30 * DAY;
+
 fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
     let q = &req.query;
     let listing = job_listing(world, caller, req, |r| r.backup_jobs.as_slice())?;
@@ -408,6 +413,7 @@ fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) 
         if !(resource_arn.is_none_or(|r| j.resource.arn == r)
             && resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
             && vault_name.is_none_or(|n| region.vaults.get(j.vault).is_some_and(|v| v.name == n))
+            && now - j.created <= BACKUP_JOB_LIST_WINDOW
             && times(j.created, completed)
             && parent.is_none())
         {

@@ -98,7 +98,7 @@ pub fn recovery_point(
         "ResourceName": rp.resource.name,
         "CreatedBy": created_by(region, rp.backup_plan, account, region_name),
         "IamRoleArn": format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"),
-        "Status": match rp.status { RecoveryPointStatus::Completed => "COMPLETED", RecoveryPointStatus::Expired => "EXPIRED" },
+        "Status": recovery_point_status(rp),
         "CreationDate": epoch(rp.created),
         "InitiationDate": epoch(rp.created),
         "CompletionDate": epoch(rp.completed),
@@ -118,11 +118,24 @@ pub fn recovery_point(
     out
 }
 
+/// A recovery point's `Status`. The service model (`DescribeRecoveryPoint.Status`)
+/// documents `AVAILABLE` as the success state ("the backup was successfully created ...
+/// ready for use") and also lists `COMPLETED`, without saying which resource types report
+/// which; the sandbox reports RDS recovery points `AVAILABLE` and the others `COMPLETED`,
+/// so that clients meet both.
+pub fn recovery_point_status(rp: &RecoveryPoint) -> &'static str {
+    match rp.status {
+        RecoveryPointStatus::Completed if rp.resource.kind == ResourceType::Rds => "AVAILABLE",
+        RecoveryPointStatus::Completed => "COMPLETED",
+        RecoveryPointStatus::Expired => "EXPIRED",
+    }
+}
+
 pub fn recovery_point_by_resource(account: &str, region_name: &str, v: &Vault, rp: &RecoveryPoint) -> Value {
     json!({
         "RecoveryPointArn": recovery_point_arn(account, region_name, rp),
         "CreationDate": epoch(rp.created),
-        "Status": match rp.status { RecoveryPointStatus::Completed => "COMPLETED", RecoveryPointStatus::Expired => "EXPIRED" },
+        "Status": recovery_point_status(rp),
         "EncryptionKeyArn": encryption_key(v, rp),
         "EncryptionKeyType": "CUSTOMER_MANAGED_KMS_KEY",
         "BackupSizeBytes": rp.resource.size,
@@ -262,7 +275,13 @@ pub fn restore_job(account: &str, j: &RestoreJob, now: Millis) -> Value {
         "CreatedResourceArn": if state == JobState::Completed { j.created_resource.as_ref().map(|c| c.arn.clone()) } else { None },
         "ResourceType": j.resource.kind.as_str(),
         "RecoveryPointCreationDate": epoch(j.recovery_point_created),
-        "CreatedBy": j.plan_arn.as_ref().map(|arn| json!({ "RestoreTestingPlanArn": arn })),
+        // RestoreJobCreator holds only the restore testing plan that started the job; a
+        // manual restore has none. The model does not say whether the member is then
+        // absent or empty: the sandbox sends it empty, as it does for copy jobs.
+        "CreatedBy": match &j.plan_arn {
+            Some(arn) => json!({ "RestoreTestingPlanArn": arn }),
+            None => json!({}),
+        },
         "ValidationStatus": validation,
         "ValidationStatusMessage": validation_message,
         "DeletionStatus": j.deletion.as_ref().map(|d| match d {
