@@ -233,7 +233,23 @@ impl World {
             })?;
         let source_id = self.accounts[account].id.clone();
         let dest_account = self.account(&dest_account_id);
+        let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
         let mut outcome = Outcome::Succeed;
+        let dest_policy = dest_account.and_then(|d| {
+            let r = self.region(d, &dest_region)?;
+            r.vault_by_name(&dest_vault_name).map(|v| r.vaults[v].policy.clone())
+        });
+        if dest_account_id != source_id
+            && policy_answer(dest_policy.flatten().as_deref(), &source_id, source_org) == PolicyAnswer::Denied
+        {
+            // An explicit Deny in the destination vault's policy (e.g. deny outside the
+            // organization) refuses the call: re:Post "Access Denied trying to call AWS
+            // Backup service" (knowledge-center/backup-resolve-access-denied-error).
+            return Err(AwsError::access_denied(
+                "AccessDeniedException",
+                "Access Denied trying to call AWS Backup service: the access policy of the destination backup vault denies backup:CopyIntoBackupVault",
+            ));
+        }
         if dest_account_id != source_id {
             let both_in_org = self.accounts[account].in_organization
                 && dest_account.is_some_and(|d| self.accounts[d].in_organization);
@@ -252,7 +268,10 @@ impl World {
             None => {
                 outcome = Outcome::Fail(format!("Backup vault {destination_vault_arn} does not exist"));
             }
-            Some(v) if dest_account_id != source_id && !policy_allows_copy(v.policy.as_deref(), &source_id) => {
+            Some(v)
+                if dest_account_id != source_id
+                    && policy_answer(v.policy.as_deref(), &source_id, source_org) != PolicyAnswer::Allowed =>
+            {
                 outcome = Outcome::Fail(format!(
                     "Access denied: the access policy of backup vault {} does not allow backup:CopyIntoBackupVault from account {source_id}",
                     v.name
@@ -724,18 +743,71 @@ pub fn parse_vault_arn(arn: &str) -> Option<(String, String, String)> {
     }
 }
 
-/// Whether a vault access policy lets `source_account` copy into the vault:
-/// an Allow statement for `backup:CopyIntoBackupVault` (or `backup:*`) whose
-/// principal is that account, its root, or `*` (optionally limited by
-/// `aws:PrincipalOrgID` to this organization).
-pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
+/// How a vault access policy answers a copy from an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyAnswer {
+    Allowed,
+    /// No statement allows it (the copy job fails).
+    NotAllowed,
+    /// A Deny statement applies (StartCopyJob is refused with AccessDeniedException).
+    Denied,
+}
+
+/// The request context of a copy (`aws:PrincipalOrgID`, `aws:PrincipalAccount`,
+/// `aws:SourceAccount`): `None` for a key absent from the request.
+fn copy_context(key: &str, source_account: &str, org_id: Option<&str>) -> Option<String> {
+    match key.to_ascii_lowercase().as_str() {
+        "aws:principalorgid" => org_id.map(String::from),
+        "aws:principalaccount" | "aws:sourceaccount" => Some(source_account.to_string()),
+        _ => None,
+    }
+}
+
+/// A statement's Condition block, as IAM evaluates it (IAM User Guide, "Condition
+/// operators": every operator and key must hold; a negated operator, or one ending
+/// in `IfExists`, holds when the key is absent from the request).
+fn conditions_hold(block: &serde_json::Value, source_account: &str, org_id: Option<&str>) -> bool {
+    let Some(operators) = block.as_object() else { return true };
+    operators.iter().all(|(operator, keys)| {
+        let (base, if_exists) = operator.strip_suffix("IfExists").map_or((operator.as_str(), false), |b| (b, true));
+        keys.as_object().is_some_and(|keys| {
+            keys.iter().all(|(key, values)| {
+                let values: Vec<&str> = match values {
+                    serde_json::Value::String(v) => vec![v.as_str()],
+                    serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+                    _ => Vec::new(),
+                };
+                let (negated, like) = match base {
+                    "StringEquals" => (false, false),
+                    "StringNotEquals" => (true, false),
+                    "StringLike" => (false, true),
+                    "StringNotLike" => (true, true),
+                    _ => return false,
+                };
+                match copy_context(key, source_account, org_id) {
+                    None => negated || if_exists,
+                    Some(actual) => {
+                        let any = values.iter().any(|v| if like { wildcard(v, &actual) } else { *v == actual });
+                        any != negated
+                    }
+                }
+            })
+        })
+    })
+}
+
+/// Whether a vault access policy lets `source_account` (a member of `org_id`, if
+/// any) copy into the vault: an explicit Deny wins, then an Allow statement for
+/// `backup:CopyIntoBackupVault` (or `backup:*`) whose principal is that account, its
+/// root, or `*`, and whose conditions hold (IAM User Guide, "Policy evaluation logic").
+pub fn policy_answer(policy: Option<&str>, source_account: &str, org_id: Option<&str>) -> PolicyAnswer {
     let Some(doc) = policy.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()) else {
-        return false;
+        return PolicyAnswer::NotAllowed;
     };
     let statements = match &doc["Statement"] {
         serde_json::Value::Array(s) => s.clone(),
         s @ serde_json::Value::Object(_) => vec![s.clone()],
-        _ => return false,
+        _ => return PolicyAnswer::NotAllowed,
     };
     let as_list = |v: &serde_json::Value| -> Vec<String> {
         match v {
@@ -744,10 +816,7 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
             _ => Vec::new(),
         }
     };
-    statements.iter().any(|s| {
-        if s["Effect"] != "Allow" {
-            return false;
-        }
+    let applies = |s: &serde_json::Value| {
         let actions = as_list(&s["Action"]);
         if !actions.iter().any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*") {
             return false;
@@ -759,10 +828,15 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
         let principal_ok = principals
             .iter()
             .any(|p| p == "*" || p == source_account || *p == format!("arn:aws:iam::{source_account}:root"));
-        let org_condition = &s["Condition"]["StringEquals"]["aws:PrincipalOrgID"];
-        let condition_ok = org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
-        principal_ok && condition_ok
-    })
+        principal_ok && conditions_hold(&s["Condition"], source_account, org_id)
+    };
+    if statements.iter().any(|s| s["Effect"] == "Deny" && applies(s)) {
+        PolicyAnswer::Denied
+    } else if statements.iter().any(|s| s["Effect"] == "Allow" && applies(s)) {
+        PolicyAnswer::Allowed
+    } else {
+        PolicyAnswer::NotAllowed
+    }
 }
 
 /// StringNotEquals: the resource is tagged `key` with another value than `value`
@@ -989,18 +1063,27 @@ mod tests {
 
     #[test]
     fn vault_policies_are_read_like_iam() {
+        use PolicyAnswer::*;
         let org_policy = format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{ORG_ID}"}}}}}}]}}"#
         );
-        assert!(policy_allows_copy(Some(&org_policy), "111111111111"));
+        let member = Some(ORG_ID);
+        assert_eq!(policy_answer(Some(&org_policy), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(&org_policy), "333333333333", None), NotAllowed);
         let one_account = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":["backup:CopyIntoBackupVault"]}}"#;
-        assert!(policy_allows_copy(Some(one_account), "111111111111"));
-        assert!(!policy_allows_copy(Some(one_account), "333333333333"));
+        assert_eq!(policy_answer(Some(one_account), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(one_account), "333333333333", None), NotAllowed);
         let other_org = org_policy.replace(ORG_ID, "o-someoneelse");
-        assert!(!policy_allows_copy(Some(&other_org), "111111111111"));
+        assert_eq!(policy_answer(Some(&other_org), "111111111111", member), NotAllowed);
         let deny = org_policy.replace("Allow", "Deny");
-        assert!(!policy_allows_copy(Some(&deny), "111111111111"));
-        assert!(!policy_allows_copy(None, "111111111111"));
+        assert_eq!(policy_answer(Some(&deny), "111111111111", member), Denied);
+        assert_eq!(policy_answer(None, "111111111111", member), NotAllowed);
+        // The landing-zone vault: deny outside the organization (StringNotEquals holds
+        // when aws:PrincipalOrgID is absent, i.e. for an account outside any organization).
+        let landing_zone = crate::generate::organization_copy_policy("arn:aws:backup:r:222222222222:backup-vault:v");
+        assert_eq!(policy_answer(Some(&landing_zone), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(&landing_zone), "333333333333", None), Denied);
+        assert_eq!(policy_answer(Some(&landing_zone), "444444444444", Some("o-other")), Denied);
     }
 
     #[test]

@@ -211,11 +211,20 @@ fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
         .collect()
 }
 
-/// The vault access policy of the central vault: copies from the organization only.
+/// The vault access policy of the central vault: copies from the organization only,
+/// written the landing-zone way: an explicit Deny of copies from outside the
+/// organization, then an Allow for the organization.
 pub fn organization_copy_policy(vault_arn: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
+            "Sid": "DenyCopyFromOutsideOrganization",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "backup:CopyIntoBackupVault",
+            "Resource": vault_arn,
+            "Condition": { "StringNotEquals": { "aws:PrincipalOrgID": ORG_ID } }
+        }, {
             "Sid": "AllowCopyFromOrganization",
             "Effect": "Allow",
             "Principal": "*",

@@ -5,6 +5,7 @@
 mod preflight;
 mod submit;
 pub mod testing;
+mod vault_policy;
 
 use std::collections::BTreeMap;
 
@@ -207,8 +208,9 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
 }
 
 pub use crate::domain::params_hash;
-pub use preflight::{policy_allows_copy, preflight};
+pub use preflight::preflight;
 pub use submit::{submit, submit_testing};
+pub use vault_policy::{copy_verdict, CopyingAccount, PolicyVerdict};
 
 #[cfg(test)]
 mod tests {

@@ -48,6 +48,20 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+/// What Organizations reports of the organization.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    /// The active accounts: (id, name).
+    pub accounts: Vec<(String, String)>,
+}
+
+impl Organization {
+    pub fn has_active(&self, account_id: &str) -> bool {
+        self.accounts.iter().any(|(id, _)| id == account_id)
+    }
+}
+
 pub struct Syncer {
     store: Store,
     aws: AwsAccess,
@@ -237,6 +251,16 @@ impl Syncer {
             .await
             .map_err(|e| crate::aws::failure(&e).to_string())?;
         Ok(out.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+    }
+
+    /// The organization: its id and its active accounts (Organizations
+    /// `DescribeOrganization` and `ListAccounts`, through the console's own credentials).
+    pub async fn organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
+        let described =
+            self.aws.organizations().describe_organization().send().await.map_err(|e| crate::aws::failure(&e))?;
+        let id = described.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
+        let accounts = self.discover().await?;
+        Ok(Arc::new(Organization { id, accounts }))
     }
 
     async fn discover(&self) -> Result<Vec<(String, String)>, crate::aws::AwsFailure> {
