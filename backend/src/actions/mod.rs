@@ -107,7 +107,14 @@ fn check_justification(justification: &str, ticket: Option<&str>) -> Result<(), 
 }
 
 /// The canonical parameters of a request (what approvers approve) and their SHA-256.
-pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
+/// `registered` holds the accounts the console knows: the configured ones and those
+/// Organizations discovery found (`Syncer::registered_accounts`).
+pub fn canonical_params(
+    input: &NewRequest,
+    rp: &RecoveryPoint,
+    cfg: &Config,
+    registered: &std::collections::BTreeSet<String>,
+) -> Result<(Value, String), AppError> {
     let bad = |code: &'static str, why: String| AppError::bad(code, why);
     if input.kind.is_testing_change() {
         return Err(bad(
@@ -153,7 +160,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
             ));
         }
         // Copies leave only for accounts the console knows (no copy to an outside account).
-        if account != rp.account_id && !cfg.accounts.iter().any(|a| a.id == account) {
+        if account != rp.account_id && !registered.contains(&account) {
             return Err(bad(
                 "invalid_parameter",
                 format!("destination_vault_arn: account {account} is not registered with the console"),

@@ -19,7 +19,8 @@ pub async fn submit(
         code: "unknown_recovery_point",
         message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
     })?;
-    let (params, _) = super::canonical_params(input, &rp, &s.config)?;
+    let registered = s.syncer.registered_accounts().await?;
+    let (params, _) = super::canonical_params(input, &rp, &s.config, &registered)?;
     let preflight = super::preflight(&s.syncer, &s.store, &params, &rp).await;
     let what = format!("for a {} of {}", input.kind.label(), rp.resource_arn);
     let filed = Filed { kind: input.kind, account_id: &rp.account_id, region: &rp.region, params, preflight };

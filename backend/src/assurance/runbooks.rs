@@ -215,7 +215,8 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
             facts.push(fact("Copy role (AWS Backup, central account)", cfg.backup_role(&rp.account_id)));
         }
         if let Some(request) = &plan.request {
-            let (params, _) = crate::actions::canonical_params(request, rp, cfg)?;
+            let registered = s.syncer.registered_accounts().await?;
+            let (params, _) = crate::actions::canonical_params(request, rp, cfg, &registered)?;
             checks = crate::actions::preflight(&s.syncer, &s.store, &params, rp).await;
         }
     }

@@ -168,6 +168,14 @@ impl Syncer {
             .collect()
     }
 
+    /// The accounts the console knows: the configured ones and those Organizations
+    /// discovery found (stored by the sync).
+    pub async fn registered_accounts(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut ids: std::collections::BTreeSet<String> = self.config.accounts.iter().map(|a| a.id.clone()).collect();
+        ids.extend(self.store.list_accounts().await?.into_iter().filter(|a| a.source == "discovery").map(|a| a.id));
+        Ok(ids)
+    }
+
     /// The role the console assumes in an account: the configured one, or for a
     /// discovered account the one the discovery pattern names.
     pub async fn read_role(&self, account_id: &str) -> Result<Option<RoleTarget>, StoreError> {

@@ -433,3 +433,33 @@ async fn a_late_validation_result_is_read_again_by_a_later_sync() {
         assert!(passed.iter().any(|j| j["job_id"] == id.as_str() && j["validation_message"] == "late but fine"));
     }
 }
+
+/// Review item 9: an account found through Organizations discovery (not in
+/// `accounts`) is a copy destination like a configured one. Here workload_a is
+/// discovered; its cross-account runbook copies the central copy into its vault.
+#[tokio::test]
+async fn discovered_accounts_are_copy_destinations() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.accounts.retain(|a| a.id == BACKUP);
+            cfg.discovery.enabled = true;
+            cfg.discovery.regions = vec![REGION.to_string()];
+            cfg.discovery.exclude = vec!["999999999999".into()];
+            cfg.discovery.operator_role_arn_pattern =
+                Some("arn:aws:iam::{account_id}:role/RecoveryConsoleOperator".into());
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        let (s, cross) =
+            c.get_as(&alice, &format!("/api/v1/runbooks?resource_arn={tracking}&scenario=cross_account_restore")).await;
+        assert_eq!(s, 200, "{label}: {cross}");
+        let req = cross["steps"][1]["request"].clone();
+        assert!(req["destination_vault_arn"].as_str().unwrap().contains(WORKLOAD_A), "{label}: {cross}");
+        let (s, filed) = c.post_as(&alice, "/api/v1/requests", req).await;
+        assert_eq!(s, 201, "{label}: {filed}");
+    }
+}
