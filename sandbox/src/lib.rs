@@ -55,6 +55,8 @@ pub struct Sandbox {
     clock: clock::Clock,
     faults: Mutex<Faults>,
     fault_rng: Mutex<ChaCha8Rng>,
+    /// Organizations' request rate, shared by the whole organization.
+    org_rate: Mutex<organizations::RequestRate>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +121,7 @@ impl Sandbox {
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
             fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa17)),
+            org_rate: Mutex::new(organizations::RequestRate::new()),
         })
     }
 
@@ -301,6 +304,7 @@ impl Sandbox {
                 ("text/xml", xml)
             }
             Parsed::Orgs => {
+                lock(&self.org_rate).take(std::time::Instant::now())?;
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value))
             }

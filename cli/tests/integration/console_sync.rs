@@ -463,3 +463,35 @@ async fn discovered_accounts_are_copy_destinations() {
         assert_eq!(s, 201, "{label}: {filed}");
     }
 }
+
+/// Review item 10: pre-flights read the organization's accounts from the console's
+/// cache, not from Organizations. The sandbox models Organizations' request rate
+/// (a burst of 20, then 2 a second, shared by the organization: an assumption, as AWS
+/// documents no rate for ListAccounts; see sandbox/src/organizations.rs). With 44
+/// accounts a full ListAccounts is 3 pages, so paging it on every pre-flight meets
+/// TooManyRequestsException within a few runbooks.
+#[tokio::test]
+async fn pre_flights_reuse_the_organizations_accounts() {
+    let sb = spawn(40, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.accounts.retain(|a| a.id == WORKLOAD_A || a.id == BACKUP)).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        for i in 0..6 {
+            let (s, cross) = c
+                .get_as(&alice, &format!("/api/v1/runbooks?resource_arn={tracking}&scenario=cross_account_restore"))
+                .await;
+            assert_eq!(s, 200, "{label}: {cross}");
+            let org = cross["checks"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["check"] == "accounts in the organization")
+                .unwrap()
+                .clone();
+            assert_eq!(org["ok"], true, "{label}, runbook {i}: {org}");
+        }
+    }
+}
