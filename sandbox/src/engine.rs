@@ -279,6 +279,11 @@ impl World {
             }
             Some(_) => {}
         }
+        if dest_account_id != source_id && outcome == Outcome::Succeed {
+            if let Some(why) = self.cross_account_refusal(account, region, vault, rp, &dest_account_id) {
+                outcome = Outcome::Fail(why);
+            }
+        }
         let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let duration = if outcome == Outcome::Succeed { self.rng.gen_range(10..45) * MINUTE } else { 2 * MINUTE };
         let r = self.region_mut(account, region);
@@ -299,6 +304,44 @@ impl World {
         let job = r.copy_jobs.len() - 1;
         self.schedule(t + duration, Event::CopyDone { account, region: region.to_string(), job });
         Ok(id)
+    }
+
+    /// Why a cross-account copy job fails, as AWS fails it after the start (AWS Backup
+    /// Developer Guide, "Creating backup copies across AWS accounts"; re:Post
+    /// "backup-troubleshoot-cross-account-copy"): cross-account backup is off in the
+    /// organization, or a resource type that AWS Backup does not fully manage (RDS,
+    /// EBS) keeps its source key, which is AWS managed or not shared with the destination.
+    fn cross_account_refusal(
+        &self,
+        account: usize,
+        region: &str,
+        vault: usize,
+        rp: usize,
+        destination: &str,
+    ) -> Option<String> {
+        if !self.cross_account_backup {
+            return Some(
+                "Cross-account backup is not enabled for the organization: turn it on in the management account's AWS Backup settings"
+                    .into(),
+            );
+        }
+        let r = self.region(account, region)?;
+        let point = &r.vaults[vault].recovery_points[rp];
+        let keeps_source_key =
+            matches!(point.resource.kind, ResourceType::Rds | ResourceType::Ebs) && point.source_vault.is_none();
+        if !keeps_source_key {
+            return None;
+        }
+        let key = &point.resource.kms_key;
+        if self.aws_managed_keys.contains(key) {
+            Some(format!(
+                "The recovery point is encrypted with the AWS managed key {key}, which cannot be shared with account {destination}: copy a backup encrypted with a customer managed key"
+            ))
+        } else if self.unshared_keys.contains(key) {
+            Some(format!("Access denied: the key policy of {key} does not allow account {destination} to use the key"))
+        } else {
+            None
+        }
     }
 
     fn copy_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {

@@ -11,6 +11,7 @@ mod dynamodb;
 mod engine;
 mod faults;
 pub mod generate;
+mod kms;
 mod organizations;
 mod protocol;
 mod schedule;
@@ -216,6 +217,7 @@ impl Sandbox {
             Sts(std::collections::HashMap<String, String>),
             Orgs,
             Tagging,
+            Kms,
             CloudControl,
             DynamoDb,
             Backup(backup::Request),
@@ -227,6 +229,9 @@ impl Sandbox {
             }
             Protocol::Json11 if has_target(&parts.headers, tagging::TARGET_PREFIX) => {
                 (tagging::identify(&parts.headers)?, Parsed::Tagging)
+            }
+            Protocol::Json11 if has_target(&parts.headers, kms::TARGET_PREFIX) => {
+                (kms::identify(&parts.headers)?, Parsed::Kms)
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
             Protocol::Json10 if dynamodb::is_target(&parts.headers) => {
@@ -306,6 +311,10 @@ impl Sandbox {
             Parsed::Orgs => {
                 lock(&self.org_rate).take(std::time::Instant::now())?;
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
+                ("application/x-amz-json-1.1", to_json(&value))
+            }
+            Parsed::Kms => {
+                let value = kms::call(&self.read_at(now), &caller, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value))
             }
             Parsed::Tagging => {

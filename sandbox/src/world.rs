@@ -3,7 +3,7 @@
 //! Recovery points are kept compact (ARNs are derived, resources shared) so that
 //! a million of them fit in a few hundred megabytes.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -535,6 +535,13 @@ pub struct World {
     pub rng: ChaCha8Rng,
     pub tokens: PageTokens,
     pub org_created: Millis,
+    /// AWS Backup's organization setting `isCrossAccountBackupEnabled`
+    /// (DescribeGlobalSettings, UpdateGlobalSettings in the management account).
+    pub cross_account_backup: bool,
+    /// AWS managed KMS keys (aliases aws/rds, aws/ebs): usable in their own account only.
+    pub aws_managed_keys: HashSet<String>,
+    /// Customer managed keys whose key policy names no other account.
+    pub unshared_keys: HashSet<String>,
     /// Sandbox time up to which events have been applied.
     pub now: Millis,
 }

@@ -2,6 +2,7 @@
 //! parameters hashed; approvers approve that hash; the executor runs it exactly
 //! once and tracks it to its end.
 
+mod copy_checks;
 mod preflight;
 mod submit;
 pub mod testing;
@@ -16,7 +17,10 @@ use crate::app::AppError;
 use crate::config::Config;
 use crate::domain::{RoleArn, VaultArn};
 
-/// The restore metadata keys the console accepts, per resource type.
+/// The restore metadata keys a request may set, per resource type. DynamoDB: the
+/// new table's name and encryption. RDS: the new instance's identifier and reviewed
+/// overrides of the recovery point's own metadata (network placement, size, port);
+/// every other key comes from `GetRecoveryPointRestoreMetadata`.
 fn allowed_metadata(resource_type: &str) -> Option<&'static [&'static str]> {
     match resource_type {
         "DynamoDB" => Some(&["targetTableName", "encryptionType", "kmsMasterKeyArn"]),

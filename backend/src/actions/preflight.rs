@@ -174,9 +174,19 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
         (Some("RDS"), _) if !params["metadata"].is_null() => facts.push("RDS keeps the source instance's key".into()),
         _ => {}
     }
-    if destination.is_some() {
-        facts.push("the copy is encrypted with the destination vault's key".into());
+    let mut keys_ok = Some(true);
+    match &destination {
+        Some(VaultArn { account, region, .. }) if account != source.as_str() => {
+            checks.push(super::copy_checks::copyable(&rp.recovery_point_arn));
+            checks.push(super::copy_checks::cross_account_enabled(syncer, region.as_str()).await);
+            let (ok, detail) = super::copy_checks::copy_key(syncer, rp, account.as_str()).await;
+            keys_ok = ok;
+            facts.push(detail);
+            facts.push("the copy is encrypted with the destination vault's key".into());
+        }
+        Some(_) => facts.push("the copy is encrypted with the destination vault's key".into()),
+        None => {}
     }
-    checks.push(check("encryption keys", Some(true), facts.join("; ")));
+    checks.push(check("encryption keys", keys_ok, facts.join("; ")));
     checks
 }

@@ -540,3 +540,91 @@ async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_un
         assert_eq!(v["problem"], "sequence jumps from 19 to 21", "{label}");
     }
 }
+
+/// The pre-flight check named `name` of a filed request.
+fn preflight_check(req: &Value, name: &str) -> Value {
+    req["preflight"].as_array().unwrap().iter().find(|c| c["check"] == name).cloned().unwrap_or(Value::Null)
+}
+
+/// Files a copy into the central vault, approves it and runs it to its end.
+async fn copy_to_central(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &str) -> (Value, Value) {
+    let body = json!({
+        "kind": "copy",
+        "recovery_point_arn": rp,
+        "destination_vault_arn": "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault",
+        "justification": "keep a copy in the central account",
+    });
+    let (s, req) = c.post_as(tokens.0, "/api/v1/requests", body).await;
+    assert_eq!(s, 201, "{req}");
+    let id = req["id"].as_str().unwrap();
+    let (s, _) = c
+        .post_as(tokens.1, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+        .await;
+    assert_eq!(s, 200);
+    (req.clone(), run_to_end(sb, c, tokens.0, id).await)
+}
+
+/// Review item 5: what a cross-account copy needs is checked before anyone approves,
+/// and the sandbox fails the copy job the way AWS does when it is missing (AWS Backup
+/// Developer Guide, "Creating backup copies across AWS accounts": the organization's
+/// cross-account backup setting; RDS and EBS backups keep their source key, which
+/// must be customer managed and shared with the destination account).
+#[tokio::test]
+async fn cross_account_copy_prerequisites_are_checked_before_approval() {
+    // The fifth generated account's RDS instance uses aws/rds, its EBS volume a key
+    // shared with no other account (sandbox/src/generate.rs).
+    let sb = spawn(6, 0.0).await;
+    const FIFTH: &str = "400000000005";
+    let hub = aws_sdk_backup::Client::new(&sb.hub().await);
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let tokens = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let tokens = (tokens.0.as_str(), tokens.1.as_str());
+        let points = c.all(format!("/api/v1/recovery-points?account_id={FIFTH}&status=COMPLETED&limit=200")).await;
+        let of_type = |t: &str| {
+            points
+                .iter()
+                .find(|p| p["resource_type"] == t)
+                .map(|p| p["recovery_point_arn"].as_str().unwrap().to_string())
+        };
+
+        let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("RDS").unwrap()).await;
+        let keys = preflight_check(&req, "encryption keys");
+        assert_eq!(keys["ok"], false, "{label}: {keys}");
+        assert!(keys["detail"].as_str().unwrap().contains("AWS managed key"), "{keys}");
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("AWS managed key"), "{done}");
+
+        let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("EBS").unwrap()).await;
+        let keys = preflight_check(&req, "encryption keys");
+        assert_eq!(keys["ok"], false, "{label}: {keys}");
+        assert!(keys["detail"].as_str().unwrap().contains("does not admit account 222222222222"), "{keys}");
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("key policy"), "{done}");
+
+        // The organization's cross-account backup turned off in the management account.
+        let off = [("isCrossAccountBackupEnabled".to_string(), "false".to_string())].into();
+        hub.update_global_settings().set_global_settings(Some(off)).send().await.unwrap();
+        let (req, done) = copy_to_central(&sb, &c, tokens, &tracking_point(&c, WORKLOAD_A).await).await;
+        let setting = preflight_check(&req, "cross-account backup enabled");
+        assert_eq!(setting["ok"], false, "{label}: {setting}");
+        assert_eq!(
+            preflight_check(&req, "encryption keys")["ok"],
+            true,
+            "DynamoDB with advanced backup: the vault's key"
+        );
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("Cross-account backup is not enabled"), "{done}");
+        let on = [("isCrossAccountBackupEnabled".to_string(), "true".to_string())].into();
+        hub.update_global_settings().set_global_settings(Some(on)).send().await.unwrap();
+
+        // With every prerequisite met the checks pass and the copy lands.
+        let (req, done) = copy_to_central(&sb, &c, tokens, &tracking_point(&c, WORKLOAD_A).await).await;
+        for name in ["recovery point can be copied", "cross-account backup enabled", "encryption keys"] {
+            assert_eq!(preflight_check(&req, name)["ok"], true, "{label}: {name}: {req}");
+        }
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+    }
+}
