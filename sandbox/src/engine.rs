@@ -468,7 +468,10 @@ impl World {
         let created = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
         let vault_arn = Arc::clone(&v.arn);
         let rp_created = point.created;
-        let taken = r.names.contains_key(&(created.kind, created.name.clone()));
+        let unplaced = (created.kind == ResourceType::Rds)
+            .then(|| rds_placement_failure(&self.accounts[account], &req.metadata))
+            .flatten();
+        let taken = unplaced.is_some() || r.names.contains_key(&(created.kind, created.name.clone()));
 
         let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let base = match resource.kind {
@@ -487,9 +490,10 @@ impl World {
         let restored_items = if test_plan.empty_restore { 0 } else { table_items(&resource, rp_created) };
         let outcome = if taken {
             duration = 2 * MINUTE;
-            Outcome::Fail(match created.kind {
-                ResourceType::DynamoDb => format!("Table already exists: {}", created.name),
-                ResourceType::Rds => format!("DB instance already exists: {}", created.name),
+            Outcome::Fail(match (created.kind, unplaced) {
+                (_, Some(why)) => why,
+                (ResourceType::DynamoDb, _) => format!("Table already exists: {}", created.name),
+                (ResourceType::Rds, _) => format!("DB instance already exists: {}", created.name),
                 _ => format!("{} already exists: {}", created.kind.as_str(), created.name),
             })
         } else {
@@ -937,7 +941,7 @@ pub fn restore_metadata(info: &ResourceInfo) -> BTreeMap<String, String> {
             ("port", "5432"),
             ("multiAZ", "false"),
             ("availabilityZone", &az),
-            ("dbSubnetGroupName", "default"),
+            ("dbSubnetGroupName", &info.db_subnet_group),
             ("kmsKeyId", &info.kms_key),
         ]),
         ResourceType::Ebs => m(&[
@@ -1000,6 +1004,26 @@ pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, S
     m
 }
 
+/// Why RDS cannot place a restored instance in the account's network (the restore
+/// job fails; AWS Backup hands the metadata to RDS RestoreDBInstanceFromDBSnapshot):
+/// without `DBSubnetGroupName` RDS uses the default VPC's `default` DB subnet group,
+/// which an account without a default VPC lacks; a named group must exist (RDS API
+/// Reference, RestoreDBInstanceFromDBSnapshot `DBSubnetGroupName`, error
+/// DBSubnetGroupNotFoundFault; RDS User Guide, "Working with a DB instance in a VPC").
+fn rds_placement_failure(account: &Account, metadata: &BTreeMap<String, String>) -> Option<String> {
+    let named = metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")).map(|(_, v)| v.as_str());
+    match named {
+        None | Some("default") if !account.default_vpc => Some(format!(
+            "DBSubnetGroupNotFoundFault: account {} has no default VPC, so there is no default DB subnet group: name a DB subnet group (DBSubnetGroupName) in the restore metadata",
+            account.id
+        )),
+        Some(group) if group != "default" && !account.db_subnet_groups.iter().any(|g| g.eq_ignore_ascii_case(group)) => {
+            Some(format!("DBSubnetGroupNotFoundFault: DBSubnetGroupName {group} doesn't refer to an existing DB subnet group in account {}", account.id))
+        }
+        _ => None,
+    }
+}
+
 /// Checks restore metadata and names the resource it will create.
 fn restore_target(
     account: &str,
@@ -1008,8 +1032,11 @@ fn restore_target(
     metadata: &BTreeMap<String, String>,
     suffix: u64,
 ) -> Result<CreatedResource, AwsError> {
+    // AWS Backup reads restore metadata keys case-insensitively (Developer Guide,
+    // "Restoring a backup": "the key-value pairs are case insensitive").
+    let get = |key: &str| metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
     let required = |key: &str| {
-        metadata.get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
+        get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
             AwsError::invalid_parameter(format!(
                 "Metadata {key} is required to restore {} recovery points",
                 info.kind.as_str()
@@ -1026,9 +1053,9 @@ fn restore_target(
                     "targetTableName {name:?} must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"
                 )));
             }
-            let kms_key = match metadata.get("encryptionType").map(String::as_str) {
+            let kms_key = match get("encryptionType").map(String::as_str) {
                 None | Some("Default") => {
-                    if metadata.contains_key("kmsMasterKeyArn") && metadata.get("encryptionType").is_some() {
+                    if get("kmsMasterKeyArn").is_some() && get("encryptionType").is_some() {
                         return Err(AwsError::invalid_parameter(
                             "kmsMasterKeyArn is only allowed with encryptionType KMS",
                         ));
@@ -1065,7 +1092,7 @@ fn restore_target(
                     "dbInstanceIdentifier {name:?} must start with a letter and hold 1-63 letters, digits or single hyphens"
                 )));
             }
-            if let Some(key) = metadata.get("kmsKeyId") {
+            if let Some(key) = get("kmsKeyId") {
                 if *key != info.kms_key {
                     return Err(AwsError::invalid_parameter(format!(
                         "An RDS restore keeps the KMS key of its snapshot ({}); kmsKeyId {key} cannot be used",
@@ -1079,22 +1106,22 @@ fn restore_target(
         ResourceType::Ebs => {
             let name = format!("vol-{:017x}", suffix);
             let arn = format!("arn:aws:ec2:{region}:{account}:volume/{name}");
-            (name, arn, metadata.get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
+            (name, arn, get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::Efs => {
-            if metadata.get("newFileSystem").map(String::as_str) != Some("true") {
+            if get("newFileSystem").map(String::as_str) != Some("true") {
                 return Err(AwsError::invalid_parameter(
                     "EFS restores must set newFileSystem to true: nothing is restored over an existing file system",
                 ));
             }
             let name = format!("fs-{:017x}", suffix);
             let arn = format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}");
-            (name, arn, metadata.get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
+            (name, arn, get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::S3 => {
             let name = required("DestinationBucketName")?;
             let arn = format!("arn:aws:s3:::{name}");
-            (name, arn, metadata.get("KMSKey").cloned())
+            (name, arn, get("KMSKey").cloned())
         }
     };
     Ok(CreatedResource { kind: info.kind, name, arn, kms_key })

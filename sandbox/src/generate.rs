@@ -18,6 +18,8 @@ pub const WORKLOAD_A: &str = "111111111111";
 pub const BACKUP: &str = "222222222222";
 /// An account outside the organization, to show cross-organization copies refused.
 pub const OUTSIDER: &str = "333333333333";
+/// The DB subnet group of workload_a, which has no default VPC.
+pub const WORKLOAD_A_DB_SUBNET_GROUP: &str = "workload-a-db";
 pub const DEMO_REGION: &str = "ap-southeast-2";
 pub const READ_ROLE: &str = "RecoveryConsoleRead";
 pub const OPERATOR_ROLE: &str = "RecoveryConsoleOperator";
@@ -59,6 +61,8 @@ impl Builder {
             joined: self.begin - 400 * DAY,
             roles,
             regions: BTreeMap::new(),
+            default_vpc: true,
+            db_subnet_groups: Vec::new(),
         });
         self.accounts.len() - 1
     }
@@ -118,6 +122,11 @@ impl Builder {
             kms_key: kms_key.to_string(),
             tags: tags.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
             size,
+            db_subnet_group: self.accounts[account]
+                .db_subnet_groups
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "default".into()),
         });
         let r = self.region(account, region);
         r.names.insert((kind, name.to_string()), arn);
@@ -270,6 +279,9 @@ pub fn build(options: &WorldOptions) -> World {
 
     b.account(HUB_ACCOUNT, "management", true, Vec::new());
     let workload = b.account(WORKLOAD_A, "workload_a", true, member_roles(HUB_ACCOUNT, None));
+    // workload_a is a landing-zone account: no default VPC, one DB subnet group of its own.
+    b.accounts[workload].default_vpc = false;
+    b.accounts[workload].db_subnet_groups = vec![WORKLOAD_A_DB_SUBNET_GROUP.to_string()];
     let backup = b.account(BACKUP, "backup", true, member_roles(HUB_ACCOUNT, None));
     let outsider = b.account(OUTSIDER, "partner", false, member_roles(HUB_ACCOUNT, None));
 

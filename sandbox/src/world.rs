@@ -56,6 +56,8 @@ pub struct ResourceInfo {
     pub tags: Vec<(String, String)>,
     /// Size of one backup, in bytes.
     pub size: u64,
+    /// RDS: the DB subnet group the instance runs in (its restore metadata names it).
+    pub db_subnet_group: String,
 }
 
 #[derive(Debug)]
@@ -453,6 +455,11 @@ pub struct Account {
     pub joined: Millis,
     pub roles: Vec<Role>,
     pub regions: BTreeMap<String, RegionState>,
+    /// Whether the account has its default VPC (and so RDS's `default` DB subnet group).
+    /// Landing zones delete it; RDS then needs a DB subnet group named in the restore.
+    pub default_vpc: bool,
+    /// The DB subnet groups the account has created (besides `default`).
+    pub db_subnet_groups: Vec<String>,
 }
 
 /// Credentials the sandbox issued through AssumeRole.
@@ -596,6 +603,7 @@ mod tests {
                 kms_key: String::new(),
                 tags: vec![],
                 size: 1,
+                db_subnet_group: "default".into(),
             });
             let rp = RecoveryPoint {
                 id: 0x1234_5678_9abc_def0_1122_3344_5566_7788,

@@ -20,7 +20,8 @@ pub async fn submit(
         message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
     })?;
     let registered = s.syncer.registered_accounts().await?;
-    let (params, _) = super::canonical_params(input, &rp, &s.config, &registered)?;
+    let base = restore_base(s, input, &rp).await?;
+    let (params, _) = super::canonical_params(input, &rp, &s.config, &registered, &base)?;
     let preflight = super::preflight(&s.syncer, &s.store, &params, &rp).await;
     let what = format!("for a {} of {}", input.kind.label(), rp.resource_arn);
     let filed = Filed { kind: input.kind, account_id: &rp.account_id, region: &rp.region, params, preflight };
@@ -97,4 +98,22 @@ async fn file(
     let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
     s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
     Ok(row)
+}
+
+/// The recovery point's own restore metadata, read live, for a restore that starts
+/// from it (RDS); an empty map for copies and DynamoDB.
+pub async fn restore_base(
+    s: &Console,
+    input: &NewRequest,
+    rp: &shared::RecoveryPoint,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    if input.kind == RequestKind::Copy || rp.resource_type != "RDS" {
+        return Ok(Default::default());
+    }
+    s.syncer.restore_metadata(rp).await.map_err(|e| AppError::Unprocessable {
+        code: "restore_metadata_unavailable",
+        message: format!(
+            "the recovery point's restore metadata could not be read (GetRecoveryPointRestoreMetadata): {e}"
+        ),
+    })
 }

@@ -216,7 +216,8 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
         }
         if let Some(request) = &plan.request {
             let registered = s.syncer.registered_accounts().await?;
-            let (params, _) = crate::actions::canonical_params(request, rp, cfg, &registered)?;
+            let base = crate::actions::restore_base(s, request, rp).await?;
+            let (params, _) = crate::actions::canonical_params(request, rp, cfg, &registered, &base)?;
             checks = crate::actions::preflight(&s.syncer, &s.store, &params, rp).await;
         }
     }

@@ -13,6 +13,10 @@ use crate::console::*;
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
 const TRACKING_PLAN: &str = "tracking_daily_restore_test";
 
+/// workload_a has no default VPC, so an RDS restore test needs the instance's DB
+/// subnet group as an override (AWS Backup Developer Guide, "Restore testing inferred
+/// metadata": without the default VPC and without an override "the restore will not
+/// be successful").
 fn mydb_selection(plan: &str) -> Value {
     json!({
         "kind": "create_testing_selection",
@@ -20,7 +24,12 @@ fn mydb_selection(plan: &str) -> Value {
         "region": REGION,
         "plan_name": plan,
         "selection_name": "mydb",
-        "selection": { "resource_type": "RDS", "resource_arns": [MYDB], "validation_window_hours": 0 },
+        "selection": {
+            "resource_type": "RDS",
+            "resource_arns": [MYDB],
+            "validation_window_hours": 0,
+            "restore_metadata_overrides": { "dbSubnetGroupName": "workload-a-db" },
+        },
         "justification": "mydb has never been restore-tested",
     })
 }

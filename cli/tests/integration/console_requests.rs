@@ -628,3 +628,72 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         assert_eq!(done["status"], "succeeded", "{label}: {done}");
     }
 }
+
+/// Review item 4: an RDS restore starts from the recovery point's own restore
+/// metadata (GetRecoveryPointRestoreMetadata, read live; the Backup API reference
+/// tells callers to start from it), takes reviewed overrides, and the merged metadata
+/// is what approvers approve. workload_a has no default VPC, so the instance's DB
+/// subnet group must be in the restore (sandbox: RDS RestoreDBInstanceFromDBSnapshot).
+#[tokio::test]
+async fn an_rds_restore_starts_from_the_recovery_points_metadata() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let mydb = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+        let rps = c
+            .all(format!(
+                "/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_arn={mydb}&status=COMPLETED&limit=1"
+            ))
+            .await;
+        let rp = rps[0]["recovery_point_arn"].as_str().unwrap().to_string();
+        let file = |metadata: Value| {
+            let body = json!({
+                "kind": "restore",
+                "recovery_point_arn": rp,
+                "metadata": metadata,
+                "justification": "restore mydb beside the original",
+            });
+            let (c, alice, erin) = (&c, alice.clone(), erin.clone());
+            async move {
+                let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
+                assert_eq!(s, 201, "{req}");
+                let id = req["id"].as_str().unwrap().to_string();
+                let (s, _) = c
+                    .post_as(
+                        &erin,
+                        &format!("/api/v1/requests/{id}/approve"),
+                        json!({"params_hash": req["params_hash"]}),
+                    )
+                    .await;
+                assert_eq!(s, 200);
+                (req, id)
+            }
+        };
+        let name = format!("mydb-restored-{label}");
+        let (req, id) = file(json!({ "dbInstanceIdentifier": name, "multiaz": "true" })).await;
+        let m = &req["params"]["metadata"];
+        assert_eq!(m["dbSubnetGroupName"], "workload-a-db", "{label}: from the recovery point: {m}");
+        assert_eq!(m["engine"], "postgres", "{m}");
+        assert_eq!(m["dbInstanceIdentifier"], name.as_str());
+        assert_eq!(m["MultiAZ"], "true", "a reviewed override, spelled as the console lists it: {m}");
+        assert!(m.get("multiAZ").is_none(), "the override replaces the recovery point's key: {m}");
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+        assert_eq!(done["created_resource_arn"], format!("arn:aws:rds:ap-southeast-2:111111111111:db:{name}"));
+
+        // An override naming a subnet group the account lacks fails as RDS fails it.
+        let (_, id) = file(json!({ "dbInstanceIdentifier": format!("{name}-x"), "DBSubnetGroupName": "nope" })).await;
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("DBSubnetGroupNotFoundFault"), "{done}");
+        // Keys the console does not review are refused with a clear 400.
+        let body = json!({"kind": "restore", "recovery_point_arn": rp, "justification": "restore mydb elsewhere",
+            "metadata": {"dbInstanceIdentifier": "mydb-e", "engine": "mysql"}});
+        let (s, e) = c.post_as(&alice, "/api/v1/requests", body).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.engine"), "{e}");
+    }
+}
