@@ -36,6 +36,7 @@ pub async fn submit_testing(
     requester_name: &str,
     input: &NewTestingRequest,
 ) -> Result<RequestRow, AppError> {
+    let input = &with_subnet_group(s, input).await?;
     let params = super::testing::canonical_params(input, &s.config)?;
     if s.syncer.read_role(&input.account_id).await?.is_none() {
         return Err(AppError::Unprocessable {
@@ -116,4 +117,42 @@ pub async fn restore_base(
             "the recovery point's restore metadata could not be read (GetRecoveryPointRestoreMetadata): {e}"
         ),
     })
+}
+
+/// RDS restore tests restore into the default VPC unless an override names the DB
+/// subnet group ("AWS Backup can infer that a resource should be restored to the
+/// default setting, such as ... the default VPC. However, if the default is not
+/// present ... and no metadata override has been input, the restore will not be
+/// successful": Developer Guide, "Restore testing inferred metadata"). An RDS
+/// selection of named instances without that override takes the DB subnet group
+/// their newest recovery points' metadata names (read live), when they all name the
+/// same one; approvers see it in the parameters.
+async fn with_subnet_group(s: &Console, input: &NewTestingRequest) -> Result<NewTestingRequest, AppError> {
+    let mut input = input.clone();
+    let Some(sel) = input.selection.as_mut() else { return Ok(input) };
+    let named = sel.restore_metadata_overrides.keys().any(|k| k.eq_ignore_ascii_case("dbSubnetGroupName"));
+    if sel.resource_type != "RDS" || named || sel.resource_arns.iter().any(|a| a.contains('*')) {
+        return Ok(input);
+    }
+    let mut groups = std::collections::BTreeSet::new();
+    for arn in &sel.resource_arns {
+        let q = crate::store::ListQuery {
+            limit: 1,
+            resource_arn: Some(arn.clone()),
+            account_id: Some(input.account_id.clone()),
+            status: Some("COMPLETED".into()),
+            ..Default::default()
+        };
+        let (points, _) = s.store.list_recovery_points(&q).await?;
+        let Some(rp) = points.first() else { return Ok(input) };
+        let Ok(metadata) = s.syncer.restore_metadata(rp).await else { return Ok(input) };
+        match metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")) {
+            Some((_, group)) => groups.insert(group.clone()),
+            None => return Ok(input),
+        };
+    }
+    if let (1, Some(group)) = (groups.len(), groups.first()) {
+        sel.restore_metadata_overrides.insert("dbSubnetGroupName".into(), group.clone());
+    }
+    Ok(input)
 }

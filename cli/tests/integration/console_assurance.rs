@@ -233,13 +233,7 @@ async fn runbooks_come_from_the_live_state() {
         // Deny, IAM "Condition operators": StringNotEquals aws:PrincipalOrgID) and allows
         // the organization: the central account's copy passes (review item 8).
         assert!(cross["vault_policy"].as_str().unwrap().contains("StringNotEquals"));
-        let vault_check = cross["checks"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["check"] == "destination vault allows the copy")
-            .unwrap()
-            .clone();
+        let vault_check = named_check(&cross["checks"], "destination vault allows the copy");
         assert_eq!(vault_check["ok"], true, "{label}: {vault_check}");
         let mismatch = format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=rds_restore");
         assert_eq!(c.get_as(&alice, &mismatch).await.0, 422);

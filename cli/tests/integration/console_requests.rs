@@ -143,13 +143,7 @@ async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
         });
         let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
         assert_eq!(s, 201, "{req}");
-        let policy = req["preflight"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["check"] == "destination vault allows the copy")
-            .unwrap()
-            .clone();
+        let policy = named_check(&req["preflight"], "destination vault allows the copy");
         assert_eq!(policy["ok"], true, "{policy}");
         let id = req["id"].as_str().unwrap();
         let (s, _) = c
@@ -543,7 +537,16 @@ async fn the_audit_chain_names_a_deleted_swapped_or_inserted_record_and_holds_un
 
 /// The pre-flight check named `name` of a filed request.
 fn preflight_check(req: &Value, name: &str) -> Value {
-    req["preflight"].as_array().unwrap().iter().find(|c| c["check"] == name).cloned().unwrap_or(Value::Null)
+    named_check(&req["preflight"], name)
+}
+
+/// A copy that fails for want of a prerequisite: pre-flight said so, the job failed.
+fn refused(req: &Value, done: &Value, check: &str, expected: (&str, &str)) {
+    let c = preflight_check(req, check);
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(c["detail"].as_str().unwrap().contains(expected.0), "{c}");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(done["error"].as_str().unwrap().contains(expected.1), "{done}");
 }
 
 /// Files a copy into the central vault, approves it and runs it to its end.
@@ -591,32 +594,22 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         };
 
         let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("RDS").unwrap()).await;
-        let keys = preflight_check(&req, "encryption keys");
-        assert_eq!(keys["ok"], false, "{label}: {keys}");
-        assert!(keys["detail"].as_str().unwrap().contains("AWS managed key"), "{keys}");
-        assert_eq!(done["status"], "failed", "{label}: {done}");
-        assert!(done["error"].as_str().unwrap().contains("AWS managed key"), "{done}");
-
+        refused(&req, &done, "encryption keys", ("AWS managed key", "AWS managed key"));
         let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("EBS").unwrap()).await;
-        let keys = preflight_check(&req, "encryption keys");
-        assert_eq!(keys["ok"], false, "{label}: {keys}");
-        assert!(keys["detail"].as_str().unwrap().contains("does not admit account 222222222222"), "{keys}");
-        assert_eq!(done["status"], "failed", "{label}: {done}");
-        assert!(done["error"].as_str().unwrap().contains("key policy"), "{done}");
+        refused(&req, &done, "encryption keys", ("does not admit account 222222222222", "key policy"));
 
         // The organization's cross-account backup turned off in the management account.
         let off = [("isCrossAccountBackupEnabled".to_string(), "false".to_string())].into();
         hub.update_global_settings().set_global_settings(Some(off)).send().await.unwrap();
         let (req, done) = copy_to_central(&sb, &c, tokens, &tracking_point(&c, WORKLOAD_A).await).await;
-        let setting = preflight_check(&req, "cross-account backup enabled");
-        assert_eq!(setting["ok"], false, "{label}: {setting}");
-        assert_eq!(
-            preflight_check(&req, "encryption keys")["ok"],
-            true,
-            "DynamoDB with advanced backup: the vault's key"
+        refused(
+            &req,
+            &done,
+            "cross-account backup enabled",
+            ("isCrossAccountBackupEnabled is false", "Cross-account backup is not enabled"),
         );
-        assert_eq!(done["status"], "failed", "{label}: {done}");
-        assert!(done["error"].as_str().unwrap().contains("Cross-account backup is not enabled"), "{done}");
+        let keys = preflight_check(&req, "encryption keys");
+        assert_eq!(keys["ok"], true, "{label}: DynamoDB with advanced backup takes the vault's key: {keys}");
         let on = [("isCrossAccountBackupEnabled".to_string(), "true".to_string())].into();
         hub.update_global_settings().set_global_settings(Some(on)).send().await.unwrap();
 

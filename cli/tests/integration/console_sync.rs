@@ -484,13 +484,7 @@ async fn pre_flights_reuse_the_organizations_accounts() {
                 .get_as(&alice, &format!("/api/v1/runbooks?resource_arn={tracking}&scenario=cross_account_restore"))
                 .await;
             assert_eq!(s, 200, "{label}: {cross}");
-            let org = cross["checks"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["check"] == "accounts in the organization")
-                .unwrap()
-                .clone();
+            let org = named_check(&cross["checks"], "accounts in the organization");
             assert_eq!(org["ok"], true, "{label}, runbook {i}: {org}");
         }
     }
