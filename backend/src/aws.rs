@@ -142,6 +142,12 @@ impl AwsAccess {
         aws_sdk_dynamodb::Client::new(&self.role_config(target, region).await)
     }
 
+    /// A KMS client in an (account, region): whether a recovery point's key is AWS
+    /// managed, and whether the key policy lets this account use another's key.
+    pub async fn kms(&self, target: &RoleTarget, region: &str) -> aws_sdk_kms::Client {
+        aws_sdk_kms::Client::new(&self.role_config(target, region).await)
+    }
+
     /// A Backup client with the hub's own credentials (organization-wide Audit
     /// Manager frameworks live in the management account).
     pub fn hub_backup(&self, region: &str) -> aws_sdk_backup::Client {

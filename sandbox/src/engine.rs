@@ -233,7 +233,23 @@ impl World {
             })?;
         let source_id = self.accounts[account].id.clone();
         let dest_account = self.account(&dest_account_id);
+        let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
         let mut outcome = Outcome::Succeed;
+        let dest_policy = dest_account.and_then(|d| {
+            let r = self.region(d, &dest_region)?;
+            r.vault_by_name(&dest_vault_name).map(|v| r.vaults[v].policy.clone())
+        });
+        if dest_account_id != source_id
+            && policy_answer(dest_policy.flatten().as_deref(), &source_id, source_org) == PolicyAnswer::Denied
+        {
+            // An explicit Deny in the destination vault's policy (e.g. deny outside the
+            // organization) refuses the call: re:Post "Access Denied trying to call AWS
+            // Backup service" (knowledge-center/backup-resolve-access-denied-error).
+            return Err(AwsError::access_denied(
+                "AccessDeniedException",
+                "Access Denied trying to call AWS Backup service: the access policy of the destination backup vault denies backup:CopyIntoBackupVault",
+            ));
+        }
         if dest_account_id != source_id {
             let both_in_org = self.accounts[account].in_organization
                 && dest_account.is_some_and(|d| self.accounts[d].in_organization);
@@ -252,13 +268,21 @@ impl World {
             None => {
                 outcome = Outcome::Fail(format!("Backup vault {destination_vault_arn} does not exist"));
             }
-            Some(v) if dest_account_id != source_id && !policy_allows_copy(v.policy.as_deref(), &source_id) => {
+            Some(v)
+                if dest_account_id != source_id
+                    && policy_answer(v.policy.as_deref(), &source_id, source_org) != PolicyAnswer::Allowed =>
+            {
                 outcome = Outcome::Fail(format!(
                     "Access denied: the access policy of backup vault {} does not allow backup:CopyIntoBackupVault from account {source_id}",
                     v.name
                 ));
             }
             Some(_) => {}
+        }
+        if dest_account_id != source_id && outcome == Outcome::Succeed {
+            if let Some(why) = self.cross_account_refusal(account, region, vault, rp, &dest_account_id) {
+                outcome = Outcome::Fail(why);
+            }
         }
         let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let duration = if outcome == Outcome::Succeed { self.rng.gen_range(10..45) * MINUTE } else { 2 * MINUTE };
@@ -280,6 +304,44 @@ impl World {
         let job = r.copy_jobs.len() - 1;
         self.schedule(t + duration, Event::CopyDone { account, region: region.to_string(), job });
         Ok(id)
+    }
+
+    /// Why a cross-account copy job fails, as AWS fails it after the start (AWS Backup
+    /// Developer Guide, "Creating backup copies across AWS accounts"; re:Post
+    /// "backup-troubleshoot-cross-account-copy"): cross-account backup is off in the
+    /// organization, or a resource type that AWS Backup does not fully manage (RDS,
+    /// EBS) keeps its source key, which is AWS managed or not shared with the destination.
+    fn cross_account_refusal(
+        &self,
+        account: usize,
+        region: &str,
+        vault: usize,
+        rp: usize,
+        destination: &str,
+    ) -> Option<String> {
+        if !self.cross_account_backup {
+            return Some(
+                "Cross-account backup is not enabled for the organization: turn it on in the management account's AWS Backup settings"
+                    .into(),
+            );
+        }
+        let r = self.region(account, region)?;
+        let point = &r.vaults[vault].recovery_points[rp];
+        let keeps_source_key =
+            matches!(point.resource.kind, ResourceType::Rds | ResourceType::Ebs) && point.source_vault.is_none();
+        if !keeps_source_key {
+            return None;
+        }
+        let key = &point.resource.kms_key;
+        if self.aws_managed_keys.contains(key) {
+            Some(format!(
+                "The recovery point is encrypted with the AWS managed key {key}, which cannot be shared with account {destination}: copy a backup encrypted with a customer managed key"
+            ))
+        } else if self.unshared_keys.contains(key) {
+            Some(format!("Access denied: the key policy of {key} does not allow account {destination} to use the key"))
+        } else {
+            None
+        }
     }
 
     fn copy_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
@@ -406,7 +468,10 @@ impl World {
         let created = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
         let vault_arn = Arc::clone(&v.arn);
         let rp_created = point.created;
-        let taken = r.names.contains_key(&(created.kind, created.name.clone()));
+        let unplaced = (created.kind == ResourceType::Rds)
+            .then(|| rds_placement_failure(&self.accounts[account], &req.metadata))
+            .flatten();
+        let taken = unplaced.is_some() || r.names.contains_key(&(created.kind, created.name.clone()));
 
         let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let base = match resource.kind {
@@ -425,9 +490,10 @@ impl World {
         let restored_items = if test_plan.empty_restore { 0 } else { table_items(&resource, rp_created) };
         let outcome = if taken {
             duration = 2 * MINUTE;
-            Outcome::Fail(match created.kind {
-                ResourceType::DynamoDb => format!("Table already exists: {}", created.name),
-                ResourceType::Rds => format!("DB instance already exists: {}", created.name),
+            Outcome::Fail(match (created.kind, unplaced) {
+                (_, Some(why)) => why,
+                (ResourceType::DynamoDb, _) => format!("Table already exists: {}", created.name),
+                (ResourceType::Rds, _) => format!("DB instance already exists: {}", created.name),
                 _ => format!("{} already exists: {}", created.kind.as_str(), created.name),
             })
         } else {
@@ -724,18 +790,71 @@ pub fn parse_vault_arn(arn: &str) -> Option<(String, String, String)> {
     }
 }
 
-/// Whether a vault access policy lets `source_account` copy into the vault:
-/// an Allow statement for `backup:CopyIntoBackupVault` (or `backup:*`) whose
-/// principal is that account, its root, or `*` (optionally limited by
-/// `aws:PrincipalOrgID` to this organization).
-pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
+/// How a vault access policy answers a copy from an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyAnswer {
+    Allowed,
+    /// No statement allows it (the copy job fails).
+    NotAllowed,
+    /// A Deny statement applies (StartCopyJob is refused with AccessDeniedException).
+    Denied,
+}
+
+/// The request context of a copy (`aws:PrincipalOrgID`, `aws:PrincipalAccount`,
+/// `aws:SourceAccount`): `None` for a key absent from the request.
+fn copy_context(key: &str, source_account: &str, org_id: Option<&str>) -> Option<String> {
+    match key.to_ascii_lowercase().as_str() {
+        "aws:principalorgid" => org_id.map(String::from),
+        "aws:principalaccount" | "aws:sourceaccount" => Some(source_account.to_string()),
+        _ => None,
+    }
+}
+
+/// A statement's Condition block, as IAM evaluates it (IAM User Guide, "Condition
+/// operators": every operator and key must hold; a negated operator, or one ending
+/// in `IfExists`, holds when the key is absent from the request).
+fn conditions_hold(block: &serde_json::Value, source_account: &str, org_id: Option<&str>) -> bool {
+    let Some(operators) = block.as_object() else { return true };
+    operators.iter().all(|(operator, keys)| {
+        let (base, if_exists) = operator.strip_suffix("IfExists").map_or((operator.as_str(), false), |b| (b, true));
+        keys.as_object().is_some_and(|keys| {
+            keys.iter().all(|(key, values)| {
+                let values: Vec<&str> = match values {
+                    serde_json::Value::String(v) => vec![v.as_str()],
+                    serde_json::Value::Array(a) => a.iter().filter_map(|v| v.as_str()).collect(),
+                    _ => Vec::new(),
+                };
+                let (negated, like) = match base {
+                    "StringEquals" => (false, false),
+                    "StringNotEquals" => (true, false),
+                    "StringLike" => (false, true),
+                    "StringNotLike" => (true, true),
+                    _ => return false,
+                };
+                match copy_context(key, source_account, org_id) {
+                    None => negated || if_exists,
+                    Some(actual) => {
+                        let any = values.iter().any(|v| if like { wildcard(v, &actual) } else { *v == actual });
+                        any != negated
+                    }
+                }
+            })
+        })
+    })
+}
+
+/// Whether a vault access policy lets `source_account` (a member of `org_id`, if
+/// any) copy into the vault: an explicit Deny wins, then an Allow statement for
+/// `backup:CopyIntoBackupVault` (or `backup:*`) whose principal is that account, its
+/// root, or `*`, and whose conditions hold (IAM User Guide, "Policy evaluation logic").
+pub fn policy_answer(policy: Option<&str>, source_account: &str, org_id: Option<&str>) -> PolicyAnswer {
     let Some(doc) = policy.and_then(|p| serde_json::from_str::<serde_json::Value>(p).ok()) else {
-        return false;
+        return PolicyAnswer::NotAllowed;
     };
     let statements = match &doc["Statement"] {
         serde_json::Value::Array(s) => s.clone(),
         s @ serde_json::Value::Object(_) => vec![s.clone()],
-        _ => return false,
+        _ => return PolicyAnswer::NotAllowed,
     };
     let as_list = |v: &serde_json::Value| -> Vec<String> {
         match v {
@@ -744,10 +863,7 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
             _ => Vec::new(),
         }
     };
-    statements.iter().any(|s| {
-        if s["Effect"] != "Allow" {
-            return false;
-        }
+    let applies = |s: &serde_json::Value| {
         let actions = as_list(&s["Action"]);
         if !actions.iter().any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*") {
             return false;
@@ -759,10 +875,15 @@ pub fn policy_allows_copy(policy: Option<&str>, source_account: &str) -> bool {
         let principal_ok = principals
             .iter()
             .any(|p| p == "*" || p == source_account || *p == format!("arn:aws:iam::{source_account}:root"));
-        let org_condition = &s["Condition"]["StringEquals"]["aws:PrincipalOrgID"];
-        let condition_ok = org_condition.is_null() || as_list(org_condition).iter().any(|o| o == ORG_ID);
-        principal_ok && condition_ok
-    })
+        principal_ok && conditions_hold(&s["Condition"], source_account, org_id)
+    };
+    if statements.iter().any(|s| s["Effect"] == "Deny" && applies(s)) {
+        PolicyAnswer::Denied
+    } else if statements.iter().any(|s| s["Effect"] == "Allow" && applies(s)) {
+        PolicyAnswer::Allowed
+    } else {
+        PolicyAnswer::NotAllowed
+    }
 }
 
 /// StringNotEquals: the resource is tagged `key` with another value than `value`
@@ -820,7 +941,7 @@ pub fn restore_metadata(info: &ResourceInfo) -> BTreeMap<String, String> {
             ("port", "5432"),
             ("multiAZ", "false"),
             ("availabilityZone", &az),
-            ("dbSubnetGroupName", "default"),
+            ("dbSubnetGroupName", &info.db_subnet_group),
             ("kmsKeyId", &info.kms_key),
         ]),
         ResourceType::Ebs => m(&[
@@ -883,6 +1004,26 @@ pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, S
     m
 }
 
+/// Why RDS cannot place a restored instance in the account's network (the restore
+/// job fails; AWS Backup hands the metadata to RDS RestoreDBInstanceFromDBSnapshot):
+/// without `DBSubnetGroupName` RDS uses the default VPC's `default` DB subnet group,
+/// which an account without a default VPC lacks; a named group must exist (RDS API
+/// Reference, RestoreDBInstanceFromDBSnapshot `DBSubnetGroupName`, error
+/// DBSubnetGroupNotFoundFault; RDS User Guide, "Working with a DB instance in a VPC").
+fn rds_placement_failure(account: &Account, metadata: &BTreeMap<String, String>) -> Option<String> {
+    let named = metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")).map(|(_, v)| v.as_str());
+    match named {
+        None | Some("default") if !account.default_vpc => Some(format!(
+            "DBSubnetGroupNotFoundFault: account {} has no default VPC, so there is no default DB subnet group: name a DB subnet group (DBSubnetGroupName) in the restore metadata",
+            account.id
+        )),
+        Some(group) if group != "default" && !account.db_subnet_groups.iter().any(|g| g.eq_ignore_ascii_case(group)) => {
+            Some(format!("DBSubnetGroupNotFoundFault: DBSubnetGroupName {group} doesn't refer to an existing DB subnet group in account {}", account.id))
+        }
+        _ => None,
+    }
+}
+
 /// Checks restore metadata and names the resource it will create.
 fn restore_target(
     account: &str,
@@ -891,8 +1032,11 @@ fn restore_target(
     metadata: &BTreeMap<String, String>,
     suffix: u64,
 ) -> Result<CreatedResource, AwsError> {
+    // AWS Backup reads restore metadata keys case-insensitively (Developer Guide,
+    // "Restoring a backup": "the key-value pairs are case insensitive").
+    let get = |key: &str| metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
     let required = |key: &str| {
-        metadata.get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
+        get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
             AwsError::invalid_parameter(format!(
                 "Metadata {key} is required to restore {} recovery points",
                 info.kind.as_str()
@@ -909,9 +1053,9 @@ fn restore_target(
                     "targetTableName {name:?} must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"
                 )));
             }
-            let kms_key = match metadata.get("encryptionType").map(String::as_str) {
+            let kms_key = match get("encryptionType").map(String::as_str) {
                 None | Some("Default") => {
-                    if metadata.contains_key("kmsMasterKeyArn") && metadata.get("encryptionType").is_some() {
+                    if get("kmsMasterKeyArn").is_some() && get("encryptionType").is_some() {
                         return Err(AwsError::invalid_parameter(
                             "kmsMasterKeyArn is only allowed with encryptionType KMS",
                         ));
@@ -948,7 +1092,7 @@ fn restore_target(
                     "dbInstanceIdentifier {name:?} must start with a letter and hold 1-63 letters, digits or single hyphens"
                 )));
             }
-            if let Some(key) = metadata.get("kmsKeyId") {
+            if let Some(key) = get("kmsKeyId") {
                 if *key != info.kms_key {
                     return Err(AwsError::invalid_parameter(format!(
                         "An RDS restore keeps the KMS key of its snapshot ({}); kmsKeyId {key} cannot be used",
@@ -962,22 +1106,22 @@ fn restore_target(
         ResourceType::Ebs => {
             let name = format!("vol-{:017x}", suffix);
             let arn = format!("arn:aws:ec2:{region}:{account}:volume/{name}");
-            (name, arn, metadata.get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
+            (name, arn, get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::Efs => {
-            if metadata.get("newFileSystem").map(String::as_str) != Some("true") {
+            if get("newFileSystem").map(String::as_str) != Some("true") {
                 return Err(AwsError::invalid_parameter(
                     "EFS restores must set newFileSystem to true: nothing is restored over an existing file system",
                 ));
             }
             let name = format!("fs-{:017x}", suffix);
             let arn = format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}");
-            (name, arn, metadata.get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
+            (name, arn, get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
         }
         ResourceType::S3 => {
             let name = required("DestinationBucketName")?;
             let arn = format!("arn:aws:s3:::{name}");
-            (name, arn, metadata.get("KMSKey").cloned())
+            (name, arn, get("KMSKey").cloned())
         }
     };
     Ok(CreatedResource { kind: info.kind, name, arn, kms_key })
@@ -989,18 +1133,27 @@ mod tests {
 
     #[test]
     fn vault_policies_are_read_like_iam() {
+        use PolicyAnswer::*;
         let org_policy = format!(
             r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{{"StringEquals":{{"aws:PrincipalOrgID":"{ORG_ID}"}}}}}}]}}"#
         );
-        assert!(policy_allows_copy(Some(&org_policy), "111111111111"));
+        let member = Some(ORG_ID);
+        assert_eq!(policy_answer(Some(&org_policy), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(&org_policy), "333333333333", None), NotAllowed);
         let one_account = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":["backup:CopyIntoBackupVault"]}}"#;
-        assert!(policy_allows_copy(Some(one_account), "111111111111"));
-        assert!(!policy_allows_copy(Some(one_account), "333333333333"));
+        assert_eq!(policy_answer(Some(one_account), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(one_account), "333333333333", None), NotAllowed);
         let other_org = org_policy.replace(ORG_ID, "o-someoneelse");
-        assert!(!policy_allows_copy(Some(&other_org), "111111111111"));
+        assert_eq!(policy_answer(Some(&other_org), "111111111111", member), NotAllowed);
         let deny = org_policy.replace("Allow", "Deny");
-        assert!(!policy_allows_copy(Some(&deny), "111111111111"));
-        assert!(!policy_allows_copy(None, "111111111111"));
+        assert_eq!(policy_answer(Some(&deny), "111111111111", member), Denied);
+        assert_eq!(policy_answer(None, "111111111111", member), NotAllowed);
+        // The landing-zone vault: deny outside the organization (StringNotEquals holds
+        // when aws:PrincipalOrgID is absent, i.e. for an account outside any organization).
+        let landing_zone = crate::generate::organization_copy_policy("arn:aws:backup:r:222222222222:backup-vault:v");
+        assert_eq!(policy_answer(Some(&landing_zone), "111111111111", member), Allowed);
+        assert_eq!(policy_answer(Some(&landing_zone), "333333333333", None), Denied);
+        assert_eq!(policy_answer(Some(&landing_zone), "444444444444", Some("o-other")), Denied);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! was 90 days ago and the engine lives through them, so history and the live
 //! sandbox follow the same rules.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 use rand::{Rng, SeedableRng};
@@ -18,6 +18,8 @@ pub const WORKLOAD_A: &str = "111111111111";
 pub const BACKUP: &str = "222222222222";
 /// An account outside the organization, to show cross-organization copies refused.
 pub const OUTSIDER: &str = "333333333333";
+/// The DB subnet group of workload_a, which has no default VPC.
+pub const WORKLOAD_A_DB_SUBNET_GROUP: &str = "workload-a-db";
 pub const DEMO_REGION: &str = "ap-southeast-2";
 pub const READ_ROLE: &str = "RecoveryConsoleRead";
 pub const OPERATOR_ROLE: &str = "RecoveryConsoleOperator";
@@ -40,6 +42,8 @@ struct Builder {
     rng: ChaCha8Rng,
     accounts: Vec<Account>,
     begin: Millis,
+    aws_managed_keys: HashSet<String>,
+    unshared_keys: HashSet<String>,
 }
 
 impl Builder {
@@ -57,6 +61,8 @@ impl Builder {
             joined: self.begin - 400 * DAY,
             roles,
             regions: BTreeMap::new(),
+            default_vpc: true,
+            db_subnet_groups: Vec::new(),
         });
         self.accounts.len() - 1
     }
@@ -116,6 +122,11 @@ impl Builder {
             kms_key: kms_key.to_string(),
             tags: tags.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect(),
             size,
+            db_subnet_group: self.accounts[account]
+                .db_subnet_groups
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "default".into()),
         });
         let r = self.region(account, region);
         r.names.insert((kind, name.to_string()), arn);
@@ -211,11 +222,28 @@ fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
         .collect()
 }
 
-/// The vault access policy of the central vault: copies from the organization only.
+/// The ARN of an account's AWS managed key for a service (alias `aws/<service>`),
+/// derived without drawing from the world's random numbers.
+fn aws_managed_key(account: &str, region: &str, service: &str) -> String {
+    let seed =
+        format!("{account}{region}{service}").bytes().fold(0u128, |h, c| h.wrapping_mul(131).wrapping_add(c as u128));
+    format!("arn:aws:kms:{region}:{account}:key/{}", uuid::Uuid::from_u128(seed))
+}
+
+/// The vault access policy of the central vault: copies from the organization only,
+/// written the landing-zone way: an explicit Deny of copies from outside the
+/// organization, then an Allow for the organization.
 pub fn organization_copy_policy(vault_arn: &str) -> String {
     serde_json::json!({
         "Version": "2012-10-17",
         "Statement": [{
+            "Sid": "DenyCopyFromOutsideOrganization",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "backup:CopyIntoBackupVault",
+            "Resource": vault_arn,
+            "Condition": { "StringNotEquals": { "aws:PrincipalOrgID": ORG_ID } }
+        }, {
             "Sid": "AllowCopyFromOrganization",
             "Effect": "Allow",
             "Principal": "*",
@@ -246,10 +274,14 @@ pub fn build(options: &WorldOptions) -> World {
     let mut rng = ChaCha8Rng::seed_from_u64(options.seed);
     let begin = options.start - options.start.rem_euclid(DAY) - HISTORY_DAYS * DAY;
     let token_key: [u8; 32] = rng.gen();
-    let mut b = Builder { rng, accounts: Vec::new(), begin };
+    let mut b =
+        Builder { rng, accounts: Vec::new(), begin, aws_managed_keys: HashSet::new(), unshared_keys: HashSet::new() };
 
     b.account(HUB_ACCOUNT, "management", true, Vec::new());
     let workload = b.account(WORKLOAD_A, "workload_a", true, member_roles(HUB_ACCOUNT, None));
+    // workload_a is a landing-zone account: no default VPC, one DB subnet group of its own.
+    b.accounts[workload].default_vpc = false;
+    b.accounts[workload].db_subnet_groups = vec![WORKLOAD_A_DB_SUBNET_GROUP.to_string()];
     let backup = b.account(BACKUP, "backup", true, member_roles(HUB_ACCOUNT, None));
     let outsider = b.account(OUTSIDER, "partner", false, member_roles(HUB_ACCOUNT, None));
 
@@ -360,6 +392,9 @@ pub fn build(options: &WorldOptions) -> World {
         rng: b.rng,
         tokens: PageTokens::new(token_key),
         org_created: begin - 400 * DAY,
+        cross_account_backup: true,
+        aws_managed_keys: b.aws_managed_keys,
+        unshared_keys: b.unshared_keys,
         now: begin,
     };
     schedule_all(&mut world, begin);
@@ -446,7 +481,15 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 let drawn = ResourceType::ALL[b.rng.gen_range(0..5)];
                 // The first two accounts test an RDS instance (the second with a storage
                 // override, so its restores differ from the source).
-                let kind = if i < 2 && ri == 0 && k == 0 { ResourceType::Rds } else { drawn };
+                // The fifth account (no copies, no restore tests) holds an RDS instance and
+                // an EBS volume whose keys stop copies to other accounts (see below).
+                let kind = if (i < 2 || i == 4) && ri == 0 && k == 0 {
+                    ResourceType::Rds
+                } else if i == 4 && ri == 0 && k == 1 {
+                    ResourceType::Ebs
+                } else {
+                    drawn
+                };
                 let hex: u64 = b.rng.gen::<u64>();
                 let rname = match kind {
                     ResourceType::DynamoDb => format!("{team}-table-{k}"),
@@ -456,7 +499,20 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                     ResourceType::S3 => format!("{team}-{id}-{region}-data-{k}"),
                 };
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
-                resources.push(b.resource(a, region, kind, &rname, &key, &[("env", env), ("tier", tier)]));
+                // The fifth account's RDS instances use the AWS managed key aws/rds, and
+                // its other resources a customer managed key shared with no other account:
+                // neither can be copied to another account (review item 5).
+                let resource_key = if i == 4 && kind == ResourceType::Rds {
+                    let managed = aws_managed_key(&id, region, "rds");
+                    b.aws_managed_keys.insert(managed.clone());
+                    managed
+                } else {
+                    if i == 4 {
+                        b.unshared_keys.insert(key.clone());
+                    }
+                    key.clone()
+                };
+                resources.push(b.resource(a, region, kind, &rname, &resource_key, &[("env", env), ("tier", tier)]));
             }
             let hour = b.rng.gen_range(0..24);
             let copy = (i % 5 == 0).then(|| central_arn.to_string());

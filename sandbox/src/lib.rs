@@ -11,6 +11,7 @@ mod dynamodb;
 mod engine;
 mod faults;
 pub mod generate;
+mod kms;
 mod organizations;
 mod protocol;
 mod schedule;
@@ -55,6 +56,8 @@ pub struct Sandbox {
     clock: clock::Clock,
     faults: Mutex<Faults>,
     fault_rng: Mutex<ChaCha8Rng>,
+    /// Organizations' request rate, shared by the whole organization.
+    org_rate: Mutex<organizations::RequestRate>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -119,6 +122,7 @@ impl Sandbox {
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
             fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa17)),
+            org_rate: Mutex::new(organizations::RequestRate::new()),
         })
     }
 
@@ -213,6 +217,7 @@ impl Sandbox {
             Sts(std::collections::HashMap<String, String>),
             Orgs,
             Tagging,
+            Kms,
             CloudControl,
             DynamoDb,
             Backup(backup::Request),
@@ -224,6 +229,9 @@ impl Sandbox {
             }
             Protocol::Json11 if has_target(&parts.headers, tagging::TARGET_PREFIX) => {
                 (tagging::identify(&parts.headers)?, Parsed::Tagging)
+            }
+            Protocol::Json11 if has_target(&parts.headers, kms::TARGET_PREFIX) => {
+                (kms::identify(&parts.headers)?, Parsed::Kms)
             }
             Protocol::Json11 => (organizations::identify(&parts.headers)?, Parsed::Orgs),
             Protocol::Json10 if dynamodb::is_target(&parts.headers) => {
@@ -304,7 +312,12 @@ impl Sandbox {
                 ("text/xml", xml)
             }
             Parsed::Orgs => {
+                lock(&self.org_rate).take(std::time::Instant::now())?;
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
+                ("application/x-amz-json-1.1", to_json(&value))
+            }
+            Parsed::Kms => {
+                let value = kms::call(&self.read_at(now), &caller, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value))
             }
             Parsed::Tagging => {

@@ -3,7 +3,7 @@
 //! Recovery points are kept compact (ARNs are derived, resources shared) so that
 //! a million of them fit in a few hundred megabytes.
 
-use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::collections::{BTreeMap, BinaryHeap, HashMap, HashSet};
 use std::sync::Arc;
 
 use rand_chacha::ChaCha8Rng;
@@ -56,6 +56,8 @@ pub struct ResourceInfo {
     pub tags: Vec<(String, String)>,
     /// Size of one backup, in bytes.
     pub size: u64,
+    /// RDS: the DB subnet group the instance runs in (its restore metadata names it).
+    pub db_subnet_group: String,
 }
 
 #[derive(Debug)]
@@ -453,6 +455,11 @@ pub struct Account {
     pub joined: Millis,
     pub roles: Vec<Role>,
     pub regions: BTreeMap<String, RegionState>,
+    /// Whether the account has its default VPC (and so RDS's `default` DB subnet group).
+    /// Landing zones delete it; RDS then needs a DB subnet group named in the restore.
+    pub default_vpc: bool,
+    /// The DB subnet groups the account has created (besides `default`).
+    pub db_subnet_groups: Vec<String>,
 }
 
 /// Credentials the sandbox issued through AssumeRole.
@@ -535,6 +542,13 @@ pub struct World {
     pub rng: ChaCha8Rng,
     pub tokens: PageTokens,
     pub org_created: Millis,
+    /// AWS Backup's organization setting `isCrossAccountBackupEnabled`
+    /// (DescribeGlobalSettings, UpdateGlobalSettings in the management account).
+    pub cross_account_backup: bool,
+    /// AWS managed KMS keys (aliases aws/rds, aws/ebs): usable in their own account only.
+    pub aws_managed_keys: HashSet<String>,
+    /// Customer managed keys whose key policy names no other account.
+    pub unshared_keys: HashSet<String>,
     /// Sandbox time up to which events have been applied.
     pub now: Millis,
 }
@@ -589,6 +603,7 @@ mod tests {
                 kms_key: String::new(),
                 tags: vec![],
                 size: 1,
+                db_subnet_group: "default".into(),
             });
             let rp = RecoveryPoint {
                 id: 0x1234_5678_9abc_def0_1122_3344_5566_7788,

@@ -2,9 +2,11 @@
 //! parameters hashed; approvers approve that hash; the executor runs it exactly
 //! once and tracks it to its end.
 
+mod copy_checks;
 mod preflight;
 mod submit;
 pub mod testing;
+mod vault_policy;
 
 use std::collections::BTreeMap;
 
@@ -15,11 +17,22 @@ use crate::app::AppError;
 use crate::config::Config;
 use crate::domain::{RoleArn, VaultArn};
 
-/// The restore metadata keys the console accepts, per resource type.
+/// The restore metadata keys a request may set, per resource type. DynamoDB: the
+/// new table's name and encryption. RDS: the new instance's identifier and reviewed
+/// overrides of the recovery point's own metadata (network placement, size, port);
+/// every other key comes from `GetRecoveryPointRestoreMetadata`.
 fn allowed_metadata(resource_type: &str) -> Option<&'static [&'static str]> {
     match resource_type {
         "DynamoDB" => Some(&["targetTableName", "encryptionType", "kmsMasterKeyArn"]),
-        "RDS" => Some(&["dbInstanceIdentifier", "dbInstanceClass"]),
+        "RDS" => Some(&[
+            "dbInstanceIdentifier",
+            "DBSubnetGroupName",
+            "VpcSecurityGroupIds",
+            "AvailabilityZone",
+            "MultiAZ",
+            "DBInstanceClass",
+            "Port",
+        ]),
         _ => None,
     }
 }
@@ -36,19 +49,76 @@ fn valid_instance_id(name: &str) -> bool {
         && !name.contains("--")
 }
 
-/// Checks the restore metadata for the resource type; returns it as given.
-fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(), AppError> {
-    let bad = |why: String| AppError::bad("invalid_metadata", why);
+/// The security group ids of `VpcSecurityGroupIds`: a JSON array or a comma-separated list.
+fn security_groups(value: &str) -> Option<Vec<String>> {
+    let ids: Vec<String> = match serde_json::from_str::<Vec<String>>(value) {
+        Ok(list) => list,
+        Err(_) => value.split(',').map(|s| s.trim().to_string()).collect(),
+    };
+    let valid = |id: &String| {
+        id.strip_prefix("sg-").is_some_and(|hex| !hex.is_empty() && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    };
+    (!ids.is_empty() && ids.iter().all(valid)).then_some(ids)
+}
+
+/// Checks one RDS override (RDS API Reference, RestoreDBInstanceFromDBSnapshot).
+fn check_rds_override(key: &str, value: &str) -> Result<(), String> {
+    let ok = match key {
+        "DBSubnetGroupName" => {
+            (1..=255).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_alphanumeric() || b" ._-".contains(&b))
+        }
+        "VpcSecurityGroupIds" => security_groups(value).is_some(),
+        "AvailabilityZone" => {
+            !value.is_empty() && value.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        }
+        "MultiAZ" => value == "true" || value == "false",
+        "DBInstanceClass" => value.starts_with("db.") && value.len() > 3,
+        "Port" => value.parse::<u16>().is_ok_and(|p| p >= 1150),
+        _ => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(match key {
+        "DBSubnetGroupName" => format!("metadata.DBSubnetGroupName: {value:?} is not a DB subnet group name"),
+        "VpcSecurityGroupIds" => {
+            format!("metadata.VpcSecurityGroupIds: {value:?} must list security group ids (sg-...), as a JSON array or separated by commas")
+        }
+        "AvailabilityZone" => {
+            format!("metadata.AvailabilityZone: {value:?} is not an Availability Zone like ap-southeast-2a")
+        }
+        "MultiAZ" => format!("metadata.MultiAZ: {value:?} must be true or false"),
+        "DBInstanceClass" => format!("metadata.DBInstanceClass: {value:?} is not an instance class like db.t3.medium"),
+        _ => format!("metadata.Port: {value:?} must be a port from 1150 to 65535"),
+    })
+}
+
+/// The request's metadata with each key spelled as the console lists it (AWS reads
+/// restore metadata keys case-insensitively).
+fn canonical_keys(resource_type: &str, m: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, AppError> {
     let allowed = allowed_metadata(resource_type).ok_or_else(|| AppError::Unprocessable {
         code: "unsupported_resource_type",
         message: format!("the console restores DynamoDB tables and RDS instances, not {resource_type}"),
     })?;
-    if let Some(k) = m.keys().find(|k| !allowed.contains(&k.as_str())) {
-        return Err(bad(format!(
-            "metadata.{k} is not a {resource_type} restore setting; allowed: {}",
-            allowed.join(", ")
-        )));
+    let mut out = BTreeMap::new();
+    for (k, v) in m {
+        let Some(key) = allowed.iter().find(|a| a.eq_ignore_ascii_case(k)) else {
+            return Err(AppError::bad(
+                "invalid_metadata",
+                format!("metadata.{k} is not a {resource_type} restore setting; allowed: {}", allowed.join(", ")),
+            ));
+        };
+        if out.insert(key.to_string(), v.clone()).is_some() {
+            return Err(AppError::bad("invalid_metadata", format!("metadata.{key} is given twice")));
+        }
     }
+    Ok(out)
+}
+
+/// Checks the restore metadata for the resource type; returns it with canonical keys.
+fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<BTreeMap<String, String>, AppError> {
+    let bad = |why: String| AppError::bad("invalid_metadata", why);
+    let m = canonical_keys(resource_type, m)?;
     match resource_type {
         "DynamoDB" => {
             let name = m
@@ -82,16 +152,33 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<(
             if !valid_instance_id(id) {
                 return Err(bad(format!("metadata.dbInstanceIdentifier: {id:?} must start with a letter and hold 1-63 letters, digits or single hyphens")));
             }
-            if let Some(class) = m.get("dbInstanceClass") {
-                if !class.starts_with("db.") {
-                    return Err(bad(format!(
-                        "metadata.dbInstanceClass: {class:?} is not an instance class like db.t3.medium"
-                    )));
-                }
+            for (k, v) in &m {
+                check_rds_override(k, v).map_err(bad)?;
             }
         }
     }
-    Ok(())
+    Ok(m)
+}
+
+/// The metadata a restore sends: for RDS, the recovery point's own restore metadata
+/// (`GetRecoveryPointRestoreMetadata`, read live; the API reference tells callers to
+/// start from it) with the request's reviewed values over it; for DynamoDB, the
+/// request's name and encryption alone.
+pub fn merged_metadata(
+    resource_type: &str,
+    base: &BTreeMap<String, String>,
+    overrides: &BTreeMap<String, String>,
+) -> BTreeMap<String, String> {
+    if resource_type != "RDS" {
+        return overrides.clone();
+    }
+    let mut merged: BTreeMap<String, String> = base
+        .iter()
+        .filter(|(k, _)| !overrides.keys().any(|o| o.eq_ignore_ascii_case(k)))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    merged.extend(overrides.iter().map(|(k, v)| (k.clone(), v.clone())));
+    merged
 }
 
 /// Every request says why (10 characters at least) and may name a ticket (200 at most).
@@ -106,7 +193,16 @@ fn check_justification(justification: &str, ticket: Option<&str>) -> Result<(), 
 }
 
 /// The canonical parameters of a request (what approvers approve) and their SHA-256.
-pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) -> Result<(Value, String), AppError> {
+/// `registered` holds the accounts the console knows: the configured ones and those
+/// Organizations discovery found (`Syncer::registered_accounts`).
+/// `restore_metadata` is the recovery point's own (`GetRecoveryPointRestoreMetadata`).
+pub fn canonical_params(
+    input: &NewRequest,
+    rp: &RecoveryPoint,
+    cfg: &Config,
+    registered: &std::collections::BTreeSet<String>,
+    restore_metadata: &BTreeMap<String, String>,
+) -> Result<(Value, String), AppError> {
     let bad = |code: &'static str, why: String| AppError::bad(code, why);
     if input.kind.is_testing_change() {
         return Err(bad(
@@ -123,8 +219,10 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
     }
     let restores = input.kind != RequestKind::Copy;
     let copies = input.kind != RequestKind::Restore;
+    let mut metadata = BTreeMap::new();
     if restores {
-        check_metadata(&rp.resource_type, &input.metadata)?;
+        let overrides = check_metadata(&rp.resource_type, &input.metadata)?;
+        metadata = merged_metadata(&rp.resource_type, restore_metadata, &overrides);
     } else if !input.metadata.is_empty() {
         return Err(bad("invalid_metadata", "metadata: a copy takes no restore metadata".into()));
     }
@@ -152,7 +250,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
             ));
         }
         // Copies leave only for accounts the console knows (no copy to an outside account).
-        if account != rp.account_id && !cfg.accounts.iter().any(|a| a.id == account) {
+        if account != rp.account_id && !registered.contains(&account) {
             return Err(bad(
                 "invalid_parameter",
                 format!("destination_vault_arn: account {account} is not registered with the console"),
@@ -192,7 +290,7 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
         "source_vault_name": rp.vault_name,
         "resource_type": rp.resource_type,
         "resource_arn": rp.resource_arn,
-        "metadata": if restores { json!(input.metadata) } else { Value::Null },
+        "metadata": if restores { json!(metadata) } else { Value::Null },
         "restore_account_id": if restores { json!(restore_account) } else { Value::Null },
         "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| cfg.backup_role(if restores { &restore_account } else { &rp.account_id })),
         "copy_role_arn": if input.kind == RequestKind::CrossAccountRestore { json!(cfg.backup_role(&rp.account_id)) } else { Value::Null },
@@ -207,8 +305,9 @@ pub fn canonical_params(input: &NewRequest, rp: &RecoveryPoint, cfg: &Config) ->
 }
 
 pub use crate::domain::params_hash;
-pub use preflight::{policy_allows_copy, preflight};
-pub use submit::{submit, submit_testing};
+pub use preflight::preflight;
+pub use submit::{restore_base, submit, submit_testing};
+pub use vault_policy::{copy_verdict, CopyingAccount, PolicyVerdict};
 
 #[cfg(test)]
 mod tests {
@@ -234,5 +333,40 @@ mod tests {
         assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "1db")])).is_err());
         assert!(check_metadata("RDS", &m(&[("dbInstanceIdentifier", "db--x")])).is_err());
         assert!(check_metadata("EFS", &m(&[])).is_err());
+        // RDS overrides: keys read case-insensitively, values checked.
+        let rds = check_metadata(
+            "RDS",
+            &m(&[("dbInstanceIdentifier", "db-1"), ("dbsubnetgroupname", "app-db"), ("multiAZ", "true")]),
+        )
+        .unwrap_or_default();
+        assert_eq!(rds.get("DBSubnetGroupName").map(String::as_str), Some("app-db"));
+        assert_eq!(rds.get("MultiAZ").map(String::as_str), Some("true"));
+        let one = |k: &str, v: &str| check_metadata("RDS", &m(&[("dbInstanceIdentifier", "db-1"), (k, v)]));
+        assert!(one("VpcSecurityGroupIds", r#"["sg-0a1b2c", "sg-99"]"#).is_ok());
+        assert!(one("VpcSecurityGroupIds", "sg-0a1b2c, sg-99").is_ok());
+        assert!(one("VpcSecurityGroupIds", "default").is_err());
+        assert!(one("Port", "80").is_err());
+        assert!(one("Port", "5432").is_ok());
+        assert!(one("MultiAZ", "yes").is_err());
+        assert!(one("engine", "mysql").is_err(), "only the reviewed overrides");
+    }
+
+    #[test]
+    fn rds_metadata_starts_from_the_recovery_points_own() {
+        let m = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+        };
+        let base = m(&[("dbInstanceIdentifier", "mydb"), ("dbSubnetGroupName", "app-db"), ("engine", "postgres")]);
+        let merged = merged_metadata(
+            "RDS",
+            &base,
+            &m(&[("dbInstanceIdentifier", "mydb-restored"), ("DBSubnetGroupName", "other")]),
+        );
+        assert_eq!(
+            merged,
+            m(&[("dbInstanceIdentifier", "mydb-restored"), ("DBSubnetGroupName", "other"), ("engine", "postgres")])
+        );
+        let table = m(&[("targetTableName", "t-restored")]);
+        assert_eq!(merged_metadata("DynamoDB", &m(&[("originalTableName", "t")]), &table), table);
     }
 }

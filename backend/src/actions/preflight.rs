@@ -5,6 +5,7 @@
 use serde_json::Value;
 use shared::{PreflightCheck, RecoveryPoint};
 
+use super::vault_policy::{copy_verdict, CopyingAccount, PolicyVerdict};
 use crate::aws::failure;
 use crate::domain::VaultArn;
 use crate::store::Store;
@@ -12,38 +13,6 @@ use crate::sync::Syncer;
 
 fn check(name: &str, ok: Option<bool>, detail: impl Into<String>) -> PreflightCheck {
     PreflightCheck { check: name.into(), ok, detail: detail.into() }
-}
-
-/// Whether a vault access policy lets `source_account` copy into the vault.
-pub fn policy_allows_copy(policy: &str, source_account: &str, org_member: bool) -> bool {
-    let Ok(doc) = serde_json::from_str::<Value>(policy) else { return false };
-    let statements = match &doc["Statement"] {
-        Value::Array(s) => s.clone(),
-        s @ Value::Object(_) => vec![s.clone()],
-        _ => return false,
-    };
-    let strings = |v: &Value| -> Vec<String> {
-        match v {
-            Value::String(s) => vec![s.clone()],
-            Value::Array(a) => a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect(),
-            _ => Vec::new(),
-        }
-    };
-    let matches = |s: &Value| {
-        let action =
-            strings(&s["Action"]).iter().any(|a| a == "backup:CopyIntoBackupVault" || a == "backup:*" || a == "*");
-        let principals: Vec<String> = match &s["Principal"] {
-            Value::String(p) => vec![p.clone()],
-            p => strings(&p["AWS"]),
-        };
-        let principal =
-            principals.iter().any(|p| p == "*" || p == source_account || p.contains(&format!(":{source_account}:")));
-        let org_condition = !s["Condition"]["StringEquals"]["aws:PrincipalOrgID"].is_null();
-        action && principal && (!org_condition || org_member)
-    };
-    // An explicit Deny wins over any Allow, as in IAM.
-    let denied = statements.iter().any(|s| s["Effect"] == "Deny" && matches(s));
-    !denied && statements.iter().any(|s| s["Effect"] == "Allow" && matches(s))
 }
 
 /// The ARN the restore would create, for the name check.
@@ -118,19 +87,10 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
             accounts.push(account.to_string());
         }
     }
-    let pages: Result<Vec<_>, _> =
-        syncer.aws().organizations().list_accounts().into_paginator().send().try_collect().await;
-    let members: Result<Vec<String>, String> = pages.map_err(|e| failure(&e).to_string()).map(|pages| {
-        pages
-            .iter()
-            .flat_map(|p| p.accounts().iter())
-            .filter(|a| a.state().is_none_or(|s| s.as_str() == "ACTIVE"))
-            .filter_map(|a| a.id().map(str::to_string))
-            .collect()
-    });
-    let in_org = match &members {
-        Ok(list) => {
-            let missing: Vec<&String> = accounts.iter().filter(|a| !list.contains(a)).collect();
+    let organization = syncer.organization().await.map_err(|e| e.to_string());
+    let in_org = match &organization {
+        Ok(org) => {
+            let missing: Vec<&String> = accounts.iter().filter(|a| !org.has_active(a)).collect();
             checks.push(check(
                 "accounts in the organization",
                 Some(missing.is_empty()),
@@ -140,12 +100,17 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
                     format!("not active members: {}", missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))
                 },
             ));
-            missing.is_empty()
+            Some(missing.is_empty())
         }
         Err(e) => {
             checks.push(check("accounts in the organization", None, format!("Organizations could not be read: {e}")));
-            false
+            None
         }
+    };
+    let copying = CopyingAccount {
+        account_id: source,
+        in_organization: in_org,
+        organization_id: organization.as_ref().ok().map(|o| o.id.as_str()),
     };
 
     // 4. The destination vault lets the copy in.
@@ -162,16 +127,19 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
                     let client = syncer.aws().backup(&role, region.as_str()).await;
                     match client.get_backup_vault_access_policy().backup_vault_name(vault).send().await {
                         Ok(out) => {
-                            let allows = policy_allows_copy(out.policy().unwrap_or_default(), source, in_org);
-                            checks.push(check(
-                                "destination vault allows the copy",
-                                Some(allows),
-                                if allows {
-                                    format!("the access policy of {vault} allows backup:CopyIntoBackupVault from {source}")
-                                } else {
-                                    format!("the access policy of {vault} does not allow backup:CopyIntoBackupVault from {source}")
-                                },
-                            ));
+                            let verdict = copy_verdict(out.policy().unwrap_or_default(), &copying);
+                            let detail = match &verdict {
+                                PolicyVerdict::Allows => format!(
+                                    "the access policy of {vault} allows backup:CopyIntoBackupVault from {source}"
+                                ),
+                                PolicyVerdict::Refuses(why) => format!(
+                                    "the access policy of {vault} does not allow backup:CopyIntoBackupVault from {source}: {why}"
+                                ),
+                                PolicyVerdict::CannotTell(why) => {
+                                    format!("cannot tell whether the access policy of {vault} lets {source} copy in: {why}")
+                                }
+                            };
+                            checks.push(check("destination vault allows the copy", verdict.ok(), detail));
                         }
                         Err(e) => {
                             let f = failure(&e);
@@ -206,31 +174,19 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
         (Some("RDS"), _) if !params["metadata"].is_null() => facts.push("RDS keeps the source instance's key".into()),
         _ => {}
     }
-    if destination.is_some() {
-        facts.push("the copy is encrypted with the destination vault's key".into());
+    let mut keys_ok = Some(true);
+    match &destination {
+        Some(VaultArn { account, region, .. }) if account != source.as_str() => {
+            checks.push(super::copy_checks::copyable(&rp.recovery_point_arn));
+            checks.push(super::copy_checks::cross_account_enabled(syncer, region.as_str()).await);
+            let (ok, detail) = super::copy_checks::copy_key(syncer, rp, account.as_str()).await;
+            keys_ok = ok;
+            facts.push(detail);
+            facts.push("the copy is encrypted with the destination vault's key".into());
+        }
+        Some(_) => facts.push("the copy is encrypted with the destination vault's key".into()),
+        None => {}
     }
-    checks.push(check("encryption keys", Some(true), facts.join("; ")));
+    checks.push(check("encryption keys", keys_ok, facts.join("; ")));
     checks
-}
-
-#[cfg(test)]
-mod tests {
-    use super::policy_allows_copy;
-
-    #[test]
-    fn vault_policies() {
-        let org = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:CopyIntoBackupVault","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalOrgID":"o-1"}}}]}"#;
-        assert!(policy_allows_copy(org, "111111111111", true));
-        assert!(!policy_allows_copy(org, "111111111111", false));
-        let account = r#"{"Statement":{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:root"]},"Action":["backup:CopyIntoBackupVault"]}}"#;
-        assert!(policy_allows_copy(account, "111111111111", false));
-        assert!(!policy_allows_copy(account, "222222222222", false));
-        let deny = r#"{"Statement":[{"Effect":"Deny","Principal":"*","Action":"backup:CopyIntoBackupVault"}]}"#;
-        assert!(!policy_allows_copy(deny, "111111111111", true));
-        let both = r#"{"Statement":[{"Effect":"Allow","Principal":"*","Action":"backup:*"},
-            {"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"backup:CopyIntoBackupVault"}]}"#;
-        assert!(!policy_allows_copy(both, "111111111111", true), "an explicit deny wins");
-        assert!(policy_allows_copy(both, "222222222222", true));
-        assert!(!policy_allows_copy("not json", "111111111111", true));
-    }
 }

@@ -19,7 +19,9 @@ pub async fn submit(
         code: "unknown_recovery_point",
         message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
     })?;
-    let (params, _) = super::canonical_params(input, &rp, &s.config)?;
+    let registered = s.syncer.registered_accounts().await?;
+    let base = restore_base(s, input, &rp).await?;
+    let (params, _) = super::canonical_params(input, &rp, &s.config, &registered, &base)?;
     let preflight = super::preflight(&s.syncer, &s.store, &params, &rp).await;
     let what = format!("for a {} of {}", input.kind.label(), rp.resource_arn);
     let filed = Filed { kind: input.kind, account_id: &rp.account_id, region: &rp.region, params, preflight };
@@ -34,6 +36,7 @@ pub async fn submit_testing(
     requester_name: &str,
     input: &NewTestingRequest,
 ) -> Result<RequestRow, AppError> {
+    let input = &with_subnet_group(s, input).await?;
     let params = super::testing::canonical_params(input, &s.config)?;
     if s.syncer.read_role(&input.account_id).await?.is_none() {
         return Err(AppError::Unprocessable {
@@ -96,4 +99,60 @@ async fn file(
     let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
     s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
     Ok(row)
+}
+
+/// The recovery point's own restore metadata, read live, for a restore that starts
+/// from it (RDS); an empty map for copies and DynamoDB.
+pub async fn restore_base(
+    s: &Console,
+    input: &NewRequest,
+    rp: &shared::RecoveryPoint,
+) -> Result<std::collections::BTreeMap<String, String>, AppError> {
+    if input.kind == RequestKind::Copy || rp.resource_type != "RDS" {
+        return Ok(Default::default());
+    }
+    s.syncer.restore_metadata(rp).await.map_err(|e| AppError::Unprocessable {
+        code: "restore_metadata_unavailable",
+        message: format!(
+            "the recovery point's restore metadata could not be read (GetRecoveryPointRestoreMetadata): {e}"
+        ),
+    })
+}
+
+/// RDS restore tests restore into the default VPC unless an override names the DB
+/// subnet group ("AWS Backup can infer that a resource should be restored to the
+/// default setting, such as ... the default VPC. However, if the default is not
+/// present ... and no metadata override has been input, the restore will not be
+/// successful": Developer Guide, "Restore testing inferred metadata"). An RDS
+/// selection of named instances without that override takes the DB subnet group
+/// their newest recovery points' metadata names (read live), when they all name the
+/// same one; approvers see it in the parameters.
+async fn with_subnet_group(s: &Console, input: &NewTestingRequest) -> Result<NewTestingRequest, AppError> {
+    let mut input = input.clone();
+    let Some(sel) = input.selection.as_mut() else { return Ok(input) };
+    let named = sel.restore_metadata_overrides.keys().any(|k| k.eq_ignore_ascii_case("dbSubnetGroupName"));
+    if sel.resource_type != "RDS" || named || sel.resource_arns.iter().any(|a| a.contains('*')) {
+        return Ok(input);
+    }
+    let mut groups = std::collections::BTreeSet::new();
+    for arn in &sel.resource_arns {
+        let q = crate::store::ListQuery {
+            limit: 1,
+            resource_arn: Some(arn.clone()),
+            account_id: Some(input.account_id.clone()),
+            status: Some("COMPLETED".into()),
+            ..Default::default()
+        };
+        let (points, _) = s.store.list_recovery_points(&q).await?;
+        let Some(rp) = points.first() else { return Ok(input) };
+        let Ok(metadata) = s.syncer.restore_metadata(rp).await else { return Ok(input) };
+        match metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")) {
+            Some((_, group)) => groups.insert(group.clone()),
+            None => return Ok(input),
+        };
+    }
+    if let (1, Some(group)) = (groups.len(), groups.first()) {
+        sel.restore_metadata_overrides.insert("dbSubnetGroupName".into(), group.clone());
+    }
+    Ok(input)
 }

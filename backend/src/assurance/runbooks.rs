@@ -132,8 +132,18 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
                 ..Default::default()
             };
             let (vaults, _) = s.store.list_vaults(&q).await?;
+            // The copy leaves from the central account, a member of the organization; a
+            // policy that the console cannot evaluate is offered too (the pre-flight says why).
+            let organization = s.syncer.organization().await.ok();
+            let copying = crate::actions::CopyingAccount {
+                account_id: &rp.account_id,
+                in_organization: organization.as_ref().map(|o| o.has_active(&rp.account_id)),
+                organization_id: organization.as_ref().map(|o| o.id.as_str()),
+            };
             destination = vaults.into_iter().find(|v| {
-                v.access_policy.as_deref().is_some_and(|p| crate::actions::policy_allows_copy(p, &rp.account_id, true))
+                v.access_policy.as_deref().is_some_and(|p| {
+                    !matches!(crate::actions::copy_verdict(p, &copying), crate::actions::PolicyVerdict::Refuses(_))
+                })
             });
             if destination.is_none() {
                 blockers.push(format!(
@@ -201,7 +211,9 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
             facts.push(fact("Copy role (AWS Backup, central account)", cfg.backup_role(&rp.account_id)));
         }
         if let Some(request) = &plan.request {
-            let (params, _) = crate::actions::canonical_params(request, rp, cfg)?;
+            let registered = s.syncer.registered_accounts().await?;
+            let base = crate::actions::restore_base(s, request, rp).await?;
+            let (params, _) = crate::actions::canonical_params(request, rp, cfg, &registered, &base)?;
             checks = crate::actions::preflight(&s.syncer, &s.store, &params, rp).await;
         }
     }

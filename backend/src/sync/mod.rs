@@ -48,6 +48,20 @@ pub enum SyncError {
     Store(#[from] StoreError),
 }
 
+/// What Organizations reports of the organization.
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: String,
+    /// The active accounts: (id, name).
+    pub accounts: Vec<(String, String)>,
+}
+
+impl Organization {
+    pub fn has_active(&self, account_id: &str) -> bool {
+        self.accounts.iter().any(|(id, _)| id == account_id)
+    }
+}
+
 pub struct Syncer {
     store: Store,
     aws: AwsAccess,
@@ -55,7 +69,15 @@ pub struct Syncer {
     progress: std::sync::Mutex<SyncProgress>,
     gate: Arc<tokio::sync::Mutex<()>>,
     clock: Clock,
+    /// The organization as last read, and when (console clock, ms).
+    organization: tokio::sync::Mutex<Option<(i64, Arc<Organization>)>>,
 }
+
+/// How long the organization's accounts are reused before Organizations is read
+/// again: pre-flights and runbooks read the cache, so they never page ListAccounts
+/// (Organizations throttles with TooManyRequestsException). Each sync with
+/// discovery refreshes it too.
+const ORGANIZATION_TTL_MS: i64 = 15 * 60 * 1000;
 
 impl Syncer {
     /// `credentials` replaces the SDK's default chain (the demo's sandbox keys);
@@ -74,6 +96,7 @@ impl Syncer {
             progress: std::sync::Mutex::new(SyncProgress::default()),
             gate: Arc::new(tokio::sync::Mutex::new(())),
             clock,
+            organization: tokio::sync::Mutex::new(None),
         })
     }
 
@@ -116,9 +139,9 @@ impl Syncer {
             })
             .collect();
         if cfg.discovery.enabled {
-            match self.discover().await {
-                Ok(found) => {
-                    for (id, name) in found {
+            match self.refresh_organization().await {
+                Ok(org) => {
+                    for (id, name) in org.accounts.iter().cloned() {
                         if accounts.iter().any(|(a, _)| a.id == id) || cfg.discovery.exclude.contains(&id) {
                             continue;
                         }
@@ -152,6 +175,14 @@ impl Syncer {
                 })
             })
             .collect()
+    }
+
+    /// The accounts the console knows: the configured ones and those Organizations
+    /// discovery found (stored by the sync).
+    pub async fn registered_accounts(&self) -> Result<std::collections::BTreeSet<String>, StoreError> {
+        let mut ids: std::collections::BTreeSet<String> = self.config.accounts.iter().map(|a| a.id.clone()).collect();
+        ids.extend(self.store.list_accounts().await?.into_iter().filter(|a| a.source == "discovery").map(|a| a.id));
+        Ok(ids)
     }
 
     /// The role the console assumes in an account: the configured one, or for a
@@ -237,6 +268,49 @@ impl Syncer {
             .await
             .map_err(|e| crate::aws::failure(&e).to_string())?;
         Ok(out.restore_metadata().map(|m| m.iter().map(|(k, v)| (k.clone(), v.clone())).collect()).unwrap_or_default())
+    }
+
+    /// The organization: its id and its active accounts, from the cache while it is
+    /// younger than ORGANIZATION_TTL_MS, else read again (one reader at a time; the
+    /// others wait for its answer). When the read fails, the last answer serves.
+    pub async fn organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
+        let mut cached = self.organization.lock().await;
+        if let Some((at, org)) = cached.as_ref() {
+            if self.now() - at < ORGANIZATION_TTL_MS {
+                return Ok(Arc::clone(org));
+            }
+        }
+        match self.read_organization().await {
+            Ok(org) => {
+                *cached = Some((self.now(), Arc::clone(&org)));
+                Ok(org)
+            }
+            Err(e) => match cached.as_ref() {
+                Some((_, org)) => {
+                    tracing::warn!(error = %e, "Organizations could not be read; using the last answer");
+                    Ok(Arc::clone(org))
+                }
+                None => Err(e),
+            },
+        }
+    }
+
+    /// Reads the organization again and caches it (the sync's discovery).
+    async fn refresh_organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
+        let mut cached = self.organization.lock().await;
+        let org = self.read_organization().await?;
+        *cached = Some((self.now(), Arc::clone(&org)));
+        Ok(org)
+    }
+
+    /// Organizations `DescribeOrganization` and `ListAccounts` (paged), through the
+    /// console's own credentials.
+    async fn read_organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
+        let described =
+            self.aws.organizations().describe_organization().send().await.map_err(|e| crate::aws::failure(&e))?;
+        let id = described.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
+        let accounts = self.discover().await?;
+        Ok(Arc::new(Organization { id, accounts }))
     }
 
     async fn discover(&self) -> Result<Vec<(String, String)>, crate::aws::AwsFailure> {

@@ -200,3 +200,8 @@ pub fn code<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String {
 pub fn message<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String {
     e.message().unwrap_or("<none>").to_string()
 }
+
+/// The check named `name` in a list of pre-flight checks (Null when absent).
+pub fn named_check(checks: &Value, name: &str) -> Value {
+    checks.as_array().and_then(|a| a.iter().find(|c| c["check"] == name)).cloned().unwrap_or(Value::Null)
+}

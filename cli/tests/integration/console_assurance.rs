@@ -229,6 +229,12 @@ async fn runbooks_come_from_the_live_state() {
         assert!(req["destination_vault_arn"].as_str().unwrap().ends_with(":backup-vault:workload-a-recovery"));
         assert!(req["recovery_point_arn"].as_str().unwrap().contains(BACKUP), "{req}");
         assert!(cross["vault_policy"].as_str().unwrap().contains("CopyIntoBackupVault"));
+        // workload-a-recovery denies copies from outside the organization (a conditional
+        // Deny, IAM "Condition operators": StringNotEquals aws:PrincipalOrgID) and allows
+        // the organization: the central account's copy passes (review item 8).
+        assert!(cross["vault_policy"].as_str().unwrap().contains("StringNotEquals"));
+        let vault_check = named_check(&cross["checks"], "destination vault allows the copy");
+        assert_eq!(vault_check["ok"], true, "{label}: {vault_check}");
         let mismatch = format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=rds_restore");
         assert_eq!(c.get_as(&alice, &mismatch).await.0, 422);
 

@@ -13,6 +13,10 @@ use crate::console::*;
 const MYDB: &str = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
 const TRACKING_PLAN: &str = "tracking_daily_restore_test";
 
+/// workload_a has no default VPC, so an RDS restore test needs the instance's DB
+/// subnet group as an override (AWS Backup Developer Guide, "Restore testing inferred
+/// metadata": without the default VPC and without an override "the restore will not
+/// be successful"); the console adds it from mydb's recovery point when not given.
 fn mydb_selection(plan: &str) -> Value {
     json!({
         "kind": "create_testing_selection",
@@ -20,7 +24,11 @@ fn mydb_selection(plan: &str) -> Value {
         "region": REGION,
         "plan_name": plan,
         "selection_name": "mydb",
-        "selection": { "resource_type": "RDS", "resource_arns": [MYDB], "validation_window_hours": 0 },
+        "selection": {
+            "resource_type": "RDS",
+            "resource_arns": [MYDB],
+            "validation_window_hours": 0,
+        },
         "justification": "mydb has never been restore-tested",
     })
 }
@@ -82,6 +90,10 @@ async fn a_gap_closed_by_an_approved_selection_is_tested_on_the_sandbox_clock() 
         let (status, req) = c.post_as(&alice, "/api/v1/requests/restore-testing", mydb_selection(TRACKING_PLAN)).await;
         assert_eq!(status, 201, "{label}: {req}");
         assert_eq!(req["kind"], "create_testing_selection");
+        assert_eq!(
+            req["params"]["selection"]["restore_metadata_overrides"]["dbSubnetGroupName"], "workload-a-db",
+            "{label}: the subnet group from mydb's recovery point: {req}"
+        );
         assert_eq!(
             req["params"]["selection"]["iam_role_arn"],
             format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole")

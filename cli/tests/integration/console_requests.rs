@@ -145,13 +145,7 @@ async fn a_cross_account_restore_copies_then_restores_in_the_target_account() {
         });
         let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
         assert_eq!(s, 201, "{req}");
-        let policy = req["preflight"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|c| c["check"] == "destination vault allows the copy")
-            .unwrap()
-            .clone();
+        let policy = named_check(&req["preflight"], "destination vault allows the copy");
         assert_eq!(policy["ok"], true, "{policy}");
         let id = req["id"].as_str().unwrap();
         let (s, _) = c
@@ -683,5 +677,161 @@ async fn the_lookup_after_the_token_window_finds_only_the_requests_own_restore()
         assert_eq!(r["status"], "failed", "{label}: {r}");
         assert!(r["restore_job_id"].is_null(), "{label}: {foreign} was not adopted: {r}");
         assert!(r["error"].as_str().unwrap().contains("no restore job of this request was found"), "{label}: {r}");
+    }
+}
+
+/// The pre-flight check named `name` of a filed request.
+fn preflight_check(req: &Value, name: &str) -> Value {
+    named_check(&req["preflight"], name)
+}
+
+/// A copy that fails for want of a prerequisite: pre-flight said so, the job failed.
+fn refused(req: &Value, done: &Value, check: &str, expected: (&str, &str)) {
+    let c = preflight_check(req, check);
+    assert_eq!(c["ok"], false, "{c}");
+    assert!(c["detail"].as_str().unwrap().contains(expected.0), "{c}");
+    assert_eq!(done["status"], "failed", "{done}");
+    assert!(done["error"].as_str().unwrap().contains(expected.1), "{done}");
+}
+
+/// Files a copy into the central vault, approves it and runs it to its end.
+async fn copy_to_central(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &str) -> (Value, Value) {
+    let body = json!({
+        "kind": "copy",
+        "recovery_point_arn": rp,
+        "destination_vault_arn": "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault",
+        "justification": "keep a copy in the central account",
+    });
+    let (s, req) = c.post_as(tokens.0, "/api/v1/requests", body).await;
+    assert_eq!(s, 201, "{req}");
+    let id = req["id"].as_str().unwrap();
+    let (s, _) = c
+        .post_as(tokens.1, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+        .await;
+    assert_eq!(s, 200);
+    (req.clone(), run_to_end(sb, c, tokens.0, id).await)
+}
+
+/// Review item 5: what a cross-account copy needs is checked before anyone approves,
+/// and the sandbox fails the copy job the way AWS does when it is missing (AWS Backup
+/// Developer Guide, "Creating backup copies across AWS accounts": the organization's
+/// cross-account backup setting; RDS and EBS backups keep their source key, which
+/// must be customer managed and shared with the destination account).
+#[tokio::test]
+async fn cross_account_copy_prerequisites_are_checked_before_approval() {
+    // The fifth generated account's RDS instance uses aws/rds, its EBS volume a key
+    // shared with no other account (sandbox/src/generate.rs).
+    let sb = spawn(6, 0.0).await;
+    const FIFTH: &str = "400000000005";
+    let hub = aws_sdk_backup::Client::new(&sb.hub().await);
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let tokens = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let tokens = (tokens.0.as_str(), tokens.1.as_str());
+        let points = c.all(format!("/api/v1/recovery-points?account_id={FIFTH}&status=COMPLETED&limit=200")).await;
+        let of_type = |t: &str| {
+            points
+                .iter()
+                .find(|p| p["resource_type"] == t)
+                .map(|p| p["recovery_point_arn"].as_str().unwrap().to_string())
+        };
+
+        let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("RDS").unwrap()).await;
+        refused(&req, &done, "encryption keys", ("AWS managed key", "AWS managed key"));
+        let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("EBS").unwrap()).await;
+        refused(&req, &done, "encryption keys", ("does not admit account 222222222222", "key policy"));
+
+        // The organization's cross-account backup turned off in the management account.
+        let off = [("isCrossAccountBackupEnabled".to_string(), "false".to_string())].into();
+        hub.update_global_settings().set_global_settings(Some(off)).send().await.unwrap();
+        let (req, done) = copy_to_central(&sb, &c, tokens, &tracking_point(&c, WORKLOAD_A).await).await;
+        refused(
+            &req,
+            &done,
+            "cross-account backup enabled",
+            ("isCrossAccountBackupEnabled is false", "Cross-account backup is not enabled"),
+        );
+        let keys = preflight_check(&req, "encryption keys");
+        assert_eq!(keys["ok"], true, "{label}: DynamoDB with advanced backup takes the vault's key: {keys}");
+        let on = [("isCrossAccountBackupEnabled".to_string(), "true".to_string())].into();
+        hub.update_global_settings().set_global_settings(Some(on)).send().await.unwrap();
+
+        // With every prerequisite met the checks pass and the copy lands.
+        let (req, done) = copy_to_central(&sb, &c, tokens, &tracking_point(&c, WORKLOAD_A).await).await;
+        for name in ["recovery point can be copied", "cross-account backup enabled", "encryption keys"] {
+            assert_eq!(preflight_check(&req, name)["ok"], true, "{label}: {name}: {req}");
+        }
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+    }
+}
+
+/// Review item 4: an RDS restore starts from the recovery point's own restore
+/// metadata (GetRecoveryPointRestoreMetadata, read live; the Backup API reference
+/// tells callers to start from it), takes reviewed overrides, and the merged metadata
+/// is what approvers approve. workload_a has no default VPC, so the instance's DB
+/// subnet group must be in the restore (sandbox: RDS RestoreDBInstanceFromDBSnapshot).
+#[tokio::test]
+async fn an_rds_restore_starts_from_the_recovery_points_metadata() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let mydb = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
+        let rps = c
+            .all(format!(
+                "/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_arn={mydb}&status=COMPLETED&limit=1"
+            ))
+            .await;
+        let rp = rps[0]["recovery_point_arn"].as_str().unwrap().to_string();
+        let file = |metadata: Value| {
+            let body = json!({
+                "kind": "restore",
+                "recovery_point_arn": rp,
+                "metadata": metadata,
+                "justification": "restore mydb beside the original",
+            });
+            let (c, alice, erin) = (&c, alice.clone(), erin.clone());
+            async move {
+                let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
+                assert_eq!(s, 201, "{req}");
+                let id = req["id"].as_str().unwrap().to_string();
+                let (s, _) = c
+                    .post_as(
+                        &erin,
+                        &format!("/api/v1/requests/{id}/approve"),
+                        json!({"params_hash": req["params_hash"]}),
+                    )
+                    .await;
+                assert_eq!(s, 200);
+                (req, id)
+            }
+        };
+        let name = format!("mydb-restored-{label}");
+        let (req, id) = file(json!({ "dbInstanceIdentifier": name, "multiaz": "true" })).await;
+        let m = &req["params"]["metadata"];
+        assert_eq!(m["dbSubnetGroupName"], "workload-a-db", "{label}: from the recovery point: {m}");
+        assert_eq!(m["engine"], "postgres", "{m}");
+        assert_eq!(m["dbInstanceIdentifier"], name.as_str());
+        assert_eq!(m["MultiAZ"], "true", "a reviewed override, spelled as the console lists it: {m}");
+        assert!(m.get("multiAZ").is_none(), "the override replaces the recovery point's key: {m}");
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "succeeded", "{label}: {done}");
+        assert_eq!(done["created_resource_arn"], format!("arn:aws:rds:ap-southeast-2:111111111111:db:{name}"));
+
+        // An override naming a subnet group the account lacks fails as RDS fails it.
+        let (_, id) = file(json!({ "dbInstanceIdentifier": format!("{name}-x"), "DBSubnetGroupName": "nope" })).await;
+        let done = run_to_end(&sb, &c, &alice, &id).await;
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("DBSubnetGroupNotFoundFault"), "{done}");
+        // Keys the console does not review are refused with a clear 400.
+        let body = json!({"kind": "restore", "recovery_point_arn": rp, "justification": "restore mydb elsewhere",
+            "metadata": {"dbInstanceIdentifier": "mydb-e", "engine": "mysql"}});
+        let (s, e) = c.post_as(&alice, "/api/v1/requests", body).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.engine"), "{e}");
     }
 }

@@ -531,3 +531,59 @@ async fn backup_jobs_are_listed_for_30_days_and_the_console_keeps_what_it_stored
         assert_eq!(held_from().await, from, "{label}: the history still starts where the first sync began");
     }
 }
+
+/// Review item 9: an account found through Organizations discovery (not in
+/// `accounts`) is a copy destination like a configured one. Here workload_a is
+/// discovered; its cross-account runbook copies the central copy into its vault.
+#[tokio::test]
+async fn discovered_accounts_are_copy_destinations() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.accounts.retain(|a| a.id == BACKUP);
+            cfg.discovery.enabled = true;
+            cfg.discovery.regions = vec![REGION.to_string()];
+            cfg.discovery.exclude = vec!["999999999999".into()];
+            cfg.discovery.operator_role_arn_pattern =
+                Some("arn:aws:iam::{account_id}:role/RecoveryConsoleOperator".into());
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        let (s, cross) =
+            c.get_as(&alice, &format!("/api/v1/runbooks?resource_arn={tracking}&scenario=cross_account_restore")).await;
+        assert_eq!(s, 200, "{label}: {cross}");
+        let req = cross["steps"][1]["request"].clone();
+        assert!(req["destination_vault_arn"].as_str().unwrap().contains(WORKLOAD_A), "{label}: {cross}");
+        let (s, filed) = c.post_as(&alice, "/api/v1/requests", req).await;
+        assert_eq!(s, 201, "{label}: {filed}");
+    }
+}
+
+/// Review item 10: pre-flights read the organization's accounts from the console's
+/// cache, not from Organizations. The sandbox models Organizations' request rate
+/// (a burst of 20, then 2 a second, shared by the organization: an assumption, as AWS
+/// documents no rate for ListAccounts; see sandbox/src/organizations.rs). With 44
+/// accounts a full ListAccounts is 3 pages, so paging it on every pre-flight meets
+/// TooManyRequestsException within a few runbooks.
+#[tokio::test]
+async fn pre_flights_reuse_the_organizations_accounts() {
+    let sb = spawn(40, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.accounts.retain(|a| a.id == WORKLOAD_A || a.id == BACKUP)).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let tracking = "arn%3Aaws%3Adynamodb%3Aap-southeast-2%3A111111111111%3Atable%2Ftracking";
+        for i in 0..6 {
+            let (s, cross) = c
+                .get_as(&alice, &format!("/api/v1/runbooks?resource_arn={tracking}&scenario=cross_account_restore"))
+                .await;
+            assert_eq!(s, 200, "{label}: {cross}");
+            let org = named_check(&cross["checks"], "accounts in the organization");
+            assert_eq!(org["ok"], true, "{label}, runbook {i}: {org}");
+        }
+    }
+}

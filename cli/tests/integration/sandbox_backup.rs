@@ -43,8 +43,11 @@ async fn the_demo_world_holds_the_brief_scenario() {
     let b = sb.reader(BACKUP).await;
     let policy = b.get_backup_vault_access_policy().backup_vault_name("central-vault").send().await.unwrap();
     let policy: serde_json::Value = serde_json::from_str(policy.policy().unwrap()).unwrap();
-    assert_eq!(policy["Statement"][0]["Action"], "backup:CopyIntoBackupVault");
-    assert_eq!(policy["Statement"][0]["Condition"]["StringEquals"]["aws:PrincipalOrgID"], "o-rc7demo0001");
+    // The landing-zone pattern: a Deny of copies from outside the organization, then the Allow.
+    assert_eq!(policy["Statement"][0]["Effect"], "Deny");
+    assert_eq!(policy["Statement"][0]["Condition"]["StringNotEquals"]["aws:PrincipalOrgID"], "o-rc7demo0001");
+    assert_eq!(policy["Statement"][1]["Action"], "backup:CopyIntoBackupVault");
+    assert_eq!(policy["Statement"][1]["Condition"]["StringEquals"]["aws:PrincipalOrgID"], "o-rc7demo0001");
     let central = b.list_recovery_points_by_backup_vault().backup_vault_name("central-vault").send().await.unwrap();
     let copies = central.recovery_points();
     assert!(copies.len() > 150);

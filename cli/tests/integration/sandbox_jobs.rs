@@ -395,3 +395,55 @@ async fn a_scaled_clock_runs_faster_than_real_time() {
     let elapsed = sb.now_ms().await - start;
     assert!(elapsed >= 100 * 7200, "{elapsed} sandbox ms in {elapsed_real} real ms");
 }
+
+/// Review item 4: workload_a has no default VPC (a landing zone). RDS places a
+/// restored instance in the default VPC's `default` DB subnet group unless
+/// `DBSubnetGroupName` names one (RDS API Reference, RestoreDBInstanceFromDBSnapshot;
+/// DBSubnetGroupNotFoundFault), so a restore with the identifier alone fails there;
+/// one that starts from GetRecoveryPointRestoreMetadata (which names the instance's
+/// own subnet group) completes. Metadata keys are read case-insensitively.
+#[tokio::test]
+async fn an_rds_restore_without_a_default_vpc_needs_a_db_subnet_group() {
+    let sb = spawn(0, 0.0).await;
+    let op = sb.operator(WORKLOAD_A).await;
+    let db_rp = latest_rp(&op, LOCAL_VAULT, MYDB).await;
+    let base = op
+        .get_recovery_point_restore_metadata()
+        .backup_vault_name(LOCAL_VAULT)
+        .recovery_point_arn(&db_rp)
+        .send()
+        .await
+        .unwrap()
+        .restore_metadata()
+        .cloned()
+        .unwrap();
+    assert_eq!(base.get("dbSubnetGroupName").map(String::as_str), Some("workload-a-db"));
+    let restore = |meta: Vec<(&str, &str)>| {
+        let (op, rp) = (op.clone(), db_rp.clone());
+        let meta = meta.into_iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        async move {
+            let id = op.start_restore_job().recovery_point_arn(rp).set_metadata(Some(meta)).send().await.unwrap();
+            id.restore_job_id().unwrap().to_string()
+        }
+    };
+    let bare = restore(vec![("dbInstanceIdentifier", "mydb-bare")]).await;
+    let wrong = restore(vec![("dbInstanceIdentifier", "mydb-wrong"), ("DBSubnetGroupName", "nope")]).await;
+    let mut full: Vec<(&str, &str)> = base.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    full.retain(|(k, _)| *k != "dbInstanceIdentifier");
+    full.push(("DBINSTANCEIDENTIFIER", "mydb-placed"));
+    let placed = restore(full).await;
+    sb.advance(3.0 * 3600.0).await;
+    let job = |id: String| {
+        let op = op.clone();
+        async move { op.describe_restore_job().restore_job_id(id).send().await.unwrap() }
+    };
+    let bare = job(bare).await;
+    assert_eq!(bare.status(), Some(&RestoreJobStatus::Failed));
+    assert!(bare.status_message().unwrap().contains("no default VPC"), "{bare:?}");
+    let wrong = job(wrong).await;
+    assert_eq!(wrong.status(), Some(&RestoreJobStatus::Failed));
+    assert!(wrong.status_message().unwrap().contains("DBSubnetGroupNotFoundFault"));
+    let placed = job(placed).await;
+    assert_eq!(placed.status(), Some(&RestoreJobStatus::Completed), "{placed:?}");
+    assert_eq!(placed.created_resource_arn(), Some("arn:aws:rds:ap-southeast-2:111111111111:db:mydb-placed"));
+}

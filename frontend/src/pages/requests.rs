@@ -65,7 +65,13 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
     let target = RwSignal::new(format!("{name}-restored"));
     let encryption = RwSignal::new("Default".to_string());
     let kms_key = RwSignal::new(String::new());
-    let class = RwSignal::new(String::new());
+    // RDS: reviewed overrides of the recovery point's own restore metadata.
+    let overrides: Vec<(&'static str, RwSignal<String>)> =
+        ["DBSubnetGroupName", "VpcSecurityGroupIds", "AvailabilityZone", "MultiAZ", "DBInstanceClass", "Port"]
+            .into_iter()
+            .map(|k| (k, RwSignal::new(String::new())))
+            .collect();
+    let chosen = overrides.clone();
     let destination = RwSignal::new(String::new());
     let delete_after = RwSignal::new(String::new());
     let justification = RwSignal::new(String::new());
@@ -108,8 +114,11 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
                 }
             } else {
                 m.insert("dbInstanceIdentifier".into(), target.get_untracked());
-                if !class.get_untracked().is_empty() {
-                    m.insert("dbInstanceClass".into(), class.get_untracked());
+                for (k, v) in &chosen {
+                    let v = v.get_untracked().trim().to_string();
+                    if !v.is_empty() {
+                        m.insert(k.to_string(), v);
+                    }
                 }
             }
         }
@@ -196,12 +205,18 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
                     }
                         .into_any()
                 } else {
-                    view! {
-                        <div class="filter">
-                            <label for="class">"Instance class (optional)"</label>
-                            <input id="class" placeholder="db.t3.medium" on:input=set_value(class) />
-                        </div>
-                    }
+                    overrides
+                        .iter()
+                        .map(|&(k, v)| {
+                            let now = metadata.iter().find(|(m, _)| m.eq_ignore_ascii_case(k)).map(|(_, x)| x.clone());
+                            view! {
+                                <div class="filter">
+                                    <label for=k>{format!("{k} (blank: the recovery point's)")}</label>
+                                    <input id=k placeholder=now.unwrap_or_default() on:input=set_value(v) />
+                                </div>
+                            }
+                        })
+                        .collect_view()
                         .into_any()
                 }}
             </Show>

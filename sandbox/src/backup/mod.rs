@@ -71,6 +71,7 @@ pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<
         ["restore-testing", "plans", p, "selections", sel] if put => ("UpdateRestoreTestingSelection", vec![p, sel]),
         ["restore-testing", "plans", p, "selections", sel] if delete => ("DeleteRestoreTestingSelection", vec![p, sel]),
         ["global-settings"] if get => ("DescribeGlobalSettings", vec![]),
+        ["global-settings"] if put => ("UpdateGlobalSettings", vec![]),
         ["audit", "frameworks"] if get => ("ListFrameworks", vec![]),
         ["audit", "report-plans"] if get => ("ListReportPlans", vec![]),
         ["audit", "report-jobs"] if get => ("ListReportJobs", vec![]),
@@ -91,6 +92,7 @@ pub fn is_mutation(op: &str) -> bool {
     matches!(
         op,
         "StartCopyJob"
+            | "UpdateGlobalSettings"
             | "StartRestoreJob"
             | "PutRestoreValidationResult"
             | "CreateRestoreTestingPlan"
@@ -116,6 +118,7 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, req: &Request) 
     match req.op {
         "StartRestoreJob" => write::start_restore_job(world, now, caller, req),
         "StartCopyJob" => write::start_copy_job(world, now, caller, req),
+        "UpdateGlobalSettings" => write::update_global_settings(world, caller, req),
         "PutRestoreValidationResult" => write::put_restore_validation_result(world, now, caller, req),
         "CreateRestoreTestingPlan" => testing::create_plan(world, now, caller, req),
         "UpdateRestoreTestingPlan" => testing::update_plan(world, now, caller, req),

@@ -139,7 +139,7 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
             }
             Ok(json!({
                 "GlobalSettings": {
-                    "isCrossAccountBackupEnabled": "true",
+                    "isCrossAccountBackupEnabled": world.cross_account_backup.to_string(),
                     "isMpaEnabled": "false",
                     "isDelegatedAdministratorEnabled": "false",
                 },

@@ -156,3 +156,29 @@ pub fn put_restore_validation_result(
     )?;
     Ok(json!({}))
 }
+
+/// UpdateGlobalSettings (PUT /global-settings): the management account turns
+/// organization-wide settings on or off; the sandbox keeps `isCrossAccountBackupEnabled`.
+/// The model: "GlobalSettings: a value for isCrossAccountBackupEnabled and a Region";
+/// only the management account may call it (InvalidRequestException otherwise).
+pub fn update_global_settings(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+    if !caller.is_hub {
+        return Err(AwsError::invalid_request(format!(
+            "Account {} is not the management account of the organization",
+            caller.account_id
+        )));
+    }
+    let input: Value = body(req)?;
+    if let Some(v) = input["GlobalSettings"]["isCrossAccountBackupEnabled"].as_str() {
+        world.cross_account_backup = match v {
+            "true" => true,
+            "false" => false,
+            other => {
+                return Err(AwsError::invalid_parameter(format!(
+                    "isCrossAccountBackupEnabled must be true or false, not {other:?}"
+                )))
+            }
+        };
+    }
+    Ok(json!({}))
+}
