@@ -69,9 +69,10 @@ function jobsIn(account, kind) {
   return kind === 'restore' ? listed.RestoreJobs : listed.CopyJobs;
 }
 
-/** The restore jobs of a recovery point that people started (restore tests carry CreatedBy). */
+/** The restore jobs of a recovery point that people started (a restore test's CreatedBy
+ * names its restore testing plan; a manual restore's CreatedBy holds none). */
 function restoresOf(account, recoveryPointArn) {
-  return jobsIn(account, 'restore').filter((j) => j.RecoveryPointArn === recoveryPointArn && !j.CreatedBy);
+  return jobsIn(account, 'restore').filter((j) => j.RecoveryPointArn === recoveryPointArn && !j.CreatedBy?.RestoreTestingPlanArn);
 }
 
 /** The request as the API gives it (with the page's session). */

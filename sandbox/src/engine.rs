@@ -355,7 +355,8 @@ impl World {
         let source_vault_arn = Arc::clone(&r.vaults[cj.source_vault].arn);
         let (outcome, dest_arn, resource, delete_after) =
             (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
-        let source_rp_created = r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point].created;
+        let source_rp = &r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point];
+        let (source_rp_created, source_retention) = (source_rp.created, source_rp.delete_after_days);
         let mut destination_rp = None;
         let mut message = None;
         match outcome {
@@ -372,11 +373,16 @@ impl World {
                         let rp = RecoveryPoint {
                             id,
                             resource,
-                            created: source_rp_created.max(t - 1),
+                            // Developer guide, "Backup and tag copy": "Copies retain their
+                            // source configuration, including creation dates and retention
+                            // period. The creation date refers to when the source was
+                            // created, not when the copy was created. You can override the
+                            // retention period." (the copy job's Lifecycle).
+                            created: source_rp_created,
                             completed: t,
                             status: RecoveryPointStatus::Completed,
                             source_vault: Some(source_vault_arn),
-                            delete_after_days: delete_after,
+                            delete_after_days: delete_after.or(source_retention),
                             last_restore: None,
                             backup_plan: None,
                         };

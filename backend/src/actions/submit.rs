@@ -137,14 +137,13 @@ async fn with_subnet_group(s: &Console, input: &NewTestingRequest) -> Result<New
     let mut groups = std::collections::BTreeSet::new();
     for arn in &sel.resource_arns {
         let q = crate::store::ListQuery {
-            limit: 1,
+            limit: 20,
             resource_arn: Some(arn.clone()),
             account_id: Some(input.account_id.clone()),
-            status: Some("COMPLETED".into()),
             ..Default::default()
         };
         let (points, _) = s.store.list_recovery_points(&q).await?;
-        let Some(rp) = points.first() else { return Ok(input) };
+        let Some(rp) = points.iter().find(|p| shared::recovery_point_usable(&p.status)) else { return Ok(input) };
         let Ok(metadata) = s.syncer.restore_metadata(rp).await else { return Ok(input) };
         match metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")) {
             Some((_, group)) => groups.insert(group.clone()),

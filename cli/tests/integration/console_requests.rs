@@ -730,11 +730,11 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         c.syncer.run().await.unwrap();
         let tokens = (c.sign_in("alice").await, c.sign_in("erin").await);
         let tokens = (tokens.0.as_str(), tokens.1.as_str());
-        let points = c.all(format!("/api/v1/recovery-points?account_id={FIFTH}&status=COMPLETED&limit=200")).await;
+        let points = c.all(format!("/api/v1/recovery-points?account_id={FIFTH}&limit=200")).await;
         let of_type = |t: &str| {
             points
                 .iter()
-                .find(|p| p["resource_type"] == t)
+                .find(|p| p["resource_type"] == t && shared::recovery_point_usable(p["status"].as_str().unwrap()))
                 .map(|p| p["recovery_point_arn"].as_str().unwrap().to_string())
         };
 
@@ -781,12 +781,10 @@ async fn an_rds_restore_starts_from_the_recovery_points_metadata() {
         c.syncer.run().await.unwrap();
         let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
         let mydb = "arn:aws:rds:ap-southeast-2:111111111111:db:mydb";
-        let rps = c
-            .all(format!(
-                "/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_arn={mydb}&status=COMPLETED&limit=1"
-            ))
-            .await;
-        let rp = rps[0]["recovery_point_arn"].as_str().unwrap().to_string();
+        // RDS recovery points are AVAILABLE (the model's success state), as the sandbox has them.
+        let rps = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_arn={mydb}&limit=20")).await;
+        let usable = rps.iter().find(|p| shared::recovery_point_usable(p["status"].as_str().unwrap())).unwrap();
+        let rp = usable["recovery_point_arn"].as_str().unwrap().to_string();
         let file = |metadata: Value| {
             let body = json!({
                 "kind": "restore",

@@ -447,3 +447,48 @@ async fn an_rds_restore_without_a_default_vpc_needs_a_db_subnet_group() {
     assert_eq!(placed.status(), Some(&RestoreJobStatus::Completed), "{placed:?}");
     assert_eq!(placed.created_resource_arn(), Some("arn:aws:rds:ap-southeast-2:111111111111:db:mydb-placed"));
 }
+
+/// Developer guide, "Backup and tag copy": "Copies retain their source configuration,
+/// including creation dates and retention period. The creation date refers to when the
+/// source was created, not when the copy was created. You can override the retention
+/// period." A copy without a Lifecycle keeps its source's date and deletion date; one
+/// with a Lifecycle keeps the date and takes the new retention.
+#[tokio::test]
+async fn a_copy_keeps_its_sources_creation_date_and_retention_unless_told_otherwise() {
+    let sb = spawn(0, 0.0).await;
+    let a = sb.operator(WORKLOAD_A).await;
+    let b = sb.operator(BACKUP).await;
+    let rp = latest_rp(&a, LOCAL_VAULT, TRACKING).await;
+    let source =
+        a.describe_recovery_point().backup_vault_name(LOCAL_VAULT).recovery_point_arn(&rp).send().await.unwrap();
+    let source_deletes = source.calculated_lifecycle().and_then(|l| l.delete_at()).cloned();
+    assert!(source_deletes.is_some(), "the demo world's backups have a retention");
+    let lifecycle = aws_sdk_backup::types::Lifecycle::builder().delete_after_days(400).build();
+    let mut copies = Vec::new();
+    for lifecycle in [None, Some(lifecycle)] {
+        let started = copy(&a, &rp, LOCAL_VAULT, CENTRAL_VAULT_ARN).iam_role_arn(ROLE_A).set_lifecycle(lifecycle);
+        copies.push(started.send().await.unwrap().copy_job_id().unwrap().to_string());
+        sb.advance(3.0 * 3600.0).await;
+    }
+    let described = |id: String| {
+        let (a, b) = (&a, &b);
+        async move {
+            let job = a.describe_copy_job().copy_job_id(id).send().await.unwrap();
+            let arn = job.copy_job().unwrap().destination_recovery_point_arn().unwrap().to_string();
+            b.describe_recovery_point().backup_vault_name("central-vault").recovery_point_arn(arn).send().await.unwrap()
+        }
+    };
+    let inherited = described(copies[0].clone()).await;
+    assert_eq!(inherited.creation_date(), source.creation_date(), "the source's creation date, hours before the copy");
+    assert_eq!(inherited.calculated_lifecycle().and_then(|l| l.delete_at()).cloned(), source_deletes);
+    let overridden = described(copies[1].clone()).await;
+    assert_eq!(overridden.creation_date(), source.creation_date());
+    assert_eq!(overridden.lifecycle().and_then(|l| l.delete_after_days()), Some(400));
+    let day = 86_400_000;
+    let deletes = overridden.calculated_lifecycle().and_then(|l| l.delete_at()).unwrap().to_millis().unwrap();
+    assert_eq!(
+        deletes,
+        source.creation_date().unwrap().to_millis().unwrap() + 400 * day,
+        "counted from the source's date"
+    );
+}
