@@ -19,15 +19,19 @@ fn check(name: &str, ok: Option<bool>, detail: impl Into<String>) -> PreflightCh
 fn target_arn(params: &Value) -> Option<(String, String)> {
     let region = params["region"].as_str()?;
     let account = params["restore_account_id"].as_str()?;
+    // The partition of the recovery point (aws, aws-us-gov, aws-cn).
+    let partition = params["recovery_point_arn"].as_str().and_then(|a| a.split(':').nth(1)).unwrap_or("aws");
     let m = &params["metadata"];
     match params["resource_type"].as_str()? {
         "DynamoDB" => {
             let name = m["targetTableName"].as_str()?;
-            Some((name.to_string(), format!("arn:aws:dynamodb:{region}:{account}:table/{name}")))
+            Some((name.to_string(), format!("arn:{partition}:dynamodb:{region}:{account}:table/{name}")))
         }
         "RDS" => {
-            let name = m["dbInstanceIdentifier"].as_str()?;
-            Some((name.to_string(), format!("arn:aws:rds:{region}:{account}:db:{name}")))
+            // RDS keeps instance identifiers in lower case (RDS API Reference,
+            // CreateDBInstance: "This parameter is stored as a lowercase string").
+            let name = m["dbInstanceIdentifier"].as_str()?.to_lowercase();
+            Some((name.clone(), format!("arn:{partition}:rds:{region}:{account}:db:{name}")))
         }
         _ => None,
     }
@@ -189,4 +193,28 @@ pub async fn preflight(syncer: &Syncer, store: &Store, params: &Value, rp: &Reco
     }
     checks.push(check("encryption keys", keys_ok, facts.join("; ")));
     checks
+}
+
+#[cfg(test)]
+mod tests {
+    use super::target_arn;
+
+    /// Fidelity review item 14: the name check looks for the ARN AWS would create: RDS
+    /// identifiers in lower case, in the recovery point's partition.
+    #[test]
+    fn the_target_arn_is_the_one_aws_would_create() {
+        let params = |kind: &str, key: &str, name: &str, rp: &str| {
+            serde_json::json!({"region": "us-gov-west-1", "restore_account_id": "111111111111",
+                "resource_type": kind, "recovery_point_arn": rp, "metadata": {key: name}})
+        };
+        let gov = "arn:aws-us-gov:backup:us-gov-west-1:111111111111:recovery-point:x";
+        assert_eq!(
+            target_arn(&params("RDS", "dbInstanceIdentifier", "MyDB-Restored", gov)),
+            Some(("mydb-restored".into(), "arn:aws-us-gov:rds:us-gov-west-1:111111111111:db:mydb-restored".into()))
+        );
+        assert_eq!(
+            target_arn(&params("DynamoDB", "targetTableName", "Orders", "arn:aws:backup:x")).map(|t| t.1),
+            Some("arn:aws:dynamodb:us-gov-west-1:111111111111:table/Orders".into())
+        );
+    }
 }
