@@ -103,17 +103,13 @@ impl Notifier {
                     format!("{} job of {} failed in account {}: {}", f.kind, f.resource, f.account_id, f.message),
                 )
             };
-            let details = json!({
+            let mut details = json!({
                 "account_id": f.account_id, "region": f.region, "job_id": f.job_id, "kind": f.kind,
                 "resource_arn": f.resource, "message": f.message, "created_at": crate::time::rfc3339(f.created_at),
             });
-            let details = if f.test {
-                let mut d = details;
-                d["outcome"] = json!(shared::TestOutcome::Failed);
-                d
-            } else {
-                details
-            };
+            if f.test {
+                details["outcome"] = json!(shared::TestOutcome::Failed);
+            }
             self.enqueue(event, &key, text, details).await?;
             if let Ok(mut r) = self.recorded.lock() {
                 // Bounded: the database keeps every event once anyway.

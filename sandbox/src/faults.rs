@@ -19,7 +19,8 @@ pub struct Faults {
     pub lost_response_rate: f64,
     /// Share of matching requests answered `ResourceNotFoundException`, as AWS answers a
     /// describe of an item that vanished after the list named it (a protected resource
-    /// whose last recovery point expired, a plan or vault deleted in between).
+    /// whose last recovery point expired, a plan or vault deleted in between; the Backup
+    /// model lists ResourceNotFoundException among the errors of each describe and get).
     pub not_found_rate: f64,
     /// The next N matching requests take effect and lose their answer.
     pub lose_next: u32,
