@@ -541,10 +541,33 @@ pub struct RecoveryPointDetail {
     pub restore_metadata: Option<std::collections::BTreeMap<String, String>>,
     /// Why the restore metadata could not be read, when it could not.
     pub restore_metadata_error: Option<String>,
+    /// What a restore request may set for this resource type (empty: the console
+    /// does not restore it); the form renders these, over `restore_metadata`.
+    #[serde(default)]
+    pub restore_fields: Vec<RestoreField>,
     /// Copy jobs that copied this recovery point or produced it.
     pub copy_jobs: Vec<CopyJob>,
     /// Restore jobs from this recovery point, newest first.
     pub restore_jobs: Vec<RestoreJob>,
+}
+
+/// One restore metadata key a request may set, as the console offers it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreField {
+    /// The metadata key (AWS reads restore metadata keys case-insensitively).
+    pub key: String,
+    pub label: String,
+    /// What a value looks like.
+    pub hint: String,
+    /// `name` (the new resource's name), `text`, `list` (a JSON array or values
+    /// separated by commas), `bool` (`true` or `false`) or `choice` (one of `options`).
+    pub kind: String,
+    /// The request must set it (AWS has no value to start from).
+    pub required: bool,
+    /// Left blank, the recovery point's own value is restored (otherwise AWS's default).
+    pub inherits: bool,
+    pub options: Vec<String>,
 }
 
 /// One record of the hash-chained audit log.

@@ -34,7 +34,7 @@ fn restore_body(rp: &str, table: &str) -> Value {
 }
 
 /// Runs executor passes, moving the sandbox clock on, until the request ends.
-async fn run_to_end(sb: &TestSandbox, c: &TestConsole, token: &str, id: &str) -> Value {
+pub(crate) async fn run_to_end(sb: &TestSandbox, c: &TestConsole, token: &str, id: &str) -> Value {
     for _ in 0..40 {
         c.executor.pass().await.unwrap();
         let (_, r) = c.get_as(token, &format!("/api/v1/requests/{id}")).await;

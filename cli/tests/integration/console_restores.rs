@@ -1,0 +1,172 @@
+//! Restores of every type the sandbox models (issue 14, part 3), on SQLite and
+//! PostgreSQL: each starts from the recovery point's own restore metadata
+//! (GetRecoveryPointRestoreMetadata, read live), takes reviewed overrides checked
+//! per type, and AWS Backup (the sandbox) receives exactly the approved metadata
+//! (GetRestoreJobMetadata).
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use crate::common::*;
+use crate::console::*;
+use crate::console_posture::urlencoding;
+use crate::console_requests::run_to_end;
+
+/// A usable recovery point of a type, in the vault of the account that backed it up.
+pub(crate) async fn point_of(c: &TestConsole, resource_type: &str) -> Value {
+    let points = c.all(format!("/api/v1/recovery-points?resource_type={resource_type}&limit=200")).await;
+    points
+        .into_iter()
+        .find(|p| {
+            shared::recovery_point_usable(p["status"].as_str().unwrap())
+                && p["account_id"] != BACKUP
+                && p["vault_name"] != "central"
+        })
+        .unwrap_or_else(|| panic!("no usable {resource_type} recovery point"))
+}
+
+/// Files a restore as alice; when the console takes it, erin approves it.
+async fn file(c: &TestConsole, (alice, erin): (&str, &str), rp: &Value, metadata: Value) -> (u16, Value) {
+    let body = json!({
+        "kind": "restore",
+        "recovery_point_arn": rp["recovery_point_arn"],
+        "metadata": metadata,
+        "justification": "restore beside the original to check it",
+    });
+    let (s, req) = c.post_as(alice, "/api/v1/requests", body).await;
+    if s == 201 {
+        let id = req["id"].as_str().unwrap();
+        let approve = json!({"params_hash": req["params_hash"]});
+        let (s, e) = c.post_as(erin, &format!("/api/v1/requests/{id}/approve"), approve).await;
+        assert_eq!(s, 200, "{e}");
+    }
+    (s, req)
+}
+
+/// What AWS Backup says the restore job was started with.
+async fn job_metadata(sb: &TestSandbox, account: &str, region: &str, job: &str) -> HashMap<String, String> {
+    let client = sb.backup_in(account, "RecoveryConsoleRead", region).await;
+    client.get_restore_job_metadata().restore_job_id(job).send().await.unwrap().metadata().cloned().unwrap_or_default()
+}
+
+/// The recovery point's own restore metadata, as AWS Backup reports it.
+async fn own_metadata(sb: &TestSandbox, rp: &Value) -> HashMap<String, String> {
+    let client =
+        sb.backup_in(rp["account_id"].as_str().unwrap(), "RecoveryConsoleRead", rp["region"].as_str().unwrap()).await;
+    let out = client
+        .get_recovery_point_restore_metadata()
+        .backup_vault_name(rp["vault_name"].as_str().unwrap())
+        .recovery_point_arn(rp["recovery_point_arn"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    out.restore_metadata().cloned().unwrap_or_default()
+}
+
+/// A restore of `rp` with `metadata`: approved, run to its end, and checked against
+/// what AWS Backup received. Returns the finished request.
+async fn restore(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &Value, metadata: Value) -> Value {
+    let (s, req) = file(c, tokens, rp, metadata.clone()).await;
+    assert_eq!(s, 201, "{req}");
+    let sent = req["params"]["metadata"].as_object().unwrap().clone();
+    // Every key of the recovery point's own metadata is in the request, with the
+    // request's reviewed values over it.
+    for (k, v) in own_metadata(sb, rp).await {
+        let overridden = metadata.as_object().unwrap().keys().any(|o| o.eq_ignore_ascii_case(&k));
+        if !overridden {
+            assert_eq!(sent.get(&k).and_then(Value::as_str), Some(v.as_str()), "{k} from the recovery point: {req}");
+        }
+    }
+    for (k, v) in metadata.as_object().unwrap() {
+        let got = sent.iter().find(|(s, _)| s.eq_ignore_ascii_case(k)).map(|(_, v)| v);
+        assert_eq!(got, Some(v), "override {k}: {req}");
+    }
+    let done = run_to_end(sb, c, tokens.0, req["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
+    let received = job_metadata(sb, account, region, done["restore_job_id"].as_str().unwrap()).await;
+    let approved: HashMap<String, String> =
+        sent.iter().map(|(k, v)| (k.clone(), v.as_str().unwrap().to_string())).collect();
+    assert_eq!(received, approved, "StartRestoreJob got exactly the approved metadata");
+    done
+}
+
+/// EBS, EFS and S3 (generated accounts hold them): a restore with the recovery
+/// point's metadata, one with overrides, a bad override refused with a 400 naming
+/// the key, and the sandbox refusing a restore that lacks a key AWS requires. The
+/// keys: AWS Backup Developer Guide, "Restore testing inferred metadata" (EBS
+/// availabilityZone, volumeType), StartRestoreJob `Metadata` (EFS newFileSystem,
+/// itemsToRestore), "Restore S3 data using AWS Backup" (DestinationBucketName,
+/// NewBucket, ItemsToRestore).
+#[tokio::test]
+async fn ebs_efs_and_s3_restores_start_from_the_recovery_points_metadata() {
+    let sb = spawn(6, 0.0).await;
+    let mut points = Vec::new();
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let tokens = (alice.as_str(), erin.as_str());
+
+        let ebs = point_of(&c, "EBS").await;
+        // The form's fields come from the API, per type.
+        let (_, d) = c
+            .get(&format!("/api/v1/recovery-points/{}", urlencoding(ebs["recovery_point_arn"].as_str().unwrap())))
+            .await;
+        let keys: Vec<&str> =
+            d["restore_fields"].as_array().unwrap().iter().map(|f| f["key"].as_str().unwrap()).collect();
+        assert_eq!(keys, ["availabilityZone", "volumeType"], "{d}");
+        assert_eq!(d["restore_fields"][1]["kind"], "choice");
+        let zone = format!("{}b", ebs["region"].as_str().unwrap());
+        let done = restore(&sb, &c, tokens, &ebs, json!({})).await;
+        assert!(done["created_resource_arn"].as_str().unwrap().contains(":volume/vol-"), "{label}: {done}");
+        restore(&sb, &c, tokens, &ebs, json!({"volumeType": "io2", "AvailabilityZone": zone})).await;
+        let (s, e) = file(&c, tokens, &ebs, json!({"volumeType": "gp9"})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.volumeType"), "{e}");
+
+        let efs = point_of(&c, "EFS").await;
+        let done = restore(&sb, &c, tokens, &efs, json!({})).await;
+        assert!(done["created_resource_arn"].as_str().unwrap().contains(":file-system/fs-"), "{label}: {done}");
+        restore(&sb, &c, tokens, &efs, json!({"itemsToRestore": "[\"/data/orders\"]"})).await;
+        let (s, e) = file(&c, tokens, &efs, json!({"itemsToRestore": "data/*"})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.itemsToRestore"), "{e}");
+
+        let s3 = point_of(&c, "S3").await;
+        let bucket = format!("restored-{label}-");
+        let done = restore(&sb, &c, tokens, &s3, json!({"DestinationBucketName": format!("{bucket}a")})).await;
+        assert_eq!(done["created_resource_arn"], format!("arn:aws:s3:::{bucket}a"), "{label}");
+        let items = json!({"DestinationBucketName": format!("{bucket}b"), "NewBucket": "true"});
+        restore(&sb, &c, tokens, &s3, items).await;
+        // A new bucket's name is the caller's to give: AWS cannot infer one.
+        let (s, e) = file(&c, tokens, &s3, json!({})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.DestinationBucketName"), "{e}");
+        let (s, e) = file(&c, tokens, &s3, json!({"DestinationBucketName": "Not_A_Bucket"})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("S3 bucket name"), "{e}");
+        points = vec![("S3", "DestinationBucketName", s3), ("EFS", "newFileSystem", efs)];
+    }
+    // AWS refuses what it cannot restore: an S3 restore without a target bucket, an
+    // EFS restore that does not ask for a new file system.
+    for (t, key, rp) in points {
+        let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
+        let mut metadata = own_metadata(&sb, &rp).await;
+        metadata.retain(|k, _| !k.eq_ignore_ascii_case(key));
+        let operator = sb.backup_in(account, "RecoveryConsoleOperator", region).await;
+        let e = operator
+            .start_restore_job()
+            .recovery_point_arn(rp["recovery_point_arn"].as_str().unwrap())
+            .set_metadata(Some(metadata))
+            .iam_role_arn(format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"))
+            .send()
+            .await
+            .unwrap_err();
+        let e = e.into_service_error();
+        assert!(message(&e).to_lowercase().contains(&key.to_lowercase()), "{t}: {}: {}", code(&e), message(&e));
+    }
+}
