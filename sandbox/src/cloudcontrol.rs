@@ -1,7 +1,8 @@
 //! AWS Cloud Control API over awsJson1_0: GetResource, DeleteResource and
-//! GetResourceRequestStatus for the two types restores make that the console
-//! checks and cleans up, DynamoDB tables and RDS DB instances. A deletion is a
-//! request whose resource handler finishes later on the sandbox clock.
+//! GetResourceRequestStatus for the types restores make that the console checks
+//! and cleans up (DynamoDB tables, RDS DB instances, EBS volumes, EFS file systems,
+//! S3 buckets). A deletion is a request whose resource handler finishes later on
+//! the sandbox clock.
 
 use std::collections::BTreeMap;
 
@@ -68,24 +69,31 @@ fn required(member: &str, value: Option<String>) -> Result<String, AwsError> {
     })
 }
 
+/// The CloudFormation type of each resource type a restore makes.
+const TYPES: [(ResourceType, &str); 5] = [
+    (ResourceType::DynamoDb, "AWS::DynamoDB::Table"),
+    (ResourceType::Rds, "AWS::RDS::DBInstance"),
+    (ResourceType::Ebs, "AWS::EC2::Volume"),
+    (ResourceType::Efs, "AWS::EFS::FileSystem"),
+    (ResourceType::S3, "AWS::S3::Bucket"),
+];
+
 fn type_name(kind: ResourceType) -> &'static str {
-    match kind {
-        ResourceType::Rds => "AWS::RDS::DBInstance",
-        _ => "AWS::DynamoDB::Table",
-    }
+    TYPES.iter().find(|(k, _)| *k == kind).map_or("AWS::DynamoDB::Table", |(_, name)| name)
 }
 
 /// The type and primary identifier a request names (RDS identifiers are stored in lower case).
 fn target(type_name: Option<String>, identifier: Option<String>) -> Result<(ResourceType, String), AwsError> {
     let name = required("typeName", type_name)?;
     let identifier = required("identifier", identifier)?;
-    match name.as_str() {
-        "AWS::DynamoDB::Table" => Ok((ResourceType::DynamoDb, identifier)),
-        "AWS::RDS::DBInstance" => Ok((ResourceType::Rds, identifier.to_lowercase())),
-        _ => Err(error(
+    match TYPES.iter().find(|(_, t)| *t == name) {
+        Some((ResourceType::Rds, _)) => Ok((ResourceType::Rds, identifier.to_lowercase())),
+        Some((kind, _)) => Ok((*kind, identifier)),
+        None => Err(error(
             "TypeNotFoundException",
             format!(
-                "The type {name} cannot be found (the sandbox knows AWS::DynamoDB::Table and AWS::RDS::DBInstance)"
+                "The type {name} cannot be found (the sandbox knows {})",
+                TYPES.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(", ")
             ),
         )),
     }
@@ -146,7 +154,14 @@ fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> 
 fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) -> Value {
     let tags =
         (!f.tags.is_empty()).then(|| f.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>());
-    let meta = |key: &str, default: &str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
+    // Restore metadata keys are case-insensitive (AWS Backup Developer Guide).
+    let meta = |key: &str, default: &str| {
+        f.metadata
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map_or_else(|| default.to_string(), |(_, v)| v.clone())
+    };
+    let region = &caller.region;
     let mut props = match kind {
         ResourceType::Rds => {
             let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
@@ -174,7 +189,39 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
                 "Tags": tags,
             })
         }
-        _ => json!({
+        // No status property in any of the next three schemas: a volume, a file
+        // system or a bucket that GetResource finds exists.
+        ResourceType::Ebs => json!({
+            "VolumeId": identifier,
+            "AvailabilityZone": meta("availabilityZone", &format!("{region}a")),
+            "VolumeType": meta("volumeType", "gp3"),
+            "Size": (f.size >> 30).max(1),
+            "Encrypted": f.kms_key.is_some(),
+            "KmsKeyId": f.kms_key,
+            "Tags": tags,
+        }),
+        ResourceType::Efs => json!({
+            "FileSystemId": identifier,
+            "Arn": f.arn,
+            "Encrypted": f.kms_key.is_some(),
+            "KmsKeyId": f.kms_key,
+            "PerformanceMode": meta("PerformanceMode", "generalPurpose"),
+            "ThroughputMode": "bursting",
+            "FileSystemTags": tags,
+        }),
+        ResourceType::S3 => json!({
+            "BucketName": identifier,
+            "Arn": f.arn,
+            "DomainName": format!("{identifier}.s3.amazonaws.com"),
+            "RegionalDomainName": format!("{identifier}.s3.{region}.amazonaws.com"),
+            "DualStackDomainName": format!("{identifier}.s3.dualstack.{region}.amazonaws.com"),
+            "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": match &f.kms_key {
+                Some(key) => json!({ "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key }),
+                None => json!({ "SSEAlgorithm": "AES256" }),
+            }}]},
+            "Tags": tags,
+        }),
+        ResourceType::DynamoDb => json!({
             "TableName": identifier,
             "Arn": f.arn,
             "KeySchema": [
@@ -286,6 +333,7 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, op: &str, body:
     let took = match kind {
         _ if !ready => HANDLER_REFUSAL,
         ResourceType::Rds => 5 * MINUTE,
+        ResourceType::Efs | ResourceType::S3 => 2 * MINUTE,
         _ => MINUTE,
     };
     let request = ResourceRequest {

@@ -1141,6 +1141,42 @@ wire_enum! {
         DynamodbRestore = "dynamodb_restore",
         RdsRestore = "rds_restore",
         CrossAccountRestore = "cross_account_restore",
+        AuroraRestore = "aurora_restore",
+        Ec2Restore = "ec2_restore",
+        EbsRestore = "ebs_restore",
+        EfsRestore = "efs_restore",
+        S3Restore = "s3_restore",
+    }
+}
+
+impl Scenario {
+    /// The resource type an in-account restore scenario is for, with what it makes;
+    /// `None` for the cross-account scenario, which fits every restorable type.
+    pub fn restores(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Scenario::DynamodbRestore => Some(("DynamoDB", "DynamoDB table")),
+            Scenario::RdsRestore => Some(("RDS", "RDS DB instance")),
+            Scenario::AuroraRestore => Some(("Aurora", "Aurora DB cluster")),
+            Scenario::Ec2Restore => Some(("EC2", "EC2 instance")),
+            Scenario::EbsRestore => Some(("EBS", "EBS volume")),
+            Scenario::EfsRestore => Some(("EFS", "EFS file system")),
+            Scenario::S3Restore => Some(("S3", "S3 bucket")),
+            Scenario::CrossAccountRestore => None,
+        }
+    }
+
+    /// What the scenario does, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scenario::DynamodbRestore => "In-account restore of a DynamoDB table",
+            Scenario::RdsRestore => "In-account restore of an RDS instance",
+            Scenario::AuroraRestore => "In-account restore of an Aurora DB cluster",
+            Scenario::Ec2Restore => "In-account restore of an EC2 instance",
+            Scenario::EbsRestore => "In-account restore of an EBS volume",
+            Scenario::EfsRestore => "In-account restore of an EFS file system",
+            Scenario::S3Restore => "In-account restore of an S3 bucket",
+            Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
+        }
     }
 }
 
@@ -1464,7 +1500,21 @@ mod tests {
             &["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"],
         );
         round_trips(TargetScope::ALL, &["resource_type", "resource"]);
-        round_trips(Scenario::ALL, &["dynamodb_restore", "rds_restore", "cross_account_restore"]);
+        round_trips(
+            Scenario::ALL,
+            &[
+                "dynamodb_restore",
+                "rds_restore",
+                "cross_account_restore",
+                "aurora_restore",
+                "ec2_restore",
+                "ebs_restore",
+                "efs_restore",
+                "s3_restore",
+            ],
+        );
+        assert_eq!(Scenario::DynamodbRestore.title(), "In-account restore of a DynamoDB table");
+        assert_eq!(Scenario::EfsRestore.title(), "In-account restore of an EFS file system");
         round_trips(
             DrillStatus::ALL,
             &["awaiting_approval", "restoring", "validating", "retained", "cleaning_up", "completed", "failed"],
@@ -1483,7 +1533,7 @@ mod tests {
         let body = r#"{"resource_arn": "arn:aws:dynamodb:x", "scenario": "fire", "retention_minutes": null}"#;
         let e = serde_json::from_str::<NewDrill>(body).unwrap_err().to_string();
         assert!(
-            e.starts_with(r#"scenario: one of dynamodb_restore, rds_restore, cross_account_restore, got "fire""#),
+            e.starts_with(r#"scenario: one of dynamodb_restore, rds_restore, cross_account_restore, aurora_restore, ec2_restore, ebs_restore, efs_restore, s3_restore, got "fire""#),
             "{e}"
         );
     }

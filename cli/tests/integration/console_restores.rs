@@ -170,3 +170,93 @@ async fn ebs_efs_and_s3_restores_start_from_the_recovery_points_metadata() {
         assert!(message(&e).to_lowercase().contains(&key.to_lowercase()), "{t}: {}: {}", code(&e), message(&e));
     }
 }
+
+/// Cloud Control GetResource of `identifier` in the account and region of `rp`, as the read role.
+async fn cloud_control_properties(sb: &TestSandbox, rp: &Value, type_name: &str, identifier: &str) -> Value {
+    let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
+    let config = sb
+        .role(account, "RecoveryConsoleRead", None)
+        .await
+        .into_builder()
+        .region(aws_config::Region::new(region.to_string()))
+        .build();
+    let out = aws_sdk_cloudcontrol::Client::new(&config)
+        .get_resource()
+        .type_name(type_name)
+        .identifier(identifier)
+        .send()
+        .await
+        .unwrap();
+    serde_json::from_str(out.resource_description().unwrap().properties().unwrap()).unwrap()
+}
+
+/// A drill of each type through its approval to a COMPLETED restore, a validation
+/// through Cloud Control GetResource (the type's own read handler) and the clean-up
+/// through Cloud Control DeleteResource. The sandbox answers GetResource with exactly
+/// the properties of each type's CloudFormation schema (cfn-lint's, in
+/// sandbox/schemas/cloudcontrol-properties.json).
+#[tokio::test]
+async fn drills_of_ebs_efs_and_s3_restore_validate_and_clean_up() {
+    let schemas: Value =
+        serde_json::from_str(include_str!("../../../sandbox/schemas/cloudcontrol-properties.json")).unwrap();
+    let sb = spawn(6, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        for (resource_type, scenario, type_name, id_prefix) in [
+            ("EBS", "ebs_restore", "AWS::EC2::Volume", "vol-"),
+            ("EFS", "efs_restore", "AWS::EFS::FileSystem", "fs-"),
+            ("S3", "s3_restore", "AWS::S3::Bucket", ""),
+        ] {
+            let rp = point_of(&c, resource_type).await;
+            let resource = rp["resource_arn"].as_str().unwrap();
+            // The source resource, as Cloud Control reads it: only its schema's properties.
+            let source = resource.rsplit(['/', ':']).next().unwrap();
+            let props = cloud_control_properties(&sb, &rp, type_name, source).await;
+            let allowed: Vec<&str> =
+                schemas[type_name]["properties"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+            for name in props.as_object().unwrap().keys() {
+                assert!(allowed.contains(&name.as_str()), "{type_name}: {name} is not in its schema");
+            }
+            assert!(!props.as_object().unwrap().is_empty(), "{type_name} {source}: {props}");
+
+            let body = json!({"resource_arn": resource, "scenario": scenario, "retention_minutes": 5});
+            let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+            assert_eq!(s, 201, "{label} {resource_type}: {drill}");
+            let id = drill["id"].as_str().unwrap().to_string();
+            let request_id = drill["request_id"].as_str().unwrap();
+            let (_, request) = c.get_as(&erin, &format!("/api/v1/requests/{request_id}")).await;
+            let approve = json!({"params_hash": request["params_hash"]});
+            let (s, body) = c.post_as(&erin, &format!("/api/v1/requests/{request_id}/approve"), approve).await;
+            assert_eq!(s, 200, "{body}");
+            let mut report = Value::Null;
+            for _ in 0..60 {
+                c.executor.pass().await.unwrap();
+                recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+                report = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await.1;
+                if ["completed", "failed"].contains(&report["status"].as_str().unwrap()) {
+                    break;
+                }
+                sb.advance(300.0).await;
+            }
+            assert_eq!(report["status"], "completed", "{label} {resource_type}: {report}");
+            assert_ne!(report["outcome"], "failed", "{label} {resource_type}: {report}");
+            let restored = report["restored_arn"].as_str().unwrap();
+            let identifier = restored.rsplit(['/', ':']).next().unwrap();
+            assert!(identifier.starts_with(id_prefix), "{restored}");
+            let validation = report["validation"].as_str().unwrap();
+            assert!(
+                validation.contains(&format!("GetResource {type_name} {identifier}: exists"))
+                    && validation.contains("no status property"),
+                "{label}: {report}"
+            );
+            let (_, world) = sb.admin(reqwest::Method::GET, "/_sandbox/resources", None).await;
+            assert!(
+                !world["resources"].as_array().unwrap().iter().any(|r| r == restored),
+                "{label}: {restored} still exists"
+            );
+        }
+    }
+}

@@ -115,7 +115,7 @@ async fn db_instances_unknown_types_and_missing_resources_answer_as_aws_does() {
     assert_eq!(props["Endpoint"]["Port"], "5432");
     assert!(props["Endpoint"]["Address"].as_str().unwrap().starts_with("mydb."), "{props}");
 
-    let err = op.get_resource().type_name("AWS::S3::Bucket").identifier("b").send().await.unwrap_err();
+    let err = op.get_resource().type_name("AWS::Lambda::Function").identifier("f").send().await.unwrap_err();
     assert_eq!(code(&err), "TypeNotFoundException");
     let err = op.get_resource_request_status().request_token("not-a-token").send().await.unwrap_err();
     assert_eq!(code(&err), "RequestTokenNotFoundException");

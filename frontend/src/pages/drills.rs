@@ -17,14 +17,6 @@ use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format};
 
-fn scenario_name(s: Scenario) -> &'static str {
-    match s {
-        Scenario::DynamodbRestore => "In-account restore of a DynamoDB table",
-        Scenario::RdsRestore => "In-account restore of an RDS instance",
-        Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
-    }
-}
-
 /// The scenario a URL names, or the first.
 fn scenario_of(text: Option<&str>) -> Scenario {
     text.and_then(|t| t.parse().ok()).unwrap_or(Scenario::DynamodbRestore)
@@ -59,7 +51,7 @@ pub fn RunbookPage() -> impl IntoView {
                     .map(|&k| {
                         let href = format!("/runbooks?resource={}&scenario={k}", encode(&arn));
                         view! {
-                            <a href=href aria-current=if current == k { Some("page") } else { None }>{scenario_name(k)}</a>
+                            <a href=href aria-current=if current == k { Some("page") } else { None }>{k.title()}</a>
                         }
                     })
                     .collect_view()
@@ -238,7 +230,7 @@ pub fn Drills() -> impl IntoView {
                 >
                     {Scenario::ALL
                         .iter()
-                        .map(|&k| view! { <option value=k.as_str()>{scenario_name(k)}</option> })
+                        .map(|&k| view! { <option value=k.as_str()>{k.title()}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -267,7 +259,7 @@ pub fn Drills() -> impl IntoView {
                     .map(|v| {
                         vec![
                             Cell::Arn(v.resource_arn),
-                            Cell::Text(scenario_name(v.scenario).into()),
+                            Cell::Text(v.scenario.title().into()),
                             Cell::Text(format!("{} h", v.every_hours)),
                             Cell::Time(Some(v.next_at)),
                             Cell::Text(v.created_by),
@@ -291,7 +283,7 @@ fn DrillTable(page: Page<Drill>) -> impl IntoView {
         .into_iter()
         .map(|d| {
             vec![
-                Cell::Link(scenario_name(d.scenario).into(), format!("/drills/{}", d.id)),
+                Cell::Link(d.scenario.title().into(), format!("/drills/{}", d.id)),
                 Cell::Arn(format::arn_name(&d.resource_arn).to_string()),
                 Cell::Badge(d.outcome.unwrap_or_else(|| d.status.to_string())),
                 Cell::Num(d.measured_rto_minutes.map(format::minutes).unwrap_or_else(|| "–".into())),
@@ -407,7 +399,7 @@ fn ReportView(d: Drill) -> impl IntoView {
         })
         .collect();
     view! {
-        <h2>{format!("{} of {}", scenario_name(scenario), format::arn_name(&arn))}</h2>
+        <h2>{format!("{} of {}", scenario.title(), format::arn_name(&arn))}</h2>
         <p class="toolbar">
             <Badge status=status />
             {d.request_id.map(|r| view! { <a href=format!("/requests/{r}")>"Its request"</a> })}
