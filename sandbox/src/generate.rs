@@ -107,9 +107,11 @@ impl Builder {
                 format!("arn:aws:elasticfilesystem:{region}:{account_id}:file-system/{name}")
             }
             ResourceType::S3 => format!("arn:aws:s3:::{name}"),
+            ResourceType::Ec2 => format!("arn:aws:ec2:{region}:{account_id}:instance/{name}"),
+            ResourceType::Aurora => format!("arn:aws:rds:{region}:{account_id}:cluster:{name}"),
         };
         let size = match kind {
-            ResourceType::Rds => self.rng.gen_range(10..60u64) << 30,
+            ResourceType::Rds | ResourceType::Aurora => self.rng.gen_range(10..60u64) << 30,
             ResourceType::DynamoDb => self.rng.gen_range(1..12u64) << 30,
             _ => self.rng.gen_range(1..40u64) << 30,
         };
@@ -127,6 +129,7 @@ impl Builder {
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "default".into()),
+            default_vpc: self.accounts[account].default_vpc,
         });
         let r = self.region(account, region);
         r.names.insert((kind, name.to_string()), arn);
@@ -497,6 +500,8 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                     ResourceType::Ebs => format!("vol-{hex:017x}"),
                     ResourceType::Efs => format!("fs-{hex:017x}"),
                     ResourceType::S3 => format!("{team}-{id}-{region}-data-{k}"),
+                    ResourceType::Ec2 => format!("i-{hex:017x}"),
+                    ResourceType::Aurora => format!("{team}-cluster-{k}"),
                 };
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
                 // The fifth account's RDS instances use the AWS managed key aws/rds, and
