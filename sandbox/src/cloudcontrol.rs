@@ -1,7 +1,7 @@
 //! AWS Cloud Control API over awsJson1_0: GetResource, DeleteResource and
 //! GetResourceRequestStatus for the types restores make that the console checks
-//! and cleans up (DynamoDB tables, RDS DB instances, EBS volumes, EFS file systems,
-//! S3 buckets). A deletion is a request whose resource handler finishes later on
+//! and cleans up (DynamoDB tables, RDS DB instances, Aurora DB clusters, EC2
+//! instances, EBS volumes, EFS file systems, S3 buckets). A deletion is a request whose resource handler finishes later on
 //! the sandbox clock.
 
 use std::collections::BTreeMap;
@@ -70,9 +70,11 @@ fn required(member: &str, value: Option<String>) -> Result<String, AwsError> {
 }
 
 /// The CloudFormation type of each resource type a restore makes.
-const TYPES: [(ResourceType, &str); 5] = [
+const TYPES: [(ResourceType, &str); 7] = [
     (ResourceType::DynamoDb, "AWS::DynamoDB::Table"),
     (ResourceType::Rds, "AWS::RDS::DBInstance"),
+    (ResourceType::Aurora, "AWS::RDS::DBCluster"),
+    (ResourceType::Ec2, "AWS::EC2::Instance"),
     (ResourceType::Ebs, "AWS::EC2::Volume"),
     (ResourceType::Efs, "AWS::EFS::FileSystem"),
     (ResourceType::S3, "AWS::S3::Bucket"),
@@ -87,7 +89,7 @@ fn target(type_name: Option<String>, identifier: Option<String>) -> Result<(Reso
     let name = required("typeName", type_name)?;
     let identifier = required("identifier", identifier)?;
     match TYPES.iter().find(|(_, t)| *t == name) {
-        Some((ResourceType::Rds, _)) => Ok((ResourceType::Rds, identifier.to_lowercase())),
+        Some((kind @ (ResourceType::Rds | ResourceType::Aurora), _)) => Ok((*kind, identifier.to_lowercase())),
         Some((kind, _)) => Ok((*kind, identifier)),
         None => Err(error(
             "TypeNotFoundException",
@@ -189,8 +191,61 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
                 "Tags": tags,
             })
         }
-        // No status property in any of the next three schemas: a volume, a file
-        // system or a bucket that GetResource finds exists.
+        // `State` is a read-only property of AWS::EC2::Instance (pending, running, ...).
+        ResourceType::Ec2 => {
+            let digest = sha2::Sha256::digest(identifier.as_bytes());
+            let ip = format!("10.0.{}.{}", digest[0], digest[1].max(4));
+            let zone = serde_json::from_str::<Value>(&meta("Placement", "{}"))
+                .ok()
+                .and_then(|p| p["AvailabilityZone"].as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("{region}a"));
+            let (code, state) = match f.life {
+                Life::Creating => (0, "pending"),
+                Life::Available => (16, "running"),
+                Life::Deleting => (32, "shutting-down"),
+            };
+            json!({
+                "InstanceId": identifier,
+                "InstanceType": meta("InstanceType", "t3.micro"),
+                "SubnetId": f.metadata.keys().any(|k| k.eq_ignore_ascii_case("SubnetId")).then(|| meta("SubnetId", "")),
+                "VpcId": f.metadata.keys().any(|k| k.eq_ignore_ascii_case("VpcId")).then(|| meta("VpcId", "")),
+                "SecurityGroupIds": serde_json::from_str::<Vec<String>>(&meta("SecurityGroupIds", "[]")).ok().filter(|l| !l.is_empty()),
+                "AvailabilityZone": zone,
+                "PrivateIp": ip,
+                "PrivateDnsName": format!("ip-{}.{region}.compute.internal", ip.replace('.', "-")),
+                "State": { "Code": code, "Name": state },
+                "Tags": tags,
+            })
+        }
+        // No status property in any of the next four schemas: a DB cluster, a volume,
+        // a file system or a bucket that GetResource finds exists.
+        ResourceType::Aurora => {
+            let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
+            let cluster = &digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()[..11];
+            let port: u16 = meta("port", "5432").parse().unwrap_or(5432);
+            let list = |key: &str| serde_json::from_str::<Vec<String>>(&meta(key, "[]")).ok().filter(|l| !l.is_empty());
+            json!({
+                "DBClusterIdentifier": identifier,
+                "DBClusterArn": f.arn,
+                "Engine": meta("engine", "aurora-postgresql"),
+                "EngineVersion": meta("engineVersion", "15.4"),
+                "EngineMode": meta("engineMode", "provisioned"),
+                "Port": port,
+                "DBSubnetGroupName": meta("dbSubnetGroupName", "default"),
+                "VpcSecurityGroupIds": list("vpcSecurityGroupIds"),
+                "AvailabilityZones": list("availabilityZones"),
+                "StorageEncrypted": f.kms_key.is_some(),
+                "KmsKeyId": f.kms_key,
+                "Endpoint": (f.life != Life::Creating).then(|| json!({
+                    "Address": format!("{identifier}.cluster-c{cluster}.{region}.rds.amazonaws.com"),
+                    "Port": port.to_string(),
+                })),
+                "ReadEndpoint": (f.life != Life::Creating).then(|| json!({
+                    "Address": format!("{identifier}.cluster-ro-c{cluster}.{region}.rds.amazonaws.com"),
+                })),
+                "Tags": tags,
+            })
+        }
         ResourceType::Ebs => json!({
             "VolumeId": identifier,
             "AvailabilityZone": meta("availabilityZone", &format!("{region}a")),
@@ -332,8 +387,8 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, op: &str, body:
     let ready = region.and_then(|r| find(r, kind, &identifier)).is_some_and(|f| f.life != Life::Creating);
     let took = match kind {
         _ if !ready => HANDLER_REFUSAL,
-        ResourceType::Rds => 5 * MINUTE,
-        ResourceType::Efs | ResourceType::S3 => 2 * MINUTE,
+        ResourceType::Rds | ResourceType::Aurora => 5 * MINUTE,
+        ResourceType::Efs | ResourceType::S3 | ResourceType::Ec2 => 2 * MINUTE,
         _ => MINUTE,
     };
     let request = ResourceRequest {

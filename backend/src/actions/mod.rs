@@ -67,7 +67,9 @@ const SG: &str = "sg-0123abcd, sg-4567ef (a JSON array or commas)";
 /// `Metadata` (EFS: `newFileSystem`, `itemsToRestore`); the RDS API Reference
 /// (RestoreDBInstanceFromDBSnapshot, RestoreDBClusterFromSnapshot) for RDS and Aurora;
 /// "Restore S3 data using AWS Backup" (`DestinationBucketName`, `NewBucket`,
-/// `ItemsToRestore`: S3 restores name a bucket, not a key prefix).
+/// `ItemsToRestore`: S3 restores name a bucket, not a key prefix; without them AWS
+/// Backup restores into the source bucket, overwriting nothing). List values travel
+/// as JSON arrays of strings, as AWS Backup passes them.
 fn fields(resource_type: &str) -> Option<&'static [Field]> {
     use Expect::*;
     const DYNAMODB: &[Field] = &[
@@ -112,11 +114,21 @@ fn fields(resource_type: &str) -> Option<&'static [Field]> {
         field("volumeType", "Volume type", "gp3, gp2, io2, io1, st1, sc1 or standard", VolumeType),
     ];
     const EFS: &[Field] = &[
-        field("newFileSystem", "Into a new file system", "true (the whole file system or the items below)", Flag),
+        field(
+            "newFileSystem",
+            "Into a new file system",
+            "true, or false: into the source file system's aws-backup-restore directory",
+            Flag,
+        ),
         field("itemsToRestore", "Only these paths", "/data, /etc/app.conf (1 to 5, from the root)", Paths),
     ];
     const S3: &[Field] = &[
-        name("DestinationBucketName", "Target bucket", "3-63 of a-z 0-9 . -", BucketName),
+        field(
+            "DestinationBucketName",
+            "Target bucket",
+            "3-63 of a-z 0-9 . - (with a new bucket: its name)",
+            BucketName,
+        ),
         field("NewBucket", "Create the bucket", "true (a new bucket) or false (an existing one)", Flag),
         field("ItemsToRestore", "Only these objects", "s3://bucket/key (1 to 5)", S3Items),
     ];
@@ -130,6 +142,23 @@ fn fields(resource_type: &str) -> Option<&'static [Field]> {
         "S3" => Some(S3),
         _ => None,
     }
+}
+
+/// The metadata of a restore into a new resource named `name`, where the type lets
+/// the caller name it (the runbooks' and drills' requests); empty for the types whose
+/// new resource AWS names (EC2 instances, EBS volumes, EFS file systems).
+pub fn new_resource_metadata(resource_type: &str, name: &str) -> BTreeMap<String, String> {
+    let mut m: BTreeMap<String, String> = fields(resource_type)
+        .unwrap_or_default()
+        .iter()
+        .filter(|f| f.required)
+        .map(|f| (f.key.into(), name.into()))
+        .collect();
+    if resource_type == "S3" {
+        m.insert("DestinationBucketName".into(), name.into());
+        m.insert("NewBucket".into(), "true".into());
+    }
+    m
 }
 
 /// The settings a restore request may set for a resource type, for the form.
@@ -289,7 +318,11 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<B
             )));
         };
         check_value(f, v).map_err(bad)?;
-        if out.insert(f.key.to_string(), v.clone()).is_some() {
+        let v = match f.value {
+            Expect::SecurityGroups | Expect::Zones | Expect::Paths | Expect::S3Items => json!(list(v)).to_string(),
+            _ => v.clone(),
+        };
+        if out.insert(f.key.to_string(), v).is_some() {
             return Err(bad(format!("metadata.{} is given twice", f.key)));
         }
     }
@@ -308,12 +341,11 @@ fn check_metadata(resource_type: &str, m: &BTreeMap<String, String>) -> Result<B
             }
             _ => {}
         },
-        // An item-level restore into the source file system is not a new resource;
-        // the console restores into new ones (AWS Backup never restores over one).
-        "EFS" if out.get("newFileSystem").map(String::as_str) == Some("false") => {
-            return Err(bad(
-                "metadata.newFileSystem: false would restore into the existing file system; the console restores into a new one (true)".into(),
-            ))
+        // A new bucket needs its name: the recovery point's is the source bucket's, which exists.
+        "S3" if out.get("NewBucket").map(String::as_str) == Some("true")
+            && !out.contains_key("DestinationBucketName") =>
+        {
+            return Err(bad("metadata.DestinationBucketName: a new bucket (NewBucket true) needs its name".into()))
         }
         _ => {}
     }
@@ -517,8 +549,9 @@ mod tests {
         let check = |t: &str, pairs: &[(&str, &str)]| check_metadata(t, &m(pairs)).map_err(|e| e.to_string());
         // The name AWS cannot infer is required where the type needs one.
         assert!(check("Aurora", &[]).is_err_and(|e| e.contains("metadata.dbClusterIdentifier")));
-        assert!(check("S3", &[]).is_err_and(|e| e.contains("metadata.DestinationBucketName")));
+        assert!(check("S3", &[("NewBucket", "true")]).is_err_and(|e| e.contains("metadata.DestinationBucketName")));
         assert!(check("EC2", &[]).is_ok() && check("EBS", &[]).is_ok() && check("EFS", &[]).is_ok());
+        assert!(check("S3", &[]).is_ok(), "into the source bucket, as AWS Backup restores by default");
         // Good overrides, keys read case-insensitively and spelled as listed.
         let ec2 = check(
             "EC2",
@@ -528,6 +561,9 @@ mod tests {
             ec2.unwrap_or_default().keys().collect::<Vec<_>>(),
             ["InstanceType", "SecurityGroupIds", "SubnetId"]
         );
+        // Lists travel as JSON arrays, as AWS Backup passes them.
+        let sg = check("RDS", &[("dbInstanceIdentifier", "db-1"), ("VpcSecurityGroupIds", "sg-1, sg-2")]);
+        assert_eq!(sg.unwrap_or_default()["VpcSecurityGroupIds"], r#"["sg-1","sg-2"]"#);
         assert!(check("EBS", &[("availabilityZone", "ap-southeast-2b"), ("volumeType", "io2")]).is_ok());
         assert!(check("EFS", &[("newFileSystem", "true"), ("itemsToRestore", r#"["/data", "/etc/app.conf"]"#)]).is_ok());
         assert!(check("S3", &[("DestinationBucketName", "tracking-restored.2026"), ("NewBucket", "true")]).is_ok());
@@ -548,8 +584,9 @@ mod tests {
             ("EBS", "volumeType", "gp9", "gp3"),
             ("EBS", "availabilityZone", "Zone A", "ap-southeast-2a"),
             ("EFS", "itemsToRestore", "data/*", "paths from the file system's root"),
-            ("EFS", "newFileSystem", "false", "new one"),
+            ("EFS", "newFileSystem", "no", "true or false"),
             ("S3", "DestinationBucketName", "Tracking_Restored", "bucket name"),
+            ("S3", "ItemsToRestore", "orders/2026", "s3://bucket/key"),
             ("Aurora", "dbClusterIdentifier", "1cluster", "a letter first"),
             ("Aurora", "MultiAZ", "true", "not a Aurora restore setting"),
         ] {
@@ -563,7 +600,9 @@ mod tests {
             assert!(e.contains(&format!("metadata.{k}")) && e.contains(expected), "{t} {k}={v}: {e}");
         }
         // Every type's fields, for the form: the name first where one is needed.
-        assert_eq!(restore_fields("S3")[0].kind, "name");
+        assert_eq!(restore_fields("Aurora")[0].kind, "name");
+        assert_eq!(new_resource_metadata("S3", "b-1").get("NewBucket").map(String::as_str), Some("true"));
+        assert!(new_resource_metadata("EBS", "v").is_empty());
         assert_eq!(restore_fields("EBS")[1].options.first().map(String::as_str), Some("gp3"));
         assert!(restore_fields("FSx").is_empty());
     }

@@ -3,8 +3,6 @@
 //! involved, the pre-flight checks of the request it would start, and its steps.
 //! Drills follow the same plan.
 
-use std::collections::BTreeMap;
-
 use shared::{
     NewRequest, ProtectedResource, RecoveryPoint, RequestKind, Runbook, RunbookFact, RunbookStep, Scenario, Vault,
 };
@@ -157,11 +155,7 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
         (Some(rp), true) => {
             // The new resource's name where the type needs one; everything else comes
             // from the recovery point's own restore metadata.
-            let metadata = crate::actions::restore_fields(&resource.resource_type)
-                .into_iter()
-                .filter(|f| f.required)
-                .map(|f| (f.key, target.clone()))
-                .collect::<BTreeMap<_, _>>();
+            let metadata = crate::actions::new_resource_metadata(&resource.resource_type, &target);
             Some(NewRequest {
                 kind: if cross { RequestKind::CrossAccountRestore } else { RequestKind::Restore },
                 recovery_point_arn: rp.recovery_point_arn.clone(),
@@ -235,7 +229,7 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     let noun = noun(&r.resource_type);
     let type_name = super::drills::cloud_control_type(&r.resource_type).unwrap_or("its type");
     // Types whose new resource AWS names: the request carries no name, the job says which it made.
-    let named = crate::actions::restore_fields(&r.resource_type).iter().any(|f| f.required);
+    let named = !crate::actions::new_resource_metadata(&r.resource_type, "").is_empty();
     let mut steps = vec![RunbookStep {
         title: "Check the pre-flight results".into(),
         detail: "Every check below must pass: the recovery point is COMPLETED or AVAILABLE as AWS reports it now, the new name is free, the accounts are active members of the organization and the destination vault lets the copy in.".into(),

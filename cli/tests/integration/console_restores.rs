@@ -136,14 +136,15 @@ async fn ebs_efs_and_s3_restores_start_from_the_recovery_points_metadata() {
         assert_eq!(s, 400, "{e}");
         assert!(e["error"]["message"].as_str().unwrap().contains("metadata.itemsToRestore"), "{e}");
 
+        // Into the source bucket (the recovery point's own metadata: NewBucket false),
+        // then into a new bucket the request names.
         let s3 = point_of(&c, "S3").await;
-        let bucket = format!("restored-{label}-");
-        let done = restore(&sb, &c, tokens, &s3, json!({"DestinationBucketName": format!("{bucket}a")})).await;
-        assert_eq!(done["created_resource_arn"], format!("arn:aws:s3:::{bucket}a"), "{label}");
-        let items = json!({"DestinationBucketName": format!("{bucket}b"), "NewBucket": "true"});
-        restore(&sb, &c, tokens, &s3, items).await;
-        // A new bucket's name is the caller's to give: AWS cannot infer one.
-        let (s, e) = file(&c, tokens, &s3, json!({})).await;
+        restore(&sb, &c, tokens, &s3, json!({})).await;
+        let bucket = format!("restored-{label}-bucket");
+        let done = restore(&sb, &c, tokens, &s3, json!({"DestinationBucketName": bucket, "NewBucket": "true"})).await;
+        assert_eq!(done["created_resource_arn"], format!("arn:aws:s3:::{bucket}"), "{label}");
+        // A new bucket's name is the caller's to give: the recovery point names the source bucket.
+        let (s, e) = file(&c, tokens, &s3, json!({"NewBucket": "true"})).await;
         assert_eq!(s, 400, "{e}");
         assert!(e["error"]["message"].as_str().unwrap().contains("metadata.DestinationBucketName"), "{e}");
         let (s, e) = file(&c, tokens, &s3, json!({"DestinationBucketName": "Not_A_Bucket"})).await;
