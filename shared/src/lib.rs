@@ -1165,6 +1165,13 @@ impl Scenario {
         }
     }
 
+    /// Whether the scenario applies to the resource an ARN names (the cross-account
+    /// one to every type the console restores).
+    pub fn fits(self, resource_arn: &str) -> bool {
+        let Some(kind) = restorable_type(resource_arn) else { return false };
+        self.restores().is_none_or(|(t, _)| t == kind)
+    }
+
     /// What the scenario does, for people.
     pub fn title(self) -> &'static str {
         match self {
@@ -1178,6 +1185,23 @@ impl Scenario {
             Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
         }
     }
+}
+
+/// The restorable Backup resource type of a resource ARN (DynamoDB table, RDS
+/// instance, Aurora cluster, EC2 instance, EBS volume, EFS file system, S3 bucket).
+pub fn restorable_type(arn: &str) -> Option<&'static str> {
+    let mut parts = arn.splitn(6, ':');
+    let (service, resource) = (parts.nth(2)?, parts.nth(2)?);
+    Some(match (service, resource.split(['/', ':']).next()?) {
+        ("dynamodb", "table") => "DynamoDB",
+        ("rds", "db") => "RDS",
+        ("rds", "cluster") => "Aurora",
+        ("ec2", "instance") => "EC2",
+        ("ec2", "volume") => "EBS",
+        ("elasticfilesystem", "file-system") => "EFS",
+        ("s3", _) => "S3",
+        _ => return None,
+    })
 }
 
 wire_enum! {
@@ -1515,6 +1539,20 @@ mod tests {
         );
         assert_eq!(Scenario::DynamodbRestore.title(), "In-account restore of a DynamoDB table");
         assert_eq!(Scenario::EfsRestore.title(), "In-account restore of an EFS file system");
+        for (arn, kind) in [
+            ("arn:aws:dynamodb:r:1:table/t", "DynamoDB"),
+            ("arn:aws:rds:r:1:db:mydb", "RDS"),
+            ("arn:aws-us-gov:rds:r:1:cluster:c", "Aurora"),
+            ("arn:aws:ec2:r:1:instance/i-1", "EC2"),
+            ("arn:aws:ec2:r:1:volume/vol-1", "EBS"),
+            ("arn:aws:elasticfilesystem:r:1:file-system/fs-1", "EFS"),
+            ("arn:aws:s3:::bucket", "S3"),
+        ] {
+            assert_eq!(restorable_type(arn), Some(kind), "{arn}");
+        }
+        assert_eq!(restorable_type("arn:aws:fsx:r:1:file-system/fs-1"), None);
+        assert!(Scenario::EbsRestore.fits("arn:aws:ec2:r:1:volume/vol-1"));
+        assert!(!Scenario::EbsRestore.fits("arn:aws:s3:::b") && Scenario::CrossAccountRestore.fits("arn:aws:s3:::b"));
         round_trips(
             DrillStatus::ALL,
             &["awaiting_approval", "restoring", "validating", "retained", "cleaning_up", "completed", "failed"],

@@ -17,16 +17,22 @@ use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format};
 
-/// The scenario a URL names, or the first.
-fn scenario_of(text: Option<&str>) -> Scenario {
-    text.and_then(|t| t.parse().ok()).unwrap_or(Scenario::DynamodbRestore)
+/// The scenario a URL names, or the first that fits the resource.
+fn scenario_of(text: Option<&str>, arn: &str) -> Scenario {
+    text.and_then(|t| t.parse().ok())
+        .or_else(|| Scenario::ALL.iter().copied().find(|s| s.fits(arn)))
+        .unwrap_or(Scenario::DynamodbRestore)
 }
 
 #[component]
 pub fn RunbookPage() -> impl IntoView {
     let (query, _) = use_url();
     let params = Memo::new(move |_| {
-        query.with(|q| (q.get("resource").unwrap_or_default().to_string(), scenario_of(q.get("scenario"))))
+        query.with(|q| {
+            let arn = q.get("resource").unwrap_or_default().to_string();
+            let scenario = scenario_of(q.get("scenario"), &arn);
+            (arn, scenario)
+        })
     });
     let version = RwSignal::new(0u32);
     let runbook = use_get(move || {
@@ -48,6 +54,7 @@ pub fn RunbookPage() -> impl IntoView {
                 let (arn, current) = params.get();
                 Scenario::ALL
                     .iter()
+                    .filter(|k| k.fits(&arn))
                     .map(|&k| {
                         let href = format!("/runbooks?resource={}&scenario={k}", encode(&arn));
                         view! {
@@ -174,7 +181,7 @@ pub fn Drills() -> impl IntoView {
         "/api/v1/drill-schedules".to_string()
     });
     let resource = RwSignal::new(query.get_untracked().get("resource").unwrap_or_default().to_string());
-    let scenario = RwSignal::new(scenario_of(query.get_untracked().get("scenario")));
+    let scenario = RwSignal::new(scenario_of(query.get_untracked().get("scenario"), &resource.get_untracked()));
     let retention = RwSignal::new("60".to_string());
     let every = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -226,7 +233,7 @@ pub fn Drills() -> impl IntoView {
                 "Scenario "
                 <select
                     prop:value=move || scenario.get().as_str()
-                    on:change=move |ev| scenario.set(scenario_of(Some(&event_target_value(&ev))))
+                    on:change=move |ev| scenario.set(scenario_of(Some(&event_target_value(&ev)), ""))
                 >
                     {Scenario::ALL
                         .iter()
