@@ -127,15 +127,17 @@ impl World {
         let vault = bp.vault;
         let failure_rate = bp.failure_rate;
         let next = bp.schedule.next_after(t);
+        let mut own = self.region_mut(account, region).backup_plans[plan].rng.take();
         for resource in resources {
-            let id: u128 = self.rng.gen();
-            let duration = self.rng.gen_range(4..30) * MINUTE;
-            let outcome = if self.rng.gen_bool(failure_rate) {
+            let rng = own.as_mut().unwrap_or(&mut self.rng);
+            let id: u128 = rng.gen();
+            let duration = rng.gen_range(4..30) * MINUTE;
+            let outcome = if rng.gen_bool(failure_rate) {
                 Outcome::Fail(
                     [
                         "The backup job failed to create a recovery point: the resource was being modified.",
                         "Backup job expired before it could start within the start window.",
-                    ][self.rng.gen_range(0..2)]
+                    ][rng.gen_range(0..2)]
                     .to_string(),
                 )
             } else {
@@ -157,6 +159,7 @@ impl World {
             let job = r.backup_jobs.len() - 1;
             self.schedule(t + duration, Event::BackupDone { account, region: region.to_string(), job });
         }
+        self.region_mut(account, region).backup_plans[plan].rng = own;
         if let Some(next) = next {
             self.schedule(next, Event::BackupRun { account, region: region.to_string(), plan });
         }

@@ -390,6 +390,9 @@ pub struct BackupPlan {
     pub copy_to: Option<String>,
     pub delete_after_days: u32,
     pub failure_rate: f64,
+    /// A plan with its own random stream: its jobs draw nothing from the world's, so
+    /// adding it leaves the rest of the history as it was (the demo's platform plan).
+    pub rng: Option<ChaCha8Rng>,
 }
 
 #[derive(Debug, Clone)]

@@ -720,7 +720,8 @@ async fn copy_to_central(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str)
 #[tokio::test]
 async fn cross_account_copy_prerequisites_are_checked_before_approval() {
     // The fifth generated account's RDS instance uses aws/rds, its EBS volume a key
-    // shared with no other account (sandbox/src/generate.rs).
+    // shared with no other account (sandbox/src/generate.rs); both in its first
+    // Region, ap-southeast-2, the central vault's.
     let sb = spawn(6, 0.0).await;
     const FIFTH: &str = "400000000005";
     let hub = aws_sdk_backup::Client::new(&sb.hub().await);
@@ -734,7 +735,11 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         let of_type = |t: &str| {
             points
                 .iter()
-                .find(|p| p["resource_type"] == t && shared::recovery_point_usable(p["status"].as_str().unwrap()))
+                .find(|p| {
+                    p["resource_type"] == t
+                        && p["region"] == "ap-southeast-2"
+                        && shared::recovery_point_usable(p["status"].as_str().unwrap())
+                })
                 .map(|p| p["recovery_point_arn"].as_str().unwrap().to_string())
         };
 
