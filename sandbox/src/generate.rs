@@ -63,6 +63,7 @@ impl Builder {
             regions: BTreeMap::new(),
             default_vpc: true,
             db_subnet_groups: Vec::new(),
+            dynamodb_advanced: true,
         });
         self.accounts.len() - 1
     }
@@ -521,6 +522,9 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             member_roles(HUB_ACCOUNT, None)
         };
         let a = b.account(&id, &name, true, roles);
+        // The fifth account has not turned on advanced DynamoDB backup: its tables'
+        // backups are DynamoDB's own, which cannot be copied to other accounts.
+        b.accounts[a].dynamodb_advanced = i != 4;
         let mut regions = vec![GENERATED_REGIONS[i % GENERATED_REGIONS.len()]];
         if b.rng.gen_bool(0.3) {
             regions.push(GENERATED_REGIONS[(i + 1) % GENERATED_REGIONS.len()]);
@@ -536,11 +540,14 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 // The first two accounts test an RDS instance (the second with a storage
                 // override, so its restores differ from the source).
                 // The fifth account (no copies, no restore tests) holds an RDS instance and
-                // an EBS volume whose keys stop copies to other accounts (see below).
+                // an EBS volume whose keys stop copies to other accounts (see below), and
+                // a DynamoDB table backed up without advanced DynamoDB backup.
                 let kind = if (i < 2 || i == 4) && ri == 0 && k == 0 {
                     ResourceType::Rds
                 } else if i == 4 && ri == 0 && k == 1 {
                     ResourceType::Ebs
+                } else if i == 4 && ri == 0 && k == 2 {
+                    ResourceType::DynamoDb
                 } else {
                     drawn
                 };
