@@ -127,15 +127,17 @@ impl World {
         let vault = bp.vault;
         let failure_rate = bp.failure_rate;
         let next = bp.schedule.next_after(t);
+        let mut own = self.region_mut(account, region).backup_plans[plan].rng.take();
         for resource in resources {
-            let id: u128 = self.rng.gen();
-            let duration = self.rng.gen_range(4..30) * MINUTE;
-            let outcome = if self.rng.gen_bool(failure_rate) {
+            let rng = own.as_mut().unwrap_or(&mut self.rng);
+            let id: u128 = rng.gen();
+            let duration = rng.gen_range(4..30) * MINUTE;
+            let outcome = if rng.gen_bool(failure_rate) {
                 Outcome::Fail(
                     [
                         "The backup job failed to create a recovery point: the resource was being modified.",
                         "Backup job expired before it could start within the start window.",
-                    ][self.rng.gen_range(0..2)]
+                    ][rng.gen_range(0..2)]
                     .to_string(),
                 )
             } else {
@@ -157,12 +159,14 @@ impl World {
             let job = r.backup_jobs.len() - 1;
             self.schedule(t + duration, Event::BackupDone { account, region: region.to_string(), job });
         }
+        self.region_mut(account, region).backup_plans[plan].rng = own;
         if let Some(next) = next {
             self.schedule(next, Event::BackupRun { account, region: region.to_string(), plan });
         }
     }
 
     fn backup_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let dynamodb_advanced = self.accounts[account].dynamodb_advanced;
         let r = self.region_mut(account, region);
         let Some(bj) = r.backup_jobs.get_mut(job) else {
             return;
@@ -177,8 +181,14 @@ impl World {
             Some(p) => (p.copy_to.clone(), p.delete_after_days),
             None => (None, 35),
         };
+        let raw = backup_job_id.rotate_left(64) ^ 0x5a5a;
+        let (form, id) = if resource_info.kind == ResourceType::DynamoDb && !dynamodb_advanced {
+            (PointForm::DynamoDbManaged, dynamodb_backup_id(created, raw))
+        } else {
+            (PointForm::Periodic, resource_info.kind.recovery_point_id(raw))
+        };
         let rp = RecoveryPoint {
-            id: resource_info.kind.recovery_point_id(backup_job_id.rotate_left(64) ^ 0x5a5a),
+            id,
             resource: Arc::clone(&resource_info),
             created,
             completed: t,
@@ -187,6 +197,7 @@ impl World {
             delete_after_days: Some(delete_after),
             last_restore: None,
             backup_plan: Some(plan),
+            form,
         };
         let Some(v) = r.vaults.get_mut(vault) else {
             return;
@@ -236,6 +247,16 @@ impl World {
                 ))
             })?;
         let source_id = self.accounts[account].id.clone();
+        let form =
+            self.region(account, region).and_then(|r| r.vaults.get(vault)?.recovery_points.get(rp)).map(|p| p.form);
+        if form == Some(PointForm::DynamoDbManaged) && (dest_account_id != source_id || dest_region != region) {
+            // Developer Guide, "Advanced DynamoDB backup": cross-account and cross-Region
+            // copies are features of advanced DynamoDB backup; the refusal's wording is
+            // the sandbox's (AWS documents none), as an InvalidRequestException.
+            return Err(AwsError::invalid_request(format!(
+                "This DynamoDB backup was made without advanced DynamoDB backup: it cannot be copied to another account or Region. Turn on advanced DynamoDB backup in account {source_id} and back the table up again"
+            )));
+        }
         let dest_account = self.account(&dest_account_id);
         let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
         let mut outcome = Outcome::Succeed;
@@ -360,7 +381,8 @@ impl World {
         let (outcome, dest_arn, resource, delete_after) =
             (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
         let source_rp = &r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point];
-        let (source_rp_created, source_retention) = (source_rp.created, source_rp.delete_after_days);
+        let (source_rp_created, source_retention, source_form) =
+            (source_rp.created, source_rp.delete_after_days, source_rp.form);
         let mut destination_rp = None;
         let mut message = None;
         match outcome {
@@ -389,6 +411,7 @@ impl World {
                             delete_after_days: delete_after.or(source_retention),
                             last_restore: None,
                             backup_plan: None,
+                            form: source_form,
                         };
                         destination_rp = Some(recovery_point_arn(&dest_account_id, &reg, &rp));
                         self.region_mut(d, &reg).vaults[v].recovery_points.push(rp);

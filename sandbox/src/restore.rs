@@ -539,6 +539,7 @@ mod tests {
             regions: BTreeMap::new(),
             default_vpc,
             db_subnet_groups: vec!["app-db".into()],
+            dynamodb_advanced: true,
         }
     }
 

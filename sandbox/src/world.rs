@@ -135,6 +135,21 @@ pub struct RecoveryPoint {
     pub delete_after_days: Option<u32>,
     pub last_restore: Option<Millis>,
     pub backup_plan: Option<u16>,
+    /// Which kind of backup the recovery point is (one byte).
+    pub form: PointForm,
+}
+
+/// The kinds of recovery point, which AWS names and treats differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PointForm {
+    /// A snapshot (periodic) backup.
+    #[default]
+    Periodic,
+    /// A DynamoDB backup made without advanced DynamoDB backup: DynamoDB's own, with its
+    /// ARN `arn:aws:dynamodb:REGION:ACCOUNT:table/T/backup/01234567890123-abcdef12`; no
+    /// cold storage, no copies to other accounts or Regions (Developer Guide, "Advanced
+    /// DynamoDB backup" and "Feature availability by resource").
+    DynamoDbManaged,
 }
 
 #[derive(Debug)]
@@ -147,6 +162,12 @@ pub struct Vault {
     pub recovery_points: Vec<RecoveryPoint>,
 }
 
+/// The id of a DynamoDB-managed backup: its name is `CREATED-HEX`, the creation time in
+/// milliseconds (14 digits) and 8 hexadecimal digits, which the id keeps.
+pub fn dynamodb_backup_id(created: Millis, raw: u128) -> u128 {
+    ((created.max(0) as u128) << 32) | (raw & 0xffff_ffff)
+}
+
 /// Formats a recovery point's ARN the way AWS does for its resource type (Backup
 /// model, `RecoveryPointArn`; Developer Guide, "Feature availability by resource": types
 /// not fully managed by AWS Backup keep their service's snapshot ARN):
@@ -155,9 +176,17 @@ pub struct Vault {
 /// - EBS: `arn:aws:ec2:REGION::snapshot/snap-ID` and EC2: `arn:aws:ec2:REGION::image/ami-ID`,
 ///   without an account (EC2's ARN format for snapshots and images, EC2 User Guide,
 ///   "Amazon Resource Names for Amazon EC2");
+/// - DynamoDB without advanced backup: DynamoDB's backup ARN (see [`PointForm`]);
 /// - the types AWS Backup fully manages: `arn:aws:backup:REGION:ACCOUNT:recovery-point:ID`.
 pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> String {
     let id = uuid::Uuid::from_u128(rp.id);
+    if rp.form == PointForm::DynamoDbManaged {
+        let (created, hex) = (rp.id >> 32, rp.id & 0xffff_ffff);
+        return format!(
+            "arn:aws:dynamodb:{region}:{account}:table/{}/backup/{created:014}-{hex:08x}",
+            rp.resource.name
+        );
+    }
     match rp.resource.kind {
         ResourceType::Rds => format!("arn:aws:rds:{region}:{account}:snapshot:awsbackup:job-{id}"),
         ResourceType::Aurora => format!("arn:aws:rds:{region}:{account}:cluster-snapshot:awsbackup:job-{id}"),
@@ -187,6 +216,12 @@ pub fn parse_recovery_point_arn(arn: &str, caller: &str) -> Option<(String, Stri
         hex17(hex)?
     } else if let Some(hex) = rest.strip_prefix("image/ami-") {
         hex17(hex)?
+    } else if let Some((_, name)) = rest.strip_prefix("table/").and_then(|t| t.rsplit_once("/backup/")) {
+        let (created, hex) = name.split_once('-')?;
+        if created.len() != 14 || hex.len() != 8 {
+            return None;
+        }
+        (created.parse::<u128>().ok()? << 32) | u128::from_str_radix(hex, 16).ok()?
     } else {
         return None;
     };
@@ -390,6 +425,9 @@ pub struct BackupPlan {
     pub copy_to: Option<String>,
     pub delete_after_days: u32,
     pub failure_rate: f64,
+    /// A plan with its own random stream: its jobs draw nothing from the world's, so
+    /// adding it leaves the rest of the history as it was (the demo's platform plan).
+    pub rng: Option<ChaCha8Rng>,
 }
 
 #[derive(Debug, Clone)]
@@ -515,6 +553,10 @@ pub struct Account {
     pub default_vpc: bool,
     /// The DB subnet groups the account has created (besides `default`).
     pub db_subnet_groups: Vec<String>,
+    /// Whether the account has turned on advanced DynamoDB backup (AWS Backup
+    /// `UpdateRegionSettings`, `ResourceTypeManagementPreference` DynamoDB): without it,
+    /// DynamoDB backups are DynamoDB's own ([`PointForm::DynamoDbManaged`]).
+    pub dynamodb_advanced: bool,
 }
 
 /// Credentials the sandbox issued through AssumeRole.
@@ -671,6 +713,7 @@ mod tests {
                 delete_after_days: None,
                 last_restore: None,
                 backup_plan: None,
+                form: PointForm::Periodic,
             };
             let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
             assert_eq!(
@@ -683,5 +726,40 @@ mod tests {
             assert_eq!(arn.contains("::snapshot/snap-") || arn.contains("::image/ami-"), accountless, "{arn}");
         }
         assert_eq!(parse_recovery_point_arn("arn:aws:backup:x", "111111111111"), None);
+    }
+
+    #[test]
+    fn dynamodb_backups_without_advanced_backup_have_dynamodbs_arn() {
+        let info = Arc::new(ResourceInfo {
+            arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders".into(),
+            kind: ResourceType::DynamoDb,
+            name: "orders".into(),
+            account: "111111111111".into(),
+            region: "ap-southeast-2".into(),
+            kms_key: String::new(),
+            tags: vec![],
+            size: 1,
+            db_subnet_group: "default".into(),
+            default_vpc: true,
+        });
+        let created: Millis = 1_795_780_800_000;
+        let rp = RecoveryPoint {
+            id: dynamodb_backup_id(created, 0xdead_beef_abcd_ef12),
+            resource: info,
+            created,
+            completed: created,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: None,
+            last_restore: None,
+            backup_plan: None,
+            form: PointForm::DynamoDbManaged,
+        };
+        let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
+        assert_eq!(arn, "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders/backup/01795780800000-abcdef12");
+        assert_eq!(
+            parse_recovery_point_arn(&arn, "999999999999"),
+            Some(("111111111111".to_string(), "ap-southeast-2".to_string(), rp.id))
+        );
     }
 }
