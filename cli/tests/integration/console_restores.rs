@@ -14,16 +14,14 @@ use crate::console::*;
 use crate::console_posture::urlencoding;
 use crate::console_requests::run_to_end;
 
-/// A usable recovery point of a type, in the vault of the account that backed it up.
+/// A usable recovery point of a type in workload_a (the demo world holds one resource
+/// of each type there).
 pub(crate) async fn point_of(c: &TestConsole, resource_type: &str) -> Value {
-    let points = c.all(format!("/api/v1/recovery-points?resource_type={resource_type}&limit=200")).await;
-    points
+    let q = format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type={resource_type}&limit=200");
+    c.all(q)
+        .await
         .into_iter()
-        .find(|p| {
-            shared::recovery_point_usable(p["status"].as_str().unwrap())
-                && p["account_id"] != BACKUP
-                && p["vault_name"] != "central"
-        })
+        .find(|p| shared::recovery_point_usable(p["status"].as_str().unwrap()))
         .unwrap_or_else(|| panic!("no usable {resource_type} recovery point"))
 }
 
@@ -93,7 +91,7 @@ async fn restore(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &V
     done
 }
 
-/// EBS, EFS and S3 (generated accounts hold them): a restore with the recovery
+/// EBS, EFS, S3, EC2 and Aurora (workload_a holds one of each): a restore with the recovery
 /// point's metadata, one with overrides, a bad override refused with a 400 naming
 /// the key, and the sandbox refusing a restore that lacks a key AWS requires. The
 /// keys: AWS Backup Developer Guide, "Restore testing inferred metadata" (EBS
@@ -101,8 +99,8 @@ async fn restore(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &V
 /// itemsToRestore), "Restore S3 data using AWS Backup" (DestinationBucketName,
 /// NewBucket, ItemsToRestore).
 #[tokio::test]
-async fn ebs_efs_and_s3_restores_start_from_the_recovery_points_metadata() {
-    let sb = spawn(6, 0.0).await;
+async fn every_new_type_restores_from_its_recovery_points_metadata() {
+    let sb = spawn(0, 0.0).await;
     let mut points = Vec::new();
     for db in databases().await {
         let label = db.label;
@@ -150,10 +148,48 @@ async fn ebs_efs_and_s3_restores_start_from_the_recovery_points_metadata() {
         let (s, e) = file(&c, tokens, &s3, json!({"DestinationBucketName": "Not_A_Bucket"})).await;
         assert_eq!(s, 400, "{e}");
         assert!(e["error"]["message"].as_str().unwrap().contains("S3 bucket name"), "{e}");
-        points = vec![("S3", "DestinationBucketName", s3), ("EFS", "newFileSystem", efs)];
+
+        // EC2: the instance's launch settings from the recovery point (its subnet, as
+        // accounts often have no default VPC), the instance type overridden.
+        let ec2 = point_of(&c, "EC2").await;
+        let done = restore(&sb, &c, tokens, &ec2, json!({})).await;
+        assert!(done["created_resource_arn"].as_str().unwrap().contains(":instance/i-"), "{label}: {done}");
+        let sg =
+            json!({"InstanceType": "t3.large", "SecurityGroupIds": own_metadata(&sb, &ec2).await["SecurityGroupIds"]});
+        restore(&sb, &c, tokens, &ec2, sg).await;
+        // A subnet the account lacks passes the console's check (it is a subnet id) and
+        // fails as RunInstances fails it.
+        let (s, req) = file(&c, tokens, &ec2, json!({"SubnetId": "subnet-0000dead"})).await;
+        assert_eq!(s, 201, "{req}");
+        let done = run_to_end(&sb, &c, tokens.0, req["id"].as_str().unwrap()).await;
+        assert_eq!(done["status"], "failed", "{label}: {done}");
+        assert!(done["error"].as_str().unwrap().contains("InvalidSubnetID.NotFound"), "{done}");
+        let (s, e) = file(&c, tokens, &ec2, json!({"InstanceType": "huge", "SubnetId": "subnet-0a1b"})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.InstanceType"), "{e}");
+
+        // Aurora: the new cluster's identifier is the caller's; the network from the recovery point.
+        let aurora = point_of(&c, "Aurora").await;
+        let name = format!("orders-restored-{label}");
+        let done = restore(&sb, &c, tokens, &aurora, json!({"dbClusterIdentifier": name})).await;
+        assert!(done["created_resource_arn"].as_str().unwrap().ends_with(&format!(":cluster:{name}")), "{done}");
+        let zones = json!({"dbClusterIdentifier": format!("{name}-2"), "AvailabilityZones": format!("[\"{}a\"]", aurora["region"].as_str().unwrap()), "Port": "5433"});
+        restore(&sb, &c, tokens, &aurora, zones).await;
+        let (s, e) = file(&c, tokens, &aurora, json!({})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.dbClusterIdentifier"), "{e}");
+        let (s, e) = file(&c, tokens, &aurora, json!({"dbClusterIdentifier": "c-1", "Port": "80"})).await;
+        assert_eq!(s, 400, "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("metadata.Port"), "{e}");
+        points = vec![
+            ("S3", "DestinationBucketName", s3),
+            ("EFS", "newFileSystem", efs),
+            ("Aurora", "dbClusterIdentifier", aurora),
+        ];
     }
     // AWS refuses what it cannot restore: an S3 restore without a target bucket, an
-    // EFS restore that does not ask for a new file system.
+    // EFS restore that does not say whether into a new file system, an Aurora restore
+    // without the new cluster's identifier.
     for (t, key, rp) in points {
         let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
         let mut metadata = own_metadata(&sb, &rp).await;
@@ -197,19 +233,22 @@ async fn cloud_control_properties(sb: &TestSandbox, rp: &Value, type_name: &str,
 /// the properties of each type's CloudFormation schema (cfn-lint's, in
 /// sandbox/schemas/cloudcontrol-properties.json).
 #[tokio::test]
-async fn drills_of_ebs_efs_and_s3_restore_validate_and_clean_up() {
+async fn drills_of_every_new_type_restore_validate_and_clean_up() {
     let schemas: Value =
         serde_json::from_str(include_str!("../../../sandbox/schemas/cloudcontrol-properties.json")).unwrap();
-    let sb = spawn(6, 0.0).await;
+    let sb = spawn(0, 0.0).await;
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
         let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
-        for (resource_type, scenario, type_name, id_prefix) in [
-            ("EBS", "ebs_restore", "AWS::EC2::Volume", "vol-"),
-            ("EFS", "efs_restore", "AWS::EFS::FileSystem", "fs-"),
-            ("S3", "s3_restore", "AWS::S3::Bucket", ""),
+        // The readiness each schema allows: a read-only status property, or none.
+        for (resource_type, scenario, type_name, id_prefix, ready) in [
+            ("EBS", "ebs_restore", "AWS::EC2::Volume", "vol-", "no status property"),
+            ("EFS", "efs_restore", "AWS::EFS::FileSystem", "fs-", "no status property"),
+            ("S3", "s3_restore", "AWS::S3::Bucket", "", "no status property"),
+            ("EC2", "ec2_restore", "AWS::EC2::Instance", "i-", "State running"),
+            ("Aurora", "aurora_restore", "AWS::RDS::DBCluster", "", "no status property"),
         ] {
             let rp = point_of(&c, resource_type).await;
             let resource = rp["resource_arn"].as_str().unwrap();
@@ -250,7 +289,7 @@ async fn drills_of_ebs_efs_and_s3_restore_validate_and_clean_up() {
             let validation = report["validation"].as_str().unwrap();
             assert!(
                 validation.contains(&format!("GetResource {type_name} {identifier}: exists"))
-                    && validation.contains("no status property"),
+                    && validation.contains(ready),
                 "{label}: {report}"
             );
             let (_, world) = sb.admin(reqwest::Method::GET, "/_sandbox/resources", None).await;
