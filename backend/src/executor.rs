@@ -617,15 +617,23 @@ impl Executor {
 }
 
 /// The resource a restore's metadata names (restore metadata keys are
-/// case-insensitive; RDS identifiers are stored in lower case).
+/// case-insensitive; RDS identifiers are stored in lower case). Types whose new
+/// resource AWS names (EC2 instances, EBS volumes, EFS file systems) are told apart
+/// by the whole metadata the job was started with.
 fn restore_target(metadata: &serde_json::Value) -> Option<String> {
     let map = metadata.as_object()?;
-    map.iter().find_map(|(k, v)| {
+    let named = map.iter().find_map(|(k, v)| {
         let key = k.to_ascii_lowercase();
-        ["targettablename", "dbinstanceidentifier"]
+        ["targettablename", "dbinstanceidentifier", "dbclusteridentifier", "destinationbucketname"]
             .contains(&key.as_str())
             .then(|| v.as_str().map(|v| format!("{key}={}", v.to_ascii_lowercase())))
             .flatten()
+    });
+    named.or_else(|| {
+        let mut all: Vec<String> =
+            map.iter().map(|(k, v)| format!("{}={}", k.to_ascii_lowercase(), v.as_str().unwrap_or_default())).collect();
+        all.sort();
+        (!all.is_empty()).then(|| all.join("\n"))
     })
 }
 
@@ -642,4 +650,22 @@ fn pending_job(r: &RequestRow, phase: Phase) -> String {
 
 fn not_found(phase: Phase) -> String {
     format!("no {} job of this request was found after the idempotency window; it is not started again", phase.name())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_restore_job_is_recognised_by_what_it_restores_into() {
+        let t = |v: serde_json::Value| super::restore_target(&v);
+        assert_eq!(t(serde_json::json!({"DBInstanceIdentifier": "MyDB"})), Some("dbinstanceidentifier=mydb".into()));
+        assert_eq!(
+            t(serde_json::json!({"dbClusterIdentifier": "c-1", "port": "3306"})),
+            Some("dbclusteridentifier=c-1".into())
+        );
+        // An EBS volume has no name in its metadata: the whole metadata tells two restores apart.
+        let a = t(serde_json::json!({"availabilityZone": "ap-southeast-2a", "volumeType": "gp3"}));
+        let b = t(serde_json::json!({"AvailabilityZone": "ap-southeast-2a", "volumeType": "io2"}));
+        assert!(a.is_some() && a != b);
+        assert_eq!(a, t(serde_json::json!({"volumetype": "gp3", "AVAILABILITYZONE": "ap-southeast-2a"})));
+    }
 }

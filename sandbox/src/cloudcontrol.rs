@@ -1,7 +1,8 @@
 //! AWS Cloud Control API over awsJson1_0: GetResource, DeleteResource and
-//! GetResourceRequestStatus for the two types restores make that the console
-//! checks and cleans up, DynamoDB tables and RDS DB instances. A deletion is a
-//! request whose resource handler finishes later on the sandbox clock.
+//! GetResourceRequestStatus for the types restores make that the console checks
+//! and cleans up (DynamoDB tables, RDS DB instances, Aurora DB clusters, EC2
+//! instances, EBS volumes, EFS file systems, S3 buckets). A deletion is a request whose resource handler finishes later on
+//! the sandbox clock.
 
 use std::collections::BTreeMap;
 
@@ -68,24 +69,33 @@ fn required(member: &str, value: Option<String>) -> Result<String, AwsError> {
     })
 }
 
+/// The CloudFormation type of each resource type a restore makes.
+const TYPES: [(ResourceType, &str); 7] = [
+    (ResourceType::DynamoDb, "AWS::DynamoDB::Table"),
+    (ResourceType::Rds, "AWS::RDS::DBInstance"),
+    (ResourceType::Aurora, "AWS::RDS::DBCluster"),
+    (ResourceType::Ec2, "AWS::EC2::Instance"),
+    (ResourceType::Ebs, "AWS::EC2::Volume"),
+    (ResourceType::Efs, "AWS::EFS::FileSystem"),
+    (ResourceType::S3, "AWS::S3::Bucket"),
+];
+
 fn type_name(kind: ResourceType) -> &'static str {
-    match kind {
-        ResourceType::Rds => "AWS::RDS::DBInstance",
-        _ => "AWS::DynamoDB::Table",
-    }
+    TYPES.iter().find(|(k, _)| *k == kind).map_or("AWS::DynamoDB::Table", |(_, name)| name)
 }
 
 /// The type and primary identifier a request names (RDS identifiers are stored in lower case).
 fn target(type_name: Option<String>, identifier: Option<String>) -> Result<(ResourceType, String), AwsError> {
     let name = required("typeName", type_name)?;
     let identifier = required("identifier", identifier)?;
-    match name.as_str() {
-        "AWS::DynamoDB::Table" => Ok((ResourceType::DynamoDb, identifier)),
-        "AWS::RDS::DBInstance" => Ok((ResourceType::Rds, identifier.to_lowercase())),
-        _ => Err(error(
+    match TYPES.iter().find(|(_, t)| *t == name) {
+        Some((kind @ (ResourceType::Rds | ResourceType::Aurora), _)) => Ok((*kind, identifier.to_lowercase())),
+        Some((kind, _)) => Ok((*kind, identifier)),
+        None => Err(error(
             "TypeNotFoundException",
             format!(
-                "The type {name} cannot be found (the sandbox knows AWS::DynamoDB::Table and AWS::RDS::DBInstance)"
+                "The type {name} cannot be found (the sandbox knows {})",
+                TYPES.iter().map(|(_, t)| *t).collect::<Vec<_>>().join(", ")
             ),
         )),
     }
@@ -146,7 +156,14 @@ fn find(r: &RegionState, kind: ResourceType, identifier: &str) -> Option<Found> 
 fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) -> Value {
     let tags =
         (!f.tags.is_empty()).then(|| f.tags.iter().map(|(k, v)| json!({ "Key": k, "Value": v })).collect::<Vec<_>>());
-    let meta = |key: &str, default: &str| f.metadata.get(key).cloned().unwrap_or_else(|| default.to_string());
+    // Restore metadata keys are case-insensitive (AWS Backup Developer Guide).
+    let meta = |key: &str, default: &str| {
+        f.metadata
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .map_or_else(|| default.to_string(), |(_, v)| v.clone())
+    };
+    let region = &caller.region;
     let mut props = match kind {
         ResourceType::Rds => {
             let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
@@ -174,7 +191,92 @@ fn properties(kind: ResourceType, identifier: &str, f: &Found, caller: &Caller) 
                 "Tags": tags,
             })
         }
-        _ => json!({
+        // `State` is a read-only property of AWS::EC2::Instance (pending, running, ...).
+        ResourceType::Ec2 => {
+            let digest = sha2::Sha256::digest(identifier.as_bytes());
+            let ip = format!("10.0.{}.{}", digest[0], digest[1].max(4));
+            let zone = serde_json::from_str::<Value>(&meta("Placement", "{}"))
+                .ok()
+                .and_then(|p| p["AvailabilityZone"].as_str().map(str::to_string))
+                .unwrap_or_else(|| format!("{region}a"));
+            let (code, state) = match f.life {
+                Life::Creating => (0, "pending"),
+                Life::Available => (16, "running"),
+                Life::Deleting => (32, "shutting-down"),
+            };
+            json!({
+                "InstanceId": identifier,
+                "InstanceType": meta("InstanceType", "t3.micro"),
+                "SubnetId": f.metadata.keys().any(|k| k.eq_ignore_ascii_case("SubnetId")).then(|| meta("SubnetId", "")),
+                "VpcId": f.metadata.keys().any(|k| k.eq_ignore_ascii_case("VpcId")).then(|| meta("VpcId", "")),
+                "SecurityGroupIds": serde_json::from_str::<Vec<String>>(&meta("SecurityGroupIds", "[]")).ok().filter(|l| !l.is_empty()),
+                "AvailabilityZone": zone,
+                "PrivateIp": ip,
+                "PrivateDnsName": format!("ip-{}.{region}.compute.internal", ip.replace('.', "-")),
+                "State": { "Code": code, "Name": state },
+                "Tags": tags,
+            })
+        }
+        // No status property in any of the next four schemas: a DB cluster, a volume,
+        // a file system or a bucket that GetResource finds exists.
+        ResourceType::Aurora => {
+            let digest = sha2::Sha256::digest(format!("{}{}", caller.account_id, caller.region));
+            let cluster = &digest.iter().take(6).map(|b| format!("{b:02x}")).collect::<String>()[..11];
+            let port: u16 = meta("port", "5432").parse().unwrap_or(5432);
+            let list = |key: &str| serde_json::from_str::<Vec<String>>(&meta(key, "[]")).ok().filter(|l| !l.is_empty());
+            json!({
+                "DBClusterIdentifier": identifier,
+                "DBClusterArn": f.arn,
+                "Engine": meta("engine", "aurora-postgresql"),
+                "EngineVersion": meta("engineVersion", "15.4"),
+                "EngineMode": meta("engineMode", "provisioned"),
+                "Port": port,
+                "DBSubnetGroupName": meta("dbSubnetGroupName", "default"),
+                "VpcSecurityGroupIds": list("vpcSecurityGroupIds"),
+                "AvailabilityZones": list("availabilityZones"),
+                "StorageEncrypted": f.kms_key.is_some(),
+                "KmsKeyId": f.kms_key,
+                "Endpoint": (f.life != Life::Creating).then(|| json!({
+                    "Address": format!("{identifier}.cluster-c{cluster}.{region}.rds.amazonaws.com"),
+                    "Port": port.to_string(),
+                })),
+                "ReadEndpoint": (f.life != Life::Creating).then(|| json!({
+                    "Address": format!("{identifier}.cluster-ro-c{cluster}.{region}.rds.amazonaws.com"),
+                })),
+                "Tags": tags,
+            })
+        }
+        ResourceType::Ebs => json!({
+            "VolumeId": identifier,
+            "AvailabilityZone": meta("availabilityZone", &format!("{region}a")),
+            "VolumeType": meta("volumeType", "gp3"),
+            "Size": (f.size >> 30).max(1),
+            "Encrypted": f.kms_key.is_some(),
+            "KmsKeyId": f.kms_key,
+            "Tags": tags,
+        }),
+        ResourceType::Efs => json!({
+            "FileSystemId": identifier,
+            "Arn": f.arn,
+            "Encrypted": f.kms_key.is_some(),
+            "KmsKeyId": f.kms_key,
+            "PerformanceMode": meta("PerformanceMode", "generalPurpose"),
+            "ThroughputMode": "bursting",
+            "FileSystemTags": tags,
+        }),
+        ResourceType::S3 => json!({
+            "BucketName": identifier,
+            "Arn": f.arn,
+            "DomainName": format!("{identifier}.s3.amazonaws.com"),
+            "RegionalDomainName": format!("{identifier}.s3.{region}.amazonaws.com"),
+            "DualStackDomainName": format!("{identifier}.s3.dualstack.{region}.amazonaws.com"),
+            "BucketEncryption": { "ServerSideEncryptionConfiguration": [{ "ServerSideEncryptionByDefault": match &f.kms_key {
+                Some(key) => json!({ "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": key }),
+                None => json!({ "SSEAlgorithm": "AES256" }),
+            }}]},
+            "Tags": tags,
+        }),
+        ResourceType::DynamoDb => json!({
             "TableName": identifier,
             "Arn": f.arn,
             "KeySchema": [
@@ -285,7 +387,8 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, op: &str, body:
     let ready = region.and_then(|r| find(r, kind, &identifier)).is_some_and(|f| f.life != Life::Creating);
     let took = match kind {
         _ if !ready => HANDLER_REFUSAL,
-        ResourceType::Rds => 5 * MINUTE,
+        ResourceType::Rds | ResourceType::Aurora => 5 * MINUTE,
+        ResourceType::Efs | ResourceType::S3 | ResourceType::Ec2 => 2 * MINUTE,
         _ => MINUTE,
     };
     let request = ResourceRequest {

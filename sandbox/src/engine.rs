@@ -10,6 +10,10 @@ use rand::seq::SliceRandom;
 use rand::Rng;
 
 use super::protocol::{AwsError, Millis};
+use super::restore::{
+    already_exists, ec2_placement_failure, missing_target, rds_placement_failure, restore_target, RestoreTarget,
+};
+pub use super::restore::{inferred_metadata, restore_metadata};
 use super::world::*;
 
 pub const MINUTE: Millis = 60_000;
@@ -123,15 +127,17 @@ impl World {
         let vault = bp.vault;
         let failure_rate = bp.failure_rate;
         let next = bp.schedule.next_after(t);
+        let mut own = self.region_mut(account, region).backup_plans[plan].rng.take();
         for resource in resources {
-            let id: u128 = self.rng.gen();
-            let duration = self.rng.gen_range(4..30) * MINUTE;
-            let outcome = if self.rng.gen_bool(failure_rate) {
+            let rng = own.as_mut().unwrap_or(&mut self.rng);
+            let id: u128 = rng.gen();
+            let duration = rng.gen_range(4..30) * MINUTE;
+            let outcome = if rng.gen_bool(failure_rate) {
                 Outcome::Fail(
                     [
                         "The backup job failed to create a recovery point: the resource was being modified.",
                         "Backup job expired before it could start within the start window.",
-                    ][self.rng.gen_range(0..2)]
+                    ][rng.gen_range(0..2)]
                     .to_string(),
                 )
             } else {
@@ -153,12 +159,14 @@ impl World {
             let job = r.backup_jobs.len() - 1;
             self.schedule(t + duration, Event::BackupDone { account, region: region.to_string(), job });
         }
+        self.region_mut(account, region).backup_plans[plan].rng = own;
         if let Some(next) = next {
             self.schedule(next, Event::BackupRun { account, region: region.to_string(), plan });
         }
     }
 
     fn backup_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let dynamodb_advanced = self.accounts[account].dynamodb_advanced;
         let r = self.region_mut(account, region);
         let Some(bj) = r.backup_jobs.get_mut(job) else {
             return;
@@ -173,8 +181,14 @@ impl World {
             Some(p) => (p.copy_to.clone(), p.delete_after_days),
             None => (None, 35),
         };
+        let raw = backup_job_id.rotate_left(64) ^ 0x5a5a;
+        let (form, id) = if resource_info.kind == ResourceType::DynamoDb && !dynamodb_advanced {
+            (PointForm::DynamoDbManaged, dynamodb_backup_id(created, raw))
+        } else {
+            (PointForm::Periodic, resource_info.kind.recovery_point_id(raw))
+        };
         let rp = RecoveryPoint {
-            id: backup_job_id.rotate_left(64) ^ 0x5a5a,
+            id,
             resource: Arc::clone(&resource_info),
             created,
             completed: t,
@@ -183,6 +197,7 @@ impl World {
             delete_after_days: Some(delete_after),
             last_restore: None,
             backup_plan: Some(plan),
+            form,
         };
         let Some(v) = r.vaults.get_mut(vault) else {
             return;
@@ -232,6 +247,16 @@ impl World {
                 ))
             })?;
         let source_id = self.accounts[account].id.clone();
+        let form =
+            self.region(account, region).and_then(|r| r.vaults.get(vault)?.recovery_points.get(rp)).map(|p| p.form);
+        if form == Some(PointForm::DynamoDbManaged) && (dest_account_id != source_id || dest_region != region) {
+            // Developer Guide, "Advanced DynamoDB backup": cross-account and cross-Region
+            // copies are features of advanced DynamoDB backup; the refusal's wording is
+            // the sandbox's (AWS documents none), as an InvalidRequestException.
+            return Err(AwsError::invalid_request(format!(
+                "This DynamoDB backup was made without advanced DynamoDB backup: it cannot be copied to another account or Region. Turn on advanced DynamoDB backup in account {source_id} and back the table up again"
+            )));
+        }
         let dest_account = self.account(&dest_account_id);
         let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
         let mut outcome = Outcome::Succeed;
@@ -310,7 +335,8 @@ impl World {
     /// Developer Guide, "Creating backup copies across AWS accounts"; re:Post
     /// "backup-troubleshoot-cross-account-copy"): cross-account backup is off in the
     /// organization, or a resource type that AWS Backup does not fully manage (RDS,
-    /// EBS) keeps its source key, which is AWS managed or not shared with the destination.
+    /// Aurora, EBS, EC2) keeps its source key, which is AWS managed or not shared with
+    /// the destination.
     fn cross_account_refusal(
         &self,
         account: usize,
@@ -327,8 +353,7 @@ impl World {
         }
         let r = self.region(account, region)?;
         let point = &r.vaults[vault].recovery_points[rp];
-        let keeps_source_key =
-            matches!(point.resource.kind, ResourceType::Rds | ResourceType::Ebs) && point.source_vault.is_none();
+        let keeps_source_key = point.resource.kind.keeps_source_key() && point.source_vault.is_none();
         if !keeps_source_key {
             return None;
         }
@@ -356,7 +381,8 @@ impl World {
         let (outcome, dest_arn, resource, delete_after) =
             (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
         let source_rp = &r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point];
-        let (source_rp_created, source_retention) = (source_rp.created, source_rp.delete_after_days);
+        let (source_rp_created, source_retention, source_form) =
+            (source_rp.created, source_rp.delete_after_days, source_rp.form);
         let mut destination_rp = None;
         let mut message = None;
         match outcome {
@@ -368,7 +394,7 @@ impl World {
                 });
                 match target {
                     Some((d, reg, v)) => {
-                        let id: u128 = self.rng.gen();
+                        let id = resource.kind.recovery_point_id(self.rng.gen());
                         let dest_account_id = self.accounts[d].id.clone();
                         let rp = RecoveryPoint {
                             id,
@@ -385,6 +411,7 @@ impl World {
                             delete_after_days: delete_after.or(source_retention),
                             last_restore: None,
                             backup_plan: None,
+                            form: source_form,
                         };
                         destination_rp = Some(recovery_point_arn(&dest_account_id, &reg, &rp));
                         self.region_mut(d, &reg).vaults[v].recovery_points.push(rp);
@@ -423,12 +450,13 @@ impl World {
         test: Option<TestRun>,
     ) -> Result<String, AwsError> {
         let account_id = self.accounts[account].id.clone();
-        let (rp_account, rp_region, rp_id) = parse_recovery_point_arn(&req.recovery_point_arn).ok_or_else(|| {
-            AwsError::invalid_parameter(format!(
-                "RecoveryPointArn is not a recovery point ARN: {}",
-                req.recovery_point_arn
-            ))
-        })?;
+        let (rp_account, rp_region, rp_id) = parse_recovery_point_arn(&req.recovery_point_arn, &account_id)
+            .ok_or_else(|| {
+                AwsError::invalid_parameter(format!(
+                    "RecoveryPointArn is not a recovery point ARN: {}",
+                    req.recovery_point_arn
+                ))
+            })?;
         if rp_account != account_id {
             return Err(AwsError::invalid_request(format!(
                 "Recovery point {} is in account {rp_account}; a restore can only use a recovery point in a vault of the same account ({account_id}). Copy it into a vault of {account_id} first.",
@@ -471,13 +499,29 @@ impl World {
                 req.recovery_point_arn
             )));
         }
-        let created = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
+        let target = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
         let vault_arn = Arc::clone(&v.arn);
         let rp_created = point.created;
-        let unplaced = (created.kind == ResourceType::Rds)
-            .then(|| rds_placement_failure(&self.accounts[account], &req.metadata))
-            .flatten();
-        let taken = unplaced.is_some() || r.names.contains_key(&(created.kind, created.name.clone()));
+        // What the service refuses when AWS Backup hands it the metadata: the job fails.
+        let refused = match &target {
+            RestoreTarget::New(c) => match c.kind {
+                ResourceType::Rds | ResourceType::Aurora => {
+                    rds_placement_failure(&self.accounts[account], c.kind, &req.metadata)
+                }
+                ResourceType::Ec2 => ec2_placement_failure(&self.accounts[account], region, &req.metadata),
+                _ => None,
+            },
+            RestoreTarget::Existing(kind, name) => {
+                (!r.names.contains_key(&(*kind, name.clone()))).then(|| missing_target(*kind, name))
+            }
+        };
+        let (created, taken) = match target {
+            RestoreTarget::New(c) => {
+                let taken = refused.is_some() || r.names.contains_key(&(c.kind, c.name.clone()));
+                (Some(c), taken)
+            }
+            RestoreTarget::Existing(..) => (None, refused.is_some()),
+        };
 
         let id = uuid::Builder::from_random_bytes(self.rng.gen()).into_uuid().to_string().to_uppercase();
         let base = match resource.kind {
@@ -486,6 +530,8 @@ impl World {
             ResourceType::Ebs => 5,
             ResourceType::Efs => 12,
             ResourceType::S3 => 15,
+            ResourceType::Ec2 => 20,
+            ResourceType::Aurora => 30,
         };
         let size_minutes = (resource.size / (2 << 30)) as i64;
         let mut duration = (base + size_minutes + self.rng.gen_range(0..20)) * MINUTE;
@@ -494,20 +540,21 @@ impl World {
             None => (Outcome::Succeed, None, TestPlan::default(), 0, 0),
         };
         let restored_items = if test_plan.empty_restore { 0 } else { table_items(&resource, rp_created) };
-        let outcome = if taken {
-            duration = 2 * MINUTE;
-            Outcome::Fail(match (created.kind, unplaced) {
-                (_, Some(why)) => why,
-                (ResourceType::DynamoDb, _) => format!("Table already exists: {}", created.name),
-                (ResourceType::Rds, _) => format!("DB instance already exists: {}", created.name),
-                _ => format!("{} already exists: {}", created.kind.as_str(), created.name),
-            })
-        } else {
-            outcome
+        let outcome = match (taken, refused, &created) {
+            (false, ..) => outcome,
+            (true, Some(why), _) => {
+                duration = 2 * MINUTE;
+                Outcome::Fail(why)
+            }
+            (true, None, Some(c)) => {
+                duration = 2 * MINUTE;
+                Outcome::Fail(already_exists(c))
+            }
+            (true, None, None) => outcome,
         };
         let r = self.region_mut(account, region);
-        if !taken {
-            r.names.insert((created.kind, created.name.clone()), created.arn.clone());
+        if let (false, Some(c)) = (taken, &created) {
+            r.names.insert((c.kind, c.name.clone()), c.arn.clone());
         }
         r.restore_jobs.push(RestoreJob {
             id: id.clone(),
@@ -516,7 +563,7 @@ impl World {
             resource,
             vault_arn,
             run: JobRun::pending(t, duration, outcome),
-            created_resource: if taken { None } else { Some(created) },
+            created_resource: if taken { None } else { created },
             iam_role_arn: req.iam_role_arn,
             metadata: req.metadata,
             plan_arn,
@@ -537,6 +584,7 @@ impl World {
     }
 
     fn restore_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
+        let account_id = self.accounts[account].id.clone();
         let r = self.region_mut(account, region);
         let Some(j) = r.restore_jobs.get_mut(job) else {
             return;
@@ -554,7 +602,7 @@ impl World {
                     j.recovery_point_created,
                 );
                 let window = j.validation_window;
-                if let Some(id) = parse_recovery_point_arn(&rp_arn).map(|p| p.2) {
+                if let Some(id) = parse_recovery_point_arn(&rp_arn, &account_id).map(|p| p.2) {
                     if let Some((v, i)) = r.find_recovery_point(id) {
                         r.vaults[v].recovery_points[i].last_restore = Some(t);
                     }
@@ -769,6 +817,10 @@ pub fn deletion_failure(kind: ResourceType) -> &'static str {
     match kind {
         ResourceType::DynamoDb => "Deletion failed: the restored table has deletion protection enabled",
         ResourceType::Rds => "Deletion failed: the restored DB instance has deletion protection enabled",
+        ResourceType::Aurora => "Deletion failed: the restored DB cluster has deletion protection enabled",
+        ResourceType::Ec2 => {
+            "Deletion failed: the restored instance has termination protection enabled (DisableApiTermination)"
+        }
         _ => "Deletion failed: the restored resource is in use",
     }
 }
@@ -780,6 +832,8 @@ pub fn restore_failure(kind: ResourceType) -> &'static str {
         ResourceType::Ebs => "Restore failed: the KMS key used by the snapshot is disabled",
         ResourceType::Efs => "Restore failed: file system limit exceeded",
         ResourceType::S3 => "Restore failed: access denied writing to the destination bucket",
+        ResourceType::Ec2 => "Restore failed: InsufficientInstanceCapacity: there is not enough capacity for the requested instance type in the Availability Zone",
+        ResourceType::Aurora => "Restore failed: InsufficientDBClusterCapacityFault: the DB cluster does not have enough capacity for the current operation",
     }
 }
 
@@ -926,211 +980,6 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
         }
     }
     true
-}
-
-/// Restore metadata of a recovery point (GetRecoveryPointRestoreMetadata): the
-/// original resource's settings, so that restoring it unchanged collides with it.
-pub fn restore_metadata(info: &ResourceInfo) -> BTreeMap<String, String> {
-    let m = |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_string(), (*v).to_string())).collect();
-    let az = format!("{}a", info.region);
-    match info.kind {
-        ResourceType::DynamoDb => m(&[
-            ("originalTableName", &info.name),
-            ("targetTableName", &info.name),
-            ("encryptionType", "KMS"),
-            ("kmsMasterKeyArn", &info.kms_key),
-        ]),
-        ResourceType::Rds => m(&[
-            ("dbInstanceIdentifier", &info.name),
-            ("engine", "postgres"),
-            ("dbInstanceClass", "db.t3.medium"),
-            ("port", "5432"),
-            ("multiAZ", "false"),
-            ("availabilityZone", &az),
-            ("dbSubnetGroupName", &info.db_subnet_group),
-            ("kmsKeyId", &info.kms_key),
-        ]),
-        ResourceType::Ebs => m(&[
-            ("volumeId", &info.name),
-            ("availabilityZone", &az),
-            ("volumeType", "gp3"),
-            ("encrypted", "true"),
-            ("kmsKeyId", &info.kms_key),
-        ]),
-        ResourceType::Efs => m(&[
-            ("file-system-id", &info.name),
-            ("newFileSystem", "true"),
-            ("Encrypted", "true"),
-            ("KmsKeyId", &info.kms_key),
-            ("PerformanceMode", "generalPurpose"),
-        ]),
-        ResourceType::S3 => m(&[
-            ("DestinationBucketName", &info.name),
-            ("NewBucket", "true"),
-            ("Encrypted", "true"),
-            ("EncryptionType", "SSE-KMS"),
-            ("KMSKey", &info.kms_key),
-        ]),
-    }
-}
-
-/// Metadata a restore test would use (GetRestoreTestingInferredMetadata): a fresh name.
-pub fn inferred_metadata(info: &ResourceInfo, suffix: u64) -> BTreeMap<String, String> {
-    let tag = format!("{:08x}", suffix as u32);
-    let mut m = BTreeMap::new();
-    let az = format!("{}a", info.region);
-    let mut put = |k: &str, v: String| {
-        m.insert(k.to_string(), v);
-    };
-    match info.kind {
-        ResourceType::DynamoDb => {
-            put("targetTableName", format!("{}-restore-test-{tag}", info.name));
-            put("encryptionType", "Default".into());
-        }
-        ResourceType::Rds => {
-            put("dbInstanceIdentifier", format!("{}-restore-test-{tag}", info.name));
-            put("dbInstanceClass", "db.t3.medium".into());
-            put("availabilityZone", az);
-        }
-        ResourceType::Ebs => {
-            put("availabilityZone", az);
-            put("volumeType", "gp3".into());
-        }
-        ResourceType::Efs => {
-            put("newFileSystem", "true".into());
-            put("Encrypted", "true".into());
-            put("PerformanceMode", "generalPurpose".into());
-            put("CreationToken", tag);
-        }
-        ResourceType::S3 => {
-            put("DestinationBucketName", format!("{}-restore-test-{tag}", info.name));
-            put("NewBucket", "true".into());
-        }
-    }
-    m
-}
-
-/// Why RDS cannot place a restored instance in the account's network (the restore
-/// job fails; AWS Backup hands the metadata to RDS RestoreDBInstanceFromDBSnapshot):
-/// without `DBSubnetGroupName` RDS uses the default VPC's `default` DB subnet group,
-/// which an account without a default VPC lacks; a named group must exist (RDS API
-/// Reference, RestoreDBInstanceFromDBSnapshot `DBSubnetGroupName`, error
-/// DBSubnetGroupNotFoundFault; RDS User Guide, "Working with a DB instance in a VPC").
-fn rds_placement_failure(account: &Account, metadata: &BTreeMap<String, String>) -> Option<String> {
-    let named = metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case("dbSubnetGroupName")).map(|(_, v)| v.as_str());
-    match named {
-        None | Some("default") if !account.default_vpc => Some(format!(
-            "DBSubnetGroupNotFoundFault: account {} has no default VPC, so there is no default DB subnet group: name a DB subnet group (DBSubnetGroupName) in the restore metadata",
-            account.id
-        )),
-        Some(group) if group != "default" && !account.db_subnet_groups.iter().any(|g| g.eq_ignore_ascii_case(group)) => {
-            Some(format!("DBSubnetGroupNotFoundFault: DBSubnetGroupName {group} doesn't refer to an existing DB subnet group in account {}", account.id))
-        }
-        _ => None,
-    }
-}
-
-/// Checks restore metadata and names the resource it will create.
-fn restore_target(
-    account: &str,
-    region: &str,
-    info: &ResourceInfo,
-    metadata: &BTreeMap<String, String>,
-    suffix: u64,
-) -> Result<CreatedResource, AwsError> {
-    // AWS Backup reads restore metadata keys case-insensitively (Developer Guide,
-    // "Restoring a backup": "the key-value pairs are case insensitive").
-    let get = |key: &str| metadata.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v);
-    let required = |key: &str| {
-        get(key).filter(|v| !v.is_empty()).cloned().ok_or_else(|| {
-            AwsError::invalid_parameter(format!(
-                "Metadata {key} is required to restore {} recovery points",
-                info.kind.as_str()
-            ))
-        })
-    };
-    let kms_arn_ok = |k: &str| k.starts_with("arn:aws:kms:") && k.contains(":key/");
-    let (name, arn, kms_key) = match info.kind {
-        ResourceType::DynamoDb => {
-            let name = required("targetTableName")?;
-            if !(3..=255).contains(&name.len()) || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-            {
-                return Err(AwsError::invalid_parameter(format!(
-                    "targetTableName {name:?} must be 3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'"
-                )));
-            }
-            let kms_key = match get("encryptionType").map(String::as_str) {
-                None | Some("Default") => {
-                    if get("kmsMasterKeyArn").is_some() && get("encryptionType").is_some() {
-                        return Err(AwsError::invalid_parameter(
-                            "kmsMasterKeyArn is only allowed with encryptionType KMS",
-                        ));
-                    }
-                    None
-                }
-                Some("KMS") => {
-                    let key = required("kmsMasterKeyArn")?;
-                    if !kms_arn_ok(&key) {
-                        return Err(AwsError::invalid_parameter(format!(
-                            "kmsMasterKeyArn is not a KMS key ARN: {key}"
-                        )));
-                    }
-                    Some(key)
-                }
-                Some(other) => {
-                    return Err(AwsError::invalid_parameter(format!(
-                        "encryptionType must be Default or KMS, got {other:?}"
-                    )))
-                }
-            };
-            let arn = format!("arn:aws:dynamodb:{region}:{account}:table/{name}");
-            (name, arn, kms_key)
-        }
-        ResourceType::Rds => {
-            let name = required("dbInstanceIdentifier")?;
-            let valid = name.len() <= 63
-                && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-                && !name.ends_with('-')
-                && !name.contains("--");
-            if !valid {
-                return Err(AwsError::invalid_parameter(format!(
-                    "dbInstanceIdentifier {name:?} must start with a letter and hold 1-63 letters, digits or single hyphens"
-                )));
-            }
-            if let Some(key) = get("kmsKeyId") {
-                if *key != info.kms_key {
-                    return Err(AwsError::invalid_parameter(format!(
-                        "An RDS restore keeps the KMS key of its snapshot ({}); kmsKeyId {key} cannot be used",
-                        info.kms_key
-                    )));
-                }
-            }
-            let name = name.to_lowercase();
-            (name.clone(), format!("arn:aws:rds:{region}:{account}:db:{name}"), Some(info.kms_key.clone()))
-        }
-        ResourceType::Ebs => {
-            let name = format!("vol-{:017x}", suffix);
-            let arn = format!("arn:aws:ec2:{region}:{account}:volume/{name}");
-            (name, arn, get("kmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
-        }
-        ResourceType::Efs => {
-            if get("newFileSystem").map(String::as_str) != Some("true") {
-                return Err(AwsError::invalid_parameter(
-                    "EFS restores must set newFileSystem to true: nothing is restored over an existing file system",
-                ));
-            }
-            let name = format!("fs-{:017x}", suffix);
-            let arn = format!("arn:aws:elasticfilesystem:{region}:{account}:file-system/{name}");
-            (name, arn, get("KmsKeyId").cloned().or_else(|| Some(info.kms_key.clone())))
-        }
-        ResourceType::S3 => {
-            let name = required("DestinationBucketName")?;
-            let arn = format!("arn:aws:s3:::{name}");
-            (name, arn, get("KMSKey").cloned())
-        }
-    };
-    Ok(CreatedResource { kind: info.kind, name, arn, kms_key })
 }
 
 #[cfg(test)]

@@ -63,6 +63,7 @@ impl Builder {
             regions: BTreeMap::new(),
             default_vpc: true,
             db_subnet_groups: Vec::new(),
+            dynamodb_advanced: true,
         });
         self.accounts.len() - 1
     }
@@ -107,9 +108,11 @@ impl Builder {
                 format!("arn:aws:elasticfilesystem:{region}:{account_id}:file-system/{name}")
             }
             ResourceType::S3 => format!("arn:aws:s3:::{name}"),
+            ResourceType::Ec2 => format!("arn:aws:ec2:{region}:{account_id}:instance/{name}"),
+            ResourceType::Aurora => format!("arn:aws:rds:{region}:{account_id}:cluster:{name}"),
         };
         let size = match kind {
-            ResourceType::Rds => self.rng.gen_range(10..60u64) << 30,
+            ResourceType::Rds | ResourceType::Aurora => self.rng.gen_range(10..60u64) << 30,
             ResourceType::DynamoDb => self.rng.gen_range(1..12u64) << 30,
             _ => self.rng.gen_range(1..40u64) << 30,
         };
@@ -127,6 +130,7 @@ impl Builder {
                 .first()
                 .cloned()
                 .unwrap_or_else(|| "default".into()),
+            default_vpc: self.accounts[account].default_vpc,
         });
         let r = self.region(account, region);
         r.names.insert((kind, name.to_string()), arn);
@@ -160,6 +164,7 @@ impl Builder {
             copy_to,
             delete_after_days: 120,
             failure_rate: 0.01,
+            rng: None,
         });
     }
 
@@ -379,6 +384,7 @@ pub fn build(options: &WorldOptions) -> World {
     // the rest of the world is what it was before it existed.
     let recovery_arn = format!("arn:aws:backup:{r}:{WORKLOAD_A}:backup-vault:workload-a-recovery");
     b.vault(workload, r, "workload-a-recovery", Some(organization_copy_policy(&recovery_arn)));
+    platform(&mut b, workload, options.seed);
 
     generate_accounts(&mut b, options.accounts, &central_arn);
 
@@ -416,6 +422,40 @@ pub fn build(options: &WorldOptions) -> World {
     world
 }
 
+/// The demo's platform resources in workload_a, one of each type AWS Backup restores
+/// besides the table and the database: an EC2 instance, an EBS volume, an EFS file
+/// system, an S3 bucket and an Aurora cluster, backed up daily into a vault of their
+/// own. Built from a random stream of their own (and their plan draws from its own),
+/// so the rest of the demo is what it was before they existed.
+pub const PLATFORM_VAULT: &str = "workload-a-platform";
+pub const DEMO_INSTANCE: &str = "i-0c0ffee0dec0de001";
+pub const DEMO_VOLUME: &str = "vol-0ba5eba11ba5eba11";
+pub const DEMO_FILE_SYSTEM: &str = "fs-0fee1900d5ea50001";
+pub const DEMO_BUCKET: &str = "rc-demo-workload-a-assets";
+pub const DEMO_CLUSTER: &str = "orders-cluster";
+
+fn platform(b: &mut Builder, workload: usize, seed: u64) {
+    let main = std::mem::replace(&mut b.rng, ChaCha8Rng::seed_from_u64(seed ^ 0x706c_6174_666f_726d));
+    let r = DEMO_REGION;
+    let key = b.key(WORKLOAD_A, r);
+    let tags: &[(&str, &str)] = &[("env", "prod"), ("app", "platform")];
+    let resources = [
+        (ResourceType::Ec2, DEMO_INSTANCE),
+        (ResourceType::Ebs, DEMO_VOLUME),
+        (ResourceType::Efs, DEMO_FILE_SYSTEM),
+        (ResourceType::S3, DEMO_BUCKET),
+        (ResourceType::Aurora, DEMO_CLUSTER),
+    ]
+    .map(|(kind, name)| b.resource(workload, r, kind, name, &key, tags));
+    let vault = b.vault(workload, r, PLATFORM_VAULT, None);
+    b.backup_plan(workload, r, "workload-a-platform-daily", "cron(0 15 ? * * *)", resources.to_vec(), vault, None);
+    let own = ChaCha8Rng::seed_from_u64(b.rng.gen());
+    if let Some(plan) = b.region(workload, r).backup_plans.last_mut() {
+        plan.rng = Some(own);
+    }
+    b.rng = main;
+}
+
 fn schedule_all(world: &mut World, begin: Millis) {
     let mut first = Vec::new();
     for (a, account) in world.accounts.iter().enumerate() {
@@ -434,6 +474,21 @@ fn schedule_all(world: &mut World, begin: Millis) {
     }
     for (t, e) in first {
         world.schedule(t, e);
+    }
+}
+
+/// A generated account's mix of resource types, from a draw in 0..100: mostly EC2
+/// instances and EBS volumes, then S3 buckets, RDS instances, DynamoDB tables, EFS file
+/// systems and Aurora clusters.
+fn mix(draw: u32) -> ResourceType {
+    match draw {
+        0..=29 => ResourceType::Ec2,
+        30..=54 => ResourceType::Ebs,
+        55..=69 => ResourceType::S3,
+        70..=79 => ResourceType::Rds,
+        80..=89 => ResourceType::DynamoDb,
+        90..=94 => ResourceType::Efs,
+        _ => ResourceType::Aurora,
     }
 }
 
@@ -467,6 +522,9 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             member_roles(HUB_ACCOUNT, None)
         };
         let a = b.account(&id, &name, true, roles);
+        // The fifth account has not turned on advanced DynamoDB backup: its tables'
+        // backups are DynamoDB's own, which cannot be copied to other accounts.
+        b.accounts[a].dynamodb_advanced = i != 4;
         let mut regions = vec![GENERATED_REGIONS[i % GENERATED_REGIONS.len()]];
         if b.rng.gen_bool(0.3) {
             regions.push(GENERATED_REGIONS[(i + 1) % GENERATED_REGIONS.len()]);
@@ -478,15 +536,18 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             let n = if ri == 0 { total - total / 3 * (regions.len() - 1) } else { total / 3 };
             let mut resources = Vec::new();
             for k in 0..n {
-                let drawn = ResourceType::ALL[b.rng.gen_range(0..5)];
+                let drawn = mix(b.rng.gen_range(0..100));
                 // The first two accounts test an RDS instance (the second with a storage
                 // override, so its restores differ from the source).
                 // The fifth account (no copies, no restore tests) holds an RDS instance and
-                // an EBS volume whose keys stop copies to other accounts (see below).
+                // an EBS volume whose keys stop copies to other accounts (see below), and
+                // a DynamoDB table backed up without advanced DynamoDB backup.
                 let kind = if (i < 2 || i == 4) && ri == 0 && k == 0 {
                     ResourceType::Rds
                 } else if i == 4 && ri == 0 && k == 1 {
                     ResourceType::Ebs
+                } else if i == 4 && ri == 0 && k == 2 {
+                    ResourceType::DynamoDb
                 } else {
                     drawn
                 };
@@ -497,6 +558,8 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                     ResourceType::Ebs => format!("vol-{hex:017x}"),
                     ResourceType::Efs => format!("fs-{hex:017x}"),
                     ResourceType::S3 => format!("{team}-{id}-{region}-data-{k}"),
+                    ResourceType::Ec2 => format!("i-{hex:017x}"),
+                    ResourceType::Aurora => format!("{team}-cluster-{k}"),
                 };
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
                 // The fifth account's RDS instances use the AWS managed key aws/rds, and
@@ -555,5 +618,50 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::panic)]
+mod tests {
+    use super::*;
+
+    const START: Millis = 1_795_780_800_000;
+
+    fn points_by_type(world: &World, account: &str) -> BTreeMap<ResourceType, usize> {
+        let mut by_type = BTreeMap::new();
+        let a = &world.accounts[world.account(account).unwrap_or_default()];
+        for v in a.regions.values().flat_map(|r| r.vaults.iter()) {
+            for rp in &v.recovery_points {
+                *by_type.entry(rp.resource.kind).or_default() += 1;
+            }
+        }
+        by_type
+    }
+
+    #[test]
+    fn workload_a_holds_every_type_with_recovery_points_and_generated_accounts_a_mix() {
+        let world = build(&WorldOptions { seed: 7, accounts: 12, start: START });
+        let demo = points_by_type(&world, WORKLOAD_A);
+        for kind in ResourceType::ALL {
+            assert!(demo.get(&kind).is_some_and(|n| *n >= 80), "{kind:?} in workload_a: {demo:?}");
+        }
+        let Some(r) = world.region(1, DEMO_REGION) else {
+            panic!("workload_a's region");
+        };
+        let platform = r.vault_by_name(PLATFORM_VAULT).map(|v| &r.vaults[v]);
+        assert!(platform.is_some_and(|v| v
+            .recovery_points
+            .iter()
+            .all(|rp| rp.resource.tags.contains(&("app".to_string(), "platform".to_string())))));
+        let mut generated: BTreeMap<ResourceType, usize> = BTreeMap::new();
+        for a in &world.accounts[4..] {
+            for res in a.regions.values().flat_map(|r| r.resources.iter()) {
+                *generated.entry(res.info.kind).or_default() += 1;
+            }
+        }
+        let count = |k| generated.get(&k).copied().unwrap_or(0);
+        assert!(count(ResourceType::Ec2) + count(ResourceType::Ebs) > count(ResourceType::Rds) * 2, "{generated:?}");
+        assert!(generated.len() >= 6, "{generated:?}");
     }
 }

@@ -14,6 +14,7 @@ pub mod generate;
 mod kms;
 mod organizations;
 mod protocol;
+mod restore;
 mod schedule;
 mod sts;
 mod tagging;

@@ -22,11 +22,25 @@ pub enum ResourceType {
     Ebs,
     Efs,
     S3,
+    /// EC2 instances: AWS Backup makes an AMI (with a snapshot per volume).
+    Ec2,
+    /// Aurora DB clusters: AWS Backup makes a DB cluster snapshot.
+    Aurora,
 }
 
 impl ResourceType {
-    pub const ALL: [ResourceType; 5] =
-        [ResourceType::DynamoDb, ResourceType::Rds, ResourceType::Ebs, ResourceType::Efs, ResourceType::S3];
+    /// The resource types the sandbox models; the names are StartRestoreJob's
+    /// `ResourceType` values (Backup model: "Aurora for Amazon Aurora", "EC2 for Amazon
+    /// Elastic Compute Cloud", ...).
+    pub const ALL: [ResourceType; 7] = [
+        ResourceType::DynamoDb,
+        ResourceType::Rds,
+        ResourceType::Ebs,
+        ResourceType::Efs,
+        ResourceType::S3,
+        ResourceType::Ec2,
+        ResourceType::Aurora,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -35,6 +49,26 @@ impl ResourceType {
             ResourceType::Ebs => "EBS",
             ResourceType::Efs => "EFS",
             ResourceType::S3 => "S3",
+            ResourceType::Ec2 => "EC2",
+            ResourceType::Aurora => "Aurora",
+        }
+    }
+
+    /// Whether the recovery point is the service's own snapshot, kept with its
+    /// source's key (not fully managed by AWS Backup: RDS, Aurora, EBS, EC2). Developer
+    /// Guide, "Feature availability by resource" (full AWS Backup management) and
+    /// "Encryption for backups in AWS Backup".
+    pub fn keeps_source_key(self) -> bool {
+        matches!(self, ResourceType::Rds | ResourceType::Aurora | ResourceType::Ebs | ResourceType::Ec2)
+    }
+
+    /// A recovery point id for this type, from random bits: EC2 (AMI) and EBS
+    /// (snapshot) ids are 17 hexadecimal digits (`ami-0123456789abcdef0`), so their
+    /// recovery points take 64 bits and print as `{:017x}`.
+    pub fn recovery_point_id(self, raw: u128) -> u128 {
+        match self {
+            ResourceType::Ec2 | ResourceType::Ebs => raw & u128::from(u64::MAX),
+            _ => raw,
         }
     }
 
@@ -56,8 +90,10 @@ pub struct ResourceInfo {
     pub tags: Vec<(String, String)>,
     /// Size of one backup, in bytes.
     pub size: u64,
-    /// RDS: the DB subnet group the instance runs in (its restore metadata names it).
+    /// RDS, Aurora: the DB subnet group the instance runs in (its restore metadata names it).
     pub db_subnet_group: String,
+    /// Whether the resource runs in its account's default VPC (EC2: its subnet is one).
+    pub default_vpc: bool,
 }
 
 #[derive(Debug)]
@@ -99,6 +135,21 @@ pub struct RecoveryPoint {
     pub delete_after_days: Option<u32>,
     pub last_restore: Option<Millis>,
     pub backup_plan: Option<u16>,
+    /// Which kind of backup the recovery point is (one byte).
+    pub form: PointForm,
+}
+
+/// The kinds of recovery point, which AWS names and treats differently.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum PointForm {
+    /// A snapshot (periodic) backup.
+    #[default]
+    Periodic,
+    /// A DynamoDB backup made without advanced DynamoDB backup: DynamoDB's own, with its
+    /// ARN `arn:aws:dynamodb:REGION:ACCOUNT:table/T/backup/01234567890123-abcdef12`; no
+    /// cold storage, no copies to other accounts or Regions (Developer Guide, "Advanced
+    /// DynamoDB backup" and "Feature availability by resource").
+    DynamoDbManaged,
 }
 
 #[derive(Debug)]
@@ -111,32 +162,71 @@ pub struct Vault {
     pub recovery_points: Vec<RecoveryPoint>,
 }
 
-/// Formats a recovery point's ARN the way AWS does for its resource type.
+/// The id of a DynamoDB-managed backup: its name is `CREATED-HEX`, the creation time in
+/// milliseconds (14 digits) and 8 hexadecimal digits, which the id keeps.
+pub fn dynamodb_backup_id(created: Millis, raw: u128) -> u128 {
+    ((created.max(0) as u128) << 32) | (raw & 0xffff_ffff)
+}
+
+/// Formats a recovery point's ARN the way AWS does for its resource type (Backup
+/// model, `RecoveryPointArn`; Developer Guide, "Feature availability by resource": types
+/// not fully managed by AWS Backup keep their service's snapshot ARN):
+/// - RDS: a DB snapshot `arn:aws:rds:REGION:ACCOUNT:snapshot:awsbackup:job-ID`;
+/// - Aurora: a DB cluster snapshot `arn:aws:rds:REGION:ACCOUNT:cluster-snapshot:awsbackup:job-ID`;
+/// - EBS: `arn:aws:ec2:REGION::snapshot/snap-ID` and EC2: `arn:aws:ec2:REGION::image/ami-ID`,
+///   without an account (EC2's ARN format for snapshots and images, EC2 User Guide,
+///   "Amazon Resource Names for Amazon EC2");
+/// - DynamoDB without advanced backup: DynamoDB's backup ARN (see [`PointForm`]);
+/// - the types AWS Backup fully manages: `arn:aws:backup:REGION:ACCOUNT:recovery-point:ID`.
 pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> String {
     let id = uuid::Uuid::from_u128(rp.id);
+    if rp.form == PointForm::DynamoDbManaged {
+        let (created, hex) = (rp.id >> 32, rp.id & 0xffff_ffff);
+        return format!(
+            "arn:aws:dynamodb:{region}:{account}:table/{}/backup/{created:014}-{hex:08x}",
+            rp.resource.name
+        );
+    }
     match rp.resource.kind {
         ResourceType::Rds => format!("arn:aws:rds:{region}:{account}:snapshot:awsbackup:job-{id}"),
-        ResourceType::Ebs => format!("arn:aws:ec2:{region}:{account}:snapshot/snap-{:032x}", rp.id),
+        ResourceType::Aurora => format!("arn:aws:rds:{region}:{account}:cluster-snapshot:awsbackup:job-{id}"),
+        ResourceType::Ebs => format!("arn:aws:ec2:{region}::snapshot/snap-{:017x}", rp.id),
+        ResourceType::Ec2 => format!("arn:aws:ec2:{region}::image/ami-{:017x}", rp.id),
         _ => format!("arn:aws:backup:{region}:{account}:recovery-point:{id}"),
     }
 }
 
 /// The account, region and id in a recovery point ARN produced by [`recovery_point_arn`].
-pub fn parse_recovery_point_arn(arn: &str) -> Option<(String, String, u128)> {
+/// An ARN without an account (EBS snapshots, EC2 images) names a recovery point of the
+/// calling account, `caller`.
+pub fn parse_recovery_point_arn(arn: &str, caller: &str) -> Option<(String, String, u128)> {
     let parts: Vec<&str> = arn.splitn(6, ':').collect();
     let [_, _, _, region, account, rest] = parts.as_slice() else {
         return None;
     };
+    let uuid = |id: &str| uuid::Uuid::parse_str(id).ok().map(|u| u.as_u128());
+    let hex17 = |hex: &str| (hex.len() == 17).then(|| u128::from_str_radix(hex, 16).ok()).flatten();
     let id = if let Some(id) = rest.strip_prefix("recovery-point:") {
-        uuid::Uuid::parse_str(id).ok()?.as_u128()
+        uuid(id)?
     } else if let Some(id) = rest.strip_prefix("snapshot:awsbackup:job-") {
-        uuid::Uuid::parse_str(id).ok()?.as_u128()
+        uuid(id)?
+    } else if let Some(id) = rest.strip_prefix("cluster-snapshot:awsbackup:job-") {
+        uuid(id)?
     } else if let Some(hex) = rest.strip_prefix("snapshot/snap-") {
-        u128::from_str_radix(hex, 16).ok()?
+        hex17(hex)?
+    } else if let Some(hex) = rest.strip_prefix("image/ami-") {
+        hex17(hex)?
+    } else if let Some((_, name)) = rest.strip_prefix("table/").and_then(|t| t.rsplit_once("/backup/")) {
+        let (created, hex) = name.split_once('-')?;
+        if created.len() != 14 || hex.len() != 8 {
+            return None;
+        }
+        (created.parse::<u128>().ok()? << 32) | u128::from_str_radix(hex, 16).ok()?
     } else {
         return None;
     };
-    Some(((*account).to_string(), (*region).to_string(), id))
+    let account = if account.is_empty() { caller } else { account };
+    Some((account.to_string(), (*region).to_string(), id))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -335,6 +425,9 @@ pub struct BackupPlan {
     pub copy_to: Option<String>,
     pub delete_after_days: u32,
     pub failure_rate: f64,
+    /// A plan with its own random stream: its jobs draw nothing from the world's, so
+    /// adding it leaves the rest of the history as it was (the demo's platform plan).
+    pub rng: Option<ChaCha8Rng>,
 }
 
 #[derive(Debug, Clone)]
@@ -460,6 +553,10 @@ pub struct Account {
     pub default_vpc: bool,
     /// The DB subnet groups the account has created (besides `default`).
     pub db_subnet_groups: Vec<String>,
+    /// Whether the account has turned on advanced DynamoDB backup (AWS Backup
+    /// `UpdateRegionSettings`, `ResourceTypeManagementPreference` DynamoDB): without it,
+    /// DynamoDB backups are DynamoDB's own ([`PointForm::DynamoDbManaged`]).
+    pub dynamodb_advanced: bool,
 }
 
 /// Credentials the sandbox issued through AssumeRole.
@@ -604,9 +701,10 @@ mod tests {
                 tags: vec![],
                 size: 1,
                 db_subnet_group: "default".into(),
+                default_vpc: true,
             });
             let rp = RecoveryPoint {
-                id: 0x1234_5678_9abc_def0_1122_3344_5566_7788,
+                id: kind.recovery_point_id(0x1234_5678_9abc_def0_1122_3344_5566_7788),
                 resource: info,
                 created: 0,
                 completed: 0,
@@ -615,14 +713,53 @@ mod tests {
                 delete_after_days: None,
                 last_restore: None,
                 backup_plan: None,
+                form: PointForm::Periodic,
             };
             let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
             assert_eq!(
-                parse_recovery_point_arn(&arn),
+                parse_recovery_point_arn(&arn, "111111111111"),
                 Some(("111111111111".to_string(), "ap-southeast-2".to_string(), rp.id)),
                 "{arn}"
             );
+            // EBS snapshots and EC2 images carry no account: they name the caller's.
+            let accountless = matches!(kind, ResourceType::Ebs | ResourceType::Ec2);
+            assert_eq!(arn.contains("::snapshot/snap-") || arn.contains("::image/ami-"), accountless, "{arn}");
         }
-        assert_eq!(parse_recovery_point_arn("arn:aws:backup:x"), None);
+        assert_eq!(parse_recovery_point_arn("arn:aws:backup:x", "111111111111"), None);
+    }
+
+    #[test]
+    fn dynamodb_backups_without_advanced_backup_have_dynamodbs_arn() {
+        let info = Arc::new(ResourceInfo {
+            arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders".into(),
+            kind: ResourceType::DynamoDb,
+            name: "orders".into(),
+            account: "111111111111".into(),
+            region: "ap-southeast-2".into(),
+            kms_key: String::new(),
+            tags: vec![],
+            size: 1,
+            db_subnet_group: "default".into(),
+            default_vpc: true,
+        });
+        let created: Millis = 1_795_780_800_000;
+        let rp = RecoveryPoint {
+            id: dynamodb_backup_id(created, 0xdead_beef_abcd_ef12),
+            resource: info,
+            created,
+            completed: created,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: None,
+            last_restore: None,
+            backup_plan: None,
+            form: PointForm::DynamoDbManaged,
+        };
+        let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
+        assert_eq!(arn, "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders/backup/01795780800000-abcdef12");
+        assert_eq!(
+            parse_recovery_point_arn(&arn, "999999999999"),
+            Some(("111111111111".to_string(), "ap-southeast-2".to_string(), rp.id))
+        );
     }
 }

@@ -541,10 +541,33 @@ pub struct RecoveryPointDetail {
     pub restore_metadata: Option<std::collections::BTreeMap<String, String>>,
     /// Why the restore metadata could not be read, when it could not.
     pub restore_metadata_error: Option<String>,
+    /// What a restore request may set for this resource type (empty: the console
+    /// does not restore it); the form renders these, over `restore_metadata`.
+    #[serde(default)]
+    pub restore_fields: Vec<RestoreField>,
     /// Copy jobs that copied this recovery point or produced it.
     pub copy_jobs: Vec<CopyJob>,
     /// Restore jobs from this recovery point, newest first.
     pub restore_jobs: Vec<RestoreJob>,
+}
+
+/// One restore metadata key a request may set, as the console offers it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct RestoreField {
+    /// The metadata key (AWS reads restore metadata keys case-insensitively).
+    pub key: String,
+    pub label: String,
+    /// What a value looks like.
+    pub hint: String,
+    /// `name` (the new resource's name), `text`, `list` (a JSON array or values
+    /// separated by commas), `bool` (`true` or `false`) or `choice` (one of `options`).
+    pub kind: String,
+    /// The request must set it (AWS has no value to start from).
+    pub required: bool,
+    /// Left blank, the recovery point's own value is restored (otherwise AWS's default).
+    pub inherits: bool,
+    pub options: Vec<String>,
 }
 
 /// One record of the hash-chained audit log.
@@ -1118,7 +1141,67 @@ wire_enum! {
         DynamodbRestore = "dynamodb_restore",
         RdsRestore = "rds_restore",
         CrossAccountRestore = "cross_account_restore",
+        AuroraRestore = "aurora_restore",
+        Ec2Restore = "ec2_restore",
+        EbsRestore = "ebs_restore",
+        EfsRestore = "efs_restore",
+        S3Restore = "s3_restore",
     }
+}
+
+impl Scenario {
+    /// The resource type an in-account restore scenario is for, with what it makes;
+    /// `None` for the cross-account scenario, which fits every restorable type.
+    pub fn restores(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Scenario::DynamodbRestore => Some(("DynamoDB", "DynamoDB table")),
+            Scenario::RdsRestore => Some(("RDS", "RDS DB instance")),
+            Scenario::AuroraRestore => Some(("Aurora", "Aurora DB cluster")),
+            Scenario::Ec2Restore => Some(("EC2", "EC2 instance")),
+            Scenario::EbsRestore => Some(("EBS", "EBS volume")),
+            Scenario::EfsRestore => Some(("EFS", "EFS file system")),
+            Scenario::S3Restore => Some(("S3", "S3 bucket")),
+            Scenario::CrossAccountRestore => None,
+        }
+    }
+
+    /// Whether the scenario applies to the resource an ARN names (the cross-account
+    /// one to every type the console restores).
+    pub fn fits(self, resource_arn: &str) -> bool {
+        let Some(kind) = restorable_type(resource_arn) else { return false };
+        self.restores().is_none_or(|(t, _)| t == kind)
+    }
+
+    /// What the scenario does, for people.
+    pub fn title(self) -> &'static str {
+        match self {
+            Scenario::DynamodbRestore => "In-account restore of a DynamoDB table",
+            Scenario::RdsRestore => "In-account restore of an RDS instance",
+            Scenario::AuroraRestore => "In-account restore of an Aurora DB cluster",
+            Scenario::Ec2Restore => "In-account restore of an EC2 instance",
+            Scenario::EbsRestore => "In-account restore of an EBS volume",
+            Scenario::EfsRestore => "In-account restore of an EFS file system",
+            Scenario::S3Restore => "In-account restore of an S3 bucket",
+            Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
+        }
+    }
+}
+
+/// The restorable Backup resource type of a resource ARN (DynamoDB table, RDS
+/// instance, Aurora cluster, EC2 instance, EBS volume, EFS file system, S3 bucket).
+pub fn restorable_type(arn: &str) -> Option<&'static str> {
+    let mut parts = arn.splitn(6, ':');
+    let (service, resource) = (parts.nth(2)?, parts.nth(2)?);
+    Some(match (service, resource.split(['/', ':']).next()?) {
+        ("dynamodb", "table") => "DynamoDB",
+        ("rds", "db") => "RDS",
+        ("rds", "cluster") => "Aurora",
+        ("ec2", "instance") => "EC2",
+        ("ec2", "volume") => "EBS",
+        ("elasticfilesystem", "file-system") => "EFS",
+        ("s3", _) => "S3",
+        _ => return None,
+    })
 }
 
 wire_enum! {
@@ -1441,7 +1524,35 @@ mod tests {
             &["pending_approval", "approved", "executing", "succeeded", "failed", "rejected", "expired", "cancelled"],
         );
         round_trips(TargetScope::ALL, &["resource_type", "resource"]);
-        round_trips(Scenario::ALL, &["dynamodb_restore", "rds_restore", "cross_account_restore"]);
+        round_trips(
+            Scenario::ALL,
+            &[
+                "dynamodb_restore",
+                "rds_restore",
+                "cross_account_restore",
+                "aurora_restore",
+                "ec2_restore",
+                "ebs_restore",
+                "efs_restore",
+                "s3_restore",
+            ],
+        );
+        assert_eq!(Scenario::DynamodbRestore.title(), "In-account restore of a DynamoDB table");
+        assert_eq!(Scenario::EfsRestore.title(), "In-account restore of an EFS file system");
+        for (arn, kind) in [
+            ("arn:aws:dynamodb:r:1:table/t", "DynamoDB"),
+            ("arn:aws:rds:r:1:db:mydb", "RDS"),
+            ("arn:aws-us-gov:rds:r:1:cluster:c", "Aurora"),
+            ("arn:aws:ec2:r:1:instance/i-1", "EC2"),
+            ("arn:aws:ec2:r:1:volume/vol-1", "EBS"),
+            ("arn:aws:elasticfilesystem:r:1:file-system/fs-1", "EFS"),
+            ("arn:aws:s3:::bucket", "S3"),
+        ] {
+            assert_eq!(restorable_type(arn), Some(kind), "{arn}");
+        }
+        assert_eq!(restorable_type("arn:aws:fsx:r:1:file-system/fs-1"), None);
+        assert!(Scenario::EbsRestore.fits("arn:aws:ec2:r:1:volume/vol-1"));
+        assert!(!Scenario::EbsRestore.fits("arn:aws:s3:::b") && Scenario::CrossAccountRestore.fits("arn:aws:s3:::b"));
         round_trips(
             DrillStatus::ALL,
             &["awaiting_approval", "restoring", "validating", "retained", "cleaning_up", "completed", "failed"],
@@ -1460,7 +1571,7 @@ mod tests {
         let body = r#"{"resource_arn": "arn:aws:dynamodb:x", "scenario": "fire", "retention_minutes": null}"#;
         let e = serde_json::from_str::<NewDrill>(body).unwrap_err().to_string();
         assert!(
-            e.starts_with(r#"scenario: one of dynamodb_restore, rds_restore, cross_account_restore, got "fire""#),
+            e.starts_with(r#"scenario: one of dynamodb_restore, rds_restore, cross_account_restore, aurora_restore, ec2_restore, ebs_restore, efs_restore, s3_restore, got "fire""#),
             "{e}"
         );
     }

@@ -33,6 +33,17 @@ fn target_arn(params: &Value) -> Option<(String, String)> {
             let name = m["dbInstanceIdentifier"].as_str()?.to_lowercase();
             Some((name.clone(), format!("arn:{partition}:rds:{region}:{account}:db:{name}")))
         }
+        // DBClusterIdentifier: "This parameter is stored as a lowercase string" (RDS API Reference).
+        "Aurora" => {
+            let name = m["dbClusterIdentifier"].as_str()?.to_lowercase();
+            Some((name.clone(), format!("arn:{partition}:rds:{region}:{account}:cluster:{name}")))
+        }
+        // Only a new bucket must be free; without NewBucket true the restore writes into one that exists.
+        "S3" if m["NewBucket"].as_str() == Some("true") => {
+            let name = m["DestinationBucketName"].as_str()?;
+            Some((name.to_string(), format!("arn:{partition}:s3:::{name}")))
+        }
+        // EC2 instances, EBS volumes and EFS file systems get fresh ids from AWS.
         _ => None,
     }
 }
@@ -216,5 +227,14 @@ mod tests {
             target_arn(&params("DynamoDB", "targetTableName", "Orders", "arn:aws:backup:x")).map(|t| t.1),
             Some("arn:aws:dynamodb:us-gov-west-1:111111111111:table/Orders".into())
         );
+        assert_eq!(
+            target_arn(&params("Aurora", "dbClusterIdentifier", "Orders-R", gov)).map(|t| t.1),
+            Some("arn:aws-us-gov:rds:us-gov-west-1:111111111111:cluster:orders-r".into())
+        );
+        let mut s3 = params("S3", "DestinationBucketName", "orders-r", gov);
+        assert_eq!(target_arn(&s3), None, "into the source bucket: nothing new to name");
+        s3["metadata"]["NewBucket"] = "true".into();
+        assert_eq!(target_arn(&s3).map(|t| t.1), Some("arn:aws-us-gov:s3:::orders-r".into()));
+        assert_eq!(target_arn(&params("EBS", "volumeType", "gp3", gov)), None);
     }
 }

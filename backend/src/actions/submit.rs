@@ -102,13 +102,13 @@ async fn file(
 }
 
 /// The recovery point's own restore metadata, read live, for a restore that starts
-/// from it (RDS); an empty map for copies and DynamoDB.
+/// from it (every type but DynamoDB); an empty map for copies and DynamoDB.
 pub async fn restore_base(
     s: &Console,
     input: &NewRequest,
     rp: &shared::RecoveryPoint,
 ) -> Result<std::collections::BTreeMap<String, String>, AppError> {
-    if input.kind == RequestKind::Copy || rp.resource_type != "RDS" {
+    if input.kind == RequestKind::Copy || !super::starts_from_recovery_point(&rp.resource_type) {
         return Ok(Default::default());
     }
     s.syncer.restore_metadata(rp).await.map_err(|e| AppError::Unprocessable {

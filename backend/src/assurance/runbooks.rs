@@ -3,8 +3,6 @@
 //! involved, the pre-flight checks of the request it would start, and its steps.
 //! Drills follow the same plan.
 
-use std::collections::BTreeMap;
-
 use shared::{
     NewRequest, ProtectedResource, RecoveryPoint, RequestKind, Runbook, RunbookFact, RunbookStep, Scenario, Vault,
 };
@@ -27,16 +25,12 @@ pub struct Plan {
     pub blockers: Vec<String>,
 }
 
-/// Checks a scenario name and that it fits the resource type.
+/// Checks a scenario name and that it fits the resource type (the cross-account
+/// scenario fits every type the console restores).
 pub fn check_scenario(scenario: &str, resource_type: &str) -> Result<Scenario, AppError> {
     let known: Scenario =
         scenario.parse().map_err(|e: shared::UnknownValue| AppError::bad("invalid_scenario", e.to_string()))?;
-    let fits = match known {
-        Scenario::DynamodbRestore => resource_type == "DynamoDB",
-        Scenario::RdsRestore => resource_type == "RDS",
-        Scenario::CrossAccountRestore => matches!(resource_type, "DynamoDB" | "RDS"),
-    };
-    if !fits {
+    if !scenarios_for(resource_type).contains(&known) {
         return Err(AppError::Unprocessable {
             code: "scenario_mismatch",
             message: format!("scenario {scenario} does not apply to a {resource_type} resource"),
@@ -45,21 +39,22 @@ pub fn check_scenario(scenario: &str, resource_type: &str) -> Result<Scenario, A
     Ok(known)
 }
 
-/// The scenarios that apply to a resource type.
-pub fn scenarios_for(resource_type: &str) -> Vec<&'static str> {
-    match resource_type {
-        "DynamoDB" => vec!["dynamodb_restore", "cross_account_restore"],
-        "RDS" => vec!["rds_restore", "cross_account_restore"],
-        _ => Vec::new(),
+/// The scenarios that apply to a resource type: its in-account restore, then the cross-account one.
+pub fn scenarios_for(resource_type: &str) -> Vec<Scenario> {
+    let own = Scenario::ALL.iter().copied().filter(|s| s.restores().is_some_and(|(t, _)| t == resource_type));
+    let mut all: Vec<Scenario> = own.collect();
+    if !all.is_empty() {
+        all.push(Scenario::CrossAccountRestore);
     }
+    all
 }
 
-fn title(scenario: &str) -> &'static str {
-    match scenario {
-        "dynamodb_restore" => "In-account restore of a DynamoDB table",
-        "rds_restore" => "In-account restore of an RDS instance",
-        _ => "Cross-account recovery through the central vault",
-    }
+/// What the restore makes, for the runbook's words (`an EBS volume`).
+fn noun(resource_type: &str) -> &'static str {
+    Scenario::ALL
+        .iter()
+        .find_map(|s| s.restores().filter(|(t, _)| *t == resource_type).map(|(_, noun)| noun))
+        .unwrap_or("resource")
 }
 
 /// A name for the new resource: the old name, a label and the time (minutes), in
@@ -158,13 +153,15 @@ pub async fn plan(s: &Console, scenario: &str, resource_arn: &str, label: &str) 
     let restore_account_id = resource.account_id.clone();
     let request = match (&recovery_point, blockers.is_empty()) {
         (Some(rp), true) => {
-            let key = if resource.resource_type == "DynamoDB" { "targetTableName" } else { "dbInstanceIdentifier" };
+            // The new resource's name where the type needs one; everything else comes
+            // from the recovery point's own restore metadata.
+            let metadata = crate::actions::new_resource_metadata(&resource.resource_type, &target);
             Some(NewRequest {
                 kind: if cross { RequestKind::CrossAccountRestore } else { RequestKind::Restore },
                 recovery_point_arn: rp.recovery_point_arn.clone(),
-                metadata: BTreeMap::from([(key.to_string(), target.clone())]),
+                metadata,
                 destination_vault_arn: destination.as_ref().map(|v| v.arn.clone()),
-                justification: format!("Runbook {}: {}", scenario, title(scenario)),
+                justification: format!("Runbook {}: {}", scenario, known.title()),
                 ..Default::default()
             })
         }
@@ -229,7 +226,10 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     ));
     facts.push(fact("New resource name", plan.target_name.clone()));
 
-    let noun = if r.resource_type == "DynamoDB" { "table" } else { "DB instance" };
+    let noun = noun(&r.resource_type);
+    let type_name = super::drills::cloud_control_type(&r.resource_type).unwrap_or("its type");
+    // Types whose new resource AWS names: the request carries no name, the job says which it made.
+    let named = !crate::actions::new_resource_metadata(&r.resource_type, "").is_empty();
     let mut steps = vec![RunbookStep {
         title: "Check the pre-flight results".into(),
         detail: "Every check below must pass: the recovery point is COMPLETED or AVAILABLE as AWS reports it now, the new name is free, the accounts are active members of the organization and the destination vault lets the copy in.".into(),
@@ -242,8 +242,8 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
             format!("Request the restore into a new {noun}")
         },
         detail: format!(
-            "AWS Backup restores into a new {noun} named {}; nothing is restored over the existing resource.{}",
-            plan.target_name,
+            "AWS Backup restores into a new {noun} {}; nothing is restored over the existing resource.{}",
+            if named { format!("named {}", plan.target_name) } else { "(AWS gives it its id: the restore job's created resource)".into() },
             if cross { " The copy runs first, with the central account's backup role; the restore follows in the resource's account." } else { "" }
         ),
         request: plan.request.clone(),
@@ -256,8 +256,7 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     steps.push(RunbookStep {
         title: format!("Validate the new {noun}"),
         detail: format!(
-            "Check the {noun} with Cloud Control GetResource (AWS::{}) and the application's own checks: row counts, recent writes, connectivity.",
-            if r.resource_type == "DynamoDB" { "DynamoDB::Table" } else { "RDS::DBInstance" }
+            "Check the {noun} with Cloud Control GetResource ({type_name}) and the application's own checks: row counts, recent writes, files, connectivity."
         ),
         request: None,
     });
@@ -271,7 +270,7 @@ pub async fn runbook(s: &Console, plan: Plan) -> Result<Runbook, AppError> {
     Ok(Runbook {
         title: format!(
             "{}: {}",
-            title(plan.scenario.as_str()),
+            plan.scenario.title(),
             r.resource_name.clone().unwrap_or_else(|| r.resource_arn.clone())
         ),
         scenario: plan.scenario,

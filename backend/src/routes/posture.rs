@@ -100,10 +100,12 @@ pub async fn recovery_point(
             Err(e) => (None, Some(e)),
         }
     };
+    let restore_fields = crate::actions::restore_fields(&rp.resource_type);
     Ok(Json(RecoveryPointDetail {
         recovery_point: rp,
         restore_metadata,
         restore_metadata_error,
+        restore_fields,
         copy_jobs,
         restore_jobs,
     }))

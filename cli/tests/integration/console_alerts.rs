@@ -42,9 +42,10 @@ async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
         }
         let validated = value("recovery_console_restore_tests_validated_30d", &[("account_id", WORKLOAD_A)]);
         assert_eq!(validated as i64, a["restore_tests_30d"]["validated"].as_i64().unwrap(), "{}", db.label);
-        assert_eq!(value("recovery_console_protected_resources", &[("account_id", WORKLOAD_A)]), 2.0);
-        // mydb was never restore-tested.
-        assert_eq!(value("recovery_console_resources_untested", &[("account_id", WORKLOAD_A)]), 1.0);
+        // tracking, mydb and the five platform resources (one of each other type).
+        assert_eq!(value("recovery_console_protected_resources", &[("account_id", WORKLOAD_A)]), 7.0);
+        // mydb and the platform resources were never restore-tested.
+        assert_eq!(value("recovery_console_resources_untested", &[("account_id", WORKLOAD_A)]), 6.0);
         assert_eq!(
             value("recovery_console_account_sync_ok", &[("account_id", BACKUP), ("region", "ap-southeast-2")]),
             1.0
@@ -311,9 +312,21 @@ async fn coverage_names_the_tested_and_the_gaps() {
         );
         let rds = row("RDS");
         assert_eq!((rds["covered"].as_i64(), rds["never_tested"].as_i64()), (Some(0), Some(1)));
-        let gaps: Vec<&str> =
+        // mydb and the platform resources of the other types: in no selection.
+        let mut gaps: Vec<&str> =
             cov["gaps"].as_array().unwrap().iter().map(|g| g["resource_arn"].as_str().unwrap()).collect();
-        assert_eq!(gaps, vec!["arn:aws:rds:ap-southeast-2:111111111111:db:mydb"]);
+        gaps.sort_unstable();
+        assert_eq!(
+            gaps,
+            vec![
+                "arn:aws:ec2:ap-southeast-2:111111111111:instance/i-0c0ffee0dec0de001",
+                "arn:aws:ec2:ap-southeast-2:111111111111:volume/vol-0ba5eba11ba5eba11",
+                "arn:aws:elasticfilesystem:ap-southeast-2:111111111111:file-system/fs-0fee1900d5ea50001",
+                "arn:aws:rds:ap-southeast-2:111111111111:cluster:orders-cluster",
+                "arn:aws:rds:ap-southeast-2:111111111111:db:mydb",
+                "arn:aws:s3:::rc-demo-workload-a-assets",
+            ]
+        );
         assert_eq!(c.get("/api/v1/assurance/coverage?days=0").await.0, 400);
     }
 }

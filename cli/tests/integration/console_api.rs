@@ -134,7 +134,7 @@ async fn every_filter_narrows_and_pages_reach_the_end() {
 
         let (_, summary) = c.get("/api/v1/summary").await;
         let a = summary["accounts"].as_array().unwrap().iter().find(|a| a["account_id"] == WORKLOAD_A).unwrap().clone();
-        assert_eq!(a["resources_never_tested"], 1, "mydb is never restore-tested");
+        assert_eq!(a["resources_never_tested"], 6, "mydb and the five platform resources are never restore-tested");
         // Passed: validated SUCCESSFUL; failed: the failed validation and the test that missed its start
         // window; most of the rest restored without a validation (the sandbox validates nothing itself).
         let tests = &a["restore_tests_30d"];

@@ -76,12 +76,15 @@ async fn overview_counts_agree_with_the_lists() {
         assert_eq!(tracking["status"], "ABORTED", "{label}");
         assert!(tracking["status_message"].as_str().unwrap().contains("start window"), "{label}");
 
-        // mydb has never been restore-tested; tracking was tested and knows how its last test went.
-        assert_eq!(o["never_tested"], 1, "{label}");
-        assert_eq!(o["untested_resources"][0]["resource_arn"], MYDB, "{label}");
+        // mydb and the five platform resources (one of each other type) have never been
+        // restore-tested; tracking was tested and knows how its last test went.
+        assert_eq!(o["never_tested"], 6, "{label}");
+        let untested: Vec<&Value> = o["untested_resources"].as_array().unwrap().iter().collect();
+        assert!(untested.iter().any(|r| r["resource_arn"] == MYDB), "{label}: {untested:?}");
         let never = c.all("/api/v1/protected-resources?never_tested=true").await;
-        assert_eq!(never.len(), 1);
-        assert_eq!(never[0]["resource_arn"], MYDB);
+        assert_eq!(never.len(), 6);
+        assert!(never.iter().any(|r| r["resource_arn"] == MYDB));
+        assert!(never.iter().all(|r| r["resource_arn"] != TRACKING));
         let t = &c.all(format!("/api/v1/protected-resources?resource_arn={TRACKING}")).await[0];
         let newest_test = c.all(format!("/api/v1/restore-jobs?test=true&resource_arn={TRACKING}&limit=1")).await;
         assert_eq!(t["last_test_at"], newest_test[0]["created_at"], "{label}");
@@ -89,8 +92,8 @@ async fn overview_counts_agree_with_the_lists() {
         let expected =
             shared::TestOutcome::of(newest["status"].as_str().unwrap(), newest["validation_status"].as_str());
         assert_eq!(t["last_test_outcome"], serde_json::json!(expected), "{label}");
-        // Tested today, so a one-day threshold leaves only the never-tested resource.
-        assert_eq!(c.all("/api/v1/protected-resources?not_tested_days=1").await.len(), 1, "{label}");
+        // Tested today, so a one-day threshold leaves only the never-tested resources.
+        assert_eq!(c.all("/api/v1/protected-resources?not_tested_days=1").await.len(), 6, "{label}");
 
         // Every protected resource falls in one backup-age bucket.
         let resources = c.all("/api/v1/protected-resources").await.len() as i64;
@@ -194,7 +197,7 @@ async fn posture_input_is_checked() {
     }
 }
 
-fn urlencoding(text: &str) -> String {
+pub(crate) fn urlencoding(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),

@@ -34,7 +34,7 @@ fn restore_body(rp: &str, table: &str) -> Value {
 }
 
 /// Runs executor passes, moving the sandbox clock on, until the request ends.
-async fn run_to_end(sb: &TestSandbox, c: &TestConsole, token: &str, id: &str) -> Value {
+pub(crate) async fn run_to_end(sb: &TestSandbox, c: &TestConsole, token: &str, id: &str) -> Value {
     for _ in 0..40 {
         c.executor.pass().await.unwrap();
         let (_, r) = c.get_as(token, &format!("/api/v1/requests/{id}")).await;
@@ -720,7 +720,8 @@ async fn copy_to_central(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str)
 #[tokio::test]
 async fn cross_account_copy_prerequisites_are_checked_before_approval() {
     // The fifth generated account's RDS instance uses aws/rds, its EBS volume a key
-    // shared with no other account (sandbox/src/generate.rs).
+    // shared with no other account (sandbox/src/generate.rs); all three in its first
+    // Region, ap-southeast-2, the central vault's.
     let sb = spawn(6, 0.0).await;
     const FIFTH: &str = "400000000005";
     let hub = aws_sdk_backup::Client::new(&sb.hub().await);
@@ -734,7 +735,11 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         let of_type = |t: &str| {
             points
                 .iter()
-                .find(|p| p["resource_type"] == t && shared::recovery_point_usable(p["status"].as_str().unwrap()))
+                .find(|p| {
+                    p["resource_type"] == t
+                        && p["region"] == "ap-southeast-2"
+                        && shared::recovery_point_usable(p["status"].as_str().unwrap())
+                })
                 .map(|p| p["recovery_point_arn"].as_str().unwrap().to_string())
         };
 
@@ -742,6 +747,18 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
         refused(&req, &done, "encryption keys", ("AWS managed key", "AWS managed key"));
         let (req, done) = copy_to_central(&sb, &c, tokens, &of_type("EBS").unwrap()).await;
         refused(&req, &done, "encryption keys", ("does not admit account 222222222222", "key policy"));
+        // The fifth account backs its tables up without advanced DynamoDB backup: the
+        // recovery points are DynamoDB's own (Developer Guide, "Advanced DynamoDB
+        // backup"), which StartCopyJob does not take to another account.
+        let table = of_type("DynamoDB").unwrap();
+        assert!(table.starts_with("arn:aws:dynamodb:") && table.contains("/backup/"), "{label}: {table}");
+        let (req, done) = copy_to_central(&sb, &c, tokens, &table).await;
+        refused(
+            &req,
+            &done,
+            "recovery point can be copied",
+            ("without advanced backup", "without advanced DynamoDB backup"),
+        );
 
         // The organization's cross-account backup turned off in the management account.
         let off = [("isCrossAccountBackupEnabled".to_string(), "false".to_string())].into();

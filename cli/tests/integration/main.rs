@@ -12,6 +12,7 @@ mod console_contention;
 mod console_plans;
 mod console_posture;
 mod console_requests;
+mod console_restores;
 mod console_sync;
 mod console_validator;
 mod sandbox_backup;

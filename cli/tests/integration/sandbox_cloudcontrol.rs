@@ -115,7 +115,7 @@ async fn db_instances_unknown_types_and_missing_resources_answer_as_aws_does() {
     assert_eq!(props["Endpoint"]["Port"], "5432");
     assert!(props["Endpoint"]["Address"].as_str().unwrap().starts_with("mydb."), "{props}");
 
-    let err = op.get_resource().type_name("AWS::S3::Bucket").identifier("b").send().await.unwrap_err();
+    let err = op.get_resource().type_name("AWS::Lambda::Function").identifier("f").send().await.unwrap_err();
     assert_eq!(code(&err), "TypeNotFoundException");
     let err = op.get_resource_request_status().request_token("not-a-token").send().await.unwrap_err();
     assert_eq!(code(&err), "RequestTokenNotFoundException");
@@ -196,7 +196,17 @@ async fn cloud_control_answers_carry_exactly_the_schema_properties() {
     let reader = cloud_control(&sb, "RecoveryConsoleRead").await;
     restore_tracking(&sb, "tracking-copy").await;
     sb.advance(3.0 * 3600.0).await;
-    for (type_name, identifier) in [(TABLE, "tracking"), (TABLE, "tracking-copy"), (DB_INSTANCE, "mydb")] {
+    use aws_sandbox::generate::{DEMO_BUCKET, DEMO_CLUSTER, DEMO_FILE_SYSTEM, DEMO_INSTANCE, DEMO_VOLUME};
+    for (type_name, identifier) in [
+        (TABLE, "tracking"),
+        (TABLE, "tracking-copy"),
+        (DB_INSTANCE, "mydb"),
+        ("AWS::RDS::DBCluster", DEMO_CLUSTER),
+        ("AWS::EC2::Instance", DEMO_INSTANCE),
+        ("AWS::EC2::Volume", DEMO_VOLUME),
+        ("AWS::EFS::FileSystem", DEMO_FILE_SYSTEM),
+        ("AWS::S3::Bucket", DEMO_BUCKET),
+    ] {
         let schema = &schemas[type_name];
         assert_eq!(schema["additionalProperties"], false, "{type_name}");
         let allowed: Vec<&str> = schema["properties"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
@@ -213,4 +223,16 @@ async fn cloud_control_answers_carry_exactly_the_schema_properties() {
     assert!(table.get("TableStatus").is_none(), "AWS::DynamoDB::Table has no TableStatus: {table}");
     let instance = properties(&reader, DB_INSTANCE, "mydb").await;
     assert_eq!(instance["DBInstanceStatus"], "available", "a read-only property of AWS::RDS::DBInstance");
+    let ec2 = properties(&reader, "AWS::EC2::Instance", DEMO_INSTANCE).await;
+    assert_eq!(ec2["State"]["Name"], "running", "a read-only property of AWS::EC2::Instance: {ec2}");
+    // The other three schemas have no status property: the sandbox invents none.
+    for (type_name, identifier) in
+        [("AWS::RDS::DBCluster", DEMO_CLUSTER), ("AWS::EC2::Volume", DEMO_VOLUME), ("AWS::S3::Bucket", DEMO_BUCKET)]
+    {
+        let props = properties(&reader, type_name, identifier).await;
+        assert!(
+            !props.as_object().unwrap().keys().any(|k| k.contains("Status") || k == "State"),
+            "{type_name}: {props}"
+        );
+    }
 }

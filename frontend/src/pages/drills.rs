@@ -17,24 +17,22 @@ use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format};
 
-fn scenario_name(s: Scenario) -> &'static str {
-    match s {
-        Scenario::DynamodbRestore => "In-account restore of a DynamoDB table",
-        Scenario::RdsRestore => "In-account restore of an RDS instance",
-        Scenario::CrossAccountRestore => "Cross-account recovery through the central vault",
-    }
-}
-
-/// The scenario a URL names, or the first.
-fn scenario_of(text: Option<&str>) -> Scenario {
-    text.and_then(|t| t.parse().ok()).unwrap_or(Scenario::DynamodbRestore)
+/// The scenario a URL names, or the first that fits the resource.
+fn scenario_of(text: Option<&str>, arn: &str) -> Scenario {
+    text.and_then(|t| t.parse().ok())
+        .or_else(|| Scenario::ALL.iter().copied().find(|s| s.fits(arn)))
+        .unwrap_or(Scenario::DynamodbRestore)
 }
 
 #[component]
 pub fn RunbookPage() -> impl IntoView {
     let (query, _) = use_url();
     let params = Memo::new(move |_| {
-        query.with(|q| (q.get("resource").unwrap_or_default().to_string(), scenario_of(q.get("scenario"))))
+        query.with(|q| {
+            let arn = q.get("resource").unwrap_or_default().to_string();
+            let scenario = scenario_of(q.get("scenario"), &arn);
+            (arn, scenario)
+        })
     });
     let version = RwSignal::new(0u32);
     let runbook = use_get(move || {
@@ -56,10 +54,11 @@ pub fn RunbookPage() -> impl IntoView {
                 let (arn, current) = params.get();
                 Scenario::ALL
                     .iter()
+                    .filter(|k| k.fits(&arn))
                     .map(|&k| {
                         let href = format!("/runbooks?resource={}&scenario={k}", encode(&arn));
                         view! {
-                            <a href=href aria-current=if current == k { Some("page") } else { None }>{scenario_name(k)}</a>
+                            <a href=href aria-current=if current == k { Some("page") } else { None }>{k.title()}</a>
                         }
                     })
                     .collect_view()
@@ -182,7 +181,7 @@ pub fn Drills() -> impl IntoView {
         "/api/v1/drill-schedules".to_string()
     });
     let resource = RwSignal::new(query.get_untracked().get("resource").unwrap_or_default().to_string());
-    let scenario = RwSignal::new(scenario_of(query.get_untracked().get("scenario")));
+    let scenario = RwSignal::new(scenario_of(query.get_untracked().get("scenario"), &resource.get_untracked()));
     let retention = RwSignal::new("60".to_string());
     let every = RwSignal::new(String::new());
     let message = RwSignal::new(None::<Result<String, String>>);
@@ -234,11 +233,11 @@ pub fn Drills() -> impl IntoView {
                 "Scenario "
                 <select
                     prop:value=move || scenario.get().as_str()
-                    on:change=move |ev| scenario.set(scenario_of(Some(&event_target_value(&ev))))
+                    on:change=move |ev| scenario.set(scenario_of(Some(&event_target_value(&ev)), ""))
                 >
                     {Scenario::ALL
                         .iter()
-                        .map(|&k| view! { <option value=k.as_str()>{scenario_name(k)}</option> })
+                        .map(|&k| view! { <option value=k.as_str()>{k.title()}</option> })
                         .collect_view()}
                 </select>
             </label>
@@ -267,7 +266,7 @@ pub fn Drills() -> impl IntoView {
                     .map(|v| {
                         vec![
                             Cell::Arn(v.resource_arn),
-                            Cell::Text(scenario_name(v.scenario).into()),
+                            Cell::Text(v.scenario.title().into()),
                             Cell::Text(format!("{} h", v.every_hours)),
                             Cell::Time(Some(v.next_at)),
                             Cell::Text(v.created_by),
@@ -291,7 +290,7 @@ fn DrillTable(page: Page<Drill>) -> impl IntoView {
         .into_iter()
         .map(|d| {
             vec![
-                Cell::Link(scenario_name(d.scenario).into(), format!("/drills/{}", d.id)),
+                Cell::Link(d.scenario.title().into(), format!("/drills/{}", d.id)),
                 Cell::Arn(format::arn_name(&d.resource_arn).to_string()),
                 Cell::Badge(d.outcome.unwrap_or_else(|| d.status.to_string())),
                 Cell::Num(d.measured_rto_minutes.map(format::minutes).unwrap_or_else(|| "–".into())),
@@ -407,7 +406,7 @@ fn ReportView(d: Drill) -> impl IntoView {
         })
         .collect();
     view! {
-        <h2>{format!("{} of {}", scenario_name(scenario), format::arn_name(&arn))}</h2>
+        <h2>{format!("{} of {}", scenario.title(), format::arn_name(&arn))}</h2>
         <p class="toolbar">
             <Badge status=status />
             {d.request_id.map(|r| view! { <a href=format!("/requests/{r}")>"Its request"</a> })}

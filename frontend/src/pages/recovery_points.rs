@@ -110,7 +110,8 @@ fn DetailBody(d: RecoveryPointDetail) -> impl IntoView {
     let session = expect_context::<crate::session::Session>();
     let ask = |kind: &str| format!("/requests/new?rp={}&kind={kind}", encode(&r.recovery_point_arn));
     let (restore, copy) = (ask("restore"), ask("copy"));
-    let restorable = ["DynamoDB", "RDS"].contains(&r.resource_type.as_str()) && r.gone_at.is_none();
+    // The API lists what a restore of this type may set; none: the console does not restore it.
+    let restorable = !d.restore_fields.is_empty() && r.gone_at.is_none();
     view! {
         {move || {
             session

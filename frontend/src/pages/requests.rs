@@ -60,18 +60,17 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
     let catalog = expect_context::<Catalog>();
     let rp = d.recovery_point.clone();
     let name = rp.resource_name.clone().unwrap_or_else(|| format::arn_name(&rp.resource_arn).to_string());
-    let dynamo = rp.resource_type == "DynamoDB";
     let kind = RwSignal::new(kind);
-    let target = RwSignal::new(format!("{name}-restored"));
-    let encryption = RwSignal::new("Default".to_string());
-    let kms_key = RwSignal::new(String::new());
-    // RDS: reviewed overrides of the recovery point's own restore metadata.
-    let overrides: Vec<(&'static str, RwSignal<String>)> =
-        ["DBSubnetGroupName", "VpcSecurityGroupIds", "AvailabilityZone", "MultiAZ", "DBInstanceClass", "Port"]
-            .into_iter()
-            .map(|k| (k, RwSignal::new(String::new())))
-            .collect();
-    let chosen = overrides.clone();
+    // The settings the API lists for the type, each with its value (blank: the recovery point's).
+    let fields: Vec<(shared::RestoreField, RwSignal<String>)> = d
+        .restore_fields
+        .iter()
+        .map(|f| {
+            let start = if f.kind == "name" { format!("{name}-restored") } else { String::new() };
+            (f.clone(), RwSignal::new(start))
+        })
+        .collect();
+    let chosen = fields.clone();
     let destination = RwSignal::new(String::new());
     let delete_after = RwSignal::new(String::new());
     let justification = RwSignal::new(String::new());
@@ -105,20 +104,10 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
             ..Default::default()
         };
         if k != RequestKind::Copy {
-            let m = &mut input.metadata;
-            if dynamo {
-                m.insert("targetTableName".into(), target.get_untracked());
-                m.insert("encryptionType".into(), encryption.get_untracked());
-                if encryption.get_untracked() == "KMS" {
-                    m.insert("kmsMasterKeyArn".into(), kms_key.get_untracked());
-                }
-            } else {
-                m.insert("dbInstanceIdentifier".into(), target.get_untracked());
-                for (k, v) in &chosen {
-                    let v = v.get_untracked().trim().to_string();
-                    if !v.is_empty() {
-                        m.insert(k.to_string(), v);
-                    }
+            for (f, v) in &chosen {
+                let v = v.get_untracked().trim().to_string();
+                if !v.is_empty() {
+                    input.metadata.insert(f.key.clone(), v);
                 }
             }
         }
@@ -183,42 +172,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
                 </select>
             </div>
             <Show when=move || kind.get() != RequestKind::Copy>
-                <div class="filter">
-                    <label for="target">{if dynamo { "New table name" } else { "New DB instance identifier" }}</label>
-                    <input id="target" required prop:value=move || target.get() on:input=set_value(target) />
-                </div>
-                {if dynamo {
-                    view! {
-                        <div class="filter">
-                            <label for="encryption">"Encryption of the new table"</label>
-                            <select id="encryption" on:change=set_value(encryption)>
-                                <option value="Default">"AWS owned key (Default)"</option>
-                                <option value="KMS">"A KMS key"</option>
-                            </select>
-                        </div>
-                        <Show when=move || encryption.get() == "KMS">
-                            <div class="filter wide">
-                                <label for="kms">"KMS key ARN"</label>
-                                <input id="kms" prop:value=move || kms_key.get() on:input=set_value(kms_key) />
-                            </div>
-                        </Show>
-                    }
-                        .into_any()
-                } else {
-                    overrides
-                        .iter()
-                        .map(|&(k, v)| {
-                            let now = metadata.iter().find(|(m, _)| m.eq_ignore_ascii_case(k)).map(|(_, x)| x.clone());
-                            view! {
-                                <div class="filter">
-                                    <label for=k>{format!("{k} (blank: the recovery point's)")}</label>
-                                    <input id=k placeholder=now.unwrap_or_default() on:input=set_value(v) />
-                                </div>
-                            }
-                        })
-                        .collect_view()
-                        .into_any()
-                }}
+                {fields.iter().map(|(f, v)| restore_field(f, *v, &metadata)).collect_view()}
             </Show>
             <Show when=move || kind.get() != RequestKind::Restore>
                 <div class="filter">
@@ -239,6 +193,50 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
             </Show>
             {why_and_submit(justification, ticket, problem, busy)}
         </form>
+    }
+}
+
+/// One restore setting as the API describes it; the new resource's name is `#target`.
+fn restore_field(
+    f: &shared::RestoreField,
+    v: RwSignal<String>,
+    metadata: &std::collections::BTreeMap<String, String>,
+) -> impl IntoView {
+    let now = metadata.iter().find(|(k, _)| f.inherits && k.eq_ignore_ascii_case(&f.key)).map(|(_, x)| x.clone());
+    let id = if f.kind == "name" { "target".to_string() } else { f.key.clone() };
+    let label = match (f.required, &now) {
+        (true, _) => f.label.clone(),
+        (false, Some(now)) => format!("{} (blank: {now})", f.label),
+        (false, None) => format!("{} (optional)", f.label),
+    };
+    let input = match f.kind.as_str() {
+        "bool" | "choice" => {
+            let options = if f.kind == "bool" { vec!["true".to_string(), "false".into()] } else { f.options.clone() };
+            view! {
+                <select id=id.clone() on:change=set_value(v)>
+                    <option value="">{if f.inherits { "As the recovery point" } else { "AWS's default" }}</option>
+                    {options.into_iter().map(|o| { let text = o.clone(); view! { <option value=o>{text}</option> } }).collect_view()}
+                </select>
+            }
+            .into_any()
+        }
+        _ => view! {
+            <input
+                id=id.clone()
+                required=f.required
+                title=f.hint.clone()
+                placeholder=now.unwrap_or_else(|| f.hint.clone())
+                prop:value=move || v.get()
+                on:input=set_value(v)
+            />
+        }
+        .into_any(),
+    };
+    view! {
+        <div class="filter">
+            <label for=id>{label}</label>
+            {input}
+        </div>
     }
 }
 

@@ -228,7 +228,8 @@ fn vault<'w>(
 }
 
 fn find_in_vault<'w>(v: &'w Vault, arn: &str) -> Result<&'w RecoveryPoint, AwsError> {
-    let id = parse_recovery_point_arn(arn)
+    // The vault names the account: only the id matters here.
+    let id = parse_recovery_point_arn(arn, "")
         .ok_or_else(|| AwsError::invalid_parameter(format!("Not a recovery point ARN: {arn}")))?
         .2;
     v.recovery_points

@@ -34,10 +34,10 @@ fn percent(p: f64) -> String {
 }
 
 fn encryption_key(vault: &Vault, rp: &RecoveryPoint) -> String {
-    // RDS and EBS snapshots keep the key of their source; copies and the other
-    // types are encrypted with the vault's key.
-    match (rp.resource.kind, &rp.source_vault) {
-        (ResourceType::Rds | ResourceType::Ebs, None) => rp.resource.kms_key.clone(),
+    // RDS, Aurora, EBS and EC2 snapshots keep the key of their source; copies and the
+    // other types are encrypted with the vault's key.
+    match &rp.source_vault {
+        None if rp.resource.kind.keeps_source_key() => rp.resource.kms_key.clone(),
         _ => vault.key_arn.clone(),
     }
 }

@@ -111,7 +111,7 @@ pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Req
     let vault = region.and_then(|r| r.vault_by_name(&vault_name)).ok_or_else(|| {
         AwsError::not_found(format!("Backup vault {vault_name} does not exist in account {}", caller.account_id))
     })?;
-    let (rp_account, _, rp_id) = parse_recovery_point_arn(&rp_arn).ok_or_else(|| {
+    let (rp_account, _, rp_id) = parse_recovery_point_arn(&rp_arn, &caller.account_id).ok_or_else(|| {
         AwsError::invalid_parameter(format!("RecoveryPointArn is not a recovery point ARN: {rp_arn}"))
     })?;
     if rp_account != caller.account_id {
