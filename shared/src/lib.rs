@@ -355,6 +355,11 @@ pub struct BackupJob {
     pub size_bytes: Option<i64>,
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// A composite job: it groups child jobs (one per member of a CloudFormation stack,
+    /// for example) and its state sums theirs up; counts take the children.
+    pub is_parent: bool,
+    /// A child job's composite parent.
+    pub parent_job_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -375,6 +380,11 @@ pub struct CopyJob {
     pub size_bytes: Option<i64>,
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// A composite job: it groups child jobs (one per member of a CloudFormation stack,
+    /// for example) and its state sums theirs up; counts take the children.
+    pub is_parent: bool,
+    /// A child job's composite parent.
+    pub parent_job_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

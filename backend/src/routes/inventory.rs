@@ -27,14 +27,20 @@ list_params!(
 list_params!(
     /// The filters of the backup job list.
     BackupJobFilters {
-        filters: ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"],
+        filters: [
+            "account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before",
+            "parent_job_id",
+        ],
         statuses: ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"]
     }
 );
 list_params!(
     /// The filters of the copy job list (`vault`: the source vault's ARN).
     CopyJobFilters {
-        filters: ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"],
+        filters: [
+            "account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before",
+            "parent_job_id",
+        ],
         statuses: ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"],
         vault_arn_only: true
     }

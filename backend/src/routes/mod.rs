@@ -216,7 +216,13 @@ mod tests {
     #[test]
     fn every_documented_pattern_is_checked() {
         let doc = serde_json::to_value(openapi()).unwrap();
-        let known = [params::ACCOUNT_ID_PATTERN, params::REGION_PATTERN, params::ARN_PATTERN, params::VAULT_PATTERN];
+        let known = [
+            params::ACCOUNT_ID_PATTERN,
+            params::REGION_PATTERN,
+            params::ARN_PATTERN,
+            params::VAULT_PATTERN,
+            params::JOB_ID_PATTERN,
+        ];
         let mut seen = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

@@ -196,6 +196,7 @@ impl<S: Send + Sync, P: ListParams> FromRequestParts<S> for List<P> {
 pub const ACCOUNT_ID_PATTERN: &str = "^[0-9]{12}$";
 pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$";
 pub const ARN_PATTERN: &str = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+pub const JOB_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,100}$";
 pub const VAULT_PATTERN: &str = "^[A-Za-z0-9._-]+$|^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
 
 /// The OpenAPI parameters of list `P`: paging, then its filters.
@@ -235,6 +236,9 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
                  status or still validating) or `failed` (restore failed or aborted, validation failed or timed out).",
                 one_of(OUTCOMES),
             ),
+            "parent_job_id" => {
+                ("The child jobs of this composite (parent) job.", string().pattern(Some(JOB_ID_PATTERN)))
+            }
             "never_tested" => ("`true` for resources with no restore test on record.", boolean()),
             "not_tested_days" => ("Resources with no restore test in this many days.", whole(1, 3650)),
             _ => ("", string()),
@@ -345,6 +349,14 @@ fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuer
                     return Err(bad(format!("one of {}, got {value:?}", OUTCOMES.join(", "))));
                 }
                 q.outcome = Some(value.clone());
+            }
+            "parent_job_id" => {
+                let ok = (1..=100).contains(&value.len())
+                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !ok {
+                    return Err(bad(format!("{value:?} is not an AWS Backup job id")));
+                }
+                q.parent_job_id = Some(value.clone());
             }
             "never_tested" => q.never_tested = bool_param(name, value)?,
             "not_tested_days" => {

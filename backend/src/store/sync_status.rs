@@ -5,7 +5,7 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{test_counts, upsert, Sql, TEST_COUNTS};
+use super::sql::{counted_job, test_counts, upsert, Sql, TEST_COUNTS};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -181,8 +181,11 @@ impl Store {
             ("restore_testing_plans", true),
         ];
         for (i, (table, has_gone)) in tables.iter().enumerate() {
-            let mut sql = Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM {table} WHERE account_id = "));
+            let mut sql = Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM {table} j WHERE account_id = "));
             sql.arg(account).push(" AND region = ").arg(region);
+            if matches!(*table, "backup_jobs" | "copy_jobs") {
+                sql.push(&format!(" AND {}", counted_job(table)));
+            }
             if *has_gone {
                 sql.push(" AND gone_at IS NULL");
             }
