@@ -113,6 +113,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::export))
         .routes(routes!(status::accounts))
         .routes(routes!(status::summary))
+        .routes(routes!(inventory::resource_types))
         .routes(routes!(status::get_sync, status::post_sync))
         .routes(routes!(inventory::vaults))
         .routes(routes!(posture::overview))
@@ -222,6 +223,7 @@ mod tests {
             params::ARN_PATTERN,
             params::VAULT_PATTERN,
             params::JOB_ID_PATTERN,
+            params::RESOURCE_TYPE_PATTERN,
         ];
         let mut seen = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {

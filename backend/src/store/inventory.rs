@@ -411,6 +411,18 @@ impl PlanRow {
 }
 
 impl Store {
+    /// The resource types the console's data holds: of protected resources, recovery
+    /// points and backup jobs (a type AWS added after this console was built included).
+    pub async fn held_resource_types(&self) -> Result<Vec<String>, StoreError> {
+        let sql = Sql::new(
+            self.engine(),
+            "SELECT resource_type FROM protected_resources UNION SELECT resource_type FROM recovery_points
+             UNION SELECT resource_type FROM backup_jobs",
+        );
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| col(r, "resource_type")).collect()
+    }
+
     pub async fn list_vaults(&self, q: &ListQuery) -> Result<(Vec<Vault>, Option<String>), StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM vaults WHERE 1 = 1");
         q.apply(&mut sql, &[("account_id", "account_id"), ("region", "region"), ("gone_at", "gone_at")]);

@@ -49,10 +49,10 @@ async fn admins_set_targets_per_type_and_resource() {
         };
         assert_eq!(put(&alice, body.clone()).await.0, 403, "{label}");
         let (s, e) =
-            put(&erin, json!({"scope_kind": "resource_type", "scope": "Dynamo", "rpo_hours": 1, "rto_minutes": 1}))
+            put(&erin, json!({"scope_kind": "resource_type", "scope": "Dynamo/DB", "rpo_hours": 1, "rto_minutes": 1}))
                 .await;
         assert_eq!(s, 400, "{label}: {e}");
-        assert!(e["error"]["message"].as_str().unwrap().contains("Dynamo"), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("Dynamo/DB"), "{e}");
         assert_eq!(
             put(&erin, json!({"scope_kind": "resource", "scope": TRACKING, "rpo_hours": 0, "rto_minutes": 5})).await.0,
             400
