@@ -732,7 +732,9 @@ impl TestCounts {
     }
 }
 
-fn percent(part: i64, whole: i64) -> Option<f64> {
+/// `part` as a percentage of `whole`; `None` when `whole` is 0. The one percentage
+/// helper of the backend, the reports and the UI.
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 
