@@ -243,18 +243,8 @@ async fn a_resource_type_aws_adds_later_filters_targets_and_is_offered() {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
             resources: vec![ProtectedResourceRow {
-                account_id: WORKLOAD_A.into(),
-                region: REGION.into(),
-                arn: arn.clone(),
-                resource_type: "DSQL".into(),
                 name: Some("ledger".into()),
-                last_backup_at: Some(sb.now_ms().await),
-                last_backup_vault_arn: None,
-                last_recovery_point_arn: None,
-                latest_restore_minutes: None,
-                latest_restore_job_created_at: None,
-                latest_restore_rp_created_at: None,
-                tags: None,
+                ..resource_row(WORKLOAD_A, &arn, "DSQL")
             }],
             ..TargetSnapshot::default()
         };

@@ -724,9 +724,13 @@ async fn a_resource_listed_by_the_central_account_too_belongs_to_the_account_its
         let (_, held) = c.get(&format!("/api/v1/protected-resources?account_id={BACKUP}")).await;
         let mut resources: Vec<ProtectedResourceRow> = Vec::new();
         for r in held["items"].as_array().unwrap() {
-            resources.push(central_row(r["resource_arn"].as_str().unwrap(), r["resource_type"].as_str().unwrap()));
+            resources.push(resource_row(
+                BACKUP,
+                r["resource_arn"].as_str().unwrap(),
+                r["resource_type"].as_str().unwrap(),
+            ));
         }
-        resources.push(central_row(TRACKING, "DynamoDB"));
+        resources.push(resource_row(BACKUP, TRACKING, "DynamoDB"));
         let snap =
             TargetSnapshot { account_id: BACKUP.into(), region: REGION.into(), resources, ..TargetSnapshot::default() };
         let now = sb.now_ms().await;
@@ -741,22 +745,5 @@ async fn a_resource_listed_by_the_central_account_too_belongs_to_the_account_its
         let request = rb["steps"].as_array().unwrap().iter().find_map(|s| s["request"].as_object()).unwrap().clone();
         assert!(request["recovery_point_arn"].as_str().unwrap().contains(WORKLOAD_A), "{label}: {request:?}");
         assert!(rb["blockers"].as_array().unwrap().is_empty(), "{label}: {rb}");
-    }
-}
-
-fn central_row(arn: &str, kind: &str) -> recovery_console::store::ProtectedResourceRow {
-    recovery_console::store::ProtectedResourceRow {
-        account_id: BACKUP.into(),
-        region: REGION.into(),
-        arn: arn.into(),
-        resource_type: kind.into(),
-        name: arn.rsplit('/').next().map(str::to_string),
-        last_backup_at: None,
-        last_backup_vault_arn: None,
-        last_recovery_point_arn: None,
-        latest_restore_minutes: None,
-        latest_restore_job_created_at: None,
-        latest_restore_rp_created_at: None,
-        tags: None,
     }
 }

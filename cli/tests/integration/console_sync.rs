@@ -222,29 +222,7 @@ async fn recovery_points_that_disappear_are_marked_gone() {
     for db in databases().await {
         let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
         store.migrate().await.unwrap();
-        let rp = |n: i64| RecoveryPointRow {
-            arn: format!("arn:aws:backup:ap-southeast-2:111111111111:recovery-point:{n}"),
-            account_id: WORKLOAD_A.into(),
-            region: REGION.into(),
-            vault_name: "v".into(),
-            vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
-            resource_arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
-            resource_type: "DynamoDB".into(),
-            resource_name: Some("t".into()),
-            status: "COMPLETED".into(),
-            created_at: START + n,
-            completed_at: None,
-            size_bytes: Some(1),
-            encryption_key_arn: None,
-            is_encrypted: true,
-            source_vault_arn: None,
-            delete_after_days: None,
-            delete_at: None,
-            move_to_cold_at: None,
-            last_restore_at: None,
-            backup_plan_id: None,
-            gone_at: None,
-        };
+        let rp = point_row;
         let snap = |points: Vec<RecoveryPointRow>| TargetSnapshot {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
@@ -595,7 +573,6 @@ async fn pre_flights_reuse_the_organizations_accounts() {
 #[tokio::test]
 async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
     use recovery_console::store::{ProtectedResourceRow, RecoveryPointRow, RestoreJobRow, TargetSnapshot};
-    const START: i64 = 1_790_000_000_000;
     let table = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t";
     let rp_arn = "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:1";
     for db in databases().await {
@@ -605,42 +582,11 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
             resources: vec![ProtectedResourceRow {
-                account_id: WORKLOAD_A.into(),
-                region: REGION.into(),
-                arn: table.into(),
-                resource_type: "DynamoDB".into(),
-                name: Some("t".into()),
                 last_backup_at: Some(START),
-                last_backup_vault_arn: None,
                 last_recovery_point_arn: Some(rp_arn.into()),
-                latest_restore_minutes: None,
-                latest_restore_job_created_at: None,
-                latest_restore_rp_created_at: None,
-                tags: None,
+                ..resource_row(WORKLOAD_A, table, "DynamoDB")
             }],
-            recovery_points: vec![RecoveryPointRow {
-                arn: rp_arn.into(),
-                account_id: WORKLOAD_A.into(),
-                region: REGION.into(),
-                vault_name: "v".into(),
-                vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
-                resource_arn: table.into(),
-                resource_type: "DynamoDB".into(),
-                resource_name: Some("t".into()),
-                status: "COMPLETED".into(),
-                created_at: START,
-                completed_at: Some(START),
-                size_bytes: Some(1),
-                encryption_key_arn: None,
-                is_encrypted: true,
-                source_vault_arn: None,
-                delete_after_days: None,
-                delete_at: None,
-                move_to_cold_at: None,
-                last_restore_at: None,
-                backup_plan_id: None,
-                gone_at: None,
-            }],
+            recovery_points: vec![RecoveryPointRow { completed_at: Some(START), ..point_row(1) }],
             restore_jobs: vec![RestoreJobRow {
                 account_id: WORKLOAD_A.into(),
                 id: "restore-1".into(),
@@ -677,5 +623,32 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
         assert!(untested.is_empty(), "{}: tested by the job: {untested:?}", db.label);
         let durations = store.restore_durations(table).await.unwrap();
         assert_eq!(durations.iter().map(|d| d.2).collect::<Vec<_>>(), vec![24], "{}", db.label);
+    }
+}
+
+/// Recovery point `n` of table t in workload_a's vault v, made at `START + n`.
+fn point_row(n: i64) -> recovery_console::store::RecoveryPointRow {
+    recovery_console::store::RecoveryPointRow {
+        arn: format!("arn:aws:backup:ap-southeast-2:111111111111:recovery-point:{n}"),
+        account_id: WORKLOAD_A.into(),
+        region: REGION.into(),
+        vault_name: "v".into(),
+        vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
+        resource_arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
+        resource_type: "DynamoDB".into(),
+        resource_name: Some("t".into()),
+        status: "COMPLETED".into(),
+        created_at: START + n,
+        completed_at: None,
+        size_bytes: Some(1),
+        encryption_key_arn: None,
+        is_encrypted: true,
+        source_vault_arn: None,
+        delete_after_days: None,
+        delete_at: None,
+        move_to_cold_at: None,
+        last_restore_at: None,
+        backup_plan_id: None,
+        gone_at: None,
     }
 }
