@@ -276,3 +276,39 @@ fn root_cause(err: &(dyn StdError + 'static)) -> String {
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
+
+/// What the console calls with its own (hub) credentials: AssumeRole into the member
+/// roles, Organizations for discovery, and Backup's organization-wide settings and
+/// frameworks ([`Aws::hub_backup`]). The template's `RecoveryConsoleHub` policy and the
+/// README's hub policy grant these.
+pub const HUB_ACTIONS: [&str; 6] = [
+    "sts:AssumeRole",
+    "organizations:ListAccounts",
+    "organizations:DescribeOrganization",
+    "backup:DescribeGlobalSettings",
+    "backup:ListFrameworks",
+    "backup:ListReportPlans",
+];
+
+#[cfg(test)]
+mod hub_policy_tests {
+    use super::HUB_ACTIONS;
+
+    /// The text of `file` (from the repository root) between `from` and the next `to`.
+    fn section(file: &str, from: &str, to: &str) -> String {
+        let text = std::fs::read_to_string(format!("{}/../{file}", env!("CARGO_MANIFEST_DIR"))).unwrap_or_default();
+        let start = text.find(from).unwrap_or(text.len());
+        let rest = &text[start..];
+        rest[..rest[from.len()..].find(to).map_or(rest.len(), |i| i + from.len())].to_string()
+    }
+
+    #[test]
+    fn the_template_and_the_readme_grant_what_the_hub_calls() {
+        let template = section("deploy/recovery-console-roles.yaml", "  HubPolicy:", "\nOutputs:");
+        let readme = section("README.md", "In the hub account, the console's own identity needs", "\n```\n");
+        for action in HUB_ACTIONS {
+            assert!(template.contains(action), "the template's RecoveryConsoleHub lacks {action}");
+            assert!(readme.contains(&format!("\"{action}\"")), "the README's hub policy lacks {action}");
+        }
+    }
+}

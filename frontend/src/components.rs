@@ -316,9 +316,9 @@ pub fn fixed(values: &[&str]) -> Signal<Vec<(String, String)>> {
     Signal::stored(v)
 }
 
-/// The resource types as select options, spelled as AWS does.
+/// The resource types as select options, spelled as AWS does ([`crate::Catalog::type_options`]).
 pub fn types() -> Signal<Vec<(String, String)>> {
-    Signal::stored(shared::RESOURCE_TYPES.iter().map(|t| (t.to_string(), t.to_string())).collect())
+    expect_context::<crate::Catalog>().type_options()
 }
 
 /// A date input that sets one URL filter (`YYYY-MM-DD`, UTC).

@@ -15,7 +15,7 @@ use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 use serde::de::DeserializeOwned;
-use shared::{Account, Page, RestoreTestingPlan, Vault};
+use shared::{Account, Page, ResourceTypes, RestoreTestingPlan, Vault};
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::components::{fetched, Fetched};
@@ -34,6 +34,8 @@ pub struct Catalog {
     pub accounts: Fetched,
     pub vaults: Fetched,
     pub plans: Fetched,
+    /// [`ResourceTypes`]: the known ones and those the synced data holds.
+    pub resource_types: Fetched,
 }
 
 type Options = Signal<Vec<(String, String)>>;
@@ -80,6 +82,18 @@ impl Catalog {
         })
     }
 
+    /// The resource types as options, spelled as AWS does; the known ones while the
+    /// list loads.
+    pub fn type_options(&self) -> Options {
+        let res = self.resource_types;
+        Signal::derive(move || {
+            let items = fetched::<ResourceTypes>(res)
+                .map(|t| t.items)
+                .unwrap_or_else(|| shared::RESOURCE_TYPES.iter().map(|t| t.to_string()).collect());
+            items.into_iter().map(|t| (t.clone(), t)).collect()
+        })
+    }
+
     pub fn plan_options(&self) -> Options {
         Self::options(self.plans, |items: Vec<RestoreTestingPlan>| {
             items.into_iter().map(|p| (p.plan_arn, format!("{} ({})", p.name, p.account_id))).collect()
@@ -113,6 +127,7 @@ fn App() -> impl IntoView {
         accounts: components::use_get(|| "/api/v1/accounts".into()),
         vaults: components::use_get(|| "/api/v1/vaults?limit=1000".into()),
         plans: components::use_get(|| "/api/v1/restore-testing-plans?limit=1000".into()),
+        resource_types: components::use_get(|| "/api/v1/resource-types".into()),
     });
     view! {
         <Router>

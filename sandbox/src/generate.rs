@@ -97,6 +97,25 @@ impl Builder {
         kms_key: &str,
         tags: &[(&str, &str)],
     ) -> usize {
+        let size = match kind {
+            ResourceType::Rds | ResourceType::Aurora => self.rng.gen_range(10..60u64) << 30,
+            ResourceType::DynamoDb => self.rng.gen_range(1..12u64) << 30,
+            _ => self.rng.gen_range(1..40u64) << 30,
+        };
+        self.sized_resource(account, region, kind, name, kms_key, tags, size)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn sized_resource(
+        &mut self,
+        account: usize,
+        region: &str,
+        kind: ResourceType,
+        name: &str,
+        kms_key: &str,
+        tags: &[(&str, &str)],
+        size: u64,
+    ) -> usize {
         let account_id = self.accounts[account].id.clone();
         let arn = match kind {
             ResourceType::DynamoDb => {
@@ -110,11 +129,6 @@ impl Builder {
             ResourceType::S3 => format!("arn:aws:s3:::{name}"),
             ResourceType::Ec2 => format!("arn:aws:ec2:{region}:{account_id}:instance/{name}"),
             ResourceType::Aurora => format!("arn:aws:rds:{region}:{account_id}:cluster:{name}"),
-        };
-        let size = match kind {
-            ResourceType::Rds | ResourceType::Aurora => self.rng.gen_range(10..60u64) << 30,
-            ResourceType::DynamoDb => self.rng.gen_range(1..12u64) << 30,
-            _ => self.rng.gen_range(1..40u64) << 30,
         };
         let info = Arc::new(ResourceInfo {
             arn: arn.clone(),
@@ -165,6 +179,59 @@ impl Builder {
             delete_after_days: 120,
             failure_rate: 0.01,
             rng: None,
+            stack: None,
+        });
+    }
+
+    /// A CloudFormation stack of a DynamoDB table and an S3 bucket, backed up daily as
+    /// one unit (composite jobs, see `Engine::run_stack_backup`). It draws nothing from
+    /// the dice, so the rest of the world is what it was before it existed.
+    fn stack(&mut self, account: usize, region: &str, team: &str, key: &str, vault: usize) {
+        let id = self.accounts[account].id.clone();
+        let name = format!("{team}-app");
+        let tags = [("app", name.as_str()), ("tier", "standard")];
+        let members = vec![
+            self.sized_resource(
+                account,
+                region,
+                ResourceType::DynamoDb,
+                &format!("{team}-app-sessions"),
+                key,
+                &tags,
+                2 << 30,
+            ),
+            self.sized_resource(
+                account,
+                region,
+                ResourceType::S3,
+                &format!("{team}-{id}-app-assets"),
+                key,
+                &tags,
+                8 << 30,
+            ),
+        ];
+        let stack_id = uuid::Uuid::from_u128(u128::from(id.parse::<u64>().unwrap_or_default()) << 32 | 0x57ac);
+        let stack = Arc::new(Stack {
+            arn: format!("arn:aws:cloudformation:{region}:{id}:stack/{name}/{stack_id}"),
+            name: name.clone(),
+        });
+        let Ok(schedule) = Schedule::parse("cron(0 2 ? * * *)") else {
+            return;
+        };
+        let plan_id =
+            uuid::Uuid::from_u128(u128::from(id.parse::<u64>().unwrap_or_default()) << 32 | 0x91a4).to_string();
+        self.region(account, region).backup_plans.push(BackupPlan {
+            id: plan_id,
+            name: format!("{name}-stack-daily"),
+            rule: "daily".to_string(),
+            schedule,
+            resources: members,
+            vault,
+            copy_to: None,
+            delete_after_days: 35,
+            failure_rate: 0.0,
+            rng: None,
+            stack: Some(stack),
         });
     }
 
@@ -588,6 +655,10 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 vault,
                 copy,
             );
+            // The second generated account backs up a CloudFormation stack as one unit.
+            if i == 1 && ri == 0 {
+                b.stack(a, region, team, &key, vault);
+            }
             if ri == 0 && i % 5 < 3 {
                 let first_kind = b.accounts[a].regions[*region].resources[resources[0]].info.kind;
                 b.testing_plan(

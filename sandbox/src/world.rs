@@ -318,6 +318,28 @@ pub struct BackupJob {
     pub finished: bool,
     pub outcome: Outcome,
     pub plan: u16,
+    /// A child (nested) job: the index of its composite parent in the same list.
+    pub parent: Option<usize>,
+    /// A composite (parent) job: the CloudFormation stack it backs up as one unit.
+    /// Its state, end and size follow its children (see `render::backup_job`).
+    pub composite: Option<Composite>,
+}
+
+/// What a composite job is made of.
+#[derive(Debug)]
+pub struct Composite {
+    pub stack: Arc<Stack>,
+    /// Its child jobs' indices in the same list.
+    pub children: std::ops::Range<usize>,
+}
+
+/// A CloudFormation stack backed up as one unit. The developer guide ("CloudFormation
+/// stack backups", applicationstackbackups.html): a composite job "can trigger other
+/// backup jobs for individual resources within the stack"; they are its children.
+#[derive(Debug)]
+pub struct Stack {
+    pub arn: String,
+    pub name: String,
 }
 
 #[derive(Debug)]
@@ -428,6 +450,9 @@ pub struct BackupPlan {
     /// A plan with its own random stream: its jobs draw nothing from the world's, so
     /// adding it leaves the rest of the history as it was (the demo's platform plan).
     pub rng: Option<ChaCha8Rng>,
+    /// Set when the plan protects a CloudFormation stack: each run is a composite job
+    /// whose children back up `resources` (the stack's members).
+    pub stack: Option<Arc<Stack>>,
 }
 
 #[derive(Debug, Clone)]

@@ -6,7 +6,9 @@ use serde::{Deserialize, Serialize};
 #[cfg(feature = "openapi")]
 use utoipa::ToSchema;
 
-/// The resource types AWS Backup protects, as its APIs spell them.
+/// The resource types AWS Backup protects today, as its APIs spell them: the API
+/// document's examples and the UI's suggestions. Filters and targets accept any value
+/// [`is_resource_type`] accepts, since AWS adds types.
 pub const RESOURCE_TYPES: [&str; 17] = [
     "Aurora",
     "CloudFormation",
@@ -26,6 +28,23 @@ pub const RESOURCE_TYPES: [&str; 17] = [
     "VirtualMachine",
     "EKS",
 ];
+
+/// Whether `s` can be an AWS Backup resource type, known or added later: the Backup
+/// model's `ResourceType` pattern (`^[a-zA-Z0-9\-\_\.]{1,50}$`) plus spaces, which the
+/// developer guide's "SAP HANA on Amazon EC2" uses.
+pub fn is_resource_type(s: &str) -> bool {
+    (1..=50).contains(&s.len())
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b' '))
+        && s.trim() == s
+}
+
+/// The resource types of a resource type list (`GET /api/v1/resource-types`): the known
+/// ones and those the console's data holds.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ResourceTypes {
+    pub items: Vec<String>,
+}
 
 /// A value that is not one of an enum's wire spellings.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -355,6 +374,11 @@ pub struct BackupJob {
     pub size_bytes: Option<i64>,
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// A composite job: it groups child jobs (one per member of a CloudFormation stack,
+    /// for example) and its state sums theirs up; counts take the children.
+    pub is_parent: bool,
+    /// A child job's composite parent.
+    pub parent_job_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -375,6 +399,11 @@ pub struct CopyJob {
     pub size_bytes: Option<i64>,
     pub created_at: Timestamp,
     pub completed_at: Option<Timestamp>,
+    /// A composite job: it groups child jobs (one per member of a CloudFormation stack,
+    /// for example) and its state sums theirs up; counts take the children.
+    pub is_parent: bool,
+    /// A child job's composite parent.
+    pub parent_job_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -726,7 +755,9 @@ impl TestCounts {
     }
 }
 
-fn percent(part: i64, whole: i64) -> Option<f64> {
+/// `part` as a percentage of `whole`; `None` when `whole` is 0. The one percentage
+/// helper of the backend, the reports and the UI.
+pub fn percent(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| part as f64 * 100.0 / whole as f64)
 }
 

@@ -453,9 +453,8 @@ async fn selection_checks(store: &Store, account: &str, region: &str, sel: &Valu
     if arns != ["*"] {
         let mut problems = Vec::new();
         for arn in &arns {
-            let q = ListQuery { limit: 1, resource_arn: Some((*arn).to_string()), ..ListQuery::default() };
-            match store.list_protected_resources(&q, 0).await {
-                Ok((found, _)) => match found.first() {
+            match store.owned_protected_resource(arn, 0).await {
+                Ok(found) => match found {
                     None => problems.push(format!("{arn} is not a protected resource the console knows")),
                     Some(r) if r.resource_type != kind => {
                         problems.push(format!("{arn} is {}, not {kind}", r.resource_type))

@@ -73,9 +73,8 @@ pub fn target_name(resource: &ProtectedResource, label: &str, now: i64) -> Strin
 }
 
 pub async fn resource(s: &Console, arn: &str) -> Result<ProtectedResource, AppError> {
-    let q = ListQuery { limit: 1, resource_arn: Some(arn.to_string()), ..Default::default() };
-    let (mut items, _) = s.store.list_protected_resources(&q, s.now()).await?;
-    items.pop().ok_or_else(|| AppError::NotFound(format!("protected resource {arn:?} is not in the inventory")))
+    let found = s.store.owned_protected_resource(arn, s.now()).await?;
+    found.ok_or_else(|| AppError::NotFound(format!("protected resource {arn:?} is not in the inventory")))
 }
 
 async fn vault(s: &Console, account: &str, region: &str, name: &str) -> Result<Option<Vault>, AppError> {

@@ -14,11 +14,11 @@ use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{AttributeValue, Select};
 use futures_util::StreamExt;
-use shared::{CheckAnswer, RestoreTestCheckRule, RestoreTestChecks, RestoreTestingSelection};
+use shared::{CheckAnswer, RestoreTestCheckRule, RestoreTestChecks, RestoreTestingSelection, RestoreValidation};
 
 use crate::app::Console;
 use crate::aws::{failure, AwsFailure, RoleTarget};
-use crate::store::{Claim, Finish, PlanRow, RestoreJobRow, StoreError};
+use crate::store::{Finish, PlanRow, RestoreJobRow, StoreError};
 use crate::time::{rfc3339, DAY_MS};
 
 const HOUR_MS: i64 = 3_600_000;
@@ -118,7 +118,9 @@ async fn validate(s: &Console, rules: &[RestoreTestCheckRule], job: &RestoreJobR
     let plan = s.store.plan(&plan_arn).await?;
     let selection = plan.as_ref().and_then(|p| selection_of(p, job));
     let Some(checks) = checks_for(rules, &plan_arn, selection.map(|s| s.name.as_str())) else { return Ok(false) };
-    let claim = Claim {
+    let now = s.now();
+    // The validation record as it starts; the store keeps its identity and the finish.
+    let claim = RestoreValidation {
         account_id: job.account_id.clone(),
         job_id: job.id.clone(),
         region: job.region.clone(),
@@ -126,8 +128,13 @@ async fn validate(s: &Console, rules: &[RestoreTestCheckRule], job: &RestoreJobR
         selection_name: selection.map(|s| s.name.clone()),
         resource_arn: job.resource_arn.clone().unwrap_or_default(),
         created_resource_arn: job.created_resource_arn.clone(),
+        state: "running".into(),
+        result: None,
+        message: None,
+        checks: Vec::new(),
+        started_at: crate::time::rfc3339(now),
+        finished_at: None,
     };
-    let now = s.now();
     if let Some(why) = closed_window(job, selection.and_then(|s| s.validation_window_hours), now) {
         return s.store.skip_validation(&claim, why, now).await;
     }

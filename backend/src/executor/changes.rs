@@ -57,6 +57,20 @@ fn int(v: &Value) -> i32 {
     v.as_i64().and_then(|n| i32::try_from(n).ok()).unwrap_or_default()
 }
 
+/// The approved selection's settings on a builder of either SDK type that sends them
+/// (RestoreTestingSelectionForCreate and ...ForUpdate take the same setters).
+macro_rules! with_selection {
+    ($builder:expr, $sel:expr) => {{
+        let sel: &Value = $sel;
+        $builder
+            .iam_role_arn(sel["iam_role_arn"].as_str().unwrap_or_default())
+            .set_protected_resource_arns(Some(strings(&sel["resource_arns"])))
+            .set_protected_resource_conditions(conditions(sel))
+            .validation_window_hours(int(&sel["validation_window_hours"]))
+            .set_restore_metadata_overrides(Some(overrides(sel)))
+    }};
+}
+
 fn point_selection(plan: &Value) -> RestoreTestingRecoveryPointSelection {
     RestoreTestingRecoveryPointSelection::builder()
         .algorithm(RestoreTestingRecoveryPointSelectionAlgorithm::from(plan["algorithm"].as_str().unwrap_or_default()))
@@ -261,15 +275,13 @@ impl<'a> Target<'a> {
             Ok(None) => {}
         }
         let sel = self.selection;
-        let spec = RestoreTestingSelectionForCreate::builder()
-            .restore_testing_selection_name(self.selection_name)
-            .protected_resource_type(sel["resource_type"].as_str().unwrap_or_default())
-            .iam_role_arn(sel["iam_role_arn"].as_str().unwrap_or_default())
-            .set_protected_resource_arns(Some(strings(&sel["resource_arns"])))
-            .set_protected_resource_conditions(conditions(sel))
-            .validation_window_hours(int(&sel["validation_window_hours"]))
-            .set_restore_metadata_overrides(Some(overrides(sel)))
-            .build();
+        let spec = with_selection!(
+            RestoreTestingSelectionForCreate::builder()
+                .restore_testing_selection_name(self.selection_name)
+                .protected_resource_type(sel["resource_type"].as_str().unwrap_or_default()),
+            sel
+        )
+        .build();
         let spec = match spec {
             Ok(s) => s,
             Err(e) => return Call::Refused(e.to_string()),
@@ -294,14 +306,7 @@ impl<'a> Target<'a> {
             Ok(Some(s)) if selection_matches(&s, self.selection) => return Call::Done(None),
             Ok(Some(_)) => {}
         }
-        let sel = self.selection;
-        let spec = RestoreTestingSelectionForUpdate::builder()
-            .iam_role_arn(sel["iam_role_arn"].as_str().unwrap_or_default())
-            .set_protected_resource_arns(Some(strings(&sel["resource_arns"])))
-            .set_protected_resource_conditions(conditions(sel))
-            .validation_window_hours(int(&sel["validation_window_hours"]))
-            .set_restore_metadata_overrides(Some(overrides(sel)))
-            .build();
+        let spec = with_selection!(RestoreTestingSelectionForUpdate::builder(), self.selection).build();
         let sent = c
             .update_restore_testing_selection()
             .restore_testing_plan_name(self.plan_name)

@@ -107,12 +107,12 @@ pub async fn put_target(
     let t: SetTarget =
         json_body(&body, r#"{"scope_kind": "resource_type", "scope": "RDS", "rpo_hours": 24, "rto_minutes": 120}"#)?;
     match t.scope_kind {
-        TargetScope::ResourceType if shared::RESOURCE_TYPES.contains(&t.scope.as_str()) => {}
+        TargetScope::ResourceType if shared::is_resource_type(&t.scope) => {}
         TargetScope::ResourceType => {
             return Err(AppError::bad(
                 "invalid_parameter",
                 format!(
-                    "scope: {:?} is not an AWS Backup resource type ({})",
+                    "scope: {:?} is not an AWS Backup resource type (1 to 50 letters, digits, spaces, - _ .; e.g. {})",
                     t.scope,
                     shared::RESOURCE_TYPES.join(", ")
                 ),

@@ -2,7 +2,9 @@
 
 use axum::extract::State;
 use axum::Json;
-use shared::{BackupJob, CopyJob, Page, ProtectedResource, RecoveryPoint, RestoreJob, RestoreTestingPlan, Vault};
+use shared::{
+    BackupJob, CopyJob, Page, ProtectedResource, RecoveryPoint, ResourceTypes, RestoreJob, RestoreTestingPlan, Vault,
+};
 
 use super::params::{list_params, List};
 use super::{AppError, AppState};
@@ -27,14 +29,20 @@ list_params!(
 list_params!(
     /// The filters of the backup job list.
     BackupJobFilters {
-        filters: ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"],
+        filters: [
+            "account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before",
+            "parent_job_id",
+        ],
         statuses: ["CREATED", "PENDING", "RUNNING", "ABORTING", "ABORTED", "COMPLETED", "FAILED", "EXPIRED", "PARTIAL"]
     }
 );
 list_params!(
     /// The filters of the copy job list (`vault`: the source vault's ARN).
     CopyJobFilters {
-        filters: ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"],
+        filters: [
+            "account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before",
+            "parent_job_id",
+        ],
         statuses: ["CREATED", "RUNNING", "COMPLETED", "FAILED", "PARTIAL"],
         vault_arn_only: true
     }
@@ -82,6 +90,17 @@ pub async fn protected_resources(
     List(q, ..): List<ResourceFilters>,
 ) -> Result<Json<Page<ProtectedResource>>, AppError> {
     Ok(page(s.store.list_protected_resources(&q, s.now()).await?))
+}
+
+/// Resource types to choose from: the known ones and those the synced data holds,
+/// sorted (a type AWS added after this console was built appears once synced).
+#[utoipa::path(get, path = "/api/v1/resource-types", responses((status = 200, body = ResourceTypes)))]
+pub async fn resource_types(State(s): State<AppState>) -> Result<Json<ResourceTypes>, AppError> {
+    let mut items: Vec<String> = shared::RESOURCE_TYPES.iter().map(|t| t.to_string()).collect();
+    items.extend(s.store.held_resource_types().await?.into_iter().filter(|t| !t.is_empty()));
+    items.sort();
+    items.dedup();
+    Ok(Json(ResourceTypes { items }))
 }
 
 /// Backup jobs, newest first.

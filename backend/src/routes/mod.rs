@@ -113,6 +113,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::export))
         .routes(routes!(status::accounts))
         .routes(routes!(status::summary))
+        .routes(routes!(inventory::resource_types))
         .routes(routes!(status::get_sync, status::post_sync))
         .routes(routes!(inventory::vaults))
         .routes(routes!(posture::overview))
@@ -216,7 +217,14 @@ mod tests {
     #[test]
     fn every_documented_pattern_is_checked() {
         let doc = serde_json::to_value(openapi()).unwrap();
-        let known = [params::ACCOUNT_ID_PATTERN, params::REGION_PATTERN, params::ARN_PATTERN, params::VAULT_PATTERN];
+        let known = [
+            params::ACCOUNT_ID_PATTERN,
+            params::REGION_PATTERN,
+            params::ARN_PATTERN,
+            params::VAULT_PATTERN,
+            params::JOB_ID_PATTERN,
+            params::RESOURCE_TYPE_PATTERN,
+        ];
         let mut seen = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {
             for (method, op) in item.as_object().unwrap() {

@@ -196,6 +196,8 @@ impl<S: Send + Sync, P: ListParams> FromRequestParts<S> for List<P> {
 pub const ACCOUNT_ID_PATTERN: &str = "^[0-9]{12}$";
 pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$";
 pub const ARN_PATTERN: &str = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+pub const RESOURCE_TYPE_PATTERN: &str = "^[A-Za-z0-9._-]([A-Za-z0-9 ._-]{0,48}[A-Za-z0-9._-])?$";
+pub const JOB_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,100}$";
 pub const VAULT_PATTERN: &str = "^[A-Za-z0-9._-]+$|^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
 
 /// The OpenAPI parameters of list `P`: paging, then its filters.
@@ -222,7 +224,12 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
                 ("Backup vault ARN (of the source vault).", string().pattern(Some(ARN_PATTERN)))
             }
             "vault" => ("Backup vault name or ARN.", string().pattern(Some(VAULT_PATTERN))),
-            "resource_type" => ("AWS Backup resource type.", one_of(&RESOURCE_TYPES)),
+            "resource_type" => (
+                "AWS Backup resource type, as AWS spells it: a known one (the examples) or one AWS added later.",
+                string()
+                    .pattern(Some(RESOURCE_TYPE_PATTERN))
+                    .examples(RESOURCE_TYPES.iter().map(|t| serde_json::json!(t))),
+            ),
             "resource_arn" => ("ARN of the protected (source) resource.", string().pattern(Some(ARN_PATTERN))),
             "plan_arn" => ("The restore testing plan ARN.", string().pattern(Some(ARN_PATTERN))),
             "status" => ("Status or state as AWS reports it.", one_of(P::STATUSES)),
@@ -235,6 +242,9 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
                  status or still validating) or `failed` (restore failed or aborted, validation failed or timed out).",
                 one_of(OUTCOMES),
             ),
+            "parent_job_id" => {
+                ("The child jobs of this composite (parent) job.", string().pattern(Some(JOB_ID_PATTERN)))
+            }
             "never_tested" => ("`true` for resources with no restore test on record.", boolean()),
             "not_tested_days" => ("Resources with no restore test in this many days.", whole(1, 3650)),
             _ => ("", string()),
@@ -310,8 +320,11 @@ fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuer
                 q.vault = Some(value.clone());
             }
             "resource_type" => {
-                if !RESOURCE_TYPES.contains(&value.as_str()) {
-                    return Err(bad(format!("unknown resource type {value:?}; one of {}", RESOURCE_TYPES.join(", "))));
+                if !shared::is_resource_type(value) {
+                    return Err(bad(format!(
+                        "{value:?} is not an AWS Backup resource type (1 to 50 letters, digits, spaces, - _ .; e.g. {})",
+                        RESOURCE_TYPES.join(", ")
+                    )));
                 }
                 q.resource_type = Some(value.clone());
             }
@@ -345,6 +358,14 @@ fn parse(raw: &RawQuery, filters: &[&str], statuses: &[&str]) -> Result<ListQuer
                     return Err(bad(format!("one of {}, got {value:?}", OUTCOMES.join(", "))));
                 }
                 q.outcome = Some(value.clone());
+            }
+            "parent_job_id" => {
+                let ok = (1..=100).contains(&value.len())
+                    && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !ok {
+                    return Err(bad(format!("{value:?} is not an AWS Backup job id")));
+                }
+                q.parent_job_id = Some(value.clone());
             }
             "never_tested" => q.never_tested = bool_param(name, value)?,
             "not_tested_days" => {

@@ -411,6 +411,18 @@ impl PlanRow {
 }
 
 impl Store {
+    /// The resource types the console's data holds: of protected resources, recovery
+    /// points and backup jobs (a type AWS added after this console was built included).
+    pub async fn held_resource_types(&self) -> Result<Vec<String>, StoreError> {
+        let sql = Sql::new(
+            self.engine(),
+            "SELECT resource_type FROM protected_resources UNION SELECT resource_type FROM recovery_points
+             UNION SELECT resource_type FROM backup_jobs",
+        );
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| col(r, "resource_type")).collect()
+    }
+
     pub async fn list_vaults(&self, q: &ListQuery) -> Result<(Vec<Vault>, Option<String>), StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM vaults WHERE 1 = 1");
         q.apply(&mut sql, &[("account_id", "account_id"), ("region", "region"), ("gone_at", "gone_at")]);
@@ -452,6 +464,18 @@ impl Store {
     }
 
     /// Protected resources; `now` is the time `not_tested_days` counts back from.
+    /// The protected resource `arn` as its own account lists it. The same ARN may also
+    /// be listed by an account that holds only copies of its backups (a central backup
+    /// account), so the row of the account the ARN names comes first; an ARN without an
+    /// account (S3 buckets) takes the first row.
+    pub async fn owned_protected_resource(&self, arn: &str, now: i64) -> Result<Option<ProtectedResource>, StoreError> {
+        let q = ListQuery { limit: 1000, resource_arn: Some(arn.to_string()), ..ListQuery::default() };
+        let (mut items, _) = self.list_protected_resources(&q, now).await?;
+        let owner = crate::domain::Arn::parse(arn).map(|a| a.account).filter(|a| !a.is_empty());
+        let at = owner.and_then(|o| items.iter().position(|r| r.account_id == o)).unwrap_or(0);
+        Ok((at < items.len()).then(|| items.swap_remove(at)))
+    }
+
     pub async fn list_protected_resources(
         &self,
         q: &ListQuery,
@@ -475,10 +499,14 @@ impl Store {
             let since = now - days * crate::time::DAY_MS;
             sql.push(" AND (last_test_at IS NULL OR last_test_at < ").arg(since).push(")");
         }
-        q.page(&mut sql, None, "arn");
-        let (rows, next) =
-            fetch_page(self.pool(), &sql, q.limit, read_resource, |r| Cursor { time: 0, key: r.resource_arn.clone() })
-                .await?;
+        // The same ARN can be listed by two accounts (its own, and one holding copies): the
+        // key adds the account and region, so that paging keeps both.
+        q.page(&mut sql, None, "(arn || ' ' || account_id || ' ' || region)");
+        let (rows, next) = fetch_page(self.pool(), &sql, q.limit, read_resource, |r| Cursor {
+            time: 0,
+            key: format!("{} {} {}", r.resource_arn, r.account_id, r.region),
+        })
+        .await?;
         Ok((rows, next))
     }
 

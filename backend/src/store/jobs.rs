@@ -24,9 +24,13 @@ pub struct BackupJobRow {
     pub size_bytes: Option<i64>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    /// 1 for a composite (parent) job (AWS `IsParent`).
+    pub is_parent: i64,
+    /// A child job's parent (AWS `ParentJobId`).
+    pub parent_job_id: Option<String>,
 }
 
-pub const BACKUP_JOB_COLUMNS: [&str; 16] = [
+pub const BACKUP_JOB_COLUMNS: [&str; 18] = [
     "account_id",
     "id",
     "region",
@@ -42,6 +46,8 @@ pub const BACKUP_JOB_COLUMNS: [&str; 16] = [
     "size_bytes",
     "created_at",
     "completed_at",
+    "is_parent",
+    "parent_job_id",
     "synced_at",
 ];
 
@@ -63,6 +69,8 @@ impl BackupJobRow {
             self.size_bytes.into(),
             self.created_at.into(),
             self.completed_at.into(),
+            self.is_parent.into(),
+            self.parent_job_id.clone().into(),
             synced_at.into(),
         ]
     }
@@ -84,6 +92,8 @@ impl BackupJobRow {
             size_bytes: self.size_bytes,
             created_at: rfc3339(self.created_at),
             completed_at: rfc3339_opt(self.completed_at),
+            is_parent: self.is_parent != 0,
+            parent_job_id: self.parent_job_id,
         }
     }
 }
@@ -105,9 +115,13 @@ pub struct CopyJobRow {
     pub size_bytes: Option<i64>,
     pub created_at: i64,
     pub completed_at: Option<i64>,
+    /// 1 for a composite (parent) job (AWS `IsParent`).
+    pub is_parent: i64,
+    /// A child job's parent (AWS `ParentJobId`).
+    pub parent_job_id: Option<String>,
 }
 
-pub const COPY_JOB_COLUMNS: [&str; 16] = [
+pub const COPY_JOB_COLUMNS: [&str; 18] = [
     "account_id",
     "id",
     "region",
@@ -123,6 +137,8 @@ pub const COPY_JOB_COLUMNS: [&str; 16] = [
     "size_bytes",
     "created_at",
     "completed_at",
+    "is_parent",
+    "parent_job_id",
     "synced_at",
 ];
 
@@ -144,6 +160,8 @@ impl CopyJobRow {
             self.size_bytes.into(),
             self.created_at.into(),
             self.completed_at.into(),
+            self.is_parent.into(),
+            self.parent_job_id.clone().into(),
             synced_at.into(),
         ]
     }
@@ -165,6 +183,8 @@ impl CopyJobRow {
             size_bytes: self.size_bytes,
             created_at: rfc3339(self.created_at),
             completed_at: rfc3339_opt(self.completed_at),
+            is_parent: self.is_parent != 0,
+            parent_job_id: self.parent_job_id,
         }
     }
 }
@@ -274,7 +294,7 @@ impl RestoreJobRow {
     }
 }
 
-const JOB_FILTERS: [(&str, &str); 7] = [
+const JOB_FILTERS: [(&str, &str); 8] = [
     ("account_id", "account_id"),
     ("region", "region"),
     ("resource_type", "resource_type"),
@@ -282,6 +302,7 @@ const JOB_FILTERS: [(&str, &str); 7] = [
     ("status", "status"),
     ("created_at", "created_at"),
     ("vault", "vault_name"),
+    ("parent_job_id", "parent_job_id"),
 ];
 
 /// The job key (`account/id`) in SQL; both engines spell concatenation `||`.
@@ -310,6 +331,7 @@ impl Store {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM copy_jobs WHERE 1 = 1");
         let mut filters = JOB_FILTERS[..6].to_vec();
         filters.push(("vault_arn", "source_vault_arn"));
+        filters.push(("parent_job_id", "parent_job_id"));
         q.apply(&mut sql, &filters);
         q.page(&mut sql, Some("created_at"), JOB_KEY);
         let (rows, next) = fetch_page(self.pool(), &sql, q.limit, row::<CopyJobRow>, |j| Cursor {

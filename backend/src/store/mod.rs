@@ -25,7 +25,7 @@ pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery};
 pub use sql::{Sql, Val};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
-pub use validation::{validation_subject, Claim, Finish, CLAIM_LEASE_MS};
+pub use validation::{validation_subject, Finish, CLAIM_LEASE_MS};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Executor};

@@ -1,6 +1,6 @@
 //! Notifications to deliver, and the failures they report.
 
-use super::sql::{Sql, TEST_FAILED, TEST_FAILURE_REASON};
+use super::sql::{counted_job, Sql, TEST_FAILED, TEST_FAILURE_REASON};
 use super::{col, Store, StoreError};
 
 /// A failed job found in the synced data.
@@ -70,14 +70,20 @@ impl Store {
         );
         sql.arg(since)
             .push(
-                " UNION ALL SELECT 'backup', account_id, region, id, resource_arn, COALESCE(status_message, status), 0, created_at
-                   FROM backup_jobs WHERE status IN ('FAILED', 'ABORTED', 'EXPIRED') AND created_at >= ",
+                &format!(
+                    " UNION ALL SELECT 'backup', account_id, region, id, resource_arn, COALESCE(status_message, status), 0,
+                            created_at
+                       FROM backup_jobs j WHERE status IN ('FAILED', 'ABORTED', 'EXPIRED', 'PARTIAL') AND {}
+                        AND created_at >= ",
+                    counted_job("backup_jobs")
+                ),
             )
             .arg(since)
-            .push(
+            .push(&format!(
                 " UNION ALL SELECT 'copy', account_id, region, id, resource_arn, COALESCE(status_message, status), 0, created_at
-                   FROM copy_jobs WHERE status = 'FAILED' AND created_at >= ",
-            )
+                   FROM copy_jobs j WHERE status = 'FAILED' AND {} AND created_at >= ",
+                counted_job("copy_jobs")
+            ))
             .arg(since);
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter()

@@ -178,6 +178,8 @@ pub struct ListQuery {
     pub test: Option<bool>,
     pub validation_status: Option<String>,
     pub plan_arn: Option<String>,
+    /// Backup and copy jobs: the children of this composite job.
+    pub parent_job_id: Option<String>,
     /// Include rows a sync no longer found.
     pub include_gone: bool,
     /// Restore jobs: `passed` or `failed` (see [`TEST_PASSED`], [`TEST_FAILED`]).
@@ -188,6 +190,19 @@ pub struct ListQuery {
     pub not_tested_days: Option<i64>,
     /// Recovery points: only usable ones ([`RP_USABLE`]).
     pub usable: bool,
+}
+
+/// SQL: a backup or copy job (aliased `j`, in table `{table}`) that counts, in totals
+/// and failure notifications alike: any job but a composite (parent) job whose children
+/// the console holds. A parent's state only sums its children's up (AWS sets it PARTIAL
+/// when some fail), so counting it too would count one failure twice, and a child names
+/// the resource that failed, which is what an operator acts on. A parent whose children
+/// were never listed still counts, so its failure is not lost.
+pub fn counted_job(table: &str) -> String {
+    format!(
+        "(j.is_parent = 0 OR NOT EXISTS (SELECT 1 FROM {table} c \
+          WHERE c.account_id = j.account_id AND c.parent_job_id = j.id))"
+    )
 }
 
 /// SQL: a recovery point a restore or copy can use (`shared::recovery_point_usable`).
@@ -269,6 +284,7 @@ impl ListQuery {
             ("status", &self.status),
             ("validation_status", &self.validation_status),
             ("plan_arn", &self.plan_arn),
+            ("parent_job_id", &self.parent_job_id),
         ];
         for (name, value) in text_filters {
             // A vault is named by its ARN or by its name.

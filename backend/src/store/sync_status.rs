@@ -5,7 +5,7 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{test_counts, upsert, Sql, TEST_COUNTS};
+use super::sql::{counted_job, test_counts, upsert, Sql, TEST_COUNTS};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -113,6 +113,20 @@ impl Store {
             false,
         )
         .await?;
+        // The Backup model makes a restore job's SourceResourceArn and ResourceType
+        // optional: a job without them takes its recovery point's, so that restore
+        // times and restore-test attribution (both by resource) still count it.
+        let mut sql = Sql::new(
+            e,
+            "UPDATE restore_jobs SET
+               resource_arn = COALESCE(resource_arn,
+                 (SELECT rp.resource_arn FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn)),
+               resource_type = CASE WHEN resource_type <> '' THEN resource_type ELSE COALESCE(
+                 (SELECT rp.resource_type FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn), '') END
+             WHERE (resource_arn IS NULL OR resource_type = '') AND account_id = ",
+        );
+        sql.arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
+        sql.query().execute(self.writer()).await?;
         let mut tx = self.begin_write().await?;
         for table in ["vaults", "recovery_points", "protected_resources", "restore_testing_plans"] {
             let mut sql = Sql::new(e, &format!("UPDATE {table} SET gone_at = "));
@@ -181,8 +195,11 @@ impl Store {
             ("restore_testing_plans", true),
         ];
         for (i, (table, has_gone)) in tables.iter().enumerate() {
-            let mut sql = Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM {table} WHERE account_id = "));
+            let mut sql = Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM {table} j WHERE account_id = "));
             sql.arg(account).push(" AND region = ").arg(region);
+            if matches!(*table, "backup_jobs" | "copy_jobs") {
+                sql.push(&format!(" AND {}", counted_job(table)));
+            }
             if *has_gone {
                 sql.push(" AND gone_at IS NULL");
             }

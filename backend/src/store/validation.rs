@@ -17,18 +17,6 @@ pub fn validation_subject(account_id: &str, job_id: &str) -> String {
     format!("restore_job:{account_id}/{job_id}")
 }
 
-/// What the validator is about to do with a restore test, as claimed.
-#[derive(Debug, Clone)]
-pub struct Claim {
-    pub account_id: String,
-    pub job_id: String,
-    pub region: String,
-    pub plan_arn: String,
-    pub selection_name: Option<String>,
-    pub resource_arn: String,
-    pub created_resource_arn: Option<String>,
-}
-
 /// How a validation ended: the state, the result sent (if any) and what was seen.
 #[derive(Debug, Clone)]
 pub struct Finish {
@@ -182,9 +170,10 @@ impl Store {
         rows.iter().map(row::<RestoreJobRow>).collect()
     }
 
-    /// Takes a restore test for validation: `false` when another pass (or replica)
-    /// has it. A record left by an error or a lost claim is taken over.
-    pub async fn claim_validation(&self, c: &Claim, now: i64) -> Result<bool, StoreError> {
+    /// Takes a restore test for validation (`c`: the record as it starts, `running`):
+    /// `false` when another pass (or replica) has it. A record left by an error or a
+    /// lost claim is taken over.
+    pub async fn claim_validation(&self, c: &RestoreValidation, now: i64) -> Result<bool, StoreError> {
         let mut tx = self.write_tx().await?;
         let mut take_over = Sql::new(self.engine(), "UPDATE restore_validations SET state = 'running', started_at = ");
         take_over
@@ -231,7 +220,7 @@ impl Store {
 
     /// Ends a claimed validation: its record, the local copy of the restore job's
     /// validation (until the next sync reads AWS's), and the audit record.
-    pub async fn finish_validation(&self, c: &Claim, f: &Finish, now: i64) -> Result<(), StoreError> {
+    pub async fn finish_validation(&self, c: &RestoreValidation, f: &Finish, now: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
         let checks = serde_json::to_string(&f.checks).unwrap_or_else(|_| "[]".into());
         let mut upd = Sql::new(self.engine(), "UPDATE restore_validations SET state = ");
@@ -278,7 +267,7 @@ impl Store {
 
     /// Records a restore test the validator will not validate (its window has
     /// closed, or is 0): claimed and finished at once.
-    pub async fn skip_validation(&self, c: &Claim, why: String, now: i64) -> Result<bool, StoreError> {
+    pub async fn skip_validation(&self, c: &RestoreValidation, why: String, now: i64) -> Result<bool, StoreError> {
         if !self.claim_validation(c, now).await? {
             return Ok(false);
         }

@@ -244,6 +244,8 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
                     size_bytes: j.backup_size_in_bytes(),
                     created_at: ms(j.creation_date()).unwrap_or_default(),
                     completed_at: ms(j.completion_date()),
+                    is_parent: i64::from(j.is_parent()),
+                    parent_job_id: s(j.parent_job_id()),
                 },
             );
         }
@@ -271,6 +273,8 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
                     size_bytes: j.backup_size_in_bytes(),
                     created_at: ms(j.creation_date()).unwrap_or_default(),
                     completed_at: ms(j.completion_date()),
+                    is_parent: i64::from(j.is_parent()),
+                    parent_job_id: s(j.parent_job_id()),
                 },
             );
         }

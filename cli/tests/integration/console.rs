@@ -178,3 +178,22 @@ impl TestConsole {
         v
     }
 }
+
+/// A protected resource as a sync would store it, in `account` and the demo region,
+/// with nothing read about its backups or restores.
+pub fn resource_row(account: &str, arn: &str, kind: &str) -> recovery_console::store::ProtectedResourceRow {
+    recovery_console::store::ProtectedResourceRow {
+        account_id: account.into(),
+        region: crate::common::REGION.into(),
+        arn: arn.into(),
+        resource_type: kind.into(),
+        name: arn.rsplit(['/', ':']).next().map(str::to_string),
+        last_backup_at: None,
+        last_backup_vault_arn: None,
+        last_recovery_point_arn: None,
+        latest_restore_minutes: None,
+        latest_restore_job_created_at: None,
+        latest_restore_rp_created_at: None,
+        tags: None,
+    }
+}

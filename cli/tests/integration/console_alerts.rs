@@ -444,3 +444,73 @@ async fn a_late_validation_failure_reaches_the_webhook() {
         assert_eq!(mentions(), 1, "{label}: the late failure reached the webhook once");
     }
 }
+
+/// The second generated account backs up a CloudFormation stack as one unit: each run
+/// is a composite (parent) job whose children back up the stack's members, and the
+/// parent is PARTIAL when a child fails (AWS Backup developer guide, "CloudFormation
+/// stack backups"). Totals count the children, not the parent too; a failed child
+/// reaches the webhook once and its parent not at all; the jobs list finds a parent's
+/// children by `parent_job_id`.
+#[tokio::test]
+async fn composite_jobs_are_counted_and_notified_through_their_children_once() {
+    let sb = spawn(3, 0.0).await;
+    let (account, region) = ("400000000002", "us-east-1");
+    let aws = sb.backup_in(account, "RecoveryConsoleRead", region).await;
+    let jobs: Vec<_> = all_items!(aws.list_backup_jobs());
+    let parents: Vec<_> = jobs.iter().filter(|j| j.is_parent()).collect();
+    let children: Vec<_> = jobs.iter().filter(|j| j.parent_job_id().is_some()).collect();
+    assert!(parents.iter().all(|p| p.resource_type() == Some("CloudFormation")), "{parents:?}");
+    assert!(parents.iter().any(|p| p.state().map(|s| s.as_str()) == Some("PARTIAL")), "{parents:?}");
+    assert!(children.len() >= 2 * parents.len() - 1, "{} children of {} parents", children.len(), parents.len());
+    let described = aws.describe_backup_job().backup_job_id(parents[0].backup_job_id().unwrap()).send().await.unwrap();
+    assert_eq!(described.number_of_child_jobs(), Some(2));
+
+    let now = sb.now_ms().await;
+    let week = now - 7 * 86_400_000;
+    let failed = |j: &&aws_sdk_backup::types::BackupJob| {
+        matches!(j.state().map(|s| s.as_str()), Some("FAILED" | "ABORTED" | "EXPIRED" | "PARTIAL"))
+            && j.creation_date().unwrap().to_millis().unwrap() >= week
+    };
+    // A job counts unless it is a parent: its children carry its work and its failures.
+    let expected: std::collections::BTreeSet<String> =
+        jobs.iter().filter(|j| !j.is_parent()).filter(failed).map(|j| j.backup_job_id().unwrap().into()).collect();
+    assert!(children.iter().any(failed), "a child failed this week");
+
+    for db in databases().await {
+        let label = db.label;
+        let (hook, received) = receiver(&sb, 0).await;
+        let c = console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["job_failed"]))).await;
+        c.syncer.run().await.unwrap();
+        let (_, accounts) = c.get("/api/v1/accounts").await;
+        let counts = accounts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["id"] == account)
+            .and_then(|a| a["sync"].as_array().unwrap().iter().find(|s| s["region"] == region))
+            .map(|s| s["counts"]["backup_jobs"].as_i64().unwrap());
+        assert_eq!(counts, Some((jobs.len() - parents.len()) as i64), "{label}: the parents are not counted");
+
+        c.notifier.pass().await.unwrap();
+        c.notifier.pass().await.unwrap();
+        let notified: Vec<String> = received
+            .lock()
+            .unwrap()
+            .calls
+            .iter()
+            .map(|(_, body, _)| serde_json::from_str::<Value>(body).unwrap())
+            .filter(|v| v["details"]["account_id"] == account && v["details"]["kind"] == "backup")
+            .map(|v| v["details"]["job_id"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(notified.len(), expected.len(), "{label}: each failure once: {notified:?}");
+        assert_eq!(notified.into_iter().collect::<std::collections::BTreeSet<_>>(), expected, "{label}");
+
+        // The jobs list shows a parent, and its children by parent_job_id.
+        let parent = parents[0].backup_job_id().unwrap();
+        let listed = c.all(format!("/api/v1/backup-jobs?account_id={account}&parent_job_id={parent}")).await;
+        assert_eq!(listed.len(), 2, "{label}: {listed:?}");
+        assert!(listed.iter().all(|j| j["parent_job_id"] == parent && j["is_parent"] == false), "{label}");
+        let (status, _) = c.get("/api/v1/backup-jobs?parent_job_id=not%20an%20id").await;
+        assert_eq!(status, 400, "{label}");
+    }
+}

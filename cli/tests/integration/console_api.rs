@@ -152,7 +152,8 @@ async fn bad_input_is_a_400_that_names_the_parameter() {
         let c = console(&sb, &db, |_| {}).await;
         let cases = [
             ("/api/v1/recovery-points?status=DONE", "status"),
-            ("/api/v1/recovery-points?resource_type=Mainframe", "resource_type"),
+            ("/api/v1/recovery-points?resource_type=Main%2Fframe", "resource_type"),
+            ("/api/v1/backup-jobs?resource_type=%20EBS", "resource_type"),
             ("/api/v1/recovery-points?limit=-5", "limit"),
             ("/api/v1/recovery-points?limit=abc", "limit"),
             ("/api/v1/recovery-points?cursor=forged", "cursor"),
@@ -224,5 +225,49 @@ async fn sync_runs_on_demand_shows_progress_and_refuses_a_second_run() {
             .unwrap()
             .iter()
             .any(|p| p["name"] == "created_after"));
+    }
+}
+
+/// AWS adds resource types: a filter or a target takes any well-formed type (here
+/// "DSQL", which the known list lacks) and finds what the database holds, and the
+/// UI's list is the known types plus the held ones.
+#[tokio::test]
+async fn a_resource_type_aws_adds_later_filters_targets_and_is_offered() {
+    use recovery_console::store::{ProtectedResourceRow, TargetSnapshot};
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        let arn = format!("arn:aws:dsql:{REGION}:{WORKLOAD_A}:cluster/abcdefghijklmnopqrstuvwxyz");
+        let snap = TargetSnapshot {
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            resources: vec![ProtectedResourceRow {
+                name: Some("ledger".into()),
+                ..resource_row(WORKLOAD_A, &arn, "DSQL")
+            }],
+            ..TargetSnapshot::default()
+        };
+        let now = sb.now_ms().await;
+        c.store.sync_started(WORKLOAD_A, REGION, now).await.unwrap();
+        c.store.save_snapshot(&snap, now, now).await.unwrap();
+
+        let found = c.all("/api/v1/protected-resources?resource_type=DSQL").await;
+        assert_eq!(found.len(), 1, "{label}: {found:?}");
+        assert_eq!(found[0]["resource_arn"], arn.as_str());
+        assert!(c.all("/api/v1/backup-jobs?resource_type=DSQL").await.is_empty());
+        let (status, types) = c.get("/api/v1/resource-types").await;
+        assert_eq!(status, 200);
+        let types: Vec<&str> = types["items"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+        assert!(types.contains(&"DSQL") && types.contains(&"RDS") && types.contains(&"EKS"), "{label}: {types:?}");
+
+        let erin = c.sign_in("erin").await;
+        let target = json!({"scope_kind": "resource_type", "scope": "DSQL", "rpo_hours": 24, "rto_minutes": 60});
+        let (status, body) = c.send_as(reqwest::Method::PUT, &erin, "/api/v1/assurance/targets", target).await;
+        assert_eq!(status, 200, "{label}: {body}");
+        let bad = json!({"scope_kind": "resource_type", "scope": "DSQL<script>", "rpo_hours": 24, "rto_minutes": 60});
+        let (status, body) = c.send_as(reqwest::Method::PUT, &erin, "/api/v1/assurance/targets", bad).await;
+        assert_eq!(status, 400, "{label}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("DSQL<script>"), "{body}");
     }
 }

@@ -49,10 +49,10 @@ async fn admins_set_targets_per_type_and_resource() {
         };
         assert_eq!(put(&alice, body.clone()).await.0, 403, "{label}");
         let (s, e) =
-            put(&erin, json!({"scope_kind": "resource_type", "scope": "Dynamo", "rpo_hours": 1, "rto_minutes": 1}))
+            put(&erin, json!({"scope_kind": "resource_type", "scope": "Dynamo/DB", "rpo_hours": 1, "rto_minutes": 1}))
                 .await;
         assert_eq!(s, 400, "{label}: {e}");
-        assert!(e["error"]["message"].as_str().unwrap().contains("Dynamo"), "{e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("Dynamo/DB"), "{e}");
         assert_eq!(
             put(&erin, json!({"scope_kind": "resource", "scope": TRACKING, "rpo_hours": 0, "rto_minutes": 5})).await.0,
             400
@@ -704,5 +704,46 @@ async fn available_recovery_points_serve_runbooks_preflight_and_rpo() {
         assert!(in_window > 0);
         assert_eq!(rpo["backups"].as_array().unwrap().len(), in_window, "{label}: {rpo}");
         assert!(rpo["newest_backup_at"].is_string(), "{label}: {rpo}");
+    }
+}
+
+/// Whether a central account's ListProtectedResources lists the resources whose copies
+/// it holds is not documented (API reference: "resources successfully backed up by AWS
+/// Backup"; ListProtectedResourcesByBackupVault takes a BackupVaultAccountId, so AWS
+/// does track a vault's resources across accounts). Either way the runbook takes the
+/// resource as the account its ARN names lists it, not the central account's row.
+#[tokio::test]
+async fn a_resource_listed_by_the_central_account_too_belongs_to_the_account_its_arn_names() {
+    use recovery_console::store::{ProtectedResourceRow, TargetSnapshot};
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        // The central account's sync lists tracking as well (its copies' source).
+        let (_, held) = c.get(&format!("/api/v1/protected-resources?account_id={BACKUP}")).await;
+        let mut resources: Vec<ProtectedResourceRow> = Vec::new();
+        for r in held["items"].as_array().unwrap() {
+            resources.push(resource_row(
+                BACKUP,
+                r["resource_arn"].as_str().unwrap(),
+                r["resource_type"].as_str().unwrap(),
+            ));
+        }
+        resources.push(resource_row(BACKUP, TRACKING, "DynamoDB"));
+        let snap =
+            TargetSnapshot { account_id: BACKUP.into(), region: REGION.into(), resources, ..TargetSnapshot::default() };
+        let now = sb.now_ms().await;
+        c.store.save_snapshot(&snap, now, now).await.unwrap();
+        let rows = c.all(format!("/api/v1/protected-resources?resource_arn={TRACKING_ENC}&limit=1")).await;
+        assert_eq!(rows.len(), 2, "{label}: paging keeps both accounts' rows: {rows:?}");
+
+        let alice = c.sign_in("alice").await;
+        let path = format!("/api/v1/runbooks?resource_arn={TRACKING_ENC}&scenario=dynamodb_restore");
+        let (s, rb) = c.get_as(&alice, &path).await;
+        assert_eq!(s, 200, "{label}: {rb}");
+        let request = rb["steps"].as_array().unwrap().iter().find_map(|s| s["request"].as_object()).unwrap().clone();
+        assert!(request["recovery_point_arn"].as_str().unwrap().contains(WORKLOAD_A), "{label}: {request:?}");
+        assert!(rb["blockers"].as_array().unwrap().is_empty(), "{label}: {rb}");
     }
 }

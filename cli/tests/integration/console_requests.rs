@@ -696,11 +696,16 @@ fn refused(req: &Value, done: &Value, check: &str, expected: (&str, &str)) {
 
 /// Files a copy into the central vault, approves it and runs it to its end.
 async fn copy_to_central(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &str) -> (Value, Value) {
+    copy_to(sb, c, tokens, rp, "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault").await
+}
+
+/// Files a copy into `vault`, approves it and runs it to its end.
+async fn copy_to(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &str, vault: &str) -> (Value, Value) {
     let body = json!({
         "kind": "copy",
         "recovery_point_arn": rp,
-        "destination_vault_arn": "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault",
-        "justification": "keep a copy in the central account",
+        "destination_vault_arn": vault,
+        "justification": "keep a copy in another account",
     });
     let (s, req) = c.post_as(tokens.0, "/api/v1/requests", body).await;
     assert_eq!(s, 201, "{req}");
@@ -848,5 +853,38 @@ async fn an_rds_restore_starts_from_the_recovery_points_metadata() {
         let (s, e) = c.post_as(&alice, "/api/v1/requests", body).await;
         assert_eq!(s, 400, "{e}");
         assert!(e["error"]["message"].as_str().unwrap().contains("metadata.engine"), "{e}");
+    }
+}
+
+/// A copy into a vault of an account outside the organization (partner-vault, whose
+/// policy lets anyone copy in): pre-flight says so before approval, and AWS starts the
+/// copy job and fails it (re:Post knowledge center, backup-troubleshoot-cross-account-copy:
+/// "Copy job failed. Both source and destination account must be a member of the same
+/// organization"), so the request fails with the job's StatusMessage.
+#[tokio::test]
+async fn a_copy_outside_the_organization_fails_with_the_copy_jobs_message() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        // The partner account is registered with the console (its roles trust the hub).
+        let c = console(&sb, &db, |cfg| {
+            let mut partner = cfg.accounts.iter().find(|a| a.id == WORKLOAD_A).unwrap().clone();
+            let outside = |arn: &String| arn.replace(WORKLOAD_A, OUTSIDER);
+            partner.id = OUTSIDER.into();
+            partner.name = "partner".into();
+            partner.role_arn = outside(&partner.role_arn);
+            partner.operator_role_arn = partner.operator_role_arn.as_ref().map(outside);
+            partner.validator_role_arn = partner.validator_role_arn.as_ref().map(outside);
+            partner.backup_role_arn = partner.backup_role_arn.as_ref().map(outside);
+            cfg.accounts.push(partner);
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let tokens = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let partner = format!("arn:aws:backup:ap-southeast-2:{OUTSIDER}:backup-vault:partner-vault");
+        let (req, done) = copy_to(&sb, &c, (&tokens.0, &tokens.1), &rp, &partner).await;
+        let message = "Both source and destination account must be a member of the same organization";
+        refused(&req, &done, "accounts in the organization", (OUTSIDER, message));
+        assert!(done["error"].as_str().unwrap().contains("ended FAILED"), "{}: {done}", db.label);
     }
 }

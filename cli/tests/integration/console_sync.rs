@@ -222,29 +222,7 @@ async fn recovery_points_that_disappear_are_marked_gone() {
     for db in databases().await {
         let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
         store.migrate().await.unwrap();
-        let rp = |n: i64| RecoveryPointRow {
-            arn: format!("arn:aws:backup:ap-southeast-2:111111111111:recovery-point:{n}"),
-            account_id: WORKLOAD_A.into(),
-            region: REGION.into(),
-            vault_name: "v".into(),
-            vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
-            resource_arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
-            resource_type: "DynamoDB".into(),
-            resource_name: Some("t".into()),
-            status: "COMPLETED".into(),
-            created_at: START + n,
-            completed_at: None,
-            size_bytes: Some(1),
-            encryption_key_arn: None,
-            is_encrypted: true,
-            source_vault_arn: None,
-            delete_after_days: None,
-            delete_at: None,
-            move_to_cold_at: None,
-            last_restore_at: None,
-            backup_plan_id: None,
-            gone_at: None,
-        };
+        let rp = point_row;
         let snap = |points: Vec<RecoveryPointRow>| TargetSnapshot {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
@@ -594,5 +572,92 @@ async fn pre_flights_reuse_the_organizations_accounts() {
             let org = named_check(&cross["checks"], "accounts in the organization");
             assert_eq!(org["ok"], true, "{label}, runbook {i}: {org}");
         }
+    }
+}
+
+/// A restore job without `SourceResourceArn` and `ResourceType` (both optional in the
+/// Backup model's RestoreJobsListMember; the sandbox always sends them, so the store is
+/// fed directly): it takes its recovery point's resource, so the resource counts as
+/// tested and the restore's duration is the resource's.
+#[tokio::test]
+async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
+    use recovery_console::store::{ProtectedResourceRow, RecoveryPointRow, RestoreJobRow, TargetSnapshot};
+    let table = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t";
+    let rp_arn = "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:1";
+    for db in databases().await {
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let snap = TargetSnapshot {
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            resources: vec![ProtectedResourceRow {
+                last_backup_at: Some(START),
+                last_recovery_point_arn: Some(rp_arn.into()),
+                ..resource_row(WORKLOAD_A, table, "DynamoDB")
+            }],
+            recovery_points: vec![RecoveryPointRow { completed_at: Some(START), ..point_row(1) }],
+            restore_jobs: vec![RestoreJobRow {
+                account_id: WORKLOAD_A.into(),
+                id: "restore-1".into(),
+                region: REGION.into(),
+                recovery_point_arn: Some(rp_arn.into()),
+                vault_arn: None,
+                resource_arn: None,
+                resource_type: String::new(),
+                created_resource_arn: Some("arn:aws:dynamodb:ap-southeast-2:111111111111:table/t-restored".into()),
+                status: "COMPLETED".into(),
+                status_message: None,
+                percent_done: Some("100.00%".into()),
+                size_bytes: Some(1),
+                created_at: START + 60_000,
+                completed_at: Some(START + 25 * 60_000),
+                recovery_point_created_at: Some(START),
+                plan_arn: Some("arn:aws:backup:ap-southeast-2:111111111111:restore-testing-plan:p".into()),
+                validation_status: None,
+                validation_message: None,
+                deletion_status: None,
+                deletion_message: None,
+            }],
+            ..TargetSnapshot::default()
+        };
+        store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
+        store.save_snapshot(&snap, START, START + 30 * 60_000).await.unwrap();
+        let q =
+            recovery_console::store::ListQuery { limit: 10, resource_arn: Some(table.into()), ..Default::default() };
+        let (jobs, _) = store.list_restore_jobs(&q).await.unwrap();
+        assert_eq!(jobs.len(), 1, "{}: the job is the resource's", db.label);
+        assert_eq!(jobs[0].resource_type, "DynamoDB");
+        let never = recovery_console::store::ListQuery { limit: 10, never_tested: true, ..Default::default() };
+        let (untested, _) = store.list_protected_resources(&never, START + 60 * 60_000).await.unwrap();
+        assert!(untested.is_empty(), "{}: tested by the job: {untested:?}", db.label);
+        let durations = store.restore_durations(table).await.unwrap();
+        assert_eq!(durations.iter().map(|d| d.2).collect::<Vec<_>>(), vec![24], "{}", db.label);
+    }
+}
+
+/// Recovery point `n` of table t in workload_a's vault v, made at `START + n`.
+fn point_row(n: i64) -> recovery_console::store::RecoveryPointRow {
+    recovery_console::store::RecoveryPointRow {
+        arn: format!("arn:aws:backup:ap-southeast-2:111111111111:recovery-point:{n}"),
+        account_id: WORKLOAD_A.into(),
+        region: REGION.into(),
+        vault_name: "v".into(),
+        vault_arn: "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:v".into(),
+        resource_arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
+        resource_type: "DynamoDB".into(),
+        resource_name: Some("t".into()),
+        status: "COMPLETED".into(),
+        created_at: START + n,
+        completed_at: None,
+        size_bytes: Some(1),
+        encryption_key_arn: None,
+        is_encrypted: true,
+        source_vault_arn: None,
+        delete_after_days: None,
+        delete_at: None,
+        move_to_cold_at: None,
+        last_restore_at: None,
+        backup_plan_id: None,
+        gone_at: None,
     }
 }

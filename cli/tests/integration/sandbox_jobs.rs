@@ -240,14 +240,23 @@ async fn cross_account_recovery_is_a_copy_then_a_restore_in_the_target_account()
     assert_eq!(restored.status(), Some(&RestoreJobStatus::Completed));
     assert_eq!(restored.created_resource_arn(), Some("arn:aws:rds:ap-southeast-2:222222222222:db:mydb-recovered"));
 
-    // Outside the organization: refused at once.
-    let err = copy(&a, &rp, LOCAL_VAULT, "arn:aws:backup:ap-southeast-2:333333333333:backup-vault:partner-vault")
+    // Outside the organization: AWS starts the job and fails it (re:Post knowledge center,
+    // backup-troubleshoot-cross-account-copy: "Copy job failed. Both source and destination
+    // account must be a member of the same organization").
+    let outside = copy(&a, &rp, LOCAL_VAULT, "arn:aws:backup:ap-southeast-2:333333333333:backup-vault:partner-vault")
         .iam_role_arn(ROLE_A)
         .send()
         .await
-        .unwrap_err();
-    assert_eq!(code(&err), "InvalidRequestException");
-    assert!(message(&err).contains("organization"));
+        .unwrap();
+    sb.advance(3600.0).await;
+    let job = a.describe_copy_job().copy_job_id(outside.copy_job_id().unwrap()).send().await.unwrap();
+    let job = job.copy_job().unwrap();
+    assert_eq!(job.state().map(|s| s.as_str()), Some("FAILED"));
+    assert_eq!(
+        job.status_message(),
+        Some("Both source and destination account must be a member of the same organization")
+    );
+    assert_eq!(job.destination_recovery_point_arn(), None);
 
     // Into a vault whose policy does not allow it: the job fails and leaves nothing.
     let central_rp = latest_rp(&b, "central-vault", MYDB).await;

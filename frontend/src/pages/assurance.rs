@@ -15,11 +15,7 @@ use crate::url::encode;
 use crate::{api, format};
 
 fn pct(a: i64, b: i64) -> String {
-    if b == 0 {
-        "–".into()
-    } else {
-        format!("{}%", a * 100 / b)
-    }
+    shared::percent(a, b).map_or_else(|| "–".into(), |p| format!("{}%", p.floor()))
 }
 
 fn resource_link(arn: &str) -> String {

@@ -13,8 +13,16 @@ use crate::components::{
 use crate::url::encode;
 use crate::{format, Catalog};
 
-const FILTERS: [&str; 7] =
-    ["account_id", "region", "resource_type", "resource_arn", "status", "created_after", "created_before"];
+const FILTERS: [&str; 8] = [
+    "account_id",
+    "region",
+    "resource_type",
+    "resource_arn",
+    "status",
+    "created_after",
+    "created_before",
+    "parent_job_id",
+];
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -66,6 +74,10 @@ struct Row {
     detail: String,
     message: Option<String>,
     recovery_point: Option<String>,
+    /// A composite job: its own id (its children are listed by it).
+    children_of: Option<String>,
+    /// A child job: its composite parent's id.
+    parent: Option<String>,
 }
 
 /// A `Row` of the job `$j` (a backup, copy or restore job): the fields every kind
@@ -95,6 +107,8 @@ fn rows(answer: &Answer) -> Result<(Vec<Row>, Option<String>), String> {
                 progress: j.percent_done,
                 detail: j.vault_name.map(|v| format!("into {v}")).unwrap_or_default(),
                 recovery_point: j.recovery_point_arn,
+                children_of: j.is_parent.then_some(j.job_id),
+                parent: j.parent_job_id,
             )
         }),
         Kind::Copy => page_of(answer, |j: CopyJob| {
@@ -105,6 +119,8 @@ fn rows(answer: &Answer) -> Result<(Vec<Row>, Option<String>), String> {
                 progress: None,
                 detail: detail,
                 recovery_point: j.destination_recovery_point_arn,
+                children_of: j.is_parent.then_some(j.job_id),
+                parent: j.parent_job_id,
             )
         }),
         Kind::Restore => page_of(answer, |j: RestoreJob| {
@@ -115,6 +131,8 @@ fn rows(answer: &Answer) -> Result<(Vec<Row>, Option<String>), String> {
                 progress: j.percent_done,
                 detail: detail,
                 recovery_point: j.recovery_point_arn,
+                children_of: None,
+                parent: None,
             )
         }),
     }
@@ -141,10 +159,16 @@ pub fn Jobs() -> impl IntoView {
         query.read().api(&allowed, &[])
     });
     let page = use_get(move || format!("{}{}", kind.get().endpoint(), list_query.get()));
+    let kind_name = move || match kind.get() {
+        Kind::Backup => "backup",
+        Kind::Copy => "copy",
+        Kind::Restore => "restore",
+    };
     let tab = move |k: Kind, value: &'static str, label: &'static str| {
         let q = query.get();
         // A status of one kind of job may not exist for another: switching kind drops it.
-        let href = href_with(&q.with("status", None), "/jobs", "kind", Some(value));
+        // Nor do composite jobs exist among restores.
+        let href = href_with(&q.with("status", None).with("parent_job_id", None), "/jobs", "kind", Some(value));
         view! {
             <a href=href aria-current=move || (kind.get() == k).then_some("page") class="tab">
                 {label}
@@ -173,16 +197,23 @@ pub fn Jobs() -> impl IntoView {
             <FilterDate name="created_after" label="Created from" />
             <FilterDate name="created_before" label="Created before" />
             <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:rds:…:db:…" />
+            {move || {
+                (kind.get() != Kind::Restore)
+                    .then(|| view! { <FilterText name="parent_job_id" label="Composite job" placeholder="job id" /> })
+            }}
             <ClearFilters keys=&FILTERS />
         </div>
-        {shown(page, "jobs", |answer| {
+        {shown(page, "jobs", move |answer| {
             let (rows, next) = rows(&answer)?;
-            Ok(paged("jobs", &FILTERS, rows.len(), next, || jobs_table(rows)))
+            Ok(paged("jobs", &FILTERS, rows.len(), next, || jobs_table(rows, kind_name())))
         })}
     }
 }
 
-fn jobs_table(rows: Vec<Row>) -> AnyView {
+/// A composite job is listed with its children: it links to them, and each links to
+/// its siblings. Totals elsewhere count the children only (the backend's `counted_job`).
+fn jobs_table(rows: Vec<Row>, kind: &'static str) -> AnyView {
+    let children = move |id: &str| format!("/jobs?kind={kind}&parent_job_id={}", encode(id));
     let rows = rows
         .into_iter()
         .map(|r| {
@@ -214,6 +245,8 @@ fn jobs_table(rows: Vec<Row>) -> AnyView {
                     </td>
                     <td>
                         {r.detail}
+                        {r.children_of.map(|id| view! { " " <a href=children(&id)>"composite: its jobs"</a> })}
+                        {r.parent.map(|id| view! { " " <a href=children(&id)>"part of a composite job"</a> })}
                         {r
                             .recovery_point
                             .map(|rp| {

@@ -53,7 +53,7 @@ pub fn RestoreTests() -> impl IntoView {
 
 /// The share of ended tests that restored and no validator failed.
 fn success(t: &TestCounts) -> Option<f64> {
-    (t.ended() > 0).then(|| t.tested() as f64 * 100.0 / t.ended() as f64)
+    shared::percent(t.tested(), t.ended())
 }
 
 /// Per week, the share of ended tests that did not fail (passed or restored), as a bar of its height.

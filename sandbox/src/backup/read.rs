@@ -70,10 +70,14 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
             let id = req.labels[0].to_uppercase();
             region
                 .and_then(|r| {
-                    r.backup_jobs
-                        .iter()
-                        .find(|j| uuid::Uuid::from_u128(j.id).to_string().to_uppercase() == id)
-                        .map(|j| render::backup_job(&caller.account_id, &caller.region, r, j, now))
+                    r.backup_jobs.iter().find(|j| render::job_id(j.id) == id).map(|j| {
+                        let mut out = render::backup_job(&caller.account_id, &caller.region, r, j, now);
+                        if let Some((n, states)) = render::child_job_counts(r, j, now) {
+                            out["NumberOfChildJobs"] = json!(n);
+                            out["ChildJobsInState"] = json!(states);
+                        }
+                        out
+                    })
                 })
                 .ok_or_else(|| AwsError::not_found(format!("Backup job {} not found", req.labels[0])))
         }
@@ -411,17 +415,24 @@ fn list_backup_jobs(world: &World, now: Millis, caller: &Caller, req: &Request) 
         let account = &world.accounts[a as usize];
         let region = world.region(a as usize, &caller.region)?;
         let completed = j.finished.then_some(j.created + j.duration);
-        if !(resource_arn.is_none_or(|r| j.resource.arn == r)
-            && resource_type.is_none_or(|t| j.resource.kind.as_str() == t)
+        // A composite job's resource is its stack.
+        let (arn, kind) = match &j.composite {
+            Some(c) => (c.stack.arn.as_str(), "CloudFormation"),
+            None => (j.resource.arn.as_str(), j.resource.kind.as_str()),
+        };
+        if !(resource_arn.is_none_or(|r| arn == r)
+            && resource_type.is_none_or(|t| kind == t)
             && vault_name.is_none_or(|n| region.vaults.get(j.vault).is_some_and(|v| v.name == n))
             && now - j.created <= BACKUP_JOB_LIST_WINDOW
-            && times(j.created, completed)
-            && parent.is_none())
+            && times(j.created, completed))
         {
             return None;
         }
+        // Parents and children are both listed; ByParentJobId keeps a parent's children.
         let out = render::backup_job(&account.id, &caller.region, region, j, now);
-        let keep = state.is_none_or(|s| out["State"] == s) && category_matches(category, &out);
+        let keep = state.is_none_or(|s| out["State"] == s)
+            && category_matches(category, &out)
+            && parent.is_none_or(|p| out["ParentJobId"] == p);
         keep.then_some(out)
     });
     Ok(json!({ "BackupJobs": items, "NextToken": encode_position(world, &listing.scope, next) }))

@@ -1,5 +1,7 @@
 //! The JSON shapes of the Backup model, from the sandbox's records.
 
+use std::collections::BTreeMap;
+
 use serde_json::{json, Value};
 
 use crate::engine::DAY;
@@ -175,6 +177,24 @@ pub fn protected_resource(
     out
 }
 
+/// The child jobs of a composite job (none for other jobs).
+pub fn child_jobs<'r>(region: &'r RegionState, j: &BackupJob) -> &'r [BackupJob] {
+    j.composite.as_ref().and_then(|c| region.backup_jobs.get(c.children.clone())).unwrap_or_default()
+}
+
+/// The state a composite job ends in, from its children's: `COMPLETED` when all
+/// completed, `FAILED` when none did, `PARTIAL` otherwise (the state the Backup model
+/// lists for backup jobs, which the developer guide gives a composite job some of whose
+/// nested backups failed).
+fn composite_state(children: &[BackupJob]) -> &'static str {
+    let completed = children.iter().filter(|c| c.outcome == Outcome::Succeed).count();
+    match completed {
+        n if n == children.len() => "COMPLETED",
+        0 => "FAILED",
+        _ => "PARTIAL",
+    }
+}
+
 pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &BackupJob, now: Millis) -> Value {
     let v = region.vaults.get(j.vault);
     let final_state = j.finished.then_some(match j.outcome {
@@ -183,9 +203,34 @@ pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &Ba
     });
     let (state, pct) = progress(j.created, j.duration, final_state, now);
     let rp = j.recovery_point.and_then(|i| v?.recovery_points.get(i));
+    if let Some(c) = &j.composite {
+        let children = child_jobs(region, j);
+        let state = if j.finished { composite_state(children) } else { state_name(state, "CREATED") };
+        return json!({
+            "AccountId": account,
+            "BackupJobId": job_id(j.id),
+            "BackupVaultName": v.map(|v| v.name.clone()),
+            "BackupVaultArn": v.map(|v| v.arn.to_string()),
+            "ResourceArn": c.stack.arn,
+            "ResourceName": c.stack.name,
+            "ResourceType": "CloudFormation",
+            "CreationDate": epoch(j.created),
+            "InitiationDate": epoch(j.created),
+            "CompletionDate": j.finished.then(|| epoch(j.created + j.duration)),
+            "State": state,
+            "MessageCategory": if state == "FAILED" { "FAILED" } else { "SUCCESS" },
+            "PercentDone": percent(pct),
+            "BackupSizeInBytes": children.iter().map(|c| c.resource.size).sum::<u64>(),
+            "IamRoleArn": format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"),
+            "CreatedBy": created_by(region, Some(j.plan), account, region_name),
+            "BackupType": "",
+            "IsParent": true,
+        });
+    }
+    let parent = j.parent.and_then(|p| region.backup_jobs.get(p)).map(|p| job_id(p.id));
     json!({
         "AccountId": account,
-        "BackupJobId": uuid::Uuid::from_u128(j.id).to_string().to_uppercase(),
+        "BackupJobId": job_id(j.id),
         "BackupVaultName": v.map(|v| v.name.clone()),
         "BackupVaultArn": v.map(|v| v.arn.to_string()),
         "VaultType": "BACKUP_VAULT",
@@ -210,7 +255,26 @@ pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &Ba
         "CreatedBy": created_by(region, Some(j.plan), account, region_name),
         "BackupType": "",
         "IsParent": false,
+        "ParentJobId": parent,
     })
+}
+
+/// A backup job's id as AWS spells it: an upper-case UUID.
+pub fn job_id(id: u128) -> String {
+    uuid::Uuid::from_u128(id).to_string().to_uppercase()
+}
+
+/// `DescribeBackupJob`'s members for a composite job: how many children, and how many
+/// in each state (the model's `NumberOfChildJobs` and `ChildJobsInState`).
+pub fn child_job_counts(region: &RegionState, j: &BackupJob, now: Millis) -> Option<(usize, BTreeMap<String, u64>)> {
+    j.composite.as_ref()?;
+    let children = child_jobs(region, j);
+    let mut states = BTreeMap::new();
+    for c in children {
+        let state = backup_job("", "", region, c, now)["State"].as_str().unwrap_or_default().to_string();
+        *states.entry(state).or_insert(0) += 1;
+    }
+    Some((children.len(), states))
 }
 
 pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &CopyJob, now: Millis) -> Value {

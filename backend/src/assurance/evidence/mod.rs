@@ -79,10 +79,12 @@ impl Scope {
             ));
         }
         let resource_types = list(types);
-        if let Some(t) = resource_types.iter().find(|t| !shared::RESOURCE_TYPES.contains(&t.as_str())) {
+        if let Some(t) = resource_types.iter().find(|t| !shared::is_resource_type(t)) {
             return Err(AppError::bad(
                 "invalid_parameter",
-                format!("resource_type: {t:?} is not an AWS Backup resource type"),
+                format!(
+                    "resource_type: {t:?} is not an AWS Backup resource type (1 to 50 letters, digits, spaces, - _ .)"
+                ),
             ));
         }
         Ok(Self { from, to, accounts, resource_types })

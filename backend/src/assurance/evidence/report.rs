@@ -28,11 +28,7 @@ fn class(ok: bool) -> &'static str {
 
 /// `a` as a share of `b`, or `n/a` when `b` is 0.
 fn percent(a: i64, b: i64) -> String {
-    if b > 0 {
-        format!("{:.0}%", a as f64 * 100.0 / b as f64)
-    } else {
-        "n/a".into()
-    }
+    shared::percent(a, b).map_or_else(|| "n/a".into(), |p| format!("{p:.0}%"))
 }
 
 fn hours(minutes: Option<i64>) -> String {
