@@ -257,6 +257,12 @@ impl World {
                 "This DynamoDB backup was made without advanced DynamoDB backup: it cannot be copied to another account or Region. Turn on advanced DynamoDB backup in account {source_id} and back the table up again"
             )));
         }
+        if form == Some(PointForm::Continuous) {
+            // Backup model, StartCopyJob: "Does not support continuous backups."
+            return Err(AwsError::invalid_request(
+                "StartCopyJob does not support continuous backups: copy a snapshot (periodic) recovery point of the resource",
+            ));
+        }
         let dest_account = self.account(&dest_account_id);
         let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
         let mut outcome = Outcome::Succeed;

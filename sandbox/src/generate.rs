@@ -138,6 +138,30 @@ impl Builder {
         r.resources.len() - 1
     }
 
+    /// A continuous recovery point of `resource` in `vault`, started 40 days before the
+    /// history begins and kept 35 days back (the longest continuous retention, Developer
+    /// Guide, "Continuous backups and point-in-time recovery"), made by the region's last
+    /// backup plan. Its id comes from the resource's ARN: no random number is drawn.
+    fn continuous(&mut self, account: usize, region: &str, resource: usize, vault: usize) {
+        let begin = self.begin;
+        let r = self.region(account, region);
+        let info = Arc::clone(&r.resources[resource].info);
+        let id = info.arn.bytes().fold(0x811c_9dc5u32, |h, c| (h ^ u32::from(c)).wrapping_mul(0x0100_0193));
+        let plan = r.backup_plans.len().checked_sub(1).map(|p| p as u16);
+        r.vaults[vault].recovery_points.push(RecoveryPoint {
+            id: u128::from(id),
+            resource: info,
+            created: begin - 40 * DAY,
+            completed: begin - 40 * DAY,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: Some(35),
+            last_restore: None,
+            backup_plan: plan,
+            form: PointForm::Continuous,
+        });
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn backup_plan(
         &mut self,
@@ -449,6 +473,8 @@ fn platform(b: &mut Builder, workload: usize, seed: u64) {
     .map(|(kind, name)| b.resource(workload, r, kind, name, &key, tags));
     let vault = b.vault(workload, r, PLATFORM_VAULT, None);
     b.backup_plan(workload, r, "workload-a-platform-daily", "cron(0 15 ? * * *)", resources.to_vec(), vault, None);
+    // The bucket is backed up continuously besides (a continuous rule of the same plan).
+    b.continuous(workload, r, resources[3], vault);
     let own = ChaCha8Rng::seed_from_u64(b.rng.gen());
     if let Some(plan) = b.region(workload, r).backup_plans.last_mut() {
         plan.rng = Some(own);
@@ -588,6 +614,13 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 vault,
                 copy,
             );
+            // Half of the buckets are also backed up continuously.
+            for &res in &resources {
+                let info = &b.accounts[a].regions[*region].resources[res].info;
+                if info.kind == ResourceType::S3 && info.name.len().is_multiple_of(2) {
+                    b.continuous(a, region, res, vault);
+                }
+            }
             if ri == 0 && i % 5 < 3 {
                 let first_kind = b.accounts[a].regions[*region].resources[resources[0]].info.kind;
                 b.testing_plan(

@@ -150,6 +150,10 @@ pub enum PointForm {
     /// cold storage, no copies to other accounts or Regions (Developer Guide, "Advanced
     /// DynamoDB backup" and "Feature availability by resource").
     DynamoDbManaged,
+    /// A continuous backup (S3, RDS, Aurora: point-in-time restore within its retention,
+    /// at most 35 days): ARN `arn:aws:backup:REGION:ACCOUNT:recovery-point:continuous:NAME-abcdef12`;
+    /// StartCopyJob "does not support continuous backups" (Backup model, StartCopyJob).
+    Continuous,
 }
 
 #[derive(Debug)]
@@ -176,10 +180,15 @@ pub fn dynamodb_backup_id(created: Millis, raw: u128) -> u128 {
 /// - EBS: `arn:aws:ec2:REGION::snapshot/snap-ID` and EC2: `arn:aws:ec2:REGION::image/ami-ID`,
 ///   without an account (EC2's ARN format for snapshots and images, EC2 User Guide,
 ///   "Amazon Resource Names for Amazon EC2");
-/// - DynamoDB without advanced backup: DynamoDB's backup ARN (see [`PointForm`]);
+/// - DynamoDB without advanced backup: DynamoDB's backup ARN; continuous backups: their
+///   own `recovery-point:continuous:` ARN (see [`PointForm`]);
 /// - the types AWS Backup fully manages: `arn:aws:backup:REGION:ACCOUNT:recovery-point:ID`.
 pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> String {
     let id = uuid::Uuid::from_u128(rp.id);
+    if rp.form == PointForm::Continuous {
+        let hex = rp.id & 0xffff_ffff;
+        return format!("arn:aws:backup:{region}:{account}:recovery-point:continuous:{}-{hex:08x}", rp.resource.name);
+    }
     if rp.form == PointForm::DynamoDbManaged {
         let (created, hex) = (rp.id >> 32, rp.id & 0xffff_ffff);
         return format!(
@@ -206,7 +215,10 @@ pub fn parse_recovery_point_arn(arn: &str, caller: &str) -> Option<(String, Stri
     };
     let uuid = |id: &str| uuid::Uuid::parse_str(id).ok().map(|u| u.as_u128());
     let hex17 = |hex: &str| (hex.len() == 17).then(|| u128::from_str_radix(hex, 16).ok()).flatten();
-    let id = if let Some(id) = rest.strip_prefix("recovery-point:") {
+    let id = if let Some(name) = rest.strip_prefix("recovery-point:continuous:") {
+        let (_, hex) = name.rsplit_once('-')?;
+        (hex.len() == 8).then(|| u128::from_str_radix(hex, 16).ok()).flatten()?
+    } else if let Some(id) = rest.strip_prefix("recovery-point:") {
         uuid(id)?
     } else if let Some(id) = rest.strip_prefix("snapshot:awsbackup:job-") {
         uuid(id)?
@@ -688,33 +700,38 @@ impl World {
 mod tests {
     use super::*;
 
+    fn point(kind: ResourceType, name: &str, id: u128, created: Millis, form: PointForm) -> RecoveryPoint {
+        let info = Arc::new(ResourceInfo {
+            arn: format!("arn:aws:dynamodb:ap-southeast-2:111111111111:table/{name}"),
+            kind,
+            name: name.into(),
+            account: "111111111111".into(),
+            region: "ap-southeast-2".into(),
+            kms_key: String::new(),
+            tags: vec![],
+            size: 1,
+            db_subnet_group: "default".into(),
+            default_vpc: true,
+        });
+        RecoveryPoint {
+            id,
+            resource: info,
+            created,
+            completed: created,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: None,
+            last_restore: None,
+            backup_plan: None,
+            form,
+        }
+    }
+
     #[test]
     fn recovery_point_arns_parse_back() {
         for kind in ResourceType::ALL {
-            let info = Arc::new(ResourceInfo {
-                arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
-                kind,
-                name: "t".into(),
-                account: "111111111111".into(),
-                region: "ap-southeast-2".into(),
-                kms_key: String::new(),
-                tags: vec![],
-                size: 1,
-                db_subnet_group: "default".into(),
-                default_vpc: true,
-            });
-            let rp = RecoveryPoint {
-                id: kind.recovery_point_id(0x1234_5678_9abc_def0_1122_3344_5566_7788),
-                resource: info,
-                created: 0,
-                completed: 0,
-                status: RecoveryPointStatus::Completed,
-                source_vault: None,
-                delete_after_days: None,
-                last_restore: None,
-                backup_plan: None,
-                form: PointForm::Periodic,
-            };
+            let id = kind.recovery_point_id(0x1234_5678_9abc_def0_1122_3344_5566_7788);
+            let rp = point(kind, "t", id, 0, PointForm::Periodic);
             let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
             assert_eq!(
                 parse_recovery_point_arn(&arn, "111111111111"),
@@ -729,32 +746,14 @@ mod tests {
     }
 
     #[test]
-    fn dynamodb_backups_without_advanced_backup_have_dynamodbs_arn() {
-        let info = Arc::new(ResourceInfo {
-            arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders".into(),
-            kind: ResourceType::DynamoDb,
-            name: "orders".into(),
-            account: "111111111111".into(),
-            region: "ap-southeast-2".into(),
-            kms_key: String::new(),
-            tags: vec![],
-            size: 1,
-            db_subnet_group: "default".into(),
-            default_vpc: true,
-        });
+    fn dynamodb_managed_and_continuous_recovery_points_have_their_own_arns() {
         let created: Millis = 1_795_780_800_000;
-        let rp = RecoveryPoint {
-            id: dynamodb_backup_id(created, 0xdead_beef_abcd_ef12),
-            resource: info,
-            created,
-            completed: created,
-            status: RecoveryPointStatus::Completed,
-            source_vault: None,
-            delete_after_days: None,
-            last_restore: None,
-            backup_plan: None,
-            form: PointForm::DynamoDbManaged,
-        };
+        let id = dynamodb_backup_id(created, 0xdead_beef_abcd_ef12);
+        let rp = point(ResourceType::DynamoDb, "orders", id, created, PointForm::DynamoDbManaged);
+        let continuous = point(ResourceType::S3, "orders", 0xabcd_ef12, created, PointForm::Continuous);
+        let arn = recovery_point_arn("111111111111", "ap-southeast-2", &continuous);
+        assert_eq!(arn, "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:continuous:orders-abcdef12");
+        assert_eq!(parse_recovery_point_arn(&arn, "1").map(|p| p.2), Some(0xabcd_ef12));
         let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
         assert_eq!(arn, "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders/backup/01795780800000-abcdef12");
         assert_eq!(

@@ -72,6 +72,9 @@ pub fn vault(v: &Vault) -> Value {
 
 fn lifecycle(rp: &RecoveryPoint) -> (Value, Value) {
     match rp.delete_after_days {
+        // A continuous backup keeps a window of its last DeleteAfterDays days: the
+        // recovery point itself is not deleted at a date.
+        Some(days) if rp.form == PointForm::Continuous => (json!({ "DeleteAfterDays": days }), Value::Null),
         Some(days) => {
             (json!({ "DeleteAfterDays": days }), json!({ "DeleteAt": epoch(rp.created + days as i64 * DAY) }))
         }
