@@ -364,7 +364,7 @@ impl World {
             return None;
         }
         let key = &point.resource.kms_key;
-        if self.aws_managed_keys.contains(key) {
+        if self.aws_managed_keys.contains_key(key) {
             Some(format!(
                 "The recovery point is encrypted with the AWS managed key {key}, which cannot be shared with account {destination}: copy a backup encrypted with a customer managed key"
             ))

@@ -42,7 +42,7 @@ struct Builder {
     rng: ChaCha8Rng,
     accounts: Vec<Account>,
     begin: Millis,
-    aws_managed_keys: HashSet<String>,
+    aws_managed_keys: HashMap<String, &'static str>,
     unshared_keys: HashSet<String>,
 }
 
@@ -253,7 +253,7 @@ fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
 
 /// The ARN of an account's AWS managed key for a service (alias `aws/<service>`),
 /// derived without drawing from the world's random numbers.
-fn aws_managed_key(account: &str, region: &str, service: &str) -> String {
+pub fn aws_managed_key(account: &str, region: &str, service: &str) -> String {
     let seed =
         format!("{account}{region}{service}").bytes().fold(0u128, |h, c| h.wrapping_mul(131).wrapping_add(c as u128));
     format!("arn:aws:kms:{region}:{account}:key/{}", uuid::Uuid::from_u128(seed))
@@ -304,7 +304,7 @@ pub fn build(options: &WorldOptions) -> World {
     let begin = options.start - options.start.rem_euclid(DAY) - HISTORY_DAYS * DAY;
     let token_key: [u8; 32] = rng.gen();
     let mut b =
-        Builder { rng, accounts: Vec::new(), begin, aws_managed_keys: HashSet::new(), unshared_keys: HashSet::new() };
+        Builder { rng, accounts: Vec::new(), begin, aws_managed_keys: HashMap::new(), unshared_keys: HashSet::new() };
 
     b.account(HUB_ACCOUNT, "management", true, Vec::new());
     let workload = b.account(WORKLOAD_A, "workload_a", true, member_roles(HUB_ACCOUNT, None));
@@ -590,10 +590,18 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
                 // The fifth account's RDS instances use the AWS managed key aws/rds, and
                 // its other resources a customer managed key shared with no other account:
-                // neither can be copied to another account (review item 5).
-                let resource_key = if i == 4 && kind == ResourceType::Rds {
-                    let managed = aws_managed_key(&id, region, "rds");
-                    b.aws_managed_keys.insert(managed.clone());
+                // neither can be copied to another account (review item 5). Every sixth
+                // account encrypts its volumes, instances and databases with the AWS
+                // managed keys aws/ebs and aws/rds (the default when no key is named).
+                let managed_service = match kind {
+                    ResourceType::Rds if i == 4 || i % 6 == 5 => Some("rds"),
+                    ResourceType::Aurora if i % 6 == 5 => Some("rds"),
+                    ResourceType::Ebs | ResourceType::Ec2 if i % 6 == 5 => Some("ebs"),
+                    _ => None,
+                };
+                let resource_key = if let Some(service) = managed_service {
+                    let managed = aws_managed_key(&id, region, service);
+                    b.aws_managed_keys.insert(managed.clone(), service);
                     managed
                 } else {
                     if i == 4 {

@@ -654,8 +654,9 @@ pub struct World {
     /// AWS Backup's organization setting `isCrossAccountBackupEnabled`
     /// (DescribeGlobalSettings, UpdateGlobalSettings in the management account).
     pub cross_account_backup: bool,
-    /// AWS managed KMS keys (aliases aws/rds, aws/ebs): usable in their own account only.
-    pub aws_managed_keys: HashSet<String>,
+    /// AWS managed KMS keys, by ARN, with the service of their alias (`rds` for aws/rds,
+    /// `ebs` for aws/ebs): usable in their own account only.
+    pub aws_managed_keys: HashMap<String, &'static str>,
     /// Customer managed keys whose key policy names no other account.
     pub unshared_keys: HashSet<String>,
     /// Sandbox time up to which events have been applied.
