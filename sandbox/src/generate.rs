@@ -159,6 +159,7 @@ impl Builder {
             last_restore: None,
             backup_plan: plan,
             form: PointForm::Continuous,
+            cold_after_days: None,
         });
     }
 
@@ -187,6 +188,7 @@ impl Builder {
             vault,
             copy_to,
             delete_after_days: 120,
+            cold_after_days: None,
             failure_rate: 0.01,
             rng: None,
         });
@@ -478,6 +480,9 @@ fn platform(b: &mut Builder, workload: usize, seed: u64) {
     let own = ChaCha8Rng::seed_from_u64(b.rng.gen());
     if let Some(plan) = b.region(workload, r).backup_plans.last_mut() {
         plan.rng = Some(own);
+        // The volume's and the file system's backups move to cold storage after 30 days
+        // (the other types ignore it, as AWS does).
+        plan.cold_after_days = Some(30);
     }
     b.rng = main;
 }
@@ -556,9 +561,21 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             regions.push(GENERATED_REGIONS[(i + 1) % GENERATED_REGIONS.len()]);
         }
         let total = b.rng.gen_range(8..=14usize);
+        // Every seventh account keeps its backups 30 days, in a vault whose policy denies
+        // deleting recovery points: AWS Backup cannot delete them at the end of their
+        // retention and they stay EXPIRED (Backup model, RecoveryPointStatus: "EXPIRED
+        // status indicates that the recovery point has exceeded its retention period,
+        // but Backup lacks permission or is otherwise unable to delete it").
+        let keeps_expired = i % 7 == 6;
         for (ri, region) in regions.iter().enumerate() {
             let key = b.key(&id, region);
-            let vault = b.vault(a, region, "default-vault", None);
+            let policy = keeps_expired.then(|| {
+                serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "DenyDeletingRecoveryPoints", "Effect": "Deny", "Principal": "*",
+                    "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]})
+                .to_string()
+            });
+            let vault = b.vault(a, region, "default-vault", policy);
             let n = if ri == 0 { total - total / 3 * (regions.len() - 1) } else { total / 3 };
             let mut resources = Vec::new();
             for k in 0..n {
@@ -622,6 +639,14 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 vault,
                 copy,
             );
+            if let Some(plan) = b.region(a, region).backup_plans.last_mut() {
+                if keeps_expired {
+                    plan.delete_after_days = 30;
+                } else if i % 3 == 1 {
+                    // Cold storage after 30 days (retention 120: at least 90 days more).
+                    plan.cold_after_days = Some(30);
+                }
+            }
             // Half of the buckets are also backed up continuously.
             for &res in &resources {
                 let info = &b.accounts[a].regions[*region].resources[res].info;
@@ -663,7 +688,7 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
 }
 
 #[cfg(test)]
-#[allow(clippy::panic)]
+#[allow(clippy::panic, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -704,5 +729,71 @@ mod tests {
         let count = |k| generated.get(&k).copied().unwrap_or(0);
         assert!(count(ResourceType::Ec2) + count(ResourceType::Ebs) > count(ResourceType::Rds) * 2, "{generated:?}");
         assert!(generated.len() >= 6, "{generated:?}");
+    }
+
+    #[test]
+    fn recovery_points_have_statuses_and_storage_classes_in_realistic_proportions() {
+        let mut world = build(&WorldOptions { seed: 7, accounts: 12, start: START });
+        let now = world.now;
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        let mut cold = 0;
+        let mut creating = None;
+        let mut expired = None;
+        for (a, account) in world.accounts.iter().enumerate() {
+            for (name, r) in &account.regions {
+                for (v, vault) in r.vaults.iter().enumerate() {
+                    for (i, rp) in vault.recovery_points.iter().enumerate() {
+                        let status = rp.status_at(now);
+                        *statuses.entry(format!("{status:?}")).or_default() += 1;
+                        cold += usize::from(rp.storage_class_at(now) == "COLD");
+                        assert!(
+                            rp.storage_class_at(now) == "WARM" || supports_cold_storage(rp.resource.kind, rp.form),
+                            "{:?} cannot move to cold storage",
+                            rp.resource.kind
+                        );
+                        if status == RecoveryPointStatus::Creating {
+                            creating = Some((a, name.clone(), v, i));
+                        }
+                        if status == RecoveryPointStatus::Expired {
+                            expired = Some((a, name.clone(), v, i));
+                        }
+                    }
+                }
+            }
+        }
+        let total: usize = statuses.values().sum();
+        let count = |s: &str| statuses.get(s).copied().unwrap_or(0);
+        assert!(count("Completed") * 10 > total * 8, "{statuses:?}");
+        for s in ["Partial", "Expired"] {
+            assert!((1..total / 10).contains(&count(s)), "{s}: {statuses:?}");
+        }
+        assert!(cold > 0 && cold < total / 2, "{cold} of {total}");
+        // A point being made turns COMPLETED (or PARTIAL) when its backup job ends.
+        let Some((a, region, v, i)) = creating else {
+            panic!("no backup job is running at the start: {statuses:?}");
+        };
+        world.tick(now + HOUR);
+        let rp = &world.accounts[a].regions[&region].vaults[v].recovery_points[i];
+        assert_ne!(rp.status_at(now + HOUR), RecoveryPointStatus::Creating);
+        // An expired point is neither restored nor copied.
+        let Some((a, region, v, i)) = expired else {
+            panic!("no expired point");
+        };
+        let account_id = world.accounts[a].id.clone();
+        let arn =
+            recovery_point_arn(&account_id, &region, &world.accounts[a].regions[&region].vaults[v].recovery_points[i]);
+        let t = world.now;
+        let restore = super::super::engine::StartRestore {
+            recovery_point_arn: arn,
+            metadata: BTreeMap::new(),
+            iam_role_arn: None,
+            resource_type: None,
+        };
+        let refused = world.start_restore(t, a, &region, restore).unwrap_err();
+        assert!(format!("{refused:?}").contains("EXPIRED"), "{refused:?}");
+        let role = format!("arn:aws:iam::{account_id}:role/r");
+        let vault_arn = world.accounts[a].regions[&region].vaults[v].arn.to_string();
+        let refused = world.start_copy(t, a, &region, v, i, &vault_arn, role, Lifecycle::default(), None).unwrap_err();
+        assert!(format!("{refused:?}").contains("InvalidRequestException"), "{refused:?}");
     }
 }

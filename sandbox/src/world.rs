@@ -117,11 +117,58 @@ pub struct LatestRestore {
     pub recovery_point_created: Millis,
 }
 
+/// A recovery point's state as the world keeps it; `EXPIRED` and the storage class are
+/// worked out from the time ([`RecoveryPoint::status_at`], [`RecoveryPoint::cold_at`]).
+/// Backup model, DescribeRecoveryPoint `Status`: `CREATING` while its backup job runs;
+/// `AVAILABLE`/`COMPLETED` once made; `PARTIAL` when part of it is missing; `EXPIRED`
+/// past its retention when AWS Backup could not delete it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecoveryPointStatus {
+    Creating,
     Completed,
+    Partial,
     Expired,
 }
+
+/// Days before MoveToColdStorage applies, per type: "Resource types that can transition
+/// to cold storage are listed in the Feature availability by resource table. Backup
+/// ignores this expression for other resource types" (Backup model, `Lifecycle`). The
+/// table lists EFS, EBS and DynamoDB with advanced DynamoDB backup; not EC2, RDS,
+/// Aurora, S3, nor DynamoDB's own backups; continuous backups never move.
+pub fn supports_cold_storage(kind: ResourceType, form: PointForm) -> bool {
+    form == PointForm::Periodic && matches!(kind, ResourceType::Efs | ResourceType::Ebs | ResourceType::DynamoDb)
+}
+
+impl RecoveryPoint {
+    /// The status at `now`: a completed point past its retention that AWS Backup could
+    /// not delete (the sandbox deletes none) is `EXPIRED`.
+    pub fn status_at(&self, now: Millis) -> RecoveryPointStatus {
+        match (self.status, self.delete_after_days) {
+            (RecoveryPointStatus::Completed | RecoveryPointStatus::Partial, Some(days))
+                if self.form != PointForm::Continuous && now >= self.created + i64::from(days) * DAY_MS =>
+            {
+                RecoveryPointStatus::Expired
+            }
+            (status, _) => status,
+        }
+    }
+
+    /// When the point moves to cold storage, for types that can.
+    pub fn cold_at(&self) -> Option<Millis> {
+        let days = self.cold_after_days?;
+        supports_cold_storage(self.resource.kind, self.form).then(|| self.created + i64::from(days) * DAY_MS)
+    }
+
+    /// `WARM` or `COLD` at `now`.
+    pub fn storage_class_at(&self, now: Millis) -> &'static str {
+        match self.cold_at() {
+            Some(at) if now >= at => "COLD",
+            _ => "WARM",
+        }
+    }
+}
+
+const DAY_MS: Millis = 86_400_000;
 
 #[derive(Debug)]
 pub struct RecoveryPoint {
@@ -137,6 +184,8 @@ pub struct RecoveryPoint {
     pub backup_plan: Option<u16>,
     /// Which kind of backup the recovery point is (one byte).
     pub form: PointForm,
+    /// Lifecycle `MoveToColdStorageAfterDays`, as the plan or the copy set it.
+    pub cold_after_days: Option<u16>,
 }
 
 /// The kinds of recovery point, which AWS names and treats differently.
@@ -363,6 +412,13 @@ pub struct CreatedResource {
     pub kms_key: Option<String>,
 }
 
+/// A copy's Lifecycle (StartCopyJob `Lifecycle`; a backup rule's copy action).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub delete_after_days: Option<u32>,
+    pub cold_after_days: Option<u16>,
+}
+
 #[derive(Debug)]
 pub struct CopyJob {
     pub id: String,
@@ -374,7 +430,7 @@ pub struct CopyJob {
     pub destination_key: Option<String>,
     pub run: JobRun,
     pub iam_role_arn: String,
-    pub delete_after_days: Option<u32>,
+    pub lifecycle: Lifecycle,
     pub backup_job: Option<u128>,
 }
 
@@ -436,6 +492,8 @@ pub struct BackupPlan {
     pub vault: usize,
     pub copy_to: Option<String>,
     pub delete_after_days: u32,
+    /// Lifecycle `MoveToColdStorageAfterDays` of the rule.
+    pub cold_after_days: Option<u16>,
     pub failure_rate: f64,
     /// A plan with its own random stream: its jobs draw nothing from the world's, so
     /// adding it leaves the rest of the history as it was (the demo's platform plan).
@@ -725,6 +783,7 @@ mod tests {
             last_restore: None,
             backup_plan: None,
             form,
+            cold_after_days: None,
         }
     }
 
