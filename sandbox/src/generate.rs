@@ -427,6 +427,9 @@ pub fn build(options: &WorldOptions) -> World {
         cross_account_backup: true,
         aws_managed_keys: b.aws_managed_keys,
         unshared_keys: b.unshared_keys,
+        // The backup account administers AWS Backup for the organization (Organizations
+        // RegisterDelegatedAdministrator, service principal backup.amazonaws.com).
+        delegated_admins: vec![(BACKUP.to_string(), "backup.amazonaws.com", begin - 200 * DAY)],
         now: begin,
     };
     schedule_all(&mut world, begin);

@@ -717,6 +717,8 @@ pub struct World {
     pub aws_managed_keys: HashMap<String, &'static str>,
     /// Customer managed keys whose key policy names no other account.
     pub unshared_keys: HashSet<String>,
+    /// Delegated administrators of the organization: (account, service principal, since).
+    pub delegated_admins: Vec<(String, &'static str, Millis)>,
     /// Sandbox time up to which events have been applied.
     pub now: Millis,
 }

@@ -141,7 +141,12 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
                 "GlobalSettings": {
                     "isCrossAccountBackupEnabled": world.cross_account_backup.to_string(),
                     "isMpaEnabled": "false",
-                    "isDelegatedAdministratorEnabled": "false",
+                    // A delegated administrator for AWS Backup is registered (Organizations).
+                    "isDelegatedAdministratorEnabled": world
+                        .delegated_admins
+                        .iter()
+                        .any(|(_, service, _)| *service == "backup.amazonaws.com")
+                        .to_string(),
                 },
                 "LastUpdateTime": epoch(world.org_created),
             }))
