@@ -126,9 +126,12 @@ impl World {
         let resources = bp.resources.clone();
         let vault = bp.vault;
         let failure_rate = bp.failure_rate;
+        let (delete_after, cold_after) = (bp.delete_after_days, bp.cold_after_days);
         let next = bp.schedule.next_after(t);
+        let dynamodb_advanced = self.accounts[account].dynamodb_advanced;
+        let points = PointTerms { plan, delete_after, cold_after, dynamodb_advanced };
         if let Some(stack) = bp.stack.clone() {
-            self.run_stack_backup(t, account, region, plan, stack, resources, vault);
+            self.run_stack_backup(t, account, region, stack, resources, vault, points);
             if let Some(next) = next {
                 self.schedule(next, Event::BackupRun { account, region: region.to_string(), plan });
             }
@@ -152,11 +155,15 @@ impl World {
             };
             let r = self.region_mut(account, region);
             let info = Arc::clone(&r.resources[resource].info);
+            // The recovery point exists, CREATING, while its job runs (Backup model,
+            // DescribeRecoveryPoint Status: "CREATING status indicates that an Backup job
+            // has been initiated for a resource"); a job that will fail makes none.
+            let recovery_point = (outcome == Outcome::Succeed).then(|| points.open(r, vault, &info, t, id)).flatten();
             r.backup_jobs.push(BackupJob {
                 id,
                 resource: info,
                 vault,
-                recovery_point: None,
+                recovery_point,
                 created: t,
                 duration,
                 finished: false,
@@ -185,11 +192,12 @@ impl World {
         t: Millis,
         account: usize,
         region: &str,
-        plan: usize,
         stack: Arc<Stack>,
         members: Vec<usize>,
         vault: usize,
+        points: PointTerms,
     ) {
+        let plan = points.plan;
         let base = ((account as u128) << 96) | ((plan as u128) << 80) | ((t as u128) << 16) | 0x5ac0_0000;
         let r = self.region_mut(account, region);
         let Some(first) = members.first().and_then(|m| r.resources.get(*m)).map(|m| Arc::clone(&m.info)) else {
@@ -223,11 +231,13 @@ impl World {
             } else {
                 Outcome::Succeed
             };
+            let id = base + k as u128 + 1;
+            let recovery_point = (outcome == Outcome::Succeed).then(|| points.open(r, vault, &info, t, id)).flatten();
             r.backup_jobs.push(BackupJob {
-                id: base + k as u128 + 1,
+                id,
                 resource: info,
                 vault,
-                recovery_point: None,
+                recovery_point,
                 created: t,
                 duration,
                 finished: false,
@@ -248,7 +258,6 @@ impl World {
     }
 
     fn backup_done(&mut self, t: Millis, account: usize, region: &str, job: usize) {
-        let dynamodb_advanced = self.accounts[account].dynamodb_advanced;
         let r = self.region_mut(account, region);
         let Some(bj) = r.backup_jobs.get_mut(job) else {
             return;
@@ -267,39 +276,26 @@ impl World {
         let Some(bj) = r.backup_jobs.get_mut(job) else {
             return;
         };
-        if bj.outcome != Outcome::Succeed {
+        let (Outcome::Succeed, Some(rp_index)) = (&bj.outcome, bj.recovery_point) else {
             return;
-        }
-        let (vault, plan, resource_info, created) = (bj.vault, bj.plan, Arc::clone(&bj.resource), bj.created);
+        };
+        let (vault, plan, resource_info) = (bj.vault, bj.plan, Arc::clone(&bj.resource));
         let backup_job_id = bj.id;
-        let (copy_to, delete_after) = match r.backup_plans.get(plan as usize) {
-            Some(p) => (p.copy_to.clone(), p.delete_after_days),
-            None => (None, 35),
+        let (copy_to, delete_after, cold_after) = match r.backup_plans.get(plan as usize) {
+            Some(p) => (p.copy_to.clone(), p.delete_after_days, p.cold_after_days),
+            None => (None, 35, None),
         };
-        let raw = backup_job_id.rotate_left(64) ^ 0x5a5a;
-        let (form, id) = if resource_info.kind == ResourceType::DynamoDb && !dynamodb_advanced {
-            (PointForm::DynamoDbManaged, dynamodb_backup_id(created, raw))
-        } else {
-            (PointForm::Periodic, resource_info.kind.recovery_point_id(raw))
-        };
-        let rp = RecoveryPoint {
-            id,
-            resource: Arc::clone(&resource_info),
-            created,
-            completed: t,
-            status: RecoveryPointStatus::Completed,
-            source_vault: None,
-            delete_after_days: Some(delete_after),
-            last_restore: None,
-            backup_plan: Some(plan),
-            form,
-        };
-        let Some(v) = r.vaults.get_mut(vault) else {
+        let Some(rp) = r.vaults.get_mut(vault).and_then(|v| v.recovery_points.get_mut(rp_index)) else {
             return;
         };
-        v.recovery_points.push(rp);
-        let rp_index = v.recovery_points.len() - 1;
-        r.backup_jobs[job].recovery_point = Some(rp_index);
+        rp.completed = t;
+        // Now and then an instance's image misses one of its volumes' snapshots: PARTIAL
+        // (chosen by the id, drawing no random number).
+        rp.status = if resource_info.kind == ResourceType::Ec2 && rp.id % 41 == 0 {
+            RecoveryPointStatus::Partial
+        } else {
+            RecoveryPointStatus::Completed
+        };
         if let Some(res) = r.resource_by_arn(&resource_info.arn) {
             r.resources[res].last_backup = Some(LastBackup { time: t, vault, recovery_point: rp_index });
         }
@@ -315,7 +311,7 @@ impl World {
                 rp_index,
                 &destination,
                 role,
-                Some(delete_after),
+                Lifecycle { delete_after_days: Some(delete_after), cold_after_days: cold_after },
                 Some(backup_job_id),
             );
         }
@@ -332,7 +328,7 @@ impl World {
         rp: usize,
         destination_vault_arn: &str,
         iam_role_arn: String,
-        delete_after_days: Option<u32>,
+        lifecycle: Lifecycle,
         backup_job: Option<u128>,
     ) -> Result<String, AwsError> {
         let (dest_account_id, dest_region, dest_vault_name) =
@@ -351,6 +347,23 @@ impl World {
             return Err(AwsError::invalid_request(format!(
                 "This DynamoDB backup was made without advanced DynamoDB backup: it cannot be copied to another account or Region. Turn on advanced DynamoDB backup in account {source_id} and back the table up again"
             )));
+        }
+        let status = self
+            .region(account, region)
+            .and_then(|r| r.vaults.get(vault)?.recovery_points.get(rp))
+            .map(|p| p.status_at(t));
+        if let Some(status) = status.filter(|s| *s != RecoveryPointStatus::Completed) {
+            // AWS documents no wording: InvalidRequestException, as for restores.
+            return Err(AwsError::invalid_request(format!(
+                "The recovery point cannot be copied: its status is {}",
+                status_name(status)
+            )));
+        }
+        if form == Some(PointForm::Continuous) {
+            // Backup model, StartCopyJob: "Does not support continuous backups."
+            return Err(AwsError::invalid_request(
+                "StartCopyJob does not support continuous backups: copy a snapshot (periodic) recovery point of the resource",
+            ));
         }
         let dest_account = self.account(&dest_account_id);
         let source_org = self.accounts[account].in_organization.then_some(ORG_ID);
@@ -419,7 +432,7 @@ impl World {
             destination_key,
             run: JobRun::pending(t, duration, outcome),
             iam_role_arn,
-            delete_after_days,
+            lifecycle,
             backup_job,
         });
         let job = r.copy_jobs.len() - 1;
@@ -454,7 +467,7 @@ impl World {
             return None;
         }
         let key = &point.resource.kms_key;
-        if self.aws_managed_keys.contains(key) {
+        if self.aws_managed_keys.contains_key(key) {
             Some(format!(
                 "The recovery point is encrypted with the AWS managed key {key}, which cannot be shared with account {destination}: copy a backup encrypted with a customer managed key"
             ))
@@ -474,11 +487,11 @@ impl World {
             return;
         };
         let source_vault_arn = Arc::clone(&r.vaults[cj.source_vault].arn);
-        let (outcome, dest_arn, resource, delete_after) =
-            (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.delete_after_days);
+        let (outcome, dest_arn, resource, lifecycle) =
+            (cj.run.outcome.clone(), cj.destination_vault_arn.clone(), Arc::clone(&cj.resource), cj.lifecycle);
         let source_rp = &r.vaults[cj.source_vault].recovery_points[cj.source_recovery_point];
-        let (source_rp_created, source_retention, source_form) =
-            (source_rp.created, source_rp.delete_after_days, source_rp.form);
+        let (source_rp_created, source_retention, source_cold, source_form) =
+            (source_rp.created, source_rp.delete_after_days, source_rp.cold_after_days, source_rp.form);
         let mut destination_rp = None;
         let mut message = None;
         match outcome {
@@ -504,10 +517,11 @@ impl World {
                             completed: t,
                             status: RecoveryPointStatus::Completed,
                             source_vault: Some(source_vault_arn),
-                            delete_after_days: delete_after.or(source_retention),
+                            delete_after_days: lifecycle.delete_after_days.or(source_retention),
                             last_restore: None,
                             backup_plan: None,
                             form: source_form,
+                            cold_after_days: lifecycle.cold_after_days.or(source_cold),
                         };
                         destination_rp = Some(recovery_point_arn(&dest_account_id, &reg, &rp));
                         self.region_mut(d, &reg).vaults[v].recovery_points.push(rp);
@@ -589,12 +603,17 @@ impl World {
                 )));
             }
         }
-        if point.status != RecoveryPointStatus::Completed {
+        // A recovery point that is being made, partial or expired is not restored; AWS
+        // documents no wording, the sandbox answers InvalidRequestException.
+        let status = point.status_at(t);
+        if status != RecoveryPointStatus::Completed {
             return Err(AwsError::invalid_request(format!(
-                "Recovery point {} is not available for restore",
-                req.recovery_point_arn
+                "Recovery point {} is not available for restore: its status is {}",
+                req.recovery_point_arn,
+                status_name(status)
             )));
         }
+        let cold = point.storage_class_at(t) == "COLD";
         let target = restore_target(&account_id, region, &resource, &req.metadata, suffix)?;
         let vault_arn = Arc::clone(&v.arn);
         let rp_created = point.created;
@@ -631,6 +650,11 @@ impl World {
         };
         let size_minutes = (resource.size / (2 << 30)) as i64;
         let mut duration = (base + size_minutes + self.rng.gen_range(0..20)) * MINUTE;
+        if cold {
+            // "Restoring from cold storage typically takes 4 hours more than restoring
+            // from warm storage" (Developer Guide, "Restore a backup by resource type").
+            duration += 4 * HOUR;
+        }
         let (outcome, plan_arn, test_plan, window, start_window) = match test {
             Some(run) => (run.outcome, Some(run.plan_arn), run.plan, run.window, run.start_window),
             None => (Outcome::Succeed, None, TestPlan::default(), 0, 0),
@@ -824,7 +848,7 @@ impl World {
                     .flat_map(|(vi, v)| {
                         v.recovery_points.iter().enumerate().filter_map(move |(i, rp)| {
                             (rp.resource.arn == res.info.arn
-                                && rp.status == RecoveryPointStatus::Completed
+                                && rp.status_at(t) == RecoveryPointStatus::Completed
                                 && rp.created >= window_start
                                 && rp.completed <= t)
                                 .then_some((vi, i))
@@ -905,6 +929,16 @@ fn forced_test(forced: ForcedRun) -> (Outcome, TestPlan) {
         ForcedRun::EmptyRestore => (Outcome::Succeed, TestPlan { empty_restore: true, ..plan }),
         ForcedRun::MissesStartWindow => (Outcome::Succeed, TestPlan { misses_start_window: true, ..plan }),
         ForcedRun::DeletionFails(why) => (Outcome::Succeed, TestPlan { deletion_failure: Some(why), ..plan }),
+    }
+}
+
+/// A recovery point status as the API spells it (the success state aside).
+fn status_name(status: RecoveryPointStatus) -> &'static str {
+    match status {
+        RecoveryPointStatus::Creating => "CREATING",
+        RecoveryPointStatus::Completed => "COMPLETED",
+        RecoveryPointStatus::Partial => "PARTIAL",
+        RecoveryPointStatus::Expired => "EXPIRED",
     }
 }
 
@@ -1076,6 +1110,45 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
         }
     }
     true
+}
+
+/// What a backup run gives the recovery points it opens: its plan, retention, cold
+/// storage and whether the account has advanced DynamoDB backup.
+#[derive(Clone, Copy)]
+struct PointTerms {
+    plan: usize,
+    delete_after: u32,
+    cold_after: Option<u16>,
+    dynamodb_advanced: bool,
+}
+
+impl PointTerms {
+    /// Opens the recovery point of a backup job that will succeed: it exists, `CREATING`,
+    /// while its job runs (Backup model, DescribeRecoveryPoint Status: "CREATING status
+    /// indicates that an Backup job has been initiated for a resource").
+    fn open(self, r: &mut RegionState, vault: usize, info: &Arc<ResourceInfo>, t: Millis, job: u128) -> Option<usize> {
+        let raw = job.rotate_left(64) ^ 0x5a5a;
+        let (form, id) = if info.kind == ResourceType::DynamoDb && !self.dynamodb_advanced {
+            (PointForm::DynamoDbManaged, dynamodb_backup_id(t, raw))
+        } else {
+            (PointForm::Periodic, info.kind.recovery_point_id(raw))
+        };
+        let v = r.vaults.get_mut(vault)?;
+        v.recovery_points.push(RecoveryPoint {
+            id,
+            resource: Arc::clone(info),
+            created: t,
+            completed: t,
+            status: RecoveryPointStatus::Creating,
+            source_vault: None,
+            delete_after_days: Some(self.delete_after),
+            last_restore: None,
+            backup_plan: Some(self.plan as u16),
+            form,
+            cold_after_days: self.cold_after,
+        });
+        Some(v.recovery_points.len() - 1)
+    }
 }
 
 #[cfg(test)]

@@ -42,7 +42,7 @@ struct Builder {
     rng: ChaCha8Rng,
     accounts: Vec<Account>,
     begin: Millis,
-    aws_managed_keys: HashSet<String>,
+    aws_managed_keys: HashMap<String, &'static str>,
     unshared_keys: HashSet<String>,
 }
 
@@ -152,6 +152,31 @@ impl Builder {
         r.resources.len() - 1
     }
 
+    /// A continuous recovery point of `resource` in `vault`, started 40 days before the
+    /// history begins and kept 35 days back (the longest continuous retention, Developer
+    /// Guide, "Continuous backups and point-in-time recovery"), made by the region's last
+    /// backup plan. Its id comes from the resource's ARN: no random number is drawn.
+    fn continuous(&mut self, account: usize, region: &str, resource: usize, vault: usize) {
+        let begin = self.begin;
+        let r = self.region(account, region);
+        let info = Arc::clone(&r.resources[resource].info);
+        let id = info.arn.bytes().fold(0x811c_9dc5u32, |h, c| (h ^ u32::from(c)).wrapping_mul(0x0100_0193));
+        let plan = r.backup_plans.len().checked_sub(1).map(|p| p as u16);
+        r.vaults[vault].recovery_points.push(RecoveryPoint {
+            id: u128::from(id),
+            resource: info,
+            created: begin - 40 * DAY,
+            completed: begin - 40 * DAY,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: Some(35),
+            last_restore: None,
+            backup_plan: plan,
+            form: PointForm::Continuous,
+            cold_after_days: None,
+        });
+    }
+
     #[allow(clippy::too_many_arguments)]
     fn backup_plan(
         &mut self,
@@ -177,6 +202,7 @@ impl Builder {
             vault,
             copy_to,
             delete_after_days: 120,
+            cold_after_days: None,
             failure_rate: 0.01,
             rng: None,
             stack: None,
@@ -229,6 +255,7 @@ impl Builder {
             vault,
             copy_to: None,
             delete_after_days: 35,
+            cold_after_days: None,
             failure_rate: 0.0,
             rng: None,
             stack: Some(stack),
@@ -296,7 +323,7 @@ fn member_roles(trusts: &str, external_id: Option<&str>) -> Vec<Role> {
 
 /// The ARN of an account's AWS managed key for a service (alias `aws/<service>`),
 /// derived without drawing from the world's random numbers.
-fn aws_managed_key(account: &str, region: &str, service: &str) -> String {
+pub fn aws_managed_key(account: &str, region: &str, service: &str) -> String {
     let seed =
         format!("{account}{region}{service}").bytes().fold(0u128, |h, c| h.wrapping_mul(131).wrapping_add(c as u128));
     format!("arn:aws:kms:{region}:{account}:key/{}", uuid::Uuid::from_u128(seed))
@@ -347,7 +374,7 @@ pub fn build(options: &WorldOptions) -> World {
     let begin = options.start - options.start.rem_euclid(DAY) - HISTORY_DAYS * DAY;
     let token_key: [u8; 32] = rng.gen();
     let mut b =
-        Builder { rng, accounts: Vec::new(), begin, aws_managed_keys: HashSet::new(), unshared_keys: HashSet::new() };
+        Builder { rng, accounts: Vec::new(), begin, aws_managed_keys: HashMap::new(), unshared_keys: HashSet::new() };
 
     b.account(HUB_ACCOUNT, "management", true, Vec::new());
     let workload = b.account(WORKLOAD_A, "workload_a", true, member_roles(HUB_ACCOUNT, None));
@@ -468,6 +495,9 @@ pub fn build(options: &WorldOptions) -> World {
         cross_account_backup: true,
         aws_managed_keys: b.aws_managed_keys,
         unshared_keys: b.unshared_keys,
+        // The backup account administers AWS Backup for the organization (Organizations
+        // RegisterDelegatedAdministrator, service principal backup.amazonaws.com).
+        delegated_admins: vec![(BACKUP.to_string(), "backup.amazonaws.com", begin - 200 * DAY)],
         now: begin,
     };
     schedule_all(&mut world, begin);
@@ -516,9 +546,14 @@ fn platform(b: &mut Builder, workload: usize, seed: u64) {
     .map(|(kind, name)| b.resource(workload, r, kind, name, &key, tags));
     let vault = b.vault(workload, r, PLATFORM_VAULT, None);
     b.backup_plan(workload, r, "workload-a-platform-daily", "cron(0 15 ? * * *)", resources.to_vec(), vault, None);
+    // The bucket is backed up continuously besides (a continuous rule of the same plan).
+    b.continuous(workload, r, resources[3], vault);
     let own = ChaCha8Rng::seed_from_u64(b.rng.gen());
     if let Some(plan) = b.region(workload, r).backup_plans.last_mut() {
         plan.rng = Some(own);
+        // The volume's and the file system's backups move to cold storage after 30 days
+        // (the other types ignore it, as AWS does).
+        plan.cold_after_days = Some(30);
     }
     b.rng = main;
 }
@@ -597,9 +632,21 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
             regions.push(GENERATED_REGIONS[(i + 1) % GENERATED_REGIONS.len()]);
         }
         let total = b.rng.gen_range(8..=14usize);
+        // Every seventh account keeps its backups 30 days, in a vault whose policy denies
+        // deleting recovery points: AWS Backup cannot delete them at the end of their
+        // retention and they stay EXPIRED (Backup model, RecoveryPointStatus: "EXPIRED
+        // status indicates that the recovery point has exceeded its retention period,
+        // but Backup lacks permission or is otherwise unable to delete it").
+        let keeps_expired = i % 7 == 6;
         for (ri, region) in regions.iter().enumerate() {
             let key = b.key(&id, region);
-            let vault = b.vault(a, region, "default-vault", None);
+            let policy = keeps_expired.then(|| {
+                serde_json::json!({"Version": "2012-10-17", "Statement": [{
+                    "Sid": "DenyDeletingRecoveryPoints", "Effect": "Deny", "Principal": "*",
+                    "Action": "backup:DeleteRecoveryPoint", "Resource": "*"}]})
+                .to_string()
+            });
+            let vault = b.vault(a, region, "default-vault", policy);
             let n = if ri == 0 { total - total / 3 * (regions.len() - 1) } else { total / 3 };
             let mut resources = Vec::new();
             for k in 0..n {
@@ -631,10 +678,18 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 let tier = if k % 3 == 0 { "critical" } else { "standard" };
                 // The fifth account's RDS instances use the AWS managed key aws/rds, and
                 // its other resources a customer managed key shared with no other account:
-                // neither can be copied to another account (review item 5).
-                let resource_key = if i == 4 && kind == ResourceType::Rds {
-                    let managed = aws_managed_key(&id, region, "rds");
-                    b.aws_managed_keys.insert(managed.clone());
+                // neither can be copied to another account (review item 5). Every sixth
+                // account encrypts its volumes, instances and databases with the AWS
+                // managed keys aws/ebs and aws/rds (the default when no key is named).
+                let managed_service = match kind {
+                    ResourceType::Rds if i == 4 || i % 6 == 5 => Some("rds"),
+                    ResourceType::Aurora if i % 6 == 5 => Some("rds"),
+                    ResourceType::Ebs | ResourceType::Ec2 if i % 6 == 5 => Some("ebs"),
+                    _ => None,
+                };
+                let resource_key = if let Some(service) = managed_service {
+                    let managed = aws_managed_key(&id, region, service);
+                    b.aws_managed_keys.insert(managed.clone(), service);
                     managed
                 } else {
                     if i == 4 {
@@ -655,6 +710,21 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
                 vault,
                 copy,
             );
+            if let Some(plan) = b.region(a, region).backup_plans.last_mut() {
+                if keeps_expired {
+                    plan.delete_after_days = 30;
+                } else if i % 3 == 1 {
+                    // Cold storage after 30 days (retention 120: at least 90 days more).
+                    plan.cold_after_days = Some(30);
+                }
+            }
+            // Half of the buckets are also backed up continuously.
+            for &res in &resources {
+                let info = &b.accounts[a].regions[*region].resources[res].info;
+                if info.kind == ResourceType::S3 && info.name.len().is_multiple_of(2) {
+                    b.continuous(a, region, res, vault);
+                }
+            }
             // The second generated account backs up a CloudFormation stack as one unit.
             if i == 1 && ri == 0 {
                 b.stack(a, region, team, &key, vault);
@@ -693,7 +763,7 @@ fn generate_accounts(b: &mut Builder, count: usize, central_arn: &str) {
 }
 
 #[cfg(test)]
-#[allow(clippy::panic)]
+#[allow(clippy::panic, clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -734,5 +804,71 @@ mod tests {
         let count = |k| generated.get(&k).copied().unwrap_or(0);
         assert!(count(ResourceType::Ec2) + count(ResourceType::Ebs) > count(ResourceType::Rds) * 2, "{generated:?}");
         assert!(generated.len() >= 6, "{generated:?}");
+    }
+
+    #[test]
+    fn recovery_points_have_statuses_and_storage_classes_in_realistic_proportions() {
+        let mut world = build(&WorldOptions { seed: 7, accounts: 12, start: START });
+        let now = world.now;
+        let mut statuses: BTreeMap<String, usize> = BTreeMap::new();
+        let mut cold = 0;
+        let mut creating = None;
+        let mut expired = None;
+        for (a, account) in world.accounts.iter().enumerate() {
+            for (name, r) in &account.regions {
+                for (v, vault) in r.vaults.iter().enumerate() {
+                    for (i, rp) in vault.recovery_points.iter().enumerate() {
+                        let status = rp.status_at(now);
+                        *statuses.entry(format!("{status:?}")).or_default() += 1;
+                        cold += usize::from(rp.storage_class_at(now) == "COLD");
+                        assert!(
+                            rp.storage_class_at(now) == "WARM" || supports_cold_storage(rp.resource.kind, rp.form),
+                            "{:?} cannot move to cold storage",
+                            rp.resource.kind
+                        );
+                        if status == RecoveryPointStatus::Creating {
+                            creating = Some((a, name.clone(), v, i));
+                        }
+                        if status == RecoveryPointStatus::Expired {
+                            expired = Some((a, name.clone(), v, i));
+                        }
+                    }
+                }
+            }
+        }
+        let total: usize = statuses.values().sum();
+        let count = |s: &str| statuses.get(s).copied().unwrap_or(0);
+        assert!(count("Completed") * 10 > total * 8, "{statuses:?}");
+        for s in ["Partial", "Expired"] {
+            assert!((1..total / 10).contains(&count(s)), "{s}: {statuses:?}");
+        }
+        assert!(cold > 0 && cold < total / 2, "{cold} of {total}");
+        // A point being made turns COMPLETED (or PARTIAL) when its backup job ends.
+        let Some((a, region, v, i)) = creating else {
+            panic!("no backup job is running at the start: {statuses:?}");
+        };
+        world.tick(now + HOUR);
+        let rp = &world.accounts[a].regions[&region].vaults[v].recovery_points[i];
+        assert_ne!(rp.status_at(now + HOUR), RecoveryPointStatus::Creating);
+        // An expired point is neither restored nor copied.
+        let Some((a, region, v, i)) = expired else {
+            panic!("no expired point");
+        };
+        let account_id = world.accounts[a].id.clone();
+        let arn =
+            recovery_point_arn(&account_id, &region, &world.accounts[a].regions[&region].vaults[v].recovery_points[i]);
+        let t = world.now;
+        let restore = super::super::engine::StartRestore {
+            recovery_point_arn: arn,
+            metadata: BTreeMap::new(),
+            iam_role_arn: None,
+            resource_type: None,
+        };
+        let refused = world.start_restore(t, a, &region, restore).unwrap_err();
+        assert!(format!("{refused:?}").contains("EXPIRED"), "{refused:?}");
+        let role = format!("arn:aws:iam::{account_id}:role/r");
+        let vault_arn = world.accounts[a].regions[&region].vaults[v].arn.to_string();
+        let refused = world.start_copy(t, a, &region, v, i, &vault_arn, role, Lifecycle::default(), None).unwrap_err();
+        assert!(format!("{refused:?}").contains("InvalidRequestException"), "{refused:?}");
     }
 }

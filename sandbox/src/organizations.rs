@@ -1,4 +1,9 @@
-//! AWS Organizations over awsJson1_1: DescribeOrganization and ListAccounts.
+//! AWS Organizations over awsJson1_1: DescribeOrganization, ListAccounts and
+//! ListDelegatedAdministrators. ListAccounts and ListDelegatedAdministrators answer the
+//! management account and delegated administrators only (Organizations model, both
+//! operations: "You can only call this operation from the management account or a
+//! member account that is a delegated administrator"); other members get
+//! AccessDeniedException.
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};
@@ -56,7 +61,7 @@ impl Default for RequestRate {
 }
 
 pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
-    json_operation(headers, TARGET_PREFIX, &["DescribeOrganization", "ListAccounts"])
+    json_operation(headers, TARGET_PREFIX, &["DescribeOrganization", "ListAccounts", "ListDelegatedAdministrators"])
 }
 
 fn account_arn(id: &str) -> String {
@@ -72,6 +77,13 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
         ));
     }
     let input: Value = json_input(body)?;
+    let administers = caller.is_hub || world.delegated_admins.iter().any(|(a, _, _)| *a == caller.account_id);
+    let denied = |op: &str| {
+        AwsError::access_denied(
+            "AccessDeniedException",
+            format!("You don't have permissions to access this resource: {op} needs the management account or a delegated administrator."),
+        )
+    };
     match op {
         "DescribeOrganization" => Ok(json!({
             "Organization": {
@@ -84,12 +96,35 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
                 "AvailablePolicyTypes": [{ "Type": "SERVICE_CONTROL_POLICY", "Status": "ENABLED" }],
             }
         })),
+        "ListDelegatedAdministrators" => {
+            if !administers {
+                return Err(denied(op));
+            }
+            let principal = input["ServicePrincipal"].as_str();
+            let admins: Vec<Value> = world
+                .delegated_admins
+                .iter()
+                .filter(|(_, service, _)| principal.is_none_or(|p| p == *service))
+                .filter_map(|(id, _, since)| {
+                    let a = &world.accounts[world.account(id)?];
+                    Some(json!({
+                        "Id": a.id,
+                        "Arn": account_arn(&a.id),
+                        "Email": a.email,
+                        "Name": a.name,
+                        "Status": "ACTIVE",
+                        "State": "ACTIVE",
+                        "JoinedMethod": "INVITED",
+                        "JoinedTimestamp": epoch(a.joined),
+                        "DelegationEnabledDate": epoch(*since),
+                    }))
+                })
+                .collect();
+            Ok(json!({ "DelegatedAdministrators": admins }))
+        }
         "ListAccounts" => {
-            if !caller.is_hub {
-                return Err(AwsError::access_denied(
-                    "AccessDeniedException",
-                    "You don't have permissions to access this resource: ListAccounts needs the management account or a delegated administrator.",
-                ));
+            if !administers {
+                return Err(denied(op));
             }
             let invalid = |m: String| AwsError::new(StatusCode::BAD_REQUEST, "InvalidInputException", m);
             let max = match &input["MaxResults"] {
@@ -136,5 +171,43 @@ mod tests {
         assert_eq!(refused, Some("TooManyRequestsException"));
         assert!(rate.take(start + Duration::from_millis(500)).is_ok(), "one more after half a second");
         assert!(rate.take(start + Duration::from_millis(500)).is_err());
+    }
+
+    #[test]
+    #[allow(clippy::unwrap_used)]
+    fn delegated_administrators_list_accounts_and_other_members_may_not() {
+        use super::*;
+        use crate::generate::{build, WorldOptions, BACKUP, WORKLOAD_A};
+        let world = build(&WorldOptions { seed: 7, accounts: 0, start: 1_795_780_800_000 });
+        let caller = |account: &str| Caller {
+            account: world.account(account).unwrap(),
+            account_id: account.into(),
+            region: "ap-southeast-2".into(),
+            is_hub: account == HUB_ACCOUNT,
+            can_act: false,
+            can_validate: false,
+            principal_arn: format!("arn:aws:sts::{account}:assumed-role/RecoveryConsoleRead/s"),
+            user_id: "AROA:s".into(),
+        };
+        let backup = json!({ "ServicePrincipal": "backup.amazonaws.com" }).to_string();
+        for account in [HUB_ACCOUNT, BACKUP] {
+            let admins = call(&world, &caller(account), "ListDelegatedAdministrators", backup.as_bytes()).unwrap();
+            let ids: Vec<&str> = admins["DelegatedAdministrators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["Id"].as_str().unwrap())
+                .collect();
+            assert_eq!(ids, vec![BACKUP], "{account}");
+            let accounts = call(&world, &caller(account), "ListAccounts", b"{}").unwrap();
+            assert_eq!(accounts["Accounts"].as_array().unwrap().len(), 3, "{account}");
+        }
+        let other = json!({ "ServicePrincipal": "securityhub.amazonaws.com" }).to_string();
+        let none = call(&world, &caller(HUB_ACCOUNT), "ListDelegatedAdministrators", other.as_bytes()).unwrap();
+        assert_eq!(none["DelegatedAdministrators"], json!([]));
+        for op in ["ListAccounts", "ListDelegatedAdministrators"] {
+            let refused = call(&world, &caller(WORKLOAD_A), op, b"{}").err().map(|e| e.code);
+            assert_eq!(refused, Some("AccessDeniedException"), "{op}");
+        }
     }
 }

@@ -117,11 +117,58 @@ pub struct LatestRestore {
     pub recovery_point_created: Millis,
 }
 
+/// A recovery point's state as the world keeps it; `EXPIRED` and the storage class are
+/// worked out from the time ([`RecoveryPoint::status_at`], [`RecoveryPoint::cold_at`]).
+/// Backup model, DescribeRecoveryPoint `Status`: `CREATING` while its backup job runs;
+/// `AVAILABLE`/`COMPLETED` once made; `PARTIAL` when part of it is missing; `EXPIRED`
+/// past its retention when AWS Backup could not delete it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecoveryPointStatus {
+    Creating,
     Completed,
+    Partial,
     Expired,
 }
+
+/// Days before MoveToColdStorage applies, per type: "Resource types that can transition
+/// to cold storage are listed in the Feature availability by resource table. Backup
+/// ignores this expression for other resource types" (Backup model, `Lifecycle`). The
+/// table lists EFS, EBS and DynamoDB with advanced DynamoDB backup; not EC2, RDS,
+/// Aurora, S3, nor DynamoDB's own backups; continuous backups never move.
+pub fn supports_cold_storage(kind: ResourceType, form: PointForm) -> bool {
+    form == PointForm::Periodic && matches!(kind, ResourceType::Efs | ResourceType::Ebs | ResourceType::DynamoDb)
+}
+
+impl RecoveryPoint {
+    /// The status at `now`: a completed point past its retention that AWS Backup could
+    /// not delete (the sandbox deletes none) is `EXPIRED`.
+    pub fn status_at(&self, now: Millis) -> RecoveryPointStatus {
+        match (self.status, self.delete_after_days) {
+            (RecoveryPointStatus::Completed | RecoveryPointStatus::Partial, Some(days))
+                if self.form != PointForm::Continuous && now >= self.created + i64::from(days) * DAY_MS =>
+            {
+                RecoveryPointStatus::Expired
+            }
+            (status, _) => status,
+        }
+    }
+
+    /// When the point moves to cold storage, for types that can.
+    pub fn cold_at(&self) -> Option<Millis> {
+        let days = self.cold_after_days?;
+        supports_cold_storage(self.resource.kind, self.form).then(|| self.created + i64::from(days) * DAY_MS)
+    }
+
+    /// `WARM` or `COLD` at `now`.
+    pub fn storage_class_at(&self, now: Millis) -> &'static str {
+        match self.cold_at() {
+            Some(at) if now >= at => "COLD",
+            _ => "WARM",
+        }
+    }
+}
+
+const DAY_MS: Millis = 86_400_000;
 
 #[derive(Debug)]
 pub struct RecoveryPoint {
@@ -137,6 +184,8 @@ pub struct RecoveryPoint {
     pub backup_plan: Option<u16>,
     /// Which kind of backup the recovery point is (one byte).
     pub form: PointForm,
+    /// Lifecycle `MoveToColdStorageAfterDays`, as the plan or the copy set it.
+    pub cold_after_days: Option<u16>,
 }
 
 /// The kinds of recovery point, which AWS names and treats differently.
@@ -150,6 +199,10 @@ pub enum PointForm {
     /// cold storage, no copies to other accounts or Regions (Developer Guide, "Advanced
     /// DynamoDB backup" and "Feature availability by resource").
     DynamoDbManaged,
+    /// A continuous backup (S3, RDS, Aurora: point-in-time restore within its retention,
+    /// at most 35 days): ARN `arn:aws:backup:REGION:ACCOUNT:recovery-point:continuous:NAME-abcdef12`;
+    /// StartCopyJob "does not support continuous backups" (Backup model, StartCopyJob).
+    Continuous,
 }
 
 #[derive(Debug)]
@@ -176,10 +229,15 @@ pub fn dynamodb_backup_id(created: Millis, raw: u128) -> u128 {
 /// - EBS: `arn:aws:ec2:REGION::snapshot/snap-ID` and EC2: `arn:aws:ec2:REGION::image/ami-ID`,
 ///   without an account (EC2's ARN format for snapshots and images, EC2 User Guide,
 ///   "Amazon Resource Names for Amazon EC2");
-/// - DynamoDB without advanced backup: DynamoDB's backup ARN (see [`PointForm`]);
+/// - DynamoDB without advanced backup: DynamoDB's backup ARN; continuous backups: their
+///   own `recovery-point:continuous:` ARN (see [`PointForm`]);
 /// - the types AWS Backup fully manages: `arn:aws:backup:REGION:ACCOUNT:recovery-point:ID`.
 pub fn recovery_point_arn(account: &str, region: &str, rp: &RecoveryPoint) -> String {
     let id = uuid::Uuid::from_u128(rp.id);
+    if rp.form == PointForm::Continuous {
+        let hex = rp.id & 0xffff_ffff;
+        return format!("arn:aws:backup:{region}:{account}:recovery-point:continuous:{}-{hex:08x}", rp.resource.name);
+    }
     if rp.form == PointForm::DynamoDbManaged {
         let (created, hex) = (rp.id >> 32, rp.id & 0xffff_ffff);
         return format!(
@@ -206,7 +264,10 @@ pub fn parse_recovery_point_arn(arn: &str, caller: &str) -> Option<(String, Stri
     };
     let uuid = |id: &str| uuid::Uuid::parse_str(id).ok().map(|u| u.as_u128());
     let hex17 = |hex: &str| (hex.len() == 17).then(|| u128::from_str_radix(hex, 16).ok()).flatten();
-    let id = if let Some(id) = rest.strip_prefix("recovery-point:") {
+    let id = if let Some(name) = rest.strip_prefix("recovery-point:continuous:") {
+        let (_, hex) = name.rsplit_once('-')?;
+        (hex.len() == 8).then(|| u128::from_str_radix(hex, 16).ok()).flatten()?
+    } else if let Some(id) = rest.strip_prefix("recovery-point:") {
         uuid(id)?
     } else if let Some(id) = rest.strip_prefix("snapshot:awsbackup:job-") {
         uuid(id)?
@@ -373,6 +434,13 @@ pub struct CreatedResource {
     pub kms_key: Option<String>,
 }
 
+/// A copy's Lifecycle (StartCopyJob `Lifecycle`; a backup rule's copy action).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Lifecycle {
+    pub delete_after_days: Option<u32>,
+    pub cold_after_days: Option<u16>,
+}
+
 #[derive(Debug)]
 pub struct CopyJob {
     pub id: String,
@@ -384,7 +452,7 @@ pub struct CopyJob {
     pub destination_key: Option<String>,
     pub run: JobRun,
     pub iam_role_arn: String,
-    pub delete_after_days: Option<u32>,
+    pub lifecycle: Lifecycle,
     pub backup_job: Option<u128>,
 }
 
@@ -446,6 +514,8 @@ pub struct BackupPlan {
     pub vault: usize,
     pub copy_to: Option<String>,
     pub delete_after_days: u32,
+    /// Lifecycle `MoveToColdStorageAfterDays` of the rule.
+    pub cold_after_days: Option<u16>,
     pub failure_rate: f64,
     /// A plan with its own random stream: its jobs draw nothing from the world's, so
     /// adding it leaves the rest of the history as it was (the demo's platform plan).
@@ -667,10 +737,13 @@ pub struct World {
     /// AWS Backup's organization setting `isCrossAccountBackupEnabled`
     /// (DescribeGlobalSettings, UpdateGlobalSettings in the management account).
     pub cross_account_backup: bool,
-    /// AWS managed KMS keys (aliases aws/rds, aws/ebs): usable in their own account only.
-    pub aws_managed_keys: HashSet<String>,
+    /// AWS managed KMS keys, by ARN, with the service of their alias (`rds` for aws/rds,
+    /// `ebs` for aws/ebs): usable in their own account only.
+    pub aws_managed_keys: HashMap<String, &'static str>,
     /// Customer managed keys whose key policy names no other account.
     pub unshared_keys: HashSet<String>,
+    /// Delegated administrators of the organization: (account, service principal, since).
+    pub delegated_admins: Vec<(String, &'static str, Millis)>,
     /// Sandbox time up to which events have been applied.
     pub now: Millis,
 }
@@ -713,33 +786,39 @@ impl World {
 mod tests {
     use super::*;
 
+    fn point(kind: ResourceType, name: &str, id: u128, created: Millis, form: PointForm) -> RecoveryPoint {
+        let info = Arc::new(ResourceInfo {
+            arn: format!("arn:aws:dynamodb:ap-southeast-2:111111111111:table/{name}"),
+            kind,
+            name: name.into(),
+            account: "111111111111".into(),
+            region: "ap-southeast-2".into(),
+            kms_key: String::new(),
+            tags: vec![],
+            size: 1,
+            db_subnet_group: "default".into(),
+            default_vpc: true,
+        });
+        RecoveryPoint {
+            id,
+            resource: info,
+            created,
+            completed: created,
+            status: RecoveryPointStatus::Completed,
+            source_vault: None,
+            delete_after_days: None,
+            last_restore: None,
+            backup_plan: None,
+            form,
+            cold_after_days: None,
+        }
+    }
+
     #[test]
     fn recovery_point_arns_parse_back() {
         for kind in ResourceType::ALL {
-            let info = Arc::new(ResourceInfo {
-                arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t".into(),
-                kind,
-                name: "t".into(),
-                account: "111111111111".into(),
-                region: "ap-southeast-2".into(),
-                kms_key: String::new(),
-                tags: vec![],
-                size: 1,
-                db_subnet_group: "default".into(),
-                default_vpc: true,
-            });
-            let rp = RecoveryPoint {
-                id: kind.recovery_point_id(0x1234_5678_9abc_def0_1122_3344_5566_7788),
-                resource: info,
-                created: 0,
-                completed: 0,
-                status: RecoveryPointStatus::Completed,
-                source_vault: None,
-                delete_after_days: None,
-                last_restore: None,
-                backup_plan: None,
-                form: PointForm::Periodic,
-            };
+            let id = kind.recovery_point_id(0x1234_5678_9abc_def0_1122_3344_5566_7788);
+            let rp = point(kind, "t", id, 0, PointForm::Periodic);
             let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
             assert_eq!(
                 parse_recovery_point_arn(&arn, "111111111111"),
@@ -754,37 +833,26 @@ mod tests {
     }
 
     #[test]
-    fn dynamodb_backups_without_advanced_backup_have_dynamodbs_arn() {
-        let info = Arc::new(ResourceInfo {
-            arn: "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders".into(),
-            kind: ResourceType::DynamoDb,
-            name: "orders".into(),
-            account: "111111111111".into(),
-            region: "ap-southeast-2".into(),
-            kms_key: String::new(),
-            tags: vec![],
-            size: 1,
-            db_subnet_group: "default".into(),
-            default_vpc: true,
-        });
+    fn dynamodb_managed_and_continuous_recovery_points_have_their_own_arns() {
         let created: Millis = 1_795_780_800_000;
-        let rp = RecoveryPoint {
-            id: dynamodb_backup_id(created, 0xdead_beef_abcd_ef12),
-            resource: info,
-            created,
-            completed: created,
-            status: RecoveryPointStatus::Completed,
-            source_vault: None,
-            delete_after_days: None,
-            last_restore: None,
-            backup_plan: None,
-            form: PointForm::DynamoDbManaged,
-        };
+        let id = dynamodb_backup_id(created, 0xdead_beef_abcd_ef12);
+        let rp = point(ResourceType::DynamoDb, "orders", id, created, PointForm::DynamoDbManaged);
+        let continuous = point(ResourceType::S3, "orders", 0xabcd_ef12, created, PointForm::Continuous);
+        let arn = recovery_point_arn("111111111111", "ap-southeast-2", &continuous);
+        assert_eq!(arn, "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:continuous:orders-abcdef12");
+        assert_eq!(parse_recovery_point_arn(&arn, "1").map(|p| p.2), Some(0xabcd_ef12));
         let arn = recovery_point_arn("111111111111", "ap-southeast-2", &rp);
         assert_eq!(arn, "arn:aws:dynamodb:ap-southeast-2:111111111111:table/orders/backup/01795780800000-abcdef12");
         assert_eq!(
             parse_recovery_point_arn(&arn, "999999999999"),
             Some(("111111111111".to_string(), "ap-southeast-2".to_string(), rp.id))
         );
+    }
+
+    #[test]
+    fn a_recovery_point_stays_compact() {
+        // A million recovery points must fit in memory: the new fields (status, form,
+        // cold storage days) fit in the padding of the 96 bytes a point took before.
+        assert!(std::mem::size_of::<RecoveryPoint>() <= 96, "{}", std::mem::size_of::<RecoveryPoint>());
     }
 }

@@ -144,17 +144,20 @@ pub async fn validated_tracking_test(sb: &TestSandbox, status: &str, message: &s
     id
 }
 
-/// The newest recovery point of `resource` in `vault`.
+/// The newest usable (COMPLETED or AVAILABLE) recovery point of `resource` in `vault`:
+/// while a backup job runs, its recovery point is listed first, CREATING.
 pub async fn latest_rp(client: &aws_sdk_backup::Client, vault: &str, resource: &str) -> String {
     let out = client
         .list_recovery_points_by_backup_vault()
         .backup_vault_name(vault)
         .by_resource_arn(resource)
-        .max_results(1)
+        .max_results(5)
         .send()
         .await
         .unwrap();
-    out.recovery_points()[0].recovery_point_arn().unwrap().to_string()
+    let usable =
+        out.recovery_points().iter().find(|p| p.status().is_some_and(|s| shared::recovery_point_usable(s.as_str())));
+    usable.unwrap().recovery_point_arn().unwrap().to_string()
 }
 
 /// Restore metadata for a DynamoDB table named `table`, encrypted with a KMS key of the workload account.

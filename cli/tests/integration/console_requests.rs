@@ -764,6 +764,18 @@ async fn cross_account_copy_prerequisites_are_checked_before_approval() {
             "recovery point can be copied",
             ("without advanced backup", "without advanced DynamoDB backup"),
         );
+        // workload_a's bucket has continuous and periodic recovery points; StartCopyJob
+        // "does not support continuous backups" (Backup model), the periodic ones copy.
+        let bucket = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=S3&limit=200")).await;
+        let continuous: Vec<&str> = bucket
+            .iter()
+            .map(|p| p["recovery_point_arn"].as_str().unwrap())
+            .filter(|a| a.contains(":recovery-point:continuous:rc-demo-workload-a-assets-"))
+            .collect();
+        assert_eq!(continuous.len(), 1, "{label}: {bucket:?}");
+        assert!(bucket.len() > 30, "{label}: daily periodic points besides");
+        let (req, done) = copy_to_central(&sb, &c, tokens, continuous[0]).await;
+        refused(&req, &done, "recovery point can be copied", ("continuous", "does not support continuous backups"));
 
         // The organization's cross-account backup turned off in the management account.
         let off = [("isCrossAccountBackupEnabled".to_string(), "false".to_string())].into();

@@ -501,3 +501,66 @@ async fn a_copy_keeps_its_sources_creation_date_and_retention_unless_told_otherw
         "counted from the source's date"
     );
 }
+
+/// Cold storage (Backup model, `Lifecycle`): a plan's MoveToColdStorageAfterDays moves
+/// the types that can go cold (the demo's EFS file system) after those days, and is
+/// ignored for the others (an RDS instance keeps WARM and has no MoveToColdStorageAt);
+/// a copy's Lifecycle keeps MoveToColdStorageAfterDays, and DeleteAfterDays must be at
+/// least 90 days after it.
+#[tokio::test]
+async fn cold_storage_follows_the_lifecycle_and_copies_keep_it() {
+    const PLATFORM_VAULT: &str = "workload-a-platform";
+    const FILE_SYSTEM: &str = "arn:aws:elasticfilesystem:ap-southeast-2:111111111111:file-system/fs-0fee1900d5ea50001";
+    let sb = spawn(0, 0.0).await;
+    let a = sb.operator(WORKLOAD_A).await;
+    let b = sb.operator(BACKUP).await;
+    let points: Vec<_> = all_items!(a
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(PLATFORM_VAULT)
+        .by_resource_arn(FILE_SYSTEM)
+        .max_results(100));
+    let day = 86_400_000;
+    let describe = |vault: &'static str, arn: String, client: aws_sdk_backup::Client| async move {
+        client.describe_recovery_point().backup_vault_name(vault).recovery_point_arn(arn).send().await.unwrap()
+    };
+    let mut classes = Vec::new();
+    for p in &points {
+        let d = describe(PLATFORM_VAULT, p.recovery_point_arn().unwrap().to_string(), a.clone()).await;
+        let created = d.creation_date().unwrap().to_millis().unwrap();
+        let cold_at = d.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at()).unwrap().to_millis().unwrap();
+        assert_eq!(cold_at, created + 30 * day);
+        let expected = if cold_at <= START { "COLD" } else { "WARM" };
+        assert_eq!(d.storage_class().map(|c| c.as_str()), Some(expected));
+        classes.push(expected);
+    }
+    assert!(classes.contains(&"COLD") && classes.contains(&"WARM"), "{classes:?}");
+    let mydb = latest_rp(&a, LOCAL_VAULT, MYDB).await;
+    let d = describe(LOCAL_VAULT, mydb, a.clone()).await;
+    assert_eq!(d.storage_class().map(|c| c.as_str()), Some("WARM"));
+    assert!(d.calculated_lifecycle().and_then(|l| l.move_to_cold_storage_at()).is_none());
+
+    let newest = points[0].recovery_point_arn().unwrap().to_string();
+    let lifecycle = |delete: i64| {
+        Some(
+            aws_sdk_backup::types::Lifecycle::builder()
+                .move_to_cold_storage_after_days(30)
+                .delete_after_days(delete)
+                .build(),
+        )
+    };
+    let start = |delete: i64| {
+        copy(&a, &newest, PLATFORM_VAULT, CENTRAL_VAULT_ARN)
+            .iam_role_arn(ROLE_A)
+            .set_lifecycle(lifecycle(delete))
+            .send()
+    };
+    assert_eq!(code(&start(60).await.unwrap_err()), "InvalidParameterValueException");
+    let id = start(400).await.unwrap().copy_job_id().unwrap().to_string();
+    sb.advance(3.0 * 3600.0).await;
+    let job = a.describe_copy_job().copy_job_id(id).send().await.unwrap();
+    let job = job.copy_job().unwrap();
+    assert_eq!(job.destination_recovery_point_lifecycle().and_then(|l| l.move_to_cold_storage_after_days()), Some(30));
+    let copied = describe("central-vault", job.destination_recovery_point_arn().unwrap().to_string(), b.clone()).await;
+    assert_eq!(copied.lifecycle().and_then(|l| l.move_to_cold_storage_after_days()), Some(30));
+    assert_eq!(copied.lifecycle().and_then(|l| l.delete_after_days()), Some(400));
+}

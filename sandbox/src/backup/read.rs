@@ -32,7 +32,7 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
         "ListRecoveryPointsByBackupVault" => list_recovery_points(world, caller, req),
         "DescribeRecoveryPoint" => {
             let (region, v, rp) = recovery_point(world, caller, req)?;
-            Ok(render::recovery_point(&caller.account_id, &caller.region, region, v, rp, true))
+            Ok(render::recovery_point(&caller.account_id, &caller.region, region, v, rp, true, world.now))
         }
         "GetRecoveryPointRestoreMetadata" => {
             let (_, v, rp) = recovery_point(world, caller, req)?;
@@ -145,7 +145,12 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
                 "GlobalSettings": {
                     "isCrossAccountBackupEnabled": world.cross_account_backup.to_string(),
                     "isMpaEnabled": "false",
-                    "isDelegatedAdministratorEnabled": "false",
+                    // A delegated administrator for AWS Backup is registered (Organizations).
+                    "isDelegatedAdministratorEnabled": world
+                        .delegated_admins
+                        .iter()
+                        .any(|(_, service, _)| *service == "backup.amazonaws.com")
+                        .to_string(),
                 },
                 "LastUpdateTime": epoch(world.org_created),
             }))
@@ -301,7 +306,7 @@ fn list_recovery_points(world: &World, caller: &Caller, req: &Request) -> Result
             && before.is_none_or(|b| rp.created <= b)
             && after.is_none_or(|a| rp.created >= a)
             && parent.is_none();
-        keep.then(|| render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false))
+        keep.then(|| render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false, world.now))
     });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))
 }
@@ -319,7 +324,8 @@ fn list_recovery_points_by_resource(world: &World, caller: &Caller, req: &Reques
         region.vaults.iter().enumerate().map(|(i, v)| (i as u64, v.recovery_points.as_slice())).collect();
     let (items, next) = page(&sources, position, max, |vi, _, rp| {
         (rp.resource.arn == *arn).then(|| {
-            render::recovery_point_by_resource(&caller.account_id, &caller.region, &region.vaults[vi as usize], rp)
+            let v = &region.vaults[vi as usize];
+            render::recovery_point_by_resource(&caller.account_id, &caller.region, v, rp, world.now)
         })
     });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))

@@ -72,13 +72,21 @@ pub fn vault(v: &Vault) -> Value {
     })
 }
 
+/// `Lifecycle` and `CalculatedLifecycle`. A continuous backup keeps a window of its
+/// last DeleteAfterDays days: the recovery point itself is not deleted at a date. Types
+/// that cannot move to cold storage keep `MoveToColdStorageAfterDays` in their
+/// Lifecycle but get no `MoveToColdStorageAt` ("Backup ignores this expression").
 fn lifecycle(rp: &RecoveryPoint) -> (Value, Value) {
-    match rp.delete_after_days {
-        Some(days) => {
-            (json!({ "DeleteAfterDays": days }), json!({ "DeleteAt": epoch(rp.created + days as i64 * DAY) }))
-        }
-        None => (Value::Null, Value::Null),
+    if rp.delete_after_days.is_none() && rp.cold_after_days.is_none() {
+        return (Value::Null, Value::Null);
     }
+    let lifecycle =
+        json!({ "DeleteAfterDays": rp.delete_after_days, "MoveToColdStorageAfterDays": rp.cold_after_days });
+    if rp.form == PointForm::Continuous {
+        return (lifecycle, Value::Null);
+    }
+    let delete_at = rp.delete_after_days.map(|days| epoch(rp.created + i64::from(days) * DAY));
+    (lifecycle, json!({ "DeleteAt": delete_at, "MoveToColdStorageAt": rp.cold_at().map(epoch) }))
 }
 
 pub fn recovery_point(
@@ -88,6 +96,7 @@ pub fn recovery_point(
     v: &Vault,
     rp: &RecoveryPoint,
     describe: bool,
+    now: Millis,
 ) -> Value {
     let (lifecycle, calculated) = lifecycle(rp);
     let mut out = json!({
@@ -100,7 +109,7 @@ pub fn recovery_point(
         "ResourceName": rp.resource.name,
         "CreatedBy": created_by(region, rp.backup_plan, account, region_name),
         "IamRoleArn": format!("arn:aws:iam::{account}:role/service-role/AWSBackupDefaultServiceRole"),
-        "Status": recovery_point_status(rp),
+        "Status": recovery_point_status(rp, now),
         "CreationDate": epoch(rp.created),
         "InitiationDate": epoch(rp.created),
         "CompletionDate": epoch(rp.completed),
@@ -115,7 +124,7 @@ pub fn recovery_point(
         "VaultType": "BACKUP_VAULT",
     });
     if describe {
-        out["StorageClass"] = json!("WARM");
+        out["StorageClass"] = json!(rp.storage_class_at(now));
     }
     out
 }
@@ -123,21 +132,31 @@ pub fn recovery_point(
 /// A recovery point's `Status`. The service model (`DescribeRecoveryPoint.Status`)
 /// documents `AVAILABLE` as the success state ("the backup was successfully created ...
 /// ready for use") and also lists `COMPLETED`, without saying which resource types report
-/// which; the sandbox reports RDS recovery points `AVAILABLE` and the others `COMPLETED`,
-/// so that clients meet both.
-pub fn recovery_point_status(rp: &RecoveryPoint) -> &'static str {
-    match rp.status {
-        RecoveryPointStatus::Completed if rp.resource.kind == ResourceType::Rds => "AVAILABLE",
+/// which; the sandbox reports RDS and Aurora recovery points `AVAILABLE` and the others
+/// `COMPLETED`, so that clients meet both.
+pub fn recovery_point_status(rp: &RecoveryPoint, now: Millis) -> &'static str {
+    match rp.status_at(now) {
+        RecoveryPointStatus::Completed if matches!(rp.resource.kind, ResourceType::Rds | ResourceType::Aurora) => {
+            "AVAILABLE"
+        }
         RecoveryPointStatus::Completed => "COMPLETED",
+        RecoveryPointStatus::Creating => "CREATING",
+        RecoveryPointStatus::Partial => "PARTIAL",
         RecoveryPointStatus::Expired => "EXPIRED",
     }
 }
 
-pub fn recovery_point_by_resource(account: &str, region_name: &str, v: &Vault, rp: &RecoveryPoint) -> Value {
+pub fn recovery_point_by_resource(
+    account: &str,
+    region_name: &str,
+    v: &Vault,
+    rp: &RecoveryPoint,
+    now: Millis,
+) -> Value {
     json!({
         "RecoveryPointArn": recovery_point_arn(account, region_name, rp),
         "CreationDate": epoch(rp.created),
-        "Status": recovery_point_status(rp),
+        "Status": recovery_point_status(rp, now),
         "EncryptionKeyArn": encryption_key(v, rp),
         "EncryptionKeyType": "CUSTOMER_MANAGED_KMS_KEY",
         "BackupSizeBytes": rp.resource.size,
@@ -291,7 +310,10 @@ pub fn copy_job(account: &str, region_name: &str, region: &RegionState, j: &Copy
         "DestinationVaultType": "BACKUP_VAULT",
         "DestinationRecoveryPointArn": j.destination_recovery_point_arn,
         "DestinationEncryptionKeyArn": j.destination_key,
-        "DestinationRecoveryPointLifecycle": j.delete_after_days.map(|d| json!({ "DeleteAfterDays": d })),
+        "DestinationRecoveryPointLifecycle": (j.lifecycle != Lifecycle::default()).then(|| json!({
+            "DeleteAfterDays": j.lifecycle.delete_after_days,
+            "MoveToColdStorageAfterDays": j.lifecycle.cold_after_days,
+        })),
         "ResourceArn": j.resource.arn,
         "ResourceName": j.resource.name,
         "ResourceType": j.resource.kind.as_str(),

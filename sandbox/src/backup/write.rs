@@ -30,6 +30,25 @@ struct StartRestoreJobInput {
 #[serde(rename_all = "PascalCase")]
 struct LifecycleInput {
     delete_after_days: Option<u32>,
+    move_to_cold_storage_after_days: Option<u16>,
+}
+
+impl LifecycleInput {
+    /// Backup model, `Lifecycle.DeleteAfterDays`: "This value must be at least 90 days
+    /// after the number of days specified in MoveToColdStorageAfterDays".
+    fn checked(self) -> Result<Lifecycle, AwsError> {
+        if let (Some(delete), Some(cold)) = (self.delete_after_days, self.move_to_cold_storage_after_days) {
+            if delete < u32::from(cold) + 90 {
+                return Err(AwsError::invalid_parameter(format!(
+                    "Lifecycle DeleteAfterDays ({delete}) must be at least 90 days after MoveToColdStorageAfterDays ({cold})"
+                )));
+            }
+        }
+        Ok(Lifecycle {
+            delete_after_days: self.delete_after_days,
+            cold_after_days: self.move_to_cold_storage_after_days,
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -98,6 +117,7 @@ pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Req
     let destination =
         input.destination_backup_vault_arn.ok_or_else(|| AwsError::missing_parameter("DestinationBackupVaultArn"))?;
     let role = input.iam_role_arn.ok_or_else(|| AwsError::missing_parameter("IamRoleArn"))?;
+    let lifecycle = input.lifecycle.map(LifecycleInput::checked).transpose()?.unwrap_or_default();
     if let Some((id, created)) = remembered(world, caller, "StartCopyJob", input.idempotency_token.as_deref(), now) {
         return Ok(json!({ "CopyJobId": id, "CreationDate": epoch(created), "IsParent": false }));
     }
@@ -123,17 +143,7 @@ pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Req
         region.and_then(|r| r.vaults[vault].recovery_points.iter().position(|p| p.id == rp_id)).ok_or_else(|| {
             AwsError::not_found(format!("Recovery point {rp_arn} not found in backup vault {vault_name}"))
         })?;
-    let id = world.start_copy(
-        now,
-        caller.account,
-        &caller.region,
-        vault,
-        rp,
-        &destination,
-        role,
-        input.lifecycle.and_then(|l| l.delete_after_days),
-        None,
-    )?;
+    let id = world.start_copy(now, caller.account, &caller.region, vault, rp, &destination, role, lifecycle, None)?;
     remember(world, caller, "StartCopyJob", input.idempotency_token, &id, now);
     Ok(json!({ "CopyJobId": id, "CreationDate": epoch(now), "IsParent": false }))
 }
