@@ -83,12 +83,14 @@ async function requestOf(page, url) {
   return res.json();
 }
 
-/** Opens the newest recovery point of tracking in an account, as the operator would. */
-async function requestFrom(page, account, fill) {
+/** Opens the newest recovery point of a type (tracking's by default) in an account,
+ * as the operator would. */
+async function requestFrom(page, account, fill, type = 'DynamoDB', status = 'COMPLETED') {
   // The console's first sync may still be running.
-  const list = `${CONSOLE}/api/v1/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED&limit=1`;
-  await until(`a synced recovery point of ${account}`, async () => (await (await page.request.get(list)).json()).items?.length);
-  await page.goto(`${CONSOLE}/recovery-points?account_id=${account}&resource_type=DynamoDB&status=COMPLETED`);
+  const filter = `account_id=${account}&resource_type=${type}&status=${status}`;
+  const list = `${CONSOLE}/api/v1/recovery-points?${filter}&limit=1`;
+  await until(`a synced ${type} recovery point of ${account}`, async () => (await (await page.request.get(list)).json()).items?.length);
+  await page.goto(`${CONSOLE}/recovery-points?${filter}`);
   await page.locator('main tbody tr a').first().click();
   await page.getByRole('link', { name: 'Request a restore' }).click();
   await page.waitForURL(/\/requests\/new/);
@@ -183,5 +185,36 @@ test('a cross-account restore from the backup vault into workload_a completes', 
   const restores = restoresOf('111111111111', done.destination_recovery_point_arn);
   assert.equal(restores.length, 1, `restore jobs: ${JSON.stringify(restores)}`);
   assert.equal(restores[0].RestoreJobId, done.restore_job_id);
+  for (const p of [olivia, adam]) await p.context().close();
+});
+
+test('an Aurora cluster restores from its recovery point\'s own metadata with a reviewed override', { skip }, async () => {
+  const cluster = `orders-e2e-${STAMP}`;
+  const olivia = await signIn('olivia');
+  const url = await requestFrom(olivia, '111111111111', async (form) => {
+    // The form lists the type's settings, each showing the recovery point's value.
+    await form.locator('label[for="DBSubnetGroupName"]', { hasText: 'blank: workload-a-db' }).waitFor();
+    await form.locator('#target').fill(cluster);
+    await form.locator('#Port').fill('5433');
+    await form.locator('#justification').fill('restore the orders cluster beside the original for a data check');
+    await form.screenshot({ path: `${ARTIFACTS}aurora-request-form.png`, fullPage: true });
+  }, 'Aurora', 'AVAILABLE');
+  const adam = await signIn('adam');
+  // The approver sees the merged metadata: the recovery point's subnet group and the new port.
+  await adam.goto(url);
+  const params = await adam.locator('section[aria-labelledby="params-h"]').innerText();
+  assert.match(params, /workload-a-db/);
+  assert.match(params, /5433/);
+  const created = await approveAndWait(adam, url, 'aurora-request-succeeded');
+  assert.match(created, new RegExp(`cluster:${cluster}`));
+  // What AWS Backup (the sandbox) received: the recovery point's metadata with the override over it.
+  const done = await requestOf(adam, url);
+  const role = 'arn:aws:iam::111111111111:role/RecoveryConsoleRead';
+  const { Credentials } = aws(['sts', 'assume-role', '--role-arn', role, '--role-session-name', 'e2e-check']);
+  const sent = aws(['backup', 'get-restore-job-metadata', '--restore-job-id', done.restore_job_id], Credentials).Metadata;
+  const get = (key) => Object.entries(sent).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+  assert.equal(get('Port'), '5433');
+  assert.equal(get('DBSubnetGroupName'), 'workload-a-db');
+  assert.equal(get('dbClusterIdentifier'), cluster);
   for (const p of [olivia, adam]) await p.context().close();
 });
