@@ -10,7 +10,7 @@ use serde_json::{json, Value};
 
 use super::backup::{decode_position, encode_position, page};
 use super::protocol::{epoch, json_input, json_operation, max_results, AwsError};
-use super::world::{World, HUB_ACCOUNT, ORG_ID};
+use super::world::{Account, World, HUB_ACCOUNT, ORG_ID};
 use super::Caller;
 
 const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
@@ -64,6 +64,20 @@ pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
     json_operation(headers, TARGET_PREFIX, &["DescribeOrganization", "ListAccounts", "ListDelegatedAdministrators"])
 }
 
+/// An account as Organizations describes it (the `Account` shape of ListAccounts).
+fn account_json(a: &Account) -> Value {
+    json!({
+        "Id": a.id,
+        "Arn": account_arn(&a.id),
+        "Email": a.email,
+        "Name": a.name,
+        "Status": "ACTIVE",
+        "State": "ACTIVE",
+        "JoinedMethod": if a.id == HUB_ACCOUNT { "CREATED" } else { "INVITED" },
+        "JoinedTimestamp": epoch(a.joined),
+    })
+}
+
 fn account_arn(id: &str) -> String {
     format!("arn:aws:organizations::{HUB_ACCOUNT}:account/{ORG_ID}/{id}")
 }
@@ -106,18 +120,9 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
                 .iter()
                 .filter(|(_, service, _)| principal.is_none_or(|p| p == *service))
                 .filter_map(|(id, _, since)| {
-                    let a = &world.accounts[world.account(id)?];
-                    Some(json!({
-                        "Id": a.id,
-                        "Arn": account_arn(&a.id),
-                        "Email": a.email,
-                        "Name": a.name,
-                        "Status": "ACTIVE",
-                        "State": "ACTIVE",
-                        "JoinedMethod": "INVITED",
-                        "JoinedTimestamp": epoch(a.joined),
-                        "DelegationEnabledDate": epoch(*since),
-                    }))
+                    let mut admin = account_json(&world.accounts[world.account(id)?]);
+                    admin["DelegationEnabledDate"] = json!(epoch(*since));
+                    Some(admin)
                 })
                 .collect();
             Ok(json!({ "DelegatedAdministrators": admins }))
@@ -137,18 +142,7 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
             let members: Vec<_> = world.accounts.iter().filter(|a| a.in_organization).collect();
             // Oldest first, as Organizations lists them: walk the reversed list newest first.
             let reversed: Vec<_> = members.into_iter().rev().collect();
-            let (items, next) = page(&[(0, reversed.as_slice())], position, max, |_, _, a| {
-                Some(json!({
-                    "Id": a.id,
-                    "Arn": account_arn(&a.id),
-                    "Email": a.email,
-                    "Name": a.name,
-                    "Status": "ACTIVE",
-                    "State": "ACTIVE",
-                    "JoinedMethod": if a.id == HUB_ACCOUNT { "CREATED" } else { "INVITED" },
-                    "JoinedTimestamp": epoch(a.joined),
-                }))
-            });
+            let (items, next) = page(&[(0, reversed.as_slice())], position, max, |_, _, a| Some(account_json(a)));
             Ok(json!({ "Accounts": items, "NextToken": encode_position(world, &scope, next) }))
         }
         other => Err(AwsError::invalid_request(format!("unknown operation {other}"))),
