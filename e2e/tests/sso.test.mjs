@@ -205,6 +205,8 @@ test('an Aurora cluster restores from its recovery point\'s own metadata with a 
   const params = await adam.locator('section[aria-labelledby="params-h"]').innerText();
   assert.match(params, /workload-a-db/);
   assert.match(params, /5433/);
+  // and which keys the requester set, apart from the recovery point's own.
+  assert.match(params, /metadata_set_by_requester\s+Port, dbClusterIdentifier/);
   const created = await approveAndWait(adam, url, 'aurora-request-succeeded');
   assert.match(created, new RegExp(`cluster:${cluster}`));
   // What AWS Backup (the sandbox) received: the recovery point's metadata with the override over it.

@@ -412,8 +412,12 @@ pub fn canonical_params(
     let restores = input.kind != RequestKind::Copy;
     let copies = input.kind != RequestKind::Restore;
     let mut metadata = BTreeMap::new();
+    // The keys the requester set: the approver reviews them apart from the values
+    // that come from the recovery point's own metadata.
+    let mut requested = Vec::new();
     if restores {
         let overrides = check_metadata(&rp.resource_type, &input.metadata)?;
+        requested = overrides.keys().cloned().collect();
         metadata = merged_metadata(&rp.resource_type, restore_metadata, &overrides);
     } else if !input.metadata.is_empty() {
         return Err(bad("invalid_metadata", "metadata: a copy takes no restore metadata".into()));
@@ -483,6 +487,7 @@ pub fn canonical_params(
         "resource_type": rp.resource_type,
         "resource_arn": rp.resource_arn,
         "metadata": if restores { json!(metadata) } else { Value::Null },
+        "metadata_set_by_requester": if restores { json!(requested) } else { Value::Null },
         "restore_account_id": if restores { json!(restore_account) } else { Value::Null },
         "iam_role_arn": input.iam_role_arn.clone().unwrap_or_else(|| cfg.backup_role(if restores { &restore_account } else { &rp.account_id })),
         "copy_role_arn": if input.kind == RequestKind::CrossAccountRestore { json!(cfg.backup_role(&rp.account_id)) } else { Value::Null },

@@ -69,6 +69,11 @@ async fn restore(sb: &TestSandbox, c: &TestConsole, tokens: (&str, &str), rp: &V
     let (s, req) = file(c, tokens, rp, metadata.clone()).await;
     assert_eq!(s, 201, "{req}");
     let sent = req["params"]["metadata"].as_object().unwrap().clone();
+    // The approver sees which keys the requester set, apart from the recovery point's.
+    let set: Vec<String> = serde_json::from_value(req["params"]["metadata_set_by_requester"].clone()).unwrap();
+    let asked: Vec<&String> = metadata.as_object().unwrap().keys().collect();
+    assert_eq!(set.len(), asked.len(), "{req}");
+    assert!(asked.iter().all(|k| set.iter().any(|s| s.eq_ignore_ascii_case(k))), "{req}");
     // Every key of the recovery point's own metadata is in the request, with the
     // request's reviewed values over it.
     for (k, v) in own_metadata(sb, rp).await {
