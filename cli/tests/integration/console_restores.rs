@@ -297,6 +297,33 @@ async fn drills_of_every_new_type_restore_validate_and_clean_up() {
                 !world["resources"].as_array().unwrap().iter().any(|r| r == restored),
                 "{label}: {restored} still exists"
             );
+            if resource_type == "S3" {
+                // The restored bucket held the recovery point's objects: Cloud Control's
+                // delete handler refuses a bucket that is not empty, so the drill emptied
+                // it first (ListObjectVersions, DeleteObjects), and says so in its audit.
+                let auditor = c.sign_in("carol").await;
+                let (_, audit) = c.get_as(&auditor, &format!("/api/v1/audit?subject=drill:{id}")).await;
+                let items = audit["items"].as_array().unwrap();
+                let emptied =
+                    items.iter().find(|a| a["action"] == "drill.bucket_emptied").expect("drill.bucket_emptied");
+                assert_eq!(emptied["details"]["bucket"], identifier, "{label}: {emptied}");
+                assert!(emptied["details"]["versions_deleted"].as_u64().unwrap() > 1000, "{label}: {emptied}");
+                assert!(items.iter().any(|a| a["action"] == "drill.cleanup_started"), "{label}: {audit}");
+                assert!(identifier.contains("-drill-"), "{identifier}");
+                let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
+                let config = sb.role(account, "RecoveryConsoleRead", None).await;
+                let config = aws_sdk_s3::config::Builder::from(&config)
+                    .region(aws_config::Region::new(region.to_string()))
+                    .force_path_style(true)
+                    .build();
+                let err = aws_sdk_s3::Client::from_conf(config)
+                    .list_object_versions()
+                    .bucket(identifier)
+                    .send()
+                    .await
+                    .unwrap_err();
+                assert_eq!(code(&err), "NoSuchBucket", "{label}: the drill's bucket is gone");
+            }
         }
     }
 }
