@@ -569,13 +569,14 @@ async fn empty_bucket(s: &Console, d: &DrillRow, bucket: &str) -> Result<Emptied
     let client = s.syncer.aws().s3(&role, &d.region).await;
     let mut deleted = 0;
     for _ in 0..S3_PAGES_PER_PASS {
-        let page = client
-            .list_object_versions()
-            .bucket(bucket)
-            .max_keys(S3_PAGE)
-            .send()
-            .await
-            .map_err(|e| Refusal::Failed(format!("S3 ListObjectVersions {bucket}: {}", crate::aws::failure(&e))))?;
+        let page = match client.list_object_versions().bucket(bucket).max_keys(S3_PAGE).send().await {
+            Ok(page) => page,
+            // Gone already (deleted by hand): Cloud Control's delete then reports NotFound.
+            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(Emptied::Done(deleted)),
+            Err(e) => {
+                return Err(Refusal::Failed(format!("S3 ListObjectVersions {bucket}: {}", crate::aws::failure(&e))))
+            }
+        };
         let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
         let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
         let objects = versions
