@@ -31,6 +31,8 @@ const MAX_CACHED_ROLES: usize = 20_000;
 
 pub struct AwsAccess {
     base: SdkConfig,
+    /// A custom endpoint (the sandbox) takes S3 buckets in the path, not the host name.
+    path_style: bool,
     session_name: String,
     providers: Mutex<HashMap<RoleTarget, SharedCredentialsProvider>>,
     clients: Mutex<HashMap<(RoleTarget, String), aws_sdk_backup::Client>>,
@@ -72,6 +74,7 @@ impl AwsAccess {
         }
         Self {
             base: loader.load().await,
+            path_style: cfg.endpoint_url.is_some(),
             session_name: cfg.session_name.clone(),
             providers: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
@@ -140,6 +143,15 @@ impl AwsAccess {
     /// restored (the validator).
     pub async fn dynamodb(&self, target: &RoleTarget, region: &str) -> aws_sdk_dynamodb::Client {
         aws_sdk_dynamodb::Client::new(&self.role_config(target, region).await)
+    }
+
+    /// An S3 client in an (account, region), for emptying the buckets drills restored
+    /// (DeleteBucket, and so Cloud Control, refuses a bucket that holds objects).
+    pub async fn s3(&self, target: &RoleTarget, region: &str) -> aws_sdk_s3::Client {
+        let config = aws_sdk_s3::config::Builder::from(&self.role_config(target, region).await)
+            .force_path_style(self.path_style)
+            .build();
+        aws_sdk_s3::Client::from_conf(config)
     }
 
     /// A KMS client in an (account, region): whether a recovery point's key is AWS

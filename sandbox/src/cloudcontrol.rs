@@ -427,8 +427,21 @@ impl World {
                 "ResourceConflict",
                 format!("{} {identifier} is still being created by its restore job", type_name(kind)),
             ),
+            // The AWS::S3::Bucket delete handler calls DeleteBucket, which refuses a bucket
+            // holding any object version or delete marker (409 BucketNotEmpty; S3 API
+            // Reference, DeleteBucket; CloudFormation user guide, DeletionPolicy: "For
+            // Amazon S3 buckets, you must delete all objects in the bucket for deletion to
+            // succeed"). The handler's message is S3's; its HandlerErrorCode is
+            // GeneralServiceException, the code for a downstream service's refusal.
+            Some(_) if kind == ResourceType::S3 && r.buckets.get(&identifier).is_some_and(|b| !b.is_empty()) => {
+                RequestStatus::Failed(
+                    "GeneralServiceException",
+                    "The bucket you tried to delete is not empty (Service: S3, Status Code: 409)".to_string(),
+                )
+            }
             Some(_) => {
                 r.names.remove(&(kind, identifier.clone()));
+                r.buckets.remove(&identifier);
                 // A restore test's resource deleted here is one AWS Backup no longer deletes.
                 let job = r
                     .restore_jobs

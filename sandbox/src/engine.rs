@@ -94,6 +94,7 @@ impl World {
                     j.deletion = Some(Deletion::Successful);
                     if let Some(created) = &j.created_resource {
                         r.names.remove(&(created.kind, created.name.clone()));
+                        r.buckets.remove(&created.name);
                     }
                 }
             }
@@ -722,6 +723,10 @@ impl World {
                     j.recovery_point_created,
                 );
                 let window = j.validation_window;
+                if let Some(c) = j.created_resource.as_ref().filter(|c| c.kind == ResourceType::S3) {
+                    let bucket = crate::s3::Bucket::restored(&c.name, &j.resource, rp_created, t);
+                    r.buckets.insert(c.name.clone(), bucket);
+                }
                 if let Some(id) = parse_recovery_point_arn(&rp_arn, &account_id).map(|p| p.2) {
                     if let Some((v, i)) = r.find_recovery_point(id) {
                         r.vaults[v].recovery_points[i].last_restore = Some(t);

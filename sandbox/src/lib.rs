@@ -1,6 +1,6 @@
 //! The AWS sandbox: an HTTP server speaking the AWS wire protocols of the
 //! operations the console uses (STS over awsQuery, Organizations over
-//! awsJson1_1, Cloud Control over awsJson1_0, Backup over restJson1), holding
+//! awsJson1_1, Cloud Control over awsJson1_0, Backup over restJson1, S3 over restXml), holding
 //! the demo world, moving it on its own clock and failing on purpose when asked.
 
 mod admin;
@@ -15,6 +15,7 @@ mod kms;
 mod organizations;
 mod protocol;
 mod restore;
+mod s3;
 mod schedule;
 mod sts;
 mod tagging;
@@ -222,6 +223,7 @@ impl Sandbox {
             CloudControl,
             DynamoDb,
             Backup(backup::Request),
+            S3(s3::Request),
         }
         let (op, parsed) = match protocol {
             Protocol::Query => {
@@ -239,6 +241,10 @@ impl Sandbox {
                 (dynamodb::identify(&parts.headers)?, Parsed::DynamoDb)
             }
             Protocol::Json10 => (cloudcontrol::identify(&parts.headers)?, Parsed::CloudControl),
+            Protocol::S3 => {
+                let req = s3::identify(&parts.method, parts.uri.path(), raw_query, &parts.headers, body.to_vec())?;
+                (req.op, Parsed::S3(req))
+            }
             Protocol::RestJson => {
                 let req = backup::identify(&parts.method, parts.uri.path(), raw_query, body.to_vec())?;
                 (req.op, Parsed::Backup(req))
@@ -265,8 +271,12 @@ impl Sandbox {
                     Protocol::RestJson | Protocol::Json10 => "ThrottlingException",
                     Protocol::Json11 => "TooManyRequestsException",
                     Protocol::Query => "Throttling",
+                    Protocol::S3 => "SlowDown",
                 };
-                return Err(AwsError::new(StatusCode::BAD_REQUEST, code, "Rate exceeded"));
+                // S3 answers 503 SlowDown (S3 API Reference, "Error responses").
+                let status =
+                    if protocol == Protocol::S3 { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::BAD_REQUEST };
+                return Err(AwsError::new(status, code, "Rate exceeded"));
             }
             Some(faults::Fault::ServerError) => {
                 let (status, code) = match protocol {
@@ -274,6 +284,7 @@ impl Sandbox {
                     Protocol::Json11 => (StatusCode::INTERNAL_SERVER_ERROR, "ServiceException"),
                     Protocol::Json10 => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
                     Protocol::Query => (StatusCode::INTERNAL_SERVER_ERROR, "InternalFailure"),
+                    Protocol::S3 => (StatusCode::INTERNAL_SERVER_ERROR, "InternalError"),
                 };
                 return Err(AwsError::new(status, code, "The service is unavailable. Try again later."));
             }
@@ -345,6 +356,15 @@ impl Sandbox {
                 };
                 ("application/json", to_json(&value))
             }
+            // S3 checks DeleteObjects' permission per key (s3::delete_objects).
+            Parsed::S3(req) => {
+                let xml = if s3::is_mutation(op) {
+                    s3::delete_objects(&mut self.write_at(now), now, &caller, &req)?
+                } else {
+                    s3::list_object_versions(&self.read_at(now), &caller, &req)?
+                };
+                ("application/xml", xml)
+            }
         };
         tracing::debug!(op, account = %caller.account_id, region = %caller.region, "sandbox call");
 
@@ -400,6 +420,9 @@ fn has_target(headers: &axum::http::HeaderMap, prefix: &str) -> bool {
 
 fn detect_protocol(req: &Request) -> Protocol {
     let headers = req.headers();
+    if parse_authorization(headers).is_ok_and(|s| s.service == "s3") {
+        return Protocol::S3;
+    }
     if headers.contains_key("x-amz-target") {
         let json10 = has_target(headers, cloudcontrol::TARGET_PREFIX) || has_target(headers, dynamodb::TARGET_PREFIX);
         return if json10 { Protocol::Json10 } else { Protocol::Json11 };

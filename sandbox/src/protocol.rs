@@ -25,6 +25,8 @@ pub enum Protocol {
     Json10,
     /// awsQuery (AWS STS).
     Query,
+    /// restXml (Amazon S3).
+    S3,
 }
 
 /// An AWS error as the caller will see it.
@@ -89,6 +91,16 @@ impl AwsError {
                     self.code,
                     xml_escape(&self.message),
                     request_id
+                ),
+            ),
+            // Amazon S3 API Reference, "Error responses": an `<Error>` document.
+            Protocol::S3 => (
+                "application/xml",
+                format!(
+                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>{}</Code><Message>{}</Message>\
+                     <RequestId>{request_id}</RequestId></Error>",
+                    self.code,
+                    xml_escape(&self.message),
                 ),
             ),
         };

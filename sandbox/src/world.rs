@@ -571,6 +571,8 @@ pub struct RegionState {
     pub names: HashMap<(ResourceType, String), String>,
     /// Cloud Control resource operation requests, oldest first.
     pub resource_requests: Vec<ResourceRequest>,
+    /// The contents of the buckets restores made, by name.
+    pub buckets: HashMap<String, super::s3::Bucket>,
 }
 
 impl RegionState {

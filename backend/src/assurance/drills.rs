@@ -20,8 +20,9 @@ const VALIDATION_PATIENCE_MS: i64 = 60 * 60_000;
 
 /// The Cloud Control type of a Backup resource type. Cloud Control is the describe
 /// call of every type a drill restores: one client (aws-sdk-cloudcontrol) reads and
-/// deletes them all through each type's own read and delete handlers, where the EC2,
-/// EFS and S3 SDK crates would each add minutes to every build for one call apiece.
+/// deletes them all through each type's own read and delete handlers, where the EC2
+/// and EFS SDK crates would each add minutes to every build for one call apiece. S3 is
+/// the exception: a bucket must be emptied before its handler deletes it ([`empty_bucket`]).
 pub fn cloud_control_type(resource_type: &str) -> Option<&'static str> {
     match resource_type {
         "DynamoDB" => Some("AWS::DynamoDB::Table"),
@@ -354,19 +355,24 @@ async fn restore_completed_at(s: &Console, r: &crate::store::RequestRow) -> Opti
     out.completion_date().and_then(|t| t.to_millis().ok())
 }
 
-async fn cloud_control(s: &Console, d: &DrillRow, acting: bool) -> Result<aws_sdk_cloudcontrol::Client, String> {
+/// The operator (`acting`) or read role of the account the drill restored into.
+async fn role(s: &Console, d: &DrillRow, acting: bool) -> Result<crate::aws::RoleTarget, String> {
     let role = if acting {
         s.syncer.operator_role(&d.restore_account_id).await
     } else {
         s.syncer.read_role(&d.restore_account_id).await
     };
     match role {
-        Ok(Some(role)) => Ok(s.syncer.aws().cloudcontrol(&role, &d.region).await),
+        Ok(Some(role)) => Ok(role),
         Ok(None) => {
             Err(format!("no {} role for account {}", if acting { "operator" } else { "read" }, d.restore_account_id))
         }
         Err(e) => Err(e.to_string()),
     }
+}
+
+async fn cloud_control(s: &Console, d: &DrillRow, acting: bool) -> Result<aws_sdk_cloudcontrol::Client, String> {
+    Ok(s.syncer.aws().cloudcontrol(&role(s, d, acting).await?, &d.region).await)
 }
 
 /// Reads the restored resource with Cloud Control GetResource: it must exist (the
@@ -464,6 +470,22 @@ async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
         Ok(c) => c,
         Err(why) => return fail_for_good(s, d, format!("cannot clean up: {why}")).await,
     };
+    if d.resource_type == "S3" {
+        match empty_bucket(s, d, &id).await {
+            Ok(Emptied::Done(0)) => {}
+            Ok(Emptied::Done(versions)) => {
+                let details = json!({"bucket": id, "versions_deleted": versions});
+                s.store.audit_now(now, "system", "drill.bucket_emptied", &format!("drill:{}", d.id), details).await?;
+            }
+            Ok(Emptied::Partly(versions)) => {
+                let details = json!({"bucket": id, "versions_deleted": versions, "more": true});
+                s.store.audit_now(now, "system", "drill.bucket_emptying", &format!("drill:{}", d.id), details).await?;
+                return Ok(());
+            }
+            Err(Refusal::NotOurs(why)) => return fail_for_good(s, d, why).await,
+            Err(Refusal::Failed(why)) => return retry_cleanup(s, d, now, why).await,
+        }
+    }
     let answer = client
         .delete_resource()
         .type_name(type_name)
@@ -496,13 +518,106 @@ async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
                 e.code().unwrap_or("error"),
                 e.message().unwrap_or_default()
             );
-            if now - d.cleanup_due_at.unwrap_or(now) > STEP_PATIENCE_MS {
-                return fail_for_good(s, d, format!("the restored resource could not be deleted: {why}")).await;
-            }
-            tracing::warn!(drill = %d.id, %why, "DeleteResource failed; retrying");
-            Ok(())
+            retry_cleanup(s, d, now, why).await
         }
     }
+}
+
+/// A clean-up step that failed is tried again on the next pass, for six hours.
+async fn retry_cleanup(s: &Console, d: &DrillRow, now: i64, why: String) -> Result<(), StoreError> {
+    if now - d.cleanup_due_at.unwrap_or(now) > STEP_PATIENCE_MS {
+        return fail_for_good(s, d, format!("the restored resource could not be deleted: {why}")).await;
+    }
+    tracing::warn!(drill = %d.id, %why, "clean-up step failed; retrying");
+    Ok(())
+}
+
+/// ListObjectVersions and DeleteObjects take at most 1,000 keys a call (S3 API Reference).
+const S3_PAGE: i32 = 1000;
+/// Pages emptied in one pass; a bigger bucket goes on in the next passes.
+const S3_PAGES_PER_PASS: usize = 50;
+
+enum Emptied {
+    /// Nothing is left: this many versions and delete markers were deleted.
+    Done(usize),
+    /// This many were deleted; more are left for the next pass.
+    Partly(usize),
+}
+
+enum Refusal {
+    /// The bucket is not one the drill made: it is never emptied.
+    NotOurs(String),
+    /// An S3 call failed; the next pass tries again.
+    Failed(String),
+}
+
+/// Empties the bucket the drill restored into, through the operator role: every object
+/// version and delete marker, since DeleteBucket (which the AWS::S3::Bucket delete
+/// handler calls) refuses a bucket that holds any (S3 API Reference, DeleteBucket). Each
+/// page is listed from the start: what the last page deleted is gone, and a deleted
+/// version makes no marker to resume from. Only a bucket whose name carries the drill
+/// marker and that the drill's restore job reports as created is touched, the same
+/// scope as the operator role's `s3:DeleteObjectVersion` grant (`*-drill-*`).
+async fn empty_bucket(s: &Console, d: &DrillRow, bucket: &str) -> Result<Emptied, Refusal> {
+    let created = d.restored_arn.as_deref().and_then(|a| a.rsplit(':').next()) == Some(bucket);
+    if !bucket.contains("-drill-") || !created || bucket != d.target_name {
+        return Err(Refusal::NotOurs(format!(
+            "the bucket {bucket} is not one this drill restored into (its name must carry -drill- and be the restore job's created resource); it was left untouched"
+        )));
+    }
+    let role = role(s, d, true).await.map_err(Refusal::Failed)?;
+    let client = s.syncer.aws().s3(&role, &d.region).await;
+    let mut deleted = 0;
+    for _ in 0..S3_PAGES_PER_PASS {
+        let page = match client.list_object_versions().bucket(bucket).max_keys(S3_PAGE).send().await {
+            Ok(page) => page,
+            // Gone already (deleted by hand): Cloud Control's delete then reports NotFound.
+            Err(e) if e.code() == Some("NoSuchBucket") => return Ok(Emptied::Done(deleted)),
+            Err(e) => {
+                return Err(Refusal::Failed(format!("S3 ListObjectVersions {bucket}: {}", crate::aws::failure(&e))))
+            }
+        };
+        let versions = page.versions().iter().map(|v| (v.key(), v.version_id()));
+        let markers = page.delete_markers().iter().map(|m| (m.key(), m.version_id()));
+        let objects = versions
+            .chain(markers)
+            .filter_map(|(key, version)| {
+                aws_sdk_s3::types::ObjectIdentifier::builder()
+                    .key(key?)
+                    .set_version_id(version.map(str::to_string))
+                    .build()
+                    .ok()
+            })
+            .collect::<Vec<_>>();
+        if objects.is_empty() {
+            return Ok(Emptied::Done(deleted));
+        }
+        let count = objects.len();
+        let delete = aws_sdk_s3::types::Delete::builder()
+            .set_objects(Some(objects))
+            .quiet(true)
+            .build()
+            .map_err(|e| Refusal::Failed(format!("S3 DeleteObjects {bucket}: {e}")))?;
+        let out = client
+            .delete_objects()
+            .bucket(bucket)
+            .delete(delete)
+            .send()
+            .await
+            .map_err(|e| Refusal::Failed(format!("S3 DeleteObjects {bucket}: {}", crate::aws::failure(&e))))?;
+        if let Some(e) = out.errors().first() {
+            return Err(Refusal::Failed(format!(
+                "S3 DeleteObjects {bucket}: {} of {count} not deleted, the first {} (version {}): {} {}",
+                out.errors().len(),
+                e.key().unwrap_or_default(),
+                e.version_id().unwrap_or("null"),
+                e.code().unwrap_or("error"),
+                e.message().unwrap_or_default()
+            )));
+        }
+        deleted += count;
+    }
+    Ok(Emptied::Partly(deleted))
 }
 
 async fn follow_cleanup(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {

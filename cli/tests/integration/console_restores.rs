@@ -232,6 +232,23 @@ async fn cloud_control_properties(sb: &TestSandbox, rp: &Value, type_name: &str,
     serde_json::from_str(out.resource_description().unwrap().properties().unwrap()).unwrap()
 }
 
+/// Starts a drill as alice and has erin approve its request; the drill's id.
+async fn approved_drill(c: &TestConsole, (alice, erin): (&str, &str), body: Value) -> String {
+    let (s, drill) = c.post_as(alice, "/api/v1/drills", body).await;
+    assert_eq!(s, 201, "{drill}");
+    let request_id = drill["request_id"].as_str().unwrap();
+    let (_, request) = c.get_as(erin, &format!("/api/v1/requests/{request_id}")).await;
+    let approve = json!({"params_hash": request["params_hash"]});
+    let (s, body) = c.post_as(erin, &format!("/api/v1/requests/{request_id}/approve"), approve).await;
+    assert_eq!(s, 200, "{body}");
+    drill["id"].as_str().unwrap().to_string()
+}
+
+/// A path-style S3 client against the sandbox.
+fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(config).force_path_style(true).build())
+}
+
 /// A drill of each type through its approval to a COMPLETED restore, a validation
 /// through Cloud Control GetResource (the type's own read handler) and the clean-up
 /// through Cloud Control DeleteResource. The sandbox answers GetResource with exactly
@@ -268,14 +285,7 @@ async fn drills_of_every_new_type_restore_validate_and_clean_up() {
             assert!(!props.as_object().unwrap().is_empty(), "{type_name} {source}: {props}");
 
             let body = json!({"resource_arn": resource, "scenario": scenario, "retention_minutes": 5});
-            let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
-            assert_eq!(s, 201, "{label} {resource_type}: {drill}");
-            let id = drill["id"].as_str().unwrap().to_string();
-            let request_id = drill["request_id"].as_str().unwrap();
-            let (_, request) = c.get_as(&erin, &format!("/api/v1/requests/{request_id}")).await;
-            let approve = json!({"params_hash": request["params_hash"]});
-            let (s, body) = c.post_as(&erin, &format!("/api/v1/requests/{request_id}/approve"), approve).await;
-            assert_eq!(s, 200, "{body}");
+            let id = approved_drill(&c, (&alice, &erin), body).await;
             let mut report = Value::Null;
             for _ in 0..60 {
                 c.executor.pass().await.unwrap();
@@ -302,6 +312,93 @@ async fn drills_of_every_new_type_restore_validate_and_clean_up() {
                 !world["resources"].as_array().unwrap().iter().any(|r| r == restored),
                 "{label}: {restored} still exists"
             );
+            if resource_type == "S3" {
+                // The restored bucket held the recovery point's objects: Cloud Control's
+                // delete handler refuses a bucket that is not empty, so the drill emptied
+                // it first (ListObjectVersions, DeleteObjects), and says so in its audit.
+                let auditor = c.sign_in("carol").await;
+                let (_, audit) = c.get_as(&auditor, &format!("/api/v1/audit?subject=drill:{id}")).await;
+                let items = audit["items"].as_array().unwrap();
+                let emptied =
+                    items.iter().find(|a| a["action"] == "drill.bucket_emptied").expect("drill.bucket_emptied");
+                assert_eq!(emptied["details"]["bucket"], identifier, "{label}: {emptied}");
+                assert!(emptied["details"]["versions_deleted"].as_u64().unwrap() > 1000, "{label}: {emptied}");
+                assert!(items.iter().any(|a| a["action"] == "drill.cleanup_started"), "{label}: {audit}");
+                assert!(identifier.contains("-drill-"), "{identifier}");
+                let (account, region) = (rp["account_id"].as_str().unwrap(), rp["region"].as_str().unwrap());
+                let config = sb.role(account, "RecoveryConsoleRead", None).await;
+                let config = config.into_builder().region(aws_config::Region::new(region.to_string())).build();
+                let err = s3_client(&config).list_object_versions().bucket(identifier).send().await.unwrap_err();
+                assert_eq!(code(&err), "NoSuchBucket", "{label}: the drill's bucket is gone");
+            }
         }
+    }
+}
+
+/// An S3 drill whose bucket someone deleted by hand while it was retained: emptying
+/// finds no bucket (S3 NoSuchBucket), Cloud Control's delete reports NotFound, and the
+/// drill ends with its clean-up "already gone" instead of retrying for six hours.
+#[tokio::test]
+async fn an_s3_drill_whose_bucket_is_already_gone_completes() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        let rp = point_of(&c, "S3").await;
+        let body = json!({"resource_arn": rp["resource_arn"], "scenario": "s3_restore", "retention_minutes": 30});
+        let id = approved_drill(&c, (&alice, &erin), body).await;
+        let mut report = Value::Null;
+        for _ in 0..60 {
+            c.executor.pass().await.unwrap();
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            report = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await.1;
+            if report["status"] != "restoring" && report["status"] != "awaiting_approval" {
+                break;
+            }
+            sb.advance(300.0).await;
+        }
+        assert_eq!(report["status"], "retained", "{label}: {report}");
+        let bucket = report["restored_arn"].as_str().unwrap().rsplit(':').next().unwrap().to_string();
+
+        // Someone empties and deletes the bucket by hand.
+        let config = sb.role(WORKLOAD_A, "RecoveryConsoleOperator", None).await;
+        let s3 = s3_client(&config);
+        loop {
+            let page = s3.list_object_versions().bucket(&bucket).send().await.unwrap();
+            let objects: Vec<_> = page
+                .versions()
+                .iter()
+                .map(|v| {
+                    let id = v.version_id().unwrap();
+                    aws_sdk_s3::types::ObjectIdentifier::builder().key(v.key().unwrap()).version_id(id).build().unwrap()
+                })
+                .collect();
+            if objects.is_empty() {
+                break;
+            }
+            let delete = aws_sdk_s3::types::Delete::builder().set_objects(Some(objects)).build().unwrap();
+            s3.delete_objects().bucket(&bucket).delete(delete).send().await.unwrap();
+        }
+        let cc = aws_sdk_cloudcontrol::Client::new(&config);
+        cc.delete_resource().type_name("AWS::S3::Bucket").identifier(&bucket).send().await.unwrap();
+        sb.advance(600.0).await;
+        assert_eq!(code(&s3.list_object_versions().bucket(&bucket).send().await.unwrap_err()), "NoSuchBucket");
+
+        for _ in 0..20 {
+            sb.advance(600.0).await;
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            report = c.get_as(&alice, &format!("/api/v1/drills/{id}")).await.1;
+            if ["completed", "failed"].contains(&report["status"].as_str().unwrap()) {
+                break;
+            }
+        }
+        assert_eq!(report["status"], "completed", "{label}: {report}");
+        assert_ne!(report["outcome"], "failed", "{label}: {report}");
+        let auditor = c.sign_in("carol").await;
+        let (_, audit) = c.get_as(&auditor, &format!("/api/v1/audit?subject=drill:{id}")).await;
+        let done = audit["items"].as_array().unwrap().iter().find(|a| a["action"] == "drill.completed").unwrap();
+        assert_eq!(done["details"]["cleanup"], "already gone", "{label}: {done}");
     }
 }

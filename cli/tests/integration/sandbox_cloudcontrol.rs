@@ -236,3 +236,125 @@ async fn cloud_control_answers_carry_exactly_the_schema_properties() {
         );
     }
 }
+
+/// An S3 client acting in workload A, path-style against the sandbox.
+async fn s3(sb: &TestSandbox, role: &str) -> aws_sdk_s3::Client {
+    let config =
+        aws_sdk_s3::config::Builder::from(&sb.role(WORKLOAD_A, role, None).await).force_path_style(true).build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// Every version and delete marker of a bucket, paged with max-keys, key-marker and
+/// version-id-marker: (key, version id, is a delete marker).
+async fn all_versions(s3: &aws_sdk_s3::Client, bucket: &str, page: i32) -> (Vec<(String, String, bool)>, usize) {
+    let (mut out, mut pages, mut key, mut version) = (Vec::new(), 0, None, None);
+    loop {
+        let list = s3
+            .list_object_versions()
+            .bucket(bucket)
+            .max_keys(page)
+            .set_key_marker(key.clone())
+            .set_version_id_marker(version.clone())
+            .send()
+            .await
+            .unwrap();
+        pages += 1;
+        assert!(list.versions().len() + list.delete_markers().len() <= page as usize);
+        for v in list.versions() {
+            out.push((v.key().unwrap().to_string(), v.version_id().unwrap().to_string(), false));
+        }
+        for m in list.delete_markers() {
+            out.push((m.key().unwrap().to_string(), m.version_id().unwrap().to_string(), true));
+        }
+        if !list.is_truncated().unwrap_or(false) {
+            return (out, pages);
+        }
+        key = list.next_key_marker().map(str::to_string);
+        version = list.next_version_id_marker().map(str::to_string);
+    }
+}
+
+fn ids(entries: &[(String, String, bool)]) -> Vec<aws_sdk_s3::types::ObjectIdentifier> {
+    entries
+        .iter()
+        .map(|(k, v, _)| aws_sdk_s3::types::ObjectIdentifier::builder().key(k).version_id(v).build().unwrap())
+        .collect()
+}
+
+/// A restore into a new bucket fills it with the recovery point's objects, each with a
+/// version id (AWS Backup restores the latest version of each object; backups require
+/// versioning). Cloud Control cannot delete the bucket while it holds any version or
+/// delete marker: the AWS::S3::Bucket delete handler calls DeleteBucket, which refuses
+/// ("All objects (including all object versions and delete markers) in the bucket must be
+/// deleted before the bucket itself can be deleted", S3 API Reference, DeleteBucket). S3's
+/// ListObjectVersions and DeleteObjects, through the real aws-sdk-s3, empty it.
+#[tokio::test]
+async fn a_restored_bucket_holds_objects_and_is_deleted_only_once_emptied() {
+    use aws_sandbox::generate::{DEMO_BUCKET, PLATFORM_VAULT};
+    let sb = spawn(0, 0.0).await;
+    let backup = sb.operator(WORKLOAD_A).await;
+    let rp = latest_rp(&backup, PLATFORM_VAULT, &format!("arn:aws:s3:::{DEMO_BUCKET}")).await;
+    let bucket = "assets-drill-s3";
+    let metadata = [("DestinationBucketName", bucket), ("NewBucket", "true"), ("Encrypted", "true")];
+    let metadata = metadata.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+    backup.start_restore_job().recovery_point_arn(rp).set_metadata(Some(metadata)).send().await.unwrap();
+    sb.advance(3.0 * 3600.0).await;
+
+    let (op, reader) = (s3(&sb, "RecoveryConsoleOperator").await, s3(&sb, "RecoveryConsoleRead").await);
+    let (versions, pages) = all_versions(&reader, bucket, 1000).await;
+    assert!(versions.len() > 1000 && pages >= 2, "{} versions in {pages} pages", versions.len());
+    assert!(versions.iter().all(|(_, v, marker)| v.len() == 32 && !marker));
+    // Smaller pages list the same entries in the same order.
+    assert_eq!(all_versions(&reader, bucket, 333).await.0, versions);
+    let err = reader.list_object_versions().bucket(bucket).version_id_marker("x").send().await.unwrap_err();
+    assert_eq!(code(&err), "InvalidArgument", "a version-id marker needs a key marker");
+    let err = reader.list_object_versions().bucket("no-such-bucket-drill").send().await.unwrap_err();
+    assert_eq!(code(&err), "NoSuchBucket");
+
+    // Cloud Control: the delete handler fails with S3's refusal.
+    let cc = cloud_control(&sb, "RecoveryConsoleOperator").await;
+    let started = cc.delete_resource().type_name("AWS::S3::Bucket").identifier(bucket).send().await.unwrap();
+    let token = started.progress_event().unwrap().request_token().unwrap().to_string();
+    sb.advance(600.0).await;
+    let failed = status(&cc, &token).await;
+    assert_eq!(failed.operation_status(), Some(&OperationStatus::Failed));
+    assert_eq!(failed.error_code().map(|c| c.as_str()), Some("GeneralServiceException"));
+    assert!(failed.status_message().unwrap().contains("The bucket you tried to delete is not empty"), "{failed:?}");
+    assert!(properties(&cc, "AWS::S3::Bucket", bucket).await["BucketName"] == bucket, "the bucket stays");
+
+    // A delete without a version id in a versioned bucket only adds a delete marker.
+    let first = &versions[0];
+    let plain = aws_sdk_s3::types::ObjectIdentifier::builder().key(&first.0).build().unwrap();
+    let delete = aws_sdk_s3::types::Delete::builder().objects(plain).build().unwrap();
+    let out = op.delete_objects().bucket(bucket).delete(delete).send().await.unwrap();
+    assert_eq!(out.deleted()[0].delete_marker(), Some(true));
+    let (after, _) = all_versions(&reader, bucket, 1000).await;
+    assert_eq!(after.len(), versions.len() + 1);
+    assert!(after.iter().any(|(k, _, marker)| *marker && *k == first.0));
+
+    // The read role may list but not delete: each key fails alone.
+    let delete = aws_sdk_s3::types::Delete::builder().set_objects(Some(ids(&after[..2]))).quiet(true).build().unwrap();
+    let out = reader.delete_objects().bucket(bucket).delete(delete).send().await.unwrap();
+    assert_eq!(out.errors().len(), 2);
+    assert_eq!(out.errors()[0].code(), Some("AccessDenied"));
+
+    // More than 1,000 keys in one request is malformed.
+    let delete = aws_sdk_s3::types::Delete::builder().set_objects(Some(ids(&after[..1001]))).build().unwrap();
+    let err = op.delete_objects().bucket(bucket).delete(delete).send().await.unwrap_err();
+    assert_eq!(code(&err), "MalformedXML");
+
+    // The operator empties it, 1,000 a request, quietly; then Cloud Control deletes it.
+    for chunk in after.chunks(1000) {
+        let delete = aws_sdk_s3::types::Delete::builder().set_objects(Some(ids(chunk))).quiet(true).build().unwrap();
+        let out = op.delete_objects().bucket(bucket).delete(delete).send().await.unwrap();
+        assert!(out.errors().is_empty() && out.deleted().is_empty(), "quiet answers only failures");
+    }
+    assert!(all_versions(&reader, bucket, 1000).await.0.is_empty());
+    let started = cc.delete_resource().type_name("AWS::S3::Bucket").identifier(bucket).send().await.unwrap();
+    let token = started.progress_event().unwrap().request_token().unwrap().to_string();
+    sb.advance(600.0).await;
+    assert_eq!(status(&cc, &token).await.operation_status(), Some(&OperationStatus::Success));
+    let err = reader.list_object_versions().bucket(bucket).send().await.unwrap_err();
+    assert_eq!(code(&err), "NoSuchBucket");
+    assert!(!existing(&sb).await.contains(&format!("arn:aws:s3:::{bucket}")));
+}
