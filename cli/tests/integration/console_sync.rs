@@ -112,6 +112,27 @@ async fn a_sync_holds_what_the_sandbox_holds_and_a_second_sync_changes_nothing()
         );
         assert_eq!(everything(&c).await, before, "{}: a second sync changed something", db.label);
 
+        // Every resource type the sandbox models reaches the console with the recovery
+        // point ARNs AWS makes for it (AWS Backup Developer Guide; sandbox/src/world.rs):
+        // EC2 images and EBS snapshots without an account id, Aurora cluster snapshots,
+        // S3 continuous points beside the periodic ones.
+        let points = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&limit=500")).await;
+        for t in ["DynamoDB", "RDS", "Aurora", "EC2", "EBS", "EFS", "S3"] {
+            assert!(points.iter().any(|p| p["resource_type"] == t), "{}: no {t} recovery point synced", db.label);
+            let resources =
+                c.all(format!("/api/v1/protected-resources?account_id={WORKLOAD_A}&resource_type={t}")).await;
+            assert!(!resources.is_empty(), "{}: no {t} protected resource synced", db.label);
+        }
+        let arns: Vec<&str> = points.iter().map(|p| p["recovery_point_arn"].as_str().unwrap()).collect();
+        for form in [
+            ":ec2:ap-southeast-2::image/ami-",
+            ":ec2:ap-southeast-2::snapshot/snap-",
+            ":cluster-snapshot:awsbackup:job-",
+            ":recovery-point:continuous:",
+        ] {
+            assert!(arns.iter().any(|a| a.contains(form)), "{}: no recovery point ARN like *{form}*", db.label);
+        }
+
         // Plans come with their selections; recovery points with their encryption and lifecycle.
         let plans = c.all(&format!("/api/v1/restore-testing-plans?account_id={WORKLOAD_A}")).await;
         assert_eq!(plans[0]["selections"][0]["resource_type"], "DynamoDB");
