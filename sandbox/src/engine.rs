@@ -205,18 +205,24 @@ impl World {
             return;
         };
         let durations: Vec<Millis> = (0..members.len() as i64).map(|k| (10 + 5 * k) * MINUTE).collect();
+        // The composite recovery point: the parent job's RecoveryPointArn, `IsParent`, with
+        // the stack as its resource (Backup model, RecoveryPointByBackupVault `IsParent`).
+        let parent_point = points.open(r, vault, &stack.info, t, base);
+        if let Some(p) = parent_point {
+            r.point_links.insert((vault, p), PointLink::Parent(Arc::clone(&stack)));
+        }
         r.backup_jobs.push(BackupJob {
             id: base,
             resource: first,
             vault,
-            recovery_point: None,
+            recovery_point: parent_point,
             created: t,
             duration: durations.iter().copied().max().unwrap_or(MINUTE),
             finished: false,
             outcome: Outcome::Succeed,
             plan: plan as u16,
             parent: None,
-            composite: Some(Composite { stack, children: 0..0 }),
+            composite: Some(Composite { stack: Arc::clone(&stack), children: 0..0 }),
         });
         let parent = r.backup_jobs.len() - 1;
         let modified = (t / DAY) % 7 == 0;
@@ -234,6 +240,11 @@ impl World {
             };
             let id = base + k as u128 + 1;
             let recovery_point = (outcome == Outcome::Succeed).then(|| points.open(r, vault, &info, t, id)).flatten();
+            if let (Some(child), Some(parent)) = (recovery_point, parent_point) {
+                let member: Arc<str> =
+                    stack.logical_ids.get(k).map_or_else(|| info.name.as_str().into(), |l| l.as_str().into());
+                r.point_links.insert((vault, child), PointLink::Child { parent, member });
+            }
             r.backup_jobs.push(BackupJob {
                 id,
                 resource: info,
@@ -267,10 +278,23 @@ impl World {
         // A composite job ends when the last of its children ends.
         if let Some(parent) = bj.parent {
             let children = r.backup_jobs.get(parent).and_then(|p| p.composite.as_ref()).map(|c| c.children.clone());
-            if children.and_then(|c| r.backup_jobs.get(c)).is_some_and(|c| c.iter().all(|j| j.finished)) {
+            let children = children.and_then(|c| r.backup_jobs.get(c)).unwrap_or_default();
+            if !children.is_empty() && children.iter().all(|j| j.finished) {
+                let all_made = children.iter().all(|j| j.outcome == Outcome::Succeed);
                 if let Some(p) = r.backup_jobs.get_mut(parent) {
                     p.finished = true;
                     p.duration = t - p.created;
+                    // The composite point is made when its last child ends: COMPLETED when
+                    // every member's point was made, PARTIAL otherwise. The Backup model's
+                    // Status names PARTIAL ("part of the backup was not completed") without
+                    // tying it to composite points; the developer guide ("CloudFormation stack
+                    // backups") is silent on the composite point's status.
+                    let (v, point) = (p.vault, p.recovery_point);
+                    if let Some(rp) = point.and_then(|i| r.vaults.get_mut(v)?.recovery_points.get_mut(i)) {
+                        rp.completed = t;
+                        rp.status =
+                            if all_made { RecoveryPointStatus::Completed } else { RecoveryPointStatus::Partial };
+                    }
                 }
             }
         }
@@ -583,6 +607,14 @@ impl World {
         let Some((vault, rp)) = self.region(account, region).and_then(|r| r.find_recovery_point(rp_id)) else {
             return Err(AwsError::not_found(format!("Recovery point {} not found", req.recovery_point_arn)));
         };
+        // AWS restores a composite point as a new stack; the sandbox models no
+        // CloudFormation stacks to restore into, so it says so rather than guess.
+        if self.region(account, region).is_some_and(|r| r.is_parent_point(vault, rp)) {
+            return Err(AwsError::invalid_parameter(format!(
+                "Recovery point {} is a composite (CloudFormation stack) recovery point: the sandbox restores only its child recovery points",
+                req.recovery_point_arn
+            )));
+        }
         if let Some(role) = &req.iam_role_arn {
             let prefix = format!("arn:aws:iam::{account_id}:role/");
             if !role.starts_with(&prefix) || role.len() == prefix.len() {

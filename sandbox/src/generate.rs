@@ -237,9 +237,30 @@ impl Builder {
             ),
         ];
         let stack_id = uuid::Uuid::from_u128(u128::from(id.parse::<u64>().unwrap_or_default()) << 32 | 0x57ac);
-        let stack = Arc::new(Stack {
-            arn: format!("arn:aws:cloudformation:{region}:{id}:stack/{name}/{stack_id}"),
+        let arn = format!("arn:aws:cloudformation:{region}:{id}:stack/{name}/{stack_id}");
+        let r = self.region(account, region);
+        let member_infos: Vec<&Arc<ResourceInfo>> =
+            members.iter().filter_map(|m| r.resources.get(*m)).map(|m| &m.info).collect();
+        let Some(first) = member_infos.first() else {
+            return;
+        };
+        let info = Arc::new(ResourceInfo {
+            arn: arn.clone(),
+            kind: ResourceType::S3,
             name: name.clone(),
+            size: member_infos.iter().map(|m| m.size).sum(),
+            account: first.account.clone(),
+            region: first.region.clone(),
+            kms_key: first.kms_key.clone(),
+            tags: Vec::new(),
+            db_subnet_group: first.db_subnet_group.clone(),
+            default_vpc: first.default_vpc,
+        });
+        let stack = Arc::new(Stack {
+            arn,
+            name: name.clone(),
+            logical_ids: vec!["SessionsTable".to_string(), "AssetsBucket".to_string()],
+            info,
         });
         let Ok(schedule) = Schedule::parse("cron(0 2 ? * * *)") else {
             return;

@@ -401,6 +401,27 @@ pub struct Composite {
 pub struct Stack {
     pub arn: String,
     pub name: String,
+    /// The members' logical ids in the stack template, in the plan's resource order:
+    /// a child recovery point's `CompositeMemberIdentifier` ("The ID is transferred from
+    /// the logical ID within a stack", Backup model, RecoveryPointByBackupVault).
+    pub logical_ids: Vec<String>,
+    /// What the stack's composite (parent) recovery points name as their resource. The
+    /// world has no CloudFormation resource type: the kind is S3's, only so that the
+    /// point gets AWS Backup's own ARN form; the API renders `CloudFormation` for it
+    /// (see [`PointLink::Parent`]).
+    pub info: Arc<ResourceInfo>,
+}
+
+/// How a recovery point belongs to a composite (CloudFormation stack) backup, kept
+/// sparsely beside the points (`RegionState::point_links`) so that a point stays small.
+/// Backup model, RecoveryPointByBackupVault: `IsParent` ("a parent (composite) recovery
+/// point"), `ParentRecoveryPointArn` and `CompositeMemberIdentifier`.
+#[derive(Debug, Clone)]
+pub enum PointLink {
+    /// The composite point of a stack backup.
+    Parent(Arc<Stack>),
+    /// A member's point: its parent's index in the same vault and its logical id.
+    Child { parent: usize, member: Arc<str> },
 }
 
 #[derive(Debug)]
@@ -573,6 +594,9 @@ pub struct RegionState {
     pub resource_requests: Vec<ResourceRequest>,
     /// The contents of the buckets restores made, by name.
     pub buckets: HashMap<String, super::s3::Bucket>,
+    /// Composite recovery points and their children, by (vault, point index): the few
+    /// points stack backups make (points are never removed, so indices stay valid).
+    pub point_links: HashMap<(usize, usize), PointLink>,
 }
 
 impl RegionState {
@@ -585,6 +609,10 @@ impl RegionState {
     }
     pub fn resource_by_arn(&self, arn: &str) -> Option<usize> {
         self.resources.iter().position(|r| r.info.arn == arn)
+    }
+    /// Whether the point at (vault, index) is a composite (parent) recovery point.
+    pub fn is_parent_point(&self, vault: usize, index: usize) -> bool {
+        matches!(self.point_links.get(&(vault, index)), Some(PointLink::Parent(_)))
     }
     /// Finds a recovery point by its id in any vault: (vault, index).
     pub fn find_recovery_point(&self, id: u128) -> Option<(usize, usize)> {

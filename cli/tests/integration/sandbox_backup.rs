@@ -412,3 +412,94 @@ async fn audit_manager_frameworks_and_reports() {
     let a = sb.reader(WORKLOAD_A).await;
     assert!(a.list_frameworks().send().await.unwrap().frameworks().is_empty());
 }
+
+/// A stack backup makes a composite recovery point: `IsParent`, the stack as its
+/// resource (`ResourceType` CloudFormation) and the parent job's RecoveryPointArn; the
+/// members' points name it as `ParentRecoveryPointArn` with their logical id as
+/// `CompositeMemberIdentifier`, and `parentRecoveryPointArn` lists them (Backup model,
+/// RecoveryPointByBackupVault, RecoveryPointByResource, ListRecoveryPointsByBackupVault).
+#[tokio::test]
+async fn a_stack_backup_makes_a_composite_recovery_point_and_its_children() {
+    let sb = spawn(3, 0.0).await;
+    let aws = sb.backup_in("400000000002", "RecoveryConsoleRead", "us-east-1").await;
+    let jobs: Vec<_> = all_items!(aws.list_backup_jobs());
+    let parent_job = jobs
+        .iter()
+        .find(|j| j.is_parent() && j.state().map(|s| s.as_str()) == Some("COMPLETED"))
+        .expect("a completed composite job");
+    let vault = parent_job.backup_vault_name().unwrap();
+    let parent_arn = parent_job.recovery_point_arn().expect("the parent job names its composite point");
+    let points: Vec<_> = all_items!(aws.list_recovery_points_by_backup_vault().backup_vault_name(vault));
+    let parent = points.iter().find(|p| p.recovery_point_arn() == Some(parent_arn)).unwrap();
+    assert!(parent.is_parent(), "{parent:?}");
+    assert_eq!(parent.resource_type(), Some("CloudFormation"));
+    assert_eq!(parent.resource_arn(), parent_job.resource_arn());
+    assert_eq!(parent.status().map(|s| s.as_str()), Some("COMPLETED"));
+    assert_eq!(parent.parent_recovery_point_arn(), None);
+
+    let children: Vec<_> = all_items!(aws
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_parent_recovery_point_arn(parent_arn));
+    assert_eq!(children.len(), 2, "{children:?}");
+    assert!(children.iter().all(|c| !c.is_parent() && c.parent_recovery_point_arn() == Some(parent_arn)));
+    let mut members: Vec<_> = children.iter().map(|c| c.composite_member_identifier().unwrap()).collect();
+    members.sort();
+    assert_eq!(members, ["AssetsBucket", "SessionsTable"]);
+    // Every point with a parent is one of these children; the parent job's children made them.
+    let linked = points.iter().filter(|p| p.parent_recovery_point_arn() == Some(parent_arn)).count();
+    assert_eq!(linked, 2);
+    let child_jobs: Vec<_> = all_items!(aws.list_backup_jobs().by_parent_job_id(parent_job.backup_job_id().unwrap()));
+    let mut from_jobs: Vec<_> = child_jobs.iter().filter_map(|j| j.recovery_point_arn()).collect();
+    let mut listed: Vec<_> = children.iter().filter_map(|c| c.recovery_point_arn()).collect();
+    from_jobs.sort();
+    listed.sort();
+    assert_eq!(from_jobs, listed);
+
+    // By resource: a member's point names its parent too.
+    let child = &children[0];
+    let by_resource: Vec<_> =
+        all_items!(aws.list_recovery_points_by_resource().resource_arn(child.resource_arn().unwrap()));
+    let same = by_resource.iter().find(|p| p.recovery_point_arn() == child.recovery_point_arn()).unwrap();
+    assert_eq!(same.parent_recovery_point_arn(), Some(parent_arn));
+    assert!(!same.is_parent());
+    // Described, each says the same.
+    let described = aws
+        .describe_recovery_point()
+        .backup_vault_name(vault)
+        .recovery_point_arn(child.recovery_point_arn().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.parent_recovery_point_arn(), Some(parent_arn));
+    assert_eq!(described.composite_member_identifier(), child.composite_member_identifier());
+    let described = aws.describe_recovery_point().backup_vault_name(vault).recovery_point_arn(parent_arn).send().await;
+    let described = described.unwrap();
+    assert!(described.is_parent());
+    assert_eq!(described.resource_type(), Some("CloudFormation"));
+
+    // A parent that lost a member is PARTIAL.
+    let partial_job = jobs.iter().find(|j| j.is_parent() && j.state().map(|s| s.as_str()) == Some("PARTIAL")).unwrap();
+    let partial = points.iter().find(|p| p.recovery_point_arn() == partial_job.recovery_point_arn()).unwrap();
+    assert_eq!(partial.status().map(|s| s.as_str()), Some("PARTIAL"));
+    // The filter takes only a recovery point of the vault.
+    let err = aws
+        .list_recovery_points_by_backup_vault()
+        .backup_vault_name(vault)
+        .by_parent_recovery_point_arn("not an arn")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException");
+    // The sandbox restores no stack: a restore of the composite point is refused.
+    let operator = sb.backup_in("400000000002", "RecoveryConsoleOperator", "us-east-1").await;
+    let err = operator
+        .start_restore_job()
+        .recovery_point_arn(parent_arn)
+        .iam_role_arn("arn:aws:iam::400000000002:role/service-role/AWSBackupDefaultServiceRole")
+        .set_metadata(Some(Default::default()))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(code(&err), "InvalidParameterValueException", "{err:?}");
+}

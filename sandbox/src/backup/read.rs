@@ -32,7 +32,9 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
         "ListRecoveryPointsByBackupVault" => list_recovery_points(world, caller, req),
         "DescribeRecoveryPoint" => {
             let (region, v, rp) = recovery_point(world, caller, req)?;
-            Ok(render::recovery_point(&caller.account_id, &caller.region, region, v, rp, true, world.now))
+            let mut out = render::recovery_point(&caller.account_id, &caller.region, region, v, rp, true, world.now);
+            render::composite(&mut out, &caller.account_id, &caller.region, v, point_link(region, v, rp));
+            Ok(out)
         }
         "GetRecoveryPointRestoreMetadata" => {
             let (_, v, rp) = recovery_point(world, caller, req)?;
@@ -247,6 +249,16 @@ fn find_in_vault<'w>(v: &'w Vault, arn: &str) -> Result<&'w RecoveryPoint, AwsEr
         .ok_or_else(|| AwsError::not_found(format!("Recovery point {arn} not found in backup vault {}", v.name)))
 }
 
+/// The composite link of a point found by reference (a describe: one lookup by id).
+fn point_link<'r>(region: &'r RegionState, v: &Vault, rp: &RecoveryPoint) -> Option<&'r PointLink> {
+    if region.point_links.is_empty() {
+        return None;
+    }
+    let vi = region.vault_by_name(&v.name)?;
+    let i = v.recovery_points.iter().position(|p| p.id == rp.id)?;
+    region.point_links.get(&(vi, i))
+}
+
 fn recovery_point<'w>(
     world: &'w World,
     caller: &Caller,
@@ -293,20 +305,39 @@ fn list_recovery_points(world: &World, caller: &Caller, req: &Request) -> Result
     let plan_id = q.get("backupPlanId");
     let before = q.time("createdBefore")?;
     let after = q.time("createdAfter")?;
-    let parent = q.get("parentRecoveryPointArn");
+    // ByParentRecoveryPointArn: "only recovery points that match the specified parent
+    // (composite) recovery point" (Backup model), its children.
+    let parent = match q.get("parentRecoveryPointArn") {
+        Some(arn) => Some(find_in_vault(v, arn)?.id),
+        None => None,
+    };
+    let vi = region.vault_by_name(&v.name).unwrap_or_default();
     let scope = scope(req, caller);
     let position = decode_position(world, &scope, q.get("nextToken"))?;
-    let (items, next) = page(&[(0, v.recovery_points.as_slice())], position, max, |_, _, rp| {
+    let (items, next) = page(&[(0, v.recovery_points.as_slice())], position, max, |_, i, rp| {
+        let link = region.point_links.get(&(vi, i));
+        let parent_id = match link {
+            Some(PointLink::Child { parent, .. }) => v.recovery_points.get(*parent).map(|p| p.id),
+            _ => None,
+        };
+        let kind = match link {
+            Some(PointLink::Parent(_)) => "CloudFormation",
+            _ => rp.resource.kind.as_str(),
+        };
         let plan_matches = plan_id.is_none_or(|id| {
             rp.backup_plan.and_then(|p| region.backup_plans.get(p as usize)).is_some_and(|p| p.id == id)
         });
         let keep = resource_arn.is_none_or(|a| rp.resource.arn == a)
-            && resource_type.is_none_or(|t| rp.resource.kind.as_str() == t)
+            && resource_type.is_none_or(|t| kind == t)
             && plan_matches
             && before.is_none_or(|b| rp.created <= b)
             && after.is_none_or(|a| rp.created >= a)
-            && parent.is_none();
-        keep.then(|| render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false, world.now))
+            && parent.is_none_or(|p| parent_id == Some(p));
+        keep.then(|| {
+            let mut out = render::recovery_point(&caller.account_id, &caller.region, region, v, rp, false, world.now);
+            render::composite(&mut out, &caller.account_id, &caller.region, v, link);
+            out
+        })
     });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))
 }
@@ -322,10 +353,13 @@ fn list_recovery_points_by_resource(world: &World, caller: &Caller, req: &Reques
     };
     let sources: Vec<(u64, &[RecoveryPoint])> =
         region.vaults.iter().enumerate().map(|(i, v)| (i as u64, v.recovery_points.as_slice())).collect();
-    let (items, next) = page(&sources, position, max, |vi, _, rp| {
+    let (items, next) = page(&sources, position, max, |vi, i, rp| {
         (rp.resource.arn == *arn).then(|| {
             let v = &region.vaults[vi as usize];
-            render::recovery_point_by_resource(&caller.account_id, &caller.region, v, rp, world.now)
+            let mut out = render::recovery_point_by_resource(&caller.account_id, &caller.region, v, rp, world.now);
+            let link = region.point_links.get(&(vi as usize, i));
+            render::composite(&mut out, &caller.account_id, &caller.region, v, link);
+            out
         })
     });
     Ok(json!({ "RecoveryPoints": items, "NextToken": encode_position(world, &scope, next) }))

@@ -129,6 +129,30 @@ pub fn recovery_point(
     out
 }
 
+/// A point's composite members (Backup model, RecoveryPointByBackupVault,
+/// RecoveryPointByResource, DescribeRecoveryPointOutput): `IsParent` on a stack's
+/// composite point (whose resource is the stack: `ResourceType` CloudFormation, as its
+/// backup job names it), `ParentRecoveryPointArn` and `CompositeMemberIdentifier` (the
+/// member's logical id in the stack) on its children. `ByResource` carries no member id.
+pub fn composite(out: &mut Value, account: &str, region_name: &str, v: &Vault, link: Option<&PointLink>) {
+    match link {
+        Some(PointLink::Parent(_)) => {
+            out["IsParent"] = json!(true);
+            if out.get("ResourceType").is_some() {
+                out["ResourceType"] = json!("CloudFormation");
+            }
+        }
+        Some(PointLink::Child { parent, member }) => {
+            let parent = v.recovery_points.get(*parent).map(|p| recovery_point_arn(account, region_name, p));
+            out["ParentRecoveryPointArn"] = json!(parent);
+            if out.get("ResourceType").is_some() {
+                out["CompositeMemberIdentifier"] = json!(&**member);
+            }
+        }
+        None => {}
+    }
+}
+
 /// A recovery point's `Status`. The service model (`DescribeRecoveryPoint.Status`)
 /// documents `AVAILABLE` as the success state ("the backup was successfully created ...
 /// ready for use") and also lists `COMPLETED`, without saying which resource types report
@@ -230,6 +254,7 @@ pub fn backup_job(account: &str, region_name: &str, region: &RegionState, j: &Ba
             "BackupJobId": job_id(j.id),
             "BackupVaultName": v.map(|v| v.name.clone()),
             "BackupVaultArn": v.map(|v| v.arn.to_string()),
+            "RecoveryPointArn": rp.map(|rp| recovery_point_arn(account, region_name, rp)),
             "ResourceArn": c.stack.arn,
             "ResourceName": c.stack.name,
             "ResourceType": "CloudFormation",

@@ -143,6 +143,11 @@ pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Req
         region.and_then(|r| r.vaults[vault].recovery_points.iter().position(|p| p.id == rp_id)).ok_or_else(|| {
             AwsError::not_found(format!("Recovery point {rp_arn} not found in backup vault {vault_name}"))
         })?;
+    if region.is_some_and(|r| r.is_parent_point(vault, rp)) {
+        return Err(AwsError::invalid_parameter(format!(
+            "Recovery point {rp_arn} is a composite (CloudFormation stack) recovery point: the sandbox copies only its child recovery points"
+        )));
+    }
     let id = world.start_copy(now, caller.account, &caller.region, vault, rp, &destination, role, lifecycle, None)?;
     remember(world, caller, "StartCopyJob", input.idempotency_token, &id, now);
     Ok(json!({ "CopyJobId": id, "CreationDate": epoch(now), "IsParent": false }))
