@@ -291,6 +291,11 @@ pub struct RecoveryPoint {
     pub backup_plan_id: Option<String>,
     /// When a sync no longer found it in its vault (deleted or expired).
     pub gone_at: Option<Timestamp>,
+    /// A composite recovery point (a CloudFormation stack's, for example): it groups the
+    /// members' points, is restored through them and is not counted.
+    pub is_parent: bool,
+    /// A member's point: its composite parent.
+    pub parent_recovery_point_arn: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -433,6 +438,10 @@ pub struct RestoreJob {
     pub validation_message: Option<String>,
     pub deletion_status: Option<String>,
     pub deletion_message: Option<String>,
+    /// A composite restore: its children restore the members; counts take the children.
+    pub is_parent: bool,
+    /// A child restore job's composite parent.
+    pub parent_job_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -19,6 +19,17 @@ pub async fn submit(
         code: "unknown_recovery_point",
         message: format!("recovery point {:?} has not been synced", input.recovery_point_arn),
     })?;
+    // A composite point (a CloudFormation stack's) only groups its members' points; the
+    // console restores and copies those, not stacks.
+    if rp.is_parent {
+        return Err(AppError::Unprocessable {
+            code: "composite_recovery_point",
+            message: format!(
+                "recovery point {:?} is the composite point of {}: restore or copy its members' recovery points (those whose parent_recovery_point_arn names it)",
+                rp.recovery_point_arn, rp.resource_arn
+            ),
+        });
+    }
     let registered = s.syncer.registered_accounts().await?;
     let base = restore_base(s, input, &rp).await?;
     let (params, _) = super::canonical_params(input, &rp, &s.config, &registered, &base)?;

@@ -8,7 +8,7 @@ use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
 use super::sql::{Cursor, Sql, Val};
-use super::sql::{RP_USABLE, TEST_PASSED, TEST_RESTORED};
+use super::sql::{COUNTED_POINT, COUNTED_RESTORE, RP_USABLE, TEST_PASSED, TEST_RESTORED};
 use super::{col, parsed, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -281,7 +281,7 @@ impl Store {
         let mut sql = Sql::new(
             self.engine(),
             &format!(
-                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND resource_arn = "
+                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND {COUNTED_POINT} AND resource_arn = "
             ),
         );
         // The newest 20,000 (a point an hour for over two years), oldest first.
@@ -302,7 +302,7 @@ impl Store {
         let mut sql = Sql::new(
             self.engine(),
             &format!(
-                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND resource_arn = "
+                "SELECT created_at, account_id, vault_arn FROM recovery_points WHERE {RP_USABLE} AND {COUNTED_POINT} AND resource_arn = "
             ),
         );
         sql.arg(resource_arn)
@@ -321,7 +321,7 @@ impl Store {
             self.engine(),
             &format!(
                 "SELECT j.resource_arn, j.created_at, CASE WHEN {TEST_PASSED} THEN 1 ELSE 0 END AS passed
-                 FROM restore_jobs j WHERE j.is_test = 1 AND ({TEST_PASSED} OR {TEST_RESTORED}) AND j.created_at >= "
+                 FROM restore_jobs j WHERE j.is_test = 1 AND {COUNTED_RESTORE} AND ({TEST_PASSED} OR {TEST_RESTORED}) AND j.created_at >= "
             ),
         );
         sql.arg(since);

@@ -4,7 +4,10 @@ use serde_json::json;
 use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
 use sqlx::any::AnyRow;
 
-use super::sql::{fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val, RP_USABLE};
+use super::sql::{
+    counted_restore, fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val, COUNTED_POINT,
+    RP_USABLE,
+};
 use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
@@ -112,9 +115,11 @@ pub struct RecoveryPointRow {
     pub last_restore_at: Option<i64>,
     pub backup_plan_id: Option<String>,
     pub gone_at: Option<i64>,
+    pub is_parent: bool,
+    pub parent_recovery_point_arn: Option<String>,
 }
 
-pub const RECOVERY_POINT_COLUMNS: [&str; 21] = [
+pub const RECOVERY_POINT_COLUMNS: [&str; 23] = [
     "arn",
     "account_id",
     "region",
@@ -135,6 +140,8 @@ pub const RECOVERY_POINT_COLUMNS: [&str; 21] = [
     "move_to_cold_at",
     "last_restore_at",
     "backup_plan_id",
+    "is_parent",
+    "parent_recovery_point_arn",
     "synced_at",
 ];
 
@@ -161,6 +168,8 @@ impl RecoveryPointRow {
             self.move_to_cold_at.into(),
             self.last_restore_at.into(),
             self.backup_plan_id.clone().into(),
+            self.is_parent.into(),
+            self.parent_recovery_point_arn.clone().into(),
             synced_at.into(),
         ]
     }
@@ -188,6 +197,8 @@ impl RecoveryPointRow {
             last_restore_at: col(row, "last_restore_at")?,
             backup_plan_id: col(row, "backup_plan_id")?,
             gone_at: col(row, "gone_at")?,
+            is_parent: col::<i64>(row, "is_parent")? != 0,
+            parent_recovery_point_arn: col(row, "parent_recovery_point_arn")?,
         })
     }
 
@@ -214,6 +225,8 @@ impl RecoveryPointRow {
             last_restore_at: rfc3339_opt(self.last_restore_at),
             backup_plan_id: self.backup_plan_id,
             gone_at: rfc3339_opt(self.gone_at),
+            is_parent: self.is_parent,
+            parent_recovery_point_arn: self.parent_recovery_point_arn,
         }
     }
 }
@@ -452,7 +465,7 @@ impl Store {
             ],
         );
         if q.usable {
-            sql.push(&format!(" AND {RP_USABLE}"));
+            sql.push(&format!(" AND {RP_USABLE} AND {COUNTED_POINT}"));
         }
         q.page(&mut sql, Some("created_at"), "arn");
         let (rows, next) = fetch_page(self.pool(), &sql, q.limit, RecoveryPointRow::read, |r| Cursor {
@@ -526,7 +539,9 @@ impl Store {
 pub const RESOURCE_SELECT: &str = concat!(
     "SELECT * FROM (SELECT r.*,
         (SELECT MAX(j.created_at) FROM restore_jobs j
-            WHERE j.resource_arn = r.arn AND j.is_test = 1) AS last_test_at,
+            WHERE j.resource_arn = r.arn AND j.is_test = 1 AND ",
+    counted_restore!(),
+    ") AS last_test_at,
         (SELECT CASE WHEN ",
     test_passed!(),
     " THEN 'passed' WHEN ",
@@ -534,7 +549,9 @@ pub const RESOURCE_SELECT: &str = concat!(
     " THEN 'restored' WHEN ",
     test_failed!(),
     " THEN 'failed' END
-            FROM restore_jobs j WHERE j.resource_arn = r.arn AND j.is_test = 1
+            FROM restore_jobs j WHERE j.resource_arn = r.arn AND j.is_test = 1 AND ",
+    counted_restore!(),
+    "
             ORDER BY j.created_at DESC LIMIT 1) AS last_test_outcome
     FROM protected_resources r) p WHERE 1 = 1"
 );

@@ -211,9 +211,11 @@ pub struct RestoreJobRow {
     pub validation_message: Option<String>,
     pub deletion_status: Option<String>,
     pub deletion_message: Option<String>,
+    pub is_parent: i64,
+    pub parent_job_id: Option<String>,
 }
 
-pub const RESTORE_JOB_COLUMNS: [&str; 22] = [
+pub const RESTORE_JOB_COLUMNS: [&str; 24] = [
     "account_id",
     "id",
     "region",
@@ -235,6 +237,8 @@ pub const RESTORE_JOB_COLUMNS: [&str; 22] = [
     "validation_message",
     "deletion_status",
     "deletion_message",
+    "is_parent",
+    "parent_job_id",
     "synced_at",
 ];
 
@@ -262,6 +266,8 @@ impl RestoreJobRow {
             self.validation_message.clone().into(),
             self.deletion_status.clone().into(),
             self.deletion_message.clone().into(),
+            self.is_parent.into(),
+            self.parent_job_id.clone().into(),
             synced_at.into(),
         ]
     }
@@ -290,6 +296,8 @@ impl RestoreJobRow {
             validation_message: self.validation_message,
             deletion_status: self.deletion_status,
             deletion_message: self.deletion_message,
+            is_parent: self.is_parent != 0,
+            parent_job_id: self.parent_job_id,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Notifications to deliver, and the failures they report.
 
-use super::sql::{counted_job, Sql, TEST_FAILED, TEST_FAILURE_REASON};
+use super::sql::{counted_job, Sql, COUNTED_RESTORE, TEST_FAILED, TEST_FAILURE_REASON};
 use super::{col, Store, StoreError};
 
 /// A failed job found in the synced data.
@@ -65,7 +65,7 @@ impl Store {
             &format!(
                 "SELECT 'restore' AS kind, account_id, region, id, COALESCE(resource_arn, '') AS resource,
                         {TEST_FAILURE_REASON} AS message, is_test, created_at
-                   FROM restore_jobs j WHERE {TEST_FAILED} AND created_at >= "
+                   FROM restore_jobs j WHERE {TEST_FAILED} AND {COUNTED_RESTORE} AND created_at >= "
             ),
         );
         sql.arg(since)

@@ -12,7 +12,7 @@ use shared::{
 
 use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
-use super::sql::{test_counts, Sql, TEST_COUNTS, TEST_FAILED};
+use super::sql::{test_counts, Sql, COUNTED_RESTORE, TEST_COUNTS, TEST_FAILED};
 use sqlx::FromRow;
 
 use super::{col, row, Store, StoreError};
@@ -73,7 +73,7 @@ impl Store {
         let first = today - days + 1;
         let mut sql = Sql::new(
             self.engine(),
-            &format!("SELECT j.created_at / {DAY_MS} AS day, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "),
+            &format!("SELECT j.created_at / {DAY_MS} AS day, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND {COUNTED_RESTORE} AND j.created_at >= "),
         );
         sql.arg(first * DAY_MS).push(" AND j.created_at < ").arg((today + 1) * DAY_MS);
         if let Some(account) = &scope.account_id {
@@ -100,7 +100,8 @@ impl Store {
         let mut sql = Sql::new(
             self.engine(),
             &format!(
-                "SELECT * FROM restore_jobs j WHERE j.is_test = 1 AND {TEST_FAILED} ORDER BY j.created_at DESC LIMIT "
+                "SELECT * FROM restore_jobs j WHERE j.is_test = 1 AND {TEST_FAILED} AND {COUNTED_RESTORE}
+                 ORDER BY j.created_at DESC LIMIT "
             ),
         );
         sql.arg(limit);
@@ -161,8 +162,10 @@ impl Store {
     pub async fn restore_times(&self, since: i64) -> Result<Vec<RestoreTimes>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT resource_type, completed_at - created_at AS took FROM restore_jobs
-             WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND created_at >= ",
+            &format!(
+                "SELECT resource_type, completed_at - created_at AS took FROM restore_jobs j
+                 WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND {COUNTED_RESTORE} AND created_at >= "
+            ),
         );
         sql.arg(since);
         let mut by_type: BTreeMap<String, Vec<i64>> = BTreeMap::new();
@@ -211,8 +214,10 @@ impl Store {
     pub async fn restore_durations(&self, resource_arn: &str) -> Result<Vec<(String, i64, i64, bool)>, StoreError> {
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT id, created_at, completed_at, is_test FROM restore_jobs
-             WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND resource_arn = ",
+            &format!(
+                "SELECT id, created_at, completed_at, is_test FROM restore_jobs j
+                 WHERE status = 'COMPLETED' AND completed_at IS NOT NULL AND {COUNTED_RESTORE} AND resource_arn = "
+            ),
         );
         sql.arg(resource_arn).push(" ORDER BY created_at LIMIT 5000");
         let rows = sql.query().fetch_all(self.pool()).await?;

@@ -205,6 +205,27 @@ pub fn counted_job(table: &str) -> String {
     )
 }
 
+/// SQL: [`counted_job`] of restore jobs (aliased `j`), as a literal for constant queries.
+/// A composite restore (AWS restores a CloudFormation stack as a parent job whose
+/// children restore the members) is not a restore of its own: its children carry the
+/// resources, the minutes and the outcomes.
+macro_rules! counted_restore {
+    () => {
+        "(j.is_parent = 0 OR NOT EXISTS (SELECT 1 FROM restore_jobs c \
+          WHERE c.account_id = j.account_id AND c.parent_job_id = j.id))"
+    };
+}
+pub(crate) use counted_restore;
+
+/// SQL: [`counted_restore!`], for queries built at run time.
+pub const COUNTED_RESTORE: &str = counted_restore!();
+
+/// SQL: a recovery point that counts, in totals and as a restorable point of its
+/// resource: any point but a composite (parent) one. A parent (a CloudFormation stack's)
+/// only groups its members' points, which are what an operator restores; its resource
+/// is the stack, which the console does not restore.
+pub const COUNTED_POINT: &str = "is_parent = 0";
+
 /// SQL: a recovery point a restore or copy can use (`shared::recovery_point_usable`).
 pub const RP_USABLE: &str = "status IN ('COMPLETED', 'AVAILABLE')";
 
@@ -367,6 +388,11 @@ pub fn finish_page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn restore_jobs_count_as_backup_and_copy_jobs_do() {
+        assert_eq!(COUNTED_RESTORE, counted_job("restore_jobs"));
+    }
 
     #[test]
     fn usable_recovery_points_are_the_shared_statuses() {

@@ -5,7 +5,7 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{counted_job, test_counts, upsert, Sql, TEST_COUNTS};
+use super::sql::{counted_job, test_counts, upsert, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -197,8 +197,11 @@ impl Store {
         for (i, (table, has_gone)) in tables.iter().enumerate() {
             let mut sql = Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM {table} j WHERE account_id = "));
             sql.arg(account).push(" AND region = ").arg(region);
-            if matches!(*table, "backup_jobs" | "copy_jobs") {
+            if matches!(*table, "backup_jobs" | "copy_jobs" | "restore_jobs") {
                 sql.push(&format!(" AND {}", counted_job(table)));
+            }
+            if *table == "recovery_points" {
+                sql.push(&format!(" AND {COUNTED_POINT}"));
             }
             if *has_gone {
                 sql.push(" AND gone_at IS NULL");
@@ -365,20 +368,21 @@ impl Store {
         let since = (now.div_euclid(crate::time::DAY_MS) - 29) * crate::time::DAY_MS;
         let mut sql = Sql::new(
             self.engine(),
-            "SELECT a.id, a.name, COALESCE(t.passed, 0) AS passed, COALESCE(t.restored, 0) AS restored,
+            &format!("SELECT a.id, a.name, COALESCE(t.passed, 0) AS passed, COALESCE(t.restored, 0) AS restored,
                 COALESCE(t.failed, 0) AS failed, COALESCE(t.completed, 0) AS completed,
                 COALESCE(t.validated, 0) AS validated,
                 (SELECT COUNT(*) FROM vaults v WHERE v.account_id = a.id AND v.gone_at IS NULL) AS vaults,
-                (SELECT COUNT(*) FROM recovery_points r WHERE r.account_id = a.id AND r.gone_at IS NULL) AS recovery_points,
+                (SELECT COUNT(*) FROM recovery_points r WHERE r.account_id = a.id AND r.gone_at IS NULL
+                    AND r.{COUNTED_POINT}) AS recovery_points,
                 (SELECT COUNT(*) FROM protected_resources p WHERE p.account_id = a.id AND p.gone_at IS NULL) AS protected_resources,
                 (SELECT COUNT(*) FROM protected_resources p WHERE p.account_id = a.id AND p.gone_at IS NULL
                     AND NOT EXISTS (SELECT 1 FROM restore_jobs j WHERE j.account_id = p.account_id
-                        AND j.resource_arn = p.arn AND j.is_test = 1)) AS never_tested,
+                        AND j.resource_arn = p.arn AND j.is_test = 1 AND {COUNTED_RESTORE})) AS never_tested,
                 (SELECT COUNT(*) FROM sync_status s WHERE s.account_id = a.id AND s.status <> 'ok') AS not_ok
-             FROM accounts a LEFT JOIN (",
+             FROM accounts a LEFT JOIN ("),
         );
         sql.push(&format!(
-            "SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND j.created_at >= "
+            "SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND {COUNTED_RESTORE} AND j.created_at >= "
         ))
         .arg(since)
         .push(" GROUP BY j.account_id) t ON t.account_id = a.id ORDER BY a.id");

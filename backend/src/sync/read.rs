@@ -127,6 +127,8 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
                 last_restore_at: ms(rp.last_restore_time()),
                 backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
                 gone_at: None,
+                is_parent: rp.is_parent(),
+                parent_recovery_point_arn: s(rp.parent_recovery_point_arn()),
             });
         }
         snap.vaults.push(VaultRow {
@@ -201,6 +203,8 @@ macro_rules! restore_row {
             validation_message: s(j.validation_status_message()),
             deletion_status: j.deletion_status().map(|s| s.as_str().to_string()),
             deletion_message: s(j.deletion_status_message()),
+            is_parent: i64::from(j.is_parent()),
+            parent_job_id: s(j.parent_job_id()),
         }
     }};
 }

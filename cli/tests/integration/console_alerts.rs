@@ -482,13 +482,17 @@ async fn composite_jobs_are_counted_and_notified_through_their_children_once() {
         let c = console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["job_failed"]))).await;
         c.syncer.run().await.unwrap();
         let (_, accounts) = c.get("/api/v1/accounts").await;
-        let counts = accounts["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|a| a["id"] == account)
-            .and_then(|a| a["sync"].as_array().unwrap().iter().find(|s| s["region"] == region))
-            .map(|s| s["counts"]["backup_jobs"].as_i64().unwrap());
+        // The region's sync counts, as the accounts API gives them.
+        let count = |what: &str| {
+            accounts["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|a| a["id"] == account)
+                .and_then(|a| a["sync"].as_array().unwrap().iter().find(|s| s["region"] == region))
+                .map(|s| s["counts"][what].as_i64().unwrap())
+        };
+        let counts = count("backup_jobs");
         assert_eq!(counts, Some((jobs.len() - parents.len()) as i64), "{label}: the parents are not counted");
 
         c.notifier.pass().await.unwrap();
@@ -512,5 +516,28 @@ async fn composite_jobs_are_counted_and_notified_through_their_children_once() {
         assert!(listed.iter().all(|j| j["parent_job_id"] == parent && j["is_parent"] == false), "{label}");
         let (status, _) = c.get("/api/v1/backup-jobs?parent_job_id=not%20an%20id").await;
         assert_eq!(status, 400, "{label}");
+
+        // The parent job's composite recovery point is stored with its children's link,
+        // and the region's count takes the members' points, not the composite ones.
+        let parent_rp = parents[0].recovery_point_arn().unwrap();
+        let stored = c.all(format!("/api/v1/recovery-points?account_id={account}&region={region}")).await;
+        let composite = stored.iter().find(|p| p["recovery_point_arn"] == parent_rp).unwrap();
+        assert_eq!(composite["is_parent"], true, "{label}: {composite}");
+        assert_eq!(composite["resource_type"], "CloudFormation", "{label}");
+        let members = stored.iter().filter(|p| p["parent_recovery_point_arn"] == parent_rp).count();
+        assert_eq!(members, 2, "{label}");
+        let composites = stored.iter().filter(|p| p["is_parent"] == true).count();
+        assert!(composites >= parents.len() - 1, "{label}: {composites} composite points");
+        let points = count("recovery_points");
+        assert_eq!(points, Some((stored.len() - composites) as i64), "{label}: composite points are not counted");
+        // The console restores no stack: a request for the composite point is refused.
+        let alice = c.sign_in("alice").await;
+        let body = json!({
+            "kind": "restore", "recovery_point_arn": parent_rp, "metadata": {},
+            "justification": "restore the whole stack",
+        });
+        let (status, body) = c.post_as(&alice, "/api/v1/requests", body).await;
+        assert_eq!(status, 422, "{label}: {body}");
+        assert_eq!(body["error"]["code"], "composite_recovery_point", "{label}: {body}");
     }
 }

@@ -606,8 +606,6 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
     let table = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t";
     let rp_arn = "arn:aws:backup:ap-southeast-2:111111111111:recovery-point:1";
     for db in databases().await {
-        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
-        store.migrate().await.unwrap();
         let snap = TargetSnapshot {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
@@ -618,31 +616,12 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
             }],
             recovery_points: vec![RecoveryPointRow { completed_at: Some(START), ..point_row(1) }],
             restore_jobs: vec![RestoreJobRow {
-                account_id: WORKLOAD_A.into(),
-                id: "restore-1".into(),
-                region: REGION.into(),
-                recovery_point_arn: Some(rp_arn.into()),
-                vault_arn: None,
-                resource_arn: None,
-                resource_type: String::new(),
-                created_resource_arn: Some("arn:aws:dynamodb:ap-southeast-2:111111111111:table/t-restored".into()),
-                status: "COMPLETED".into(),
-                status_message: None,
-                percent_done: Some("100.00%".into()),
-                size_bytes: Some(1),
-                created_at: START + 60_000,
-                completed_at: Some(START + 25 * 60_000),
-                recovery_point_created_at: Some(START),
                 plan_arn: Some("arn:aws:backup:ap-southeast-2:111111111111:restore-testing-plan:p".into()),
-                validation_status: None,
-                validation_message: None,
-                deletion_status: None,
-                deletion_message: None,
+                ..restore_row("restore-1", rp_arn)
             }],
             ..TargetSnapshot::default()
         };
-        store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
-        store.save_snapshot(&snap, START, START + 30 * 60_000).await.unwrap();
+        let store = saved(&db, &snap).await;
         let q =
             recovery_console::store::ListQuery { limit: 10, resource_arn: Some(table.into()), ..Default::default() };
         let (jobs, _) = store.list_restore_jobs(&q).await.unwrap();
@@ -654,6 +633,80 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
         let durations = store.restore_durations(table).await.unwrap();
         assert_eq!(durations.iter().map(|d| d.2).collect::<Vec<_>>(), vec![24], "{}", db.label);
     }
+}
+
+/// A composite restore (a parent job whose child restores a member, as AWS restores a
+/// CloudFormation stack: Backup model, RestoreJobsListMember `IsParent`/`ParentJobId`)
+/// counts once, through its child: the resource's durations and the restore times by
+/// type hold the child alone; a composite recovery point is not a usable point of any
+/// resource. The rows are fed to the store directly: the sandbox makes no composite
+/// restores.
+#[tokio::test]
+async fn a_composite_restore_counts_through_its_child_once() {
+    use recovery_console::store::{RecoveryPointRow, RestoreJobRow, TargetSnapshot};
+    let table = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/t";
+    let stack = "arn:aws:cloudformation:ap-southeast-2:111111111111:stack/app/1";
+    let (parent_rp, child_rp) = (point_row(1).arn, point_row(2).arn);
+    for db in databases().await {
+        let snap = TargetSnapshot {
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            recovery_points: vec![
+                RecoveryPointRow {
+                    resource_arn: stack.into(),
+                    resource_type: "CloudFormation".into(),
+                    is_parent: true,
+                    ..point_row(1)
+                },
+                RecoveryPointRow { parent_recovery_point_arn: Some(parent_rp.clone()), ..point_row(2) },
+            ],
+            restore_jobs: vec![
+                RestoreJobRow {
+                    is_parent: 1,
+                    resource_arn: Some(stack.into()),
+                    resource_type: "CloudFormation".into(),
+                    ..restore_row("parent", &parent_rp)
+                },
+                RestoreJobRow { parent_job_id: Some("parent".into()), ..restore_row("child", &child_rp) },
+            ],
+            ..TargetSnapshot::default()
+        };
+        let store = saved(&db, &snap).await;
+        let label = db.label;
+        let durations = store.restore_durations(table).await.unwrap();
+        assert_eq!(durations.iter().map(|d| d.0.as_str()).collect::<Vec<_>>(), ["child"], "{label}");
+        let times = store.restore_times(START).await.unwrap();
+        assert_eq!(
+            times.iter().map(|t| (t.resource_type.as_str(), t.restores)).collect::<Vec<_>>(),
+            [("DynamoDB", 1)],
+            "{label}"
+        );
+        // Both jobs are listed, the parent marked and its child linked.
+        let (jobs, _) = store
+            .list_restore_jobs(&recovery_console::store::ListQuery { limit: 10, ..Default::default() })
+            .await
+            .unwrap();
+        assert!(jobs.iter().any(|j| j.is_parent && j.job_id == "parent"), "{label}: {jobs:?}");
+        assert!(jobs.iter().any(|j| j.parent_job_id.as_deref() == Some("parent")), "{label}");
+        // Usable points: the child, not the composite point.
+        let usable = recovery_console::store::ListQuery { limit: 10, usable: true, ..Default::default() };
+        let (points, _) = store.list_recovery_points(&usable).await.unwrap();
+        assert_eq!(
+            points.iter().map(|p| p.recovery_point_arn.as_str()).collect::<Vec<_>>(),
+            [child_rp.as_str()],
+            "{label}"
+        );
+        assert_eq!(points[0].parent_recovery_point_arn.as_deref(), Some(parent_rp.as_str()), "{label}");
+    }
+}
+
+/// A store on `db` holding `snap`, saved by a sync of workload_a's region at `START`.
+async fn saved(db: &TestDb, snap: &recovery_console::store::TargetSnapshot) -> recovery_console::store::Store {
+    let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
+    store.save_snapshot(snap, START, START + 30 * 60_000).await.unwrap();
+    store
 }
 
 /// Recovery point `n` of table t in workload_a's vault v, made at `START + n`.
@@ -680,5 +733,36 @@ fn point_row(n: i64) -> recovery_console::store::RecoveryPointRow {
         last_restore_at: None,
         backup_plan_id: None,
         gone_at: None,
+        is_parent: false,
+        parent_recovery_point_arn: None,
+    }
+}
+
+/// A completed restore job `id` of the recovery point `rp_arn` that took 24 minutes,
+/// whose source resource AWS did not name.
+fn restore_row(id: &str, rp_arn: &str) -> recovery_console::store::RestoreJobRow {
+    recovery_console::store::RestoreJobRow {
+        account_id: WORKLOAD_A.into(),
+        id: id.into(),
+        region: REGION.into(),
+        recovery_point_arn: Some(rp_arn.into()),
+        vault_arn: None,
+        resource_arn: None,
+        resource_type: String::new(),
+        created_resource_arn: Some(format!("arn:aws:dynamodb:ap-southeast-2:111111111111:table/{id}")),
+        status: "COMPLETED".into(),
+        status_message: None,
+        percent_done: Some("100.00%".into()),
+        size_bytes: Some(1),
+        created_at: START + 60_000,
+        completed_at: Some(START + 25 * 60_000),
+        recovery_point_created_at: Some(START),
+        plan_arn: None,
+        validation_status: None,
+        validation_message: None,
+        deletion_status: None,
+        deletion_message: None,
+        is_parent: 0,
+        parent_job_id: None,
     }
 }

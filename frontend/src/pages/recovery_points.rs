@@ -59,6 +59,7 @@ fn points_table(items: Vec<RecoveryPoint>) -> AnyView {
                     <td>
                         {name.clone()}
                         <span class="muted">{format!(" {}", r.resource_type)}</span>
+                        {r.parent_recovery_point_arn.is_some().then(|| view! { <span class="muted">" part of a stack backup"</span> })}
                     </td>
                     <td>{r.account_id.clone()} <span class="muted">{format!(" {}", r.region)}</span></td>
                     <td>{r.vault_name.clone()}</td>
