@@ -77,6 +77,41 @@ pub enum ExportFormat {
     Csv,
 }
 
+/// Every account a request touches: the account of the vault holding its recovery
+/// point, the resource's own account (from its ARN; EBS/EC2 recovery points and S3
+/// ARNs carry none), the destination vault's account and the account restored into.
+/// A copy of account A's data in a central vault is still A's data, and a restore into
+/// A changes A: each of their approver lists applies (security review, finding 1).
+fn touched_accounts(account_id: &str, params: &serde_json::Value) -> std::collections::BTreeSet<String> {
+    let arn_account = |arn: &str| {
+        arn.split(':').nth(4).filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())).map(str::to_string)
+    };
+    let mut accounts = std::collections::BTreeSet::from([account_id.to_string()]);
+    for key in ["source_account_id", "restore_account_id"] {
+        if let Some(a) = params[key].as_str().filter(|a| !a.is_empty()) {
+            accounts.insert(a.to_string());
+        }
+    }
+    for key in ["resource_arn", "destination_vault_arn"] {
+        if let Some(a) = params[key].as_str().and_then(arn_account) {
+            accounts.insert(a);
+        }
+    }
+    accounts
+}
+
+/// Who may decide a request touching `accounts`: everyone (None) when no account has
+/// a list, else the people on every list that applies.
+fn approvers_of(
+    lists: &std::collections::BTreeMap<String, Vec<String>>,
+    accounts: &std::collections::BTreeSet<String>,
+) -> Option<Vec<String>> {
+    let mut applying = accounts.iter().filter_map(|a| lists.get(a));
+    let first = applying.next()?;
+    let rest: Vec<&Vec<String>> = applying.collect();
+    Some(first.iter().filter(|p| rest.iter().all(|l| l.contains(p))).cloned().collect())
+}
+
 fn outcome_error(o: DecideOutcome, id: &str) -> AppError {
     match o {
         DecideOutcome::NotFound => AppError::NotFound(format!("no request {id}")),
@@ -188,7 +223,19 @@ async fn decide(
         return Err(AppError::bad("invalid_body", "reason: say why the request is rejected"));
     }
     let row = s.store.request_row(id).await?.ok_or_else(|| AppError::NotFound(format!("no request {id}")))?;
-    let allowed = s.syncer.config().requests.account_approvers.get(&row.account_id).map(Vec::as_slice);
+    let accounts = touched_accounts(&row.account_id, &row.params);
+    let allowed = approvers_of(&s.syncer.config().requests.account_approvers, &accounts);
+    if allowed.as_ref().is_some_and(|list| !list.contains(&actor)) {
+        let restricted: Vec<&str> = accounts
+            .iter()
+            .filter(|a| s.syncer.config().requests.account_approvers.contains_key(*a))
+            .map(String::as_str)
+            .collect();
+        return Err(AppError::Forbidden(format!(
+            "you may not decide this request: it touches account(s) {} whose approvers (requests.account_approvers) do not include you",
+            restricted.join(", ")
+        )));
+    }
     let outcome = s
         .store
         .decide(
@@ -198,7 +245,7 @@ async fn decide(
             approve,
             input.params_hash.as_deref(),
             input.reason.as_deref(),
-            allowed,
+            allowed.as_deref(),
             s.now(),
         )
         .await?;
@@ -342,4 +389,40 @@ fn tokio_stream_from(
     mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_request_touches_the_source_the_owner_the_destination_and_the_restore_account() {
+        let params = json!({
+            "source_account_id": "222222222222",
+            "resource_arn": "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking",
+            "destination_vault_arn": "arn:aws:backup:ap-southeast-2:333333333333:backup-vault:v",
+            "restore_account_id": "444444444444",
+        });
+        let got: Vec<String> = touched_accounts("222222222222", &params).into_iter().collect();
+        assert_eq!(got, ["111111111111", "222222222222", "333333333333", "444444444444"]);
+        // An S3 bucket's ARN names no account; a copy has no restore account.
+        let copy = json!({"resource_arn": "arn:aws:s3:::bucket", "restore_account_id": null});
+        assert_eq!(touched_accounts("222222222222", &copy).len(), 1);
+    }
+
+    #[test]
+    fn approvers_are_those_on_every_list_that_applies() {
+        let lists = std::collections::BTreeMap::from([
+            ("111111111111".to_string(), vec!["bob".to_string(), "dave".into()]),
+            ("333333333333".to_string(), vec!["dave".to_string()]),
+        ]);
+        let set = |a: &[&str]| a.iter().map(|s| s.to_string()).collect();
+        assert_eq!(approvers_of(&lists, &set(&["222222222222"])), None);
+        assert_eq!(
+            approvers_of(&lists, &set(&["111111111111", "222222222222"])),
+            Some(vec!["bob".into(), "dave".into()])
+        );
+        assert_eq!(approvers_of(&lists, &set(&["111111111111", "333333333333"])), Some(vec!["dave".into()]));
+    }
 }

@@ -900,3 +900,47 @@ async fn a_copy_outside_the_organization_fails_with_the_copy_jobs_message() {
         assert!(done["error"].as_str().unwrap().contains("ended FAILED"), "{}: {done}", db.label);
     }
 }
+
+/// `requests.account_approvers` applies to every account a request touches (security
+/// review, finding 1): a restore of workload_a's data from its copy in the central
+/// vault, or a restore from there into workload_a, needs workload_a's approvers, not
+/// only the central account's (which has no list).
+#[tokio::test]
+async fn account_approvers_apply_to_every_account_a_request_touches() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.requests.account_approvers.insert(WORKLOAD_A.into(), vec!["bob".into()]);
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, erin) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("erin").await);
+        let central = tracking_point(&c, BACKUP).await;
+        let cases = [
+            ("in workload_a", restore_body(&tracking_point(&c, WORKLOAD_A).await, &format!("t-own-{label}"))),
+            (
+                "from the central copy into workload_a",
+                json!({
+                    "kind": "cross_account_restore",
+                    "recovery_point_arn": central,
+                    "destination_vault_arn": RECOVERY_VAULT,
+                    "metadata": { "targetTableName": format!("t-into-{label}") },
+                    "justification": "recover tracking from the central vault",
+                }),
+            ),
+            ("of workload_a's data in the central account", restore_body(&central, &format!("t-out-{label}"))),
+        ];
+        for (case, body) in cases {
+            let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
+            assert_eq!(s, 201, "{label} {case}: {req}");
+            let id = req["id"].as_str().unwrap();
+            let hash = json!({"params_hash": req["params_hash"]});
+            let (s, refused) = c.post_as(&erin, &format!("/api/v1/requests/{id}/approve"), hash.clone()).await;
+            assert_eq!(s, 403, "{label} {case}: erin is not on workload_a's list: {refused}");
+            assert!(refused["error"]["message"].as_str().unwrap().contains(WORKLOAD_A), "{refused}");
+            let (s, approved) = c.post_as(&bob, &format!("/api/v1/requests/{id}/approve"), hash).await;
+            assert_eq!((s, approved["status"].as_str()), (200, Some("approved")), "{label} {case}: {approved}");
+        }
+    }
+}
