@@ -13,8 +13,8 @@ use crate::auth::{Via, CSRF_HEADER};
 const OPEN_API_PATHS: [&str; 3] = ["/api/v1/me", "/api/v1/auth/demo", "/api/v1/openapi.json"];
 
 /// Resolves the identity, checks CSRF on cookie-authenticated state changes, keeps
-/// anonymous requests out of the API unless anonymous viewing is on, and hands
-/// the identity to the handlers.
+/// anonymous requests out of the API unless anonymous viewing is on, refuses people
+/// with no role, and hands the identity to the handlers.
 pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     // Only the API and sign-out need to know who asks: the UI's files, health
     // checks and metrics are served without a session lookup.
@@ -39,6 +39,14 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     let api = path.starts_with("/api/") && !OPEN_API_PATHS.contains(&path);
     if api && identity.via == Via::Anonymous && (identity.roles.is_empty() || changes_state) {
         return AppError::Unauthenticated("sign in first (GET /auth/login, or a bearer token)".into()).into_response();
+    }
+    // Every role reads (viewer is the least); a person the IdP knows but the console
+    // maps to no role reads nothing (security review, finding 2).
+    if api && identity.roles.is_empty() {
+        return AppError::Forbidden(
+            "you have no role in the console: an admin maps one of your IdP groups to a role (auth.group_roles) or sets auth.default_roles".into(),
+        )
+        .into_response();
     }
     req.extensions_mut().insert(identity);
     next.run(req).await

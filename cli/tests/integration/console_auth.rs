@@ -389,3 +389,29 @@ async fn after_a_key_rotation_an_unknown_key_id_refetches_the_jwks_once_a_minute
         assert_eq!(fetches(idp), 2, "{label}: at most once a minute");
     }
 }
+
+/// A person the IdP knows but the console maps to no role (auth.default_roles empty,
+/// no mapped group) reads nothing but who they are (security review, finding 2).
+#[tokio::test]
+async fn a_person_without_a_role_reads_nothing() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        // Sessions live on the wall clock, as the demo sign-in makes them.
+        let now = recovery_console::time::now_ms();
+        let (nobody, _) =
+            recovery_console::auth::start_session(&c.store, &c.state.auth, "nobody", "Nobody", vec![], "test", now)
+                .await
+                .unwrap();
+        let (s, me) = c.get_as(&nobody, "/api/v1/me").await;
+        assert_eq!((s, me["roles"].clone()), (200, json!([])), "{label}: {me}");
+        for path in ["/api/v1/recovery-points", "/api/v1/summary", "/api/v1/accounts", "/api/v1/overview"] {
+            let (s, body) = c.get_as(&nobody, path).await;
+            assert_eq!(s, 403, "{label} {path}: {body}");
+            assert!(body["error"]["message"].as_str().unwrap().contains("no role"), "{body}");
+        }
+        let viewer = c.sign_in("carol").await;
+        assert_eq!(c.get_as(&viewer, "/api/v1/summary").await.0, 200, "{label}: a person with a role reads");
+    }
+}
