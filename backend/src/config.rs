@@ -40,6 +40,9 @@ pub struct Config {
     pub listen: SocketAddr,
     /// Folder of the built web UI; default: `frontend/dist`, else `ui/` beside the binary.
     pub ui_dir: Option<PathBuf>,
+    /// The bearer token Prometheus sends to scrape `/metrics` (at least 16 characters);
+    /// without one `/metrics` is off (404): it lists every account id.
+    pub metrics_token: Option<Secret>,
     pub database: DatabaseConfig,
     pub aws: AwsConfig,
     pub sync: SyncConfig,
@@ -295,6 +298,7 @@ impl Default for Config {
             data_dir: PathBuf::from("data"),
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             ui_dir: None,
+            metrics_token: None,
             database: DatabaseConfig { url: None, url_file: None, max_connections: 8 },
             aws: AwsConfig {
                 endpoint_url: None,
@@ -431,6 +435,9 @@ impl Config {
         }
         if self.database.max_connections == 0 {
             return Err(invalid("database.max_connections", "must be at least 1"));
+        }
+        if self.metrics_token.as_ref().is_some_and(|t| t.expose().trim().len() < 16) {
+            return Err(invalid("metrics_token", "must be at least 16 characters (a random secret)"));
         }
         if let Some(endpoint) = &self.aws.endpoint_url {
             if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {

@@ -36,11 +36,13 @@ pub struct AppState {
     pub console: Console,
     pub auth: Arc<crate::auth::Auth>,
     pub evidence: Arc<evidence::EvidenceJobs>,
+    /// The last `/metrics` text and when it was made (scrapes share it for 30 s).
+    pub metrics: Arc<tokio::sync::Mutex<Option<(std::time::Instant, String)>>>,
 }
 
 impl AppState {
     pub fn new(console: Console, auth: Arc<crate::auth::Auth>) -> Self {
-        Self { console, auth, evidence: Default::default() }
+        Self { console, auth, evidence: Default::default(), metrics: Default::default() }
     }
 }
 

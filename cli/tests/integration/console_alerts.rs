@@ -12,14 +12,16 @@ use crate::common::*;
 use crate::console::*;
 
 const SECRET: &str = "webhook-secret-for-tests";
+const METRICS_TOKEN: &str = "metrics-token-for-tests";
 
 #[tokio::test]
 async fn metrics_parse_as_prometheus_text_and_agree_with_the_api() {
     let sb = spawn(0, 0.0).await;
     for db in databases().await {
-        let c = console(&sb, &db, |_| {}).await;
+        let c = console(&sb, &db, |cfg| cfg.metrics_token = Some(recovery_console::config::Secret::new(METRICS_TOKEN)))
+            .await;
         c.syncer.run().await.unwrap();
-        let resp = c.http.get(format!("{}/metrics", c.url)).send().await.unwrap();
+        let resp = c.http.get(format!("{}/metrics", c.url)).bearer_auth(METRICS_TOKEN).send().await.unwrap();
         assert!(resp.headers()["content-type"].to_str().unwrap().starts_with("text/plain; version=0.0.4"));
         let text = resp.text().await.unwrap();
         let scrape = prometheus_parse::Scrape::parse(text.lines().map(|l| Ok(l.to_string()))).unwrap();
@@ -539,5 +541,48 @@ async fn composite_jobs_are_counted_and_notified_through_their_children_once() {
         let (status, body) = c.post_as(&alice, "/api/v1/requests", body).await;
         assert_eq!(status, 422, "{label}: {body}");
         assert_eq!(body["error"]["code"], "composite_recovery_point", "{label}: {body}");
+    }
+}
+
+/// `/metrics` names every account: it answers only the configured bearer token, is
+/// off without one, and parallel scrapes share one text (security review, finding 3).
+#[tokio::test]
+async fn metrics_need_their_token_and_scrapes_share_one_text() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let off = console(&sb, &db, |_| {}).await;
+        assert_eq!(off.http.get(format!("{}/metrics", off.url)).send().await.unwrap().status(), 404, "{label}");
+        let c = console(&sb, &db, |cfg| cfg.metrics_token = Some(recovery_console::config::Secret::new(METRICS_TOKEN)))
+            .await;
+        c.syncer.run().await.unwrap();
+        let scrape = |token: Option<&'static str>| {
+            let mut req = c.http.get(format!("{}/metrics", c.url));
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            async move {
+                let resp = req.send().await.unwrap();
+                (resp.status().as_u16(), resp.text().await.unwrap())
+            }
+        };
+        assert_eq!(scrape(None).await.0, 401, "{label}: no token");
+        assert_eq!(scrape(Some("metrics-token-for-testz")).await.0, 401, "{label}: a wrong token");
+        let (s, first) = scrape(Some(METRICS_TOKEN)).await;
+        assert_eq!(s, 200, "{label}");
+        assert!(first.contains("account_id=\"111111111111\""), "{label}: {first}");
+        // Within 30 s every scrape gets the same text, even after a request is filed
+        // (recovery_console_requests_pending_approval would count it).
+        let rp = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
+        let body = json!({
+            "kind": "restore",
+            "recovery_point_arn": rp[0]["recovery_point_arn"],
+            "metadata": { "targetTableName": format!("t-metrics-{label}") },
+            "justification": "a request the cached metrics do not count yet",
+        });
+        let alice = c.sign_in("alice").await;
+        assert_eq!(c.post_as(&alice, "/api/v1/requests", body).await.0, 201);
+        let all = futures_util::future::join_all((0..20).map(|_| scrape(Some(METRICS_TOKEN)))).await;
+        assert!(all.iter().all(|(s, text)| *s == 200 && *text == first), "{label}: scrapes made new texts");
     }
 }
