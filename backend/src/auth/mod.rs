@@ -301,3 +301,27 @@ pub async fn start_session(
     store.create_session(&token, &row, now, method).await?;
     Ok((token, row))
 }
+
+#[cfg(test)]
+mod realm_tests {
+    /// The Keycloak realm shipped for docker-compose holds no usable password and no
+    /// fixed client secret: its people are disabled until an administrator enables them
+    /// and sets their passwords, and the secret comes from the environment (security
+    /// review, finding 4: a known temporary password let anyone claim an operator and
+    /// an approver).
+    #[test]
+    fn the_shipped_realm_has_no_usable_password_or_secret() {
+        let text = include_str!("../../../deploy/keycloak/recovery-console-realm.json");
+        let realm: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        let users = realm["users"].as_array().cloned().unwrap_or_default();
+        assert!(!users.is_empty());
+        for u in &users {
+            assert_eq!(u["enabled"], false, "{u}");
+            assert!(u["credentials"].as_array().is_none_or(Vec::is_empty), "{u}");
+        }
+        for c in realm["clients"].as_array().cloned().unwrap_or_default() {
+            let secret = c["secret"].as_str().unwrap_or("${}");
+            assert!(secret.starts_with("${") && secret.ends_with('}'), "client secret {secret:?} is fixed in the file");
+        }
+    }
+}
