@@ -176,13 +176,13 @@ async fn bearer_tokens_are_checked_like_an_auditor_would_want() {
     }
 }
 
-const ALB_KEY: &[u8] = include_bytes!("../fixtures/alb-test-key.pem");
-const ALB_PUBLIC: &str = include_str!("../fixtures/alb-test-key.pub.pem");
-const SIGNER: &str =
+pub(crate) const ALB_KEY: &[u8] = include_bytes!("../fixtures/alb-test-key.pem");
+pub(crate) const ALB_PUBLIC: &str = include_str!("../fixtures/alb-test-key.pub.pem");
+pub(crate) const SIGNER: &str =
     "arn:aws:elasticloadbalancing:ap-southeast-2:999999999999:loadbalancer/app/console/50dc6c495c0c9188";
 
 /// An `x-amzn-oidc-data` value as an ALB writes it: base64 with padding, ES256.
-fn alb_token(signer: &str, exp_in: i64, sub: &str) -> String {
+pub(crate) fn alb_token(signer: &str, exp_in: i64, sub: &str) -> String {
     use base64::engine::general_purpose::URL_SAFE;
     let header = json!({"alg": "ES256", "kid": "alb-key-1", "signer": signer, "iss": "https://idp.example.com", "client": "c", "exp": 0});
     let now = chrono::Utc::now().timestamp();
@@ -193,13 +193,19 @@ fn alb_token(signer: &str, exp_in: i64, sub: &str) -> String {
     format!("{h}.{c}.{sig}")
 }
 
-#[tokio::test]
-async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() {
-    let sb = spawn(0, 0.0).await;
+/// Serves the ALB's public key as the ALB's key endpoint does (`{base}/{kid}`); returns the base.
+pub(crate) async fn alb_keys() -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let keys = format!("http://{}", listener.local_addr().unwrap());
     let app = axum::Router::new().route("/alb-key-1", get(|| async { ALB_PUBLIC }));
     tokio::spawn(async move { axum::serve(listener, app).await });
+    keys
+}
+
+#[tokio::test]
+async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() {
+    let sb = spawn(0, 0.0).await;
+    let keys = alb_keys().await;
     for db in databases().await {
         let keys = keys.clone();
         let c = console(&sb, &db, move |cfg| {
@@ -244,7 +250,7 @@ async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() 
 
 /// Signs in a demo user with the browser's cookie; returns the cookie pair, the Set-Cookie
 /// value, the session token and the CSRF token.
-async fn cookie_sign_in(c: &TestConsole, user: &str) -> (String, String, String, String) {
+pub(crate) async fn cookie_sign_in(c: &TestConsole, user: &str) -> (String, String, String, String) {
     let resp = c.http.post(format!("{}/api/v1/auth/demo", c.url)).json(&json!({"user": user})).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();

@@ -315,16 +315,7 @@ async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
         let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
         assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
         let csrf = resp.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-        let me: Value = c
-            .http
-            .get(format!("{}/api/v1/me", c.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me = c.get_with("/api/v1/me", "cookie", &cookie).await;
         assert_eq!(me["subject"], "alice");
         assert_eq!(me["csrf_token"], csrf.as_str());
         let post = |csrf: Option<&str>| {
