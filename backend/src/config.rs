@@ -184,7 +184,7 @@ pub struct OidcConfig {
     pub groups_claim: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlbConfig {
     /// The load balancer's ARN: tokens signed by any other are refused.
@@ -192,6 +192,9 @@ pub struct AlbConfig {
     /// Where the ALB's public keys are (`{key_url}/{kid}`); default for the ARN's region:
     /// `https://public-keys.auth.elb.REGION.amazonaws.com`.
     pub key_url: Option<String>,
+    /// Keys the CSRF tokens of people behind the ALB; replicas behind one ALB share it.
+    /// Without it each process draws one at start.
+    pub csrf_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

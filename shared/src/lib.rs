@@ -648,6 +648,15 @@ pub struct DemoSignIn {
     pub user: String,
 }
 
+/// The sessions an admin ended for one person (`DELETE /api/v1/sessions?subject=`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionsEnded {
+    pub subject: String,
+    /// How many live sessions (cookies and session bearer tokens) were ended.
+    pub ended: i64,
+}
+
 /// Who is signed in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]

@@ -104,6 +104,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::me))
         .routes(routes!(auth::demo_sign_in))
+        .routes(routes!(auth::revoke_sessions))
         .routes(routes!(requests::list, requests::create))
         .routes(routes!(requests::create_testing))
         .routes(routes!(requests::get))

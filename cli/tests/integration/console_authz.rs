@@ -50,6 +50,7 @@ fn sample(name: &str, schema: &Value) -> Option<String> {
         "arn" | "resource_arn" | "scope" => TRACKING,
         "plan_arn" => "arn:aws:backup:ap-southeast-2:111111111111:restore-testing-plan:p-1",
         "scope_kind" => "resource",
+        "subject" => "matrix-nobody",
         "from" => "2026-11-01",
         "to" => "2026-11-27",
         _ => return schema["enum"][0].as_str().map(str::to_string),
@@ -206,13 +207,16 @@ async fn every_route_answers_each_role_as_the_authorization_table_says() {
 #[tokio::test]
 async fn every_state_change_without_the_csrf_token_is_refused_with_the_cookie_and_behind_the_alb() {
     let sb = spawn(0, 0.0).await;
-    let keys = alb_keys().await;
+    let (keys, _) = alb_keys().await;
     for db in databases().await {
         let label = db.label;
         let keys = keys.clone();
         let c = console(&sb, &db, move |cfg| {
-            cfg.auth.alb =
-                Some(recovery_console::config::AlbConfig { signer_arn: SIGNER.into(), key_url: Some(keys.clone()) });
+            cfg.auth.alb = Some(recovery_console::config::AlbConfig {
+                signer_arn: SIGNER.into(),
+                key_url: Some(keys.clone()),
+                ..Default::default()
+            });
             cfg.auth.group_roles.insert("backup-approvers".into(), vec!["admin".into()]);
         })
         .await;
