@@ -109,44 +109,46 @@ impl Oidc {
     }
 
     /// The provider's discovery document, read once; while it fails, asked for again
-    /// once a minute at most (concurrent callers share one attempt).
+    /// once a minute at most (concurrent callers share one attempt: those waiting on a
+    /// failed one find it failed and do not fetch).
     pub async fn discovery(&self) -> Result<&Discovery, TokenError> {
-        if let Some(d) = self.discovery.get() {
-            return Ok(d);
-        }
-        let now = (self.clock)();
-        if lock(&self.discovery_failed).is_some_and(|t| now - t < REFETCH_MS) {
-            return Err(TokenError::Provider(
-                "the discovery document could not be read a moment ago; it is asked for again within a minute".into(),
-            ));
-        }
-        let found = self
-            .discovery
+        self.discovery
             .get_or_try_init(|| async {
-                let url = format!("{}/.well-known/openid-configuration", self.cfg.issuer.trim_end_matches('/'));
-                let d: Discovery = self
-                    .http
-                    .get(&url)
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?
-                    .json()
-                    .await
-                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?;
-                if d.issuer.trim_end_matches('/') != self.cfg.issuer.trim_end_matches('/') {
-                    return Err(TokenError::Provider(format!(
-                        "the discovery document names issuer {:?}, not the configured {:?}",
-                        d.issuer, self.cfg.issuer
-                    )));
+                let now = (self.clock)();
+                if lock(&self.discovery_failed).is_some_and(|t| now - t < REFETCH_MS) {
+                    return Err(TokenError::Provider(
+                        "the discovery document could not be read a moment ago; it is asked for again within a minute"
+                            .into(),
+                    ));
                 }
-                Ok(d)
+                let found = self.fetch_discovery().await;
+                if found.is_err() {
+                    *lock(&self.discovery_failed) = Some(now);
+                }
+                found
             })
-            .await;
-        if found.is_err() {
-            *lock(&self.discovery_failed) = Some(now);
+            .await
+    }
+
+    async fn fetch_discovery(&self) -> Result<Discovery, TokenError> {
+        let url = format!("{}/.well-known/openid-configuration", self.cfg.issuer.trim_end_matches('/'));
+        let d: Discovery = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?
+            .json()
+            .await
+            .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?;
+        if d.issuer.trim_end_matches('/') != self.cfg.issuer.trim_end_matches('/') {
+            return Err(TokenError::Provider(format!(
+                "the discovery document names issuer {:?}, not the configured {:?}",
+                d.issuer, self.cfg.issuer
+            )));
         }
-        found
+        Ok(d)
     }
 
     fn cached(&self, kid: &str) -> Option<Jwk> {

@@ -30,6 +30,9 @@ struct Provider {
     jwks_mode: Arc<AtomicUsize>,
     /// The claims of the ID token the token endpoint hands out for any code (signed with KEY as k1).
     id_token: Arc<std::sync::Mutex<Value>>,
+    /// Requests for the discovery document, and whether it answers 503.
+    discovery_fetches: Arc<AtomicUsize>,
+    discovery_down: Arc<std::sync::atomic::AtomicBool>,
 }
 
 const JWKS_OK: usize = 0;
@@ -51,18 +54,25 @@ async fn provider() -> Provider {
     let id_token = Arc::new(std::sync::Mutex::new(Value::Null));
     let (i, f, set, mode) = (issuer.clone(), Arc::clone(&fetches), Arc::clone(&keys), Arc::clone(&jwks_mode));
     let claims = Arc::clone(&id_token);
+    let discovery_fetches = Arc::new(AtomicUsize::new(0));
+    let discovery_down = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let (df, down) = (Arc::clone(&discovery_fetches), Arc::clone(&discovery_down));
     let app = axum::Router::new()
         .route(
             "/.well-known/openid-configuration",
             get(move || {
-                let i = i.clone();
+                df.fetch_add(1, Ordering::SeqCst);
+                let (i, down) = (i.clone(), down.load(Ordering::SeqCst));
                 async move {
-                    axum::Json(json!({
+                    if down {
+                        return Err(axum::http::StatusCode::SERVICE_UNAVAILABLE);
+                    }
+                    Ok(axum::Json(json!({
                         "issuer": i,
                         "authorization_endpoint": format!("{i}/auth"),
                         "token_endpoint": format!("{i}/token"),
                         "jwks_uri": format!("{i}/jwks"),
-                    }))
+                    })))
                 }
             }),
         )
@@ -90,7 +100,7 @@ async fn provider() -> Provider {
             }),
         );
     tokio::spawn(async move { axum::serve(listener, app).await });
-    Provider { issuer, jwks_fetches: fetches, keys, jwks_mode, id_token }
+    Provider { issuer, jwks_fetches: fetches, keys, jwks_mode, id_token, discovery_fetches, discovery_down }
 }
 
 fn claims(issuer: &str, audience: &str, exp_in: i64) -> Value {
@@ -634,6 +644,31 @@ async fn an_unknown_key_id_flood_fetches_the_jwks_once_a_minute_and_known_keys_n
             "unknown key flood ({label}): {requests} requests made, {refusals} refused, {} JWKS fetches, 0 failures",
             fetches()
         );
+    }
+}
+
+/// A provider that is down at start (finding 13): its discovery document is asked for
+/// once for a crowd of tokens and not again for a minute; then sign-in works.
+#[tokio::test]
+async fn a_provider_that_is_down_is_asked_once_a_minute() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let idp = provider().await;
+        idp.discovery_down.store(true, Ordering::SeqCst);
+        let c = console(&sb, &db, |cfg| oidc_only(cfg, &idp.issuer)).await;
+        let good = sign(&claims(&idp.issuer, "recovery-console", 600), KEY, "k1");
+        let crowd = || futures_util::future::join_all((0..20).map(|_| c.get_as(&good, "/api/v1/me")));
+        let answers = crowd().await;
+        assert!(answers.iter().all(|(s, _)| *s == 401), "{label}: {answers:?}");
+        assert_eq!(idp.discovery_fetches.load(Ordering::SeqCst), 1, "{label}: one attempt for twenty tokens");
+        idp.discovery_down.store(false, Ordering::SeqCst);
+        assert!(crowd().await.iter().all(|(s, _)| *s == 401));
+        assert_eq!(idp.discovery_fetches.load(Ordering::SeqCst), 1, "{label}: none within the minute");
+        sb.advance(61.0).await;
+        assert_eq!(c.get_as(&good, "/api/v1/me").await.0, 200, "{label}");
+        assert_eq!(idp.discovery_fetches.load(Ordering::SeqCst), 2, "{label}");
+        println!("provider down ({label}): 41 requests made, 40 refused, 2 discovery fetches, 0 failures");
     }
 }
 
