@@ -219,6 +219,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_alb_and_oidc_subjects_of_one_sub_are_one_person() {
+        assert_eq!(person("alb:x-123"), person("x-123"));
+        assert_eq!(person("alice"), "alice");
+        assert_ne!(person("alb:x-123"), person("alb:x-124"));
+    }
+
+    #[test]
     fn wildcards_match_runs_of_characters() {
         let vault = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-vault";
         assert!(wildcard("*", vault));

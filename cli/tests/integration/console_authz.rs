@@ -199,6 +199,29 @@ async fn every_route_answers_each_role_as_the_authorization_table_says() {
         );
         assert!(failures.is_empty(), "{label}:\n{}", failures.join("\n"));
         assert!(routes.len() >= 50 && refused > 50, "{label}: the matrix saw too little");
+
+        // With auth.anonymous_viewer on, nobody signed in reads what a viewer reads and changes nothing.
+        let c = console(&sb, &db, |cfg| cfg.auth.anonymous_viewer = true).await;
+        let (mut requests, mut refused) = (0, 0);
+        for route in &routes {
+            let Some(cells) = table.get(&(route.method.clone(), route.path.clone())) else { continue };
+            let expected = cells[0] || (route.method == "GET" && cells[1]);
+            let status = call(&c, route, None).await;
+            requests += 1;
+            refused += usize::from(status == 401);
+            let fits = if expected { !matches!(status, 401 | 403) } else { status == 401 };
+            if !fits {
+                failures.push(format!(
+                    "{} {} anonymously with anonymous_viewer on: answered {status}",
+                    route.method, route.url
+                ));
+            }
+        }
+        println!(
+            "authorization matrix, anonymous viewing on ({label}): {requests} requests made, {refused} refused, {} failures",
+            failures.len()
+        );
+        assert!(failures.is_empty(), "{label}:\n{}", failures.join("\n"));
     }
 }
 
