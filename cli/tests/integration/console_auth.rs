@@ -244,7 +244,7 @@ async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() 
 
 /// Signs in a demo user with the browser's cookie; returns the cookie pair, the Set-Cookie
 /// value, the session token and the CSRF token.
-async fn cookie_sign_in(c: &TestConsole, user: &str) -> (String, String, String, String) {
+pub(crate) async fn cookie_sign_in(c: &TestConsole, user: &str) -> (String, String, String, String) {
     let resp = c.http.post(format!("{}/api/v1/auth/demo", c.url)).json(&json!({"user": user})).send().await.unwrap();
     assert_eq!(resp.status(), 200);
     let set_cookie = resp.headers()["set-cookie"].to_str().unwrap().to_string();
@@ -306,6 +306,7 @@ async fn every_state_change_with_the_cookie_needs_this_sessions_csrf_token() {
             (reqwest::Method::POST, "/api/v1/drill-schedules".into()),
             (reqwest::Method::DELETE, "/api/v1/drill-schedules/s-1".into()),
             (reqwest::Method::POST, "/api/v1/evidence/jobs?from=2026-11-01&to=2026-11-27".into()),
+            (reqwest::Method::POST, "/api/v1/evidence?from=2026-11-01&to=2026-11-27".into()),
             (reqwest::Method::POST, "/auth/logout".into()),
         ];
         for (method, path) in &changes {
