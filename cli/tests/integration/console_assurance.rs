@@ -93,6 +93,79 @@ async fn admins_set_targets_per_type_and_resource() {
     }
 }
 
+/// Security review, finding 17: a per-resource target names a resource of the inventory,
+/// new ones stop at the cap, and the targets already set (9,000 here, past both engines'
+/// bind limits at 8 values each) no longer break `/metrics` or the outside-targets list.
+#[tokio::test]
+async fn resource_targets_name_the_inventory_and_thousands_do_not_break_metrics() {
+    const TOKEN: &str = "metrics-token-for-target-tests";
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.metrics_token = Some(recovery_console::config::Secret::new(TOKEN));
+            cfg.assurance.targets = vec![recovery_console::config::TypeTarget {
+                resource_type: "RDS".into(),
+                rpo_hours: 1,
+                rto_minutes: 60,
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let erin = c.sign_in("erin").await;
+        let put = |b: Value| {
+            let (c, erin) = (&c, &erin);
+            async move { c.send_as(Method::PUT, erin, "/api/v1/assurance/targets", b).await }
+        };
+        let target = |arn: &str, rpo: i64| json!({"scope_kind": "resource", "scope": arn, "rpo_hours": rpo, "rto_minutes": 43200});
+        let nowhere = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/not-in-the-inventory";
+        let (s, e) = put(target(nowhere, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_resource")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(nowhere), "{e}");
+        assert_eq!(put(target(TRACKING, 48)).await.0, 200, "{label}");
+        let (s, _) =
+            put(json!({"scope_kind": "resource_type", "scope": "DynamoDB", "rpo_hours": 2, "rto_minutes": 1})).await;
+        assert_eq!(s, 200);
+        let before = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+
+        // Targets set before the cap existed (or written around the API), far past it.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        for chunk in 0..9 {
+            let rows: Vec<String> = (0..1000)
+                .map(|i| {
+                    format!("('resource', 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/t{chunk}-{i}', 1, 1, 'erin', 0)")
+                })
+                .collect();
+            let insert = format!(
+                "INSERT INTO assurance_targets (scope_kind, scope, rpo_hours, rto_minutes, updated_by, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            sqlx::query(&insert).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+        let after = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+        assert_eq!(after, before, "{label}: targets of other resources change nothing");
+        let of = |arn: &str| after.iter().find(|i| i["resource"]["resource_arn"] == arn).cloned();
+        assert!(of(TRACKING).is_none(), "{label}: tracking's own target (48 h, 30 days) applies: {after:?}");
+        let mydb = of(MYDB).expect("mydb misses its configured one-hour RPO");
+        assert_eq!((mydb["rpo_target_hours"].as_i64(), mydb["rto_target_minutes"].as_i64()), (Some(1), Some(60)));
+        let metrics = c.http.get(format!("{}/metrics", c.url)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(metrics.status(), 200, "{label}");
+        let text = metrics.text().await.unwrap();
+        assert!(
+            text.contains(&format!("recovery_console_protected_resources{{account_id=\"{WORKLOAD_A}\"}}")),
+            "{text}"
+        );
+
+        // A new one is past the cap; replacing one already set is not.
+        let (s, e) = put(target(MYDB, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("too_many_targets")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("1000"), "{e}");
+        assert_eq!(put(target(TRACKING, 72)).await.0, 200, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn rpo_history_and_coverage_trend_match_the_lists() {
     let sb = spawn(0, 0.0).await;
