@@ -116,9 +116,16 @@ test('the evidence pack downloads, opens, renders in Chromium and its audit log 
   await page.goto(`${BASE}/audit`);
   await page.getByRole('link', { name: 'Evidence pack' }).click();
   await page.waitForURL(`${BASE}/evidence`);
-  await page.getByRole('button', { name: 'Prepare the pack' }).click();
+  // Making a pack is a POST (with the CSRF token); the finished file is a GET that makes nothing.
+  const [started] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/evidence/jobs'),
+    page.getByRole('button', { name: 'Prepare the pack' }).click(),
+  ]);
+  assert.equal(started.request().method(), 'POST');
+  assert.equal(started.status(), 202);
   const link = page.getByRole('link', { name: 'Download the pack' });
   await link.waitFor({ timeout: 60000 });
+  assert.match(await link.getAttribute('href'), /^\/api\/v1\/evidence\/jobs\/[^/]+\/download$/);
   await page.screenshot({ path: `${ARTIFACTS}evidence.png`, fullPage: true });
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   const dir = mkdtempSync(join(tmpdir(), 'rc-evidence-'));

@@ -19,7 +19,7 @@ use super::requests::json_body;
 use super::{AppError, AppState};
 use crate::assurance::runbooks;
 use crate::auth::Identity;
-use crate::domain::Targets;
+use crate::domain::{Targets, MAX_RESOURCE_TARGETS};
 use crate::store::all_pages;
 use crate::store::{Column, HistoryPoint, Record, Val};
 use crate::time::{rfc3339, DAY_MS};
@@ -97,7 +97,8 @@ pub async fn get_targets(State(s): State<AppState>) -> Result<Json<TargetPolicy>
 
 /// Sets a target for a resource type or a resource (admins; audited).
 #[utoipa::path(put, path = "/api/v1/assurance/targets", request_body = SetTarget,
-    responses((status = 200, body = TargetPolicy), (status = 400, body = shared::ErrorBody)))]
+    responses((status = 200, body = TargetPolicy), (status = 400, body = shared::ErrorBody),
+        (status = 422, description = "A resource not in the inventory, or too many per-resource targets.", body = shared::ErrorBody)))]
 pub async fn put_target(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -129,8 +130,34 @@ pub async fn put_target(
             "rpo_hours from 1 to 8760 (a year) and rto_minutes from 1 to 43200 (30 days)",
         ));
     }
+    if t.scope_kind == TargetScope::Resource {
+        resource_target_allowed(&s, &t.scope).await?;
+    }
     s.store.set_target(&t, &actor, s.now()).await?;
     Ok(Json(targets(&s).await?.policy()))
+}
+
+/// A per-resource target names a protected resource of the inventory, and a new one
+/// fits under [`MAX_RESOURCE_TARGETS`] (security review, finding 17).
+async fn resource_target_allowed(s: &AppState, arn: &str) -> Result<(), AppError> {
+    if s.store.owned_protected_resource(arn, s.now()).await?.is_none() {
+        return Err(AppError::Unprocessable {
+            code: "unknown_resource",
+            message: format!(
+                "scope: {arn:?} is not a protected resource in the inventory (GET /api/v1/protected-resources)"
+            ),
+        });
+    }
+    let (set, replaced) = s.store.resource_targets(arn).await?;
+    if !replaced && set >= MAX_RESOURCE_TARGETS {
+        return Err(AppError::Unprocessable {
+            code: "too_many_targets",
+            message: format!(
+                "at most {MAX_RESOURCE_TARGETS} per-resource targets: remove one, or set a target per resource type"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Removes a target set in the console (admins; audited); the config's or the default applies again.

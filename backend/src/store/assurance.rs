@@ -231,6 +231,14 @@ impl Store {
             .collect()
     }
 
+    /// The number of per-resource targets set in the console, and whether `arn` has one.
+    pub async fn resource_targets(&self, arn: &str) -> Result<(i64, bool), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT COUNT(*) AS n, COUNT(CASE WHEN scope = ");
+        sql.arg(arn).push(" THEN 1 END) AS set_for FROM assurance_targets WHERE scope_kind = 'resource'");
+        let row = sql.query().fetch_one(self.pool()).await?;
+        Ok((col(&row, "n")?, col::<i64>(&row, "set_for")? > 0))
+    }
+
     /// Sets (or replaces) a target, with its audit record.
     pub async fn set_target(&self, t: &SetTarget, actor: &str, now: i64) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;

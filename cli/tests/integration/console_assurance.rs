@@ -93,6 +93,79 @@ async fn admins_set_targets_per_type_and_resource() {
     }
 }
 
+/// Security review, finding 17: a per-resource target names a resource of the inventory,
+/// new ones stop at the cap, and the targets already set (9,000 here, past both engines'
+/// bind limits at 8 values each) no longer break `/metrics` or the outside-targets list.
+#[tokio::test]
+async fn resource_targets_name_the_inventory_and_thousands_do_not_break_metrics() {
+    const TOKEN: &str = "metrics-token-for-target-tests";
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.metrics_token = Some(recovery_console::config::Secret::new(TOKEN));
+            cfg.assurance.targets = vec![recovery_console::config::TypeTarget {
+                resource_type: "RDS".into(),
+                rpo_hours: 1,
+                rto_minutes: 60,
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let erin = c.sign_in("erin").await;
+        let put = |b: Value| {
+            let (c, erin) = (&c, &erin);
+            async move { c.send_as(Method::PUT, erin, "/api/v1/assurance/targets", b).await }
+        };
+        let target = |arn: &str, rpo: i64| json!({"scope_kind": "resource", "scope": arn, "rpo_hours": rpo, "rto_minutes": 43200});
+        let nowhere = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/not-in-the-inventory";
+        let (s, e) = put(target(nowhere, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_resource")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(nowhere), "{e}");
+        assert_eq!(put(target(TRACKING, 48)).await.0, 200, "{label}");
+        let (s, _) =
+            put(json!({"scope_kind": "resource_type", "scope": "DynamoDB", "rpo_hours": 2, "rto_minutes": 1})).await;
+        assert_eq!(s, 200);
+        let before = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+
+        // Targets set before the cap existed (or written around the API), far past it.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        for chunk in 0..9 {
+            let rows: Vec<String> = (0..1000)
+                .map(|i| {
+                    format!("('resource', 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/t{chunk}-{i}', 1, 1, 'erin', 0)")
+                })
+                .collect();
+            let insert = format!(
+                "INSERT INTO assurance_targets (scope_kind, scope, rpo_hours, rto_minutes, updated_by, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            sqlx::query(&insert).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+        let after = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+        assert_eq!(after, before, "{label}: targets of other resources change nothing");
+        let of = |arn: &str| after.iter().find(|i| i["resource"]["resource_arn"] == arn).cloned();
+        assert!(of(TRACKING).is_none(), "{label}: tracking's own target (48 h, 30 days) applies: {after:?}");
+        let mydb = of(MYDB).expect("mydb misses its configured one-hour RPO");
+        assert_eq!((mydb["rpo_target_hours"].as_i64(), mydb["rto_target_minutes"].as_i64()), (Some(1), Some(60)));
+        let metrics = c.http.get(format!("{}/metrics", c.url)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(metrics.status(), 200, "{label}");
+        let text = metrics.text().await.unwrap();
+        assert!(
+            text.contains(&format!("recovery_console_protected_resources{{account_id=\"{WORKLOAD_A}\"}}")),
+            "{text}"
+        );
+
+        // A new one is past the cap; replacing one already set is not.
+        let (s, e) = put(target(MYDB, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("too_many_targets")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("1000"), "{e}");
+        assert_eq!(put(target(TRACKING, 72)).await.0, 200, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn rpo_history_and_coverage_trend_match_the_lists() {
     let sb = spawn(0, 0.0).await;
@@ -419,12 +492,12 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
             .format("%Y-%m-%d")
             .to_string();
         let path = format!("/api/v1/evidence?from={from}&to={today}");
-        assert_eq!(c.get_as(&alice, &path).await.0, 403, "operators do not export evidence");
-        assert_eq!(c.get_as(&carol, "/api/v1/evidence?from=2026-01-01").await.0, 400);
-        assert_eq!(c.get_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}")).await.0, 400);
+        assert_eq!(c.post_as(&alice, &path, Value::Null).await.0, 403, "operators do not export evidence");
+        assert_eq!(c.post_as(&carol, "/api/v1/evidence?from=2026-01-01", Value::Null).await.0, 400);
+        assert_eq!(c.post_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}"), Value::Null).await.0, 400);
         let (_, before_pack) = c.get_as(&carol, "/api/v1/audit/verify").await;
         assert_eq!(before_pack["valid"], true, "{label}: {before_pack}");
-        let resp = c.http.get(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
+        let resp = c.http.post(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "application/zip");
         assert!(resp.headers()["content-disposition"]
@@ -583,6 +656,101 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=evidence.exported").await;
         assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Security review, finding 6: a link, `<meta refresh>` or `curl -I` with an auditor's
+/// cookie makes no pack and writes no audit record; and finding 16: packs, streamed and
+/// in the background, take four slots between them, a refused one is not audited.
+#[tokio::test]
+async fn evidence_is_made_only_on_a_post_and_four_packs_at_a_time() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let carol = c.sign_in("carol").await;
+        let exported = || {
+            let (c, carol) = (&c, &carol);
+            async move {
+                let (_, audit) = c.get_as(carol, "/api/v1/audit?action=evidence.exported").await;
+                audit["items"].as_array().unwrap().len()
+            }
+        };
+        let (cookie, _, _, csrf) = crate::console_auth::cookie_sign_in(&c, "carol").await;
+        let scope = "from=2026-01-01&to=2026-12-31";
+        let (streamed, jobs) = (format!("/api/v1/evidence?{scope}"), format!("/api/v1/evidence/jobs?{scope}"));
+        for method in [Method::GET, Method::HEAD] {
+            for path in [&streamed, &jobs] {
+                let resp =
+                    c.http.request(method.clone(), format!("{}{path}", c.url)).header("cookie", &cookie).send().await;
+                assert_eq!(resp.unwrap().status(), 405, "{label}: {method} {path} with the cookie");
+            }
+        }
+        let resp = c.http.post(format!("{}{streamed}", c.url)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{label}: a POST with the cookie needs the CSRF token");
+        assert_eq!(exported().await, 0, "{label}: no pack was made, none is audited");
+
+        // 20 at once, half streamed and half in the background, while AWS answers slowly.
+        sb.set_faults(json!({"latency_ms": 3000, "operations": ["ListFrameworks"]})).await;
+        let sent = (0..20).map(|i| {
+            let path = if i % 2 == 0 { &streamed } else { &jobs };
+            c.http.post(format!("{}{path}", c.url)).bearer_auth(&carol).send()
+        });
+        let (mut accepted, mut busy) = (Vec::new(), 0);
+        for resp in futures_util::future::join_all(sent).await {
+            let resp = resp.unwrap();
+            match resp.status().as_u16() {
+                200 | 202 => accepted.push(resp),
+                503 => {
+                    assert!(resp.headers().contains_key("retry-after"), "{label}: {:?}", resp.headers());
+                    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "busy");
+                    busy += 1;
+                }
+                s => panic!("{label}: {s}"),
+            }
+        }
+        assert_eq!((accepted.len(), busy), (4, 16), "{label}");
+        assert_eq!(exported().await, 4, "{label}: only the accepted packs are audited");
+        for resp in accepted {
+            if resp.status() == 200 {
+                assert!(!resp.bytes().await.unwrap().is_empty());
+                continue;
+            }
+            let id = resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1["status"] == "running" {
+                assert!(std::time::Instant::now() < deadline, "{label}: pack {id} never finished");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        sb.set_faults(json!({})).await;
+        // The page's way, with the cookie and its CSRF token; then a GET of the file changes nothing.
+        let resp = c
+            .http
+            .post(format!("{}{jobs}", c.url))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202, "{label}: the slots are free again");
+        let id = resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let mut status = Value::Null;
+        for _ in 0..600 {
+            status = c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1["status"].clone();
+            if status != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, "done", "{label}");
+        for _ in 0..2 {
+            let file = format!("{}/api/v1/evidence/jobs/{id}/download", c.url);
+            let resp = c.http.get(file).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{label}");
+        }
+        assert_eq!(exported().await, 5, "{label}: downloads are not exports");
     }
 }
 
