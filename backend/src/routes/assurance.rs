@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use shared::{
     CoverageTrend, Drill, DrillFollowups, DrillSchedule, NewDrill, NewDrillSchedule, Page, ResourceRpo, Runbook,
-    RunbookNotes, SetTarget, TargetPolicy, TargetScope,
+    RunbookNotes, ScheduleGrant, SetTarget, TargetPolicy, TargetScope,
 };
 
 use serde::Deserialize;
@@ -426,7 +426,16 @@ pub async fn create_schedule(
             .ok_or_else(|| AppError::bad("invalid_parameter", format!("first_at: {t:?} is not an RFC 3339 time")))?,
         None => now,
     };
-    let schedule = DrillSchedule {
+    let ends_at = match &input.ends_at {
+        Some(t) => Some(crate::time::parse(t).filter(|end| *end >= first).ok_or_else(|| {
+            AppError::bad(
+                "invalid_parameter",
+                format!("ends_at: {t:?} is not an RFC 3339 time at or after the first run"),
+            )
+        })?),
+        None => None,
+    };
+    let mut schedule = DrillSchedule {
         id: uuid::Uuid::new_v4().to_string(),
         scenario: input.scenario,
         resource_arn: input.resource_arn,
@@ -435,22 +444,61 @@ pub async fn create_schedule(
         retention_minutes: retention,
         created_by: creator,
         enabled: true,
+        ends_at: ends_at.map(rfc3339),
+        grant_id: None,
     };
-    s.store.insert_schedule(&schedule, first, &id.display_name(), now).await?;
+    schedule.grant_id = Some(s.store.insert_schedule(&schedule, first, ends_at, &id.display_name(), now).await?);
     Ok((StatusCode::CREATED, Json(schedule)).into_response())
 }
 
-/// Turns a schedule off (operators; audited).
-#[utoipa::path(delete, path = "/api/v1/drill-schedules/{id}", responses((status = 204), (status = 404, body = shared::ErrorBody)))]
+/// Turns a schedule off (its creator or an admin; audited).
+#[utoipa::path(delete, path = "/api/v1/drill-schedules/{id}",
+    responses((status = 204), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
 pub async fn delete_schedule(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     Path(schedule): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let actor = id.require(&["operator"])?.to_string();
+    let Some(row) = s.store.schedule(&schedule).await?.filter(|r| r.enabled) else {
+        return Err(AppError::NotFound(format!("no enabled drill schedule {schedule}")));
+    };
+    if row.created_by != actor && !id.has("admin") {
+        return Err(AppError::Forbidden(format!(
+            "drill schedule {schedule} is {}'s: only its creator or an admin turns it off",
+            row.created_by
+        )));
+    }
     if s.store.disable_schedule(&schedule, &actor, s.now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!("no enabled drill schedule {schedule}")))
+    }
+}
+
+/// The grants drill schedules run under: one per person with schedules, until revoked.
+#[utoipa::path(get, path = "/api/v1/schedule-grants", responses((status = 200, body = Vec<ScheduleGrant>)))]
+pub async fn list_schedule_grants(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+) -> Result<Json<Vec<ScheduleGrant>>, AppError> {
+    id.require(&READERS)?;
+    Ok(Json(s.store.list_schedule_grants().await?))
+}
+
+/// Revokes a grant (admins; audited): the schedules made under it stop filing
+/// requests; their creator's next schedule needs the operator role again.
+#[utoipa::path(delete, path = "/api/v1/schedule-grants/{id}",
+    responses((status = 204), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
+pub async fn revoke_schedule_grant(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Path(grant): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let actor = id.require(&["admin"])?.to_string();
+    if s.store.revoke_schedule_grant(&grant, &actor, s.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("no live schedule grant {grant}")))
     }
 }

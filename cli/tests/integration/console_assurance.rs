@@ -915,3 +915,137 @@ async fn a_resource_listed_by_the_central_account_too_belongs_to_the_account_its
         assert!(rb["blockers"].as_array().unwrap().is_empty(), "{label}: {rb}");
     }
 }
+
+/// Security review finding 5: a schedule files in its creator's name only while the
+/// creator's grant is live and the creator was last seen with the operator role; only
+/// its creator or an admin turns it off.
+#[tokio::test]
+async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_admin_turns_it_off() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
+                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
+                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
+                events: vec!["drill_schedule_skipped".into()],
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        // A second operator, signed in as the IdP would sign him in.
+        let session = |subject: &'static str, roles: &[&str]| {
+            let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            let c = &c;
+            async move {
+                let now = chrono::Utc::now().timestamp_millis();
+                recovery_console::auth::start_session(&c.store, &c.state.auth, subject, subject, roles, "oidc", now)
+                    .await
+                    .unwrap()
+                    .0
+            }
+        };
+        let dave = session("dave", &["viewer", "operator"]).await;
+        let now = sb.sandbox.now();
+        let at = |h: i64| chrono::DateTime::from_timestamp_millis(now + h * H).unwrap().to_rfc3339();
+        let schedule = |first: i64, every: i64| json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "every_hours": every, "first_at": at(first)});
+        let (s, a) = c.post_as(&alice, "/api/v1/drill-schedules", schedule(1, 1)).await;
+        assert_eq!(s, 201, "{label}: {a}");
+        let (s, b) = c.post_as(&alice, "/api/v1/drill-schedules", schedule(5, 24)).await;
+        assert_eq!(s, 201, "{label}: {b}");
+        assert_eq!(a["grant_id"], b["grant_id"], "{label}: one grant per person");
+        let drills = || {
+            let (c, erin) = (&c, erin.clone());
+            async move { c.get_as(&erin, "/api/v1/drills").await.1["items"].as_array().unwrap().clone() }
+        };
+        let skipped = |schedule: &Value| {
+            let (c, subject) = (&c, format!("drill_schedule:{}", schedule["id"].as_str().unwrap()));
+            async move {
+                let carol = c.sign_in("carol").await;
+                let (_, audit) = c.get_as(&carol, &format!("/api/v1/audit?subject={subject}")).await;
+                audit["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["action"] == "drill_schedule.run_skipped")
+                    .map(|r| r["details"]["reason"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+
+        // Alice is removed from the operators' group: her next sign-in carries no operator role.
+        session("alice", &["viewer"]).await;
+        sb.advance(7200.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        assert!(drills().await.is_empty(), "{label}: a drill was filed in a demoted person's name");
+        let reasons = skipped(&a).await;
+        assert!(
+            reasons.len() == 1
+                && reasons[0].contains("alice last signed in at")
+                && reasons[0].contains("without the operator role"),
+            "{label}: {reasons:?}"
+        );
+        let queued = c.store.due_notifications(i64::MAX, 100).await.unwrap();
+        assert!(
+            queued.iter().any(|n| n.event == "drill_schedule_skipped" && n.payload.contains(a["id"].as_str().unwrap())),
+            "{label}: the skipped run raises an alert"
+        );
+
+        // Back in the group, her schedule runs again.
+        c.sign_in("alice").await;
+        sb.advance(3600.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let filed = drills().await;
+        assert_eq!(filed.len(), 1, "{label}: {filed:?}");
+        assert_eq!(filed[0]["schedule_id"], a["id"]);
+
+        // An admin revokes her grant: the schedules made under it stop (audited).
+        let (_, grants) = c.get_as(&dave, "/api/v1/schedule-grants").await;
+        let grant = grants.as_array().unwrap().iter().find(|g| g["subject"] == "alice").unwrap().clone();
+        assert_eq!(grant["id"], a["grant_id"]);
+        let revoke = format!("/api/v1/schedule-grants/{}", grant["id"].as_str().unwrap());
+        assert_eq!(
+            c.send_as(Method::DELETE, &dave, &revoke, Value::Null).await.0,
+            403,
+            "{label}: operators do not revoke"
+        );
+        assert_eq!(c.send_as(Method::DELETE, &erin, &revoke, Value::Null).await.0, 204, "{label}");
+        assert_eq!(c.send_as(Method::DELETE, &erin, &revoke, Value::Null).await.0, 404, "{label}: revoked already");
+        sb.advance(2.0 * 3600.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        assert_eq!(drills().await.len(), 1, "{label}: nothing filed under a revoked grant");
+        let reasons = skipped(&b).await;
+        assert!(reasons.iter().any(|r| r.contains("was revoked by erin")), "{label}: {reasons:?}");
+
+        // Another operator cannot turn alice's schedule off; alice and an admin can.
+        let delete = |t: &String, s: &Value| {
+            let (c, t, path) = (&c, t.clone(), format!("/api/v1/drill-schedules/{}", s["id"].as_str().unwrap()));
+            async move { c.send_as(Method::DELETE, &t, &path, Value::Null).await }
+        };
+        let (s, refused) = delete(&dave, &a).await;
+        assert_eq!(s, 403, "{label}: {refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("only its creator or an admin"), "{refused}");
+        assert_eq!(delete(&erin, &a).await.0, 204, "{label}");
+        assert_eq!(delete(&alice, &b).await.0, 204, "{label}");
+
+        // An end date: no run after it, and one before the first run is refused.
+        let mut ended = schedule(10, 1);
+        ended["ends_at"] = json!(at(9));
+        let (s, e) = c.post_as(&alice, "/api/v1/drill-schedules", ended.clone()).await;
+        assert_eq!(s, 400, "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("ends_at"), "{e}");
+        ended["ends_at"] = json!(at(10));
+        let (s, f) = c.post_as(&alice, "/api/v1/drill-schedules", ended).await;
+        assert_eq!(s, 201, "{label}: {f}");
+        assert_eq!(ms(&f["ends_at"]), now + 10 * H);
+        assert_ne!(f["grant_id"], a["grant_id"], "{label}: a new grant after the revoked one");
+        let due = |t: i64| {
+            let c = &c;
+            async move { c.store.due_schedules(t).await.unwrap().into_iter().map(|d| d.0.id).collect::<Vec<_>>() }
+        };
+        assert_eq!(due(now + 10 * H).await, [f["id"].as_str().unwrap()], "{label}");
+        assert!(c.store.claim_schedule(f["id"].as_str().unwrap(), now + 10 * H, now + 11 * H).await.unwrap());
+        assert!(due(now + 12 * H).await.is_empty(), "{label}: past its end date");
+    }
+}
