@@ -183,12 +183,12 @@ impl Auth {
         }
         if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
             let claims = self.alb_keys.claims(alb, data.to_str().unwrap_or_default()).await?;
-            let subject = claims
+            let sub = claims
                 .get("sub")
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?
-                .to_string();
+                .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?;
+            let subject = format!("{}{sub}", crate::domain::ALB_SUBJECT_PREFIX);
             return Ok(Identity {
                 name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
                 csrf_token: Some(self.alb_csrf(&subject, &alb.signer_arn)),

@@ -6,6 +6,18 @@
 pub mod checks;
 mod targets;
 
+/// How the subjects of people signed in behind the ALB begin: the ALB's identity
+/// provider is another namespace than the configured OIDC issuer's, so its `sub`
+/// never acts as an OIDC person of the same `sub` (security review, finding 11).
+pub const ALB_SUBJECT_PREFIX: &str = "alb:";
+
+/// The person behind a subject, however they signed in. Four-eyes compares people
+/// by it: the same `sub` signed in through the ALB and through OIDC never approves
+/// their own request, nor approves it twice. Ownership (cancelling) compares subjects.
+pub fn person(subject: &str) -> &str {
+    subject.strip_prefix(ALB_SUBJECT_PREFIX).unwrap_or(subject)
+}
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -12,6 +12,7 @@ use sqlx::{Any, Transaction};
 
 use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
+use crate::domain::person;
 use crate::time::rfc3339;
 
 /// A request as stored.
@@ -395,7 +396,7 @@ impl Store {
             tx.commit().await?;
             return Ok(DecideOutcome::Expired);
         }
-        if r.requester == actor {
+        if person(&r.requester) == person(actor) {
             return Ok(DecideOutcome::OwnRequest);
         }
         if allowed_approvers.is_some_and(|list| !list.iter().any(|a| a == actor)) {
@@ -404,11 +405,12 @@ impl Store {
         if approve && params_hash != Some(r.params_hash.as_str()) {
             return Ok(DecideOutcome::StaleHash(r.params_hash));
         }
-        let mut exists = Sql::new(self.engine(), "SELECT COUNT(*) AS n FROM approvals WHERE request_id = ");
-        exists.arg(id).push(" AND approver = ").arg(actor);
-        let n: i64 = col(&exists.query().fetch_one(&mut *tx).await?, "n")?;
-        if n > 0 {
-            return Ok(DecideOutcome::AlreadyDecided);
+        let mut decided = Sql::new(self.engine(), "SELECT approver FROM approvals WHERE request_id = ");
+        decided.arg(id);
+        for row in decided.query().fetch_all(&mut *tx).await? {
+            if person(&col::<String>(&row, "approver")?) == person(actor) {
+                return Ok(DecideOutcome::AlreadyDecided);
+            }
         }
         let decision = if approve { "approve" } else { "reject" };
         let mut ins = Sql::new(

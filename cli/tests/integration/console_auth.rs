@@ -329,7 +329,10 @@ async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() 
         let hits_before = hits.load(Ordering::SeqCst);
         let (status, body) = me(alb_token(SIGNER, 300, "alba")).await;
         assert_eq!(status, 200, "{label}: {body}");
-        assert_eq!((body["subject"].as_str(), body["roles"].clone()), (Some("alba"), json!(["approver", "viewer"])));
+        assert_eq!(
+            (body["subject"].as_str(), body["roles"].clone()),
+            (Some("alb:alba"), json!(["approver", "viewer"]))
+        );
 
         // The CSRF token is keyed with the console's secret (security review, finding 12):
         // not the unkeyed hash of the public signer and subject anyone could compute.
@@ -341,7 +344,7 @@ async fn behind_an_alb_the_signed_header_is_checked_against_the_pinned_signer() 
         };
         assert_ne!(csrf, unkeyed, "{label}: the ALB CSRF token is computable from public values");
         let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(CSRF_SECRET.as_bytes()).unwrap();
-        mac.update(format!("recovery-console alb csrf|{SIGNER}|alba").as_bytes());
+        mac.update(format!("recovery-console alb csrf|{SIGNER}|alb:alba").as_bytes());
         let keyed: String = mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect();
         assert_eq!(csrf, keyed, "{label}: replicas sharing auth.alb.csrf_secret agree on the token");
 
@@ -762,6 +765,101 @@ async fn an_admin_ends_every_session_of_a_person_at_once() {
             "{label}: {records}"
         );
         assert_eq!(revoke(erin.clone(), "?subject=bob").await.1["ended"], 0, "{label}: nothing left to end");
+    }
+}
+
+/// Identities are namespaced by how people sign in (security review, finding 11): with
+/// the ALB and OIDC both configured against different IdPs, the same `sub` from each
+/// is two subjects (`alb:X` and `X`), so one cannot cancel the other's request; and
+/// four-eyes still treats them as one person, who never approves their own request.
+#[tokio::test]
+async fn the_same_sub_through_the_alb_and_through_oidc_is_two_subjects_and_one_person() {
+    let sb = spawn(0, 0.0).await;
+    let (keys, _) = alb_keys().await;
+    for db in databases().await {
+        let label = db.label;
+        let idp = provider().await;
+        let keys = keys.clone();
+        let c = console(&sb, &db, |cfg| {
+            oidc_only(cfg, &idp.issuer);
+            cfg.auth.alb = Some(recovery_console::config::AlbConfig {
+                signer_arn: SIGNER.into(),
+                key_url: Some(keys),
+                ..Default::default()
+            });
+            cfg.auth.group_roles.insert("backup-operators".into(), vec!["operator".into()]);
+            cfg.auth.group_roles.insert("backup-approvers".into(), vec!["approver".into()]);
+            cfg.requests.approvals_needed = 2;
+            cfg.auth.anonymous_viewer = true; // the test finds its recovery point without signing in
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let mut x = claims(&idp.issuer, "recovery-console", 600);
+        x["sub"] = json!("x-123");
+        let oidc_x = sign(&x, KEY, "k1");
+        let alb_x = alb_token(SIGNER, 600, "x-123");
+        assert_eq!(c.get_as(&oidc_x, "/api/v1/me").await.1["subject"], "x-123", "{label}");
+        let alb_me = c.get_with("/api/v1/me", "x-amzn-oidc-data", &alb_x).await;
+        assert_eq!(alb_me["subject"], "alb:x-123", "{label}");
+        let csrf = alb_me["csrf_token"].as_str().unwrap().to_string();
+
+        let rp = crate::console_requests::tracking_point(&c, WORKLOAD_A).await;
+        let body = crate::console_requests::restore_body(&rp, "x-namespaced");
+        let (status, req) = c.post_as(&oidc_x, "/api/v1/requests", body).await;
+        assert_eq!(status, 201, "{label}: {req}");
+        let id = req["id"].as_str().unwrap();
+        let as_alb = |path: String, body: Value| {
+            let (c, alb_x, csrf) = (&c, &alb_x, &csrf);
+            async move {
+                let resp = c
+                    .http
+                    .post(format!("{}{path}", c.url))
+                    .header("x-amzn-oidc-data", alb_x)
+                    .header("x-csrf-token", csrf)
+                    .json(&body)
+                    .send()
+                    .await
+                    .unwrap();
+                (resp.status().as_u16(), resp.json::<Value>().await.unwrap_or(Value::Null))
+            }
+        };
+        let (status, body) = as_alb(format!("/api/v1/requests/{id}/cancel"), json!({})).await;
+        assert_eq!(status, 403, "{label}: alb:x-123 cancelled x-123's request: {body}");
+        let approve = json!({"params_hash": req["params_hash"]});
+        let (status, body) = as_alb(format!("/api/v1/requests/{id}/approve"), approve).await;
+        assert_eq!(status, 403, "{label}: the same person approved their own request: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().contains("their own request"), "{label}: {body}");
+        let (_, r) = c.get_as(&oidc_x, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!((r["status"].as_str(), r["requester"].as_str()), (Some("pending_approval"), Some("x-123")));
+
+        // Nor does one person fill two of the approvals through their two identities.
+        let mut y = claims(&idp.issuer, "recovery-console", 600);
+        y["sub"] = json!("y-456");
+        y["groups"] = json!(["backup-approvers"]);
+        let (status, body) = c
+            .post_as(
+                &sign(&y, KEY, "k1"),
+                &format!("/api/v1/requests/{id}/approve"),
+                json!({"params_hash": req["params_hash"]}),
+            )
+            .await;
+        assert_eq!(status, 200, "{label}: {body}");
+        let alb_y = alb_token(SIGNER, 600, "y-456");
+        let csrf_y =
+            c.get_with("/api/v1/me", "x-amzn-oidc-data", &alb_y).await["csrf_token"].as_str().unwrap().to_string();
+        let resp = c
+            .http
+            .post(format!("{}/api/v1/requests/{id}/approve", c.url))
+            .header("x-amzn-oidc-data", &alb_y)
+            .header("x-csrf-token", &csrf_y)
+            .json(&json!({"params_hash": req["params_hash"]}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = (resp.status().as_u16(), resp.json::<Value>().await.unwrap());
+        assert_eq!((status, body["error"]["code"].as_str()), (409, Some("already_decided")), "{label}: {body}");
+        let (_, r) = c.get_as(&oidc_x, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!((r["status"].as_str(), r["decisions"].as_array().unwrap().len()), (Some("pending_approval"), 1));
     }
 }
 

@@ -16,14 +16,14 @@ const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/track
 const RECOVERY_VAULT: &str = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-recovery";
 
 /// The newest completed recovery point of tracking in an account's vault.
-async fn tracking_point(c: &TestConsole, account: &str) -> String {
+pub(crate) async fn tracking_point(c: &TestConsole, account: &str) -> String {
     let rps = c
         .all(format!("/api/v1/recovery-points?account_id={account}&resource_arn={TRACKING}&status=COMPLETED&limit=1"))
         .await;
     rps[0]["recovery_point_arn"].as_str().unwrap().to_string()
 }
 
-fn restore_body(rp: &str, table: &str) -> Value {
+pub(crate) fn restore_body(rp: &str, table: &str) -> Value {
     json!({
         "kind": "restore",
         "recovery_point_arn": rp,
