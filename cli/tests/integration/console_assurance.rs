@@ -659,6 +659,41 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
     }
 }
 
+/// Security review, finding 15: text a member account writes, here the message of
+/// PutRestoreValidationResult, reaches the pack's CSV as text and not as a formula (OWASP,
+/// CSV Injection: a leading ' before = + - @ tab CR), and a CR inside stays in its cell.
+#[tokio::test]
+async fn a_formula_from_a_member_account_reaches_the_pack_as_text() {
+    let sb = spawn(0, 0.0).await;
+    let formula = "=HYPERLINK(\"http://evil.example/\",\"ok\")\r\n-2+3";
+    let id = validated_tracking_test(&sb, "FAILED", formula).await;
+    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
+    let (from, to) = (day(sb.sandbox.now() - 30 * 24 * H), day(sb.sandbox.now()));
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let carol = c.sign_in("carol").await;
+        let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
+        let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{label}");
+        let dir = std::env::temp_dir().join(format!("rc-evidence-{}-{}", label, uuid::Uuid::new_v4()));
+        std::fs::create_dir_all(&dir).unwrap();
+        unzip(&resp.bytes().await.unwrap(), &dir);
+        let text = std::fs::read(dir.join("pack/restore-tests.csv")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let mut reader = csv::Reader::from_reader(&text[..]);
+        let message = reader.headers().unwrap().iter().position(|h| h == "validation_message").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let ours = rows.iter().find(|r| r[0] == id).expect("the test is in the pack");
+        assert_eq!(&ours[message], format!("'{formula}"), "{label}");
+        for cell in rows.iter().flat_map(|r| r.iter()) {
+            let number = cell.parse::<f64>().is_ok();
+            assert!(number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{label}: {cell:?}");
+        }
+    }
+}
+
 /// Security review, finding 6: a link, `<meta refresh>` or `curl -I` with an auditor's
 /// cookie makes no pack and writes no audit record; and finding 16: packs, streamed and
 /// in the background, take four slots between them, a refused one is not audited.
