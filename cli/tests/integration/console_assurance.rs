@@ -460,7 +460,7 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
 
 /// Unzips with Python's zipfile (a reader the console did not write), returning the
 /// directory and the file names.
-fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
+pub(crate) fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
     let file = dir.join("pack.zip");
     std::fs::write(&file, bytes).unwrap();
     let out = std::process::Command::new("python3")
