@@ -458,9 +458,25 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
     }
 }
 
+/// One file of the streamed pack of the last `days` days (on the sandbox clock), as carol takes it.
+pub(crate) async fn streamed_pack_file(c: &TestConsole, sb: &TestSandbox, days: i64, file: &str) -> Vec<u8> {
+    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
+    let (from, to) = (day(sb.sandbox.now() - days * 24 * H), day(sb.sandbox.now()));
+    let carol = c.sign_in("carol").await;
+    let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
+    let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let dir = std::env::temp_dir().join(format!("rc-evidence-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    unzip(&resp.bytes().await.unwrap(), &dir);
+    let bytes = std::fs::read(dir.join("pack").join(file)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
 /// Unzips with Python's zipfile (a reader the console did not write), returning the
 /// directory and the file names.
-pub(crate) fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
+fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
     let file = dir.join("pack.zip");
     std::fs::write(&file, bytes).unwrap();
     let out = std::process::Command::new("python3")
@@ -667,21 +683,11 @@ async fn a_formula_from_a_member_account_reaches_the_pack_as_text() {
     let sb = spawn(0, 0.0).await;
     let formula = "=HYPERLINK(\"http://evil.example/\",\"ok\")\r\n-2+3";
     let id = validated_tracking_test(&sb, "FAILED", formula).await;
-    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
-    let (from, to) = (day(sb.sandbox.now() - 30 * 24 * H), day(sb.sandbox.now()));
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |_| {}).await;
         c.syncer.run().await.unwrap();
-        let carol = c.sign_in("carol").await;
-        let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
-        let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "{label}");
-        let dir = std::env::temp_dir().join(format!("rc-evidence-{}-{}", label, uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        unzip(&resp.bytes().await.unwrap(), &dir);
-        let text = std::fs::read(dir.join("pack/restore-tests.csv")).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let text = streamed_pack_file(&c, &sb, 30, "restore-tests.csv").await;
         let mut reader = csv::Reader::from_reader(&text[..]);
         let message = reader.headers().unwrap().iter().position(|h| h == "validation_message").unwrap();
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();

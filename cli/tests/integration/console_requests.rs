@@ -566,17 +566,8 @@ async fn the_evidence_report_names_people_by_their_subject_too() {
         let label = db.label;
         let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
         filed_and_approved(&c, [&alice, &bob], &rp, "tracking-named".into()).await;
-        let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
-        let (from, to) = (day(sb.sandbox.now() - 86_400_000), day(sb.sandbox.now()));
-        let carol = c.sign_in("carol").await;
-        let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
-        let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
-        assert_eq!(resp.status(), 200, "{label}");
-        let dir = std::env::temp_dir().join(format!("rc-evidence-{}-{}", label, uuid::Uuid::new_v4()));
-        std::fs::create_dir_all(&dir).unwrap();
-        crate::console_assurance::unzip(&resp.bytes().await.unwrap(), &dir);
-        let html = std::fs::read_to_string(dir.join("pack/report.html")).unwrap();
-        let _ = std::fs::remove_dir_all(&dir);
+        let html = crate::console_assurance::streamed_pack_file(&c, &sb, 1, "report.html").await;
+        let html = String::from_utf8(html).unwrap();
         for shown in [
             r#"Alice (operator) <code title="IdP subject">alice</code>"#,
             r#"Bob (approver) <code title="IdP subject">bob</code> (approve)"#,
