@@ -204,6 +204,9 @@ test('a coverage gap is added to a restore testing selection, approved, run on t
   await bob.goto(BASE + requestPath);
   await bob.getByRole('button', { name: 'Approve these exact parameters' }).click();
   await bob.locator('.request-head .badge', { hasText: /succeeded/i }).waitFor({ timeout: 30000 });
+  // People are shown by the subject the console checks next to their display name.
+  assert.match(await bob.locator('.request-head .person .subject').innerText(), /alice/);
+  assert.equal(await bob.locator('ul.plain li .person .subject', { hasText: /bob/ }).count(), 1, 'the approver by subject');
   assert.match(await bob.locator('dl.facts').first().innerText(), /Restore testing plan[\s\S]*restore-testing-plan:tracking_daily_restore_test/);
   await bob.screenshot({ path: `${ARTIFACTS}testing-request-done.png`, fullPage: true });
 

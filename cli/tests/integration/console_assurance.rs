@@ -458,6 +458,22 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
     }
 }
 
+/// One file of the streamed pack of the last `days` days (on the sandbox clock), as carol takes it.
+pub(crate) async fn streamed_pack_file(c: &TestConsole, sb: &TestSandbox, days: i64, file: &str) -> Vec<u8> {
+    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
+    let (from, to) = (day(sb.sandbox.now() - days * 24 * H), day(sb.sandbox.now()));
+    let carol = c.sign_in("carol").await;
+    let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
+    let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let dir = std::env::temp_dir().join(format!("rc-evidence-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    unzip(&resp.bytes().await.unwrap(), &dir);
+    let bytes = std::fs::read(dir.join("pack").join(file)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
 /// Unzips with Python's zipfile (a reader the console did not write), returning the
 /// directory and the file names.
 fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
@@ -656,6 +672,31 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=evidence.exported").await;
         assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Security review, finding 15: text a member account writes, here the message of
+/// PutRestoreValidationResult, reaches the pack's CSV as text and not as a formula (OWASP,
+/// CSV Injection: a leading ' before = + - @ tab CR), and a CR inside stays in its cell.
+#[tokio::test]
+async fn a_formula_from_a_member_account_reaches_the_pack_as_text() {
+    let sb = spawn(0, 0.0).await;
+    let formula = "=HYPERLINK(\"http://evil.example/\",\"ok\")\r\n-2+3";
+    let id = validated_tracking_test(&sb, "FAILED", formula).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let text = streamed_pack_file(&c, &sb, 30, "restore-tests.csv").await;
+        let mut reader = csv::Reader::from_reader(&text[..]);
+        let message = reader.headers().unwrap().iter().position(|h| h == "validation_message").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let ours = rows.iter().find(|r| r[0] == id).expect("the test is in the pack");
+        assert_eq!(&ours[message], format!("'{formula}"), "{label}");
+        for cell in rows.iter().flat_map(|r| r.iter()) {
+            let number = cell.parse::<f64>().is_ok();
+            assert!(number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{label}: {cell:?}");
+        }
     }
 }
 

@@ -548,6 +548,26 @@ async fn filed_and_approved(c: &TestConsole, [requester, approver]: [&str; 2], r
     id
 }
 
+/// Security review, finding 19: the evidence report names the requester and each approver
+/// by the subject the console checks, next to the display name they may have chosen.
+#[tokio::test]
+async fn the_evidence_report_names_people_by_their_subject_too() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        filed_and_approved(&c, [&alice, &bob], &rp, "tracking-named".into()).await;
+        let html = crate::console_assurance::streamed_pack_file(&c, &sb, 1, "report.html").await;
+        let html = String::from_utf8(html).unwrap();
+        for shown in [
+            r#"Alice (operator) <code title="IdP subject">alice</code>"#,
+            r#"Bob (approver) <code title="IdP subject">bob</code> (approve)"#,
+        ] {
+            assert!(html.contains(shown), "{label}: {shown} not in the report");
+        }
+    }
+}
+
 fn actions(r: &Value) -> Vec<String> {
     r["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
 }
