@@ -23,7 +23,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use targets::{Target, Targets};
+pub use targets::{Target, Targets, MAX_RESOURCE_TARGETS};
 
 /// A value that is not what its field needs; the message names the field's kind and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

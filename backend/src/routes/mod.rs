@@ -140,6 +140,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(assurance::put_followups))
         .routes(routes!(assurance::list_schedules, assurance::create_schedule))
         .routes(routes!(assurance::delete_schedule))
+        .routes(routes!(assurance::list_schedule_grants))
+        .routes(routes!(assurance::revoke_schedule_grant))
         .routes(routes!(evidence::download))
         .routes(routes!(evidence::start_job))
         .routes(routes!(evidence::job))

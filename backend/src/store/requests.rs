@@ -302,6 +302,20 @@ impl Store {
         row.map(|r| RequestRow::read(&r)).transpose()
     }
 
+    /// Whether another request than `request_id` holds the job `job_id` in `column`
+    /// (a job id column: [`Column::CopyJobId`] or [`Column::RestoreJobId`]).
+    pub async fn job_held_by_another(
+        &self,
+        column: Column,
+        job_id: &str,
+        request_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut sql =
+            Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM requests WHERE {} = ", column.name()));
+        sql.arg(job_id).push(" AND id <> ").arg(request_id);
+        Ok(col::<i64>(&sql.query().fetch_one(self.pool()).await?, "n")? > 0)
+    }
+
     /// The decisions on each of `ids`, oldest first, in one query.
     async fn decisions(&self, ids: &[&str]) -> Result<HashMap<String, Vec<Decision>>, StoreError> {
         let mut by_request: HashMap<String, Vec<Decision>> = HashMap::new();

@@ -490,8 +490,10 @@ async fn every_state_change_with_the_cookie_needs_this_sessions_csrf_token() {
             (reqwest::Method::PUT, "/api/v1/drills/d-1/followups".into()),
             (reqwest::Method::POST, "/api/v1/drill-schedules".into()),
             (reqwest::Method::DELETE, "/api/v1/drill-schedules/s-1".into()),
+            (reqwest::Method::DELETE, "/api/v1/schedule-grants/g-1".into()),
             (reqwest::Method::POST, "/api/v1/evidence/jobs?from=2026-11-01&to=2026-11-27".into()),
             (reqwest::Method::DELETE, "/api/v1/sessions?subject=bob".into()),
+            (reqwest::Method::POST, "/api/v1/evidence?from=2026-11-01&to=2026-11-27".into()),
             (reqwest::Method::POST, "/auth/logout".into()),
         ];
         for (method, path) in &changes {
