@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: the scripts' lint, formatting, lints, unit
+# The whole test suite, as CI runs it: the scripts' lint, formatting, the
+# dependencies' licenses and advisories, lints, unit
 # and integration tests (the sandbox driven through the real AWS SDKs; the
 # console's store on SQLite and on PostgreSQL), the AWS CLI check, and the web
 # console in headless Chromium (browser tests, accessibility, budgets).
@@ -12,6 +13,8 @@ source scripts/postgres.sh
 
 shellcheck -x scripts/*.sh .ci/run
 cargo fmt --all --check
+# Licenses, bans, sources and advisories of the dependencies (deny.toml; cargo-deny, cargo-audit).
+scripts/check-deps.sh
 scripts/build-frontend.sh
 cargo clippy --all-targets -- -D warnings
 cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings

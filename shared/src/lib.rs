@@ -645,6 +645,7 @@ pub struct AuditVerification {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct DemoSignIn {
     /// `alice` (operator), `bob` (approver), `carol` (auditor) or `erin` (admin).
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(alice|bob|carol|erin)$"))]
     pub user: String,
 }
 
@@ -829,20 +830,32 @@ impl RequestKind {
 #[serde(deny_unknown_fields)]
 pub struct TestingPlanSpec {
     /// `cron(minutes hours day-of-month month day-of-week year)` or `rate(N unit)`.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = "^(cron\\([A-Za-z0-9,*/?#-]+( [A-Za-z0-9,*/?#-]+){5}\\)|rate\\([1-9][0-9]{0,8} (minutes?|hours?|days?)\\))$"
+        )
+    )]
     pub schedule_expression: String,
     /// An IANA time zone; AWS's default is UTC.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z][A-Za-z0-9/_+-]{0,63}$"))]
     pub schedule_timezone: Option<String>,
     /// Hours a test may wait to start before it is aborted: 1 to 168 (AWS default 24).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 168))]
     pub start_window_hours: Option<i64>,
     /// `LATEST_WITHIN_WINDOW` or `RANDOM_WITHIN_WINDOW`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^(LATEST|RANDOM)_WITHIN_WINDOW$"))]
     pub algorithm: String,
     /// How far back a recovery point may be: 1 to 365 days (AWS default 30).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 365))]
     pub selection_window_days: Option<i64>,
     /// Vault ARNs (wildcards allowed) or `*`.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub include_vaults: Vec<String>,
     #[serde(default)]
     pub exclude_vaults: Vec<String>,
     /// `SNAPSHOT` and/or `CONTINUOUS`.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub recovery_point_types: Vec<String>,
 }
 
@@ -861,6 +874,7 @@ pub struct TestingSelectionSpec {
     #[serde(default)]
     pub string_not_equals: Vec<Tag>,
     /// Hours the restored resource is kept for validation: 0 to 168.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 168))]
     pub validation_window_hours: Option<i64>,
     /// Restore metadata keys to override (the rest AWS infers).
     #[serde(default)]
@@ -876,16 +890,25 @@ pub struct TestingSelectionSpec {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewTestingRequest {
+    /// One of the restore testing kinds (the others are asked for at `/api/v1/requests`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^(create|update|delete)_testing_(plan|selection)$"))]
     pub kind: RequestKind,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[0-9]{12}$"))]
     pub account_id: String,
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[a-z0-9]+(-[a-z0-9]+)+-[0-9]+$"))]
     pub region: String,
     /// Letters, digits and underscores, at most 50.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_]{1,50}$"))]
     pub plan_name: String,
     pub plan: Option<TestingPlanSpec>,
     /// Letters, digits and underscores, at most 50.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_]{1,50}$"))]
     pub selection_name: Option<String>,
     pub selection: Option<TestingSelectionSpec>,
+    /// Why, in at least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*\\S[\\s\\S]{8,}\\S\\s*$"))]
     pub justification: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub ticket: Option<String>,
 }
 
@@ -917,6 +940,9 @@ pub struct CopyLifecycle {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewRequest {
+    /// `restore`, `copy` or `cross_account_restore` (restore testing changes are asked for at
+    /// `/api/v1/requests/restore-testing`).
+    #[cfg_attr(feature = "openapi", schema(value_type = String, pattern = "^(restore|copy|cross_account_restore)$"))]
     pub kind: RequestKind,
     pub recovery_point_arn: String,
     /// Restore metadata (restore and cross-account restore). DynamoDB:
@@ -929,7 +955,10 @@ pub struct NewRequest {
     /// Copy: where to; cross-account restore: the target account's vault.
     pub destination_vault_arn: Option<String>,
     pub lifecycle: Option<CopyLifecycle>,
+    /// Why, in at least 10 characters.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^\\s*\\S[\\s\\S]{8,}\\S\\s*$"))]
     pub justification: String,
+    #[cfg_attr(feature = "openapi", schema(max_length = 200))]
     pub ticket: Option<String>,
 }
 
@@ -1097,8 +1126,15 @@ pub struct TargetPolicy {
 #[serde(deny_unknown_fields)]
 pub struct SetTarget {
     pub scope_kind: TargetScope,
+    /// A resource type (`resource_type`) or a resource ARN (`resource`).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^[A-Za-z0-9._-]([A-Za-z0-9 ._-]{0,48}[A-Za-z0-9._-])?$|^arn:aws")
+    )]
     pub scope: String,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 8760))]
     pub rpo_hours: i64,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 43200))]
     pub rto_minutes: i64,
 }
 
@@ -1372,6 +1408,7 @@ pub struct NewDrill {
     pub resource_arn: String,
     pub scenario: Scenario,
     /// Minutes to keep the restored resource (default `assurance.drill_retention_minutes`).
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10080))]
     pub retention_minutes: Option<i64>,
 }
 
@@ -1417,9 +1454,11 @@ pub struct ScheduleGrant {
 pub struct NewDrillSchedule {
     pub resource_arn: String,
     pub scenario: Scenario,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 8760))]
     pub every_hours: i64,
     /// The first run (default: now).
     pub first_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 10080))]
     pub retention_minutes: Option<i64>,
     /// No run starts after this time (default: no end).
     #[serde(default)]
@@ -1463,16 +1502,23 @@ pub struct EvidenceJob {
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct RestoreTestChecks {
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = "^arn:aws[^:]*:backup:[a-z0-9]+(-[a-z0-9]+)+-[0-9]+:[0-9]{12}:restore-testing-plan:.+$")
+    )]
     pub plan_arn: String,
     /// One selection of the plan; none: every test of the plan without a selection's own checks.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_]{1,50}$"))]
     pub selection_name: Option<String>,
     /// DynamoDB: the restored table holds at least this many items (counted with a Scan).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0, maximum = 10000000))]
     pub min_items: Option<i64>,
     /// DynamoDB: items that must be present, each its full primary key as attribute
     /// name to string value (`{"pk": "tracking#0", "sk": "current"}`), read with GetItem.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 20))]
     pub keys: Vec<std::collections::BTreeMap<String, String>>,
     /// RDS: the restored instance's engine and allocated storage equal the source instance's.
     #[serde(default = "yes")]

@@ -375,10 +375,10 @@ pub fn merged_metadata(
 
 /// Every request says why (10 characters at least) and may name a ticket (200 at most).
 fn check_justification(justification: &str, ticket: Option<&str>) -> Result<(), AppError> {
-    if justification.trim().len() < 10 {
+    if justification.trim().chars().count() < 10 {
         return Err(AppError::bad("invalid_justification", "justification: say why, in at least 10 characters"));
     }
-    if ticket.is_some_and(|t| t.len() > 200) {
+    if ticket.is_some_and(|t| t.chars().count() > 200) {
         return Err(AppError::bad("invalid_ticket", "ticket: at most 200 characters"));
     }
     Ok(())

@@ -64,7 +64,7 @@ pub struct TrendParams {
 #[into_params(parameter_in = Query)]
 pub struct RunbookParams {
     /// The resource's ARN.
-    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    #[param(pattern = "^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$")]
     resource_arn: String,
     /// The scenario.
     #[param(value_type = shared::Scenario, inline)]
@@ -76,12 +76,13 @@ pub struct RunbookParams {
 #[into_params(parameter_in = Query)]
 pub struct DrillListParams {
     /// Only drills of this resource.
-    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    #[param(pattern = "^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$")]
     resource_arn: Option<String>,
     /// Items per page (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
     cursor: Option<String>,
 }
 

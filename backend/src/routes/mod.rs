@@ -248,6 +248,7 @@ mod tests {
             params::VAULT_PATTERN,
             params::JOB_ID_PATTERN,
             params::RESOURCE_TYPE_PATTERN,
+            params::CURSOR_PATTERN,
         ];
         let mut seen = 0;
         for (path, item) in doc["paths"].as_object().unwrap() {

@@ -15,6 +15,7 @@ use utoipa::IntoParams;
 
 use super::AppError;
 use crate::domain::{is_arn, AccountId, Region};
+pub use crate::store::CURSOR_PATTERN;
 use crate::store::{Cursor, ListQuery};
 
 pub use shared::RESOURCE_TYPES;
@@ -92,6 +93,7 @@ fn check_value(name: &str, value: &str, schema: Option<&RefOr<Schema>>) -> Resul
             ACCOUNT_ID_PATTERN => AccountId::is(value),
             REGION_PATTERN => Region::is(value),
             ARN_PATTERN => is_arn(value),
+            CURSOR_PATTERN => Cursor::decode(value).is_ok(),
             _ => true,
         };
         if !ok {
@@ -108,6 +110,7 @@ fn pattern_meaning(pattern: &str) -> &'static str {
         REGION_PATTERN => "an AWS region",
         ARN_PATTERN => "an ARN",
         VAULT_PATTERN => "a vault name or ARN",
+        CURSOR_PATTERN => "a cursor this API issues (the `next_cursor` of a page)",
         _ => "of the documented pattern",
     }
 }
@@ -194,11 +197,11 @@ impl<S: Send + Sync, P: ListParams> FromRequestParts<S> for List<P> {
 /// The patterns of the API's parameters: `#[param(pattern = ...)]` spells them
 /// out (a test checks that every documented pattern is one of these).
 pub const ACCOUNT_ID_PATTERN: &str = "^[0-9]{12}$";
-pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)*-[0-9]+$";
-pub const ARN_PATTERN: &str = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+pub const REGION_PATTERN: &str = "^[a-z0-9]+(-[a-z0-9]+)+-[0-9]+$";
+pub const ARN_PATTERN: &str = "^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$";
 pub const RESOURCE_TYPE_PATTERN: &str = "^[A-Za-z0-9._-]([A-Za-z0-9 ._-]{0,48}[A-Za-z0-9._-])?$";
 pub const JOB_ID_PATTERN: &str = "^[A-Za-z0-9_-]{1,100}$";
-pub const VAULT_PATTERN: &str = "^[A-Za-z0-9._-]+$|^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$";
+pub const VAULT_PATTERN: &str = "^[A-Za-z0-9._-]+$|^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$";
 
 /// The OpenAPI parameters of list `P`: paging, then its filters.
 pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
@@ -216,7 +219,7 @@ pub fn list_parameters<P: ListParams>() -> Vec<Parameter> {
     let describe = |name: &str| -> (&'static str, ObjectBuilder) {
         match name {
             "limit" => ("Items per page, 1 to 1000 (default 100).", whole(1, 1000)),
-            "cursor" => ("`next_cursor` of the previous page.", string()),
+            "cursor" => ("`next_cursor` of the previous page.", string().pattern(Some(CURSOR_PATTERN))),
             "include_gone" => ("Include what a sync no longer found (default false).", boolean()),
             "account_id" => ("12-digit AWS account id.", string().pattern(Some(ACCOUNT_ID_PATTERN))),
             "region" => ("AWS region, e.g. `ap-southeast-2`.", string().pattern(Some(REGION_PATTERN))),

@@ -31,7 +31,7 @@ pub struct DailyParams {
     #[param(pattern = "^[0-9]{12}$")]
     account_id: Option<String>,
     /// Restore testing plan ARN.
-    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    #[param(pattern = "^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$")]
     plan_arn: Option<String>,
 }
 
@@ -43,6 +43,7 @@ pub struct PageParams {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
     cursor: Option<String>,
 }
 

@@ -18,7 +18,26 @@ use crate::csv_export::audit_csv;
 use crate::store::{ndjson_line, AuditQuery, DecideOutcome, RequestQuery};
 
 pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
+    let bad = |e: serde_json::Error| AppError::bad("invalid_body", format!("{e}; for example {example}"));
+    let mut value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    whole_numbers(&mut value);
+    serde_json::from_value(value).map_err(bad)
+}
+
+/// `2.0` is the integer 2 to JSON Schema (and to JavaScript), so a field the
+/// document calls an integer takes it; serde alone would refuse it.
+fn whole_numbers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0 && f.abs() < 9.0e15) {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers),
+        Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
+        _ => {}
+    }
 }
 
 /// The request list's parameters.
@@ -34,6 +53,7 @@ pub struct RequestListParams {
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
     cursor: Option<String>,
 }
 
@@ -57,6 +77,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 1000)]
     limit: Option<i64>,
     /// `next_cursor` of the previous page.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
     cursor: Option<String>,
 }
 
@@ -203,6 +224,25 @@ pub async fn get(
     Ok(Json(s.store.request(&id).await?.ok_or_else(|| AppError::NotFound(format!("no request {id}")))?))
 }
 
+/// An approval's body: the `params_hash` of the parameters reviewed ([`DecisionInput`]'s form).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Approval {
+    /// The request's `params_hash`, as reviewed.
+    #[schema(min_length = 1)]
+    params_hash: String,
+    reason: Option<String>,
+}
+
+/// A rejection's body: why, in at least three characters ([`DecisionInput`]'s form).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    #[schema(pattern = r"^\s*\S[\s\S]+\S\s*$")]
+    reason: String,
+    params_hash: Option<String>,
+}
+
 async fn decide(
     s: &AppState,
     ident: &Identity,
@@ -211,8 +251,13 @@ async fn decide(
     body: &Bytes,
 ) -> Result<Json<ActionRequest>, AppError> {
     let actor = ident.require(&["approver"])?.to_string();
-    let input: DecisionInput =
-        if body.is_empty() { DecisionInput::default() } else { json_body(body, r#"{"params_hash": "..."}"#)? };
+    let input = if approve {
+        let a: Approval = json_body(body, r#"{"params_hash": "..."}"#)?;
+        DecisionInput { params_hash: Some(a.params_hash), reason: a.reason }
+    } else {
+        let r: Rejection = json_body(body, r#"{"reason": "..."}"#)?;
+        DecisionInput { params_hash: r.params_hash, reason: Some(r.reason) }
+    };
     if approve && input.params_hash.as_deref().is_none_or(str::is_empty) {
         return Err(AppError::bad(
             "invalid_body",
@@ -261,7 +306,7 @@ async fn decide(
 }
 
 /// Approves the exact parameters (`{"params_hash": ...}`); never one's own request (approver).
-#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), request_body = DecisionInput,
+#[utoipa::path(post, path = "/api/v1/requests/{id}/approve", params(("id" = String, Path)), request_body = Approval,
     responses((status = 200, body = ActionRequest), (status = 403, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
 pub async fn approve(
     State(s): State<AppState>,
@@ -273,7 +318,7 @@ pub async fn approve(
 }
 
 /// Rejects, with a reason; a rejection is final (approver).
-#[utoipa::path(post, path = "/api/v1/requests/{id}/reject", params(("id" = String, Path)), request_body = DecisionInput,
+#[utoipa::path(post, path = "/api/v1/requests/{id}/reject", params(("id" = String, Path)), request_body = Rejection,
     responses((status = 200, body = ActionRequest), (status = 403, body = shared::ErrorBody), (status = 409, body = shared::ErrorBody)))]
 pub async fn reject(
     State(s): State<AppState>,
@@ -392,6 +437,7 @@ fn tokio_stream_from(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use serde_json::json;
@@ -409,6 +455,19 @@ mod tests {
         // An S3 bucket's ARN names no account; a copy has no restore account.
         let copy = json!({"resource_arn": "arn:aws:s3:::bucket", "restore_account_id": null});
         assert_eq!(touched_accounts("222222222222", &copy).len(), 1);
+    }
+
+    #[test]
+    fn a_whole_number_written_with_a_point_is_an_integer() {
+        let body = Bytes::from_static(br#"{"every_hours": 24.0, "nested": [{"n": -3.0}], "ratio": 0.5}"#);
+        let v: serde_json::Value = json_body(&body, "").unwrap();
+        assert_eq!(v, json!({"every_hours": 24, "nested": [{"n": -3}], "ratio": 0.5}));
+        #[derive(Deserialize)]
+        struct Hours {
+            every_hours: i64,
+        }
+        assert_eq!(json_body::<Hours>(&Bytes::from_static(br#"{"every_hours": 168.0}"#), "").unwrap().every_hours, 168);
+        assert!(json_body::<Hours>(&Bytes::from_static(br#"{"every_hours": 1.5}"#), "").is_err());
     }
 
     #[test]

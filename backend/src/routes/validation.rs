@@ -23,7 +23,7 @@ const EXAMPLE: &str = r#"{"plan_arn": "arn:aws:backup:ap-southeast-2:11111111111
 #[into_params(parameter_in = Query)]
 pub struct CheckScopeParams {
     /// The restore testing plan's ARN.
-    #[param(pattern = "^arn:aws[a-z-]*:[^:]+:[^:]*:[^:]*:.+$")]
+    #[param(pattern = "^arn:aws(-[a-z-]*)?:[^:]+:[^:]*:[^:]*:.+$")]
     plan_arn: String,
     /// The selection; none: the checks of the whole plan.
     selection_name: Option<String>,

@@ -22,7 +22,7 @@ pub use notifications::{Failure, NotificationRow};
 pub use posture::{percentile, AccountTargets, TestScope};
 pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
-pub use sql::{Cursor, ListQuery};
+pub use sql::{Cursor, ListQuery, CURSOR_PATTERN};
 pub use sql::{Sql, Val};
 pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
 pub use validation::{validation_subject, Finish, CLAIM_LEASE_MS};

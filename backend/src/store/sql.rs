@@ -1,7 +1,5 @@
 //! Building SQL that both engines run: placeholders, values, keyset cursors.
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine as _;
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
 use sqlx::Any;
@@ -143,22 +141,38 @@ pub struct Cursor {
     pub key: String,
 }
 
+/// The form of a cursor, for the OpenAPI document: `v1.<time>.<the key's bytes in hex>`.
+pub const CURSOR_PATTERN: &str = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$";
+
 impl Cursor {
+    /// `v1.<time>.<key in hex>`: safe in a URL as it is, and a form the API's
+    /// document can state exactly. Any position it names is one to list from: a
+    /// made-up cursor lists from there, and shows nothing a reader could not list anyway.
     pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("v1|{}|{}", self.time, self.key))
+        let hex: String = self.key.bytes().map(|b| format!("{b:02x}")).collect();
+        format!("v1.{}.{hex}", self.time)
     }
 
     pub fn decode(text: &str) -> Result<Self, StoreError> {
-        let invalid = || StoreError::Invalid(format!("cursor {text:?} is not one this API issued"));
-        let bytes = URL_SAFE_NO_PAD.decode(text).map_err(|_| invalid())?;
-        let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-        let mut parts = text.splitn(3, '|');
-        match (parts.next(), parts.next(), parts.next()) {
-            (Some("v1"), Some(time), Some(key)) if !key.is_empty() => {
-                Ok(Cursor { time: time.parse().map_err(|_| invalid())?, key: key.to_string() })
-            }
-            _ => Err(invalid()),
+        let invalid =
+            || StoreError::Invalid(format!("cursor {text:?} is not one this API issues (v1.<time>.<key in hex>)"));
+        let (time, hex) = text.strip_prefix("v1.").and_then(|rest| rest.split_once('.')).ok_or_else(invalid)?;
+        let digits = time.strip_prefix('-').unwrap_or(time);
+        if digits.is_empty() || digits.len() > 18 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid());
         }
+        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 4096 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(invalid());
+        }
+        let bytes: Vec<u8> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hex[i..i + 2], 16))
+            .collect::<Result<_, _>>()
+            .map_err(|_| invalid())?;
+        // Issued keys are text; a made-up one is read as text too, without the NUL
+        // that PostgreSQL's text cannot hold.
+        let key = String::from_utf8_lossy(&bytes).replace('\0', "");
+        Ok(Cursor { time: time.parse().map_err(|_| invalid())?, key })
     }
 }
 
@@ -406,10 +420,15 @@ mod tests {
     #[test]
     fn cursors_round_trip_and_reject_forgeries() {
         let c = Cursor { time: 1_795_780_800_000, key: "arn:aws:backup:x|y".into() };
-        assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c));
-        assert!(Cursor::decode("not-a-cursor").is_err());
-        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v1|soon|x")).is_err());
-        assert!(Cursor::decode(&URL_SAFE_NO_PAD.encode("v2|1|x")).is_err());
+        assert_eq!(Cursor::decode(&c.encode()).ok(), Some(c.clone()));
+        assert!(c.encode().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.'), "URL-safe as it is");
+        for forged in ["not-a-cursor", "v1.soon.78", "v2.1.78", "v1.1.7", "v1.1.", "v1.1.zz", "v1..78", "v1.1.é9"] {
+            assert!(Cursor::decode(forged).is_err(), "{forged}");
+        }
+        // Any position in the documented form (CURSOR_PATTERN) is one to list from.
+        for made_up in ["v1.0.00", "v1.-5.ff00fe", "v1.999999999999999999.41"] {
+            assert!(Cursor::decode(made_up).is_ok_and(|c| !c.key.contains('\0')), "{made_up}");
+        }
     }
 
     #[test]
