@@ -22,3 +22,4 @@ mod sandbox_faults;
 mod sandbox_identity;
 mod sandbox_jobs;
 mod sandbox_plans;
+mod sandbox_s3;
