@@ -9,6 +9,7 @@ mod console_api;
 mod console_assurance;
 mod console_auth;
 mod console_contention;
+mod console_digests;
 mod console_plans;
 mod console_posture;
 mod console_requests;
