@@ -264,9 +264,20 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
                 ],
             )
         };
+        // The same with the pack's Python script (standard library only).
+        let script = |log: &Path, digests: &Path, key: &Path| {
+            std::process::Command::new("python3")
+                .arg(pack.join("verify-audit-export.py"))
+                .arg(log)
+                .args(["--digests", digests.to_str().unwrap(), "--public-key", key.to_str().unwrap()])
+                .output()
+                .unwrap()
+        };
         let log = pack.join("audit-log.ndjson");
         let ok = offline(&log, &pack.join("digests"), &public);
         assert!(ok.status.success(), "{label}: {}", text(&ok));
+        let ok = script(&log, &pack.join("digests"), &public);
+        assert!(ok.status.success() && text(&ok).contains("2 digests up to record 5"), "{label}: {}", text(&ok));
         assert!(!dir.join("data").exists(), "the offline check opened no database");
 
         let records: Vec<AuditRecord> =
@@ -277,6 +288,8 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
         // Removed from the end.
         std::fs::write(&tampered, ndjson(&records[..3])).unwrap();
         let bad = offline(&tampered, &pack.join("digests"), &public);
+        assert!(text(&bad).contains(&format!("records 4 to {signed_head} are missing")), "{label}: {}", text(&bad));
+        let bad = script(&tampered, &pack.join("digests"), &public);
         assert!(text(&bad).contains(&format!("records 4 to {signed_head} are missing")), "{label}: {}", text(&bad));
         // One record edited.
         let mut edited = records.clone();
@@ -290,10 +303,14 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
         std::fs::write(&tampered, ndjson(&rewritten)).unwrap();
         let bad = offline(&tampered, &pack.join("digests"), &public);
         assert!(!bad.status.success() && text(&bad).contains("from record 1"), "{label}: {}", text(&bad));
+        let bad = script(&tampered, &pack.join("digests"), &public);
+        assert!(!bad.status.success() && text(&bad).contains("a record from 1 to 3"), "{label}: {}", text(&bad));
         let (new_key, _) = keygen(&dir, "forger");
         let forged = dir.join("forged");
         forge_digests(&c, &new_key, &forged, 2).await;
         let bad = offline(&log, &forged, &public);
+        assert!(!bad.status.success() && text(&bad).contains("is not signed by the key"), "{label}: {}", text(&bad));
+        let bad = script(&log, &forged, &public);
         assert!(!bad.status.success() && text(&bad).contains("is not signed by the key"), "{label}: {}", text(&bad));
         let _ = std::fs::remove_dir_all(&dir);
     }
