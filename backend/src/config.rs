@@ -791,6 +791,22 @@ mod tests {
         assert!(RoleArn::is("arn:aws:iam::111111111111:role/path/Name") && !RoleArn::is("arn:aws:iam::1:role/x"));
     }
 
+    #[test]
+    fn audit_digest_settings_are_checked() {
+        let key = std::env::temp_dir().join(format!("rc-config-key-{}.pem", std::process::id()));
+        std::fs::write(&key, "not read here").unwrap_or_default();
+        let with = |extra: &str| err(&format!("[audit]\ndigest_key_file = {key:?}\n{extra}"));
+        assert_eq!(with(""), "");
+        assert!(with("digest_s3_bucket = \"Not_A_Bucket\"").contains("audit.digest_s3_bucket"));
+        assert!(with("digest_s3_region = \"moon-1\"").contains("audit.digest_s3_region"));
+        assert!(with("digest_retention_days = 0").contains("audit.digest_retention_days"));
+        assert!(err("[audit]\ndigest_s3_bucket = \"rc-digests\"").contains("needs audit.digest_key_file"));
+        assert!(
+            err("[audit]\ndigest_key_file = \"/nonexistent/key.pem\"").contains("audit.digest_key_file: cannot read")
+        );
+        let _ = std::fs::remove_file(&key);
+    }
+
     /// Fidelity review item 14: STS refuses a RoleSessionName outside 2-64 characters of
     /// [\w+=,.@-] (AssumeRole API reference), which would break every AssumeRole; and the
     /// default backup role follows the account's partition (GovCloud, China).

@@ -55,6 +55,22 @@ pub async fn digest(cfg: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The demo signs digests too: a fresh key in the data folder, the digests in
+/// `audit-digests` there and in the sandbox's bucket with Object Lock. Returns the key id.
+pub fn demo_digests(cfg: &mut Config, data_dir: &Path) -> anyhow::Result<String> {
+    let (key, pem) = digests::generate_key()?;
+    let dir = data_dir.join("audit-digests");
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).with_context(|| format!("could not remove the old {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(data_dir).with_context(|| format!("could not create {}", data_dir.display()))?;
+    let file = data_dir.join("audit-digest-key.pem");
+    std::fs::write(&file, pem).with_context(|| format!("could not write {}", file.display()))?;
+    cfg.audit.digest_key_file = Some(file);
+    cfg.audit.digest_s3_bucket = Some(aws_sandbox::generate::AUDIT_DIGEST_BUCKET.into());
+    Ok(digests::key_id(&key.verifying_key()))
+}
+
 /// Where the digests are: a folder or `s3://bucket/prefix`.
 async fn read_digests(cfg: &Config, from: &str) -> anyhow::Result<Vec<ReadDigest>> {
     let Some(rest) = from.strip_prefix("s3://") else {

@@ -407,6 +407,7 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     cfg.auth.cookie_secure = false;
     // Requests and drills move every second: two minutes of the sandbox's clock.
     cfg.requests.poll_secs = 1;
+    let key_id = audit::demo_digests(&mut cfg, &data_dir)?;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
     let clock = Arc::clone(&sandbox);
@@ -415,6 +416,11 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     let started = Instant::now();
     let reports = app.console().syncer.run().await?;
     println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
+    println!(
+        "audit digests (key {key_id}; `recovery-console audit keygen` makes yours): {} and s3://{}/audit-digests/",
+        data_dir.join("audit-digests").display(),
+        sandbox::generate::AUDIT_DIGEST_BUCKET
+    );
     let started = Instant::now();
     let validated = warm_up(&app, &sandbox, now).await?;
     println!(
