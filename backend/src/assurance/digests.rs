@@ -322,39 +322,50 @@ pub fn read_dir(dir: &Path) -> Result<Vec<ReadDigest>, DigestError> {
         .collect()
 }
 
-/// The digests under `s3://bucket/prefix` (ListObjectsV2 and GetObject).
+/// Every version of the digests under `s3://bucket/prefix` (ListObjectVersions and
+/// GetObject by version): a delete marker hides a locked digest from a plain listing,
+/// and a put adds a new version over it, but neither removes the locked version, which
+/// is read here too.
 pub async fn read_s3(client: &aws_sdk_s3::Client, bucket: &str, prefix: &str) -> Result<Vec<ReadDigest>, DigestError> {
     let fail = |e: String| err(format!("s3://{bucket}/{prefix}: {e}"));
-    let mut keys = Vec::new();
-    let mut token = None;
+    let mut versions = Vec::new();
+    let (mut key_marker, mut version_marker) = (None, None);
     loop {
         let page = client
-            .list_objects_v2()
+            .list_object_versions()
             .bucket(bucket)
             .prefix(prefix)
-            .set_continuation_token(token.take())
+            .set_key_marker(key_marker.take())
+            .set_version_id_marker(version_marker.take())
             .send()
             .await
             .map_err(|e| fail(crate::aws::failure(&e).to_string()))?;
-        keys.extend(page.contents().iter().filter_map(|o| o.key()).map(str::to_string));
-        match page.next_continuation_token() {
-            Some(t) => token = Some(t.to_string()),
-            None => break,
+        for v in page.versions() {
+            if let (Some(key), Some(id)) = (v.key(), v.version_id()) {
+                versions.push((key.to_string(), id.to_string()));
+            }
+        }
+        key_marker = page.next_key_marker().map(str::to_string);
+        version_marker = page.next_version_id_marker().map(str::to_string);
+        if page.is_truncated() != Some(true) || key_marker.is_none() {
+            break;
         }
     }
-    keys.retain(|k| k.rsplit('/').next().is_some_and(|n| n.starts_with("audit-digest-") && n.ends_with(".json")));
+    versions
+        .retain(|(k, _)| k.rsplit('/').next().is_some_and(|n| n.starts_with("audit-digest-") && n.ends_with(".json")));
     let mut out = Vec::new();
-    for key in keys {
+    for (key, version) in versions {
         let object = client
             .get_object()
             .bucket(bucket)
             .key(&key)
+            .version_id(&version)
             .send()
             .await
             .map_err(|e| fail(format!("{key}: {}", crate::aws::failure(&e))))?;
         let bytes = object.body.collect().await.map_err(|e| fail(format!("{key}: {e}")))?.to_vec();
         let text = String::from_utf8(bytes).map_err(|_| fail(format!("{key} is not UTF-8")))?;
-        out.push(parse_digest(&format!("s3://{bucket}/{key}"), &text)?);
+        out.push(parse_digest(&format!("s3://{bucket}/{key} (version {version})"), &text)?);
     }
     Ok(out)
 }
@@ -402,12 +413,21 @@ impl Anchored {
         let kid = key_id(key);
         digests.sort_by_key(|d| d.file.digest.number);
         let mut problem = None;
+        // The same digest twice (written again after a stop) is one; two different ones
+        // under one number mean one was made after the fact.
+        digests.dedup_by(|b, a| a.file == b.file);
+        if let Some(w) = digests.windows(2).find(|w| w[0].file.digest.number == w[1].file.digest.number) {
+            problem = Some(format!(
+                "digest {} exists twice with different contents ({} and {}): one was written after the fact",
+                w[0].file.digest.number, w[0].source, w[1].source
+            ));
+        }
         let mut anchors = BTreeMap::new();
         let mut before: Option<&ReadDigest> = None;
-        for d in &digests {
+        let checked = if problem.is_some() { &digests[..0] } else { &digests[..] };
+        for d in checked {
             let b = &d.file.digest;
-            let found = check_one(d, key, before);
-            if let Err(p) = found {
+            if let Err(p) = check_one(d, key, before) {
                 problem = Some(p);
                 break;
             }
@@ -606,7 +626,12 @@ mod tests {
         let report = Anchored::new(vec![one.clone(), altered], &key.verifying_key()).finish();
         assert!(report.problem.unwrap().contains("digest 2 (d2) is not signed"));
         let stray = digest(&key, 2, 5, "h5", None);
-        let report = Anchored::new(vec![one, stray], &key.verifying_key()).finish();
+        let report = Anchored::new(vec![one.clone(), stray.clone()], &key.verifying_key()).finish();
         assert!(report.problem.unwrap().contains("does not name digest 1"));
+        // Read twice (two versions of one object) is one digest; two different ones are refused.
+        let again = Anchored::new(vec![one.clone(), two.clone(), two.clone()], &key.verifying_key());
+        assert!(again.digest_problem.is_none());
+        let report = Anchored::new(vec![one, two, stray], &key.verifying_key()).finish();
+        assert!(report.problem.unwrap().contains("digest 2 exists twice"));
     }
 }

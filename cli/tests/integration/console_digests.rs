@@ -108,6 +108,9 @@ async fn digests_prove_from_outside_the_database_that_no_record_was_removed_edit
             cfg.audit.digest_key_file = Some(key.clone());
             cfg.audit.digest_dir = Some(folder.clone());
             cfg.audit.digest_s3_bucket = Some(aws_sandbox::generate::AUDIT_DIGEST_BUCKET.into());
+            // One sandbox serves both databases: each console its own prefix (two
+            // consoles writing one prefix would be refused as digests made twice).
+            cfg.audit.digest_s3_prefix = format!("{label}/audit-digests/");
         })
         .await;
         let (alice, _carol, erin) = (c.sign_in("alice").await, c.sign_in("carol").await, c.sign_in("erin").await);
@@ -118,8 +121,8 @@ async fn digests_prove_from_outside_the_database_that_no_record_was_removed_edit
         assert_eq!(s, 201, "{label}: {first}");
         assert_eq!((first["number"].as_i64(), first["audit_seq"].as_i64()), (Some(1), Some(4)), "{label}: {first}");
         assert_eq!(first["public_key"].as_str().unwrap(), std::fs::read_to_string(&public).unwrap());
-        let s3_key = "s3://rc-audit-digests-999999999999/audit-digests/audit-digest-0000000001.json";
-        assert_eq!(first["written_to"].as_array().unwrap().last().unwrap(), s3_key, "{label}: {first}");
+        let s3_key = format!("s3://rc-audit-digests-999999999999/{label}/audit-digests/audit-digest-0000000001.json");
+        assert_eq!(first["written_to"].as_array().unwrap().last().unwrap(), &s3_key, "{label}: {first}");
         let (_, audit) = c.get_as(&erin, "/api/v1/audit?action=audit.digest_requested").await;
         assert_eq!(audit["items"][0]["seq"], 4, "{label}: {audit}");
         c.sign_in("bob").await;
@@ -145,7 +148,8 @@ async fn digests_prove_from_outside_the_database_that_no_record_was_removed_edit
         .unwrap();
         let config = config.to_str().unwrap();
         let folder_arg = folder.to_str().unwrap();
-        let s3 = "s3://rc-audit-digests-999999999999/audit-digests/";
+        let s3_prefix = format!("s3://rc-audit-digests-999999999999/{label}/audit-digests/");
+        let s3 = s3_prefix.as_str();
         let verify = |from: &str, key: &Path| {
             cli(
                 &dir,
@@ -197,8 +201,17 @@ async fn digests_prove_from_outside_the_database_that_no_record_was_removed_edit
         assert!(!verify(s3, &new_public).status.success());
         store_chain(&pool, &records[5..]).await;
 
-        // 3. Records removed from the end: the chain alone cannot tell, the digests can.
+        // 3. Records removed from the end: the chain alone cannot tell, the digests can,
+        // also when the last digests are hidden behind delete markers (which Object Lock
+        // allows; the locked versions stay and are read).
         sqlx::query("DELETE FROM audit_log WHERE seq > 5").execute(&pool).await.unwrap();
+        let hub = aws_sdk_s3::config::Builder::from(&sb.hub().await).force_path_style(true).build();
+        let hub = aws_sdk_s3::Client::from_conf(hub);
+        for n in [2, 3] {
+            let key = format!("{label}/audit-digests/{}", digests::file_name(n));
+            let marker = hub.delete_object().bucket(aws_sandbox::generate::AUDIT_DIGEST_BUCKET).key(key);
+            assert_eq!(marker.send().await.unwrap().delete_marker(), Some(true));
+        }
         assert!(cli(&dir, &["audit", "verify", "--config", config]).status.success(), "{label}");
         for from in [folder_arg, s3] {
             let bad = verify(from, &public);
