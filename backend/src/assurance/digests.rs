@@ -81,8 +81,7 @@ pub fn parse_public_key(text: &str) -> Result<VerifyingKey, DigestError> {
 pub fn read_public_key(arg: &str) -> Result<VerifyingKey, DigestError> {
     match std::fs::read_to_string(arg) {
         Ok(text) => parse_public_key(&text).map_err(|e| err(format!("{arg}: {e}"))),
-        Err(_) if !arg.contains('/') && !arg.ends_with(".pem") => parse_public_key(arg),
-        Err(e) => Err(err(format!("cannot read {arg}: {e}"))),
+        Err(e) => parse_public_key(arg).map_err(|_| err(format!("cannot read {arg}: {e}"))),
     }
 }
 
