@@ -167,10 +167,18 @@ pub struct AssuranceConfig {
     /// How long a drill keeps the restored resource before cleaning it up (minutes).
     #[serde(default = "default_drill_retention")]
     pub drill_retention_minutes: i64,
+    /// A drill schedule runs only while its creator was seen with the operator role
+    /// (signed in, or made a schedule) within this many days.
+    #[serde(default = "default_schedule_owner_days")]
+    pub schedule_owner_days: i64,
 }
 
 fn default_drill_retention() -> i64 {
     60
+}
+
+fn default_schedule_owner_days() -> i64 {
+    30
 }
 
 /// The RPO and RTO targets of one resource type.
@@ -225,7 +233,7 @@ pub struct OidcConfig {
     pub groups_claim: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AlbConfig {
     /// The load balancer's ARN: tokens signed by any other are refused.
@@ -233,6 +241,9 @@ pub struct AlbConfig {
     /// Where the ALB's public keys are (`{key_url}/{kid}`); default for the ARN's region:
     /// `https://public-keys.auth.elb.REGION.amazonaws.com`.
     pub key_url: Option<String>,
+    /// Keys the CSRF tokens of people behind the ALB; replicas behind one ALB share it.
+    /// Without it each process draws one at start.
+    pub csrf_secret: Option<Secret>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -385,6 +396,7 @@ impl Default for Config {
                 targets: Vec::new(),
                 central_vault_arns: Vec::new(),
                 drill_retention_minutes: default_drill_retention(),
+                schedule_owner_days: default_schedule_owner_days(),
             },
             notifications: NotificationsConfig::default(),
             validation: ValidationConfig::default(),
@@ -626,6 +638,9 @@ impl Config {
         }
         if !(1..=10_080).contains(&self.assurance.drill_retention_minutes) {
             return Err(invalid("assurance.drill_retention_minutes", "from 1 to 10080 (a week)"));
+        }
+        if !(1..=366).contains(&self.assurance.schedule_owner_days) {
+            return Err(invalid("assurance.schedule_owner_days", "from 1 to 366 (a year)"));
         }
         if self.notifications.recent_days < 1 {
             return Err(invalid("notifications.recent_days", "must be at least 1"));

@@ -29,8 +29,9 @@ pub fn to_csv<R: Serialize + Default>(rows: impl IntoIterator<Item = R>, header:
     Ok(bytes)
 }
 
-/// OWASP's advice against CSV injection: a cell that starts like a formula
-/// (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`, so the spreadsheet shows it as text.
+/// OWASP's advice against CSV injection (the "CSV Injection" page): a cell that starts
+/// like a formula (`=`, `+`, `-`, `@`, tab, CR) gets a leading `'`, so the spreadsheet
+/// shows it as text. The csv crate quotes cells holding `,`, `"`, LF or CR.
 pub fn defuse(text: &str) -> Cow<'_, str> {
     if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         Cow::Owned(format!("'{text}"))
@@ -236,8 +237,19 @@ mod tests {
 
     #[test]
     fn awkward_text_round_trips_and_formulas_are_defused() -> TestResult {
-        let texts =
-            ["a,b", "say \"hi\"", "two\nlines", "=cmd|' /C calc'!A0", "-1+2", "@SUM(A1)", "\tx", "\rx", "+1", "plain"];
+        let texts = [
+            "a,b",
+            "say \"hi\"",
+            "two\nlines",
+            "=cmd|' /C calc'!A0",
+            "-1+2",
+            "@SUM(A1)",
+            "\tx",
+            "\rx",
+            "+1",
+            "plain",
+            "a\rb",
+        ];
         let rows = texts.iter().map(|t| Row { text: t, note: Some(t), minutes: Some(-5), ok: true });
         let bytes = to_csv(rows, true)?;
         let read = read(&bytes)?;
@@ -254,12 +266,14 @@ mod tests {
             "'\rx",
             "'+1",
             "plain",
+            "a\rb",
         ];
         for (row, want) in read[1..].iter().zip(expected) {
             assert_eq!(row, &[want, want, "-5", "true"], "numbers are not text and stay as they are");
         }
         let text = String::from_utf8(bytes)?;
         assert!(text.starts_with("text,note,minutes,ok\n\"a,b\",\"a,b\",-5,true\n\"say \"\"hi\"\"\","), "{text}");
+        assert!(text.ends_with("\"a\rb\",\"a\rb\",-5,true\n"), "a CR is quoted like a LF: {text:?}");
         Ok(())
     }
 

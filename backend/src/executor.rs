@@ -439,17 +439,34 @@ impl Executor {
                     Ok(p) => p,
                     Err(e) => return not_sent_or_unknown(&e),
                 };
-                let found = pages
+                // A copy job carries nothing of the token or the request: a job a backup
+                // plan made (CreatedBy names it) or another request holds is not this one's,
+                // and of the rest exactly one must be left, or nobody can tell which it is.
+                let candidates: Vec<String> = pages
                     .iter()
                     .flat_map(|p| p.copy_jobs().iter())
                     .filter(|j| {
                         j.source_recovery_point_arn() == Some(rp.as_str())
                             && j.destination_backup_vault_arn() == r.param("destination_vault_arn")
                             && j.iam_role_arn() == Some(role.as_str())
+                            && j.created_by().and_then(|c| c.backup_plan_id()).is_none()
                             && in_window(j.creation_date())
                     })
-                    .find_map(|j| j.copy_job_id().map(str::to_string));
-                found.map(Call::Done).unwrap_or_else(|| Call::Refused(not_found(phase)))
+                    .filter_map(|j| j.copy_job_id().map(str::to_string))
+                    .collect();
+                let candidates = match self.unclaimed(r, phase, candidates).await {
+                    Ok(c) => c,
+                    Err(e) => return Call::Unknown(e.to_string()),
+                };
+                match candidates.as_slice() {
+                    [] => Call::Refused(not_found(phase)),
+                    [one] => Call::Done(one.clone()),
+                    several => Call::Refused(format!(
+                        "unknown, check by hand: {} copy jobs of this recovery point into this vault with this role started in the idempotency window ({}), and none can be told to be this request's; it is not started again",
+                        several.len(),
+                        several.join(", ")
+                    )),
+                }
             }
             Phase::Restore => {
                 let rp = restore_source(r);
@@ -473,9 +490,23 @@ impl Executor {
                     })
                     .filter_map(|j| j.restore_job_id().map(str::to_string))
                     .collect();
-                self.own_restore_job(client, r, candidates).await
+                match self.unclaimed(r, phase, candidates).await {
+                    Ok(candidates) => self.own_restore_job(client, r, candidates).await,
+                    Err(e) => Call::Unknown(e.to_string()),
+                }
             }
         }
+    }
+
+    /// The jobs of `ids` that no other request holds already.
+    async fn unclaimed(&self, r: &RequestRow, phase: Phase, ids: Vec<String>) -> Result<Vec<String>, StoreError> {
+        let mut free = Vec::new();
+        for id in ids {
+            if !self.store.job_held_by_another(phase.job_column(), &id, &r.id).await? {
+                free.push(id);
+            }
+        }
+        Ok(free)
     }
 
     /// Of the restore jobs that could be this request's, the one that restores into the

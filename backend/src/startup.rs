@@ -46,9 +46,9 @@ pub async fn build(cfg: Config, deps: Deps) -> Result<App, StartupError> {
     let store = open_store(&cfg).await?;
     let clock = deps.clock.unwrap_or_else(|| Arc::new(crate::time::now_ms));
     let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), deps.credentials, Arc::clone(&clock)).await;
-    let console = Console::new(store, Arc::clone(&cfg), syncer, clock);
+    let console = Console::new(store, Arc::clone(&cfg), syncer, Arc::clone(&clock));
     let ui = Ui::from_config(cfg.ui_dir.as_deref());
-    Ok(App { state: AppState::new(console, Auth::new(cfg.auth.clone())), ui })
+    Ok(App { state: AppState::new(console, Auth::new(cfg.auth.clone(), clock)), ui })
 }
 
 /// The configured database, migrated.

@@ -116,9 +116,16 @@ test('the evidence pack downloads, opens, renders in Chromium and its audit log 
   await page.goto(`${BASE}/audit`);
   await page.getByRole('link', { name: 'Evidence pack' }).click();
   await page.waitForURL(`${BASE}/evidence`);
-  await page.getByRole('button', { name: 'Prepare the pack' }).click();
+  // Making a pack is a POST (with the CSRF token); the finished file is a GET that makes nothing.
+  const [started] = await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/evidence/jobs'),
+    page.getByRole('button', { name: 'Prepare the pack' }).click(),
+  ]);
+  assert.equal(started.request().method(), 'POST');
+  assert.equal(started.status(), 202);
   const link = page.getByRole('link', { name: 'Download the pack' });
   await link.waitFor({ timeout: 60000 });
+  assert.match(await link.getAttribute('href'), /^\/api\/v1\/evidence\/jobs\/[^/]+\/download$/);
   await page.screenshot({ path: `${ARTIFACTS}evidence.png`, fullPage: true });
   const [download] = await Promise.all([page.waitForEvent('download'), link.click()]);
   const dir = mkdtempSync(join(tmpdir(), 'rc-evidence-'));
@@ -197,6 +204,9 @@ test('a coverage gap is added to a restore testing selection, approved, run on t
   await bob.goto(BASE + requestPath);
   await bob.getByRole('button', { name: 'Approve these exact parameters' }).click();
   await bob.locator('.request-head .badge', { hasText: /succeeded/i }).waitFor({ timeout: 30000 });
+  // People are shown by the subject the console checks next to their display name.
+  assert.match(await bob.locator('.request-head .person .subject').innerText(), /alice/);
+  assert.equal(await bob.locator('ul.plain li .person .subject', { hasText: /bob/ }).count(), 1, 'the approver by subject');
   assert.match(await bob.locator('dl.facts').first().innerText(), /Restore testing plan[\s\S]*restore-testing-plan:tracking_daily_restore_test/);
   await bob.screenshot({ path: `${ARTIFACTS}testing-request-done.png`, fullPage: true });
 

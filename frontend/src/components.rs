@@ -127,6 +127,21 @@ pub fn ZoneToggle() -> impl IntoView {
     }
 }
 
+/// A person: the display name the IdP gave (which people can often edit themselves),
+/// then the identity the console checks (the subject), set apart.
+#[component]
+pub fn Person(name: String, subject: String) -> impl IntoView {
+    view! {
+        <span class="person">
+            {name}
+            " "
+            <code class="subject" title="The identity the console checks (the IdP subject)">
+                {subject}
+            </code>
+        </span>
+    }
+}
+
 /// A time in the chosen zone, the other zone in its tooltip.
 #[component]
 pub fn Time(at: Option<String>) -> impl IntoView {

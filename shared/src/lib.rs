@@ -648,6 +648,15 @@ pub struct DemoSignIn {
     pub user: String,
 }
 
+/// The sessions an admin ended for one person (`DELETE /api/v1/sessions?subject=`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct SessionsEnded {
+    pub subject: String,
+    /// How many live sessions (cookies and session bearer tokens) were ended.
+    pub ended: i64,
+}
+
 /// Who is signed in.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
@@ -1378,6 +1387,27 @@ pub struct DrillSchedule {
     pub retention_minutes: i64,
     pub created_by: String,
     pub enabled: bool,
+    /// No run starts after this time (none: no end).
+    #[serde(default)]
+    pub ends_at: Option<Timestamp>,
+    /// The creator's grant the schedule runs under (an admin can revoke it).
+    #[serde(default)]
+    pub grant_id: Option<String>,
+}
+
+/// A person's standing grant to have scheduled drills filed in their name
+/// (`GET /api/v1/schedule-grants`); an admin revokes it.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct ScheduleGrant {
+    pub id: String,
+    pub subject: String,
+    pub role: String,
+    pub granted_at: Timestamp,
+    /// The last time its holder made a schedule under it.
+    pub confirmed_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
 }
 
 /// A schedule to create (`POST /api/v1/drill-schedules`).
@@ -1391,6 +1421,9 @@ pub struct NewDrillSchedule {
     /// The first run (default: now).
     pub first_at: Option<Timestamp>,
     pub retention_minutes: Option<i64>,
+    /// No run starts after this time (default: no end).
+    #[serde(default)]
+    pub ends_at: Option<Timestamp>,
 }
 
 /// The follow-ups written into a drill report (`PUT /api/v1/drills/{id}/followups`).

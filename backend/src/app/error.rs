@@ -25,6 +25,9 @@ pub enum AppError {
     Unprocessable { code: &'static str, message: String },
     #[error("{0}")]
     Unavailable(String),
+    /// Every slot of a capped kind of work is taken: send again after `retry_after_secs`.
+    #[error("{message}")]
+    Busy { message: String, retry_after_secs: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

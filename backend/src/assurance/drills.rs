@@ -9,11 +9,11 @@ use std::time::Duration;
 
 use aws_sdk_cloudcontrol::error::ProvideErrorMetadata;
 use serde_json::json;
-use shared::NewDrill;
+use shared::{DrillSchedule, NewDrill, ScheduleGrant};
 
 use super::runbooks;
 use crate::app::{AppError, Console};
-use crate::store::{Column, DrillRow, Record, StoreError, Val};
+use crate::store::{Column, DrillRow, LastSeen, Record, StoreError, Val, SCHEDULE_ROLE};
 
 /// Give up validating a restored resource that does not show up or become ready.
 const VALIDATION_PATIENCE_MS: i64 = 60 * 60_000;
@@ -181,6 +181,20 @@ pub async fn pass(s: &Console) -> Result<(), StoreError> {
                 .await?;
             continue;
         }
+        if let Some(why) = owner_lapsed(s, &schedule, now).await? {
+            // Nobody files in the name of a person who may no longer: skipped, audited, alerted.
+            tracing::warn!(schedule = %schedule.id, %why, "scheduled drill skipped");
+            let subject = format!("drill_schedule:{}", schedule.id);
+            let details = json!({"reason": why, "created_by": schedule.created_by, "grant_id": schedule.grant_id,
+                "next_at": crate::time::rfc3339(next)});
+            s.store.audit_now(now, "system", "drill_schedule.run_skipped", &subject, details.clone()).await?;
+            let text = format!(
+                "Scheduled drill {} of {} did not run: {why}. Its creator renews it by making a schedule (with the operator role), or an admin turns it off.",
+                schedule.id, schedule.resource_arn
+            );
+            s.notifier.enqueue("drill_schedule_skipped", &format!("{subject}:{was}"), text, details).await?;
+            continue;
+        }
         let input = NewDrill {
             resource_arn: schedule.resource_arn.clone(),
             scenario: schedule.scenario,
@@ -218,6 +232,49 @@ pub async fn pass(s: &Console) -> Result<(), StoreError> {
         }
     }
     Ok(())
+}
+
+/// Why a run of `schedule` may not file a request in its creator's name now, if it may not.
+async fn owner_lapsed(s: &Console, schedule: &DrillSchedule, now: i64) -> Result<Option<String>, StoreError> {
+    let grant = match &schedule.grant_id {
+        Some(id) => s.store.schedule_grant(id).await?,
+        None => None,
+    };
+    let seen = s.store.last_seen(&schedule.created_by).await?;
+    let days = s.syncer.config().assurance.schedule_owner_days;
+    Ok(owner_refusal(&schedule.created_by, grant.as_ref(), seen.as_ref(), now, days))
+}
+
+/// A schedule runs while its creator's grant is live and the creator was last seen
+/// (their newest sign-in, or schedule made) holding the operator role, at most `days`
+/// ago. A sign-in records the roles the identity provider gave at that time, so a
+/// person removed from the operator group stops their schedules at their next sign-in,
+/// and one who no longer signs in stops them after `days`.
+fn owner_refusal(
+    creator: &str,
+    grant: Option<&ScheduleGrant>,
+    seen: Option<&LastSeen>,
+    now: i64,
+    days: i64,
+) -> Option<String> {
+    let Some(grant) = grant else { return Some(format!("{creator} holds no grant for it")) };
+    if let Some(at) = &grant.revoked_at {
+        let by = grant.revoked_by.as_deref().unwrap_or("an admin");
+        return Some(format!("{creator}'s grant {} was revoked by {by} at {at}", grant.id));
+    }
+    let Some(seen) = seen else { return Some(format!("{creator} was never seen with the operator role")) };
+    let how = if seen.action == "auth.signed_in" { "signed in" } else { "made a schedule" };
+    let when = crate::time::rfc3339(seen.at);
+    if !seen.roles.iter().any(|r| r == SCHEDULE_ROLE || r == "admin") {
+        return Some(format!(
+            "{creator} last {how} at {when} without the operator role (roles: {})",
+            seen.roles.join(", ")
+        ));
+    }
+    if now - seen.at > days * crate::time::DAY_MS {
+        return Some(format!("{creator} last {how} at {when}, more than assurance.schedule_owner_days ({days}) ago"));
+    }
+    None
 }
 
 /// Ends a drill as failed; when its restore had already created the resource, the
@@ -700,4 +757,49 @@ async fn fail_for_good(s: &Console, d: &DrillRow, why: String) -> Result<(), Sto
         None => why,
     };
     end_failed(s, d, why, false).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = crate::time::DAY_MS;
+
+    fn grant(revoked: bool) -> ScheduleGrant {
+        ScheduleGrant {
+            id: "g-1".into(),
+            subject: "alice".into(),
+            role: "operator".into(),
+            granted_at: "2026-11-01T00:00:00Z".into(),
+            confirmed_at: "2026-11-01T00:00:00Z".into(),
+            revoked_at: revoked.then(|| "2026-11-02T00:00:00Z".into()),
+            revoked_by: revoked.then(|| "erin".into()),
+        }
+    }
+
+    fn seen(roles: &[&str], at: i64) -> LastSeen {
+        LastSeen { at, action: "auth.signed_in".into(), roles: roles.iter().map(|r| r.to_string()).collect() }
+    }
+
+    #[test]
+    fn a_schedule_runs_only_while_its_creator_is_a_live_operator() {
+        let now = 100 * DAY;
+        let op = seen(&["viewer", "operator"], now - DAY);
+        assert_eq!(owner_refusal("alice", Some(&grant(false)), Some(&op), now, 30), None);
+        // Admin holds every role.
+        assert_eq!(owner_refusal("erin", Some(&grant(false)), Some(&seen(&["admin"], now)), now, 30), None);
+        let demoted = owner_refusal("alice", Some(&grant(false)), Some(&seen(&["viewer"], now - DAY)), now, 30);
+        assert!(demoted.unwrap().contains("without the operator role (roles: viewer)"));
+        let revoked = owner_refusal("alice", Some(&grant(true)), Some(&op), now, 30).unwrap();
+        assert!(revoked.contains("revoked by erin"), "{revoked}");
+        let stale = owner_refusal("alice", Some(&grant(false)), Some(&seen(&["operator"], now - 31 * DAY)), now, 30);
+        assert!(stale.unwrap().contains("assurance.schedule_owner_days (30)"));
+        assert_eq!(
+            owner_refusal("alice", Some(&grant(false)), Some(&seen(&["operator"], now - 30 * DAY)), now, 30),
+            None
+        );
+        assert!(owner_refusal("alice", None, Some(&op), now, 30).unwrap().contains("no grant"));
+        assert!(owner_refusal("alice", Some(&grant(false)), None, now, 30).unwrap().contains("never seen"));
+    }
 }

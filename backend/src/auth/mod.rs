@@ -14,8 +14,15 @@ use subtle::ConstantTimeEq;
 use crate::app::AppError;
 use crate::config::AuthConfig;
 use crate::store::{SessionRow, Store};
+use crate::time::Clock;
 
-pub const SESSION_COOKIE: &str = "rc_session";
+/// The session cookie's name over HTTPS: the `__Host-` prefix makes browsers refuse
+/// it unless it is Secure, for `Path=/` and without `Domain`, so a sibling subdomain
+/// cannot plant a session of its own (security review, finding 14).
+pub const SESSION_COOKIE: &str = "__Host-rc_session";
+/// Its name over plain HTTP (`cookie_secure = false`: the demo and tests), where a
+/// browser would refuse a `__Host-` cookie.
+pub const PLAIN_SESSION_COOKIE: &str = "rc_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 
 /// How a request was authenticated.
@@ -88,12 +95,29 @@ pub const DEMO_USERS: [(&str, &str, &str); 4] = [
 pub struct Auth {
     pub cfg: AuthConfig,
     pub oidc: Option<oidc::Oidc>,
+    alb_keys: AlbKeys,
+    /// Keys the CSRF tokens of people behind the ALB: `auth.alb.csrf_secret`, or random at start.
+    csrf_key: Vec<u8>,
 }
 
 impl Auth {
-    pub fn new(cfg: AuthConfig) -> Arc<Self> {
-        let oidc = cfg.oidc.clone().map(|o| oidc::Oidc::new(o, cfg.public_url.as_deref().unwrap_or_default()));
-        Arc::new(Self { cfg, oidc })
+    pub fn new(cfg: AuthConfig, clock: Clock) -> Arc<Self> {
+        let public_url = cfg.public_url.clone().unwrap_or_default();
+        let oidc = cfg.oidc.clone().map(|o| oidc::Oidc::new(o, &public_url, Arc::clone(&clock)));
+        let csrf_key = match cfg.alb.as_ref().and_then(|a| a.csrf_secret.as_ref()) {
+            Some(secret) => secret.expose().as_bytes().to_vec(),
+            None => oidc::new_secret().into_bytes(),
+        };
+        Arc::new(Self { cfg, oidc, alb_keys: AlbKeys::new(clock), csrf_key })
+    }
+
+    /// The session cookie's name: `__Host-rc_session` when the cookie is Secure.
+    pub fn session_cookie_name(&self) -> &'static str {
+        if self.cfg.cookie_secure {
+            SESSION_COOKIE
+        } else {
+            PLAIN_SESSION_COOKIE
+        }
     }
 
     /// Console roles from the IdP's claims: the default roles plus those of each group.
@@ -117,8 +141,9 @@ impl Auth {
 
     pub fn session_cookie(&self, token: &str, max_age_secs: i64) -> HeaderValue {
         let secure = if self.cfg.cookie_secure { "; Secure" } else { "" };
+        let name = self.session_cookie_name();
         HeaderValue::from_str(&format!(
-            "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
+            "{name}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{secure}"
         ))
         .unwrap_or_else(|_| HeaderValue::from_static(""))
     }
@@ -157,22 +182,22 @@ impl Auth {
             return self.bearer(store, token, now).await;
         }
         if let (Some(alb), Some(data)) = (&auth.cfg.alb, headers.get("x-amzn-oidc-data")) {
-            let claims = alb_claims(alb, data.to_str().unwrap_or_default()).await?;
-            let subject = claims
+            let claims = self.alb_keys.claims(alb, data.to_str().unwrap_or_default()).await?;
+            let sub = claims
                 .get("sub")
                 .and_then(Value::as_str)
                 .filter(|s| !s.is_empty())
-                .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?
-                .to_string();
+                .ok_or_else(|| AppError::Unauthenticated("x-amzn-oidc-data refused: no subject".into()))?;
+            let subject = format!("{}{sub}", crate::domain::ALB_SUBJECT_PREFIX);
             return Ok(Identity {
                 name: claims.get("name").or_else(|| claims.get("email")).and_then(Value::as_str).map(str::to_string),
-                csrf_token: Some(alb_csrf(&subject, &alb.signer_arn)),
+                csrf_token: Some(self.alb_csrf(&subject, &alb.signer_arn)),
                 subject: Some(subject),
                 roles: auth.roles_of(&claims),
                 via: Via::Alb,
             });
         }
-        if let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| !t.is_empty()) {
+        if let Some(token) = cookie(headers, self.session_cookie_name()).filter(|t| !t.is_empty()) {
             if let Some(s) = store.session(&token, now).await? {
                 return Ok(from_session(s, Via::Cookie));
             }
@@ -210,74 +235,126 @@ impl Auth {
     }
 }
 
-/// The CSRF token of a person behind the ALB (whose browser holds the ALB's
-/// session cookie): only a page of the console's own origin can read it from
-/// `GET /api/v1/me`, so a cross-site form cannot send it.
-fn alb_csrf(subject: &str, signer: &str) -> String {
-    crate::digest::sha256_hex(format!("recovery-console csrf|{signer}|{subject}"))
+impl Auth {
+    /// The CSRF token of a person behind the ALB (whose browser holds the ALB's
+    /// session cookie): only a page of the console's own origin can read it from
+    /// `GET /api/v1/me`, and only the console can make it (an HMAC with its secret,
+    /// not a hash of the public signer and subject: security review, finding 12).
+    fn alb_csrf(&self, subject: &str, signer: &str) -> String {
+        use hmac::{Hmac, Mac};
+        let Ok(mut mac) = Hmac::<sha2::Sha256>::new_from_slice(&self.csrf_key) else { return String::new() };
+        mac.update(format!("recovery-console alb csrf|{signer}|{subject}").as_bytes());
+        mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    }
 }
 
-/// The ALB's `x-amzn-oidc-data`: an ES256 JWT whose `signer` must be the pinned
-/// load balancer, checked with the key the ALB publishes for its `kid`.
-async fn alb_claims(alb: &crate::config::AlbConfig, token: &str) -> Result<serde_json::Map<String, Value>, AppError> {
-    use base64::Engine as _;
-    let refuse = |why: &str| AppError::Unauthenticated(format!("x-amzn-oidc-data refused: {why}"));
-    let parts: Vec<&str> = token.split('.').collect();
-    let [head, body, sig] = parts[..] else { return Err(refuse("not a JWT")) };
-    let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('='));
-    let header: Value =
-        b64(head).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad header"))?;
-    if header["alg"] != "ES256" {
-        return Err(refuse("the algorithm must be ES256"));
+type PemsByUrl = std::collections::HashMap<String, Vec<u8>>;
+
+/// The ALB's public keys by key id, fetched with a timeout, one fetch at a time; after a
+/// fetch that failed (an unknown key id, or the endpoint down) no other is made for a
+/// minute, so forged key ids cannot make the console call out per request (finding 13).
+struct AlbKeys {
+    http: reqwest::Client,
+    /// The keys by URL, and when a fetch last failed.
+    pems: std::sync::Mutex<(PemsByUrl, Option<i64>)>,
+    fetching: tokio::sync::Mutex<()>,
+    clock: Clock,
+}
+
+impl AlbKeys {
+    fn new(clock: Clock) -> Self {
+        let http = reqwest::Client::builder().timeout(std::time::Duration::from_secs(5)).build().unwrap_or_default();
+        Self { http, pems: Default::default(), fetching: Default::default(), clock }
     }
-    if header["signer"].as_str() != Some(alb.signer_arn.as_str()) {
-        return Err(refuse("signed by another load balancer"));
+
+    fn cached(&self, url: &str) -> Option<Vec<u8>> {
+        self.pems.lock().unwrap_or_else(std::sync::PoisonError::into_inner).0.get(url).cloned()
     }
-    let kid = header["kid"].as_str().filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
-    let kid = kid.ok_or_else(|| refuse("no usable key id"))?;
-    let region = alb.signer_arn.split(':').nth(3).unwrap_or_default();
-    let base = alb.key_url.clone().unwrap_or_else(|| format!("https://public-keys.auth.elb.{region}.amazonaws.com"));
-    static KEYS: std::sync::OnceLock<tokio::sync::Mutex<std::collections::HashMap<String, Vec<u8>>>> =
-        std::sync::OnceLock::new();
-    let cache = KEYS.get_or_init(Default::default);
-    let url = format!("{base}/{kid}");
-    let cached = cache.lock().await.get(&url).cloned();
-    let pem = match cached {
-        Some(pem) => pem,
-        None => {
-            let pem = reqwest::get(&url)
-                .await
-                .and_then(|r| r.error_for_status())
-                .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be fetched: {e}")))?
-                .bytes()
-                .await
-                .map_err(|e| AppError::Unavailable(format!("the ALB's public key could not be read: {e}")))?
-                .to_vec();
-            // A key id names one key for good: keep it.
-            cache.lock().await.insert(url, pem.clone());
-            pem
+
+    async fn pem(&self, url: String) -> Result<Vec<u8>, AppError> {
+        if let Some(pem) = self.cached(&url) {
+            return Ok(pem);
         }
-    };
-    let key = jsonwebtoken::DecodingKey::from_ec_pem(&pem).map_err(|_| refuse("the ALB's key is not an EC key"))?;
-    // The ALB pads its base64: the signature covers the segments as sent.
-    let signed = format!("{head}.{body}");
-    let ok = jsonwebtoken::crypto::verify(
-        sig.trim_end_matches('='),
-        signed.as_bytes(),
-        &key,
-        jsonwebtoken::Algorithm::ES256,
-    )
-    .unwrap_or(false);
-    if !ok {
-        return Err(refuse("bad signature"));
+        let _single_flight = self.fetching.lock().await;
+        if let Some(pem) = self.cached(&url) {
+            return Ok(pem);
+        }
+        let now = (self.clock)();
+        let failed = self.pems.lock().unwrap_or_else(std::sync::PoisonError::into_inner).1;
+        if failed.is_some_and(|t| now - t < oidc::REFETCH_MS) {
+            return Err(AppError::Unauthenticated(
+                "x-amzn-oidc-data refused: unknown key id (keys are looked up again within a minute)".into(),
+            ));
+        }
+        let fetched = async {
+            let resp = self.http.get(&url).send().await?.error_for_status()?;
+            resp.bytes().await.map(|b| b.to_vec())
+        }
+        .await;
+        let mut pems = self.pems.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match fetched {
+            Ok(pem) => {
+                // A key id names one key for good: keep it.
+                pems.0.insert(url, pem.clone());
+                Ok(pem)
+            }
+            Err(e) => {
+                pems.1 = Some(now);
+                if e.status().is_some_and(|s| s.is_client_error()) {
+                    return Err(AppError::Unauthenticated("x-amzn-oidc-data refused: unknown key id".into()));
+                }
+                Err(AppError::Unavailable(format!("the ALB's public key could not be fetched: {e}")))
+            }
+        }
     }
-    let claims: serde_json::Map<String, Value> =
-        b64(body).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad claims"))?;
-    let now = crate::time::now_ms() / 1000;
-    if claims.get("exp").and_then(Value::as_i64).is_none_or(|exp| exp + 30 < now) {
-        return Err(refuse("expired"));
+
+    /// The ALB's `x-amzn-oidc-data`: an ES256 JWT whose `signer` must be the pinned
+    /// load balancer, checked with the key the ALB publishes for its `kid`.
+    async fn claims(
+        &self,
+        alb: &crate::config::AlbConfig,
+        token: &str,
+    ) -> Result<serde_json::Map<String, Value>, AppError> {
+        use base64::Engine as _;
+        let refuse = |why: &str| AppError::Unauthenticated(format!("x-amzn-oidc-data refused: {why}"));
+        let parts: Vec<&str> = token.split('.').collect();
+        let [head, body, sig] = parts[..] else { return Err(refuse("not a JWT")) };
+        let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s.trim_end_matches('='));
+        let header: Value =
+            b64(head).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad header"))?;
+        if header["alg"] != "ES256" {
+            return Err(refuse("the algorithm must be ES256"));
+        }
+        if header["signer"].as_str() != Some(alb.signer_arn.as_str()) {
+            return Err(refuse("signed by another load balancer"));
+        }
+        let kid = header["kid"].as_str().filter(|k| k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'));
+        let kid = kid.ok_or_else(|| refuse("no usable key id"))?;
+        let region = alb.signer_arn.split(':').nth(3).unwrap_or_default();
+        let base =
+            alb.key_url.clone().unwrap_or_else(|| format!("https://public-keys.auth.elb.{region}.amazonaws.com"));
+        let pem = self.pem(format!("{base}/{kid}")).await?;
+        let key = jsonwebtoken::DecodingKey::from_ec_pem(&pem).map_err(|_| refuse("the ALB's key is not an EC key"))?;
+        // The ALB pads its base64: the signature covers the segments as sent.
+        let signed = format!("{head}.{body}");
+        let ok = jsonwebtoken::crypto::verify(
+            sig.trim_end_matches('='),
+            signed.as_bytes(),
+            &key,
+            jsonwebtoken::Algorithm::ES256,
+        )
+        .unwrap_or(false);
+        if !ok {
+            return Err(refuse("bad signature"));
+        }
+        let claims: serde_json::Map<String, Value> =
+            b64(body).ok().and_then(|b| serde_json::from_slice(&b).ok()).ok_or_else(|| refuse("bad claims"))?;
+        let now = crate::time::now_ms() / 1000;
+        if claims.get("exp").and_then(Value::as_i64).is_none_or(|exp| exp + 30 < now) {
+            return Err(refuse("expired"));
+        }
+        Ok(claims)
     }
-    Ok(claims)
 }
 
 /// Creates a session for a signed-in person and writes its audit record.

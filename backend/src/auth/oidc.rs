@@ -2,7 +2,8 @@
 //! jsonwebtoken (signature, allowed algorithms only, issuer, audience, expiry,
 //! not-before), and the authorization code flow with PKCE.
 
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
@@ -11,12 +12,15 @@ use jsonwebtoken::{decode, decode_header, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::OnceCell;
 
 use crate::config::OidcConfig;
+use crate::time::Clock;
 
-/// An unknown key id refetches the JWKS at most this often.
-const JWKS_REFETCH: Duration = Duration::from_secs(60);
+/// The JWKS, and the discovery document while it fails, are fetched at most this
+/// often (ms), whether the last attempt worked or not: unknown key ids, or a
+/// provider that is down, never make the console call it more.
+pub const REFETCH_MS: i64 = 60_000;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Discovery {
@@ -37,7 +41,8 @@ pub enum TokenError {
 
 struct Keys {
     set: JwkSet,
-    fetched: Option<Instant>,
+    /// When the JWKS was last asked for (the console's clock), answered or not.
+    attempted: Option<i64>,
 }
 
 pub struct Oidc {
@@ -45,7 +50,16 @@ pub struct Oidc {
     pub redirect_uri: String,
     http: reqwest::Client,
     discovery: OnceCell<Discovery>,
+    discovery_failed: Mutex<Option<i64>>,
+    /// Held only to read or replace the set, never across a fetch: known key ids never wait.
     keys: Mutex<Keys>,
+    /// One JWKS fetch at a time; those that need it meanwhile wait for its answer.
+    fetching: tokio::sync::Mutex<()>,
+    clock: Clock,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 fn random_token() -> String {
@@ -80,50 +94,84 @@ fn algorithm(name: &str) -> Option<Algorithm> {
 }
 
 impl Oidc {
-    pub fn new(cfg: OidcConfig, public_url: &str) -> Self {
+    pub fn new(cfg: OidcConfig, public_url: &str, clock: Clock) -> Self {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
         Self {
             cfg,
             redirect_uri: format!("{public_url}/auth/callback"),
             http,
             discovery: OnceCell::new(),
-            keys: Mutex::new(Keys { set: JwkSet { keys: Vec::new() }, fetched: None }),
+            discovery_failed: Mutex::new(None),
+            keys: Mutex::new(Keys { set: JwkSet { keys: Vec::new() }, attempted: None }),
+            fetching: tokio::sync::Mutex::new(()),
+            clock,
         }
     }
 
+    /// The provider's discovery document, read once; while it fails, asked for again
+    /// once a minute at most (concurrent callers share one attempt: those waiting on a
+    /// failed one find it failed and do not fetch).
     pub async fn discovery(&self) -> Result<&Discovery, TokenError> {
         self.discovery
             .get_or_try_init(|| async {
-                let url = format!("{}/.well-known/openid-configuration", self.cfg.issuer.trim_end_matches('/'));
-                let d: Discovery = self
-                    .http
-                    .get(&url)
-                    .send()
-                    .await
-                    .and_then(|r| r.error_for_status())
-                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?
-                    .json()
-                    .await
-                    .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?;
-                if d.issuer.trim_end_matches('/') != self.cfg.issuer.trim_end_matches('/') {
-                    return Err(TokenError::Provider(format!(
-                        "the discovery document names issuer {:?}, not the configured {:?}",
-                        d.issuer, self.cfg.issuer
-                    )));
+                let now = (self.clock)();
+                if lock(&self.discovery_failed).is_some_and(|t| now - t < REFETCH_MS) {
+                    return Err(TokenError::Provider(
+                        "the discovery document could not be read a moment ago; it is asked for again within a minute"
+                            .into(),
+                    ));
                 }
-                Ok(d)
+                let found = self.fetch_discovery().await;
+                if found.is_err() {
+                    *lock(&self.discovery_failed) = Some(now);
+                }
+                found
             })
             .await
     }
 
-    /// The key of `kid`; an unknown id refetches the JWKS unless it was fetched in the last minute.
-    async fn key(&self, kid: &str) -> Result<Jwk, TokenError> {
-        let mut keys = self.keys.lock().await;
-        if let Some(k) = keys.set.find(kid) {
-            return Ok(k.clone());
+    async fn fetch_discovery(&self) -> Result<Discovery, TokenError> {
+        let url = format!("{}/.well-known/openid-configuration", self.cfg.issuer.trim_end_matches('/'));
+        let d: Discovery = self
+            .http
+            .get(&url)
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?
+            .json()
+            .await
+            .map_err(|e| TokenError::Provider(format!("{url}: {e}")))?;
+        if d.issuer.trim_end_matches('/') != self.cfg.issuer.trim_end_matches('/') {
+            return Err(TokenError::Provider(format!(
+                "the discovery document names issuer {:?}, not the configured {:?}",
+                d.issuer, self.cfg.issuer
+            )));
         }
-        if keys.fetched.is_some_and(|t| t.elapsed() < JWKS_REFETCH) {
-            return Err(TokenError::Invalid(format!("unknown key id {kid:?}")));
+        Ok(d)
+    }
+
+    fn cached(&self, kid: &str) -> Option<Jwk> {
+        lock(&self.keys).set.find(kid).cloned()
+    }
+
+    /// The key of `kid`; an unknown id refetches the JWKS unless it was asked for in the last minute.
+    async fn key(&self, kid: &str) -> Result<Jwk, TokenError> {
+        let unknown = || TokenError::Invalid(format!("unknown key id {kid:?}"));
+        if let Some(k) = self.cached(kid) {
+            return Ok(k);
+        }
+        let _single_flight = self.fetching.lock().await;
+        if let Some(k) = self.cached(kid) {
+            return Ok(k);
+        }
+        let now = (self.clock)();
+        {
+            let mut keys = lock(&self.keys);
+            if keys.attempted.is_some_and(|t| now - t < REFETCH_MS) {
+                return Err(unknown());
+            }
+            keys.attempted = Some(now);
         }
         let uri = self.discovery().await?.jwks_uri.clone();
         let set: JwkSet = self
@@ -136,9 +184,9 @@ impl Oidc {
             .json()
             .await
             .map_err(|e| TokenError::Provider(format!("{uri}: {e}")))?;
-        keys.set = set;
-        keys.fetched = Some(Instant::now());
-        keys.set.find(kid).cloned().ok_or_else(|| TokenError::Invalid(format!("unknown key id {kid:?}")))
+        let found = set.find(kid).cloned();
+        lock(&self.keys).set = set;
+        found.ok_or_else(unknown)
     }
 
     /// Checks a token from this provider for `audience`; returns its claims.
@@ -160,7 +208,25 @@ impl Oidc {
         v.leeway = 30;
         let data = decode::<serde_json::Map<String, Value>>(token, &key, &v)
             .map_err(|e| TokenError::Invalid(e.to_string()))?;
+        self.check_azp(&data.claims, audience)?;
         Ok(data.claims)
+    }
+
+    /// The authorized party of a token (OIDC Core 3.1.3.7): a token for several
+    /// audiences must name it, and a token taken as this client's (ID tokens, and
+    /// bearer tokens when no `api_audience` is set) must name this client if it names one.
+    fn check_azp(&self, claims: &serde_json::Map<String, Value>, audience: &str) -> Result<(), TokenError> {
+        let audiences = claims.get("aud").and_then(Value::as_array).map_or(1, Vec::len);
+        let azp = claims.get("azp").and_then(Value::as_str);
+        if audiences > 1 && azp.is_none() {
+            return Err(TokenError::Invalid(
+                "a token for several audiences must name its authorized party (azp)".into(),
+            ));
+        }
+        if audience == self.cfg.client_id && azp.is_some_and(|a| a != self.cfg.client_id) {
+            return Err(TokenError::Invalid(format!("the token was issued to another client (azp {azp:?})")));
+        }
+        Ok(())
     }
 
     /// The provider's authorization URL for a login with this state, nonce and verifier.

@@ -6,12 +6,24 @@
 pub mod checks;
 mod targets;
 
+/// How the subjects of people signed in behind the ALB begin: the ALB's identity
+/// provider is another namespace than the configured OIDC issuer's, so its `sub`
+/// never acts as an OIDC person of the same `sub` (security review, finding 11).
+pub const ALB_SUBJECT_PREFIX: &str = "alb:";
+
+/// The person behind a subject, however they signed in. Four-eyes compares people
+/// by it: the same `sub` signed in through the ALB and through OIDC never approves
+/// their own request, nor approves it twice. Ownership (cancelling) compares subjects.
+pub fn person(subject: &str) -> &str {
+    subject.strip_prefix(ALB_SUBJECT_PREFIX).unwrap_or(subject)
+}
+
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
-pub use targets::{Target, Targets};
+pub use targets::{Target, Targets, MAX_RESOURCE_TARGETS};
 
 /// A value that is not what its field needs; the message names the field's kind and the value.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -205,6 +217,13 @@ pub fn params_hash(params: &serde_json::Value) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_alb_and_oidc_subjects_of_one_sub_are_one_person() {
+        assert_eq!(person("alb:x-123"), person("x-123"));
+        assert_eq!(person("alice"), "alice");
+        assert_ne!(person("alb:x-123"), person("alb:x-124"));
+    }
 
     #[test]
     fn wildcards_match_runs_of_characters() {

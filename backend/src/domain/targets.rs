@@ -5,6 +5,10 @@ use std::collections::HashMap;
 
 use shared::{TargetPolicy, TargetRule, TargetScope};
 
+/// Per-resource targets admins may set in the console, at most (each names a
+/// protected resource of the inventory); a new one beyond answers 422.
+pub const MAX_RESOURCE_TARGETS: i64 = 1000;
+
 /// How recent the newest recovery point must be, and how fast a restore must finish.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Target {
@@ -50,6 +54,18 @@ impl Targets {
     /// Per-resource targets, sorted by ARN.
     pub fn by_resource(&self) -> Vec<(&str, Target)> {
         let mut v: Vec<_> = self.by_resource.iter().map(|(k, t)| (k.as_str(), *t)).collect();
+        v.sort_by(|a, b| a.0.cmp(b.0));
+        v
+    }
+
+    /// The configuration's per-type targets that no console target replaces, sorted by type.
+    pub fn configured_by_type(&self) -> Vec<(&str, Target)> {
+        let mut v: Vec<_> = self
+            .rules
+            .iter()
+            .filter(|r| r.scope_kind == TargetScope::ResourceType && r.source == "config")
+            .map(|r| (r.scope.as_str(), Target { rpo_hours: r.rpo_hours, rto_minutes: r.rto_minutes }))
+            .collect();
         v.sort_by(|a, b| a.0.cmp(b.0));
         v
     }

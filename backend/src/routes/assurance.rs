@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use shared::{
     CoverageTrend, Drill, DrillFollowups, DrillSchedule, NewDrill, NewDrillSchedule, Page, ResourceRpo, Runbook,
-    RunbookNotes, SetTarget, TargetPolicy, TargetScope,
+    RunbookNotes, ScheduleGrant, SetTarget, TargetPolicy, TargetScope,
 };
 
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use super::requests::json_body;
 use super::{AppError, AppState};
 use crate::assurance::runbooks;
 use crate::auth::Identity;
-use crate::domain::Targets;
+use crate::domain::{Targets, MAX_RESOURCE_TARGETS};
 use crate::store::all_pages;
 use crate::store::{Column, HistoryPoint, Record, Val};
 use crate::time::{rfc3339, DAY_MS};
@@ -97,7 +97,8 @@ pub async fn get_targets(State(s): State<AppState>) -> Result<Json<TargetPolicy>
 
 /// Sets a target for a resource type or a resource (admins; audited).
 #[utoipa::path(put, path = "/api/v1/assurance/targets", request_body = SetTarget,
-    responses((status = 200, body = TargetPolicy), (status = 400, body = shared::ErrorBody)))]
+    responses((status = 200, body = TargetPolicy), (status = 400, body = shared::ErrorBody),
+        (status = 422, description = "A resource not in the inventory, or too many per-resource targets.", body = shared::ErrorBody)))]
 pub async fn put_target(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
@@ -129,8 +130,34 @@ pub async fn put_target(
             "rpo_hours from 1 to 8760 (a year) and rto_minutes from 1 to 43200 (30 days)",
         ));
     }
+    if t.scope_kind == TargetScope::Resource {
+        resource_target_allowed(&s, &t.scope).await?;
+    }
     s.store.set_target(&t, &actor, s.now()).await?;
     Ok(Json(targets(&s).await?.policy()))
+}
+
+/// A per-resource target names a protected resource of the inventory, and a new one
+/// fits under [`MAX_RESOURCE_TARGETS`] (security review, finding 17).
+async fn resource_target_allowed(s: &AppState, arn: &str) -> Result<(), AppError> {
+    if s.store.owned_protected_resource(arn, s.now()).await?.is_none() {
+        return Err(AppError::Unprocessable {
+            code: "unknown_resource",
+            message: format!(
+                "scope: {arn:?} is not a protected resource in the inventory (GET /api/v1/protected-resources)"
+            ),
+        });
+    }
+    let (set, replaced) = s.store.resource_targets(arn).await?;
+    if !replaced && set >= MAX_RESOURCE_TARGETS {
+        return Err(AppError::Unprocessable {
+            code: "too_many_targets",
+            message: format!(
+                "at most {MAX_RESOURCE_TARGETS} per-resource targets: remove one, or set a target per resource type"
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Removes a target set in the console (admins; audited); the config's or the default applies again.
@@ -399,7 +426,16 @@ pub async fn create_schedule(
             .ok_or_else(|| AppError::bad("invalid_parameter", format!("first_at: {t:?} is not an RFC 3339 time")))?,
         None => now,
     };
-    let schedule = DrillSchedule {
+    let ends_at = match &input.ends_at {
+        Some(t) => Some(crate::time::parse(t).filter(|end| *end >= first).ok_or_else(|| {
+            AppError::bad(
+                "invalid_parameter",
+                format!("ends_at: {t:?} is not an RFC 3339 time at or after the first run"),
+            )
+        })?),
+        None => None,
+    };
+    let mut schedule = DrillSchedule {
         id: uuid::Uuid::new_v4().to_string(),
         scenario: input.scenario,
         resource_arn: input.resource_arn,
@@ -408,22 +444,61 @@ pub async fn create_schedule(
         retention_minutes: retention,
         created_by: creator,
         enabled: true,
+        ends_at: ends_at.map(rfc3339),
+        grant_id: None,
     };
-    s.store.insert_schedule(&schedule, first, &id.display_name(), now).await?;
+    schedule.grant_id = Some(s.store.insert_schedule(&schedule, first, ends_at, &id.display_name(), now).await?);
     Ok((StatusCode::CREATED, Json(schedule)).into_response())
 }
 
-/// Turns a schedule off (operators; audited).
-#[utoipa::path(delete, path = "/api/v1/drill-schedules/{id}", responses((status = 204), (status = 404, body = shared::ErrorBody)))]
+/// Turns a schedule off (its creator or an admin; audited).
+#[utoipa::path(delete, path = "/api/v1/drill-schedules/{id}",
+    responses((status = 204), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
 pub async fn delete_schedule(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     Path(schedule): Path<String>,
 ) -> Result<StatusCode, AppError> {
     let actor = id.require(&["operator"])?.to_string();
+    let Some(row) = s.store.schedule(&schedule).await?.filter(|r| r.enabled) else {
+        return Err(AppError::NotFound(format!("no enabled drill schedule {schedule}")));
+    };
+    if row.created_by != actor && !id.has("admin") {
+        return Err(AppError::Forbidden(format!(
+            "drill schedule {schedule} is {}'s: only its creator or an admin turns it off",
+            row.created_by
+        )));
+    }
     if s.store.disable_schedule(&schedule, &actor, s.now()).await? {
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(AppError::NotFound(format!("no enabled drill schedule {schedule}")))
+    }
+}
+
+/// The grants drill schedules run under: one per person with schedules, until revoked.
+#[utoipa::path(get, path = "/api/v1/schedule-grants", responses((status = 200, body = Vec<ScheduleGrant>)))]
+pub async fn list_schedule_grants(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+) -> Result<Json<Vec<ScheduleGrant>>, AppError> {
+    id.require(&READERS)?;
+    Ok(Json(s.store.list_schedule_grants().await?))
+}
+
+/// Revokes a grant (admins; audited): the schedules made under it stop filing
+/// requests; their creator's next schedule needs the operator role again.
+#[utoipa::path(delete, path = "/api/v1/schedule-grants/{id}",
+    responses((status = 204), (status = 403, body = shared::ErrorBody), (status = 404, body = shared::ErrorBody)))]
+pub async fn revoke_schedule_grant(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Path(grant): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let actor = id.require(&["admin"])?.to_string();
+    if s.store.revoke_schedule_grant(&grant, &actor, s.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(AppError::NotFound(format!("no live schedule grant {grant}")))
     }
 }

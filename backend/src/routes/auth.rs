@@ -7,10 +7,12 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::json;
-use shared::{DemoSignIn, Me};
+use shared::{DemoSignIn, Me, SessionsEnded};
+use utoipa::IntoParams;
 
+use super::params::Params;
 use super::{AppError, AppState};
-use crate::auth::{self, oidc, Identity, Via, DEMO_USERS, SESSION_COOKIE};
+use crate::auth::{self, oidc, Identity, Via, DEMO_USERS};
 use crate::store::{token_hash, LoginRow};
 
 /// The cookie that ties an OIDC login to the browser that started it.
@@ -129,7 +131,12 @@ pub async fn callback(
         .redeem(&code, &login.verifier, &login.nonce)
         .await
         .map_err(|e| AppError::Unauthenticated(format!("sign-in failed: {e}")))?;
-    let subject = claims.get("sub").and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let subject = claims
+        .get("sub")
+        .and_then(|v| v.as_str())
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| AppError::Unauthenticated("sign-in failed: the ID token names no subject".into()))?
+        .to_string();
     let name = ["name", "preferred_username", "email"]
         .iter()
         .find_map(|c| claims.get(*c).and_then(|v| v.as_str()))
@@ -149,7 +156,7 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let token = match id.via {
-        Via::Cookie => auth::cookie(&headers, SESSION_COOKIE),
+        Via::Cookie => auth::cookie(&headers, s.auth.session_cookie_name()),
         Via::Bearer => headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -162,4 +169,31 @@ pub async fn logout(
         s.store.delete_session(&token, subject, crate::time::now_ms()).await?;
     }
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, s.auth.clear_cookie())]).into_response())
+}
+
+/// Whose sessions to end.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RevokeParams {
+    /// The person's subject, as `GET /api/v1/me` and the audit log name it.
+    subject: String,
+}
+
+/// Ends every session of a person at once (admins; audited as `auth.sessions_revoked`):
+/// their cookies and session bearer tokens stop working, and their next sign-in takes
+/// the roles the identity provider gives them then (security review, finding 7).
+#[utoipa::path(delete, path = "/api/v1/sessions", params(RevokeParams),
+    responses((status = 200, body = SessionsEnded)))]
+pub async fn revoke_sessions(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    Params(q): Params<RevokeParams>,
+) -> Result<Json<SessionsEnded>, AppError> {
+    let actor = id.require(&["admin"])?.to_string();
+    if q.subject.is_empty() {
+        return Err(AppError::bad("invalid_parameter", "subject: must name a person"));
+    }
+    let now = crate::time::now_ms();
+    let ended = s.store.revoke_sessions(&q.subject, &actor, now).await?;
+    Ok(Json(SessionsEnded { subject: q.subject, ended }))
 }

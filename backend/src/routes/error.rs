@@ -18,7 +18,7 @@ impl AppError {
             AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::CsrfFailed(_) => StatusCode::FORBIDDEN,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -38,6 +38,11 @@ impl IntoResponse for AppError {
             AppError::CsrfFailed(m) => ("csrf_failed", m),
             AppError::Unprocessable { code, message } => (code, message),
             AppError::Unavailable(m) => ("unavailable", m),
+            AppError::Busy { message, retry_after_secs } => {
+                let body = ErrorDetail { code: "busy".into(), message };
+                let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
+                return (status, retry, Json(ErrorBody { error: body })).into_response();
+            }
             AppError::Store(StoreError::Invalid(m)) => ("invalid_parameter", m),
             // The request did not get to run: it may be sent again.
             AppError::Store(e) if e.is_busy() => {

@@ -1,7 +1,10 @@
-//! The evidence pack: streamed at once (`GET /api/v1/evidence`), or made in the
-//! background with progress for the web page (`/api/v1/evidence/jobs`).
+//! The evidence pack, made only on a `POST` (it writes the audit log and calls AWS):
+//! streamed at once (`POST /api/v1/evidence`), or made in the background with
+//! progress for the web page (`POST /api/v1/evidence/jobs`), whose finished file
+//! a `GET` fetches without side effects (security review, finding 6).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -11,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use axum::{Extension, Json};
 use serde_json::json;
 use shared::EvidenceJob;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -21,25 +25,176 @@ use crate::assurance::evidence::{generate, Scope, STEPS};
 use crate::auth::Identity;
 use crate::zipstream::{Out, ZipStream};
 
-/// Packs made at once in the background, at most (each reads the whole period).
+/// Packs made at once, streamed and in the background together (each reads the
+/// whole period and calls AWS in every account); one more gets 503 with Retry-After.
 const MAX_RUNNING: usize = 4;
 
-/// Packs made for the web page; each file is removed an hour after it was made.
-/// They live in this process (its memory and temporary folder): behind several
-/// replicas, the page's calls need sticky sessions, or use `GET /api/v1/evidence`.
-#[derive(Default)]
+/// What finished packs may hold, at most: their number and their bytes together
+/// (the oldest finished pack makes room). A pack larger than the bytes alone fails
+/// and names the streamed `POST /api/v1/evidence`.
+pub const KEPT: Limits = Limits { packs: 16, bytes: 4 << 30 };
+
+/// How long a finished pack is kept.
+const KEPT_FOR: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Caps of the finished packs.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub packs: usize,
+    pub bytes: u64,
+}
+
+/// The packs being made and made, and the slots every pack (streamed too) takes.
+/// Background packs live in this process: its memory, and a private folder (0700,
+/// files 0600) in the temporary folder, removed with it. Behind several replicas the
+/// page's calls need sticky sessions, or use `POST /api/v1/evidence`.
 pub struct EvidenceJobs {
-    jobs: Mutex<HashMap<String, (EvidenceJob, std::path::PathBuf)>>,
+    slots: Arc<Semaphore>,
+    packs: Mutex<Packs>,
+    dir: PathBuf,
 }
 
-fn lock(jobs: &EvidenceJobs) -> std::sync::MutexGuard<'_, HashMap<String, (EvidenceJob, std::path::PathBuf)>> {
-    jobs.jobs.lock().unwrap_or_else(|p| p.into_inner())
+impl Default for EvidenceJobs {
+    fn default() -> Self {
+        let dir = std::env::temp_dir().join(format!("recovery-console-evidence-{}", uuid::Uuid::new_v4().simple()));
+        Self { slots: Arc::new(Semaphore::new(MAX_RUNNING)), packs: Mutex::default(), dir }
+    }
 }
 
-async fn audited(s: &AppState, id: &Identity, scope: &Scope) -> Result<String, AppError> {
-    let actor = id.require(&["auditor"])?.to_string();
-    s.store.audit_now(s.now(), &actor, "evidence.exported", "evidence", json!({"scope": scope.describe()})).await?;
-    Ok(actor)
+impl Drop for EvidenceJobs {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl EvidenceJobs {
+    /// A slot for one more pack, taken at once (no await between the count and the
+    /// taking), or 503 with Retry-After.
+    fn slot(&self) -> Result<OwnedSemaphorePermit, AppError> {
+        Arc::clone(&self.slots).try_acquire_owned().map_err(|_| AppError::Busy {
+            message: format!("{MAX_RUNNING} evidence packs are being made; try again when one is done"),
+            retry_after_secs: 30,
+        })
+    }
+
+    fn packs(&self) -> std::sync::MutexGuard<'_, Packs> {
+        self.packs.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Creates the private folder (once) and a new file in it, readable by this user only.
+    async fn create(&self, name: &str) -> std::io::Result<(PathBuf, tokio::fs::File)> {
+        let mut dir = tokio::fs::DirBuilder::new();
+        dir.recursive(true);
+        #[cfg(unix)]
+        dir.mode(0o700);
+        dir.create(&self.dir).await?;
+        let path = self.dir.join(name);
+        let mut file = tokio::fs::OpenOptions::new();
+        file.write(true).create_new(true);
+        #[cfg(unix)]
+        file.mode(0o600);
+        let file = file.open(&path).await?;
+        Ok((path, file))
+    }
+}
+
+/// A pack of the page's: its progress, its file, and its place in the order made.
+struct Pack {
+    job: EvidenceJob,
+    path: PathBuf,
+    order: u64,
+}
+
+/// The background packs, by id, within [`Limits`].
+#[derive(Default)]
+struct Packs {
+    by_id: HashMap<String, Pack>,
+    made: u64,
+}
+
+impl Packs {
+    /// Adds a running pack, first removing the oldest finished ones while
+    /// `limits.packs` are kept; returns the files to delete.
+    fn admit(&mut self, job: EvidenceJob, path: PathBuf, limits: Limits) -> Vec<PathBuf> {
+        let mut gone = Vec::new();
+        while self.by_id.len() >= limits.packs {
+            match self.oldest_finished(None) {
+                Some(id) => gone.extend(self.remove(&id)),
+                None => break,
+            }
+        }
+        self.made += 1;
+        self.by_id.insert(job.id.clone(), Pack { job, path, order: self.made });
+        gone
+    }
+
+    /// Records how a pack ended; a done pack makes room within `limits.bytes` by
+    /// removing the oldest finished others, and fails when it alone is larger.
+    /// Returns the files to delete.
+    fn finish(&mut self, id: &str, result: Result<u64, String>, limits: Limits) -> Vec<PathBuf> {
+        let mut gone = Vec::new();
+        let result = match result {
+            Ok(bytes) if bytes > limits.bytes => Err(format!(
+                "the pack is {bytes} bytes, more than the {} kept for download; take it streamed (POST /api/v1/evidence)",
+                limits.bytes
+            )),
+            r => r,
+        };
+        if let Ok(bytes) = result {
+            while self.kept_bytes() + bytes > limits.bytes {
+                match self.oldest_finished(Some(id)) {
+                    Some(old) => gone.extend(self.remove(&old)),
+                    None => break,
+                }
+            }
+        }
+        let failed = result.is_err();
+        if let Some(p) = self.by_id.get_mut(id) {
+            match result {
+                Ok(bytes) => {
+                    p.job.status = "done".into();
+                    p.job.step = p.job.steps;
+                    p.job.step_name = "done".into();
+                    p.job.bytes = Some(bytes as i64);
+                }
+                Err(e) => {
+                    p.job.status = "failed".into();
+                    p.job.error = Some(e);
+                }
+            }
+            if failed {
+                gone.push(p.path.clone());
+            }
+        }
+        gone
+    }
+
+    fn kept_bytes(&self) -> u64 {
+        self.by_id.values().filter_map(|p| p.job.bytes).map(|b| b as u64).sum()
+    }
+
+    fn oldest_finished(&self, but: Option<&str>) -> Option<String> {
+        self.by_id
+            .values()
+            .filter(|p| p.job.status != "running" && Some(p.job.id.as_str()) != but)
+            .min_by_key(|p| p.order)
+            .map(|p| p.job.id.clone())
+    }
+
+    fn remove(&mut self, id: &str) -> Option<PathBuf> {
+        self.by_id.remove(id).map(|p| p.path)
+    }
+}
+
+fn delete(files: Vec<PathBuf>) {
+    for f in files {
+        let _ = std::fs::remove_file(f);
+    }
+}
+
+async fn audited(s: &AppState, actor: &str, scope: &Scope) -> Result<(), AppError> {
+    s.store.audit_now(s.now(), actor, "evidence.exported", "evidence", json!({"scope": scope.describe()})).await?;
+    Ok(())
 }
 
 /// The period and scope of an evidence pack.
@@ -59,27 +214,32 @@ pub struct ScopeParams {
 }
 
 impl ScopeParams {
-    /// The pack's scope, once the asker may take it; the taking is audited.
-    async fn audited(&self, s: &AppState, id: &Identity) -> Result<(Scope, String), AppError> {
+    /// The asker (an auditor or admin) and the pack's scope.
+    fn checked(&self, id: &Identity) -> Result<(String, Scope), AppError> {
+        let actor = id.require(&["auditor"])?.to_string();
         let scope = Scope::parse(&self.from, &self.to, self.account_id.as_deref(), self.resource_type.as_deref())?;
-        let actor = audited(s, id, &scope).await?;
-        Ok((scope, actor))
+        Ok((actor, scope))
     }
 }
 
-/// The evidence pack of a period and scope, as a ZIP streamed while it is made
-/// (auditors and admins; audited).
-#[utoipa::path(get, path = "/api/v1/evidence", params(ScopeParams),
-    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 400, body = shared::ErrorBody)))]
+/// Makes the evidence pack of a period and scope and streams it as a ZIP while it
+/// is made (auditors and admins; audited; one of four slots shared with the
+/// background packs).
+#[utoipa::path(post, path = "/api/v1/evidence", params(ScopeParams),
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 400, body = shared::ErrorBody),
+        (status = 503, description = "Four packs are being made (Retry-After).", body = shared::ErrorBody)))]
 pub async fn download(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let (scope, actor) = q.audited(&s, &id).await?;
+    let (actor, scope) = q.checked(&id)?;
+    let slot = s.evidence.slot()?;
+    audited(&s, &actor, &scope).await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(8);
     let name = scope.file_name();
     tokio::spawn(async move {
+        let _slot = slot;
         let mut zip = ZipStream::new(Out::Channel(tx.clone()), s.now());
         let result = match generate(&s, &scope, &actor, &mut zip, &|_| {}).await {
             Ok(()) => zip.finish().await.map(|_| ()).map_err(|e| e.to_string()),
@@ -102,18 +262,20 @@ pub async fn download(
         .into_response())
 }
 
-/// Starts making a pack in the background; its progress is at `/api/v1/evidence/jobs/{id}`.
+/// Starts making a pack in the background (auditors and admins; audited once it is
+/// accepted); its progress is at `/api/v1/evidence/jobs/{id}`.
 #[utoipa::path(post, path = "/api/v1/evidence/jobs",
     params(ScopeParams),
-    responses((status = 202, body = EvidenceJob)))]
+    responses((status = 202, body = EvidenceJob),
+        (status = 503, description = "Four packs are being made (Retry-After).", body = shared::ErrorBody)))]
 pub async fn start_job(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     Params(q): Params<ScopeParams>,
 ) -> Result<Response, AppError> {
-    let (scope, actor) = q.audited(&s, &id).await?;
+    let (actor, scope) = q.checked(&id)?;
+    let slot = s.evidence.slot()?;
     let job_id = uuid::Uuid::new_v4().to_string();
-    let path = std::env::temp_dir().join(format!("recovery-console-evidence-{job_id}.zip"));
     let job = EvidenceJob {
         id: job_id.clone(),
         status: "running".into(),
@@ -125,24 +287,20 @@ pub async fn start_job(
         file_name: scope.file_name(),
         error: None,
     };
-    let running = lock(&s.evidence).values().filter(|(j, _)| j.status == "running").count();
-    if running >= MAX_RUNNING {
-        return Err(AppError::Unavailable(format!(
-            "{running} evidence packs are being made; try again when one is done"
-        )));
+    let created = s.evidence.create(&format!("{job_id}.zip")).await;
+    let (path, file) = created.map_err(|e| AppError::Unavailable(format!("cannot write the evidence pack: {e}")))?;
+    if let Err(e) = audited(&s, &actor, &scope).await {
+        delete(vec![path]);
+        return Err(e);
     }
-    let file = tokio::fs::File::create(&path)
-        .await
-        .map_err(|e| AppError::Unavailable(format!("cannot write {}: {e}", path.display())))?;
-    lock(&s.evidence).insert(job_id.clone(), (job.clone(), path.clone()));
+    delete(s.evidence.packs().admit(job.clone(), path, KEPT));
     tokio::spawn(async move {
-        let jobs = Arc::clone(&s.evidence);
         let progress = {
-            let (jobs, job_id) = (Arc::clone(&jobs), job_id.clone());
+            let (s, job_id) = (s.clone(), job_id.clone());
             move |step: usize| {
-                if let Some((j, _)) = lock(&jobs).get_mut(&job_id) {
-                    j.step = step as i64;
-                    j.step_name = STEPS.get(step).copied().unwrap_or_default().to_string();
+                if let Some(p) = s.evidence.packs().by_id.get_mut(&job_id) {
+                    p.job.step = step as i64;
+                    p.job.step_name = STEPS.get(step).copied().unwrap_or_default().to_string();
                 }
             }
         };
@@ -151,30 +309,16 @@ pub async fn start_job(
             Ok(()) => zip.finish().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        if let Some((j, _)) = lock(&jobs).get_mut(&job_id) {
-            match result {
-                Ok(bytes) => {
-                    j.status = "done".into();
-                    j.step = j.steps;
-                    j.step_name = "done".into();
-                    j.bytes = Some(bytes as i64);
-                }
-                Err(e) => {
-                    j.status = "failed".into();
-                    j.error = Some(e);
-                }
-            }
-        }
-        tokio::time::sleep(std::time::Duration::from_secs(3600)).await;
-        let gone = lock(&jobs).remove(&job_id);
-        if let Some((_, path)) = gone {
-            let _ = std::fs::remove_file(path);
-        }
+        delete(s.evidence.packs().finish(&job_id, result, KEPT));
+        drop(slot);
+        tokio::time::sleep(KEPT_FOR).await;
+        let gone = s.evidence.packs().remove(&job_id);
+        delete(gone.into_iter().collect());
     });
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
 }
 
-/// A pack's progress.
+/// A pack's progress (no side effects).
 #[utoipa::path(get, path = "/api/v1/evidence/jobs/{id}", responses((status = 200, body = EvidenceJob), (status = 404, body = shared::ErrorBody)))]
 pub async fn job(
     State(s): State<AppState>,
@@ -182,23 +326,29 @@ pub async fn job(
     Path(job_id): Path<String>,
 ) -> Result<Json<EvidenceJob>, AppError> {
     id.require(&["auditor"])?;
-    lock(&s.evidence)
+    s.evidence
+        .packs()
+        .by_id
         .get(&job_id)
-        .map(|(j, _)| Json(j.clone()))
+        .map(|p| Json(p.job.clone()))
         .ok_or_else(|| AppError::NotFound(format!("no evidence pack {job_id} (packs are kept for an hour)")))
 }
 
-/// A finished pack.
-#[utoipa::path(get, path = "/api/v1/evidence/jobs/{id}/download", responses((status = 200, content_type = "application/zip", body = Vec<u8>)))]
+/// A finished pack, as made (no side effects: the making was audited).
+#[utoipa::path(get, path = "/api/v1/evidence/jobs/{id}/download",
+    responses((status = 200, content_type = "application/zip", body = Vec<u8>), (status = 409, body = shared::ErrorBody)))]
 pub async fn job_download(
     State(s): State<AppState>,
     Extension(id): Extension<Identity>,
     Path(job_id): Path<String>,
 ) -> Result<Response, AppError> {
     id.require(&["auditor"])?;
-    let (job, path) = lock(&s.evidence)
+    let (job, path) = s
+        .evidence
+        .packs()
+        .by_id
         .get(&job_id)
-        .cloned()
+        .map(|p| (p.job.clone(), p.path.clone()))
         .ok_or_else(|| AppError::NotFound(format!("no evidence pack {job_id} (packs are kept for an hour)")))?;
     if job.status != "done" {
         return Err(AppError::ConflictCode { code: "not_ready", message: format!("the pack is {}", job.status) });
@@ -233,4 +383,89 @@ fn tokio_util_stream(
             std::task::Poll::Pending => std::task::Poll::Pending,
         }
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn job(id: &str) -> EvidenceJob {
+        EvidenceJob {
+            id: id.into(),
+            status: "running".into(),
+            scope: String::new(),
+            step: 0,
+            steps: 9,
+            step_name: String::new(),
+            bytes: None,
+            file_name: String::new(),
+            error: None,
+        }
+    }
+
+    fn ids(p: &Packs) -> Vec<String> {
+        let mut v: Vec<String> = p.by_id.keys().cloned().collect();
+        v.sort();
+        v
+    }
+
+    /// Finished packs are capped in number and bytes: the oldest finished make room,
+    /// a running one is never removed, and a pack larger than the cap alone fails.
+    #[test]
+    fn finished_packs_stay_within_their_number_and_bytes() {
+        let limits = Limits { packs: 3, bytes: 100 };
+        let mut p = Packs::default();
+        for id in ["a", "b", "c"] {
+            assert!(p.admit(job(id), PathBuf::from(id), limits).is_empty());
+        }
+        assert!(p.admit(job("d"), "d".into(), limits).is_empty(), "all running: none is removed");
+        assert!(p.finish("b", Ok(40), limits).is_empty());
+        assert!(p.finish("a", Ok(40), limits).is_empty());
+        let gone = p.admit(job("e"), "e".into(), limits);
+        assert_eq!(gone, [PathBuf::from("a"), PathBuf::from("b")], "the oldest finished go first");
+        assert_eq!(ids(&p), ["c", "d", "e"]);
+        // Bytes: 40 + 70 > 100 removes c, then d alone fits.
+        assert!(p.finish("c", Ok(40), limits).is_empty());
+        assert_eq!(p.finish("d", Ok(70), limits), [PathBuf::from("c")]);
+        assert_eq!(p.kept_bytes(), 70);
+        // Larger than the cap alone: failed, its file deleted, the others kept.
+        assert_eq!(p.finish("e", Ok(101), limits), [PathBuf::from("e")]);
+        let e = &p.by_id["e"].job;
+        assert_eq!(e.status, "failed");
+        assert!(e.error.as_deref().unwrap().contains("POST /api/v1/evidence"), "{e:?}");
+        assert_eq!(p.kept_bytes(), 70);
+        assert!(p.admit(job("f"), "f".into(), limits).is_empty());
+        assert_eq!(p.finish("f", Err("boom".into()), limits), [PathBuf::from("f")]);
+        assert_eq!(p.by_id["f"].job.error.as_deref(), Some("boom"));
+    }
+
+    /// The packs' folder is the console's user's alone (0700), and so are the files (0600).
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn packs_are_written_where_only_the_console_reads() {
+        use std::os::unix::fs::PermissionsExt;
+        let jobs = EvidenceJobs::default();
+        let (path, _file) = jobs.create("x.zip").await.unwrap();
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&jobs.dir), 0o700);
+        assert_eq!(mode(&path), 0o600);
+        assert!(jobs.create("x.zip").await.is_err(), "an existing file is never reused");
+        let dir = jobs.dir.clone();
+        drop(jobs);
+        assert!(!dir.exists(), "the folder goes with the console");
+    }
+
+    /// The slots are shared and taken without waiting: the fifth is refused with Retry-After.
+    #[test]
+    fn the_slots_are_taken_at_once_and_then_refused() {
+        let jobs = EvidenceJobs::default();
+        let held: Vec<_> = (0..MAX_RUNNING).map(|_| jobs.slot().unwrap()).collect();
+        match jobs.slot() {
+            Err(AppError::Busy { retry_after_secs, .. }) => assert!(retry_after_secs > 0),
+            other => panic!("{:?}", other.map(|_| ())),
+        }
+        drop(held);
+        assert!(jobs.slot().is_ok());
+    }
 }

@@ -55,6 +55,10 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
 /// Strict security headers on every answer; the CSP allows the app's own
 /// scripts and WebAssembly only.
 pub async fn security_headers(State(secure): State<bool>, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    // API answers (the CSRF token in /me, audit exports, evidence packs) and sign-in
+    // redirects are never kept by a browser or a shared cache; the UI's files may be.
+    let no_store = path.starts_with("/api/") || path.starts_with("/auth/") || path == "/metrics";
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
     let set = |h: &mut HeaderMap, k: &'static str, v: &'static str| {
@@ -73,6 +77,9 @@ pub async fn security_headers(State(secure): State<bool>, req: Request, next: Ne
     set(h, "permissions-policy", "camera=(), microphone=(), geolocation=(), payment=()");
     if secure {
         set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+    }
+    if no_store {
+        set(h, "cache-control", "no-store");
     }
     resp
 }

@@ -105,6 +105,7 @@ pub fn api() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(auth::me))
         .routes(routes!(auth::demo_sign_in))
+        .routes(routes!(auth::revoke_sessions))
         .routes(routes!(requests::list, requests::create))
         .routes(routes!(requests::create_testing))
         .routes(routes!(requests::get))
@@ -141,6 +142,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(assurance::put_followups))
         .routes(routes!(assurance::list_schedules, assurance::create_schedule))
         .routes(routes!(assurance::delete_schedule))
+        .routes(routes!(assurance::list_schedule_grants))
+        .routes(routes!(assurance::revoke_schedule_grant))
         .routes(routes!(evidence::download))
         .routes(routes!(evidence::start_job))
         .routes(routes!(evidence::job))
@@ -158,6 +161,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     doc
 }
 
+/// The routes served outside the OpenAPI document (sign-in, probes, metrics and the
+/// document itself), with their method.
+fn plain_routes(
+    doc: Arc<utoipa::openapi::OpenApi>,
+) -> [(&'static str, &'static str, axum::routing::MethodRouter<AppState>); 7] {
+    [
+        ("GET", "/auth/login", get(auth::login)),
+        ("GET", "/auth/callback", get(auth::callback)),
+        ("POST", "/auth/logout", axum::routing::post(auth::logout)),
+        ("GET", "/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) })),
+        ("GET", "/healthz", get(|| async { "ok" })),
+        ("GET", "/metrics", get(metrics::metrics)),
+        ("GET", "/readyz", get(status::readyz)),
+    ]
+}
+
+/// Method and path of every route the OpenAPI document does not describe, so that
+/// a test of every route (the authorization matrix) finds them too.
+pub fn undocumented_routes() -> Vec<(&'static str, &'static str)> {
+    let empty = Arc::new(utoipa::openapi::OpenApiBuilder::new().build());
+    plain_routes(empty).into_iter().map(|(method, path, _)| (method, path)).collect()
+}
+
 /// The API, and the web UI (built in, or from `ui_dir`): client-side routes get
 /// `index.html`, so that a deep link opened directly loads the app.
 pub fn router(state: AppState, ui: Ui) -> Router {
@@ -165,15 +191,11 @@ pub fn router(state: AppState, ui: Ui) -> Router {
     let (api, mut doc) = api().split_for_parts();
     ErrorAnswers.modify(&mut doc);
     let doc = Arc::new(doc);
-    let app = api
-        .route("/auth/login", get(auth::login))
-        .route("/auth/callback", get(auth::callback))
-        .route("/auth/logout", axum::routing::post(auth::logout))
-        .route("/api/v1/openapi.json", get(move || async move { axum::Json(doc.as_ref().clone()) }))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/metrics", get(metrics::metrics))
-        .route("/readyz", get(status::readyz))
-        .route("/api/{*rest}", axum::routing::any(api_not_found));
+    let mut app = api;
+    for (_, path, route) in plain_routes(doc) {
+        app = app.route(path, route);
+    }
+    let app = app.route("/api/{*rest}", axum::routing::any(api_not_found));
     // JSON is compressed on the fly; the UI's files are served pre-compressed
     // (scripts/build-frontend.sh writes a .gz beside each) when the browser takes gzip.
     // ZIP files are compressed already.

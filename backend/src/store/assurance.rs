@@ -3,7 +3,7 @@
 //! computed from. Every change is written with its audit record.
 
 use serde_json::json;
-use shared::{DrillSchedule, SetTarget, TargetRule};
+use shared::{DrillSchedule, ScheduleGrant, SetTarget, TargetRule};
 use sqlx::any::AnyRow;
 use sqlx::FromRow;
 
@@ -165,7 +165,33 @@ fn read_schedule(r: &AnyRow) -> Result<DrillSchedule, StoreError> {
         retention_minutes: col(r, "retention_minutes")?,
         created_by: col(r, "created_by")?,
         enabled: col::<i64>(r, "enabled")? == 1,
+        ends_at: rfc3339_opt(col(r, "ends_at")?),
+        grant_id: col(r, "grant_id")?,
     })
+}
+
+fn read_grant(r: &AnyRow) -> Result<ScheduleGrant, StoreError> {
+    Ok(ScheduleGrant {
+        id: col(r, "id")?,
+        subject: col(r, "subject")?,
+        role: col(r, "role")?,
+        granted_at: rfc3339(col(r, "granted_at")?),
+        confirmed_at: rfc3339(col(r, "confirmed_at")?),
+        revoked_at: rfc3339_opt(col(r, "revoked_at")?),
+        revoked_by: col(r, "revoked_by")?,
+    })
+}
+
+/// The role a schedule's creator must still hold for its runs.
+pub const SCHEDULE_ROLE: &str = "operator";
+
+/// Where a person was last seen with their roles: their newest sign-in (which records
+/// the roles the IdP gave) or schedule made (which needed the operator role).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LastSeen {
+    pub at: i64,
+    pub action: String,
+    pub roles: Vec<String>,
 }
 
 /// A completed recovery point in a resource's RPO history.
@@ -229,6 +255,14 @@ impl Store {
                 })
             })
             .collect()
+    }
+
+    /// The number of per-resource targets set in the console, and whether `arn` has one.
+    pub async fn resource_targets(&self, arn: &str) -> Result<(i64, bool), StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT COUNT(*) AS n, COUNT(CASE WHEN scope = ");
+        sql.arg(arn).push(" THEN 1 END) AS set_for FROM assurance_targets WHERE scope_kind = 'resource'");
+        let row = sql.query().fetch_one(self.pool()).await?;
+        Ok((col(&row, "n")?, col::<i64>(&row, "set_for")? > 0))
     }
 
     /// Sets (or replaces) a target, with its audit record.
@@ -464,19 +498,64 @@ impl Store {
         rows.iter().map(|r| col(r, "id")).collect()
     }
 
-    /// Records a schedule, with its audit record.
+    /// Records a schedule under its creator's live grant (made now when there is none;
+    /// confirmed otherwise), with its audit record; returns the grant's id.
     pub async fn insert_schedule(
         &self,
         s: &DrillSchedule,
         next_at: i64,
+        ends_at: Option<i64>,
         created_by_name: &str,
         now: i64,
-    ) -> Result<(), StoreError> {
+    ) -> Result<String, StoreError> {
         let mut tx = self.write_tx().await?;
+        let mut find = Sql::new(self.engine(), "SELECT id FROM schedule_grants WHERE subject = ");
+        find.arg(s.created_by.as_str())
+            .push(" AND role = ")
+            .arg(SCHEDULE_ROLE)
+            .push(" AND revoked_at IS NULL ORDER BY granted_at DESC LIMIT 1");
+        let live = find.query().fetch_optional(&mut *tx).await?.map(|r| col::<String>(&r, "id")).transpose()?;
+        let grant = match live {
+            Some(id) => {
+                let mut sql = Sql::new(self.engine(), "UPDATE schedule_grants SET confirmed_at = ");
+                sql.arg(now).push(" WHERE id = ").arg(id.as_str());
+                sql.query().execute(&mut *tx).await?;
+                id
+            }
+            None => {
+                let id = uuid::Uuid::new_v4().to_string();
+                let mut sql = Sql::new(
+                    self.engine(),
+                    "INSERT INTO schedule_grants (id, subject, role, granted_at, confirmed_at) VALUES (",
+                );
+                sql.arg(id.as_str())
+                    .push(", ")
+                    .arg(s.created_by.as_str())
+                    .push(", ")
+                    .arg(SCHEDULE_ROLE)
+                    .push(", ")
+                    .arg(now)
+                    .push(", ")
+                    .arg(now)
+                    .push(")");
+                sql.query().execute(&mut *tx).await?;
+                let details = json!({"subject": s.created_by, "role": SCHEDULE_ROLE});
+                self.audit(
+                    &mut tx,
+                    now,
+                    &s.created_by,
+                    "schedule_grant.granted",
+                    &format!("schedule_grant:{id}"),
+                    details,
+                )
+                .await?;
+                id
+            }
+        };
         let mut sql = Sql::new(
             self.engine(),
             "INSERT INTO drill_schedules (id, scenario, resource_arn, every_hours, next_at, retention_minutes,
-             created_by, created_by_name, created_at, enabled) VALUES (",
+             created_by, created_by_name, created_at, enabled, grant_id, ends_at) VALUES (",
         );
         sql.arg(s.id.as_str())
             .push(", ")
@@ -495,13 +574,80 @@ impl Store {
             .arg(created_by_name)
             .push(", ")
             .arg(now)
-            .push(", 1)");
+            .push(", 1, ")
+            .arg(grant.as_str())
+            .push(", ")
+            .arg(ends_at)
+            .push(")");
         sql.query().execute(&mut *tx).await?;
-        let details = json!({"scenario": s.scenario, "resource_arn": s.resource_arn, "every_hours": s.every_hours, "first_at": rfc3339(next_at)});
+        let details = json!({"scenario": s.scenario, "resource_arn": s.resource_arn, "every_hours": s.every_hours,
+            "first_at": rfc3339(next_at), "ends_at": ends_at.map(rfc3339), "grant_id": grant});
         self.audit(&mut tx, now, &s.created_by, "drill_schedule.created", &format!("drill_schedule:{}", s.id), details)
             .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(grant)
+    }
+
+    /// One schedule.
+    pub async fn schedule(&self, id: &str) -> Result<Option<DrillSchedule>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM drill_schedules WHERE id = ");
+        sql.arg(id);
+        sql.query().fetch_optional(self.pool()).await?.as_ref().map(read_schedule).transpose()
+    }
+
+    /// One grant.
+    pub async fn schedule_grant(&self, id: &str) -> Result<Option<ScheduleGrant>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM schedule_grants WHERE id = ");
+        sql.arg(id);
+        sql.query().fetch_optional(self.pool()).await?.as_ref().map(read_grant).transpose()
+    }
+
+    /// Every grant, newest first.
+    pub async fn list_schedule_grants(&self) -> Result<Vec<ScheduleGrant>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM schedule_grants ORDER BY granted_at DESC, id LIMIT 1000")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(read_grant).collect()
+    }
+
+    /// Revokes a live grant, with its audit record naming the schedules it stops;
+    /// `false` when there is no live grant `id`.
+    pub async fn revoke_schedule_grant(&self, id: &str, actor: &str, now: i64) -> Result<bool, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut sql = Sql::new(self.engine(), "UPDATE schedule_grants SET revoked_at = ");
+        sql.arg(now).push(", revoked_by = ").arg(actor).push(" WHERE revoked_at IS NULL AND id = ").arg(id);
+        if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
+            return Ok(false);
+        }
+        let mut stopped = Sql::new(self.engine(), "SELECT id FROM drill_schedules WHERE enabled = 1 AND grant_id = ");
+        stopped.arg(id).push(" ORDER BY id");
+        let schedules = stopped
+            .query()
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| col::<String>(r, "id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let details = json!({"schedules": schedules});
+        self.audit(&mut tx, now, actor, "schedule_grant.revoked", &format!("schedule_grant:{id}"), details).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Where `subject` was last seen with their roles (see [`LastSeen`]), by the audit
+    /// log's order.
+    pub async fn last_seen(&self, subject: &str) -> Result<Option<LastSeen>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT at, action, details FROM audit_log WHERE actor = ");
+        sql.arg(subject).push(" AND action IN ('auth.signed_in', 'drill_schedule.created') ORDER BY seq DESC LIMIT 1");
+        let Some(r) = sql.query().fetch_optional(self.pool()).await? else { return Ok(None) };
+        let action: String = col(&r, "action")?;
+        let roles = if action == "auth.signed_in" {
+            let details: serde_json::Value = serde_json::from_str(&col::<String>(&r, "details")?).unwrap_or_default();
+            details["roles"].as_array().map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+        } else {
+            Some(vec![SCHEDULE_ROLE.to_string()])
+        };
+        Ok(Some(LastSeen { at: col(&r, "at")?, action, roles: roles.unwrap_or_default() }))
     }
 
     pub async fn list_schedules(&self) -> Result<Vec<DrillSchedule>, StoreError> {
@@ -514,7 +660,7 @@ impl Store {
     /// Enabled schedules due at `now`: (schedule, next_at, the creator's display name).
     pub async fn due_schedules(&self, now: i64) -> Result<Vec<(DrillSchedule, i64, String)>, StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM drill_schedules WHERE enabled = 1 AND next_at <= ");
-        sql.arg(now).push(" ORDER BY next_at LIMIT 100");
+        sql.arg(now).push(" AND (ends_at IS NULL OR next_at <= ends_at) ORDER BY next_at LIMIT 100");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter().map(|r| Ok((read_schedule(r)?, col(r, "next_at")?, col(r, "created_by_name")?))).collect()
     }

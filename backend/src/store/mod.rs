@@ -15,7 +15,7 @@ mod sql;
 mod sync_status;
 mod validation;
 
-pub use assurance::{DrillRow, HistoryPoint, Tested, ACTIVE_DRILL};
+pub use assurance::{DrillRow, HistoryPoint, LastSeen, Tested, ACTIVE_DRILL, SCHEDULE_ROLE};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
 pub use digests::DigestRow;
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};

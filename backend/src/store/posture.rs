@@ -299,40 +299,45 @@ impl Store {
 
 /// [`RESOURCE_SELECT`] with each resource's targets (`rpo_target_hours`,
 /// `rto_target_minutes`) and whether it misses them at `now` (`outside_rpo`,
-/// `outside_rto`: 1 or 0), as `SELECT * FROM (...) q WHERE 1 = 1`.
+/// `outside_rto`: 1 or 0), as `SELECT * FROM (...) q WHERE 1 = 1`. The targets set
+/// in the console are joined from `assurance_targets` (the rows [`Targets`] was read
+/// from), so the statement and its bound values do not grow with them: thousands of
+/// per-resource targets once exceeded the engines' bind limits (security review,
+/// finding 17). Only the configuration's per-type targets are bound.
 fn targeted_select(sql: &mut Sql, now: i64, targets: &Targets) {
     sql.push("SELECT * FROM (SELECT p.*, ");
-    target_case(sql, targets, |t| t.rpo_hours);
+    target_expr(sql, targets, "rpo_hours", |t| t.rpo_hours);
     sql.push(" AS rpo_target_hours, ");
-    target_case(sql, targets, |t| t.rto_minutes);
+    target_expr(sql, targets, "rto_minutes", |t| t.rto_minutes);
     sql.push(" AS rto_target_minutes, CASE WHEN p.last_backup_at IS NULL OR p.last_backup_at < ")
         .arg(now)
         .push(" - 3600000 * ");
-    target_case(sql, targets, |t| t.rpo_hours);
+    target_expr(sql, targets, "rpo_hours", |t| t.rpo_hours);
     sql.push(" THEN 1 ELSE 0 END AS outside_rpo, CASE WHEN p.latest_restore_minutes > ");
-    target_case(sql, targets, |t| t.rto_minutes);
+    target_expr(sql, targets, "rto_minutes", |t| t.rto_minutes);
     sql.push(" THEN 1 ELSE 0 END AS outside_rto FROM (");
     sql.push(RESOURCE_SELECT);
-    sql.push(") p) q WHERE 1 = 1");
+    sql.push(
+        ") p LEFT JOIN assurance_targets tr ON tr.scope_kind = 'resource' AND tr.scope = p.arn
+         LEFT JOIN assurance_targets tt ON tt.scope_kind = 'resource_type' AND tt.scope = p.resource_type) q WHERE 1 = 1",
+    );
 }
 
-/// A SQL expression for one figure of the target of the row aliased `p`
-/// (columns `arn` and `resource_type`), with its bound values.
-fn target_case(sql: &mut Sql, targets: &Targets, figure: fn(&Target) -> i64) {
-    let (by_resource, by_type) = (targets.by_resource(), targets.by_type());
-    let default = figure(&targets.default_target());
-    if by_resource.is_empty() && by_type.is_empty() {
-        sql.arg(default);
-        return;
+/// A SQL expression for one figure (`column` of `assurance_targets`) of the target of
+/// the row aliased `p`: the console's per-resource, then per-type target, then the
+/// configuration's per-type target, then the default (as [`Targets::of`]).
+fn target_expr(sql: &mut Sql, targets: &Targets, column: &str, figure: fn(&Target) -> i64) {
+    sql.push(&format!("COALESCE(tr.{column}, tt.{column}, "));
+    let configured = targets.configured_by_type();
+    if !configured.is_empty() {
+        sql.push("CASE");
+        for &(ty, t) in &configured {
+            sql.push(" WHEN p.resource_type = ").arg(ty).push(" THEN ").arg(figure(&t));
+        }
+        sql.push(" ELSE ");
     }
-    sql.push("(CASE");
-    for (arn, t) in by_resource {
-        sql.push(" WHEN p.arn = ").arg(arn).push(" THEN ").arg(figure(&t));
-    }
-    for (ty, t) in by_type {
-        sql.push(" WHEN p.resource_type = ").arg(ty).push(" THEN ").arg(figure(&t));
-    }
-    sql.push(" ELSE ").arg(default).push(" END)");
+    sql.arg(figure(&targets.default_target()));
+    sql.push(if configured.is_empty() { ")" } else { " END)" });
 }
 
 /// The nearest-rank percentile of sorted values (0 when there are none).

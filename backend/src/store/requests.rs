@@ -12,6 +12,7 @@ use sqlx::{Any, Transaction};
 
 use super::sql::{Cursor, Sql, Val};
 use super::{col, parsed, Store, StoreError};
+use crate::domain::person;
 use crate::time::rfc3339;
 
 /// A request as stored.
@@ -301,6 +302,20 @@ impl Store {
         row.map(|r| RequestRow::read(&r)).transpose()
     }
 
+    /// Whether another request than `request_id` holds the job `job_id` in `column`
+    /// (a job id column: [`Column::CopyJobId`] or [`Column::RestoreJobId`]).
+    pub async fn job_held_by_another(
+        &self,
+        column: Column,
+        job_id: &str,
+        request_id: &str,
+    ) -> Result<bool, StoreError> {
+        let mut sql =
+            Sql::new(self.engine(), &format!("SELECT COUNT(*) AS n FROM requests WHERE {} = ", column.name()));
+        sql.arg(job_id).push(" AND id <> ").arg(request_id);
+        Ok(col::<i64>(&sql.query().fetch_one(self.pool()).await?, "n")? > 0)
+    }
+
     /// The decisions on each of `ids`, oldest first, in one query.
     async fn decisions(&self, ids: &[&str]) -> Result<HashMap<String, Vec<Decision>>, StoreError> {
         let mut by_request: HashMap<String, Vec<Decision>> = HashMap::new();
@@ -395,7 +410,7 @@ impl Store {
             tx.commit().await?;
             return Ok(DecideOutcome::Expired);
         }
-        if r.requester == actor {
+        if person(&r.requester) == person(actor) {
             return Ok(DecideOutcome::OwnRequest);
         }
         if allowed_approvers.is_some_and(|list| !list.iter().any(|a| a == actor)) {
@@ -404,11 +419,12 @@ impl Store {
         if approve && params_hash != Some(r.params_hash.as_str()) {
             return Ok(DecideOutcome::StaleHash(r.params_hash));
         }
-        let mut exists = Sql::new(self.engine(), "SELECT COUNT(*) AS n FROM approvals WHERE request_id = ");
-        exists.arg(id).push(" AND approver = ").arg(actor);
-        let n: i64 = col(&exists.query().fetch_one(&mut *tx).await?, "n")?;
-        if n > 0 {
-            return Ok(DecideOutcome::AlreadyDecided);
+        let mut decided = Sql::new(self.engine(), "SELECT approver FROM approvals WHERE request_id = ");
+        decided.arg(id);
+        for row in decided.query().fetch_all(&mut *tx).await? {
+            if person(&col::<String>(&row, "approver")?) == person(actor) {
+                return Ok(DecideOutcome::AlreadyDecided);
+            }
         }
         let decision = if approve { "approve" } else { "reject" };
         let mut ins = Sql::new(

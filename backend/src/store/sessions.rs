@@ -87,6 +87,19 @@ impl Store {
         Ok(())
     }
 
+    /// Ends every session of `subject` (an admin's revocation), with its
+    /// `auth.sessions_revoked` record naming `actor`, in one transaction; returns how many.
+    pub async fn revoke_sessions(&self, subject: &str, actor: &str, now: i64) -> Result<i64, StoreError> {
+        let mut tx = self.write_tx().await?;
+        let mut sql = Sql::new(self.engine(), "DELETE FROM sessions WHERE subject = ");
+        sql.arg(subject).push(" AND expires_at > ").arg(now);
+        let ended = i64::try_from(sql.query().execute(&mut *tx).await?.rows_affected()).unwrap_or(i64::MAX);
+        let details = serde_json::json!({"sessions_ended": ended});
+        self.audit(&mut tx, now, actor, "auth.sessions_revoked", &format!("user:{subject}"), details).await?;
+        tx.commit().await?;
+        Ok(ended)
+    }
+
     /// Removes expired sessions and logins older than `login_cutoff`.
     pub async fn prune_sign_ins(&self, now: i64, login_cutoff: i64) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.engine(), "DELETE FROM sessions WHERE expires_at <= ");

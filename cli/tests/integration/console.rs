@@ -133,6 +133,12 @@ impl TestConsole {
         (status, resp.json().await.unwrap_or(Value::Null))
     }
 
+    /// GETs `path` with one header (a cookie, the ALB's header); returns the JSON body.
+    pub async fn get_with(&self, path: &str, header: &str, value: &str) -> Value {
+        let resp = self.http.get(format!("{}{path}", self.url)).header(header, value).send().await.unwrap();
+        resp.json().await.unwrap_or(Value::Null)
+    }
+
     pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
         let resp = self.http.get(format!("{}{path}", self.url)).bearer_auth(token).send().await.unwrap();
         let status = resp.status().as_u16();

@@ -93,6 +93,79 @@ async fn admins_set_targets_per_type_and_resource() {
     }
 }
 
+/// Security review, finding 17: a per-resource target names a resource of the inventory,
+/// new ones stop at the cap, and the targets already set (9,000 here, past both engines'
+/// bind limits at 8 values each) no longer break `/metrics` or the outside-targets list.
+#[tokio::test]
+async fn resource_targets_name_the_inventory_and_thousands_do_not_break_metrics() {
+    const TOKEN: &str = "metrics-token-for-target-tests";
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.metrics_token = Some(recovery_console::config::Secret::new(TOKEN));
+            cfg.assurance.targets = vec![recovery_console::config::TypeTarget {
+                resource_type: "RDS".into(),
+                rpo_hours: 1,
+                rto_minutes: 60,
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let erin = c.sign_in("erin").await;
+        let put = |b: Value| {
+            let (c, erin) = (&c, &erin);
+            async move { c.send_as(Method::PUT, erin, "/api/v1/assurance/targets", b).await }
+        };
+        let target = |arn: &str, rpo: i64| json!({"scope_kind": "resource", "scope": arn, "rpo_hours": rpo, "rto_minutes": 43200});
+        let nowhere = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/not-in-the-inventory";
+        let (s, e) = put(target(nowhere, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_resource")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains(nowhere), "{e}");
+        assert_eq!(put(target(TRACKING, 48)).await.0, 200, "{label}");
+        let (s, _) =
+            put(json!({"scope_kind": "resource_type", "scope": "DynamoDB", "rpo_hours": 2, "rto_minutes": 1})).await;
+        assert_eq!(s, 200);
+        let before = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+
+        // Targets set before the cap existed (or written around the API), far past it.
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        for chunk in 0..9 {
+            let rows: Vec<String> = (0..1000)
+                .map(|i| {
+                    format!("('resource', 'arn:aws:dynamodb:ap-southeast-2:111111111111:table/t{chunk}-{i}', 1, 1, 'erin', 0)")
+                })
+                .collect();
+            let insert = format!(
+                "INSERT INTO assurance_targets (scope_kind, scope, rpo_hours, rto_minutes, updated_by, updated_at) VALUES {}",
+                rows.join(", ")
+            );
+            sqlx::query(&insert).execute(&pool).await.unwrap();
+        }
+        pool.close().await;
+        let after = c.all("/api/v1/assurance/outside-targets?limit=1").await;
+        assert_eq!(after, before, "{label}: targets of other resources change nothing");
+        let of = |arn: &str| after.iter().find(|i| i["resource"]["resource_arn"] == arn).cloned();
+        assert!(of(TRACKING).is_none(), "{label}: tracking's own target (48 h, 30 days) applies: {after:?}");
+        let mydb = of(MYDB).expect("mydb misses its configured one-hour RPO");
+        assert_eq!((mydb["rpo_target_hours"].as_i64(), mydb["rto_target_minutes"].as_i64()), (Some(1), Some(60)));
+        let metrics = c.http.get(format!("{}/metrics", c.url)).bearer_auth(TOKEN).send().await.unwrap();
+        assert_eq!(metrics.status(), 200, "{label}");
+        let text = metrics.text().await.unwrap();
+        assert!(
+            text.contains(&format!("recovery_console_protected_resources{{account_id=\"{WORKLOAD_A}\"}}")),
+            "{text}"
+        );
+
+        // A new one is past the cap; replacing one already set is not.
+        let (s, e) = put(target(MYDB, 48)).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (422, Some("too_many_targets")), "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("1000"), "{e}");
+        assert_eq!(put(target(TRACKING, 72)).await.0, 200, "{label}");
+    }
+}
+
 #[tokio::test]
 async fn rpo_history_and_coverage_trend_match_the_lists() {
     let sb = spawn(0, 0.0).await;
@@ -385,6 +458,22 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
     }
 }
 
+/// One file of the streamed pack of the last `days` days (on the sandbox clock), as carol takes it.
+pub(crate) async fn streamed_pack_file(c: &TestConsole, sb: &TestSandbox, days: i64, file: &str) -> Vec<u8> {
+    let day = |ms: i64| chrono::DateTime::from_timestamp_millis(ms).unwrap().format("%Y-%m-%d").to_string();
+    let (from, to) = (day(sb.sandbox.now() - days * 24 * H), day(sb.sandbox.now()));
+    let carol = c.sign_in("carol").await;
+    let url = format!("{}/api/v1/evidence?from={from}&to={to}", c.url);
+    let resp = c.http.post(url).bearer_auth(&carol).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let dir = std::env::temp_dir().join(format!("rc-evidence-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(&dir).unwrap();
+    unzip(&resp.bytes().await.unwrap(), &dir);
+    let bytes = std::fs::read(dir.join("pack").join(file)).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    bytes
+}
+
 /// Unzips with Python's zipfile (a reader the console did not write), returning the
 /// directory and the file names.
 fn unzip(bytes: &[u8], dir: &std::path::Path) -> Vec<String> {
@@ -419,12 +508,12 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
             .format("%Y-%m-%d")
             .to_string();
         let path = format!("/api/v1/evidence?from={from}&to={today}");
-        assert_eq!(c.get_as(&alice, &path).await.0, 403, "operators do not export evidence");
-        assert_eq!(c.get_as(&carol, "/api/v1/evidence?from=2026-01-01").await.0, 400);
-        assert_eq!(c.get_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}")).await.0, 400);
+        assert_eq!(c.post_as(&alice, &path, Value::Null).await.0, 403, "operators do not export evidence");
+        assert_eq!(c.post_as(&carol, "/api/v1/evidence?from=2026-01-01", Value::Null).await.0, 400);
+        assert_eq!(c.post_as(&carol, &format!("/api/v1/evidence?from={today}&to={from}"), Value::Null).await.0, 400);
         let (_, before_pack) = c.get_as(&carol, "/api/v1/audit/verify").await;
         assert_eq!(before_pack["valid"], true, "{label}: {before_pack}");
-        let resp = c.http.get(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
+        let resp = c.http.post(format!("{}{path}", c.url)).bearer_auth(&carol).send().await.unwrap();
         assert_eq!(resp.status(), 200);
         assert_eq!(resp.headers()["content-type"], "application/zip");
         assert!(resp.headers()["content-disposition"]
@@ -583,6 +672,126 @@ async fn the_evidence_pack_opens_and_its_audit_log_verifies_offline() {
         let (_, audit) = c.get_as(&carol, "/api/v1/audit?action=evidence.exported").await;
         assert_eq!(audit["items"].as_array().unwrap().len(), 2, "{label}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// Security review, finding 15: text a member account writes, here the message of
+/// PutRestoreValidationResult, reaches the pack's CSV as text and not as a formula (OWASP,
+/// CSV Injection: a leading ' before = + - @ tab CR), and a CR inside stays in its cell.
+#[tokio::test]
+async fn a_formula_from_a_member_account_reaches_the_pack_as_text() {
+    let sb = spawn(0, 0.0).await;
+    let formula = "=HYPERLINK(\"http://evil.example/\",\"ok\")\r\n-2+3";
+    let id = validated_tracking_test(&sb, "FAILED", formula).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let text = streamed_pack_file(&c, &sb, 30, "restore-tests.csv").await;
+        let mut reader = csv::Reader::from_reader(&text[..]);
+        let message = reader.headers().unwrap().iter().position(|h| h == "validation_message").unwrap();
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        let ours = rows.iter().find(|r| r[0] == id).expect("the test is in the pack");
+        assert_eq!(&ours[message], format!("'{formula}"), "{label}");
+        for cell in rows.iter().flat_map(|r| r.iter()) {
+            let number = cell.parse::<f64>().is_ok();
+            assert!(number || !cell.starts_with(['=', '+', '-', '@', '\t', '\r']), "{label}: {cell:?}");
+        }
+    }
+}
+
+/// Security review, finding 6: a link, `<meta refresh>` or `curl -I` with an auditor's
+/// cookie makes no pack and writes no audit record; and finding 16: packs, streamed and
+/// in the background, take four slots between them, a refused one is not audited.
+#[tokio::test]
+async fn evidence_is_made_only_on_a_post_and_four_packs_at_a_time() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let carol = c.sign_in("carol").await;
+        let exported = || {
+            let (c, carol) = (&c, &carol);
+            async move {
+                let (_, audit) = c.get_as(carol, "/api/v1/audit?action=evidence.exported").await;
+                audit["items"].as_array().unwrap().len()
+            }
+        };
+        let (cookie, _, _, csrf) = crate::console_auth::cookie_sign_in(&c, "carol").await;
+        let scope = "from=2026-01-01&to=2026-12-31";
+        let (streamed, jobs) = (format!("/api/v1/evidence?{scope}"), format!("/api/v1/evidence/jobs?{scope}"));
+        for method in [Method::GET, Method::HEAD] {
+            for path in [&streamed, &jobs] {
+                let resp =
+                    c.http.request(method.clone(), format!("{}{path}", c.url)).header("cookie", &cookie).send().await;
+                assert_eq!(resp.unwrap().status(), 405, "{label}: {method} {path} with the cookie");
+            }
+        }
+        let resp = c.http.post(format!("{}{streamed}", c.url)).header("cookie", &cookie).send().await.unwrap();
+        assert_eq!(resp.status(), 403, "{label}: a POST with the cookie needs the CSRF token");
+        assert_eq!(exported().await, 0, "{label}: no pack was made, none is audited");
+
+        // 20 at once, half streamed and half in the background, while AWS answers slowly.
+        sb.set_faults(json!({"latency_ms": 3000, "operations": ["ListFrameworks"]})).await;
+        let sent = (0..20).map(|i| {
+            let path = if i % 2 == 0 { &streamed } else { &jobs };
+            c.http.post(format!("{}{path}", c.url)).bearer_auth(&carol).send()
+        });
+        let (mut accepted, mut busy) = (Vec::new(), 0);
+        for resp in futures_util::future::join_all(sent).await {
+            let resp = resp.unwrap();
+            match resp.status().as_u16() {
+                200 | 202 => accepted.push(resp),
+                503 => {
+                    assert!(resp.headers().contains_key("retry-after"), "{label}: {:?}", resp.headers());
+                    assert_eq!(resp.json::<Value>().await.unwrap()["error"]["code"], "busy");
+                    busy += 1;
+                }
+                s => panic!("{label}: {s}"),
+            }
+        }
+        assert_eq!((accepted.len(), busy), (4, 16), "{label}");
+        assert_eq!(exported().await, 4, "{label}: only the accepted packs are audited");
+        for resp in accepted {
+            if resp.status() == 200 {
+                assert!(!resp.bytes().await.unwrap().is_empty());
+                continue;
+            }
+            let id = resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1["status"] == "running" {
+                assert!(std::time::Instant::now() < deadline, "{label}: pack {id} never finished");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        sb.set_faults(json!({})).await;
+        // The page's way, with the cookie and its CSRF token; then a GET of the file changes nothing.
+        let resp = c
+            .http
+            .post(format!("{}{jobs}", c.url))
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 202, "{label}: the slots are free again");
+        let id = resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string();
+        let mut status = Value::Null;
+        for _ in 0..600 {
+            status = c.get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await.1["status"].clone();
+            if status != "running" {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        assert_eq!(status, "done", "{label}");
+        for _ in 0..2 {
+            let file = format!("{}/api/v1/evidence/jobs/{id}/download", c.url);
+            let resp = c.http.get(file).header("cookie", &cookie).send().await.unwrap();
+            assert_eq!(resp.status(), 200, "{label}");
+        }
+        assert_eq!(exported().await, 5, "{label}: downloads are not exports");
     }
 }
 
@@ -745,5 +954,139 @@ async fn a_resource_listed_by_the_central_account_too_belongs_to_the_account_its
         let request = rb["steps"].as_array().unwrap().iter().find_map(|s| s["request"].as_object()).unwrap().clone();
         assert!(request["recovery_point_arn"].as_str().unwrap().contains(WORKLOAD_A), "{label}: {request:?}");
         assert!(rb["blockers"].as_array().unwrap().is_empty(), "{label}: {rb}");
+    }
+}
+
+/// Security review finding 5: a schedule files in its creator's name only while the
+/// creator's grant is live and the creator was last seen with the operator role; only
+/// its creator or an admin turns it off.
+#[tokio::test]
+async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_admin_turns_it_off() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
+                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
+                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
+                events: vec!["drill_schedule_skipped".into()],
+            }];
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let (alice, erin) = (c.sign_in("alice").await, c.sign_in("erin").await);
+        // A second operator, signed in as the IdP would sign him in.
+        let session = |subject: &'static str, roles: &[&str]| {
+            let roles: Vec<String> = roles.iter().map(|r| r.to_string()).collect();
+            let c = &c;
+            async move {
+                let now = chrono::Utc::now().timestamp_millis();
+                recovery_console::auth::start_session(&c.store, &c.state.auth, subject, subject, roles, "oidc", now)
+                    .await
+                    .unwrap()
+                    .0
+            }
+        };
+        let dave = session("dave", &["viewer", "operator"]).await;
+        let now = sb.sandbox.now();
+        let at = |h: i64| chrono::DateTime::from_timestamp_millis(now + h * H).unwrap().to_rfc3339();
+        let schedule = |first: i64, every: i64| json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "every_hours": every, "first_at": at(first)});
+        let (s, a) = c.post_as(&alice, "/api/v1/drill-schedules", schedule(1, 1)).await;
+        assert_eq!(s, 201, "{label}: {a}");
+        let (s, b) = c.post_as(&alice, "/api/v1/drill-schedules", schedule(5, 24)).await;
+        assert_eq!(s, 201, "{label}: {b}");
+        assert_eq!(a["grant_id"], b["grant_id"], "{label}: one grant per person");
+        let drills = || {
+            let (c, erin) = (&c, erin.clone());
+            async move { c.get_as(&erin, "/api/v1/drills").await.1["items"].as_array().unwrap().clone() }
+        };
+        let skipped = |schedule: &Value| {
+            let (c, subject) = (&c, format!("drill_schedule:{}", schedule["id"].as_str().unwrap()));
+            async move {
+                let carol = c.sign_in("carol").await;
+                let (_, audit) = c.get_as(&carol, &format!("/api/v1/audit?subject={subject}")).await;
+                audit["items"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .filter(|r| r["action"] == "drill_schedule.run_skipped")
+                    .map(|r| r["details"]["reason"].as_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+
+        // Alice is removed from the operators' group: her next sign-in carries no operator role.
+        session("alice", &["viewer"]).await;
+        sb.advance(7200.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        assert!(drills().await.is_empty(), "{label}: a drill was filed in a demoted person's name");
+        let reasons = skipped(&a).await;
+        assert!(
+            reasons.len() == 1
+                && reasons[0].contains("alice last signed in at")
+                && reasons[0].contains("without the operator role"),
+            "{label}: {reasons:?}"
+        );
+        let queued = c.store.due_notifications(i64::MAX, 100).await.unwrap();
+        assert!(
+            queued.iter().any(|n| n.event == "drill_schedule_skipped" && n.payload.contains(a["id"].as_str().unwrap())),
+            "{label}: the skipped run raises an alert"
+        );
+
+        // Back in the group, her schedule runs again.
+        c.sign_in("alice").await;
+        sb.advance(3600.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        let filed = drills().await;
+        assert_eq!(filed.len(), 1, "{label}: {filed:?}");
+        assert_eq!(filed[0]["schedule_id"], a["id"]);
+
+        // An admin revokes her grant: the schedules made under it stop (audited).
+        let (_, grants) = c.get_as(&dave, "/api/v1/schedule-grants").await;
+        let grant = grants.as_array().unwrap().iter().find(|g| g["subject"] == "alice").unwrap().clone();
+        assert_eq!(grant["id"], a["grant_id"]);
+        let revoke = format!("/api/v1/schedule-grants/{}", grant["id"].as_str().unwrap());
+        assert_eq!(
+            c.send_as(Method::DELETE, &dave, &revoke, Value::Null).await.0,
+            403,
+            "{label}: operators do not revoke"
+        );
+        assert_eq!(c.send_as(Method::DELETE, &erin, &revoke, Value::Null).await.0, 204, "{label}");
+        assert_eq!(c.send_as(Method::DELETE, &erin, &revoke, Value::Null).await.0, 404, "{label}: revoked already");
+        sb.advance(2.0 * 3600.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        assert_eq!(drills().await.len(), 1, "{label}: nothing filed under a revoked grant");
+        let reasons = skipped(&b).await;
+        assert!(reasons.iter().any(|r| r.contains("was revoked by erin")), "{label}: {reasons:?}");
+
+        // Another operator cannot turn alice's schedule off; alice and an admin can.
+        let delete = |t: &String, s: &Value| {
+            let (c, t, path) = (&c, t.clone(), format!("/api/v1/drill-schedules/{}", s["id"].as_str().unwrap()));
+            async move { c.send_as(Method::DELETE, &t, &path, Value::Null).await }
+        };
+        let (s, refused) = delete(&dave, &a).await;
+        assert_eq!(s, 403, "{label}: {refused}");
+        assert!(refused["error"]["message"].as_str().unwrap().contains("only its creator or an admin"), "{refused}");
+        assert_eq!(delete(&erin, &a).await.0, 204, "{label}");
+        assert_eq!(delete(&alice, &b).await.0, 204, "{label}");
+
+        // An end date: no run after it, and one before the first run is refused.
+        let mut ended = schedule(10, 1);
+        ended["ends_at"] = json!(at(9));
+        let (s, e) = c.post_as(&alice, "/api/v1/drill-schedules", ended.clone()).await;
+        assert_eq!(s, 400, "{label}: {e}");
+        assert!(e["error"]["message"].as_str().unwrap().contains("ends_at"), "{e}");
+        ended["ends_at"] = json!(at(10));
+        let (s, f) = c.post_as(&alice, "/api/v1/drill-schedules", ended).await;
+        assert_eq!(s, 201, "{label}: {f}");
+        assert_eq!(ms(&f["ends_at"]), now + 10 * H);
+        assert_ne!(f["grant_id"], a["grant_id"], "{label}: a new grant after the revoked one");
+        let due = |t: i64| {
+            let c = &c;
+            async move { c.store.due_schedules(t).await.unwrap().into_iter().map(|d| d.0.id).collect::<Vec<_>>() }
+        };
+        assert_eq!(due(now + 10 * H).await, [f["id"].as_str().unwrap()], "{label}");
+        assert!(c.store.claim_schedule(f["id"].as_str().unwrap(), now + 10 * H, now + 11 * H).await.unwrap());
+        assert!(due(now + 12 * H).await.is_empty(), "{label}: past its end date");
     }
 }

@@ -16,14 +16,14 @@ const TRACKING: &str = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/track
 const RECOVERY_VAULT: &str = "arn:aws:backup:ap-southeast-2:111111111111:backup-vault:workload-a-recovery";
 
 /// The newest completed recovery point of tracking in an account's vault.
-async fn tracking_point(c: &TestConsole, account: &str) -> String {
+pub(crate) async fn tracking_point(c: &TestConsole, account: &str) -> String {
     let rps = c
         .all(format!("/api/v1/recovery-points?account_id={account}&resource_arn={TRACKING}&status=COMPLETED&limit=1"))
         .await;
     rps[0]["recovery_point_arn"].as_str().unwrap().to_string()
 }
 
-fn restore_body(rp: &str, table: &str) -> Value {
+pub(crate) fn restore_body(rp: &str, table: &str) -> Value {
     json!({
         "kind": "restore",
         "recovery_point_arn": rp,
@@ -315,16 +315,7 @@ async fn cookies_need_the_csrf_token_and_an_edited_audit_record_is_named() {
         let cookie = resp.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
         assert!(resp.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
         let csrf = resp.json::<Value>().await.unwrap()["csrf_token"].as_str().unwrap().to_string();
-        let me: Value = c
-            .http
-            .get(format!("{}/api/v1/me", c.url))
-            .header("cookie", &cookie)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let me = c.get_with("/api/v1/me", "cookie", &cookie).await;
         assert_eq!(me["subject"], "alice");
         assert_eq!(me["csrf_token"], csrf.as_str());
         let post = |csrf: Option<&str>| {
@@ -557,6 +548,26 @@ async fn filed_and_approved(c: &TestConsole, [requester, approver]: [&str; 2], r
     id
 }
 
+/// Security review, finding 19: the evidence report names the requester and each approver
+/// by the subject the console checks, next to the display name they may have chosen.
+#[tokio::test]
+async fn the_evidence_report_names_people_by_their_subject_too() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        filed_and_approved(&c, [&alice, &bob], &rp, "tracking-named".into()).await;
+        let html = crate::console_assurance::streamed_pack_file(&c, &sb, 1, "report.html").await;
+        let html = String::from_utf8(html).unwrap();
+        for shown in [
+            r#"Alice (operator) <code title="IdP subject">alice</code>"#,
+            r#"Bob (approver) <code title="IdP subject">bob</code> (approve)"#,
+        ] {
+            assert!(html.contains(shown), "{label}: {shown} not in the report");
+        }
+    }
+}
+
 fn actions(r: &Value) -> Vec<String> {
     r["timeline"].as_array().unwrap().iter().map(|t| t["action"].as_str().unwrap().to_string()).collect()
 }
@@ -677,6 +688,149 @@ async fn the_lookup_after_the_token_window_finds_only_the_requests_own_restore()
         assert_eq!(r["status"], "failed", "{label}: {r}");
         assert!(r["restore_job_id"].is_null(), "{label}: {foreign} was not adopted: {r}");
         assert!(r["error"].as_str().unwrap().contains("no restore job of this request was found"), "{label}: {r}");
+    }
+}
+
+const CENTRAL_VAULT: &str = "arn:aws:backup:ap-southeast-2:222222222222:backup-vault:central-vault";
+
+/// The copy jobs of `rp` in `account` that no backup plan made.
+async fn copy_jobs_of(sb: &TestSandbox, account: &str, rp: &str) -> Vec<String> {
+    let client = sb.reader(account).await;
+    let jobs: Vec<_> = client.list_copy_jobs().into_paginator().items().send().collect::<Vec<_>>().await;
+    jobs.into_iter()
+        .map(Result::unwrap)
+        .filter(|j| j.source_recovery_point_arn() == Some(rp))
+        .filter_map(|j| j.copy_job_id().map(str::to_string))
+        .collect()
+}
+
+/// A copy of `rp` into the central vault, filed by the first user and approved by the second; its id.
+async fn copy_filed_and_approved(c: &TestConsole, [requester, approver]: [&str; 2], rp: &str) -> String {
+    let body = json!({"kind": "copy", "recovery_point_arn": rp, "destination_vault_arn": CENTRAL_VAULT,
+        "justification": "keep a copy in the central account"});
+    let (s, req) = c.post_as(requester, "/api/v1/requests", body).await;
+    assert_eq!(s, 201, "{req}");
+    let id = req["id"].as_str().unwrap().to_string();
+    let (s, _) = c
+        .post_as(approver, &format!("/api/v1/requests/{id}/approve"), json!({"params_hash": req["params_hash"]}))
+        .await;
+    assert_eq!(s, 200);
+    id
+}
+
+/// Security review finding 8 for copies, and a lost StartCopyJob answer: a copy job
+/// carries no token, so after the token window the lookup takes a job only when it is
+/// the one left that no other request holds and no backup plan made; otherwise the
+/// request fails for a person to check by hand.
+#[tokio::test]
+async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopted() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let request = |id: &String| {
+            let (c, alice, id) = (&c, alice.clone(), id.clone());
+            async move { c.get_as(&alice, &format!("/api/v1/requests/{id}")).await.1 }
+        };
+        let before = copy_jobs_of(&sb, WORKLOAD_A, &rp).await;
+
+        // B, a copy of the same point into the same vault, starts normally. Then A's
+        // StartCopyJob takes effect but every answer is lost, also for the retry with
+        // the same token (which makes no second job). After the window, A's lookup takes
+        // its own job, not B's (which the old lookup, taking the first match, took).
+        let b = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        c.executor.pass().await.unwrap();
+        let b_job = request(&b).await["copy_job_id"].as_str().unwrap().to_string();
+        let a = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        sb.set_faults(json!({ "lost_response_rate": 1.0, "operations": ["StartCopyJob"] })).await;
+        c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
+        assert!(request(&a).await["copy_job_id"].is_null(), "{label}: the answer never came");
+        let after = copy_jobs_of(&sb, WORKLOAD_A, &rp).await;
+        assert_eq!(after.len(), before.len() + 2, "{label}: B's job, and A's lost call took effect once");
+        let own = after.iter().find(|j| !before.contains(j) && **j != b_job).unwrap().clone();
+        sb.advance(51.0 * 60.0).await;
+        sb.set_faults(json!({})).await;
+        c.executor.pass().await.unwrap();
+        let ra = request(&a).await;
+        assert_eq!(ra["copy_job_id"], own.as_str(), "{label}: A adopted another job than its own: {ra}");
+        assert_eq!(copy_jobs_of(&sb, WORKLOAD_A, &rp).await.len(), before.len() + 2, "{label}: nothing started again");
+
+        // The review's scenario: D, the same copy, starts normally; every StartCopyJob of
+        // C comes back 503 through its window (nothing started). C's lookup finds only D's
+        // job, which D holds: C fails instead of taking it.
+        let d = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        c.executor.pass().await.unwrap();
+        let dd = request(&d).await;
+        assert!(dd["copy_job_id"].is_string(), "{label}: {dd}");
+        let cc = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.advance(51.0 * 60.0).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let rc = request(&cc).await;
+        assert_eq!(rc["status"], "failed", "{label}: {rc}");
+        assert!(rc["copy_job_id"].is_null(), "{label}: D's job {} was adopted: {rc}", dd["copy_job_id"]);
+        assert!(rc["error"].as_str().unwrap().contains("no copy job of this request was found"), "{label}: {rc}");
+
+        // Two copies of the same point were made by hand; E's starts all come back 503:
+        // nothing tells which job could be E's, so E fails, to be checked by hand.
+        let op = sb.operator(WORKLOAD_A).await;
+        let vault = rc["params"]["source_vault_name"].as_str().unwrap().to_string();
+        for _ in 0..2 {
+            op.start_copy_job()
+                .recovery_point_arn(&rp)
+                .source_backup_vault_name(&vault)
+                .destination_backup_vault_arn(CENTRAL_VAULT)
+                .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+                .send()
+                .await
+                .unwrap();
+        }
+        let e = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.advance(51.0 * 60.0).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let re = request(&e).await;
+        assert_eq!(re["status"], "failed", "{label}: {re}");
+        assert!(re["copy_job_id"].is_null(), "{label}: a copy made by hand was adopted: {re}");
+        assert!(re["error"].as_str().unwrap().contains("unknown, check by hand: 2 copy jobs"), "{label}: {re}");
+    }
+}
+
+/// Two executors (two console processes, or two instances in one) over one database
+/// pass at the same moment over the same approved request: one job is started.
+#[tokio::test]
+async fn two_executors_at_once_start_one_job() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+        let id = filed_and_approved(&c, [&alice, &bob], &rp, format!("tracking-twice-{label}")).await;
+        let clock = || {
+            let clock = Arc::clone(&sb.sandbox);
+            Arc::new(move || clock.now())
+        };
+        let mut executors = Vec::new();
+        for _ in 0..2 {
+            let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+            executors.push(Executor::new(store, Arc::clone(&c.syncer), clock()));
+        }
+        let (x, y) = tokio::join!(executors[0].pass(), executors[1].pass());
+        x.unwrap();
+        y.unwrap();
+        let (x, y) = tokio::join!(executors[0].pass(), executors[1].pass());
+        x.unwrap();
+        y.unwrap();
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: one job");
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
+        assert!(r["restore_job_id"].is_string(), "{label}: {r}");
+        let started = actions(&r).iter().filter(|a| *a == "aws.restore_job_started").count();
+        assert_eq!(started, 1, "{label}: {:?}", actions(&r));
     }
 }
 

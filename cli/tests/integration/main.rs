@@ -8,6 +8,8 @@ mod console_alerts;
 mod console_api;
 mod console_assurance;
 mod console_auth;
+mod console_authz;
+mod console_concurrency;
 mod console_contention;
 mod console_digests;
 mod console_plans;

@@ -201,6 +201,7 @@ pub fn Drills() -> impl IntoView {
                         every_hours,
                         first_at: None,
                         retention_minutes: Some(retention),
+                        ends_at: None,
                     });
                     let r = api::post_json::<DrillSchedule>("/api/v1/drill-schedules", body).await;
                     message.set(Some(

@@ -1,5 +1,6 @@
 //! `/evidence`: the auditor's evidence pack for a period and a scope; made in the
-//! background with its progress shown, then downloaded.
+//! background (a POST, with the CSRF token) with its progress shown, then downloaded
+//! (a GET of the finished file, which has no side effects).
 
 use leptos::prelude::*;
 use shared::EvidenceJob;
@@ -88,7 +89,6 @@ pub fn Evidence() -> impl IntoView {
                 </select>
             </label>
             <button type="submit" class="primary">"Prepare the pack"</button>
-            <a href=move || format!("/api/v1/evidence?{}", scope())>"Or download it streamed"</a>
         </form>
         <div role="status" aria-live="polite" id="evidence-progress">
             {move || job.get().map(|j| {

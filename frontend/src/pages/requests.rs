@@ -9,7 +9,7 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use shared::{ActionRequest, CopyLifecycle, DecisionInput, Page, RecoveryPointDetail, RequestKind, RequestStatus};
 
-use crate::components::{data_table, fetched, loaded, set_value, use_get, use_url, Badge, Time, TimeBoth};
+use crate::components::{data_table, fetched, loaded, set_value, use_get, use_url, Badge, Person, Time, TimeBoth};
 use crate::session::Session;
 use crate::url::encode;
 use crate::{api, format, Catalog};
@@ -318,7 +318,9 @@ pub fn Requests() -> impl IntoView {
                                 {resource}
                                 <span class="muted">{format!(" {}", r.account_id)}</span>
                             </td>
-                            <td>{r.requester_name.clone()}</td>
+                            <td>
+                                <Person name=r.requester_name.clone() subject=r.requester.clone() />
+                            </td>
                             <td>
                                 <Badge status=r.status.as_str() />
                             </td>
@@ -395,7 +397,10 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
     view! {
         <div class="request-head">
             <Badge status=r.status.as_str() />
-            <span>{format!(" {} requested by {}", r.kind.label(), r.requester_name)}</span>
+            <span>
+                {format!(" {} requested by ", r.kind.label())}
+                <Person name=r.requester_name.clone() subject=r.requester.clone() />
+            </span>
             <span class="muted">" · "<Time at=Some(r.created_at.clone()) /></span>
         </div>
         <div class="two">
@@ -525,7 +530,9 @@ fn RequestView(r: ActionRequest, on_change: impl Fn() + Copy + Send + Sync + 'st
                     view! {
                         <li>
                             <Badge status=if d.decision == "approve" { "approved" } else { "rejected" } />
-                            {format!(" by {} ", d.approver_name)}
+                            " by "
+                            <Person name=d.approver_name.clone() subject=d.approver.clone() />
+                            " "
                             <Time at=Some(d.at.clone()) />
                             {d.reason.clone().map(|r| format!(": {r}"))}
                         </li>

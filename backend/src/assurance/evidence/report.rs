@@ -35,6 +35,12 @@ fn hours(minutes: Option<i64>) -> String {
     minutes.map(|m| format!("{:.1} h", m as f64 / 60.0)).unwrap_or_else(|| "none".into())
 }
 
+/// A person: the IdP's display name, which people can often edit themselves, and
+/// the subject the console checks, set apart (security review, finding 19).
+fn person(name: &str, subject: &str) -> Markup {
+    html! { (name) " " code title="IdP subject" { (subject) } }
+}
+
 /// A text field of an Audit Manager item (a JSON object).
 fn field<'a>(item: &'a serde_json::Value, name: &str) -> &'a str {
     item[name].as_str().unwrap_or_default()
@@ -215,13 +221,16 @@ pub fn render(defaults: &AssuranceConfig, scope: &Scope, by: &str, now: i64, f: 
                     table {
                         tr { th { "Request" } th { "Requested by" } th { "Approved by" } th { "Status" } th { "Jobs" } }
                         @for r in f.requests.iter().take(200) {
-                            @let approvers: Vec<String> =
-                                r.decisions.iter().map(|d| format!("{} ({}) {}", d.approver_name, d.decision, d.at)).collect();
                             @let jobs: Vec<&str> = [&r.copy_job_id, &r.restore_job_id].into_iter().flatten().map(String::as_str).collect();
                             tr {
                                 td { (r.kind) " " (r.id) br; code { (r.params_hash) } }
-                                td { (r.requester_name) " " (r.created_at) }
-                                td { (approvers.join("; ")) }
+                                td { (person(&r.requester_name, &r.requester)) " " (r.created_at) }
+                                td {
+                                    @for (i, d) in r.decisions.iter().enumerate() {
+                                        @if i > 0 { "; " }
+                                        (person(&d.approver_name, &d.approver)) " (" (d.decision) ") " (d.at)
+                                    }
+                                }
                                 td { (r.status) }
                                 td { (jobs.join(", ")) }
                             }
