@@ -12,18 +12,21 @@ use recovery_console::startup::{self, Deps};
 /// Writes a new Ed25519 key (PKCS#8 PEM, readable by its owner only) and prints its public key.
 pub fn keygen(out: &Path) -> anyhow::Result<()> {
     let (key, pem) = digests::generate_key()?;
+    write_private(out, &pem)
+        .with_context(|| format!("could not write {} (an existing key is never replaced)", out.display()))?;
+    eprintln!("private key written to {}: set audit.digest_key_file to it", out.display());
+    print_public(&key.verifying_key());
+    Ok(())
+}
+
+/// Writes a new file readable by its owner only.
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     use std::io::Write;
-    options
-        .open(out)
-        .and_then(|mut f| f.write_all(pem.as_bytes()))
-        .with_context(|| format!("could not write {} (an existing key is never replaced)", out.display()))?;
-    eprintln!("private key written to {}: set audit.digest_key_file to it", out.display());
-    print_public(&key.verifying_key());
-    Ok(())
+    options.open(path).and_then(|mut f| f.write_all(text.as_bytes()))
 }
 
 fn print_public(key: &digests::VerifyingKey) {
@@ -65,7 +68,10 @@ pub fn demo_digests(cfg: &mut Config, data_dir: &Path) -> anyhow::Result<String>
     }
     std::fs::create_dir_all(data_dir).with_context(|| format!("could not create {}", data_dir.display()))?;
     let file = data_dir.join("audit-digest-key.pem");
-    std::fs::write(&file, pem).with_context(|| format!("could not write {}", file.display()))?;
+    if file.exists() {
+        std::fs::remove_file(&file).with_context(|| format!("could not remove the old {}", file.display()))?;
+    }
+    write_private(&file, &pem).with_context(|| format!("could not write {}", file.display()))?;
     cfg.audit.digest_key_file = Some(file);
     cfg.audit.digest_s3_bucket = Some(aws_sandbox::generate::AUDIT_DIGEST_BUCKET.into());
     Ok(digests::key_id(&key.verifying_key()))

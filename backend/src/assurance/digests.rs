@@ -40,6 +40,16 @@ fn err(message: impl Into<String>) -> DigestError {
 
 /// Reads the PKCS#8 PEM Ed25519 private key of `audit.digest_key_file`.
 pub fn load_signing_key(path: &Path) -> Result<SigningKey, DigestError> {
+    #[cfg(unix)]
+    if let Ok(meta) = std::fs::metadata(path) {
+        use std::os::unix::fs::PermissionsExt;
+        if meta.permissions().mode() & 0o077 != 0 {
+            tracing::warn!(
+                path = %path.display(),
+                "audit.digest_key_file can be read by others than its owner: whoever reads it can sign a rewritten audit log"
+            );
+        }
+    }
     let text = std::fs::read_to_string(path).map_err(|e| err(format!("cannot read {}: {e}", path.display())))?;
     SigningKey::from_pkcs8_pem(&text).map_err(|e| {
         err(format!("{} is not a PKCS#8 PEM Ed25519 private key (BEGIN PRIVATE KEY): {e}", path.display()))
@@ -285,7 +295,7 @@ pub fn run(s: Console) {
     });
 }
 
-/// One digest as read back: where it came from, its body and whether its signature holds.
+/// One digest as read back: where it came from (a file, an S3 object version) and its contents.
 #[derive(Debug, Clone)]
 pub struct ReadDigest {
     pub source: String,

@@ -41,6 +41,9 @@ fn keygen(dir: &Path, name: &str) -> (PathBuf, PathBuf) {
     let key = dir.join(format!("{name}.pem"));
     let out = cli(dir, &["audit", "keygen", "--out", key.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o077, 0, "the private key is its owner's");
+    assert!(!cli(dir, &["audit", "keygen", "--out", key.to_str().unwrap()]).status.success(), "never replaced");
     let public = String::from_utf8(out.stdout).unwrap();
     assert!(public.starts_with("-----BEGIN PUBLIC KEY-----"), "{public}");
     let public_file = dir.join(format!("{name}.pub.pem"));
