@@ -226,7 +226,8 @@ async fn digests_prove_from_outside_the_database_that_no_record_was_removed_edit
     }
 }
 
-#[tokio::test]
+// Two threads: the CLI reads the bucket from this test's sandbox.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() {
     let sb = spawn(0, 0.0).await;
     for db in databases().await {
@@ -236,6 +237,8 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
         let c = console(&sb, &db, |cfg| {
             cfg.audit.digest_key_file = Some(key.clone());
             cfg.audit.digest_dir = Some(dir.join("digests"));
+            cfg.audit.digest_s3_bucket = Some(aws_sandbox::generate::AUDIT_DIGEST_BUCKET.into());
+            cfg.audit.digest_s3_prefix = format!("pack-{label}/");
         })
         .await;
         let erin = c.sign_in("erin").await;
@@ -295,6 +298,16 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
         let ok = script(&log, &pack.join("digests"), &public);
         assert!(ok.status.success() && text(&ok).contains("2 digests up to record 5"), "{label}: {}", text(&ok));
         assert!(!dir.join("data").exists(), "the offline check opened no database");
+        // And against the digests outside the pack, in the Object Lock bucket.
+        let aws = dir.join("aws.toml");
+        std::fs::write(&aws, format!("[aws]\nendpoint_url = {:?}\nregion = {REGION:?}\n", sb.url)).unwrap();
+        let outside = format!("s3://rc-audit-digests-999999999999/pack-{label}/");
+        let args = ["--config", aws.to_str().unwrap(), "--public-key", public.to_str().unwrap()];
+        let from_bucket = |log: &Path| {
+            let log = log.to_str().unwrap();
+            cli(&dir, &[&["audit", "verify", "--export", log, "--digests", &outside][..], &args[..]].concat())
+        };
+        assert!(from_bucket(&log).status.success(), "{label}: {}", text(&from_bucket(&log)));
 
         let records: Vec<AuditRecord> =
             std::fs::read_to_string(&log).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
@@ -306,6 +319,8 @@ async fn an_evidence_pack_alone_proves_its_log_against_the_digests_it_carries() 
         let bad = offline(&tampered, &pack.join("digests"), &public);
         assert!(text(&bad).contains(&format!("records 4 to {signed_head} are missing")), "{label}: {}", text(&bad));
         let bad = script(&tampered, &pack.join("digests"), &public);
+        assert!(text(&bad).contains(&format!("records 4 to {signed_head} are missing")), "{label}: {}", text(&bad));
+        let bad = from_bucket(&tampered);
         assert!(text(&bad).contains(&format!("records 4 to {signed_head} are missing")), "{label}: {}", text(&bad));
         // One record edited.
         let mut edited = records.clone();
