@@ -167,6 +167,14 @@ impl AwsAccess {
         aws_sdk_backup::Client::new(&config)
     }
 
+    /// An S3 client with the hub's own credentials (the bucket of the audit digests).
+    pub fn hub_s3(&self, region: &str) -> aws_sdk_s3::Client {
+        let config = self.base.to_builder().region(Region::new(region.to_string())).build();
+        aws_sdk_s3::Client::from_conf(
+            aws_sdk_s3::config::Builder::from(&config).force_path_style(self.path_style).build(),
+        )
+    }
+
     /// The hub's own account id (STS GetCallerIdentity).
     pub async fn hub_account(&self) -> Option<String> {
         let out = aws_sdk_sts::Client::new(&self.base).get_caller_identity().send().await.ok()?;

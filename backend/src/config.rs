@@ -53,6 +53,47 @@ pub struct Config {
     pub assurance: AssuranceConfig,
     pub notifications: NotificationsConfig,
     pub validation: ValidationConfig,
+    pub audit: AuditConfig,
+}
+
+/// Signed digests of the audit log's head, written outside the database (docs/audit.md).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditConfig {
+    /// The Ed25519 private key that signs the digests, PKCS#8 PEM (`recovery-console audit
+    /// keygen` or `openssl genpkey -algorithm ed25519` makes one); unset: no digests.
+    pub digest_key_file: Option<PathBuf>,
+    /// The public key auditors verify with (PEM), for a machine without the private key;
+    /// default: the private key's.
+    pub digest_public_key_file: Option<PathBuf>,
+    /// Seconds between digests; 0: only on demand.
+    pub digest_interval_secs: u64,
+    /// The folder digests are written to; default: `audit-digests` in `data_dir`.
+    pub digest_dir: Option<PathBuf>,
+    /// An S3 bucket with Object Lock that holds a copy of every digest, locked in
+    /// COMPLIANCE mode (written with the console's own credentials).
+    pub digest_s3_bucket: Option<String>,
+    /// The key prefix of the digests in the bucket.
+    pub digest_s3_prefix: String,
+    /// The bucket's region; default: `aws.region`.
+    pub digest_s3_region: Option<String>,
+    /// Days each digest object stays locked in the bucket.
+    pub digest_retention_days: i64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            digest_key_file: None,
+            digest_public_key_file: None,
+            digest_interval_secs: 3600,
+            digest_dir: None,
+            digest_s3_bucket: None,
+            digest_s3_prefix: "audit-digests/".into(),
+            digest_s3_region: None,
+            digest_retention_days: 400,
+        }
+    }
 }
 
 /// The console as the restore-test validator: which tests it checks, and how often
@@ -359,6 +400,7 @@ impl Default for Config {
             },
             notifications: NotificationsConfig::default(),
             validation: ValidationConfig::default(),
+            audit: AuditConfig::default(),
             requests: RequestsConfig {
                 approvals_needed: 1,
                 expiry_hours: 24,
@@ -617,6 +659,7 @@ impl Config {
             }
         }
         self.validate_checks()?;
+        self.validate_audit()?;
         let r = &self.requests;
         if r.approvals_needed < 1 || r.expiry_hours < 1 || r.poll_secs < 1 {
             return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
@@ -651,6 +694,42 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    fn validate_audit(&self) -> Result<(), ConfigError> {
+        let a = &self.audit;
+        for (key, file) in
+            [("audit.digest_key_file", &a.digest_key_file), ("audit.digest_public_key_file", &a.digest_public_key_file)]
+        {
+            if let Some(file) = file {
+                std::fs::metadata(file).map_err(|e| invalid(key, format!("cannot read {}: {e}", file.display())))?;
+            }
+        }
+        if let Some(bucket) = &a.digest_s3_bucket {
+            // S3 bucket naming rules (S3 User Guide, "General purpose bucket naming rules").
+            let allowed = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.';
+            if !(3..=63).contains(&bucket.len()) || !bucket.chars().all(allowed) {
+                return Err(invalid("audit.digest_s3_bucket", format!("{bucket:?} is not an S3 bucket name")));
+            }
+            if a.digest_key_file.is_none() {
+                return Err(invalid(
+                    "audit.digest_s3_bucket",
+                    "needs audit.digest_key_file (the key that signs the digests)",
+                ));
+            }
+        }
+        if let Some(r) = a.digest_s3_region.as_ref().filter(|r| !Region::is(r)) {
+            return Err(invalid("audit.digest_s3_region", format!("{r:?} is not an AWS region")));
+        }
+        if !(1..=36_500).contains(&a.digest_retention_days) {
+            return Err(invalid("audit.digest_retention_days", "from 1 to 36500"));
+        }
+        Ok(())
+    }
+
+    /// The folder audit digests are written to.
+    pub fn digest_dir(&self) -> PathBuf {
+        self.audit.digest_dir.clone().unwrap_or_else(|| self.data_dir.join("audit-digests"))
     }
 
     /// The database URL: the configured one, or a SQLite file in the data folder.
@@ -725,6 +804,22 @@ mod tests {
                 && !Region::is("EU-1-2")
         );
         assert!(RoleArn::is("arn:aws:iam::111111111111:role/path/Name") && !RoleArn::is("arn:aws:iam::1:role/x"));
+    }
+
+    #[test]
+    fn audit_digest_settings_are_checked() {
+        let key = std::env::temp_dir().join(format!("rc-config-key-{}.pem", std::process::id()));
+        std::fs::write(&key, "not read here").unwrap_or_default();
+        let with = |extra: &str| err(&format!("[audit]\ndigest_key_file = {key:?}\n{extra}"));
+        assert_eq!(with(""), "");
+        assert!(with("digest_s3_bucket = \"Not_A_Bucket\"").contains("audit.digest_s3_bucket"));
+        assert!(with("digest_s3_region = \"moon-1\"").contains("audit.digest_s3_region"));
+        assert!(with("digest_retention_days = 0").contains("audit.digest_retention_days"));
+        assert!(err("[audit]\ndigest_s3_bucket = \"rc-digests\"").contains("needs audit.digest_key_file"));
+        assert!(
+            err("[audit]\ndigest_key_file = \"/nonexistent/key.pem\"").contains("audit.digest_key_file: cannot read")
+        );
+        let _ = std::fs::remove_file(&key);
     }
 
     /// Fidelity review item 14: STS refuses a RoleSessionName outside 2-64 characters of

@@ -86,7 +86,7 @@ impl App {
     }
 
     /// Starts the loops of a running console: scheduled syncs, the executor, the
-    /// notifier and the drills. (The tests drive these by hand, one pass at a time.)
+    /// notifier, the drills and the audit digests. (The tests drive these by hand, one pass at a time.)
     pub fn start_background(&self) {
         let c = self.console();
         if c.config.sync.interval_secs > 0 {
@@ -97,6 +97,7 @@ impl App {
         c.notifier.start(Duration::from_secs(10));
         crate::assurance::drills::run(c.clone(), every);
         crate::assurance::validator::run(c.clone(), Duration::from_secs(c.config.validation.poll_secs));
+        crate::assurance::digests::run(c.clone());
     }
 
     /// Binds the configured `listen` address.

@@ -1,5 +1,7 @@
 //! `recovery-console`: the Recovery Console server and its tools.
 
+mod audit;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -45,7 +47,7 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Output::Table)]
         output: Output,
     },
-    /// The audit log: verify its hash chain, or export it.
+    /// The audit log: verify its hash chain (and its signed digests), export it, sign its head.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
@@ -77,7 +79,35 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditAction {
     /// Recompute the chain from the first record; exit 1 and name the first bad record if it breaks.
+    /// With --digests, also prove from the signed digests that no record was changed,
+    /// removed from the end or rewritten up to the last digest.
     Verify {
+        #[command(flatten)]
+        config: ConfigArg,
+        /// The digests: a folder, or s3://BUCKET/PREFIX (read with the configured AWS access).
+        #[arg(long, value_name = "PATH|s3://BUCKET/PREFIX")]
+        digests: Option<String>,
+        /// The public key that signed them (a PEM file, or its base64); default: the configured key's.
+        #[arg(long, value_name = "PEM")]
+        public_key: Option<String>,
+        /// Check this NDJSON export (from `audit export` or an evidence pack) instead of
+        /// the database: no database needed.
+        #[arg(long, value_name = "FILE", requires = "digests")]
+        export: Option<PathBuf>,
+    },
+    /// Make a new Ed25519 key for the digests (PKCS#8 PEM) and print its public key.
+    Keygen {
+        /// Where to write the private key (never replaced).
+        #[arg(long, value_name = "PATH")]
+        out: PathBuf,
+    },
+    /// Print the public key of audit.digest_key_file, for auditors.
+    PublicKey {
+        #[command(flatten)]
+        config: ConfigArg,
+    },
+    /// Sign the head of the log now and write the digest to the digest folder and bucket.
+    Digest {
         #[command(flatten)]
         config: ConfigArg,
     },
@@ -207,7 +237,27 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             demo(listen, accounts, data_dir, sync_interval).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
-        Command::Audit { action: AuditAction::Verify { config } } => {
+        Command::Audit { action: AuditAction::Verify { config, digests: Some(from), public_key, export } } => {
+            let cfg = Config::load(config.config.as_deref())?;
+            let report = audit::verify(&cfg, &from, public_key.as_deref(), export.as_ref()).await?;
+            println!("{}", serde_json::to_string_pretty(&report)?);
+            if !report.valid {
+                anyhow::bail!(
+                    "the audit log does not match its digests{}: {}",
+                    report.first_bad_seq.map(|s| format!(" from record {s}")).unwrap_or_default(),
+                    report.problem.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
+        Command::Audit { action: AuditAction::Keygen { out } } => audit::keygen(&out),
+        Command::Audit { action: AuditAction::PublicKey { config } } => {
+            audit::public_key(&Config::load(config.config.as_deref())?)
+        }
+        Command::Audit { action: AuditAction::Digest { config } } => {
+            audit::digest(Config::load(config.config.as_deref())?).await
+        }
+        Command::Audit { action: AuditAction::Verify { config, .. } } => {
             let store = open_store(&Config::load(config.config.as_deref())?).await?;
             let v = store.verify_audit().await?;
             println!("{}", serde_json::to_string_pretty(&v)?);
@@ -357,6 +407,7 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     cfg.auth.cookie_secure = false;
     // Requests and drills move every second: two minutes of the sandbox's clock.
     cfg.requests.poll_secs = 1;
+    let key_id = audit::demo_digests(&mut cfg, &data_dir)?;
     println!("DEMO MODE: the AWS sandbox at {endpoint} stands in for AWS (clock {DEMO_TIME_SCALE}x); no AWS account is used.");
     let credentials = aws_credential_types::Credentials::new("AKIADEMOCONSOLE00001", "demo", None, None, "demo");
     let clock = Arc::clone(&sandbox);
@@ -365,6 +416,11 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
     let started = Instant::now();
     let reports = app.console().syncer.run().await?;
     println!("first sync: {} account-regions in {:.1?}", reports.len(), started.elapsed());
+    println!(
+        "audit digests (key {key_id}; `recovery-console audit keygen` makes yours): {} and s3://{}/audit-digests/",
+        data_dir.join("audit-digests").display(),
+        sandbox::generate::AUDIT_DIGEST_BUCKET
+    );
     let started = Instant::now();
     let validated = warm_up(&app, &sandbox, now).await?;
     println!(

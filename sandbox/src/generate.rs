@@ -21,6 +21,8 @@ pub const OUTSIDER: &str = "333333333333";
 /// The DB subnet group of workload_a, which has no default VPC.
 pub const WORKLOAD_A_DB_SUBNET_GROUP: &str = "workload-a-db";
 pub const DEMO_REGION: &str = "ap-southeast-2";
+/// The hub's bucket with Object Lock for the console's audit digests (in [`DEMO_REGION`]).
+pub const AUDIT_DIGEST_BUCKET: &str = "rc-audit-digests-999999999999";
 pub const READ_ROLE: &str = "RecoveryConsoleRead";
 pub const OPERATOR_ROLE: &str = "RecoveryConsoleOperator";
 /// The role the console validates restore tests with (reads restored resources,
@@ -493,6 +495,11 @@ pub fn build(options: &WorldOptions) -> World {
         created: begin - 30 * DAY,
         last_attempt: None,
     });
+    // The bucket the console writes its audit digests to, with Object Lock (S3 User
+    // Guide, "Locking objects with Object Lock": the bucket needs versioning), and the
+    // report plan's bucket, versioned without Object Lock.
+    hub_region.buckets.insert(AUDIT_DIGEST_BUCKET.into(), crate::s3::Bucket::with_object_lock());
+    hub_region.buckets.insert("rc-demo-backup-reports".into(), crate::s3::Bucket::versioned());
 
     // Where recoveries through the central vault land in workload_a: copies from the
     // organization may enter it (the brief's cross-account recovery). Made last, so

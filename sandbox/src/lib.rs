@@ -308,7 +308,8 @@ impl Sandbox {
         }
 
         let now = self.clock.now();
-        let (content_type, payload) = match parsed {
+        let mut s3_answer = None;
+        let (content_type, payload): (&'static str, Vec<u8>) = match parsed {
             Parsed::Sts(params) => {
                 let xml = match op {
                     "AssumeRole" => sts::assume_role(
@@ -321,20 +322,20 @@ impl Sandbox {
                     )?,
                     _ => sts::get_caller_identity(&caller, request_id),
                 };
-                ("text/xml", xml)
+                ("text/xml", xml.into_bytes())
             }
             Parsed::Orgs => {
                 lock(&self.org_rate).take(std::time::Instant::now())?;
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
-                ("application/x-amz-json-1.1", to_json(&value))
+                ("application/x-amz-json-1.1", to_json(&value).into_bytes())
             }
             Parsed::Kms => {
                 let value = kms::call(&self.read_at(now), &caller, &body)?;
-                ("application/x-amz-json-1.1", to_json(&value))
+                ("application/x-amz-json-1.1", to_json(&value).into_bytes())
             }
             Parsed::Tagging => {
                 let value = tagging::call(&self.read_at(now), &caller, &body)?;
-                ("application/x-amz-json-1.1", to_json(&value))
+                ("application/x-amz-json-1.1", to_json(&value).into_bytes())
             }
             Parsed::CloudControl => {
                 let value = if cloudcontrol::is_mutation(op) {
@@ -342,11 +343,11 @@ impl Sandbox {
                 } else {
                     cloudcontrol::call(&self.read_at(now), now, &caller, op, &body)?
                 };
-                ("application/x-amz-json-1.0", to_json(&value))
+                ("application/x-amz-json-1.0", to_json(&value).into_bytes())
             }
             Parsed::DynamoDb => {
                 let value = dynamodb::call(&self.read_at(now), now, &caller, op, &body)?;
-                ("application/x-amz-json-1.0", to_json(&value))
+                ("application/x-amz-json-1.0", to_json(&value).into_bytes())
             }
             Parsed::Backup(req) => {
                 let value = if backup::is_mutation(op) {
@@ -354,16 +355,17 @@ impl Sandbox {
                 } else {
                     backup::call(&self.read_at(now), now, &caller, &req)?
                 };
-                ("application/json", to_json(&value))
+                ("application/json", to_json(&value).into_bytes())
             }
-            // S3 checks DeleteObjects' permission per key (s3::delete_objects).
+            // S3 checks its permissions itself (DeleteObjects per key, s3::delete_objects).
             Parsed::S3(req) => {
-                let xml = if s3::is_mutation(op) {
-                    s3::delete_objects(&mut self.write_at(now), now, &caller, &req)?
+                let answer = if s3::is_mutation(op) {
+                    s3::call_mut(&mut self.write_at(now), now, &caller, &req)?
                 } else {
-                    s3::list_object_versions(&self.read_at(now), &caller, &req)?
+                    s3::call(&self.read_at(now), &caller, &req)?
                 };
-                ("application/xml", xml)
+                s3_answer = Some((answer.status, answer.headers));
+                (answer.content_type, answer.body)
             }
         };
         tracing::debug!(op, account = %caller.account_id, region = %caller.region, "sandbox call");
@@ -372,11 +374,20 @@ impl Sandbox {
             tracing::info!(op, account = %caller.account_id, "losing the response on purpose");
             return Ok(lost_response(payload.len()));
         }
-        let status = if protocol == Protocol::RestJson { backup::success_status(op) } else { StatusCode::OK };
-        let payload = if status == StatusCode::NO_CONTENT { String::new() } else { payload };
+        let status = match &s3_answer {
+            Some((status, _)) => *status,
+            None if protocol == Protocol::RestJson => backup::success_status(op),
+            None => StatusCode::OK,
+        };
+        let payload = if status == StatusCode::NO_CONTENT { Vec::new() } else { payload };
         let mut response = Response::new(Body::from(payload));
         *response.status_mut() = status;
         response.headers_mut().insert("content-type", HeaderValue::from_static(content_type));
+        for (name, value) in s3_answer.map(|a| a.1).unwrap_or_default() {
+            if let Ok(v) = HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, v);
+            }
+        }
         insert_request_id(response.headers_mut(), request_id);
         Ok(response)
     }

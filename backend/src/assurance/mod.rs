@@ -2,6 +2,7 @@
 //! trend, runbooks generated from the live state, timed drills and the
 //! auditor's evidence pack.
 
+pub mod digests;
 pub mod drills;
 pub mod evidence;
 pub mod runbooks;

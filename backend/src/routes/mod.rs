@@ -2,6 +2,7 @@
 //! type with one rendering, and an OpenAPI document generated from the handlers.
 
 mod assurance;
+mod audit_digests;
 mod auth;
 mod error;
 pub mod evidence;
@@ -114,6 +115,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(requests::audit))
         .routes(routes!(requests::verify))
         .routes(routes!(requests::export))
+        .routes(routes!(audit_digests::make_digest))
         .routes(routes!(status::accounts))
         .routes(routes!(status::summary))
         .routes(routes!(inventory::resource_types))

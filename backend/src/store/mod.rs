@@ -4,6 +4,7 @@
 
 mod assurance;
 mod audit;
+mod digests;
 mod inventory;
 mod jobs;
 mod notifications;
@@ -16,6 +17,7 @@ mod validation;
 
 pub use assurance::{DrillRow, HistoryPoint, LastSeen, Tested, ACTIVE_DRILL, SCHEDULE_ROLE};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
+pub use digests::DigestRow;
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
 pub use notifications::{Failure, NotificationRow};

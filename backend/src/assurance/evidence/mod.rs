@@ -138,7 +138,7 @@ pub async fn generate(
     zip.file(
         "README.txt",
         format!(
-            "Recovery Console evidence pack\n\nScope: {}\nGenerated {} by {by}.\n\nOpen report.html first: it says which control each file evidences.\nmanifest.json lists every file with its SHA-256.\nThe audit log verifies offline: python3 audit/verify-audit-export.py audit/audit-log.ndjson --head <hash in audit/verification.json>\n",
+            "Recovery Console evidence pack\n\nScope: {}\nGenerated {} by {by}.\n\nOpen report.html first: it says which control each file evidences.\nmanifest.json lists every file with its SHA-256.\nThe audit log verifies offline: python3 audit/verify-audit-export.py audit/audit-log.ndjson --head <hash in audit/verification.json>\nAgainst the signed digests (audit/digests), with the public key you were given (not only the pack's): recovery-console audit verify --export audit/audit-log.ndjson --digests audit/digests --public-key KEY.pem\n",
             scope.describe(),
             rfc3339(now)
         )
@@ -226,6 +226,17 @@ pub async fn generate(
         "recipe": "python3 audit/verify-audit-export.py audit/audit-log.ndjson --head <head_hash>; see docs/audit.md",
     }))).await.map_err(io)?;
     zip.file("audit/verify-audit-export.py", VERIFY_SCRIPT.as_bytes()).await.map_err(io)?;
+    // The signed digests of the log's head and the key that checks them: the log is
+    // checked against them offline, without the database (docs/audit.md, "Digests").
+    for d in s.store.digests().await? {
+        zip.file(&format!("audit/digests/{}", super::digests::file_name(d.number)), d.body.as_bytes())
+            .await
+            .map_err(io)?;
+    }
+    let public_key = super::digests::configured_public_key(cfg).map_err(|e| AppError::Unavailable(e.to_string()))?;
+    if let Some(key) = public_key {
+        zip.file("audit/digest-public-key.pem", super::digests::public_pem(&key).as_bytes()).await.map_err(io)?;
+    }
 
     // 8. AWS Backup Audit Manager, read live in every account and region of the scope.
     progress(7);
