@@ -451,22 +451,11 @@ impl Syncer {
         self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)
     }
 
-    /// Starts a sync in the background unless one is running; says whether it started.
-    pub fn start(self: &Arc<Self>) -> bool {
-        let Ok(guard) = Arc::clone(&self.gate).try_lock_owned() else {
-            return false;
-        };
-        self.update(|p| {
-            *p = SyncProgress { running: true, started_at: Some(rfc3339(self.now())), ..SyncProgress::default() }
-        });
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let _running = guard;
-            if let Err(e) = me.run_locked().await {
-                tracing::error!(error = %e, "sync failed");
-            }
-        });
-        true
+    /// Takes the sync gate unless a sync is running; the sync starts only with
+    /// [`SyncStart::run`], so that its audit record can be written first.
+    pub fn begin(self: &Arc<Self>) -> Option<SyncStart> {
+        let guard = Arc::clone(&self.gate).try_lock_owned().ok()?;
+        Some(SyncStart { syncer: Arc::clone(self), guard })
     }
 
     /// Syncs every `interval` from now on.
@@ -484,6 +473,28 @@ impl Syncer {
                     }
                     Err(e) => tracing::error!(error = %e, "scheduled sync failed"),
                 }
+            }
+        });
+    }
+}
+
+/// A sync that holds the gate and has not started; dropped, it never starts.
+pub struct SyncStart {
+    syncer: Arc<Syncer>,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl SyncStart {
+    /// Starts the sync in the background.
+    pub fn run(self) {
+        let SyncStart { syncer, guard } = self;
+        syncer.update(|p| {
+            *p = SyncProgress { running: true, started_at: Some(rfc3339(syncer.now())), ..SyncProgress::default() }
+        });
+        tokio::spawn(async move {
+            let _running = guard;
+            if let Err(e) = syncer.run_locked().await {
+                tracing::error!(error = %e, "sync failed");
             }
         });
     }

@@ -881,3 +881,79 @@ async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_adm
         assert!(due(now + 12 * H).await.is_empty(), "{label}: past its end date");
     }
 }
+
+/// Security review finding 18: a drill's Cloud Control DeleteResource happens only
+/// after `drill.cleanup_started` is on record; while that record cannot be written,
+/// the restored resource is left alone.
+#[tokio::test]
+async fn a_drill_deletes_its_resource_only_after_the_clean_up_is_on_record() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let body = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "retention_minutes": 30});
+        let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+        assert_eq!(s, 201, "{label}: {drill}");
+        let id = drill["id"].as_str().unwrap().to_string();
+        let request_id = drill["request_id"].as_str().unwrap();
+        let (_, request) = c.get_as(&bob, &format!("/api/v1/requests/{request_id}")).await;
+        let approve = json!({"params_hash": request["params_hash"]});
+        assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{request_id}/approve"), approve).await.0, 200);
+        let report = || {
+            let (c, path) = (&c, format!("/api/v1/drills/{id}"));
+            let bob = bob.clone();
+            async move { c.get_as(&bob, &path).await.1 }
+        };
+        let mut d = Value::Null;
+        for _ in 0..60 {
+            c.executor.pass().await.unwrap();
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            d = report().await;
+            if d["status"] != "awaiting_approval" && d["status"] != "restoring" && d["status"] != "validating" {
+                break;
+            }
+            sb.advance(300.0).await;
+        }
+        assert_eq!(d["status"], "retained", "{label}: {d}");
+        let restored = d["restored_arn"].as_str().unwrap().to_string();
+        let exists = || {
+            let (sb, restored) = (&sb, restored.clone());
+            async move {
+                let (_, world) = sb.admin(Method::GET, "/_sandbox/resources", None).await;
+                world["resources"].as_array().unwrap().iter().any(|r| r == restored.as_str())
+            }
+        };
+        assert!(exists().await, "{label}");
+
+        // Its retention ends while the audit log cannot be written: nothing is deleted.
+        refuse_inserts(&db, "audit_log").await;
+        sb.advance(31.0 * 60.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        allow_inserts(&db, "audit_log").await;
+        // Cloud Control deletes in the background: give a delete that was asked for time to finish.
+        sb.advance(30.0 * 60.0).await;
+        assert!(exists().await, "{label}: {restored} was deleted with no drill.cleanup_started record");
+        assert_eq!(report().await["status"], "retained", "{label}");
+
+        // Once it can be written, the clean-up runs as usual.
+        for _ in 0..20 {
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            d = report().await;
+            if d["status"] == "completed" || d["status"] == "failed" {
+                break;
+            }
+            sb.advance(60.0).await;
+        }
+        assert_eq!(d["status"], "completed", "{label}: {d}");
+        assert!(!exists().await, "{label}: {restored} still exists");
+        let carol = c.sign_in("carol").await;
+        let (_, audit) = c.get_as(&carol, &format!("/api/v1/audit?subject=drill:{id}")).await;
+        let actions: Vec<&str> =
+            audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+        for a in ["drill.cleanup_started", "drill.cleanup_requested", "drill.completed"] {
+            assert!(actions.contains(&a), "{label}: no {a} in {actions:?}");
+        }
+    }
+}

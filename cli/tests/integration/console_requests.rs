@@ -790,6 +790,47 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
     }
 }
 
+/// Security review finding 18: a sync starts only after its audit record is written,
+/// and a filed request whose webhook cannot be queued is still a 201 (it was committed).
+#[tokio::test]
+async fn a_sync_waits_for_its_audit_record_and_a_webhook_failure_does_not_fail_a_filed_request() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
+                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
+                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
+                events: vec!["request_pending".into()],
+            }];
+        })
+        .await;
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        refuse_inserts(&db, "audit_log").await;
+        let (s, body) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(s, 500, "{label}: {body}");
+        assert!(c.syncer.progress().started_at.is_none(), "{label}: a sync started with no audit record");
+        allow_inserts(&db, "audit_log").await;
+        let (s, body) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(s, 202, "{label}: {body}");
+        for _ in 0..200 {
+            if !c.syncer.progress().running {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        refuse_inserts(&db, "notifications").await;
+        let (s, req) =
+            c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &format!("tracking-no-hook-{label}"))).await;
+        assert_eq!(s, 201, "{label}: the request is filed even though its webhook could not be queued: {req}");
+        allow_inserts(&db, "notifications").await;
+        let (s, got) = c.get_as(&bob, &format!("/api/v1/requests/{}", req["id"].as_str().unwrap())).await;
+        assert_eq!((s, got["status"].as_str()), (200, Some("pending_approval")), "{label}");
+    }
+}
+
 /// Two executors (two console processes, or two instances in one) over one database
 /// pass at the same moment over the same approved request: one job is started.
 #[tokio::test]
