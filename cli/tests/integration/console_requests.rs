@@ -831,6 +831,54 @@ async fn a_sync_waits_for_its_audit_record_and_a_webhook_failure_does_not_fail_a
     }
 }
 
+/// Security review finding 22: a request names only the backup role of the account its
+/// job runs in (or one of requests.allowed_role_arns there), and only KMS keys of the
+/// restore account; anything else is a 400 naming the field.
+#[tokio::test]
+async fn requests_name_only_allowed_roles_and_keys_of_the_restore_account() {
+    let sb = spawn(0, 0.0).await;
+    let extra = format!("arn:aws:iam::{WORKLOAD_A}:role/RestoreWithTags");
+    for db in databases().await {
+        let label = db.label;
+        let extra = extra.clone();
+        let c = console(&sb, &db, |cfg| cfg.requests.allowed_role_arns = vec![extra]).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let file = |role: Option<String>, key: Option<&str>| {
+            let (c, alice) = (&c, alice.clone());
+            let mut body = restore_body(&rp, &format!("tracking-roles-{label}"));
+            if let Some(role) = role {
+                body["iam_role_arn"] = json!(role);
+            }
+            if let Some(key) = key {
+                body["metadata"]["encryptionType"] = json!("KMS");
+                body["metadata"]["kmsMasterKeyArn"] = json!(key);
+            }
+            async move { c.post_as(&alice, "/api/v1/requests", body).await }
+        };
+        let refused = |answer: (u16, Value), field: &str| {
+            assert_eq!(answer.0, 400, "{label}: {}", answer.1);
+            let message = answer.1["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(field), "{label}: {message}");
+        };
+        // Another account's role, and a role of the account that is not its backup role.
+        refused(file(Some("arn:aws:iam::999999999999:role/Anything".into()), None).await, "iam_role_arn");
+        refused(file(Some(format!("arn:aws:iam::{WORKLOAD_A}:role/Admin")), None).await, "iam_role_arn");
+        // Another account's KMS key for the new table.
+        refused(
+            file(None, Some("arn:aws:kms:ap-southeast-2:999999999999:key/1234abcd")).await,
+            "metadata.kmsMasterKeyArn",
+        );
+        // The backup role, a listed role, and a key of the restore account are fine.
+        let backup = format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole");
+        assert_eq!(file(Some(backup), None).await.0, 201, "{label}");
+        assert_eq!(file(Some(format!("arn:aws:iam::{WORKLOAD_A}:role/RestoreWithTags")), None).await.0, 201, "{label}");
+        let key = format!("arn:aws:kms:ap-southeast-2:{WORKLOAD_A}:key/11111111-2222-3333-4444-555555555555");
+        assert_eq!(file(None, Some(&key)).await.0, 201, "{label}");
+    }
+}
+
 /// Two executors (two console processes, or two instances in one) over one database
 /// pass at the same moment over the same approved request: one job is started.
 #[tokio::test]
