@@ -18,7 +18,37 @@ use crate::csv_export::audit_csv;
 use crate::store::{ndjson_line, AuditQuery, DecideOutcome, RequestQuery};
 
 pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
-    serde_json::from_slice(body).map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))
+    let parsed = serde_json::from_slice(body)
+        .map_err(|e| AppError::bad("invalid_body", format!("{e}; for example {example}")))?;
+    // PostgreSQL cannot store a NUL in text (SQLite can): refused alike on both engines.
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        if let Some(field) = serde_json::from_slice(body).ok().as_ref().and_then(|v| nul_in(v, "")) {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                format!("{field}: contains a NUL character (\\u0000), which is not accepted"),
+            ));
+        }
+    }
+    Ok(parsed)
+}
+
+/// The path of the first string (or key) in `v` holding a NUL character.
+fn nul_in(v: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match v {
+        serde_json::Value::String(text) => text.contains('\0').then(|| at.to_string()),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_in(item, &format!("{at}[{i}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, value)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                nul_in(value, &join(key))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// The request list's parameters.

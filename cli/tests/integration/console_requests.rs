@@ -879,6 +879,40 @@ async fn requests_name_only_allowed_roles_and_keys_of_the_restore_account() {
     }
 }
 
+/// Security review INFO "NUL bytes on PostgreSQL": a NUL in any text of a JSON body is
+/// a 400 naming the field on both engines (SQLite stored it, PostgreSQL answered 500).
+#[tokio::test]
+async fn a_nul_character_is_refused_naming_the_field_on_both_engines() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let refused = |answer: (u16, Value), field: &str| {
+            assert_eq!(answer.0, 400, "{label}: {}", answer.1);
+            let message = answer.1["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(&format!("{field}: contains a NUL")), "{label}: {message}");
+        };
+        let mut body = restore_body(&rp, &format!("tracking-nul-{label}"));
+        body["justification"] = json!("restore drill\u{0}for the tracking table");
+        refused(c.post_as(&alice, "/api/v1/requests", body).await, "justification");
+        let mut body = restore_body(&rp, &format!("tracking-nul-{label}"));
+        body["metadata"]["targetTableName"] = json!("tracking\u{0}x");
+        refused(c.post_as(&alice, "/api/v1/requests", body).await, "metadata.targetTableName");
+
+        let (s, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &format!("tracking-nul-{label}"))).await;
+        assert_eq!(s, 201, "{req}");
+        let id = req["id"].as_str().unwrap();
+        refused(
+            c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "no\u{0}pe"})).await,
+            "reason",
+        );
+        let notes = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "notes": "step\u{0}one"});
+        refused(c.send_as(reqwest::Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await, "notes");
+        let (_, r) = c.get_as(&bob, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "pending_approval", "{label}: nothing changed");
+    }
+}
+
 /// Two executors (two console processes, or two instances in one) over one database
 /// pass at the same moment over the same approved request: one job is started.
 #[tokio::test]
