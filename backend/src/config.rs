@@ -218,6 +218,14 @@ pub struct RequestsConfig {
     /// service role); a role must still be in that account.
     #[serde(default)]
     pub allowed_role_arns: Vec<String>,
+    /// An approval lapses when no job has started this many hours after it: the
+    /// executor then fails the request, to be filed and approved again.
+    #[serde(default = "default_approval_valid_hours")]
+    pub approval_valid_hours: i64,
+}
+
+fn default_approval_valid_hours() -> i64 {
+    24
 }
 
 pub const ROLES: [&str; 5] = ["viewer", "operator", "approver", "auditor", "admin"];
@@ -366,6 +374,7 @@ impl Default for Config {
                 expiry_hours: 24,
                 account_approvers: Default::default(),
                 allowed_role_arns: Vec::new(),
+                approval_valid_hours: default_approval_valid_hours(),
                 poll_secs: 5,
             },
         }
@@ -623,6 +632,9 @@ impl Config {
         let r = &self.requests;
         if r.approvals_needed < 1 || r.expiry_hours < 1 || r.poll_secs < 1 {
             return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
+        }
+        if !(1..=8_760).contains(&r.approval_valid_hours) {
+            return Err(invalid("requests.approval_valid_hours", "from 1 to 8760 (a year)"));
         }
         if let Some((i, role)) = r.allowed_role_arns.iter().enumerate().find(|(_, a)| !RoleArn::is(a)) {
             return Err(invalid(

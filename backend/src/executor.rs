@@ -267,6 +267,33 @@ impl Executor {
         Ok(hash == r.params_hash && !approved.is_empty() && approved.iter().all(|h| *h == hash))
     }
 
+    /// Why an approved request may no longer start, if so: its approval lapsed
+    /// (`requests.approval_valid_hours`), or a pre-flight check that passed when it was
+    /// filed fails now (run again against AWS and the inventory).
+    async fn stale(&self, r: &RequestRow, now: i64) -> Result<Option<String>, StoreError> {
+        let hours = self.syncer.config().requests.approval_valid_hours;
+        if let Some(at) = self.store.last_approved_at(&r.id).await? {
+            if now - at > hours * 3_600_000 {
+                return Ok(Some(format!(
+                    "the approval of {} lapsed: no job started within requests.approval_valid_hours ({hours}); file and approve it again",
+                    crate::time::rfc3339(at)
+                )));
+            }
+        }
+        let Some(rp) = self.store.recovery_point(r.param("recovery_point_arn").unwrap_or_default()).await? else {
+            return Ok(Some("its recovery point is no longer in the inventory".into()));
+        };
+        let now_checks = crate::actions::preflight(&self.syncer, &self.store, &r.params, &rp).await;
+        let broken: Vec<String> = r
+            .preflight
+            .iter()
+            .filter(|then| then.ok == Some(true))
+            .filter_map(|then| now_checks.iter().find(|c| c.check == then.check && c.ok == Some(false)))
+            .map(|c| format!("{}: {}", c.check, c.detail))
+            .collect();
+        Ok((!broken.is_empty()).then(|| format!("pre-flight changed since approval: {}", broken.join("; "))))
+    }
+
     async fn step(&self, r: &RequestRow) -> Result<(), StoreError> {
         match r.kind.as_str() {
             kind if kind.parse::<shared::RequestKind>().is_ok_and(|k| k.is_testing_change()) => self.change(r).await,
@@ -306,6 +333,18 @@ impl Executor {
             }
             let (token, started, first) = match (token, started) {
                 (Some(t), Some(s)) => (t.clone(), s, false),
+                _ if r.copy_token.is_none() && r.restore_token.is_none() => {
+                    // Nothing of this request has started: its approval must be fresh and
+                    // what pre-flight found then must still hold.
+                    if let Some(why) = self.stale(r, now).await? {
+                        return self.fail(r, &format!("{why}; nothing was started")).await;
+                    }
+                    let t = uuid::Uuid::new_v4().to_string();
+                    if !self.store.store_token(&r.id, p, &t, now).await? {
+                        return Ok(());
+                    }
+                    (t, now, true)
+                }
                 _ => {
                     let t = uuid::Uuid::new_v4().to_string();
                     if !self.store.store_token(&r.id, p, &t, now).await? {

@@ -741,6 +741,7 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.advance(51.0 * 60.0).await;
         sb.set_faults(json!({})).await;
         c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
         let ra = request(&a).await;
         assert_eq!(ra["copy_job_id"], own.as_str(), "{label}: A adopted another job than its own: {ra}");
         assert_eq!(copy_jobs_of(&sb, WORKLOAD_A, &rp).await.len(), before.len() + 2, "{label}: nothing started again");
@@ -756,6 +757,8 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
         c.executor.pass().await.unwrap();
         sb.advance(51.0 * 60.0).await;
+        // A lookup whose answer was unsure (a slow database or AWS under load) goes on next pass.
+        c.executor.pass().await.unwrap();
         c.executor.pass().await.unwrap();
         sb.set_faults(json!({})).await;
         let rc = request(&cc).await;
@@ -781,6 +784,8 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
         c.executor.pass().await.unwrap();
         sb.advance(51.0 * 60.0).await;
+        // A lookup whose answer was unsure (a slow database or AWS under load) goes on next pass.
+        c.executor.pass().await.unwrap();
         c.executor.pass().await.unwrap();
         sb.set_faults(json!({})).await;
         let re = request(&e).await;
@@ -910,6 +915,56 @@ async fn a_nul_character_is_refused_naming_the_field_on_both_engines() {
         refused(c.send_as(reqwest::Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await, "notes");
         let (_, r) = c.get_as(&bob, &format!("/api/v1/requests/{id}")).await;
         assert_eq!(r["status"], "pending_approval", "{label}: nothing changed");
+    }
+}
+
+/// Security review INFO "Approvals do not lapse": an approved request whose job has
+/// not started within requests.approval_valid_hours fails instead of running days
+/// later, and one whose pre-flight no longer holds (its target name taken since) fails
+/// before any Start.
+#[tokio::test]
+async fn a_stale_approval_or_a_changed_preflight_starts_nothing() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(json!({})).await;
+        let c = console(&sb, &db, |cfg| cfg.requests.approval_valid_hours = 2).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+
+        // Approved, then the executor does not get to it for three hours.
+        let late = filed_and_approved(&c, [&alice, &bob], &rp, format!("tracking-late-{label}")).await;
+        sb.advance(3.0 * 3600.0).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        assert!(r["error"].as_str().unwrap().contains("lapsed"), "{label}: {r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before, "{label}: nothing started");
+
+        // Approved; meanwhile somebody restored into the same table name by hand.
+        let table = format!("tracking-taken-{label}");
+        let taken = filed_and_approved(&c, [&alice, &bob], &rp, table.clone()).await;
+        let op = sb.operator(WORKLOAD_A).await;
+        op.start_restore_job()
+            .recovery_point_arn(&rp)
+            .set_metadata(Some(dynamo_metadata(&table)))
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .resource_type("DynamoDB")
+            .send()
+            .await
+            .unwrap();
+        // AWS names the created resource once the job completes; the next sync reads it.
+        sb.advance(40.0 * 60.0).await;
+        c.syncer.run().await.unwrap();
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{taken}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("pre-flight changed since approval: target name free"), "{label}: {error}");
+        assert!(r["restore_job_id"].is_null(), "{label}: {r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: only the restore by hand");
     }
 }
 
