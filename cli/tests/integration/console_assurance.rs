@@ -957,3 +957,48 @@ async fn a_drill_deletes_its_resource_only_after_the_clean_up_is_on_record() {
         }
     }
 }
+
+/// Security review INFO "Only a hash of notes and follow-ups is audited": each save's
+/// audit record carries the new text and the one it replaced, so rewriting them leaves
+/// every earlier version in the (hash-chained) audit log.
+#[tokio::test]
+async fn notes_and_follow_ups_keep_every_version_in_the_audit_log() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        let audit = |subject: String| {
+            let (c, carol) = (&c, carol.clone());
+            async move {
+                let (_, a) = c.get_as(&carol, &format!("/api/v1/audit?subject={subject}")).await;
+                // Newest first.
+                a["items"].as_array().unwrap().iter().map(|r| r["details"].clone()).collect::<Vec<_>>()
+            }
+        };
+        for text in ["First: restore into a new table.", "Rewritten after the fact."] {
+            let notes = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "notes": text});
+            assert_eq!(c.send_as(Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await.0, 204, "{label}");
+        }
+        let records = audit(format!("runbook:dynamodb_restore:{TRACKING}")).await;
+        assert_eq!(records[0]["notes"], "Rewritten after the fact.", "{label}: {records:?}");
+        assert_eq!(records[0]["previous"], "First: restore into a new table.", "{label}: {records:?}");
+        assert_eq!(records[1]["previous"], Value::Null, "{label}");
+
+        let body = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "retention_minutes": 30});
+        let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+        assert_eq!(s, 201, "{label}: {drill}");
+        let path = format!("/api/v1/drills/{}/followups", drill["id"].as_str().unwrap());
+        for text in ["Pre-warm capacity.", "Nothing to do."] {
+            assert_eq!(c.send_as(Method::PUT, &bob, &path, json!({"followups": text})).await.0, 200, "{label}");
+        }
+        let records: Vec<Value> = audit(format!("drill:{}", drill["id"].as_str().unwrap()))
+            .await
+            .into_iter()
+            .filter(|d| d.get("followups").is_some())
+            .collect();
+        assert_eq!(records[0]["followups"], "Nothing to do.", "{label}: {records:?}");
+        assert_eq!(records[0]["previous"], "Pre-warm capacity.", "{label}: {records:?}");
+    }
+}
