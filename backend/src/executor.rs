@@ -220,7 +220,16 @@ impl Executor {
                 }
             }
         }
+        // One client per request (its own STS session name): those of requests that
+        // ended go, or the map would grow with every request the process ever ran.
+        let live = self.store.runnable_requests().await?;
+        self.clients.lock().await.retain(|(_, _, session), _| live.iter().any(|id| session.ends_with(id.as_str())));
         Ok(())
+    }
+
+    /// How many AWS clients the executor holds (one per running request and account).
+    pub async fn cached_clients(&self) -> usize {
+        self.clients.lock().await.len()
     }
 
     async fn client(&self, r: &RequestRow, account: &str) -> Result<aws_sdk_backup::Client, String> {

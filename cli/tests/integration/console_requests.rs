@@ -302,6 +302,8 @@ async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_j
         let done = run_to_end(&sb, &c, &alice, &id).await;
         assert_eq!(done["status"], "succeeded");
         assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1);
+        // Security review finding 21: the ended request's AWS client is not kept.
+        assert_eq!(c.executor.cached_clients().await, 0, "{}", db.label);
     }
 }
 
