@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_backup::config::http::HttpResponse;
 use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::{Mutex, Notify};
 
 use crate::aws::RoleTarget;
@@ -157,7 +157,16 @@ pub struct Executor {
     wake: Notify,
     clients: Mutex<HashMap<(RoleTarget, String, String), aws_sdk_backup::Client>>,
     running: Mutex<()>,
+    preflight: std::sync::OnceLock<Preflight>,
 }
+
+/// The request pre-flight (`actions::preflight`, a layer above the executor), given
+/// at start-up: run again before a request's first Start.
+pub type Preflight = Arc<
+    dyn Fn(Value, shared::RecoveryPoint) -> futures_util::future::BoxFuture<'static, Vec<shared::PreflightCheck>>
+        + Send
+        + Sync,
+>;
 
 impl Executor {
     pub fn new(store: Store, syncer: Arc<Syncer>, clock: Clock) -> Arc<Self> {
@@ -168,7 +177,13 @@ impl Executor {
             wake: Notify::new(),
             clients: Mutex::new(HashMap::new()),
             running: Mutex::new(()),
+            preflight: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Gives the pre-flight to run again before a request's first Start (once).
+    pub fn set_preflight(&self, preflight: Preflight) {
+        let _ = self.preflight.set(preflight);
     }
 
     /// Runs a pass now (after an approval) rather than at the next tick.
@@ -289,10 +304,11 @@ impl Executor {
                 )));
             }
         }
+        let Some(preflight) = self.preflight.get() else { return Ok(None) };
         let Some(rp) = self.store.recovery_point(r.param("recovery_point_arn").unwrap_or_default()).await? else {
             return Ok(Some("its recovery point is no longer in the inventory".into()));
         };
-        let now_checks = crate::actions::preflight(&self.syncer, &self.store, &r.params, &rp).await;
+        let now_checks = preflight(r.params.clone(), rp).await;
         let broken: Vec<String> = r
             .preflight
             .iter()

@@ -233,3 +233,12 @@ pub async fn allow_inserts(db: &TestDb, table: &str) {
     pool.execute(format!("DROP TRIGGER rc_refuse_{table}{on}").as_str()).await.unwrap();
     pool.close().await;
 }
+
+/// A webhook to `url` for `events`, signed with a test secret.
+pub fn webhook_to(url: &str, events: &[&str]) -> recovery_console::config::WebhookConfig {
+    recovery_console::config::WebhookConfig {
+        url: Secret::new(url),
+        secret: Secret::new("webhook-secret-for-tests"),
+        events: events.iter().map(|e| e.to_string()).collect(),
+    }
+}

@@ -268,11 +268,7 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
                 rpo_hours: 48,
                 rto_minutes: 1,
             }];
-            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
-                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
-                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
-                events: vec!["drill_outside_target".into()],
-            }];
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["drill_outside_target"])];
         })
         .await;
         c.syncer.run().await.unwrap();
@@ -757,11 +753,7 @@ async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_adm
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| {
-            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
-                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
-                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
-                events: vec!["drill_schedule_skipped".into()],
-            }];
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["drill_schedule_skipped"])];
         })
         .await;
         c.syncer.run().await.unwrap();

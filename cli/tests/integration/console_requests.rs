@@ -805,11 +805,7 @@ async fn a_sync_waits_for_its_audit_record_and_a_webhook_failure_does_not_fail_a
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| {
-            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
-                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
-                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
-                events: vec!["request_pending".into()],
-            }];
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["request_pending"])];
         })
         .await;
         let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
