@@ -257,6 +257,19 @@ pub struct RequestsConfig {
     pub account_approvers: std::collections::BTreeMap<String, Vec<String>>,
     /// Seconds between the executor's passes over approved and running requests.
     pub poll_secs: u64,
+    /// IAM roles a request may name as `iam_role_arn` besides the backup role of the
+    /// account its job runs in (`accounts[].backup_role_arn`, else AWS Backup's default
+    /// service role); a role must still be in that account.
+    #[serde(default)]
+    pub allowed_role_arns: Vec<String>,
+    /// An approval lapses when no job has started this many hours after it: the
+    /// executor then fails the request, to be filed and approved again.
+    #[serde(default = "default_approval_valid_hours")]
+    pub approval_valid_hours: i64,
+}
+
+fn default_approval_valid_hours() -> i64 {
+    24
 }
 
 pub const ROLES: [&str; 5] = ["viewer", "operator", "approver", "auditor", "admin"];
@@ -405,6 +418,8 @@ impl Default for Config {
                 approvals_needed: 1,
                 expiry_hours: 24,
                 account_approvers: Default::default(),
+                allowed_role_arns: Vec::new(),
+                approval_valid_hours: default_approval_valid_hours(),
                 poll_secs: 5,
             },
         }
@@ -663,6 +678,15 @@ impl Config {
         let r = &self.requests;
         if r.approvals_needed < 1 || r.expiry_hours < 1 || r.poll_secs < 1 {
             return Err(invalid("requests", "approvals_needed, expiry_hours and poll_secs must be at least 1"));
+        }
+        if !(1..=8_760).contains(&r.approval_valid_hours) {
+            return Err(invalid("requests.approval_valid_hours", "from 1 to 8760 (a year)"));
+        }
+        if let Some((i, role)) = r.allowed_role_arns.iter().enumerate().find(|(_, a)| !RoleArn::is(a)) {
+            return Err(invalid(
+                format!("requests.allowed_role_arns[{i}]"),
+                format!("{role:?} is not an IAM role ARN"),
+            ));
         }
         for account in r.account_approvers.keys() {
             if !AccountId::is(account) {

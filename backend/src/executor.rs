@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use aws_sdk_backup::config::http::HttpResponse;
 use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
-use serde_json::json;
+use serde_json::{json, Value};
 use tokio::sync::{Mutex, Notify};
 
 use crate::aws::RoleTarget;
@@ -157,7 +157,16 @@ pub struct Executor {
     wake: Notify,
     clients: Mutex<HashMap<(RoleTarget, String, String), aws_sdk_backup::Client>>,
     running: Mutex<()>,
+    preflight: std::sync::OnceLock<Preflight>,
 }
+
+/// The request pre-flight (`actions::preflight`, a layer above the executor), given
+/// at start-up: run again before a request's first Start.
+pub type Preflight = Arc<
+    dyn Fn(Value, shared::RecoveryPoint) -> futures_util::future::BoxFuture<'static, Vec<shared::PreflightCheck>>
+        + Send
+        + Sync,
+>;
 
 impl Executor {
     pub fn new(store: Store, syncer: Arc<Syncer>, clock: Clock) -> Arc<Self> {
@@ -168,7 +177,13 @@ impl Executor {
             wake: Notify::new(),
             clients: Mutex::new(HashMap::new()),
             running: Mutex::new(()),
+            preflight: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Gives the pre-flight to run again before a request's first Start (once).
+    pub fn set_preflight(&self, preflight: Preflight) {
+        let _ = self.preflight.set(preflight);
     }
 
     /// Runs a pass now (after an approval) rather than at the next tick.
@@ -220,7 +235,16 @@ impl Executor {
                 }
             }
         }
+        // One client per request (its own STS session name): those of requests that
+        // ended go, or the map would grow with every request the process ever ran.
+        let live = self.store.runnable_requests().await?;
+        self.clients.lock().await.retain(|(_, _, session), _| live.iter().any(|id| session.ends_with(id.as_str())));
         Ok(())
+    }
+
+    /// How many AWS clients the executor holds (one per running request and account).
+    pub async fn cached_clients(&self) -> usize {
+        self.clients.lock().await.len()
     }
 
     async fn client(&self, r: &RequestRow, account: &str) -> Result<aws_sdk_backup::Client, String> {
@@ -267,6 +291,34 @@ impl Executor {
         Ok(hash == r.params_hash && !approved.is_empty() && approved.iter().all(|h| *h == hash))
     }
 
+    /// Why an approved request may no longer start, if so: its approval lapsed
+    /// (`requests.approval_valid_hours`), or a pre-flight check that passed when it was
+    /// filed fails now (run again against AWS and the inventory).
+    async fn stale(&self, r: &RequestRow, now: i64) -> Result<Option<String>, StoreError> {
+        let hours = self.syncer.config().requests.approval_valid_hours;
+        if let Some(at) = self.store.last_approved_at(&r.id).await? {
+            if now - at > hours * 3_600_000 {
+                return Ok(Some(format!(
+                    "the approval of {} lapsed: no job started within requests.approval_valid_hours ({hours}); file and approve it again",
+                    crate::time::rfc3339(at)
+                )));
+            }
+        }
+        let Some(preflight) = self.preflight.get() else { return Ok(None) };
+        let Some(rp) = self.store.recovery_point(r.param("recovery_point_arn").unwrap_or_default()).await? else {
+            return Ok(Some("its recovery point is no longer in the inventory".into()));
+        };
+        let now_checks = preflight(r.params.clone(), rp).await;
+        let broken: Vec<String> = r
+            .preflight
+            .iter()
+            .filter(|then| then.ok == Some(true))
+            .filter_map(|then| now_checks.iter().find(|c| c.check == then.check && c.ok == Some(false)))
+            .map(|c| format!("{}: {}", c.check, c.detail))
+            .collect();
+        Ok((!broken.is_empty()).then(|| format!("pre-flight changed since approval: {}", broken.join("; "))))
+    }
+
     async fn step(&self, r: &RequestRow) -> Result<(), StoreError> {
         match r.kind.as_str() {
             kind if kind.parse::<shared::RequestKind>().is_ok_and(|k| k.is_testing_change()) => self.change(r).await,
@@ -306,6 +358,18 @@ impl Executor {
             }
             let (token, started, first) = match (token, started) {
                 (Some(t), Some(s)) => (t.clone(), s, false),
+                _ if r.copy_token.is_none() && r.restore_token.is_none() => {
+                    // Nothing of this request has started: its approval must be fresh and
+                    // what pre-flight found then must still hold.
+                    if let Some(why) = self.stale(r, now).await? {
+                        return self.fail(r, &format!("{why}; nothing was started")).await;
+                    }
+                    let t = uuid::Uuid::new_v4().to_string();
+                    if !self.store.store_token(&r.id, p, &t, now).await? {
+                        return Ok(());
+                    }
+                    (t, now, true)
+                }
                 _ => {
                     let t = uuid::Uuid::new_v4().to_string();
                     if !self.store.store_token(&r.id, p, &t, now).await? {

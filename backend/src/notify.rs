@@ -31,6 +31,30 @@ pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
     format!("sha256={}", crate::digest::hex(&bytes))
 }
 
+/// Plain text made safe for a Slack-compatible `text`: Slack parses `&`, `<` and `>`
+/// as control characters (`<!channel>`, `<@U123>`, `<https://x|label>`), so a
+/// justification or display name could page a channel or plant a disguised link. They
+/// become the HTML entities Slack documents, and nothing else is encoded (Slack API,
+/// "Formatting text for app surfaces", Escaping text:
+/// https://api.slack.com/reference/surfaces/formatting#escaping).
+pub fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+/// A failed delivery as stored in `last_error`: reqwest's error and its causes without
+/// the URL, which is a secret (Slack and others carry the credential in its path).
+fn delivery_error(e: reqwest::Error) -> String {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        text.push_str(": ");
+        text.push_str(&c.to_string());
+        cause = c.source();
+    }
+    text
+}
+
 /// A webhook's stable name in the database (its URL is a secret: only a hash).
 fn webhook_id(w: &WebhookConfig) -> String {
     crate::store::token_hash(w.url.expose())[..16].to_string()
@@ -71,10 +95,11 @@ impl Notifier {
         });
     }
 
-    /// Records an event for every webhook that wants it (once per event key).
+    /// Records an event for every webhook that wants it (once per event key). `text`
+    /// is plain text: it is escaped for Slack here ([`slack_escape`]).
     pub async fn enqueue(&self, event: &str, key: &str, text: String, details: Value) -> Result<(), StoreError> {
         let now = (self.clock)();
-        let payload = json!({ "text": text, "event": event, "details": details }).to_string();
+        let payload = json!({ "text": slack_escape(&text), "event": event, "details": details }).to_string();
         for w in self.cfg.webhooks.iter().filter(|w| wants(w, event)) {
             self.store.enqueue_notification(key, &webhook_id(w), event, &payload, now).await?;
         }
@@ -140,7 +165,7 @@ impl Notifier {
             let error = match result {
                 Ok(r) if r.status().is_success() => None,
                 Ok(r) => Some(format!("HTTP {}", r.status())),
-                Err(e) => Some(e.to_string()),
+                Err(e) => Some(delivery_error(e)),
             };
             // Backoff: 30 s, 1 min, 2 min, ... capped at an hour (on the console's clock).
             let backoff = (30_000i64 << n.attempts.min(7)).min(3_600_000);
@@ -152,6 +177,16 @@ impl Notifier {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn slack_control_characters_are_escaped_and_nothing_else() {
+        assert_eq!(
+            super::slack_escape("<!channel> urgent <https://evil.example|open> & <@U1>"),
+            "&lt;!channel&gt; urgent &lt;https://evil.example|open&gt; &amp; &lt;@U1&gt;"
+        );
+        assert_eq!(super::slack_escape("Übung ✓ 'quoted' \"x\""), "Übung ✓ 'quoted' \"x\"");
+        assert_eq!(super::slack_escape("&amp;"), "&amp;amp;");
+    }
+
     #[test]
     fn signatures_cover_the_timestamp_and_the_body() {
         let a = super::signature("a-secret-of-16-chars", 1_795_780_800, "{}");

@@ -47,6 +47,11 @@ pub async fn build(cfg: Config, deps: Deps) -> Result<App, StartupError> {
     let clock = deps.clock.unwrap_or_else(|| Arc::new(crate::time::now_ms));
     let syncer = Syncer::new(store.clone(), Arc::clone(&cfg), deps.credentials, Arc::clone(&clock)).await;
     let console = Console::new(store, Arc::clone(&cfg), syncer, Arc::clone(&clock));
+    let (syncer, store) = (Arc::clone(&console.syncer), console.store.clone());
+    console.executor.set_preflight(Arc::new(move |params, rp| {
+        let (syncer, store) = (Arc::clone(&syncer), store.clone());
+        Box::pin(async move { crate::actions::preflight(&syncer, &store, &params, &rp).await })
+    }));
     let ui = Ui::from_config(cfg.ui_dir.as_deref());
     Ok(App { state: AppState::new(console, Auth::new(cfg.auth.clone(), clock)), ui })
 }

@@ -373,6 +373,23 @@ pub fn merged_metadata(
     merged
 }
 
+/// A role a request names must be in the account its job runs in and be that
+/// account's backup role or one of `requests.allowed_role_arns`: the operator role's
+/// `iam:PassRole` should not be the only thing between a requester and any role.
+fn check_role(role: &str, account: &str, cfg: &Config) -> Result<(), AppError> {
+    let backup = cfg.backup_role(account);
+    let in_account = role.split(':').nth(4) == Some(account);
+    if in_account && (role == backup || cfg.requests.allowed_role_arns.iter().any(|a| a == role)) {
+        return Ok(());
+    }
+    Err(AppError::bad(
+        "invalid_parameter",
+        format!(
+            "iam_role_arn: {role} is not allowed; the job runs in account {account}, whose backup role is {backup}; other roles of that account must be listed in requests.allowed_role_arns"
+        ),
+    ))
+}
+
 /// Every request says why (10 characters at least) and may name a ticket (200 at most).
 fn check_justification(justification: &str, ticket: Option<&str>) -> Result<(), AppError> {
     if justification.trim().chars().count() < 10 {
@@ -478,6 +495,20 @@ pub fn canonical_params(
         .clone()
         .filter(|_| input.kind == RequestKind::CrossAccountRestore)
         .unwrap_or_else(|| rp.account_id.clone());
+    let job_account = if restores { &restore_account } else { &rp.account_id };
+    if let Some(role) = &input.iam_role_arn {
+        check_role(role, job_account, cfg)?;
+    }
+    // A key the requester names must be the restore account's own: a key of another
+    // account would let that account's key policy decide who reads the restored data.
+    for (key, value) in metadata.iter().filter(|(k, v)| requested.contains(k) && kms_key_arn(v)) {
+        if value.split(':').nth(4) != Some(restore_account.as_str()) {
+            return Err(bad(
+                "invalid_parameter",
+                format!("metadata.{key}: {value} is not a key of the restore account {restore_account}"),
+            ));
+        }
+    }
     let params = json!({
         "kind": input.kind,
         "recovery_point_arn": rp.recovery_point_arn,

@@ -108,7 +108,11 @@ async fn file(
     s.store.insert_request(&row).await?;
     let text = format!("{} asks {what} in account {}: {}", row.requester_name, row.account_id, row.justification);
     let details = serde_json::json!({"request_id": row.id, "kind": row.kind, "params_hash": row.params_hash});
-    s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await?;
+    // The request and its audit record are committed: a webhook that cannot be queued
+    // is logged, never turned into an error that would make the client file it again.
+    if let Err(e) = s.notifier.enqueue("request_pending", &format!("request:{}", row.id), text, details).await {
+        tracing::error!(request = %row.id, error = %e, "request_pending webhook not queued");
+    }
     Ok(row)
 }
 

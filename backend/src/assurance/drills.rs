@@ -543,26 +543,62 @@ async fn clean_up(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError>
             Err(Refusal::Failed(why)) => return retry_cleanup(s, d, now, why).await,
         }
     }
-    let answer = client
-        .delete_resource()
-        .type_name(type_name)
-        .identifier(&id)
-        .client_token(format!("drill-{}", d.id))
-        .send()
-        .await;
+    // The intent is on record (and audited) before the destructive call, as the
+    // executor stores its token before StartRestoreJob: a delete never happens unrecorded.
+    let started = [(Column::CleanupStartedAt, Val::from(now))];
+    let details = json!({"type_name": type_name, "identifier": id, "client_token": cleanup_client_token(d)});
+    if !s
+        .store
+        .transition(
+            Record::Drill(&d.id),
+            &["retained"],
+            "cleaning_up",
+            &started,
+            now,
+            "system",
+            "drill.cleanup_started",
+            details,
+        )
+        .await?
+    {
+        return Ok(());
+    }
+    let Some(d) = s.store.drill(&d.id).await? else { return Ok(()) };
+    request_delete(s, &d, &client, type_name, &id, now).await
+}
+
+/// Cloud Control's client token of a drill's delete: a repeated DeleteResource (after a
+/// lost answer or a crash) is the same request.
+fn cleanup_client_token(d: &DrillRow) -> String {
+    format!("drill-{}", d.id)
+}
+
+/// Calls DeleteResource for a drill already `cleaning_up` and records its request token.
+async fn request_delete(
+    s: &Console,
+    d: &DrillRow,
+    client: &aws_sdk_cloudcontrol::Client,
+    type_name: &str,
+    id: &str,
+    now: i64,
+) -> Result<(), StoreError> {
+    let answer =
+        client.delete_resource().type_name(type_name).identifier(id).client_token(cleanup_client_token(d)).send().await;
     match answer {
         Ok(out) => {
-            let token = out.progress_event().and_then(|p| p.request_token()).map(str::to_string);
-            let sets = [(Column::CleanupToken, Val::from(token.clone())), (Column::CleanupStartedAt, Val::from(now))];
+            let Some(token) = out.progress_event().and_then(|p| p.request_token()).map(str::to_string) else {
+                return finish(s, d, now, "no request token").await;
+            };
+            let sets = [(Column::CleanupToken, Val::from(token.clone()))];
             s.store
                 .transition(
                     Record::Drill(&d.id),
-                    &["retained"],
+                    &["cleaning_up"],
                     "cleaning_up",
                     &sets,
                     now,
                     "system",
-                    "drill.cleanup_started",
+                    "drill.cleanup_requested",
                     json!({"request_token": token, "type_name": type_name, "identifier": id}),
                 )
                 .await?;
@@ -678,10 +714,16 @@ async fn empty_bucket(s: &Console, d: &DrillRow, bucket: &str) -> Result<Emptied
 }
 
 async fn follow_cleanup(s: &Console, d: &DrillRow, now: i64) -> Result<(), StoreError> {
-    let Some(token) = &d.cleanup_token else { return finish(s, d, now, "no request token").await };
     let client = match cloud_control(s, d, true).await {
         Ok(c) => c,
         Err(why) => return fail_for_good(s, d, format!("cannot follow the clean-up: {why}")).await,
+    };
+    let Some(token) = &d.cleanup_token else {
+        // Recorded, but DeleteResource failed or its answer was lost: ask again (same client token).
+        let (Some(type_name), Some(id)) = (cloud_control_type(&d.resource_type), identifier(d)) else {
+            return finish(s, d, now, "nothing to delete").await;
+        };
+        return request_delete(s, d, &client, type_name, &id, now).await;
     };
     let out = match client.get_resource_request_status().request_token(token).send().await {
         Ok(out) => out,

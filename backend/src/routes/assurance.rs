@@ -374,7 +374,10 @@ pub async fn put_followups(
         return Err(AppError::bad("invalid_parameter", "followups: at most 20,000 bytes"));
     }
     let row = s.store.drill(&drill).await?.ok_or_else(|| AppError::NotFound(format!("no drill {drill}")))?;
-    let details = serde_json::json!({"followups_sha256": crate::digest::sha256_hex(&input.followups)});
+    // The audit log keeps every version: the new text and the one it replaces.
+    let previous = row.followups.clone();
+    let details = serde_json::json!({"followups": input.followups, "followups_sha256": crate::digest::sha256_hex(&input.followups),
+        "previous": previous, "previous_sha256": previous.as_deref().map(crate::digest::sha256_hex)});
     let sets = [(Column::Followups, Val::from(input.followups))];
     let status = row.status.as_str();
     if !s

@@ -20,6 +20,9 @@ const LOGIN_COOKIE: &str = "rc_login";
 
 /// An OIDC login must come back within this long.
 const LOGIN_WINDOW_MS: i64 = 10 * 60_000;
+/// Logins under way (within `LOGIN_WINDOW_MS`) at most: a flood of `/auth/login` is refused
+/// with 503 instead of filling the database.
+const MAX_LOGINS_UNDER_WAY: i64 = 10_000;
 
 /// Who is signed in, their roles, and the CSRF token for cookie requests.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me)))]
@@ -78,9 +81,10 @@ pub async fn login(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> Re
     let url = oidc.authorize_url(&state, &nonce, &verifier).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
     let now = crate::time::now_ms();
     s.store.prune_sign_ins(now, now - LOGIN_WINDOW_MS).await?;
-    s.store
-        .save_login(&state, &LoginRow { verifier, nonce, return_to: safe_return(q.return_to), created_at: now })
-        .await?;
+    let login = LoginRow { verifier, nonce, return_to: safe_return(q.return_to), created_at: now };
+    if !s.store.save_login(&state, &login, MAX_LOGINS_UNDER_WAY).await? {
+        return Err(AppError::Unavailable("too many sign-ins are under way; try again in a few minutes".into()));
+    }
     // Ties the login to this browser: the callback accepts its state only with this cookie.
     let secure = if s.auth.cfg.cookie_secure { "; Secure" } else { "" };
     let cookie = format!(

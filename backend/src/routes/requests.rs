@@ -20,6 +20,13 @@ use crate::store::{ndjson_line, AuditQuery, DecideOutcome, RequestQuery};
 pub(super) fn json_body<T: serde::de::DeserializeOwned>(body: &Bytes, example: &str) -> Result<T, AppError> {
     let bad = |e: serde_json::Error| AppError::bad("invalid_body", format!("{e}; for example {example}"));
     let mut value: serde_json::Value = serde_json::from_slice(body).map_err(bad)?;
+    // PostgreSQL cannot store a NUL in text (SQLite can): refused alike on both engines.
+    if let Some(field) = nul_in(&value, "") {
+        return Err(AppError::bad(
+            "invalid_parameter",
+            format!("{field}: contains a NUL character (\\u0000), which is not accepted"),
+        ));
+    }
     whole_numbers(&mut value);
     serde_json::from_value(value).map_err(bad)
 }
@@ -37,6 +44,25 @@ fn whole_numbers(value: &mut serde_json::Value) {
         Value::Array(items) => items.iter_mut().for_each(whole_numbers),
         Value::Object(fields) => fields.values_mut().for_each(whole_numbers),
         _ => {}
+    }
+}
+
+/// The path of the first string (or key) in `v` holding a NUL character.
+fn nul_in(v: &serde_json::Value, at: &str) -> Option<String> {
+    let join = |key: &str| if at.is_empty() { key.to_string() } else { format!("{at}.{key}") };
+    match v {
+        serde_json::Value::String(text) => text.contains('\0').then(|| at.to_string()),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(i, item)| nul_in(item, &format!("{at}[{i}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, value)| {
+            if key.contains('\0') {
+                Some(join(&key.replace('\0', "\\u0000")))
+            } else {
+                nul_in(value, &join(key))
+            }
+        }),
+        _ => None,
     }
 }
 

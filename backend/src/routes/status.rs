@@ -34,10 +34,12 @@ pub async fn post_sync(
     axum::Extension(id): axum::Extension<crate::auth::Identity>,
 ) -> Result<impl IntoResponse, AppError> {
     let actor = id.require(&["operator", "approver"])?;
-    if !s.syncer.start() {
+    let Some(sync) = s.syncer.begin() else {
         return Err(AppError::Conflict("a sync is already running; GET /api/v1/sync shows its progress".into()));
-    }
+    };
+    // On record before it starts: a sync whose audit record failed never runs.
     s.store.audit_now(s.now(), actor, "sync.started", "sync", serde_json::json!({})).await?;
+    sync.run();
     Ok((StatusCode::ACCEPTED, Json(s.syncer.progress())))
 }
 

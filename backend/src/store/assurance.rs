@@ -375,7 +375,8 @@ impl Store {
         row.map(|r| Ok((col(&r, "notes")?, col(&r, "updated_by")?, col(&r, "updated_at")?))).transpose()
     }
 
-    /// Replaces the notes of a runbook, with its audit record (the notes' hash).
+    /// Replaces the notes of a runbook, with its audit record: the new text and the one
+    /// it replaced, so the audit log keeps every version.
     pub async fn set_runbook_notes(
         &self,
         scenario: &str,
@@ -385,6 +386,9 @@ impl Store {
         now: i64,
     ) -> Result<(), StoreError> {
         let mut tx = self.write_tx().await?;
+        let mut old = Sql::new(self.engine(), "SELECT notes FROM runbook_notes WHERE scenario = ");
+        old.arg(scenario).push(" AND resource_arn = ").arg(resource_arn);
+        let previous = old.query().fetch_optional(&mut *tx).await?.map(|r| col::<String>(&r, "notes")).transpose()?;
         let mut del = Sql::new(self.engine(), "DELETE FROM runbook_notes WHERE scenario = ");
         del.arg(scenario).push(" AND resource_arn = ").arg(resource_arn);
         del.query().execute(&mut *tx).await?;
@@ -394,7 +398,8 @@ impl Store {
         );
         ins.args([scenario.into(), resource_arn.into(), notes.into(), actor.into(), now.into()]).push(")");
         ins.query().execute(&mut *tx).await?;
-        let details = json!({"scenario": scenario, "notes_sha256": crate::digest::sha256_hex(notes)});
+        let details = json!({"scenario": scenario, "notes": notes, "notes_sha256": crate::digest::sha256_hex(notes),
+            "previous": previous, "previous_sha256": previous.as_deref().map(crate::digest::sha256_hex)});
         self.audit(&mut tx, now, actor, "runbook.notes_saved", &format!("runbook:{scenario}:{resource_arn}"), details)
             .await?;
         tx.commit().await?;

@@ -557,6 +557,14 @@ impl Store {
         rows.iter().map(|r| col(r, "params_hash")).collect()
     }
 
+    /// When the request's last approval was given, if it has one.
+    pub async fn last_approved_at(&self, id: &str) -> Result<Option<i64>, StoreError> {
+        let mut sql =
+            Sql::new(self.engine(), "SELECT MAX(at) AS at FROM approvals WHERE decision = 'approve' AND request_id = ");
+        sql.arg(id);
+        col(&sql.query().fetch_one(self.pool()).await?, "at")
+    }
+
     /// The ids of requests the executor has to move on.
     pub async fn runnable_requests(&self) -> Result<Vec<String>, StoreError> {
         let rows = sqlx::query("SELECT id FROM requests WHERE status IN ('approved', 'executing') ORDER BY created_at")

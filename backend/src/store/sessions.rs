@@ -111,7 +111,13 @@ impl Store {
         Ok(())
     }
 
-    pub async fn save_login(&self, state: &str, login: &LoginRow) -> Result<(), StoreError> {
+    /// Stores a login under way unless `cap` logins are under way already (`false`):
+    /// `/auth/login` needs no sign-in, so its rows must not grow without bound.
+    pub async fn save_login(&self, state: &str, login: &LoginRow, cap: i64) -> Result<bool, StoreError> {
+        let count = sqlx::query("SELECT COUNT(*) AS n FROM oidc_logins").fetch_one(self.pool()).await?;
+        if col::<i64>(&count, "n")? >= cap {
+            return Ok(false);
+        }
         let mut sql =
             Sql::new(self.engine(), "INSERT INTO oidc_logins (state, verifier, nonce, return_to, created_at) VALUES (");
         sql.arg(state)
@@ -125,7 +131,7 @@ impl Store {
             .arg(login.created_at)
             .push(")");
         sql.query().execute(self.writer()).await?;
-        Ok(())
+        Ok(true)
     }
 
     /// The login of a state, removed so that it can be used once only.

@@ -71,6 +71,8 @@ pub struct Syncer {
     clock: Clock,
     /// The organization as last read, and when (console clock, ms).
     organization: tokio::sync::Mutex<Option<(i64, Arc<Organization>)>>,
+    /// Restore metadata read live, by recovery point ARN: (read at, metadata).
+    restore_metadata: std::sync::Mutex<std::collections::HashMap<String, (i64, RestoreMetadata)>>,
 }
 
 /// How long the organization's accounts are reused before Organizations is read
@@ -97,6 +99,7 @@ impl Syncer {
             gate: Arc::new(tokio::sync::Mutex::new(())),
             clock,
             organization: tokio::sync::Mutex::new(None),
+            restore_metadata: std::sync::Mutex::new(std::collections::HashMap::new()),
         })
     }
 
@@ -250,10 +253,31 @@ impl Syncer {
 
     /// What AWS reports for restoring a recovery point
     /// (`GetRecoveryPointRestoreMetadata`), read live through the account's role.
-    pub async fn restore_metadata(
-        &self,
-        rp: &shared::RecoveryPoint,
-    ) -> Result<std::collections::BTreeMap<String, String>, String> {
+    /// Answers are kept for RESTORE_METADATA_TTL_MS: a recovery point's metadata does
+    /// not change, and every viewer opening a recovery point should not cost a Backup
+    /// call shared with the syncs' and the executor's throttling.
+    pub async fn restore_metadata(&self, rp: &shared::RecoveryPoint) -> Result<RestoreMetadata, String> {
+        let now = self.now();
+        if let Ok(cache) = self.restore_metadata.lock() {
+            if let Some((at, m)) = cache.get(&rp.recovery_point_arn) {
+                if now - at < RESTORE_METADATA_TTL_MS {
+                    return Ok(m.clone());
+                }
+            }
+        }
+        let m = self.read_restore_metadata(rp).await?;
+        if let Ok(mut cache) = self.restore_metadata.lock() {
+            if cache.len() >= 10_000 {
+                cache.retain(|_, (at, _)| now - *at < RESTORE_METADATA_TTL_MS);
+            }
+            if cache.len() < 10_000 {
+                cache.insert(rp.recovery_point_arn.clone(), (now, m.clone()));
+            }
+        }
+        Ok(m)
+    }
+
+    async fn read_restore_metadata(&self, rp: &shared::RecoveryPoint) -> Result<RestoreMetadata, String> {
         let role = self
             .read_role(&rp.account_id)
             .await
@@ -451,22 +475,11 @@ impl Syncer {
         self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)
     }
 
-    /// Starts a sync in the background unless one is running; says whether it started.
-    pub fn start(self: &Arc<Self>) -> bool {
-        let Ok(guard) = Arc::clone(&self.gate).try_lock_owned() else {
-            return false;
-        };
-        self.update(|p| {
-            *p = SyncProgress { running: true, started_at: Some(rfc3339(self.now())), ..SyncProgress::default() }
-        });
-        let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let _running = guard;
-            if let Err(e) = me.run_locked().await {
-                tracing::error!(error = %e, "sync failed");
-            }
-        });
-        true
+    /// Takes the sync gate unless a sync is running; the sync starts only with
+    /// [`SyncStart::run`], so that its audit record can be written first.
+    pub fn begin(self: &Arc<Self>) -> Option<SyncStart> {
+        let guard = Arc::clone(&self.gate).try_lock_owned().ok()?;
+        Some(SyncStart { syncer: Arc::clone(self), guard })
     }
 
     /// Syncs every `interval` from now on.
@@ -484,6 +497,34 @@ impl Syncer {
                     }
                     Err(e) => tracing::error!(error = %e, "scheduled sync failed"),
                 }
+            }
+        });
+    }
+}
+
+/// A recovery point's restore metadata as AWS reports it.
+pub type RestoreMetadata = std::collections::BTreeMap<String, String>;
+
+/// How long a recovery point's restore metadata read live is served again.
+const RESTORE_METADATA_TTL_MS: i64 = 60_000;
+
+/// A sync that holds the gate and has not started; dropped, it never starts.
+pub struct SyncStart {
+    syncer: Arc<Syncer>,
+    guard: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl SyncStart {
+    /// Starts the sync in the background.
+    pub fn run(self) {
+        let SyncStart { syncer, guard } = self;
+        syncer.update(|p| {
+            *p = SyncProgress { running: true, started_at: Some(rfc3339(syncer.now())), ..SyncProgress::default() }
+        });
+        tokio::spawn(async move {
+            let _running = guard;
+            if let Err(e) = syncer.run_locked().await {
+                tracing::error!(error = %e, "sync failed");
             }
         });
     }

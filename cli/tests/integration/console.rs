@@ -203,3 +203,48 @@ pub fn resource_row(account: &str, arn: &str, kind: &str) -> recovery_console::s
         tags: None,
     }
 }
+
+/// Makes every insert into `table` fail (a trigger that raises), as a full disk or a
+/// lost connection would, until [`allow_inserts`].
+pub async fn refuse_inserts(db: &TestDb, table: &str) {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+    if db.label == "postgres" {
+        pool.execute(
+            "CREATE OR REPLACE FUNCTION rc_test_refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'refused by the test'; END $$",
+        )
+        .await
+        .unwrap();
+        pool.execute(
+            format!("CREATE TRIGGER rc_refuse_{table} BEFORE INSERT ON {table} FOR EACH ROW EXECUTE FUNCTION rc_test_refuse()")
+                .as_str(),
+        )
+        .await
+        .unwrap();
+    } else {
+        pool.execute(
+            format!("CREATE TRIGGER rc_refuse_{table} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, 'refused by the test'); END")
+                .as_str(),
+        )
+        .await
+        .unwrap();
+    }
+    pool.close().await;
+}
+
+/// Undoes [`refuse_inserts`].
+pub async fn allow_inserts(db: &TestDb, table: &str) {
+    let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+    let on = if db.label == "postgres" { format!(" ON {table}") } else { String::new() };
+    pool.execute(format!("DROP TRIGGER rc_refuse_{table}{on}").as_str()).await.unwrap();
+    pool.close().await;
+}
+
+/// A webhook to `url` for `events`, signed with a test secret.
+pub fn webhook_to(url: &str, events: &[&str]) -> recovery_console::config::WebhookConfig {
+    recovery_console::config::WebhookConfig {
+        url: Secret::new(url),
+        secret: Secret::new("webhook-secret-for-tests"),
+        events: events.iter().map(|e| e.to_string()).collect(),
+    }
+}

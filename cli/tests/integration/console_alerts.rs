@@ -586,3 +586,60 @@ async fn metrics_need_their_token_and_scrapes_share_one_text() {
         assert!(all.iter().all(|(s, text)| *s == 200 && *text == first), "{label}: scrapes made new texts");
     }
 }
+
+/// Security review findings 9 and 10: a justification cannot mention a channel or plant
+/// a link in the webhook's Slack text, and a webhook URL (a secret: Slack's carries the
+/// credential in its path) never lands in the database through a delivery error.
+#[tokio::test]
+async fn webhook_text_is_escaped_for_slack_and_a_failed_url_is_not_stored() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (hook, received) = receiver(&sb, 0).await;
+        let secret_url = "http://127.0.0.1:9/services/T0000/B0000/SECRETPATHPART";
+        let c = console(&sb, &db, |cfg| {
+            cfg.notifications.webhooks.push(webhook(&hook, &["request_pending"]));
+            cfg.notifications.webhooks.push(webhook(secret_url, &["request_pending"]));
+        })
+        .await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let rps =
+            c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&resource_type=DynamoDB&limit=1")).await;
+        let justification = "<!channel> urgent <https://evil.example/login|open Recovery Console> & now";
+        let body = json!({
+            "kind": "restore", "recovery_point_arn": rps[0]["recovery_point_arn"],
+            "metadata": {"targetTableName": "tracking-escaped"}, "justification": justification,
+        });
+        let (s, req) = c.post_as(&alice, "/api/v1/requests", body).await;
+        assert_eq!(s, 201, "{label}: {req}");
+        assert_eq!(req["justification"], justification, "{label}: stored as written");
+        c.notifier.pass().await.unwrap();
+        let last = received.lock().unwrap().calls.last().cloned().unwrap();
+        let v: Value = serde_json::from_str(&last.1).unwrap();
+        let text = v["text"].as_str().unwrap();
+        assert!(
+            text.ends_with(
+                "&lt;!channel&gt; urgent &lt;https://evil.example/login|open Recovery Console&gt; &amp; now"
+            ),
+            "{label}: {text}"
+        );
+        assert!(!text.contains('<') && !text.contains('>'), "{label}: {text}");
+
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
+        use sqlx::Row;
+        let errors: Vec<Option<String>> = sqlx::query("SELECT last_error FROM notifications")
+            .fetch_all(&pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let stored: Vec<&String> = errors.iter().flatten().collect();
+        assert!(!stored.is_empty(), "{label}: the delivery to port 9 failed and was recorded");
+        for e in stored {
+            assert!(!e.contains("SECRETPATHPART") && !e.contains("/services/"), "{label}: the URL was stored: {e}");
+        }
+    }
+}

@@ -341,11 +341,7 @@ async fn a_scheduled_drill_is_approved_restores_validates_and_cleans_up() {
                 rpo_hours: 48,
                 rto_minutes: 1,
             }];
-            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
-                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
-                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
-                events: vec!["drill_outside_target".into()],
-            }];
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["drill_outside_target"])];
         })
         .await;
         c.syncer.run().await.unwrap();
@@ -966,11 +962,7 @@ async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_adm
     for db in databases().await {
         let label = db.label;
         let c = console(&sb, &db, |cfg| {
-            cfg.notifications.webhooks = vec![recovery_console::config::WebhookConfig {
-                url: recovery_console::config::Secret::new("http://127.0.0.1:9/hook"),
-                secret: recovery_console::config::Secret::new("webhook-secret-for-tests"),
-                events: vec!["drill_schedule_skipped".into()],
-            }];
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["drill_schedule_skipped"])];
         })
         .await;
         c.syncer.run().await.unwrap();
@@ -1088,5 +1080,126 @@ async fn a_demoted_creators_schedule_stops_filing_and_only_its_creator_or_an_adm
         assert_eq!(due(now + 10 * H).await, [f["id"].as_str().unwrap()], "{label}");
         assert!(c.store.claim_schedule(f["id"].as_str().unwrap(), now + 10 * H, now + 11 * H).await.unwrap());
         assert!(due(now + 12 * H).await.is_empty(), "{label}: past its end date");
+    }
+}
+
+/// Security review finding 18: a drill's Cloud Control DeleteResource happens only
+/// after `drill.cleanup_started` is on record; while that record cannot be written,
+/// the restored resource is left alone.
+#[tokio::test]
+async fn a_drill_deletes_its_resource_only_after_the_clean_up_is_on_record() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let body = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "retention_minutes": 30});
+        let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+        assert_eq!(s, 201, "{label}: {drill}");
+        let id = drill["id"].as_str().unwrap().to_string();
+        let request_id = drill["request_id"].as_str().unwrap();
+        let (_, request) = c.get_as(&bob, &format!("/api/v1/requests/{request_id}")).await;
+        let approve = json!({"params_hash": request["params_hash"]});
+        assert_eq!(c.post_as(&bob, &format!("/api/v1/requests/{request_id}/approve"), approve).await.0, 200);
+        let report = || {
+            let (c, path) = (&c, format!("/api/v1/drills/{id}"));
+            let bob = bob.clone();
+            async move { c.get_as(&bob, &path).await.1 }
+        };
+        let mut d = Value::Null;
+        for _ in 0..60 {
+            c.executor.pass().await.unwrap();
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            d = report().await;
+            if d["status"] != "awaiting_approval" && d["status"] != "restoring" && d["status"] != "validating" {
+                break;
+            }
+            sb.advance(300.0).await;
+        }
+        assert_eq!(d["status"], "retained", "{label}: {d}");
+        let restored = d["restored_arn"].as_str().unwrap().to_string();
+        let exists = || {
+            let (sb, restored) = (&sb, restored.clone());
+            async move {
+                let (_, world) = sb.admin(Method::GET, "/_sandbox/resources", None).await;
+                world["resources"].as_array().unwrap().iter().any(|r| r == restored.as_str())
+            }
+        };
+        assert!(exists().await, "{label}");
+
+        // Its retention ends while the audit log cannot be written: nothing is deleted.
+        refuse_inserts(&db, "audit_log").await;
+        sb.advance(31.0 * 60.0).await;
+        recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+        allow_inserts(&db, "audit_log").await;
+        // Cloud Control deletes in the background: give a delete that was asked for time to finish.
+        sb.advance(30.0 * 60.0).await;
+        assert!(exists().await, "{label}: {restored} was deleted with no drill.cleanup_started record");
+        assert_eq!(report().await["status"], "retained", "{label}");
+
+        // Once it can be written, the clean-up runs as usual.
+        for _ in 0..20 {
+            recovery_console::assurance::drills::pass(&c.state).await.unwrap();
+            d = report().await;
+            if d["status"] == "completed" || d["status"] == "failed" {
+                break;
+            }
+            sb.advance(60.0).await;
+        }
+        assert_eq!(d["status"], "completed", "{label}: {d}");
+        assert!(!exists().await, "{label}: {restored} still exists");
+        let carol = c.sign_in("carol").await;
+        let (_, audit) = c.get_as(&carol, &format!("/api/v1/audit?subject=drill:{id}")).await;
+        let actions: Vec<&str> =
+            audit["items"].as_array().unwrap().iter().map(|a| a["action"].as_str().unwrap()).collect();
+        for a in ["drill.cleanup_started", "drill.cleanup_requested", "drill.completed"] {
+            assert!(actions.contains(&a), "{label}: no {a} in {actions:?}");
+        }
+    }
+}
+
+/// Security review INFO "Only a hash of notes and follow-ups is audited": each save's
+/// audit record carries the new text and the one it replaced, so rewriting them leaves
+/// every earlier version in the (hash-chained) audit log.
+#[tokio::test]
+async fn notes_and_follow_ups_keep_every_version_in_the_audit_log() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob, carol) = (c.sign_in("alice").await, c.sign_in("bob").await, c.sign_in("carol").await);
+        let audit = |subject: String| {
+            let (c, carol) = (&c, carol.clone());
+            async move {
+                let (_, a) = c.get_as(&carol, &format!("/api/v1/audit?subject={subject}")).await;
+                // Newest first.
+                a["items"].as_array().unwrap().iter().map(|r| r["details"].clone()).collect::<Vec<_>>()
+            }
+        };
+        for text in ["First: restore into a new table.", "Rewritten after the fact."] {
+            let notes = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "notes": text});
+            assert_eq!(c.send_as(Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await.0, 204, "{label}");
+        }
+        let records = audit(format!("runbook:dynamodb_restore:{TRACKING}")).await;
+        assert_eq!(records[0]["notes"], "Rewritten after the fact.", "{label}: {records:?}");
+        assert_eq!(records[0]["previous"], "First: restore into a new table.", "{label}: {records:?}");
+        assert_eq!(records[1]["previous"], Value::Null, "{label}");
+
+        let body = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "retention_minutes": 30});
+        let (s, drill) = c.post_as(&alice, "/api/v1/drills", body).await;
+        assert_eq!(s, 201, "{label}: {drill}");
+        let path = format!("/api/v1/drills/{}/followups", drill["id"].as_str().unwrap());
+        for text in ["Pre-warm capacity.", "Nothing to do."] {
+            assert_eq!(c.send_as(Method::PUT, &bob, &path, json!({"followups": text})).await.0, 200, "{label}");
+        }
+        let records: Vec<Value> = audit(format!("drill:{}", drill["id"].as_str().unwrap()))
+            .await
+            .into_iter()
+            .filter(|d| d.get("followups").is_some())
+            .collect();
+        assert_eq!(records[0]["followups"], "Nothing to do.", "{label}: {records:?}");
+        assert_eq!(records[0]["previous"], "Pre-warm capacity.", "{label}: {records:?}");
     }
 }

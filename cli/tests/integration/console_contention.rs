@@ -82,3 +82,29 @@ async fn writes_during_a_sync_wait_for_it_and_never_fail() {
         assert_eq!(verify["valid"], true, "{label}: {verify}");
     }
 }
+
+/// Security review finding 21: `/auth/login` needs no sign-in, so the logins it keeps
+/// under way are capped; past the cap a login is refused, not stored.
+#[tokio::test]
+async fn logins_under_way_are_capped() {
+    for db in databases().await {
+        let label = db.label;
+        let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
+        store.migrate().await.unwrap();
+        let login = |at: i64| recovery_console::store::LoginRow {
+            verifier: "v".into(),
+            nonce: "n".into(),
+            return_to: "/".into(),
+            created_at: at,
+        };
+        for i in 0..3 {
+            assert!(store.save_login(&format!("state-{i}"), &login(1_000), 3).await.unwrap(), "{label}");
+        }
+        assert!(!store.save_login("state-3", &login(1_000), 3).await.unwrap(), "{label}: past the cap");
+        assert!(store.take_login("state-3").await.unwrap().is_none(), "{label}: the refused login was not stored");
+        // Pruned logins make room again.
+        store.prune_sign_ins(700_000, 2_000).await.unwrap();
+        assert!(store.save_login("state-4", &login(700_000), 3).await.unwrap(), "{label}");
+        assert!(store.take_login("state-4").await.unwrap().is_some(), "{label}");
+    }
+}

@@ -205,3 +205,32 @@ pub(crate) fn urlencoding(text: &str) -> String {
         })
         .collect()
 }
+
+/// Security review finding 21: opening a recovery point does not cost a live Backup
+/// call per hit: GetRecoveryPointRestoreMetadata's answer serves for a minute.
+#[tokio::test]
+async fn a_recovery_points_live_metadata_is_read_once_a_minute() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(serde_json::json!({})).await;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let points =
+            c.all(format!("/api/v1/recovery-points?account_id={BACKUP}&resource_arn={TRACKING}&limit=1")).await;
+        let path =
+            format!("/api/v1/recovery-points/{}", urlencoding(points[0]["recovery_point_arn"].as_str().unwrap()));
+        let (_, first) = c.get(&path).await;
+        assert!(first["restore_metadata"].is_object(), "{label}: {first}");
+        // AWS fails every GetRecoveryPointRestoreMetadata from now on: within the minute the
+        // answer already read serves; after it, the failure shows.
+        let faults = serde_json::json!({"error_rate": 1.0, "operations": ["GetRecoveryPointRestoreMetadata"]});
+        sb.set_faults(faults).await;
+        let (_, again) = c.get(&path).await;
+        assert_eq!(again["restore_metadata"], first["restore_metadata"], "{label}: read again: {again}");
+        sb.advance(61.0).await;
+        let (_, later) = c.get(&path).await;
+        assert!(later["restore_metadata_error"].is_string(), "{label}: {later}");
+        sb.set_faults(serde_json::json!({})).await;
+    }
+}

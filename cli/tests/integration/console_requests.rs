@@ -302,6 +302,8 @@ async fn a_lost_answer_and_a_restart_between_the_call_and_the_commit_start_one_j
         let done = run_to_end(&sb, &c, &alice, &id).await;
         assert_eq!(done["status"], "succeeded");
         assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1);
+        // Security review finding 21: the ended request's AWS client is not kept.
+        assert_eq!(c.executor.cached_clients().await, 0, "{}", db.label);
     }
 }
 
@@ -752,6 +754,7 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.advance(51.0 * 60.0).await;
         sb.set_faults(json!({})).await;
         c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
         let ra = request(&a).await;
         assert_eq!(ra["copy_job_id"], own.as_str(), "{label}: A adopted another job than its own: {ra}");
         assert_eq!(copy_jobs_of(&sb, WORKLOAD_A, &rp).await.len(), before.len() + 2, "{label}: nothing started again");
@@ -767,6 +770,8 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
         c.executor.pass().await.unwrap();
         sb.advance(51.0 * 60.0).await;
+        // A lookup whose answer was unsure (a slow database or AWS under load) goes on next pass.
+        c.executor.pass().await.unwrap();
         c.executor.pass().await.unwrap();
         sb.set_faults(json!({})).await;
         let rc = request(&cc).await;
@@ -792,12 +797,183 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
         c.executor.pass().await.unwrap();
         sb.advance(51.0 * 60.0).await;
+        // A lookup whose answer was unsure (a slow database or AWS under load) goes on next pass.
+        c.executor.pass().await.unwrap();
         c.executor.pass().await.unwrap();
         sb.set_faults(json!({})).await;
         let re = request(&e).await;
         assert_eq!(re["status"], "failed", "{label}: {re}");
         assert!(re["copy_job_id"].is_null(), "{label}: a copy made by hand was adopted: {re}");
         assert!(re["error"].as_str().unwrap().contains("unknown, check by hand: 2 copy jobs"), "{label}: {re}");
+    }
+}
+
+/// Security review finding 18: a sync starts only after its audit record is written,
+/// and a filed request whose webhook cannot be queued is still a 201 (it was committed).
+#[tokio::test]
+async fn a_sync_waits_for_its_audit_record_and_a_webhook_failure_does_not_fail_a_filed_request() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| {
+            cfg.notifications.webhooks = vec![webhook_to("http://127.0.0.1:9/hook", &["request_pending"])];
+        })
+        .await;
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        refuse_inserts(&db, "audit_log").await;
+        let (s, body) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(s, 500, "{label}: {body}");
+        assert!(c.syncer.progress().started_at.is_none(), "{label}: a sync started with no audit record");
+        allow_inserts(&db, "audit_log").await;
+        let (s, body) = c.post_as(&alice, "/api/v1/sync", Value::Null).await;
+        assert_eq!(s, 202, "{label}: {body}");
+        for _ in 0..200 {
+            if !c.syncer.progress().running {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        refuse_inserts(&db, "notifications").await;
+        let (s, req) =
+            c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &format!("tracking-no-hook-{label}"))).await;
+        assert_eq!(s, 201, "{label}: the request is filed even though its webhook could not be queued: {req}");
+        allow_inserts(&db, "notifications").await;
+        let (s, got) = c.get_as(&bob, &format!("/api/v1/requests/{}", req["id"].as_str().unwrap())).await;
+        assert_eq!((s, got["status"].as_str()), (200, Some("pending_approval")), "{label}");
+    }
+}
+
+/// Security review finding 22: a request names only the backup role of the account its
+/// job runs in (or one of requests.allowed_role_arns there), and only KMS keys of the
+/// restore account; anything else is a 400 naming the field.
+#[tokio::test]
+async fn requests_name_only_allowed_roles_and_keys_of_the_restore_account() {
+    let sb = spawn(0, 0.0).await;
+    let extra = format!("arn:aws:iam::{WORKLOAD_A}:role/RestoreWithTags");
+    for db in databases().await {
+        let label = db.label;
+        let extra = extra.clone();
+        let c = console(&sb, &db, |cfg| cfg.requests.allowed_role_arns = vec![extra]).await;
+        c.syncer.run().await.unwrap();
+        let alice = c.sign_in("alice").await;
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let file = |role: Option<String>, key: Option<&str>| {
+            let (c, alice) = (&c, alice.clone());
+            let mut body = restore_body(&rp, &format!("tracking-roles-{label}"));
+            if let Some(role) = role {
+                body["iam_role_arn"] = json!(role);
+            }
+            if let Some(key) = key {
+                body["metadata"]["encryptionType"] = json!("KMS");
+                body["metadata"]["kmsMasterKeyArn"] = json!(key);
+            }
+            async move { c.post_as(&alice, "/api/v1/requests", body).await }
+        };
+        let refused = |answer: (u16, Value), field: &str| {
+            assert_eq!(answer.0, 400, "{label}: {}", answer.1);
+            let message = answer.1["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(field), "{label}: {message}");
+        };
+        // Another account's role, and a role of the account that is not its backup role.
+        refused(file(Some("arn:aws:iam::999999999999:role/Anything".into()), None).await, "iam_role_arn");
+        refused(file(Some(format!("arn:aws:iam::{WORKLOAD_A}:role/Admin")), None).await, "iam_role_arn");
+        // Another account's KMS key for the new table.
+        refused(
+            file(None, Some("arn:aws:kms:ap-southeast-2:999999999999:key/1234abcd")).await,
+            "metadata.kmsMasterKeyArn",
+        );
+        // The backup role, a listed role, and a key of the restore account are fine.
+        let backup = format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole");
+        assert_eq!(file(Some(backup), None).await.0, 201, "{label}");
+        assert_eq!(file(Some(format!("arn:aws:iam::{WORKLOAD_A}:role/RestoreWithTags")), None).await.0, 201, "{label}");
+        let key = format!("arn:aws:kms:ap-southeast-2:{WORKLOAD_A}:key/11111111-2222-3333-4444-555555555555");
+        assert_eq!(file(None, Some(&key)).await.0, 201, "{label}");
+    }
+}
+
+/// Security review INFO "NUL bytes on PostgreSQL": a NUL in any text of a JSON body is
+/// a 400 naming the field on both engines (SQLite stored it, PostgreSQL answered 500).
+#[tokio::test]
+async fn a_nul_character_is_refused_naming_the_field_on_both_engines() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let (c, [alice, bob], rp) = synced_console(&sb, &db).await;
+        let refused = |answer: (u16, Value), field: &str| {
+            assert_eq!(answer.0, 400, "{label}: {}", answer.1);
+            let message = answer.1["error"]["message"].as_str().unwrap().to_string();
+            assert!(message.starts_with(&format!("{field}: contains a NUL")), "{label}: {message}");
+        };
+        let mut body = restore_body(&rp, &format!("tracking-nul-{label}"));
+        body["justification"] = json!("restore drill\u{0}for the tracking table");
+        refused(c.post_as(&alice, "/api/v1/requests", body).await, "justification");
+        let mut body = restore_body(&rp, &format!("tracking-nul-{label}"));
+        body["metadata"]["targetTableName"] = json!("tracking\u{0}x");
+        refused(c.post_as(&alice, "/api/v1/requests", body).await, "metadata.targetTableName");
+
+        let (s, req) = c.post_as(&alice, "/api/v1/requests", restore_body(&rp, &format!("tracking-nul-{label}"))).await;
+        assert_eq!(s, 201, "{req}");
+        let id = req["id"].as_str().unwrap();
+        refused(
+            c.post_as(&bob, &format!("/api/v1/requests/{id}/reject"), json!({"reason": "no\u{0}pe"})).await,
+            "reason",
+        );
+        let notes = json!({"resource_arn": TRACKING, "scenario": "dynamodb_restore", "notes": "step\u{0}one"});
+        refused(c.send_as(reqwest::Method::PUT, &alice, "/api/v1/runbooks/notes", notes).await, "notes");
+        let (_, r) = c.get_as(&bob, &format!("/api/v1/requests/{id}")).await;
+        assert_eq!(r["status"], "pending_approval", "{label}: nothing changed");
+    }
+}
+
+/// Security review INFO "Approvals do not lapse": an approved request whose job has
+/// not started within requests.approval_valid_hours fails instead of running days
+/// later, and one whose pre-flight no longer holds (its target name taken since) fails
+/// before any Start.
+#[tokio::test]
+async fn a_stale_approval_or_a_changed_preflight_starts_nothing() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        sb.set_faults(json!({})).await;
+        let c = console(&sb, &db, |cfg| cfg.requests.approval_valid_hours = 2).await;
+        c.syncer.run().await.unwrap();
+        let (alice, bob) = (c.sign_in("alice").await, c.sign_in("bob").await);
+        let rp = tracking_point(&c, WORKLOAD_A).await;
+        let before = restore_jobs_of(&sb, WORKLOAD_A, &rp).await;
+
+        // Approved, then the executor does not get to it for three hours.
+        let late = filed_and_approved(&c, [&alice, &bob], &rp, format!("tracking-late-{label}")).await;
+        sb.advance(3.0 * 3600.0).await;
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{late}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        assert!(r["error"].as_str().unwrap().contains("lapsed"), "{label}: {r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before, "{label}: nothing started");
+
+        // Approved; meanwhile somebody restored into the same table name by hand.
+        let table = format!("tracking-taken-{label}");
+        let taken = filed_and_approved(&c, [&alice, &bob], &rp, table.clone()).await;
+        let op = sb.operator(WORKLOAD_A).await;
+        op.start_restore_job()
+            .recovery_point_arn(&rp)
+            .set_metadata(Some(dynamo_metadata(&table)))
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .resource_type("DynamoDB")
+            .send()
+            .await
+            .unwrap();
+        // AWS names the created resource once the job completes; the next sync reads it.
+        sb.advance(40.0 * 60.0).await;
+        c.syncer.run().await.unwrap();
+        c.executor.pass().await.unwrap();
+        let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{taken}")).await;
+        assert_eq!(r["status"], "failed", "{label}: {r}");
+        let error = r["error"].as_str().unwrap();
+        assert!(error.contains("pre-flight changed since approval: target name free"), "{label}: {error}");
+        assert!(r["restore_job_id"].is_null(), "{label}: {r}");
+        assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: only the restore by hand");
     }
 }
 
