@@ -167,7 +167,23 @@ fi
 
 # The API against its OpenAPI document, generated requests on the console spec's
 # demo (its browser tests are done, so whatever the requests change is harmless).
+echo "== api-check on SQLite (the demo's database)"
 scripts/api-check.sh "$demo_url"
+# The same suite against a demo on PostgreSQL, in a database of its own on the test
+# server that scripts/test.sh starts (TEST_POSTGRES_URL); psql makes the database.
+if [ -n "${TEST_POSTGRES_URL:-}" ]; then
+  # shellcheck source=scripts/postgres.sh
+  source scripts/postgres.sh
+  psql=$(command -v psql || echo "$(newest_postgres)/psql")
+  pg_db="rc_api_check_$$"
+  "$psql" "$TEST_POSTGRES_URL" -qc "CREATE DATABASE $pg_db"
+  start_demo api-pg --database-url "${TEST_POSTGRES_URL%/*}/$pg_db"
+  echo "== api-check on PostgreSQL"
+  scripts/api-check.sh "$url"
+elif [ -n "${CI:-}" ]; then
+  echo "api-check on PostgreSQL needs TEST_POSTGRES_URL (scripts/test.sh sets it)" >&2
+  exit 1
+fi
 
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 pids=()

@@ -391,15 +391,21 @@ impl Executor {
                         (phase.state_column(), Val::from("CREATED")),
                         (Column::RoleFailingSince, Val::from(None::<i64>)),
                     ];
-                    self.moved(
-                        r,
-                        "executing",
-                        &sets,
-                        (self.clock)(),
-                        &format!("aws.{p}_job_started"),
-                        json!({"job_id": id, "idempotency_token": token}),
-                    )
-                    .await?;
+                    // Recorded once: another executor may have started (and recorded)
+                    // the same job with the same token meanwhile.
+                    self.store
+                        .transition_if(
+                            Record::Request(&r.id),
+                            &["executing"],
+                            "executing",
+                            &sets,
+                            Some((phase.job_column(), None)),
+                            (self.clock)(),
+                            "system",
+                            &format!("aws.{p}_job_started"),
+                            json!({"job_id": id, "idempotency_token": token}),
+                        )
+                        .await?;
                     Ok(())
                 }
                 // A refusal of the first call means nothing started, and so does a
@@ -665,7 +671,13 @@ impl Executor {
             }
             _ => {
                 let sets: Vec<(Column, Val)> = vec![(state_col, state.clone().into())];
-                self.moved(r, "executing", &sets, now, &format!("aws.{p}_job_state"), details).await?;
+                // Once: another executor may have seen (and recorded) this state meanwhile.
+                let still = Some((state_col, known.as_deref()));
+                let action = format!("aws.{p}_job_state");
+                let request = Record::Request(&r.id);
+                self.store
+                    .transition_if(request, &["executing"], "executing", &sets, still, now, "system", &action, details)
+                    .await?;
             }
         }
         Ok(())

@@ -71,6 +71,14 @@ enum Command {
         /// Seconds between syncs after the first (0: no scheduled sync; Sync now still works).
         #[arg(long, default_value_t = 20)]
         sync_interval: u64,
+        /// An empty database to use instead of DATA_DIR/demo.db, e.g. a PostgreSQL one
+        /// (postgres://user@host/db); the demo fills it.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+        /// Listen on an address other machines reach. The demo signs anyone in as any
+        /// of its users, admin included, without a password: refused without this.
+        #[arg(long)]
+        allow_remote: bool,
     },
     /// Run the AWS sandbox alone: an emulator of STS, Organizations and AWS Backup serving the demo world.
     Sandbox(SandboxArgs),
@@ -233,8 +241,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("migrations applied");
             Ok(())
         }
-        Command::Demo { listen, accounts, data_dir, sync_interval } => {
-            demo(listen, accounts, data_dir, sync_interval).await
+        Command::Demo { listen, accounts, data_dir, sync_interval, database_url, allow_remote } => {
+            if !listen.ip().is_loopback() {
+                if !allow_remote {
+                    anyhow::bail!(
+                        "the demo signs anyone in as admin without a password, and {listen} is reachable from \
+                         other machines: listen on 127.0.0.1, or add --allow-remote if that is what you want"
+                    );
+                }
+                eprintln!("WARNING: demo on {listen}: anyone who reaches it can sign in as admin without a password");
+            }
+            demo(listen, accounts, data_dir, sync_interval, database_url).await
         }
         Command::Sandbox(args) => run_sandbox(args).await,
         Command::Audit { action: AuditAction::Verify { config, digests: Some(from), public_key, export } } => {
@@ -378,7 +395,13 @@ const WARM_UP_DAYS: i64 = 7;
 const HOUR_MS: i64 = 3_600_000;
 const DAY_MS: i64 = 24 * HOUR_MS;
 
-async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_interval: u64) -> anyhow::Result<()> {
+async fn demo(
+    listen: SocketAddr,
+    accounts: usize,
+    data_dir: PathBuf,
+    sync_interval: u64,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     let options = WorldOptions { seed: 42, accounts, start: now - WARM_UP_DAYS * DAY_MS };
     let sandbox = Sandbox::new(&options, DEMO_TIME_SCALE, Faults::default());
@@ -393,10 +416,10 @@ async fn demo(listen: SocketAddr, accounts: usize, data_dir: PathBuf, sync_inter
             std::fs::remove_file(&stale).with_context(|| format!("could not remove the old {}", stale.display()))?;
         }
     }
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}?mode=rwc", db.display()));
     let toml = format!(
-        "data_dir = {:?}\nlisten = \"{listen}\"\n[database]\nurl = \"sqlite://{}?mode=rwc\"\n[sync]\ninterval_secs = {sync_interval}\n{}",
+        "data_dir = {:?}\nlisten = \"{listen}\"\n[database]\nurl = {url:?}\n[sync]\ninterval_secs = {sync_interval}\n{}",
         data_dir.display(),
-        db.display(),
         sandbox::console_config(&endpoint, &sandbox.accounts())
     );
     let mut cfg = Config::from_toml(&toml)?;

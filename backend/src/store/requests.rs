@@ -588,6 +588,25 @@ impl Store {
         action: &str,
         details: Value,
     ) -> Result<bool, StoreError> {
+        self.transition_if(record, from, to, sets, None, now, actor, action, details).await
+    }
+
+    /// [`Self::transition`], and only while `column` still holds `was` (`None`: NULL):
+    /// of two executors that saw one job start or change state (one token, so AWS
+    /// answers both with the same job), one records it.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn transition_if(
+        &self,
+        record: Record<'_>,
+        from: &[&str],
+        to: &str,
+        sets: &[(Column, Val)],
+        still: Option<(Column, Option<&str>)>,
+        now: i64,
+        actor: &str,
+        action: &str,
+        details: Value,
+    ) -> Result<bool, StoreError> {
         let (table, id, subject) = match record {
             Record::Request(id) => ("requests", id, subject(id)),
             Record::Drill(id) => ("drills", id, super::assurance::drill_subject(id)),
@@ -606,6 +625,15 @@ impl Store {
             sql.arg(*f);
         }
         sql.push(")");
+        match still {
+            Some((column, Some(was))) => {
+                sql.push(&format!(" AND {} = ", column.name())).arg(was);
+            }
+            Some((column, None)) => {
+                sql.push(&format!(" AND {} IS NULL", column.name()));
+            }
+            None => {}
+        }
         if sql.query().execute(&mut *tx).await?.rows_affected() == 0 {
             return Ok(false);
         }

@@ -192,3 +192,21 @@ fn demo_check_lists_what_is_missing_and_installs_nothing() {
     );
     assert!(!stdout.contains("building") && !stderr.contains("installing"), "{stdout}{stderr}");
 }
+
+/// The demo signs anyone in as admin: on an address other machines reach it starts
+/// only when asked to (security review, INFO "Demo on a network address").
+#[test]
+fn the_demo_refuses_an_address_other_machines_reach_unless_asked() {
+    let home = temp_dir("demo-remote");
+    let out =
+        console(&home).args(["demo", "--listen", "0.0.0.0:0", "--data-dir"]).arg(home.join("data")).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{stderr}");
+    let errors = error_lines(&stderr);
+    assert_eq!(errors.len(), 1, "{stderr}");
+    assert!(
+        errors[0].contains("0.0.0.0:0 is reachable from other machines") && errors[0].contains("--allow-remote"),
+        "{stderr}"
+    );
+    assert!(!home.join("data").exists(), "nothing was made before the refusal");
+}

@@ -996,6 +996,11 @@ async fn two_executors_at_once_start_one_job() {
             let store = recovery_console::store::Store::connect(&db.url, 2).await.unwrap();
             executors.push(Executor::new(store, Arc::clone(&c.syncer), clock()));
         }
+        // The first pass stores the token and its Start is lost (a 5xx): then both
+        // executors find the token without a job and send Start with it at once.
+        sb.set_faults(json!({"error_rate": 1.0, "operations": ["StartRestoreJob"]})).await;
+        executors[0].pass().await.unwrap();
+        sb.set_faults(json!({})).await;
         let (x, y) = tokio::join!(executors[0].pass(), executors[1].pass());
         x.unwrap();
         y.unwrap();
@@ -1005,8 +1010,9 @@ async fn two_executors_at_once_start_one_job() {
         assert_eq!(restore_jobs_of(&sb, WORKLOAD_A, &rp).await, before + 1, "{label}: one job");
         let (_, r) = c.get_as(&alice, &format!("/api/v1/requests/{id}")).await;
         assert!(r["restore_job_id"].is_string(), "{label}: {r}");
-        let started = actions(&r).iter().filter(|a| *a == "aws.restore_job_started").count();
-        assert_eq!(started, 1, "{label}: {:?}", actions(&r));
+        let count = |action: &str| actions(&r).iter().filter(|a| *a == action).count();
+        assert_eq!(count("aws.restore_job_started"), 1, "{label}: {:?}", actions(&r));
+        assert_eq!(count("aws.restore_job_state"), 1, "{label}: each state once: {:?}", actions(&r));
     }
 }
 
