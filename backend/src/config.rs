@@ -231,6 +231,10 @@ pub struct OidcConfig {
     pub algorithms: Vec<String>,
     /// The claim holding the person's groups.
     pub groups_claim: String,
+    /// Minutes a sign-in through the provider holds its roles (at most
+    /// `auth.session_hours`): then the next sign-in goes through the provider again,
+    /// silently while its own session lives, and takes the groups it gives then.
+    pub session_minutes: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -436,6 +440,7 @@ impl Default for OidcConfig {
             api_audience: None,
             algorithms: vec!["RS256".into(), "ES256".into()],
             groups_claim: "groups".into(),
+            session_minutes: 60,
         }
     }
 }
@@ -621,6 +626,9 @@ impl Config {
                 ));
             }
             const ASYMMETRIC: [&str; 8] = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"];
+            if oidc.session_minutes < 5 {
+                return Err(invalid("auth.oidc.session_minutes", "must be at least 5"));
+            }
             if oidc.algorithms.is_empty() {
                 return Err(invalid("auth.oidc.algorithms", "must list at least one algorithm"));
             }

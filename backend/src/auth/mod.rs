@@ -139,6 +139,17 @@ impl Auth {
         roles
     }
 
+    /// How long a session of this sign-in method lasts: `auth.session_hours`, and a
+    /// sign-in through the provider no longer than `auth.oidc.session_minutes`, so the
+    /// roles it took are asked for again (security review finding 7).
+    pub fn session_secs(&self, method: &str) -> i64 {
+        let hours = self.cfg.session_hours * 3600;
+        match (&self.cfg.oidc, method) {
+            (Some(oidc), "oidc") => hours.min(oidc.session_minutes * 60),
+            _ => hours,
+        }
+    }
+
     pub fn session_cookie(&self, token: &str, max_age_secs: i64) -> HeaderValue {
         let secure = if self.cfg.cookie_secure { "; Secure" } else { "" };
         let name = self.session_cookie_name();
@@ -373,7 +384,7 @@ pub async fn start_session(
         name: name.to_string(),
         roles,
         csrf_token: oidc::new_secret(),
-        expires_at: now + auth.cfg.session_hours * 3_600_000,
+        expires_at: now + auth.session_secs(method) * 1000,
     };
     store.create_session(&token, &row, now, method).await?;
     Ok((token, row))

@@ -148,7 +148,7 @@ pub async fn callback(
         .to_string();
     let roles = s.auth.roles_of(&claims);
     let (token, _) = auth::start_session(&s.store, &s.auth, &subject, &name, roles, "oidc", now).await?;
-    let cookie = s.auth.session_cookie(&token, s.auth.cfg.session_hours * 3600);
+    let cookie = s.auth.session_cookie(&token, s.auth.session_secs("oidc"));
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.return_to)).into_response())
 }
 

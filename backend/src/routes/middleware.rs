@@ -21,6 +21,11 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
     if !req.uri().path().starts_with("/api/") && req.uri().path() != "/auth/logout" {
         return next.run(req).await;
     }
+    // PostgreSQL cannot compare a NUL in text (SQLite can): a path holding one is
+    // refused alike on both engines (query parameters: routes::params).
+    if req.uri().path().to_ascii_lowercase().contains("%00") {
+        return AppError::bad("invalid_parameter", "path: contains a NUL character (%00)").into_response();
+    }
     let identity = match state.auth.resolve(&state.store, req.headers()).await {
         Ok(i) => i,
         Err(e) => return e.into_response(),

@@ -30,6 +30,11 @@ impl<S: Send + Sync> FromRequestParts<S> for RawQuery {
         let Query(map) = Query::<HashMap<String, String>>::from_request_parts(parts, state)
             .await
             .map_err(|e| AppError::bad("invalid_query", e.body_text()))?;
+        // PostgreSQL cannot store or compare a NUL in text (SQLite can): refused alike.
+        if let Some((k, _)) = map.iter().find(|(k, v)| k.contains('\0') || v.contains('\0')) {
+            let name = k.replace('\0', "\\u0000");
+            return Err(AppError::bad("invalid_parameter", format!("{name}: contains a NUL character (%00)")));
+        }
         Ok(RawQuery(map))
     }
 }

@@ -755,6 +755,12 @@ async fn the_login_callback_refuses_a_replayed_or_unknown_state_and_a_wrong_nonc
         let pool = sqlx::AnyPool::connect(db.url.expose()).await.unwrap();
         let sessions: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM sessions").fetch_one(&pool).await.unwrap();
         assert_eq!(sessions, 1, "{label}: only the good callback started a session");
+        // Security review finding 7: a sign-in through the provider holds its roles for
+        // auth.oidc.session_minutes (60), not session_hours (12): then the provider is
+        // asked again and its groups of that moment count.
+        let lasts: i64 =
+            sqlx::query_scalar("SELECT expires_at - created_at FROM sessions").fetch_one(&pool).await.unwrap();
+        assert_eq!(lasts, 60 * 60_000, "{label}: an SSO session lasts auth.oidc.session_minutes");
         println!(
             "login callback ({label}): {} requests made, {} refused, 0 failures",
             2 * refused.len() + 1,
