@@ -55,7 +55,7 @@ pub async fn demo_sign_in(State(s): State<AppState>, body: axum::body::Bytes) ->
     let (token, row) =
         auth::start_session(&s.store, &s.auth, subject, name, vec!["viewer".into(), role.to_string()], "demo", now)
             .await?;
-    let cookie = s.auth.session_cookie(&token, s.auth.cfg.session_hours * 3600);
+    let cookie = s.auth.session_cookie(&token, (row.expires_at - now) / 1000);
     let body = json!({"token": token, "csrf_token": row.csrf_token, "subject": subject, "roles": row.roles});
     Ok(([(header::SET_COOKIE, cookie)], Json(body)).into_response())
 }
@@ -147,8 +147,8 @@ pub async fn callback(
         .unwrap_or(&subject)
         .to_string();
     let roles = s.auth.roles_of(&claims);
-    let (token, _) = auth::start_session(&s.store, &s.auth, &subject, &name, roles, "oidc", now).await?;
-    let cookie = s.auth.session_cookie(&token, s.auth.session_secs("oidc"));
+    let (token, row) = auth::start_session(&s.store, &s.auth, &subject, &name, roles, "oidc", now).await?;
+    let cookie = s.auth.session_cookie(&token, (row.expires_at - now) / 1000);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.return_to)).into_response())
 }
 
