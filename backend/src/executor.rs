@@ -26,6 +26,38 @@ use crate::time::Clock;
 /// AWS keeps an idempotency token for about an hour; after this long the
 /// executor looks a job up instead of calling Start again.
 const TOKEN_WINDOW_MS: i64 = 50 * 60_000;
+/// How far the console's clock and AWS's may disagree when a job's CreationDate is
+/// matched to the time a Start call was sent.
+const CLOCK_SKEW_MS: i64 = 60_000;
+
+/// When a phase's Start calls were sent, for matching a job found after the token
+/// window: AWS created the request's job while one of them was under way.
+struct AttemptTimes {
+    /// Each call's send time (console clock, ms).
+    sent: Vec<i64>,
+    /// How long one call can last (aws.call_timeout_secs).
+    call_ms: i64,
+}
+
+impl AttemptTimes {
+    /// `attempts` as recorded; a request whose calls predate the record (none
+    /// recorded) falls back to the whole window from when its token was stored.
+    fn new(attempts: Vec<i64>, token_stored: i64, call_ms: i64) -> Self {
+        if attempts.is_empty() {
+            return Self { sent: vec![token_stored], call_ms: TOKEN_WINDOW_MS };
+        }
+        Self { sent: attempts, call_ms }
+    }
+
+    fn earliest(&self) -> i64 {
+        self.sent.iter().min().copied().unwrap_or_default() - CLOCK_SKEW_MS
+    }
+
+    /// Whether a job created at `created` (AWS's clock) can come from one of the calls.
+    fn could_have_made(&self, created: i64) -> bool {
+        self.sent.iter().any(|&at| created >= at - CLOCK_SKEW_MS && created <= at + self.call_ms + CLOCK_SKEW_MS)
+    }
+}
 /// How long a request waits for an operator role that STS refuses, once a job may
 /// exist, before it fails (IAM mistakes are usually put right within the hour).
 const ROLE_PATIENCE_MS: i64 = 60 * 60_000;
@@ -380,6 +412,9 @@ impl Executor {
             };
             let looked_up = now - started >= TOKEN_WINDOW_MS;
             let started_job = if !looked_up {
+                // Written before the call: the lookup after the window matches a job to
+                // the times its Start calls were sent.
+                self.store.record_start_attempt(&r.id, p, now).await?;
                 self.start_job(&client, r, phase, &token).await
             } else {
                 self.find_job(&client, r, phase, started).await
@@ -485,8 +520,8 @@ impl Executor {
     }
 
     /// After the token window: the job a Start with this request's token began, if
-    /// any (same recovery point, same role, created within the window after the
-    /// token was stored); starting again could make a second one, so it never does.
+    /// any (same recovery point, same role, created while one of the request's Start
+    /// calls was under way); starting again could make a second one, so it never does.
     async fn find_job(
         &self,
         client: &aws_sdk_backup::Client,
@@ -494,10 +529,15 @@ impl Executor {
         phase: Phase,
         started: i64,
     ) -> Call<String> {
-        let since = aws_smithy_types::DateTime::from_millis(started - 60_000);
-        let until = started + TOKEN_WINDOW_MS;
+        let attempts = match self.store.start_attempts(&r.id, phase.name()).await {
+            Ok(a) => a,
+            Err(e) => return Call::Unknown(e.to_string()),
+        };
+        let call_ms = i64::try_from(self.syncer.config().aws.call_timeout_secs).unwrap_or(i64::MAX / 4) * 1000;
+        let sent = AttemptTimes::new(attempts, started, call_ms);
+        let since = aws_smithy_types::DateTime::from_millis(sent.earliest());
         let in_window = |d: Option<&aws_smithy_types::DateTime>| {
-            d.and_then(|d| d.to_millis().ok()).is_some_and(|ms| ms >= started - 60_000 && ms <= until)
+            d.and_then(|d| d.to_millis().ok()).is_some_and(|ms| sent.could_have_made(ms))
         };
         match phase {
             Phase::Copy => {
@@ -532,7 +572,7 @@ impl Executor {
                     [] => Call::Refused(not_found(phase)),
                     [one] => Call::Done(one.clone()),
                     several => Call::Refused(format!(
-                        "unknown, check by hand: {} copy jobs of this recovery point into this vault with this role started in the idempotency window ({}), and none can be told to be this request's; it is not started again",
+                        "unknown, check by hand: {} copy jobs of this recovery point into this vault with this role started while this request's StartCopyJob calls were under way ({}), and none can be told to be this request's; it is not started again",
                         several.len(),
                         several.join(", ")
                     )),

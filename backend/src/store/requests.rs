@@ -548,6 +548,22 @@ impl Store {
         Ok(true)
     }
 
+    /// Records that a Start call of `phase` is about to be sent (before it is).
+    pub async fn record_start_attempt(&self, id: &str, phase: &str, at: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.engine(), "INSERT INTO start_attempts (request_id, phase, at) VALUES (");
+        sql.arg(id).push(", ").arg(phase).push(", ").arg(at).push(")");
+        sql.query().execute(self.writer()).await?;
+        Ok(())
+    }
+
+    /// When the Start calls of `phase` were sent, oldest first.
+    pub async fn start_attempts(&self, id: &str, phase: &str) -> Result<Vec<i64>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT at FROM start_attempts WHERE request_id = ");
+        sql.arg(id).push(" AND phase = ").arg(phase).push(" ORDER BY at");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| col(r, "at")).collect()
+    }
+
     /// The parameter hashes the approvals of a request were given for.
     pub async fn approved_hashes(&self, id: &str) -> Result<Vec<String>, StoreError> {
         let mut sql =

@@ -805,6 +805,32 @@ async fn a_lost_copy_answer_is_found_after_the_window_and_no_other_copy_is_adopt
         assert_eq!(re["status"], "failed", "{label}: {re}");
         assert!(re["copy_job_id"].is_null(), "{label}: a copy made by hand was adopted: {re}");
         assert!(re["error"].as_str().unwrap().contains("unknown, check by hand: 2 copy jobs"), "{label}: {re}");
+
+        // The residual case: F's StartCopyJob calls all come back 503 (nothing
+        // started); ten minutes later one copy of the same point is made by hand, the
+        // only candidate in F's window that no request holds. It was made while none of
+        // F's calls was under way, so it is not F's: F fails instead of adopting it.
+        let f = copy_filed_and_approved(&c, [&alice, &bob], &rp).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["StartCopyJob"] })).await;
+        c.executor.pass().await.unwrap();
+        sb.set_faults(json!({})).await;
+        sb.advance(10.0 * 60.0).await;
+        let by_hand = op
+            .start_copy_job()
+            .recovery_point_arn(&rp)
+            .source_backup_vault_name(&vault)
+            .destination_backup_vault_arn(CENTRAL_VAULT)
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .send()
+            .await
+            .unwrap();
+        sb.advance(45.0 * 60.0).await;
+        c.executor.pass().await.unwrap();
+        c.executor.pass().await.unwrap();
+        let rf = request(&f).await;
+        assert_eq!(rf["status"], "failed", "{label}: {rf}");
+        assert!(rf["copy_job_id"].is_null(), "{label}: {:?} made by hand was adopted: {rf}", by_hand.copy_job_id());
+        assert!(rf["error"].as_str().unwrap().contains("no copy job of this request was found"), "{label}: {rf}");
     }
 }
 
