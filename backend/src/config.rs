@@ -210,10 +210,22 @@ pub struct AuthConfig {
     pub group_roles: std::collections::BTreeMap<String, Vec<String>>,
     /// Roles of every signed-in person, whatever their groups.
     pub default_roles: Vec<String>,
+    /// Sign-ins (`GET /auth/login`) one client address may start per minute; more
+    /// are refused with 429 and Retry-After.
+    #[serde(default = "default_login_per_minute")]
+    pub login_per_minute: u32,
+    /// The header whose last entry is the client's address when a proxy that appends
+    /// it stands in front (`x-forwarded-for` behind an ALB); unset: the connection's peer.
+    #[serde(default)]
+    pub client_ip_header: Option<String>,
     /// Demo mode only (set by `recovery-console demo`, never by configuration):
     /// local users without SSO.
     #[serde(skip)]
     pub demo_users: bool,
+}
+
+fn default_login_per_minute() -> u32 {
+    20
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -404,6 +416,8 @@ impl Default for Config {
                 alb: None,
                 group_roles: Default::default(),
                 default_roles: vec!["viewer".into()],
+                login_per_minute: default_login_per_minute(),
+                client_ip_header: None,
                 demo_users: false,
             },
             assurance: AssuranceConfig {

@@ -220,3 +220,32 @@ test('an Aurora cluster restores from its recovery point\'s own metadata with a 
   assert.equal(get('dbClusterIdentifier'), cluster);
   for (const p of [olivia, adam]) await p.context().close();
 });
+
+// Security review finding 7: when the console's session ends (after
+// auth.oidc.session_minutes, or ended by an admin), the page signs in again through
+// the provider without a page (prompt=none) while the provider still knows the person,
+// and comes back to where the person was, with the groups the provider gives now.
+test('an ended session signs in again silently and comes back to the same page', { skip }, async () => {
+  const olivia = await signIn('olivia');
+  await olivia.goto(`${CONSOLE}/jobs?kind=restore`);
+  await olivia.locator('header .who', { hasText: 'Olivia Operator · operator' }).waitFor();
+  // The session ends: the browser's cookie now names no session (as after expiry).
+  const context = olivia.context();
+  const old = (await context.cookies(CONSOLE)).find((c) => c.name === 'rc_session');
+  assert.ok(old, 'a session cookie');
+  await context.addCookies([{ ...old, value: 'ended-session-token-'.padEnd(43, 'x') }]);
+  const seen = [];
+  olivia.on('request', (r) => { if (r.isNavigationRequest()) seen.push(r.url()); });
+  await olivia.reload();
+  const back = olivia.locator('header .who', { hasText: 'Olivia Operator · operator' });
+  await back.waitFor().catch(async (e) => {
+    await olivia.screenshot({ path: `${ARTIFACTS}silent-sign-in-failed.png`, fullPage: true });
+    throw new Error(`not signed in again at ${olivia.url()} after ${seen.join(' ')}: ${e}`);
+  });
+  assert.equal(olivia.url(), `${CONSOLE}/jobs?kind=restore`, 'back on the same page');
+  assert.ok(seen.some((u) => u.includes('/auth/login?prompt=none')), `a silent sign-in: ${seen.join(' ')}`);
+  assert.ok(!seen.some((u) => u.includes('/interaction/')), `no provider page was shown: ${seen.join(' ')}`);
+  const fresh = (await context.cookies(CONSOLE)).find((c) => c.name === 'rc_session');
+  assert.notEqual(fresh.value, old.value, 'a new session');
+  await context.close();
+});

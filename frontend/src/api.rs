@@ -10,6 +10,13 @@ use serde::Serialize;
 
 thread_local! {
     static CSRF: RefCell<Option<String>> = const { RefCell::new(None) };
+    static ON_SESSION_ENDED: RefCell<Option<Rc<dyn Fn()>>> = const { RefCell::new(None) };
+}
+
+/// What to do when an answer says the session has ended (`session_ended`): the
+/// session signs in again.
+pub fn on_session_ended(hook: impl Fn() + 'static) {
+    ON_SESSION_ENDED.with(|h| *h.borrow_mut() = Some(Rc::new(hook)));
 }
 
 /// Remembers the CSRF token of the signed-in session (from `GET /api/v1/me`).
@@ -24,6 +31,11 @@ async fn read(path: &str, sent: Result<Response, gloo_net::Error>) -> Result<Opt
     let resp = sent.map_err(|e| format!("the console did not answer ({path}): {e}"))?;
     if !resp.ok() {
         let body = resp.text().await.ok().and_then(|t| crate::maps::from_str::<shared::ErrorBody>(&t).ok());
+        if body.as_ref().is_some_and(|b| b.error.code == "session_ended") {
+            if let Some(hook) = ON_SESSION_ENDED.with(|h| h.borrow().clone()) {
+                hook();
+            }
+        }
         return Err(match body {
             Some(b) => b.error.message,
             None => format!("{path}: HTTP {}", resp.status()),

@@ -17,6 +17,15 @@ impl Session {
     pub fn provide() -> Self {
         let me = use_get(|| "/api/v1/me".into());
         Effect::new(move || api::set_csrf(fetched::<Me>(me).and_then(|m| m.csrf_token)));
+        // Said by `/me` or by any other answer (whichever comes first: `/me` clears the
+        // ended session's cookie, so a later `/me` no longer says it).
+        let ended = RwSignal::new(false);
+        api::on_session_ended(move || ended.set(true));
+        Effect::new(move || {
+            if let Some(m) = fetched::<Me>(me).filter(|m| m.session_ended || ended.get()) {
+                sign_in_again(m.sso);
+            }
+        });
         let s = Session { me };
         provide_context(s);
         s
@@ -38,6 +47,37 @@ impl Session {
     pub fn reload(&self) {
         self.me.refetch();
     }
+}
+
+/// When a silent sign-in was last tried in this tab (sessionStorage, epoch ms).
+const SILENT_TRIED: &str = "rc_silent_sign_in";
+
+/// After the session ended (it expired after `auth.oidc.session_minutes`, or was
+/// ended): signs in again through SSO without a page (`prompt=none`: the provider
+/// answers at once while it still knows the person, with their current groups) and
+/// comes back here; when that was tried in the last minute, or there is no SSO, the
+/// sign-in page says the session ended.
+fn sign_in_again(sso: bool) {
+    let Some(w) = web_sys::window() else { return };
+    let loc = w.location();
+    let here = format!("{}{}", loc.pathname().unwrap_or_default(), loc.search().unwrap_or_default());
+    if here.starts_with("/sign-in") {
+        return;
+    }
+    let now = js_sys::Date::now();
+    let storage = w.session_storage().ok().flatten();
+    let tried =
+        storage.as_ref().and_then(|s| s.get_item(SILENT_TRIED).ok().flatten()).and_then(|v| v.parse::<f64>().ok());
+    let back = crate::url::encode(&here);
+    let to = if sso && tried.is_none_or(|t| now - t > 60_000.0) {
+        if let Some(s) = &storage {
+            let _ = s.set_item(SILENT_TRIED, &now.to_string());
+        }
+        format!("/auth/login?prompt=none&return_to={back}")
+    } else {
+        format!("/sign-in?ended=1&return_to={back}")
+    };
+    let _ = loc.assign(&to);
 }
 
 /// The header's part: the demo banner, who is signed in, sign in or out.
@@ -111,8 +151,16 @@ pub fn SignIn() -> impl IntoView {
             });
         }
     };
+    let query = web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .map(|s| crate::url::Query::parse(&s))
+        .unwrap_or_default();
+    let ended = query.get("ended").is_some();
+    let back = query.get("return_to").filter(|p| p.starts_with('/') && !p.starts_with("//")).unwrap_or("/requests");
+    let sso_href = format!("/auth/login?return_to={}", crate::url::encode(back));
     view! {
         <h1>"Sign in"</h1>
+        {ended.then(|| view! { <p class="empty" role="status">"Your session has ended. Sign in again to go on."</p> })}
         {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
         {move || {
             session
@@ -124,7 +172,7 @@ pub fn SignIn() -> impl IntoView {
                             .then(|| {
                                 view! {
                                     <p>
-                                        <a class="button primary" rel="external" href="/auth/login?return_to=/requests">
+                                        <a class="button primary" rel="external" href=sso_href.clone()>
                                             "Sign in with SSO"
                                         </a>
                                     </p>

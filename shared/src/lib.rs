@@ -673,6 +673,11 @@ pub struct Me {
     pub demo: bool,
     /// Whether SSO sign-in is configured (`GET /auth/login`).
     pub sso: bool,
+    /// The browser sent a session cookie whose session has ended (expired, or ended by
+    /// an admin or a sign-out elsewhere): the page signs in again, silently through
+    /// SSO when the provider still knows the person (`/auth/login?prompt=none`).
+    #[serde(default)]
+    pub session_ended: bool,
 }
 
 wire_enum! {

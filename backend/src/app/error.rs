@@ -16,6 +16,9 @@ pub enum AppError {
     ConflictCode { code: &'static str, message: String },
     #[error("{0}")]
     Unauthenticated(String),
+    /// The browser's session cookie names a session that has ended.
+    #[error("your session has ended; sign in again (GET /auth/login)")]
+    SessionEnded,
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]
@@ -28,6 +31,9 @@ pub enum AppError {
     /// Every slot of a capped kind of work is taken: send again after `retry_after_secs`.
     #[error("{message}")]
     Busy { message: String, retry_after_secs: u32 },
+    /// This client sent more than its rate: send again after `retry_after_secs`.
+    #[error("{message}")]
+    TooMany { message: String, retry_after_secs: u32 },
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -3,6 +3,7 @@
 //! session token), the ALB's signed header, or nobody (anonymous viewer, when
 //! configured). Roles come from the IdP's groups through the configured mapping.
 
+pub mod limit;
 pub mod oidc;
 
 use std::sync::Arc;
@@ -98,6 +99,8 @@ pub struct Auth {
     alb_keys: AlbKeys,
     /// Keys the CSRF tokens of people behind the ALB: `auth.alb.csrf_secret`, or random at start.
     csrf_key: Vec<u8>,
+    /// Sign-ins started per client address (`auth.login_per_minute`).
+    pub login_limit: limit::RateLimit,
 }
 
 impl Auth {
@@ -108,7 +111,8 @@ impl Auth {
             Some(secret) => secret.expose().as_bytes().to_vec(),
             None => oidc::new_secret().into_bytes(),
         };
-        Arc::new(Self { cfg, oidc, alb_keys: AlbKeys::new(clock), csrf_key })
+        let login_limit = limit::RateLimit::new(cfg.login_per_minute);
+        Arc::new(Self { cfg, oidc, alb_keys: AlbKeys::new(clock), csrf_key, login_limit })
     }
 
     /// The session cookie's name: `__Host-rc_session` when the cookie is Secure.

@@ -230,10 +230,18 @@ impl Oidc {
     }
 
     /// The provider's authorization URL for a login with this state, nonce and verifier.
-    pub async fn authorize_url(&self, state: &str, nonce: &str, verifier: &str) -> Result<String, TokenError> {
+    /// The provider's authorization URL; `silent` adds `prompt=none` (no page is shown:
+    /// the provider answers with a code, or with `login_required`).
+    pub async fn authorize_url(
+        &self,
+        state: &str,
+        nonce: &str,
+        verifier: &str,
+        silent: bool,
+    ) -> Result<String, TokenError> {
         let d = self.discovery().await?;
         let scope = self.cfg.scopes.join(" ");
-        let query = serde_urlencoded::to_string([
+        let mut query = serde_urlencoded::to_string([
             ("response_type", "code"),
             ("client_id", self.cfg.client_id.as_str()),
             ("redirect_uri", self.redirect_uri.as_str()),
@@ -244,6 +252,9 @@ impl Oidc {
             ("code_challenge_method", "S256"),
         ])
         .map_err(|e| TokenError::Provider(e.to_string()))?;
+        if silent {
+            query.push_str("&prompt=none");
+        }
         let sep = if d.authorization_endpoint.contains('?') { '&' } else { '?' };
         Ok(format!("{}{sep}{query}", d.authorization_endpoint))
     }

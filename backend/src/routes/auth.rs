@@ -1,7 +1,9 @@
 //! Sign-in and out: SSO through OIDC (authorization code with PKCE), the demo's
 //! local users, and who is signed in.
 
-use axum::extract::{Query, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Json};
@@ -12,7 +14,7 @@ use utoipa::IntoParams;
 
 use super::params::Params;
 use super::{AppError, AppState};
-use crate::auth::{self, oidc, Identity, Via, DEMO_USERS};
+use crate::auth::{self, limit, oidc, Identity, Via, DEMO_USERS};
 use crate::store::{token_hash, LoginRow};
 
 /// The cookie that ties an OIDC login to the browser that started it.
@@ -26,16 +28,30 @@ const MAX_LOGINS_UNDER_WAY: i64 = 10_000;
 
 /// Who is signed in, their roles, and the CSRF token for cookie requests.
 #[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = Me)))]
-pub async fn me(State(s): State<AppState>, Extension(id): Extension<Identity>) -> Json<Me> {
-    Json(Me {
+pub async fn me(
+    State(s): State<AppState>,
+    Extension(id): Extension<Identity>,
+    ended: Option<Extension<SessionEnded>>,
+) -> Response {
+    let me = Json(Me {
         subject: id.subject.clone(),
         name: id.name.clone(),
         roles: id.roles.clone(),
         csrf_token: id.csrf_token.clone(),
         demo: s.auth.cfg.demo_users,
         sso: s.auth.oidc.is_some(),
-    })
+        session_ended: ended.is_some(),
+    });
+    // The ended session's cookie goes: the page now knows, and signs in again.
+    match ended {
+        Some(_) => ([(header::SET_COOKIE, s.auth.clear_cookie())], me).into_response(),
+        None => me.into_response(),
+    }
 }
+
+/// Set by the middleware when the browser's session cookie names no live session.
+#[derive(Debug, Clone, Copy)]
+pub struct SessionEnded;
 
 /// Demo mode only: signs in as a local user; sets the session cookie and returns
 /// the same session as a bearer token.
@@ -63,7 +79,16 @@ pub async fn demo_sign_in(State(s): State<AppState>, body: axum::body::Bytes) ->
 #[derive(Deserialize)]
 pub struct LoginQuery {
     return_to: Option<String>,
+    /// `none`: a silent sign-in (OIDC `prompt=none`) when a session has ended: the
+    /// provider answers at once, with a code while it still knows the person, or
+    /// `login_required`, which brings the sign-in page.
+    prompt: Option<String>,
 }
+
+/// The provider's answers to `prompt=none` that mean "the person must sign in"
+/// (OpenID Connect Core 1.0, section 3.1.2.6).
+const SIGN_IN_NEEDED: [&str; 4] =
+    ["login_required", "interaction_required", "consent_required", "account_selection_required"];
 
 /// A local path to come back to after sign-in (never another site).
 fn safe_return(to: Option<String>) -> String {
@@ -75,10 +100,38 @@ fn safe_return(to: Option<String>) -> String {
 }
 
 /// Starts SSO: redirects to the identity provider with state, nonce and a PKCE challenge.
-pub async fn login(State(s): State<AppState>, Query(q): Query<LoginQuery>) -> Result<Response, AppError> {
+pub async fn login(
+    State(s): State<AppState>,
+    Query(q): Query<LoginQuery>,
+    headers: HeaderMap,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+) -> Result<Response, AppError> {
     let oidc = s.auth.oidc.as_ref().ok_or_else(|| AppError::NotFound("SSO is not configured (auth.oidc)".into()))?;
+    let client = limit::client_address(&headers, s.auth.cfg.client_ip_header.as_deref(), peer.map(|p| p.0 .0));
+    if let Err(retry_after_secs) = s.auth.login_limit.take(&client, crate::time::now_ms()) {
+        return Err(AppError::TooMany {
+            message: format!(
+                "too many sign-ins started from {client}: at most {} a minute (auth.login_per_minute)",
+                s.auth.cfg.login_per_minute
+            ),
+            retry_after_secs,
+        });
+    }
+    let silent = match q.prompt.as_deref() {
+        None => false,
+        Some("none") => true,
+        Some(other) => {
+            return Err(AppError::bad(
+                "invalid_parameter",
+                format!("prompt: {other:?} is not accepted; only `none` (a silent sign-in)"),
+            ))
+        }
+    };
     let (state, nonce, verifier) = (oidc::new_secret(), oidc::new_secret(), oidc::new_secret());
-    let url = oidc.authorize_url(&state, &nonce, &verifier).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let url = oidc
+        .authorize_url(&state, &nonce, &verifier, silent)
+        .await
+        .map_err(|e| AppError::Unavailable(e.to_string()))?;
     let now = crate::time::now_ms();
     s.store.prune_sign_ins(now, now - LOGIN_WINDOW_MS).await?;
     let login = LoginRow { verifier, nonce, return_to: safe_return(q.return_to), created_at: now };
@@ -112,6 +165,14 @@ pub async fn callback(
 ) -> Result<Response, AppError> {
     let oidc = s.auth.oidc.as_ref().ok_or_else(|| AppError::NotFound("SSO is not configured (auth.oidc)".into()))?;
     if let Some(e) = q.error {
+        // A silent sign-in the provider could not complete: to the sign-in page, which
+        // says the session ended, and back to where the person was afterwards.
+        if SIGN_IN_NEEDED.contains(&e.as_str()) {
+            if let Some(login) = take_own_login(&s, q.state.as_deref(), &headers).await? {
+                let back = serde_urlencoded::to_string([("return_to", login.return_to.as_str())]).unwrap_or_default();
+                return Ok(Redirect::to(&format!("/sign-in?ended=1&{back}")).into_response());
+            }
+        }
         return Err(AppError::Unauthenticated(format!(
             "the identity provider refused the sign-in: {e} {}",
             q.error_description.unwrap_or_default()
@@ -120,17 +181,15 @@ pub async fn callback(
     let (Some(code), Some(state)) = (q.code, q.state) else {
         return Err(AppError::bad("invalid_callback", "the callback needs code and state"));
     };
-    let browser = auth::cookie(&headers, LOGIN_COOKIE);
-    if browser.as_deref() != Some(token_hash(&state).as_str()) {
+    if auth::cookie(&headers, LOGIN_COOKIE).as_deref() != Some(token_hash(&state).as_str()) {
         return Err(AppError::Unauthenticated(
             "this sign-in was not started in this browser; start again at /auth/login".into(),
         ));
     }
     let now = crate::time::now_ms();
-    let login =
-        s.store.take_login(&state).await?.filter(|l| now - l.created_at < LOGIN_WINDOW_MS).ok_or_else(|| {
-            AppError::Unauthenticated("unknown or expired sign-in state; start again at /auth/login".into())
-        })?;
+    let login = take_own_login(&s, Some(&state), &headers).await?.ok_or_else(|| {
+        AppError::Unauthenticated("unknown or expired sign-in state; start again at /auth/login".into())
+    })?;
     let claims = oidc
         .redeem(&code, &login.verifier, &login.nonce)
         .await
@@ -150,6 +209,16 @@ pub async fn callback(
     let (token, row) = auth::start_session(&s.store, &s.auth, &subject, &name, roles, "oidc", now).await?;
     let cookie = s.auth.session_cookie(&token, (row.expires_at - now) / 1000);
     Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&login.return_to)).into_response())
+}
+
+/// The login `state` names, once, if this browser started it within the window.
+async fn take_own_login(s: &AppState, state: Option<&str>, headers: &HeaderMap) -> Result<Option<LoginRow>, AppError> {
+    let Some(state) = state else { return Ok(None) };
+    if auth::cookie(headers, LOGIN_COOKIE).as_deref() != Some(token_hash(state).as_str()) {
+        return Ok(None);
+    }
+    let now = crate::time::now_ms();
+    Ok(s.store.take_login(state).await?.filter(|l| now - l.created_at < LOGIN_WINDOW_MS))
 }
 
 /// Ends the session of the cookie or of the bearer session token (CSRF-checked

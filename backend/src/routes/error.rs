@@ -15,10 +15,11 @@ impl AppError {
             AppError::BadRequest { .. } | AppError::Store(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Conflict(_) | AppError::ConflictCode { .. } => StatusCode::CONFLICT,
-            AppError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unauthenticated(_) | AppError::SessionEnded => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) | AppError::CsrfFailed(_) => StatusCode::FORBIDDEN,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Unavailable(_) | AppError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             AppError::Store(e) if e.is_busy() => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Store(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -34,12 +35,14 @@ impl IntoResponse for AppError {
             AppError::Conflict(m) => ("conflict", m),
             AppError::ConflictCode { code, message } => (code, message),
             AppError::Unauthenticated(m) => ("unauthenticated", m),
+            e @ AppError::SessionEnded => ("session_ended", e.to_string()),
             AppError::Forbidden(m) => ("forbidden", m),
             AppError::CsrfFailed(m) => ("csrf_failed", m),
             AppError::Unprocessable { code, message } => (code, message),
             AppError::Unavailable(m) => ("unavailable", m),
-            AppError::Busy { message, retry_after_secs } => {
-                let body = ErrorDetail { code: "busy".into(), message };
+            AppError::Busy { message, retry_after_secs } | AppError::TooMany { message, retry_after_secs } => {
+                let code = if status == StatusCode::TOO_MANY_REQUESTS { "rate_limited" } else { "busy" };
+                let body = ErrorDetail { code: code.into(), message };
                 let retry = [(axum::http::header::RETRY_AFTER, retry_after_secs.to_string())];
                 return (status, retry, Json(ErrorBody { error: body })).into_response();
             }

@@ -31,6 +31,18 @@ pub async fn authenticate(State(state): State<AppState>, mut req: Request, next:
         Err(e) => return e.into_response(),
     };
     let path = req.uri().path();
+    // A session cookie that names no live session: the session expired or was ended.
+    // `/me` says so (and clears the cookie); every other API call is a 401 that says so,
+    // not an anonymous answer, so the page signs in again (finding 7).
+    let ended = identity.via == Via::Anonymous
+        && crate::auth::cookie(req.headers(), state.auth.session_cookie_name()).is_some_and(|c| !c.is_empty());
+    if ended && path.starts_with("/api/") && !OPEN_API_PATHS.contains(&path) {
+        return AppError::SessionEnded.into_response();
+    }
+    if ended && path == "/api/v1/me" {
+        req.extensions_mut().insert(super::auth::SessionEnded);
+    }
+    let path = req.uri().path();
     let changes_state = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
     if matches!(identity.via, Via::Cookie | Via::Alb) && changes_state {
         let sent = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();

@@ -809,6 +809,90 @@ async fn an_admin_ends_every_session_of_a_person_at_once() {
     }
 }
 
+/// Security review finding 7, the rest: a session that has ended (expired after
+/// auth.oidc.session_minutes, or ended by an admin) is said to have ended, not served
+/// as anonymous: every API call is a 401 `session_ended` and `/me` says so (and clears
+/// the cookie), so the page signs in again: silently through the provider
+/// (`prompt=none`, OpenID Connect Core 1.0 section 3.1.2.1), which answers with a code
+/// (the groups of that moment) or `login_required` (then the sign-in page, and back to
+/// where the person was). Finding 21: one client starts at most
+/// auth.login_per_minute sign-ins a minute.
+#[tokio::test]
+async fn an_ended_session_signs_in_again_silently_and_sign_ins_are_rate_limited() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let idp = provider().await;
+        let c = console(&sb, &db, |cfg| {
+            oidc_only(cfg, &idp.issuer);
+            cfg.auth.public_url = Some("http://127.0.0.1:1".into());
+            cfg.auth.login_per_minute = 3;
+        })
+        .await;
+        let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let login = |query: &'static str| {
+            let (http, base) = (&http, &c.url);
+            async move { http.get(format!("{base}/auth/login?return_to=/requests{query}")).send().await.unwrap() }
+        };
+        let silent = login("&prompt=none").await;
+        assert_eq!(silent.status(), 303, "{label}");
+        let location = silent.headers()["location"].to_str().unwrap().to_string();
+        assert!(location.contains("&prompt=none"), "{label}: {location}");
+        let cookie = silent.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_string();
+        let state = location.split(['?', '&']).find_map(|kv| kv.strip_prefix("state=")).unwrap().to_string();
+        assert!(!login("").await.headers()["location"].to_str().unwrap().contains("prompt="), "{label}");
+        let other = login("&prompt=login").await;
+        assert_eq!(other.status(), 400, "{label}: only a silent prompt is accepted");
+
+        // The provider no longer knows the person: to the sign-in page, which says the
+        // session ended, then back to /requests; only for this browser's own state.
+        let answer = |state: String, cookie: Option<String>| {
+            let (http, base) = (&http, &c.url);
+            async move {
+                let mut req = http.get(format!("{base}/auth/callback?error=login_required&state={state}"));
+                if let Some(cookie) = cookie {
+                    req = req.header("cookie", cookie);
+                }
+                let resp = req.send().await.unwrap();
+                (resp.status().as_u16(), resp.headers().get("location").map(|v| v.to_str().unwrap().to_string()))
+            }
+        };
+        assert_eq!(answer(state.clone(), None).await.0, 401, "{label}: not this browser's sign-in");
+        let (status, to) = answer(state.clone(), Some(cookie.clone())).await;
+        assert_eq!((status, to.as_deref()), (303, Some("/sign-in?ended=1&return_to=%2Frequests")), "{label}");
+        assert_eq!(answer(state, Some(cookie)).await.0, 401, "{label}: a state is used once");
+
+        // A fourth sign-in started from this client in the same minute (the refused prompt
+        // counted too) is refused.
+        let refused = login("").await;
+        assert_eq!(refused.status(), 429, "{label}");
+        let retry: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+        assert!((1..=60).contains(&retry), "{label}: {retry}");
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "rate_limited", "{label}: {body}");
+        println!("sign-in rate ({label}): 4 requests made, 1 refused, 0 failures");
+
+        // A demo console: a cookie whose session an admin ended.
+        let c = console(&sb, &db, |cfg| cfg.auth.anonymous_viewer = true).await;
+        let (cookie, _, _, _) = cookie_sign_in(&c, "bob").await;
+        let erin = c.sign_in("erin").await;
+        assert_eq!(c.send_as(reqwest::Method::DELETE, &erin, "/api/v1/sessions?subject=bob", Value::Null).await.0, 200);
+        let get = |path: &'static str| c.http.get(format!("{}{path}", c.url)).header("cookie", &cookie).send();
+        let requests = get("/api/v1/requests").await.unwrap();
+        assert_eq!(requests.status(), 401, "{label}: not an anonymous answer, although anonymous viewing is on");
+        let body: Value = requests.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "session_ended", "{label}: {body}");
+        let me = get("/api/v1/me").await.unwrap();
+        assert_eq!(me.status(), 200, "{label}");
+        let cleared = me.headers()["set-cookie"].to_str().unwrap().to_string();
+        assert!(cleared.starts_with("rc_session=;") && cleared.contains("Max-Age=0"), "{label}: {cleared}");
+        let me: Value = me.json().await.unwrap();
+        assert_eq!((me["session_ended"].as_bool(), me["subject"].as_str()), (Some(true), None), "{label}: {me}");
+        let fresh = c.http.get(format!("{}/api/v1/me", c.url)).send().await.unwrap().json::<Value>().await.unwrap();
+        assert_eq!(fresh["session_ended"], false, "{label}: without a cookie nothing ended");
+    }
+}
+
 /// Identities are namespaced by how people sign in (security review, finding 11): with
 /// the ALB and OIDC both configured against different IdPs, the same `sub` from each
 /// is two subjects (`alb:X` and `X`), so one cannot cancel the other's request; and
