@@ -64,12 +64,13 @@ fn sign_in_again(sso: bool) {
     if here.starts_with("/sign-in") {
         return;
     }
-    let now = js_sys::Date::now();
+    // Whole milliseconds: formatting and parsing floats would add their code to the wasm.
+    let now = js_sys::Date::now() as i64;
     let storage = w.session_storage().ok().flatten();
     let tried =
-        storage.as_ref().and_then(|s| s.get_item(SILENT_TRIED).ok().flatten()).and_then(|v| v.parse::<f64>().ok());
+        storage.as_ref().and_then(|s| s.get_item(SILENT_TRIED).ok().flatten()).and_then(|v| v.parse::<i64>().ok());
     let back = crate::url::encode(&here);
-    let to = if sso && tried.is_none_or(|t| now - t > 60_000.0) {
+    let to = if sso && tried.is_none_or(|t| now - t > 60_000) {
         if let Some(s) = &storage {
             let _ = s.set_item(SILENT_TRIED, &now.to_string());
         }
