@@ -96,9 +96,21 @@ impl Store {
     ) -> Result<(Vec<Choice>, Option<String>), StoreError> {
         let prefix = q.prefix.to_ascii_lowercase();
         let (select, value, matched): (&str, &str, &[&str]) = match list {
-            ChoiceList::Accounts => ("SELECT id AS value, name || ' (' || id || ')' AS label FROM accounts t WHERE 1 = 1", "id", &["id", "lower(name)"]),
-            ChoiceList::Regions => ("SELECT DISTINCT region AS value, region AS label FROM sync_status t WHERE 1 = 1", "region", &["region"]),
-            ChoiceList::Vaults => ("SELECT DISTINCT name AS value, name AS label FROM vaults t WHERE gone_at IS NULL", "name", &["lower(name)"]),
+            ChoiceList::Accounts => (
+                "SELECT id AS value, name || ' (' || id || ')' AS label FROM accounts t WHERE 1 = 1",
+                "id",
+                &["id", "lower(name)"],
+            ),
+            ChoiceList::Regions => (
+                "SELECT DISTINCT region AS value, region AS label FROM sync_status t WHERE 1 = 1",
+                "region",
+                &["region"],
+            ),
+            ChoiceList::Vaults => (
+                "SELECT DISTINCT name AS value, name AS label FROM vaults t WHERE gone_at IS NULL",
+                "name",
+                &["lower(name)"],
+            ),
             ChoiceList::VaultArns => (
                 "SELECT arn AS value, name || ' (' || account_id || ', ' || region || ')' AS label
                  FROM vaults t WHERE gone_at IS NULL",
@@ -153,8 +165,9 @@ impl Store {
         Ok(finish_page(items, q.limit, |c| Cursor { time: 0, key: c.value.clone() }))
     }
 
-    /// A page of `table`'s rows by `id` ascending (`select` ends in a WHERE clause
-    /// and names the id `a.id`), read by `read`, with the total of `count_from`.
+    /// A page of accounts by id, after `p.after` or before `p.before`: `select` reads
+    /// `accounts a` and ends in a WHERE clause; its rows are read by `read`. With the
+    /// cursors around the page and the number of accounts (that `p.account_id` leaves).
     pub(super) async fn id_page<T>(
         &self,
         select: Sql,
