@@ -1,18 +1,23 @@
 // The web console's budgets, measured in headless Chromium against a running
 // console (CONSOLE_URL): bytes transferred for WebAssembly + JS + CSS (gzip),
-// time until the Overview shows its data, and the longest task while scrolling
+// time until the Overview shows its data and the Accounts page its first page of
+// accounts, the longest task while each loads, and the longest task while scrolling
 // a page of 1000 recovery points (after checking that the long-task observer sees
 // a deliberate 120 ms task). Prints JSON; exits 1 when a budget is missed.
 import { launch, BASE } from './lib.mjs';
 
-const BUDGET = { transferKb: 400, overviewMs: 1500, scrollTaskMs: 200 };
+const BUDGET = { transferKb: 400, overviewMs: 1500, taskMs: 200 };
 const RUNS = Number(process.env.RUNS ?? 5);
 
 // Records when the first element matching each watched selector appears, and long tasks.
 const probe = () => {
   window.__seen = {};
   window.__longtasks = [];
-  const watch = { overview: 'table.failures tbody tr, p.empty', accounts: 'table.accounts tbody tr' };
+  const watch = {
+    overview: 'table.failures tbody tr, p.empty',
+    accounts: 'table.accounts tbody tr',
+    accountsPage: 'main nav.pager, main p.empty',
+  };
   new MutationObserver(() => {
     for (const [k, sel] of Object.entries(watch)) {
       if (!window.__seen[k] && document.querySelector(sel)) window.__seen[k] = performance.now();
@@ -39,6 +44,15 @@ async function waitFor(what, check, ms = 10000) {
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
+/** The longest task since the page started, once half a second has passed without one. */
+async function longestTask(page) {
+  await waitFor('the page to settle', () => page.evaluate(() => {
+    const last = Math.max(0, ...window.__longtasks.map((t) => t.start + t.duration));
+    return performance.now() - last > 500;
+  }), 30000);
+  return page.evaluate(() => Math.round(Math.max(0, ...window.__longtasks.map((t) => t.duration))));
+}
+
 const browser = await launch();
 const fresh = async () => {
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
@@ -46,14 +60,17 @@ const fresh = async () => {
   return context.newPage();
 };
 
-// 1. Overview, cold cache each run: navigation start to data on screen.
+// 1. Overview, cold cache each run: navigation start to data on screen, and the
+// longest task until the page settles.
 const overview = [];
+const overviewTasks = [];
 let transfer = null;
 for (let i = 0; i < RUNS; i++) {
   const page = await fresh();
   await page.goto(`${BASE}/`);
   await page.waitForFunction(() => window.__seen.overview && window.__seen.accounts, null, { timeout: 30000 });
   overview.push(await page.evaluate(() => Math.max(window.__seen.overview, window.__seen.accounts)));
+  overviewTasks.push(await longestTask(page));
   if (!transfer) {
     transfer = await page.evaluate(() => {
       const sum = { wasm: 0, js: 0, css: 0 };
@@ -68,7 +85,19 @@ for (let i = 0; i < RUNS; i++) {
   await page.context().close();
 }
 
-// 2. Scrolling the recovery-point table, at the largest page the API serves.
+// 2. The Accounts page (a page of accounts with each region's sync state), cold cache each run.
+const accountsPage = [];
+const accountsTasks = [];
+for (let i = 0; i < RUNS; i++) {
+  const page = await fresh();
+  await page.goto(`${BASE}/accounts`);
+  await page.waitForFunction(() => window.__seen.accountsPage, null, { timeout: 30000 });
+  accountsPage.push(await page.evaluate(() => window.__seen.accountsPage));
+  accountsTasks.push(await longestTask(page));
+  await page.context().close();
+}
+
+// 3. Scrolling the recovery-point table, at the largest page the API serves.
 const page = await fresh();
 await page.goto(`${BASE}/recovery-points?limit=1000`);
 await page.locator('main tbody tr').nth(999).waitFor({ timeout: 60000 });
@@ -107,6 +136,10 @@ const result = {
   transfer_bytes: transfer,
   transfer_kb: Math.round(transferKb * 10) / 10,
   overview_ms: { median: Math.round(median(overview)), max: Math.round(Math.max(...overview)), runs: overview.map(Math.round) },
+  // Per run, the longest task until the page settled: the median run's, the worst run's.
+  overview_longest_task_ms: { median: median(overviewTasks), max: Math.max(...overviewTasks), runs: overviewTasks },
+  accounts_page_ms: { median: Math.round(median(accountsPage)), max: Math.round(Math.max(...accountsPage)) },
+  accounts_page_longest_task_ms: { median: median(accountsTasks), max: Math.max(...accountsTasks), runs: accountsTasks },
   long_task_calibration_ms: { busy: 120, observed: Math.round(calibrated) },
   scroll: {
     rows: shownRows,
@@ -119,7 +152,12 @@ console.log(JSON.stringify(result, null, 2));
 const missed = [];
 if (transferKb >= BUDGET.transferKb) missed.push(`transfer ${result.transfer_kb} KB ≥ ${BUDGET.transferKb} KB`);
 if (median(overview) >= BUDGET.overviewMs) missed.push(`Overview ${result.overview_ms.median} ms ≥ ${BUDGET.overviewMs} ms`);
-if (result.scroll.longest_task_ms >= BUDGET.scrollTaskMs) missed.push(`scroll task ${result.scroll.longest_task_ms} ms ≥ ${BUDGET.scrollTaskMs} ms`);
+// Loads are judged by the median run, as the Overview's time is: one run's task can be
+// another process's turn on a shared machine.
+for (const [what, ms] of [['scroll', result.scroll.longest_task_ms], ['Overview load', result.overview_longest_task_ms.median],
+  ['Accounts page load', result.accounts_page_longest_task_ms.median]]) {
+  if (ms >= BUDGET.taskMs) missed.push(`${what} task ${ms} ms ≥ ${BUDGET.taskMs} ms`);
+}
 if (missed.length) {
   console.error(`budget missed: ${missed.join('; ')}`);
   process.exit(1);

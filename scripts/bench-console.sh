@@ -76,7 +76,19 @@ for engine in sqlite postgres; do
   RC_DATABASE__URL="$url" RC_SYNC__INTERVAL_SECS=0 RC_AUTH__ANONYMOUS_VIEWER=true "$bin" serve --config "$work/console.toml" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
   server=$!; pids+=("$server")
   until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null; do sleep 0.1; done
-  rows=$(curl -sf "http://127.0.0.1:$port/api/v1/accounts" | python3 -c 'import json,sys; print(sum(s["counts"]["recovery_points"] for a in json.load(sys.stdin)["items"] for s in a["sync"]))')
+  # The accounts come a page at a time: every page, following next_cursor.
+  rows=$(python3 - "http://127.0.0.1:$port/api/v1/accounts?limit=1000" <<'PY'
+import json, sys, urllib.parse, urllib.request
+url, total, cursor = sys.argv[1], 0, None
+while True:
+    page = json.load(urllib.request.urlopen(url + (f"&cursor={urllib.parse.quote(cursor)}" if cursor else "")))
+    total += sum(s["counts"]["recovery_points"] for a in page["items"] for s in a["sync"])
+    cursor = page["next_cursor"]
+    if not cursor:
+        break
+print(total)
+PY
+)
   echo "$engine: synced $rows recovery points in ${secs}s"
   for q in "account_id=400000000500&resource_type=DynamoDB&limit=100" "resource_type=RDS&created_after=2026-10-01&limit=100" "status=COMPLETED&limit=100"; do
     out=$(wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$port/api/v1/recovery-points?$q")

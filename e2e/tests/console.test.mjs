@@ -113,7 +113,8 @@ test('filters change the URL and the rows, and a cleared filter brings them back
   const rds = await rows(page);
   assert.ok(rds.length > 0 && rds.every((r) => r.includes('RDS') && !r.includes('DynamoDB')));
 
-  await page.selectOption('#filter-account_id', '222222222222');
+  // The account is a typeahead: choosing fills in the account id.
+  await page.getByRole('combobox', { name: 'Account' }).fill('222222222222');
   await page.waitForURL(/account_id=222222222222/);
   assert.match(page.url(), /resource_type=RDS/, 'the first filter stays');
   await page.waitForFunction(() => {

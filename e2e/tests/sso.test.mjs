@@ -167,9 +167,13 @@ test('a cross-account restore from the backup vault into workload_a completes', 
   const url = await requestFrom(olivia, '222222222222', async (form) => {
     await form.locator('#kind').selectOption('cross_account_restore');
     await form.locator('#target').fill(table);
-    const option = form.locator('#destination option', { hasText: 'workload-a-recovery' });
+    // The destination vault is found by typing the start of its name; choosing fills in its ARN.
+    const destination = form.locator('#destination');
+    await destination.click();
+    await destination.pressSequentially('workload-a-rec', { delay: 20 });
+    const option = form.locator('#destination-choices option[label^="workload-a-recovery (111111111111"]');
     await option.waitFor({ state: 'attached' });
-    await form.locator('#destination').selectOption(await option.getAttribute('value'));
+    await destination.fill(await option.getAttribute('value'));
     await form.locator('#justification').fill('recover tracking from the central vault');
   });
   const adam = await signIn('adam');

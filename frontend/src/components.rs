@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::NavigateOptions;
 use serde::de::DeserializeOwned;
-use shared::{DailyTests, Page, TestCounts};
+use shared::{Choice, DailyTests, Page, TestCounts};
 use wasm_bindgen::JsValue;
 
 use crate::url::Query;
@@ -319,6 +319,114 @@ pub fn FilterSelect(
     }
 }
 
+/// A field that offers the choices of an API list as one types (`/api/v1/choices/{list}`:
+/// accounts, regions, vaults, plans, resources), 20 at a time, so that no page loads
+/// a whole list: one component for every such field, in filters and forms alike. The
+/// browser shows the choices (a `datalist`: its keyboard and screen-reader support);
+/// a choice (or an emptied field) goes to the URL's `url` key when given (a filter),
+/// else to `value`. Text that is not a choice is put back when the field is left.
+#[component]
+pub fn Typeahead(
+    list: &'static str,
+    id: String,
+    label: &'static str,
+    value: RwSignal<String>,
+    #[prop(optional)] url: Option<&'static str>,
+) -> impl IntoView {
+    let (query, go) = use_url();
+    let current = move || {
+        match url {
+            Some(_) => query.track(),
+            None => value.track(),
+        }
+        current_untracked(url, query, value)
+    };
+    let apply = move |v: &str| match url {
+        Some(key) => go(query.get_untracked().with(key, Some(v))),
+        None => value.set(v.to_string()),
+    };
+    let options = RwSignal::new(Vec::<Choice>::new());
+    // Answers that come after a newer question are dropped; typing waits 150 ms.
+    // Text that is exactly a choice's value (typed or pasted whole) is that choice.
+    let asked = StoredValue::new(0u32);
+    let timer = StoredValue::new(None::<TimeoutHandle>);
+    let exact = apply.clone();
+    let ask = move |typed: String| {
+        if let Some(h) = timer.get_value() {
+            h.clear();
+        }
+        let n = asked.get_value().wrapping_add(1);
+        asked.set_value(n);
+        let exact = exact.clone();
+        let wait = move || {
+            leptos::task::spawn_local(async move {
+                let path = format!("/api/v1/choices/{list}?limit=20&q={}", crate::url::encode(&typed));
+                let found = api::get::<Page<Choice>>(&path).await.map(|p| p.items).unwrap_or_default();
+                if asked.get_value() == n {
+                    let new = typed != current_untracked(url, query, value);
+                    if new && !typed.is_empty() && found.iter().any(|c| c.value == typed) {
+                        exact(&typed);
+                    }
+                    options.set(found);
+                }
+            })
+        };
+        timer.set_value(set_timeout_with_handle(wait, std::time::Duration::from_millis(150)).ok());
+    };
+    let on_focus = ask.clone();
+    let input = move |ev: leptos::ev::Event| {
+        let typed = event_target_value(&ev);
+        let known = typed.is_empty() || options.with_untracked(|o| o.iter().any(|c| c.value == typed));
+        if known && typed != current_untracked(url, query, value) {
+            apply(&typed);
+        }
+        ask(typed);
+    };
+    let choices = format!("{id}-choices");
+    view! {
+        <div class="typeahead">
+            <label for=id.clone()>{label}</label>
+            <input
+                id=id
+                type="search"
+                list=choices.clone()
+                autocomplete="off"
+                placeholder="Type to search"
+                prop:value=current
+                on:input=input
+                on:focus=move |_| on_focus(String::new())
+                on:change=move |ev| {
+                    let shown = current_untracked(url, query, value);
+                    if event_target_value(&ev) != shown {
+                        event_target::<web_sys::HtmlInputElement>(&ev).set_value(&shown);
+                    }
+                }
+            />
+            <datalist id=choices>
+                {move || options.get().into_iter().map(|c| view! { <option value=c.value label=c.label></option> }).collect_view()}
+            </datalist>
+        </div>
+    }
+}
+
+/// The [`Typeahead`]'s value: the URL's `url` key, or `value`.
+fn current_untracked(url: Option<&str>, query: Memo<Query>, value: RwSignal<String>) -> String {
+    match url {
+        Some(key) => query.get_untracked().get(key).unwrap_or_default().to_string(),
+        None => value.get_untracked(),
+    }
+}
+
+/// A [`Typeahead`] that sets one URL filter.
+#[component]
+pub fn FilterChoice(name: &'static str, list: &'static str, label: &'static str) -> impl IntoView {
+    view! {
+        <div class="filter">
+            <Typeahead list=list id=format!("filter-{name}") label=label value=RwSignal::new(String::new()) url=name />
+        </div>
+    }
+}
+
 /// The handler of an input or a select that copies its value into `signal`: one
 /// closure type for every such field, so one copy of the event code in the wasm.
 pub fn set_value(signal: RwSignal<String>) -> impl Fn(leptos::ev::Event) + Clone + 'static {
@@ -403,19 +511,44 @@ pub fn ClearFilters(keys: &'static [&'static str]) -> impl IntoView {
 /// Links to the first and the next page of a list.
 #[component]
 pub fn Pager(next: Option<String>, shown: usize) -> impl IntoView {
-    let location = use_location();
-    let (query, _) = use_url();
-    let path = location.pathname.get_untracked();
-    let q = query.get_untracked();
-    let first = q.get("cursor").map(|_| href_with(&q, &path, "cursor", None));
-    let next = next.map(|c| href_with(&q, &path, "cursor", Some(&c)));
+    let first = Query::parse(&use_location().search.get_untracked()).get("cursor").map(|_| ("First page", None));
+    let next = next.map(|c| ("Next page", Some(c)));
+    pager(format!("{shown} shown"), "cursor", first, next)
+}
+
+/// The pager's view: `text`, then up to two links that set (or, with `None`,
+/// remove) the page key `key`.
+fn pager(
+    text: String,
+    key: &'static str,
+    a: Option<(&str, Option<String>)>,
+    b: Option<(&str, Option<String>)>,
+) -> AnyView {
+    let path = use_location().pathname.get_untracked();
+    let q = Query::parse(&use_location().search.get_untracked());
+    let links = [a, b]
+        .into_iter()
+        .flatten()
+        .map(|(label, at)| {
+            // A link to the page before sets `before`, which drops the cursor.
+            let k = if label.starts_with('P') { "before" } else { key };
+            view! { <a href=href_with(&q, &path, k, at.as_deref())>{label.to_string()}</a> }
+        })
+        .collect_view();
     view! {
         <nav class="pager" aria-label="Pages">
-            <span class="muted">{format!("{shown} shown")}</span>
-            {first.map(|h| view! { <a href=h>"First page"</a> })}
-            {next.map(|h| view! { <a href=h>"Next page"</a> })}
+            <span class="muted">{text}</span>
+            {links}
         </nav>
     }
+    .into_any()
+}
+
+/// Pages of a list by key, both ways: how many are shown of how many, and links
+/// to the page before (`before`) and after (`cursor`).
+pub fn id_pager(what: &'static str, shown: usize, total: i64, prev: Option<String>, next: Option<String>) -> AnyView {
+    let text = format!("{shown} of {} {what} shown", format::count(total));
+    pager(text, "cursor", prev.map(|c| ("Previous page", Some(c))), next.map(|c| ("Next page", Some(c))))
 }
 
 /// Restore tests per day as stacked bars: passed (validated) below, restored (not

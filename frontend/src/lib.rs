@@ -14,8 +14,7 @@ pub mod url;
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
-use serde::de::DeserializeOwned;
-use shared::{Account, Page, ResourceTypes, RestoreTestingPlan, Vault};
+use shared::ResourceTypes;
 use wasm_bindgen::prelude::wasm_bindgen;
 
 use crate::components::{fetched, Fetched};
@@ -27,64 +26,19 @@ pub fn start() {
     leptos::mount::mount_to_body(App);
 }
 
-/// Lists the filters offer as choices, loaded once per visit: pages of
-/// [`Account`], [`Vault`] and [`RestoreTestingPlan`].
+/// The one list loaded once per visit: the resource types the filters offer.
+/// Longer lists (accounts, vaults, plans, resources) are asked for as one types
+/// ([`components::Typeahead`]).
 #[derive(Clone, Copy)]
 pub struct Catalog {
-    pub accounts: Fetched,
-    pub vaults: Fetched,
-    pub plans: Fetched,
     /// [`ResourceTypes`]: the known ones and those the synced data holds.
     pub resource_types: Fetched,
 }
 
-type Options = Signal<Vec<(String, String)>>;
-
 impl Catalog {
-    /// The list's items, none while it loads.
-    fn items<T: DeserializeOwned>(res: Fetched) -> Vec<T> {
-        fetched::<Page<T>>(res).map(|p| p.items).unwrap_or_default()
-    }
-
-    fn options<T: DeserializeOwned + 'static>(res: Fetched, f: fn(Vec<T>) -> Vec<(String, String)>) -> Options {
-        Signal::derive(move || f(Self::items(res)))
-    }
-
-    pub fn vaults(&self) -> Vec<Vault> {
-        Self::items(self.vaults)
-    }
-
-    pub fn plans(&self) -> Vec<RestoreTestingPlan> {
-        Self::items(self.plans)
-    }
-
-    pub fn account_options(&self) -> Options {
-        Self::options(self.accounts, |items: Vec<Account>| {
-            items.into_iter().map(|a| (a.id.clone(), format!("{} ({})", a.name, a.id))).collect()
-        })
-    }
-
-    pub fn region_options(&self) -> Options {
-        Self::options(self.accounts, |items: Vec<Account>| {
-            let mut regions: Vec<String> = items.into_iter().flat_map(|a| a.regions).collect();
-            sort::sort(&mut regions);
-            regions.dedup();
-            regions.into_iter().map(|r| (r.clone(), r)).collect()
-        })
-    }
-
-    pub fn vault_options(&self) -> Options {
-        Self::options(self.vaults, |items: Vec<Vault>| {
-            let mut names: Vec<String> = items.into_iter().map(|v| v.name).collect();
-            sort::sort(&mut names);
-            names.dedup();
-            names.into_iter().map(|n| (n.clone(), n)).collect()
-        })
-    }
-
     /// The resource types as options, spelled as AWS does; the known ones while the
     /// list loads.
-    pub fn type_options(&self) -> Options {
+    pub fn type_options(&self) -> Signal<Vec<(String, String)>> {
         let res = self.resource_types;
         Signal::derive(move || {
             let items = fetched::<ResourceTypes>(res)
@@ -93,42 +47,13 @@ impl Catalog {
             items.into_iter().map(|t| (t.clone(), t)).collect()
         })
     }
-
-    pub fn plan_options(&self) -> Options {
-        Self::options(self.plans, |items: Vec<RestoreTestingPlan>| {
-            items.into_iter().map(|p| (p.plan_arn, format!("{} ({})", p.name, p.account_id))).collect()
-        })
-    }
-
-    /// Names accounts by id; an account not (yet) listed by its id.
-    pub fn account_names(&self) -> impl Fn(&str) -> String {
-        let accounts: Vec<Account> = Self::items(self.accounts);
-        move |id| accounts.iter().find(|a| a.id == id).map(|a| a.name.clone()).unwrap_or_else(|| id.to_string())
-    }
-
-    /// Names plans by ARN; a plan not (yet) listed by the end of its ARN.
-    pub fn plan_names(&self) -> impl Fn(&str) -> String {
-        let plans: Vec<RestoreTestingPlan> = Self::items(self.plans);
-        move |arn| {
-            plans
-                .iter()
-                .find(|p| p.plan_arn == arn)
-                .map(|p| p.name.clone())
-                .unwrap_or_else(|| format::arn_name(arn).to_string())
-        }
-    }
 }
 
 #[component]
 fn App() -> impl IntoView {
     components::provide_zone();
     session::Session::provide();
-    provide_context(Catalog {
-        accounts: components::use_get(|| "/api/v1/accounts".into()),
-        vaults: components::use_get(|| "/api/v1/vaults?limit=1000".into()),
-        plans: components::use_get(|| "/api/v1/restore-testing-plans?limit=1000".into()),
-        resource_types: components::use_get(|| "/api/v1/resource-types".into()),
-    });
+    provide_context(Catalog { resource_types: components::use_get(|| "/api/v1/resource-types".into()) });
     view! {
         <Router>
             <a class="skip" href="#content">"Skip to content"</a>

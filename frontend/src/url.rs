@@ -9,6 +9,9 @@ pub struct Query(Vec<(String, String)>);
 /// Keys that belong to the page, never forwarded to the API.
 const VIEW_KEYS: [&str; 4] = ["selected", "resource", "kind", "tab"];
 
+/// Where a page starts (`cursor`: after an item) or ends (`before`: before one).
+const PAGING_KEYS: [&str; 2] = ["cursor", "before"];
+
 impl Query {
     /// Parses `?a=1&b=x%20y` (the leading `?` is optional); empty values are dropped.
     pub fn parse(search: &str) -> Self {
@@ -30,13 +33,16 @@ impl Query {
     }
 
     /// The query with `key` set to `value` (or removed when `None` or empty).
-    /// Changing anything but the cursor or the selection starts again at the
-    /// first page, since the old cursor belongs to the old filters.
+    /// Changing anything but the page or the selection starts again at the
+    /// first page, since the old cursor belongs to the old filters; a page starts
+    /// at one cursor only.
     pub fn with(&self, key: &str, value: Option<&str>) -> Self {
+        let paging = PAGING_KEYS.contains(&key);
+        let keeps_page = !paging && VIEW_KEYS.contains(&key);
         let mut pairs: Vec<(String, String)> = self
             .0
             .iter()
-            .filter(|(k, _)| k != key && (key == "cursor" || VIEW_KEYS.contains(&key) || k != "cursor"))
+            .filter(|(k, _)| k != key && (keeps_page || !PAGING_KEYS.contains(&k.as_str())))
             .cloned()
             .collect();
         if let Some(v) = value.filter(|v| !v.is_empty()) {
@@ -142,6 +148,14 @@ mod tests {
         assert_eq!(q.with("status", Some("FAILED")).get("cursor"), None);
         assert_eq!(q.with("cursor", Some("def")).get("cursor"), Some("def"));
         assert_eq!(q.with("selected", Some(ARN)).get("cursor"), Some("abc"), "opening a detail keeps the page");
+        let back = q.with("before", Some("xyz"));
+        assert_eq!((back.get("before"), back.get("cursor")), (Some("xyz"), None), "one cursor at a time");
+        assert_eq!(back.with("cursor", Some("def")).get("before"), None);
+        assert_eq!(
+            back.with("account_id", Some("2")).to_search(),
+            "?account_id=2",
+            "a filter starts at the first page"
+        );
         assert_eq!(q.with("account_id", None).to_search(), "");
         assert_eq!(q.with("account_id", Some("")).get("account_id"), None);
     }

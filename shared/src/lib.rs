@@ -496,10 +496,39 @@ pub struct AccountSummary {
     pub sync_ok: bool,
 }
 
+/// A page of [`AccountSummary`], by account id.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[cfg_attr(feature = "openapi", derive(ToSchema))]
 pub struct Summary {
     pub accounts: Vec<AccountSummary>,
+    /// Pass back as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// Pass back as `before` for the page before; `None` on the first one.
+    pub prev_cursor: Option<String>,
+    /// Accounts registered in all (that the `account_id` filter leaves).
+    pub total: i64,
+}
+
+/// A page of [`Account`], by account id.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct AccountPage {
+    pub items: Vec<Account>,
+    /// Pass back as `cursor` for the next page; `None` on the last one.
+    pub next_cursor: Option<String>,
+    /// Pass back as `before` for the page before; `None` on the first one.
+    pub prev_cursor: Option<String>,
+    /// Accounts registered in all (that the `account_id` filter leaves).
+    pub total: i64,
+}
+
+/// One choice of a filter or a form field (`/api/v1/choices/{list}`): the value
+/// it sets and the words it shows.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(ToSchema))]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
 }
 
 /// The progress of the current (or last) sync.

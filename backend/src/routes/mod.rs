@@ -4,6 +4,7 @@
 mod assurance;
 mod audit_digests;
 mod auth;
+mod choices;
 mod error;
 pub mod evidence;
 mod inventory;
@@ -118,6 +119,7 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(audit_digests::make_digest))
         .routes(routes!(status::accounts))
         .routes(routes!(status::summary))
+        .routes(routes!(choices::choices))
         .routes(routes!(inventory::resource_types))
         .routes(routes!(status::get_sync, status::post_sync))
         .routes(routes!(inventory::vaults))

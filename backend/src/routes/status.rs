@@ -4,20 +4,66 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::Json;
-use shared::{Account, Page, Summary, SyncProgress};
+use serde::Deserialize;
+use shared::{AccountPage, Summary, SyncProgress};
+use utoipa::IntoParams;
 
+use super::params::{cursor_param, Params};
 use super::{AppError, AppState};
+use crate::store::AccountPaging;
 
-/// Registered accounts with the sync status of each region.
-#[utoipa::path(get, path = "/api/v1/accounts", responses((status = 200, body = Page<Account>)))]
-pub async fn accounts(State(s): State<AppState>) -> Result<Json<Page<Account>>, AppError> {
-    Ok(Json(Page { items: s.store.list_accounts().await?, next_cursor: None }))
+/// A page of accounts by id: after `cursor`, or before `before`.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct AccountPageParams {
+    /// Accounts per page, 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
+    limit: Option<i64>,
+    /// `next_cursor` of a page: the accounts after it.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
+    cursor: Option<String>,
+    /// `prev_cursor` of a page: the accounts before it.
+    #[param(pattern = "^v1\\.-?[0-9]{1,18}\\.([0-9a-f]{2}){1,2048}$")]
+    before: Option<String>,
+    /// 12-digit AWS account id: only this account.
+    #[param(pattern = "^[0-9]{12}$")]
+    account_id: Option<String>,
 }
 
-/// Per account: counts, restore tests passed and failed in the last 30 days, resources never tested.
-#[utoipa::path(get, path = "/api/v1/summary", responses((status = 200, body = Summary)))]
-pub async fn summary(State(s): State<AppState>) -> Result<Json<Summary>, AppError> {
-    Ok(Json(Summary { accounts: s.store.summary(s.now()).await? }))
+impl AccountPageParams {
+    fn paging(self) -> Result<AccountPaging, AppError> {
+        if self.cursor.is_some() && self.before.is_some() {
+            return Err(AppError::bad("invalid_parameter", "cursor and before: give one of them, not both"));
+        }
+        let key = |c: Option<String>| c.as_deref().map(cursor_param).transpose().map(|c| c.map(|c| c.key));
+        Ok(AccountPaging {
+            limit: self.limit.unwrap_or(100),
+            after: key(self.cursor)?,
+            before: key(self.before)?,
+            account_id: self.account_id,
+        })
+    }
+}
+
+/// Registered accounts with the sync status of each region, a page at a time by id.
+#[utoipa::path(get, path = "/api/v1/accounts", params(AccountPageParams), responses((status = 200, body = AccountPage)))]
+pub async fn accounts(
+    State(s): State<AppState>,
+    Params(q): Params<AccountPageParams>,
+) -> Result<Json<AccountPage>, AppError> {
+    let p = s.store.account_page(&q.paging()?).await?;
+    Ok(Json(AccountPage { items: p.items, next_cursor: p.next, prev_cursor: p.prev, total: p.total }))
+}
+
+/// Per account (a page at a time by id): counts, restore tests passed and failed in
+/// the last 30 days, resources never tested.
+#[utoipa::path(get, path = "/api/v1/summary", params(AccountPageParams), responses((status = 200, body = Summary)))]
+pub async fn summary(
+    State(s): State<AppState>,
+    Params(q): Params<AccountPageParams>,
+) -> Result<Json<Summary>, AppError> {
+    let p = s.store.summary_page(s.now(), &q.paging()?).await?;
+    Ok(Json(Summary { accounts: p.items, next_cursor: p.next, prev_cursor: p.prev, total: p.total }))
 }
 
 /// The progress of the running sync, or how the last one ended.

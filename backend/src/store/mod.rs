@@ -4,6 +4,7 @@
 
 mod assurance;
 mod audit;
+mod choices;
 mod digests;
 mod inventory;
 mod jobs;
@@ -17,6 +18,7 @@ mod validation;
 
 pub use assurance::{DrillRow, HistoryPoint, LastSeen, Tested, ACTIVE_DRILL, SCHEDULE_ROLE};
 pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Verifier, GENESIS};
+pub use choices::{AccountPaging, ChoiceList, ChoiceQuery, IdPage};
 pub use digests::DigestRow;
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};

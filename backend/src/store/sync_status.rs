@@ -3,6 +3,7 @@
 
 use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
+use super::choices::{AccountPaging, IdPage};
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
 use super::sql::{counted_job, test_counts, upsert, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS};
@@ -307,63 +308,38 @@ impl Store {
     pub async fn list_accounts(&self) -> Result<Vec<Account>, StoreError> {
         let rows = sqlx::query("SELECT * FROM accounts ORDER BY id").fetch_all(self.pool()).await?;
         let status_rows = sqlx::query("SELECT * FROM sync_status").fetch_all(self.pool()).await?;
-        let mut statuses = std::collections::HashMap::new();
-        for s in &status_rows {
-            statuses.insert((col::<String>(s, "account_id")?, col::<String>(s, "region")?), s);
-        }
-        let mut accounts = Vec::new();
-        for row in rows {
-            let id: String = col(&row, "id")?;
-            let regions = json_list(&col::<String>(&row, "regions")?);
-            let mut sync = Vec::new();
-            for region in &regions {
-                sync.push(match statuses.get(&(id.clone(), region.clone())) {
-                    Some(s) => RegionSync {
-                        region: region.clone(),
-                        status: col(s, "status")?,
-                        last_attempt_at: rfc3339_opt(col(s, "last_attempt_at")?),
-                        last_success_at: rfc3339_opt(col(s, "last_success_at")?),
-                        duration_ms: col(s, "duration_ms")?,
-                        error_code: col(s, "error_code")?,
-                        error_message: col(s, "error_message")?,
-                        backup_jobs_from: rfc3339_opt(col(s, "backup_jobs_held_from")?),
-                        counts: SyncCounts {
-                            vaults: col(s, "vaults")?,
-                            recovery_points: col(s, "recovery_points")?,
-                            protected_resources: col(s, "protected_resources")?,
-                            backup_jobs: col(s, "backup_jobs")?,
-                            copy_jobs: col(s, "copy_jobs")?,
-                            restore_jobs: col(s, "restore_jobs")?,
-                            restore_testing_plans: col(s, "restore_testing_plans")?,
-                        },
-                    },
-                    None => RegionSync {
-                        region: region.clone(),
-                        status: "never".into(),
-                        last_attempt_at: None,
-                        last_success_at: None,
-                        duration_ms: None,
-                        error_code: None,
-                        error_message: None,
-                        backup_jobs_from: None,
-                        counts: SyncCounts::default(),
-                    },
-                });
-            }
-            accounts.push(Account {
-                id,
-                name: col(&row, "name")?,
-                role_arn: col(&row, "role_arn")?,
-                regions,
-                source: col(&row, "source")?,
-                sync,
-            });
-        }
-        Ok(accounts)
+        accounts_with_status(&rows, &status_rows)
+    }
+
+    /// A page of registered accounts by id, with the sync status of each region.
+    pub async fn account_page(&self, p: &AccountPaging) -> Result<IdPage<Account>, StoreError> {
+        let select = Sql::new(self.engine(), "SELECT a.* FROM accounts a WHERE 1 = 1");
+        let page = self.id_page(select, p, |r| Ok(r.clone()), |r| col::<String>(r, "id").unwrap_or_default()).await?;
+        let (Some(first), Some(last)) = (page.items.first(), page.items.last()) else {
+            return Ok(IdPage { items: Vec::new(), next: page.next, prev: page.prev, total: page.total });
+        };
+        let mut sql = Sql::new(self.engine(), "SELECT * FROM sync_status WHERE account_id >= ");
+        sql.arg(col::<String>(first, "id")?).push(" AND account_id <= ").arg(col::<String>(last, "id")?);
+        let status_rows = sql.query().fetch_all(self.pool()).await?;
+        let items = accounts_with_status(&page.items, &status_rows)?;
+        Ok(IdPage { items, next: page.next, prev: page.prev, total: page.total })
     }
 
     /// Recoverability per account: counts, restore tests of the last 30 days (today and the 29 before), untested resources.
     pub async fn summary(&self, now: i64) -> Result<Vec<AccountSummary>, StoreError> {
+        let mut sql = self.summary_select(now);
+        sql.push(" ORDER BY a.id");
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(read_summary).collect()
+    }
+
+    /// A page of [`Store::summary`] by account id.
+    pub async fn summary_page(&self, now: i64, p: &AccountPaging) -> Result<IdPage<AccountSummary>, StoreError> {
+        self.id_page(self.summary_select(now), p, read_summary, |s| s.account_id.clone()).await
+    }
+
+    /// The summary's query up to its WHERE clause (accounts are `a`).
+    fn summary_select(&self, now: i64) -> Sql {
         // The 30 UTC days up to today, as the Overview's chart counts them.
         let since = (now.div_euclid(crate::time::DAY_MS) - 29) * crate::time::DAY_MS;
         let mut sql = Sql::new(
@@ -385,23 +361,80 @@ impl Store {
             "SELECT j.account_id, {TEST_COUNTS} FROM restore_jobs j WHERE j.is_test = 1 AND {COUNTED_RESTORE} AND j.created_at >= "
         ))
         .arg(since)
-        .push(" GROUP BY j.account_id) t ON t.account_id = a.id ORDER BY a.id");
-        let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(AccountSummary {
-                    account_id: col(r, "id")?,
-                    name: col(r, "name")?,
-                    vaults: col(r, "vaults")?,
-                    recovery_points: col(r, "recovery_points")?,
-                    protected_resources: col(r, "protected_resources")?,
-                    restore_tests_30d: test_counts(r)?,
-                    resources_never_tested: col(r, "never_tested")?,
-                    sync_ok: col::<i64>(r, "not_ok")? == 0,
-                })
-            })
-            .collect()
+        .push(" GROUP BY j.account_id) t ON t.account_id = a.id WHERE 1 = 1");
+        sql
     }
+}
+
+fn read_summary(r: &AnyRow) -> Result<AccountSummary, StoreError> {
+    Ok(AccountSummary {
+        account_id: col(r, "id")?,
+        name: col(r, "name")?,
+        vaults: col(r, "vaults")?,
+        recovery_points: col(r, "recovery_points")?,
+        protected_resources: col(r, "protected_resources")?,
+        restore_tests_30d: test_counts(r)?,
+        resources_never_tested: col(r, "never_tested")?,
+        sync_ok: col::<i64>(r, "not_ok")? == 0,
+    })
+}
+
+/// Accounts (rows of `accounts`) with the sync status of each of their regions
+/// (rows of `sync_status`; others are ignored).
+fn accounts_with_status(rows: &[AnyRow], status_rows: &[AnyRow]) -> Result<Vec<Account>, StoreError> {
+    let mut statuses = std::collections::HashMap::new();
+    for s in status_rows {
+        statuses.insert((col::<String>(s, "account_id")?, col::<String>(s, "region")?), s);
+    }
+    let mut accounts = Vec::new();
+    for row in rows {
+        let id: String = col(row, "id")?;
+        let regions = json_list(&col::<String>(row, "regions")?);
+        let mut sync = Vec::new();
+        for region in &regions {
+            sync.push(match statuses.get(&(id.clone(), region.clone())) {
+                Some(s) => RegionSync {
+                    region: region.clone(),
+                    status: col(s, "status")?,
+                    last_attempt_at: rfc3339_opt(col(s, "last_attempt_at")?),
+                    last_success_at: rfc3339_opt(col(s, "last_success_at")?),
+                    duration_ms: col(s, "duration_ms")?,
+                    error_code: col(s, "error_code")?,
+                    error_message: col(s, "error_message")?,
+                    backup_jobs_from: rfc3339_opt(col(s, "backup_jobs_held_from")?),
+                    counts: SyncCounts {
+                        vaults: col(s, "vaults")?,
+                        recovery_points: col(s, "recovery_points")?,
+                        protected_resources: col(s, "protected_resources")?,
+                        backup_jobs: col(s, "backup_jobs")?,
+                        copy_jobs: col(s, "copy_jobs")?,
+                        restore_jobs: col(s, "restore_jobs")?,
+                        restore_testing_plans: col(s, "restore_testing_plans")?,
+                    },
+                },
+                None => RegionSync {
+                    region: region.clone(),
+                    status: "never".into(),
+                    last_attempt_at: None,
+                    last_success_at: None,
+                    duration_ms: None,
+                    error_code: None,
+                    error_message: None,
+                    backup_jobs_from: None,
+                    counts: SyncCounts::default(),
+                },
+            });
+        }
+        accounts.push(Account {
+            id,
+            name: col(row, "name")?,
+            role_arn: col(row, "role_arn")?,
+            regions,
+            source: col(row, "source")?,
+            sync,
+        });
+    }
+    Ok(accounts)
 }
 
 fn counts_columns(c: &SyncCounts) -> [(&'static str, i64); 7] {

@@ -53,6 +53,7 @@ fn sample(name: &str, schema: &Value) -> Option<String> {
         "subject" => "matrix-nobody",
         "from" => "2026-11-01",
         "to" => "2026-11-27",
+        "list" => "accounts",
         _ => return schema["enum"][0].as_str().map(str::to_string),
     };
     Some(value.to_string())

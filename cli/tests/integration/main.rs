@@ -9,6 +9,7 @@ mod console_api;
 mod console_assurance;
 mod console_auth;
 mod console_authz;
+mod console_choices;
 mod console_concurrency;
 mod console_contention;
 mod console_digests;

@@ -4,14 +4,16 @@
 use std::time::Duration;
 
 use leptos::prelude::*;
-use shared::{Account, Page, SyncProgress};
+use shared::{Account, AccountPage, SyncProgress};
 
-use crate::components::{data_table, loaded, use_get, Badge, Time};
+use super::overview::account_page;
+use crate::components::{data_table, id_pager, loaded, use_get, use_url, Badge, FilterChoice, Time};
 use crate::{api, format};
 
 #[component]
 pub fn Accounts() -> impl IntoView {
-    let accounts = use_get(|| "/api/v1/accounts".into());
+    let (query, _) = use_url();
+    let accounts = use_get(move || format!("/api/v1/accounts{}", account_page(&query.read())));
     let progress = RwSignal::new(None::<SyncProgress>);
     let problem = RwSignal::new(None::<String>);
     let poll = StoredValue::new(None::<IntervalHandle>);
@@ -83,7 +85,16 @@ pub fn Accounts() -> impl IntoView {
             </div>
         </div>
         {move || problem.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
-        {loaded(accounts, "the accounts", |page: Page<Account>| view! { <AccountTable accounts=page.items /> })}
+        <div class="filters" role="search" aria-label="Find an account">
+            <FilterChoice name="account_id" list="accounts" label="Account" />
+        </div>
+        {loaded(accounts, "the accounts", |page: AccountPage| {
+            let shown = page.items.len();
+            view! {
+                <AccountTable accounts=page.items />
+                {(shown > 0).then(|| id_pager("accounts", shown, page.total, page.prev_cursor, page.next_cursor))}
+            }
+        })}
     }
 }
 

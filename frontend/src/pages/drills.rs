@@ -11,7 +11,8 @@ use shared::{
 };
 
 use crate::components::{
-    cells_table, facts_table, fetched, loaded, outcome, set_value, use_get, use_list, use_url, Badge, Cell, Pager, Time,
+    cells_table, facts_table, fetched, loaded, outcome, set_value, use_get, use_list, use_url, Badge, Cell, Pager,
+    Time, Typeahead,
 };
 use crate::session::Session;
 use crate::url::encode;
@@ -226,10 +227,7 @@ pub fn Drills() -> impl IntoView {
             "A drill runs a runbook for one resource through the approval flow, times every step, validates the restored resource and cleans it up."
         </p>
         <form class="inline-form" on:submit=start aria-label="Start or schedule a drill">
-            <label>
-                "Resource ARN "
-                <input required size="50" prop:value=resource on:input=set_value(resource) />
-            </label>
+            <Typeahead list="resources" id="drill-resource".to_string() label="Resource" value=resource />
             <label>
                 "Scenario "
                 <select

@@ -5,10 +5,10 @@
 use leptos::prelude::*;
 use shared::EvidenceJob;
 
-use crate::components::{set_value, types, use_url};
+use crate::api;
+use crate::components::{set_value, types, use_url, Typeahead};
 use crate::session::Session;
 use crate::url::encode;
-use crate::{api, Catalog};
 
 fn today_minus(days: i64) -> String {
     let ms = js_sys::Date::now() - days as f64 * 86_400_000.0;
@@ -18,7 +18,6 @@ fn today_minus(days: i64) -> String {
 #[component]
 pub fn Evidence() -> impl IntoView {
     let session = expect_context::<Session>();
-    let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let q = query.get_untracked();
     let from = RwSignal::new(q.get("from").map(str::to_string).unwrap_or_else(|| today_minus(90)));
@@ -74,13 +73,7 @@ pub fn Evidence() -> impl IntoView {
         <form class="inline-form" on:submit=prepare aria-label="The pack's period and scope">
             <label>"From " <input type="date" required prop:value=from on:input=set_value(from) /></label>
             <label>"To (included) " <input type="date" required prop:value=to on:input=set_value(to) /></label>
-            <label>
-                "Account "
-                <select on:change=set_value(account)>
-                    <option value="">"All accounts"</option>
-                    {move || catalog.account_options().get().into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                </select>
-            </label>
+            <Typeahead list="accounts" id="evidence-account".to_string() label="Account (empty: all)" value=account />
             <label>
                 "Resource type "
                 <select on:change=set_value(rtype)>

@@ -8,10 +8,10 @@ use wasm_bindgen::JsValue;
 use crate::api::Answer;
 use crate::components::{
     data_table, fixed, href_with, paged, resource_cell, shown, types, use_get, use_url, Badge, ClearFilters,
-    FilterDate, FilterSelect, FilterText, Time,
+    FilterChoice, FilterDate, FilterSelect, FilterText, Time,
 };
+use crate::format;
 use crate::url::encode;
-use crate::{format, Catalog};
 
 const FILTERS: [&str; 8] = [
     "account_id",
@@ -150,7 +150,6 @@ fn percent(text: &str) -> Option<f64> {
 
 #[component]
 pub fn Jobs() -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let kind = Memo::new(move |_| Kind::from(query.read().get("kind")));
     let list_query = Memo::new(move |_| {
@@ -187,8 +186,8 @@ pub fn Jobs() -> impl IntoView {
             }}
         </nav>
         <div class="filters" role="search" aria-label="Filter jobs">
-            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
-            <FilterSelect name="region" label="Region" options=catalog.region_options() />
+            <FilterChoice name="account_id" list="accounts" label="Account" />
+            <FilterChoice name="region" list="regions" label="Region" />
             <FilterSelect name="resource_type" label="Resource type" options=types() />
             {move || {
                 let statuses = kind.get().statuses();
@@ -196,7 +195,7 @@ pub fn Jobs() -> impl IntoView {
             }}
             <FilterDate name="created_after" label="Created from" />
             <FilterDate name="created_before" label="Created before" />
-            <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:rds:…:db:…" />
+            <FilterChoice name="resource_arn" list="resources" label="Resource" />
             {move || {
                 (kind.get() != Kind::Restore)
                     .then(|| view! { <FilterText name="parent_job_id" label="Composite job" placeholder="job id" /> })

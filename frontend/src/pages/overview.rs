@@ -3,18 +3,34 @@
 use leptos::prelude::*;
 use shared::{AccountSummary, Overview as Posture, ProtectedResource, RestoreJob, Summary, TestCounts};
 
-use crate::components::{data_table, loaded, resource_cell, thead, use_get, Badge, TestsChart, Time};
-use crate::{format, Catalog};
+use crate::components::{
+    data_table, id_pager, loaded, resource_cell, thead, use_get, use_url, Badge, FilterChoice, TestsChart, Time,
+};
+use crate::format;
+
+/// The accounts' page of the Overview and the Accounts page: its filter, cursors
+/// and size.
+const ACCOUNT_PAGE: [&str; 4] = ["account_id", "cursor", "before", "limit"];
+
+/// The API query of a page of accounts: 50 unless the URL says how many.
+pub fn account_page(q: &crate::url::Query) -> String {
+    let size: &[(&str, &str)] = if q.get("limit").is_some() { &[] } else { &[("limit", "50")] };
+    q.api(&ACCOUNT_PAGE, size)
+}
 
 #[component]
 pub fn Overview() -> impl IntoView {
-    let summary = use_get(|| "/api/v1/summary".into());
+    let (query, _) = use_url();
+    let summary = use_get(move || format!("/api/v1/summary{}", account_page(&query.read())));
     let posture = use_get(|| "/api/v1/overview".into());
     view! {
         <h1>"Overview"</h1>
         {loaded(posture, "the restore-test posture", |p: Posture| view! { <PostureView p=p /> })}
         <section aria-labelledby="accounts-h">
             <h2 id="accounts-h">"Accounts"</h2>
+            <div class="filters" role="search" aria-label="Find an account">
+                <FilterChoice name="account_id" list="accounts" label="Account" />
+            </div>
             {loaded(summary, "the accounts", |s: Summary| {
                 if s.accounts.is_empty() {
                     view! {
@@ -24,7 +40,12 @@ pub fn Overview() -> impl IntoView {
                     }
                         .into_any()
                 } else {
-                    view! { <AccountsTable accounts=s.accounts /> }.into_any()
+                    let shown = s.accounts.len();
+                    view! {
+                        <AccountsTable accounts=s.accounts />
+                        {id_pager("accounts", shown, s.total, s.prev_cursor, s.next_cursor)}
+                    }
+                        .into_any()
                 }
             })}
         </section>
@@ -151,7 +172,6 @@ fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
     if jobs.is_empty() {
         return view! { <p class="empty">"No restore test has failed."</p> }.into_any();
     }
-    let account_name = expect_context::<Catalog>().account_names();
     let rows = jobs
         .into_iter()
         .map(|j| {
@@ -168,7 +188,9 @@ fn Failures(jobs: Vec<RestoreJob>) -> impl IntoView {
                         <Time at=Some(j.created_at) />
                     </td>
                     {resource_cell(&resource, None, format!(" {}", j.resource_type))}
-                    <td>{account_name(&j.account_id)}</td>
+                    <td>
+                        <a href=format!("/?account_id={}", j.account_id)>{j.account_id.clone()}</a>
+                    </td>
                     <td>
                         <span class="badge bad">{result}</span>
                     </td>

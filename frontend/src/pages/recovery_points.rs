@@ -7,11 +7,11 @@ use shared::{RecoveryPoint, RecoveryPointDetail};
 use crate::components::types;
 
 use crate::components::{
-    data_table, fixed, href_with, loaded, loaded_page, use_get, use_list, use_url, Badge, ClearFilters, FilterDate,
-    FilterSelect, FilterText, Time, TimeBoth,
+    data_table, fixed, href_with, loaded, loaded_page, use_get, use_list, use_url, Badge, ClearFilters, FilterChoice,
+    FilterDate, FilterSelect, Time, TimeBoth,
 };
+use crate::format;
 use crate::url::encode;
-use crate::{format, Catalog};
 
 const FILTERS: [&str; 8] =
     ["account_id", "region", "vault", "resource_type", "resource_arn", "status", "created_after", "created_before"];
@@ -19,21 +19,20 @@ const STATUSES: [&str; 7] = ["COMPLETED", "PARTIAL", "DELETING", "EXPIRED", "AVA
 
 #[component]
 pub fn RecoveryPoints() -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let page = use_list("/api/v1/recovery-points", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.read().get("selected").map(str::to_string));
     view! {
         <h1>"Recovery points"</h1>
         <div class="filters" role="search" aria-label="Filter recovery points">
-            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
-            <FilterSelect name="region" label="Region" options=catalog.region_options() />
-            <FilterSelect name="vault" label="Vault" options=catalog.vault_options() />
+            <FilterChoice name="account_id" list="accounts" label="Account" />
+            <FilterChoice name="region" list="regions" label="Region" />
+            <FilterChoice name="vault" list="vaults" label="Vault" />
             <FilterSelect name="resource_type" label="Resource type" options=types() />
             <FilterSelect name="status" label="Status" options=fixed(&STATUSES) />
             <FilterDate name="created_after" label="Created from" />
             <FilterDate name="created_before" label="Created before" />
-            <FilterText name="resource_arn" label="Resource ARN" placeholder="arn:aws:dynamodb:…:table/…" />
+            <FilterChoice name="resource_arn" list="resources" label="Resource" />
             <ClearFilters keys=&FILTERS />
         </div>
         {move || selected.get().map(|arn| view! { <Detail arn=arn /> })}

@@ -9,10 +9,12 @@ use serde::de::IgnoredAny;
 use serde_json::Value;
 use shared::{ActionRequest, CopyLifecycle, DecisionInput, Page, RecoveryPointDetail, RequestKind, RequestStatus};
 
-use crate::components::{data_table, fetched, loaded, set_value, use_get, use_url, Badge, Person, Time, TimeBoth};
+use crate::components::{
+    data_table, fetched, loaded, set_value, use_get, use_url, Badge, Person, Time, TimeBoth, Typeahead,
+};
 use crate::session::Session;
 use crate::url::encode;
-use crate::{api, format, Catalog};
+use crate::{api, format};
 
 fn final_status(s: RequestStatus) -> bool {
     use RequestStatus::*;
@@ -57,7 +59,6 @@ pub fn NewRequest() -> impl IntoView {
 
 #[component]
 fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     let rp = d.recovery_point.clone();
     let name = rp.resource_name.clone().unwrap_or_else(|| format::arn_name(&rp.resource_arn).to_string());
     let kind = RwSignal::new(kind);
@@ -77,18 +78,6 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
     let ticket = RwSignal::new(String::new());
     let problem = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
-    let (source_account, source_vault) = (rp.account_id.clone(), rp.vault_arn.clone());
-    let vaults = Signal::derive(move || {
-        let k = kind.get();
-        catalog
-            .vaults()
-            .into_iter()
-            .filter(|v| {
-                v.arn != source_vault && (k != RequestKind::CrossAccountRestore || v.account_id != source_account)
-            })
-            .map(|v| (v.arn.clone(), format!("{} ({}, {})", v.name, v.account_id, v.region)))
-            .collect::<Vec<_>>()
-    });
     let rp_arn = rp.recovery_point_arn.clone();
     // Taken here, in the component: hooks need the router's context, which an async task has not.
     let navigate = leptos_router::hooks::use_navigate();
@@ -176,13 +165,7 @@ fn RequestForm(d: RecoveryPointDetail, kind: RequestKind) -> impl IntoView {
             </Show>
             <Show when=move || kind.get() != RequestKind::Restore>
                 <div class="filter">
-                    <label for="destination">"Destination vault"</label>
-                    <select id="destination" required on:change=set_value(destination)>
-                        <option value="">"Choose a vault"</option>
-                        {move || {
-                            vaults.get().into_iter().map(|(arn, text)| view! { <option value=arn>{text}</option> }).collect_view()
-                        }}
-                    </select>
+                    <Typeahead list="vault_arns" id="destination".to_string() label="Destination vault" value=destination />
                 </div>
             </Show>
             <Show when=move || kind.get() == RequestKind::Copy>

@@ -11,10 +11,10 @@ use super::assurance::{RpoChart, RtoChart};
 
 use crate::components::{
     data_table, fixed, href_with, load_failed, loaded, loaded_page, loading, types, use_get, use_list, use_url, Badge,
-    ClearFilters, Fetched, FilterSelect, Time,
+    ClearFilters, Fetched, FilterChoice, FilterSelect, Time,
 };
 use crate::url::encode;
-use crate::{format, sort, Catalog};
+use crate::{format, sort};
 
 /// How many jobs of each kind the timeline shows.
 const TIMELINE: usize = 50;
@@ -23,15 +23,14 @@ const FILTERS: [&str; 5] = ["account_id", "region", "resource_type", "never_test
 
 #[component]
 pub fn Resources() -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
     let page = use_list("/api/v1/protected-resources", &FILTERS, &[]);
     let selected = Memo::new(move |_| query.read().get("resource").map(str::to_string));
     view! {
         <h1>"Protected resources"</h1>
         <div class="filters" role="search" aria-label="Filter resources">
-            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
-            <FilterSelect name="region" label="Region" options=catalog.region_options() />
+            <FilterChoice name="account_id" list="accounts" label="Account" />
+            <FilterChoice name="region" list="regions" label="Region" />
             <FilterSelect name="resource_type" label="Resource type" options=types() />
             <FilterSelect name="never_tested" label="Never restore-tested" options=fixed(&["true"]) all="Any" />
             <FilterSelect

@@ -5,17 +5,16 @@ use leptos::prelude::*;
 use shared::{DailyTests, RestoreJob, TestCounts};
 
 use crate::components::{
-    data_table, fixed, loaded, loaded_page, resource_cell, use_get, use_list, use_url, Badge, ClearFilters, FilterDate,
-    FilterSelect, TestsChart, Time,
+    data_table, fixed, loaded, loaded_page, resource_cell, use_get, use_list, use_url, Badge, ClearFilters,
+    FilterChoice, FilterDate, FilterSelect, TestsChart, Time,
 };
-use crate::{format, Catalog};
+use crate::format;
 
 const FILTERS: [&str; 7] =
     ["account_id", "plan_arn", "outcome", "validation_status", "resource_type", "created_after", "created_before"];
 
 #[component]
 pub fn RestoreTests() -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
     let (query, _) = use_url();
 
     let chart_query = Memo::new(move |_| query.read().api(&["account_id", "plan_arn"], &[("days", "90")]));
@@ -24,8 +23,8 @@ pub fn RestoreTests() -> impl IntoView {
     view! {
         <h1>"Restore tests"</h1>
         <div class="filters" role="search" aria-label="Filter restore tests">
-            <FilterSelect name="account_id" label="Account" options=catalog.account_options() />
-            <FilterSelect name="plan_arn" label="Restore testing plan" options=catalog.plan_options() />
+            <FilterChoice name="account_id" list="accounts" label="Account" />
+            <FilterChoice name="plan_arn" list="plans" label="Restore testing plan" />
             <FilterSelect name="outcome" label="Outcome" options=fixed(shared::TestOutcome::NAMES) />
             <FilterSelect
                 name="validation_status"
@@ -109,12 +108,11 @@ fn WeeklyRates(weeks: Vec<(String, TestCounts)>) -> impl IntoView {
 }
 
 fn tests_table(items: Vec<RestoreJob>) -> AnyView {
-    let plan_name = expect_context::<Catalog>().plan_names();
     let rows = items
         .into_iter()
         .map(|j| {
             let resource = j.resource_arn.clone().unwrap_or_default();
-            let plan = j.plan_arn.as_deref().map(&plan_name).unwrap_or_default();
+            let plan = j.plan_arn.as_deref().map(format::arn_name).unwrap_or_default().to_string();
             view! {
                 <tr>
                     <td>

@@ -3,11 +3,11 @@
 //! account and region or in a new plan; another person approves it.
 
 use leptos::prelude::*;
-use shared::{ActionRequest, NewTestingRequest, RequestKind, TestingPlanSpec, TestingSelectionSpec};
+use shared::{ActionRequest, Choice, NewTestingRequest, Page, RequestKind, TestingPlanSpec, TestingSelectionSpec};
 
-use crate::components::{set_value, use_url};
+use crate::api;
+use crate::components::{fetched, set_value, use_get, use_url};
 use crate::session::Session;
-use crate::{api, Catalog};
 
 /// A name AWS takes for a plan or selection: letters, digits and underscores, at most 50.
 fn aws_name(text: &str) -> String {
@@ -35,12 +35,16 @@ pub fn NewTestingRequestPage() -> impl IntoView {
     let (resource, kind, account, region) = (get("resource"), get("type"), get("account"), get("region"));
     let name = q.get("name").map(str::to_string).unwrap_or_else(|| crate::format::arn_name(&resource).to_string());
     let session = expect_context::<Session>();
-    let catalog = expect_context::<Catalog>();
-    let (acc, reg) = (account.clone(), region.clone());
     // The plans of the resource's account and region; the first is suggested.
+    let listed = use_get({
+        let path = format!("/api/v1/choices/plans?limit=50&account_id={account}&region={region}");
+        move || path.clone()
+    });
     let plans = Signal::derive(move || {
+        let items = fetched::<Page<Choice>>(listed).map(|p| p.items).unwrap_or_default();
+        // A plan's label is "name (account, region)"; AWS's plan names hold no space.
         let mut names: Vec<String> =
-            catalog.plans().into_iter().filter(|p| p.account_id == acc && p.region == reg).map(|p| p.name).collect();
+            items.into_iter().filter_map(|c| c.label.split(" (").next().map(str::to_string)).collect();
         names.sort();
         names
     });

@@ -7,10 +7,10 @@ use leptos::prelude::*;
 use serde::de::IgnoredAny;
 use shared::{RestoreTestCheckRule, RestoreTestChecks};
 
-use crate::components::{cells_table, loaded, outcome, set_value, use_get, Cell};
+use crate::api;
+use crate::components::{cells_table, loaded, outcome, set_value, use_get, Cell, Typeahead};
 use crate::session::Session;
 use crate::url::encode;
-use crate::{api, Catalog};
 
 /// Keys as typed: `pk=order#1, sk=current; pk=order#2, sk=current`.
 fn parse_keys(text: &str) -> Vec<BTreeMap<String, String>> {
@@ -55,9 +55,6 @@ pub fn ValidationChecks() -> impl IntoView {
 
 #[component]
 fn ChecksEditor() -> impl IntoView {
-    let catalog = expect_context::<Catalog>();
-    let plan_name = catalog.plan_names();
-    let plans = catalog.plan_options();
     let version = RwSignal::new(0u32);
     let rules = use_get(move || {
         version.get();
@@ -121,7 +118,7 @@ fn ChecksEditor() -> impl IntoView {
                             Cell::Text("read-only".into())
                         };
                         vec![
-                            Cell::Text(plan_name(&c.plan_arn)),
+                            Cell::Text(crate::format::arn_name(&c.plan_arn).to_string()),
                             Cell::Text(c.selection_name.clone().unwrap_or_else(|| "every selection".into())),
                             Cell::Text(describe(&c)),
                             Cell::Text(if r.source == "console" { r.updated_by.unwrap_or_default() } else { "the config file".into() }),
@@ -133,13 +130,7 @@ fn ChecksEditor() -> impl IntoView {
                 cells_table("checks", &["Plan", "Selection", "Checks", "Set by", "Set at", "Change"], rows)
             })}
             <form class="inline-form" on:submit=save aria-label="Set validation checks">
-                <label>
-                    "Plan "
-                    <select required on:change=set_value(plan) prop:value=plan>
-                        <option value="">"choose a plan"</option>
-                        {move || plans.get().into_iter().map(|(v, l)| view! { <option value=v>{l}</option> }).collect_view()}
-                    </select>
-                </label>
+                <Typeahead list="plans" id="checks-plan".to_string() label="Plan" value=plan />
                 <label>
                     "Selection (optional) "
                     <input placeholder="every selection" on:input=set_value(selection) prop:value=selection />
