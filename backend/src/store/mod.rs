@@ -26,7 +26,7 @@ pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery, CURSOR_PATTERN};
 pub use sql::{Sql, Val};
-pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
+pub use sync_status::{AccountRecord, KnownTarget, SyncOutcome, TargetSnapshot};
 pub use validation::{validation_subject, Finish, CLAIM_LEASE_MS};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -194,6 +194,8 @@ const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
 const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
 /// The advisory lock that lets one replica at a time move drills on ("RCDRILL").
 const DRILLS_LOCK_KEY: i64 = 0x52_4344_5249_4c4c;
+/// "RCPOLL": one replica polls jobs at a time.
+const POLL_LOCK_KEY: i64 = 0x5243_504f_4c4c;
 
 impl Store {
     /// Takes the sync lock if no other replica holds it.
@@ -205,6 +207,11 @@ impl Store {
     /// approved requests at a time).
     pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {
         self.try_lock(EXECUTOR_LOCK_KEY).await
+    }
+
+    /// Takes the poll lock if no other replica holds it (one replica polls at a time).
+    pub async fn try_lock_poll(&self) -> Result<Option<SyncLock>, StoreError> {
+        self.try_lock(POLL_LOCK_KEY).await
     }
 
     /// One replica at a time moves drills on and starts scheduled ones.

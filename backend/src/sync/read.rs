@@ -1,5 +1,8 @@
 //! Reading one (account, region) through the Backup API, every list paged to its
-//! end, into the rows the store keeps.
+//! end, into the rows the store keeps. A full read lists everything; an incremental
+//! one (against what the database holds, [`KnownTarget`]) lists recovery points
+//! created since the last success, and describes, gets and reads again only what
+//! moved.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +29,8 @@ pub const BACKUP_JOB_LIST_DAYS: i64 = 30;
 
 /// What a target sync needs to know: who, where, how far back, page size.
 pub struct ReadScope<'a> {
-    pub client: &'a Client,
-    pub tagging: &'a aws_sdk_resourcegroupstagging::Client,
+    pub client: Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub account_id: &'a str,
     pub region: &'a str,
     pub page_size: Option<i32>,
@@ -39,6 +42,12 @@ pub struct ReadScope<'a> {
     /// (up to a week old): read again one by one when the listing does not bring them,
     /// so that a validation that lands hours after the restore is seen.
     pub unsettled_restores: Vec<String>,
+    /// Read everything (recovery points, vault policies, every resource and plan).
+    pub full: bool,
+    /// The incremental listing's start: recovery points created since then.
+    pub points_from: i64,
+    /// What the database holds of this target (empty for a first sync).
+    pub known: KnownTarget,
 }
 
 type Result<T> = std::result::Result<T, AwsFailure>;
@@ -77,59 +86,115 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         region: scope.region.to_string(),
         jobs_from: scope.jobs_from,
         backup_jobs_from: scope.backup_jobs_from,
+        full: scope.full,
         ..TargetSnapshot::default()
     };
-    read_vaults(scope, &mut snap).await?;
-    read_resources(scope, &mut snap).await?;
     read_jobs(scope, &mut snap).await?;
+    let moved = read_resources(scope, &mut snap).await?;
+    read_vaults(scope, &mut snap, &moved).await?;
     read_plans(scope, &mut snap).await?;
-    read_tags(scope, &mut snap).await;
+    read_tags(scope, &mut snap, &moved).await;
     Ok(snap)
 }
 
-async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+/// What the resource listing showed: the resources whose latest backup moved since
+/// the database's (new ones included), and the vaults those backups went to.
+#[derive(Default)]
+struct Moved {
+    resources: std::collections::HashSet<String>,
+    vaults: std::collections::HashSet<String>,
+    /// The resources this sync described (their tags are read again too).
+    described: std::collections::HashSet<String>,
+}
+
+/// Recovery points as stored, from a `ListRecoveryPointsByBackupVault` page.
+fn point_rows(
+    scope: &ReadScope<'_>,
+    vault_name: &str,
+    vault_arn: &str,
+    points: Vec<aws_sdk_backup::types::RecoveryPointByBackupVault>,
+) -> Vec<RecoveryPointRow> {
+    points
+        .into_iter()
+        .map(|rp| RecoveryPointRow {
+            arn: rp.recovery_point_arn().unwrap_or_default().to_string(),
+            account_id: scope.account_id.to_string(),
+            region: scope.region.to_string(),
+            vault_name: vault_name.to_string(),
+            vault_arn: vault_arn.to_string(),
+            resource_arn: rp.resource_arn().unwrap_or_default().to_string(),
+            resource_type: rp.resource_type().unwrap_or_default().to_string(),
+            resource_name: s(rp.resource_name()),
+            status: rp.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            created_at: ms(rp.creation_date()).unwrap_or_default(),
+            completed_at: ms(rp.completion_date()),
+            size_bytes: rp.backup_size_in_bytes(),
+            encryption_key_arn: s(rp.encryption_key_arn()),
+            is_encrypted: rp.is_encrypted(),
+            source_vault_arn: s(rp.source_backup_vault_arn()),
+            delete_after_days: rp.lifecycle().and_then(|l| l.delete_after_days()),
+            delete_at: rp.calculated_lifecycle().and_then(|l| ms(l.delete_at())),
+            move_to_cold_at: rp.calculated_lifecycle().and_then(|l| ms(l.move_to_cold_storage_at())),
+            last_restore_at: ms(rp.last_restore_time()),
+            backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
+            gone_at: None,
+            is_parent: rp.is_parent(),
+            parent_recovery_point_arn: s(rp.parent_recovery_point_arn()),
+        })
+        .collect()
+}
+
+/// The vaults, and their recovery points: all of them on a full read and for a vault
+/// the database does not know; otherwise those created since `points_from`, for a
+/// vault whose count moved or that a moved resource's latest backup went to. A vault
+/// whose `NumberOfRecoveryPoints` then disagrees with what the database holds plus
+/// what the listing found new, or where a lifecycle date passed, is listed whole
+/// (reconciled): its points not found are gone.
+async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) -> Result<()> {
+    let c = &scope.client;
     let vaults: Vec<_> = all_items!(c.list_backup_vaults(), scope)?;
     for v in vaults {
         let name = v.backup_vault_name().unwrap_or_default().to_string();
-        let policy = match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
-            Ok(out) => out.policy().map(str::to_string),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
-            Err(e) => return Err(aws(e)),
-        };
-        let points: Vec<_> = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope)
-        {
-            Ok(points) => points,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
-        };
         let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
-        for rp in points {
-            snap.recovery_points.push(RecoveryPointRow {
-                arn: rp.recovery_point_arn().unwrap_or_default().to_string(),
-                account_id: scope.account_id.to_string(),
-                region: scope.region.to_string(),
-                vault_name: name.clone(),
-                vault_arn: vault_arn.clone(),
-                resource_arn: rp.resource_arn().unwrap_or_default().to_string(),
-                resource_type: rp.resource_type().unwrap_or_default().to_string(),
-                resource_name: s(rp.resource_name()),
-                status: rp.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                created_at: ms(rp.creation_date()).unwrap_or_default(),
-                completed_at: ms(rp.completion_date()),
-                size_bytes: rp.backup_size_in_bytes(),
-                encryption_key_arn: s(rp.encryption_key_arn()),
-                is_encrypted: rp.is_encrypted(),
-                source_vault_arn: s(rp.source_backup_vault_arn()),
-                delete_after_days: rp.lifecycle().and_then(|l| l.delete_after_days()),
-                delete_at: rp.calculated_lifecycle().and_then(|l| ms(l.delete_at())),
-                move_to_cold_at: rp.calculated_lifecycle().and_then(|l| ms(l.move_to_cold_storage_at())),
-                last_restore_at: ms(rp.last_restore_time()),
-                backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
-                gone_at: None,
-                is_parent: rp.is_parent(),
-                parent_recovery_point_arn: s(rp.parent_recovery_point_arn()),
-            });
+        let count = v.number_of_recovery_points();
+        let known = scope.known.vaults.get(&vault_arn).filter(|_| !scope.full);
+        let policy = match known {
+            Some(k) => k.access_policy.clone(),
+            None => match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
+                Ok(out) => out.policy().map(str::to_string),
+                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
+                Err(e) => return Err(aws(e)),
+            },
+        };
+        let mut reconcile = known.is_none() || scope.known.lifecycle_vaults.contains(&vault_arn);
+        if let (Some(k), false) = (known, reconcile) {
+            if k.recovery_points != count || moved.vaults.contains(&vault_arn) {
+                let since = DateTime::from_millis(scope.points_from);
+                let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name).by_created_after(since);
+                let points = match list_items!(request, scope) {
+                    Ok(points) => points,
+                    Err(e) if vanished(&e) => continue,
+                    Err(e) => return Err(aws(e)),
+                };
+                let recent = scope.known.recent_points.get(&vault_arn);
+                let new = points
+                    .iter()
+                    .filter(|p| !recent.is_some_and(|r| p.recovery_point_arn().is_some_and(|a| r.contains(a))))
+                    .count();
+                reconcile = k.recovery_points + new as i64 != count;
+                if !reconcile {
+                    snap.recovery_points.extend(point_rows(scope, &name, &vault_arn, points));
+                }
+            }
+        }
+        if reconcile {
+            let points = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope) {
+                Ok(points) => points,
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(aws(e)),
+            };
+            snap.recovery_points.extend(point_rows(scope, &name, &vault_arn, points));
+            snap.reconciled_vaults.push(vault_arn.clone());
         }
         snap.vaults.push(VaultRow {
             arn: vault_arn,
@@ -140,7 +205,7 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
             state: v.vault_state().map(|t| t.as_str().to_string()),
             encryption_key_arn: s(v.encryption_key_arn()),
             created_at: ms(v.creation_date()),
-            recovery_points: v.number_of_recovery_points(),
+            recovery_points: count,
             locked: v.locked().unwrap_or(false),
             access_policy: policy,
         });
@@ -148,16 +213,44 @@ async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result
     Ok(())
 }
 
-async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+/// Every protected resource; `DescribeProtectedResource` (the latest restore figures)
+/// on a full read, and otherwise only for a resource that is new, whose latest backup
+/// moved, or that a restore job read by this sync names (its restore history may have
+/// moved). The others keep the figures the database holds.
+async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<Moved> {
+    let c = &scope.client;
     let resources: Vec<_> = all_items!(c.list_protected_resources(), scope)?;
+    // A restore job without its source resource could be any resource's.
+    let restored: Option<std::collections::HashSet<&str>> =
+        snap.restore_jobs.iter().map(|j| j.resource_arn.as_deref()).collect();
+    let mut moved = Moved::default();
     for r in resources {
         let arn = r.resource_arn().unwrap_or_default().to_string();
-        // The latest restore figures are only in DescribeProtectedResource.
-        let detail = match c.describe_protected_resource().resource_arn(&arn).send().await {
-            Ok(detail) => detail,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
+        let last_backup_at = ms(r.last_backup_time());
+        let last_backup_vault_arn = s(r.last_backup_vault_arn());
+        let known = scope.known.resources.get(&arn);
+        if known.is_none_or(|k| k.last_backup_at != last_backup_at) {
+            moved.resources.insert(arn.clone());
+            moved.vaults.extend(last_backup_vault_arn.clone());
+        }
+        let describe = scope.full
+            || moved.resources.contains(&arn)
+            || restored.as_ref().is_none_or(|restored| restored.contains(arn.as_str()));
+        let kept = known.filter(|_| !describe);
+        if kept.is_none() {
+            moved.described.insert(arn.clone());
+        }
+        let (minutes, job_created, rp_created) = match kept {
+            Some(k) => (k.latest_restore_minutes, k.latest_restore_job_created_at, k.latest_restore_rp_created_at),
+            None => match c.describe_protected_resource().resource_arn(&arn).send().await {
+                Ok(d) => (
+                    d.latest_restore_execution_time_minutes(),
+                    ms(d.latest_restore_job_creation_date()),
+                    ms(d.latest_restore_recovery_point_creation_date()),
+                ),
+                Err(e) if vanished(&e) => continue,
+                Err(e) => return Err(aws(e)),
+            },
         };
         snap.resources.push(ProtectedResourceRow {
             account_id: scope.account_id.to_string(),
@@ -165,16 +258,16 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
             arn,
             resource_type: r.resource_type().unwrap_or_default().to_string(),
             name: s(r.resource_name()),
-            last_backup_at: ms(r.last_backup_time()),
-            last_backup_vault_arn: s(r.last_backup_vault_arn()),
+            last_backup_at,
+            last_backup_vault_arn,
             last_recovery_point_arn: s(r.last_recovery_point_arn()),
-            latest_restore_minutes: detail.latest_restore_execution_time_minutes(),
-            latest_restore_job_created_at: ms(detail.latest_restore_job_creation_date()),
-            latest_restore_rp_created_at: ms(detail.latest_restore_recovery_point_creation_date()),
-            tags: None,
+            latest_restore_minutes: minutes,
+            latest_restore_job_created_at: job_created,
+            latest_restore_rp_created_at: rp_created,
+            tags: kept.and_then(|k| k.tags.clone()),
         });
     }
-    Ok(())
+    Ok(moved)
 }
 
 /// A restore job as stored, from a `ListRestoreJobs` item or a `DescribeRestoreJob`
@@ -211,8 +304,8 @@ macro_rules! restore_row {
 
 /// Jobs created, or completed, since the window start: new jobs and the ones that
 /// finished since the last sync (a job is listed once even when both match).
-async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = &scope.client;
     let from = DateTime::from_millis(scope.jobs_from);
     let backup_from = DateTime::from_millis(scope.backup_jobs_from);
     let mut backup = BTreeMap::new();
@@ -310,17 +403,24 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
     Ok(())
 }
 
+/// Every restore testing plan with its selections. An incremental read gets a plan
+/// again only when the listing shows it new or its `LastUpdateTime` or `CreationTime`
+/// moved, and a selection only when its plan was read again or the selection listing
+/// shows it new or changed (name, creation time, role, type, validation window);
+/// the rest keeps what the database holds, with the listing's `LastExecutionTime`. (A
+/// selection's conditions changed with nothing of that moving wait for the next full
+/// read: the Backup model does not say whether its update moves the plan's time.)
 async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+    let c = &scope.client;
     let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
     for p in plans {
         let name = p.restore_testing_plan_name().to_string();
-        let got = match c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await {
-            Ok(got) => got,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
-        };
-        let Some(plan) = got.restore_testing_plan() else { continue };
+        let unchanged = scope.known.plans.get(p.restore_testing_plan_arn()).filter(|k| {
+            !scope.full
+                && k.updated_at.is_some()
+                && k.updated_at == ms(p.last_update_time())
+                && k.created_at == ms(Some(p.creation_time()))
+        });
         let selection_list: Vec<_> =
             match list_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope) {
                 Ok(list) => list,
@@ -329,6 +429,19 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             };
         let mut selections = Vec::new();
         for sel in selection_list {
+            let same = unchanged.and_then(|k| {
+                k.selections.iter().find(|known| {
+                    known.name == sel.restore_testing_selection_name()
+                        && known.created_at == crate::time::rfc3339_opt(ms(Some(sel.creation_time())))
+                        && known.iam_role_arn == sel.iam_role_arn()
+                        && known.resource_type == sel.protected_resource_type()
+                        && known.validation_window_hours == Some(i64::from(sel.validation_window_hours()))
+                })
+            });
+            if let Some(known) = same {
+                selections.push(known.clone());
+                continue;
+            }
             let full = match c
                 .get_restore_testing_selection()
                 .restore_testing_plan_name(&name)
@@ -368,6 +481,16 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
                 created_at: crate::time::rfc3339_opt(ms(Some(f.creation_time()))),
             });
         }
+        if let Some(k) = unchanged {
+            snap.plans.push(PlanRow { last_execution_at: ms(p.last_execution_time()), selections, ..k.clone() });
+            continue;
+        }
+        let got = match c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await {
+            Ok(got) => got,
+            Err(e) if vanished(&e) => continue,
+            Err(e) => return Err(aws(e)),
+        };
+        let Some(plan) = got.restore_testing_plan() else { continue };
         let sel = plan.recovery_point_selection();
         snap.plans.push(PlanRow {
             arn: plan.restore_testing_plan_arn().to_string(),
@@ -387,6 +510,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             created_at: ms(Some(plan.creation_time())),
             last_execution_at: ms(plan.last_execution_time()),
             selections,
+            updated_at: ms(p.last_update_time()),
         });
     }
     Ok(())
@@ -397,7 +521,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
 /// call; a resource it leaves out carries no tag). A refusal (the role lacks
 /// `tag:GetResources`) leaves the tags unread: coverage then says "possibly", and the
 /// rest of the sync goes on.
-async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
+async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) {
     let types: std::collections::HashSet<String> = snap
         .plans
         .iter()
@@ -405,8 +529,11 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
         .filter(|s| !s.conditions.is_empty())
         .map(|s| s.resource_type.clone())
         .collect();
-    let arns: Vec<String> =
-        snap.resources.iter().filter(|r| types.contains(&r.resource_type)).map(|r| r.arn.clone()).collect();
+    // Tags are read with a resource's description, and for one whose tags were never read.
+    let unread = |r: &ProtectedResourceRow| {
+        types.contains(&r.resource_type) && (moved.described.contains(&r.arn) || r.tags.is_none())
+    };
+    let arns: Vec<String> = snap.resources.iter().filter(|r| unread(r)).map(|r| r.arn.clone()).collect();
     let mut tags: std::collections::HashMap<String, Vec<Tag>> = Default::default();
     for chunk in arns.chunks(100) {
         match scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())).send().await {
@@ -420,12 +547,20 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
                 let f = failure(&e);
                 tracing::warn!(account = scope.account_id, region = scope.region, code = %f.code, message = %f.message,
                     "could not read resource tags; tag-condition selections count as possibly covering");
+                for r in snap.resources.iter_mut() {
+                    r.tags = None;
+                }
                 return;
             }
         }
     }
-    for r in snap.resources.iter_mut().filter(|r| types.contains(&r.resource_type)) {
-        let found = tags.remove(&r.arn).unwrap_or_default();
-        r.tags = serde_json::to_string(&found).ok();
+    let arns: std::collections::HashSet<String> = arns.into_iter().collect();
+    for r in snap.resources.iter_mut() {
+        if arns.contains(&r.arn) {
+            let found = tags.remove(&r.arn).unwrap_or_default();
+            r.tags = serde_json::to_string(&found).ok();
+        } else if !types.contains(&r.resource_type) {
+            r.tags = None;
+        }
     }
 }

@@ -180,7 +180,8 @@ async fn an_item_gone_between_list_and_describe_is_skipped_not_the_whole_region(
     let sb = spawn(3, 0.0).await;
     for db in databases().await {
         let label = db.label;
-        let c = console(&sb, &db, |_| {}).await;
+        // Every sync is full here: each describes every resource again.
+        let c = console(&sb, &db, |cfg| cfg.sync.full_every_hours = 0).await;
         // The generated world's last account denies the read role on purpose: the others sync.
         let ok = |reports: &[recovery_console::sync::TargetReport]| -> Vec<(String, String)> {
             let mut ok: Vec<_> =
@@ -209,6 +210,69 @@ async fn an_item_gone_between_list_and_describe_is_skipped_not_the_whole_region(
         assert_eq!(ok(&c.syncer.run().await.unwrap()), synced, "{label}");
         assert_eq!(c.all("/api/v1/protected-resources").await.len(), resources, "{label}: back once they answer");
         assert_eq!(c.all("/api/v1/restore-testing-plans").await.len(), plans, "{label}");
+    }
+}
+
+/// The inventory the API lists (gone items left out), for comparing two databases.
+async fn live_inventory(c: &TestConsole) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for list in ["vaults", "recovery-points", "protected-resources", "restore-testing-plans"] {
+        out.push(c.all(&format!("/api/v1/{list}?limit=200")).await);
+    }
+    out
+}
+
+/// Issue 16, item 1: a sync after one with nothing new lists recovery points created
+/// since the last success and describes nothing, so it makes a small share of a first
+/// sync's calls; after a day of changes (new backups and copies, points past their
+/// retention (EXPIRED, Backup model `RecoveryPointStatus`) or moved to cold storage, and
+/// a recovery point deleted), the incremental sync leaves the database as a full sync
+/// into a fresh one does.
+#[tokio::test]
+async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() {
+    let sb = spawn(12, 0.0).await;
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    let fresh_dbs = databases().await;
+    for (db, fresh_db) in databases().await.iter().zip(&fresh_dbs) {
+        let label = db.label;
+        let c = console(&sb, db, |_| {}).await;
+        let calls = || sb.sandbox.requests();
+        let before = calls();
+        c.syncer.run().await.unwrap();
+        let first = calls() - before;
+        let before = calls();
+        let reports = c.syncer.run().await.unwrap();
+        let next = calls() - before;
+        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}: {reports:?}");
+        println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}");
+        assert!(next * 10 <= first, "{label}: the next sync made {next} calls, the first {first}");
+        let settled = live_inventory(&c).await;
+
+        // A day of changes: the daily backup plans run, copies land in the central vault,
+        // points pass their retention or move to cold storage; and a copy by hand.
+        let op = sb.operator(WORKLOAD_A).await;
+        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+        op.start_copy_job()
+            .recovery_point_arn(&rp)
+            .source_backup_vault_name("workload-a-vault")
+            .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .send()
+            .await
+            .unwrap();
+        sb.advance(86_400.0 + 3_600.0).await;
+        let reports = c.syncer.run().await.unwrap();
+        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}");
+        let incremental = live_inventory(&c).await;
+        assert_ne!(incremental[1], settled[1], "{label}: a day brought new recovery points");
+
+        let fresh = console(&sb, fresh_db, |_| {}).await;
+        fresh.syncer.run().await.unwrap();
+        let full = live_inventory(&fresh).await;
+        for (list, (got, want)) in incremental.iter().zip(&full).enumerate() {
+            assert_eq!(got.len(), want.len(), "{label}: list {list}");
+            assert_eq!(got, want, "{label}: list {list}");
+        }
     }
 }
 
@@ -248,11 +312,20 @@ async fn recovery_points_that_disappear_are_marked_gone() {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
             recovery_points: points,
+            full: true,
             ..TargetSnapshot::default()
         };
         store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
         let counts = store.save_snapshot(&snap(vec![rp(1), rp(2), rp(3)]), START, START + 10).await.unwrap();
         assert_eq!(counts.recovery_points, 3);
+        // An incremental sync lists only new points: what it does not list stays, unless
+        // it reconciled the point's vault.
+        let incremental = TargetSnapshot { full: false, ..snap(vec![rp(3)]) };
+        let counts = store.save_snapshot(&incremental, START + 12, START + 14).await.unwrap();
+        assert_eq!(counts.recovery_points, 3, "{}: an incremental sync marked points gone", db.label);
+        let reconciled = TargetSnapshot { reconciled_vaults: vec![rp(1).vault_arn], ..incremental.clone() };
+        let counts = store.save_snapshot(&reconciled, START + 16, START + 18).await.unwrap();
+        assert_eq!(counts.recovery_points, 1, "{}: the reconciled vault keeps only what was listed", db.label);
         let counts = store.save_snapshot(&snap(vec![rp(1), rp(3)]), START + 20, START + 30).await.unwrap();
         assert_eq!(counts.recovery_points, 2, "{}", db.label);
         let q = recovery_console::store::ListQuery { limit: 10, ..Default::default() };
