@@ -226,7 +226,7 @@ async fn live_inventory(c: &TestConsole) -> Vec<Vec<Value>> {
 /// since the last success and describes nothing, so it makes a small share of a first
 /// sync's calls; after a day of changes (new backups and copies, points past their
 /// retention (EXPIRED, Backup model `RecoveryPointStatus`) or moved to cold storage, and
-/// a recovery point deleted), the incremental sync leaves the database as a full sync
+/// a recovery point deleted (`DeleteRecoveryPoint`)), the incremental sync leaves the database as a full sync
 /// into a fresh one does.
 #[tokio::test]
 async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() {
@@ -260,11 +260,28 @@ async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() 
             .send()
             .await
             .unwrap();
+        let points = all_items!(op.list_recovery_points_by_backup_vault().backup_vault_name("workload-a-vault"));
+        let deleted = points
+            .iter()
+            .filter(|p| matches!(p.status().map(|s| s.as_str()), Some("COMPLETED" | "AVAILABLE")))
+            .map(|p| p.recovery_point_arn().unwrap().to_string())
+            .find(|arn| !arn.contains(":continuous:") && *arn != rp)
+            .unwrap();
+        op.delete_recovery_point()
+            .backup_vault_name("workload-a-vault")
+            .recovery_point_arn(&deleted)
+            .send()
+            .await
+            .unwrap();
         sb.advance(86_400.0 + 3_600.0).await;
         let reports = c.syncer.run().await.unwrap();
         assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}");
         let incremental = live_inventory(&c).await;
         assert_ne!(incremental[1], settled[1], "{label}: a day brought new recovery points");
+        let arns = |list: &[Value]| {
+            list.iter().map(|p| p["recovery_point_arn"].as_str().unwrap().to_string()).collect::<Set>()
+        };
+        assert!(arns(&settled[1]).contains(&deleted) && !arns(&incremental[1]).contains(&deleted), "{label}: deleted");
 
         let fresh = console(&sb, fresh_db, |_| {}).await;
         fresh.syncer.run().await.unwrap();
