@@ -705,3 +705,34 @@ async fn a_failed_restore_test_reaches_the_webhook_through_the_poll_within_a_min
         assert_eq!(last_success().await, synced, "{label}: no sync ran");
     }
 }
+
+/// A measurement, not a test of timing (docs/benchmarks.md): the wall-clock time from
+/// a restore test's validation failing to its webhook delivery, with the poll and the
+/// notifier running on their own timers as `serve` runs them (poll every 60 s, the
+/// default). Run with `-- --ignored --nocapture failure_to_webhook`.
+#[tokio::test]
+#[ignore]
+async fn failure_to_webhook_in_real_time() {
+    let sb = spawn(0, 0.0).await;
+    let db = databases().await.remove(0);
+    let (hook, received) = receiver(&sb, 0).await;
+    let c = console(&sb, &db, |cfg| cfg.notifications.webhooks.push(webhook(&hook, &["restore_test_failed"]))).await;
+    c.syncer.run().await.unwrap();
+    let (id, validator) = completed_tracking_test(&sb).await;
+    let notifier = Arc::clone(&c.notifier);
+    c.notifier.start(std::time::Duration::from_secs(10));
+    c.syncer.schedule_poll(std::time::Duration::from_secs(60), move || notifier.wake());
+    // Somewhere inside the poll's minute, as a failure would land.
+    tokio::time::sleep(std::time::Duration::from_secs(17)).await;
+    let failed = validator.put_restore_validation_result().restore_job_id(&id).validation_status("FAILED".into());
+    failed.validation_status_message("row count 0").send().await.unwrap();
+    let start = std::time::Instant::now();
+    while calls_about(&received, &id).is_empty() {
+        assert!(start.elapsed().as_secs() < 180, "no delivery within three minutes");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    println!(
+        "failure to webhook: {:.1} s (poll every 60 s, notifier woken by the poll)",
+        start.elapsed().as_secs_f64()
+    );
+}
