@@ -312,7 +312,7 @@ pub struct AwsConfig {
 pub struct SyncConfig {
     /// Seconds between scheduled syncs; 0 turns the schedule off.
     pub interval_secs: u64,
-    /// (account, region) pairs synced at once.
+    /// (account, region) pairs read at once, and AWS calls in flight in all (syncs and polls).
     pub concurrency: usize,
     /// `MaxResults` of every list call; unset lets AWS choose.
     pub page_size: Option<i32>,

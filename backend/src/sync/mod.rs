@@ -78,9 +78,10 @@ pub struct Syncer {
     restore_metadata: std::sync::Mutex<std::collections::HashMap<String, (i64, RestoreMetadata)>>,
     /// The (account, region) pairs a sync or a poll is reading now: never both at once.
     claims: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
-    /// `sync.concurrency` permits, one per (account, region) being read, shared by the
-    /// syncs and the polls so that together they stay within the bound.
-    slots: tokio::sync::Semaphore,
+    /// `sync.concurrency` permits, one per AWS call in flight, shared by the syncs and
+    /// the polls (and every call inside a target) so that together they stay within
+    /// the bound.
+    calls: tokio::sync::Semaphore,
 }
 
 /// An (account, region) claimed by a sync or a poll; released when dropped.
@@ -135,7 +136,7 @@ impl Syncer {
             organization: tokio::sync::Mutex::new(None),
             restore_metadata: std::sync::Mutex::new(std::collections::HashMap::new()),
             claims: std::sync::Mutex::new(std::collections::HashSet::new()),
-            slots: tokio::sync::Semaphore::new(config.sync.concurrency),
+            calls: tokio::sync::Semaphore::new(config.sync.concurrency),
             config,
         })
     }
@@ -465,7 +466,6 @@ impl Syncer {
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
-        let _slot = self.slots.acquire().await.ok();
         let started = self.now();
         let result = self.read_and_save(t, started).await;
         let duration_ms = self.now() - started;
@@ -561,7 +561,6 @@ impl Syncer {
         let results: Vec<Option<Result<usize, (String, String)>>> = futures_util::stream::iter(targets)
             .map(|t| async move {
                 let _claim = self.claim(&t)?;
-                let _slot = self.slots.acquire().await.ok();
                 let result = self.poll_target(&t).await;
                 if let Err((code, message)) = &result {
                     tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
@@ -634,6 +633,7 @@ impl Syncer {
             full: false,
             points_from: jobs_from,
             known: crate::store::KnownTarget::default(),
+            calls: &self.calls,
         })
     }
 

@@ -48,7 +48,21 @@ pub struct ReadScope<'a> {
     pub points_from: i64,
     /// What the database holds of this target (empty for a first sync).
     pub known: KnownTarget,
+    /// The permits for AWS calls, shared by every sync and poll of the console: one
+    /// per call in flight (a paged listing holds one while its pages go one by one).
+    pub calls: &'a tokio::sync::Semaphore,
 }
+
+impl ReadScope<'_> {
+    /// Waits for a permit to call AWS (none if the semaphore is closed, which it never is).
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.calls.acquire().await.ok()
+    }
+}
+
+/// Calls made at once inside one (account, region) (vaults, describes), each within
+/// the console-wide permits of [`ReadScope::calls`].
+const FAN_OUT: usize = 8;
 
 type Result<T> = std::result::Result<T, AwsFailure>;
 
@@ -68,9 +82,18 @@ fn vanished<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
 
 /// Every item of a paged list call, `MaxResults` set to the configured page size.
 macro_rules! list_items {
-    ($request:expr, $scope:expr) => {
+    ($request:expr, $scope:expr) => {{
+        let _permit = $scope.permit().await;
         $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await
-    };
+    }};
+}
+
+/// One AWS call (`send()`), within a permit.
+macro_rules! call {
+    ($request:expr, $scope:expr) => {{
+        let _permit = $scope.permit().await;
+        $request.send().await
+    }};
 }
 
 /// [`list_items!`], its error as the target's failure.
@@ -151,66 +174,94 @@ fn point_rows(
 /// what the listing found new, or where a lifecycle date passed, is listed whole
 /// (reconciled): its points not found are gone.
 async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) -> Result<()> {
-    let c = &scope.client;
-    let vaults: Vec<_> = all_items!(c.list_backup_vaults(), scope)?;
-    for v in vaults {
-        let name = v.backup_vault_name().unwrap_or_default().to_string();
-        let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
-        let count = v.number_of_recovery_points();
-        let known = scope.known.vaults.get(&vault_arn).filter(|_| !scope.full);
-        let policy = match known {
-            Some(k) => k.access_policy.clone(),
-            None => match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
-                Ok(out) => out.policy().map(str::to_string),
-                Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
-                Err(e) => return Err(aws(e)),
-            },
-        };
-        let mut reconcile = known.is_none() || scope.known.lifecycle_vaults.contains(&vault_arn);
-        if let (Some(k), false) = (known, reconcile) {
-            if k.recovery_points != count || moved.vaults.contains(&vault_arn) {
-                let since = DateTime::from_millis(scope.points_from);
-                let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name).by_created_after(since);
-                let points = match list_items!(request, scope) {
-                    Ok(points) => points,
-                    Err(e) if vanished(&e) => continue,
-                    Err(e) => return Err(aws(e)),
-                };
-                let recent = scope.known.recent_points.get(&vault_arn);
-                let new = points
-                    .iter()
-                    .filter(|p| !recent.is_some_and(|r| p.recovery_point_arn().is_some_and(|a| r.contains(a))))
-                    .count();
-                reconcile = k.recovery_points + new as i64 != count;
-                if !reconcile {
-                    snap.recovery_points.extend(point_rows(scope, &name, &vault_arn, points));
-                }
-            }
+    let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
+    // FAN_OUT vaults at once, in the listing's order.
+    let mut read = Vec::new();
+    for chunk in vaults.chunks(FAN_OUT) {
+        read.extend(futures_util::future::join_all(chunk.iter().map(|v| read_vault(scope, v, moved))).await);
+    }
+    for r in read {
+        let Some(VaultRead { row, points, reconciled }) = r? else { continue };
+        if reconciled {
+            snap.reconciled_vaults.push(row.arn.clone());
         }
-        if reconcile {
-            let points = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope) {
-                Ok(points) => points,
-                Err(e) if vanished(&e) => continue,
-                Err(e) => return Err(aws(e)),
-            };
-            snap.recovery_points.extend(point_rows(scope, &name, &vault_arn, points));
-            snap.reconciled_vaults.push(vault_arn.clone());
-        }
-        snap.vaults.push(VaultRow {
-            arn: vault_arn,
-            account_id: scope.account_id.to_string(),
-            region: scope.region.to_string(),
-            name,
-            vault_type: v.vault_type().map(|t| t.as_str().to_string()),
-            state: v.vault_state().map(|t| t.as_str().to_string()),
-            encryption_key_arn: s(v.encryption_key_arn()),
-            created_at: ms(v.creation_date()),
-            recovery_points: count,
-            locked: v.locked().unwrap_or(false),
-            access_policy: policy,
-        });
+        snap.recovery_points.extend(points);
+        snap.vaults.push(row);
     }
     Ok(())
+}
+
+/// One vault as read: its row, the recovery points listed, and whether they are all
+/// of them (the vault was reconciled).
+struct VaultRead {
+    row: VaultRow,
+    points: Vec<RecoveryPointRow>,
+    reconciled: bool,
+}
+
+/// One vault of [`read_vaults`]; none when it vanished while being read.
+async fn read_vault(
+    scope: &ReadScope<'_>,
+    v: &aws_sdk_backup::types::BackupVaultListMember,
+    moved: &Moved,
+) -> Result<Option<VaultRead>> {
+    let c = &scope.client;
+    let name = v.backup_vault_name().unwrap_or_default().to_string();
+    let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
+    let count = v.number_of_recovery_points();
+    let known = scope.known.vaults.get(&vault_arn).filter(|_| !scope.full);
+    let policy = match known {
+        Some(k) => k.access_policy.clone(),
+        None => match call!(c.get_backup_vault_access_policy().backup_vault_name(&name), scope) {
+            Ok(out) => out.policy().map(str::to_string),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
+            Err(e) => return Err(aws(e)),
+        },
+    };
+    let mut points = Vec::new();
+    let mut reconcile = known.is_none() || scope.known.lifecycle_vaults.contains(&vault_arn);
+    if let (Some(k), false) = (known, reconcile) {
+        if k.recovery_points != count || moved.vaults.contains(&vault_arn) {
+            let since = DateTime::from_millis(scope.points_from);
+            let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name).by_created_after(since);
+            let listed = match list_items!(request, scope) {
+                Ok(listed) => listed,
+                Err(e) if vanished(&e) => return Ok(None),
+                Err(e) => return Err(aws(e)),
+            };
+            let recent = scope.known.recent_points.get(&vault_arn);
+            let new = listed
+                .iter()
+                .filter(|p| !recent.is_some_and(|r| p.recovery_point_arn().is_some_and(|a| r.contains(a))))
+                .count();
+            reconcile = k.recovery_points + new as i64 != count;
+            if !reconcile {
+                points = point_rows(scope, &name, &vault_arn, listed);
+            }
+        }
+    }
+    if reconcile {
+        let listed = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope) {
+            Ok(listed) => listed,
+            Err(e) if vanished(&e) => return Ok(None),
+            Err(e) => return Err(aws(e)),
+        };
+        points = point_rows(scope, &name, &vault_arn, listed);
+    }
+    let row = VaultRow {
+        arn: vault_arn,
+        account_id: scope.account_id.to_string(),
+        region: scope.region.to_string(),
+        name,
+        vault_type: v.vault_type().map(|t| t.as_str().to_string()),
+        state: v.vault_state().map(|t| t.as_str().to_string()),
+        encryption_key_arn: s(v.encryption_key_arn()),
+        created_at: ms(v.creation_date()),
+        recovery_points: count,
+        locked: v.locked().unwrap_or(false),
+        access_policy: policy,
+    };
+    Ok(Some(VaultRead { row, points, reconciled: reconcile }))
 }
 
 /// Every protected resource; `DescribeProtectedResource` (the latest restore figures)
@@ -224,6 +275,7 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
     let restored: Option<std::collections::HashSet<&str>> =
         snap.restore_jobs.iter().map(|j| j.resource_arn.as_deref()).collect();
     let mut moved = Moved::default();
+    let mut rows = Vec::new();
     for r in resources {
         let arn = r.resource_arn().unwrap_or_default().to_string();
         let last_backup_at = ms(r.last_backup_time());
@@ -240,19 +292,7 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
         if kept.is_none() {
             moved.described.insert(arn.clone());
         }
-        let (minutes, job_created, rp_created) = match kept {
-            Some(k) => (k.latest_restore_minutes, k.latest_restore_job_created_at, k.latest_restore_rp_created_at),
-            None => match c.describe_protected_resource().resource_arn(&arn).send().await {
-                Ok(d) => (
-                    d.latest_restore_execution_time_minutes(),
-                    ms(d.latest_restore_job_creation_date()),
-                    ms(d.latest_restore_recovery_point_creation_date()),
-                ),
-                Err(e) if vanished(&e) => continue,
-                Err(e) => return Err(aws(e)),
-            },
-        };
-        snap.resources.push(ProtectedResourceRow {
+        rows.push(ProtectedResourceRow {
             account_id: scope.account_id.to_string(),
             region: scope.region.to_string(),
             arn,
@@ -261,13 +301,45 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Res
             last_backup_at,
             last_backup_vault_arn,
             last_recovery_point_arn: s(r.last_recovery_point_arn()),
-            latest_restore_minutes: minutes,
-            latest_restore_job_created_at: job_created,
-            latest_restore_rp_created_at: rp_created,
+            latest_restore_minutes: kept.and_then(|k| k.latest_restore_minutes),
+            latest_restore_job_created_at: kept.and_then(|k| k.latest_restore_job_created_at),
+            latest_restore_rp_created_at: kept.and_then(|k| k.latest_restore_rp_created_at),
             tags: kept.and_then(|k| k.tags.clone()),
         });
     }
+    // The latest restore figures are only in DescribeProtectedResource: FAN_OUT at once.
+    let to_describe: Vec<&ProtectedResourceRow> = rows.iter().filter(|r| moved.described.contains(&r.arn)).collect();
+    let mut described_rows = std::collections::HashMap::new();
+    for chunk in to_describe.chunks(FAN_OUT) {
+        for d in futures_util::future::join_all(chunk.iter().map(|row| describe(scope, row))).await {
+            let (arn, row) = d?;
+            described_rows.insert(arn, row);
+        }
+    }
+    for row in rows {
+        match described_rows.remove(&row.arn) {
+            None => snap.resources.push(row),
+            Some(Some(described)) => snap.resources.push(described),
+            Some(None) => {}
+        }
+    }
     Ok(moved)
+}
+
+/// A resource with its latest restore figures (`DescribeProtectedResource`); none when
+/// it vanished after the listing named it.
+async fn describe(scope: &ReadScope<'_>, row: &ProtectedResourceRow) -> Result<(String, Option<ProtectedResourceRow>)> {
+    match call!(scope.client.describe_protected_resource().resource_arn(&row.arn), scope) {
+        Ok(d) => {
+            let mut row = row.clone();
+            row.latest_restore_minutes = d.latest_restore_execution_time_minutes();
+            row.latest_restore_job_created_at = ms(d.latest_restore_job_creation_date());
+            row.latest_restore_rp_created_at = ms(d.latest_restore_recovery_point_creation_date());
+            Ok((row.arn.clone(), Some(row)))
+        }
+        Err(e) if vanished(&e) => Ok((row.arn.clone(), None)),
+        Err(e) => Err(aws(e)),
+    }
 }
 
 /// A restore job as stored, from a `ListRestoreJobs` item or a `DescribeRestoreJob`
@@ -388,7 +460,7 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
         if restores.contains_key(id) {
             continue;
         }
-        match c.describe_restore_job().restore_job_id(id).send().await {
+        match call!(c.describe_restore_job().restore_job_id(id), scope) {
             Ok(j) => {
                 restores.insert(id.clone(), restore_row!(scope, &j));
             }
@@ -442,13 +514,11 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
                 selections.push(known.clone());
                 continue;
             }
-            let full = match c
+            let get = c
                 .get_restore_testing_selection()
                 .restore_testing_plan_name(&name)
-                .restore_testing_selection_name(sel.restore_testing_selection_name())
-                .send()
-                .await
-            {
+                .restore_testing_selection_name(sel.restore_testing_selection_name());
+            let full = match call!(get, scope) {
                 Ok(full) => full,
                 Err(e) if vanished(&e) => continue,
                 Err(e) => return Err(aws(e)),
@@ -485,7 +555,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             snap.plans.push(PlanRow { last_execution_at: ms(p.last_execution_time()), selections, ..k.clone() });
             continue;
         }
-        let got = match c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await {
+        let got = match call!(c.get_restore_testing_plan().restore_testing_plan_name(&name), scope) {
             Ok(got) => got,
             Err(e) if vanished(&e) => continue,
             Err(e) => return Err(aws(e)),
@@ -536,7 +606,7 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Mov
     let arns: Vec<String> = snap.resources.iter().filter(|r| unread(r)).map(|r| r.arn.clone()).collect();
     let mut tags: std::collections::HashMap<String, Vec<Tag>> = Default::default();
     for chunk in arns.chunks(100) {
-        match scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())).send().await {
+        match call!(scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())), scope) {
             Ok(out) => {
                 for m in out.resource_tag_mapping_list() {
                     let pairs = m.tags().iter().map(|t| Tag { key: t.key().to_string(), value: t.value().to_string() });

@@ -856,3 +856,33 @@ fn restore_row(id: &str, rp_arn: &str) -> recovery_console::store::RestoreJobRow
         parent_job_id: None,
     }
 }
+
+/// Issue 16, item 3: inside one (account, region) the sync reads vaults and describes
+/// resources several at a time, and every AWS call of every target holds one of
+/// `sync.concurrency` permits, so the sandbox never answers more Backup calls at once
+/// (sandbox's own count; 20 ms a call so that calls overlap).
+#[tokio::test]
+async fn calls_inside_a_target_overlap_within_the_concurrency_bound() {
+    let sb = spawn(6, 0.0).await;
+    sb.set_faults(json!({ "latency_ms": 20 })).await;
+    for (db, only_workload_a) in databases().await.iter().zip([true, false]) {
+        let c = console(&sb, db, |cfg| {
+            if only_workload_a {
+                cfg.accounts.retain(|a| a.id == WORKLOAD_A);
+                cfg.discovery.enabled = false;
+            }
+            cfg.sync.concurrency = 3;
+        })
+        .await;
+        sb.sandbox.take_backup_in_flight_peak();
+        let reports = c.syncer.run().await.unwrap();
+        let peak = sb.sandbox.take_backup_in_flight_peak();
+        assert!(reports.iter().any(|r| r.status == "ok"), "{reports:?}");
+        if only_workload_a {
+            assert_eq!(reports.len(), 1, "{reports:?}");
+            assert!(peak >= 2, "one target, yet never two calls at once: {peak}");
+        }
+        assert!(peak <= 3, "{}: {peak} Backup calls at once, concurrency 3", db.label);
+    }
+    sb.set_faults(json!({})).await;
+}
