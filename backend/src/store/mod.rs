@@ -180,6 +180,19 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
 /// releases the lock even if the pass ended in a panic. SQLite serves one process.
 pub struct SyncLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
 
+impl SyncLock {
+    /// Releases the lock now, rather than when the server notices its connection
+    /// closed, so that the next pass (here or in another replica) can take it at once.
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            match sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await {
+                Ok(_) => drop(conn),
+                Err(_) => drop(conn.detach()),
+            }
+        }
+    }
+}
+
 impl Drop for SyncLock {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {

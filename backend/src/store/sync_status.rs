@@ -77,7 +77,8 @@ pub struct AccountRecord {
 
 impl Store {
     /// Saves a snapshot: upserts everything read, then marks as gone what this
-    /// (account, region) no longer has and records the success. The rows go in
+    /// (account, region) no longer has (not written since `started`: points saved page
+    /// by page during the sync count as found) and records the success. The rows go in
     /// short transactions of [`WRITE_CHUNK_ROWS`], so that a person's write (a
     /// note, an approval) waits milliseconds behind the sync, not a whole account;
     /// a pass that fails half-way leaves upserted rows and no success, and the
@@ -128,7 +129,7 @@ impl Store {
                 .push(" AND region = ")
                 .arg(snap.region.clone())
                 .push(" AND synced_at < ")
-                .arg(now)
+                .arg(started)
                 .push(" AND gone_at IS NULL");
             if table == "recovery_points" && !snap.full {
                 sql.push(
@@ -165,6 +166,13 @@ impl Store {
         sql.query().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// Saves recovery points as a sync reads them (a page at a time), stamped with the
+    /// sync's start: [`Store::save_snapshot`] of that sync then leaves them standing.
+    pub async fn save_points(&self, rows: &[RecoveryPointRow], started: i64) -> Result<(), StoreError> {
+        let rows = rows.iter().map(|r| r.vals(started)).collect();
+        self.upsert_in_chunks("recovery_points", &RECOVERY_POINT_COLUMNS, &["arn"], rows, true).await
     }
 
     /// Saves the jobs of a snapshot: the sync's path and the poll's alike.

@@ -407,7 +407,7 @@ impl Syncer {
     }
 
     async fn run_locked(&self) -> Result<Vec<TargetReport>, SyncError> {
-        let Some(_replica_lock) = self.store.try_lock_sync().await? else {
+        let Some(replica_lock) = self.store.try_lock_sync().await? else {
             self.update(|p| p.running = false);
             return Err(SyncError::OtherReplica);
         };
@@ -455,6 +455,7 @@ impl Syncer {
         });
         let failed = reports.iter().filter(|r| r.status != "ok").count();
         tracing::info!(targets = reports.len(), failed, duration_ms = finished - started, "sync finished");
+        replica_lock.release().await;
         Ok(reports)
     }
 
@@ -554,7 +555,7 @@ impl Syncer {
     /// sync's store path, so that the notifier sees a failure within a poll. A target
     /// a sync is reading is skipped; one replica polls at a time.
     pub async fn poll(&self) -> Result<PollSummary, SyncError> {
-        let Some(_replica_lock) = self.store.try_lock_poll().await? else {
+        let Some(replica_lock) = self.store.try_lock_poll().await? else {
             return Err(SyncError::OtherReplica);
         };
         let targets = self.synced_targets().await?;
@@ -570,6 +571,7 @@ impl Syncer {
             .buffer_unordered(self.config.sync.concurrency)
             .collect()
             .await;
+        replica_lock.release().await;
         let mut summary = PollSummary::default();
         for r in results.into_iter().flatten() {
             summary.targets += 1;
@@ -634,6 +636,8 @@ impl Syncer {
             points_from: jobs_from,
             known: crate::store::KnownTarget::default(),
             calls: &self.calls,
+            store: &self.store,
+            started: now,
         })
     }
 

@@ -51,6 +51,10 @@ pub struct ReadScope<'a> {
     /// The permits for AWS calls, shared by every sync and poll of the console: one
     /// per call in flight (a paged listing holds one while its pages go one by one).
     pub calls: &'a tokio::sync::Semaphore,
+    /// Where a vault read whole saves its recovery points, page by page as they arrive,
+    /// stamped with `started` (the sync's start).
+    pub store: &'a crate::store::Store,
+    pub started: i64,
 }
 
 impl ReadScope<'_> {
@@ -241,12 +245,29 @@ async fn read_vault(
         }
     }
     if reconcile {
-        let listed = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope) {
-            Ok(listed) => listed,
-            Err(e) if vanished(&e) => return Ok(None),
-            Err(e) => return Err(aws(e)),
-        };
-        points = point_rows(scope, &name, &vault_arn, listed);
+        // Read whole: each page is saved as it arrives, so a vault of a million points
+        // never sits in memory.
+        points.clear();
+        let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name);
+        let mut pages = request.set_max_results(scope.page_size).into_paginator().send();
+        loop {
+            let page = {
+                let _permit = scope.permit().await;
+                pages.next().await
+            };
+            let page = match page {
+                None => break,
+                Some(Ok(page)) => page,
+                Some(Err(e)) if vanished(&e) => return Ok(None),
+                Some(Err(e)) => return Err(aws(e)),
+            };
+            let rows = point_rows(scope, &name, &vault_arn, page.recovery_points.unwrap_or_default());
+            scope
+                .store
+                .save_points(&rows, scope.started)
+                .await
+                .map_err(|e| AwsFailure { code: "DatabaseError".into(), message: e.to_string() })?;
+        }
     }
     let row = VaultRow {
         arn: vault_arn,

@@ -886,3 +886,24 @@ async fn calls_inside_a_target_overlap_within_the_concurrency_bound() {
     }
     sb.set_faults(json!({})).await;
 }
+
+/// Issue 16, item 3: a vault read whole is saved page by page as the pages arrive, not
+/// held with the rest of its (account, region) until the end: when a later call of
+/// the same sync fails, the pages read before are in the database already (the
+/// target's sync is recorded as failed; the next one completes it).
+#[tokio::test]
+async fn recovery_points_are_saved_as_their_pages_arrive() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["ListRestoreTestingPlans"] })).await;
+        let reports = c.syncer.run().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let a = reports.iter().find(|r| r.account_id == WORKLOAD_A).unwrap();
+        assert_eq!(a.status, "error", "{label}: {a:?}");
+        let points = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&limit=200")).await;
+        assert!(points.len() > 100, "{label}: {} points saved before the failure", points.len());
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
+    }
+}
