@@ -102,6 +102,12 @@ impl Drop for Claim<'_> {
 /// little late is not missed.
 const POLL_OVERLAP_MS: i64 = 5 * 60_000;
 
+/// How old a restore job the poll still reads again while it is not settled: a test
+/// with no validator never gets a validation status, and reading each of those every
+/// minute for a week would cost more than the rest of the poll. Older ones are the
+/// syncs' (a week, every `sync.interval_secs`).
+const POLL_UNSETTLED_MS: i64 = 24 * 3_600_000;
+
 /// What one poll of every (account, region) did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct PollSummary {
@@ -516,7 +522,8 @@ impl Syncer {
             Some(at) => started - at >= sync.full_every_hours * 3_600_000,
             None => true,
         };
-        let mut scope = self.scope(t, jobs_from, started).await.map_err(db)?;
+        let week_ago = started - 7 * 86_400_000;
+        let mut scope = self.scope(t, jobs_from, started, week_ago).await.map_err(db)?;
         scope.full = full;
         scope.points_from = points_from;
         scope.known = known;
@@ -551,7 +558,8 @@ impl Syncer {
 
     /// One light poll of every (account, region) synced before: the backup, copy and
     /// restore jobs created or completed since its last poll or sync (less
-    /// [`POLL_OVERLAP_MS`]) and the restore tests not final yet, saved through the
+    /// [`POLL_OVERLAP_MS`]) and the restore jobs of the last [`POLL_UNSETTLED_MS`] not
+    /// final yet, saved through the
     /// sync's store path, so that the notifier sees a failure within a poll. A target
     /// a sync is reading is skipped; one replica polls at a time.
     pub async fn poll(&self) -> Result<PollSummary, SyncError> {
@@ -588,7 +596,7 @@ impl Syncer {
         let Some(from) = self.store.poll_from(&t.account.id, &t.region).await.map_err(db)? else { return Ok(0) };
         let now = self.now();
         let from = from - POLL_OVERLAP_MS;
-        let scope = self.scope(t, from, now).await.map_err(db)?;
+        let scope = self.scope(t, from, now, now - POLL_UNSETTLED_MS).await.map_err(db)?;
         let mut snap = crate::store::TargetSnapshot {
             account_id: t.account.id.clone(),
             region: t.region.clone(),
@@ -617,12 +625,17 @@ impl Syncer {
     }
 
     /// What reading a target needs, for its jobs from `jobs_from` on: its clients and
-    /// the restore jobs on record not settled yet (up to a week old, created before
+    /// the restore jobs on record not settled yet (created from `unsettled_since` to
     /// `jobs_from`). Recovery points from `jobs_from` too, nothing known, not full.
-    async fn scope<'a>(&'a self, t: &'a Target, jobs_from: i64, now: i64) -> Result<read::ReadScope<'a>, StoreError> {
-        let week_ago = now - 7 * 86_400_000;
+    async fn scope<'a>(
+        &'a self,
+        t: &'a Target,
+        jobs_from: i64,
+        now: i64,
+        unsettled_since: i64,
+    ) -> Result<read::ReadScope<'a>, StoreError> {
         let unsettled_restores =
-            self.store.unsettled_restore_jobs(&t.account.id, &t.region, week_ago, jobs_from).await?;
+            self.store.unsettled_restore_jobs(&t.account.id, &t.region, unsettled_since, jobs_from).await?;
         Ok(read::ReadScope {
             client: self.aws.backup(&t.role, &t.region).await,
             tagging: self.aws.tagging(&t.role, &t.region).await,
