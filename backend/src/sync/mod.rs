@@ -150,8 +150,9 @@ impl Syncer {
     /// Claims an (account, region) unless a sync or a poll is reading it.
     fn claim(&self, t: &Target) -> Option<Claim<'_>> {
         let key = (t.account.id.clone(), t.region.clone());
-        let mut claims = self.claims.lock().ok()?;
-        claims.insert(key.clone()).then_some(Claim { syncer: self, key })
+        let inserted = self.claims.lock().ok()?.insert(key.clone());
+        // Built only when inserted: a Claim dropped here would release another's.
+        inserted.then(|| Claim { syncer: self, key })
     }
 
     fn now(&self) -> i64 {

@@ -907,3 +907,23 @@ async fn recovery_points_are_saved_as_their_pages_arrive() {
         assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
     }
 }
+
+/// A poll that meets a sync skips the (account, region) pairs the sync is reading and
+/// ends; the sync ends too (both finish within a minute, here with 200 ms a call).
+#[tokio::test]
+async fn a_poll_during_a_sync_skips_what_the_sync_reads() {
+    let sb = spawn(0, 0.0).await;
+    let db = databases().await.remove(0);
+    let c = console(&sb, &db, |_| {}).await;
+    c.syncer.run().await.unwrap();
+    sb.set_faults(json!({ "latency_ms": 200 })).await;
+    let syncer = std::sync::Arc::clone(&c.syncer);
+    let sync = tokio::spawn(async move { syncer.run().await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let minute = std::time::Duration::from_secs(60);
+    let summary = tokio::time::timeout(minute, c.syncer.poll()).await.expect("the poll ended").unwrap();
+    assert_eq!(summary.targets, 0, "both targets are being synced: {summary:?}");
+    let reports = tokio::time::timeout(minute, sync).await.expect("the sync ended").unwrap().unwrap();
+    sb.set_faults(json!({})).await;
+    assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
+}
