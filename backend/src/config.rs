@@ -324,14 +324,20 @@ pub struct AwsConfig {
 pub struct SyncConfig {
     /// Seconds between scheduled syncs; 0 turns the schedule off.
     pub interval_secs: u64,
-    /// (account, region) pairs synced at once.
+    /// (account, region) pairs read at once, and AWS calls in flight in all (syncs and polls).
     pub concurrency: usize,
     /// `MaxResults` of every list call; unset lets AWS choose.
     pub page_size: Option<i32>,
     /// How far back the first sync reads jobs.
     pub job_lookback_days: i64,
-    /// Later syncs re-read jobs created or completed since the last success minus this.
+    /// Later syncs re-read jobs created or completed since the last success minus this
+    /// (and recovery points created since then).
     pub job_overlap_minutes: i64,
+    /// Hours between full reconciliations of an (account, region): every recovery point
+    /// and vault policy read again, deletions marked. 0: every sync is full.
+    pub full_every_hours: i64,
+    /// Seconds between light polls of jobs and unsettled restore tests; 0 turns it off.
+    pub poll_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -396,6 +402,8 @@ impl Default for Config {
                 page_size: None,
                 job_lookback_days: 90,
                 job_overlap_minutes: 60,
+                full_every_hours: 24,
+                poll_secs: 60,
             },
             discovery: DiscoveryConfig {
                 enabled: false,
@@ -562,6 +570,12 @@ impl Config {
         }
         if self.sync.job_lookback_days < 1 || self.sync.job_overlap_minutes < 0 {
             return Err(invalid("sync", "job_lookback_days must be at least 1 and job_overlap_minutes not negative"));
+        }
+        if self.sync.full_every_hours < 0 {
+            return Err(invalid("sync.full_every_hours", "must not be negative (0: every sync is full)"));
+        }
+        if self.sync.poll_secs != 0 && !(30..=300).contains(&self.sync.poll_secs) {
+            return Err(invalid("sync.poll_secs", "must be 0 (off) or from 30 to 300"));
         }
         if self.discovery.enabled && !self.discovery.role_arn_pattern.contains("{account_id}") {
             return Err(invalid("discovery.role_arn_pattern", "must contain {account_id}"));
@@ -829,6 +843,8 @@ mod tests {
         assert!(err("listen = \"nowhere\"").contains("listen"));
         assert!(err("[sync]\nconcurrency = 0").contains("sync.concurrency"));
         assert!(err("[sync]\nconcurency = 3").contains("concurency"));
+        assert!(err("[sync]\npoll_secs = 10").contains("sync.poll_secs"));
+        assert!(err("[sync]\nfull_every_hours = -1").contains("sync.full_every_hours"));
         assert!(err("[aws]\nregion = \"mars\"").contains("aws.region"));
         let bad_role =
             "[aws]\ndefault_regions=[\"us-east-1\"]\n[[accounts]]\nid=\"111111111111\"\nname=\"a\"\nrole_arn=\"role\"";

@@ -72,12 +72,14 @@ pub struct Notifier {
     /// Failures this process has recorded already: each pass re-reads the recent
     /// ones, and the database would only ignore them again.
     recorded: std::sync::Mutex<std::collections::HashSet<String>>,
+    /// Wakes the delivery loop before its next round (a poll saved new jobs).
+    woken: tokio::sync::Notify,
 }
 
 impl Notifier {
     pub fn new(store: Store, cfg: NotificationsConfig, clock: Clock) -> Arc<Self> {
         let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().unwrap_or_default();
-        Arc::new(Self { store, cfg, clock, http, recorded: Default::default() })
+        Arc::new(Self { store, cfg, clock, http, recorded: Default::default(), woken: tokio::sync::Notify::new() })
     }
 
     pub fn start(self: &Arc<Self>, every: Duration) {
@@ -90,9 +92,17 @@ impl Notifier {
                 if let Err(e) = me.pass().await {
                     tracing::error!(error = %e, "notification pass failed");
                 }
-                tokio::time::sleep(every).await;
+                tokio::select! {
+                    _ = tokio::time::sleep(every) => {}
+                    _ = me.woken.notified() => {}
+                }
             }
         });
+    }
+
+    /// Runs the next pass now rather than at the end of the wait.
+    pub fn wake(&self) {
+        self.woken.notify_one();
     }
 
     /// Records an event for every webhook that wants it (once per event key). `text`

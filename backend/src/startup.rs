@@ -100,6 +100,10 @@ impl App {
         let every = Duration::from_secs(c.config.requests.poll_secs);
         c.executor.start(every);
         c.notifier.start(Duration::from_secs(10));
+        if c.config.sync.poll_secs > 0 {
+            let notifier = Arc::clone(&c.notifier);
+            c.syncer.schedule_poll(Duration::from_secs(c.config.sync.poll_secs), move || notifier.wake());
+        }
         crate::assurance::drills::run(c.clone(), every);
         crate::assurance::validator::run(c.clone(), Duration::from_secs(c.config.validation.poll_secs));
         crate::assurance::digests::run(c.clone());

@@ -976,6 +976,7 @@ fn status_name(status: RecoveryPointStatus) -> &'static str {
         RecoveryPointStatus::Completed => "COMPLETED",
         RecoveryPointStatus::Partial => "PARTIAL",
         RecoveryPointStatus::Expired => "EXPIRED",
+        RecoveryPointStatus::Deleted => "DELETING",
     }
 }
 

@@ -54,6 +54,10 @@ pub struct Caller {
 pub struct Sandbox {
     /// AWS calls answered (or failed on purpose) since start.
     requests: std::sync::atomic::AtomicU64,
+    /// AWS Backup calls being answered now, and the most at once since start: what a
+    /// client's concurrency bound looks like from the service's side.
+    backup_in_flight: std::sync::atomic::AtomicU64,
+    backup_in_flight_peak: std::sync::atomic::AtomicU64,
     world: RwLock<World>,
     clock: clock::Clock,
     faults: Mutex<Faults>,
@@ -120,6 +124,8 @@ impl Sandbox {
         let world = generate::build(options);
         Arc::new(Self {
             requests: std::sync::atomic::AtomicU64::new(0),
+            backup_in_flight: std::sync::atomic::AtomicU64::new(0),
+            backup_in_flight_peak: std::sync::atomic::AtomicU64::new(0),
             world: RwLock::new(world),
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
@@ -393,6 +399,11 @@ impl Sandbox {
     }
 
     /// AWS calls received since start.
+    /// The most AWS Backup calls answered at once since start (or since the last take).
+    pub fn take_backup_in_flight_peak(&self) -> u64 {
+        self.backup_in_flight_peak.swap(0, std::sync::atomic::Ordering::Relaxed)
+    }
+
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }
@@ -451,10 +462,29 @@ fn detect_protocol(req: &Request) -> Protocol {
     }
 }
 
+/// One AWS Backup call being answered (counted in `backup_in_flight` while it lives).
+struct InFlight<'a>(&'a Sandbox);
+
+impl<'a> InFlight<'a> {
+    fn new(sandbox: &'a Sandbox) -> Self {
+        use std::sync::atomic::Ordering::Relaxed;
+        let now = sandbox.backup_in_flight.fetch_add(1, Relaxed) + 1;
+        sandbox.backup_in_flight_peak.fetch_max(now, Relaxed);
+        Self(sandbox)
+    }
+}
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.backup_in_flight.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 async fn aws_entry(State(sandbox): State<Arc<Sandbox>>, req: Request) -> Response {
     sandbox.requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let request_id = uuid::Uuid::new_v4().to_string();
     let protocol = detect_protocol(&req);
+    let _backup_call = (protocol == Protocol::RestJson).then(|| InFlight::new(&sandbox));
     match sandbox.handle(protocol, req, &request_id).await {
         Ok(response) => response,
         Err(error) => {

@@ -128,6 +128,9 @@ pub enum RecoveryPointStatus {
     Completed,
     Partial,
     Expired,
+    /// Deleted by `DeleteRecoveryPoint`: gone for every API. (It stays in its vault's
+    /// list, because jobs and composite links name points by index.)
+    Deleted,
 }
 
 /// Days before MoveToColdStorage applies, per type: "Resource types that can transition
@@ -616,10 +619,11 @@ impl RegionState {
     }
     /// Finds a recovery point by its id in any vault: (vault, index).
     pub fn find_recovery_point(&self, id: u128) -> Option<(usize, usize)> {
-        self.vaults
-            .iter()
-            .enumerate()
-            .find_map(|(v, vault)| vault.recovery_points.iter().position(|rp| rp.id == id).map(|i| (v, i)))
+        self.vaults.iter().enumerate().find_map(|(v, vault)| {
+            let i =
+                vault.recovery_points.iter().position(|rp| rp.id == id && rp.status != RecoveryPointStatus::Deleted);
+            i.map(|i| (v, i))
+        })
     }
 }
 
@@ -807,7 +811,7 @@ impl World {
             .iter()
             .flat_map(|a| a.regions.values())
             .flat_map(|r| r.vaults.iter())
-            .map(|v| v.recovery_points.len())
+            .map(|v| v.recovery_points.iter().filter(|rp| rp.status != RecoveryPointStatus::Deleted).count())
             .sum()
     }
 }

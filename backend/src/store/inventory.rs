@@ -339,9 +339,11 @@ pub struct PlanRow {
     pub created_at: Option<i64>,
     pub last_execution_at: Option<i64>,
     pub selections: Vec<RestoreTestingSelection>,
+    /// AWS's `LastUpdateTime` as last read (an unchanged plan is not read again).
+    pub updated_at: Option<i64>,
 }
 
-pub const PLAN_COLUMNS: [&str; 16] = [
+pub const PLAN_COLUMNS: [&str; 17] = [
     "arn",
     "account_id",
     "region",
@@ -357,6 +359,7 @@ pub const PLAN_COLUMNS: [&str; 16] = [
     "created_at",
     "last_execution_at",
     "selections",
+    "updated_at",
     "synced_at",
 ];
 
@@ -378,6 +381,7 @@ impl PlanRow {
             self.created_at.into(),
             self.last_execution_at.into(),
             serde_json::to_string(&self.selections).unwrap_or_else(|_| "[]".into()).into(),
+            self.updated_at.into(),
             synced_at.into(),
         ]
     }
@@ -399,6 +403,7 @@ impl PlanRow {
             created_at: col(row, "created_at")?,
             last_execution_at: col(row, "last_execution_at")?,
             selections: serde_json::from_str(&col::<String>(row, "selections")?).unwrap_or_default(),
+            updated_at: col(row, "updated_at")?,
         })
     }
 

@@ -28,7 +28,7 @@ pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
 pub use sessions::{token_hash, LoginRow, SessionRow};
 pub use sql::{Cursor, ListQuery, CURSOR_PATTERN};
 pub use sql::{Sql, Val};
-pub use sync_status::{AccountRecord, SyncOutcome, TargetSnapshot};
+pub use sync_status::{AccountRecord, KnownTarget, SyncOutcome, TargetSnapshot};
 pub use validation::{validation_subject, Finish, CLAIM_LEASE_MS};
 
 use sqlx::any::{AnyPoolOptions, AnyRow};
@@ -182,6 +182,19 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
 /// releases the lock even if the pass ended in a panic. SQLite serves one process.
 pub struct SyncLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
 
+impl SyncLock {
+    /// Releases the lock now, rather than when the server notices its connection
+    /// closed, so that the next pass (here or in another replica) can take it at once.
+    pub async fn release(mut self) {
+        if let Some(mut conn) = self.0.take() {
+            match sqlx::query("SELECT pg_advisory_unlock_all()").execute(&mut *conn).await {
+                Ok(_) => drop(conn),
+                Err(_) => drop(conn.detach()),
+            }
+        }
+    }
+}
+
 impl Drop for SyncLock {
     fn drop(&mut self) {
         if let Some(conn) = self.0.take() {
@@ -196,6 +209,8 @@ const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
 const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
 /// The advisory lock that lets one replica at a time move drills on ("RCDRILL").
 const DRILLS_LOCK_KEY: i64 = 0x52_4344_5249_4c4c;
+/// "RCPOLL": one replica polls jobs at a time.
+const POLL_LOCK_KEY: i64 = 0x5243_504f_4c4c;
 
 impl Store {
     /// Takes the sync lock if no other replica holds it.
@@ -207,6 +222,11 @@ impl Store {
     /// approved requests at a time).
     pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {
         self.try_lock(EXECUTOR_LOCK_KEY).await
+    }
+
+    /// Takes the poll lock if no other replica holds it (one replica polls at a time).
+    pub async fn try_lock_poll(&self) -> Result<Option<SyncLock>, StoreError> {
+        self.try_lock(POLL_LOCK_KEY).await
     }
 
     /// One replica at a time moves drills on and starts scheduled ones.

@@ -1,6 +1,8 @@
 //! Saving what one sync of one (account, region) read, the sync status of every
 //! (account, region), the registered accounts, and the per-account summary.
 
+use std::collections::{HashMap, HashSet};
+
 use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 
 use super::choices::{AccountPaging, IdPage};
@@ -29,6 +31,32 @@ pub struct TargetSnapshot {
     pub jobs_from: i64,
     /// The start of its backup-job window (AWS lists 30 days of backup jobs).
     pub backup_jobs_from: i64,
+    /// A full reconciliation: every recovery point of the target was listed, so what
+    /// it did not find is gone. Otherwise only the vaults in `reconciled_vaults` (and
+    /// those that are gone) lose the points this sync did not find.
+    pub full: bool,
+    /// Vaults (ARNs) whose every recovery point this sync listed.
+    pub reconciled_vaults: Vec<String>,
+}
+
+/// What the database holds of one (account, region), for an incremental sync to
+/// compare with what AWS lists.
+#[derive(Debug, Clone, Default)]
+pub struct KnownTarget {
+    pub last_success_at: Option<i64>,
+    pub last_full_at: Option<i64>,
+    /// Vaults not gone, by ARN.
+    pub vaults: HashMap<String, VaultRow>,
+    /// Protected resources not gone, by ARN.
+    pub resources: HashMap<String, ProtectedResourceRow>,
+    /// Restore testing plans not gone, by ARN.
+    pub plans: HashMap<String, PlanRow>,
+    /// Recovery points not gone that were created since the incremental window's start,
+    /// by vault ARN.
+    pub recent_points: HashMap<String, HashSet<String>>,
+    /// Vaults holding a point whose lifecycle date (deletion, move to cold storage)
+    /// passed since the last success: AWS changed it without a new listing showing it.
+    pub lifecycle_vaults: HashSet<String>,
 }
 
 /// How one (account, region) sync ended.
@@ -50,7 +78,8 @@ pub struct AccountRecord {
 
 impl Store {
     /// Saves a snapshot: upserts everything read, then marks as gone what this
-    /// (account, region) no longer has and records the success. The rows go in
+    /// (account, region) no longer has (not written since `started`: points saved page
+    /// by page during the sync count as found) and records the success. The rows go in
     /// short transactions of [`WRITE_CHUNK_ROWS`], so that a person's write (a
     /// note, an approval) waits milliseconds behind the sync, not a whole account;
     /// a pass that fails half-way leaves upserted rows and no success, and the
@@ -89,47 +118,11 @@ impl Store {
             true,
         )
         .await?;
-        let job_key = ["account_id", "id"];
-        self.upsert_in_chunks(
-            "backup_jobs",
-            &BACKUP_JOB_COLUMNS,
-            &job_key,
-            snap.backup_jobs.iter().map(|r| r.vals(now)).collect(),
-            false,
-        )
-        .await?;
-        self.upsert_in_chunks(
-            "copy_jobs",
-            &COPY_JOB_COLUMNS,
-            &job_key,
-            snap.copy_jobs.iter().map(|r| r.vals(now)).collect(),
-            false,
-        )
-        .await?;
-        self.upsert_in_chunks(
-            "restore_jobs",
-            &RESTORE_JOB_COLUMNS,
-            &job_key,
-            snap.restore_jobs.iter().map(|r| r.vals(now)).collect(),
-            false,
-        )
-        .await?;
-        // The Backup model makes a restore job's SourceResourceArn and ResourceType
-        // optional: a job without them takes its recovery point's, so that restore
-        // times and restore-test attribution (both by resource) still count it.
-        let mut sql = Sql::new(
-            e,
-            "UPDATE restore_jobs SET
-               resource_arn = COALESCE(resource_arn,
-                 (SELECT rp.resource_arn FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn)),
-               resource_type = CASE WHEN resource_type <> '' THEN resource_type ELSE COALESCE(
-                 (SELECT rp.resource_type FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn), '') END
-             WHERE (resource_arn IS NULL OR resource_type = '') AND account_id = ",
-        );
-        sql.arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
-        sql.query().execute(self.writer()).await?;
+        self.save_jobs(snap, now).await?;
         let mut tx = self.begin_write().await?;
-        for table in ["vaults", "recovery_points", "protected_resources", "restore_testing_plans"] {
+        // Vaults, resources and plans are listed whole by every sync; recovery points
+        // only by a full one, or vault by vault when one is reconciled.
+        for table in ["vaults", "protected_resources", "restore_testing_plans", "recovery_points"] {
             let mut sql = Sql::new(e, &format!("UPDATE {table} SET gone_at = "));
             sql.arg(now)
                 .push(" WHERE account_id = ")
@@ -137,8 +130,21 @@ impl Store {
                 .push(" AND region = ")
                 .arg(snap.region.clone())
                 .push(" AND synced_at < ")
-                .arg(now)
+                .arg(started)
                 .push(" AND gone_at IS NULL");
+            if table == "recovery_points" && !snap.full {
+                sql.push(
+                    " AND (vault_arn IN (SELECT v.arn FROM vaults v WHERE v.gone_at IS NOT NULL AND v.account_id = ",
+                )
+                .arg(snap.account_id.clone())
+                .push(" AND v.region = ")
+                .arg(snap.region.clone())
+                .push(")");
+                for vault in &snap.reconciled_vaults {
+                    sql.push(" OR vault_arn = ").arg(vault.clone());
+                }
+                sql.push(")");
+            }
             sql.query().execute(&mut *tx).await?;
         }
         let counts = self.count_target(&mut tx, &snap.account_id, &snap.region).await?;
@@ -151,6 +157,9 @@ impl Store {
             .push(", backup_jobs_held_from = COALESCE(backup_jobs_held_from, ")
             .arg(snap.backup_jobs_from)
             .push(")");
+        if snap.full {
+            sql.push(", last_full_at = ").arg(now);
+        }
         for (name, value) in counts_columns(&counts) {
             sql.push(&format!(", {name} = ")).arg(value);
         }
@@ -158,6 +167,58 @@ impl Store {
         sql.query().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(counts)
+    }
+
+    /// Saves recovery points as a sync reads them (a page at a time), stamped with the
+    /// sync's start: [`Store::save_snapshot`] of that sync then leaves them standing.
+    pub async fn save_points(&self, rows: &[RecoveryPointRow], started: i64) -> Result<(), StoreError> {
+        let rows = rows.iter().map(|r| r.vals(started)).collect();
+        self.upsert_in_chunks("recovery_points", &RECOVERY_POINT_COLUMNS, &["arn"], rows, true).await
+    }
+
+    /// Saves the jobs of a snapshot: the sync's path and the poll's alike.
+    pub async fn save_jobs(&self, snap: &TargetSnapshot, now: i64) -> Result<(), StoreError> {
+        let job_key = ["account_id", "id"];
+        let backups = snap.backup_jobs.iter().map(|r| r.vals(now)).collect();
+        self.upsert_in_chunks("backup_jobs", &BACKUP_JOB_COLUMNS, &job_key, backups, false).await?;
+        let copies = snap.copy_jobs.iter().map(|r| r.vals(now)).collect();
+        self.upsert_in_chunks("copy_jobs", &COPY_JOB_COLUMNS, &job_key, copies, false).await?;
+        let restores = snap.restore_jobs.iter().map(|r| r.vals(now)).collect();
+        self.upsert_in_chunks("restore_jobs", &RESTORE_JOB_COLUMNS, &job_key, restores, false).await?;
+        // The Backup model makes a restore job's SourceResourceArn and ResourceType
+        // optional: a job without them takes its recovery point's, so that restore
+        // times and restore-test attribution (both by resource) still count it.
+        let mut sql = Sql::new(
+            self.engine(),
+            "UPDATE restore_jobs SET
+               resource_arn = COALESCE(resource_arn,
+                 (SELECT rp.resource_arn FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn)),
+               resource_type = CASE WHEN resource_type <> '' THEN resource_type ELSE COALESCE(
+                 (SELECT rp.resource_type FROM recovery_points rp WHERE rp.arn = restore_jobs.recovery_point_arn), '') END
+             WHERE (resource_arn IS NULL OR resource_type = '') AND account_id = ",
+        );
+        sql.arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
+        sql.query().execute(self.writer()).await?;
+        Ok(())
+    }
+
+    /// Where a poll of an (account, region) starts: the later of its last poll and its
+    /// last successful sync; none before its first successful sync.
+    pub async fn poll_from(&self, account: &str, region: &str) -> Result<Option<i64>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT last_success_at, polled_at FROM sync_status WHERE account_id = ");
+        sql.arg(account).push(" AND region = ").arg(region);
+        let Some(row) = sql.query().fetch_optional(self.pool()).await? else { return Ok(None) };
+        let success: Option<i64> = col(&row, "last_success_at")?;
+        let polled: Option<i64> = col(&row, "polled_at")?;
+        Ok(success.map(|s| s.max(polled.unwrap_or(s))))
+    }
+
+    /// Records a successful poll of an (account, region).
+    pub async fn polled(&self, account: &str, region: &str, now: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.engine(), "UPDATE sync_status SET polled_at = ");
+        sql.arg(now).push(" WHERE account_id = ").arg(account).push(" AND region = ").arg(region);
+        sql.query().execute(self.writer()).await?;
+        Ok(())
     }
 
     /// Upserts rows in transactions of at most [`WRITE_CHUNK_ROWS`] each.
@@ -269,6 +330,65 @@ impl Store {
             Some(row) => col(&row, "last_success_at"),
             None => Ok(None),
         }
+    }
+
+    /// What the database holds of an (account, region) for an incremental sync: the
+    /// vaults, resources and plans not gone, the recovery points created since
+    /// `points_from`, and the vaults where a lifecycle date passed between the last
+    /// success and `now`.
+    pub async fn known_target(
+        &self,
+        account: &str,
+        region: &str,
+        points_from: i64,
+        now: i64,
+    ) -> Result<KnownTarget, StoreError> {
+        let e = self.engine();
+        let mut known = KnownTarget::default();
+        let mut sql = Sql::new(e, "SELECT last_success_at, last_full_at FROM sync_status WHERE account_id = ");
+        sql.arg(account).push(" AND region = ").arg(region);
+        if let Some(row) = sql.query().fetch_optional(self.pool()).await? {
+            known.last_success_at = col(&row, "last_success_at")?;
+            known.last_full_at = col(&row, "last_full_at")?;
+        }
+        let live = |table: &str| {
+            let mut sql = Sql::new(e, &format!("SELECT * FROM {table} WHERE gone_at IS NULL AND account_id = "));
+            sql.arg(account).push(" AND region = ").arg(region);
+            sql
+        };
+        for row in live("vaults").query().fetch_all(self.pool()).await? {
+            let v = VaultRow::read(&row)?;
+            known.vaults.insert(v.arn.clone(), v);
+        }
+        for row in live("protected_resources").query().fetch_all(self.pool()).await? {
+            let r = ProtectedResourceRow::read(&row)?;
+            known.resources.insert(r.arn.clone(), r);
+        }
+        for row in live("restore_testing_plans").query().fetch_all(self.pool()).await? {
+            let p = PlanRow::read(&row)?;
+            known.plans.insert(p.arn.clone(), p);
+        }
+        let mut sql = Sql::new(e, "SELECT vault_arn, arn FROM recovery_points WHERE account_id = ");
+        sql.arg(account).push(" AND region = ").arg(region).push(" AND created_at >= ").arg(points_from);
+        sql.push(" AND gone_at IS NULL");
+        for row in sql.query().fetch_all(self.pool()).await? {
+            known.recent_points.entry(col(&row, "vault_arn")?).or_default().insert(col(&row, "arn")?);
+        }
+        if let Some(last) = known.last_success_at {
+            let mut sql = Sql::new(e, "SELECT DISTINCT vault_arn FROM recovery_points WHERE account_id = ");
+            sql.arg(account).push(" AND region = ").arg(region).push(" AND gone_at IS NULL AND (");
+            for (i, column) in ["delete_at", "move_to_cold_at"].iter().enumerate() {
+                if i > 0 {
+                    sql.push(" OR ");
+                }
+                sql.push(&format!("({column} > ")).arg(last).push(&format!(" AND {column} <= ")).arg(now).push(")");
+            }
+            sql.push(")");
+            for row in sql.query().fetch_all(self.pool()).await? {
+                known.lifecycle_vaults.insert(col(&row, "vault_arn")?);
+            }
+        }
+        Ok(known)
     }
 
     /// Registers the accounts to sync (from the config or discovery), replacing the list.

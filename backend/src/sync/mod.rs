@@ -1,6 +1,9 @@
 //! Sync: every (account, region) at once under a concurrency bound, each read to
-//! the end of every list and saved in one transaction. A failing account is
-//! recorded with its AWS error and never stops the others.
+//! the end of every list and saved in short transactions. A sync is incremental (what
+//! moved since the last success) with a full reconciliation every
+//! `sync.full_every_hours`; between syncs a light poll reads the jobs that changed and
+//! the restore tests not final yet, so that failures are seen within a minute. A
+//! failing account is recorded with its AWS error and never stops the others.
 
 mod read;
 
@@ -73,6 +76,45 @@ pub struct Syncer {
     organization: tokio::sync::Mutex<Option<(i64, Arc<Organization>)>>,
     /// Restore metadata read live, by recovery point ARN: (read at, metadata).
     restore_metadata: std::sync::Mutex<std::collections::HashMap<String, (i64, RestoreMetadata)>>,
+    /// The (account, region) pairs a sync or a poll is reading now: never both at once.
+    claims: std::sync::Mutex<std::collections::HashSet<(String, String)>>,
+    /// `sync.concurrency` permits, one per AWS call in flight, shared by the syncs and
+    /// the polls (and every call inside a target) so that together they stay within
+    /// the bound.
+    calls: tokio::sync::Semaphore,
+}
+
+/// An (account, region) claimed by a sync or a poll; released when dropped.
+struct Claim<'a> {
+    syncer: &'a Syncer,
+    key: (String, String),
+}
+
+impl Drop for Claim<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut claims) = self.syncer.claims.lock() {
+            claims.remove(&self.key);
+        }
+    }
+}
+
+/// How far before its last poll (or sync) a poll reads jobs again: a job AWS lists a
+/// little late is not missed.
+const POLL_OVERLAP_MS: i64 = 5 * 60_000;
+
+/// How old a restore job the poll still reads again while it is not settled: a test
+/// with no validator never gets a validation status, and reading each of those every
+/// minute for a week would cost more than the rest of the poll. Older ones are the
+/// syncs' (a week, every `sync.interval_secs`).
+const POLL_UNSETTLED_MS: i64 = 24 * 3_600_000;
+
+/// What one poll of every (account, region) did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct PollSummary {
+    pub targets: usize,
+    pub failed: usize,
+    /// Jobs read (created or completed since the last poll, and unsettled restore tests).
+    pub jobs: usize,
 }
 
 /// How long the organization's accounts are reused before Organizations is read
@@ -94,13 +136,23 @@ impl Syncer {
         Arc::new(Self {
             store,
             aws,
-            config,
             progress: std::sync::Mutex::new(SyncProgress::default()),
             gate: Arc::new(tokio::sync::Mutex::new(())),
             clock,
             organization: tokio::sync::Mutex::new(None),
             restore_metadata: std::sync::Mutex::new(std::collections::HashMap::new()),
+            claims: std::sync::Mutex::new(std::collections::HashSet::new()),
+            calls: tokio::sync::Semaphore::new(config.sync.concurrency),
+            config,
         })
+    }
+
+    /// Claims an (account, region) unless a sync or a poll is reading it.
+    fn claim(&self, t: &Target) -> Option<Claim<'_>> {
+        let key = (t.account.id.clone(), t.region.clone());
+        let inserted = self.claims.lock().ok()?.insert(key.clone());
+        // Built only when inserted: a Claim dropped here would release another's.
+        inserted.then(|| Claim { syncer: self, key })
     }
 
     fn now(&self) -> i64 {
@@ -362,7 +414,7 @@ impl Syncer {
     }
 
     async fn run_locked(&self) -> Result<Vec<TargetReport>, SyncError> {
-        let Some(_replica_lock) = self.store.try_lock_sync().await? else {
+        let Some(replica_lock) = self.store.try_lock_sync().await? else {
             self.update(|p| p.running = false);
             return Err(SyncError::OtherReplica);
         };
@@ -410,10 +462,18 @@ impl Syncer {
         });
         let failed = reports.iter().filter(|r| r.status != "ok").count();
         tracing::info!(targets = reports.len(), failed, duration_ms = finished - started, "sync finished");
+        replica_lock.release().await;
         Ok(reports)
     }
 
     async fn sync_target(&self, t: &Target) -> TargetReport {
+        // A poll of this target ends within a few calls: the sync waits for it.
+        let _claim = loop {
+            if let Some(claim) = self.claim(t) {
+                break claim;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        };
         let started = self.now();
         let result = self.read_and_save(t, started).await;
         let duration_ms = self.now() - started;
@@ -451,28 +511,148 @@ impl Syncer {
         let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
         self.store.sync_started(&t.account.id, &t.region, started).await.map_err(db)?;
         let sync = &self.config.sync;
-        let jobs_from = match self.store.last_success(&t.account.id, &t.region).await.map_err(db)? {
-            Some(last) => last - sync.job_overlap_minutes * 60_000,
+        let overlap = sync.job_overlap_minutes * 60_000;
+        let last_success = self.store.last_success(&t.account.id, &t.region).await.map_err(db)?;
+        let jobs_from = match last_success {
+            Some(last) => last - overlap,
             None => started - sync.job_lookback_days * 86_400_000,
         };
-        let backup_jobs_from = jobs_from.max(started - read::BACKUP_JOB_LIST_DAYS * 86_400_000);
-        let week_ago = started - 7 * 86_400_000;
-        let unsettled_restores =
-            self.store.unsettled_restore_jobs(&t.account.id, &t.region, week_ago, jobs_from).await.map_err(db)?;
-        let client = self.aws.backup(&t.role, &t.region).await;
-        let tagging = self.aws.tagging(&t.role, &t.region).await;
-        let scope = read::ReadScope {
-            client: &client,
-            tagging: &tagging,
-            account_id: &t.account.id,
-            region: &t.region,
-            page_size: sync.page_size,
-            jobs_from,
-            backup_jobs_from,
-            unsettled_restores,
+        let points_from = last_success.map_or(started, |last| last - overlap);
+        let known = self.store.known_target(&t.account.id, &t.region, points_from, started).await.map_err(db)?;
+        let full = match known.last_full_at {
+            Some(at) => started - at >= sync.full_every_hours * 3_600_000,
+            None => true,
         };
+        let week_ago = started - 7 * 86_400_000;
+        let mut scope = self.scope(t, jobs_from, started, week_ago).await.map_err(db)?;
+        scope.full = full;
+        scope.points_from = points_from;
+        scope.known = known;
         let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
         self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)
+    }
+
+    /// The (account, region) pairs a successful sync has read, from the database (a
+    /// poll neither reads Organizations nor polls a target never synced).
+    async fn synced_targets(&self) -> Result<Vec<Target>, StoreError> {
+        let accounts = self.store.list_accounts().await?;
+        let mut targets = Vec::new();
+        for a in accounts {
+            let external_id = match self.config.accounts.iter().find(|c| c.id == a.id) {
+                Some(c) => c.external_id.clone(),
+                None => self.config.discovery.external_id.clone(),
+            };
+            let role = RoleTarget { account_id: a.id.clone(), role_arn: a.role_arn.clone(), external_id };
+            let record = AccountRecord {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                role_arn: a.role_arn.clone(),
+                regions: a.regions.clone(),
+                source: a.source.clone(),
+            };
+            for s in a.sync.iter().filter(|s| s.last_success_at.is_some()) {
+                targets.push(Target { account: record.clone(), role: role.clone(), region: s.region.clone() });
+            }
+        }
+        Ok(targets)
+    }
+
+    /// One light poll of every (account, region) synced before: the backup, copy and
+    /// restore jobs created or completed since its last poll or sync (less
+    /// [`POLL_OVERLAP_MS`]) and the restore jobs of the last [`POLL_UNSETTLED_MS`] not
+    /// final yet, saved through the
+    /// sync's store path, so that the notifier sees a failure within a poll. A target
+    /// a sync is reading is skipped; one replica polls at a time.
+    pub async fn poll(&self) -> Result<PollSummary, SyncError> {
+        let Some(replica_lock) = self.store.try_lock_poll().await? else {
+            return Err(SyncError::OtherReplica);
+        };
+        let targets = self.synced_targets().await?;
+        let results: Vec<Option<Result<usize, (String, String)>>> = futures_util::stream::iter(targets)
+            .map(|t| async move {
+                let _claim = self.claim(&t)?;
+                let result = self.poll_target(&t).await;
+                if let Err((code, message)) = &result {
+                    tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
+                }
+                Some(result)
+            })
+            .buffer_unordered(self.config.sync.concurrency)
+            .collect()
+            .await;
+        replica_lock.release().await;
+        let mut summary = PollSummary::default();
+        for r in results.into_iter().flatten() {
+            summary.targets += 1;
+            match r {
+                Ok(jobs) => summary.jobs += jobs,
+                Err(_) => summary.failed += 1,
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn poll_target(&self, t: &Target) -> Result<usize, (String, String)> {
+        let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
+        let Some(from) = self.store.poll_from(&t.account.id, &t.region).await.map_err(db)? else { return Ok(0) };
+        let now = self.now();
+        let from = from - POLL_OVERLAP_MS;
+        let scope = self.scope(t, from, now, now - POLL_UNSETTLED_MS).await.map_err(db)?;
+        let mut snap = crate::store::TargetSnapshot {
+            account_id: t.account.id.clone(),
+            region: t.region.clone(),
+            ..Default::default()
+        };
+        read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
+        self.store.save_jobs(&snap, self.now()).await.map_err(db)?;
+        self.store.polled(&t.account.id, &t.region, now).await.map_err(db)?;
+        Ok(snap.backup_jobs.len() + snap.copy_jobs.len() + snap.restore_jobs.len())
+    }
+
+    /// Polls every `interval` from now on; `after` runs after each poll that read
+    /// something (the notifier's wake-up).
+    pub fn schedule_poll(self: &Arc<Self>, interval: Duration, after: impl Fn() + Send + Sync + 'static) {
+        let (me, after) = (Arc::clone(self), Arc::new(after));
+        every(interval, move || {
+            let (me, after) = (Arc::clone(&me), Arc::clone(&after));
+            async move {
+                match me.poll().await {
+                    Ok(summary) if summary.jobs > 0 => after(),
+                    Ok(_) | Err(SyncError::OtherReplica) => {}
+                    Err(e) => tracing::error!(error = %e, "scheduled poll failed"),
+                }
+            }
+        });
+    }
+
+    /// What reading a target needs, for its jobs from `jobs_from` on: its clients and
+    /// the restore jobs on record not settled yet (created from `unsettled_since` to
+    /// `jobs_from`). Recovery points from `jobs_from` too, nothing known, not full.
+    async fn scope<'a>(
+        &'a self,
+        t: &'a Target,
+        jobs_from: i64,
+        now: i64,
+        unsettled_since: i64,
+    ) -> Result<read::ReadScope<'a>, StoreError> {
+        let unsettled_restores =
+            self.store.unsettled_restore_jobs(&t.account.id, &t.region, unsettled_since, jobs_from).await?;
+        Ok(read::ReadScope {
+            client: self.aws.backup(&t.role, &t.region).await,
+            tagging: self.aws.tagging(&t.role, &t.region).await,
+            account_id: &t.account.id,
+            region: &t.region,
+            page_size: self.config.sync.page_size,
+            jobs_from,
+            backup_jobs_from: jobs_from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000),
+            unsettled_restores,
+            full: false,
+            points_from: jobs_from,
+            known: crate::store::KnownTarget::default(),
+            calls: &self.calls,
+            store: &self.store,
+            started: now,
+        })
     }
 
     /// Takes the sync gate unless a sync is running; the sync starts only with
@@ -485,11 +665,9 @@ impl Syncer {
     /// Syncs every `interval` from now on.
     pub fn schedule(self: &Arc<Self>, interval: Duration) {
         let me = Arc::clone(self);
-        tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                ticker.tick().await;
+        every(interval, move || {
+            let me = Arc::clone(&me);
+            async move {
                 match me.run().await {
                     Ok(_) | Err(SyncError::AlreadyRunning) => {}
                     Err(SyncError::OtherReplica) => {
@@ -500,6 +678,22 @@ impl Syncer {
             }
         });
     }
+}
+
+/// Runs `round` every `interval` from now on; a round that runs late delays the next.
+fn every<F, R>(interval: Duration, mut round: F)
+where
+    F: FnMut() -> R + Send + 'static,
+    R: std::future::Future<Output = ()> + Send,
+{
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            round().await;
+        }
+    });
 }
 
 /// A recovery point's restore metadata as AWS reports it.

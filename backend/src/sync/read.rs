@@ -1,5 +1,8 @@
 //! Reading one (account, region) through the Backup API, every list paged to its
-//! end, into the rows the store keeps.
+//! end, into the rows the store keeps. A full read lists everything; an incremental
+//! one (against what the database holds, [`KnownTarget`]) lists recovery points
+//! created since the last success, and describes, gets and reads again only what
+//! moved.
 
 use std::collections::BTreeMap;
 
@@ -26,8 +29,8 @@ pub const BACKUP_JOB_LIST_DAYS: i64 = 30;
 
 /// What a target sync needs to know: who, where, how far back, page size.
 pub struct ReadScope<'a> {
-    pub client: &'a Client,
-    pub tagging: &'a aws_sdk_resourcegroupstagging::Client,
+    pub client: Client,
+    pub tagging: aws_sdk_resourcegroupstagging::Client,
     pub account_id: &'a str,
     pub region: &'a str,
     pub page_size: Option<i32>,
@@ -39,7 +42,31 @@ pub struct ReadScope<'a> {
     /// (up to a week old): read again one by one when the listing does not bring them,
     /// so that a validation that lands hours after the restore is seen.
     pub unsettled_restores: Vec<String>,
+    /// Read everything (recovery points, vault policies, every resource and plan).
+    pub full: bool,
+    /// The incremental listing's start: recovery points created since then.
+    pub points_from: i64,
+    /// What the database holds of this target (empty for a first sync).
+    pub known: KnownTarget,
+    /// The permits for AWS calls, shared by every sync and poll of the console: one
+    /// per call in flight (a paged listing holds one while its pages go one by one).
+    pub calls: &'a tokio::sync::Semaphore,
+    /// Where a vault read whole saves its recovery points, page by page as they arrive,
+    /// stamped with `started` (the sync's start).
+    pub store: &'a crate::store::Store,
+    pub started: i64,
 }
+
+impl ReadScope<'_> {
+    /// Waits for a permit to call AWS (none if the semaphore is closed, which it never is).
+    async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.calls.acquire().await.ok()
+    }
+}
+
+/// Calls made at once inside one (account, region) (vaults, describes), each within
+/// the console-wide permits of [`ReadScope::calls`].
+const FAN_OUT: usize = 8;
 
 type Result<T> = std::result::Result<T, AwsFailure>;
 
@@ -59,9 +86,18 @@ fn vanished<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
 
 /// Every item of a paged list call, `MaxResults` set to the configured page size.
 macro_rules! list_items {
-    ($request:expr, $scope:expr) => {
+    ($request:expr, $scope:expr) => {{
+        let _permit = $scope.permit().await;
         $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await
-    };
+    }};
+}
+
+/// One AWS call (`send()`), within a permit.
+macro_rules! call {
+    ($request:expr, $scope:expr) => {{
+        let _permit = $scope.permit().await;
+        $request.send().await
+    }};
 }
 
 /// [`list_items!`], its error as the target's failure.
@@ -77,104 +113,254 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         region: scope.region.to_string(),
         jobs_from: scope.jobs_from,
         backup_jobs_from: scope.backup_jobs_from,
+        full: scope.full,
         ..TargetSnapshot::default()
     };
-    read_vaults(scope, &mut snap).await?;
-    read_resources(scope, &mut snap).await?;
     read_jobs(scope, &mut snap).await?;
+    let moved = read_resources(scope, &mut snap).await?;
+    read_vaults(scope, &mut snap, &moved).await?;
     read_plans(scope, &mut snap).await?;
-    read_tags(scope, &mut snap).await;
+    read_tags(scope, &mut snap, &moved).await;
     Ok(snap)
 }
 
-async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
-    let vaults: Vec<_> = all_items!(c.list_backup_vaults(), scope)?;
-    for v in vaults {
-        let name = v.backup_vault_name().unwrap_or_default().to_string();
-        let policy = match c.get_backup_vault_access_policy().backup_vault_name(&name).send().await {
-            Ok(out) => out.policy().map(str::to_string),
-            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
-            Err(e) => return Err(aws(e)),
-        };
-        let points: Vec<_> = match list_items!(c.list_recovery_points_by_backup_vault().backup_vault_name(&name), scope)
-        {
-            Ok(points) => points,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
-        };
-        let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
-        for rp in points {
-            snap.recovery_points.push(RecoveryPointRow {
-                arn: rp.recovery_point_arn().unwrap_or_default().to_string(),
-                account_id: scope.account_id.to_string(),
-                region: scope.region.to_string(),
-                vault_name: name.clone(),
-                vault_arn: vault_arn.clone(),
-                resource_arn: rp.resource_arn().unwrap_or_default().to_string(),
-                resource_type: rp.resource_type().unwrap_or_default().to_string(),
-                resource_name: s(rp.resource_name()),
-                status: rp.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                created_at: ms(rp.creation_date()).unwrap_or_default(),
-                completed_at: ms(rp.completion_date()),
-                size_bytes: rp.backup_size_in_bytes(),
-                encryption_key_arn: s(rp.encryption_key_arn()),
-                is_encrypted: rp.is_encrypted(),
-                source_vault_arn: s(rp.source_backup_vault_arn()),
-                delete_after_days: rp.lifecycle().and_then(|l| l.delete_after_days()),
-                delete_at: rp.calculated_lifecycle().and_then(|l| ms(l.delete_at())),
-                move_to_cold_at: rp.calculated_lifecycle().and_then(|l| ms(l.move_to_cold_storage_at())),
-                last_restore_at: ms(rp.last_restore_time()),
-                backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
-                gone_at: None,
-                is_parent: rp.is_parent(),
-                parent_recovery_point_arn: s(rp.parent_recovery_point_arn()),
-            });
-        }
-        snap.vaults.push(VaultRow {
-            arn: vault_arn,
+/// What the resource listing showed: the resources whose latest backup moved since
+/// the database's (new ones included), and the vaults those backups went to.
+#[derive(Default)]
+struct Moved {
+    resources: std::collections::HashSet<String>,
+    vaults: std::collections::HashSet<String>,
+    /// The resources this sync described (their tags are read again too).
+    described: std::collections::HashSet<String>,
+}
+
+/// Recovery points as stored, from a `ListRecoveryPointsByBackupVault` page.
+fn point_rows(
+    scope: &ReadScope<'_>,
+    vault_name: &str,
+    vault_arn: &str,
+    points: Vec<aws_sdk_backup::types::RecoveryPointByBackupVault>,
+) -> Vec<RecoveryPointRow> {
+    points
+        .into_iter()
+        .map(|rp| RecoveryPointRow {
+            arn: rp.recovery_point_arn().unwrap_or_default().to_string(),
             account_id: scope.account_id.to_string(),
             region: scope.region.to_string(),
-            name,
-            vault_type: v.vault_type().map(|t| t.as_str().to_string()),
-            state: v.vault_state().map(|t| t.as_str().to_string()),
-            encryption_key_arn: s(v.encryption_key_arn()),
-            created_at: ms(v.creation_date()),
-            recovery_points: v.number_of_recovery_points(),
-            locked: v.locked().unwrap_or(false),
-            access_policy: policy,
-        });
+            vault_name: vault_name.to_string(),
+            vault_arn: vault_arn.to_string(),
+            resource_arn: rp.resource_arn().unwrap_or_default().to_string(),
+            resource_type: rp.resource_type().unwrap_or_default().to_string(),
+            resource_name: s(rp.resource_name()),
+            status: rp.status().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            created_at: ms(rp.creation_date()).unwrap_or_default(),
+            completed_at: ms(rp.completion_date()),
+            size_bytes: rp.backup_size_in_bytes(),
+            encryption_key_arn: s(rp.encryption_key_arn()),
+            is_encrypted: rp.is_encrypted(),
+            source_vault_arn: s(rp.source_backup_vault_arn()),
+            delete_after_days: rp.lifecycle().and_then(|l| l.delete_after_days()),
+            delete_at: rp.calculated_lifecycle().and_then(|l| ms(l.delete_at())),
+            move_to_cold_at: rp.calculated_lifecycle().and_then(|l| ms(l.move_to_cold_storage_at())),
+            last_restore_at: ms(rp.last_restore_time()),
+            backup_plan_id: rp.created_by().and_then(|c| s(c.backup_plan_id())),
+            gone_at: None,
+            is_parent: rp.is_parent(),
+            parent_recovery_point_arn: s(rp.parent_recovery_point_arn()),
+        })
+        .collect()
+}
+
+/// The vaults, and their recovery points: all of them on a full read and for a vault
+/// the database does not know; otherwise those created since `points_from`, for a
+/// vault whose count moved or that a moved resource's latest backup went to. A vault
+/// whose `NumberOfRecoveryPoints` then disagrees with what the database holds plus
+/// what the listing found new, or where a lifecycle date passed, is listed whole
+/// (reconciled): its points not found are gone.
+async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) -> Result<()> {
+    let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
+    // FAN_OUT vaults at once, in the listing's order.
+    let mut read = Vec::new();
+    for chunk in vaults.chunks(FAN_OUT) {
+        read.extend(futures_util::future::join_all(chunk.iter().map(|v| read_vault(scope, v, moved))).await);
+    }
+    for r in read {
+        let Some(VaultRead { row, points, reconciled }) = r? else { continue };
+        if reconciled {
+            snap.reconciled_vaults.push(row.arn.clone());
+        }
+        snap.recovery_points.extend(points);
+        snap.vaults.push(row);
     }
     Ok(())
 }
 
-async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+/// One vault as read: its row, the recovery points listed, and whether they are all
+/// of them (the vault was reconciled).
+struct VaultRead {
+    row: VaultRow,
+    points: Vec<RecoveryPointRow>,
+    reconciled: bool,
+}
+
+/// One vault of [`read_vaults`]; none when it vanished while being read.
+async fn read_vault(
+    scope: &ReadScope<'_>,
+    v: &aws_sdk_backup::types::BackupVaultListMember,
+    moved: &Moved,
+) -> Result<Option<VaultRead>> {
+    let c = &scope.client;
+    let name = v.backup_vault_name().unwrap_or_default().to_string();
+    let vault_arn = v.backup_vault_arn().unwrap_or_default().to_string();
+    let count = v.number_of_recovery_points();
+    let known = scope.known.vaults.get(&vault_arn).filter(|_| !scope.full);
+    let policy = match known {
+        Some(k) => k.access_policy.clone(),
+        None => match call!(c.get_backup_vault_access_policy().backup_vault_name(&name), scope) {
+            Ok(out) => out.policy().map(str::to_string),
+            Err(e) if e.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
+            Err(e) => return Err(aws(e)),
+        },
+    };
+    let mut points = Vec::new();
+    let mut reconcile = known.is_none() || scope.known.lifecycle_vaults.contains(&vault_arn);
+    if let (Some(k), false) = (known, reconcile) {
+        if k.recovery_points != count || moved.vaults.contains(&vault_arn) {
+            let since = DateTime::from_millis(scope.points_from);
+            let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name).by_created_after(since);
+            let listed = match list_items!(request, scope) {
+                Ok(listed) => listed,
+                Err(e) if vanished(&e) => return Ok(None),
+                Err(e) => return Err(aws(e)),
+            };
+            let recent = scope.known.recent_points.get(&vault_arn);
+            let new = listed
+                .iter()
+                .filter(|p| !recent.is_some_and(|r| p.recovery_point_arn().is_some_and(|a| r.contains(a))))
+                .count();
+            reconcile = k.recovery_points + new as i64 != count;
+            if !reconcile {
+                points = point_rows(scope, &name, &vault_arn, listed);
+            }
+        }
+    }
+    if reconcile {
+        // Read whole: each page is saved as it arrives, so a vault of a million points
+        // never sits in memory.
+        points.clear();
+        let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name);
+        let mut pages = request.set_max_results(scope.page_size).into_paginator().send();
+        loop {
+            let page = {
+                let _permit = scope.permit().await;
+                pages.next().await
+            };
+            let page = match page {
+                None => break,
+                Some(Ok(page)) => page,
+                Some(Err(e)) if vanished(&e) => return Ok(None),
+                Some(Err(e)) => return Err(aws(e)),
+            };
+            let rows = point_rows(scope, &name, &vault_arn, page.recovery_points.unwrap_or_default());
+            scope
+                .store
+                .save_points(&rows, scope.started)
+                .await
+                .map_err(|e| AwsFailure { code: "DatabaseError".into(), message: e.to_string() })?;
+        }
+    }
+    let row = VaultRow {
+        arn: vault_arn,
+        account_id: scope.account_id.to_string(),
+        region: scope.region.to_string(),
+        name,
+        vault_type: v.vault_type().map(|t| t.as_str().to_string()),
+        state: v.vault_state().map(|t| t.as_str().to_string()),
+        encryption_key_arn: s(v.encryption_key_arn()),
+        created_at: ms(v.creation_date()),
+        recovery_points: count,
+        locked: v.locked().unwrap_or(false),
+        access_policy: policy,
+    };
+    Ok(Some(VaultRead { row, points, reconciled: reconcile }))
+}
+
+/// Every protected resource; `DescribeProtectedResource` (the latest restore figures)
+/// on a full read, and otherwise only for a resource that is new, whose latest backup
+/// moved, or that a restore job read by this sync names (its restore history may have
+/// moved). The others keep the figures the database holds.
+async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<Moved> {
+    let c = &scope.client;
     let resources: Vec<_> = all_items!(c.list_protected_resources(), scope)?;
+    // A restore job without its source resource could be any resource's.
+    let restored: Option<std::collections::HashSet<&str>> =
+        snap.restore_jobs.iter().map(|j| j.resource_arn.as_deref()).collect();
+    let mut moved = Moved::default();
+    let mut rows = Vec::new();
     for r in resources {
         let arn = r.resource_arn().unwrap_or_default().to_string();
-        // The latest restore figures are only in DescribeProtectedResource.
-        let detail = match c.describe_protected_resource().resource_arn(&arn).send().await {
-            Ok(detail) => detail,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
-        };
-        snap.resources.push(ProtectedResourceRow {
+        let last_backup_at = ms(r.last_backup_time());
+        let last_backup_vault_arn = s(r.last_backup_vault_arn());
+        let known = scope.known.resources.get(&arn);
+        if known.is_none_or(|k| k.last_backup_at != last_backup_at) {
+            moved.resources.insert(arn.clone());
+            moved.vaults.extend(last_backup_vault_arn.clone());
+        }
+        let describe = scope.full
+            || moved.resources.contains(&arn)
+            || restored.as_ref().is_none_or(|restored| restored.contains(arn.as_str()));
+        let kept = known.filter(|_| !describe);
+        if kept.is_none() {
+            moved.described.insert(arn.clone());
+        }
+        rows.push(ProtectedResourceRow {
             account_id: scope.account_id.to_string(),
             region: scope.region.to_string(),
             arn,
             resource_type: r.resource_type().unwrap_or_default().to_string(),
             name: s(r.resource_name()),
-            last_backup_at: ms(r.last_backup_time()),
-            last_backup_vault_arn: s(r.last_backup_vault_arn()),
+            last_backup_at,
+            last_backup_vault_arn,
             last_recovery_point_arn: s(r.last_recovery_point_arn()),
-            latest_restore_minutes: detail.latest_restore_execution_time_minutes(),
-            latest_restore_job_created_at: ms(detail.latest_restore_job_creation_date()),
-            latest_restore_rp_created_at: ms(detail.latest_restore_recovery_point_creation_date()),
-            tags: None,
+            latest_restore_minutes: kept.and_then(|k| k.latest_restore_minutes),
+            latest_restore_job_created_at: kept.and_then(|k| k.latest_restore_job_created_at),
+            latest_restore_rp_created_at: kept.and_then(|k| k.latest_restore_rp_created_at),
+            tags: kept.and_then(|k| k.tags.clone()),
         });
     }
-    Ok(())
+    // The latest restore figures are only in DescribeProtectedResource: FAN_OUT at once.
+    let to_describe: Vec<&ProtectedResourceRow> = rows.iter().filter(|r| moved.described.contains(&r.arn)).collect();
+    let mut described_rows = std::collections::HashMap::new();
+    for chunk in to_describe.chunks(FAN_OUT) {
+        for d in futures_util::future::join_all(chunk.iter().map(|row| describe(scope, row))).await {
+            let (arn, row) = d?;
+            described_rows.insert(arn, row);
+        }
+    }
+    for row in rows {
+        match described_rows.remove(&row.arn) {
+            None => snap.resources.push(row),
+            Some(Some(described)) => snap.resources.push(described),
+            Some(None) => {}
+        }
+    }
+    Ok(moved)
+}
+
+/// A resource with its latest restore figures (`DescribeProtectedResource`); none when
+/// it vanished after the listing named it.
+async fn describe(scope: &ReadScope<'_>, row: &ProtectedResourceRow) -> Result<(String, Option<ProtectedResourceRow>)> {
+    match call!(scope.client.describe_protected_resource().resource_arn(&row.arn), scope) {
+        Ok(d) => {
+            let mut row = row.clone();
+            row.latest_restore_minutes = d.latest_restore_execution_time_minutes();
+            row.latest_restore_job_created_at = ms(d.latest_restore_job_creation_date());
+            row.latest_restore_rp_created_at = ms(d.latest_restore_recovery_point_creation_date());
+            Ok((row.arn.clone(), Some(row)))
+        }
+        Err(e) if vanished(&e) => Ok((row.arn.clone(), None)),
+        Err(e) => Err(aws(e)),
+    }
 }
 
 /// A restore job as stored, from a `ListRestoreJobs` item or a `DescribeRestoreJob`
@@ -211,8 +397,8 @@ macro_rules! restore_row {
 
 /// Jobs created, or completed, since the window start: new jobs and the ones that
 /// finished since the last sync (a job is listed once even when both match).
-async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+    let c = &scope.client;
     let from = DateTime::from_millis(scope.jobs_from);
     let backup_from = DateTime::from_millis(scope.backup_jobs_from);
     let mut backup = BTreeMap::new();
@@ -295,7 +481,7 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
         if restores.contains_key(id) {
             continue;
         }
-        match c.describe_restore_job().restore_job_id(id).send().await {
+        match call!(c.describe_restore_job().restore_job_id(id), scope) {
             Ok(j) => {
                 restores.insert(id.clone(), restore_row!(scope, &j));
             }
@@ -310,17 +496,24 @@ async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<(
     Ok(())
 }
 
+/// Every restore testing plan with its selections. An incremental read gets a plan
+/// again only when the listing shows it new or its `LastUpdateTime` or `CreationTime`
+/// moved, and a selection only when its plan was read again or the selection listing
+/// shows it new or changed (name, creation time, role, type, validation window);
+/// the rest keeps what the database holds, with the listing's `LastExecutionTime`. (A
+/// selection's conditions changed with nothing of that moving wait for the next full
+/// read: the Backup model does not say whether its update moves the plan's time.)
 async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
-    let c = scope.client;
+    let c = &scope.client;
     let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
     for p in plans {
         let name = p.restore_testing_plan_name().to_string();
-        let got = match c.get_restore_testing_plan().restore_testing_plan_name(&name).send().await {
-            Ok(got) => got,
-            Err(e) if vanished(&e) => continue,
-            Err(e) => return Err(aws(e)),
-        };
-        let Some(plan) = got.restore_testing_plan() else { continue };
+        let unchanged = scope.known.plans.get(p.restore_testing_plan_arn()).filter(|k| {
+            !scope.full
+                && k.updated_at.is_some()
+                && k.updated_at == ms(p.last_update_time())
+                && k.created_at == ms(Some(p.creation_time()))
+        });
         let selection_list: Vec<_> =
             match list_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope) {
                 Ok(list) => list,
@@ -329,13 +522,24 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             };
         let mut selections = Vec::new();
         for sel in selection_list {
-            let full = match c
+            let same = unchanged.and_then(|k| {
+                k.selections.iter().find(|known| {
+                    known.name == sel.restore_testing_selection_name()
+                        && known.created_at == crate::time::rfc3339_opt(ms(Some(sel.creation_time())))
+                        && known.iam_role_arn == sel.iam_role_arn()
+                        && known.resource_type == sel.protected_resource_type()
+                        && known.validation_window_hours == Some(i64::from(sel.validation_window_hours()))
+                })
+            });
+            if let Some(known) = same {
+                selections.push(known.clone());
+                continue;
+            }
+            let get = c
                 .get_restore_testing_selection()
                 .restore_testing_plan_name(&name)
-                .restore_testing_selection_name(sel.restore_testing_selection_name())
-                .send()
-                .await
-            {
+                .restore_testing_selection_name(sel.restore_testing_selection_name());
+            let full = match call!(get, scope) {
                 Ok(full) => full,
                 Err(e) if vanished(&e) => continue,
                 Err(e) => return Err(aws(e)),
@@ -368,6 +572,16 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
                 created_at: crate::time::rfc3339_opt(ms(Some(f.creation_time()))),
             });
         }
+        if let Some(k) = unchanged {
+            snap.plans.push(PlanRow { last_execution_at: ms(p.last_execution_time()), selections, ..k.clone() });
+            continue;
+        }
+        let got = match call!(c.get_restore_testing_plan().restore_testing_plan_name(&name), scope) {
+            Ok(got) => got,
+            Err(e) if vanished(&e) => continue,
+            Err(e) => return Err(aws(e)),
+        };
+        let Some(plan) = got.restore_testing_plan() else { continue };
         let sel = plan.recovery_point_selection();
         snap.plans.push(PlanRow {
             arn: plan.restore_testing_plan_arn().to_string(),
@@ -387,6 +601,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
             created_at: ms(Some(plan.creation_time())),
             last_execution_at: ms(plan.last_execution_time()),
             selections,
+            updated_at: ms(p.last_update_time()),
         });
     }
     Ok(())
@@ -397,7 +612,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
 /// call; a resource it leaves out carries no tag). A refusal (the role lacks
 /// `tag:GetResources`) leaves the tags unread: coverage then says "possibly", and the
 /// rest of the sync goes on.
-async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
+async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) {
     let types: std::collections::HashSet<String> = snap
         .plans
         .iter()
@@ -405,11 +620,14 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
         .filter(|s| !s.conditions.is_empty())
         .map(|s| s.resource_type.clone())
         .collect();
-    let arns: Vec<String> =
-        snap.resources.iter().filter(|r| types.contains(&r.resource_type)).map(|r| r.arn.clone()).collect();
+    // Tags are read with a resource's description, and for one whose tags were never read.
+    let unread = |r: &ProtectedResourceRow| {
+        types.contains(&r.resource_type) && (moved.described.contains(&r.arn) || r.tags.is_none())
+    };
+    let arns: Vec<String> = snap.resources.iter().filter(|r| unread(r)).map(|r| r.arn.clone()).collect();
     let mut tags: std::collections::HashMap<String, Vec<Tag>> = Default::default();
     for chunk in arns.chunks(100) {
-        match scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())).send().await {
+        match call!(scope.tagging.get_resources().set_resource_arn_list(Some(chunk.to_vec())), scope) {
             Ok(out) => {
                 for m in out.resource_tag_mapping_list() {
                     let pairs = m.tags().iter().map(|t| Tag { key: t.key().to_string(), value: t.value().to_string() });
@@ -420,12 +638,20 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) {
                 let f = failure(&e);
                 tracing::warn!(account = scope.account_id, region = scope.region, code = %f.code, message = %f.message,
                     "could not read resource tags; tag-condition selections count as possibly covering");
+                for r in snap.resources.iter_mut() {
+                    r.tags = None;
+                }
                 return;
             }
         }
     }
-    for r in snap.resources.iter_mut().filter(|r| types.contains(&r.resource_type)) {
-        let found = tags.remove(&r.arn).unwrap_or_default();
-        r.tags = serde_json::to_string(&found).ok();
+    let arns: std::collections::HashSet<String> = arns.into_iter().collect();
+    for r in snap.resources.iter_mut() {
+        if arns.contains(&r.arn) {
+            let found = tags.remove(&r.arn).unwrap_or_default();
+            r.tags = serde_json::to_string(&found).ok();
+        } else if !types.contains(&r.resource_type) {
+            r.tags = None;
+        }
     }
 }

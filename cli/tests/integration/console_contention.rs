@@ -57,7 +57,12 @@ async fn writes_during_a_sync_wait_for_it_and_never_fail() {
     let sb = spawn(12, 0.0).await;
     for db in databases().await {
         let label = db.label;
-        let c = console(&sb, &db, |cfg| cfg.sync.page_size = Some(50)).await;
+        // Every sync is full here, so that the second one rewrites every row.
+        let c = console(&sb, &db, |cfg| {
+            cfg.sync.page_size = Some(50);
+            cfg.sync.full_every_hours = 0;
+        })
+        .await;
         c.syncer.run().await.unwrap();
         let rps = c
             .all(format!(
@@ -65,7 +70,7 @@ async fn writes_during_a_sync_wait_for_it_and_never_fail() {
             ))
             .await;
         let rp = rps[0]["recovery_point_arn"].as_str().unwrap().to_string();
-        // The next sync upserts every row of every account again: thousands of writes.
+        // The next (full) sync upserts every row of every account again: thousands of writes.
         let syncer = std::sync::Arc::clone(&c.syncer);
         let sync = tokio::spawn(async move {
             syncer.run().await.unwrap();

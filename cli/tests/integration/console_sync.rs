@@ -180,7 +180,8 @@ async fn an_item_gone_between_list_and_describe_is_skipped_not_the_whole_region(
     let sb = spawn(3, 0.0).await;
     for db in databases().await {
         let label = db.label;
-        let c = console(&sb, &db, |_| {}).await;
+        // Every sync is full here: each describes every resource again.
+        let c = console(&sb, &db, |cfg| cfg.sync.full_every_hours = 0).await;
         // The generated world's last account denies the read role on purpose: the others sync.
         let ok = |reports: &[recovery_console::sync::TargetReport]| -> Vec<(String, String)> {
             let mut ok: Vec<_> =
@@ -209,6 +210,86 @@ async fn an_item_gone_between_list_and_describe_is_skipped_not_the_whole_region(
         assert_eq!(ok(&c.syncer.run().await.unwrap()), synced, "{label}");
         assert_eq!(c.all("/api/v1/protected-resources").await.len(), resources, "{label}: back once they answer");
         assert_eq!(c.all("/api/v1/restore-testing-plans").await.len(), plans, "{label}");
+    }
+}
+
+/// The inventory the API lists (gone items left out), for comparing two databases.
+async fn live_inventory(c: &TestConsole) -> Vec<Vec<Value>> {
+    let mut out = Vec::new();
+    for list in ["vaults", "recovery-points", "protected-resources", "restore-testing-plans"] {
+        out.push(c.all(&format!("/api/v1/{list}?limit=200")).await);
+    }
+    out
+}
+
+/// Issue 16, item 1: a sync after one with nothing new lists recovery points created
+/// since the last success and describes nothing, so it makes a small share of a first
+/// sync's calls; after a day of changes (new backups and copies, points past their
+/// retention (EXPIRED, Backup model `RecoveryPointStatus`) or moved to cold storage, and
+/// a recovery point deleted (`DeleteRecoveryPoint`)), the incremental sync leaves the database as a full sync
+/// into a fresh one does.
+#[tokio::test]
+async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() {
+    let sb = spawn(12, 0.0).await;
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    let fresh_dbs = databases().await;
+    for (db, fresh_db) in databases().await.iter().zip(&fresh_dbs) {
+        let label = db.label;
+        let c = console(&sb, db, |_| {}).await;
+        let calls = || sb.sandbox.requests();
+        let before = calls();
+        c.syncer.run().await.unwrap();
+        let first = calls() - before;
+        let before = calls();
+        let reports = c.syncer.run().await.unwrap();
+        let next = calls() - before;
+        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}: {reports:?}");
+        println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}");
+        assert!(next * 10 <= first, "{label}: the next sync made {next} calls, the first {first}");
+        let settled = live_inventory(&c).await;
+
+        // A day of changes: the daily backup plans run, copies land in the central vault,
+        // points pass their retention or move to cold storage; and a copy by hand.
+        let op = sb.operator(WORKLOAD_A).await;
+        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+        op.start_copy_job()
+            .recovery_point_arn(&rp)
+            .source_backup_vault_name("workload-a-vault")
+            .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .send()
+            .await
+            .unwrap();
+        let points = all_items!(op.list_recovery_points_by_backup_vault().backup_vault_name("workload-a-vault"));
+        let deleted = points
+            .iter()
+            .filter(|p| matches!(p.status().map(|s| s.as_str()), Some("COMPLETED" | "AVAILABLE")))
+            .map(|p| p.recovery_point_arn().unwrap().to_string())
+            .find(|arn| !arn.contains(":continuous:") && *arn != rp)
+            .unwrap();
+        op.delete_recovery_point()
+            .backup_vault_name("workload-a-vault")
+            .recovery_point_arn(&deleted)
+            .send()
+            .await
+            .unwrap();
+        sb.advance(86_400.0 + 3_600.0).await;
+        let reports = c.syncer.run().await.unwrap();
+        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}");
+        let incremental = live_inventory(&c).await;
+        assert_ne!(incremental[1], settled[1], "{label}: a day brought new recovery points");
+        let arns = |list: &[Value]| {
+            list.iter().map(|p| p["recovery_point_arn"].as_str().unwrap().to_string()).collect::<Set>()
+        };
+        assert!(arns(&settled[1]).contains(&deleted) && !arns(&incremental[1]).contains(&deleted), "{label}: deleted");
+
+        let fresh = console(&sb, fresh_db, |_| {}).await;
+        fresh.syncer.run().await.unwrap();
+        let full = live_inventory(&fresh).await;
+        for (list, (got, want)) in incremental.iter().zip(&full).enumerate() {
+            assert_eq!(got.len(), want.len(), "{label}: list {list}");
+            assert_eq!(got, want, "{label}: list {list}");
+        }
     }
 }
 
@@ -248,11 +329,20 @@ async fn recovery_points_that_disappear_are_marked_gone() {
             account_id: WORKLOAD_A.into(),
             region: REGION.into(),
             recovery_points: points,
+            full: true,
             ..TargetSnapshot::default()
         };
         store.sync_started(WORKLOAD_A, REGION, START).await.unwrap();
         let counts = store.save_snapshot(&snap(vec![rp(1), rp(2), rp(3)]), START, START + 10).await.unwrap();
         assert_eq!(counts.recovery_points, 3);
+        // An incremental sync lists only new points: what it does not list stays, unless
+        // it reconciled the point's vault.
+        let incremental = TargetSnapshot { full: false, ..snap(vec![rp(3)]) };
+        let counts = store.save_snapshot(&incremental, START + 12, START + 14).await.unwrap();
+        assert_eq!(counts.recovery_points, 3, "{}: an incremental sync marked points gone", db.label);
+        let reconciled = TargetSnapshot { reconciled_vaults: vec![rp(1).vault_arn], ..incremental.clone() };
+        let counts = store.save_snapshot(&reconciled, START + 16, START + 18).await.unwrap();
+        assert_eq!(counts.recovery_points, 1, "{}: the reconciled vault keeps only what was listed", db.label);
         let counts = store.save_snapshot(&snap(vec![rp(1), rp(3)]), START + 20, START + 30).await.unwrap();
         assert_eq!(counts.recovery_points, 2, "{}", db.label);
         let q = recovery_console::store::ListQuery { limit: 10, ..Default::default() };
@@ -765,4 +855,75 @@ fn restore_row(id: &str, rp_arn: &str) -> recovery_console::store::RestoreJobRow
         is_parent: 0,
         parent_job_id: None,
     }
+}
+
+/// Issue 16, item 3: inside one (account, region) the sync reads vaults and describes
+/// resources several at a time, and every AWS call of every target holds one of
+/// `sync.concurrency` permits, so the sandbox never answers more Backup calls at once
+/// (sandbox's own count; 20 ms a call so that calls overlap).
+#[tokio::test]
+async fn calls_inside_a_target_overlap_within_the_concurrency_bound() {
+    let sb = spawn(6, 0.0).await;
+    sb.set_faults(json!({ "latency_ms": 20 })).await;
+    for (db, only_workload_a) in databases().await.iter().zip([true, false]) {
+        let c = console(&sb, db, |cfg| {
+            if only_workload_a {
+                cfg.accounts.retain(|a| a.id == WORKLOAD_A);
+                cfg.discovery.enabled = false;
+            }
+            cfg.sync.concurrency = 3;
+        })
+        .await;
+        sb.sandbox.take_backup_in_flight_peak();
+        let reports = c.syncer.run().await.unwrap();
+        let peak = sb.sandbox.take_backup_in_flight_peak();
+        assert!(reports.iter().any(|r| r.status == "ok"), "{reports:?}");
+        if only_workload_a {
+            assert_eq!(reports.len(), 1, "{reports:?}");
+            assert!(peak >= 2, "one target, yet never two calls at once: {peak}");
+        }
+        assert!(peak <= 3, "{}: {peak} Backup calls at once, concurrency 3", db.label);
+    }
+    sb.set_faults(json!({})).await;
+}
+
+/// Issue 16, item 3: a vault read whole is saved page by page as the pages arrive, not
+/// held with the rest of its (account, region) until the end: when a later call of
+/// the same sync fails, the pages read before are in the database already (the
+/// target's sync is recorded as failed; the next one completes it).
+#[tokio::test]
+async fn recovery_points_are_saved_as_their_pages_arrive() {
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |_| {}).await;
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["ListRestoreTestingPlans"] })).await;
+        let reports = c.syncer.run().await.unwrap();
+        sb.set_faults(json!({})).await;
+        let a = reports.iter().find(|r| r.account_id == WORKLOAD_A).unwrap();
+        assert_eq!(a.status, "error", "{label}: {a:?}");
+        let points = c.all(format!("/api/v1/recovery-points?account_id={WORKLOAD_A}&limit=200")).await;
+        assert!(points.len() > 100, "{label}: {} points saved before the failure", points.len());
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
+    }
+}
+
+/// A poll that meets a sync skips the (account, region) pairs the sync is reading and
+/// ends; the sync ends too (both finish within a minute, here with 200 ms a call).
+#[tokio::test]
+async fn a_poll_during_a_sync_skips_what_the_sync_reads() {
+    let sb = spawn(0, 0.0).await;
+    let db = databases().await.remove(0);
+    let c = console(&sb, &db, |_| {}).await;
+    c.syncer.run().await.unwrap();
+    sb.set_faults(json!({ "latency_ms": 200 })).await;
+    let syncer = std::sync::Arc::clone(&c.syncer);
+    let sync = tokio::spawn(async move { syncer.run().await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let minute = std::time::Duration::from_secs(60);
+    let summary = tokio::time::timeout(minute, c.syncer.poll()).await.expect("the poll ended").unwrap();
+    assert_eq!(summary.targets, 0, "both targets are being synced: {summary:?}");
+    let reports = tokio::time::timeout(minute, sync).await.expect("the sync ended").unwrap().unwrap();
+    sb.set_faults(json!({})).await;
+    assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
 }

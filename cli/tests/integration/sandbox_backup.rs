@@ -503,3 +503,49 @@ async fn a_stack_backup_makes_a_composite_recovery_point_and_its_children() {
         .unwrap_err();
     assert_eq!(code(&err), "InvalidParameterValueException", "{err:?}");
 }
+
+/// Backup model, `DeleteRecoveryPoint`: the point is gone for every API (listings, its
+/// describe, the vault's count); the read role may not delete, and a vault whose access
+/// policy denies `backup:DeleteRecoveryPoint` keeps its points (explicit deny wins).
+#[tokio::test]
+async fn a_deleted_recovery_point_is_gone_for_every_api() {
+    // Eight: the last generated account has no roles, and the seventh is needed below.
+    let sb = spawn(8, 0.0).await;
+    let (reader, op) = (sb.reader(WORKLOAD_A).await, sb.operator(WORKLOAD_A).await);
+    let count = || async {
+        let vaults = reader.list_backup_vaults().send().await.unwrap();
+        let v = vaults.backup_vault_list().iter().find(|v| v.backup_vault_name() == Some(LOCAL_VAULT)).cloned();
+        v.unwrap().number_of_recovery_points()
+    };
+    let before = count().await;
+    let points = all_items!(local_points(&reader));
+    let arn = points
+        .iter()
+        .filter(|p| p.status().map(|s| s.as_str()) == Some("COMPLETED"))
+        .map(|p| p.recovery_point_arn().unwrap().to_string())
+        .find(|a| !a.contains(":continuous:"))
+        .unwrap();
+    let delete =
+        |c: &aws_sdk_backup::Client| c.delete_recovery_point().backup_vault_name(LOCAL_VAULT).recovery_point_arn(&arn);
+    let denied = delete(&reader).send().await.unwrap_err();
+    assert_eq!(code(&denied), "AccessDeniedException");
+
+    delete(&op).send().await.unwrap();
+    assert_eq!(count().await, before - 1);
+    let listed = all_items!(local_points(&reader));
+    assert!(listed.iter().all(|p| p.recovery_point_arn() != Some(arn.as_str())));
+    assert_eq!(listed.len(), points.len() - 1);
+    let described =
+        reader.describe_recovery_point().backup_vault_name(LOCAL_VAULT).recovery_point_arn(&arn).send().await;
+    assert_eq!(code(&described.unwrap_err()), "ResourceNotFoundException");
+    assert_eq!(code(&delete(&op).send().await.unwrap_err()), "ResourceNotFoundException");
+
+    // The seventh generated account's vault denies deleting recovery points.
+    let (account, region) = ("400000000007", "eu-west-1");
+    let keeper = sb.backup_in(account, "RecoveryConsoleOperator", region).await;
+    let kept = all_items!(keeper.list_recovery_points_by_backup_vault().backup_vault_name("default-vault"));
+    let arn = kept.iter().map(|p| p.recovery_point_arn().unwrap()).find(|a| !a.contains(":continuous:")).unwrap();
+    let refused =
+        keeper.delete_recovery_point().backup_vault_name("default-vault").recovery_point_arn(arn).send().await;
+    assert_eq!(code(&refused.unwrap_err()), "AccessDeniedException");
+}

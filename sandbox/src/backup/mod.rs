@@ -42,6 +42,7 @@ pub fn identify(method: &Method, path: &str, raw_query: Option<&str>, body: Vec<
         ["backup-vaults", v, "access-policy"] if get => ("GetBackupVaultAccessPolicy", vec![v]),
         ["backup-vaults", v, "recovery-points"] if get => ("ListRecoveryPointsByBackupVault", vec![v]),
         ["backup-vaults", v, "recovery-points", rp] if get => ("DescribeRecoveryPoint", vec![v, rp]),
+        ["backup-vaults", v, "recovery-points", rp] if delete => ("DeleteRecoveryPoint", vec![v, rp]),
         ["backup-vaults", v, "recovery-points", rp, "restore-metadata"] if get => {
             ("GetRecoveryPointRestoreMetadata", vec![v, rp])
         }
@@ -92,6 +93,7 @@ pub fn is_mutation(op: &str) -> bool {
     matches!(
         op,
         "StartCopyJob"
+            | "DeleteRecoveryPoint"
             | "UpdateGlobalSettings"
             | "StartRestoreJob"
             | "PutRestoreValidationResult"
@@ -118,6 +120,7 @@ pub fn call_mut(world: &mut World, now: Millis, caller: &Caller, req: &Request) 
     match req.op {
         "StartRestoreJob" => write::start_restore_job(world, now, caller, req),
         "StartCopyJob" => write::start_copy_job(world, now, caller, req),
+        "DeleteRecoveryPoint" => write::delete_recovery_point(world, caller, req),
         "UpdateGlobalSettings" => write::update_global_settings(world, caller, req),
         "PutRestoreValidationResult" => write::put_restore_validation_result(world, now, caller, req),
         "CreateRestoreTestingPlan" => testing::create_plan(world, now, caller, req),

@@ -245,7 +245,7 @@ fn find_in_vault<'w>(v: &'w Vault, arn: &str) -> Result<&'w RecoveryPoint, AwsEr
         .2;
     v.recovery_points
         .iter()
-        .find(|rp| rp.id == id)
+        .find(|rp| rp.id == id && rp.status != RecoveryPointStatus::Deleted)
         .ok_or_else(|| AwsError::not_found(format!("Recovery point {arn} not found in backup vault {}", v.name)))
 }
 
@@ -327,7 +327,8 @@ fn list_recovery_points(world: &World, caller: &Caller, req: &Request) -> Result
         let plan_matches = plan_id.is_none_or(|id| {
             rp.backup_plan.and_then(|p| region.backup_plans.get(p as usize)).is_some_and(|p| p.id == id)
         });
-        let keep = resource_arn.is_none_or(|a| rp.resource.arn == a)
+        let keep = rp.status != RecoveryPointStatus::Deleted
+            && resource_arn.is_none_or(|a| rp.resource.arn == a)
             && resource_type.is_none_or(|t| kind == t)
             && plan_matches
             && before.is_none_or(|b| rp.created <= b)
@@ -354,7 +355,7 @@ fn list_recovery_points_by_resource(world: &World, caller: &Caller, req: &Reques
     let sources: Vec<(u64, &[RecoveryPoint])> =
         region.vaults.iter().enumerate().map(|(i, v)| (i as u64, v.recovery_points.as_slice())).collect();
     let (items, next) = page(&sources, position, max, |vi, i, rp| {
-        (rp.resource.arn == *arn).then(|| {
+        (rp.resource.arn == *arn && rp.status != RecoveryPointStatus::Deleted).then(|| {
             let v = &region.vaults[vi as usize];
             let mut out = render::recovery_point_by_resource(&caller.account_id, &caller.region, v, rp, world.now);
             let link = region.point_links.get(&(vi as usize, i));

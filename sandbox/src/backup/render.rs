@@ -167,6 +167,7 @@ pub fn recovery_point_status(rp: &RecoveryPoint, now: Millis) -> &'static str {
         RecoveryPointStatus::Creating => "CREATING",
         RecoveryPointStatus::Partial => "PARTIAL",
         RecoveryPointStatus::Expired => "EXPIRED",
+        RecoveryPointStatus::Deleted => "DELETING",
     }
 }
 

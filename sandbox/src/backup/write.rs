@@ -139,8 +139,14 @@ pub fn start_copy_job(world: &mut World, now: Millis, caller: &Caller, req: &Req
             "Recovery point {rp_arn} belongs to account {rp_account}; a copy starts in the account that holds it"
         )));
     }
-    let rp =
-        region.and_then(|r| r.vaults[vault].recovery_points.iter().position(|p| p.id == rp_id)).ok_or_else(|| {
+    let rp = region
+        .and_then(|r| {
+            r.vaults[vault]
+                .recovery_points
+                .iter()
+                .position(|p| p.id == rp_id && p.status != RecoveryPointStatus::Deleted)
+        })
+        .ok_or_else(|| {
             AwsError::not_found(format!("Recovery point {rp_arn} not found in backup vault {vault_name}"))
         })?;
     if region.is_some_and(|r| r.is_parent_point(vault, rp)) {
@@ -196,4 +202,69 @@ pub fn update_global_settings(world: &mut World, caller: &Caller, req: &Request)
         };
     }
     Ok(json!({}))
+}
+
+/// Backup model, `DeleteRecoveryPoint`: "Deletes the recovery point specified by a
+/// recovery point ID" (200, empty body). Refused: a point still being made
+/// (`InvalidResourceStateException`: "Backup is already performing an action on this
+/// recovery point"), a composite one (the sandbox deletes members one by one), a
+/// continuous backup (deleting it "stops future continuous backup", which the sandbox
+/// does not model), and a vault whose access policy denies `backup:DeleteRecoveryPoint`
+/// (an explicit deny wins, IAM policy evaluation).
+pub fn delete_recovery_point(world: &mut World, caller: &Caller, req: &Request) -> Result<Value, AwsError> {
+    let (vault_name, rp_arn) = (&req.labels[0], &req.labels[1]);
+    let (_, _, rp_id) = parse_recovery_point_arn(rp_arn, &caller.account_id).ok_or_else(|| {
+        AwsError::invalid_parameter(format!("RecoveryPointArn is not a recovery point ARN: {rp_arn}"))
+    })?;
+    let not_found = || AwsError::not_found(format!("Recovery point {rp_arn} not found in backup vault {vault_name}"));
+    let region = world.region(caller.account, &caller.region).ok_or_else(not_found)?;
+    let vault = region.vault_by_name(vault_name).ok_or_else(|| {
+        AwsError::not_found(format!("Backup vault {vault_name} does not exist in account {}", caller.account_id))
+    })?;
+    let v = &region.vaults[vault];
+    let index = v
+        .recovery_points
+        .iter()
+        .position(|p| p.id == rp_id && p.status != RecoveryPointStatus::Deleted)
+        .ok_or_else(not_found)?;
+    if v.policy.as_deref().is_some_and(denies_deleting) {
+        return Err(AwsError::access_denied(
+            "AccessDeniedException",
+            format!("The access policy of backup vault {vault_name} denies backup:DeleteRecoveryPoint"),
+        ));
+    }
+    let rp = &v.recovery_points[index];
+    if rp.status == RecoveryPointStatus::Creating {
+        return Err(AwsError::new(
+            axum::http::StatusCode::BAD_REQUEST,
+            "InvalidResourceStateException",
+            format!("Backup is already performing an action on this recovery point: {rp_arn}"),
+        ));
+    }
+    if rp.form == PointForm::Continuous || region.is_parent_point(vault, index) {
+        return Err(AwsError::invalid_request(format!(
+            "The sandbox deletes neither continuous nor composite recovery points: {rp_arn}"
+        )));
+    }
+    world.region_mut(caller.account, &caller.region).vaults[vault].recovery_points[index].status =
+        RecoveryPointStatus::Deleted;
+    Ok(json!({}))
+}
+
+/// Whether a vault access policy has a statement that denies deleting recovery points.
+fn denies_deleting(policy: &str) -> bool {
+    let Ok(policy) = serde_json::from_str::<Value>(policy) else { return false };
+    let statements = match &policy["Statement"] {
+        Value::Array(list) => list.clone(),
+        one => vec![one.clone()],
+    };
+    statements.iter().any(|s| {
+        let actions = match &s["Action"] {
+            Value::Array(list) => list.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+            Value::String(one) => vec![one.clone()],
+            _ => Vec::new(),
+        };
+        s["Effect"] == "Deny"
+            && actions.iter().any(|a| a == "backup:DeleteRecoveryPoint" || a == "backup:*" || a == "*")
+    })
 }
