@@ -305,6 +305,17 @@ pub struct AwsConfig {
     pub attempt_timeout_secs: u64,
     /// Attempts per call, retries of throttling and 5xx with backoff included.
     pub max_attempts: u32,
+    /// `adaptive` (the SDK slows each (account, region) down after throttling and speeds
+    /// up again) or `standard` (backoff per call only).
+    pub retry_mode: RetryMode,
+}
+
+/// How the console retries AWS calls (the SDK's retry modes).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryMode {
+    Adaptive,
+    Standard,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -377,6 +388,7 @@ impl Default for Config {
                 call_timeout_secs: 60,
                 attempt_timeout_secs: 20,
                 max_attempts: 6,
+                retry_mode: RetryMode::Adaptive,
             },
             sync: SyncConfig {
                 interval_secs: 900,

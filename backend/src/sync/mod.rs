@@ -36,6 +36,8 @@ pub struct TargetReport {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub duration_ms: i64,
+    /// Backup calls AWS throttled during this sync (retried at a lower rate).
+    pub throttled_calls: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -409,14 +411,17 @@ impl Syncer {
             p.finished_at = Some(rfc3339(finished));
         });
         let failed = reports.iter().filter(|r| r.status != "ok").count();
-        tracing::info!(targets = reports.len(), failed, duration_ms = finished - started, "sync finished");
+        let throttled: u64 = reports.iter().map(|r| r.throttled_calls).sum();
+        tracing::info!(targets = reports.len(), failed, throttled, duration_ms = finished - started, "sync finished");
         Ok(reports)
     }
 
     async fn sync_target(&self, t: &Target) -> TargetReport {
         let started = self.now();
+        let throttled_before = self.aws.throttled().of(&t.account.id, &t.region);
         let result = self.read_and_save(t, started).await;
         let duration_ms = self.now() - started;
+        let throttled = self.aws.throttled().of(&t.account.id, &t.region) - throttled_before;
         let mut report = TargetReport {
             account_id: t.account.id.clone(),
             account_name: t.account.name.clone(),
@@ -426,6 +431,7 @@ impl Syncer {
             error_code: None,
             error_message: None,
             duration_ms,
+            throttled_calls: throttled,
         };
         match result {
             Ok(counts) => {
@@ -443,6 +449,9 @@ impl Syncer {
                 report.error_code = Some(code);
                 report.error_message = Some(message);
             }
+        }
+        if let Err(e) = self.store.set_throttled_calls(&t.account.id, &t.region, throttled as i64).await {
+            tracing::error!(error = %e, "could not record the throttled calls");
         }
         report
     }

@@ -17,6 +17,7 @@ mod console_posture;
 mod console_requests;
 mod console_restores;
 mod console_sync;
+mod console_throttling;
 mod console_validator;
 mod sandbox_backup;
 mod sandbox_cloudcontrol;
