@@ -331,6 +331,9 @@ pub struct SyncConfig {
     pub job_lookback_days: i64,
     /// Later syncs re-read jobs created or completed since the last success minus this.
     pub job_overlap_minutes: i64,
+    /// How long a replica holds an (account, region) it syncs without renewing its lease
+    /// (it renews every third of this); another replica takes the target after that.
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -396,6 +399,7 @@ impl Default for Config {
                 page_size: None,
                 job_lookback_days: 90,
                 job_overlap_minutes: 60,
+                lease_secs: 60,
             },
             discovery: DiscoveryConfig {
                 enabled: false,
@@ -552,6 +556,9 @@ impl Config {
         }
         if self.sync.concurrency == 0 {
             return Err(invalid("sync.concurrency", "must be at least 1"));
+        }
+        if self.sync.lease_secs < 3 {
+            return Err(invalid("sync.lease_secs", "must be at least 3"));
         }
         if let Some(size) = self.sync.page_size {
             if !(1..=1000).contains(&size) {

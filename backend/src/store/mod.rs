@@ -7,6 +7,7 @@ mod audit;
 mod digests;
 mod inventory;
 mod jobs;
+mod leases;
 mod notifications;
 mod posture;
 mod requests;
@@ -20,6 +21,7 @@ pub use audit::{audit_time, canonical, chain_hash, ndjson_line, AuditQuery, Veri
 pub use digests::DigestRow;
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
+pub use leases::Lease;
 pub use notifications::{Failure, NotificationRow};
 pub use posture::{percentile, AccountTargets, TestScope};
 pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
@@ -174,10 +176,11 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
     Ok(format!("{url}{sep}mode=rwc"))
 }
 
-/// The right to run the sync, held for a whole pass. On PostgreSQL it is a
-/// session advisory lock, so that of several console replicas sharing the
-/// database one syncs at a time; dropping it closes its connection, which
+/// The right to run the executor or the drills, held for a whole pass. On PostgreSQL
+/// it is a session advisory lock, so that of several console replicas sharing the
+/// database one runs them at a time; dropping it closes its connection, which
 /// releases the lock even if the pass ended in a panic. SQLite serves one process.
+/// (The sync shares its work through leases instead: store/leases.rs.)
 pub struct SyncLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
 
 impl Drop for SyncLock {
@@ -188,19 +191,12 @@ impl Drop for SyncLock {
     }
 }
 
-/// The advisory lock key of the sync ("RCSYNC" in ASCII).
-const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
 /// The advisory lock key of the executor ("RCEXEC").
 const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
 /// The advisory lock that lets one replica at a time move drills on ("RCDRILL").
 const DRILLS_LOCK_KEY: i64 = 0x52_4344_5249_4c4c;
 
 impl Store {
-    /// Takes the sync lock if no other replica holds it.
-    pub async fn try_lock_sync(&self) -> Result<Option<SyncLock>, StoreError> {
-        self.try_lock(SYNC_LOCK_KEY).await
-    }
-
     /// Takes the executor's lock if no other replica holds it (one replica moves
     /// approved requests at a time).
     pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {

@@ -14,6 +14,7 @@ mod console_contention;
 mod console_digests;
 mod console_plans;
 mod console_posture;
+mod console_replicas;
 mod console_requests;
 mod console_restores;
 mod console_sync;
