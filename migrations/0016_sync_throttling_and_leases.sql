@@ -16,3 +16,24 @@ CREATE TABLE sync_leases (
     PRIMARY KEY (account_id, region)
 );
 CREATE INDEX sync_leases_due ON sync_leases (synced_at, account_id, region);
+
+-- Background evidence packs, so that any replica serves them (routes/evidence.rs).
+CREATE TABLE evidence_packs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    step BIGINT NOT NULL,
+    steps BIGINT NOT NULL,
+    step_name TEXT NOT NULL,
+    bytes BIGINT,
+    file_name TEXT NOT NULL,
+    error TEXT,
+    expires_at BIGINT NOT NULL
+);
+-- A pack's archive, base64 in chunks of 1 MiB.
+CREATE TABLE evidence_pack_chunks (
+    pack_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (pack_id, seq)
+);

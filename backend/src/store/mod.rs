@@ -5,6 +5,7 @@
 mod assurance;
 mod audit;
 mod digests;
+mod evidence_packs;
 mod inventory;
 mod jobs;
 mod leases;

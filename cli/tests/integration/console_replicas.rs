@@ -1,7 +1,8 @@
 //! Console replicas that share one PostgreSQL share the sync: each (account, region)
 //! is synced by the replica that holds its lease; a replica that dies mid-sync loses
 //! only the targets it held, which the others take once the leases run out; and the
-//! database ends as a single full sync leaves it.
+//! database ends as a single full sync leaves it. A background evidence pack one
+//! replica made is served by the others.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::time::Duration;
@@ -18,7 +19,7 @@ fn denied(r: &recovery_console::sync::TargetReport) -> bool {
 }
 
 #[tokio::test]
-async fn three_replicas_share_the_sync_and_take_over_a_dead_ones_targets() {
+async fn three_replicas_share_the_sync_and_evidence_packs_and_take_over_a_dead_ones_targets() {
     let sb = spawn(6, 0.0).await;
     // Each call takes a while, so that a replica dies holding a target.
     sb.set_faults(json!({ "latency_ms": 15 })).await;
@@ -80,4 +81,34 @@ async fn three_replicas_share_the_sync_and_take_over_a_dead_ones_targets() {
         accounts.iter().flat_map(|a| a["sync"].as_array().unwrap()).map(|r| r["status"].as_str().unwrap()).collect();
     assert_eq!(statuses.len(), reference.len());
     assert!(statuses.iter().all(|s| *s == "ok" || *s == "error"), "{statuses:?}");
+
+    // A background evidence pack made by one replica: its progress and its archive
+    // are served by the others.
+    let carol = replicas[0].sign_in("carol").await;
+    let (status, job) = replicas[0]
+        .post_as(&carol, "/api/v1/evidence/jobs?from=2026-10-01&to=2026-11-27", serde_json::Value::Null)
+        .await;
+    assert_eq!(status, 202, "{job}");
+    let id = job["id"].as_str().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let done = loop {
+        let (status, done) = replicas[1].get_as(&carol, &format!("/api/v1/evidence/jobs/{id}")).await;
+        assert_eq!(status, 200, "{done}");
+        if done["status"] != "running" {
+            break done;
+        }
+        assert!(std::time::Instant::now() < deadline, "the pack took over 120 s");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(done["status"], "done", "{done}");
+    let download = |c: &TestConsole| {
+        c.http.get(format!("{}/api/v1/evidence/jobs/{id}/download", c.url)).bearer_auth(&carol).send()
+    };
+    let resp = download(&replicas[2]).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let bytes = resp.bytes().await.unwrap();
+    assert_eq!(bytes.len() as i64, done["bytes"].as_i64().unwrap());
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a ZIP archive");
+    let again = download(&replicas[0]).await.unwrap().bytes().await.unwrap();
+    assert_eq!(again, bytes, "every replica serves the same archive");
 }
