@@ -2,10 +2,15 @@
 //! provider per account, and one long-lived Backup client per (account, region),
 //! so credentials are cached and refreshed rather than fetched per call. Retries
 //! with backoff (throttling, 5xx, timeouts) and time limits on every call come
-//! from the SDK's own configuration.
+//! from the SDK's own configuration. Each (account, region) has its own retry
+//! partition: in the SDK's adaptive mode its Backup calls share one client-side rate
+//! limiter that slows down after throttling and speeds up again, and one account's
+//! throttling never spends another's retry quota. Throttled calls are counted per
+//! (account, region) ([`ThrottledCalls`]).
 
 use std::collections::HashMap;
 use std::error::Error as StdError;
+use std::sync::Arc;
 use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
@@ -16,7 +21,11 @@ use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_backup::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use tokio::sync::Mutex;
 
-use crate::config::{AwsConfig, Secret};
+use aws_sdk_backup::config::interceptors::AfterDeserializationInterceptorContextRef;
+use aws_sdk_backup::config::retry::RetryPartition;
+use aws_sdk_backup::config::{ConfigBag, Intercept, RuntimeComponents};
+
+use crate::config::{AwsConfig, RetryMode, Secret};
 
 /// Who to be in an account: the role and its external id.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -36,6 +45,7 @@ pub struct AwsAccess {
     session_name: String,
     providers: Mutex<HashMap<RoleTarget, SharedCredentialsProvider>>,
     clients: Mutex<HashMap<(RoleTarget, String), aws_sdk_backup::Client>>,
+    throttled: Arc<ThrottledCalls>,
 }
 
 impl AwsAccess {
@@ -54,10 +64,13 @@ impl AwsAccess {
                     .build(),
             )
             .retry_config(
-                RetryConfig::standard()
-                    .with_max_attempts(cfg.max_attempts)
-                    .with_initial_backoff(Duration::from_millis(200))
-                    .with_max_backoff(Duration::from_secs(20)),
+                match cfg.retry_mode {
+                    RetryMode::Adaptive => RetryConfig::adaptive(),
+                    RetryMode::Standard => RetryConfig::standard(),
+                }
+                .with_max_attempts(cfg.max_attempts)
+                .with_initial_backoff(Duration::from_millis(200))
+                .with_max_backoff(Duration::from_secs(20)),
             )
             .timeout_config(
                 TimeoutConfig::builder()
@@ -78,7 +91,26 @@ impl AwsAccess {
             session_name: cfg.session_name.clone(),
             providers: Mutex::new(HashMap::new()),
             clients: Mutex::new(HashMap::new()),
+            throttled: Arc::new(ThrottledCalls::default()),
         }
+    }
+
+    /// Backup calls AWS throttled, per (account, region), since start.
+    pub fn throttled(&self) -> &ThrottledCalls {
+        &self.throttled
+    }
+
+    /// A Backup client of an (account, region) over `config`: in the (account, region)'s
+    /// retry partition, counting its throttled calls.
+    fn backup_client(&self, config: &SdkConfig, account_id: &str, region: &str) -> aws_sdk_backup::Client {
+        let config = aws_sdk_backup::config::Builder::from(config)
+            .retry_partition(RetryPartition::new(format!("backup-{account_id}-{region}")))
+            .interceptor(CountThrottled {
+                key: (account_id.to_string(), region.to_string()),
+                counts: Arc::clone(&self.throttled),
+            })
+            .build();
+        aws_sdk_backup::Client::from_conf(config)
     }
 
     /// The long-lived Backup client of an (account, region).
@@ -87,7 +119,7 @@ impl AwsAccess {
         if let Some(client) = self.clients.lock().await.get(&key) {
             return client.clone();
         }
-        let client = aws_sdk_backup::Client::new(&self.role_config(target, region).await);
+        let client = self.backup_client(&self.role_config(target, region).await, &target.account_id, region);
         self.clients.lock().await.entry(key).or_insert(client).clone()
     }
 
@@ -117,7 +149,7 @@ impl AwsAccess {
         let provider = SharedCredentialsProvider::new(builder.build().await);
         let config =
             self.base.to_builder().credentials_provider(provider).region(Region::new(region.to_string())).build();
-        aws_sdk_backup::Client::new(&config)
+        self.backup_client(&config, &target.account_id, region)
     }
 
     /// The SDK configuration of an (account, region) through `target`'s role, over its
@@ -184,6 +216,84 @@ impl AwsAccess {
     /// An Organizations client with the hub's own credentials.
     pub fn organizations(&self) -> aws_sdk_organizations::Client {
         aws_sdk_organizations::Client::new(&self.base)
+    }
+}
+
+/// Backup calls AWS throttled, per (account, region): every attempt answered with a
+/// throttling error counts, the ones the SDK then retried included.
+#[derive(Debug, Default)]
+pub struct ThrottledCalls(std::sync::Mutex<HashMap<(String, String), u64>>);
+
+impl ThrottledCalls {
+    /// Throttled calls of an (account, region) since start.
+    pub fn of(&self, account_id: &str, region: &str) -> u64 {
+        let counts = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        counts.get(&(account_id.to_string(), region.to_string())).copied().unwrap_or(0)
+    }
+
+    fn add(&self, key: &(String, String)) {
+        let mut counts = self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts.entry(key.clone()).or_insert(0) += 1;
+    }
+}
+
+/// The error codes the SDK classifies as throttling (aws-runtime's `THROTTLING_ERRORS`).
+const THROTTLING_CODES: [&str; 8] = [
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestThrottledException",
+    "TooManyRequestsException",
+    "ProvisionedThroughputExceededException",
+    "TransactionInProgressException",
+    "RequestLimitExceeded",
+];
+
+/// Whether an HTTP answer is a throttling error: HTTP 429, or an error whose code (the
+/// `x-amzn-ErrorType` header, else the body's `__type` or `code`, as restJson1 and
+/// awsJson carry it) is one of [`THROTTLING_CODES`].
+fn is_throttling(status: u16, error_type: Option<&str>, body: Option<&[u8]>) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let from_body = || {
+        let value: serde_json::Value = serde_json::from_slice(body?).ok()?;
+        ["__type", "code", "Code"].iter().find_map(|k| value.get(k)?.as_str().map(str::to_string))
+    };
+    let Some(code) = error_type.map(str::to_string).or_else(from_body) else { return false };
+    // `aws.protocoltests#ThrottlingException:http://...` names the same code.
+    let code = code.split(':').next().unwrap_or_default();
+    let code = code.rsplit('#').next().unwrap_or_default();
+    THROTTLING_CODES.contains(&code)
+}
+
+/// Counts an (account, region)'s throttled attempts (each attempt is deserialized once).
+#[derive(Debug)]
+struct CountThrottled {
+    key: (String, String),
+    counts: Arc<ThrottledCalls>,
+}
+
+impl Intercept for CountThrottled {
+    fn name(&self) -> &'static str {
+        "CountThrottled"
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), aws_sdk_backup::error::BoxError> {
+        let response = context.response();
+        let error_type = response.headers().get("x-amzn-errortype");
+        if is_throttling(response.status().as_u16(), error_type, response.body().bytes()) {
+            self.counts.add(&self.key);
+        }
+        Ok(())
     }
 }
 
@@ -330,5 +440,22 @@ mod hub_policy_tests {
             assert!(template.contains(action), "the template's RecoveryConsoleHub lacks {action}");
             assert!(readme.contains(&format!("\"{action}\"")), "the README's hub policy lacks {action}");
         }
+    }
+}
+
+#[cfg(test)]
+mod throttling_tests {
+    use super::is_throttling;
+
+    #[test]
+    fn throttling_answers_are_told_from_other_errors() {
+        let body = |code: &str| format!("{{\"__type\":\"{code}\",\"Message\":\"Rate exceeded\"}}").into_bytes();
+        assert!(is_throttling(400, None, Some(&body("ThrottlingException"))));
+        assert!(is_throttling(400, None, Some(&body("com.amazonaws.organizations#TooManyRequestsException"))));
+        assert!(is_throttling(400, Some("ThrottlingException:http://internal.amazon.com/coral/"), None));
+        assert!(is_throttling(429, None, None));
+        assert!(!is_throttling(400, None, Some(&body("AccessDeniedException"))));
+        assert!(!is_throttling(200, None, Some(&body("ThrottlingException"))));
+        assert!(!is_throttling(503, None, Some(b"not json")));
     }
 }

@@ -317,6 +317,17 @@ pub struct AwsConfig {
     pub attempt_timeout_secs: u64,
     /// Attempts per call, retries of throttling and 5xx with backoff included.
     pub max_attempts: u32,
+    /// `adaptive` (the SDK slows each (account, region) down after throttling and speeds
+    /// up again) or `standard` (backoff per call only).
+    pub retry_mode: RetryMode,
+}
+
+/// How the console retries AWS calls (the SDK's retry modes).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RetryMode {
+    Adaptive,
+    Standard,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -338,6 +349,9 @@ pub struct SyncConfig {
     pub full_every_hours: i64,
     /// Seconds between light polls of jobs and unsettled restore tests; 0 turns it off.
     pub poll_secs: u64,
+    /// How long a replica holds an (account, region) it syncs without renewing its lease
+    /// (it renews every third of this); another replica takes the target after that.
+    pub lease_secs: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -395,6 +409,7 @@ impl Default for Config {
                 call_timeout_secs: 60,
                 attempt_timeout_secs: 20,
                 max_attempts: 6,
+                retry_mode: RetryMode::Adaptive,
             },
             sync: SyncConfig {
                 interval_secs: 900,
@@ -404,6 +419,7 @@ impl Default for Config {
                 job_overlap_minutes: 60,
                 full_every_hours: 24,
                 poll_secs: 60,
+                lease_secs: 60,
             },
             discovery: DiscoveryConfig {
                 enabled: false,
@@ -562,6 +578,9 @@ impl Config {
         }
         if self.sync.concurrency == 0 {
             return Err(invalid("sync.concurrency", "must be at least 1"));
+        }
+        if self.sync.lease_secs < 3 {
+            return Err(invalid("sync.lease_secs", "must be at least 3"));
         }
         if let Some(size) = self.sync.page_size {
             if !(1..=1000).contains(&size) {

@@ -177,6 +177,14 @@ struct SandboxArgs {
     /// Deny AssumeRole into this account (repeatable).
     #[arg(long = "deny-account", value_name = "ACCOUNT_ID")]
     deny_accounts: Vec<String>,
+    /// AWS's request rates: `aws` throttles each AWS Backup operation per (account,
+    /// Region) as AWS does; `off` leaves only Organizations' rate (README: Throttling).
+    #[arg(long, value_enum, default_value_t = ThrottleMode::Off)]
+    throttle: ThrottleMode,
+    /// A request rate per second, with an optional burst: `OPERATION=RATE[/BURST]` for one
+    /// Backup operation, `backup=...` for every other one, `organizations=...` (repeatable).
+    #[arg(long = "api-rate", value_name = "OPERATION=RATE[/BURST]")]
+    api_rates: Vec<String>,
     /// Write a console configuration file pointing at this sandbox.
     #[arg(long, value_name = "PATH")]
     write_config: Option<PathBuf>,
@@ -480,6 +488,32 @@ async fn warm_up(app: &App, sandbox: &Sandbox, until: i64) -> anyhow::Result<usi
     Ok(validated)
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ThrottleMode {
+    Aws,
+    Off,
+}
+
+/// The sandbox's request rates from `--throttle` and `--api-rate`.
+fn throttle_settings(mode: ThrottleMode, rates: &[String]) -> anyhow::Result<sandbox::Throttle> {
+    let mut settings = sandbox::Throttle { backup: mode == ThrottleMode::Aws, ..sandbox::Throttle::default() };
+    for entry in rates {
+        let (op, rate) = entry
+            .split_once('=')
+            .ok_or_else(|| anyhow::anyhow!("--api-rate {entry:?}: expected OPERATION=RATE[/BURST]"))?;
+        let rate = sandbox::Rate::parse(rate).map_err(|e| anyhow::anyhow!("--api-rate {entry:?}: {e}"))?;
+        match op {
+            "backup" => settings.backup_rate = rate,
+            "organizations" => settings.organizations = rate,
+            op => {
+                settings.operations.insert(op.to_string(), rate);
+            }
+        }
+    }
+    settings.validate().map_err(|e| anyhow::anyhow!("--api-rate: {e}"))?;
+    Ok(settings)
+}
+
 async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
     if args.time_scale.is_nan() || args.time_scale <= 0.0 {
         anyhow::bail!("--time-scale must be above 0, got {}", args.time_scale);
@@ -493,10 +527,12 @@ async fn run_sandbox(args: SandboxArgs) -> anyhow::Result<()> {
         ..Faults::default()
     };
     faults.validate().map_err(|e| anyhow::anyhow!("invalid fault flag: {e}"))?;
+    let throttle = throttle_settings(args.throttle, &args.api_rates)?;
     let started = Instant::now();
     let options =
         WorldOptions { seed: args.seed, accounts: args.accounts, start: chrono::Utc::now().timestamp_millis() };
     let sandbox = Sandbox::new(&options, args.time_scale, faults);
+    sandbox.set_throttle(throttle);
     let built = started.elapsed();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::protocol::iso8601;
-use super::{lock, Faults, Sandbox};
+use super::{lock, Faults, Sandbox, Throttle};
 
 type Shared = State<Arc<Sandbox>>;
 
@@ -21,6 +21,7 @@ pub fn routes() -> Router<Arc<Sandbox>> {
     Router::new()
         .route("/_sandbox/health", get(|| async { Json(json!({ "status": "ok" })) }))
         .route("/_sandbox/faults", get(get_faults).put(put_faults))
+        .route("/_sandbox/throttle", get(get_throttle).put(put_throttle))
         .route("/_sandbox/clock", get(get_clock).put(put_clock))
         .route("/_sandbox/clock/advance", post(advance_clock))
         .route("/_sandbox/restore-testing-plans/run", post(run_plan))
@@ -62,6 +63,26 @@ async fn put_faults(
     tracing::info!(?faults, "sandbox faults changed");
     *lock(&s.faults) = faults.clone();
     Ok(Json(faults))
+}
+
+fn throttle_json(s: &Sandbox) -> Value {
+    let buckets = lock(&s.throttle);
+    json!({ "settings": buckets.settings(), "refused": buckets.refused() })
+}
+
+async fn get_throttle(State(s): Shared) -> Json<Value> {
+    Json(throttle_json(&s))
+}
+
+async fn put_throttle(
+    State(s): Shared,
+    payload: Result<Json<Throttle>, JsonRejection>,
+) -> Result<Json<Value>, AdminError> {
+    let settings = body(payload)?;
+    settings.validate().map_err(|message| error(StatusCode::BAD_REQUEST, "invalid_throttle", message))?;
+    tracing::info!(?settings, "sandbox request rates changed");
+    s.set_throttle(settings);
+    Ok(Json(throttle_json(&s)))
 }
 
 fn clock_json(s: &Sandbox) -> Value {

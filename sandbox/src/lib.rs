@@ -19,6 +19,7 @@ mod s3;
 mod schedule;
 mod sts;
 mod tagging;
+mod throttle;
 mod world;
 
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -35,6 +36,7 @@ use rand_chacha::ChaCha8Rng;
 pub use faults::Faults;
 pub use generate::WorldOptions;
 use protocol::{insert_request_id, parse_authorization, to_json, AwsError, Millis, Protocol};
+pub use throttle::{Rate, Throttle};
 use world::{World, HUB_ACCOUNT};
 
 /// Who is calling, as told by the access key of the request's signature.
@@ -62,8 +64,8 @@ pub struct Sandbox {
     clock: clock::Clock,
     faults: Mutex<Faults>,
     fault_rng: Mutex<ChaCha8Rng>,
-    /// Organizations' request rate, shared by the whole organization.
-    org_rate: Mutex<organizations::RequestRate>,
+    /// AWS's request rates (Organizations always; Backup's when asked for).
+    throttle: Mutex<throttle::Buckets>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -130,7 +132,7 @@ impl Sandbox {
             clock: clock::Clock::new(options.start, time_scale),
             faults: Mutex::new(faults),
             fault_rng: Mutex::new(ChaCha8Rng::seed_from_u64(options.seed ^ 0xfa17)),
-            org_rate: Mutex::new(organizations::RequestRate::new()),
+            throttle: Mutex::new(throttle::Buckets::new(Throttle::default())),
         })
     }
 
@@ -331,7 +333,7 @@ impl Sandbox {
                 ("text/xml", xml.into_bytes())
             }
             Parsed::Orgs => {
-                lock(&self.org_rate).take(std::time::Instant::now())?;
+                lock(&self.throttle).organizations(std::time::Instant::now())?;
                 let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
                 ("application/x-amz-json-1.1", to_json(&value).into_bytes())
             }
@@ -356,6 +358,7 @@ impl Sandbox {
                 ("application/x-amz-json-1.0", to_json(&value).into_bytes())
             }
             Parsed::Backup(req) => {
+                lock(&self.throttle).backup(&caller.account_id, &caller.region, op, std::time::Instant::now())?;
                 let value = if backup::is_mutation(op) {
                     backup::call_mut(&mut self.write_at(now), now, &caller, &req)?
                 } else {
@@ -396,6 +399,11 @@ impl Sandbox {
         }
         insert_request_id(response.headers_mut(), request_id);
         Ok(response)
+    }
+
+    /// Applies AWS's request rates as `settings` says (the buckets start full).
+    pub fn set_throttle(&self, settings: Throttle) {
+        lock(&self.throttle).set(settings);
     }
 
     /// AWS calls received since start.

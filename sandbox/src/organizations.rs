@@ -15,51 +15,6 @@ use super::Caller;
 
 const TARGET_PREFIX: &str = "AWSOrganizationsV20161128.";
 
-/// Organizations' request rate: a token bucket over wall-clock time (AWS's rates
-/// are per real second, whatever the sandbox clock does), shared by the whole
-/// organization ("AWS Organizations limits apply at the organization level",
-/// Organizations User Guide, "Quotas and service limits"). AWS documents no rate
-/// for ListAccounts or DescribeOrganization; the model's TooManyRequestsException
-/// says only "too many requests in too short a period of time". ASSUMPTION: a burst
-/// of 20 requests, refilled at 2 per second.
-#[derive(Debug)]
-pub struct RequestRate {
-    tokens: f64,
-    at: std::time::Instant,
-}
-
-impl RequestRate {
-    pub const BURST: f64 = 20.0;
-    pub const PER_SECOND: f64 = 2.0;
-
-    pub fn new() -> Self {
-        Self { tokens: Self::BURST, at: std::time::Instant::now() }
-    }
-
-    /// Spends one request, or refuses it with TooManyRequestsException (HTTP 400,
-    /// as Organizations' awsJson1_1 errors are).
-    pub fn take(&mut self, now: std::time::Instant) -> Result<(), AwsError> {
-        let refill = now.saturating_duration_since(self.at).as_secs_f64() * Self::PER_SECOND;
-        self.tokens = (self.tokens + refill).min(Self::BURST);
-        self.at = now;
-        if self.tokens < 1.0 {
-            return Err(AwsError::new(
-                StatusCode::BAD_REQUEST,
-                "TooManyRequestsException",
-                "You have sent too many requests in too short a period of time. The quota helps protect against denial-of-service attacks. Try again later.",
-            ));
-        }
-        self.tokens -= 1.0;
-        Ok(())
-    }
-}
-
-impl Default for RequestRate {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 pub fn identify(headers: &HeaderMap) -> Result<&'static str, AwsError> {
     json_operation(headers, TARGET_PREFIX, &["DescribeOrganization", "ListAccounts", "ListDelegatedAdministrators"])
 }
@@ -151,22 +106,6 @@ pub fn call(world: &World, caller: &Caller, op: &str, body: &[u8]) -> Result<Val
 
 #[cfg(test)]
 mod tests {
-    use super::RequestRate;
-    use std::time::{Duration, Instant};
-
-    #[test]
-    fn the_request_rate_allows_a_burst_then_refills() {
-        let start = Instant::now();
-        let mut rate = RequestRate { tokens: RequestRate::BURST, at: start };
-        for _ in 0..20 {
-            assert!(rate.take(start).is_ok());
-        }
-        let refused = rate.take(start).err().map(|e| e.code);
-        assert_eq!(refused, Some("TooManyRequestsException"));
-        assert!(rate.take(start + Duration::from_millis(500)).is_ok(), "one more after half a second");
-        assert!(rate.take(start + Duration::from_millis(500)).is_err());
-    }
-
     #[test]
     #[allow(clippy::unwrap_used)]
     fn delegated_administrators_list_accounts_and_other_members_may_not() {

@@ -222,6 +222,10 @@ pub struct RegionSync {
     /// first sync; jobs the console stored stay stored after AWS stops listing them.
     pub backup_jobs_from: Option<Timestamp>,
     pub counts: SyncCounts,
+    /// The AWS calls of the last sync of this region that AWS throttled (the console
+    /// slowed down and retried them; README: Throttling).
+    #[serde(default)]
+    pub throttled_calls: i64,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]

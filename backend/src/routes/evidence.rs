@@ -45,9 +45,10 @@ pub struct Limits {
 }
 
 /// The packs being made and made, and the slots every pack (streamed too) takes.
-/// Background packs live in this process: its memory, and a private folder (0700,
-/// files 0600) in the temporary folder, removed with it. Behind several replicas the
-/// page's calls need sticky sessions, or use `POST /api/v1/evidence`.
+/// A background pack is made in this process, into a private folder (0700, files 0600)
+/// in the temporary folder removed with it, then stored in the database with its
+/// progress, so that every replica serves it (store/evidence_packs.rs). This process
+/// keeps the limits of the packs it made.
 pub struct EvidenceJobs {
     slots: Arc<Semaphore>,
     packs: Mutex<Packs>,
@@ -293,14 +294,31 @@ pub async fn start_job(
         delete(vec![path]);
         return Err(e);
     }
-    delete(s.evidence.packs().admit(job.clone(), path, KEPT));
+    let expires_at = s.now() + KEPT_FOR.as_millis() as i64;
+    if let Err(e) = s.store.insert_evidence_pack(&job, expires_at).await {
+        delete(vec![path]);
+        return Err(e.into());
+    }
+    let gone = s.evidence.packs().admit(job.clone(), path.clone(), KEPT);
+    forget(&s, gone).await;
     tokio::spawn(async move {
+        // Progress reaches the database in order, through one writer.
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<EvidenceJob>();
+        let store = s.store.clone();
+        let writer = tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                if let Err(e) = store.update_evidence_pack(&job).await {
+                    tracing::warn!(error = %e, "could not record an evidence pack's progress");
+                }
+            }
+        });
         let progress = {
             let (s, job_id) = (s.clone(), job_id.clone());
             move |step: usize| {
                 if let Some(p) = s.evidence.packs().by_id.get_mut(&job_id) {
                     p.job.step = step as i64;
                     p.job.step_name = STEPS.get(step).copied().unwrap_or_default().to_string();
+                    let _ = tx.send(p.job.clone());
                 }
             }
         };
@@ -309,13 +327,63 @@ pub async fn start_job(
             Ok(()) => zip.finish().await.map_err(|e| e.to_string()),
             Err(e) => Err(e.to_string()),
         };
-        delete(s.evidence.packs().finish(&job_id, result, KEPT));
+        drop(progress);
+        let _ = writer.await;
+        let gone = s.evidence.packs().finish(&job_id, result, KEPT);
+        forget(&s, gone).await;
+        let finished = s.evidence.packs().by_id.get(&job_id).map(|p| p.job.clone());
+        if let Some(mut job) = finished {
+            if job.status == "done" {
+                if let Err(e) = store_archive(&s, &job_id, &path).await {
+                    job.status = "failed".into();
+                    job.error = Some(format!("the pack could not be stored: {e}"));
+                }
+            }
+            if let Err(e) = s.store.update_evidence_pack(&job).await {
+                tracing::error!(error = %e, "could not record how an evidence pack ended");
+            }
+        }
+        // The database holds the archive now; this replica's file is no longer needed.
+        delete(vec![path]);
         drop(slot);
         tokio::time::sleep(KEPT_FOR).await;
         let gone = s.evidence.packs().remove(&job_id);
-        delete(gone.into_iter().collect());
+        forget(&s, gone.into_iter().collect()).await;
     });
     Ok((StatusCode::ACCEPTED, Json(job)).into_response())
+}
+
+/// The bytes of an archive stored at once.
+const CHUNK: usize = 1 << 20;
+
+/// Copies a made pack's archive into the database, in chunks.
+async fn store_archive(s: &AppState, id: &str, path: &std::path::Path) -> Result<(), AppError> {
+    use tokio::io::AsyncReadExt as _;
+    let mut file = tokio::fs::File::open(path).await.map_err(|e| AppError::Unavailable(e.to_string()))?;
+    let mut seq = 0;
+    loop {
+        let mut buf = Vec::with_capacity(CHUNK);
+        let n = (&mut file)
+            .take(CHUNK as u64)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(|e| AppError::Unavailable(e.to_string()))?;
+        if n == 0 {
+            return Ok(());
+        }
+        s.store.put_evidence_chunk(id, seq, &buf).await?;
+        seq += 1;
+    }
+}
+
+/// Deletes packs the limits let go, their files and their rows (with every expired one).
+async fn forget(s: &AppState, files: Vec<PathBuf>) {
+    let ids: Vec<String> =
+        files.iter().filter_map(|f| f.file_stem().and_then(|n| n.to_str()).map(str::to_string)).collect();
+    delete(files);
+    if let Err(e) = s.store.delete_evidence_packs(&ids, s.now()).await {
+        tracing::warn!(error = %e, "could not delete old evidence packs");
+    }
 }
 
 /// A pack's progress (no side effects).
@@ -326,11 +394,10 @@ pub async fn job(
     Path(job_id): Path<String>,
 ) -> Result<Json<EvidenceJob>, AppError> {
     id.require(&["auditor"])?;
-    s.evidence
-        .packs()
-        .by_id
-        .get(&job_id)
-        .map(|p| Json(p.job.clone()))
+    s.store
+        .evidence_pack(&job_id, s.now())
+        .await?
+        .map(Json)
         .ok_or_else(|| AppError::NotFound(format!("no evidence pack {job_id} (packs are kept for an hour)")))
 }
 
@@ -343,46 +410,35 @@ pub async fn job_download(
     Path(job_id): Path<String>,
 ) -> Result<Response, AppError> {
     id.require(&["auditor"])?;
-    let (job, path) = s
-        .evidence
-        .packs()
-        .by_id
-        .get(&job_id)
-        .map(|p| (p.job.clone(), p.path.clone()))
+    let job = s
+        .store
+        .evidence_pack(&job_id, s.now())
+        .await?
         .ok_or_else(|| AppError::NotFound(format!("no evidence pack {job_id} (packs are kept for an hour)")))?;
     if job.status != "done" {
         return Err(AppError::ConflictCode { code: "not_ready", message: format!("the pack is {}", job.status) });
     }
-    let file =
-        tokio::fs::File::open(&path).await.map_err(|e| AppError::Unavailable(format!("the pack is gone: {e}")))?;
+    // Chunk by chunk from the database, whichever replica made the pack.
+    let store = s.store.clone();
+    let chunks = futures_util::stream::unfold(Some(0i64), move |seq| {
+        let (store, job_id) = (store.clone(), job_id.clone());
+        async move {
+            let seq = seq?;
+            match store.evidence_chunk(&job_id, seq).await {
+                Ok(Some(data)) => Some((Ok(bytes::Bytes::from(data)), Some(seq + 1))),
+                Ok(None) => None,
+                Err(e) => Some((Err(std::io::Error::other(e.to_string())), None)),
+            }
+        }
+    });
     Ok((
         [
             (header::CONTENT_TYPE, "application/zip".to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{}\"", job.file_name)),
         ],
-        Body::from_stream(tokio_util_stream(file)),
+        Body::from_stream(chunks),
     )
         .into_response())
-}
-
-/// A file as a stream of chunks.
-fn tokio_util_stream(
-    mut file: tokio::fs::File,
-) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> {
-    futures_util::stream::poll_fn(move |cx| {
-        let mut buf = vec![0u8; 64 * 1024];
-        let mut read = tokio::io::ReadBuf::new(&mut buf);
-        match tokio::io::AsyncRead::poll_read(std::pin::Pin::new(&mut file), cx, &mut read) {
-            std::task::Poll::Ready(Ok(())) if read.filled().is_empty() => std::task::Poll::Ready(None),
-            std::task::Poll::Ready(Ok(())) => {
-                let n = read.filled().len();
-                buf.truncate(n);
-                std::task::Poll::Ready(Some(Ok(bytes::Bytes::from(buf))))
-            }
-            std::task::Poll::Ready(Err(e)) => std::task::Poll::Ready(Some(Err(e))),
-            std::task::Poll::Pending => std::task::Poll::Pending,
-        }
-    })
 }
 
 #[cfg(test)]

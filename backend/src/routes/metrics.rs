@@ -140,6 +140,19 @@ async fn render(s: &AppState) -> Result<String, AppError> {
             );
         }
     }
+    f.head(
+        "recovery_console_account_sync_throttled_calls",
+        "AWS calls of the last sync of the account and region that AWS throttled (slowed down and retried).",
+    );
+    for acc in &accounts {
+        for region in &acc.sync {
+            f.sample(
+                "recovery_console_account_sync_throttled_calls",
+                &[("account_id", &acc.id), ("region", &region.region)],
+                region.throttled_calls,
+            );
+        }
+    }
     f.head("recovery_console_account_regions_failing_sync", "Account-regions whose last sync failed.");
     f.sample("recovery_console_account_regions_failing_sync", &[], failing);
     f.head("recovery_console_requests_pending_approval", "Requests waiting for approval.");

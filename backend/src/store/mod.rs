@@ -6,8 +6,10 @@ mod assurance;
 mod audit;
 mod choices;
 mod digests;
+mod evidence_packs;
 mod inventory;
 mod jobs;
+mod leases;
 mod notifications;
 mod posture;
 mod requests;
@@ -22,6 +24,7 @@ pub use choices::{AccountPaging, ChoiceList, ChoiceQuery, IdPage};
 pub use digests::DigestRow;
 pub use inventory::{PlanRow, ProtectedResourceRow, RecoveryPointRow, VaultRow};
 pub use jobs::{BackupJobRow, CopyJobRow, RestoreJobRow};
+pub use leases::Lease;
 pub use notifications::{Failure, NotificationRow};
 pub use posture::{percentile, AccountTargets, TestScope};
 pub use requests::{Column, DecideOutcome, Record, RequestQuery, RequestRow};
@@ -176,10 +179,11 @@ fn sqlite_url(url: &str) -> Result<String, StoreError> {
     Ok(format!("{url}{sep}mode=rwc"))
 }
 
-/// The right to run the sync, held for a whole pass. On PostgreSQL it is a
-/// session advisory lock, so that of several console replicas sharing the
-/// database one syncs at a time; dropping it closes its connection, which
+/// The right to run the executor or the drills, held for a whole pass. On PostgreSQL
+/// it is a session advisory lock, so that of several console replicas sharing the
+/// database one runs them at a time; dropping it closes its connection, which
 /// releases the lock even if the pass ended in a panic. SQLite serves one process.
+/// (The sync shares its work through leases instead: store/leases.rs.)
 pub struct SyncLock(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
 
 impl SyncLock {
@@ -203,8 +207,6 @@ impl Drop for SyncLock {
     }
 }
 
-/// The advisory lock key of the sync ("RCSYNC" in ASCII).
-const SYNC_LOCK_KEY: i64 = 0x5243_5359_4e43;
 /// The advisory lock key of the executor ("RCEXEC").
 const EXECUTOR_LOCK_KEY: i64 = 0x5243_4558_4543;
 /// The advisory lock that lets one replica at a time move drills on ("RCDRILL").
@@ -213,11 +215,6 @@ const DRILLS_LOCK_KEY: i64 = 0x52_4344_5249_4c4c;
 const POLL_LOCK_KEY: i64 = 0x5243_504f_4c4c;
 
 impl Store {
-    /// Takes the sync lock if no other replica holds it.
-    pub async fn try_lock_sync(&self) -> Result<Option<SyncLock>, StoreError> {
-        self.try_lock(SYNC_LOCK_KEY).await
-    }
-
     /// Takes the executor's lock if no other replica holds it (one replica moves
     /// approved requests at a time).
     pub async fn try_lock_executor(&self) -> Result<Option<SyncLock>, StoreError> {

@@ -322,6 +322,14 @@ impl Store {
         Ok(())
     }
 
+    /// Records how many AWS calls of the last sync of an (account, region) AWS throttled.
+    pub async fn set_throttled_calls(&self, account: &str, region: &str, calls: i64) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.engine(), "UPDATE sync_status SET throttled_calls = ");
+        sql.arg(calls).push(" WHERE account_id = ").arg(account).push(" AND region = ").arg(region);
+        sql.query().execute(self.writer()).await?;
+        Ok(())
+    }
+
     /// The job window start of the last successful sync of an (account, region).
     pub async fn last_success(&self, account: &str, region: &str) -> Result<Option<i64>, StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT last_success_at FROM sync_status WHERE account_id = ");
@@ -531,6 +539,7 @@ fn accounts_with_status(rows: &[AnyRow], status_rows: &[AnyRow]) -> Result<Vec<A
                         restore_jobs: col(s, "restore_jobs")?,
                         restore_testing_plans: col(s, "restore_testing_plans")?,
                     },
+                    throttled_calls: col(s, "throttled_calls")?,
                 },
                 None => RegionSync {
                     region: region.clone(),
@@ -542,6 +551,7 @@ fn accounts_with_status(rows: &[AnyRow], status_rows: &[AnyRow]) -> Result<Vec<A
                     error_message: None,
                     backup_jobs_from: None,
                     counts: SyncCounts::default(),
+                    throttled_calls: 0,
                 },
             });
         }

@@ -7,6 +7,7 @@
 
 mod read;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,7 +17,7 @@ use shared::{SyncCounts, SyncProgress};
 
 use crate::aws::{AwsAccess, RoleTarget};
 use crate::config::Config;
-use crate::store::{AccountRecord, Store, StoreError};
+use crate::store::{AccountRecord, Lease, Store, StoreError};
 use crate::time::{rfc3339, Clock};
 
 /// One (account, region) to sync.
@@ -39,13 +40,15 @@ pub struct TargetReport {
     pub error_code: Option<String>,
     pub error_message: Option<String>,
     pub duration_ms: i64,
+    /// Backup calls AWS throttled during this sync (retried at a lower rate).
+    pub throttled_calls: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
     #[error("a sync is already running")]
     AlreadyRunning,
-    #[error("another console replica is syncing")]
+    #[error("another console replica is polling")]
     OtherReplica,
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -74,6 +77,8 @@ pub struct Syncer {
     clock: Clock,
     /// The organization as last read, and when (console clock, ms).
     organization: tokio::sync::Mutex<Option<(i64, Arc<Organization>)>>,
+    /// This replica's name in the sync leases.
+    holder: String,
     /// Restore metadata read live, by recovery point ARN: (read at, metadata).
     restore_metadata: std::sync::Mutex<std::collections::HashMap<String, (i64, RestoreMetadata)>>,
     /// The (account, region) pairs a sync or a poll is reading now: never both at once.
@@ -117,6 +122,25 @@ pub struct PollSummary {
     pub jobs: usize,
 }
 
+/// The targets of one pass and which of them it syncs.
+struct Pass<'a> {
+    /// When the pass started (wall clock, ms).
+    started: i64,
+    /// Targets synced since then count as done.
+    due_before: i64,
+    targets: &'a HashMap<(String, String), Target>,
+}
+
+/// Wall-clock milliseconds: leases are about processes, whatever the console's clock says.
+fn wall_clock_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+/// The host's name, to tell replicas apart in the leases (a container's is its id).
+fn hostname() -> String {
+    std::env::var("HOSTNAME").ok().filter(|h| !h.is_empty()).unwrap_or_else(|| "replica".into())
+}
+
 /// How long the organization's accounts are reused before Organizations is read
 /// again: pre-flights and runbooks read the cache, so they never page ListAccounts
 /// (Organizations throttles with TooManyRequestsException). Each sync with
@@ -140,6 +164,7 @@ impl Syncer {
             gate: Arc::new(tokio::sync::Mutex::new(())),
             clock,
             organization: tokio::sync::Mutex::new(None),
+            holder: format!("{}-{}", hostname(), uuid::Uuid::new_v4().simple()),
             restore_metadata: std::sync::Mutex::new(std::collections::HashMap::new()),
             claims: std::sync::Mutex::new(std::collections::HashSet::new()),
             calls: tokio::sync::Semaphore::new(config.sync.concurrency),
@@ -410,14 +435,15 @@ impl Syncer {
     /// One pass over every (account, region). Refuses to start while another runs.
     pub async fn run(&self) -> Result<Vec<TargetReport>, SyncError> {
         let _running = self.gate.try_lock().map_err(|_| SyncError::AlreadyRunning)?;
-        self.run_locked().await
+        self.run_locked(0).await
     }
 
-    async fn run_locked(&self) -> Result<Vec<TargetReport>, SyncError> {
-        let Some(replica_lock) = self.store.try_lock_sync().await? else {
-            self.update(|p| p.running = false);
-            return Err(SyncError::OtherReplica);
-        };
+    /// A pass: every (account, region) that no replica synced since the pass started
+    /// (less `fresh_ms`), taken one at a time through a lease (store/leases.rs), at most
+    /// `sync.concurrency` at once. Other replicas' passes take the others; this one ends
+    /// when every target is synced, waiting for those another replica holds (or for
+    /// their leases to run out, when that replica died). Returns what this replica synced.
+    async fn run_locked(&self, fresh_ms: i64) -> Result<Vec<TargetReport>, SyncError> {
         let targets = self.targets().await;
         let mut registered: Vec<AccountRecord> = Vec::new();
         for t in &targets {
@@ -438,20 +464,16 @@ impl Syncer {
             }
         });
         tracing::info!(targets = targets.len(), concurrency = self.config.sync.concurrency, "sync started");
-        let reports: Vec<TargetReport> = futures_util::stream::iter(targets)
-            .map(|t| async move {
-                let report = self.sync_target(&t).await;
-                self.update(|p| {
-                    p.done += 1;
-                    if report.status != "ok" {
-                        p.failed += 1;
-                    }
-                });
-                report
-            })
-            .buffer_unordered(self.config.sync.concurrency)
-            .collect()
-            .await;
+        let pass_started = wall_clock_ms();
+        let keys: Vec<(String, String)> = targets.iter().map(|t| (t.account.id.clone(), t.region.clone())).collect();
+        self.store.want_targets(&keys, pass_started).await?;
+        let by_key: HashMap<(String, String), Target> = keys.into_iter().zip(targets).collect();
+        let pass = Pass { started: pass_started, due_before: pass_started - fresh_ms, targets: &by_key };
+        let workers = (0..self.config.sync.concurrency).map(|_| self.work(&pass));
+        let mut reports = Vec::new();
+        for worker in futures_util::future::join_all(workers).await {
+            reports.extend(worker?);
+        }
         if let Err(e) = self.store.refresh_statistics().await {
             tracing::warn!(error = %e, "could not refresh the database statistics");
         }
@@ -461,9 +483,65 @@ impl Syncer {
             p.finished_at = Some(rfc3339(finished));
         });
         let failed = reports.iter().filter(|r| r.status != "ok").count();
-        tracing::info!(targets = reports.len(), failed, duration_ms = finished - started, "sync finished");
-        replica_lock.release().await;
+        let throttled: u64 = reports.iter().map(|r| r.throttled_calls).sum();
+        tracing::info!(targets = reports.len(), failed, throttled, duration_ms = finished - started, "sync finished");
         Ok(reports)
+    }
+
+    /// One of a pass's workers: takes targets until none is left to take or wait for.
+    async fn work(&self, pass: &Pass<'_>) -> Result<Vec<TargetReport>, SyncError> {
+        let lease_ms = self.config.sync.lease_secs as i64 * 1000;
+        let mut reports = Vec::new();
+        loop {
+            let now = wall_clock_ms();
+            let taken =
+                self.store.take_target(&self.holder, pass.started, pass.due_before, now, now + lease_ms).await?;
+            let Some(lease) = taken else {
+                let others =
+                    self.store.targets_held_by_others(&self.holder, pass.started, pass.due_before, now).await?;
+                if others == 0 {
+                    return Ok(reports);
+                }
+                tokio::time::sleep(Duration::from_millis((lease_ms / 6).clamp(100, 5_000) as u64)).await;
+                continue;
+            };
+            let Some(target) = pass.targets.get(&(lease.account_id.clone(), lease.region.clone())) else {
+                // Wanted by a replica with another configuration: this one leaves it to that one.
+                self.store.return_lease(&lease, &self.holder).await?;
+                continue;
+            };
+            let report = self.sync_leased(target, &lease, lease_ms).await;
+            self.store.release_lease(&lease, &self.holder, wall_clock_ms()).await?;
+            self.update(|p| {
+                p.done += 1;
+                if report.status != "ok" {
+                    p.failed += 1;
+                }
+            });
+            reports.push(report);
+        }
+    }
+
+    /// Syncs a leased target, renewing the lease every third of its length meanwhile.
+    async fn sync_leased(&self, target: &Target, lease: &Lease, lease_ms: i64) -> TargetReport {
+        let work = self.sync_target(target);
+        tokio::pin!(work);
+        let mut heartbeat = tokio::time::interval(Duration::from_millis((lease_ms / 3).max(1) as u64));
+        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        heartbeat.tick().await;
+        loop {
+            tokio::select! {
+                report = &mut work => return report,
+                _ = heartbeat.tick() => {
+                    match self.store.renew_lease(lease, &self.holder, wall_clock_ms() + lease_ms).await {
+                        Ok(true) => {}
+                        Ok(false) => tracing::warn!(account = %lease.account_id, region = %lease.region,
+                            "the sync lease ran out and another replica took the target"),
+                        Err(e) => tracing::warn!(error = %e, "could not renew the sync lease"),
+                    }
+                }
+            }
+        }
     }
 
     async fn sync_target(&self, t: &Target) -> TargetReport {
@@ -475,8 +553,10 @@ impl Syncer {
             tokio::time::sleep(Duration::from_millis(50)).await;
         };
         let started = self.now();
+        let throttled_before = self.aws.throttled().of(&t.account.id, &t.region);
         let result = self.read_and_save(t, started).await;
         let duration_ms = self.now() - started;
+        let throttled = self.aws.throttled().of(&t.account.id, &t.region) - throttled_before;
         let mut report = TargetReport {
             account_id: t.account.id.clone(),
             account_name: t.account.name.clone(),
@@ -486,6 +566,7 @@ impl Syncer {
             error_code: None,
             error_message: None,
             duration_ms,
+            throttled_calls: throttled,
         };
         match result {
             Ok(counts) => {
@@ -503,6 +584,9 @@ impl Syncer {
                 report.error_code = Some(code);
                 report.error_message = Some(message);
             }
+        }
+        if let Err(e) = self.store.set_throttled_calls(&t.account.id, &t.region, throttled as i64).await {
+            tracing::error!(error = %e, "could not record the throttled calls");
         }
         report
     }
@@ -668,12 +752,11 @@ impl Syncer {
         every(interval, move || {
             let me = Arc::clone(&me);
             async move {
-                match me.run().await {
-                    Ok(_) | Err(SyncError::AlreadyRunning) => {}
-                    Err(SyncError::OtherReplica) => {
-                        tracing::info!("another console replica is syncing; skipping this round")
-                    }
-                    Err(e) => tracing::error!(error = %e, "scheduled sync failed"),
+                // Targets another replica synced within the last half interval wait for the next round.
+                let fresh_ms = (interval.as_millis() / 2) as i64;
+                let Ok(_running) = me.gate.try_lock() else { return };
+                if let Err(e) = me.run_locked(fresh_ms).await {
+                    tracing::error!(error = %e, "scheduled sync failed");
                 }
             }
         });
@@ -717,7 +800,7 @@ impl SyncStart {
         });
         tokio::spawn(async move {
             let _running = guard;
-            if let Err(e) = syncer.run_locked().await {
+            if let Err(e) = syncer.run_locked(0).await {
                 tracing::error!(error = %e, "sync failed");
             }
         });

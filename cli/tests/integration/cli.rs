@@ -210,3 +210,19 @@ fn the_demo_refuses_an_address_other_machines_reach_unless_asked() {
     );
     assert!(!home.join("data").exists(), "nothing was made before the refusal");
 }
+
+#[test]
+fn bad_sandbox_rates_are_named() {
+    let home = temp_dir("rates");
+    for (arg, expected) in [
+        ("ListBackupJobs", "expected OPERATION=RATE[/BURST]"),
+        ("ListBackupJobs=fast", "is not a number"),
+        ("backup=0", "per_second must be above 0"),
+    ] {
+        let out = console(&home).args(["sandbox", "--listen", "127.0.0.1:0", "--api-rate", arg]).output().unwrap();
+        let (_, stderr) = text(&out);
+        assert!(!out.status.success(), "{arg}");
+        assert!(stderr.contains("--api-rate") && stderr.contains(expected), "{arg}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(home);
+}

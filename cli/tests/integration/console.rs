@@ -34,7 +34,7 @@ impl Drop for TestDb {
 
 /// A fresh SQLite file and a fresh PostgreSQL database (on the server named by
 /// `TEST_POSTGRES_URL`, which `scripts/test.sh` starts). Every store test runs on both, except
-/// `replicas_…` (PostgreSQL's lock), `discovery_…` and `credentials_…` (the AWS side, on SQLite).
+/// `three_replicas_…` (PostgreSQL only), `discovery_…` and `credentials_…` (the AWS side, on SQLite).
 pub async fn databases() -> Vec<TestDb> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let path = std::env::temp_dir().join(format!("rc-test-{id}.db"));
