@@ -131,6 +131,9 @@ struct Pass<'a> {
     targets: &'a HashMap<(String, String), Target>,
 }
 
+/// Failures in a row of handing out a lease before a pass's worker gives up.
+const LEASE_TRIES: u32 = 10;
+
 /// Wall-clock milliseconds: leases are about processes, whatever the console's clock says.
 fn wall_clock_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -489,29 +492,49 @@ impl Syncer {
     }
 
     /// One of a pass's workers: takes targets until none is left to take or wait for.
+    /// A lease the database fails to hand out or take back is tried again (the write
+    /// connection may be busy with other targets' rows); after [`LEASE_TRIES`] failures
+    /// in a row the worker gives up and the pass reports the error.
     async fn work(&self, pass: &Pass<'_>) -> Result<Vec<TargetReport>, SyncError> {
         let lease_ms = self.config.sync.lease_secs as i64 * 1000;
+        let pause = Duration::from_millis((lease_ms / 6).clamp(100, 5_000) as u64);
         let mut reports = Vec::new();
+        let mut failures = 0;
         loop {
             let now = wall_clock_ms();
             let taken =
-                self.store.take_target(&self.holder, pass.started, pass.due_before, now, now + lease_ms).await?;
+                match self.store.take_target(&self.holder, pass.started, pass.due_before, now, now + lease_ms).await {
+                    Ok(taken) => taken,
+                    Err(e) if failures + 1 < LEASE_TRIES => {
+                        failures += 1;
+                        tracing::warn!(error = %e, "could not take a sync lease; trying again");
+                        tokio::time::sleep(pause).await;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+            failures = 0;
             let Some(lease) = taken else {
-                let others =
-                    self.store.targets_held_by_others(&self.holder, pass.started, pass.due_before, now).await?;
-                if others == 0 {
-                    return Ok(reports);
+                match self.store.targets_held_by_others(&self.holder, pass.started, pass.due_before, now).await {
+                    Ok(0) => return Ok(reports),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "could not count the targets other replicas hold"),
                 }
-                tokio::time::sleep(Duration::from_millis((lease_ms / 6).clamp(100, 5_000) as u64)).await;
+                tokio::time::sleep(pause).await;
                 continue;
             };
             let Some(target) = pass.targets.get(&(lease.account_id.clone(), lease.region.clone())) else {
                 // Wanted by a replica with another configuration: this one leaves it to that one.
-                self.store.return_lease(&lease, &self.holder).await?;
+                if let Err(e) = self.store.return_lease(&lease, &self.holder).await {
+                    tracing::warn!(error = %e, "could not give a sync lease back; it runs out by itself");
+                }
                 continue;
             };
             let report = self.sync_leased(target, &lease, lease_ms).await;
-            self.store.release_lease(&lease, &self.holder, wall_clock_ms()).await?;
+            if let Err(e) = self.store.release_lease(&lease, &self.holder, wall_clock_ms()).await {
+                tracing::warn!(error = %e, account = %lease.account_id, region = %lease.region,
+                    "could not release a sync lease; it runs out by itself");
+            }
             self.update(|p| {
                 p.done += 1;
                 if report.status != "ok" {
