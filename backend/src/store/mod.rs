@@ -4,6 +4,7 @@
 
 mod assurance;
 mod audit;
+mod derived;
 mod digests;
 mod inventory;
 mod jobs;
@@ -65,6 +66,8 @@ pub struct Store {
     /// writer at once); on PostgreSQL the same pool as reads.
     writer: AnyPool,
     engine: Engine,
+    /// Values derived from the whole inventory, shared by every clone of this store.
+    derived: std::sync::Arc<derived::Derived>,
 }
 
 /// SQLite readers map the file instead of copying each page they read from the
@@ -114,17 +117,18 @@ impl Store {
             }
             Engine::Postgres => pool.clone(),
         };
-        Ok(Self { pool, writer, engine })
+        Ok(Self { pool, writer, engine, derived: Default::default() })
     }
 
     pub fn engine(&self) -> Engine {
         self.engine
     }
 
-    /// Applies the migrations that have not run yet: the same portable SQL on both engines.
+    /// Applies the migrations that have not run yet: the same portable SQL on both
+    /// engines; then the planner's statistics, which an index a migration made lacks.
     pub async fn migrate(&self) -> Result<(), StoreError> {
         sqlx::migrate!("../migrations").run(&self.pool).await?;
-        Ok(())
+        self.refresh_statistics().await
     }
 
     /// Refreshes the query planner's statistics after a sync changed many rows.

@@ -85,6 +85,12 @@ impl Sql {
         self
     }
 
+    /// The same statement under `prefix` (`EXPLAIN QUERY PLAN `), with its arguments.
+    #[cfg(test)]
+    pub fn prefixed(&self, prefix: &str) -> Sql {
+        Sql { text: format!("{prefix}{}", self.text), args: self.args.clone(), engine: self.engine }
+    }
+
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
         let mut q = sqlx::query(&self.text);
         for a in &self.args {

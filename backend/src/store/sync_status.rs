@@ -13,6 +13,10 @@ use crate::time::rfc3339_opt;
 /// most 24 columns, so 24,000 arguments, under both engines' limits).
 const WRITE_CHUNK_ROWS: usize = 1000;
 
+/// The tables that values derived from the inventory read ([`Store::derived`]):
+/// a write to one moves the inventory's version.
+const COVERAGE_INPUTS: [&str; 3] = ["protected_resources", "restore_jobs", "restore_testing_plans"];
+
 /// Everything one sync read from one (account, region).
 #[derive(Debug, Clone, Default)]
 pub struct TargetSnapshot {
@@ -157,6 +161,7 @@ impl Store {
         sql.push(" WHERE account_id = ").arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
         sql.query().execute(&mut *tx).await?;
         tx.commit().await?;
+        self.inventory_changed().await?;
         Ok(counts)
     }
 
@@ -185,6 +190,9 @@ impl Store {
                     sql.query().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
+            }
+            if COVERAGE_INPUTS.contains(&table) {
+                self.inventory_changed().await?;
             }
         }
         Ok(())
