@@ -20,7 +20,6 @@ use super::{AppError, AppState};
 use crate::assurance::runbooks;
 use crate::auth::Identity;
 use crate::domain::{Targets, MAX_RESOURCE_TARGETS};
-use crate::store::all_pages;
 use crate::store::{Column, HistoryPoint, Record, Val};
 use crate::time::{rfc3339, DAY_MS};
 
@@ -241,14 +240,8 @@ pub async fn coverage_trend(
     let days = q.days.unwrap_or(90);
     let window_days = q.window_days.unwrap_or(s.config.assurance.untested_days);
     let now = s.now();
-    let resources = all_pages(|q| {
-        let store = s.store.clone();
-        async move { store.list_protected_resources(&q, 0).await }
-    })
-    .await?;
-    let arns = resources.into_iter().map(|r| r.resource_arn).collect();
-    let tests = s.store.tested_resources(now - (days + window_days) * DAY_MS).await?;
-    let points = crate::assurance::coverage_trend(&tests, &arns, now, days, window_days);
+    let inputs = crate::assurance::coverage_inputs(&s, now - (days + window_days) * DAY_MS).await?;
+    let points = crate::assurance::coverage_trend(&inputs, now, days, window_days);
     Ok(Json(CoverageTrend { window_days, points }))
 }
 

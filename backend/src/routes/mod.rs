@@ -203,7 +203,10 @@ pub fn router(state: AppState, ui: Ui) -> Router {
     // ZIP files are compressed already.
     use tower_http::compression::predicate::{DefaultPredicate, NotForContentType, Predicate};
     let predicate = DefaultPredicate::new().and(NotForContentType::const_new("application/zip"));
-    let app = app.layer(tower_http::compression::CompressionLayer::new().compress_when(predicate));
+    // The fastest level: at the default one, compressing a page of 100 recovery points
+    // (88 KB) took more CPU than reading it from a million rows.
+    let compression = tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest);
+    let app = app.layer(compression.compress_when(predicate));
     let app = match ui {
         Ui::Folder(dir) => {
             let index = tower_http::services::ServeFile::new(dir.join("index.html")).precompressed_gzip();

@@ -10,7 +10,7 @@ use shared::{
     RestoreTimes,
 };
 
-use super::inventory::{read_resource, RecoveryPointRow, RESOURCE_SELECT};
+use super::inventory::{read_resource, RecoveryPointRow, LAST_TEST_AT, RESOURCE_SELECT};
 use super::jobs::{CopyJobRow, RestoreJobRow};
 use super::sql::{test_counts, Sql, COUNTED_RESTORE, TEST_COUNTS, TEST_FAILED};
 use sqlx::FromRow;
@@ -40,29 +40,119 @@ pub struct AccountTargets {
     pub outside_rto: i64,
 }
 
+/// What the Overview shows, gathered once per inventory version and UTC day
+/// ([`Store::derived`]): what moves with the clock within a day (the untested and
+/// backup-age counts) is kept as sorted times and counted for each answer.
+pub struct OverviewInputs {
+    day: i64,
+    daily_tests: Vec<DailyTests>,
+    latest_failures: Vec<RestoreJob>,
+    /// The last restore test of each resource (not gone) that had one, rising.
+    tested_at: Vec<i64>,
+    never_tested: i64,
+    /// The first resources by their last test, never tested first: an answer's
+    /// untested list is those of them its threshold calls untested (untested
+    /// resources lead this order whatever the threshold).
+    least_recently_tested: Vec<(Option<i64>, ProtectedResource)>,
+    /// The newest backup of each resource (not gone) that had one, rising.
+    backed_up_at: Vec<i64>,
+    never_backed_up: i64,
+    oldest_backups: Vec<ProtectedResource>,
+    restore_times: Vec<RestoreTimes>,
+}
+
+impl OverviewInputs {
+    /// The Overview at `now`; "not tested recently" means not within `stale_after_days`.
+    fn answer(&self, now: i64, stale_after_days: i64) -> Overview {
+        let since = now - stale_after_days * DAY_MS;
+        let before = |times: &[i64], t: i64| times.partition_point(|&x| x < t) as i64;
+        let resources = self.backed_up_at.len() as i64 + self.never_backed_up;
+        let (day, week) = (before(&self.backed_up_at, now - DAY_MS), before(&self.backed_up_at, now - 7 * DAY_MS));
+        let backed_up = self.backed_up_at.len() as i64;
+        Overview {
+            generated_at: rfc3339(now),
+            daily_tests: self.daily_tests.clone(),
+            latest_failures: self.latest_failures.clone(),
+            stale_after_days,
+            never_tested: self.never_tested,
+            not_tested_recently: before(&self.tested_at, since),
+            untested_resources: self
+                .least_recently_tested
+                .iter()
+                .filter(|(tested, _)| tested.is_none_or(|t| t < since))
+                .map(|(_, r)| r.clone())
+                .collect(),
+            backup_ages: BackupAges {
+                within_24h: backed_up - day,
+                within_7d: day - week,
+                older: week,
+                never: resources - backed_up,
+            },
+            oldest_backups: self.oldest_backups.clone(),
+            restore_times: self.restore_times.clone(),
+        }
+    }
+}
+
 impl Store {
     /// Everything the Overview shows; "not tested recently" means not within `stale_after_days`.
     pub async fn overview(&self, now: i64, stale_after_days: i64) -> Result<Overview, StoreError> {
+        let today = now.div_euclid(DAY_MS);
+        let inputs =
+            self.derived("overview", |i: &OverviewInputs| i.day == today, || self.overview_inputs(now)).await?;
+        Ok(inputs.answer(now, stale_after_days))
+    }
+
+    async fn overview_inputs(&self, now: i64) -> Result<OverviewInputs, StoreError> {
         let everything = TestScope::default();
         // The 90 UTC days of the chart, today included.
         let window_start = (now.div_euclid(DAY_MS) - 89) * DAY_MS;
         let (daily_tests, latest_failures) =
             tokio::try_join!(self.daily_tests(now, 90, &everything), self.latest_failed_tests(SHORT_LIST))?;
-        let (never_tested, not_tested_recently, untested_resources) =
-            self.untested_resources(now - stale_after_days * DAY_MS, SHORT_LIST).await?;
-        let ((backup_ages, oldest_backups), restore_times) =
-            tokio::try_join!(self.backup_ages(now, SHORT_LIST), self.restore_times(window_start))?;
-        Ok(Overview {
-            generated_at: rfc3339(now),
+        let times = Sql::new(
+            self.engine(),
+            &format!("SELECT r.last_backup_at, {LAST_TEST_AT} AS last_test_at FROM protected_resources r WHERE r.gone_at IS NULL"),
+        );
+        let (mut tested_at, mut backed_up_at, mut never_tested, mut never_backed_up) = (Vec::new(), Vec::new(), 0, 0);
+        for row in times.query().fetch_all(self.pool()).await? {
+            match col::<Option<i64>>(&row, "last_test_at")? {
+                Some(t) => tested_at.push(t),
+                None => never_tested += 1,
+            }
+            match col::<Option<i64>>(&row, "last_backup_at")? {
+                Some(t) => backed_up_at.push(t),
+                None => never_backed_up += 1,
+            }
+        }
+        tested_at.sort_unstable();
+        backed_up_at.sort_unstable();
+        // Ties (one ARN listed by its own account and by one holding copies) in a fixed order.
+        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
+        list.push(" AND gone_at IS NULL ORDER BY COALESCE(last_test_at, 0), arn, account_id, region LIMIT ")
+            .arg(SHORT_LIST);
+        let least_recently_tested = list
+            .query()
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((col(r, "last_test_at")?, read_resource(r)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
+        list.push(" AND gone_at IS NULL AND last_backup_at IS NOT NULL ORDER BY last_backup_at, arn, account_id, region LIMIT ")
+            .arg(SHORT_LIST);
+        let rows = list.query().fetch_all(self.pool()).await?;
+        let oldest_backups = rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?;
+        Ok(OverviewInputs {
+            day: now.div_euclid(DAY_MS),
             daily_tests,
             latest_failures,
-            stale_after_days,
+            tested_at,
             never_tested,
-            not_tested_recently,
-            untested_resources,
-            backup_ages,
+            least_recently_tested,
+            backed_up_at,
+            never_backed_up,
             oldest_backups,
-            restore_times,
+            restore_times: self.restore_times(window_start).await?,
         })
     }
 
@@ -107,54 +197,6 @@ impl Store {
         sql.arg(limit);
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter().map(|r| row::<RestoreJobRow>(r).map(RestoreJobRow::into_dto)).collect()
-    }
-
-    /// Resources never tested, tested but not since `since`, and the first
-    /// `limit` of both, least recently tested first.
-    pub async fn untested_resources(
-        &self,
-        since: i64,
-        limit: i64,
-    ) -> Result<(i64, i64, Vec<ProtectedResource>), StoreError> {
-        let mut counts = Sql::new(
-            self.engine(),
-            "SELECT COUNT(CASE WHEN last_test_at IS NULL THEN 1 END) AS never, COUNT(CASE WHEN last_test_at < ",
-        );
-        counts.arg(since).push(&format!(" THEN 1 END) AS stale FROM ({RESOURCE_SELECT} AND gone_at IS NULL) t"));
-        let row = counts.query().fetch_one(self.pool()).await?;
-        let (never, stale) = (col::<i64>(&row, "never")?, col::<i64>(&row, "stale")?);
-
-        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
-        list.push(" AND gone_at IS NULL AND (last_test_at IS NULL OR last_test_at < ")
-            .arg(since)
-            .push(") ORDER BY COALESCE(last_test_at, 0), arn LIMIT ")
-            .arg(limit);
-        let rows = list.query().fetch_all(self.pool()).await?;
-        let resources = rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?;
-        Ok((never, stale, resources))
-    }
-
-    /// How old each resource's newest backup is, in buckets, and the `limit`
-    /// resources whose newest backup is oldest.
-    pub async fn backup_ages(&self, now: i64, limit: i64) -> Result<(BackupAges, Vec<ProtectedResource>), StoreError> {
-        let mut sql = Sql::new(
-            self.engine(),
-            "SELECT COUNT(CASE WHEN last_backup_at IS NULL THEN 1 END) AS never,
-                    COUNT(CASE WHEN last_backup_at >= ",
-        );
-        sql.arg(now - DAY_MS)
-            .push(" THEN 1 END) AS within_24h, COUNT(CASE WHEN last_backup_at >= ")
-            .arg(now - 7 * DAY_MS)
-            .push(" THEN 1 END) AS within_7d, COUNT(*) AS total FROM protected_resources WHERE gone_at IS NULL");
-        let row = sql.query().fetch_one(self.pool()).await?;
-        let (never, day, week, total): (i64, i64, i64, i64) =
-            (col(&row, "never")?, col(&row, "within_24h")?, col(&row, "within_7d")?, col(&row, "total")?);
-        let ages = BackupAges { within_24h: day, within_7d: week - day, older: total - week - never, never };
-
-        let mut list = Sql::new(self.engine(), RESOURCE_SELECT);
-        list.push(" AND gone_at IS NULL AND last_backup_at IS NOT NULL ORDER BY last_backup_at, arn LIMIT ").arg(limit);
-        let rows = list.query().fetch_all(self.pool()).await?;
-        Ok((ages, rows.iter().map(read_resource).collect::<Result<Vec<_>, _>>()?))
     }
 
     /// Median, 90th percentile and longest restore per resource type, over the

@@ -78,11 +78,17 @@ impl Sql {
         match self.engine {
             Engine::Sqlite => self.text.push('?'),
             Engine::Postgres => {
-                self.text.push('$');
-                self.text.push_str(&self.args.len().to_string());
+                use std::fmt::Write;
+                let _ = write!(self.text, "${}", self.args.len());
             }
         }
         self
+    }
+
+    /// The same statement under `prefix` (`EXPLAIN QUERY PLAN `), with its arguments.
+    #[cfg(test)]
+    pub fn prefixed(&self, prefix: &str) -> Sql {
+        Sql { text: format!("{prefix}{}", self.text), args: self.args.clone(), engine: self.engine }
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
@@ -90,15 +96,18 @@ impl Sql {
         for a in &self.args {
             q = match a {
                 Val::Int(v) => q.bind(*v),
-                Val::Text(v) => q.bind(v.clone()),
+                Val::Text(v) => q.bind(v.as_deref()),
             };
         }
         q
     }
 }
 
+/// Bound arguments per statement: under both engines' limits (SQLite 32,766, PostgreSQL 65,535).
+const MAX_ARGS: usize = 30_000;
+
 /// Inserts rows, updating the non-key columns of rows that exist (and clearing
-/// `gone_at` where the table has it), in batches that stay under both engines'
+/// `gone_at` where the table has it), in statements that stay under both engines'
 /// argument limits.
 pub async fn upsert(
     tx: &mut sqlx::Transaction<'_, Any>,
@@ -109,11 +118,34 @@ pub async fn upsert(
     rows: Vec<Vec<Val>>,
     clears_gone: bool,
 ) -> Result<(), StoreError> {
-    let per_batch = (4000 / columns.len()).max(1);
+    for sql in upserts(engine, table, columns, key, rows, clears_gone) {
+        sql.query().execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// The statements of [`upsert`]: one per [`MAX_ARGS`] arguments.
+pub fn upserts(
+    engine: Engine,
+    table: &str,
+    columns: &[&str],
+    key: &[&str],
+    rows: Vec<Vec<Val>>,
+    clears_gone: bool,
+) -> Vec<Sql> {
+    let per_statement = (MAX_ARGS / columns.len()).max(1);
+    let insert = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
+    let updates: Vec<String> =
+        columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
+    let mut conflict = format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), updates.join(", "));
+    if clears_gone {
+        conflict.push_str(", gone_at = NULL");
+    }
+    let mut statements = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
-        let mut sql = Sql::new(engine, &format!("INSERT INTO {table} ({}) VALUES ", columns.join(", ")));
-        for (i, row) in rows.by_ref().take(per_batch).enumerate() {
+        let mut sql = Sql::new(engine, &insert);
+        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             for (j, v) in row.into_iter().enumerate() {
                 if j > 0 {
@@ -123,15 +155,10 @@ pub async fn upsert(
             }
             sql.push(")");
         }
-        let updates: Vec<String> =
-            columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
-        sql.push(&format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), updates.join(", ")));
-        if clears_gone {
-            sql.push(", gone_at = NULL");
-        }
-        sql.query().execute(&mut **tx).await?;
+        sql.push(&conflict);
+        statements.push(sql);
     }
-    Ok(())
+    statements
 }
 
 /// Where a page resumes: after the item with this sort time and key.
@@ -429,6 +456,18 @@ mod tests {
         for made_up in ["v1.0.00", "v1.-5.ff00fe", "v1.999999999999999999.41"] {
             assert!(Cursor::decode(made_up).is_ok_and(|c| !c.key.contains('\0')), "{made_up}");
         }
+    }
+
+    #[test]
+    fn a_sync_chunk_of_the_widest_table_is_one_statement() {
+        let widest = super::super::jobs::RESTORE_JOB_COLUMNS;
+        let rows = vec![vec![Val::Int(Some(1)); widest.len()]; 1000];
+        let statements = upserts(Engine::Sqlite, "restore_jobs", &widest, &["account_id", "id"], rows, false);
+        assert_eq!(statements.len(), 1);
+        assert_eq!(statements[0].args.len(), 1000 * widest.len());
+        assert!(statements[0].args.len() <= 32_766, "SQLite's limit of bound arguments");
+        let rows = vec![vec![Val::Int(Some(1)); widest.len()]; 1251];
+        assert_eq!(upserts(Engine::Postgres, "restore_jobs", &widest, &["id"], rows, false).len(), 2);
     }
 
     #[test]

@@ -8,12 +8,17 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 use super::choices::{AccountPaging, IdPage};
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{counted_job, test_counts, upsert, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS};
+use super::sql::{counted_job, test_counts, upsert, upserts, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS};
 use super::*;
 use crate::time::rfc3339_opt;
 
-/// Rows per write transaction of the sync.
-const WRITE_CHUNK_ROWS: usize = 500;
+/// Rows per write transaction of the sync: one statement each for every table (at
+/// most 24 columns, so 24,000 arguments, under both engines' limits).
+const WRITE_CHUNK_ROWS: usize = 1000;
+
+/// The tables that values derived from the inventory read ([`Store::derived`]):
+/// a write to one moves the inventory's version.
+const COVERAGE_INPUTS: [&str; 3] = ["protected_resources", "restore_jobs", "restore_testing_plans"];
 
 /// Everything one sync read from one (account, region).
 #[derive(Debug, Clone, Default)]
@@ -166,6 +171,7 @@ impl Store {
         sql.push(" WHERE account_id = ").arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
         sql.query().execute(&mut *tx).await?;
         tx.commit().await?;
+        self.inventory_changed().await?;
         Ok(counts)
     }
 
@@ -198,7 +204,9 @@ impl Store {
              WHERE (resource_arn IS NULL OR resource_type = '') AND account_id = ",
         );
         sql.arg(snap.account_id.clone()).push(" AND region = ").arg(snap.region.clone());
-        sql.query().execute(self.writer()).await?;
+        if sql.query().execute(self.writer()).await?.rows_affected() > 0 {
+            self.inventory_changed().await?;
+        }
         Ok(())
     }
 
@@ -233,9 +241,23 @@ impl Store {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Val>> = rows.by_ref().take(WRITE_CHUNK_ROWS).collect();
-            let mut tx = self.begin_write().await?;
-            upsert(&mut tx, self.engine(), table, columns, key, chunk, clears_gone).await?;
-            tx.commit().await?;
+            let mut statements = upserts(self.engine(), table, columns, key, chunk, clears_gone);
+            if statements.len() == 1 {
+                // One statement is its own transaction. In one of several statements
+                // SQLite would copy every page it changes into a statement journal
+                // first, so that a failure could undo that statement alone (a tenth
+                // of the sync's CPU when measured).
+                statements.remove(0).query().execute(self.writer()).await?;
+            } else {
+                let mut tx = self.begin_write().await?;
+                for sql in statements {
+                    sql.query().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+            }
+            if COVERAGE_INPUTS.contains(&table) {
+                self.inventory_changed().await?;
+            }
         }
         Ok(())
     }

@@ -262,6 +262,7 @@ impl Store {
         };
         self.audit(&mut tx, now, "system", action, &validation_subject(&c.account_id, &c.job_id), details).await?;
         tx.commit().await?;
+        self.inventory_changed().await?;
         Ok(())
     }
 

@@ -265,6 +265,40 @@ async fn rpo_history_and_coverage_trend_match_the_lists() {
     }
 }
 
+/// The coverage answers, as a console answers them.
+async fn coverage_answers(c: &TestConsole) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for path in ["/api/v1/assurance/coverage?days=1", "/api/v1/assurance/coverage-trend?days=5&window_days=1"] {
+        let (s, answer) = c.get(path).await;
+        assert_eq!(s, 200, "{path}: {answer}");
+        answers.push(answer);
+    }
+    answers
+}
+
+#[tokio::test]
+async fn coverage_answers_follow_each_change_of_the_inventory() {
+    for db in databases().await {
+        let label = db.label;
+        let sb = spawn(0, 0.0).await;
+        let c = console(&sb, &db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let before = coverage_answers(&c).await;
+        // A console started on the same database now computes everything afresh.
+        assert_eq!(before, coverage_answers(&console(&sb, &db, |_| {}).await).await, "{label}");
+
+        // A restore test a validator passed, read by the next sync, counts at once.
+        validated_tracking_test(&sb, "SUCCESSFUL", "rows counted").await;
+        c.syncer.run().await.unwrap();
+        let after = coverage_answers(&c).await;
+        assert_ne!(before, after, "{label}: the new test shows");
+        assert_eq!(after, coverage_answers(&console(&sb, &db, |_| {}).await).await, "{label}");
+        let row = after[0]["rows"].as_array().unwrap().iter().find(|r| r["resource_type"] == "DynamoDB").unwrap();
+        assert!(row["validated_recently"].as_i64().unwrap() >= 1, "{label}: {row}");
+        assert!(after[1]["points"][4]["validated"].as_i64().unwrap() >= 1, "{label}: {}", after[1]);
+    }
+}
+
 #[tokio::test]
 async fn runbooks_come_from_the_live_state() {
     let sb = spawn(0, 0.0).await;
