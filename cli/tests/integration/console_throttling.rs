@@ -29,12 +29,13 @@ async fn adaptive_retries_sync_every_account_under_aws_rates_and_report_the_thro
     let dbs = databases().await;
     for db in &dbs {
         throttle_like_aws(&sb).await;
-        // The console's default attempts (aws.max_attempts, 6): the first throttles of a
-        // target come before the adaptive rate has settled, and with eight calls of a
-        // target in flight (vaults and describes in parallel) two attempts were not
-        // always enough on a loaded machine (the test failed in two full runs of 149).
+        // The console's default attempts (aws.max_attempts, 6; the test consoles make
+        // it 2): the first throttles of a target come before the adaptive rate has
+        // settled, and with eight calls of a target in flight (vaults and describes in
+        // parallel) two attempts were not enough (the test failed in full runs).
         let c = console(&sb, db, |cfg| {
             cfg.aws.retry_mode = RetryMode::Adaptive;
+            cfg.aws.max_attempts = recovery_console::config::Config::default().aws.max_attempts;
             cfg.sync.page_size = Some(100);
             cfg.metrics_token = Some(recovery_console::config::Secret::new("scrape"));
         })
