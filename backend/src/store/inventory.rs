@@ -147,29 +147,34 @@ pub const RECOVERY_POINT_COLUMNS: [&str; 23] = [
 
 impl RecoveryPointRow {
     pub fn vals(&self, synced_at: i64) -> Vec<Val> {
+        self.clone().into_vals(synced_at)
+    }
+
+    /// The row's values in [`RECOVERY_POINT_COLUMNS`] order, without copying its text.
+    pub fn into_vals(self, synced_at: i64) -> Vec<Val> {
         vec![
-            self.arn.clone().into(),
-            self.account_id.clone().into(),
-            self.region.clone().into(),
-            self.vault_name.clone().into(),
-            self.vault_arn.clone().into(),
-            self.resource_arn.clone().into(),
-            self.resource_type.clone().into(),
-            self.resource_name.clone().into(),
-            self.status.clone().into(),
+            self.arn.into(),
+            self.account_id.into(),
+            self.region.into(),
+            self.vault_name.into(),
+            self.vault_arn.into(),
+            self.resource_arn.into(),
+            self.resource_type.into(),
+            self.resource_name.into(),
+            self.status.into(),
             self.created_at.into(),
             self.completed_at.into(),
             self.size_bytes.into(),
-            self.encryption_key_arn.clone().into(),
+            self.encryption_key_arn.into(),
             self.is_encrypted.into(),
-            self.source_vault_arn.clone().into(),
+            self.source_vault_arn.into(),
             self.delete_after_days.into(),
             self.delete_at.into(),
             self.move_to_cold_at.into(),
             self.last_restore_at.into(),
-            self.backup_plan_id.clone().into(),
+            self.backup_plan_id.into(),
             self.is_parent.into(),
-            self.parent_recovery_point_arn.clone().into(),
+            self.parent_recovery_point_arn.into(),
             synced_at.into(),
         ]
     }

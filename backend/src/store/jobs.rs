@@ -403,4 +403,26 @@ impl Store {
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter().map(|r| super::col(r, "id")).collect()
     }
+
+    /// Whether the database holds a job of `table` (`backup_jobs` or `copy_jobs`) of an
+    /// account and region, created before `before`, whose state may still change: one
+    /// not in a final state of the Backup model's `BackupJobState` (ABORTED, COMPLETED,
+    /// FAILED, EXPIRED, PARTIAL) or `CopyJobState` (COMPLETED, FAILED, PARTIAL). A state
+    /// this does not know counts as not final.
+    pub async fn has_unfinished_jobs(
+        &self,
+        table: &str,
+        account_id: &str,
+        region: &str,
+        before: i64,
+    ) -> Result<bool, StoreError> {
+        let mut sql = Sql::new(self.engine(), &format!("SELECT 1 AS n FROM {table} WHERE account_id = "));
+        sql.arg(account_id)
+            .push(" AND region = ")
+            .arg(region)
+            .push(" AND created_at < ")
+            .arg(before)
+            .push(" AND status NOT IN ('ABORTED', 'COMPLETED', 'FAILED', 'EXPIRED', 'PARTIAL') LIMIT 1");
+        Ok(sql.query().fetch_optional(self.pool()).await?.is_some())
+    }
 }

@@ -177,8 +177,8 @@ impl Store {
 
     /// Saves recovery points as a sync reads them (a page at a time), stamped with the
     /// sync's start: [`Store::save_snapshot`] of that sync then leaves them standing.
-    pub async fn save_points(&self, rows: &[RecoveryPointRow], started: i64) -> Result<(), StoreError> {
-        let rows = rows.iter().map(|r| r.vals(started)).collect();
+    pub async fn save_points(&self, rows: Vec<RecoveryPointRow>, started: i64) -> Result<(), StoreError> {
+        let rows = rows.into_iter().map(|r| r.into_vals(started)).collect();
         self.upsert_in_chunks("recovery_points", &RECOVERY_POINT_COLUMNS, &["arn"], rows, true).await
     }
 
@@ -189,6 +189,9 @@ impl Store {
         self.upsert_in_chunks("backup_jobs", &BACKUP_JOB_COLUMNS, &job_key, backups, false).await?;
         let copies = snap.copy_jobs.iter().map(|r| r.vals(now)).collect();
         self.upsert_in_chunks("copy_jobs", &COPY_JOB_COLUMNS, &job_key, copies, false).await?;
+        if snap.restore_jobs.is_empty() {
+            return Ok(());
+        }
         let restores = snap.restore_jobs.iter().map(|r| r.vals(now)).collect();
         self.upsert_in_chunks("restore_jobs", &RESTORE_JOB_COLUMNS, &job_key, restores, false).await?;
         // The Backup model makes a restore job's SourceResourceArn and ResourceType

@@ -42,6 +42,11 @@ pub struct ReadScope<'a> {
     /// (up to a week old): read again one by one when the listing does not bring them,
     /// so that a validation that lands hours after the restore is seen.
     pub unsettled_restores: Vec<String>,
+    /// Whether to list backup jobs, and copy jobs, completed since the window start.
+    /// Such a job that the listing by creation does not bring was created before the
+    /// window, so the last read saw it unfinished: without one of those in the
+    /// database, the second listing can bring nothing new (a full read lists anyway).
+    pub list_completed: (bool, bool),
     /// Read everything (recovery points, vault policies, every resource and plan).
     pub full: bool,
     /// The incremental listing's start: recovery points created since then.
@@ -51,6 +56,10 @@ pub struct ReadScope<'a> {
     /// The permits for AWS calls, shared by every sync and poll of the console: one
     /// per call in flight (a paged listing holds one while its pages go one by one).
     pub calls: &'a tokio::sync::Semaphore,
+    /// The permits for listing pages held in memory, shared like `calls`: a recovery
+    /// point or job listing takes one before each request and gives it back once the
+    /// page is saved (or, for a listing kept whole, once it is read).
+    pub pages: &'a tokio::sync::Semaphore,
     /// Where a vault read whole saves its recovery points, page by page as they arrive,
     /// stamped with `started` (the sync's start).
     pub store: &'a crate::store::Store,
@@ -62,6 +71,21 @@ impl ReadScope<'_> {
     async fn permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
         self.calls.acquire().await.ok()
     }
+
+    /// Waits for room to hold a listing page (taken before a call permit, never after).
+    async fn page_permit(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        self.pages.acquire().await.ok()
+    }
+
+    /// Saves a page of jobs (the jobs of `page`, nothing else of it).
+    async fn save_jobs(&self, page: TargetSnapshot) -> Result<()> {
+        self.store.save_jobs(&page, self.started).await.map_err(database)
+    }
+}
+
+/// A database failure while a target is read, as the target's failure.
+fn database(e: crate::store::StoreError) -> AwsFailure {
+    AwsFailure { code: "DatabaseError".into(), message: e.to_string() }
 }
 
 /// Calls made at once inside one (account, region) (vaults, describes), each within
@@ -89,6 +113,28 @@ macro_rules! list_items {
     ($request:expr, $scope:expr) => {{
         let _permit = $scope.permit().await;
         $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await
+    }};
+}
+
+/// Each page of a paged list call as it arrives, `MaxResults` set to the configured
+/// page size: `$handle` runs on every page (an `Ok` output) while the page's permit is
+/// held, so that a page is saved before another one is fetched in its place. Evaluates
+/// to the first failure of a call, if any.
+macro_rules! each_page {
+    ($request:expr, $scope:expr, |$page:ident| $handle:block) => {{
+        let mut pages = $request.set_max_results($scope.page_size).into_paginator().send();
+        loop {
+            let _held = $scope.page_permit().await;
+            let next = {
+                let _permit = $scope.permit().await;
+                pages.next().await
+            };
+            match next {
+                None => break Ok(()),
+                Some(Err(e)) => break Err(e),
+                Some(Ok($page)) => $handle,
+            }
+        }
     }};
 }
 
@@ -228,6 +274,7 @@ async fn read_vault(
         if k.recovery_points != count || moved.vaults.contains(&vault_arn) {
             let since = DateTime::from_millis(scope.points_from);
             let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name).by_created_after(since);
+            let _held = scope.page_permit().await;
             let listed = match list_items!(request, scope) {
                 Ok(listed) => listed,
                 Err(e) if vanished(&e) => return Ok(None),
@@ -249,24 +296,14 @@ async fn read_vault(
         // never sits in memory.
         points.clear();
         let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name);
-        let mut pages = request.set_max_results(scope.page_size).into_paginator().send();
-        loop {
-            let page = {
-                let _permit = scope.permit().await;
-                pages.next().await
-            };
-            let page = match page {
-                None => break,
-                Some(Ok(page)) => page,
-                Some(Err(e)) if vanished(&e) => return Ok(None),
-                Some(Err(e)) => return Err(aws(e)),
-            };
+        let read: std::result::Result<(), _> = each_page!(request, scope, |page| {
             let rows = point_rows(scope, &name, &vault_arn, page.recovery_points.unwrap_or_default());
-            scope
-                .store
-                .save_points(&rows, scope.started)
-                .await
-                .map_err(|e| AwsFailure { code: "DatabaseError".into(), message: e.to_string() })?;
+            scope.store.save_points(rows, scope.started).await.map_err(database)?;
+        });
+        match read {
+            Ok(()) => {}
+            Err(e) if vanished(&e) => return Ok(None),
+            Err(e) => return Err(aws(e)),
         }
     }
     let row = VaultRow {
@@ -396,78 +433,53 @@ macro_rules! restore_row {
 }
 
 /// Jobs created, or completed, since the window start: new jobs and the ones that
-/// finished since the last sync (a job is listed once even when both match).
-pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
+/// finished since the last sync (a job both listings bring is saved twice, the later
+/// answer last). Backup and copy jobs are saved page by page as they arrive; restore
+/// jobs (few, and read again one by one while unsettled) stay in `snap` for the
+/// caller to save. Returns how many backup and copy jobs were saved.
+pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<usize> {
     let c = &scope.client;
     let from = DateTime::from_millis(scope.jobs_from);
     let backup_from = DateTime::from_millis(scope.backup_jobs_from);
-    let mut backup = BTreeMap::new();
-    let mut copies = BTreeMap::new();
+    let page_of = || TargetSnapshot {
+        account_id: scope.account_id.to_string(),
+        region: scope.region.to_string(),
+        ..TargetSnapshot::default()
+    };
+    let mut saved = std::collections::HashSet::new();
     let mut restores = BTreeMap::new();
+    let (list_backups, list_copies) = scope.list_completed;
     for completed in [false, true] {
         let (created_after, complete_after) = if completed { (None, Some(from)) } else { (Some(from), None) };
         let (backup_created_after, backup_complete_after) =
             if completed { (None, Some(backup_from)) } else { (Some(backup_from), None) };
-        let jobs: Vec<_> = all_items!(
-            c.list_backup_jobs()
-                .set_by_created_after(backup_created_after)
-                .set_by_complete_after(backup_complete_after),
-            scope
-        )?;
-        for j in jobs {
-            let id = j.backup_job_id().unwrap_or_default().to_string();
-            backup.insert(
-                id.clone(),
-                BackupJobRow {
-                    account_id: scope.account_id.to_string(),
-                    id,
-                    region: scope.region.to_string(),
-                    vault_name: s(j.backup_vault_name()),
-                    vault_arn: s(j.backup_vault_arn()),
-                    recovery_point_arn: s(j.recovery_point_arn()),
-                    resource_arn: j.resource_arn().unwrap_or_default().to_string(),
-                    resource_type: j.resource_type().unwrap_or_default().to_string(),
-                    resource_name: s(j.resource_name()),
-                    status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    status_message: s(j.status_message()),
-                    percent_done: s(j.percent_done()),
-                    size_bytes: j.backup_size_in_bytes(),
-                    created_at: ms(j.creation_date()).unwrap_or_default(),
-                    completed_at: ms(j.completion_date()),
-                    is_parent: i64::from(j.is_parent()),
-                    parent_job_id: s(j.parent_job_id()),
-                },
-            );
-        }
-        let jobs: Vec<_> = all_items!(
-            c.list_copy_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
-            scope
-        )?;
-        for j in jobs {
-            let id = j.copy_job_id().unwrap_or_default().to_string();
-            copies.insert(
-                id.clone(),
-                CopyJobRow {
-                    account_id: scope.account_id.to_string(),
-                    id,
-                    region: scope.region.to_string(),
-                    source_vault_arn: s(j.source_backup_vault_arn()),
-                    source_recovery_point_arn: s(j.source_recovery_point_arn()),
-                    destination_vault_arn: s(j.destination_backup_vault_arn()),
-                    destination_recovery_point_arn: s(j.destination_recovery_point_arn()),
-                    resource_arn: j.resource_arn().unwrap_or_default().to_string(),
-                    resource_type: j.resource_type().unwrap_or_default().to_string(),
-                    resource_name: s(j.resource_name()),
-                    status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    status_message: s(j.status_message()),
-                    size_bytes: j.backup_size_in_bytes(),
-                    created_at: ms(j.creation_date()).unwrap_or_default(),
-                    completed_at: ms(j.completion_date()),
-                    is_parent: i64::from(j.is_parent()),
-                    parent_job_id: s(j.parent_job_id()),
-                },
-            );
-        }
+        let request = c
+            .list_backup_jobs()
+            .set_by_created_after(backup_created_after)
+            .set_by_complete_after(backup_complete_after);
+        let listed: std::result::Result<(), _> = if completed && !list_backups {
+            Ok(())
+        } else {
+            each_page!(request, scope, |page| {
+                let rows: Vec<BackupJobRow> =
+                    page.backup_jobs.unwrap_or_default().iter().map(|j| backup_job_row(scope, j)).collect();
+                saved.extend(rows.iter().map(|r| ("backup", r.id.clone())));
+                scope.save_jobs(TargetSnapshot { backup_jobs: rows, ..page_of() }).await?;
+            })
+        };
+        listed.map_err(aws)?;
+        let request = c.list_copy_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after);
+        let listed: std::result::Result<(), _> = if completed && !list_copies {
+            Ok(())
+        } else {
+            each_page!(request, scope, |page| {
+                let rows: Vec<CopyJobRow> =
+                    page.copy_jobs.unwrap_or_default().iter().map(|j| copy_job_row(scope, j)).collect();
+                saved.extend(rows.iter().map(|r| ("copy", r.id.clone())));
+                scope.save_jobs(TargetSnapshot { copy_jobs: rows, ..page_of() }).await?;
+            })
+        };
+        listed.map_err(aws)?;
         let jobs: Vec<_> = all_items!(
             c.list_restore_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
             scope
@@ -490,10 +502,54 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
             Err(e) => return Err(aws(e)),
         }
     }
-    snap.backup_jobs = backup.into_values().collect();
-    snap.copy_jobs = copies.into_values().collect();
     snap.restore_jobs = restores.into_values().collect();
-    Ok(())
+    Ok(saved.len())
+}
+
+/// A backup job as stored, from a `ListBackupJobs` item.
+fn backup_job_row(scope: &ReadScope<'_>, j: &aws_sdk_backup::types::BackupJob) -> BackupJobRow {
+    BackupJobRow {
+        account_id: scope.account_id.to_string(),
+        id: j.backup_job_id().unwrap_or_default().to_string(),
+        region: scope.region.to_string(),
+        vault_name: s(j.backup_vault_name()),
+        vault_arn: s(j.backup_vault_arn()),
+        recovery_point_arn: s(j.recovery_point_arn()),
+        resource_arn: j.resource_arn().unwrap_or_default().to_string(),
+        resource_type: j.resource_type().unwrap_or_default().to_string(),
+        resource_name: s(j.resource_name()),
+        status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status_message: s(j.status_message()),
+        percent_done: s(j.percent_done()),
+        size_bytes: j.backup_size_in_bytes(),
+        created_at: ms(j.creation_date()).unwrap_or_default(),
+        completed_at: ms(j.completion_date()),
+        is_parent: i64::from(j.is_parent()),
+        parent_job_id: s(j.parent_job_id()),
+    }
+}
+
+/// A copy job as stored, from a `ListCopyJobs` item.
+fn copy_job_row(scope: &ReadScope<'_>, j: &aws_sdk_backup::types::CopyJob) -> CopyJobRow {
+    CopyJobRow {
+        account_id: scope.account_id.to_string(),
+        id: j.copy_job_id().unwrap_or_default().to_string(),
+        region: scope.region.to_string(),
+        source_vault_arn: s(j.source_backup_vault_arn()),
+        source_recovery_point_arn: s(j.source_recovery_point_arn()),
+        destination_vault_arn: s(j.destination_backup_vault_arn()),
+        destination_recovery_point_arn: s(j.destination_recovery_point_arn()),
+        resource_arn: j.resource_arn().unwrap_or_default().to_string(),
+        resource_type: j.resource_type().unwrap_or_default().to_string(),
+        resource_name: s(j.resource_name()),
+        status: j.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        status_message: s(j.status_message()),
+        size_bytes: j.backup_size_in_bytes(),
+        created_at: ms(j.creation_date()).unwrap_or_default(),
+        completed_at: ms(j.completion_date()),
+        is_parent: i64::from(j.is_parent()),
+        parent_job_id: s(j.parent_job_id()),
+    }
 }
 
 /// Every restore testing plan with its selections. An incremental read gets a plan
