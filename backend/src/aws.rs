@@ -38,6 +38,27 @@ pub struct RoleTarget {
 /// Accounts whose credentials stay cached at once (far above any organization's size).
 const MAX_CACHED_ROLES: usize = 20_000;
 
+/// One HTTPS client, so one pool of connections, for every AWS client of the console:
+/// the SDK's default, built once. Left to the SDK, every client (a Backup and a tagging
+/// client per account and Region, an STS client per role) builds its own, with its own
+/// TLS configuration and connection pool, and every idle connection keeps its read
+/// buffer: a 500-account sync held the buffers of 4,890 connections at its peak
+/// (396 MB, measured with heaptrack).
+fn shared_http_client() -> aws_sdk_backup::config::SharedHttpClient {
+    use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
+    Builder::new().build_with_connector_fn(|settings, components| {
+        let mut connector =
+            ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
+        connector.set_connector_settings(settings.cloned());
+        if let Some(components) = components {
+            connector.set_sleep_impl(components.sleep_impl());
+        }
+        // HTTPS_PROXY and NO_PROXY, as the SDK's default client reads them.
+        connector.set_proxy_config(Some(ProxyConfig::from_env()));
+        connector.build()
+    })
+}
+
 pub struct AwsAccess {
     base: SdkConfig,
     /// A custom endpoint (the sandbox) takes S3 buckets in the path, not the host name.
@@ -82,6 +103,7 @@ impl AwsAccess {
         if let Some(endpoint) = &cfg.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
+        loader = loader.http_client(shared_http_client());
         if let Some(credentials) = credentials {
             loader = loader.credentials_provider(credentials);
         }

@@ -557,24 +557,28 @@ impl Syncer {
     }
 
     /// Syncs a leased target, renewing the lease every third of its length meanwhile.
+    /// The renewals run beside the sync, never instead of it: a renewal waiting for
+    /// the SQLite writer while the sync's own statement held it would wait out the
+    /// pool's timeout with both stopped (a 500-account sync stalled so).
     async fn sync_leased(&self, target: &Target, lease: &Lease, lease_ms: i64) -> TargetReport {
         let work = self.sync_target(target);
-        tokio::pin!(work);
-        let mut heartbeat = tokio::time::interval(Duration::from_millis((lease_ms / 3).max(1) as u64));
-        heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        heartbeat.tick().await;
-        loop {
-            tokio::select! {
-                report = &mut work => return report,
-                _ = heartbeat.tick() => {
-                    match self.store.renew_lease(lease, &self.holder, wall_clock_ms() + lease_ms).await {
-                        Ok(true) => {}
-                        Ok(false) => tracing::warn!(account = %lease.account_id, region = %lease.region,
-                            "the sync lease ran out and another replica took the target"),
-                        Err(e) => tracing::warn!(error = %e, "could not renew the sync lease"),
-                    }
+        let heartbeat = async {
+            let mut ticker = tokio::time::interval(Duration::from_millis((lease_ms / 3).max(1) as u64));
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticker.tick().await;
+            loop {
+                ticker.tick().await;
+                match self.store.renew_lease(lease, &self.holder, wall_clock_ms() + lease_ms).await {
+                    Ok(true) => {}
+                    Ok(false) => tracing::warn!(account = %lease.account_id, region = %lease.region,
+                        "the sync lease ran out and another replica took the target"),
+                    Err(e) => tracing::warn!(error = %e, "could not renew the sync lease"),
                 }
             }
+        };
+        tokio::select! {
+            report = work => report,
+            never = heartbeat => never,
         }
     }
 

@@ -1,0 +1,101 @@
+#!/usr/bin/env bash
+# Benchmark of the sync at organization scale (a measurement, not a test; the
+# figures are in docs/benchmarks.md). For one sandbox world it measures, per engine,
+# a first sync and the next one (nothing new in between): wall time, AWS calls
+# against the bound (calls x latency / concurrency), the console's CPU per
+# recovery point and its peak RSS (`/usr/bin/time -v`); then, with REPLICAS set,
+# N replicas syncing the same world at once into one PostgreSQL.
+#
+# Usage: scripts/bench-sync.sh [release binary]
+#   ACCOUNTS=500 LATENCY_MS=50 CONCURRENCY=32   the world and the console
+#   ENGINES="sqlite postgres"                   which engines (first and next sync each)
+#   REPLICAS="1 2 3"                            replica runs on PostgreSQL (none by default)
+#   ALL_REGIONS=1                               sync every account in the sandbox's four
+#                                               generated Regions, not only those it uses
+#   SANDBOX_ARGS="--throttle aws"               more sandbox options (AWS's request rates)
+# Needs: a release build, curl, python3, bc; TEST_POSTGRES_URL (or it starts one).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${1:-${CARGO_TARGET_DIR:-target}/release/recovery-console}
+accounts=${ACCOUNTS:-500}
+latency=${LATENCY_MS:-50}
+concurrency=${CONCURRENCY:-32}
+work=$(mktemp -d)
+pids=()
+trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+source scripts/postgres.sh
+[ -n "${TEST_POSTGRES_URL:-}" ] || start_test_postgres
+export AWS_ACCESS_KEY_ID=AKIABENCH0000000001 AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# shellcheck disable=SC2086 # SANDBOX_ARGS is a list of options
+"$bin" sandbox --listen "127.0.0.1:$port" --accounts "$accounts" --latency-ms "$latency" \
+  --write-config "$work/console.toml" ${SANDBOX_ARGS:-} >"$work/sandbox.log" 2>&1 &
+pids+=($!)
+sandbox="http://127.0.0.1:$port"
+until curl -sf "$sandbox/_sandbox/health" >/dev/null; do sleep 0.2; done
+if [ -n "${ALL_REGIONS:-}" ]; then
+  sed -i 's/^regions = .*/regions = ["ap-southeast-2", "us-east-1", "eu-west-1", "us-west-2"]/' "$work/console.toml"
+fi
+targets=$(python3 -c 'import re,sys; print(sum(len(re.findall(r"\"[a-z]+-[a-z]+-\d\"", l)) for l in open(sys.argv[1]) if l.startswith("regions")))' "$work/console.toml")
+echo "world: --accounts $accounts, $targets (account, region) targets, ${latency} ms per AWS call, concurrency $concurrency${SANDBOX_ARGS:+, sandbox $SANDBOX_ARGS}"
+requests() { curl -sf "$sandbox/_sandbox/world" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aws_requests"])'; }
+
+# One `recovery-console sync` per replica at once; prints what each replica's
+# /usr/bin/time and JSON report said, then the totals.
+sync_round() { # label database-url replicas
+  local label=$1 url=$2 n=$3 before after start end i
+  before=$(requests); start=$(date +%s.%N)
+  for i in $(seq 1 "$n"); do
+    HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
+      /usr/bin/time -v "$bin" sync --config "$work/console.toml" --output json >"$work/sync-$i.json" 2>"$work/sync-$i.log" &
+    pids+=($!)
+  done
+  local failed=0
+  for i in $(seq 1 "$n"); do wait "${pids[-$i]}" || failed=$((failed + 1)); done
+  end=$(date +%s.%N); after=$(requests)
+  python3 - "$label" "$n" "$(echo "$end - $start" | bc)" "$((after - before))" "$latency" "$concurrency" "$failed" "$work" <<'PY'
+import json, re, sys
+label, n, wall, calls, latency, concurrency, failed, work = sys.argv[1:]
+n, wall, calls = int(n), float(wall), int(calls)
+points = targets = errors = 0
+cpu = rss = 0.0
+for i in range(1, n + 1):
+    log = open(f"{work}/sync-{i}.log").read()
+    user = float(re.search(r"User time \(seconds\): ([\d.]+)", log).group(1))
+    system = float(re.search(r"System time \(seconds\): ([\d.]+)", log).group(1))
+    peak = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", log).group(1)) / 1024
+    try:
+        report = json.load(open(f"{work}/sync-{i}.json"))
+    except ValueError:
+        report = []
+    mine = sum((t.get("counts") or {}).get("recovery_points", 0) for t in report if t["status"] == "ok")
+    points += mine
+    targets += len(report)
+    errors += sum(1 for t in report if t["status"] != "ok")
+    cpu += user + system
+    rss = max(rss, peak)
+    print(f"  replica {i}: {len(report)} targets synced, CPU {user:.1f} s user + {system:.1f} s system, peak RSS {peak:.0f} MiB")
+bound = calls * int(latency) / 1000 / int(concurrency) / n
+per_point = f"{cpu / points * 1e6:.0f} µs of console CPU per recovery point" if points else "no recovery points"
+print(f"{label}: {wall:.1f} s for {calls} AWS calls (bound calls x latency / concurrency{' / replicas' if n > 1 else ''} = {bound:.1f} s, "
+      f"{wall / bound:.2f}x); {targets} targets, {errors} failed, {points} recovery points counted; {per_point}; "
+      f"peak RSS {rss:.0f} MiB{'; ' + failed + ' processes failed' if failed != '0' else ''}")
+PY
+}
+
+for engine in ${ENGINES:-sqlite postgres}; do
+  if [ "$engine" = sqlite ]; then
+    url="sqlite://$work/sync.db?mode=rwc"
+  else
+    psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS rc_bench_sync" -c "CREATE DATABASE rc_bench_sync" >/dev/null
+    url="${TEST_POSTGRES_URL%/*}/rc_bench_sync"
+  fi
+  sync_round "$engine, first sync" "$url" 1
+  sync_round "$engine, next sync (nothing new)" "$url" 1
+done
+
+for n in ${REPLICAS:-}; do
+  psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS rc_bench_replicas" -c "CREATE DATABASE rc_bench_replicas" >/dev/null
+  sync_round "postgres, $n replica(s), first sync" "${TEST_POSTGRES_URL%/*}/rc_bench_replicas" "$n"
+done
