@@ -23,6 +23,7 @@ concurrency=${CONCURRENCY:-32}
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
+# shellcheck source=scripts/postgres.sh
 source scripts/postgres.sh
 [ -n "${TEST_POSTGRES_URL:-}" ] || start_test_postgres
 export AWS_ACCESS_KEY_ID=AKIABENCH0000000001 AWS_SECRET_ACCESS_KEY=bench AWS_EC2_METADATA_DISABLED=true
@@ -39,12 +40,39 @@ if [ -n "${ALL_REGIONS:-}" ]; then
 fi
 targets=$(python3 -c 'import re,sys; print(sum(len(re.findall(r"\"[a-z]+-[a-z]+-\d\"", l)) for l in open(sys.argv[1]) if l.startswith("regions")))' "$work/console.toml")
 echo "world: --accounts $accounts, $targets (account, region) targets, ${latency} ms per AWS call, concurrency $concurrency${SANDBOX_ARGS:+, sandbox $SANDBOX_ARGS}"
+sandbox_pid=${pids[0]}
+# CPU seconds a process used, with its children that ended (for PostgreSQL's
+# postmaster: every backend that closed) and those still running.
+cpu_seconds() { # pid
+  python3 - "$1" <<'PY'
+import os, sys
+tick = os.sysconf("SC_CLK_TCK")
+def fields(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        return f.read().rsplit(")", 1)[1].split()
+root = sys.argv[1]
+f = fields(root)
+total = sum(int(x) for x in f[11:15])  # utime, stime, cutime, cstime
+for pid in os.listdir("/proc"):
+    if pid.isdigit() and pid != root:
+        try:
+            g = fields(pid)
+        except OSError:
+            continue
+        if g[1] == root:
+            total += int(g[11]) + int(g[12])
+print(total / tick)
+PY
+}
+postmaster() { if [ -n "${PG_DIR:-}" ]; then head -1 "$PG_DIR/data/postmaster.pid"; fi; }
 requests() { curl -sf "$sandbox/_sandbox/world" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aws_requests"])'; }
 
 # One `recovery-console sync` per replica at once; prints what each replica's
 # /usr/bin/time and JSON report said, then the totals.
 sync_round() { # label database-url replicas
-  local label=$1 url=$2 n=$3 before after start end i
+  local label=$1 url=$2 n=$3 before after start end i pg sandbox_cpu pg_cpu=0
+  pg=$(postmaster)
+  sandbox_cpu=$(cpu_seconds "$sandbox_pid"); [ -n "$pg" ] && pg_cpu=$(cpu_seconds "$pg")
   before=$(requests); start=$(date +%s.%N)
   for i in $(seq 1 "$n"); do
     HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
@@ -54,9 +82,11 @@ sync_round() { # label database-url replicas
   local failed=0
   for i in $(seq 1 "$n"); do wait "${pids[-$i]}" || failed=$((failed + 1)); done
   end=$(date +%s.%N); after=$(requests)
-  python3 - "$label" "$n" "$(echo "$end - $start" | bc)" "$((after - before))" "$latency" "$concurrency" "$failed" "$work" <<'PY'
+  sandbox_cpu=$(echo "$(cpu_seconds "$sandbox_pid") - $sandbox_cpu" | bc)
+  if [ -n "$pg" ]; then pg_cpu=$(echo "$(cpu_seconds "$pg") - $pg_cpu" | bc); fi
+  python3 - "$label" "$n" "$(echo "$end - $start" | bc)" "$((after - before))" "$latency" "$concurrency" "$failed" "$work" "$sandbox_cpu" "$pg_cpu" "$(nproc)" <<'PY'
 import json, re, sys
-label, n, wall, calls, latency, concurrency, failed, work = sys.argv[1:]
+label, n, wall, calls, latency, concurrency, failed, work, sandbox_cpu, pg_cpu, cores = sys.argv[1:]
 n, wall, calls = int(n), float(wall), int(calls)
 points = targets = errors = 0
 cpu = rss = 0.0
@@ -76,6 +106,23 @@ for i in range(1, n + 1):
     cpu += user + system
     rss = max(rss, peak)
     print(f"  replica {i}: {len(report)} targets synced, CPU {user:.1f} s user + {system:.1f} s system, peak RSS {peak:.0f} MiB")
+longest = None
+for i in range(1, n + 1):
+    try:
+        report = json.load(open(f"{work}/sync-{i}.json"))
+    except ValueError:
+        continue
+    for t in report:
+        if longest is None or t["duration_ms"] > longest["duration_ms"]:
+            longest = t
+if longest:
+    held = (longest.get("counts") or {}).get("recovery_points", 0)
+    print(f"  longest target: {longest['account_name']} {longest['region']}, {longest['duration_ms'] / 1000:.1f} s, "
+          f"{held} recovery points (its vaults are listed page after page: no bound shortens that)")
+used = cpu + float(sandbox_cpu) + float(pg_cpu)
+print(f"  CPU of the machine during the round: console {cpu:.1f} s, sandbox {float(sandbox_cpu):.1f} s, "
+      f"PostgreSQL {float(pg_cpu):.1f} s (only when this script started it): {used:.1f} s of the "
+      f"{int(cores) * wall:.1f} s that {cores} cores had ({used / (int(cores) * wall):.0%})")
 bound = calls * int(latency) / 1000 / int(concurrency) / n
 per_point = f"{cpu / points * 1e6:.0f} µs of console CPU per recovery point" if points else "no recovery points"
 print(f"{label}: {wall:.1f} s for {calls} AWS calls (bound calls x latency / concurrency{' / replicas' if n > 1 else ''} = {bound:.1f} s, "
