@@ -452,6 +452,58 @@ async fn credentials_stay_cached_across_hundreds_of_accounts() {
     assert!(sessions <= accounts, "{sessions} AssumeRole calls for {accounts} accounts: credentials were not cached");
 }
 
+/// A copy job still running at one sync, created before the next incremental sync's
+/// window, ends in between: the listing by creation no longer brings it, so the
+/// next sync must list copy jobs completed since its window (it does so only while the
+/// database holds such an unfinished job) and store the job's end.
+#[tokio::test]
+async fn a_job_running_at_one_sync_is_read_finished_by_an_incremental_one() {
+    let sb = spawn(0, 0.0).await;
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    for db in databases().await {
+        let label = db.label;
+        // No overlap: each sync's window starts where the last one ended.
+        let c = console(&sb, &db, |cfg| cfg.sync.job_overlap_minutes = 0).await;
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
+        sb.advance(60.0).await;
+        let op = sb.operator(WORKLOAD_A).await;
+        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+        let job = op
+            .start_copy_job()
+            .recovery_point_arn(&rp)
+            .source_backup_vault_name("workload-a-vault")
+            .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
+            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+            .send()
+            .await
+            .unwrap()
+            .copy_job_id()
+            .unwrap()
+            .to_string();
+        let stored = || {
+            let (c, job) = (&c, job.clone());
+            async move {
+                let jobs = c.all(format!("/api/v1/copy-jobs?account_id={WORKLOAD_A}&limit=200")).await;
+                jobs.iter().find(|j| j["job_id"] == job.as_str()).map(|j| j["status"].as_str().unwrap().to_string())
+            }
+        };
+        // A minute later (a copy takes ten minutes or more) the next sync sees it running.
+        sb.advance(60.0).await;
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
+        let running = stored().await.unwrap();
+        assert!(matches!(running.as_str(), "CREATED" | "RUNNING"), "{label}: {running}");
+
+        // The next window starts after the job was created, within a day (no full read):
+        // only the listing by completion can bring the job.
+        sb.advance(3.0 * 3600.0).await;
+        let aws = op.describe_copy_job().copy_job_id(&job).send().await.unwrap();
+        let ended = aws.copy_job().unwrap().state().unwrap().as_str().to_string();
+        assert!(matches!(ended.as_str(), "COMPLETED" | "FAILED"), "{label}: {ended}");
+        assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
+        assert_eq!(stored().await, Some(ended), "{label}: the incremental sync read the job's end");
+    }
+}
+
 #[tokio::test]
 async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data() {
     let sb = spawn(0, 0.0).await;
