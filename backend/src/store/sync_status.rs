@@ -16,6 +16,9 @@ use crate::time::rfc3339_opt;
 /// most 24 columns, so 24,000 arguments, under both engines' limits).
 const WRITE_CHUNK_ROWS: usize = 1000;
 
+/// The key of every job table: job ids are unique within an account.
+const JOB_KEY: [&str; 2] = ["account_id", "id"];
+
 /// The tables that values derived from the inventory read ([`Store::derived`]):
 /// a write to one moves the inventory's version.
 const COVERAGE_INPUTS: [&str; 3] = ["protected_resources", "restore_jobs", "restore_testing_plans"];
@@ -184,16 +187,9 @@ impl Store {
 
     /// Saves the jobs of a snapshot: the sync's path and the poll's alike.
     pub async fn save_jobs(&self, snap: &TargetSnapshot, now: i64) -> Result<(), StoreError> {
-        let job_key = ["account_id", "id"];
-        let backups = snap.backup_jobs.iter().map(|r| r.vals(now)).collect();
-        self.upsert_in_chunks("backup_jobs", &BACKUP_JOB_COLUMNS, &job_key, backups, false).await?;
-        let copies = snap.copy_jobs.iter().map(|r| r.vals(now)).collect();
-        self.upsert_in_chunks("copy_jobs", &COPY_JOB_COLUMNS, &job_key, copies, false).await?;
-        if snap.restore_jobs.is_empty() {
-            return Ok(());
-        }
+        self.save_backup_and_copy_jobs(snap, now).await?;
         let restores = snap.restore_jobs.iter().map(|r| r.vals(now)).collect();
-        self.upsert_in_chunks("restore_jobs", &RESTORE_JOB_COLUMNS, &job_key, restores, false).await?;
+        self.upsert_in_chunks("restore_jobs", &RESTORE_JOB_COLUMNS, &JOB_KEY, restores, false).await?;
         // The Backup model makes a restore job's SourceResourceArn and ResourceType
         // optional: a job without them takes its recovery point's, so that restore
         // times and restore-test attribution (both by resource) still count it.
@@ -211,6 +207,15 @@ impl Store {
             self.inventory_changed().await?;
         }
         Ok(())
+    }
+
+    /// Saves the backup and copy jobs of a snapshot, nothing else of it: a page of
+    /// them as a sync or a poll reads it ([`Store::save_jobs`] then saves the rest).
+    pub async fn save_backup_and_copy_jobs(&self, snap: &TargetSnapshot, now: i64) -> Result<(), StoreError> {
+        let backups = snap.backup_jobs.iter().map(|r| r.vals(now)).collect();
+        self.upsert_in_chunks("backup_jobs", &BACKUP_JOB_COLUMNS, &JOB_KEY, backups, false).await?;
+        let copies = snap.copy_jobs.iter().map(|r| r.vals(now)).collect();
+        self.upsert_in_chunks("copy_jobs", &COPY_JOB_COLUMNS, &JOB_KEY, copies, false).await
     }
 
     /// Where a poll of an (account, region) starts: the later of its last poll and its

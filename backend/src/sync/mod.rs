@@ -646,10 +646,8 @@ impl Syncer {
             None => true,
         };
         let week_ago = started - 7 * 86_400_000;
-        let mut scope = self.scope(t, jobs_from, started, week_ago).await.map_err(db)?;
-        if last_success.is_none() || full {
-            scope.list_completed = (true, true);
-        }
+        let every_listing = last_success.is_none() || full;
+        let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
         scope.full = full;
         scope.points_from = points_from;
         scope.known = known;
@@ -722,7 +720,7 @@ impl Syncer {
         let Some(from) = self.store.poll_from(&t.account.id, &t.region).await.map_err(db)? else { return Ok(0) };
         let now = self.now();
         let from = from - POLL_OVERLAP_MS;
-        let scope = self.scope(t, from, now, now - POLL_UNSETTLED_MS).await.map_err(db)?;
+        let scope = self.scope(t, from, now, now - POLL_UNSETTLED_MS, false).await.map_err(db)?;
         let mut snap = crate::store::TargetSnapshot {
             account_id: t.account.id.clone(),
             region: t.region.clone(),
@@ -752,24 +750,29 @@ impl Syncer {
 
     /// What reading a target needs, for its jobs from `jobs_from` on: its clients and
     /// the restore jobs on record not settled yet (created from `unsettled_since` to
-    /// `jobs_from`), and whether the jobs completed since need listing (see
-    /// [`read::ReadScope::list_completed`]). Recovery points from `jobs_from` too,
-    /// nothing known, not full.
+    /// `jobs_from`), and whether the jobs completed since need listing: always with
+    /// `every_listing` (a first or a full read), else as [`read::ReadScope::list_completed`]
+    /// says. Recovery points from `jobs_from` too, nothing known, not full.
     async fn scope<'a>(
         &'a self,
         t: &'a Target,
         jobs_from: i64,
         now: i64,
         unsettled_since: i64,
+        every_listing: bool,
     ) -> Result<read::ReadScope<'a>, StoreError> {
         let unsettled_restores =
             self.store.unsettled_restore_jobs(&t.account.id, &t.region, unsettled_since, jobs_from).await?;
         let backup_jobs_from = jobs_from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000);
         let (account, region) = (t.account.id.as_str(), t.region.as_str());
-        let list_completed = (
-            self.store.has_unfinished_jobs("backup_jobs", account, region, backup_jobs_from).await?,
-            self.store.has_unfinished_jobs("copy_jobs", account, region, jobs_from).await?,
-        );
+        let list_completed = if every_listing {
+            (true, true)
+        } else {
+            (
+                self.store.has_unfinished_jobs("backup_jobs", account, region, backup_jobs_from).await?,
+                self.store.has_unfinished_jobs("copy_jobs", account, region, jobs_from).await?,
+            )
+        };
         Ok(read::ReadScope {
             client: self.aws.backup(&t.role, &t.region).await,
             tagging: self.aws.tagging(&t.role, &t.region).await,

@@ -77,9 +77,9 @@ impl ReadScope<'_> {
         self.pages.acquire().await.ok()
     }
 
-    /// Saves a page of jobs (the jobs of `page`, nothing else of it).
+    /// Saves a page of backup or copy jobs (nothing else of `page`).
     async fn save_jobs(&self, page: TargetSnapshot) -> Result<()> {
-        self.store.save_jobs(&page, self.started).await.map_err(database)
+        self.store.save_backup_and_copy_jobs(&page, self.started).await.map_err(database)
     }
 }
 
