@@ -252,14 +252,7 @@ async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() 
         // points pass their retention or move to cold storage; and a copy by hand.
         let op = sb.operator(WORKLOAD_A).await;
         let rp = latest_rp(&op, "workload-a-vault", tracking).await;
-        op.start_copy_job()
-            .recovery_point_arn(&rp)
-            .source_backup_vault_name("workload-a-vault")
-            .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
-            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
-            .send()
-            .await
-            .unwrap();
+        copy_to_central(&op, &rp).await;
         let points = all_items!(op.list_recovery_points_by_backup_vault().backup_vault_name("workload-a-vault"));
         let deleted = points
             .iter()
@@ -452,6 +445,28 @@ async fn credentials_stay_cached_across_hundreds_of_accounts() {
     assert!(sessions <= accounts, "{sessions} AssumeRole calls for {accounts} accounts: credentials were not cached");
 }
 
+/// Starts a copy of `rp` from workload_a's vault into the central vault; its job id.
+async fn copy_to_central(op: &aws_sdk_backup::Client, rp: &str) -> String {
+    op.start_copy_job()
+        .recovery_point_arn(rp)
+        .source_backup_vault_name("workload-a-vault")
+        .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
+        .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
+        .send()
+        .await
+        .unwrap()
+        .copy_job_id()
+        .unwrap()
+        .to_string()
+}
+
+/// The status the console stored for workload_a's job `job`, from `/api/v1/{jobs}`
+/// (`copy-jobs`, `restore-jobs`); none when it has not stored the job.
+async fn stored_status(c: &TestConsole, jobs: &str, job: &str) -> Option<String> {
+    let listed = c.all(format!("/api/v1/{jobs}?account_id={WORKLOAD_A}&limit=200")).await;
+    listed.iter().find(|j| j["job_id"] == job).map(|j| j["status"].as_str().unwrap().to_string())
+}
+
 /// A copy job still running at one sync, created before the next incremental sync's
 /// window, ends in between: the listing by creation no longer brings it, so the
 /// next sync must list copy jobs completed since its window (it does so only while the
@@ -468,29 +483,11 @@ async fn a_job_running_at_one_sync_is_read_finished_by_an_incremental_one() {
         sb.advance(60.0).await;
         let op = sb.operator(WORKLOAD_A).await;
         let rp = latest_rp(&op, "workload-a-vault", tracking).await;
-        let job = op
-            .start_copy_job()
-            .recovery_point_arn(&rp)
-            .source_backup_vault_name("workload-a-vault")
-            .destination_backup_vault_arn(format!("arn:aws:backup:{REGION}:{BACKUP}:backup-vault:central-vault"))
-            .iam_role_arn(format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole"))
-            .send()
-            .await
-            .unwrap()
-            .copy_job_id()
-            .unwrap()
-            .to_string();
-        let stored = || {
-            let (c, job) = (&c, job.clone());
-            async move {
-                let jobs = c.all(format!("/api/v1/copy-jobs?account_id={WORKLOAD_A}&limit=200")).await;
-                jobs.iter().find(|j| j["job_id"] == job.as_str()).map(|j| j["status"].as_str().unwrap().to_string())
-            }
-        };
+        let job = copy_to_central(&op, &rp).await;
         // A minute later (a copy takes ten minutes or more) the next sync sees it running.
         sb.advance(60.0).await;
         assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
-        let running = stored().await.unwrap();
+        let running = stored_status(&c, "copy-jobs", &job).await.unwrap();
         assert!(matches!(running.as_str(), "CREATED" | "RUNNING"), "{label}: {running}");
 
         // The next window starts after the job was created, within a day (no full read):
@@ -500,7 +497,8 @@ async fn a_job_running_at_one_sync_is_read_finished_by_an_incremental_one() {
         let ended = aws.copy_job().unwrap().state().unwrap().as_str().to_string();
         assert!(matches!(ended.as_str(), "COMPLETED" | "FAILED"), "{label}: {ended}");
         assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"), "{label}");
-        assert_eq!(stored().await, Some(ended), "{label}: the incremental sync read the job's end");
+        let read = stored_status(&c, "copy-jobs", &job).await;
+        assert_eq!(read, Some(ended), "{label}: the incremental sync read the job's end");
     }
 }
 
@@ -515,15 +513,8 @@ async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data()
         let rp = latest_rp(&op, "workload-a-vault", tracking).await;
         let job = start_dynamo_restore(&op, rp, &format!("tracking-incremental-{label}")).await;
         let c = console(&sb, &db, |_| {}).await;
-        let status_of = || {
-            let (c, job) = (&c, job.clone());
-            async move {
-                let jobs = c.all(format!("/api/v1/restore-jobs?account_id={WORKLOAD_A}&limit=200")).await;
-                jobs.iter().find(|j| j["job_id"] == job.as_str()).map(|j| j["status"].as_str().unwrap().to_string())
-            }
-        };
         assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
-        let first = status_of().await.unwrap();
+        let first = stored_status(&c, "restore-jobs", &job).await.unwrap();
         assert_ne!(first, "COMPLETED", "{label}: the job has only started");
 
         // Two hours later the job is done in AWS; the next sync says so.
@@ -531,7 +522,8 @@ async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data()
         let aws = op.describe_restore_job().restore_job_id(&job).send().await.unwrap();
         assert_eq!(aws.status().unwrap().as_str(), "COMPLETED");
         assert!(c.syncer.run().await.unwrap().iter().all(|r| r.status == "ok"));
-        assert_eq!(status_of().await.as_deref(), Some("COMPLETED"), "{label}: the second sync updated the job");
+        let second = stored_status(&c, "restore-jobs", &job).await;
+        assert_eq!(second.as_deref(), Some("COMPLETED"), "{label}: the second sync updated the job");
 
         // The backup account is denied after a good sync: its data stays listed as of then.
         let points_path = format!("/api/v1/recovery-points?account_id={BACKUP}");
