@@ -7,7 +7,7 @@
 //!   receive throttling exceptions, you should use a quota limiter"). ASSUMPTION: the
 //!   figures of that table could not be read from the stored copies available while this
 //!   was written, so every operation defaults to [`BACKUP_DEFAULT`] (10 per second, a
-//!   burst of 10) and each can be set on its own (`--throttle-rate OP=RATE[/BURST]`).
+//!   burst of 10) and each can be set on its own (`--api-rate OP=RATE[/BURST]`).
 //!   Backup's model declares no throttling error; AWS's common errors answer
 //!   `ThrottlingException` with HTTP 400, which the SDKs classify as throttling.
 //! - Organizations: one bucket for the whole organization ("AWS Organizations limits
