@@ -14,6 +14,8 @@
 #                                               generated Regions, not only those it uses
 #   SANDBOX_ARGS="--throttle aws"               more sandbox options (AWS's request rates)
 #   NEXT=0                                      the first sync only
+#   OPS=1                                       also the calls of each round by operation
+#                                               (the sandbox logs every call; slower)
 # Needs: a release build, curl, python3, bc; TEST_POSTGRES_URL (or it starts one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,7 +33,7 @@ export AWS_ACCESS_KEY_ID=AKIABENCH0000000001 AWS_SECRET_ACCESS_KEY=bench AWS_EC2
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086 # SANDBOX_ARGS is a list of options
-"$bin" sandbox --listen "127.0.0.1:$port" --accounts "$accounts" --latency-ms "$latency" \
+${OPS:+env RUST_LOG=aws_sandbox=debug} "$bin" sandbox --listen "127.0.0.1:$port" --accounts "$accounts" --latency-ms "$latency" \
   --write-config "$work/console.toml" ${SANDBOX_ARGS:-} >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 sandbox="http://127.0.0.1:$port"
@@ -75,6 +77,7 @@ sync_round() { # label database-url replicas
   pg=$(postmaster)
   sandbox_cpu=$(cpu_seconds "$sandbox_pid"); [ -n "$pg" ] && pg_cpu=$(cpu_seconds "$pg")
   before=$(requests); start=$(date +%s.%N)
+  local logged; logged=$(wc -l <"$work/sandbox.log")
   for i in $(seq 1 "$n"); do
     HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
       /usr/bin/time -v "$bin" sync --config "$work/console.toml" --output json >"$work/sync-$i.json" 2>"$work/sync-$i.log" &
@@ -126,10 +129,16 @@ print(f"  CPU of the machine during the round: console {cpu:.1f} s, sandbox {flo
       f"{int(cores) * wall:.1f} s that {cores} cores had ({used / (int(cores) * wall):.0%})")
 bound = calls * int(latency) / 1000 / int(concurrency) / n
 per_point = f"{cpu / points * 1e6:.0f} µs of console CPU per recovery point" if points else "no recovery points"
+against = f"{wall / bound:.2f}x" if bound else "no latency injected"
 print(f"{label}: {wall:.1f} s for {calls} AWS calls (bound calls x latency / concurrency{' / replicas' if n > 1 else ''} = {bound:.1f} s, "
-      f"{wall / bound:.2f}x); {targets} targets, {errors} failed, {points} recovery points counted; {per_point}; "
+      f"{against}); {targets} targets, {errors} failed, {points} recovery points counted; {per_point}; "
       f"peak RSS {rss:.0f} MiB{'; ' + failed + ' processes failed' if failed != '0' else ''}")
 PY
+  if [ -n "${OPS:-}" ]; then
+    echo "  calls by operation:"
+    tail -n "+$((logged + 1))" "$work/sandbox.log" | grep -o 'sandbox call op="\?[A-Za-z]*' | sed 's/.*op="\?//' |
+      sort | uniq -c | sort -rn | awk '{ printf "    %7d %s\n", $1, $2 }'
+  fi
 }
 
 for engine in ${ENGINES:-sqlite postgres}; do

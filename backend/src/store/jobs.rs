@@ -377,15 +377,16 @@ impl Store {
 
     /// Restore jobs of an account and region created from `since` to `before` whose
     /// status, validation or deletion may still change: not finished, a test whose
-    /// validation has no final answer, or a test whose clean-up has not ended.
+    /// validation has no final answer, or a test whose clean-up has not ended. Their
+    /// ids with their creation times, oldest first.
     pub async fn unsettled_restore_jobs(
         &self,
         account_id: &str,
         region: &str,
         since: i64,
         before: i64,
-    ) -> Result<Vec<String>, StoreError> {
-        let mut sql = Sql::new(self.engine(), "SELECT id FROM restore_jobs WHERE account_id = ");
+    ) -> Result<Vec<(String, i64)>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT id, created_at FROM restore_jobs WHERE account_id = ");
         sql.arg(account_id)
             .push(" AND region = ")
             .arg(region)
@@ -401,14 +402,16 @@ impl Store {
                   ORDER BY created_at",
             );
         let rows = sql.query().fetch_all(self.pool()).await?;
-        rows.iter().map(|r| super::col(r, "id")).collect()
+        rows.iter().map(|r| Ok((super::col(r, "id")?, super::col(r, "created_at")?))).collect()
     }
 
-    /// Whether the database holds a job of `table` (`backup_jobs` or `copy_jobs`) of an
+    /// Whether the database holds a job of `table` (`backup_jobs`, `copy_jobs` or
+    /// `restore_jobs`) of an
     /// account and region, created before `before`, whose state may still change: one
     /// not in a final state of the Backup model's `BackupJobState` (ABORTED, COMPLETED,
-    /// FAILED, EXPIRED, PARTIAL) or `CopyJobState` (COMPLETED, FAILED, PARTIAL). A state
-    /// this does not know counts as not final.
+    /// FAILED, EXPIRED, PARTIAL), `CopyJobState` (COMPLETED, FAILED, PARTIAL) or
+    /// `RestoreJobStatus` (ABORTED, COMPLETED, FAILED). A state this does not know
+    /// counts as not final.
     pub async fn has_unfinished_jobs(
         &self,
         table: &str,

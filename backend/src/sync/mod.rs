@@ -761,17 +761,18 @@ impl Syncer {
         unsettled_since: i64,
         every_listing: bool,
     ) -> Result<read::ReadScope<'a>, StoreError> {
-        let unsettled_restores =
-            self.store.unsettled_restore_jobs(&t.account.id, &t.region, unsettled_since, jobs_from).await?;
+        let unsettled = self.store.unsettled_restore_jobs(&t.account.id, &t.region, unsettled_since, jobs_from).await?;
+        let restores_from = unsettled.first().map_or(jobs_from, |(_, created)| jobs_from.min(*created));
         let backup_jobs_from = jobs_from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000);
         let (account, region) = (t.account.id.as_str(), t.region.as_str());
         let list_completed = if every_listing {
-            (true, true)
+            read::Completed::ALL
         } else {
-            (
-                self.store.has_unfinished_jobs("backup_jobs", account, region, backup_jobs_from).await?,
-                self.store.has_unfinished_jobs("copy_jobs", account, region, jobs_from).await?,
-            )
+            read::Completed {
+                backup: self.store.has_unfinished_jobs("backup_jobs", account, region, backup_jobs_from).await?,
+                copy: self.store.has_unfinished_jobs("copy_jobs", account, region, jobs_from).await?,
+                restore: self.store.has_unfinished_jobs("restore_jobs", account, region, restores_from).await?,
+            }
         };
         Ok(read::ReadScope {
             client: self.aws.backup(&t.role, &t.region).await,
@@ -781,7 +782,8 @@ impl Syncer {
             page_size: self.config.sync.page_size,
             jobs_from,
             backup_jobs_from,
-            unsettled_restores,
+            unsettled_restores: unsettled.into_iter().map(|(id, _)| id).collect(),
+            restores_from,
             list_completed,
             full: false,
             points_from: jobs_from,

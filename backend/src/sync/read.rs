@@ -39,14 +39,19 @@ pub struct ReadScope<'a> {
     /// [`BACKUP_JOB_LIST_DAYS`] back, which is all `ListBackupJobs` returns.
     pub backup_jobs_from: i64,
     /// Restore jobs on record whose status, validation or deletion is not final yet
-    /// (up to a week old): read again one by one when the listing does not bring them,
-    /// so that a validation that lands hours after the restore is seen.
+    /// (up to a week old), so that a validation that lands hours after the restore is
+    /// seen: the restore listing by creation starts early enough to bring them again
+    /// (`restores_from`), and one it does not bring is read again on its own.
     pub unsettled_restores: Vec<String>,
-    /// Whether to list backup jobs, and copy jobs, completed since the window start.
-    /// Such a job that the listing by creation does not bring was created before the
-    /// window, so the last read saw it unfinished: without one of those in the
-    /// database, the second listing can bring nothing new (a full read lists anyway).
-    pub list_completed: (bool, bool),
+    /// Where the restore-job listing by creation starts: `jobs_from`, or the creation
+    /// of the oldest unsettled restore job when that is earlier (one listing reads them
+    /// again, where a `DescribeRestoreJob` each would cost a call per job).
+    pub restores_from: i64,
+    /// Whether to list backup, copy and restore jobs completed since their listing by
+    /// creation starts. Such a job that the listing by creation does not bring was
+    /// created before it, so the last read saw it unfinished: without one of those in
+    /// the database, the second listing can bring nothing new (a full read lists anyway).
+    pub list_completed: Completed,
     /// Read everything (recovery points, vault policies, every resource and plan).
     pub full: bool,
     /// The incremental listing's start: recovery points created since then.
@@ -81,6 +86,19 @@ impl ReadScope<'_> {
     async fn save_jobs(&self, page: TargetSnapshot) -> Result<()> {
         self.store.save_backup_and_copy_jobs(&page, self.started).await.map_err(database)
     }
+}
+
+/// Which job listings by completion a read makes ([`ReadScope::list_completed`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Completed {
+    pub backup: bool,
+    pub copy: bool,
+    pub restore: bool,
+}
+
+impl Completed {
+    /// Every listing (a first or a full read).
+    pub const ALL: Completed = Completed { backup: true, copy: true, restore: true };
 }
 
 /// A database failure while a target is read, as the target's failure.
@@ -329,9 +347,16 @@ async fn read_vault(
 async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<Moved> {
     let c = &scope.client;
     let resources: Vec<_> = all_items!(c.list_protected_resources(), scope)?;
+    // A restore job moves its resource's restore history when it ends: one that ended
+    // before the window was seen ending by an earlier read (the listing by creation
+    // also brings such jobs again while their validation or clean-up is unsettled).
     // A restore job without its source resource could be any resource's.
-    let restored: Option<std::collections::HashSet<&str>> =
-        snap.restore_jobs.iter().map(|j| j.resource_arn.as_deref()).collect();
+    let restored: Option<std::collections::HashSet<&str>> = snap
+        .restore_jobs
+        .iter()
+        .filter(|j| j.completed_at.is_none_or(|at| at >= scope.jobs_from))
+        .map(|j| j.resource_arn.as_deref())
+        .collect();
     let mut moved = Moved::default();
     let mut rows = Vec::new();
     for r in resources {
@@ -448,7 +473,8 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
     };
     let mut saved = std::collections::HashSet::new();
     let mut restores = BTreeMap::new();
-    let (list_backups, list_copies) = scope.list_completed;
+    let Completed { backup: list_backups, copy: list_copies, restore: list_restores } = scope.list_completed;
+    let restores_from = DateTime::from_millis(scope.restores_from);
     for completed in [false, true] {
         let (created_after, complete_after) = if completed { (None, Some(from)) } else { (Some(from), None) };
         let (backup_created_after, backup_complete_after) =
@@ -480,10 +506,15 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
             })
         };
         listed.map_err(aws)?;
-        let jobs: Vec<_> = all_items!(
-            c.list_restore_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
-            scope
-        )?;
+        let jobs: Vec<_> = if completed && !list_restores {
+            Vec::new()
+        } else {
+            let created_after = created_after.map(|_| restores_from);
+            all_items!(
+                c.list_restore_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
+                scope
+            )?
+        };
         for j in jobs {
             let row = restore_row!(scope, &j);
             restores.insert(row.id.clone(), row);

@@ -403,8 +403,14 @@ async fn tag_conditions_decide_coverage_from_the_resources_tags() {
             }
         }
 
-        // Without tag:GetResources the same resources are only possibly covered.
+        // Without tag:GetResources the same resources are only possibly covered. An
+        // incremental sync reads tags only with a resource it describes again, so with
+        // nothing moved it keeps them; the daily full read (a day later) reads them all.
         sb.set_faults(json!({ "error_rate": 1.0, "operations": ["GetResources"] })).await;
+        c.syncer.run().await.unwrap();
+        let kept = c.all("/api/v1/protected-resources").await;
+        assert_eq!(kept.iter().filter(|r| r["tags"].is_array()).count(), chosen.len(), "{label}: tags kept");
+        sb.advance(25.0 * 3600.0).await;
         c.syncer.run().await.unwrap();
         sb.set_faults(json!({})).await;
         let (_, cov) = c.get("/api/v1/assurance/coverage?days=7").await;

@@ -548,8 +548,9 @@ async fn a_later_sync_updates_running_jobs_and_a_denied_account_keeps_its_data()
 
 /// A validation result can land hours after its restore test completed (up to the
 /// selection's validation window), long after the incremental listing's window has
-/// moved on: the console reads such a test again (`DescribeRestoreJob`) until it is
-/// final. Here an outside validator reports five hours after the test completed.
+/// moved on: the console reads such a test again until it is final (its restore
+/// listing starts at the oldest such job; a job the listing misses is described on its
+/// own). Here an outside validator reports five hours after the test completed.
 #[tokio::test]
 async fn a_late_validation_result_is_read_again_by_a_later_sync() {
     const PAYMENTS: &str = "400000000001";
