@@ -15,7 +15,6 @@
 #   SANDBOX_ARGS="--throttle aws"               more sandbox options (AWS's request rates)
 #   NEXT=0                                      the first sync only
 #   OPS=1                                       also the calls of each round by operation
-#                                               (the sandbox logs every call; slower)
 # Needs: a release build, curl, python3, bc; TEST_POSTGRES_URL (or it starts one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,7 +32,7 @@ export AWS_ACCESS_KEY_ID=AKIABENCH0000000001 AWS_SECRET_ACCESS_KEY=bench AWS_EC2
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # shellcheck disable=SC2086 # SANDBOX_ARGS is a list of options
-${OPS:+env RUST_LOG=aws_sandbox=debug} "$bin" sandbox --listen "127.0.0.1:$port" --accounts "$accounts" --latency-ms "$latency" \
+"$bin" sandbox --listen "127.0.0.1:$port" --accounts "$accounts" --latency-ms "$latency" \
   --write-config "$work/console.toml" ${SANDBOX_ARGS:-} >"$work/sandbox.log" 2>&1 &
 pids+=($!)
 sandbox="http://127.0.0.1:$port"
@@ -77,7 +76,7 @@ sync_round() { # label database-url replicas
   pg=$(postmaster)
   sandbox_cpu=$(cpu_seconds "$sandbox_pid"); [ -n "$pg" ] && pg_cpu=$(cpu_seconds "$pg")
   before=$(requests); start=$(date +%s.%N)
-  local logged; logged=$(wc -l <"$work/sandbox.log")
+  curl -sf "$sandbox/_sandbox/world" >"$work/world-before.json"
   for i in $(seq 1 "$n"); do
     HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
       /usr/bin/time -v "$bin" sync --config "$work/console.toml" --output json >"$work/sync-$i.json" 2>"$work/sync-$i.log" &
@@ -135,9 +134,13 @@ print(f"{label}: {wall:.1f} s for {calls} AWS calls (bound calls x latency / con
       f"peak RSS {rss:.0f} MiB{'; ' + failed + ' processes failed' if failed != '0' else ''}")
 PY
   if [ -n "${OPS:-}" ]; then
-    echo "  calls by operation:"
-    tail -n "+$((logged + 1))" "$work/sandbox.log" | grep -o 'sandbox call op="\?[A-Za-z]*' | sed 's/.*op="\?//' |
-      sort | uniq -c | sort -rn | awk '{ printf "    %7d %s\n", $1, $2 }'
+    curl -sf "$sandbox/_sandbox/world" | python3 -c '
+import json, sys
+before = json.load(open(sys.argv[1]))["aws_requests_by_operation"]
+after = json.load(sys.stdin)["aws_requests_by_operation"]
+print("  calls by operation: " + ", ".join(f"{op} {n - before.get(op, 0)}" for op, n in
+      sorted(after.items(), key=lambda kv: before.get(kv[0], 0) - kv[1]) if n > before.get(op, 0)))
+' "$work/world-before.json"
   fi
 }
 

@@ -183,6 +183,7 @@ async fn world_summary(State(s): Shared) -> Json<Value> {
         "clock": clock_json(&s),
         "recovery_points": recovery_points,
         "aws_requests": s.requests(),
+        "aws_requests_by_operation": s.operations(),
         "sessions_issued": s.read().sessions.len(),
         "accounts": accounts,
     }))

@@ -56,6 +56,9 @@ pub struct Caller {
 pub struct Sandbox {
     /// AWS calls answered (or failed on purpose) since start.
     requests: std::sync::atomic::AtomicU64,
+    /// AWS calls since start by operation, for those whose operation was recognised
+    /// (what a benchmark or a test reads to see which calls a client made).
+    operations: Mutex<std::collections::BTreeMap<&'static str, u64>>,
     /// AWS Backup calls being answered now, and the most at once since start: what a
     /// client's concurrency bound looks like from the service's side.
     backup_in_flight: std::sync::atomic::AtomicU64,
@@ -126,6 +129,7 @@ impl Sandbox {
         let world = generate::build(options);
         Arc::new(Self {
             requests: std::sync::atomic::AtomicU64::new(0),
+            operations: Mutex::default(),
             backup_in_flight: std::sync::atomic::AtomicU64::new(0),
             backup_in_flight_peak: std::sync::atomic::AtomicU64::new(0),
             world: RwLock::new(world),
@@ -258,6 +262,7 @@ impl Sandbox {
                 (req.op, Parsed::Backup(req))
             }
         };
+        *lock(&self.operations).entry(op).or_default() += 1;
         let token = parts.headers.get("x-amz-security-token").and_then(|v| v.to_str().ok());
         let caller = {
             let world = self.read();
@@ -414,6 +419,11 @@ impl Sandbox {
 
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// AWS calls since start, by operation.
+    pub fn operations(&self) -> std::collections::BTreeMap<&'static str, u64> {
+        lock(&self.operations).clone()
     }
 
     pub fn now(&self) -> Millis {

@@ -726,7 +726,7 @@ impl Syncer {
             region: t.region.clone(),
             ..Default::default()
         };
-        let streamed = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
+        let streamed = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?.saved;
         self.store.save_jobs(&snap, self.now()).await.map_err(db)?;
         self.store.polled(&t.account.id, &t.region, now).await.map_err(db)?;
         Ok(streamed + snap.restore_jobs.len())

@@ -180,12 +180,45 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         full: scope.full,
         ..TargetSnapshot::default()
     };
-    read_jobs(scope, &mut snap).await?;
-    let moved = read_resources(scope, &mut snap).await?;
-    read_vaults(scope, &mut snap, &moved).await?;
+    let jobs = read_jobs(scope, &mut snap).await?;
+    let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
+    let moved = if quiet(scope, &snap, &jobs, &vaults) {
+        snap.resources = scope.known.resources.values().cloned().collect();
+        Moved::default()
+    } else {
+        read_resources(scope, &mut snap).await?
+    };
+    read_vaults(scope, &mut snap, vaults, &moved).await?;
     read_plans(scope, &mut snap).await?;
     read_tags(scope, &mut snap, &moved).await;
     Ok(snap)
+}
+
+/// Whether an incremental read can keep the protected resources the database holds
+/// without listing them. A resource's `LastBackupTime` moves when a recovery point of
+/// it is made: by a backup job, which this read's job listings show ending, or by a
+/// copy into this account, which raises a vault's `NumberOfRecoveryPoints`; its
+/// restore figures move when a restore job ends. So: no backup or restore job ended in
+/// the window, and every vault is the one on record with the count on record and no
+/// lifecycle date passed. (A deletion and a copy in within one interval leave the
+/// count as it was: the daily full read, which lists everything, catches that.)
+fn quiet(
+    scope: &ReadScope<'_>,
+    snap: &TargetSnapshot,
+    jobs: &JobsRead,
+    vaults: &[aws_sdk_backup::types::BackupVaultListMember],
+) -> bool {
+    let known = &scope.known;
+    !scope.full
+        && known.last_success_at.is_some()
+        && !jobs.backups_ended
+        && !snap.restore_jobs.iter().any(|j| j.completed_at.is_none_or(|at| at >= scope.jobs_from))
+        && vaults.len() == known.vaults.len()
+        && vaults.iter().all(|v| {
+            let arn = v.backup_vault_arn().unwrap_or_default();
+            known.vaults.get(arn).is_some_and(|k| k.recovery_points == v.number_of_recovery_points())
+                && !known.lifecycle_vaults.contains(arn)
+        })
 }
 
 /// What the resource listing showed: the resources whose latest backup moved since
@@ -241,8 +274,12 @@ fn point_rows(
 /// whose `NumberOfRecoveryPoints` then disagrees with what the database holds plus
 /// what the listing found new, or where a lifecycle date passed, is listed whole
 /// (reconciled): its points not found are gone.
-async fn read_vaults(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Moved) -> Result<()> {
-    let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
+async fn read_vaults(
+    scope: &ReadScope<'_>,
+    snap: &mut TargetSnapshot,
+    vaults: Vec<aws_sdk_backup::types::BackupVaultListMember>,
+    moved: &Moved,
+) -> Result<()> {
     // FAN_OUT vaults at once, in the listing's order.
     let mut read = Vec::new();
     for chunk in vaults.chunks(FAN_OUT) {
@@ -461,8 +498,8 @@ macro_rules! restore_row {
 /// finished since the last sync (a job both listings bring is saved twice, the later
 /// answer last). Backup and copy jobs are saved page by page as they arrive; restore
 /// jobs (few, and read again one by one while unsettled) stay in `snap` for the
-/// caller to save. Returns how many backup and copy jobs were saved.
-pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<usize> {
+/// caller to save.
+pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<JobsRead> {
     let c = &scope.client;
     let from = DateTime::from_millis(scope.jobs_from);
     let backup_from = DateTime::from_millis(scope.backup_jobs_from);
@@ -472,6 +509,7 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
         ..TargetSnapshot::default()
     };
     let mut saved = std::collections::HashSet::new();
+    let mut backups_ended = false;
     let mut restores = BTreeMap::new();
     let Completed { backup: list_backups, copy: list_copies, restore: list_restores } = scope.list_completed;
     let restores_from = DateTime::from_millis(scope.restores_from);
@@ -490,6 +528,7 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
                 let rows: Vec<BackupJobRow> =
                     page.backup_jobs.unwrap_or_default().iter().map(|j| backup_job_row(scope, j)).collect();
                 saved.extend(rows.iter().map(|r| ("backup", r.id.clone())));
+                backups_ended |= rows.iter().any(|r| r.completed_at.is_some_and(|at| at >= scope.backup_jobs_from));
                 scope.save_jobs(TargetSnapshot { backup_jobs: rows, ..page_of() }).await?;
             })
         };
@@ -534,7 +573,15 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
         }
     }
     snap.restore_jobs = restores.into_values().collect();
-    Ok(saved.len())
+    Ok(JobsRead { saved: saved.len(), backups_ended })
+}
+
+/// What [`read_jobs`] saw of the backup and copy jobs it saved as they arrived.
+pub struct JobsRead {
+    /// How many it saved.
+    pub saved: usize,
+    /// Whether a backup job ended inside the window (a recovery point may be new).
+    pub backups_ended: bool,
 }
 
 /// A backup job as stored, from a `ListBackupJobs` item.

@@ -241,11 +241,27 @@ async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() 
         c.syncer.run().await.unwrap();
         let first = calls() - before;
         let before = calls();
+        let ops_before = sb.sandbox.operations();
         let reports = c.syncer.run().await.unwrap();
         let next = calls() - before;
+        let ops: std::collections::BTreeMap<&str, u64> = sb
+            .sandbox
+            .operations()
+            .into_iter()
+            .map(|(op, n)| (op, n - ops_before.get(op).copied().unwrap_or(0)))
+            .filter(|(_, n)| *n > 0)
+            .collect();
         assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}: {reports:?}");
-        println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}");
+        println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}: {ops:?}");
         assert!(next * 10 <= first, "{label}: the next sync made {next} calls, the first {first}");
+        // Nothing moved, so nothing is described, and the resources are listed only where
+        // a backup or restore job ended in the window (the job listing's overlap).
+        for op in
+            ["DescribeRestoreJob", "DescribeProtectedResource", "GetRestoreTestingPlan", "GetBackupVaultAccessPolicy"]
+        {
+            assert_eq!(ops.get(op), None, "{label}: {op} in {ops:?}");
+        }
+        assert!(ops.get("ListProtectedResources") < ops.get("ListBackupVaults"), "{label}: {ops:?}");
         let settled = live_inventory(&c).await;
 
         // A day of changes: the daily backup plans run, copies land in the central vault,
