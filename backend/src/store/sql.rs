@@ -119,6 +119,10 @@ impl Sql {
     }
 }
 
+/// The rows of a full write chunk (the sync writes in chunks of this many): SQLite
+/// keeps an upsert of this many rows prepared, and prepares others for their run.
+pub const KEPT_ROWS: usize = 1000;
+
 /// Bound arguments per statement: under both engines' limits (SQLite 32,766, PostgreSQL 65,535).
 const MAX_ARGS: usize = 30_000;
 
@@ -158,16 +162,21 @@ pub fn upserts(
         conflict.push_str(", gone_at = NULL");
     }
     let mut statements = Vec::new();
+    let full = per_statement.min(KEPT_ROWS);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut sql = Sql::new(engine, &insert);
-        if engine == Engine::Postgres {
-            // SQLite's one writer keeps these prepared: preparing a thousand-row
-            // statement again costs more than the run (a fifth more CPU per sync when
-            // measured). PostgreSQL prepares each for its run (see `Sql::single_use`).
+        let take: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
+        if engine == Engine::Postgres || take.len() != full {
+            // SQLite's one writer keeps the statements of a full chunk prepared:
+            // preparing a thousand-row statement again costs more than the run (a fifth
+            // more CPU per sync when every one was prepared again). One of any other
+            // row count is prepared for its run, or the writer would keep one of each
+            // count, two megabytes apiece. PostgreSQL prepares each for its run (see
+            // `Sql::single_use`).
             sql.single_use();
         }
-        for (i, row) in rows.by_ref().take(per_statement).enumerate() {
+        for (i, row) in take.into_iter().enumerate() {
             sql.push(if i == 0 { "(" } else { ", (" });
             for (j, v) in row.into_iter().enumerate() {
                 if j > 0 {

@@ -14,7 +14,7 @@ use crate::time::rfc3339_opt;
 
 /// Rows per write transaction of the sync: one statement each for every table (at
 /// most 24 columns, so 24,000 arguments, under both engines' limits).
-const WRITE_CHUNK_ROWS: usize = 1000;
+const WRITE_CHUNK_ROWS: usize = super::sql::KEPT_ROWS;
 
 /// The key of every job table: job ids are unique within an account.
 const JOB_KEY: [&str; 2] = ["account_id", "id"];
