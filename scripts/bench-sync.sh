@@ -69,6 +69,29 @@ PY
 postmaster() { if [ -n "${PG_DIR:-}" ]; then head -1 "$PG_DIR/data/postmaster.pid"; fi; }
 requests() { curl -sf "$sandbox/_sandbox/world" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aws_requests"])'; }
 
+# The peaks of a process's anonymous memory and of its mapped file pages (SQLite's
+# readers map the database), sampled every 50 ms while it runs: what /usr/bin/time's
+# peak RSS is made of. Takes the pid of /usr/bin/time and samples its child.
+sample_memory() { # time-pid output
+  python3 - "$1" "$2" <<'PY'
+import os, sys, time
+parent, out = sys.argv[1], sys.argv[2]
+anon = mapped = 0
+child = None
+while os.path.exists(f"/proc/{parent}"):
+    try:
+        if child is None:
+            child = open(f"/proc/{parent}/task/{parent}/children").read().split()[0]
+        fields = dict(l.split(":", 1) for l in open(f"/proc/{child}/status"))
+        anon = max(anon, int(fields["RssAnon"].split()[0]))
+        mapped = max(mapped, int(fields["RssFile"].split()[0]))
+    except (OSError, IndexError, KeyError):
+        pass
+    time.sleep(0.05)
+open(out, "w").write(f"{anon / 1024:.0f} {mapped / 1024:.0f}\n")
+PY
+}
+
 # One `recovery-console sync` per replica at once; prints what each replica's
 # /usr/bin/time and JSON report said, then the totals.
 sync_round() { # label database-url replicas
@@ -81,9 +104,11 @@ sync_round() { # label database-url replicas
     HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
       /usr/bin/time -v "$bin" sync --config "$work/console.toml" --output json >"$work/sync-$i.json" 2>"$work/sync-$i.log" &
     pids+=($!)
+    sample_memory "$!" "$work/memory-$i.txt" &
   done
   local failed=0
   for i in $(seq 1 "$n"); do wait "${pids[-$i]}" || failed=$((failed + 1)); done
+  sleep 0.2 # the samplers write their peaks once their process is gone
   end=$(date +%s.%N); after=$(requests)
   sandbox_cpu=$(echo "$(cpu_seconds "$sandbox_pid") - $sandbox_cpu" | bc)
   if [ -n "$pg" ]; then pg_cpu=$(echo "$(cpu_seconds "$pg") - $pg_cpu" | bc); fi
@@ -108,7 +133,12 @@ for i in range(1, n + 1):
     errors += sum(1 for t in report if t["status"] != "ok")
     cpu += user + system
     rss = max(rss, peak)
-    print(f"  replica {i}: {len(report)} targets synced, CPU {user:.1f} s user + {system:.1f} s system, peak RSS {peak:.0f} MiB")
+    try:
+        anon, mapped = open(f"{work}/memory-{i}.txt").read().split()
+        made_of = f" (sampled peaks: anonymous memory {anon} MiB, mapped files {mapped} MiB)"
+    except (OSError, ValueError):
+        made_of = ""
+    print(f"  replica {i}: {len(report)} targets synced, CPU {user:.1f} s user + {system:.1f} s system, peak RSS {peak:.0f} MiB{made_of}")
 longest = None
 for i in range(1, n + 1):
     try:
