@@ -221,6 +221,13 @@ impl AwsAccess {
         aws_sdk_backup::Client::new(&config)
     }
 
+    /// A Resource Groups Tagging client with the hub's own credentials (the shape an
+    /// organization-wide job read shares with a target's read; it reads no tags).
+    pub fn hub_tagging(&self, region: &str) -> aws_sdk_resourcegroupstagging::Client {
+        let config = self.base.to_builder().region(Region::new(region.to_string())).build();
+        aws_sdk_resourcegroupstagging::Client::new(&config)
+    }
+
     /// An S3 client with the hub's own credentials (the bucket of the audit digests).
     pub fn hub_s3(&self, region: &str) -> aws_sdk_s3::Client {
         let config = self.base.to_builder().region(Region::new(region.to_string())).build();
@@ -432,14 +439,18 @@ fn one_line(text: &str) -> String {
 /// What the console calls with its own (hub) credentials: AssumeRole into the member
 /// roles, Organizations for discovery, and Backup's organization-wide settings and
 /// frameworks ([`Aws::hub_backup`]). The template's `RecoveryConsoleHub` policy and the
-/// README's hub policy grant these.
-pub const HUB_ACTIONS: [&str; 6] = [
+/// README's hub policy grant these. The three job listings serve the poll's
+/// organization-wide read (`sync.organization_jobs`).
+pub const HUB_ACTIONS: [&str; 9] = [
     "sts:AssumeRole",
     "organizations:ListAccounts",
     "organizations:DescribeOrganization",
     "backup:DescribeGlobalSettings",
     "backup:ListFrameworks",
     "backup:ListReportPlans",
+    "backup:ListBackupJobs",
+    "backup:ListCopyJobs",
+    "backup:ListRestoreJobs",
 ];
 
 #[cfg(test)]

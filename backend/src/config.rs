@@ -352,6 +352,13 @@ pub struct SyncConfig {
     /// How long a replica holds an (account, region) it syncs without renewing its lease
     /// (it renews every third of this); another replica takes the target after that.
     pub lease_secs: u64,
+    /// The poll lists the jobs of the organization's accounts from the management
+    /// account, a few calls per Region (`ByAccountId` `*`), instead of a few per
+    /// (account, region). Needs the console's own credentials in the management account
+    /// with AWS Backup's cross-account monitoring on; accounts outside the organization,
+    /// and every account when the listing fails, are polled one by one.
+    #[serde(default)]
+    pub organization_jobs: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -420,6 +427,7 @@ impl Default for Config {
                 full_every_hours: 24,
                 poll_secs: 60,
                 lease_secs: 60,
+                organization_jobs: false,
             },
             discovery: DiscoveryConfig {
                 enabled: false,

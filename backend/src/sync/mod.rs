@@ -690,22 +690,23 @@ impl Syncer {
         let Some(replica_lock) = self.store.try_lock_poll().await? else {
             return Err(SyncError::OtherReplica);
         };
-        let targets = self.synced_targets().await?;
-        let results: Vec<Option<Result<usize, (String, String)>>> = futures_util::stream::iter(targets)
+        let (regions, one_by_one) = self.organization_targets(self.synced_targets().await?).await;
+        let concurrency = self.config.sync.concurrency;
+        let by_target = futures_util::stream::iter(one_by_one)
             .map(|t| async move {
                 let _claim = self.claim(&t)?;
-                let result = self.poll_target(&t).await;
-                if let Err((code, message)) = &result {
-                    tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
-                }
-                Some(result)
+                Some(self.poll_logged(&t).await)
             })
-            .buffer_unordered(self.config.sync.concurrency)
-            .collect()
-            .await;
+            .buffer_unordered(concurrency)
+            .collect::<Vec<_>>();
+        let by_region = futures_util::stream::iter(regions)
+            .map(|(region, targets)| self.poll_region(region, targets))
+            .buffer_unordered(concurrency)
+            .collect::<Vec<_>>();
+        let (by_target, by_region) = futures_util::future::join(by_target, by_region).await;
         replica_lock.release().await;
         let mut summary = PollSummary::default();
-        for r in results.into_iter().flatten() {
+        for r in by_target.into_iter().flatten().chain(by_region.into_iter().flatten()) {
             summary.targets += 1;
             match r {
                 Ok(jobs) => summary.jobs += jobs,
@@ -713,6 +714,148 @@ impl Syncer {
             }
         }
         Ok(summary)
+    }
+
+    async fn poll_logged(&self, t: &Target) -> Result<usize, (String, String)> {
+        let result = self.poll_target(t).await;
+        if let Err((code, message)) = &result {
+            tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
+        }
+        result
+    }
+
+    /// The targets whose jobs the poll reads organization-wide, by Region (with
+    /// `sync.organization_jobs`, those of the organization's accounts), and the
+    /// others, read one by one. Without the organization's accounts, every target is
+    /// read one by one.
+    async fn organization_targets(&self, targets: Vec<Target>) -> (HashMap<String, Vec<Target>>, Vec<Target>) {
+        if !self.config.sync.organization_jobs {
+            return (HashMap::new(), targets);
+        }
+        let members: std::collections::HashSet<String> = match self.organization().await {
+            Ok(org) => org.accounts.iter().map(|(id, _)| id.clone()).collect(),
+            Err(e) => {
+                tracing::warn!(error = %e, "Organizations could not be read; the poll reads each account's jobs");
+                return (HashMap::new(), targets);
+            }
+        };
+        let mut regions: HashMap<String, Vec<Target>> = HashMap::new();
+        let mut one_by_one = Vec::new();
+        for t in targets {
+            if members.contains(&t.account.id) {
+                regions.entry(t.region.clone()).or_default().push(t);
+            } else {
+                one_by_one.push(t);
+            }
+        }
+        (regions, one_by_one)
+    }
+
+    /// One poll of a Region's targets through one organization-wide job read from
+    /// the management account (`ByAccountId` `*`), from the earliest of their poll
+    /// windows; unsettled restore jobs the listing did not bring are described in their
+    /// own account. When the organization-wide read fails (the console's credentials
+    /// are not the management account's, or cross-account monitoring is off), each
+    /// target is polled on its own. One result per target polled; targets a sync is
+    /// reading are skipped.
+    async fn poll_region(&self, region: String, targets: Vec<Target>) -> Vec<Result<usize, (String, String)>> {
+        let claimed: Vec<(Target, Claim<'_>)> =
+            targets.into_iter().filter_map(|t| self.claim(&t).map(|claim| (t, claim))).collect();
+        match self.poll_organization(&region, &claimed).await {
+            Ok(results) => results,
+            Err((code, message)) => {
+                tracing::warn!(region = %region, code = %code, message = %message,
+                    "the organization-wide job listing failed; polling each account of the Region");
+                // At once: each call waits for its permit of the console-wide bound.
+                let each: Vec<_> = claimed.iter().map(|(t, _)| self.poll_logged(t)).collect();
+                futures_util::future::join_all(each).await
+            }
+        }
+    }
+
+    async fn poll_organization(
+        &self,
+        region: &str,
+        claimed: &[(Target, Claim<'_>)],
+    ) -> Result<Vec<Result<usize, (String, String)>>, (String, String)> {
+        let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
+        let now = self.now();
+        let (mut from, mut restores_from) = (now, now);
+        let mut unsettled = Vec::new();
+        for (t, _) in claimed {
+            let Some(polled) = self.store.poll_from(&t.account.id, region).await.map_err(db)? else { continue };
+            let window = polled - POLL_OVERLAP_MS;
+            let open = self.store.unsettled_restore_jobs(&t.account.id, region, now - POLL_UNSETTLED_MS, window).await;
+            let open = open.map_err(db)?;
+            from = from.min(window);
+            restores_from = restores_from.min(open.first().map_or(window, |(_, created)| window.min(*created)));
+            unsettled.extend(open.into_iter().map(|(id, _)| (t, id)));
+        }
+        let accounts: std::collections::HashSet<String> = claimed.iter().map(|(t, _)| t.account.id.clone()).collect();
+        let scope = read::ReadScope {
+            client: self.aws.hub_backup(region),
+            tagging: self.aws.hub_tagging(region),
+            account_id: "",
+            region,
+            page_size: self.config.sync.page_size,
+            jobs_from: from,
+            backup_jobs_from: from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000),
+            unsettled_restores: Vec::new(),
+            restores_from,
+            list_completed: read::Completed::ALL,
+            full: false,
+            points_from: from,
+            known: crate::store::KnownTarget::default(),
+            calls: &self.calls,
+            pages: &self.pages,
+            store: &self.store,
+            started: now,
+            organization: Some(&accounts),
+        };
+        let mut snap = crate::store::TargetSnapshot::default();
+        let streamed = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?.saved;
+        let mut restores: HashMap<String, Vec<crate::store::RestoreJobRow>> = HashMap::new();
+        for job in snap.restore_jobs {
+            restores.entry(job.account_id.clone()).or_default().push(job);
+        }
+        let mut results = Vec::new();
+        for (t, _) in claimed {
+            let mut jobs = restores.remove(&t.account.id).unwrap_or_default();
+            let missed: Vec<String> = unsettled
+                .iter()
+                .filter(|(owner, id)| owner.account.id == t.account.id && !jobs.iter().any(|j| &j.id == id))
+                .map(|(_, id)| id.clone())
+                .collect();
+            let result = async {
+                if !missed.is_empty() {
+                    let client = self.aws.backup(&t.role, region).await;
+                    jobs.extend(
+                        read::describe_restore_jobs(&client, &t.account.id, region, &missed, &self.calls).await?,
+                    );
+                }
+                let read = jobs.len();
+                let snap = crate::store::TargetSnapshot {
+                    account_id: t.account.id.clone(),
+                    region: region.to_string(),
+                    restore_jobs: jobs,
+                    ..Default::default()
+                };
+                self.store.save_jobs(&snap, self.now()).await.map_err(read::database)?;
+                self.store.polled(&t.account.id, region, now).await.map_err(read::database)?;
+                Ok::<usize, crate::aws::AwsFailure>(read)
+            }
+            .await
+            .map_err(|f| (f.code, f.message));
+            if let Err((code, message)) = &result {
+                tracing::warn!(account = %t.account.id, region = %region, code = %code, message = %message, "poll failed");
+            }
+            results.push(result);
+        }
+        // The backup and copy jobs saved as they arrived count with the first target.
+        if let Some(Ok(jobs)) = results.first_mut() {
+            *jobs += streamed;
+        }
+        Ok(results)
     }
 
     async fn poll_target(&self, t: &Target) -> Result<usize, (String, String)> {
@@ -792,6 +935,7 @@ impl Syncer {
             pages: &self.pages,
             store: &self.store,
             started: now,
+            organization: None,
         })
     }
 

@@ -69,6 +69,13 @@ pub struct ReadScope<'a> {
     /// stamped with `started` (the sync's start).
     pub store: &'a crate::store::Store,
     pub started: i64,
+    /// A job read for the whole organization ([`read_jobs`] only): `client` is the
+    /// management account's, every job listing asks for `ByAccountId` `*`, and the jobs
+    /// of these accounts are kept (each as its own account's), the others dropped.
+    /// (BRIEF, AWS fact 8; Backup model, `ListBackupJobs` `ByAccountId`: "If used from
+    /// an Organizations management account, passing * returns all jobs across the
+    /// organization", the same words for copy and restore jobs.)
+    pub organization: Option<&'a std::collections::HashSet<String>>,
 }
 
 impl ReadScope<'_> {
@@ -86,6 +93,20 @@ impl ReadScope<'_> {
     async fn save_jobs(&self, page: TargetSnapshot) -> Result<()> {
         self.store.save_backup_and_copy_jobs(&page, self.started).await.map_err(database)
     }
+
+    /// Whose a listed job is, and whether it is kept: this target's account, or in an
+    /// organization-wide read the job's own account when it is one of those read.
+    fn owner<'s>(&'s self, listed: Option<&'s str>) -> Option<&'s str> {
+        match self.organization {
+            None => Some(self.account_id),
+            Some(accounts) => listed.filter(|a| accounts.contains(*a)),
+        }
+    }
+
+    /// `ByAccountId` of a job listing: `*` in an organization-wide read.
+    fn by_account(&self) -> Option<String> {
+        self.organization.map(|_| "*".to_string())
+    }
 }
 
 /// Which job listings by completion a read makes ([`ReadScope::list_completed`]).
@@ -102,7 +123,7 @@ impl Completed {
 }
 
 /// A database failure while a target is read, as the target's failure.
-fn database(e: crate::store::StoreError) -> AwsFailure {
+pub(crate) fn database(e: crate::store::StoreError) -> AwsFailure {
     AwsFailure { code: "DatabaseError".into(), message: e.to_string() }
 }
 
@@ -462,15 +483,15 @@ async fn describe(scope: &ReadScope<'_>, row: &ProtectedResourceRow) -> Result<(
     }
 }
 
-/// A restore job as stored, from a `ListRestoreJobs` item or a `DescribeRestoreJob`
-/// answer (the service model gives both the same members).
+/// A restore job of `$account` as stored, from a `ListRestoreJobs` item or a
+/// `DescribeRestoreJob` answer (the service model gives both the same members).
 macro_rules! restore_row {
-    ($scope:expr, $j:expr) => {{
+    ($account:expr, $region:expr, $j:expr) => {{
         let j = $j;
         RestoreJobRow {
-            account_id: $scope.account_id.to_string(),
+            account_id: $account.to_string(),
             id: j.restore_job_id().unwrap_or_default().to_string(),
-            region: $scope.region.to_string(),
+            region: $region.to_string(),
             recovery_point_arn: s(j.recovery_point_arn()),
             vault_arn: s(j.backup_vault_arn()),
             resource_arn: s(j.source_resource_arn()),
@@ -519,27 +540,40 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
             if completed { (None, Some(backup_from)) } else { (Some(backup_from), None) };
         let request = c
             .list_backup_jobs()
+            .set_by_account_id(scope.by_account())
             .set_by_created_after(backup_created_after)
             .set_by_complete_after(backup_complete_after);
         let listed: std::result::Result<(), _> = if completed && !list_backups {
             Ok(())
         } else {
             each_page!(request, scope, |page| {
-                let rows: Vec<BackupJobRow> =
-                    page.backup_jobs.unwrap_or_default().iter().map(|j| backup_job_row(scope, j)).collect();
+                let rows: Vec<BackupJobRow> = page
+                    .backup_jobs
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|j| Some(backup_job_row(scope.owner(j.account_id())?, scope.region, j)))
+                    .collect();
                 saved.extend(rows.iter().map(|r| ("backup", r.id.clone())));
                 backups_ended |= rows.iter().any(|r| r.completed_at.is_some_and(|at| at >= scope.backup_jobs_from));
                 scope.save_jobs(TargetSnapshot { backup_jobs: rows, ..page_of() }).await?;
             })
         };
         listed.map_err(aws)?;
-        let request = c.list_copy_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after);
+        let request = c
+            .list_copy_jobs()
+            .set_by_account_id(scope.by_account())
+            .set_by_created_after(created_after)
+            .set_by_complete_after(complete_after);
         let listed: std::result::Result<(), _> = if completed && !list_copies {
             Ok(())
         } else {
             each_page!(request, scope, |page| {
-                let rows: Vec<CopyJobRow> =
-                    page.copy_jobs.unwrap_or_default().iter().map(|j| copy_job_row(scope, j)).collect();
+                let rows: Vec<CopyJobRow> = page
+                    .copy_jobs
+                    .unwrap_or_default()
+                    .iter()
+                    .filter_map(|j| Some(copy_job_row(scope.owner(j.account_id())?, scope.region, j)))
+                    .collect();
                 saved.extend(rows.iter().map(|r| ("copy", r.id.clone())));
                 scope.save_jobs(TargetSnapshot { copy_jobs: rows, ..page_of() }).await?;
             })
@@ -549,31 +583,52 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
             Vec::new()
         } else {
             let created_after = created_after.map(|_| restores_from);
-            all_items!(
-                c.list_restore_jobs().set_by_created_after(created_after).set_by_complete_after(complete_after),
-                scope
-            )?
+            let request = c
+                .list_restore_jobs()
+                .set_by_account_id(scope.by_account())
+                .set_by_created_after(created_after)
+                .set_by_complete_after(complete_after);
+            all_items!(request, scope)?
         };
         for j in jobs {
-            let row = restore_row!(scope, &j);
-            restores.insert(row.id.clone(), row);
+            let Some(account) = scope.owner(j.account_id()) else { continue };
+            let row = restore_row!(account, scope.region, &j);
+            restores.insert((row.account_id.clone(), row.id.clone()), row);
         }
     }
-    for id in &scope.unsettled_restores {
-        if restores.contains_key(id) {
-            continue;
-        }
-        match call!(c.describe_restore_job().restore_job_id(id), scope) {
-            Ok(j) => {
-                restores.insert(id.clone(), restore_row!(scope, &j));
-            }
-            // A job AWS no longer knows keeps what was last read.
+    let missed: Vec<String> = scope
+        .unsettled_restores
+        .iter()
+        .filter(|id| !restores.contains_key(&(scope.account_id.to_string(), id.to_string())))
+        .cloned()
+        .collect();
+    snap.restore_jobs = restores.into_values().collect();
+    snap.restore_jobs.extend(describe_restore_jobs(c, scope.account_id, scope.region, &missed, scope.calls).await?);
+    Ok(JobsRead { saved: saved.len(), backups_ended })
+}
+
+/// Restore jobs of an account read one by one (`DescribeRestoreJob`), each within a
+/// permit of `calls`; a job AWS no longer knows is left out (it keeps what was last read).
+pub async fn describe_restore_jobs(
+    client: &Client,
+    account: &str,
+    region: &str,
+    ids: &[String],
+    calls: &tokio::sync::Semaphore,
+) -> Result<Vec<RestoreJobRow>> {
+    let mut rows = Vec::new();
+    for id in ids {
+        let answer = {
+            let _permit = calls.acquire().await;
+            client.describe_restore_job().restore_job_id(id).send().await
+        };
+        match answer {
+            Ok(j) => rows.push(restore_row!(account, region, &j)),
             Err(e) if failure(&e).code == "ResourceNotFoundException" => {}
             Err(e) => return Err(aws(e)),
         }
     }
-    snap.restore_jobs = restores.into_values().collect();
-    Ok(JobsRead { saved: saved.len(), backups_ended })
+    Ok(rows)
 }
 
 /// What [`read_jobs`] saw of the backup and copy jobs it saved as they arrived.
@@ -584,12 +639,12 @@ pub struct JobsRead {
     pub backups_ended: bool,
 }
 
-/// A backup job as stored, from a `ListBackupJobs` item.
-fn backup_job_row(scope: &ReadScope<'_>, j: &aws_sdk_backup::types::BackupJob) -> BackupJobRow {
+/// A backup job of `account` as stored, from a `ListBackupJobs` item.
+fn backup_job_row(account: &str, region: &str, j: &aws_sdk_backup::types::BackupJob) -> BackupJobRow {
     BackupJobRow {
-        account_id: scope.account_id.to_string(),
+        account_id: account.to_string(),
         id: j.backup_job_id().unwrap_or_default().to_string(),
-        region: scope.region.to_string(),
+        region: region.to_string(),
         vault_name: s(j.backup_vault_name()),
         vault_arn: s(j.backup_vault_arn()),
         recovery_point_arn: s(j.recovery_point_arn()),
@@ -607,12 +662,12 @@ fn backup_job_row(scope: &ReadScope<'_>, j: &aws_sdk_backup::types::BackupJob) -
     }
 }
 
-/// A copy job as stored, from a `ListCopyJobs` item.
-fn copy_job_row(scope: &ReadScope<'_>, j: &aws_sdk_backup::types::CopyJob) -> CopyJobRow {
+/// A copy job of `account` as stored, from a `ListCopyJobs` item.
+fn copy_job_row(account: &str, region: &str, j: &aws_sdk_backup::types::CopyJob) -> CopyJobRow {
     CopyJobRow {
-        account_id: scope.account_id.to_string(),
+        account_id: account.to_string(),
         id: j.copy_job_id().unwrap_or_default().to_string(),
-        region: scope.region.to_string(),
+        region: region.to_string(),
         source_vault_arn: s(j.source_backup_vault_arn()),
         source_recovery_point_arn: s(j.source_recovery_point_arn()),
         destination_vault_arn: s(j.destination_backup_vault_arn()),

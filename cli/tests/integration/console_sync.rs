@@ -969,3 +969,55 @@ async fn a_poll_during_a_sync_skips_what_the_sync_reads() {
     sb.set_faults(json!({})).await;
     assert!(reports.iter().all(|r| r.status == "ok"), "{reports:?}");
 }
+
+/// With `sync.organization_jobs`, the poll reads the organization's jobs from the
+/// management account, a few listings per Region (`ByAccountId` `*`: BRIEF, AWS fact
+/// 8; Backup model, `ListBackupJobs`: "If used from an Organizations management
+/// account, passing * returns all jobs across the organization"), not a few per
+/// (account, region), and stores each job as its own account's. When that listing
+/// fails, the poll reads each account's jobs as without the setting.
+#[tokio::test]
+async fn the_poll_reads_the_organizations_jobs_through_the_management_account() {
+    let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
+    let sb = spawn(6, 0.0).await;
+    for db in databases().await {
+        let label = db.label;
+        let c = console(&sb, &db, |cfg| cfg.sync.organization_jobs = true).await;
+        c.syncer.run().await.unwrap();
+        let (_, accounts) = c.get("/api/v1/accounts?limit=200").await;
+        let synced: Vec<&Value> = accounts["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|a| a["sync"].as_array().unwrap())
+            .filter(|s| s["last_success_at"].is_string())
+            .collect();
+        let regions: BTreeSet<&str> = synced.iter().map(|s| s["region"].as_str().unwrap()).collect();
+        assert!(synced.len() > 2 * regions.len(), "{label}: {} targets in {regions:?}", synced.len());
+
+        // New work in two accounts: a restore test in one, a copy from it into another.
+        let op = sb.operator(WORKLOAD_A).await;
+        let copy = copy_to_central(&op, &latest_rp(&op, "workload-a-vault", tracking).await).await;
+        let (test, _) = completed_tracking_test(&sb).await;
+        let before = sb.sandbox.operations();
+        let summary = c.syncer.poll().await.unwrap();
+        let calls =
+            |op: &str| sb.sandbox.operations().get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
+        for listing in ["ListBackupJobs", "ListCopyJobs", "ListRestoreJobs"] {
+            // One listing by creation and one by completion per Region (one page each here).
+            assert_eq!(calls(listing), 2 * regions.len() as u64, "{label}: {listing}");
+        }
+        assert_eq!(stored_status(&c, "restore-jobs", &test).await.as_deref(), Some("COMPLETED"), "{label}");
+        assert!(stored_status(&c, "copy-jobs", &copy).await.is_some(), "{label}: the copy is the source account's");
+
+        // The management account's listing refused: every account is read on its own.
+        sb.set_faults(json!({ "error_rate": 1.0, "operations": ["ListBackupJobs"], "accounts": ["999999999999"] }))
+            .await;
+        let (later, _) = completed_tracking_test(&sb).await;
+        let summary = c.syncer.poll().await.unwrap();
+        sb.set_faults(json!({})).await;
+        assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
+        assert_eq!(stored_status(&c, "restore-jobs", &later).await.as_deref(), Some("COMPLETED"), "{label}");
+    }
+}
