@@ -320,6 +320,13 @@ fn job_key(account: &str, id: &str) -> String {
     format!("{account}/{id}")
 }
 
+/// The condition (after a `WHERE`) of a restore job whose status, validation or
+/// deletion may still change: not finished, a test whose validation has no final
+/// answer, or a test whose clean-up has not ended.
+const UNSETTLED: &str = " AND (status NOT IN ('COMPLETED', 'FAILED', 'ABORTED')
+    OR (is_test = 1 AND status = 'COMPLETED' AND (validation_status IS NULL OR validation_status = 'VALIDATING'))
+    OR (is_test = 1 AND (deletion_status IS NULL OR deletion_status = 'DELETING')))";
+
 impl Store {
     pub async fn list_backup_jobs(&self, q: &ListQuery) -> Result<(Vec<BackupJob>, Option<String>), StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT * FROM backup_jobs WHERE 1 = 1");
@@ -394,15 +401,19 @@ impl Store {
             .arg(since)
             .push(" AND created_at < ")
             .arg(before)
-            .push(
-                " AND (status NOT IN ('COMPLETED', 'FAILED', 'ABORTED')
-                  OR (is_test = 1 AND status = 'COMPLETED'
-                      AND (validation_status IS NULL OR validation_status = 'VALIDATING'))
-                  OR (is_test = 1 AND (deletion_status IS NULL OR deletion_status = 'DELETING')))
-                  ORDER BY created_at",
-            );
+            .push(UNSETTLED)
+            .push(" ORDER BY created_at");
         let rows = sql.query().fetch_all(self.pool()).await?;
         rows.iter().map(|r| Ok((super::col(r, "id")?, super::col(r, "created_at")?))).collect()
+    }
+
+    /// When the oldest unsettled restore job of a Region (any account) created since
+    /// `since` was created, as [`Store::unsettled_restore_jobs`] tells unsettled.
+    pub async fn oldest_unsettled_restore(&self, region: &str, since: i64) -> Result<Option<i64>, StoreError> {
+        let mut sql = Sql::new(self.engine(), "SELECT MIN(created_at) AS oldest FROM restore_jobs WHERE region = ");
+        sql.arg(region).push(" AND created_at >= ").arg(since).push(UNSETTLED);
+        let row = sql.query().fetch_one(self.pool()).await?;
+        super::col(&row, "oldest")
     }
 
     /// Whether the database holds a job of `table` (`backup_jobs`, `copy_jobs` or

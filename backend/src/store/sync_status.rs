@@ -370,6 +370,17 @@ impl Store {
         }
     }
 
+    /// The last successful sync of every (account, region) of `region` that has one.
+    pub async fn last_successes(&self, region: &str) -> Result<HashMap<String, i64>, StoreError> {
+        let mut sql = Sql::new(
+            self.engine(),
+            "SELECT account_id, last_success_at FROM sync_status WHERE last_success_at IS NOT NULL AND region = ",
+        );
+        sql.arg(region);
+        let rows = sql.query().fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((col(r, "account_id")?, col(r, "last_success_at")?))).collect()
+    }
+
     /// What the database holds of an (account, region) for an incremental sync: the
     /// vaults, resources and plans not gone, the recovery points created since
     /// `points_from`, and the vaults where a lifecycle date passed between the last

@@ -139,7 +139,23 @@ struct Pass<'a> {
     /// Targets synced since then count as done.
     due_before: i64,
     targets: &'a HashMap<(String, String), Target>,
+    /// The jobs an organization-wide read at the pass's start brought, by target.
+    jobs: HashMap<(String, String), PassJobs>,
 }
+
+/// A target's jobs from the organization-wide read at a pass's start.
+struct PassJobs {
+    /// When the read ran (the console's clock): a target that takes these syncs as of
+    /// then, so that its next window starts early enough for what ended since.
+    at: i64,
+    /// Where the read's window started: it serves a target whose window starts later.
+    from: i64,
+    jobs: read::OrganizationJobs,
+}
+
+/// How old a target's last success may be for a pass's organization-wide job read to
+/// cover it: the read's window reaches back to the oldest such success.
+const PASS_JOBS_WINDOW_MS: i64 = 24 * 3_600_000;
 
 /// Failures in a row of handing out a lease before a pass's worker gives up.
 const LEASE_TRIES: u32 = 10;
@@ -481,8 +497,9 @@ impl Syncer {
         let pass_started = wall_clock_ms();
         let keys: Vec<(String, String)> = targets.iter().map(|t| (t.account.id.clone(), t.region.clone())).collect();
         self.store.want_targets(&keys, pass_started).await?;
+        let jobs = self.read_pass_jobs(&targets).await;
         let by_key: HashMap<(String, String), Target> = keys.into_iter().zip(targets).collect();
-        let pass = Pass { started: pass_started, due_before: pass_started - fresh_ms, targets: &by_key };
+        let pass = Pass { started: pass_started, due_before: pass_started - fresh_ms, targets: &by_key, jobs };
         let workers = (0..self.config.sync.concurrency).map(|_| self.work(&pass));
         let mut reports = Vec::new();
         for worker in futures_util::future::join_all(workers).await {
@@ -541,7 +558,8 @@ impl Syncer {
                 }
                 continue;
             };
-            let report = self.sync_leased(target, &lease, lease_ms).await;
+            let jobs = pass.jobs.get(&(lease.account_id.clone(), lease.region.clone()));
+            let report = self.sync_leased(target, jobs, &lease, lease_ms).await;
             if let Err(e) = self.store.release_lease(&lease, &self.holder, wall_clock_ms()).await {
                 tracing::warn!(error = %e, account = %lease.account_id, region = %lease.region,
                     "could not release a sync lease; it runs out by itself");
@@ -560,8 +578,14 @@ impl Syncer {
     /// The renewals run beside the sync, never instead of it: a renewal waiting for
     /// the SQLite writer while the sync's own statement held it would wait out the
     /// pool's timeout with both stopped (a 500-account sync stalled so).
-    async fn sync_leased(&self, target: &Target, lease: &Lease, lease_ms: i64) -> TargetReport {
-        let work = self.sync_target(target);
+    async fn sync_leased(
+        &self,
+        target: &Target,
+        jobs: Option<&PassJobs>,
+        lease: &Lease,
+        lease_ms: i64,
+    ) -> TargetReport {
+        let work = self.sync_target(target, jobs);
         let heartbeat = async {
             let mut ticker = tokio::time::interval(Duration::from_millis((lease_ms / 3).max(1) as u64));
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -582,7 +606,7 @@ impl Syncer {
         }
     }
 
-    async fn sync_target(&self, t: &Target) -> TargetReport {
+    async fn sync_target(&self, t: &Target, jobs: Option<&PassJobs>) -> TargetReport {
         // A poll of this target ends within a few calls: the sync waits for it.
         let _claim = loop {
             if let Some(claim) = self.claim(t) {
@@ -592,7 +616,7 @@ impl Syncer {
         };
         let started = self.now();
         let throttled_before = self.aws.throttled().of(&t.account.id, &t.region);
-        let result = self.read_and_save(t, started).await;
+        let result = self.read_and_save(t, started, jobs).await;
         let duration_ms = self.now() - started;
         let throttled = self.aws.throttled().of(&t.account.id, &t.region) - throttled_before;
         let mut report = TargetReport {
@@ -629,9 +653,16 @@ impl Syncer {
         report
     }
 
-    async fn read_and_save(&self, t: &Target, started: i64) -> Result<SyncCounts, (String, String)> {
+    /// Reads a target and saves it. With `jobs` (the pass's organization-wide read)
+    /// covering its window, an incremental read takes its jobs from there and counts as
+    /// started when that read ran.
+    async fn read_and_save(
+        &self,
+        t: &Target,
+        started: i64,
+        jobs: Option<&PassJobs>,
+    ) -> Result<SyncCounts, (String, String)> {
         let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
-        self.store.sync_started(&t.account.id, &t.region, started).await.map_err(db)?;
         let sync = &self.config.sync;
         let overlap = sync.job_overlap_minutes * 60_000;
         let last_success = self.store.last_success(&t.account.id, &t.region).await.map_err(db)?;
@@ -639,6 +670,9 @@ impl Syncer {
             Some(last) => last - overlap,
             None => started - sync.job_lookback_days * 86_400_000,
         };
+        let jobs = jobs.filter(|j| last_success.is_some() && j.from <= jobs_from);
+        let started = jobs.map_or(started, |j| j.at.min(started));
+        self.store.sync_started(&t.account.id, &t.region, started).await.map_err(db)?;
         let points_from = last_success.map_or(started, |last| last - overlap);
         let known = self.store.known_target(&t.account.id, &t.region, points_from, started).await.map_err(db)?;
         let full = match known.last_full_at {
@@ -648,6 +682,7 @@ impl Syncer {
         let week_ago = started - 7 * 86_400_000;
         let every_listing = last_success.is_none() || full;
         let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
+        scope.jobs_read = jobs.filter(|_| !full).map(|j| &j.jobs);
         scope.full = full;
         scope.points_from = points_from;
         scope.known = known;
@@ -792,26 +827,7 @@ impl Syncer {
             unsettled.extend(open.into_iter().map(|(id, _)| (t, id)));
         }
         let accounts: std::collections::HashSet<String> = claimed.iter().map(|(t, _)| t.account.id.clone()).collect();
-        let scope = read::ReadScope {
-            client: self.aws.hub_backup(region),
-            tagging: self.aws.hub_tagging(region),
-            account_id: "",
-            region,
-            page_size: self.config.sync.page_size,
-            jobs_from: from,
-            backup_jobs_from: from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000),
-            unsettled_restores: Vec::new(),
-            restores_from,
-            list_completed: read::Completed::ALL,
-            full: false,
-            points_from: from,
-            known: crate::store::KnownTarget::default(),
-            calls: &self.calls,
-            pages: &self.pages,
-            store: &self.store,
-            started: now,
-            organization: Some(&accounts),
-        };
+        let scope = self.organization_scope(region, &accounts, from, restores_from, now);
         let mut snap = crate::store::TargetSnapshot::default();
         let streamed = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?.saved;
         let mut restores: HashMap<String, Vec<crate::store::RestoreJobRow>> = HashMap::new();
@@ -936,7 +952,101 @@ impl Syncer {
             store: &self.store,
             started: now,
             organization: None,
+            jobs_read: None,
         })
+    }
+
+    /// An organization-wide job read of `accounts` in `region` through the management
+    /// account's client ([`read::ReadScope::organization`]): every listing by creation
+    /// and by completion from `from` (backup jobs within the 30 days AWS keeps), restore
+    /// jobs by creation from `restores_from`.
+    fn organization_scope<'a>(
+        &'a self,
+        region: &'a str,
+        accounts: &'a std::collections::HashSet<String>,
+        from: i64,
+        restores_from: i64,
+        now: i64,
+    ) -> read::ReadScope<'a> {
+        read::ReadScope {
+            client: self.aws.hub_backup(region),
+            tagging: self.aws.hub_tagging(region),
+            account_id: "",
+            region,
+            page_size: self.config.sync.page_size,
+            jobs_from: from,
+            backup_jobs_from: from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000),
+            unsettled_restores: Vec::new(),
+            restores_from,
+            list_completed: read::Completed::ALL,
+            full: false,
+            points_from: from,
+            known: crate::store::KnownTarget::default(),
+            calls: &self.calls,
+            pages: &self.pages,
+            store: &self.store,
+            started: now,
+            organization: Some(accounts),
+            jobs_read: None,
+        }
+    }
+
+    /// With `sync.organization_jobs`, one organization-wide job read per Region at a
+    /// pass's start (as the poll's, [`Syncer::poll_region`]) for the organization's
+    /// targets synced within [`PASS_JOBS_WINDOW_MS`]: their backup and copy jobs are
+    /// saved, and each one's share is kept for its read. A Region whose read fails
+    /// is left to its targets' own listings (logged).
+    async fn read_pass_jobs(&self, targets: &[Target]) -> HashMap<(String, String), PassJobs> {
+        let (regions, _) = self.organization_targets(targets.to_vec()).await;
+        let reads = regions.into_iter().map(|(region, targets)| async move {
+            let read = self.read_region_jobs(&region, &targets).await;
+            read.unwrap_or_else(|(code, message)| {
+                tracing::warn!(region = %region, code = %code, message = %message,
+                    "the organization-wide job listing failed; each account of the Region lists its own jobs");
+                Vec::new()
+            })
+        });
+        futures_util::future::join_all(reads).await.into_iter().flatten().collect()
+    }
+
+    async fn read_region_jobs(
+        &self,
+        region: &str,
+        targets: &[Target],
+    ) -> Result<Vec<((String, String), PassJobs)>, (String, String)> {
+        let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
+        let now = self.now();
+        let overlap = self.config.sync.job_overlap_minutes * 60_000;
+        let successes = self.store.last_successes(region).await.map_err(db)?;
+        let accounts: std::collections::HashSet<String> = targets
+            .iter()
+            .filter(|t| successes.get(&t.account.id).is_some_and(|at| now - at <= PASS_JOBS_WINDOW_MS))
+            .map(|t| t.account.id.clone())
+            .collect();
+        let Some(from) = accounts.iter().filter_map(|a| successes.get(a)).min().map(|at| at - overlap) else {
+            return Ok(Vec::new());
+        };
+        let oldest = self.store.oldest_unsettled_restore(region, now - 7 * 86_400_000).await.map_err(db)?;
+        let restores_from = oldest.map_or(from, |oldest| oldest.min(from));
+        let scope = self.organization_scope(region, &accounts, from, restores_from, now);
+        let mut snap = crate::store::TargetSnapshot::default();
+        let read = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
+        let mut shares: HashMap<String, read::OrganizationJobs> = accounts
+            .iter()
+            .map(|a| {
+                let ended = read.backup_ends.get(a).copied();
+                (a.clone(), read::OrganizationJobs { backup_ended_at: ended, restore_jobs: Vec::new() })
+            })
+            .collect();
+        for job in snap.restore_jobs {
+            if let Some(share) = shares.get_mut(&job.account_id) {
+                share.restore_jobs.push(job);
+            }
+        }
+        Ok(shares
+            .into_iter()
+            .map(|(account, jobs)| ((account, region.to_string()), PassJobs { at: now, from, jobs }))
+            .collect())
     }
 
     /// Takes the sync gate unless a sync is running; the sync starts only with

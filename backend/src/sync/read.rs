@@ -76,6 +76,20 @@ pub struct ReadScope<'a> {
     /// an Organizations management account, passing * returns all jobs across the
     /// organization", the same words for copy and restore jobs.)
     pub organization: Option<&'a std::collections::HashSet<String>>,
+    /// This target's jobs as an organization-wide read at the pass's start brought
+    /// them (its window starts no later than this target's): the target's own job
+    /// listings are left out.
+    pub jobs_read: Option<&'a OrganizationJobs>,
+}
+
+/// One account's share of an organization-wide job read: its backup and copy jobs
+/// are saved already; what a target's read needs of them is here.
+#[derive(Debug, Clone, Default)]
+pub struct OrganizationJobs {
+    /// The latest end of a backup job of the account in the read.
+    pub backup_ended_at: Option<i64>,
+    /// Its restore jobs in the read.
+    pub restore_jobs: Vec<RestoreJobRow>,
 }
 
 impl ReadScope<'_> {
@@ -201,7 +215,24 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         full: scope.full,
         ..TargetSnapshot::default()
     };
-    let jobs = read_jobs(scope, &mut snap).await?;
+    let jobs = match scope.jobs_read {
+        Some(read) => {
+            snap.restore_jobs = read.restore_jobs.clone();
+            let missed: Vec<String> = scope
+                .unsettled_restores
+                .iter()
+                .filter(|id| !read.restore_jobs.iter().any(|j| &j.id == *id))
+                .cloned()
+                .collect();
+            let described = describe_restore_jobs(&scope.client, scope.account_id, scope.region, &missed, scope.calls);
+            snap.restore_jobs.extend(described.await?);
+            JobsRead {
+                saved: 0,
+                backup_ends: read.backup_ended_at.map(|at| (scope.account_id.to_string(), at)).into_iter().collect(),
+            }
+        }
+        None => read_jobs(scope, &mut snap).await?,
+    };
     let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
     let moved = if quiet(scope, &snap, &jobs, &vaults) {
         snap.resources = scope.known.resources.values().cloned().collect();
@@ -232,7 +263,7 @@ fn quiet(
     let known = &scope.known;
     !scope.full
         && known.last_success_at.is_some()
-        && !jobs.backups_ended
+        && jobs.backup_ends.get(scope.account_id).is_none_or(|at| *at < scope.backup_jobs_from)
         && !snap.restore_jobs.iter().any(|j| j.completed_at.is_none_or(|at| at >= scope.jobs_from))
         && vaults.len() == known.vaults.len()
         && vaults.iter().all(|v| {
@@ -530,7 +561,7 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
         ..TargetSnapshot::default()
     };
     let mut saved = std::collections::HashSet::new();
-    let mut backups_ended = false;
+    let mut backup_ends: std::collections::HashMap<String, i64> = Default::default();
     let mut restores = BTreeMap::new();
     let Completed { backup: list_backups, copy: list_copies, restore: list_restores } = scope.list_completed;
     let restores_from = DateTime::from_millis(scope.restores_from);
@@ -554,7 +585,12 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
                     .filter_map(|j| Some(backup_job_row(scope.owner(j.account_id())?, scope.region, j)))
                     .collect();
                 saved.extend(rows.iter().map(|r| ("backup", r.id.clone())));
-                backups_ended |= rows.iter().any(|r| r.completed_at.is_some_and(|at| at >= scope.backup_jobs_from));
+                for r in &rows {
+                    if let Some(at) = r.completed_at {
+                        let latest = backup_ends.entry(r.account_id.clone()).or_insert(at);
+                        *latest = (*latest).max(at);
+                    }
+                }
                 scope.save_jobs(TargetSnapshot { backup_jobs: rows, ..page_of() }).await?;
             })
         };
@@ -604,7 +640,7 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
         .collect();
     snap.restore_jobs = restores.into_values().collect();
     snap.restore_jobs.extend(describe_restore_jobs(c, scope.account_id, scope.region, &missed, scope.calls).await?);
-    Ok(JobsRead { saved: saved.len(), backups_ended })
+    Ok(JobsRead { saved: saved.len(), backup_ends })
 }
 
 /// Restore jobs of an account read one by one (`DescribeRestoreJob`), each within a
@@ -635,8 +671,9 @@ pub async fn describe_restore_jobs(
 pub struct JobsRead {
     /// How many it saved.
     pub saved: usize,
-    /// Whether a backup job ended inside the window (a recovery point may be new).
-    pub backups_ended: bool,
+    /// The latest end of a backup job read, by account (where it ended inside a
+    /// target's window, a recovery point may be new).
+    pub backup_ends: std::collections::HashMap<String, i64>,
 }
 
 /// A backup job of `account` as stored, from a `ListBackupJobs` item.

@@ -227,77 +227,95 @@ async fn live_inventory(c: &TestConsole) -> Vec<Vec<Value>> {
 /// sync's calls; after a day of changes (new backups and copies, points past their
 /// retention (EXPIRED, Backup model `RecoveryPointStatus`) or moved to cold storage, and
 /// a recovery point deleted (`DeleteRecoveryPoint`)), the incremental sync leaves the database as a full sync
-/// into a fresh one does.
+/// into a fresh one does. So too with `sync.organization_jobs`, where a pass reads the
+/// jobs of every account once per Region through the management account.
 #[tokio::test]
 async fn an_incremental_sync_reads_a_fraction_and_ends_where_a_full_sync_does() {
     let sb = spawn(12, 0.0).await;
     let tracking = "arn:aws:dynamodb:ap-southeast-2:111111111111:table/tracking";
-    let fresh_dbs = databases().await;
-    for (db, fresh_db) in databases().await.iter().zip(&fresh_dbs) {
-        let label = db.label;
-        let c = console(&sb, db, |_| {}).await;
-        let calls = || sb.sandbox.requests();
-        let before = calls();
-        c.syncer.run().await.unwrap();
-        let first = calls() - before;
-        let before = calls();
-        let ops_before = sb.sandbox.operations();
-        let reports = c.syncer.run().await.unwrap();
-        let next = calls() - before;
-        let ops: std::collections::BTreeMap<&str, u64> = sb
-            .sandbox
-            .operations()
-            .into_iter()
-            .map(|(op, n)| (op, n - ops_before.get(op).copied().unwrap_or(0)))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}: {reports:?}");
-        println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}: {ops:?}");
-        assert!(next * 10 <= first, "{label}: the next sync made {next} calls, the first {first}");
-        // Nothing moved, so nothing is described, and the resources are listed only where
-        // a backup or restore job ended in the window (the job listing's overlap).
-        for op in
-            ["DescribeRestoreJob", "DescribeProtectedResource", "GetRestoreTestingPlan", "GetBackupVaultAccessPolicy"]
-        {
-            assert_eq!(ops.get(op), None, "{label}: {op} in {ops:?}");
-        }
-        assert!(ops.get("ListProtectedResources") < ops.get("ListBackupVaults"), "{label}: {ops:?}");
-        let settled = live_inventory(&c).await;
+    for organization_jobs in [false, true] {
+        let fresh_dbs = databases().await;
+        for (db, fresh_db) in databases().await.iter().zip(&fresh_dbs) {
+            let label = format!("{}{}", db.label, if organization_jobs { ", organization jobs" } else { "" });
+            let c = console(&sb, db, |cfg| cfg.sync.organization_jobs = organization_jobs).await;
+            let calls = || sb.sandbox.requests();
+            let before = calls();
+            c.syncer.run().await.unwrap();
+            let first = calls() - before;
+            let before = calls();
+            let ops_before = sb.sandbox.operations();
+            let reports = c.syncer.run().await.unwrap();
+            let next = calls() - before;
+            let ops: std::collections::BTreeMap<&str, u64> = sb
+                .sandbox
+                .operations()
+                .into_iter()
+                .map(|(op, n)| (op, n - ops_before.get(op).copied().unwrap_or(0)))
+                .filter(|(_, n)| *n > 0)
+                .collect();
+            assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}: {reports:?}");
+            println!("{label}: first sync {first} AWS calls, next sync with nothing new {next}: {ops:?}");
+            assert!(next * 10 <= first, "{label}: the next sync made {next} calls, the first {first}");
+            // Nothing moved, so nothing is described, and the resources are listed only where
+            // a backup or restore job ended in the window (the job listing's overlap).
+            for op in [
+                "DescribeRestoreJob",
+                "DescribeProtectedResource",
+                "GetRestoreTestingPlan",
+                "GetBackupVaultAccessPolicy",
+            ] {
+                assert_eq!(ops.get(op), None, "{label}: {op} in {ops:?}");
+            }
+            assert!(ops.get("ListProtectedResources") < ops.get("ListBackupVaults"), "{label}: {ops:?}");
+            if organization_jobs {
+                // By creation and by completion per Region, a page or a few each, for the
+                // whole organization: fewer than one listing per (account, region).
+                let regions: BTreeSet<&str> = reports.iter().map(|r| r.region.as_str()).collect();
+                for listing in ["ListBackupJobs", "ListCopyJobs", "ListRestoreJobs"] {
+                    let n = ops.get(listing).copied().unwrap_or(0) as usize;
+                    assert!(n >= 2 * regions.len() && n < reports.len() / 2 + regions.len(), "{label}: {ops:?}");
+                }
+            }
+            let settled = live_inventory(&c).await;
 
-        // A day of changes: the daily backup plans run, copies land in the central vault,
-        // points pass their retention or move to cold storage; and a copy by hand.
-        let op = sb.operator(WORKLOAD_A).await;
-        let rp = latest_rp(&op, "workload-a-vault", tracking).await;
-        copy_to_central(&op, &rp).await;
-        let points = all_items!(op.list_recovery_points_by_backup_vault().backup_vault_name("workload-a-vault"));
-        let deleted = points
-            .iter()
-            .filter(|p| matches!(p.status().map(|s| s.as_str()), Some("COMPLETED" | "AVAILABLE")))
-            .map(|p| p.recovery_point_arn().unwrap().to_string())
-            .find(|arn| !arn.contains(":continuous:") && *arn != rp)
-            .unwrap();
-        op.delete_recovery_point()
-            .backup_vault_name("workload-a-vault")
-            .recovery_point_arn(&deleted)
-            .send()
-            .await
-            .unwrap();
-        sb.advance(86_400.0 + 3_600.0).await;
-        let reports = c.syncer.run().await.unwrap();
-        assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}");
-        let incremental = live_inventory(&c).await;
-        assert_ne!(incremental[1], settled[1], "{label}: a day brought new recovery points");
-        let arns = |list: &[Value]| {
-            list.iter().map(|p| p["recovery_point_arn"].as_str().unwrap().to_string()).collect::<Set>()
-        };
-        assert!(arns(&settled[1]).contains(&deleted) && !arns(&incremental[1]).contains(&deleted), "{label}: deleted");
+            // A day of changes: the daily backup plans run, copies land in the central vault,
+            // points pass their retention or move to cold storage; and a copy by hand.
+            let op = sb.operator(WORKLOAD_A).await;
+            let rp = latest_rp(&op, "workload-a-vault", tracking).await;
+            copy_to_central(&op, &rp).await;
+            let points = all_items!(op.list_recovery_points_by_backup_vault().backup_vault_name("workload-a-vault"));
+            let deleted = points
+                .iter()
+                .filter(|p| matches!(p.status().map(|s| s.as_str()), Some("COMPLETED" | "AVAILABLE")))
+                .map(|p| p.recovery_point_arn().unwrap().to_string())
+                .find(|arn| !arn.contains(":continuous:") && *arn != rp)
+                .unwrap();
+            op.delete_recovery_point()
+                .backup_vault_name("workload-a-vault")
+                .recovery_point_arn(&deleted)
+                .send()
+                .await
+                .unwrap();
+            sb.advance(86_400.0 + 3_600.0).await;
+            let reports = c.syncer.run().await.unwrap();
+            assert!(reports.iter().filter(|r| r.status == "ok").count() > 10, "{label}");
+            let incremental = live_inventory(&c).await;
+            assert_ne!(incremental[1], settled[1], "{label}: a day brought new recovery points");
+            let arns = |list: &[Value]| {
+                list.iter().map(|p| p["recovery_point_arn"].as_str().unwrap().to_string()).collect::<Set>()
+            };
+            assert!(
+                arns(&settled[1]).contains(&deleted) && !arns(&incremental[1]).contains(&deleted),
+                "{label}: deleted"
+            );
 
-        let fresh = console(&sb, fresh_db, |_| {}).await;
-        fresh.syncer.run().await.unwrap();
-        let full = live_inventory(&fresh).await;
-        for (list, (got, want)) in incremental.iter().zip(&full).enumerate() {
-            assert_eq!(got.len(), want.len(), "{label}: list {list}");
-            assert_eq!(got, want, "{label}: list {list}");
+            let fresh = console(&sb, fresh_db, |_| {}).await;
+            fresh.syncer.run().await.unwrap();
+            let full = live_inventory(&fresh).await;
+            for (list, (got, want)) in incremental.iter().zip(&full).enumerate() {
+                assert_eq!(got.len(), want.len(), "{label}: list {list}");
+                assert_eq!(got, want, "{label}: list {list}");
+            }
         }
     }
 }
