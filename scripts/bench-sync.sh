@@ -15,6 +15,8 @@
 #   SANDBOX_ARGS="--throttle aws"               more sandbox options (AWS's request rates)
 #   NEXT=0                                      the first sync only
 #   OPS=1                                       also the calls of each round by operation
+#   ORGANIZATION_JOBS=1                         sync.organization_jobs: jobs read per Region
+#                                               through the management account
 # Needs: a release build, curl, python3, bc; TEST_POSTGRES_URL (or it starts one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,6 +24,8 @@ bin=${1:-${CARGO_TARGET_DIR:-target}/release/recovery-console}
 accounts=${ACCOUNTS:-500}
 latency=${LATENCY_MS:-50}
 concurrency=${CONCURRENCY:-32}
+organization_jobs=false
+if [ -n "${ORGANIZATION_JOBS:-}" ]; then organization_jobs=true; fi
 work=$(mktemp -d)
 pids=()
 trap 'kill "${pids[@]}" 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -41,7 +45,7 @@ if [ -n "${ALL_REGIONS:-}" ]; then
   sed -i 's/^regions = .*/regions = ["ap-southeast-2", "us-east-1", "eu-west-1", "us-west-2"]/' "$work/console.toml"
 fi
 targets=$(python3 -c 'import re,sys; print(sum(len(re.findall(r"\"[a-z]+-[a-z]+-\d\"", l)) for l in open(sys.argv[1]) if l.startswith("regions")))' "$work/console.toml")
-echo "world: --accounts $accounts, $targets (account, region) targets, ${latency} ms per AWS call, concurrency $concurrency${SANDBOX_ARGS:+, sandbox $SANDBOX_ARGS}"
+echo "world: --accounts $accounts, $targets (account, region) targets, ${latency} ms per AWS call, concurrency $concurrency${SANDBOX_ARGS:+, sandbox $SANDBOX_ARGS}${ORGANIZATION_JOBS:+, organization-wide job reads}"
 sandbox_pid=${pids[0]}
 # CPU seconds a process used, with its children that ended (for PostgreSQL's
 # postmaster: every backend that closed) and those still running.
@@ -102,6 +106,7 @@ sync_round() { # label database-url replicas
   curl -sf "$sandbox/_sandbox/world" >"$work/world-before.json"
   for i in $(seq 1 "$n"); do
     HOSTNAME="replica-$i" RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" \
+      RC_SYNC__ORGANIZATION_JOBS="$organization_jobs" \
       /usr/bin/time -v "$bin" sync --config "$work/console.toml" --output json >"$work/sync-$i.json" 2>"$work/sync-$i.log" &
     pids+=($!)
     sample_memory "$!" "$work/memory-$i.txt" &
