@@ -407,11 +407,20 @@ impl Store {
         rows.iter().map(|r| Ok((super::col(r, "id")?, super::col(r, "created_at")?))).collect()
     }
 
-    /// When the oldest unsettled restore job of a Region (any account) created since
+    /// When the oldest unsettled restore job of `accounts` in a Region created since
     /// `since` was created, as [`Store::unsettled_restore_jobs`] tells unsettled.
-    pub async fn oldest_unsettled_restore(&self, region: &str, since: i64) -> Result<Option<i64>, StoreError> {
+    pub async fn oldest_unsettled_restore(
+        &self,
+        region: &str,
+        accounts: &std::collections::HashSet<String>,
+        since: i64,
+    ) -> Result<Option<i64>, StoreError> {
+        if accounts.is_empty() {
+            return Ok(None);
+        }
         let mut sql = Sql::new(self.engine(), "SELECT MIN(created_at) AS oldest FROM restore_jobs WHERE region = ");
-        sql.arg(region).push(" AND created_at >= ").arg(since).push(UNSETTLED);
+        sql.arg(region).push(" AND account_id IN (").args(accounts.iter().map(|a| Val::from(a.clone())));
+        sql.push(") AND created_at >= ").arg(since).push(UNSETTLED);
         let row = sql.query().fetch_one(self.pool()).await?;
         super::col(&row, "oldest")
     }

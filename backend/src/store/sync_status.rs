@@ -39,6 +39,10 @@ pub struct TargetSnapshot {
     pub jobs_from: i64,
     /// The start of its backup-job window (AWS lists 30 days of backup jobs).
     pub backup_jobs_from: i64,
+    /// When its jobs were read, if before the sync started (an organization-wide read
+    /// at the pass's start): the success counts as of then, so that the next window,
+    /// which starts from the last success, covers what ended in between.
+    pub jobs_read_at: Option<i64>,
     /// A full reconciliation: every recovery point of the target was listed, so what
     /// it did not find is gone. Otherwise only the vaults in `reconciled_vaults` (and
     /// those that are gone) lose the points this sync did not find.
@@ -157,7 +161,7 @@ impl Store {
         }
         let counts = self.count_target(&mut tx, &snap.account_id, &snap.region).await?;
         let mut sql = Sql::new(e, "UPDATE sync_status SET status = 'ok', last_success_at = ");
-        sql.arg(now)
+        sql.arg(snap.jobs_read_at.map_or(now, |at| at.min(now)))
             .push(", duration_ms = ")
             .arg(now - started)
             .push(", error_code = NULL, error_message = NULL, jobs_synced_from = ")

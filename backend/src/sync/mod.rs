@@ -145,12 +145,20 @@ struct Pass<'a> {
 
 /// A target's jobs from the organization-wide read at a pass's start.
 struct PassJobs {
-    /// When the read ran (the console's clock): a target that takes these syncs as of
-    /// then, so that its next window starts early enough for what ended since.
+    /// When the read ran (the console's clock): a target that takes these succeeds as
+    /// of then, so that its next window starts early enough for what ended since.
     at: i64,
     /// Where the read's window started: it serves a target whose window starts later.
     from: i64,
     jobs: read::OrganizationJobs,
+}
+
+/// An organization-wide read of a Region's jobs: how many backup and copy jobs it
+/// saved, the latest end of a backup job by account, and the restore jobs by account.
+struct OrganizationRead {
+    saved: usize,
+    backup_ends: HashMap<String, i64>,
+    restores: HashMap<String, Vec<crate::store::RestoreJobRow>>,
 }
 
 /// How old a target's last success may be for a pass's organization-wide job read to
@@ -405,18 +413,9 @@ impl Syncer {
     /// younger than ORGANIZATION_TTL_MS, else read again (one reader at a time; the
     /// others wait for its answer). When the read fails, the last answer serves.
     pub async fn organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
-        let mut cached = self.organization.lock().await;
-        if let Some((at, org)) = cached.as_ref() {
-            if self.now() - at < ORGANIZATION_TTL_MS {
-                return Ok(Arc::clone(org));
-            }
-        }
-        match self.read_organization().await {
-            Ok(org) => {
-                *cached = Some((self.now(), Arc::clone(&org)));
-                Ok(org)
-            }
-            Err(e) => match cached.as_ref() {
+        match self.current_organization().await {
+            Ok(org) => Ok(org),
+            Err(e) => match self.organization.lock().await.as_ref() {
                 Some((_, org)) => {
                     tracing::warn!(error = %e, "Organizations could not be read; using the last answer");
                     Ok(Arc::clone(org))
@@ -424,6 +423,21 @@ impl Syncer {
                 None => Err(e),
             },
         }
+    }
+
+    /// The organization as [`Syncer::organization`] gives it, but never an answer
+    /// older than ORGANIZATION_TTL_MS: what says whose jobs an organization-wide
+    /// listing covers (an account gone from the organization is read on its own).
+    async fn current_organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
+        let mut cached = self.organization.lock().await;
+        if let Some((at, org)) = cached.as_ref() {
+            if self.now() - at < ORGANIZATION_TTL_MS {
+                return Ok(Arc::clone(org));
+            }
+        }
+        let org = self.read_organization().await?;
+        *cached = Some((self.now(), Arc::clone(&org)));
+        Ok(org)
     }
 
     /// Reads the organization again and caches it (the sync's discovery).
@@ -654,8 +668,8 @@ impl Syncer {
     }
 
     /// Reads a target and saves it. With `jobs` (the pass's organization-wide read)
-    /// covering its window, an incremental read takes its jobs from there and counts as
-    /// started when that read ran.
+    /// covering its window, an incremental read takes its jobs from there, and its
+    /// success counts as of that read ([`crate::store::TargetSnapshot::jobs_read_at`]).
     async fn read_and_save(
         &self,
         t: &Target,
@@ -670,8 +684,6 @@ impl Syncer {
             Some(last) => last - overlap,
             None => started - sync.job_lookback_days * 86_400_000,
         };
-        let jobs = jobs.filter(|j| last_success.is_some() && j.from <= jobs_from);
-        let started = jobs.map_or(started, |j| j.at.min(started));
         self.store.sync_started(&t.account.id, &t.region, started).await.map_err(db)?;
         let points_from = last_success.map_or(started, |last| last - overlap);
         let known = self.store.known_target(&t.account.id, &t.region, points_from, started).await.map_err(db)?;
@@ -682,11 +694,13 @@ impl Syncer {
         let week_ago = started - 7 * 86_400_000;
         let every_listing = last_success.is_none() || full;
         let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
-        scope.jobs_read = jobs.filter(|_| !full).map(|j| &j.jobs);
+        let jobs = jobs.filter(|j| !full && last_success.is_some() && j.from <= jobs_from);
+        scope.jobs_read = jobs.map(|j| &j.jobs);
         scope.full = full;
         scope.points_from = points_from;
         scope.known = known;
-        let snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
+        let mut snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;
+        snapshot.jobs_read_at = jobs.map(|j| j.at);
         self.store.save_snapshot(&snapshot, started, self.now()).await.map_err(db)
     }
 
@@ -767,7 +781,7 @@ impl Syncer {
         if !self.config.sync.organization_jobs {
             return (HashMap::new(), targets);
         }
-        let members: std::collections::HashSet<String> = match self.organization().await {
+        let members: std::collections::HashSet<String> = match self.current_organization().await {
             Ok(org) => org.accounts.iter().map(|(id, _)| id.clone()).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "Organizations could not be read; the poll reads each account's jobs");
@@ -794,9 +808,12 @@ impl Syncer {
     /// target is polled on its own. One result per target polled; targets a sync is
     /// reading are skipped.
     async fn poll_region(&self, region: String, targets: Vec<Target>) -> Vec<Result<usize, (String, String)>> {
-        let claimed: Vec<(Target, Claim<'_>)> =
+        let mut claimed: Vec<(Target, Claim<'_>)> =
             targets.into_iter().filter_map(|t| self.claim(&t).map(|claim| (t, claim))).collect();
-        match self.poll_organization(&region, &claimed).await {
+        if claimed.is_empty() {
+            return Vec::new();
+        }
+        match self.poll_organization(&region, &mut claimed).await {
             Ok(results) => results,
             Err((code, message)) => {
                 tracing::warn!(region = %region, code = %code, message = %message,
@@ -808,40 +825,33 @@ impl Syncer {
         }
     }
 
+    /// [`Syncer::poll_region`]'s organization-wide read. Fails, with every claim still
+    /// held, only when the read itself does; then saves each target's restore jobs and
+    /// lets its claim go, one target after another.
     async fn poll_organization(
         &self,
         region: &str,
-        claimed: &[(Target, Claim<'_>)],
+        claimed: &mut Vec<(Target, Claim<'_>)>,
     ) -> Result<Vec<Result<usize, (String, String)>>, (String, String)> {
         let db = |e: StoreError| ("DatabaseError".to_string(), e.to_string());
         let now = self.now();
         let (mut from, mut restores_from) = (now, now);
-        let mut unsettled = Vec::new();
-        for (t, _) in claimed {
+        let mut unsettled: HashMap<String, Vec<String>> = HashMap::new();
+        for (t, _) in claimed.iter() {
             let Some(polled) = self.store.poll_from(&t.account.id, region).await.map_err(db)? else { continue };
             let window = polled - POLL_OVERLAP_MS;
             let open = self.store.unsettled_restore_jobs(&t.account.id, region, now - POLL_UNSETTLED_MS, window).await;
             let open = open.map_err(db)?;
             from = from.min(window);
             restores_from = restores_from.min(open.first().map_or(window, |(_, created)| window.min(*created)));
-            unsettled.extend(open.into_iter().map(|(id, _)| (t, id)));
+            unsettled.insert(t.account.id.clone(), open.into_iter().map(|(id, _)| id).collect());
         }
-        let accounts: std::collections::HashSet<String> = claimed.iter().map(|(t, _)| t.account.id.clone()).collect();
-        let scope = self.organization_scope(region, &accounts, from, restores_from, now);
-        let mut snap = crate::store::TargetSnapshot::default();
-        let streamed = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?.saved;
-        let mut restores: HashMap<String, Vec<crate::store::RestoreJobRow>> = HashMap::new();
-        for job in snap.restore_jobs {
-            restores.entry(job.account_id.clone()).or_default().push(job);
-        }
+        let accounts = claimed.iter().map(|(t, _)| t.account.id.clone()).collect();
+        let mut read = self.read_organization_jobs(region, &accounts, from, restores_from, now).await?;
         let mut results = Vec::new();
-        for (t, _) in claimed {
-            let mut jobs = restores.remove(&t.account.id).unwrap_or_default();
-            let missed: Vec<String> = unsettled
-                .iter()
-                .filter(|(owner, id)| owner.account.id == t.account.id && !jobs.iter().any(|j| &j.id == id))
-                .map(|(_, id)| id.clone())
-                .collect();
+        for (t, claim) in claimed.drain(..) {
+            let mut jobs = read.restores.remove(&t.account.id).unwrap_or_default();
+            let missed = read::not_brought(unsettled.get(&t.account.id).map_or(&[], Vec::as_slice), &jobs);
             let result = async {
                 if !missed.is_empty() {
                     let client = self.aws.backup(&t.role, region).await;
@@ -862,6 +872,7 @@ impl Syncer {
             }
             .await
             .map_err(|f| (f.code, f.message));
+            drop(claim);
             if let Err((code, message)) = &result {
                 tracing::warn!(account = %t.account.id, region = %region, code = %code, message = %message, "poll failed");
             }
@@ -869,9 +880,30 @@ impl Syncer {
         }
         // The backup and copy jobs saved as they arrived count with the first target.
         if let Some(Ok(jobs)) = results.first_mut() {
-            *jobs += streamed;
+            *jobs += read.saved;
         }
         Ok(results)
+    }
+
+    /// Reads the jobs of `accounts` in `region` through the management account
+    /// ([`Syncer::organization_scope`]): backup and copy jobs are saved as their pages
+    /// arrive; restore jobs come back by account, unsaved.
+    async fn read_organization_jobs(
+        &self,
+        region: &str,
+        accounts: &std::collections::HashSet<String>,
+        from: i64,
+        restores_from: i64,
+        now: i64,
+    ) -> Result<OrganizationRead, (String, String)> {
+        let scope = self.organization_scope(region, accounts, from, restores_from, now);
+        let mut snap = crate::store::TargetSnapshot::default();
+        let jobs = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
+        let mut restores: HashMap<String, Vec<crate::store::RestoreJobRow>> = HashMap::new();
+        for job in snap.restore_jobs {
+            restores.entry(job.account_id.clone()).or_default().push(job);
+        }
+        Ok(OrganizationRead { saved: jobs.saved, backup_ends: jobs.backup_ends, restores })
     }
 
     async fn poll_target(&self, t: &Target) -> Result<usize, (String, String)> {
@@ -1026,26 +1058,29 @@ impl Syncer {
         let Some(from) = accounts.iter().filter_map(|a| successes.get(a)).min().map(|at| at - overlap) else {
             return Ok(Vec::new());
         };
-        let oldest = self.store.oldest_unsettled_restore(region, now - 7 * 86_400_000).await.map_err(db)?;
+        let oldest = self.store.oldest_unsettled_restore(region, &accounts, now - 7 * 86_400_000).await.map_err(db)?;
         let restores_from = oldest.map_or(from, |oldest| oldest.min(from));
-        let scope = self.organization_scope(region, &accounts, from, restores_from, now);
-        let mut snap = crate::store::TargetSnapshot::default();
-        let read = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
-        let mut shares: HashMap<String, read::OrganizationJobs> = accounts
-            .iter()
-            .map(|a| {
-                let ended = read.backup_ends.get(a).copied();
-                (a.clone(), read::OrganizationJobs { backup_ended_at: ended, restore_jobs: Vec::new() })
-            })
-            .collect();
-        for job in snap.restore_jobs {
-            if let Some(share) = shares.get_mut(&job.account_id) {
-                share.restore_jobs.push(job);
-            }
+        let mut read = self.read_organization_jobs(region, &accounts, from, restores_from, now).await?;
+        // Saved now, not with each target's snapshot minutes later, which would undo
+        // what a poll stored in between.
+        for (account, restores) in &read.restores {
+            let snap = crate::store::TargetSnapshot {
+                account_id: account.clone(),
+                region: region.to_string(),
+                restore_jobs: restores.clone(),
+                ..Default::default()
+            };
+            self.store.save_jobs(&snap, now).await.map_err(db)?;
         }
-        Ok(shares
+        Ok(accounts
             .into_iter()
-            .map(|(account, jobs)| ((account, region.to_string()), PassJobs { at: now, from, jobs }))
+            .map(|account| {
+                let jobs = read::OrganizationJobs {
+                    backup_ended_at: read.backup_ends.get(&account).copied(),
+                    restore_jobs: read.restores.remove(&account).unwrap_or_default(),
+                };
+                ((account, region.to_string()), PassJobs { at: now, from, jobs })
+            })
             .collect())
     }
 

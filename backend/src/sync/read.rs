@@ -215,30 +215,31 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         full: scope.full,
         ..TargetSnapshot::default()
     };
-    let jobs = match scope.jobs_read {
+    // The restore jobs this read saw. The snapshot saves them, but for those of an
+    // organization-wide read, which that read saved when it ran (saved again now, they
+    // could undo what a poll stored since).
+    let (jobs, restores) = match scope.jobs_read {
         Some(read) => {
-            snap.restore_jobs = read.restore_jobs.clone();
-            let missed: Vec<String> = scope
-                .unsettled_restores
-                .iter()
-                .filter(|id| !read.restore_jobs.iter().any(|j| &j.id == *id))
-                .cloned()
-                .collect();
+            let missed = not_brought(&scope.unsettled_restores, &read.restore_jobs);
             let described = describe_restore_jobs(&scope.client, scope.account_id, scope.region, &missed, scope.calls);
-            snap.restore_jobs.extend(described.await?);
-            JobsRead {
+            snap.restore_jobs = described.await?;
+            let jobs = JobsRead {
                 saved: 0,
                 backup_ends: read.backup_ended_at.map(|at| (scope.account_id.to_string(), at)).into_iter().collect(),
-            }
+            };
+            (jobs, [read.restore_jobs.as_slice(), &snap.restore_jobs].concat())
         }
-        None => read_jobs(scope, &mut snap).await?,
+        None => {
+            let jobs = read_jobs(scope, &mut snap).await?;
+            (jobs, snap.restore_jobs.clone())
+        }
     };
     let vaults: Vec<_> = all_items!(scope.client.list_backup_vaults(), scope)?;
-    let moved = if quiet(scope, &snap, &jobs, &vaults) {
+    let moved = if quiet(scope, &restores, &jobs, &vaults) {
         snap.resources = scope.known.resources.values().cloned().collect();
         Moved::default()
     } else {
-        read_resources(scope, &mut snap).await?
+        read_resources(scope, &mut snap, &restores).await?
     };
     read_vaults(scope, &mut snap, vaults, &moved).await?;
     read_plans(scope, &mut snap).await?;
@@ -256,7 +257,7 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
 /// count as it was: the daily full read, which lists everything, catches that.)
 fn quiet(
     scope: &ReadScope<'_>,
-    snap: &TargetSnapshot,
+    restores: &[RestoreJobRow],
     jobs: &JobsRead,
     vaults: &[aws_sdk_backup::types::BackupVaultListMember],
 ) -> bool {
@@ -264,7 +265,7 @@ fn quiet(
     !scope.full
         && known.last_success_at.is_some()
         && jobs.backup_ends.get(scope.account_id).is_none_or(|at| *at < scope.backup_jobs_from)
-        && !snap.restore_jobs.iter().any(|j| j.completed_at.is_none_or(|at| at >= scope.jobs_from))
+        && !restores.iter().any(|j| ended_since(j, scope.jobs_from))
         && vaults.len() == known.vaults.len()
         && vaults.iter().all(|v| {
             let arn = v.backup_vault_arn().unwrap_or_default();
@@ -433,19 +434,15 @@ async fn read_vault(
 /// on a full read, and otherwise only for a resource that is new, whose latest backup
 /// moved, or that a restore job read by this sync names (its restore history may have
 /// moved). The others keep the figures the database holds.
-async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<Moved> {
+async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, restores: &[RestoreJobRow]) -> Result<Moved> {
     let c = &scope.client;
     let resources: Vec<_> = all_items!(c.list_protected_resources(), scope)?;
     // A restore job moves its resource's restore history when it ends: one that ended
     // before the window was seen ending by an earlier read (the listing by creation
     // also brings such jobs again while their validation or clean-up is unsettled).
     // A restore job without its source resource could be any resource's.
-    let restored: Option<std::collections::HashSet<&str>> = snap
-        .restore_jobs
-        .iter()
-        .filter(|j| j.completed_at.is_none_or(|at| at >= scope.jobs_from))
-        .map(|j| j.resource_arn.as_deref())
-        .collect();
+    let restored: Option<std::collections::HashSet<&str>> =
+        restores.iter().filter(|j| ended_since(j, scope.jobs_from)).map(|j| j.resource_arn.as_deref()).collect();
     let mut moved = Moved::default();
     let mut rows = Vec::new();
     for r in resources {
@@ -632,15 +629,21 @@ pub async fn read_jobs(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Resu
             restores.insert((row.account_id.clone(), row.id.clone()), row);
         }
     }
-    let missed: Vec<String> = scope
-        .unsettled_restores
-        .iter()
-        .filter(|id| !restores.contains_key(&(scope.account_id.to_string(), id.to_string())))
-        .cloned()
-        .collect();
     snap.restore_jobs = restores.into_values().collect();
+    let missed = not_brought(&scope.unsettled_restores, &snap.restore_jobs);
     snap.restore_jobs.extend(describe_restore_jobs(c, scope.account_id, scope.region, &missed, scope.calls).await?);
     Ok(JobsRead { saved: saved.len(), backup_ends })
+}
+
+/// Whether a restore job ended at or after `from`, or has not ended: whether it may
+/// have moved its resource's restore history since then.
+fn ended_since(job: &RestoreJobRow, from: i64) -> bool {
+    job.completed_at.is_none_or(|at| at >= from)
+}
+
+/// The ids of `unsettled` that `listed` (one account's restore jobs) does not hold.
+pub fn not_brought(unsettled: &[String], listed: &[RestoreJobRow]) -> Vec<String> {
+    unsettled.iter().filter(|id| !listed.iter().any(|j| &j.id == *id)).cloned().collect()
 }
 
 /// Restore jobs of an account read one by one (`DescribeRestoreJob`), each within a

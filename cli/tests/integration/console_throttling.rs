@@ -68,10 +68,13 @@ async fn adaptive_retries_sync_every_account_under_aws_rates_and_report_the_thro
         assert_eq!(scraped as u64, throttled, "{}", db.label);
     }
 
-    // The same sync with backoff per call only, two attempts a call: calls run out of
-    // attempts (the sandbox really throttles, and a console that does not adapt fails).
+    // The same first sync (into a fresh database: a later sync, incremental, calls too
+    // little to meet the rates) with backoff per call only, two attempts a call: calls
+    // run out of attempts (the sandbox really throttles, and a console that does not
+    // adapt fails).
     throttle_like_aws(&sb).await;
-    let c = console(&sb, &dbs[0], |cfg| {
+    let fresh = databases().await;
+    let c = console(&sb, &fresh[0], |cfg| {
         cfg.aws.retry_mode = RetryMode::Standard;
         cfg.aws.max_attempts = 2;
         cfg.sync.page_size = Some(100);
