@@ -859,6 +859,25 @@ async fn saved(db: &TestDb, snap: &recovery_console::store::TargetSnapshot) -> r
     store
 }
 
+/// A target that takes its jobs from a pass's organization-wide read
+/// (`sync.organization_jobs`) succeeds as of that read, not of its save: the next
+/// sync's window, which starts at the last success less the overlap, then covers a job
+/// that ended between the two (minutes apart in a pass over thousands of targets; in
+/// the other tests the sandbox's clock stands still through a pass).
+#[tokio::test]
+async fn a_success_counts_from_when_its_jobs_were_read() {
+    use recovery_console::store::TargetSnapshot;
+    for db in databases().await {
+        let read_at = START - 20 * 60_000;
+        let target = || TargetSnapshot { account_id: WORKLOAD_A.into(), region: REGION.into(), ..Default::default() };
+        let store = saved(&db, &TargetSnapshot { jobs_read_at: Some(read_at), ..target() }).await;
+        assert_eq!(store.last_success(WORKLOAD_A, REGION).await.unwrap(), Some(read_at), "{}", db.label);
+        store.save_snapshot(&target(), START + 40 * 60_000, START + 41 * 60_000).await.unwrap();
+        let own = store.last_success(WORKLOAD_A, REGION).await.unwrap();
+        assert_eq!(own, Some(START + 41 * 60_000), "{}: a target that read its own jobs succeeds when saved", db.label);
+    }
+}
+
 /// Recovery point `n` of table t in workload_a's vault v, made at `START + n`.
 fn point_row(n: i64) -> recovery_console::store::RecoveryPointRow {
     recovery_console::store::RecoveryPointRow {
