@@ -692,9 +692,10 @@ impl Syncer {
             None => true,
         };
         let week_ago = started - 7 * 86_400_000;
-        let every_listing = last_success.is_none() || full;
-        let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
         let jobs = jobs.filter(|j| !full && last_success.is_some() && j.from <= jobs_from);
+        // A read that takes its jobs from the pass lists none: no need to ask which.
+        let every_listing = last_success.is_none() || full || jobs.is_some();
+        let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
         scope.jobs_read = jobs.map(|j| &j.jobs);
         scope.full = full;
         scope.points_from = points_from;
@@ -942,8 +943,9 @@ impl Syncer {
     /// What reading a target needs, for its jobs from `jobs_from` on: its clients and
     /// the restore jobs on record not settled yet (created from `unsettled_since` to
     /// `jobs_from`), and whether the jobs completed since need listing: always with
-    /// `every_listing` (a first or a full read), else as [`read::ReadScope::list_completed`]
-    /// says. Recovery points from `jobs_from` too, nothing known, not full.
+    /// `every_listing` (a first or a full read; or a read whose jobs come from its pass,
+    /// which lists none), else as [`read::ReadScope::list_completed`] says. Recovery
+    /// points from `jobs_from` too, nothing known, not full.
     async fn scope<'a>(
         &'a self,
         t: &'a Target,
