@@ -161,6 +161,14 @@ struct OrganizationRead {
     restores: HashMap<String, Vec<crate::store::RestoreJobRow>>,
 }
 
+/// A target's poll result, its failure logged.
+fn logged_poll(t: &Target, region: &str, result: Result<usize, (String, String)>) -> Result<usize, (String, String)> {
+    if let Err((code, message)) = &result {
+        tracing::warn!(account = %t.account.id, region = %region, code = %code, message = %message, "poll failed");
+    }
+    result
+}
+
 /// How old a target's last success may be for a pass's organization-wide job read to
 /// cover it: the read's window reaches back to the oldest such success.
 const PASS_JOBS_WINDOW_MS: i64 = 24 * 3_600_000;
@@ -767,11 +775,7 @@ impl Syncer {
     }
 
     async fn poll_logged(&self, t: &Target) -> Result<usize, (String, String)> {
-        let result = self.poll_target(t).await;
-        if let Err((code, message)) = &result {
-            tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
-        }
-        result
+        logged_poll(t, &t.region, self.poll_target(t).await)
     }
 
     /// The targets whose jobs the poll reads organization-wide, by Region (with
@@ -874,10 +878,7 @@ impl Syncer {
             .await
             .map_err(|f| (f.code, f.message));
             drop(claim);
-            if let Err((code, message)) = &result {
-                tracing::warn!(account = %t.account.id, region = %region, code = %code, message = %message, "poll failed");
-            }
-            results.push(result);
+            results.push(logged_poll(&t, region, result));
         }
         // The backup and copy jobs saved as they arrived count with the first target.
         if let Some(Ok(jobs)) = results.first_mut() {
@@ -1031,6 +1032,9 @@ impl Syncer {
     /// saved, and each one's share is kept for its read. A Region whose read fails
     /// is left to its targets' own listings (logged).
     async fn read_pass_jobs(&self, targets: &[Target]) -> HashMap<(String, String), PassJobs> {
+        if !self.config.sync.organization_jobs {
+            return HashMap::new();
+        }
         let (regions, _) = self.organization_targets(targets.to_vec()).await;
         let reads = regions.into_iter().map(|(region, targets)| async move {
             let read = self.read_region_jobs(&region, &targets).await;
