@@ -161,19 +161,21 @@ pub fn upserts(
     if clears_gone {
         conflict.push_str(", gone_at = NULL");
     }
+    if engine == Engine::Postgres {
+        return json_upserts(table, columns, &conflict, rows);
+    }
     let mut statements = Vec::new();
     let full = per_statement.min(KEPT_ROWS);
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
         let mut sql = Sql::new(engine, &insert);
         let take: Vec<Vec<Val>> = rows.by_ref().take(per_statement).collect();
-        if engine == Engine::Postgres || take.len() != full {
+        if take.len() != full {
             // SQLite's one writer keeps the statements of a full chunk prepared:
             // preparing a thousand-row statement again costs more than the run (a fifth
             // more CPU per sync when every one was prepared again). One of any other
             // row count is prepared for its run, or the writer would keep one of each
-            // count, two megabytes apiece. PostgreSQL prepares each for its run (see
-            // `Sql::single_use`).
+            // count, two megabytes apiece (see `Sql::single_use`).
             sql.single_use();
         }
         for (i, row) in take.into_iter().enumerate() {
@@ -190,6 +192,76 @@ pub fn upserts(
         statements.push(sql);
     }
     statements
+}
+
+/// PostgreSQL's upserts: [`KEPT_ROWS`] rows a statement, passed as one JSON array of
+/// objects that `json_populate_recordset` turns into rows of the table's own type.
+/// The statement's text is the same for every chunk of a table, so each connection
+/// prepares it once. Bound one value apiece, a thousand-row chunk was a statement of
+/// 25,000 parameters that the server parsed and planned for each run and that the
+/// console copied argument by argument (docs/benchmarks.md, session 12).
+fn json_upserts(table: &str, columns: &[&str], conflict: &str, rows: Vec<Vec<Val>>) -> Vec<Sql> {
+    let names = columns.join(", ");
+    let text = format!(
+        "INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, $1::json){conflict}"
+    );
+    let mut statements = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut json = String::with_capacity(64 * 1024);
+        json.push('[');
+        for (i, row) in rows.by_ref().take(KEPT_ROWS).enumerate() {
+            json.push_str(if i == 0 { "{" } else { ",{" });
+            for (j, (column, value)) in columns.iter().zip(row).enumerate() {
+                if j > 0 {
+                    json.push(',');
+                }
+                json.push('"');
+                json.push_str(column);
+                json.push_str("\":");
+                push_json(&mut json, value);
+            }
+            json.push('}');
+        }
+        json.push(']');
+        let mut sql = Sql::new(Engine::Postgres, &text);
+        sql.args.push(Val::Text(Some(json)));
+        statements.push(sql);
+    }
+    statements
+}
+
+/// A value as JSON: a number, a string or `null`.
+fn push_json(json: &mut String, value: Val) {
+    use std::fmt::Write;
+    match value {
+        Val::Int(Some(n)) => {
+            let _ = write!(json, "{n}");
+        }
+        Val::Text(Some(text)) => push_json_string(json, &text),
+        Val::Int(None) | Val::Text(None) => json.push_str("null"),
+    }
+}
+
+/// A string as JSON, escaped as RFC 8259 asks: quotes, backslashes and control characters.
+fn push_json_string(json: &mut String, text: &str) {
+    use std::fmt::Write;
+    json.push('"');
+    let mut rest = text;
+    while let Some(at) = rest.find(|c: char| c == '"' || c == '\\' || c < ' ') {
+        json.push_str(&rest[..at]);
+        let c = rest[at..].chars().next().unwrap_or_default();
+        match c {
+            '"' => json.push_str("\\\""),
+            '\\' => json.push_str("\\\\"),
+            _ => {
+                let _ = write!(json, "\\u{:04x}", u32::from(c));
+            }
+        }
+        rest = &rest[at + c.len_utf8()..];
+    }
+    json.push_str(rest);
+    json.push('"');
 }
 
 /// Where a page resumes: after the item with this sort time and key.
@@ -473,6 +545,21 @@ mod tests {
         for status in shared::USABLE_RECOVERY_POINT_STATUSES {
             assert!(RP_USABLE.contains(&format!("'{status}'")), "{status}");
         }
+    }
+
+    #[test]
+    fn postgres_upserts_pass_each_chunk_as_json_that_reads_back_as_its_values() {
+        let tricky = "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓ 🦀";
+        let rows: Vec<Vec<Val>> = (0..KEPT_ROWS as i64 + 1)
+            .map(|n| vec![Val::Text(Some(format!("{tricky} {n}"))), Val::Int(Some(n - 5)), Val::Int(None), Val::Text(None)])
+            .collect();
+        let statements = upserts(Engine::Postgres, "t", &["a", "b", "c", "d"], &["a"], rows, false);
+        assert_eq!(statements.len(), 2, "a thousand rows a statement");
+        assert_eq!(statements[0].text, statements[1].text, "one text for every chunk, prepared once");
+        let [Val::Text(Some(json))] = statements[1].args.as_slice() else { panic!("one JSON argument") };
+        let parsed: serde_json::Value = serde_json::from_str(json).expect("valid JSON");
+        let expected = serde_json::json!([{"a": format!("{tricky} 1000"), "b": 995, "c": null, "d": null}]);
+        assert_eq!(parsed, expected);
     }
 
     #[test]
