@@ -82,13 +82,12 @@ const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824;";
 /// The SQLite writer keeps 32 MiB of pages instead of 2: a sync inserts into a dozen
 /// indexes of tables far larger than that, and every page it lacks is a read from the
 /// kernel. It copies the write-ahead log into the database every 100,000 pages (about
-/// 400 MB) instead of 1,000: a page that several commits write in between is copied
-/// (and synced) once, and a sync's inserts land all over a dozen indexes, so most
-/// pages are. Copying the log was a sixth of a first sync's CPU at 10,000 pages, and
-/// the sync used a tenth less CPU at 100,000 (docs/benchmarks.md, session 12). Once
-/// copied, the log file is cut back to 64 MiB rather than keeping its largest size.
-const WRITER_PRAGMAS: &str =
-    "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 100000; PRAGMA journal_size_limit = 67108864;";
+/// 400 MB of log), not SQLite's 1,000: a page that several commits write in between is
+/// copied (and synced) once, and a sync's inserts land all over a dozen indexes, so
+/// most pages are. A first sync of `--accounts 200` used 21.9-22.6 s of CPU against
+/// 22.7-26.1 s at 10,000 pages (docs/benchmarks.md, session 12). The log file keeps
+/// its largest size for reuse: cutting it back after each copy cost more than it saved.
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 100000;";
 
 /// How long a request waits for the SQLite writer before it is told the
 /// database is busy (503): far longer than any one write transaction takes.
