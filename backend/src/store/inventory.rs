@@ -612,10 +612,7 @@ mod tests {
     /// hand on a million rows, reads the same indexes backwards without an incremental sort).
     #[tokio::test]
     async fn recovery_point_pages_read_their_order_from_an_index() {
-        let path = std::env::temp_dir().join(format!("rc-test-{}.db", uuid::Uuid::new_v4().simple()));
-        let url = crate::config::Secret::new(format!("sqlite://{}", path.display()));
-        let store = Store::connect(&url, 1).await.unwrap();
-        store.migrate().await.unwrap();
+        let db = crate::store::TempSqlite::new().await;
         let text = |v: &str| Some(v.to_string());
         let filters = [
             ListQuery { account_id: text("400000000500"), resource_type: text("DynamoDB"), ..Default::default() },
@@ -630,20 +627,9 @@ mod tests {
         for mut q in filters {
             q.limit = 100;
             q.cursor = Some(Cursor { time: 5, key: "arn:x".into() });
-            let sql = store.recovery_points_page(&q).prefixed("EXPLAIN QUERY PLAN ");
-            let plan: Vec<String> = sql
-                .query()
-                .fetch_all(store.pool())
-                .await
-                .unwrap()
-                .iter()
-                .map(|r| col::<String>(r, "detail").unwrap())
-                .collect();
+            let plan = db.plan(&db.store.recovery_points_page(&q)).await;
             assert!(plan.iter().all(|step| !step.contains("TEMP B-TREE")), "{q:?}: {plan:?}");
             assert!(plan.iter().any(|step| step.contains("USING INDEX")), "{q:?}: {plan:?}");
-        }
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
         }
     }
 }

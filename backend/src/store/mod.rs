@@ -315,6 +315,42 @@ pub(crate) fn json_list(text: &str) -> Vec<String> {
     serde_json::from_str(text).unwrap_or_default()
 }
 
+/// A migrated SQLite database in a temporary file, removed with its log when dropped:
+/// for unit tests that ask SQLite for its query plans.
+#[cfg(test)]
+pub(crate) struct TempSqlite {
+    pub store: Store,
+    path: std::path::PathBuf,
+}
+
+#[cfg(test)]
+impl TempSqlite {
+    #[allow(clippy::unwrap_used)]
+    pub async fn new() -> Self {
+        let path = std::env::temp_dir().join(format!("rc-test-{}.db", uuid::Uuid::new_v4().simple()));
+        let url = crate::config::Secret::new(format!("sqlite://{}", path.display()));
+        let store = Store::connect(&url, 1).await.unwrap();
+        store.migrate().await.unwrap();
+        Self { store, path }
+    }
+
+    /// The steps of SQLite's plan for `sql`.
+    #[allow(clippy::unwrap_used)]
+    pub async fn plan(&self, sql: &sql::Sql) -> Vec<String> {
+        let rows = sql.prefixed("EXPLAIN QUERY PLAN ").query().fetch_all(self.store.pool()).await.unwrap();
+        rows.iter().map(|r| col::<String>(r, "detail").unwrap()).collect()
+    }
+}
+
+#[cfg(test)]
+impl Drop for TempSqlite {
+    fn drop(&mut self) {
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", self.path.display()));
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::sqlite_url;

@@ -428,16 +428,7 @@ impl Store {
             known.recent_points.entry(col(&row, "vault_arn")?).or_default().insert(col(&row, "arn")?);
         }
         if let Some(last) = known.last_success_at {
-            let mut sql = Sql::new(e, "SELECT DISTINCT vault_arn FROM recovery_points WHERE account_id = ");
-            sql.arg(account).push(" AND region = ").arg(region).push(" AND gone_at IS NULL AND (");
-            for (i, column) in ["delete_at", "move_to_cold_at"].iter().enumerate() {
-                if i > 0 {
-                    sql.push(" OR ");
-                }
-                sql.push(&format!("({column} > ")).arg(last).push(&format!(" AND {column} <= ")).arg(now).push(")");
-            }
-            sql.push(")");
-            for row in sql.query().fetch_all(self.pool()).await? {
+            for row in lifecycle_vaults(e, account, region, last, now).query().fetch_all(self.pool()).await? {
                 known.lifecycle_vaults.insert(col(&row, "vault_arn")?);
             }
         }
@@ -622,4 +613,38 @@ fn counts_columns(c: &SyncCounts) -> [(&'static str, i64); 7] {
         ("restore_jobs", c.restore_jobs),
         ("restore_testing_plans", c.restore_testing_plans),
     ]
+}
+
+/// The vaults of an (account, region) that hold a live recovery point whose deletion
+/// or move to cold storage fell in `(last, now]`: one range of each lifecycle index
+/// (migration 0019), not a read of every recovery point of the (account, region).
+fn lifecycle_vaults(e: Engine, account: &str, region: &str, last: i64, now: i64) -> Sql {
+    let mut sql = Sql::new(e, "");
+    for (i, column) in ["delete_at", "move_to_cold_at"].iter().enumerate() {
+        if i > 0 {
+            sql.push(" UNION ");
+        }
+        sql.push("SELECT vault_arn FROM recovery_points WHERE account_id = ").arg(account);
+        sql.push(" AND region = ").arg(region);
+        sql.push(&format!(" AND {column} > ")).arg(last).push(&format!(" AND {column} <= ")).arg(now);
+        sql.push(" AND gone_at IS NULL");
+    }
+    sql
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// The lifecycle question reads the two lifecycle indexes, not every recovery
+    /// point of the (account, region) (SQLite's plan).
+    #[tokio::test]
+    async fn the_lifecycle_question_reads_the_lifecycle_indexes() {
+        let db = crate::store::TempSqlite::new().await;
+        let plan = db.plan(&lifecycle_vaults(db.store.engine(), "400000000500", "us-east-1", 1, 2)).await;
+        for index in ["recovery_points_delete_at", "recovery_points_cold_at"] {
+            assert!(plan.iter().any(|step| step.contains(index)), "{index}: {plan:?}");
+        }
+    }
 }
