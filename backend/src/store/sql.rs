@@ -551,7 +551,9 @@ mod tests {
     fn postgres_upserts_pass_each_chunk_as_json_that_reads_back_as_its_values() {
         let tricky = "quote \" backslash \\ newline \n tab \t bell \u{7} é ✓ 🦀";
         let rows: Vec<Vec<Val>> = (0..KEPT_ROWS as i64 + 1)
-            .map(|n| vec![Val::Text(Some(format!("{tricky} {n}"))), Val::Int(Some(n - 5)), Val::Int(None), Val::Text(None)])
+            .map(|n| {
+                vec![Val::Text(Some(format!("{tricky} {n}"))), Val::Int(Some(n - 5)), Val::Int(None), Val::Text(None)]
+            })
             .collect();
         let statements = upserts(Engine::Postgres, "t", &["a", "b", "c", "d"], &["a"], rows, false);
         assert_eq!(statements.len(), 2, "a thousand rows a statement");
