@@ -153,8 +153,6 @@ pub fn upserts(
     rows: Vec<Vec<Val>>,
     clears_gone: bool,
 ) -> Vec<Sql> {
-    let per_statement = (MAX_ARGS / columns.len()).max(1);
-    let insert = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let updates: Vec<String> =
         columns.iter().filter(|c| !key.contains(c)).map(|c| format!("{c} = excluded.{c}")).collect();
     let mut conflict = format!(" ON CONFLICT ({}) DO UPDATE SET {}", key.join(", "), updates.join(", "));
@@ -164,6 +162,8 @@ pub fn upserts(
     if engine == Engine::Postgres {
         return json_upserts(table, columns, &conflict, rows);
     }
+    let per_statement = (MAX_ARGS / columns.len()).max(1);
+    let insert = format!("INSERT INTO {table} ({}) VALUES ", columns.join(", "));
     let mut statements = Vec::new();
     let full = per_statement.min(KEPT_ROWS);
     let mut rows = rows.into_iter().peekable();
@@ -202,9 +202,8 @@ pub fn upserts(
 /// console copied argument by argument (docs/benchmarks.md, session 12).
 fn json_upserts(table: &str, columns: &[&str], conflict: &str, rows: Vec<Vec<Val>>) -> Vec<Sql> {
     let names = columns.join(", ");
-    let text = format!(
-        "INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, $1::json){conflict}"
-    );
+    let head = format!("INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, ");
+    let tail = format!("::json){conflict}");
     let mut statements = Vec::new();
     let mut rows = rows.into_iter().peekable();
     while rows.peek().is_some() {
@@ -224,8 +223,8 @@ fn json_upserts(table: &str, columns: &[&str], conflict: &str, rows: Vec<Vec<Val
             json.push('}');
         }
         json.push(']');
-        let mut sql = Sql::new(Engine::Postgres, &text);
-        sql.args.push(Val::Text(Some(json)));
+        let mut sql = Sql::new(Engine::Postgres, &head);
+        sql.arg(json).push(&tail);
         statements.push(sql);
     }
     statements

@@ -162,9 +162,9 @@ struct OrganizationRead {
 }
 
 /// A target's poll result, its failure logged.
-fn logged_poll(t: &Target, region: &str, result: Result<usize, (String, String)>) -> Result<usize, (String, String)> {
+fn logged_poll(t: &Target, result: Result<usize, (String, String)>) -> Result<usize, (String, String)> {
     if let Err((code, message)) = &result {
-        tracing::warn!(account = %t.account.id, region = %region, code = %code, message = %message, "poll failed");
+        tracing::warn!(account = %t.account.id, region = %t.region, code = %code, message = %message, "poll failed");
     }
     result
 }
@@ -775,7 +775,7 @@ impl Syncer {
     }
 
     async fn poll_logged(&self, t: &Target) -> Result<usize, (String, String)> {
-        logged_poll(t, &t.region, self.poll_target(t).await)
+        logged_poll(t, self.poll_target(t).await)
     }
 
     /// The targets whose jobs the poll reads organization-wide, by Region (with
@@ -878,7 +878,7 @@ impl Syncer {
             .await
             .map_err(|f| (f.code, f.message));
             drop(claim);
-            results.push(logged_poll(&t, region, result));
+            results.push(logged_poll(&t, result));
         }
         // The backup and copy jobs saved as they arrived count with the first target.
         if let Some(Ok(jobs)) = results.first_mut() {
