@@ -17,12 +17,15 @@ fn main() {
 fn ui(root: &Path, out: &Path) -> std::io::Result<()> {
     let dist = root.join("frontend").join("dist");
     let built = dist.join("index.html").is_file() && dist.join("frontend_bg.wasm").is_file();
+    // Watched paths are relative to this package, so that cargo resolves them in the
+    // checkout it builds: its build cache does not tell checkouts apart, and an
+    // absolute path would keep watching (and embedding) another checkout's UI.
     let dir = if built {
-        println!("cargo:rerun-if-changed={}", dist.display());
+        println!("cargo:rerun-if-changed=../frontend/dist");
         dist
     } else {
         // Watch the frontend folder, so that building the UI later is noticed.
-        println!("cargo:rerun-if-changed={}", root.join("frontend").display());
+        println!("cargo:rerun-if-changed=../frontend");
         let placeholder = out.join("ui-not-built");
         std::fs::create_dir_all(&placeholder)?;
         std::fs::write(placeholder.join("index.html"), NOT_BUILT)?;

@@ -13,6 +13,8 @@ use crate::store::{ChoiceList, ChoiceQuery};
 
 /// The longest prefix looked for.
 const MAX_PREFIX: usize = 100;
+/// The longest value looked up (an ARN is at most 2,048 characters).
+const MAX_VALUE: usize = 2048;
 
 /// What to look for in a list of choices.
 #[derive(Deserialize, IntoParams)]
@@ -22,6 +24,9 @@ pub struct ChoiceParams {
     /// of the account id; plans and resources: or of the ARN, as written); up to 100
     /// characters. None: every choice.
     q: Option<String>,
+    /// Only the choice whose value is exactly this (the words to show for a value a
+    /// link carries); up to 2,048 characters.
+    value: Option<String>,
     /// Choices per page, 1 to 50 (default 20).
     #[param(minimum = 1, maximum = 50)]
     limit: Option<i64>,
@@ -54,8 +59,12 @@ pub async fn choices(
     if prefix.chars().count() > MAX_PREFIX {
         return Err(AppError::bad("invalid_parameter", format!("q: at most {MAX_PREFIX} characters")));
     }
+    if q.value.as_ref().is_some_and(|v| v.chars().count() > MAX_VALUE) {
+        return Err(AppError::bad("invalid_parameter", format!("value: at most {MAX_VALUE} characters")));
+    }
     let query = ChoiceQuery {
         prefix,
+        value: q.value,
         account_id: q.account_id,
         region: q.region,
         after: q.cursor.as_deref().map(cursor_param).transpose()?.map(|c| c.key),

@@ -45,6 +45,8 @@ impl ChoiceList {
 pub struct ChoiceQuery {
     /// Matched case-insensitively (ASCII) against the start of the list's names.
     pub prefix: String,
+    /// Only the choice with this value.
+    pub value: Option<String>,
     /// Only this account's vaults, plans and resources.
     pub account_id: Option<String>,
     /// Only the vaults, plans and resources in this region.
@@ -149,6 +151,9 @@ impl Store {
                 prefix_match(&mut sql, expr, if *expr == "arn" { &q.prefix } else { &prefix });
             }
             sql.push(")");
+        }
+        if let Some(exact) = &q.value {
+            sql.push(&format!(" AND {value} = ")).arg(exact.clone());
         }
         if let Some(after) = &q.after {
             sql.push(&format!(" AND {value} > ")).arg(after.clone());

@@ -208,3 +208,8 @@ pub fn message<E: aws_sdk_backup::error::ProvideErrorMetadata>(e: &E) -> String 
 pub fn named_check(checks: &Value, name: &str) -> Value {
     checks.as_array().and_then(|a| a.iter().find(|c| c["check"] == name)).cloned().unwrap_or(Value::Null)
 }
+
+/// `value` as one query-string value: what would end or split it is escaped.
+pub fn encode(value: &str) -> String {
+    value.replace('%', "%25").replace(':', "%3A").replace('/', "%2F").replace('?', "%3F").replace('&', "%26")
+}

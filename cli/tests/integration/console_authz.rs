@@ -59,10 +59,6 @@ fn sample(name: &str, schema: &Value) -> Option<String> {
     Some(value.to_string())
 }
 
-fn encode(value: &str) -> String {
-    value.replace('%', "%25").replace(':', "%3A").replace('/', "%2F").replace('?', "%3F").replace('&', "%26")
-}
-
 /// A route to call: method, path as documented, and the URL with its required parameters filled.
 struct Route {
     method: String,

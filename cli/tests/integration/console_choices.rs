@@ -142,6 +142,26 @@ async fn accounts_page_both_ways_and_choices_narrow_by_prefix() {
         let by_arn = ids(&choices("plans", plan["value"].as_str().unwrap()).await, "value");
         assert_eq!(by_arn, [plan["value"].as_str().unwrap()], "{label}: by the ARN's start");
 
+        // One choice by its exact value (the words for a value a link carries), in each list.
+        let vault_arn = ids(&arns, "value").into_iter().next().unwrap();
+        for (list, value) in [
+            ("accounts", WORKLOAD_A),
+            ("regions", "ap-southeast-2"),
+            ("vaults", "workload-a-vault"),
+            ("vault_arns", vault_arn.as_str()),
+            ("plans", plan["value"].as_str().unwrap()),
+            ("resources", TRACKING),
+        ] {
+            let exact = c.all(format!("/api/v1/choices/{list}?value={}", encode(value))).await;
+            assert_eq!(ids(&exact, "value"), [value], "{label}: {list} by value");
+        }
+        let (_, by_value) = c.get(&format!("/api/v1/choices/accounts?value={WORKLOAD_A}")).await;
+        assert_eq!(by_value["items"][0]["label"], format!("workload_a ({WORKLOAD_A})"), "{label}");
+        assert!(
+            c.all(format!("/api/v1/choices/accounts?value={}", &WORKLOAD_A[..4])).await.is_empty(),
+            "{label}: a prefix is no value"
+        );
+
         // Bad input names what was wrong.
         for (path, status, says) in [
             ("/api/v1/choices/accounts?limit=51", 400, "limit"),
@@ -159,5 +179,8 @@ async fn accounts_page_both_ways_and_choices_narrow_by_prefix() {
         let (got, body) = c.get(&format!("/api/v1/choices/accounts?q={}", "a".repeat(101))).await;
         assert_eq!(got, 400, "{label}: {body}");
         assert!(body["error"]["message"].as_str().unwrap().starts_with("q:"), "{body}");
+        let (got, body) = c.get(&format!("/api/v1/choices/resources?value={}", "a".repeat(2049))).await;
+        assert_eq!(got, 400, "{label}: {body}");
+        assert!(body["error"]["message"].as_str().unwrap().starts_with("value:"), "{body}");
     }
 }
