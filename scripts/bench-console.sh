@@ -4,11 +4,15 @@
 #     with the configured concurrency, against its bound (calls x latency /
 #     concurrency) and against the same sync with concurrency 1 (one call after
 #     another);
-#  2. API: p50/p99 latency of a filtered recovery-point page under wrk load,
-#     over a database of about a million recovery points (sandbox --accounts
-#     1000), on SQLite and on PostgreSQL; memory of the server.
+#  2. API: p50/p99 latency of a filtered recovery-point page over a database of
+#     about a million recovery points (sandbox --accounts 1000), on SQLite and on
+#     PostgreSQL; memory of the server. With `oha` on the PATH the load is a fixed
+#     RATE (default 1,000 requests/s) for 15 s on 32 connections, latency counted
+#     from when each request was due (so a server that falls behind shows its
+#     queue); else wrk's closed loop (2 threads, 16 connections, 10 s).
 # Usage: scripts/bench-console.sh [release binary] [sync accounts] [api accounts]
-# Needs: a release build, wrk, curl, python3; TEST_POSTGRES_URL (or it starts one).
+# Needs: a release build, wrk or oha (cargo install oha), curl, python3;
+# TEST_POSTGRES_URL (or it starts one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${1:-${CARGO_TARGET_DIR:-target}/release/recovery-console}
@@ -91,9 +95,21 @@ PY
 )
   echo "$engine: synced $rows recovery points in ${secs}s"
   for q in "account_id=400000000500&resource_type=DynamoDB&limit=100" "resource_type=RDS&created_after=2026-10-01&limit=100" "status=COMPLETED&limit=100"; do
-    out=$(wrk -t2 -c16 -d10s --latency "http://127.0.0.1:$port/api/v1/recovery-points?$q")
-    printf '  %-58s %8s req/s  p50 %8s  p99 %8s\n' "$q" "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
-      "$(echo "$out" | awk '$1=="50%" {print $2}')" "$(echo "$out" | awk '$1=="99%" {print $2}')"
+    url="http://127.0.0.1:$port/api/v1/recovery-points?$q"
+    if command -v oha >/dev/null 2>&1; then
+      oha -z 15s -q "${RATE:-1000}" -c 32 --latency-correction --no-tui --output-format json "$url" >"$work/oha.json"
+      python3 - "$q" "$work/oha.json" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[2]))
+s, p = r["summary"], r["latencyPercentiles"]
+ok = sum(n for code, n in r["statusCodeDistribution"].items() if code == "200")
+print(f"  {sys.argv[1]:<58} {s['requestsPerSec']:8.0f} req/s  p50 {p['p50'] * 1000:8.2f} ms  p99 {p['p99'] * 1000:8.2f} ms  ({ok} answered 200)")
+PY
+    else
+      out=$(wrk -t2 -c16 -d10s --latency "$url")
+      printf '  %-58s %8s req/s  p50 %8s  p99 %8s\n' "$q" "$(echo "$out" | awk '/Requests\/sec/ {print $2}')" \
+        "$(echo "$out" | awk '$1=="50%" {print $2}')" "$(echo "$out" | awk '$1=="99%" {print $2}')"
+    fi
   done
   echo "  server memory: RSS $(( $(awk '/VmRSS/ {print $2}' /proc/$server/status) / 1024 )) MiB, peak $(( $(awk '/VmHWM/ {print $2}' /proc/$server/status) / 1024 )) MiB"
   kill "$server"; wait "$server" 2>/dev/null || true
