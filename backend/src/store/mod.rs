@@ -85,7 +85,8 @@ const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824;";
 /// 16 and 146 MiB at 8, using the same CPU within the runs' noise.) It copies the
 /// write-ahead log into the database every 100,000 pages (about 400 MB of log), not
 /// SQLite's 1,000: a page that several commits write in between is copied (and
-/// synced) once, and a sync's inserts land all over a dozen indexes, so most pages are. A first sync of `--accounts 200` used 21.9-22.6 s of CPU against
+/// synced) once, and a sync's inserts land all over a dozen indexes, so most pages
+/// are. A first sync of `--accounts 200` used 21.9-22.6 s of CPU against
 /// 22.7-26.1 s at 10,000 pages (docs/benchmarks.md, session 12). The log file keeps
 /// its largest size for reuse: cutting it back after each copy cost more than it saved.
 const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 100000;";
