@@ -13,26 +13,25 @@ fn main() {
     }
 }
 
-/// `RECOVERY_CONSOLE_UI_DIR`: the folder to embed, and `RECOVERY_CONSOLE_UI_BUILT` ("1" or "0").
+/// `cfg(ui_built)` when `frontend/dist` holds a built UI, which `routes::ui` embeds;
+/// else the page in `OUT_DIR/ui-not-built`.
 fn ui(root: &Path, out: &Path) -> std::io::Result<()> {
     let dist = root.join("frontend").join("dist");
     let built = dist.join("index.html").is_file() && dist.join("frontend_bg.wasm").is_file();
     // Watched paths are relative to this package, so that cargo resolves them in the
     // checkout it builds: its build cache does not tell checkouts apart, and an
     // absolute path would keep watching (and embedding) another checkout's UI.
-    let dir = if built {
+    println!("cargo:rustc-check-cfg=cfg(ui_built)");
+    if built {
         println!("cargo:rerun-if-changed=../frontend/dist");
-        dist
+        println!("cargo:rustc-cfg=ui_built");
     } else {
         // Watch the frontend folder, so that building the UI later is noticed.
         println!("cargo:rerun-if-changed=../frontend");
         let placeholder = out.join("ui-not-built");
         std::fs::create_dir_all(&placeholder)?;
         std::fs::write(placeholder.join("index.html"), NOT_BUILT)?;
-        placeholder
-    };
-    println!("cargo:rustc-env=RECOVERY_CONSOLE_UI_DIR={}", dir.display());
-    println!("cargo:rustc-env=RECOVERY_CONSOLE_UI_BUILT={}", if built { "1" } else { "0" });
+    }
     Ok(())
 }
 

@@ -12,10 +12,16 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use include_dir::{include_dir, Dir};
 
-static EMBEDDED: Dir<'static> = include_dir!("$RECOVERY_CONSOLE_UI_DIR");
+// The path starts from this package's own folder, never from one that build.rs wrote
+// down: a build cache shared by two checkouts keeps build.rs's output from the other
+// one, and an absolute path there embedded (or failed on) the other checkout's UI.
+#[cfg(ui_built)]
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../frontend/dist");
+#[cfg(not(ui_built))]
+static EMBEDDED: Dir<'static> = include_dir!("$OUT_DIR/ui-not-built");
 
 /// Whether this binary carries a built UI (or only the page that says how to build one).
-const EMBEDDED_UI_BUILT: bool = matches!(env!("RECOVERY_CONSOLE_UI_BUILT").as_bytes(), b"1");
+const EMBEDDED_UI_BUILT: bool = cfg!(ui_built);
 
 /// Where the UI comes from.
 #[derive(Debug, Clone)]

@@ -482,14 +482,11 @@ impl ListQuery {
     /// time), then by key, both descending.
     pub fn page(&self, sql: &mut Sql, time: Option<&str>, key: &str) {
         match (&self.cursor, time) {
+            // One row-value comparison, which both engines read as a range of the
+            // (time, key) index; the same condition spelled with OR led SQLite, with a
+            // million rows' statistics, to a union of two index ranges and a sort.
             (Some(c), Some(time)) => {
-                sql.push(&format!(" AND ({time} < "))
-                    .arg(c.time)
-                    .push(&format!(" OR ({time} = "))
-                    .arg(c.time)
-                    .push(&format!(" AND {key} < "))
-                    .arg(c.key.clone())
-                    .push("))");
+                sql.push(&format!(" AND ({time}, {key}) < (")).arg(c.time).push(", ").arg(c.key.clone()).push(")");
             }
             (Some(c), None) => {
                 sql.push(&format!(" AND {key} < ")).arg(c.key.clone());
