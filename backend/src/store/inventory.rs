@@ -610,9 +610,10 @@ mod tests {
     /// order (created_at, arn), so that a page stops after its rows instead of sorting
     /// every row of each timestamp it reaches (SQLite's plan; PostgreSQL's, checked by
     /// hand on a million rows, reads the same indexes backwards without an incremental sort).
-    /// The index a page reads also holds the column of every other filter, so that a
-    /// second filter is tested in the index entry, not on a row fetched from the table
-    /// for it (SQLite defers the table seek until a column outside the index is needed).
+    /// Where an account or a vault leads, the index a page reads also holds the resource
+    /// type and the status, so that those filters are tested in the index entry, not on
+    /// a row fetched from the table for it (SQLite defers the table seek until a column
+    /// outside the index is needed).
     #[tokio::test]
     async fn recovery_point_pages_read_their_order_and_their_filters_from_an_index() {
         let db = crate::store::TempSqlite::new().await;
@@ -621,13 +622,13 @@ mod tests {
         // that the plans are the ones chosen at that size (SQLite reads sqlite_stat1 again
         // on `ANALYZE sqlite_schema`).
         let stats = [
-            ("recovery_points_status", "471250 2001 118 1 1 1 1"),
-            ("recovery_points_type", "400896 1334 20 1 1 1 1"),
-            ("recovery_points_vault_name", "421824 2001 130 1 1 1 1 1"),
+            ("recovery_points_status", "553536 2001 118 1"),
+            ("recovery_points_type", "446400 1334 20 1"),
+            ("recovery_points_vault_name", "951048 2001 130 1"),
             ("recovery_points_vault", "555660 667 10 1 1 1"),
-            ("recovery_points_region", "432432 2001 154 1 1 1 1"),
-            ("recovery_points_account_only", "530712 1001 10 1 1 1 1"),
-            ("recovery_points_account", "662400 1001 1001 10 1 1 1 1"),
+            ("recovery_points_region", "549120 2001 154 1"),
+            ("recovery_points_account_only", "837000 1001 10 1 1 1"),
+            ("recovery_points_account", "571536 1001 1001 10 1 1 1"),
             ("recovery_points_cold_at", "160820 1001 1001 8"),
             ("recovery_points_delete_at", "1368864 1001 1001 8"),
             ("recovery_points_resource", "702240 126 2 1"),
@@ -656,12 +657,9 @@ mod tests {
                 ..Default::default()
             },
             ListQuery { resource_type: text("RDS"), created_after: Some(1), ..Default::default() },
-            ListQuery { resource_type: text("RDS"), status: text("PARTIAL"), ..Default::default() },
             ListQuery { status: text("COMPLETED"), ..Default::default() },
             ListQuery { region: text("us-east-1"), ..Default::default() },
-            ListQuery { region: text("eu-west-1"), resource_type: text("EFS"), ..Default::default() },
             ListQuery { vault: text("default-vault"), ..Default::default() },
-            ListQuery { vault: text("default-vault"), account_id: text("400000000500"), ..Default::default() },
             ListQuery { vault: text(vault_arn), ..Default::default() },
             ListQuery { vault: text(vault_arn), resource_type: text("S3"), ..Default::default() },
             ListQuery { vault: text(vault_arn), status: text("EXPIRED"), ..Default::default() },
@@ -676,7 +674,8 @@ mod tests {
                 .iter()
                 .find_map(|step| step.split("USING INDEX ").nth(1))
                 .and_then(|rest| rest.split_whitespace().next())
-                .unwrap_or_else(|| panic!("{q:?} reads no index: {plan:?}"));
+                .unwrap_or_default();
+            assert!(!index.is_empty(), "{q:?} reads no index: {plan:?}");
             let info = Sql::new(db.store.engine(), &format!("SELECT name FROM pragma_index_info('{index}')"));
             let rows = info.query().fetch_all(db.store.pool()).await.unwrap();
             let held: Vec<String> = rows.iter().map(|r| col(r, "name").unwrap()).collect();
