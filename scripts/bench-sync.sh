@@ -70,7 +70,15 @@ for pid in os.listdir("/proc"):
 print(total / tick)
 PY
 }
-postmaster() { if [ -n "${PG_DIR:-}" ]; then head -1 "$PG_DIR/data/postmaster.pid"; fi; }
+# The PostgreSQL server's postmaster: the one this script started, or else the
+# process on this machine listening on TEST_POSTGRES_URL's port (none when the
+# server runs elsewhere: its CPU is then not counted).
+postmaster() {
+  if [ -n "${PG_DIR:-}" ]; then head -1 "$PG_DIR/data/postmaster.pid"; return; fi
+  local port
+  port=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.urlparse(sys.argv[1]).port or 5432)' "$TEST_POSTGRES_URL")
+  { ss -ltnpH "sport = :$port" 2>/dev/null || true; } | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2
+}
 requests() { curl -sf "$sandbox/_sandbox/world" | python3 -c 'import json,sys; print(json.load(sys.stdin)["aws_requests"])'; }
 
 # The peaks of a process's anonymous memory and of its mapped file pages (SQLite's
@@ -159,7 +167,7 @@ if longest:
           f"{held} recovery points (its vaults are listed page after page: no bound shortens that)")
 used = cpu + float(sandbox_cpu) + float(pg_cpu)
 print(f"  CPU of the machine during the round: console {cpu:.1f} s, sandbox {float(sandbox_cpu):.1f} s, "
-      f"PostgreSQL {float(pg_cpu):.1f} s (only when this script started it): {used:.1f} s of the "
+      f"PostgreSQL {float(pg_cpu):.1f} s (when it runs on this machine): {used:.1f} s of the "
       f"{int(cores) * wall:.1f} s that {cores} cores had ({used / (int(cores) * wall):.0%})")
 bound = calls * int(latency) / 1000 / int(concurrency) / n
 per_point = f"{cpu / points * 1e6:.0f} µs of console CPU per recovery point" if points else "no recovery points"

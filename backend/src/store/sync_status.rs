@@ -364,6 +364,17 @@ impl Store {
         Ok(())
     }
 
+    /// Marks a restore testing plan the console has just changed (itself or one of its
+    /// selections) to be read whole by the next sync: the incremental read lists a
+    /// plan's selections only when the plan's times moved, and the Backup model does
+    /// not say whether a selection's change moves them.
+    pub async fn plan_changed(&self, account: &str, region: &str, name: &str) -> Result<(), StoreError> {
+        let mut sql = Sql::new(self.engine(), "UPDATE restore_testing_plans SET updated_at = NULL WHERE account_id = ");
+        sql.arg(account).push(" AND region = ").arg(region).push(" AND name = ").arg(name);
+        sql.query().execute(self.writer()).await?;
+        Ok(())
+    }
+
     /// The job window start of the last successful sync of an (account, region).
     pub async fn last_success(&self, account: &str, region: &str) -> Result<Option<i64>, StoreError> {
         let mut sql = Sql::new(self.engine(), "SELECT last_success_at FROM sync_status WHERE account_id = ");

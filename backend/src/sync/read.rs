@@ -727,11 +727,19 @@ fn copy_job_row(account: &str, region: &str, j: &aws_sdk_backup::types::CopyJob)
 
 /// Every restore testing plan with its selections. An incremental read gets a plan
 /// again only when the listing shows it new or its `LastUpdateTime` or `CreationTime`
-/// moved, and a selection only when its plan was read again or the selection listing
-/// shows it new or changed (name, creation time, role, type, validation window);
-/// the rest keeps what the database holds, with the listing's `LastExecutionTime`. (A
-/// selection's conditions changed with nothing of that moving wait for the next full
-/// read: the Backup model does not say whether its update moves the plan's time.)
+/// moved. It lists a plan's selections only when the plan was read again or its
+/// `LastExecutionTime` moved (the plan ran, on whatever selections it has now), and
+/// gets a selection only when its plan was read again or the selection listing shows
+/// it new or changed (name, creation time, role, type, validation window); the rest
+/// keeps what the database holds, with the listing's `LastExecutionTime`.
+///
+/// The Backup model does not say whether creating, updating or deleting a selection
+/// moves its plan's `LastUpdateTime`, and the selection listing carries no update
+/// time. So a selection changed outside the console, with its plan neither updated
+/// nor run since, is read at the plan's next run or the next full read
+/// (`sync.full_every_hours`). A change the console applies itself clears the plan's
+/// `updated_at` on record ([`crate::store::Store::plan_changed`]), so the next sync
+/// reads that plan whole.
 async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = &scope.client;
     let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
@@ -743,6 +751,10 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
                 && k.updated_at == ms(p.last_update_time())
                 && k.created_at == ms(Some(p.creation_time()))
         });
+        if let Some(k) = unchanged.filter(|k| k.last_execution_at == ms(p.last_execution_time())) {
+            snap.plans.push(k.clone());
+            continue;
+        }
         let selection_list: Vec<_> =
             match list_items!(c.list_restore_testing_selections().restore_testing_plan_name(&name), scope) {
                 Ok(list) => list,

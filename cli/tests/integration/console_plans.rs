@@ -2,7 +2,8 @@
 //! SQLite and PostgreSQL against the sandbox: a coverage gap closed by an approved
 //! selection that then runs on the sandbox clock and counts as tested; a plan
 //! created with its first selection, changed and deleted; exactly once through
-//! lost answers, duplicate approvals and repeated executor passes.
+//! lost answers, duplicate approvals and repeated executor passes; a selection
+//! created outside the console, read when its plan runs.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use serde_json::{json, Value};
@@ -136,7 +137,8 @@ async fn a_gap_closed_by_an_approved_selection_is_tested_on_the_sandbox_clock() 
         let names: Vec<&str> = selections.iter().map(|s| s.restore_testing_selection_name()).collect();
         assert_eq!(names.iter().filter(|n| **n == "mydb").count(), 1, "{label}: one selection: {names:?}");
 
-        // The sync reads it as it reads every selection: the gap is closed.
+        // The console applied the change, so the next sync reads the plan whole (the
+        // executor cleared its update time on record): the gap is closed.
         c.syncer.run().await.unwrap();
         let plans = c.all("/api/v1/restore-testing-plans").await;
         let plan = plans.iter().find(|p| p["name"] == TRACKING_PLAN).unwrap();
@@ -273,5 +275,67 @@ async fn a_plan_is_created_with_its_selection_changed_and_deleted_through_reques
         assert_eq!((s, e["error"]["code"].as_str()), (422, Some("unknown_account")), "{e}");
         let (s, _) = c.post_as(&bob, "/api/v1/requests/restore-testing", mydb_selection(TRACKING_PLAN)).await;
         assert_eq!(s, 403, "approvers do not request");
+    }
+}
+
+/// Issue 16, item 1: an incremental sync lists a plan's selections only when the plan
+/// was updated or ran since (its `LastUpdateTime` or `LastExecutionTime` in
+/// `ListRestoreTestingPlans`), because the selection listing carries no update time
+/// and the Backup model does not say whether a selection's change moves its plan's.
+/// The sandbox leaves the plan's time alone (the answer that hides the change), so a
+/// selection created outside the console waits for the plan's run; that run then
+/// brings it, and the database ends as a full sync's does.
+#[tokio::test]
+async fn a_selection_created_outside_the_console_is_read_when_its_plan_runs() {
+    use aws_sdk_backup::types::RestoreTestingSelectionForCreate;
+    let fresh_dbs = databases().await;
+    for (db, fresh_db) in databases().await.iter().zip(&fresh_dbs) {
+        let label = db.label;
+        let sb = spawn(0, 0.0).await;
+        let c = console(&sb, db, |_| {}).await;
+        c.syncer.run().await.unwrap();
+        let op = sb.operator(WORKLOAD_A).await;
+        let role = format!("arn:aws:iam::{WORKLOAD_A}:role/service-role/AWSBackupDefaultServiceRole");
+        let selection = RestoreTestingSelectionForCreate::builder()
+            .restore_testing_selection_name("mydb")
+            .protected_resource_type("RDS")
+            .iam_role_arn(role)
+            .protected_resource_arns(MYDB)
+            .validation_window_hours(0)
+            .build()
+            .unwrap();
+        op.create_restore_testing_selection()
+            .restore_testing_plan_name(TRACKING_PLAN)
+            .restore_testing_selection(selection)
+            .send()
+            .await
+            .unwrap();
+        let selections = |plans: Vec<Value>| -> Vec<String> {
+            let plan = plans.iter().find(|p| p["name"] == TRACKING_PLAN).unwrap();
+            plan["selections"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
+        };
+
+        let listed = sb.sandbox.operations().get("ListRestoreTestingSelections").copied().unwrap_or(0);
+        c.syncer.run().await.unwrap();
+        let now_listed = sb.sandbox.operations().get("ListRestoreTestingSelections").copied().unwrap_or(0);
+        assert_eq!(now_listed, listed, "{label}: no plan moved, so no selection listing");
+        let before_run = selections(c.all("/api/v1/restore-testing-plans").await);
+        assert!(!before_run.contains(&"mydb".to_string()), "{label}: {before_run:?}");
+
+        // The plan runs at 18:00 on the sandbox clock (START is 12:00).
+        sb.advance(7.0 * 3600.0).await;
+        c.syncer.run().await.unwrap();
+        let after_run = selections(c.all("/api/v1/restore-testing-plans").await);
+        assert!(after_run.contains(&"mydb".to_string()), "{label}: the run brought the selection: {after_run:?}");
+        assert!(!gaps(&c).await.contains(&MYDB.to_string()), "{label}: the gap is closed");
+
+        let fresh = console(&sb, fresh_db, |_| {}).await;
+        fresh.syncer.run().await.unwrap();
+        let full = fresh.all("/api/v1/restore-testing-plans").await;
+        let incremental = c.all("/api/v1/restore-testing-plans").await;
+        let strip = |plans: Vec<Value>| -> Vec<Value> {
+            plans.into_iter().map(|p| json!({ "arn": p["arn"], "selections": p["selections"] })).collect()
+        };
+        assert_eq!(strip(incremental), strip(full), "{label}");
     }
 }
