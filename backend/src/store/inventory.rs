@@ -632,7 +632,6 @@ mod tests {
             ("recovery_points_cold_at", "160820 1001 1001 8"),
             ("recovery_points_delete_at", "1368864 1001 1001 8"),
             ("recovery_points_resource", "702240 126 2 1"),
-            ("recovery_points_parent", "1303840 24"),
             ("recovery_points_created", "514800 501 1"),
             ("sqlite_autoindex_recovery_points_1", "646800 1"),
         ];
