@@ -23,7 +23,14 @@ fresh=$(mktemp -d "${TMPDIR:-/tmp}/rc-dist.XXXXXX")
 trap 'rm -rf "$fresh"' EXIT
 wasm-bindgen --target web --no-typescript --remove-name-section --remove-producers-section --out-dir "$fresh" \
   "$target/wasm32-unknown-unknown/wasm-release/frontend.wasm"
-cp frontend/index.html frontend/style.css frontend/boot.js "$fresh/"
+cp frontend/index.html frontend/boot.js "$fresh/"
+# The stylesheet without its line breaks and indentation (0.14 KB of the web
+# budget). Joining lines changes no token only while each ends in ; { } or ,.
+if grep -nvE '[;{},][[:space:]]*$|^[[:space:]]*$' frontend/style.css >&2; then
+  echo "frontend/style.css: end each line above with ; { } or , (the build joins its lines)" >&2
+  exit 1
+fi
+sed 's/^[[:space:]]*//' frontend/style.css | tr -d '\n' >"$fresh/style.css"
 for f in "$fresh"/*; do gzip -9 -n -k -f "$f"; done
 mkdir -p frontend/dist
 for f in frontend/dist/*; do

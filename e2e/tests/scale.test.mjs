@@ -50,9 +50,11 @@ test('typing narrows the account choices from the API, and choosing one applies 
   assert.equal(page.url(), `${BASE}/recovery-points`, 'text that is not a choice filters nothing');
   await page.screenshot({ path: `${ARTIFACTS}typeahead.png` });
 
-  // Choosing puts the choice's value in the field (as the browser does), which applies it.
+  // Choosing puts the choice's value in the field (as the browser does), which applies it;
+  // the choice's words show under the field.
   await field.fill('111111111111');
   await page.waitForURL(/account_id=111111111111/);
+  await page.locator('#filter-account_id ~ small', { hasText: 'workload_a (111111111111)' }).waitFor();
   await page.waitForFunction(() => {
     const rows = [...document.querySelectorAll('main tbody tr')];
     return rows.length > 0 && rows.every((r) => r.innerText.includes('111111111111'));
@@ -82,9 +84,13 @@ test('typing narrows the account choices from the API, and choosing one applies 
   await page.context().close();
 });
 
-test('a link with a filter fills its field, and the drill form finds a resource by typing', async () => {
+test('a link with a filter fills its field with the words for it, and the drill form finds a resource by typing', async () => {
   const linked = await visit('/restore-tests?account_id=111111111111');
   await linked.waitForFunction(() => document.querySelector('#filter-account_id')?.value === '111111111111');
+  // The link brings only the id: its words are asked for by value.
+  await linked.locator('#filter-account_id ~ small', { hasText: 'workload_a (111111111111)' }).waitFor();
+  assert.ok(linked.asked.some((u) => u.includes('/api/v1/choices/accounts?') && u.includes('value=111111111111')), linked.asked.join(' | '));
+  await linked.screenshot({ path: `${ARTIFACTS}typeahead-linked.png` });
   await linked.context().close();
 
   const drills = await visit('/drills');
@@ -96,6 +102,7 @@ test('a link with a filter fills its field, and the drill form finds a resource 
   assert.ok(shown.includes(`${tracking} = tracking · DynamoDB · 111111111111`), shown.join(' | '));
   assert.ok(drills.asked.some((u) => u.includes('/api/v1/choices/resources?') && u.includes('q=track')));
   await resource.fill(tracking);
+  await drills.locator('#drill-resource ~ small', { hasText: 'tracking · DynamoDB · 111111111111' }).waitFor();
   await drills.screenshot({ path: `${ARTIFACTS}drill-typeahead.png` });
   assert.equal(await resource.inputValue(), tracking, 'the chosen resource stays in the field');
   await drills.context().close();

@@ -325,6 +325,9 @@ pub fn FilterSelect(
 /// browser shows the choices (a `datalist`: its keyboard and screen-reader support);
 /// a choice (or an emptied field) goes to the URL's `url` key when given (a filter),
 /// else to `value`. Text that is not a choice is put back when the field is left.
+/// Under the field, the chosen value's words (an account's name for its id, a
+/// vault's name and place for its ARN): from the choice picked, or asked for by
+/// value (`?value=`) when the value came with the page's link.
 #[component]
 pub fn Typeahead(
     list: &'static str,
@@ -346,12 +349,20 @@ pub fn Typeahead(
         None => value.set(v.to_string()),
     };
     let options = RwSignal::new(Vec::<Choice>::new());
+    // The last choice seen whose value is the field's: its words are shown under it.
+    // (A list of at most one: the signal type `options` has, compiled once.)
+    let words = RwSignal::new(Vec::<Choice>::new());
+    let remember = move |found: &[Choice], shown: &str| {
+        if let Some(c) = found.iter().find(|c| c.value == shown) {
+            words.set(vec![c.clone()]);
+        }
+    };
     // Answers that come after a newer question are dropped; typing waits 150 ms.
     // Text that is exactly a choice's value (typed or pasted whole) is that choice.
     let asked = StoredValue::new(0u32);
     let timer = StoredValue::new(None::<TimeoutHandle>);
     let exact = apply.clone();
-    let ask = move |typed: String| {
+    let ask = move |key: &'static str, typed: String| {
         if let Some(h) = timer.get_value() {
             h.clear();
         }
@@ -360,13 +371,14 @@ pub fn Typeahead(
         let exact = exact.clone();
         let wait = move || {
             leptos::task::spawn_local(async move {
-                let path = format!("/api/v1/choices/{list}?limit=20&q={}", crate::url::encode(&typed));
+                let path = format!("/api/v1/choices/{list}?limit=20&{key}={}", crate::url::encode(&typed));
                 let found = api::get::<Page<Choice>>(&path).await.map(|p| p.items).unwrap_or_default();
                 if asked.get_value() == n {
                     let new = typed != current_untracked(url, query, value);
                     if new && !typed.is_empty() && found.iter().any(|c| c.value == typed) {
                         exact(&typed);
                     }
+                    remember(&found, &typed);
                     options.set(found);
                 }
             })
@@ -374,13 +386,18 @@ pub fn Typeahead(
         timer.set_value(set_timeout_with_handle(wait, std::time::Duration::from_millis(150)).ok());
     };
     let on_focus = ask.clone();
+    let initial = current_untracked(url, query, value);
+    if !initial.is_empty() {
+        ask("value", initial);
+    }
     let input = move |ev: leptos::ev::Event| {
         let typed = event_target_value(&ev);
         let known = typed.is_empty() || options.with_untracked(|o| o.iter().any(|c| c.value == typed));
         if known && typed != current_untracked(url, query, value) {
             apply(&typed);
+            options.with_untracked(|o| remember(o, &typed));
         }
-        ask(typed);
+        ask("q", typed);
     };
     let choices = format!("{id}-choices");
     view! {
@@ -394,7 +411,7 @@ pub fn Typeahead(
                 placeholder="Type to search"
                 prop:value=current
                 on:input=input
-                on:focus=move |_| on_focus(String::new())
+                on:focus=move |_| on_focus("q", String::new())
                 on:change=move |ev| {
                     let shown = current_untracked(url, query, value);
                     if event_target_value(&ev) != shown {
@@ -405,6 +422,9 @@ pub fn Typeahead(
             <datalist id=choices>
                 {move || options.get().into_iter().map(|c| view! { <option value=c.value label=c.label></option> }).collect_view()}
             </datalist>
+            <small class="muted">
+                {move || { let shown = current(); words.get().into_iter().find(|c| c.value == shown).map(|c| c.label) }}
+            </small>
         </div>
     }
 }

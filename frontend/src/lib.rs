@@ -22,7 +22,10 @@ use crate::components::{fetched, Fetched};
 /// Entry point called by the generated JavaScript once the module loads.
 #[wasm_bindgen(start)]
 pub fn start() {
-    console_error_panic_hook::set_once();
+    // A panic's message to the browser's console (the wasm aborts after it). Leptos'
+    // console binding, not console_error_panic_hook: the words under a typeahead
+    // needed its bytes of the web budget.
+    std::panic::set_hook(Box::new(|info| leptos::logging::error!("{info}")));
     leptos::mount::mount_to_body(App);
 }
 
