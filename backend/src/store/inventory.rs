@@ -5,8 +5,8 @@ use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestin
 use sqlx::any::AnyRow;
 
 use super::sql::{
-    counted_restore, fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val, COUNTED_POINT,
-    RP_USABLE,
+    counted_restore, fetch_page, finish_json_page, json_object, json_page_head, test_failed, test_passed,
+    test_restored, Cursor, Json, ListQuery, Sql, Val, COUNTED_POINT, RP_USABLE,
 };
 use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
@@ -143,6 +143,34 @@ pub const RECOVERY_POINT_COLUMNS: [&str; 23] = [
     "is_parent",
     "parent_recovery_point_arn",
     "synced_at",
+];
+
+/// `shared::RecoveryPoint`'s fields from the columns [`RecoveryPointRow::into_dto`]
+/// reads, for [`json_object`]; a test holds the two renderings equal.
+const RECOVERY_POINT_JSON: [(&str, &str, Json); 23] = [
+    ("recovery_point_arn", "arn", Json::Plain),
+    ("account_id", "account_id", Json::Plain),
+    ("region", "region", Json::Plain),
+    ("vault_name", "vault_name", Json::Plain),
+    ("vault_arn", "vault_arn", Json::Plain),
+    ("resource_arn", "resource_arn", Json::Plain),
+    ("resource_type", "resource_type", Json::Plain),
+    ("resource_name", "resource_name", Json::Plain),
+    ("status", "status", Json::Plain),
+    ("created_at", "created_at", Json::Time),
+    ("completed_at", "completed_at", Json::Time),
+    ("size_bytes", "size_bytes", Json::Plain),
+    ("encryption_key_arn", "encryption_key_arn", Json::Plain),
+    ("is_encrypted", "is_encrypted", Json::Flag),
+    ("source_vault_arn", "source_vault_arn", Json::Plain),
+    ("delete_after_days", "delete_after_days", Json::Plain),
+    ("delete_at", "delete_at", Json::Time),
+    ("move_to_cold_storage_at", "move_to_cold_at", Json::Time),
+    ("last_restore_at", "last_restore_at", Json::Time),
+    ("backup_plan_id", "backup_plan_id", Json::Plain),
+    ("gone_at", "gone_at", Json::Time),
+    ("is_parent", "is_parent", Json::Flag),
+    ("parent_recovery_point_arn", "parent_recovery_point_arn", Json::Plain),
 ];
 
 impl RecoveryPointRow {
@@ -468,9 +496,24 @@ impl Store {
         Ok((rows.into_iter().map(RecoveryPointRow::into_dto).collect(), next))
     }
 
+    /// A page of recovery points as the API's JSON objects (`shared::RecoveryPoint`),
+    /// rendered by the database and joined by commas, with the cursor of the next page.
+    pub async fn recovery_points_json(&self, q: &ListQuery) -> Result<(String, Option<String>), StoreError> {
+        let item = json_object(self.engine(), &RECOVERY_POINT_JSON);
+        let head = json_page_head(self.engine(), "created_at", "arn", &item);
+        let mut sql = self.recovery_points_query(q, &format!("{head} FROM recovery_points WHERE 1 = 1"));
+        sql.push(") page");
+        let lines = sql.query().fetch_one(self.pool()).await?;
+        finish_json_page(self.engine(), col(&lines, "lines")?, q.limit)
+    }
+
     /// The query of a page of recovery points.
     fn recovery_points_page(&self, q: &ListQuery) -> Sql {
-        let mut sql = Sql::new(self.engine(), "SELECT * FROM recovery_points WHERE 1 = 1");
+        self.recovery_points_query(q, "SELECT * FROM recovery_points WHERE 1 = 1")
+    }
+
+    fn recovery_points_query(&self, q: &ListQuery, head: &str) -> Sql {
+        let mut sql = Sql::new(self.engine(), head);
         q.apply(
             &mut sql,
             &[

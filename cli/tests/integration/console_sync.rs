@@ -785,6 +785,72 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
     }
 }
 
+/// The recovery point page the API serves is rendered by the database
+/// (`Store::recovery_points_json`); it must say what the typed rows say through
+/// `shared::RecoveryPoint`'s serde, on both engines: every field set, every optional
+/// field empty, text that JSON must escape, a point a sync no longer found, the cursor.
+#[tokio::test]
+async fn the_database_renders_recovery_points_as_the_typed_rows_do() {
+    use recovery_console::store::{ListQuery, RecoveryPointRow, TargetSnapshot};
+    let odd = "quote \" backslash \\ newline \n tab \t bell \u{7} del \u{7f} é ☃ 🦀 </script>";
+    let full = RecoveryPointRow {
+        resource_name: Some(odd.into()),
+        completed_at: Some(START + 59_999),
+        size_bytes: Some(i64::MAX),
+        encryption_key_arn: Some("arn:aws:kms:ap-southeast-2:111111111111:key/k".into()),
+        source_vault_arn: Some("arn:aws:backup:ap-southeast-2:222222222222:backup-vault:src".into()),
+        delete_after_days: Some(35),
+        delete_at: Some(START + 35 * 86_400_000 + 999),
+        move_to_cold_at: Some(START + 86_400_000),
+        last_restore_at: Some(START + 1_000),
+        backup_plan_id: Some("plan-1".into()),
+        is_parent: true,
+        parent_recovery_point_arn: Some(point_row(9).arn),
+        ..point_row(2)
+    };
+    let empty = RecoveryPointRow {
+        resource_name: None,
+        size_bytes: None,
+        is_encrypted: false,
+        status: "PARTIAL".into(),
+        ..point_row(1)
+    };
+    let tie = RecoveryPointRow { arn: format!("{}-é", full.arn), ..point_row(2) };
+    for db in databases().await {
+        let first = TargetSnapshot {
+            account_id: WORKLOAD_A.into(),
+            region: REGION.into(),
+            // Saved older first, so that the table's order is not the page's; `tie`
+            // shares `full`'s time, so the key orders them (and its key is not ASCII).
+            recovery_points: vec![empty.clone(), full.clone(), tie.clone()],
+            full: true,
+            ..TargetSnapshot::default()
+        };
+        let store = saved(&db, &first).await;
+        // A later full sync without the first point marks it gone.
+        let later = START + 60 * 60_000;
+        store.sync_started(WORKLOAD_A, REGION, later).await.unwrap();
+        let second = TargetSnapshot { recovery_points: vec![empty.clone()], ..first.clone() };
+        store.save_snapshot(&second, later, later + 1).await.unwrap();
+        for limit in [1, 2, 3, 10] {
+            let q = ListQuery { limit, include_gone: true, ..Default::default() };
+            let (typed, typed_next) = store.list_recovery_points(&q).await.unwrap();
+            let (rendered, rendered_next) = store.recovery_points_json(&q).await.unwrap();
+            assert_eq!(rendered_next, typed_next, "{}", db.label);
+            let rendered: Value = serde_json::from_str(&format!("[{rendered}]")).unwrap();
+            assert_eq!(rendered, serde_json::to_value(&typed).unwrap(), "{}, limit {limit}", db.label);
+        }
+        let none = ListQuery { limit: 10, status: Some("DELETING".into()), ..Default::default() };
+        assert_eq!(store.recovery_points_json(&none).await.unwrap(), (String::new(), None), "{}", db.label);
+        let (all, _) = store
+            .list_recovery_points(&ListQuery { limit: 10, include_gone: true, ..Default::default() })
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 3, "{}", db.label);
+        assert!(all[1].gone_at.is_some() && all[1].resource_name.as_deref() == Some(odd), "{}: {all:?}", db.label);
+    }
+}
+
 /// A composite restore (a parent job whose child restores a member, as AWS restores a
 /// CloudFormation stack: Backup model, RestoreJobsListMember `IsParent`/`ParentJobId`)
 /// counts once, through its child: the resource's durations and the restore times by
