@@ -526,6 +526,9 @@ pub fn build(options: &WorldOptions) -> World {
         // The backup account administers AWS Backup for the organization (Organizations
         // RegisterDelegatedAdministrator, service principal backup.amazonaws.com).
         delegated_admins: vec![(BACKUP.to_string(), "backup.amazonaws.com", begin - 200 * DAY)],
+        // Trusted access for AWS Backup (its cross-account monitoring), which a
+        // delegated administrator for it needs first.
+        trusted_services: vec![("backup.amazonaws.com".to_string(), begin - 300 * DAY)],
         now: begin,
     };
     schedule_all(&mut world, begin);

@@ -310,6 +310,7 @@ impl Sandbox {
         let iam_prefix = match protocol {
             Protocol::RestJson if backup::is_mutation(op) => Some("backup"),
             Protocol::Json10 if cloudcontrol::is_mutation(op) => Some("cloudformation"),
+            Protocol::Json11 if organizations::is_mutation(op) => Some("organizations"),
             _ => None,
         };
         let allowed = caller.can_act || (op == "PutRestoreValidationResult" && caller.can_validate);
@@ -339,7 +340,11 @@ impl Sandbox {
             }
             Parsed::Orgs => {
                 lock(&self.throttle).organizations(std::time::Instant::now())?;
-                let value = organizations::call(&self.read_at(now), &caller, op, &body)?;
+                let value = if organizations::is_mutation(op) {
+                    organizations::call_mut(&mut self.write_at(now), now, &caller, op, &body)?
+                } else {
+                    organizations::call(&self.read_at(now), &caller, op, &body)?
+                };
                 ("application/x-amz-json-1.1", to_json(&value).into_bytes())
             }
             Parsed::Kms => {

@@ -758,6 +758,9 @@ pub enum Event {
     },
 }
 
+/// AWS Backup's service principal in Organizations.
+pub const BACKUP_PRINCIPAL: &str = "backup.amazonaws.com";
+
 pub struct World {
     pub accounts: Vec<Account>,
     pub account_index: HashMap<String, usize>,
@@ -778,6 +781,9 @@ pub struct World {
     pub unshared_keys: HashSet<String>,
     /// Delegated administrators of the organization: (account, service principal, since).
     pub delegated_admins: Vec<(String, &'static str, Millis)>,
+    /// Services with trusted access to the organization (Organizations
+    /// EnableAWSServiceAccess): (service principal, since).
+    pub trusted_services: Vec<(String, Millis)>,
     /// Sandbox time up to which events have been applied.
     pub now: Millis,
 }
@@ -785,6 +791,12 @@ pub struct World {
 impl World {
     pub fn account(&self, id: &str) -> Option<usize> {
         self.account_index.get(id).copied()
+    }
+
+    /// Whether AWS Backup has trusted access to the organization: its cross-account
+    /// monitoring, which shows the management account every account's jobs.
+    pub fn backup_monitoring(&self) -> bool {
+        self.trusted_services.iter().any(|(principal, _)| principal == BACKUP_PRINCIPAL)
     }
 
     pub fn region(&self, account: usize, region: &str) -> Option<&RegionState> {

@@ -5,10 +5,10 @@ use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestin
 use sqlx::any::AnyRow;
 
 use super::sql::{
-    counted_restore, fetch_page, finish_json_page, json_object, json_page_head, test_failed, test_passed,
+    counted_restore, fetch_page, finish_json_page, sqlite_json_object, sqlite_json_page_head, test_failed, test_passed,
     test_restored, Cursor, Json, ListQuery, Sql, Val, COUNTED_POINT, RP_USABLE,
 };
-use super::{col, json_list, Store, StoreError};
+use super::{col, json_list, Engine, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -146,7 +146,7 @@ pub const RECOVERY_POINT_COLUMNS: [&str; 23] = [
 ];
 
 /// `shared::RecoveryPoint`'s fields from the columns [`RecoveryPointRow::into_dto`]
-/// reads, for [`json_object`]; a test holds the two renderings equal.
+/// reads, for [`sqlite_json_object`]; a test holds the two renderings equal.
 const RECOVERY_POINT_JSON: [(&str, &str, Json); 23] = [
     ("recovery_point_arn", "arn", Json::Plain),
     ("account_id", "account_id", Json::Plain),
@@ -496,15 +496,21 @@ impl Store {
         Ok((rows.into_iter().map(RecoveryPointRow::into_dto).collect(), next))
     }
 
-    /// A page of recovery points as the API's JSON objects (`shared::RecoveryPoint`),
-    /// rendered by the database and joined by commas, with the cursor of the next page.
+    /// A page of recovery points as the API's JSON objects (`shared::RecoveryPoint`)
+    /// joined by commas, with the cursor of the next page: rendered by SQLite itself
+    /// (see [`sqlite_json_page_head`]), by the console from PostgreSQL's rows.
     pub async fn recovery_points_json(&self, q: &ListQuery) -> Result<(String, Option<String>), StoreError> {
-        let item = json_object(self.engine(), &RECOVERY_POINT_JSON);
-        let head = json_page_head(self.engine(), "created_at", "arn", &item);
+        if self.engine() == Engine::Postgres {
+            let (points, next) = self.list_recovery_points(q).await?;
+            let items = points.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>();
+            let items = items.map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
+            return Ok((items.join(","), next));
+        }
+        let head = sqlite_json_page_head("created_at", "arn", &sqlite_json_object(&RECOVERY_POINT_JSON));
         let mut sql = self.recovery_points_query(q, &format!("{head} FROM recovery_points WHERE 1 = 1"));
         sql.push(") page");
         let lines = sql.query().fetch_one(self.pool()).await?;
-        finish_json_page(self.engine(), col(&lines, "lines")?, q.limit)
+        finish_json_page(col(&lines, "lines")?, q.limit)
     }
 
     /// The query of a page of recovery points.

@@ -501,7 +501,7 @@ impl ListQuery {
     }
 }
 
-/// How a column becomes a JSON value in [`json_object`].
+/// How a column becomes a JSON value in [`sqlite_json_object`].
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Json {
     /// Text or an integer, as it is (NULL is `null`).
@@ -512,77 +512,54 @@ pub enum Json {
     Flag,
 }
 
-/// An SQL expression that renders one row as a JSON object with these keys, in this
-/// order, as text (see [`json_page_head`]).
-pub fn json_object(engine: Engine, fields: &[(&str, &str, Json)]) -> String {
-    let values = fields.iter().map(|(key, column, kind)| {
-        let value = match (engine, kind) {
-            (_, Json::Plain) => column.to_string(),
-            (Engine::Sqlite, Json::Time) => format!("replace(datetime({column} / 1000, 'unixepoch'), ' ', 'T') || 'Z'"),
-            (Engine::Postgres, Json::Time) => {
-                format!("to_char(to_timestamp({column} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')")
-            }
-            (Engine::Sqlite, Json::Flag) => format!("json(CASE WHEN {column} <> 0 THEN 'true' ELSE 'false' END)"),
-            (Engine::Postgres, Json::Flag) => format!("{column} <> 0"),
-        };
-        format!("'{key}', {value}")
+/// A SQLite expression that renders one row as a JSON object with these keys, in this
+/// order (see [`sqlite_json_page_head`]).
+pub fn sqlite_json_object(fields: &[(&str, &str, Json)]) -> String {
+    let values = fields.iter().map(|(key, column, kind)| match kind {
+        Json::Plain => format!("'{key}', {column}"),
+        Json::Time => format!("'{key}', replace(datetime({column} / 1000, 'unixepoch'), ' ', 'T') || 'Z'"),
+        Json::Flag => format!("'{key}', json(CASE WHEN {column} <> 0 THEN 'true' ELSE 'false' END)"),
     });
-    let values = values.collect::<Vec<_>>().join(", ");
-    match engine {
-        Engine::Sqlite => format!("json_object({values})"),
-        Engine::Postgres => format!("json_build_object({values})::text"),
-    }
+    format!("json_object({})", values.collect::<Vec<_>>().join(", "))
 }
 
-/// The head of a page query that the database answers with one value: the page's
-/// rows (`time`, `key`, and `item`: the row as [`json_object`]), one line each,
+/// The head of a SQLite page query answered with one value: the page's rows (`time`,
+/// `key`, and `item`: the row as [`sqlite_json_object`]), one line each,
 /// `<time>,<length of key in bytes>,<key><item>`. The caller appends the row query,
 /// its filters and [`ListQuery::page`], then `) page`; [`finish_json_page`] reads it.
-/// A JSON object as either engine writes it holds no raw newline (one in a string is
-/// written `\n`), so each line ends at one.
+/// A JSON object as SQLite writes it holds no raw newline (one in a string is written
+/// `\n`), so each line ends at one.
 ///
-/// Why one value: SQLite's driver hands each row from its thread to the request's
-/// task, waking it each time (50 futex calls per page of 100, strace), and decoding
-/// the rows and encoding them again was most of the rest of a full page's CPU
-/// (docs/benchmarks.md, session 16).
-pub fn json_page_head(engine: Engine, time: &str, key: &str, item: &str) -> String {
-    let line = |bytes: &str| format!("CAST({time} AS TEXT) || ',' || CAST({bytes} AS TEXT) || ',' || {key} || item");
-    let lines = match engine {
-        // Without an order, SQLite joins the rows as its page query gives them;
-        // `finish_json_page` sorts them, instead of SQLite's sorter copying each
-        // row into a temporary B-tree (a fifth of the page's time in perf).
-        Engine::Sqlite => format!("group_concat({}, char(10))", line(&format!("length(CAST({key} AS BLOB))"))),
-        // PostgreSQL orders by the database's collation, which may not be byte order.
-        Engine::Postgres => {
-            format!("string_agg({}, chr(10) ORDER BY {time} DESC, {key} DESC)", line(&format!("octet_length({key})")))
-        }
-    };
-    format!("SELECT {lines} AS lines FROM (SELECT {time}, {key}, {item} AS item")
+/// Why: SQLite's driver hands each row from its own thread to the request's task,
+/// waking it each time (50 futex calls per page of 100, strace), and under load the
+/// pages queued on those hand-offs (docs/benchmarks.md, session 16). PostgreSQL's
+/// driver has no such hand-off, and its server renders JSON slower than the console
+/// (1.6 ms a page), so its pages stay typed rows.
+pub fn sqlite_json_page_head(time: &str, key: &str, item: &str) -> String {
+    // Joined as SQLite's page query gives the rows; `finish_json_page` puts them in
+    // page order, instead of an ORDER BY here copying each row into SQLite's sorter.
+    format!(
+        "SELECT group_concat(CAST({time} AS TEXT) || ',' || CAST(length(CAST({key} AS BLOB)) AS TEXT) || ',' \
+         || {key} || item, char(10)) AS lines FROM (SELECT {time}, {key}, {item} AS item"
+    )
 }
 
-/// The answer of a [`json_page_head`] query as the items of a JSON array (the objects
-/// joined by commas) and the cursor of the next page.
-pub fn finish_json_page(
-    engine: Engine,
-    lines: Option<String>,
-    limit: i64,
-) -> Result<(String, Option<String>), StoreError> {
+/// The answer of a [`sqlite_json_page_head`] query as the items of a JSON array (the
+/// objects joined by commas) and the cursor of the next page.
+pub fn finish_json_page(lines: Option<String>, limit: i64) -> Result<(String, Option<String>), StoreError> {
     let lines = lines.unwrap_or_default();
     let mut rows = Vec::new();
     let mut rest = lines.as_str();
     while !rest.is_empty() {
         let row = page_line(rest).ok_or_else(|| {
-            StoreError::Database(sqlx::Error::Decode(
-                format!("a page line is not <time>,<n>,<key><object>: {rest:.80}").into(),
-            ))
+            let what = format!("a page line is not <time>,<n>,<key><object>: {rest:.80}");
+            StoreError::Database(sqlx::Error::Decode(what.into()))
         })?;
         rest = row.3;
         rows.push((row.0, row.1, row.2));
     }
-    // A page's order, as `ListQuery::page` writes it; SQLite compares text as bytes.
-    if engine == Engine::Sqlite {
-        rows.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
-    }
+    // A page's order, as `ListQuery::page` writes it: SQLite compares text as bytes.
+    rows.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
     let shown = &rows[..rows.len().min(limit.max(0) as usize)];
     let items = shown.iter().map(|(_, _, item)| *item).collect::<Vec<_>>().join(",");
     let next = match shown.last() {
@@ -592,7 +569,7 @@ pub fn finish_json_page(
     Ok((items, next))
 }
 
-/// One line of a [`json_page_head`] answer: its time, key and object, and what follows.
+/// One line of a [`sqlite_json_page_head`] answer: its time, key and object, and what follows.
 fn page_line(text: &str) -> Option<(i64, &str, &str, &str)> {
     let (time, rest) = text.split_once(',')?;
     let (bytes, rest) = rest.split_once(',')?;
@@ -634,16 +611,13 @@ mod tests {
     #[test]
     fn a_json_page_comes_in_page_order_cut_at_its_limit() {
         let lines = ["5,1,b{\"n\":1}", "7,1,a{\"n\":2}", "9,3,é\n{\"n\":3}", "5,1,c{\"n\":4}"].join("\n");
-        let (items, next) = finish_json_page(Engine::Sqlite, Some(lines.clone()), 3).unwrap();
+        let (items, next) = finish_json_page(Some(lines.clone()), 3).unwrap();
         assert_eq!(items, "{\"n\":3},{\"n\":2},{\"n\":4}");
         assert_eq!(next, Some(Cursor { time: 5, key: "c".into() }.encode()));
-        // PostgreSQL's lines come ordered by its collation, and stay as they come.
-        let (items, next) = finish_json_page(Engine::Postgres, Some(lines.clone()), 4).unwrap();
-        assert_eq!(items, "{\"n\":1},{\"n\":2},{\"n\":3},{\"n\":4}");
-        assert_eq!(next, None);
-        assert_eq!(finish_json_page(Engine::Sqlite, None, 3).unwrap(), (String::new(), None));
-        assert!(finish_json_page(Engine::Sqlite, Some("5,9,a{}".into()), 3).is_err());
-        assert!(finish_json_page(Engine::Sqlite, Some("x,1,a{}".into()), 3).is_err());
+        assert_eq!(finish_json_page(Some(lines), 4).unwrap().1, None);
+        assert_eq!(finish_json_page(None, 3).unwrap(), (String::new(), None));
+        assert!(finish_json_page(Some("5,9,a{}".into()), 3).is_err());
+        assert!(finish_json_page(Some("x,1,a{}".into()), 3).is_err());
     }
 
     #[test]

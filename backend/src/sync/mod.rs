@@ -60,6 +60,9 @@ pub struct Organization {
     pub id: String,
     /// The active accounts: (id, name).
     pub accounts: Vec<(String, String)>,
+    /// Whether AWS Backup has trusted access to the organization (its cross-account
+    /// monitoring), read only for `sync.organization_jobs`; `false` when unread.
+    pub backup_monitoring: bool,
 }
 
 impl Organization {
@@ -191,6 +194,9 @@ fn hostname() -> String {
 /// (Organizations throttles with TooManyRequestsException). Each sync with
 /// discovery refreshes it too.
 const ORGANIZATION_TTL_MS: i64 = 15 * 60 * 1000;
+
+/// AWS Backup's service principal in Organizations.
+const BACKUP_PRINCIPAL: &str = "backup.amazonaws.com";
 
 impl Syncer {
     /// `credentials` replaces the SDK's default chain (the demo's sandbox keys);
@@ -457,13 +463,50 @@ impl Syncer {
     }
 
     /// Organizations `DescribeOrganization` and `ListAccounts` (paged), through the
-    /// console's own credentials.
+    /// console's own credentials; with `sync.organization_jobs` also
+    /// `ListAWSServiceAccessForOrganization`.
     async fn read_organization(&self) -> Result<Arc<Organization>, crate::aws::AwsFailure> {
         let described =
             self.aws.organizations().describe_organization().send().await.map_err(|e| crate::aws::failure(&e))?;
         let id = described.organization().and_then(|o| o.id()).unwrap_or_default().to_string();
         let accounts = self.discover().await?;
-        Ok(Arc::new(Organization { id, accounts }))
+        let backup_monitoring = self.config.sync.organization_jobs && self.backup_monitoring().await;
+        Ok(Arc::new(Organization { id, accounts, backup_monitoring }))
+    }
+
+    /// Whether AWS Backup's cross-account monitoring is on: its trusted access to the
+    /// organization, without which the management account's job listings cannot show
+    /// the other accounts' jobs (Organizations User Guide, "AWS Backup and AWS
+    /// Organizations"). AWS does not document what such a listing answers without it,
+    /// perhaps the caller's own jobs and no error, so the console does not rely on the
+    /// listing's answer to tell. Unreadable (the permission missing) counts as off.
+    async fn backup_monitoring(&self) -> bool {
+        let pages: Result<Vec<_>, _> = self
+            .aws
+            .organizations()
+            .list_aws_service_access_for_organization()
+            .into_paginator()
+            .send()
+            .try_collect()
+            .await;
+        match pages {
+            Ok(pages) => {
+                let on = pages
+                    .iter()
+                    .flat_map(|p| p.enabled_service_principals())
+                    .any(|p| p.service_principal() == Some(BACKUP_PRINCIPAL));
+                if !on {
+                    tracing::warn!("AWS Backup's cross-account monitoring (its trusted access in Organizations) is off: each account lists its own jobs");
+                }
+                on
+            }
+            Err(e) => {
+                let f = crate::aws::failure(&e);
+                tracing::warn!(code = %f.code, message = %f.message,
+                    "whether AWS Backup's cross-account monitoring is on could not be read: each account lists its own jobs");
+                false
+            }
+        }
     }
 
     async fn discover(&self) -> Result<Vec<(String, String)>, crate::aws::AwsFailure> {
@@ -780,13 +823,14 @@ impl Syncer {
 
     /// The targets whose jobs the poll reads organization-wide, by Region (with
     /// `sync.organization_jobs`, those of the organization's accounts), and the
-    /// others, read one by one. Without the organization's accounts, every target is
-    /// read one by one.
+    /// others, read one by one. Without the organization's accounts, or without AWS
+    /// Backup's cross-account monitoring, every target is read one by one.
     async fn organization_targets(&self, targets: Vec<Target>) -> (HashMap<String, Vec<Target>>, Vec<Target>) {
         if !self.config.sync.organization_jobs {
             return (HashMap::new(), targets);
         }
         let members: std::collections::HashSet<String> = match self.current_organization().await {
+            Ok(org) if !org.backup_monitoring => return (HashMap::new(), targets),
             Ok(org) => org.accounts.iter().map(|(id, _)| id.clone()).collect(),
             Err(e) => {
                 tracing::warn!(error = %e, "Organizations could not be read; the poll reads each account's jobs");

@@ -785,10 +785,11 @@ async fn a_restore_job_without_its_source_resource_takes_the_recovery_points() {
     }
 }
 
-/// The recovery point page the API serves is rendered by the database
-/// (`Store::recovery_points_json`); it must say what the typed rows say through
-/// `shared::RecoveryPoint`'s serde, on both engines: every field set, every optional
-/// field empty, text that JSON must escape, a point a sync no longer found, the cursor.
+/// The recovery point page the API serves (`Store::recovery_points_json`: SQLite
+/// renders it itself, the console renders PostgreSQL's rows) says what the typed rows
+/// say through `shared::RecoveryPoint`'s serde, on both engines: every field set, every
+/// optional field empty, text that JSON must escape, a point a sync no longer found,
+/// a key tie, the cursors.
 #[tokio::test]
 async fn the_database_renders_recovery_points_as_the_typed_rows_do() {
     use recovery_console::store::{ListQuery, RecoveryPointRow, TargetSnapshot};
@@ -1122,5 +1123,22 @@ async fn the_poll_reads_the_organizations_jobs_through_the_management_account() 
         sb.set_faults(json!({})).await;
         assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
         assert_eq!(stored_status(&c, "restore-jobs", &later).await.as_deref(), Some("COMPLETED"), "{label}");
+
+        // AWS Backup's cross-account monitoring off (its trusted access in
+        // Organizations): the management account's listing may then answer with its own
+        // jobs alone (the sandbox's answer), so the console, which reads the switch with
+        // the organization at each pass, reads every account's jobs on its own.
+        let orgs = aws_sdk_organizations::Client::new(&sb.hub().await);
+        orgs.disable_aws_service_access().service_principal("backup.amazonaws.com").send().await.unwrap();
+        c.syncer.run().await.unwrap();
+        let (unseen, _) = completed_tracking_test(&sb).await;
+        let before = sb.sandbox.operations();
+        let summary = c.syncer.poll().await.unwrap();
+        let calls =
+            |op: &str| sb.sandbox.operations().get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
+        assert!(calls("ListBackupJobs") >= synced.len() as u64, "{label}: one listing per target at least");
+        assert_eq!(stored_status(&c, "restore-jobs", &unseen).await.as_deref(), Some("COMPLETED"), "{label}");
+        orgs.enable_aws_service_access().service_principal("backup.amazonaws.com").send().await.unwrap();
     }
 }

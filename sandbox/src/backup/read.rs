@@ -384,6 +384,14 @@ fn list_protected_resources(world: &World, caller: &Caller, req: &Request) -> Re
 
 /// The accounts a job listing covers: the caller's own, or, from the
 /// management account, any account of the organization (`*` for all).
+///
+/// Other accounts' jobs need AWS Backup's cross-account monitoring, that is its
+/// trusted access to the organization (Organizations User Guide, "AWS Backup and AWS
+/// Organizations": "When you enable trusted access for AWS Backup in your
+/// organization, you can use the AWS Backup console to view details about the backup,
+/// restore, and copy jobs in any of the accounts in your organization"). What a
+/// listing answers without it is not documented; the sandbox answers with the
+/// caller's own jobs and no error, the answer that would hide the others silently.
 fn job_accounts(world: &World, caller: &Caller, by_account: Option<&str>) -> Result<Vec<usize>, AwsError> {
     match by_account {
         None => Ok(vec![caller.account]),
@@ -391,6 +399,8 @@ fn job_accounts(world: &World, caller: &Caller, by_account: Option<&str>) -> Res
         Some(id) if !caller.is_hub => Err(AwsError::invalid_parameter(format!(
             "ByAccountId {id} can only be used from the organization's management account"
         ))),
+        Some("*") if !world.backup_monitoring() => Ok(vec![caller.account]),
+        Some(_) if !world.backup_monitoring() => Ok(Vec::new()),
         Some("*") => Ok((0..world.accounts.len()).filter(|a| world.accounts[*a].in_organization).collect()),
         Some(id) => match world.account(id).filter(|a| world.accounts[*a].in_organization) {
             Some(a) => Ok(vec![a]),
