@@ -79,17 +79,18 @@ pub struct Store {
 /// kernel into their own cache (a page of a million-row list touches hundreds).
 const READER_PRAGMAS: &str = "PRAGMA mmap_size = 1073741824;";
 
-/// The SQLite writer keeps 16 MiB of pages instead of 2: a sync inserts into a dozen
+/// The SQLite writer keeps 8 MiB of pages instead of 2: a sync inserts into a dozen
 /// indexes of tables far larger than that, and every page it lacks is a read from the
 /// kernel. (A first sync of 500 accounts took 161 MiB at 32 MiB of pages, 149 MiB at
-/// 16 and 146 MiB at 8, using the same CPU within the runs' noise.) It copies the
+/// 16 and 146 MiB at 8, using the same CPU within the runs' noise; with
+/// `sync.organization_jobs`, 155 MiB at 16 and 144 MiB at 8.) It copies the
 /// write-ahead log into the database every 100,000 pages (about 400 MB of log), not
 /// SQLite's 1,000: a page that several commits write in between is copied (and
 /// synced) once, and a sync's inserts land all over a dozen indexes, so most pages
 /// are. A first sync of `--accounts 200` used 21.9-22.6 s of CPU against
 /// 22.7-26.1 s at 10,000 pages (docs/benchmarks.md, session 12). The log file keeps
 /// its largest size for reuse: cutting it back after each copy cost more than it saved.
-const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -16384; PRAGMA wal_autocheckpoint = 100000;";
+const WRITER_PRAGMAS: &str = "PRAGMA cache_size = -8192; PRAGMA wal_autocheckpoint = 100000;";
 
 /// How long a request waits for the SQLite writer before it is told the
 /// database is busy (503): far longer than any one write transaction takes.
