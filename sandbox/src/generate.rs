@@ -525,10 +525,11 @@ pub fn build(options: &WorldOptions) -> World {
         unshared_keys: b.unshared_keys,
         // The backup account administers AWS Backup for the organization (Organizations
         // RegisterDelegatedAdministrator, service principal backup.amazonaws.com).
-        delegated_admins: vec![(BACKUP.to_string(), "backup.amazonaws.com", begin - 200 * DAY)],
+        delegated_admins: vec![(BACKUP.to_string(), BACKUP_PRINCIPAL, begin - 200 * DAY)],
         // Trusted access for AWS Backup (its cross-account monitoring), which a
-        // delegated administrator for it needs first.
-        trusted_services: vec![("backup.amazonaws.com".to_string(), begin - 300 * DAY)],
+        // delegated administrator of its job monitoring needs first (AWS Storage Blog,
+        // "Delegated administrator support for AWS Backup", prerequisites).
+        trusted_services: vec![(BACKUP_PRINCIPAL.to_string(), begin - 300 * DAY)],
         now: begin,
     };
     schedule_all(&mut world, begin);

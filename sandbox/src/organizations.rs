@@ -1,11 +1,11 @@
-//! AWS Organizations over awsJson1_1: DescribeOrganization, ListAccounts,
-//! ListDelegatedAdministrators and ListAWSServiceAccessForOrganization, which answer the
-//! management account and delegated administrators only (Organizations model, each
-//! operation: "You can only call this operation from the management account or a
-//! member account that is a delegated administrator"; other members get
-//! AccessDeniedException); and EnableAWSServiceAccess and DisableAWSServiceAccess,
-//! the management account's only ("You can only call this operation from the
-//! management account").
+//! AWS Organizations over awsJson1_1: DescribeOrganization, which any member may
+//! call; ListAccounts, ListDelegatedAdministrators and
+//! ListAWSServiceAccessForOrganization, which answer the management account and
+//! delegated administrators only (Organizations model, each operation: "You can only
+//! call this operation from the management account or a member account that is a
+//! delegated administrator"; other members get AccessDeniedException); and
+//! EnableAWSServiceAccess and DisableAWSServiceAccess, the management account's only
+//! ("You can only call this operation from the management account").
 
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::{json, Value};

@@ -76,6 +76,12 @@ impl TestSandbox {
         aws_sdk_backup::Client::new(&config.into_builder().region(Region::new(region.to_string())).build())
     }
 
+    /// How many `op` calls the sandbox answered since `before`, a snapshot of
+    /// `sandbox.operations()`.
+    pub fn calls_since(&self, before: &std::collections::BTreeMap<&'static str, u64>, op: &str) -> u64 {
+        self.sandbox.operations().get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0)
+    }
+
     pub async fn operator(&self, account: &str) -> aws_sdk_backup::Client {
         aws_sdk_backup::Client::new(&self.role(account, "RecoveryConsoleOperator", None).await)
     }

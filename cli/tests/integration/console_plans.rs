@@ -315,10 +315,10 @@ async fn a_selection_created_outside_the_console_is_read_when_its_plan_runs() {
             plan["selections"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap().to_string()).collect()
         };
 
-        let listed = sb.sandbox.operations().get("ListRestoreTestingSelections").copied().unwrap_or(0);
+        let before = sb.sandbox.operations();
         c.syncer.run().await.unwrap();
-        let now_listed = sb.sandbox.operations().get("ListRestoreTestingSelections").copied().unwrap_or(0);
-        assert_eq!(now_listed, listed, "{label}: no plan moved, so no selection listing");
+        let listed = sb.calls_since(&before, "ListRestoreTestingSelections");
+        assert_eq!(listed, 0, "{label}: no plan moved, so no selection listing");
         let before_run = selections(c.all("/api/v1/restore-testing-plans").await);
         assert!(!before_run.contains(&"mydb".to_string()), "{label}: {before_run:?}");
 

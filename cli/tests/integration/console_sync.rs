@@ -1105,8 +1105,7 @@ async fn the_poll_reads_the_organizations_jobs_through_the_management_account() 
         let (test, _) = completed_tracking_test(&sb).await;
         let before = sb.sandbox.operations();
         let summary = c.syncer.poll().await.unwrap();
-        let calls =
-            |op: &str| sb.sandbox.operations().get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        let calls = |op: &str| sb.calls_since(&before, op);
         assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
         for listing in ["ListBackupJobs", "ListCopyJobs", "ListRestoreJobs"] {
             // One listing by creation and one by completion per Region (one page each here).
@@ -1134,8 +1133,7 @@ async fn the_poll_reads_the_organizations_jobs_through_the_management_account() 
         let (unseen, _) = completed_tracking_test(&sb).await;
         let before = sb.sandbox.operations();
         let summary = c.syncer.poll().await.unwrap();
-        let calls =
-            |op: &str| sb.sandbox.operations().get(op).copied().unwrap_or(0) - before.get(op).copied().unwrap_or(0);
+        let calls = |op: &str| sb.calls_since(&before, op);
         assert_eq!((summary.targets, summary.failed), (synced.len(), 0), "{label}: {summary:?}");
         assert!(calls("ListBackupJobs") >= synced.len() as u64, "{label}: one listing per target at least");
         assert_eq!(stored_status(&c, "restore-jobs", &unseen).await.as_deref(), Some("COMPLETED"), "{label}");

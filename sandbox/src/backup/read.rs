@@ -151,7 +151,7 @@ pub fn call(world: &World, now: Millis, caller: &Caller, req: &Request) -> Resul
                     "isDelegatedAdministratorEnabled": world
                         .delegated_admins
                         .iter()
-                        .any(|(_, service, _)| *service == "backup.amazonaws.com")
+                        .any(|(_, service, _)| *service == BACKUP_PRINCIPAL)
                         .to_string(),
                 },
                 "LastUpdateTime": epoch(world.org_created),
@@ -390,8 +390,9 @@ fn list_protected_resources(world: &World, caller: &Caller, req: &Request) -> Re
 /// Organizations": "When you enable trusted access for AWS Backup in your
 /// organization, you can use the AWS Backup console to view details about the backup,
 /// restore, and copy jobs in any of the accounts in your organization"). What a
-/// listing answers without it is not documented; the sandbox answers with the
-/// caller's own jobs and no error, the answer that would hide the others silently.
+/// listing answers without it is not documented; the sandbox answers `*` with the
+/// caller's own jobs and another account's id with none, and no error: the answer
+/// that would hide the others silently.
 fn job_accounts(world: &World, caller: &Caller, by_account: Option<&str>) -> Result<Vec<usize>, AwsError> {
     match by_account {
         None => Ok(vec![caller.account]),
