@@ -416,12 +416,12 @@ impl Sandbox {
         lock(&self.throttle).set(settings);
     }
 
-    /// AWS calls received since start.
     /// The most AWS Backup calls answered at once since start (or since the last take).
     pub fn take_backup_in_flight_peak(&self) -> u64 {
         self.backup_in_flight_peak.swap(0, std::sync::atomic::Ordering::Relaxed)
     }
 
+    /// AWS calls received since start.
     pub fn requests(&self) -> u64 {
         self.requests.load(std::sync::atomic::Ordering::Relaxed)
     }

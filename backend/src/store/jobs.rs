@@ -426,22 +426,25 @@ impl Store {
     }
 
     /// Whether the database holds a job of `table` (`backup_jobs`, `copy_jobs` or
-    /// `restore_jobs`) of an
-    /// account and region, created before `before`, whose state may still change: one
-    /// not in a final state of the Backup model's `BackupJobState` (ABORTED, COMPLETED,
-    /// FAILED, EXPIRED, PARTIAL), `CopyJobState` (COMPLETED, FAILED, PARTIAL) or
-    /// `RestoreJobStatus` (ABORTED, COMPLETED, FAILED). A state this does not know
-    /// counts as not final.
-    pub async fn has_unfinished_jobs(
+    /// `restore_jobs`) of one of `accounts` in a region, created before `before`, whose
+    /// state may still change: one not in a final state of the Backup model's
+    /// `BackupJobState` (ABORTED, COMPLETED, FAILED, EXPIRED, PARTIAL), `CopyJobState`
+    /// (COMPLETED, FAILED, PARTIAL) or `RestoreJobStatus` (ABORTED, COMPLETED, FAILED).
+    /// A state this does not know counts as not final.
+    pub async fn has_unfinished_jobs<'a>(
         &self,
         table: &str,
-        account_id: &str,
+        accounts: impl IntoIterator<Item = &'a str>,
         region: &str,
         before: i64,
     ) -> Result<bool, StoreError> {
-        let mut sql = Sql::new(self.engine(), &format!("SELECT 1 AS n FROM {table} WHERE account_id = "));
-        sql.arg(account_id)
-            .push(" AND region = ")
+        let accounts: Vec<Val> = accounts.into_iter().map(Val::from).collect();
+        if accounts.is_empty() {
+            return Ok(false);
+        }
+        let mut sql = Sql::new(self.engine(), &format!("SELECT 1 AS n FROM {table} WHERE account_id IN ("));
+        sql.args(accounts)
+            .push(") AND region = ")
             .arg(region)
             .push(" AND created_at < ")
             .arg(before)

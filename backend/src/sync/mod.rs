@@ -942,7 +942,10 @@ impl Syncer {
         restores_from: i64,
         now: i64,
     ) -> Result<OrganizationRead, (String, String)> {
-        let scope = self.organization_scope(region, accounts, from, restores_from, now);
+        let scope = self
+            .organization_scope(region, accounts, from, restores_from, now)
+            .await
+            .map_err(|e| ("DatabaseError".to_string(), e.to_string()))?;
         let mut snap = crate::store::TargetSnapshot::default();
         let jobs = read::read_jobs(&scope, &mut snap).await.map_err(|f| (f.code, f.message))?;
         let mut restores: HashMap<String, Vec<crate::store::RestoreJobRow>> = HashMap::new();
@@ -1006,11 +1009,7 @@ impl Syncer {
         let list_completed = if every_listing {
             read::Completed::ALL
         } else {
-            read::Completed {
-                backup: self.store.has_unfinished_jobs("backup_jobs", account, region, backup_jobs_from).await?,
-                copy: self.store.has_unfinished_jobs("copy_jobs", account, region, jobs_from).await?,
-                restore: self.store.has_unfinished_jobs("restore_jobs", account, region, restores_from).await?,
-            }
+            self.completed_listings(&[account], region, (backup_jobs_from, jobs_from, restores_from)).await?
         };
         Ok(read::ReadScope {
             client: self.aws.backup(&t.role, &t.region).await,
@@ -1035,29 +1034,53 @@ impl Syncer {
         })
     }
 
+    /// Which job listings by completion a read of `accounts` in `region` needs: those
+    /// of each kind (backup, copy, restore) with a job on record created before the
+    /// kind's window start (`from`) and not finished. A job created inside the window
+    /// comes with the listing by creation; one created before it was listed then, so
+    /// only one seen unfinished can have completed since without being brought.
+    async fn completed_listings(
+        &self,
+        accounts: &[&str],
+        region: &str,
+        (backup_from, copy_from, restore_from): (i64, i64, i64),
+    ) -> Result<read::Completed, StoreError> {
+        let unfinished =
+            |table, before| self.store.has_unfinished_jobs(table, accounts.iter().copied(), region, before);
+        Ok(read::Completed {
+            backup: unfinished("backup_jobs", backup_from).await?,
+            copy: unfinished("copy_jobs", copy_from).await?,
+            restore: unfinished("restore_jobs", restore_from).await?,
+        })
+    }
+
     /// An organization-wide job read of `accounts` in `region` through the management
     /// account's client ([`read::ReadScope::organization`]): every listing by creation
-    /// and by completion from `from` (backup jobs within the 30 days AWS keeps), restore
-    /// jobs by creation from `restores_from`.
-    fn organization_scope<'a>(
+    /// from `from` (backup jobs within the 30 days AWS keeps), restore jobs by creation
+    /// from `restores_from`, and the listings by completion that
+    /// [`Syncer::completed_listings`] finds needed.
+    async fn organization_scope<'a>(
         &'a self,
         region: &'a str,
         accounts: &'a std::collections::HashSet<String>,
         from: i64,
         restores_from: i64,
         now: i64,
-    ) -> read::ReadScope<'a> {
-        read::ReadScope {
+    ) -> Result<read::ReadScope<'a>, StoreError> {
+        let backup_jobs_from = from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000);
+        let members: Vec<&str> = accounts.iter().map(String::as_str).collect();
+        let list_completed = self.completed_listings(&members, region, (backup_jobs_from, from, restores_from)).await?;
+        Ok(read::ReadScope {
             client: self.aws.hub_backup(region),
             tagging: self.aws.hub_tagging(region),
             account_id: "",
             region,
             page_size: self.config.sync.page_size,
             jobs_from: from,
-            backup_jobs_from: from.max(now - read::BACKUP_JOB_LIST_DAYS * 86_400_000),
+            backup_jobs_from,
             unsettled_restores: Vec::new(),
             restores_from,
-            list_completed: read::Completed::ALL,
+            list_completed,
             full: false,
             points_from: from,
             known: crate::store::KnownTarget::default(),
@@ -1067,7 +1090,7 @@ impl Syncer {
             started: now,
             organization: Some(accounts),
             jobs_read: None,
-        }
+        })
     }
 
     /// With `sync.organization_jobs`, one organization-wide job read per Region at a
