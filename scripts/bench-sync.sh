@@ -17,6 +17,10 @@
 #   OPS=1                                       also the calls of each round by operation
 #   ORGANIZATION_JOBS=1                         sync.organization_jobs: jobs read per Region
 #                                               through the management account
+#   SERVED=1                                    also a first and a next sync inside one
+#                                               `recovery-console serve` (its schedule, every
+#                                               SERVED_INTERVAL=300 s): a server keeps its
+#                                               role credentials, a `sync` process does not
 # Needs: a release build, curl, python3, bc; TEST_POSTGRES_URL (or it starts one).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -176,15 +180,53 @@ print(f"{label}: {wall:.1f} s for {calls} AWS calls (bound calls x latency / con
       f"{against}); {targets} targets, {errors} failed, {points} recovery points counted; {per_point}; "
       f"peak RSS {rss:.0f} MiB{'; ' + failed + ' processes failed' if failed != '0' else ''}")
 PY
-  if [ -n "${OPS:-}" ]; then
-    curl -sf "$sandbox/_sandbox/world" | python3 -c '
+  if [ -n "${OPS:-}" ]; then echo "  calls by operation: $(calls_since "$work/world-before.json")"; fi
+}
+
+# The sandbox's calls by operation since the snapshot in a file of /_sandbox/world.
+calls_since() { # world-file
+  curl -sf "$sandbox/_sandbox/world" | python3 -c '
 import json, sys
 before = json.load(open(sys.argv[1]))["aws_requests_by_operation"]
 after = json.load(sys.stdin)["aws_requests_by_operation"]
-print("  calls by operation: " + ", ".join(f"{op} {n - before.get(op, 0)}" for op, n in
+print(", ".join(f"{op} {n - before.get(op, 0)}" for op, n in
       sorted(after.items(), key=lambda kv: before.get(kv[0], 0) - kv[1]) if n > before.get(op, 0)))
-' "$work/world-before.json"
-  fi
+' "$1"
+}
+
+# Seconds until `pattern` has appeared `count` times in `file` (at most `limit`).
+await_line() { # file pattern count limit
+  local waited=0
+  until [ "$(grep -c "$2" "$1" 2>/dev/null || true)" -ge "$3" ]; do
+    sleep 0.1
+    waited=$((waited + 1))
+    if [ "$waited" -gt $(($4 * 10)) ]; then echo "no '$2' #$3 in $1 within $4 s" >&2; return 1; fi
+  done
+}
+
+# A first and a next sync inside one `serve` process, on its schedule: the calls
+# between the start and the end of the first scheduled sync, then those from its end
+# to the end of the second (the background loops make no AWS calls without requests,
+# drills or validation checks; the breakdown by operation shows it).
+served_round() { # engine database-url
+  local engine=$1 url=$2 interval=${SERVED_INTERVAL:-300} log="$work/serve-$1.log" start first next
+  curl -sf "$sandbox/_sandbox/world" >"$work/world-served.json"
+  start=$(requests)
+  RC_DATABASE__URL="$url" RC_SYNC__CONCURRENCY="$concurrency" RC_SYNC__ORGANIZATION_JOBS="$organization_jobs" \
+    RC_SYNC__INTERVAL_SECS="$interval" RC_SYNC__POLL_SECS=0 RUST_LOG=info \
+    "$bin" serve --config "$work/console.toml" --listen 127.0.0.1:0 >"$log" 2>&1 &
+  local server=$!
+  pids+=("$server")
+  await_line "$log" "sync finished" 1 "$interval"
+  first=$(($(requests) - start))
+  echo "$engine, in one server: first sync $first AWS calls ($(calls_since "$work/world-served.json"))"
+  curl -sf "$sandbox/_sandbox/world" >"$work/world-served.json"
+  start=$(requests)
+  await_line "$log" "sync finished" 2 $((2 * interval))
+  next=$(($(requests) - start))
+  kill "$server"
+  echo "$engine, in one server: next sync (nothing new) $next AWS calls, $(python3 -c "print(f'{$next / $first:.1%}')") of the first ($(calls_since "$work/world-served.json"))"
+  grep "sync finished" "$log" | sed 's/^/  /'
 }
 
 for engine in ${ENGINES:-sqlite postgres}; do
@@ -196,6 +238,15 @@ for engine in ${ENGINES:-sqlite postgres}; do
   fi
   sync_round "$engine, first sync" "$url" 1
   if [ "${NEXT:-1}" != 0 ]; then sync_round "$engine, next sync (nothing new)" "$url" 1; fi
+  if [ -n "${SERVED:-}" ]; then
+    if [ "$engine" = sqlite ]; then
+      url="sqlite://$work/served.db?mode=rwc"
+    else
+      psql "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS rc_bench_served" -c "CREATE DATABASE rc_bench_served" >/dev/null
+      url="${TEST_POSTGRES_URL%/*}/rc_bench_served"
+    fi
+    served_round "$engine" "$url"
+  fi
 done
 
 for n in ${REPLICAS:-}; do
