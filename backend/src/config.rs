@@ -347,6 +347,11 @@ pub struct SyncConfig {
     /// Hours between full reconciliations of an (account, region): every recovery point
     /// and vault policy read again, deletions marked. 0: every sync is full.
     pub full_every_hours: i64,
+    /// Minutes between reads of an (account, region)'s restore testing plans by an
+    /// incremental sync. They are read sooner when a restore job of the sync's window
+    /// came from a plan (it ran), when the console changed one, and on every full read.
+    /// 0: every sync.
+    pub plans_every_minutes: i64,
     /// Seconds between light polls of jobs and unsettled restore tests; 0 turns it off.
     pub poll_secs: u64,
     /// How long a replica holds an (account, region) it syncs without renewing its lease
@@ -425,6 +430,7 @@ impl Default for Config {
                 job_lookback_days: 90,
                 job_overlap_minutes: 60,
                 full_every_hours: 24,
+                plans_every_minutes: 60,
                 poll_secs: 60,
                 lease_secs: 60,
                 organization_jobs: false,
@@ -600,6 +606,9 @@ impl Config {
         }
         if self.sync.full_every_hours < 0 {
             return Err(invalid("sync.full_every_hours", "must not be negative (0: every sync is full)"));
+        }
+        if self.sync.plans_every_minutes < 0 {
+            return Err(invalid("sync.plans_every_minutes", "must not be negative (0: every sync reads the plans)"));
         }
         if self.sync.poll_secs != 0 && !(30..=300).contains(&self.sync.poll_secs) {
             return Err(invalid("sync.poll_secs", "must be 0 (off) or from 30 to 300"));
@@ -872,6 +881,7 @@ mod tests {
         assert!(err("[sync]\nconcurency = 3").contains("concurency"));
         assert!(err("[sync]\npoll_secs = 10").contains("sync.poll_secs"));
         assert!(err("[sync]\nfull_every_hours = -1").contains("sync.full_every_hours"));
+        assert!(err("[sync]\nplans_every_minutes = -1").contains("sync.plans_every_minutes"));
         assert!(err("[aws]\nregion = \"mars\"").contains("aws.region"));
         let bad_role =
             "[aws]\ndefault_regions=[\"us-east-1\"]\n[[accounts]]\nid=\"111111111111\"\nname=\"a\"\nrole_arn=\"role\"";

@@ -49,6 +49,22 @@ pub struct TargetSnapshot {
     pub full: bool,
     /// Vaults (ARNs) whose every recovery point this sync listed.
     pub reconciled_vaults: Vec<String>,
+    /// This sync did not read the restore testing plans (`plans` holds those on
+    /// record, for the tag read): the plans in the database stand as they are.
+    pub plans_kept: bool,
+    /// Recovery points on record that a restore job ending in the window restored,
+    /// with their `LastRestoreTime` as AWS now describes it (an incremental read does
+    /// not list them again).
+    pub restored_points: Vec<(String, Option<i64>)>,
+}
+
+/// A recovery point on record, as [`Store::points_on_record`] finds it.
+#[derive(Debug, Clone)]
+pub struct PointOnRecord {
+    pub arn: String,
+    pub vault_name: String,
+    pub vault_arn: String,
+    pub last_restore_at: Option<i64>,
 }
 
 /// What the database holds of one (account, region), for an incremental sync to
@@ -57,6 +73,9 @@ pub struct TargetSnapshot {
 pub struct KnownTarget {
     pub last_success_at: Option<i64>,
     pub last_full_at: Option<i64>,
+    /// When a sync last read the restore testing plans (none: never, or the console
+    /// changed one since).
+    pub plans_read_at: Option<i64>,
     /// Vaults not gone, by ARN.
     pub vaults: HashMap<String, VaultRow>,
     /// Protected resources not gone, by ARN.
@@ -122,19 +141,24 @@ impl Store {
             true,
         )
         .await?;
-        self.upsert_in_chunks(
-            "restore_testing_plans",
-            &PLAN_COLUMNS,
-            &["arn"],
-            snap.plans.iter().map(|r| r.vals(now)).collect(),
-            true,
-        )
-        .await?;
+        if !snap.plans_kept {
+            self.upsert_in_chunks(
+                "restore_testing_plans",
+                &PLAN_COLUMNS,
+                &["arn"],
+                snap.plans.iter().map(|r| r.vals(now)).collect(),
+                true,
+            )
+            .await?;
+        }
         self.save_jobs(snap, now).await?;
         let mut tx = self.begin_write().await?;
-        // Vaults, resources and plans are listed whole by every sync; recovery points
-        // only by a full one, or vault by vault when one is reconciled.
+        // Vaults and resources are listed whole by every sync, plans unless kept;
+        // recovery points only by a full one, or vault by vault when one is reconciled.
         for table in ["vaults", "protected_resources", "restore_testing_plans", "recovery_points"] {
+            if table == "restore_testing_plans" && snap.plans_kept {
+                continue;
+            }
             let mut sql = Sql::new(e, &format!("UPDATE {table} SET gone_at = "));
             sql.arg(now)
                 .push(" WHERE account_id = ")
@@ -159,6 +183,11 @@ impl Store {
             }
             sql.query().execute(&mut *tx).await?;
         }
+        for (arn, at) in &snap.restored_points {
+            let mut sql = Sql::new(e, "UPDATE recovery_points SET last_restore_at = ");
+            sql.arg(*at).push(" WHERE arn = ").arg(arn.clone());
+            sql.query().execute(&mut *tx).await?;
+        }
         let counts = self.count_target(&mut tx, &snap.account_id, &snap.region).await?;
         let mut sql = Sql::new(e, "UPDATE sync_status SET status = 'ok', last_success_at = ");
         sql.arg(snap.jobs_read_at.map_or(now, |at| at.min(now)))
@@ -171,6 +200,9 @@ impl Store {
             .push(")");
         if snap.full {
             sql.push(", last_full_at = ").arg(now);
+        }
+        if !snap.plans_kept {
+            sql.push(", plans_read_at = ").arg(now);
         }
         for (name, value) in counts_columns(&counts) {
             sql.push(&format!(", {name} = ")).arg(value);
@@ -367,10 +399,15 @@ impl Store {
     /// Marks a restore testing plan the console has just changed (itself or one of its
     /// selections) to be read whole by the next sync: the incremental read lists a
     /// plan's selections only when the plan's times moved, and the Backup model does
-    /// not say whether a selection's change moves them.
+    /// not say whether a selection's change moves them. The (account, region)'s plans
+    /// are then due to be read whatever `sync.plans_every_minutes` says, so a plan the
+    /// console created, which has no row to mark yet, shows at the next sync too.
     pub async fn plan_changed(&self, account: &str, region: &str, name: &str) -> Result<(), StoreError> {
         let mut sql = Sql::new(self.engine(), "UPDATE restore_testing_plans SET updated_at = NULL WHERE account_id = ");
         sql.arg(account).push(" AND region = ").arg(region).push(" AND name = ").arg(name);
+        sql.query().execute(self.writer()).await?;
+        let mut sql = Sql::new(self.engine(), "UPDATE sync_status SET plans_read_at = NULL WHERE account_id = ");
+        sql.arg(account).push(" AND region = ").arg(region);
         sql.query().execute(self.writer()).await?;
         Ok(())
     }
@@ -409,11 +446,13 @@ impl Store {
     ) -> Result<KnownTarget, StoreError> {
         let e = self.engine();
         let mut known = KnownTarget::default();
-        let mut sql = Sql::new(e, "SELECT last_success_at, last_full_at FROM sync_status WHERE account_id = ");
+        let mut sql =
+            Sql::new(e, "SELECT last_success_at, last_full_at, plans_read_at FROM sync_status WHERE account_id = ");
         sql.arg(account).push(" AND region = ").arg(region);
         if let Some(row) = sql.query().fetch_optional(self.pool()).await? {
             known.last_success_at = col(&row, "last_success_at")?;
             known.last_full_at = col(&row, "last_full_at")?;
+            known.plans_read_at = col(&row, "plans_read_at")?;
         }
         let live = |table: &str| {
             let mut sql = Sql::new(e, &format!("SELECT * FROM {table} WHERE gone_at IS NULL AND account_id = "));
@@ -444,6 +483,34 @@ impl Store {
             }
         }
         Ok(known)
+    }
+
+    /// The recovery points on record (not gone) of an (account, region) among `arns`:
+    /// for each, its vault's name and ARN and the last restore time the database holds.
+    pub async fn points_on_record(
+        &self,
+        account: &str,
+        region: &str,
+        arns: &[String],
+    ) -> Result<Vec<PointOnRecord>, StoreError> {
+        let mut found = Vec::new();
+        for chunk in arns.chunks(500) {
+            let mut sql = Sql::new(
+                self.engine(),
+                "SELECT arn, vault_name, vault_arn, last_restore_at FROM recovery_points WHERE gone_at IS NULL AND account_id = ",
+            );
+            sql.arg(account).push(" AND region = ").arg(region).push(" AND arn IN (");
+            sql.args(chunk.iter().cloned().map(Val::from)).push(")");
+            for row in sql.query().fetch_all(self.pool()).await? {
+                found.push(PointOnRecord {
+                    arn: col(&row, "arn")?,
+                    vault_name: col(&row, "vault_name")?,
+                    vault_arn: col(&row, "vault_arn")?,
+                    last_restore_at: col(&row, "last_restore_at")?,
+                });
+            }
+        }
+        Ok(found)
     }
 
     /// Registers the accounts to sync (from the config or discovery), replacing the list.

@@ -54,6 +54,11 @@ pub struct ReadScope<'a> {
     pub list_completed: Completed,
     /// Read everything (recovery points, vault policies, every resource and plan).
     pub full: bool,
+    /// Read the restore testing plans (on a full read, when never read, when the
+    /// console changed one, or every `sync.plans_every_minutes`). Otherwise they are
+    /// read only when a restore job of the window came from a plan: it ran, so its
+    /// `LastExecutionTime` moved and its selections may have changed.
+    pub plans_due: bool,
     /// The incremental listing's start: recovery points created since then.
     pub points_from: i64,
     /// What the database holds of this target (empty for a first sync).
@@ -242,7 +247,13 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
         read_resources(scope, &mut snap, &restores).await?
     };
     read_vaults(scope, &mut snap, vaults, &moved).await?;
-    read_plans(scope, &mut snap).await?;
+    read_restored_points(scope, &mut snap, &restores).await?;
+    if scope.plans_due || restores.iter().any(|j| j.plan_arn.is_some() && j.created_at >= scope.jobs_from) {
+        read_plans(scope, &mut snap).await?;
+    } else {
+        snap.plans = scope.known.plans.values().cloned().collect();
+        snap.plans_kept = true;
+    }
     read_tags(scope, &mut snap, &moved).await;
     Ok(snap)
 }
@@ -345,6 +356,59 @@ async fn read_vaults(
         }
         snap.recovery_points.extend(points);
         snap.vaults.push(row);
+    }
+    Ok(())
+}
+
+/// The `LastRestoreTime` of recovery points on record that a restore job ending in
+/// the window restored, by `DescribeRecoveryPoint` (an incremental read lists only the
+/// points created since its start, and a restore moves an older point's time). Left
+/// out: a full read's points and those this read listed (new, or of a reconciled
+/// vault), and a point whose time on record is already at or after the job's end,
+/// whichever of the job's start or end AWS records (the sandbox records the end).
+async fn read_restored_points(
+    scope: &ReadScope<'_>,
+    snap: &mut TargetSnapshot,
+    restores: &[RestoreJobRow],
+) -> Result<()> {
+    if scope.full {
+        return Ok(());
+    }
+    let mut ended: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    for j in restores {
+        if let (Some(arn), Some(at)) =
+            (j.recovery_point_arn.as_deref(), j.completed_at.filter(|at| *at >= scope.jobs_from))
+        {
+            let latest = ended.entry(arn).or_insert(at);
+            *latest = (*latest).max(at);
+        }
+    }
+    let listed: std::collections::HashSet<&str> = snap.recovery_points.iter().map(|p| p.arn.as_str()).collect();
+    let arns: Vec<String> = ended.keys().filter(|a| !listed.contains(*a)).map(|a| a.to_string()).collect();
+    if arns.is_empty() {
+        return Ok(());
+    }
+    let on_record = scope.store.points_on_record(scope.account_id, scope.region, &arns).await.map_err(database)?;
+    let stale: Vec<_> = on_record
+        .into_iter()
+        .filter(|p| !snap.reconciled_vaults.contains(&p.vault_arn))
+        .filter(|p| p.last_restore_at.is_none_or(|at| at < ended[p.arn.as_str()]))
+        .collect();
+    for chunk in stale.chunks(FAN_OUT) {
+        let described = futures_util::future::join_all(chunk.iter().map(|p| async move {
+            let request =
+                scope.client.describe_recovery_point().backup_vault_name(&p.vault_name).recovery_point_arn(&p.arn);
+            (p, call!(request, scope))
+        }))
+        .await;
+        for (p, answer) in described {
+            match answer {
+                Ok(out) => snap.restored_points.push((p.arn.clone(), ms(out.last_restore_time()))),
+                // Gone since: the next reconciliation of its vault marks it.
+                Err(e) if vanished(&e) => {}
+                Err(e) => return Err(aws(e)),
+            }
+        }
     }
     Ok(())
 }
@@ -725,7 +789,8 @@ fn copy_job_row(account: &str, region: &str, j: &aws_sdk_backup::types::CopyJob)
     }
 }
 
-/// Every restore testing plan with its selections. An incremental read gets a plan
+/// Every restore testing plan with its selections, read by an incremental sync only
+/// when [`ReadScope::plans_due`] or a plan ran in its window. An incremental read gets a plan
 /// again only when the listing shows it new or its `LastUpdateTime` or `CreationTime`
 /// moved. It lists a plan's selections only when the plan was read again or its
 /// `LastExecutionTime` moved (the plan ran, on whatever selections it has now), and

@@ -339,3 +339,49 @@ async fn a_selection_created_outside_the_console_is_read_when_its_plan_runs() {
         assert_eq!(strip(incremental), strip(full), "{label}");
     }
 }
+
+/// Issue 16, item 1: an incremental sync reads an (account, region)'s restore testing
+/// plans every `sync.plans_every_minutes` (and sooner when one ran in its window or
+/// the console changed one), so a sync with nothing new lists none. A plan changed
+/// outside the console (`UpdateRestoreTestingPlan`, which moves its `LastUpdateTime`)
+/// shows at the first sync after that time, not at the one before it.
+#[tokio::test]
+async fn a_plan_changed_outside_the_console_shows_within_plans_every_minutes() {
+    use aws_sdk_backup::types::RestoreTestingPlanForUpdate;
+    for db in databases().await {
+        let label = db.label;
+        let sb = spawn(0, 0.0).await;
+        let c = console(&sb, &db, |cfg| cfg.sync.plans_every_minutes = 60).await;
+        c.syncer.run().await.unwrap();
+        let schedule = || async {
+            let plans = c.all("/api/v1/restore-testing-plans").await;
+            let plan = plans.iter().find(|p| p["name"] == TRACKING_PLAN).unwrap();
+            plan["schedule_expression"].as_str().unwrap().to_string()
+        };
+        let before_update = schedule().await;
+        let moved = "cron(0 22 ? * * *)";
+        assert_ne!(before_update, moved, "{label}");
+        let op = sb.operator(WORKLOAD_A).await;
+        op.update_restore_testing_plan()
+            .restore_testing_plan_name(TRACKING_PLAN)
+            .restore_testing_plan(RestoreTestingPlanForUpdate::builder().schedule_expression(moved).build())
+            .send()
+            .await
+            .unwrap();
+
+        // Ten minutes on (the sandbox clock, 12:10; the plans run at 18:00): not due.
+        sb.advance(10.0 * 60.0).await;
+        let before = sb.sandbox.operations();
+        let reports = c.syncer.run().await.unwrap();
+        assert!(reports.iter().all(|r| r.status == "ok"), "{label}: {reports:?}");
+        assert_eq!(sb.calls_since(&before, "ListRestoreTestingPlans"), 0, "{label}");
+        assert_eq!(schedule().await, before_update, "{label}: the plans on record stand");
+
+        // An hour after they were read: due.
+        sb.advance(51.0 * 60.0).await;
+        let before = sb.sandbox.operations();
+        c.syncer.run().await.unwrap();
+        assert!(sb.calls_since(&before, "ListRestoreTestingPlans") > 0, "{label}");
+        assert_eq!(schedule().await, moved, "{label}");
+    }
+}
