@@ -383,6 +383,9 @@ async fn read_restored_points(
             *latest = (*latest).max(at);
         }
     }
+    if ended.is_empty() {
+        return Ok(());
+    }
     let listed: std::collections::HashSet<&str> = snap.recovery_points.iter().map(|p| p.arn.as_str()).collect();
     let arns: Vec<String> = ended.keys().filter(|a| !listed.contains(*a)).map(|a| a.to_string()).collect();
     if arns.is_empty() {
