@@ -381,9 +381,8 @@ impl Executor {
         };
         match Target::of(r).apply(&client, &r.kind, &token).await {
             Call::Done(result) => {
-                // The next sync reads the plan whole, its selections with it.
-                let plan = Target::of(r).plan_name;
-                self.store.plan_changed(&r.account_id, &r.region, plan).await?;
+                // The next sync reads the region's plans whole, selections with them.
+                self.store.plan_changed(&r.account_id, &r.region).await?;
                 let sets = [(Column::ChangeResult, Val::from(result.clone()))];
                 let details = json!({"kind": r.kind, "result": result, "creator_request_id": token});
                 self.moved(r, "succeeded", &sets, (self.clock)(), "aws.change_applied", details).await?;

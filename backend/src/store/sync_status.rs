@@ -52,6 +52,10 @@ pub struct TargetSnapshot {
     /// This sync did not read the restore testing plans (`plans` holds those on
     /// record, for the tag read): the plans in the database stand as they are.
     pub plans_kept: bool,
+    /// The console's plan changes on record when this sync started
+    /// ([`KnownTarget::plans_changes`]): reading the plans reads those, and only those
+    /// (one applied since may have come after the sync listed its plan).
+    pub plans_changes_read: i64,
     /// Recovery points on record that a restore job ending in the window restored,
     /// with their `LastRestoreTime` as AWS now describes it (an incremental read does
     /// not list them again).
@@ -73,9 +77,11 @@ pub struct PointOnRecord {
 pub struct KnownTarget {
     pub last_success_at: Option<i64>,
     pub last_full_at: Option<i64>,
-    /// When a sync last read the restore testing plans (none: never, or the console
-    /// changed one since).
+    /// When a sync last read the restore testing plans (none: never).
     pub plans_read_at: Option<i64>,
+    /// Plan changes the console applied that no sync has read yet
+    /// ([`Store::plan_changed`]): the next sync reads every plan whole.
+    pub plans_changes: i64,
     /// Vaults not gone, by ARN.
     pub vaults: HashMap<String, VaultRow>,
     /// Protected resources not gone, by ARN.
@@ -203,6 +209,7 @@ impl Store {
         }
         if !snap.plans_kept {
             sql.push(", plans_read_at = ").arg(now);
+            sql.push(", plans_changes = plans_changes - ").arg(snap.plans_changes_read);
         }
         for (name, value) in counts_columns(&counts) {
             sql.push(&format!(", {name} = ")).arg(value);
@@ -396,17 +403,17 @@ impl Store {
         Ok(())
     }
 
-    /// Marks a restore testing plan the console has just changed (itself or one of its
-    /// selections) to be read whole by the next sync: the incremental read lists a
-    /// plan's selections only when the plan's times moved, and the Backup model does
-    /// not say whether a selection's change moves them. The (account, region)'s plans
-    /// are then due to be read whatever `sync.plans_every_minutes` says, so a plan the
-    /// console created, which has no row to mark yet, shows at the next sync too.
-    pub async fn plan_changed(&self, account: &str, region: &str, name: &str) -> Result<(), StoreError> {
-        let mut sql = Sql::new(self.engine(), "UPDATE restore_testing_plans SET updated_at = NULL WHERE account_id = ");
-        sql.arg(account).push(" AND region = ").arg(region).push(" AND name = ").arg(name);
-        sql.query().execute(self.writer()).await?;
-        let mut sql = Sql::new(self.engine(), "UPDATE sync_status SET plans_read_at = NULL WHERE account_id = ");
+    /// Counts a change the console has just applied to a restore testing plan (or one
+    /// of its selections) in an (account, region): the incremental read lists a plan's
+    /// selections only when the plan's times moved, and the Backup model does not say
+    /// whether a selection's change moves them. Until a sync that started after this
+    /// has read them, the region's plans are due whatever `sync.plans_every_minutes`
+    /// says and are read whole, so a plan the console created shows at the next sync
+    /// too. A count, not a flag: a sync already reading when the change came takes off
+    /// only the changes it saw at its start ([`TargetSnapshot::plans_changes_read`]).
+    pub async fn plan_changed(&self, account: &str, region: &str) -> Result<(), StoreError> {
+        let mut sql =
+            Sql::new(self.engine(), "UPDATE sync_status SET plans_changes = plans_changes + 1 WHERE account_id = ");
         sql.arg(account).push(" AND region = ").arg(region);
         sql.query().execute(self.writer()).await?;
         Ok(())
@@ -446,13 +453,16 @@ impl Store {
     ) -> Result<KnownTarget, StoreError> {
         let e = self.engine();
         let mut known = KnownTarget::default();
-        let mut sql =
-            Sql::new(e, "SELECT last_success_at, last_full_at, plans_read_at FROM sync_status WHERE account_id = ");
+        let mut sql = Sql::new(
+            e,
+            "SELECT last_success_at, last_full_at, plans_read_at, plans_changes FROM sync_status WHERE account_id = ",
+        );
         sql.arg(account).push(" AND region = ").arg(region);
         if let Some(row) = sql.query().fetch_optional(self.pool()).await? {
             known.last_success_at = col(&row, "last_success_at")?;
             known.last_full_at = col(&row, "last_full_at")?;
             known.plans_read_at = col(&row, "plans_read_at")?;
+            known.plans_changes = col(&row, "plans_changes")?;
         }
         let live = |table: &str| {
             let mut sql = Sql::new(e, &format!("SELECT * FROM {table} WHERE gone_at IS NULL AND account_id = "));

@@ -749,8 +749,9 @@ impl Syncer {
         let mut scope = self.scope(t, jobs_from, started, week_ago, every_listing).await.map_err(db)?;
         scope.jobs_read = jobs.map(|j| &j.jobs);
         scope.full = full;
-        scope.plans_due =
-            full || known.plans_read_at.is_none_or(|at| started - at >= sync.plans_every_minutes * 60_000);
+        scope.plans_due = full
+            || known.plans_changes > 0
+            || known.plans_read_at.is_none_or(|at| started - at >= sync.plans_every_minutes * 60_000);
         scope.points_from = points_from;
         scope.known = known;
         let mut snapshot = read::read_target(&scope).await.map_err(|f| (f.code, f.message))?;

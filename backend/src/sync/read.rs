@@ -250,6 +250,7 @@ pub async fn read_target(scope: &ReadScope<'_>) -> Result<TargetSnapshot> {
     read_restored_points(scope, &mut snap, &restores).await?;
     if scope.plans_due || restores.iter().any(|j| j.plan_arn.is_some() && j.created_at >= scope.jobs_from) {
         read_plans(scope, &mut snap).await?;
+        snap.plans_changes_read = scope.known.plans_changes;
     } else {
         snap.plans = scope.known.plans.values().cloned().collect();
         snap.plans_kept = true;
@@ -805,9 +806,9 @@ fn copy_job_row(account: &str, region: &str, j: &aws_sdk_backup::types::CopyJob)
 /// moves its plan's `LastUpdateTime`, and the selection listing carries no update
 /// time. So a selection changed outside the console, with its plan neither updated
 /// nor run since, is read at the plan's next run or the next full read
-/// (`sync.full_every_hours`). A change the console applies itself clears the plan's
-/// `updated_at` on record ([`crate::store::Store::plan_changed`]), so the next sync
-/// reads that plan whole.
+/// (`sync.full_every_hours`). A change the console applies itself is counted
+/// ([`crate::store::Store::plan_changed`]), and the next sync reads every plan of the
+/// region whole.
 async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<()> {
     let c = &scope.client;
     let plans: Vec<_> = all_items!(c.list_restore_testing_plans(), scope)?;
@@ -815,6 +816,7 @@ async fn read_plans(scope: &ReadScope<'_>, snap: &mut TargetSnapshot) -> Result<
         let name = p.restore_testing_plan_name().to_string();
         let unchanged = scope.known.plans.get(p.restore_testing_plan_arn()).filter(|k| {
             !scope.full
+                && scope.known.plans_changes == 0
                 && k.updated_at.is_some()
                 && k.updated_at == ms(p.last_update_time())
                 && k.created_at == ms(Some(p.creation_time()))

@@ -976,6 +976,38 @@ async fn a_success_counts_from_when_its_jobs_were_read() {
     }
 }
 
+/// A plan change the console applies while a sync is reading the plans (that sync may
+/// have listed the plan before AWS took the change) is read by the next sync: a sync
+/// takes off only the changes on record when it started, and one that kept the plans
+/// on record takes off none.
+#[tokio::test]
+async fn a_plan_changed_during_a_sync_is_read_by_the_next() {
+    use recovery_console::store::{Store, TargetSnapshot};
+    async fn changes(store: &Store) -> i64 {
+        store.known_target(WORKLOAD_A, REGION, START, START).await.unwrap().plans_changes
+    }
+    for db in databases().await {
+        let label = db.label;
+        let target = || TargetSnapshot { account_id: WORKLOAD_A.into(), region: REGION.into(), ..Default::default() };
+        let store = saved(&db, &target()).await;
+        assert_eq!(changes(&store).await, 0, "{label}");
+        store.plan_changed(WORKLOAD_A, REGION).await.unwrap();
+        // A sync starts and sees that change; a second one lands while it reads.
+        let seen = changes(&store).await;
+        assert_eq!(seen, 1, "{label}");
+        store.plan_changed(WORKLOAD_A, REGION).await.unwrap();
+        let read = TargetSnapshot { plans_changes_read: seen, ..target() };
+        store.save_snapshot(&read, START + 40 * 60_000, START + 41 * 60_000).await.unwrap();
+        assert_eq!(changes(&store).await, 1, "{label}: the change made during the sync waits for the next");
+        let kept = TargetSnapshot { plans_kept: true, ..target() };
+        store.save_snapshot(&kept, START + 50 * 60_000, START + 51 * 60_000).await.unwrap();
+        assert_eq!(changes(&store).await, 1, "{label}: a sync that did not read the plans read no change");
+        let read = TargetSnapshot { plans_changes_read: 1, ..target() };
+        store.save_snapshot(&read, START + 60 * 60_000, START + 61 * 60_000).await.unwrap();
+        assert_eq!(changes(&store).await, 0, "{label}");
+    }
+}
+
 /// Recovery point `n` of table t in workload_a's vault v, made at `START + n`.
 fn point_row(n: i64) -> recovery_console::store::RecoveryPointRow {
     recovery_console::store::RecoveryPointRow {
