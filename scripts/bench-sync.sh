@@ -228,6 +228,14 @@ served_round() { # engine database-url
   kill "$server"
   echo "$engine, in one server: next sync (nothing new) $next AWS calls, $(python3 -c "print(f'{$next / $first:.1%}')") of the first ($(calls_since "$work/world-served.json"))"
   grep "sync finished" "$log" | sed 's/^/  /'
+  # A first sync longer than the interval leaves the next one only the targets due by
+  # then: its share of the first's calls is then not that of a whole next sync.
+  local synced
+  synced=$(grep "sync finished" "$log" | sed -n 's/.* targets=\([0-9]*\).*/\1/p' | tr '\n' ' ')
+  read -r first_targets next_targets _ <<<"$synced"
+  if [ -n "${next_targets:-}" ] && [ "$next_targets" != "$first_targets" ]; then
+    echo "  (the next sync synced $next_targets of $first_targets targets: the first took longer than SERVED_INTERVAL=$interval s; set it longer to compare whole syncs)"
+  fi
 }
 
 for engine in ${ENGINES:-sqlite postgres}; do
