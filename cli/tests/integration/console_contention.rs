@@ -113,3 +113,33 @@ async fn logins_under_way_are_capped() {
         assert!(store.take_login("state-4").await.unwrap().is_some(), "{label}");
     }
 }
+
+/// When PostgreSQL drops every connection of the console (a restart, a failover, a
+/// proxy's idle timeout), the next query is still answered, on a new connection: the
+/// pool checks a connection before it hands it out (sqlx's `test_before_acquire`).
+/// With no check, tried in session 19, this test failed on the dead connection.
+#[tokio::test]
+async fn connections_the_server_dropped_are_replaced() {
+    use sqlx::Executor;
+    let dbs = databases().await;
+    let pg = dbs.iter().find(|d| d.label == "postgres").unwrap();
+    let store = recovery_console::store::Store::connect(&pg.url, 3).await.unwrap();
+    store.migrate().await.unwrap();
+    let (a, b, c) = tokio::join!(store.ping(), store.ping(), store.ping());
+    for answer in [a, b, c] {
+        answer.unwrap();
+    }
+
+    let admin = sqlx::AnyPool::connect(&std::env::var("TEST_POSTGRES_URL").unwrap()).await.unwrap();
+    let name = pg.url.expose().rsplit('/').next().unwrap().to_string();
+    let ended = admin
+        .fetch_all(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'").as_str())
+        .await
+        .unwrap();
+    assert!(!ended.is_empty(), "the store held no connection to {name}");
+    admin.close().await;
+
+    for _ in 0..3 {
+        store.ping().await.expect("a query with every pooled connection dropped by the server");
+    }
+}
