@@ -230,7 +230,7 @@ served_round() { # engine database-url
   grep "sync finished" "$log" | sed 's/^/  /'
   # A first sync longer than the interval leaves the next one only the targets due by
   # then: its share of the first's calls is then not that of a whole next sync.
-  local synced
+  local synced first_targets next_targets
   synced=$(grep "sync finished" "$log" | sed -n 's/.* targets=\([0-9]*\).*/\1/p' | tr '\n' ' ')
   read -r first_targets next_targets _ <<<"$synced"
   if [ -n "${next_targets:-}" ] && [ "$next_targets" != "$first_targets" ]; then
