@@ -4,11 +4,14 @@ use serde_json::json;
 use shared::{ProtectedResource, RecoveryPoint, RestoreTestingPlan, RestoreTestingSelection, Vault};
 use sqlx::any::AnyRow;
 
-use super::sql::{
-    counted_restore, fetch_page, finish_json_page, sqlite_json_object, sqlite_json_page_head, test_failed, test_passed,
-    test_restored, Cursor, Json, ListQuery, Sql, Val, COUNTED_POINT, RP_USABLE,
+use super::json_page::{
+    finish_json_page, pg_json_columns, pg_json_page, sqlite_json_object, sqlite_json_page_head, Json,
 };
-use super::{col, json_list, Engine, Store, StoreError};
+use super::sql::{
+    counted_restore, fetch_page, test_failed, test_passed, test_restored, Cursor, ListQuery, Sql, Val, COUNTED_POINT,
+    RP_USABLE,
+};
+use super::{col, json_list, Store, StoreError};
 use crate::time::{rfc3339, rfc3339_opt};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -500,11 +503,10 @@ impl Store {
     /// joined by commas, with the cursor of the next page: rendered by SQLite itself
     /// (see [`sqlite_json_page_head`]), by the console from PostgreSQL's rows.
     pub async fn recovery_points_json(&self, q: &ListQuery) -> Result<(String, Option<String>), StoreError> {
-        if self.engine() == Engine::Postgres {
-            let (points, next) = self.list_recovery_points(q).await?;
-            let items = points.iter().map(serde_json::to_string).collect::<Result<Vec<_>, _>>();
-            let items = items.map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
-            return Ok((items.join(","), next));
+        if let Some(pages) = self.pages() {
+            let head = format!("SELECT {} FROM recovery_points WHERE 1 = 1", pg_json_columns(&RECOVERY_POINT_JSON));
+            let sql = self.recovery_points_query(q, &head);
+            return pg_json_page(pages, &sql, &RECOVERY_POINT_JSON, ("created_at", "arn"), q.limit).await;
         }
         let head = sqlite_json_page_head("created_at", "arn", &sqlite_json_object(&RECOVERY_POINT_JSON));
         let mut sql = self.recovery_points_query(q, &format!("{head} FROM recovery_points WHERE 1 = 1"));

@@ -10,6 +10,7 @@ mod digests;
 mod evidence_packs;
 mod inventory;
 mod jobs;
+mod json_page;
 mod leases;
 mod notifications;
 mod posture;
@@ -71,6 +72,10 @@ pub struct Store {
     /// writer at once); on PostgreSQL the same pool as reads.
     writer: AnyPool,
     engine: Engine,
+    /// PostgreSQL's own driver, for the pages written as JSON from its rows
+    /// ([`json_page::pg_json_page`]); its connections open when needed, at most half
+    /// as many as the main pool's. `None` on SQLite.
+    pages: Option<sqlx::PgPool>,
     /// Values derived from the whole inventory, shared by every clone of this store.
     derived: std::sync::Arc<derived::Derived>,
 }
@@ -129,7 +134,13 @@ impl Store {
             }
             Engine::Postgres => pool.clone(),
         };
-        Ok(Self { pool, writer, engine, derived: Default::default() })
+        let pages = match engine {
+            Engine::Sqlite => None,
+            Engine::Postgres => {
+                Some(sqlx::postgres::PgPoolOptions::new().max_connections(max.div_ceil(2)).connect_lazy(&url)?)
+            }
+        };
+        Ok(Self { pool, writer, engine, pages, derived: Default::default() })
     }
 
     pub fn engine(&self) -> Engine {
@@ -162,6 +173,11 @@ impl Store {
     /// The pool for reads.
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// PostgreSQL's own pool for pages written from its rows; `None` on SQLite.
+    pub(crate) fn pages(&self) -> Option<&sqlx::PgPool> {
+        self.pages.as_ref()
     }
 
     /// The pool every write goes through (on SQLite its one writer connection).

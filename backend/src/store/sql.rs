@@ -1,8 +1,10 @@
 //! Building SQL that both engines run: placeholders, values, keyset cursors.
 
 use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::database::HasStatementCache;
+use sqlx::postgres::PgArguments;
 use sqlx::query::Query;
-use sqlx::Any;
+use sqlx::{Any, Database, Encode, Postgres, Type};
 
 use super::{col, Engine, StoreError};
 
@@ -108,7 +110,20 @@ impl Sql {
     }
 
     pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
-        let mut q = sqlx::query(&self.text).persistent(!self.single_use);
+        self.query_for()
+    }
+
+    /// The statement for PostgreSQL's own driver (see `super::json_page`).
+    pub fn pg_query(&self) -> Query<'_, Postgres, PgArguments> {
+        self.query_for()
+    }
+
+    fn query_for<'q, DB: Database + HasStatementCache>(&'q self) -> Query<'q, DB, <DB as Database>::Arguments<'q>>
+    where
+        Option<i64>: Encode<'q, DB> + Type<DB>,
+        Option<&'q str>: Encode<'q, DB> + Type<DB>,
+    {
+        let mut q = sqlx::query::<DB>(&self.text).persistent(!self.single_use);
         for a in &self.args {
             q = match a {
                 Val::Int(v) => q.bind(*v),
@@ -501,84 +516,6 @@ impl ListQuery {
     }
 }
 
-/// How a column becomes a JSON value in [`sqlite_json_object`].
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Json {
-    /// Text or an integer, as it is (NULL is `null`).
-    Plain,
-    /// Epoch milliseconds as RFC 3339 to the second, as `crate::time::rfc3339` writes it.
-    Time,
-    /// An integer flag as `true` or `false`.
-    Flag,
-}
-
-/// A SQLite expression that renders one row as a JSON object with these keys, in this
-/// order (see [`sqlite_json_page_head`]).
-pub fn sqlite_json_object(fields: &[(&str, &str, Json)]) -> String {
-    let values = fields.iter().map(|(key, column, kind)| match kind {
-        Json::Plain => format!("'{key}', {column}"),
-        Json::Time => format!("'{key}', replace(datetime({column} / 1000, 'unixepoch'), ' ', 'T') || 'Z'"),
-        Json::Flag => format!("'{key}', json(CASE WHEN {column} <> 0 THEN 'true' ELSE 'false' END)"),
-    });
-    format!("json_object({})", values.collect::<Vec<_>>().join(", "))
-}
-
-/// The head of a SQLite page query answered with one value: the page's rows (`time`,
-/// `key`, and `item`: the row as [`sqlite_json_object`]), one line each,
-/// `<time>,<length of key in bytes>,<key><item>`. The caller appends the row query,
-/// its filters and [`ListQuery::page`], then `) page`; [`finish_json_page`] reads it.
-/// A JSON object as SQLite writes it holds no raw newline (one in a string is written
-/// `\n`), so each line ends at one.
-///
-/// Why: SQLite's driver hands each row from its own thread to the request's task,
-/// waking it each time (50 futex calls per page of 100, strace), and under load the
-/// pages queued on those hand-offs (docs/benchmarks.md, session 16). PostgreSQL's
-/// driver has no such hand-off, and its server renders JSON slower than the console
-/// (1.6 ms a page), so its pages stay typed rows.
-pub fn sqlite_json_page_head(time: &str, key: &str, item: &str) -> String {
-    // Joined as SQLite's page query gives the rows; `finish_json_page` puts them in
-    // page order, instead of an ORDER BY here copying each row into SQLite's sorter.
-    format!(
-        "SELECT group_concat(CAST({time} AS TEXT) || ',' || CAST(length(CAST({key} AS BLOB)) AS TEXT) || ',' \
-         || {key} || item, char(10)) AS lines FROM (SELECT {time}, {key}, {item} AS item"
-    )
-}
-
-/// The answer of a [`sqlite_json_page_head`] query as the items of a JSON array (the
-/// objects joined by commas) and the cursor of the next page.
-pub fn finish_json_page(lines: Option<String>, limit: i64) -> Result<(String, Option<String>), StoreError> {
-    let lines = lines.unwrap_or_default();
-    let mut rows = Vec::new();
-    let mut rest = lines.as_str();
-    while !rest.is_empty() {
-        let row = page_line(rest).ok_or_else(|| {
-            let what = format!("a page line is not <time>,<n>,<key><object>: {rest:.80}");
-            StoreError::Database(sqlx::Error::Decode(what.into()))
-        })?;
-        rest = row.3;
-        rows.push((row.0, row.1, row.2));
-    }
-    // A page's order, as `ListQuery::page` writes it: SQLite compares text as bytes.
-    rows.sort_unstable_by(|a, b| (b.0, b.1).cmp(&(a.0, a.1)));
-    let shown = &rows[..rows.len().min(limit.max(0) as usize)];
-    let items = shown.iter().map(|(_, _, item)| *item).collect::<Vec<_>>().join(",");
-    let next = match shown.last() {
-        Some((time, key, _)) if rows.len() > shown.len() => Some(Cursor { time: *time, key: key.to_string() }.encode()),
-        _ => None,
-    };
-    Ok((items, next))
-}
-
-/// One line of a [`sqlite_json_page_head`] answer: its time, key and object, and what follows.
-fn page_line(text: &str) -> Option<(i64, &str, &str, &str)> {
-    let (time, rest) = text.split_once(',')?;
-    let (bytes, rest) = rest.split_once(',')?;
-    let bytes: usize = bytes.parse().ok()?;
-    let key = rest.get(..bytes)?;
-    let (item, rest) = rest[bytes..].split_once('\n').unwrap_or((&rest[bytes..], ""));
-    Some((time.parse().ok()?, key, item, rest))
-}
-
 /// Runs a page query and decodes its rows.
 pub async fn fetch_page<T>(
     pool: &sqlx::AnyPool,
@@ -607,18 +544,6 @@ pub fn finish_page<T>(mut items: Vec<T>, limit: i64, cursor_of: impl Fn(&T) -> C
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_json_page_comes_in_page_order_cut_at_its_limit() {
-        let lines = ["5,1,b{\"n\":1}", "7,1,a{\"n\":2}", "9,3,é\n{\"n\":3}", "5,1,c{\"n\":4}"].join("\n");
-        let (items, next) = finish_json_page(Some(lines.clone()), 3).unwrap();
-        assert_eq!(items, "{\"n\":3},{\"n\":2},{\"n\":4}");
-        assert_eq!(next, Some(Cursor { time: 5, key: "c".into() }.encode()));
-        assert_eq!(finish_json_page(Some(lines), 4).unwrap().1, None);
-        assert_eq!(finish_json_page(None, 3).unwrap(), (String::new(), None));
-        assert!(finish_json_page(Some("5,9,a{}".into()), 3).is_err());
-        assert!(finish_json_page(Some("x,1,a{}".into()), 3).is_err());
-    }
 
     #[test]
     fn restore_jobs_count_as_backup_and_copy_jobs_do() {
