@@ -91,7 +91,8 @@ impl App {
     }
 
     /// Starts the loops of a running console: scheduled syncs, the executor, the
-    /// notifier, the drills and the audit digests. (The tests drive these by hand, one pass at a time.)
+    /// notifier, the drills, the audit digests and the warming of the derived values.
+    /// (The tests drive these by hand, one pass at a time.)
     pub fn start_background(&self) {
         let c = self.console();
         if c.config.sync.interval_secs > 0 {
@@ -107,6 +108,7 @@ impl App {
         crate::assurance::drills::run(c.clone(), every);
         crate::assurance::validator::run(c.clone(), Duration::from_secs(c.config.validation.poll_secs));
         crate::assurance::digests::run(c.clone());
+        crate::assurance::warm::run(c.clone(), Duration::from_secs(5));
     }
 
     /// Binds the configured `listen` address.

@@ -7,6 +7,7 @@ pub mod drills;
 pub mod evidence;
 pub mod runbooks;
 pub mod validator;
+pub mod warm;
 
 use std::collections::HashMap;
 use std::sync::Arc;

@@ -25,6 +25,11 @@ impl Derived {
 }
 
 impl Store {
+    /// The inventory version the cached value `name` was computed at, if one is cached.
+    pub async fn derived_version(&self, name: &'static str) -> Option<i64> {
+        self.derived.slot(name).lock().await.as_ref().map(|(version, _)| *version)
+    }
+
     /// The inventory's version: moves after every committed change of what the
     /// derived values read (protected resources, restore jobs, plans).
     pub async fn inventory_version(&self) -> Result<i64, StoreError> {

@@ -234,3 +234,39 @@ async fn a_recovery_points_live_metadata_is_read_once_a_minute() {
         sb.set_faults(serde_json::json!({})).await;
     }
 }
+
+/// The Overview's and the coverage's inputs are computed ahead of the requests: by
+/// the first pass of a new process, then once the inventory's version has held still
+/// for a pass after a sync moved it (not while it keeps moving).
+#[tokio::test]
+async fn the_overview_and_coverage_are_computed_before_anyone_asks() {
+    use recovery_console::assurance::warm::Warmer;
+    let sb = spawn(0, 0.0).await;
+    for db in databases().await {
+        let c = console(&sb, &db, |_| {}).await;
+        let label = db.label;
+        let cached =
+            || async { (c.store.derived_version("overview").await, c.store.derived_version("coverage").await) };
+        let mut warmer = Warmer::default();
+        assert!(warmer.pass(&c.state).await.unwrap(), "{label}: a new process computes at once");
+        let before = c.store.inventory_version().await.unwrap();
+        assert_eq!(cached().await, (Some(before), Some(before)), "{label}");
+        assert!(!warmer.pass(&c.state).await.unwrap(), "{label}: nothing moved");
+
+        c.syncer.run().await.unwrap();
+        let after = c.store.inventory_version().await.unwrap();
+        assert!(after > before, "{label}: the sync wrote the inventory");
+        assert!(!warmer.pass(&c.state).await.unwrap(), "{label}: the version just moved");
+        assert_eq!(cached().await, (Some(before), Some(before)), "{label}");
+        assert!(warmer.pass(&c.state).await.unwrap(), "{label}: the version held still for a pass");
+        assert_eq!(cached().await, (Some(after), Some(after)), "{label}");
+
+        // The answers come from what the pass computed, and agree with the lists.
+        let (status, o) = c.get("/api/v1/overview").await;
+        assert_eq!(status, 200, "{label}: {o}");
+        let resources = c.all("/api/v1/protected-resources").await;
+        let ages = &o["backup_ages"];
+        let aged = ["within_24h", "within_7d", "older", "never"].map(|k| ages[k].as_i64().unwrap()).iter().sum::<i64>();
+        assert_eq!(aged, resources.len() as i64, "{label}: {o}");
+    }
+}
