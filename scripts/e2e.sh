@@ -187,6 +187,10 @@ fi
 
 for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
 pids=()
+# The check's database goes with it (a team's DATABASE_URL server keeps none).
+if [ -n "${pg_db:-}" ]; then
+  "$psql" "$TEST_POSTGRES_URL" -qc "DROP DATABASE IF EXISTS $pg_db WITH (FORCE)"
+fi
 
 # No scheduled sync during the measurement: the budgets are the UI's, not a busy CPU's.
 start_demo bench --accounts "${BENCH_ACCOUNTS:-20}" --sync-interval 0

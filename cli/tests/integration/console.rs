@@ -20,6 +20,10 @@ pub struct TestDb {
     pub url: Secret,
     /// The SQLite file, removed with its journal files when the test is done with it.
     file: Option<std::path::PathBuf>,
+    /// The PostgreSQL database's name and the server's admin URL: dropped when the
+    /// test is done with it, so that a run against a team's `DATABASE_URL` server
+    /// leaves none of its databases behind.
+    database: Option<(String, String)>,
 }
 
 impl Drop for TestDb {
@@ -27,6 +31,25 @@ impl Drop for TestDb {
         if let Some(path) = &self.file {
             for suffix in ["", "-wal", "-shm", "-journal"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+        }
+        if let Some((name, admin)) = self.database.take() {
+            // Drop runs inside the test's runtime, which cannot block on a future:
+            // the database is dropped from a thread of its own, with the console's
+            // connections (its server task outlives the test body) ended by FORCE.
+            let shown = name.clone();
+            let dropped = std::thread::spawn(move || {
+                let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+                runtime.block_on(async {
+                    let pool = sqlx::AnyPool::connect(&admin).await.ok()?;
+                    let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                    let done = pool.execute(sql.as_str()).await;
+                    pool.close().await;
+                    done.ok()
+                })
+            });
+            if !matches!(dropped.join(), Ok(Some(_))) {
+                eprintln!("the test database {shown} could not be dropped; it is left on the server");
             }
         }
     }
@@ -39,7 +62,7 @@ pub async fn databases() -> Vec<TestDb> {
     let id = uuid::Uuid::new_v4().simple().to_string();
     let path = std::env::temp_dir().join(format!("rc-test-{id}.db"));
     let url = Secret::new(format!("sqlite://{}?mode=rwc", path.display()));
-    let sqlite = TestDb { label: "sqlite", url, file: Some(path) };
+    let sqlite = TestDb { label: "sqlite", url, file: Some(path), database: None };
     let admin = std::env::var("TEST_POSTGRES_URL").expect(
         "TEST_POSTGRES_URL is not set: run the tests through scripts/test.sh, which starts a PostgreSQL for them",
     );
@@ -49,7 +72,8 @@ pub async fn databases() -> Vec<TestDb> {
     pool.execute(format!("CREATE DATABASE {name}").as_str()).await.unwrap();
     pool.close().await;
     let (base, _) = admin.rsplit_once('/').unwrap();
-    vec![sqlite, TestDb { label: "postgres", url: Secret::new(format!("{base}/{name}")), file: None }]
+    let url = Secret::new(format!("{base}/{name}"));
+    vec![sqlite, TestDb { label: "postgres", url, file: None, database: Some((name, admin)) }]
 }
 
 pub struct TestConsole {
