@@ -1,8 +1,8 @@
 //! Keeps the values derived from the whole inventory (the Overview's inputs and the
 //! coverage's, `store::derived`) computed ahead of the requests that read them, so
 //! that the first request after a sync does not pay for them: on a million recovery
-//! points each took 170-280 ms to compute, its answer from them 1-19 ms
-//! (docs/benchmarks.md, "Overview and coverage").
+//! points the first call took 144-364 ms (Overview) and 220-253 ms (coverage), the
+//! calls answered from them 0.5-9 ms (docs/benchmarks.md, session 21).
 //!
 //! A pass computes them when the inventory's version (or the UTC day) moved since the
 //! last computation, once the version has held still for a pass: a sync moves it with

@@ -156,11 +156,10 @@ fn write_pg_object(out: &mut Vec<u8>, row: &PgRow, fields: &[(&str, &str, Json)]
             out.extend_from_slice(b"null");
             continue;
         }
-        let integer = <i64 as Type<Postgres>>::compatible(&value.type_info());
         match kind {
             Json::Time => write_time(out, row.try_get(i)?),
             Json::Flag => out.extend_from_slice(if row.try_get::<i64, _>(i)? != 0 { b"true" } else { b"false" }),
-            Json::Plain if integer => {
+            Json::Plain if <i64 as Type<Postgres>>::compatible(&value.type_info()) => {
                 let _ = write!(out, "{}", row.try_get::<i64, _>(i)?);
             }
             Json::Plain => serde_json::to_writer(&mut *out, row.try_get::<&str, _>(i)?)
