@@ -503,10 +503,10 @@ impl Store {
     /// joined by commas, with the cursor of the next page: rendered by SQLite itself
     /// (see [`sqlite_json_page_head`]), by the console from PostgreSQL's rows.
     pub async fn recovery_points_json(&self, q: &ListQuery) -> Result<(String, Option<String>), StoreError> {
-        if let Some(pages) = self.pages() {
+        if let Some(native) = self.native() {
             let head = format!("SELECT {} FROM recovery_points WHERE 1 = 1", pg_json_columns(&RECOVERY_POINT_JSON));
             let sql = self.recovery_points_query(q, &head);
-            return pg_json_page(pages, &sql, &RECOVERY_POINT_JSON, ("created_at", "arn"), q.limit).await;
+            return pg_json_page(native, &sql, &RECOVERY_POINT_JSON, ("created_at", "arn"), q.limit).await;
         }
         let head = sqlite_json_page_head("created_at", "arn", &sqlite_json_object(&RECOVERY_POINT_JSON));
         let mut sql = self.recovery_points_query(q, &format!("{head} FROM recovery_points WHERE 1 = 1"));

@@ -72,10 +72,11 @@ pub struct Store {
     /// writer at once); on PostgreSQL the same pool as reads.
     writer: AnyPool,
     engine: Engine,
-    /// PostgreSQL's own driver, for the pages written as JSON from its rows
-    /// ([`json_page::pg_json_page`]); its connections open when needed, at most half
-    /// as many as the main pool's. `None` on SQLite.
-    pages: Option<sqlx::PgPool>,
+    /// PostgreSQL's own driver, for what the `Any` driver cannot do: the pages written
+    /// as JSON from its rows ([`json_page::pg_json_page`]) and the sync's upserts with
+    /// each column bound as an array ([`sql::ArrayUpsert`]). Its connections open when
+    /// needed, at most half as many as the main pool's. `None` on SQLite.
+    native: Option<sqlx::PgPool>,
     /// Values derived from the whole inventory, shared by every clone of this store.
     derived: std::sync::Arc<derived::Derived>,
 }
@@ -134,13 +135,13 @@ impl Store {
             }
             Engine::Postgres => pool.clone(),
         };
-        let pages = match engine {
+        let native = match engine {
             Engine::Sqlite => None,
             Engine::Postgres => {
                 Some(sqlx::postgres::PgPoolOptions::new().max_connections(max.div_ceil(2)).connect_lazy(&url)?)
             }
         };
-        Ok(Self { pool, writer, engine, pages, derived: Default::default() })
+        Ok(Self { pool, writer, engine, native, derived: Default::default() })
     }
 
     pub fn engine(&self) -> Engine {
@@ -175,9 +176,9 @@ impl Store {
         &self.pool
     }
 
-    /// PostgreSQL's own pool for pages written from its rows; `None` on SQLite.
-    pub(crate) fn pages(&self) -> Option<&sqlx::PgPool> {
-        self.pages.as_ref()
+    /// PostgreSQL's own pool (see `native`); `None` on SQLite.
+    pub(crate) fn native(&self) -> Option<&sqlx::PgPool> {
+        self.native.as_ref()
     }
 
     /// The pool every write goes through (on SQLite its one writer connection).

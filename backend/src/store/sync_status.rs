@@ -8,7 +8,9 @@ use shared::{Account, AccountSummary, RegionSync, SyncCounts};
 use super::choices::{AccountPaging, IdPage};
 use super::inventory::{PLAN_COLUMNS, RECOVERY_POINT_COLUMNS, RESOURCE_COLUMNS, VAULT_COLUMNS};
 use super::jobs::{BACKUP_JOB_COLUMNS, COPY_JOB_COLUMNS, RESTORE_JOB_COLUMNS};
-use super::sql::{counted_job, test_counts, upsert, upserts, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS};
+use super::sql::{
+    counted_job, test_counts, upsert, upserts, ArrayUpsert, Sql, COUNTED_POINT, COUNTED_RESTORE, TEST_COUNTS,
+};
 use super::*;
 use crate::time::rfc3339_opt;
 
@@ -292,19 +294,24 @@ impl Store {
         let mut rows = rows.into_iter().peekable();
         while rows.peek().is_some() {
             let chunk: Vec<Vec<Val>> = rows.by_ref().take(WRITE_CHUNK_ROWS).collect();
-            let mut statements = upserts(self.engine(), table, columns, key, chunk, clears_gone);
-            if statements.len() == 1 {
-                // One statement is its own transaction. In one of several statements
-                // SQLite would copy every page it changes into a statement journal
-                // first, so that a failure could undo that statement alone (a tenth
-                // of the sync's CPU when measured).
-                statements.remove(0).query().execute(self.writer()).await?;
+            if let Some(pool) = self.native() {
+                // PostgreSQL: each column as an array, one statement (see `ArrayUpsert`).
+                ArrayUpsert::new(table, columns, key, chunk, clears_gone)?.query().execute(pool).await?;
             } else {
-                let mut tx = self.begin_write().await?;
-                for sql in statements {
-                    sql.query().execute(&mut *tx).await?;
+                let mut statements = upserts(self.engine(), table, columns, key, chunk, clears_gone);
+                if statements.len() == 1 {
+                    // One statement is its own transaction. In one of several statements
+                    // SQLite would copy every page it changes into a statement journal
+                    // first, so that a failure could undo that statement alone (a tenth
+                    // of the sync's CPU when measured).
+                    statements.remove(0).query().execute(self.writer()).await?;
+                } else {
+                    let mut tx = self.begin_write().await?;
+                    for sql in statements {
+                        sql.query().execute(&mut *tx).await?;
+                    }
+                    tx.commit().await?;
                 }
-                tx.commit().await?;
             }
             if COVERAGE_INPUTS.contains(&table) {
                 self.inventory_changed().await?;

@@ -880,6 +880,17 @@ async fn the_database_renders_recovery_points_as_the_typed_rows_do() {
             .unwrap();
         assert_eq!(all.len(), 3, "{}", db.label);
         assert!(all[1].gone_at.is_some() && all[1].resource_name.as_deref() == Some(odd), "{}: {all:?}", db.label);
+        // Found again by a later sync, the points are no longer gone (the upsert
+        // clears `gone_at`), and read back as they were saved.
+        let again = later + 60 * 60_000;
+        store.sync_started(WORKLOAD_A, REGION, again).await.unwrap();
+        store.save_snapshot(&first, again, again + 1).await.unwrap();
+        let q = ListQuery { limit: 10, ..Default::default() };
+        let (back, _) = store.list_recovery_points(&q).await.unwrap();
+        assert_eq!(back.len(), 3, "{}: {back:?}", db.label);
+        assert!(back.iter().all(|p| p.gone_at.is_none()), "{}: {back:?}", db.label);
+        let full_again = shared::RecoveryPoint { gone_at: None, ..all[1].clone() };
+        assert_eq!(back[1], full_again, "{}", db.label);
     }
 }
 
