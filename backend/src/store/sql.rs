@@ -204,12 +204,6 @@ pub fn upserts(
     statements
 }
 
-/// PostgreSQL's upserts: [`KEPT_ROWS`] rows a statement, passed as one JSON array of
-/// objects that `json_populate_recordset` turns into rows of the table's own type.
-/// The statement's text is the same for every chunk of a table, so each connection
-/// prepares it once. Bound one value apiece, a thousand-row chunk was a statement of
-/// 25,000 parameters that the server parsed and planned for each run and that the
-/// console copied argument by argument (docs/benchmarks.md, session 12).
 /// ` ON CONFLICT (key) DO UPDATE SET` every other column (and `gone_at = NULL`).
 fn on_conflict(columns: &[&str], key: &[&str], clears_gone: bool) -> String {
     let updates: Vec<String> =
@@ -221,6 +215,12 @@ fn on_conflict(columns: &[&str], key: &[&str], clears_gone: bool) -> String {
     conflict
 }
 
+/// PostgreSQL's upserts: [`KEPT_ROWS`] rows a statement, passed as one JSON array of
+/// objects that `json_populate_recordset` turns into rows of the table's own type.
+/// The statement's text is the same for every chunk of a table, so each connection
+/// prepares it once. Bound one value apiece, a thousand-row chunk was a statement of
+/// 25,000 parameters that the server parsed and planned for each run and that the
+/// console copied argument by argument (docs/benchmarks.md, session 12).
 fn json_upserts(table: &str, columns: &[&str], conflict: &str, rows: Vec<Vec<Val>>) -> Vec<Sql> {
     let names = columns.join(", ");
     let head = format!("INSERT INTO {table} ({names}) SELECT {names} FROM json_populate_recordset(NULL::{table}, ");
