@@ -168,7 +168,7 @@ for i in range(1, n + 1):
 if longest:
     held = (longest.get("counts") or {}).get("recovery_points", 0)
     print(f"  longest target: {longest['account_name']} {longest['region']}, {longest['duration_ms'] / 1000:.1f} s, "
-          f"{held} recovery points (its vaults are listed page after page: no bound shortens that)")
+          f"{held} recovery points (a vault's pages go one after another within each time slice of its listing)")
 used = cpu + float(sandbox_cpu) + float(pg_cpu)
 print(f"  CPU of the machine during the round: console {cpu:.1f} s, sandbox {float(sandbox_cpu):.1f} s, "
       f"PostgreSQL {float(pg_cpu):.1f} s (when it runs on this machine): {used:.1f} s of the "

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use aws_sdk_backup::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_backup::primitives::DateTime;
 use aws_sdk_backup::Client;
+use futures_util::StreamExt;
 use shared::{RestoreTestingSelection, Tag, TagCondition, TagOperator};
 
 use crate::aws::{failure, AwsFailure};
@@ -350,12 +351,10 @@ async fn read_vaults(
     vaults: Vec<aws_sdk_backup::types::BackupVaultListMember>,
     moved: &Moved,
 ) -> Result<()> {
-    // FAN_OUT vaults at once, in the listing's order.
-    let mut read = Vec::new();
-    for chunk in vaults.chunks(FAN_OUT) {
-        read.extend(futures_util::future::join_all(chunk.iter().map(|v| read_vault(scope, v, moved))).await);
-    }
-    for r in read {
+    // FAN_OUT vaults at once (the next begins as soon as one ends), in the listing's order.
+    let reads: Vec<_> = vaults.iter().map(|v| read_vault(scope, v, moved)).collect();
+    let mut read = futures_util::stream::iter(reads).buffered(FAN_OUT);
+    while let Some(r) = read.next().await {
         let Some(VaultRead { row, points, reconciled }) = r? else { continue };
         if reconciled {
             snap.reconciled_vaults.push(row.arn.clone());
@@ -403,23 +402,66 @@ async fn read_restored_points(
         .filter(|p| !snap.reconciled_vaults.contains(&p.vault_arn))
         .filter(|p| p.last_restore_at.is_none_or(|at| at < ended[p.arn.as_str()]))
         .collect();
-    for chunk in stale.chunks(FAN_OUT) {
-        let described = futures_util::future::join_all(chunk.iter().map(|p| async move {
+    let describes: Vec<_> = stale
+        .iter()
+        .map(|p| async move {
             let request =
                 scope.client.describe_recovery_point().backup_vault_name(&p.vault_name).recovery_point_arn(&p.arn);
             (p, call!(request, scope))
-        }))
-        .await;
-        for (p, answer) in described {
-            match answer {
-                Ok(out) => snap.restored_points.push((p.arn.clone(), ms(out.last_restore_time()))),
-                // Gone since: the next reconciliation of its vault marks it.
-                Err(e) if vanished(&e) => {}
-                Err(e) => return Err(aws(e)),
-            }
+        })
+        .collect();
+    let mut described = futures_util::stream::iter(describes).buffered(FAN_OUT);
+    while let Some((p, answer)) = described.next().await {
+        match answer {
+            Ok(out) => snap.restored_points.push((p.arn.clone(), ms(out.last_restore_time()))),
+            // Gone since: the next reconciliation of its vault marks it.
+            Err(e) if vanished(&e) => {}
+            Err(e) => return Err(aws(e)),
         }
     }
     Ok(())
+}
+
+/// Pages of a vault's listing read one after another in one slice of its time, at
+/// most: a vault with more is listed in several slices at once.
+const PAGES_PER_SLICE: i64 = 4;
+/// Slices of one vault's listing at most; each holds a call permit while it asks.
+const MAX_SLICES: i64 = 16;
+/// How far consecutive slices overlap. Whether AWS's `ByCreatedAfter` and
+/// `ByCreatedBefore` include a point created at that very time is not documented
+/// (Backup model: "Returns only recovery points that were created after/before the
+/// specified timestamp"): overlapping slices read such a point twice, which its upsert
+/// absorbs, rather than not at all.
+const SLICE_OVERLAP_MS: i64 = 1_000;
+
+/// A slice of a listing's creation times, `ByCreatedAfter` to `ByCreatedBefore` (ms),
+/// either end open.
+type Slice = (Option<i64>, Option<i64>);
+
+/// The creation-time slices (`ByCreatedAfter`, `ByCreatedBefore`) that list a whole
+/// vault together: one open slice for a vault of a few pages, so that its listing is
+/// a single chain of calls as before; for a larger one (by `NumberOfRecoveryPoints`),
+/// equal spans from the vault's creation to `until`, the first open before and the
+/// last open after, so that a point created outside that span is still read. Its
+/// pages no longer go one after another, each waiting for the one before to be
+/// fetched and saved: in a central vault of 80,000 points, that chain was the longest
+/// target of a first sync, whatever the concurrency. (AWS's default page size is not
+/// documented; 1,000 is `MaxResults`' maximum.)
+fn point_slices(count: i64, created: Option<i64>, until: i64, page_size: Option<i32>) -> Vec<Slice> {
+    let page = i64::from(page_size.unwrap_or(1000).max(1));
+    let pages = (count.max(0) + page - 1) / page;
+    let n = ((pages + PAGES_PER_SLICE - 1) / PAGES_PER_SLICE).clamp(1, MAX_SLICES);
+    let Some(from) = created.filter(|from| n > 1 && *from < until) else {
+        return vec![(None, None)];
+    };
+    let bound = |k: i64| from + ((until - from) as i128 * k as i128 / n as i128) as i64;
+    (0..n)
+        .map(|k| {
+            let after = (k > 0).then(|| bound(k) - SLICE_OVERLAP_MS);
+            let before = (k < n - 1).then(|| bound(k + 1) + SLICE_OVERLAP_MS);
+            (after, before)
+        })
+        .collect()
 }
 
 /// One vault as read: its row, the recovery points listed, and whether they are all
@@ -476,15 +518,29 @@ async fn read_vault(
         // Read whole: each page is saved as it arrives, so a vault of a million points
         // never sits in memory.
         points.clear();
-        let request = c.list_recovery_points_by_backup_vault().backup_vault_name(&name);
-        let read: std::result::Result<(), _> = each_page!(request, scope, |page| {
-            let rows = point_rows(scope, &name, &vault_arn, page.recovery_points.unwrap_or_default());
-            scope.store.save_points(rows, scope.started).await.map_err(database)?;
+        let slices = point_slices(count, ms(v.creation_date()), scope.started, scope.page_size);
+        let reads = slices.into_iter().map(|(after, before)| {
+            let request = c
+                .list_recovery_points_by_backup_vault()
+                .backup_vault_name(&name)
+                .set_by_created_after(after.map(DateTime::from_millis))
+                .set_by_created_before(before.map(DateTime::from_millis));
+            let (name, vault_arn) = (&name, &vault_arn);
+            async move {
+                let read: std::result::Result<(), _> = each_page!(request, scope, |page| {
+                    let rows = point_rows(scope, name, vault_arn, page.recovery_points.unwrap_or_default());
+                    scope.store.save_points(rows, scope.started).await.map_err(database)?;
+                });
+                match read {
+                    Ok(()) => Ok(true),
+                    Err(e) if vanished(&e) => Ok(false),
+                    Err(e) => Err(aws(e)),
+                }
+            }
         });
-        match read {
-            Ok(()) => {}
-            Err(e) if vanished(&e) => return Ok(None),
-            Err(e) => return Err(aws(e)),
+        // Every slice read, or the first failure (the others are dropped with it).
+        if futures_util::future::try_join_all(reads).await?.contains(&false) {
+            return Ok(None);
         }
     }
     let row = VaultRow {
@@ -552,8 +608,10 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, restor
     // The latest restore figures are only in DescribeProtectedResource: FAN_OUT at once.
     let to_describe: Vec<&ProtectedResourceRow> = rows.iter().filter(|r| moved.described.contains(&r.arn)).collect();
     let mut described_rows = std::collections::HashMap::new();
-    for chunk in to_describe.chunks(FAN_OUT) {
-        for d in futures_util::future::join_all(chunk.iter().map(|row| describe(scope, row))).await {
+    {
+        let describes: Vec<_> = to_describe.into_iter().map(|row| describe(scope, row)).collect();
+        let mut described = futures_util::stream::iter(describes).buffered(FAN_OUT);
+        while let Some(d) = described.next().await {
             let (arn, row) = d?;
             described_rows.insert(arn, row);
         }
@@ -968,6 +1026,46 @@ async fn read_tags(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, moved: &Mov
             r.tags = serde_json::to_string(&found).ok();
         } else if !types.contains(&r.resource_type) {
             r.tags = None;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn a_vault_of_a_few_pages_is_one_open_listing() {
+        assert_eq!(point_slices(4_000, Some(0), 100 * DAY, None), vec![(None, None)]);
+        assert_eq!(point_slices(28, Some(0), 100 * DAY, Some(7)), vec![(None, None)]);
+        // Without its creation date, or created "after" now, there is no span to split.
+        assert_eq!(point_slices(80_000, None, 100 * DAY, None), vec![(None, None)]);
+        assert_eq!(point_slices(80_000, Some(100 * DAY), 100 * DAY, None), vec![(None, None)]);
+    }
+
+    #[test]
+    fn a_large_vault_is_listed_in_overlapping_slices_that_leave_no_time_out() {
+        let (from, until) = (7 * DAY, 97 * DAY + 123);
+        for (count, page, expected) in [(4_001, None, 2), (29, Some(7), 2), (81_611, None, 16), (10_000_000, None, 16)]
+        {
+            let slices = point_slices(count, Some(from), until, page);
+            assert_eq!(slices.len(), expected, "{count} points, pages of {page:?}");
+            // Open before the first and after the last: a point created outside the
+            // vault's span (or in a clock's skew) is read too.
+            assert_eq!(slices[0].0, None);
+            assert_eq!(slices[slices.len() - 1].1, None);
+            for pair in slices.windows(2) {
+                let (end, next_start) = (pair[0].1.unwrap(), pair[1].0.unwrap());
+                assert_eq!(end - next_start, 2 * SLICE_OVERLAP_MS, "{pair:?}");
+            }
+            for (after, before) in &slices {
+                if let (Some(a), Some(b)) = (after, before) {
+                    assert!(a < b && *a >= from - SLICE_OVERLAP_MS && *b <= until + SLICE_OVERLAP_MS, "{slices:?}");
+                }
+            }
         }
     }
 }
