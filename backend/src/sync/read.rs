@@ -151,6 +151,15 @@ pub(crate) fn database(e: crate::store::StoreError) -> AwsFailure {
 /// the console-wide permits of [`ReadScope::calls`].
 const FAN_OUT: usize = 8;
 
+/// Runs `futures` [`FAN_OUT`] at a time, the next beginning as soon as one ends, and
+/// yields their answers in the order given. Callers build the futures into a `Vec`
+/// first: mapping a stream with a closure that borrows the scope makes the sync's
+/// spawned future fail rustc's `Send` check ("implementation of `Send` is not
+/// general enough").
+fn fan_out<F: std::future::Future>(futures: Vec<F>) -> impl futures_util::Stream<Item = F::Output> {
+    futures_util::stream::iter(futures).buffered(FAN_OUT)
+}
+
 type Result<T> = std::result::Result<T, AwsFailure>;
 
 fn aws<E>(e: SdkError<E>) -> AwsFailure
@@ -167,11 +176,35 @@ fn vanished<E: ProvideErrorMetadata>(e: &SdkError<E>) -> bool {
     e.as_service_error().and_then(|e| e.code()) == Some("ResourceNotFoundException")
 }
 
+/// Runs an AWS call (its SDK future) as a task of its own, so that reading and
+/// parsing the answer, most of a sync's CPU (docs/benchmarks.md, session 24), runs on
+/// any of the runtime's threads: a pass's targets are futures of one task, which one
+/// thread polls at a time. Dropping the returned future aborts the task, as dropping
+/// the call would have; a panic in it is raised here.
+async fn on_any_thread<F>(call: F) -> F::Output
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+    impl<T> Drop for AbortOnDrop<T> {
+        fn drop(&mut self) {
+            self.0.abort();
+        }
+    }
+    let mut task = AbortOnDrop(tokio::spawn(call));
+    match (&mut task.0).await {
+        Ok(output) => output,
+        // Cancelled only by the runtime shutting down, which drops this future too.
+        Err(e) => std::panic::resume_unwind(e.try_into_panic().unwrap_or_else(|e| Box::new(e.to_string()))),
+    }
+}
+
 /// Every item of a paged list call, `MaxResults` set to the configured page size.
 macro_rules! list_items {
     ($request:expr, $scope:expr) => {{
         let _permit = $scope.permit().await;
-        $request.set_max_results($scope.page_size).into_paginator().items().send().try_collect().await
+        on_any_thread($request.set_max_results($scope.page_size).into_paginator().items().send().try_collect()).await
     }};
 }
 
@@ -184,10 +217,11 @@ macro_rules! each_page {
         let mut pages = $request.set_max_results($scope.page_size).into_paginator().send();
         loop {
             let _held = $scope.page_permit().await;
-            let next = {
+            let (next, rest) = {
                 let _permit = $scope.permit().await;
-                pages.next().await
+                on_any_thread(async move { (pages.next().await, pages) }).await
             };
+            pages = rest;
             match next {
                 None => break Ok(()),
                 Some(Err(e)) => break Err(e),
@@ -201,7 +235,7 @@ macro_rules! each_page {
 macro_rules! call {
     ($request:expr, $scope:expr) => {{
         let _permit = $scope.permit().await;
-        $request.send().await
+        on_any_thread($request.send()).await
     }};
 }
 
@@ -351,9 +385,9 @@ async fn read_vaults(
     vaults: Vec<aws_sdk_backup::types::BackupVaultListMember>,
     moved: &Moved,
 ) -> Result<()> {
-    // FAN_OUT vaults at once (the next begins as soon as one ends), in the listing's order.
+    // FAN_OUT vaults at once, in the listing's order.
     let reads: Vec<_> = vaults.iter().map(|v| read_vault(scope, v, moved)).collect();
-    let mut read = futures_util::stream::iter(reads).buffered(FAN_OUT);
+    let mut read = std::pin::pin!(fan_out(reads));
     while let Some(r) = read.next().await {
         let Some(VaultRead { row, points, reconciled }) = r? else { continue };
         if reconciled {
@@ -410,7 +444,7 @@ async fn read_restored_points(
             (p, call!(request, scope))
         })
         .collect();
-    let mut described = futures_util::stream::iter(describes).buffered(FAN_OUT);
+    let mut described = std::pin::pin!(fan_out(describes));
     while let Some((p, answer)) = described.next().await {
         match answer {
             Ok(out) => snap.restored_points.push((p.arn.clone(), ms(out.last_restore_time()))),
@@ -610,7 +644,7 @@ async fn read_resources(scope: &ReadScope<'_>, snap: &mut TargetSnapshot, restor
     let mut described_rows = std::collections::HashMap::new();
     {
         let describes: Vec<_> = to_describe.into_iter().map(|row| describe(scope, row)).collect();
-        let mut described = futures_util::stream::iter(describes).buffered(FAN_OUT);
+        let mut described = std::pin::pin!(fan_out(describes));
         while let Some(d) = described.next().await {
             let (arn, row) = d?;
             described_rows.insert(arn, row);
@@ -1036,6 +1070,20 @@ mod tests {
     use super::*;
 
     const DAY: i64 = 86_400_000;
+
+    #[tokio::test]
+    async fn a_call_on_any_thread_answers_and_is_aborted_when_dropped() {
+        assert_eq!(on_any_thread(async { 7 }).await, 7);
+        let (held, gone) = tokio::sync::oneshot::channel::<()>();
+        let call = on_any_thread(async move {
+            let _held = held;
+            std::future::pending::<()>().await
+        });
+        assert!(tokio::time::timeout(std::time::Duration::from_millis(20), call).await.is_err());
+        // Dropped with the call, the task is aborted: what it held goes, never sent.
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(5), gone).await;
+        assert!(matches!(answer, Ok(Err(_))), "the task outlived its call");
+    }
 
     #[test]
     fn a_vault_of_a_few_pages_is_one_open_listing() {
