@@ -46,7 +46,7 @@ const MAX_CACHED_ROLES: usize = 20_000;
 /// (396 MB, measured with heaptrack).
 fn shared_http_client() -> aws_sdk_backup::config::SharedHttpClient {
     use aws_smithy_http_client::{proxy::ProxyConfig, tls, Builder, ConnectorBuilder};
-    Builder::new().build_with_connector_fn(|settings, components| {
+    let client = Builder::new().build_with_connector_fn(|settings, components| {
         let mut connector =
             ConnectorBuilder::default().tls_provider(tls::Provider::Rustls(tls::rustls_provider::CryptoMode::AwsLc));
         connector.set_connector_settings(settings.cloned());
@@ -56,7 +56,34 @@ fn shared_http_client() -> aws_sdk_backup::config::SharedHttpClient {
         // HTTPS_PROXY and NO_PROXY, as the SDK's default client reads them.
         connector.set_proxy_config(Some(ProxyConfig::from_env()));
         connector.build()
-    })
+    });
+    aws_sdk_backup::config::SharedHttpClient::new(ConnectorsOnly(client))
+}
+
+/// An HTTP client that only hands out its connectors, without the check the SDK runs
+/// whenever a client is built (`validate_base_client_config`). The SDK's default
+/// client answers that check by building a whole connector, loading and parsing the
+/// system's root certificates, and throwing it away: once for every Backup, tagging and
+/// STS client, three per (account, region) a sync reads, where the connectors it
+/// actually uses are built once per timeout setting and cached (callgrind of a first
+/// sync: 2.3 % of the console's instructions, 82 connectors built for 29 targets;
+/// docs/benchmarks.md, session 25). The certificates are still loaded, with the
+/// first connector, on the first call.
+#[derive(Debug)]
+struct ConnectorsOnly<C>(C);
+
+impl<C: aws_sdk_backup::config::HttpClient> aws_sdk_backup::config::HttpClient for ConnectorsOnly<C> {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
 }
 
 pub struct AwsAccess {
@@ -490,5 +517,71 @@ mod throttling_tests {
         assert!(!is_throttling(400, None, Some(&body("AccessDeniedException"))));
         assert!(!is_throttling(200, None, Some(&body("ThrottlingException"))));
         assert!(!is_throttling(503, None, Some(b"not json")));
+    }
+}
+
+#[cfg(test)]
+mod http_client_tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+
+    use aws_sdk_backup::config::{
+        ConfigBag, HttpClient, RuntimeComponents, RuntimeComponentsBuilder, SharedHttpClient,
+    };
+    use aws_smithy_runtime_api::box_error::BoxError;
+    use aws_smithy_runtime_api::client::http::{
+        HttpConnector, HttpConnectorFuture, HttpConnectorSettings, SharedHttpConnector,
+    };
+    use aws_smithy_runtime_api::client::orchestrator::HttpRequest;
+    use aws_smithy_runtime_api::client::result::ConnectorError;
+
+    use super::ConnectorsOnly;
+
+    /// An HTTP client that counts the SDK's checks of it (each one what the default
+    /// client answers by building a connector).
+    #[derive(Debug)]
+    struct Checked(Arc<AtomicUsize>);
+
+    #[derive(Debug)]
+    struct Refuses;
+
+    impl HttpConnector for Refuses {
+        fn call(&self, _: HttpRequest) -> HttpConnectorFuture {
+            HttpConnectorFuture::ready(Err(ConnectorError::other("no network in this test".into(), None)))
+        }
+    }
+
+    impl HttpClient for Checked {
+        fn http_connector(&self, _: &HttpConnectorSettings, _: &RuntimeComponents) -> SharedHttpConnector {
+            SharedHttpConnector::new(Refuses)
+        }
+
+        fn validate_base_client_config(&self, _: &RuntimeComponentsBuilder, _: &ConfigBag) -> Result<(), BoxError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    fn build_clients(http: SharedHttpClient, n: usize) {
+        for _ in 0..n {
+            let config = aws_sdk_backup::Config::builder()
+                .behavior_version(aws_sdk_backup::config::BehaviorVersion::latest())
+                .region(aws_sdk_backup::config::Region::new("eu-west-1"))
+                .http_client(http.clone())
+                .build();
+            let _ = aws_sdk_backup::Client::from_conf(config);
+        }
+    }
+
+    #[test]
+    fn building_a_client_builds_no_connector() {
+        // The SDK checks a client's HTTP client each time a client is built...
+        let checks = Arc::new(AtomicUsize::new(0));
+        build_clients(SharedHttpClient::new(Checked(checks.clone())), 3);
+        assert_eq!(checks.load(Ordering::SeqCst), 3);
+        // ...which the console's client does not pass on.
+        let checks = Arc::new(AtomicUsize::new(0));
+        build_clients(SharedHttpClient::new(ConnectorsOnly(Checked(checks.clone()))), 3);
+        assert_eq!(checks.load(Ordering::SeqCst), 0);
     }
 }
