@@ -64,11 +64,10 @@ fn shared_http_client() -> aws_sdk_backup::config::SharedHttpClient {
 /// whenever a client is built (`validate_base_client_config`). The SDK's default
 /// client answers that check by building a whole connector, loading and parsing the
 /// system's root certificates, and throwing it away: once for every Backup, tagging and
-/// STS client, three per (account, region) a sync reads, where the connectors it
-/// actually uses are built once per timeout setting and cached (callgrind of a first
-/// sync: 2.3 % of the console's instructions, 82 connectors built for 29 targets;
-/// docs/benchmarks.md, session 25). The certificates are still loaded, with the
-/// first connector, on the first call.
+/// STS client the console builds, where the connectors it actually uses are built once
+/// per timeout setting and cached (callgrind of a first sync of 29 targets: 82 clients,
+/// so 82 connectors, 2.3 % of the console's instructions; docs/benchmarks.md, session
+/// 25). The certificates are still loaded, with the first connector, on the first call.
 #[derive(Debug)]
 struct ConnectorsOnly<C>(C);
 
